@@ -1,0 +1,169 @@
+"""Plugin discovery: a plugin-manager factory that loads the ``agent_security`` entry-point group safely.
+
+Autoload is an injection path (any installed distribution can declare an entry point in our group), so:
+
+* only distributions on an **allow list** are loaded: the eight ``agent-security-*`` distributions by
+  exact name (a prefix match would admit any ``agent-security-whatever`` on the index), plus those named
+  in ``[core.plugins] allow_distributions``;
+* ``AGENT_SECURITY_DISABLE_PLUGIN_AUTOLOAD=1`` turns entry-point loading off (only built-ins and plugins
+  passed explicitly run);
+* ``AGENT_SECURITY_DISABLED_PLUGINS=egress,guardian`` (and ``[core.plugins] disabled``) skip named plugins;
+* two entry points with the same plugin name are an error, not a silent shadowing;
+* hook wrappers on check hooks are refused.
+
+Which plugins were loaded, from which distribution and version, is returned by :func:`load_entry_points`
+and recorded in the audit trail by :class:`~agent_security.core.AgentSecurity`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
+
+import pluggy
+from pydantic import BaseModel
+
+from agent_security.core import hookspecs
+from agent_security.core.config import FAMILY
+from agent_security.core.errors import PluginContractError, PluginLoadError
+from agent_security.core.hookspecs import CHECK_HOOKS, PROJECT_NAME
+
+__all__ = [
+    "AUTOLOAD_ENV",
+    "DISABLED_ENV",
+    "ENTRY_POINT_GROUP",
+    "LoadedPlugin",
+    "PluginInfo",
+    "check_no_wrappers",
+    "disabled_from_env",
+    "load_entry_points",
+    "make_plugin_manager",
+]
+
+ENTRY_POINT_GROUP = PROJECT_NAME
+AUTOLOAD_ENV = "AGENT_SECURITY_DISABLE_PLUGIN_AUTOLOAD"
+DISABLED_ENV = "AGENT_SECURITY_DISABLED_PLUGINS"
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """What a distribution's plugin says about itself (``agent_security_plugin_info``)."""
+
+    name: str
+    """Plugin name; equal to the entry-point name."""
+    description: str
+    config_section: str | None = None
+    """Top-level config section this plugin reads, if any."""
+    config_model: type[BaseModel] | None = None
+    """Pydantic model that validates the section."""
+    unconfigured: str = ""
+    """What the plugin does when installed without a config section (shown by ``agent-security plugins``)."""
+    distribution: str | None = None
+    version: str | None = None
+
+
+@dataclass
+class LoadedPlugin:
+    """One entry point considered by discovery, and what happened to it."""
+
+    name: str
+    distribution: str
+    version: str
+    value: str
+    status: str
+    """``loaded``, ``disabled`` (by env/config), ``not-allowed`` (not on the allow list) or ``error``."""
+    detail: str = ""
+    plugin: Any = field(default=None, repr=False)
+
+    def as_dict(self) -> dict[str, str]:
+        return {"name": self.name, "distribution": self.distribution, "version": self.version,
+                "entry_point": self.value, "status": self.status, "detail": self.detail}
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def _norm(dist: str) -> str:
+    return re.sub(r"[-_.]+", "-", dist).lower()
+
+
+def disabled_from_env() -> set[str]:
+    return {n.strip() for n in os.environ.get(DISABLED_ENV, "").split(",") if n.strip()}
+
+
+def make_plugin_manager() -> pluggy.PluginManager:
+    """A fresh plugin manager with the core hook specifications (no plugins registered)."""
+    pm = pluggy.PluginManager(PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    return pm
+
+
+def check_no_wrappers(pm: pluggy.PluginManager, plugin: object) -> None:
+    """Refuse a plugin that wraps a check hook (a wrapper could rewrite any decision)."""
+    for caller in pm.get_hookcallers(plugin) or ():
+        if caller.name not in CHECK_HOOKS:
+            continue
+        for impl in caller.get_hookimpls():
+            if impl.plugin is plugin and (impl.wrapper or impl.hookwrapper):
+                raise PluginContractError(
+                    f"plugin {pm.get_name(plugin)!r} declares {caller.name} as a hook wrapper; "
+                    "wrappers are not allowed on check hooks"
+                )
+
+
+def load_entry_points(
+    pm: pluggy.PluginManager,
+    *,
+    autoload: bool = True,
+    allow_distributions: Iterable[str] = (),
+    disabled: Iterable[str] = (),
+) -> list[LoadedPlugin]:
+    """Register the allowed plugins of the ``agent_security`` entry-point group with ``pm``.
+
+    Returns one record per entry point seen (loaded or not, and why). Raises
+    :class:`~agent_security.core.errors.PluginLoadError` when an allowed entry point cannot be imported
+    or two allowed distributions claim the same plugin name: an expected protection that fails to load
+    must stop the application, not run it unprotected.
+    """
+    records: list[LoadedPlugin] = []
+    if not autoload or _truthy(os.environ.get(AUTOLOAD_ENV)):
+        return records
+    allowed = {_norm(d) for d in (*FAMILY, *allow_distributions)}
+    blocked = set(disabled) | disabled_from_env()
+    seen: dict[str, str] = {}
+    eps = sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: (e.name, e.value))
+    for ep in eps:
+        dist = ep.dist.name if ep.dist is not None else "<unknown>"
+        version = ep.dist.version if ep.dist is not None else "?"
+        rec = LoadedPlugin(ep.name, dist, version, ep.value, "loaded")
+        records.append(rec)
+        if _norm(dist) not in allowed:
+            rec.status, rec.detail = "not-allowed", "distribution is not on the plugin allow list"
+            continue
+        if ep.name in blocked:
+            rec.status, rec.detail = "disabled", "disabled by configuration or environment"
+            continue
+        if ep.name in seen:
+            if seen[ep.name] == dist:  # the same distribution seen twice on sys.path
+                rec.status, rec.detail = "disabled", "duplicate of an already loaded entry point"
+                continue
+            raise PluginLoadError(
+                f"plugin name {ep.name!r} is declared by both {seen[ep.name]!r} and {dist!r}"
+            )
+        try:
+            plugin = ep.load()
+        except Exception as exc:
+            raise PluginLoadError(f"cannot load plugin {ep.name!r} from {dist} {version}: {exc!r}") from exc
+        if pm.get_plugin(ep.name) is not None:
+            raise PluginLoadError(f"plugin name {ep.name!r} from {dist} is already registered")
+        pm.register(plugin, name=ep.name)
+        check_no_wrappers(pm, plugin)
+        seen[ep.name] = dist
+        rec.plugin = plugin
+    pm.check_pending()
+    return records

@@ -1,0 +1,219 @@
+"""The state store: every piece of mutable state that plugins share lives behind this interface.
+
+Kill-switch state, rate-limit windows, session counters, baselines and pending approvals are kept in a
+:class:`Store`, so that a shared implementation (Redis, for a fleet of processes) can replace the
+in-memory one without touching a plugin. The contract is small on purpose and every operation that reads
+and then writes is **atomic** in the store, never in the caller:
+
+* key/value with optional TTL (``get``, ``set``, ``delete``, ``scan``)
+* ``incr``: atomic counter with optional TTL
+* ``window_admit``: sliding-window rate limiting over several keys at once; the call is admitted (and
+  recorded in every window) only if every window has room, so a refused call consumes nothing
+* ``publish`` / ``subscribe``: fan-out of small messages (kill-switch changes across processes)
+
+Values are JSON-compatible (``None``, bool, int, float, str, list, dict); implementations may serialise.
+Keys are strings; plugins prefix them with their own name (``"kill_switch:agent:<id>"``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["MemoryStore", "Store", "WindowVerdict"]
+
+Subscriber = Callable[[str, Any], None]
+
+
+@dataclass(frozen=True, slots=True)
+class WindowVerdict:
+    """Result of :meth:`Store.window_admit`."""
+
+    admitted: bool
+    counts: tuple[int, ...]
+    """Number of admitted events in each window *after* this call (unchanged when refused)."""
+    refused_index: int | None = None
+    """Index of the first window that had no room, when refused."""
+
+
+class Store(ABC):
+    """Abstract state store. All methods are thread-safe."""
+
+    @abstractmethod
+    def get(self, key: str, default: Any = None) -> Any: ...
+
+    @abstractmethod
+    def set(self, key: str, value: Any, *, ttl_s: float | None = None) -> None: ...
+
+    @abstractmethod
+    def delete(self, key: str) -> bool: ...
+
+    @abstractmethod
+    def scan(self, prefix: str) -> dict[str, Any]:
+        """Every live key starting with ``prefix`` and its value."""
+
+    @abstractmethod
+    def incr(self, key: str, amount: int = 1, *, ttl_s: float | None = None) -> int:
+        """Add ``amount`` to an integer (missing = 0) and return the new value. The TTL is set when the
+        key is created and left alone afterwards (a fixed window from the first increment)."""
+
+    @abstractmethod
+    def window_admit(self, keys: Sequence[str], limits: Sequence[int], *, now: float,
+                     window_s: float) -> WindowVerdict:
+        """Sliding-window admission over several keys at once, atomically.
+
+        For each key, events older than ``now - window_s`` are forgotten. If every key holds fewer than
+        its limit (a limit ``<= 0`` means unlimited), ``now`` is recorded in every window and the call is
+        admitted; otherwise nothing is recorded.
+        """
+
+    @abstractmethod
+    def window_count(self, key: str, *, now: float, window_s: float) -> int: ...
+
+    @abstractmethod
+    def publish(self, channel: str, message: Any) -> None: ...
+
+    @abstractmethod
+    def subscribe(self, channel: str, callback: Subscriber) -> Callable[[], None]:
+        """Call ``callback(channel, message)`` for each message; returns an unsubscribe function."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook for implementations holding connections
+        """Release connections. The in-memory store has nothing to release."""
+
+
+class MemoryStore(Store):
+    """Process-local store. Bounded: at most ``max_keys`` keys; past that, expired keys are swept and
+    then the least recently written keys are evicted (memory stays bounded under key-rotation abuse)."""
+
+    def __init__(self, *, max_keys: int = 100_000, clock: Callable[[], float] = time.monotonic) -> None:
+        if max_keys < 1:
+            raise ValueError("max_keys must be >= 1")
+        self._lock = threading.RLock()
+        self._data: OrderedDict[str, tuple[Any, float | None]] = OrderedDict()
+        self._windows: OrderedDict[str, list[float]] = OrderedDict()
+        self._subs: dict[str, list[Subscriber]] = {}
+        self._max_keys = max_keys
+        self._clock = clock
+
+    # -- key/value -------------------------------------------------------------------------------
+    def _live(self, key: str) -> tuple[bool, Any]:
+        item = self._data.get(key)
+        if item is None:
+            return False, None
+        value, expires = item
+        if expires is not None and self._clock() >= expires:
+            del self._data[key]
+            return False, None
+        return True, value
+
+    def _put(self, key: str, value: Any, expires: float | None) -> None:
+        self._data[key] = (value, expires)
+        self._data.move_to_end(key)
+        if len(self._data) > self._max_keys:
+            now = self._clock()
+            for k in [k for k, (_, e) in self._data.items() if e is not None and now >= e]:
+                del self._data[k]
+            while len(self._data) > self._max_keys:
+                self._data.popitem(last=False)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        with self._lock:
+            found, value = self._live(key)
+            return copy.deepcopy(value) if found else default
+
+    def set(self, key: str, value: Any, *, ttl_s: float | None = None) -> None:
+        with self._lock:
+            expires = None if ttl_s is None else self._clock() + ttl_s
+            self._put(key, copy.deepcopy(value), expires)
+
+    def delete(self, key: str) -> bool:
+        with self._lock:
+            removed = self._data.pop(key, None) is not None
+            removed = self._windows.pop(key, None) is not None or removed
+            return removed
+
+    def scan(self, prefix: str) -> dict[str, Any]:
+        with self._lock:
+            out: dict[str, Any] = {}
+            for key in [k for k in self._data if k.startswith(prefix)]:
+                found, value = self._live(key)
+                if found:
+                    out[key] = copy.deepcopy(value)
+            return out
+
+    def incr(self, key: str, amount: int = 1, *, ttl_s: float | None = None) -> int:
+        with self._lock:
+            found, value = self._live(key)
+            if found:
+                expires = self._data[key][1]
+                new = int(value) + amount
+            else:
+                expires = None if ttl_s is None else self._clock() + ttl_s
+                new = amount
+            self._put(key, new, expires)
+            return new
+
+    # -- sliding windows -------------------------------------------------------------------------
+    def _window(self, key: str, now: float, window_s: float) -> list[float]:
+        log = self._windows.get(key)
+        if log is None:
+            return []
+        cut = bisect.bisect_right(log, now - window_s)
+        if cut:
+            del log[:cut]
+        if not log:
+            del self._windows[key]
+        return log
+
+    def window_admit(self, keys: Sequence[str], limits: Sequence[int], *, now: float,
+                     window_s: float) -> WindowVerdict:
+        if len(keys) != len(limits):
+            raise ValueError("keys and limits must have the same length")
+        with self._lock:
+            logs = [self._window(k, now, window_s) for k in keys]
+            for i, (log, limit) in enumerate(zip(logs, limits, strict=True)):
+                if limit > 0 and len(log) >= limit:
+                    return WindowVerdict(False, tuple(len(x) for x in logs), i)
+            counts = []
+            for key in keys:
+                log = self._windows.setdefault(key, [])
+                bisect.insort(log, now)
+                self._windows.move_to_end(key)
+                counts.append(len(log))
+            while len(self._windows) > self._max_keys:
+                self._windows.popitem(last=False)
+            return WindowVerdict(True, tuple(counts))
+
+    def window_count(self, key: str, *, now: float, window_s: float) -> int:
+        with self._lock:
+            return len(self._window(key, now, window_s))
+
+    # -- pub/sub -------------------------------------------------------------------------------
+    def publish(self, channel: str, message: Any) -> None:
+        with self._lock:
+            subs = list(self._subs.get(channel, ()))
+        for cb in subs:
+            cb(channel, copy.deepcopy(message))
+
+    def subscribe(self, channel: str, callback: Subscriber) -> Callable[[], None]:
+        with self._lock:
+            self._subs.setdefault(channel, []).append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                subs = self._subs.get(channel, [])
+                if callback in subs:
+                    subs.remove(callback)
+
+        return unsubscribe
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._data) + len(self._windows)
