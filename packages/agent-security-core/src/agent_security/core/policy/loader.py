@@ -71,14 +71,14 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _parse_json(text: str, where: str) -> Any:
+def _parse_json(text: str, where: str, what: str = "PolicyBundle") -> Any:
     try:
         return json.loads(text, object_pairs_hook=_unique_pairs, parse_constant=_reject_constant)
     except RecursionError:
-        raise PolicyLoadError(f"PolicyBundle JSON exceeds maximum object depth of {MAX_DEPTH}",
+        raise PolicyLoadError(f"{what} JSON exceeds maximum object depth of {MAX_DEPTH}",
                               source=where) from None
     except ValueError as exc:  # JSONDecodeError is a ValueError
-        raise PolicyLoadError(f"PolicyBundle JSON parse error: {exc}", source=where) from None
+        raise PolicyLoadError(f"{what} JSON parse error: {exc}", source=where) from None
 
 
 class _PolicyYamlLoader(yaml.SafeLoader):
@@ -109,46 +109,46 @@ _PolicyYamlLoader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
-def _parse_yaml(text: str, where: str) -> Any:
+def _parse_yaml(text: str, where: str, what: str = "PolicyBundle") -> Any:
     try:
         depth = 0
         for event in yaml.parse(text, Loader=_PolicyYamlLoader):
             if isinstance(event, yaml.AliasEvent):
-                raise PolicyLoadError("PolicyBundle YAML uses an alias (*name); aliases are not allowed",
+                raise PolicyLoadError(f"{what} YAML uses an alias (*name); aliases are not allowed",
                                       source=where)
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    raise PolicyLoadError(f"PolicyBundle YAML exceeds maximum object depth of {MAX_DEPTH}",
+                    raise PolicyLoadError(f"{what} YAML exceeds maximum object depth of {MAX_DEPTH}",
                                           source=where)
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
         return yaml.load(text, Loader=_PolicyYamlLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
-        raise PolicyLoadError(f"PolicyBundle YAML parse error: {exc}", source=where) from None
+        raise PolicyLoadError(f"{what} YAML parse error: {exc}", source=where) from None
     except RecursionError:  # pragma: no cover - depth is checked first
-        raise PolicyLoadError(f"PolicyBundle YAML exceeds maximum object depth of {MAX_DEPTH}",
+        raise PolicyLoadError(f"{what} YAML exceeds maximum object depth of {MAX_DEPTH}",
                               source=where) from None
 
 
-def _json_copy(value: Any, where: str) -> Any:
+def _json_copy(value: Any, where: str, what: str = "PolicyBundle") -> Any:
     """A deep copy of JSON-like data, checked iteratively for depth, node count and value types."""
     if not isinstance(value, Mapping):
-        raise PolicyLoadError("PolicyBundle must be a non-null object", source=where)
+        raise PolicyLoadError(f"{what} must be a non-null object", source=where)
     root: dict[str, Any] = {}
     stack: list[tuple[Any, Any, int]] = [(value, root, 1)]
     nodes = 0
     while stack:
         src, dst, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise PolicyLoadError(f"PolicyBundle exceeds maximum object depth of {MAX_DEPTH}", source=where)
+            raise PolicyLoadError(f"{what} exceeds maximum object depth of {MAX_DEPTH}", source=where)
         items: Iterable[tuple[Any, Any]] = src.items() if isinstance(src, Mapping) else enumerate(src)
         for key, child in items:
             nodes += 1
             if nodes > MAX_NODES:
-                raise PolicyLoadError(f"PolicyBundle has more than {MAX_NODES} values", source=where)
+                raise PolicyLoadError(f"{what} has more than {MAX_NODES} values", source=where)
             if isinstance(src, Mapping) and not isinstance(key, str):
-                raise PolicyLoadError(f"PolicyBundle object keys must be strings, got {type(key).__name__}",
+                raise PolicyLoadError(f"{what} object keys must be strings, got {type(key).__name__}",
                                       source=where)
             if isinstance(child, Mapping):
                 copy: Any = {}
@@ -160,55 +160,56 @@ def _json_copy(value: Any, where: str) -> Any:
                 copy = child
             elif isinstance(child, float):
                 if not math.isfinite(child):
-                    raise PolicyLoadError("PolicyBundle contains a non-finite number", source=where)
+                    raise PolicyLoadError(f"{what} contains a non-finite number", source=where)
                 copy = child
             else:
-                raise PolicyLoadError(f"PolicyBundle contains a value of type {type(child).__name__}, which "
+                raise PolicyLoadError(f"{what} contains a value of type {type(child).__name__}, which "
                                       "is not JSON", source=where)
             dst[key] = copy
     return root
 
 
-def parse_policy_text(text: str | bytes, *, fmt: str = "json", source: str = "<string>") -> dict[str, Any]:
-    """Parse bundle text (``fmt`` ``"json"`` or ``"yaml"``) into checked plain JSON data."""
+def parse_policy_text(text: str | bytes, *, fmt: str = "json", source: str = "<string>",
+                      what: str = "PolicyBundle", max_bytes: int = MAX_BUNDLE_BYTES) -> dict[str, Any]:
+    """Parse bundle text (``fmt`` ``"json"`` or ``"yaml"``) into checked plain JSON data.
+
+    Also used for policy test-case files (``what`` names the document in error messages)."""
     if isinstance(text, bytes):
-        if len(text) > MAX_BUNDLE_BYTES:
-            raise PolicyLoadError(f"PolicyBundle exceeds maximum allowed size of {MAX_BUNDLE_BYTES} bytes",
-                                  source=source)
+        if len(text) > max_bytes:
+            raise PolicyLoadError(f"{what} exceeds maximum allowed size of {max_bytes} bytes", source=source)
         try:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise PolicyLoadError("PolicyBundle is not valid UTF-8", source=source) from None
-    elif len(text) > MAX_BUNDLE_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_BUNDLE_BYTES:
-        raise PolicyLoadError(f"PolicyBundle exceeds maximum allowed size of {MAX_BUNDLE_BYTES} bytes",
-                              source=source)
-    data = _parse_yaml(text, source) if fmt == "yaml" else _parse_json(text, source)
+            raise PolicyLoadError(f"{what} is not valid UTF-8", source=source) from None
+    elif len(text) > max_bytes or len(text.encode("utf-8", "surrogatepass")) > max_bytes:
+        raise PolicyLoadError(f"{what} exceeds maximum allowed size of {max_bytes} bytes", source=source)
+    data = _parse_yaml(text, source, what) if fmt == "yaml" else _parse_json(text, source, what)
     if data is None or not isinstance(data, dict):
-        raise PolicyLoadError("PolicyBundle must be a non-null object", source=source)
-    copied: dict[str, Any] = _json_copy(data, source)
+        raise PolicyLoadError(f"{what} must be a non-null object", source=source)
+    copied: dict[str, Any] = _json_copy(data, source, what)
     return copied
 
 
-def _read_file(path: Path) -> bytes:
+def _read_file(path: Path, max_bytes: int = MAX_BUNDLE_BYTES) -> bytes:
     where = str(path)
     try:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
-        raise PolicyLoadError(f"Policy file not found: {where!r}", source=where) from None
+        raise PolicyLoadError(f"File not found: {where!r}", source=where) from None
     except OSError as exc:
-        raise PolicyLoadError(f"Cannot open policy file {where!r}: {exc.strerror or exc}",
+        raise PolicyLoadError(f"Cannot open {where!r}: {exc.strerror or exc}",
                               source=where) from None
     with os.fdopen(fd, "rb") as fh:
         info = os.fstat(fh.fileno())
         if not stat.S_ISREG(info.st_mode):
-            raise PolicyLoadError(f"Policy path {where!r} is not a regular file", source=where)
-        if info.st_size > MAX_BUNDLE_BYTES:
-            raise PolicyLoadError(f"Policy file {where!r} exceeds maximum allowed size of {MAX_BUNDLE_BYTES} "
+            raise PolicyLoadError(f"Path {where!r} is not a regular file", source=where)
+        if info.st_size > max_bytes:
+            raise PolicyLoadError(f"File {where!r} exceeds maximum allowed size of {max_bytes} "
                                   f"bytes (actual: {info.st_size} bytes)", source=where)
-        data = fh.read(MAX_BUNDLE_BYTES + 1)
-    if len(data) > MAX_BUNDLE_BYTES:
-        raise PolicyLoadError(f"Policy file {where!r} exceeds maximum allowed size of {MAX_BUNDLE_BYTES} "
-                              "bytes", source=where)
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise PolicyLoadError(f"File {where!r} exceeds maximum allowed size of {max_bytes} bytes",
+                              source=where)
     return data
 
 
@@ -345,7 +346,11 @@ def load_policy_file(path: str | os.PathLike[str], *, trusted_keys: Iterable[Pub
     file = Path(path)
     where = str(file)
     fmt = "yaml" if file.suffix.lower() in (".yaml", ".yml") else "json"
-    data = parse_policy_text(_read_file(file), fmt=fmt, source=where)
+    raw = _read_file(file)
+    try:
+        data = parse_policy_text(raw, fmt=fmt, source=where)
+    except PolicyLoadError as exc:
+        raise PolicyLoadError(f"{where}: {exc}", rule_id=exc.rule_id, field=exc.field, source=where) from None
     return _finish(_validate(data, where), where, trusted_keys=trusted_keys, hmac_secret=hmac_secret,
                    allow_expired=allow_expired, now=now)
 

@@ -25,7 +25,7 @@ import binascii
 import hashlib
 import hmac
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -151,9 +151,12 @@ def load_private_key(source: PrivateKeySource, password: bytes | None = None) ->
 
 
 def trusted_key_map(keys: Iterable[PublicKeySource]) -> dict[str, Ed25519PublicKey]:
-    """``{key_id: public_key}`` for a collection of trusted keys."""
+    """``{key_id: public_key}`` for a collection of trusted keys (a mapping's values are used; the key
+    ids are always recomputed from the keys themselves)."""
     if isinstance(keys, str | bytes | os.PathLike | Ed25519PublicKey | Ed25519PrivateKey):
         keys = [keys]
+    elif isinstance(keys, Mapping):
+        keys = list(keys.values())
     out: dict[str, Ed25519PublicKey] = {}
     for source in keys:
         key = load_public_key(source)
