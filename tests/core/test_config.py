@@ -43,7 +43,7 @@ def test_xdg_config_home_is_searched_last(tmp_path: Path, monkeypatch: pytest.Mo
 
 def test_env_var_naming_a_missing_file_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AGENT_SECURITY_CONFIG", str(tmp_path / "nope.toml"))
-    with pytest.raises(ConfigFileError, match="nope.toml"):
+    with pytest.raises(ConfigFileError, match=r"nope\.toml"):
         load_settings()
 
 

@@ -16,7 +16,7 @@ class Exploding(Exception):
 
 def _raiser(hook: str, argnames: str) -> Any:
     ns: dict[str, Any] = {"Exploding": Exploding}
-    exec(f"def {hook}(self, {argnames}):\n    raise Exploding('boom: secret-value-123')", ns)  # noqa: S102
+    exec(f"def {hook}(self, {argnames}):\n    raise Exploding('boom: secret-value-123')", ns)
     return hookimpl(ns[hook])
 
 

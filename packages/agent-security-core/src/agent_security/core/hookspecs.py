@@ -39,7 +39,7 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from agent_security.core.config import ConfigSection, Settings
+    from agent_security.core.config import Settings
     from agent_security.core.context import CheckContext
     from agent_security.core.models import (
         ActionRequest,

@@ -159,7 +159,7 @@ def _drive_sync(gen: Generator[Any, Any, R]) -> R:
                     continue
                 if inspect.isawaitable(value):
                     value = _run_coroutine_sync(value, step.timeout)
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             error = _Timeout()
         except BaseException as exc:  # handed back to the pipeline, which decides (fail closed)
             error = exc
@@ -181,7 +181,7 @@ async def _drive_async(gen: Generator[Any, Any, R]) -> R:
                 value = await asyncio.wait_for(asyncio.to_thread(step.fn, *step.args), step.timeout)
                 if inspect.isawaitable(value):
                     value = await asyncio.wait_for(value, step.timeout)
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             error = _Timeout()
         except asyncio.CancelledError:
             raise
@@ -207,7 +207,7 @@ class _PolicyPlugin:
     @hookimpl
     def agent_security_evaluate(self, request: ActionRequest, ctx: CheckContext) -> Decision:
         engine = self._security._engine
-        return engine.evaluate(request, now=ctx.now)
+        return cast(Decision, engine.evaluate(request, now=ctx.now))
 
 
 class _CallbacksPlugin:
@@ -662,14 +662,14 @@ class AgentSecurity:
                 owner=owner or self.default_owner,
                 environment=environment or self.default_environment,
                 agent_type=agent_type,
-                trust_level=trust_level,  # type: ignore[arg-type]  # validated by pydantic
+                trust_level=trust_level,
                 roles=tuple(roles or ()),
                 capabilities=tuple(capabilities or ()),
                 max_delegation_depth=max_delegation_depth,
-                attestation=attestation,  # type: ignore[arg-type]
+                attestation=attestation,
             ),
             action=Action(type=action_type or "tool_call", tool_name=tool_name, tool_args=args,
-                          tool_identity=tool_identity),  # type: ignore[arg-type]
+                          tool_identity=tool_identity),
             context=RequestContext(
                 user_input=user_input,
                 data_labels=tuple(data_labels or ()),
@@ -920,8 +920,6 @@ class AgentSecurity:
                                            "plugin_source": denial.plugin_source or decision.plugin_source})
 
     def _check_replacement(self, old: ActionRequest, new: ActionRequest, *, identity: bool) -> str | None:
-        if not isinstance(new, ActionRequest):
-            return "returned a replacement request that is not an ActionRequest"
         if new.request_id != old.request_id:
             return "changed the request_id"
         if not identity and new.agent != old.agent:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from agent_security.core.models import ActionRequest, Action, AgentInfo, Decision, RequestContext
+from agent_security.core.models import Action, ActionRequest, AgentInfo, Decision, RequestContext
 
 __all__ = ["FakeClock", "StaticEngine", "make_request"]
 
