@@ -792,16 +792,23 @@ class AgentSecurity:
                 if res.annotations:
                     ctx.annotate(impl.plugin_name, res.annotations)
                 if res.request is not None:
-                    problem = self._check_replacement(request, res.request, identity=phase_name == "identify")
+                    try:  # a replacement built with model_copy(update=...) skipped validation: redo it
+                        replacement = ActionRequest.model_validate(res.request.model_dump(warnings=False))
+                    except ValidationError as exc:
+                        replacement = None
+                        problem: str | None = f"returned an invalid request ({exc.errors()[0]['loc']})"
+                    else:
+                        problem = self._check_replacement(request, replacement, identity=phase_name == "identify")
                     if problem:
                         decision = Decision.deny("PLUGIN_CONTRACT_VIOLATION",
                                                  f'Plugin "{impl.plugin_name}" {problem}',
                                                  plugin_source=impl.plugin_name)
                         phase = phase_name
                         break
+                    assert replacement is not None
                     if phase_name == "identify":
-                        identity_changes.update(self._identity_diff(request, res.request, impl.plugin_name))
-                    request = res.request
+                        identity_changes.update(self._identity_diff(request, replacement, impl.plugin_name))
+                    request = replacement
                 if res.decision is not None:
                     d = res.decision
                     if d.outcome is Outcome.ALLOW:
