@@ -84,6 +84,11 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
                                         and security.settings.section(info.config_section) is not None),
                      "without_section": info.unconfigured if info else ""})
     builtins = [n for n in security.list_plugins() if n not in {r["name"] for r in rows}]
+    rows.insert(0, {"name": "core", "distribution": "agent-security-core",
+                    "version": metadata.version("agent-security-core"), "entry_point": "(host)",
+                    "status": "loaded", "detail": "", "description": "Pipeline, policy engine, built-ins",
+                    "config_section": "core", "configured": security.settings.path is not None,
+                    "without_section": "Defaults: see docs/configuration.md"})
     if as_json:
         click.echo(_dump({"entry_points": rows, "registered": security.list_plugins(), "builtin": builtins}))
         return
