@@ -40,7 +40,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from agent_security.core.audit.chain import format_timestamp
 from agent_security.core.hookspecs import hookimpl
@@ -64,7 +64,20 @@ INDEXED_COLUMNS = ("sequence", "event_id", "timestamp", "kind", "request_id", "a
                    "prev_hash", "hash")
 
 
-class MemoryAuditSink:
+class _Closing:
+    """Context-manager support: ``with JsonlAuditSink(path) as sink: ...`` closes the sink."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class MemoryAuditSink(_Closing):
     """The most recent ``max_events`` events, in memory."""
 
     fail_open = False
@@ -190,7 +203,7 @@ def read_sqlite_rows(path: str | os.PathLike[str], *, since_sequence: int = 0,
         conn.close()
 
 
-class SqliteAuditSink:
+class SqliteAuditSink(_Closing):
     """Writes every event to a SQLite database (WAL). Thread-safe (one connection, one lock)."""
 
     fail_open = False
@@ -292,7 +305,7 @@ def read_jsonl_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, bytes 
             yield lineno, raw.rstrip(b"\n")
 
 
-class JsonlAuditSink:
+class JsonlAuditSink(_Closing):
     """Appends every event to a JSON Lines file (see the module doc for the fsync policy)."""
 
     fail_open = False

@@ -120,6 +120,7 @@ class _Verifier:
         self.checkpoints = 0
         self.verified = 0
         self.signed_through: int | None = None
+        self.verified_cp_sequence: int | None = None
         self.last_malformed = False
 
     def issue(self, position: int, sequence: int | None, kind: IssueKind, message: str) -> None:
@@ -182,6 +183,7 @@ class _Verifier:
             return
         self.verified += 1
         self.signed_through = head_seq
+        self.verified_cp_sequence = event.sequence
 
     def link_pass(self) -> None:
         links = self.links
@@ -247,7 +249,11 @@ class _Verifier:
         elif self.signed_through is None:
             notes.append("No checkpoint signature verified: the whole trail could have been rewritten or "
                          "truncated without detection.")
-        if self.signed_through is not None and last is not None:
+        tail: int | None = None
+        if self.verified_cp_sequence is not None and last is not None:
+            # events after the last verified checkpoint (the checkpoint itself is evidence, not content)
+            tail = last - self.verified_cp_sequence
+        if tail:
             notes.append(f"Events after sequence {self.signed_through} are not covered by a signature: "
                          "removing or appending events there would not be detected.")
         issues = sorted(self.issues, key=lambda x: x.position)
@@ -257,7 +263,7 @@ class _Verifier:
             head_hash=links[-1].hash if links else None, checkpoints=self.checkpoints,
             verified_checkpoints=self.verified, signatures_checked=self.keys is not None,
             signed_through=self.signed_through,
-            unsigned_tail=None if self.signed_through is None or last is None else last - self.signed_through,
+            unsigned_tail=tail,
             issues=tuple(issues), notes=tuple(notes))
 
 
