@@ -31,8 +31,10 @@ from typing import Any, Literal, ParamSpec, TypeVar, cast, overload
 import pluggy
 from pydantic import ValidationError
 
-from agent_security.core import _audit_tmp as audit_impl
 from agent_security.core._util import InputTooLarge, freeze_json, request_hash
+from agent_security.core.audit.keys import AuditSigner
+from agent_security.core.audit.sinks import JsonlAuditSink, MemoryAuditSink, SqliteAuditSink
+from agent_security.core.audit.trail import AuditTrail
 from agent_security.core.config import ConfigSection, Settings, load_settings
 from agent_security.core.context import CheckContext
 from agent_security.core.errors import (
@@ -382,15 +384,23 @@ class AgentSecurity:
 
         # Plugins -----------------------------------------------------------------------------
         self._pm: pluggy.PluginManager = make_plugin_manager()
-        self._memory_sink = audit_impl.MemoryAuditSink(core.audit.memory_size)
+        self._memory_sink = MemoryAuditSink(core.audit.memory_size)
         self._builtin = [_PolicyPlugin(self), _CallbacksPlugin(self), self._memory_sink]
         for obj in self._builtin:
             self._register(obj, explicit=True)
-        for sink in audit_sinks:
+        durable: list[SqliteAuditSink | JsonlAuditSink] = []
+        if core.audit.sqlite_path:
+            durable.append(SqliteAuditSink(core.audit.sqlite_path, name="audit_sqlite"))
+        if core.audit.jsonl_path:
+            durable.append(JsonlAuditSink(core.audit.jsonl_path, name="audit_jsonl"))
+        sinks = [*durable, *audit_sinks]
+        for sink in sinks:
             self._register(sink, explicit=True)
         if on_audit_event is not None:
             self._register(_AuditCallbackSink(on_audit_event), explicit=True)
-        self._trail = audit_impl.AuditTrail(self._dispatch_audit)
+        signer = (AuditSigner.from_pem(Path(core.audit.signing_key_path).read_bytes())
+                  if core.audit.signing_key_path else None)
+        self._trail = self._open_trail(sinks, signer, core.audit.sign_every)
 
         plugin_cfg = core.plugins
         self.loaded_plugins: list[LoadedPlugin] = load_entry_points(
@@ -408,6 +418,22 @@ class AgentSecurity:
         for obj in plugins:
             self.register_plugin(obj)
         self._record_lifecycle("startup")
+
+    def _open_trail(self, sinks: Sequence[Any], signer: AuditSigner | None, sign_every: int) -> AuditTrail:
+        """Continue the chain a durable sink already holds; refuse sinks whose chains disagree."""
+        links = {}
+        for sink in sinks:
+            last_link = getattr(sink, "last_link", None)
+            if callable(last_link):
+                links[getattr(sink, "name", type(sink).__name__)] = last_link()
+        heads = {link for link in links.values()}
+        if len(heads) > 1:
+            raise ConfigurationError(f"audit sinks hold different chains and cannot be continued together: {links}")
+        head = next(iter(heads), None)
+        if head is None:
+            return AuditTrail(self._dispatch_audit, signer=signer, sign_every=sign_every, clock=self._clock)
+        return AuditTrail(self._dispatch_audit, signer=signer, sign_every=sign_every, clock=self._clock,
+                          last_sequence=head[0], last_hash=head[1])
 
     # -- properties ------------------------------------------------------------------------------
     @property
@@ -1169,6 +1195,10 @@ class AgentSecurity:
         self._record_lifecycle("shutdown")
         self._closed = True
         errors: list[BaseException] = []
+        try:
+            self._trail.close()  # the final signed checkpoint goes out while the sinks are still open
+        except Exception as exc:
+            errors.append(exc)
         for impl in self._impls("agent_security_shutdown"):
             try:
                 self._call_impl(impl, {"security": self})
@@ -1182,10 +1212,6 @@ class AgentSecurity:
                     close()
                 except Exception as exc:
                     errors.append(exc)
-        try:
-            self._trail.close()
-        except Exception as exc:
-            errors.append(exc)
         if errors:
             raise PluginError(f"{len(errors)} plugin(s) failed to shut down: "
                               + "; ".join(f"{type(e).__name__}: {e}" for e in errors))

@@ -116,6 +116,7 @@ class KillSwitch(StoreBound):
     """The kill-switch plugin. Build it with :func:`kill_switch`."""
 
     name = "kill_switch"
+    priority = 10
     fail_open = False
 
     def __init__(

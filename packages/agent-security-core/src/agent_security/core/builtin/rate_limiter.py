@@ -48,6 +48,7 @@ class RateLimiter(StoreBound):
     """The rate-limiter plugin. Build it with :func:`rate_limiter`."""
 
     name = "rate_limiter"
+    priority = 20
     fail_open = False
 
     def __init__(self, max_per_minute: int = 0, max_per_minute_per_tool: int = 0, window_s: float = 60.0,

@@ -54,6 +54,7 @@ class SessionContext(StoreBound):
     """The session-context plugin. Build it with :func:`session_context`."""
 
     name = "session_context"
+    priority = 30
     fail_open = False
 
     def __init__(self, limits: Mapping[str, int | Mapping[str, int]] | None = None,
