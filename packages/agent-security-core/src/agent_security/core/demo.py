@@ -201,7 +201,7 @@ def run_demo(*, quick: bool = False, stream: Any = None) -> int:
     tampered.write_text("\n".join(lines) + "\n")
     bad = verify_file(tampered)
     p.out(f"  after flipping event 4's outcome to ALLOW: {'intact' if bad.ok else 'TAMPERED'}"
-          + (f" — {bad.problems[0]}" if not bad.ok and bad.problems else ""))
+          + (f" — line {bad.issues[0].position}: {bad.issues[0].message}" if not bad.ok and bad.issues else ""))
     if bad.ok:
         failures.append("tampering was not detected")
 

@@ -59,6 +59,7 @@ from agent_security.core.models import (
     Reason,
     RequestContext,
     ToolIdentity,
+    new_id,
     restrictiveness,
     utcnow,
 )
@@ -679,34 +680,28 @@ class AgentSecurity:
         if not isinstance(tool_args, Mapping):
             raise TypeError("tool_args must be a mapping (dict) of argument names to values")
         args = freeze_json(tool_args)
-        extra = freeze_json(dict(context)) if context else {}
-        return ActionRequest(
-            timestamp=self._clock(),
-            agent=AgentInfo(
-                agent_id=agent_id,
-                name=agent_name or agent_id,
-                owner=owner or self.default_owner,
-                environment=environment or self.default_environment,
-                agent_type=agent_type,
-                trust_level=trust_level,
-                roles=tuple(roles or ()),
-                capabilities=tuple(capabilities or ()),
-                max_delegation_depth=max_delegation_depth,
-                attestation=attestation,
-            ),
-            action=Action(type=action_type or "tool_call", tool_name=tool_name, tool_args=args,
-                          tool_identity=tool_identity),
-            context=RequestContext(
-                user_input=user_input,
-                data_labels=tuple(data_labels or ()),
-                risk_hints=tuple(risk_hints or ()),
-                session_id=session_id,
-                trace_id=trace_id,
-                parent_agent_id=parent_agent_id,
-                delegation_chain=tuple(delegation_chain or ()),
-                extra=extra,
-            ),
-        )
+        agent: dict[str, Any] = {"agent_id": agent_id, "name": agent_name or agent_id,
+                                 "owner": owner or self.default_owner,
+                                 "environment": environment or self.default_environment}
+        for key, value in (("agent_type", agent_type), ("trust_level", trust_level), ("roles", roles),
+                           ("capabilities", capabilities), ("max_delegation_depth", max_delegation_depth),
+                           ("attestation", attestation)):
+            if value is not None:
+                agent[key] = value
+        action: dict[str, Any] = {"type": action_type or "tool_call", "tool_name": tool_name, "tool_args": args}
+        if tool_identity is not None:
+            action["tool_identity"] = tool_identity
+        ctx: dict[str, Any] = {}
+        for key, value in (("user_input", user_input), ("data_labels", data_labels), ("risk_hints", risk_hints),
+                           ("session_id", session_id), ("trace_id", trace_id),
+                           ("parent_agent_id", parent_agent_id), ("delegation_chain", delegation_chain)):
+            if value is not None:
+                ctx[key] = value if isinstance(value, str) or key in ("session_id", "trace_id") else tuple(value)
+        if context:
+            ctx["extra"] = freeze_json(dict(context))
+        # One validation call for the whole request (pydantic-core checks every field's type).
+        return ActionRequest.model_validate({"request_id": new_id(), "timestamp": self._clock(),
+                                             "agent": agent, "action": action, "context": ctx})
 
     # -- entry points ----------------------------------------------------------------------------
     def check_tool_call(self, **params: Any) -> CheckResult:
@@ -789,6 +784,7 @@ class AgentSecurity:
         ctx = self._new_ctx(rhash)
         identity_changes: dict[str, Any] = {}
         phase = "decided"
+        replaced = False
 
         # Phase 0 and 1: identify, before_check ----------------------------------------------------
         for hook, phase_name in (("agent_security_identify", "identify"),
@@ -835,6 +831,7 @@ class AgentSecurity:
                     if phase_name == "identify":
                         identity_changes.update(self._identity_diff(request, replacement, impl.plugin_name))
                     request = replacement
+                    replaced = True
                 if res.decision is not None:
                     d = res.decision
                     if d.outcome is Outcome.ALLOW:
@@ -846,8 +843,9 @@ class AgentSecurity:
                     break
         if identity_changes:
             ctx.annotate("identity", {"changes": identity_changes})
-        rhash = request_hash(request)
-        ctx.request_hash = rhash
+        if replaced:
+            rhash = request_hash(request)
+            ctx.request_hash = rhash
 
         # Phase 2: evaluate ---------------------------------------------------------------------
         if decision is None:
@@ -1045,7 +1043,7 @@ class AgentSecurity:
             environment=request.environment, outcome=decision.outcome,
             allowed=decision.outcome is Outcome.ALLOW or self._mode == "observe",
             reasons=decision.reasons, plugin_source=decision.plugin_source, mode=self._mode,
-            request_hash=rhash, timestamp=self._clock(), data=data,
+            request_hash=rhash, timestamp=self._clock(), data=data, event_id=new_id(),
         )
 
     # -- after execution -----------------------------------------------------------------------------
