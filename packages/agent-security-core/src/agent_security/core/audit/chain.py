@@ -78,6 +78,8 @@ def hash_canonical(data: dict[str, Any]) -> str:
     is walked before the fast canonical writer (see :mod:`agent_security.core.jcs`).
     """
     try:
+        if not 0 <= data["sequence"] <= 2**53 - 1:
+            raise jcs.NotFast
         ordered = {key: data[key] for key in _EVENT_KEYS}
         ordered["data"] = jcs.prepare(data["data"])
         for reason in ordered["reasons"]:
