@@ -74,8 +74,9 @@ __all__ = [
 CommandAction = Literal["allow", "block", "require_approval"]
 _RANK = {"allow": 0, "require_approval": 1, "block": 2}
 
-TRUSTED_DIRS = frozenset({"/bin", "/usr/bin", "/usr/local/bin", "/sbin", "/usr/sbin", "/usr/local/sbin",
-                          "/opt/homebrew/bin"})
+TRUSTED_DIRS = frozenset(
+    {"/bin", "/usr/bin", "/usr/local/bin", "/sbin", "/usr/sbin", "/usr/local/sbin", "/opt/homebrew/bin"}
+)
 """Directories whose programs are known by their base name (``/usr/bin/curl`` is ``curl``)."""
 
 _SAFE_DEVICES = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/stdin", "/dev/tty"})
@@ -137,8 +138,15 @@ class CommandCheckResult:
             "action": self.action,
             "parsed": self.parsed,
             "rule": self.matched_rule.pattern if self.matched_rule else None,
-            "parts": [{"program": p.program[:64], "origin": p.origin, "action": p.action,
-                       "features": list(p.features)} for p in self.parts[:32]],
+            "parts": [
+                {
+                    "program": p.program[:64],
+                    "origin": p.origin,
+                    "action": p.action,
+                    "features": list(p.features),
+                }
+                for p in self.parts[:32]
+            ],
         }
 
 
@@ -178,11 +186,39 @@ class _Part:
 
 _EXEC_LONG: dict[str, tuple[str, ...]] = {
     "find": ("-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint", "-fprint0", "-fprintf", "-fls"),
-    "git": ("-c", "--config-env", "--exec-path", "--upload-pack", "--receive-pack", "-u", "--ext-diff",
-            "--output", "-O", "--open-files-in-pager", "--extcmd", "-x", "--exec", "--paginate",
-            "--template", "--textconv", "--config"),
-    "tar": ("--to-command", "--checkpoint-action", "--use-compress-program", "-I", "--rsh-command",
-            "--info-script", "-F", "--new-volume-script", "--extract", "--get", "--overwrite", "--unlink-first"),
+    "git": (
+        "-c",
+        "--config-env",
+        "--exec-path",
+        "--upload-pack",
+        "--receive-pack",
+        "-u",
+        "--ext-diff",
+        "--output",
+        "-O",
+        "--open-files-in-pager",
+        "--extcmd",
+        "-x",
+        "--exec",
+        "--paginate",
+        "--template",
+        "--textconv",
+        "--config",
+    ),
+    "tar": (
+        "--to-command",
+        "--checkpoint-action",
+        "--use-compress-program",
+        "-I",
+        "--rsh-command",
+        "--info-script",
+        "-F",
+        "--new-volume-script",
+        "--extract",
+        "--get",
+        "--overwrite",
+        "--unlink-first",
+    ),
     "rsync": ("-e", "--rsh", "--rsync-path"),
     "ssh": ("-o", "-F", "-L", "-R", "-D", "-w"),
     "scp": ("-o", "-F", "-S"),
@@ -191,29 +227,87 @@ _EXEC_LONG: dict[str, tuple[str, ...]] = {
     "man": ("-P", "--pager", "-H", "--html"),
     "less": ("-o", "--log-file", "-O", "--LOG-FILE"),
     "more": (),
-    "curl": ("-o", "--output", "-O", "--remote-name", "--remote-name-all", "-K", "--config", "-T",
-             "--upload-file", "--output-dir", "-D", "--dump-header", "-c", "--cookie-jar", "--trace",
-             "--trace-ascii", "--libcurl", "--create-dirs"),
-    "wget": ("-O", "--output-document", "-o", "--output-file", "-P", "--directory-prefix", "--post-file",
-             "--body-file", "-e", "--execute", "-i", "--input-file", "-x"),
-    "python": ("-c", "-m"), "python3": ("-c", "-m"), "perl": ("-e", "-E", "-i", "-n", "-p"),
-    "ruby": ("-e", "-i"), "node": ("-e", "--eval", "-p", "--print", "-r", "--require"),
-    "php": ("-r",), "npm": ("exec", "x", "--script-shell"), "npx": ("-c", "--call"),
-    "make": ("-f", "--file", "--eval", "-E", "SHELL="), "tee": (), "xxd": ("-r",),
+    "curl": (
+        "-o",
+        "--output",
+        "-O",
+        "--remote-name",
+        "--remote-name-all",
+        "-K",
+        "--config",
+        "-T",
+        "--upload-file",
+        "--output-dir",
+        "-D",
+        "--dump-header",
+        "-c",
+        "--cookie-jar",
+        "--trace",
+        "--trace-ascii",
+        "--libcurl",
+        "--create-dirs",
+    ),
+    "wget": (
+        "-O",
+        "--output-document",
+        "-o",
+        "--output-file",
+        "-P",
+        "--directory-prefix",
+        "--post-file",
+        "--body-file",
+        "-e",
+        "--execute",
+        "-i",
+        "--input-file",
+        "-x",
+    ),
+    "python": ("-c", "-m"),
+    "python3": ("-c", "-m"),
+    "perl": ("-e", "-E", "-i", "-n", "-p"),
+    "ruby": ("-e", "-i"),
+    "node": ("-e", "--eval", "-p", "--print", "-r", "--require"),
+    "php": ("-r",),
+    "npm": ("exec", "x", "--script-shell"),
+    "npx": ("-c", "--call"),
+    "make": ("-f", "--file", "--eval", "-E", "SHELL="),
+    "tee": (),
+    "xxd": ("-r",),
     "docker": ("run", "exec", "-v", "--volume", "--privileged", "--mount"),
     "kubectl": ("exec", "run", "apply", "delete", "cp", "edit", "patch", "replace"),
     "systemctl": ("start", "stop", "restart", "enable", "disable", "edit", "mask", "kill"),
-    "dd": ("of=",), "openssl": ("-out", "s_client", "enc"),
-    "gzip": ("-f",), "unzip": ("-o",), "chmod": ("+s", "u+s", "g+s"),
-    "vim": ("-c", "+", "--cmd"), "vi": ("-c", "+", "--cmd"), "nvim": ("-c", "+", "--cmd"),
-    "sed": ("--in-place",), "ed": (), "diff": ("--output",), "date": ("-s", "--set"), "hostname": (),
+    "dd": ("of=",),
+    "openssl": ("-out", "s_client", "enc"),
+    "gzip": ("-f",),
+    "unzip": ("-o",),
+    "chmod": ("+s", "u+s", "g+s"),
+    "vim": ("-c", "+", "--cmd"),
+    "vi": ("-c", "+", "--cmd"),
+    "nvim": ("-c", "+", "--cmd"),
+    "sed": ("--in-place",),
+    "ed": (),
+    "diff": ("--output",),
+    "date": ("-s", "--set"),
+    "hostname": (),
 }
 """Options (exact token, or ``--opt=`` prefix) that execute or write."""
 
 _EXEC_SHORT: dict[str, str] = {
-    "sed": "i", "tar": "xFI", "perl": "eEinp", "ruby": "ei", "sort": "o", "curl": "oOKT",
-    "wget": "OPei", "unzip": "o", "python": "c", "python3": "c", "ssh": "oFLRDw", "scp": "oFS",
-    "gzip": "f", "less": "oO", "xxd": "r",
+    "sed": "i",
+    "tar": "xFI",
+    "perl": "eEinp",
+    "ruby": "ei",
+    "sort": "o",
+    "curl": "oOKT",
+    "wget": "OPei",
+    "unzip": "o",
+    "python": "c",
+    "python3": "c",
+    "ssh": "oFLRDw",
+    "scp": "oFS",
+    "gzip": "f",
+    "less": "oO",
+    "xxd": "r",
 }
 """Single-letter options (also inside a cluster such as ``-ni``) that execute or write."""
 
@@ -245,8 +339,9 @@ def _sed_dangerous(args: Sequence[Word]) -> list[str]:
             scripts.append(t)
     for s in scripts:
         # 'e' command / 's///e' flag execute; 'w', 'W', 'r', 'R' commands / 's///w' read or write files
-        if re2.search(r"(?:^|[;{}\n])\s*(?:\d+|\$|/[^/]*/)?(?:,\s*(?:\d+|\$|/[^/]*/))?\s*!?\s*[ewWrR](?:\s|$)", s) \
-                or re2.search(r"s/[^/]*/[^/]*/[gpIiMm0-9]*[ewW]", s):
+        if re2.search(
+            r"(?:^|[;{}\n])\s*(?:\d+|\$|/[^/]*/)?(?:,\s*(?:\d+|\$|/[^/]*/))?\s*!?\s*[ewWrR](?:\s|$)", s
+        ) or re2.search(r"s/[^/]*/[^/]*/[gpIiMm0-9]*[ewW]", s):
             found.append("sed script runs commands or writes files")
             break
     return found
@@ -275,8 +370,11 @@ def _dangerous_options(part: _Part) -> list[str]:
     for i, w in enumerate(args):
         t = w.text
         for opt in longs:
-            if t == opt or (opt.startswith("--") and t.startswith(opt + "=")) or (opt.endswith("=") and
-                                                                                   t.startswith(opt)):
+            if (
+                t == opt
+                or (opt.startswith("--") and t.startswith(opt + "="))
+                or (opt.endswith("=") and t.startswith(opt))
+            ):
                 found.append(opt)
         if shorts and t.startswith("-") and not t.startswith("--") and len(t) > 1:
             for ch in t[1:]:
@@ -292,8 +390,11 @@ def _dangerous_options(part: _Part) -> list[str]:
         found += _sed_dangerous(args)
     if name in ("awk", "gawk", "mawk", "nawk", "busybox awk"):
         found += _awk_dangerous(args)
-    if name == "git" and any(a.text == "config" for a in args) and not any(
-            a.text in ("--get", "--list", "-l", "--get-all", "--get-regexp") for a in args):
+    if (
+        name == "git"
+        and any(a.text == "config" for a in args)
+        and not any(a.text in ("--get", "--list", "-l", "--get-all", "--get-regexp") for a in args)
+    ):
         found.append("git config (writes configuration that later runs commands)")
     if name == "git" and any(a.text in ("filter-branch", "bisect") for a in args):
         found.append("git filter-branch/bisect run")
@@ -380,8 +481,18 @@ class _CompiledRule:
             o, p = _split_opts(tokens[1:], prog)
             opts = frozenset(o)
             pos_re = _glob_regex(" ".join(p), icase=True)
-        return cls(rule, "glob", pipe_only, "", _glob_regex(pat, icase=False), _glob_regex(pat, icase=True),
-                   prog, opts, pos_re, tokens)
+        return cls(
+            rule,
+            "glob",
+            pipe_only,
+            "",
+            _glob_regex(pat, icase=False),
+            _glob_regex(pat, icase=True),
+            prog,
+            opts,
+            pos_re,
+            tokens,
+        )
 
     def matches(self, part: _Part) -> bool:
         if self.pipe_only and not part.piped_input:
@@ -406,7 +517,7 @@ class _CompiledRule:
     def covers(self, feature: _Feature) -> bool:
         if feature.token == "|":
             return self.pipe_only
-        if feature.token.startswith("-") or feature.token.startswith("+"):
+        if feature.token.startswith(("-", "+")):  # noqa: S105 - an option, not a secret
             return any(t == feature.token or t.startswith(feature.token + "=") for t in self.tokens)
         return feature.token in self.rule.pattern
 
@@ -414,21 +525,111 @@ class _CompiledRule:
 DEFAULT_RULES: tuple[CommandRule, ...] = (
     CommandRule(pattern="rm -rf *", action="block", reason="Recursive forced deletion is blocked"),
     CommandRule(pattern="rm -r *", action="block", reason="Recursive deletion is blocked"),
-    *(CommandRule(pattern=p, action="block", reason="Destructive disk or system operation is blocked")
-      for p in ("mkfs", "mkfs.ext4", "dd", "shred", "wipefs", "fdisk", "parted", "shutdown", "reboot", "halt",
-                "poweroff", "init", "kill", "killall", "pkill", "crontab", "chown", "chmod", "iptables", "useradd",
-                "usermod", "passwd", "mount", "umount", "systemctl", "launchctl")),
-    *(CommandRule(pattern=p, action="block", reason="Network transfer tools are blocked (possible exfiltration)")
-      for p in ("curl", "wget", "nc", "ncat", "netcat", "socat", "telnet", "ssh", "scp", "sftp", "rsync", "ftp",
-                "tftp", "nmap", "aria2c", "httpie", "http", "xh")),
-    *(CommandRule(pattern=p, action="block", reason="Privilege escalation is blocked")
-      for p in ("sudo", "su", "doas", "pkexec", "chroot", "setcap")),
-    *(CommandRule(pattern=p, action="allow", reason="Read-only command")
-      for p in ("ls", "pwd", "echo", "cat", "head", "tail", "wc", "grep", "rg", "find", "which", "whoami", "date",
-                "uname", "sort", "uniq", "cut", "tr", "diff", "stat", "file", "du", "df", "tree", "true", "false",
-                "test", "basename", "dirname", "realpath", "sha256sum", "md5sum", "less", "sed", "awk", "jq")),
-    *(CommandRule(pattern=f"git {sub}*", action="allow", reason="Read-only git command")
-      for sub in ("status", "log", "diff", "show", "branch", "rev-parse", "ls-files", "blame")),
+    *(
+        CommandRule(pattern=p, action="block", reason="Destructive disk or system operation is blocked")
+        for p in (
+            "mkfs",
+            "mkfs.ext4",
+            "dd",
+            "shred",
+            "wipefs",
+            "fdisk",
+            "parted",
+            "shutdown",
+            "reboot",
+            "halt",
+            "poweroff",
+            "init",
+            "kill",
+            "killall",
+            "pkill",
+            "crontab",
+            "chown",
+            "chmod",
+            "iptables",
+            "useradd",
+            "usermod",
+            "passwd",
+            "mount",
+            "umount",
+            "systemctl",
+            "launchctl",
+        )
+    ),
+    *(
+        CommandRule(
+            pattern=p, action="block", reason="Network transfer tools are blocked (possible exfiltration)"
+        )
+        for p in (
+            "curl",
+            "wget",
+            "nc",
+            "ncat",
+            "netcat",
+            "socat",
+            "telnet",
+            "ssh",
+            "scp",
+            "sftp",
+            "rsync",
+            "ftp",
+            "tftp",
+            "nmap",
+            "aria2c",
+            "httpie",
+            "http",
+            "xh",
+        )
+    ),
+    *(
+        CommandRule(pattern=p, action="block", reason="Privilege escalation is blocked")
+        for p in ("sudo", "su", "doas", "pkexec", "chroot", "setcap")
+    ),
+    *(
+        CommandRule(pattern=p, action="allow", reason="Read-only command")
+        for p in (
+            "ls",
+            "pwd",
+            "echo",
+            "cat",
+            "head",
+            "tail",
+            "wc",
+            "grep",
+            "rg",
+            "find",
+            "which",
+            "whoami",
+            "date",
+            "uname",
+            "sort",
+            "uniq",
+            "cut",
+            "tr",
+            "diff",
+            "stat",
+            "file",
+            "du",
+            "df",
+            "tree",
+            "true",
+            "false",
+            "test",
+            "basename",
+            "dirname",
+            "realpath",
+            "sha256sum",
+            "md5sum",
+            "less",
+            "sed",
+            "awk",
+            "jq",
+        )
+    ),
+    *(
+        CommandRule(pattern=f"git {sub}*", action="allow", reason="Read-only git command")
+        for sub in ("status", "log", "diff", "show", "branch", "rev-parse", "ls-files", "blame")
+    ),
 )
 """The conservative built-in rules used when no ``[supply_chain]`` section configures the governor:
 destructive, network and privilege commands are blocked, a short list of read-only commands is
@@ -438,9 +639,12 @@ allowed (their executing or writing options are not), and everything else requir
 class CommandGovernor:
     """Decide ``allow``, ``block`` or ``require_approval`` for a shell command line. Thread-safe."""
 
-    def __init__(self, rules: Iterable[CommandRule | Mapping[str, Any]] = (),
-                 default_action: CommandAction = "block",
-                 unparseable_action: Literal["block", "require_approval"] = "block") -> None:
+    def __init__(
+        self,
+        rules: Iterable[CommandRule | Mapping[str, Any]] = (),
+        default_action: CommandAction = "block",
+        unparseable_action: Literal["block", "require_approval"] = "block",
+    ) -> None:
         self._lock = threading.Lock()
         self._compiled: tuple[_CompiledRule, ...] = ()
         self.default_action: CommandAction = "block"
@@ -451,16 +655,23 @@ class CommandGovernor:
     def rules(self) -> tuple[CommandRule, ...]:
         return tuple(c.rule for c in self._compiled)
 
-    def update_config(self, rules: Iterable[CommandRule | Mapping[str, Any]],
-                      default_action: CommandAction = "block",
-                      unparseable_action: Literal["block", "require_approval"] = "block") -> None:
+    def update_config(
+        self,
+        rules: Iterable[CommandRule | Mapping[str, Any]],
+        default_action: CommandAction = "block",
+        unparseable_action: Literal["block", "require_approval"] = "block",
+    ) -> None:
         """Replace the rules atomically (a check in flight sees either the old or the new set)."""
         if default_action not in _RANK:
-            raise ValueError(f"default_action must be allow, block or require_approval, not {default_action!r}")
+            raise ValueError(
+                f"default_action must be allow, block or require_approval, not {default_action!r}"
+            )
         if unparseable_action not in ("block", "require_approval"):
             raise ValueError("unparseable_action must be block or require_approval")
-        built = tuple(_CompiledRule.build(r if isinstance(r, CommandRule) else CommandRule.model_validate(r))
-                      for r in rules)
+        built = tuple(
+            _CompiledRule.build(r if isinstance(r, CommandRule) else CommandRule.model_validate(r))
+            for r in rules
+        )
         with self._lock:
             self._compiled = built
             self.default_action = default_action
@@ -470,18 +681,22 @@ class CommandGovernor:
     def check(self, command: object) -> CommandCheckResult:
         compiled, default, unparseable = self._compiled, self.default_action, self.unparseable_action
         if not isinstance(command, str):
-            return CommandCheckResult(unparseable, f"command must be a string, not {type(command).__name__}",
-                                      parsed=False)
+            return CommandCheckResult(
+                unparseable, f"command must be a string, not {type(command).__name__}", parsed=False
+            )
         line = command.strip()
         if not line:
             return CommandCheckResult(unparseable, "empty command", parsed=False)
         try:
             parts = self._parts(parse_command_line(line), 0)
         except ShellParseError as exc:
-            return CommandCheckResult(unparseable, f"Cannot parse the command confidently: {exc}", parsed=False)
+            return CommandCheckResult(
+                unparseable, f"Cannot parse the command confidently: {exc}", parsed=False
+            )
         except RecursionError:
-            return CommandCheckResult(unparseable, "Cannot parse the command confidently: nesting too deep",
-                                      parsed=False)
+            return CommandCheckResult(
+                unparseable, "Cannot parse the command confidently: nesting too deep", parsed=False
+            )
         if not parts:
             return CommandCheckResult(unparseable, "no command found", parsed=False)
         verdicts = tuple(self._check_part(p, compiled, default) for p in parts)
@@ -501,14 +716,26 @@ class CommandGovernor:
 
     def _unwrap(self, cmd: SimpleCommand, depth: int) -> list[_Part]:
         out: list[_Part] = []
-        risky_assign = [a.split("=", 1)[0].removesuffix("+") for a in cmd.assignments
-                        if _RISKY_ENV.search(a.split("=", 1)[0].removesuffix("+"))]
+        risky_assign = [
+            a.split("=", 1)[0].removesuffix("+")
+            for a in cmd.assignments
+            if _RISKY_ENV.search(a.split("=", 1)[0].removesuffix("+"))
+        ]
         words = list(cmd.words)
         origin = cmd.origin
         if not words:
             if risky_assign:
-                out.append(_Part("(assignment)", "(assignment)", [], cmd.redirects, cmd.piped_input, origin,
-                                 [_Feature(f"sets {n}", f"{n}=") for n in risky_assign]))
+                out.append(
+                    _Part(
+                        "(assignment)",
+                        "(assignment)",
+                        [],
+                        cmd.redirects,
+                        cmd.piped_input,
+                        origin,
+                        [_Feature(f"sets {n}", f"{n}=") for n in risky_assign],
+                    )
+                )
             elif any(_write_target(r) for r in cmd.redirects):
                 out.append(self._make_part("(redirection)", [], cmd, origin, []))
             return out
@@ -518,7 +745,6 @@ class CommandGovernor:
             if head.dynamic or head.glob:
                 raise ShellParseError("the program name is not known until the command runs")
             name = head.text
-            base = posixpath.basename(name) if "/" in name else name
             trusted = _trusted_name(name)
             if trusted is None:
                 # an untrusted path is never one of the wrappers below: check it as written
@@ -533,8 +759,11 @@ class CommandGovernor:
                 if trusted == "su":
                     inner = _option_value(args, ("-c", "--command"))
                     if inner is not None:
-                        out.extend(self._parts(parse_command_line(inner.text, depth=depth + 1,
-                                                                  origin="su -c"), depth + 1))
+                        out.extend(
+                            self._parts(
+                                parse_command_line(inner.text, depth=depth + 1, origin="su -c"), depth + 1
+                            )
+                        )
                     return out
                 words, origin = rest, "wrapper"
                 continue
@@ -554,10 +783,10 @@ class CommandGovernor:
                         break
                     if t.startswith("--split-string=") or (t.startswith("-S") and len(t) > 2):
                         split_string = t.split("=", 1)[1] if t.startswith("--") else t[2:]
-                        rest = args[i + 1:]
+                        rest = args[i + 1 :]
                         break
                     if t == "--":
-                        rest = args[i + 1:]
+                        rest = args[i + 1 :]
                         break
                     if t.startswith("-"):
                         i += 1
@@ -572,11 +801,20 @@ class CommandGovernor:
                     break
                 if split_string is not None:
                     joined = " ".join([split_string, *(w.text for w in rest)])
-                    out.extend(self._parts(parse_command_line(joined, depth=depth + 1, origin="env -S"), depth + 1))
+                    out.extend(
+                        self._parts(parse_command_line(joined, depth=depth + 1, origin="env -S"), depth + 1)
+                    )
                     return out
                 if not rest:
-                    out.append(self._make_part("env", [], cmd, origin,
-                                               [*extra, _Feature("prints the environment (secrets)", "env")]))
+                    out.append(
+                        self._make_part(
+                            "env",
+                            [],
+                            cmd,
+                            origin,
+                            [*extra, _Feature("prints the environment (secrets)", "env")],
+                        )
+                    )
                     return out
                 words, origin = rest, "wrapper"
                 continue
@@ -593,8 +831,11 @@ class CommandGovernor:
                 if trusted == "flock":
                     inner = _option_value(args, ("-c", "--command"))
                     if inner is not None:
-                        out.extend(self._parts(parse_command_line(inner.text, depth=depth + 1,
-                                                                  origin="flock -c"), depth + 1))
+                        out.extend(
+                            self._parts(
+                                parse_command_line(inner.text, depth=depth + 1, origin="flock -c"), depth + 1
+                            )
+                        )
                         return out
                     rest = rest[1:] if rest else rest
                 if not rest:
@@ -608,16 +849,27 @@ class CommandGovernor:
                 if any(w.dynamic for w in rest):
                     raise ShellParseError("watch of a command built at run time")
                 if joined.strip():
-                    out.extend(self._parts(parse_command_line(joined, depth=depth + 1, origin="watch"), depth + 1))
+                    out.extend(
+                        self._parts(parse_command_line(joined, depth=depth + 1, origin="watch"), depth + 1)
+                    )
                 return out
             if trusted == "xargs":
                 rest = _skip_options(args, _WRAPPER_ARG_OPTS["xargs"])
                 if not rest:
                     rest = [Word("echo")]
                 stdin_word = Word("$XARGS_INPUT", dynamic=True)
-                out.extend(self._unwrap(SimpleCommand(words=[*rest, stdin_word], redirects=[],
-                                                      piped_input=False, depth=depth + 1, origin="xargs"),
-                                        depth + 1))
+                out.extend(
+                    self._unwrap(
+                        SimpleCommand(
+                            words=[*rest, stdin_word],
+                            redirects=[],
+                            piped_input=False,
+                            depth=depth + 1,
+                            origin="xargs",
+                        ),
+                        depth + 1,
+                    )
+                )
                 out.append(self._make_part("xargs", args, cmd, origin, extra))
                 return out
             if trusted == "eval" or (trusted in SHELLS and _has_c_option(args)):
@@ -639,8 +891,14 @@ class CommandGovernor:
                 return out
             if trusted in SHELLS:
                 # `bash`, `sh -s`, `bash script.sh`, `bash <<EOF`, `... | sh`
-                body = next((r.heredoc_body if r.op in ("<<", "<<-") else r.target.text
-                             for r in cmd.redirects if r.op in ("<<", "<<-", "<<<")), None)
+                body = next(
+                    (
+                        r.heredoc_body if r.op in ("<<", "<<-") else r.target.text
+                        for r in cmd.redirects
+                        if r.op in ("<<", "<<-", "<<<")
+                    ),
+                    None,
+                )
                 non_opts = [w for w in args if not w.text.startswith(("-", "+"))]
                 if body is not None and not non_opts:
                     red = next(r for r in cmd.redirects if r.op in ("<<", "<<-", "<<<"))
@@ -648,7 +906,9 @@ class CommandGovernor:
                         raise ShellParseError("heredoc fed to a shell expands variables at run time")
                     if red.op == "<<<" and red.target.dynamic:
                         raise ShellParseError("here-string fed to a shell is built at run time")
-                    out.extend(self._parts(parse_command_line(body, depth=depth + 1, origin="heredoc"), depth + 1))
+                    out.extend(
+                        self._parts(parse_command_line(body, depth=depth + 1, origin="heredoc"), depth + 1)
+                    )
                     return out
                 feats = list(extra)
                 if cmd.piped_input and not non_opts:
@@ -660,17 +920,21 @@ class CommandGovernor:
             if trusted == "find":
                 part_args, inner_cmds = _split_find_exec(args)
                 out.append(self._make_part(trusted, args, cmd, origin, extra))
-                for inner in inner_cmds:
-                    out.extend(self._unwrap(SimpleCommand(words=inner, depth=depth + 1, origin="exec-option"),
-                                            depth + 1))
+                for inner_words in inner_cmds:
+                    out.extend(
+                        self._unwrap(
+                            SimpleCommand(words=inner_words, depth=depth + 1, origin="exec-option"), depth + 1
+                        )
+                    )
                 del part_args
                 return out
             out.append(self._make_part(trusted, args, cmd, origin, extra))
             return out
         return out
 
-    def _make_part(self, name: str, args: list[Word], cmd: SimpleCommand, origin: str,
-                   extra: list[_Feature]) -> _Part:
+    def _make_part(
+        self, name: str, args: list[Word], cmd: SimpleCommand, origin: str, extra: list[_Feature]
+    ) -> _Part:
         base = posixpath.basename(name) if "/" in name else name
         program = _trusted_name(name) or name
         part = _Part(program, base, list(args), list(cmd.redirects), cmd.piped_input, origin, list(extra))
@@ -715,11 +979,13 @@ class CommandGovernor:
                 if missing:
                     uncovered_by.append(f"rule {c.rule.pattern!r} does not cover: {'; '.join(missing[:3])}")
                     continue
-                return PartVerdict(part.program, part.origin, "allow", c.rule.reason or "Allowed by rule",
-                                   c.rule, labels)
+                return PartVerdict(
+                    part.program, part.origin, "allow", c.rule.reason or "Allowed by rule", c.rule, labels
+                )
             default_reason = "Requires approval" if c.rule.action == "require_approval" else "Blocked by rule"
-            return PartVerdict(part.program, part.origin, c.rule.action, c.rule.reason or default_reason,
-                               c.rule, labels)
+            return PartVerdict(
+                part.program, part.origin, c.rule.action, c.rule.reason or default_reason, c.rule, labels
+            )
         action = default
         if action == "allow" and part.features:
             action = "require_approval"
@@ -731,11 +997,49 @@ class CommandGovernor:
         return PartVerdict(part.program, part.origin, action, reason, None, labels)
 
 
-_TRANSPARENT = frozenset({"nohup", "time", "command", "builtin", "exec", "nice", "ionice", "setsid", "stdbuf",
-                          "timeout", "unbuffer", "flock", "caffeinate", "catchsegv", "chronic", "ifne"})
+_TRANSPARENT = frozenset(
+    {
+        "nohup",
+        "time",
+        "command",
+        "builtin",
+        "exec",
+        "nice",
+        "ionice",
+        "setsid",
+        "stdbuf",
+        "timeout",
+        "unbuffer",
+        "flock",
+        "caffeinate",
+        "catchsegv",
+        "chronic",
+        "ifne",
+    }
+)
 _WRAPPER_ARG_OPTS: dict[str, set[str]] = {
-    "sudo": {"-u", "--user", "-g", "--group", "-h", "--host", "-p", "--prompt", "-C", "--close-from", "-D",
-             "--chdir", "-r", "--role", "-t", "--type", "-U", "--other-user", "-T", "--command-timeout"},
+    "sudo": {
+        "-u",
+        "--user",
+        "-g",
+        "--group",
+        "-h",
+        "--host",
+        "-p",
+        "--prompt",
+        "-C",
+        "--close-from",
+        "-D",
+        "--chdir",
+        "-r",
+        "--role",
+        "-t",
+        "--type",
+        "-U",
+        "--other-user",
+        "-T",
+        "--command-timeout",
+    },
     "doas": {"-u", "-C"},
     "runuser": {"-u", "--user", "-g", "--group", "-c", "--command"},
     "pkexec": {"--user"},
@@ -747,8 +1051,25 @@ _WRAPPER_ARG_OPTS: dict[str, set[str]] = {
     "stdbuf": {"-i", "-o", "-e"},
     "timeout": {"-s", "--signal", "-k", "--kill-after"},
     "flock": {"-w", "--timeout", "-E", "--conflict-exit-code"},
-    "xargs": {"-I", "-i", "-n", "--max-args", "-P", "--max-procs", "-L", "--max-lines", "-d", "--delimiter",
-              "-E", "-e", "-s", "--max-chars", "-a", "--arg-file", "--process-slot-var"},
+    "xargs": {
+        "-I",
+        "-i",
+        "-n",
+        "--max-args",
+        "-P",
+        "--max-procs",
+        "-L",
+        "--max-lines",
+        "-d",
+        "--delimiter",
+        "-E",
+        "-e",
+        "-s",
+        "--max-chars",
+        "-a",
+        "--arg-file",
+        "--process-slot-var",
+    },
 }
 
 
@@ -757,7 +1078,7 @@ def _skip_options(args: list[Word], with_value: set[str]) -> list[Word]:
     while i < len(args):
         t = args[i].text
         if t == "--":
-            return args[i + 1:]
+            return args[i + 1 :]
         if not t.startswith("-") or t == "-":
             return args[i:]
         if t in with_value:
@@ -792,7 +1113,7 @@ def _c_script(args: list[Word]) -> list[Word]:
     for i, w in enumerate(args):
         t = w.text
         if t.startswith("-") and not t.startswith("--") and "c" in t[1:]:
-            rest = [a for a in args[i + 1:]]
+            rest = list(args[i + 1 :])
             # options may follow -c before the script (bash -c -e 'x' is unusual; treat the first
             # non-option word as the script)
             while rest and rest[0].text.startswith("-") and rest[0].text != "-":

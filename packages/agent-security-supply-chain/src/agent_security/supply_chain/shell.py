@@ -41,10 +41,31 @@ MAX_DEPTH = 8
 MAX_PARTS = 256
 """Most simple commands one line may contain."""
 
-_KEYWORDS = frozenset({
-    "if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done", "case", "esac",
-    "function", "select", "coproc", "{", "}", "[[", "]]", "!", "in",
-})
+_KEYWORDS = frozenset(
+    {
+        "if",
+        "then",
+        "else",
+        "elif",
+        "fi",
+        "for",
+        "while",
+        "until",
+        "do",
+        "done",
+        "case",
+        "esac",
+        "function",
+        "select",
+        "coproc",
+        "{",
+        "}",
+        "[[",
+        "]]",
+        "!",
+        "in",
+    }
+)
 _META = set(" \t\n;&|<>()")
 
 
@@ -105,8 +126,21 @@ class SimpleCommand:
         return " ".join(parts)
 
 
-_ANSI = {"a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
-         "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}
+_ANSI = {
+    "a": "\a",
+    "b": "\b",
+    "e": "\x1b",
+    "E": "\x1b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "v": "\v",
+    "\\": "\\",
+    "'": "'",
+    '"': '"',
+    "?": "?",
+}
 
 
 class _Parser:
@@ -194,9 +228,9 @@ class _Parser:
             self.skip_blanks()
             group = self.parse_command()
             if piped:
-                for c in group:
-                    if c.origin not in ("substitution", "process-substitution"):
-                        c.piped_input = True
+                for sc in group:
+                    if sc.origin not in ("substitution", "process-substitution"):
+                        sc.piped_input = True
             cmds.extend(group)
             self.skip_blanks()
             if self.peek() == "|" and self.peek(1) != "|":
@@ -223,8 +257,8 @@ class _Parser:
             # redirections after a subshell apply to every command in it
             extra = SimpleCommand(depth=self.depth)
             self.parse_words_into(extra, allow_words=False)
-            for c in result:
-                c.redirects.extend(extra.redirects)
+            for sc in result:
+                sc.redirects.extend(extra.redirects)
             if not result:
                 raise ShellParseError("empty subshell")
             return result
@@ -252,14 +286,15 @@ class _Parser:
                 raise ShellParseError("unexpected word after ')'")
             start = self.i
             word = self.read_word(nested)
-            raw = self.s[start:self.i]
+            raw = self.s[start : self.i]
             if not cmd.words and not word.quoted and _is_assignment(raw):
                 cmd.assignments.append(word.text)
                 continue
             if not cmd.words and not word.quoted and word.text in _KEYWORDS:
                 raise ShellParseError(
                     f"shell keyword {word.text!r}: control structures and groups are not supported "
-                    "(put the logic in a script and allow that script)")
+                    "(put the logic in a script and allow that script)"
+                )
             if word.text.endswith("()") and not word.quoted:
                 raise ShellParseError("function definitions are not supported")
             cmd.words.append(word)
@@ -271,8 +306,8 @@ class _Parser:
             j += 1
         if j < len(self.s) and self.s[j] == "{":
             return None
-        fd = self.s[self.i:j]
-        rest = self.s[j:j + 3]
+        fd = self.s[self.i : j]
+        rest = self.s[j : j + 3]
         op = ""
         for cand in ("<<<", "<<-", "&>>", "<<", ">>", "<>", ">|", ">&", "<&", "&>", ">", "<"):
             if rest.startswith(cand):
@@ -280,7 +315,7 @@ class _Parser:
                 break
         if not op:
             return None
-        if op in ("<", ">") and self.s[j + 1:j + 2] == "(":
+        if op in ("<", ">") and self.s[j + 1 : j + 2] == "(":
             if fd:
                 return None
             return None  # process substitution: handled as a word
@@ -291,7 +326,7 @@ class _Parser:
         if op in ("<<", "<<-"):
             start = self.i
             target = self.read_word(nested)
-            raw = self.s[start:self.i]
+            raw = self.s[start : self.i]
             expands = not any(q in raw for q in ("'", '"', "\\"))
             red = Redirect(op=op, target=target, fd=fd, heredoc_expands=expands)
             self.pending_heredocs.append(red)
@@ -308,7 +343,7 @@ class _Parser:
                 if self.i >= len(self.s):
                     raise ShellParseError(f"heredoc delimiter {delim!r} not found")
                 nl = self.s.find("\n", self.i)
-                line = self.s[self.i:] if nl < 0 else self.s[self.i:nl]
+                line = self.s[self.i :] if nl < 0 else self.s[self.i : nl]
                 self.i = len(self.s) if nl < 0 else nl + 1
                 check = line.lstrip("\t") if strip_tabs else line
                 if check == delim:
@@ -351,7 +386,7 @@ class _Parser:
                 end = self.s.find("'", self.i + 1)
                 if end < 0:
                     raise ShellParseError("unterminated single quote")
-                buf.append(self.s[self.i + 1:end])
+                buf.append(self.s[self.i + 1 : end])
                 w.quoted = True
                 self.i = end + 1
                 continue
@@ -392,7 +427,7 @@ class _Parser:
             elif self.s[j] == "}":
                 level -= 1
                 if level == 0:
-                    inner = self.s[self.i + 1:j]
+                    inner = self.s[self.i + 1 : j]
                     return "," in inner or ".." in inner
             j += 1
         return False
@@ -443,10 +478,10 @@ class _Parser:
             end = self.s.find("}", self.i + 2)
             if end < 0:
                 raise ShellParseError("unterminated '${'")
-            inner = self.s[self.i + 2:end]
+            inner = self.s[self.i + 2 : end]
             if any(x in inner for x in ("$", "`", "{", "(", "'", '"', "\\")):
                 raise ShellParseError("nested expansions inside '${...}' are not supported")
-            buf.append(self.s[self.i:end + 1])
+            buf.append(self.s[self.i : end + 1])
             self.i = end + 1
             w.dynamic = True
             return
@@ -457,7 +492,7 @@ class _Parser:
                     j += 1
             else:
                 j += 1
-            buf.append(self.s[self.i:j])
+            buf.append(self.s[self.i : j])
             self.i = j
             w.dynamic = True
             return
@@ -495,7 +530,7 @@ class _Parser:
                     return s[start:j]
             elif c == "#" and (j == start or s[j - 1] in " \t\n"):
                 raise ShellParseError("comments inside a substitution are not supported")
-            elif c == "<" and s[j + 1:j + 2] == "<":
+            elif c == "<" and s[j + 1 : j + 2] == "<":
                 raise ShellParseError("heredocs inside a substitution are not supported")
             j += 1
         raise ShellParseError("unbalanced parenthesis in substitution")
@@ -533,7 +568,7 @@ class _Parser:
                 out.append(c)
                 j += 1
                 continue
-            n = s[j + 1:j + 2]
+            n = s[j + 1 : j + 2]
             if n in _ANSI:
                 out.append(_ANSI[n])
                 j += 2
