@@ -105,7 +105,7 @@ def parse_mcp_tool_name(tool_name: str) -> tuple[str, str] | None:
 
 
 def _short_name(tool_name: str) -> str:
-    """The tool's own name without host prefixes (``mcp__srv__bash``, ``srv.bash``, ``MCP:bash``: ``bash``)."""
+    """The tool name without host prefixes (``mcp__srv__bash``, ``srv.bash``, ``MCP:bash``: ``bash``)."""
     name = tool_name
     mcp = parse_mcp_tool_name(name)
     if mcp:

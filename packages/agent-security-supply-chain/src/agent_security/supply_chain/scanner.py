@@ -253,7 +253,7 @@ _SHADOW = re2.compile(
     r"(?i)\b(?:instead\s+of\s+(?:using\s+)?(?:the\s+)?[\w.-]+\s+(?:tool|server)|"
     r"when\s+(?:using|calling|invoking)\s+(?:the\s+)?[`'\"]?[\w.-]+[`'\"]?\s+tool|"
     r"(?:all|every|any)\s+(?:other\s+)?(?:tools?|servers?)\s+(?:must|should)|"
-    r"(?:other|another)\s+(?:mcp\s+)?(?:tool|server)['\u2019]?s?\b[^.]{0,60}\b(?:must|should|instead|always|never)|"
+    r"(?:other|another)\s+(?:mcp\s+)?(?:tool|server)['\x{2019}]?s?\b[^.]{0,60}\b(?:must|should|instead|always|never)|"
     r"(?:replaces?|overrides?|supersedes?|takes?\s+precedence\s+over)\s+(?:the\s+)?[\w.-]+\s+(?:tool|server)|"
     r"mcp__\w+__\w+)"
 )
