@@ -374,6 +374,8 @@ def _dangerous_options(part: _Part) -> list[str]:
                 t == opt
                 or (opt.startswith("--") and t.startswith(opt + "="))
                 or (opt.endswith("=") and t.startswith(opt))
+                # a short option with its value attached: -O'sh -c id', -ccore.pager=x
+                or (len(opt) == 2 and opt[0] == "-" and opt[1] != "-" and t.startswith(opt))
             ):
                 found.append(opt)
         if shorts and t.startswith("-") and not t.startswith("--") and len(t) > 1:
@@ -698,9 +700,11 @@ class CommandGovernor:
                 unparseable, "Cannot parse the command confidently: nesting too deep", parsed=False
             )
         if not parts:
-            return CommandCheckResult(unparseable, "no command found", parsed=False)
+            # only plain variable assignments (risky ones such as PATH= become parts of their own)
+            return CommandCheckResult("allow", "Only sets shell variables")
         verdicts = tuple(self._check_part(p, compiled, default) for p in parts)
-        worst = max(verdicts, key=lambda v: _RANK[v.action])  # first of the most restrictive
+        # the most restrictive part decides; among equals, one decided by a rule explains best
+        worst = max(verdicts, key=lambda v: (_RANK[v.action], v.matched_rule is not None))
         return CommandCheckResult(worst.action, worst.reason, worst.matched_rule, verdicts)
 
     # ---- parts -----------------------------------------------------------------------------------
