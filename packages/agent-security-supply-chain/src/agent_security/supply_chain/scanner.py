@@ -613,7 +613,7 @@ class McpScanner:
         return ScanReport(
             server_name=srv.name,
             scan_timestamp=datetime.now(UTC),
-            risk_level=risk_level,  # type: ignore[arg-type]
+            risk_level=risk_level,
             risk_score=score,
             recommendation=recommendation,
             findings=tuple(findings),
