@@ -38,9 +38,8 @@ def prepare(value: Any) -> Any:
         return out
     if isinstance(value, list | tuple):
         return [prepare(v) for v in value]
-    if isinstance(value, int):
-        if -_SAFE_INT <= value <= _SAFE_INT:
-            return value
+    if isinstance(value, int) and -_SAFE_INT <= value <= _SAFE_INT:
+        return value
     raise NotFast
 
 

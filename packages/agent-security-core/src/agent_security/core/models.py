@@ -34,9 +34,9 @@ __all__ = [
     "RequestContext",
     "ToolIdentity",
     "TrustLevel",
+    "new_id",
     "restrictiveness",
     "trust_rank",
-    "new_id",
     "utcnow",
 ]
 

@@ -57,7 +57,6 @@ from agent_security.core.models import (
     Outcome,
     PluginResult,
     Reason,
-    RequestContext,
     ToolIdentity,
     new_id,
     restrictiveness,
@@ -427,7 +426,7 @@ class AgentSecurity:
             last_link = getattr(sink, "last_link", None)
             if callable(last_link):
                 links[getattr(sink, "name", type(sink).__name__)] = last_link()
-        heads = {link for link in links.values()}
+        heads = set(links.values())
         if len(heads) > 1:
             raise ConfigurationError(f"audit sinks hold different chains and cannot be continued together: {links}")
         head = next(iter(heads), None)
@@ -814,10 +813,10 @@ class AgentSecurity:
                 if res.annotations:
                     ctx.annotate(impl.plugin_name, res.annotations)
                 if res.request is not None:
+                    replacement: ActionRequest | None = None
                     try:  # a replacement built with model_copy(update=...) skipped validation: redo it
                         replacement = ActionRequest.model_validate(res.request.model_dump(warnings=False))
                     except ValidationError as exc:
-                        replacement = None
                         problem: str | None = f"returned an invalid request ({exc.errors()[0]['loc']})"
                     else:
                         problem = self._check_replacement(request, replacement, identity=phase_name == "identify")

@@ -22,7 +22,6 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-
 import pydantic_core
 
 from agent_security.core import jcs
