@@ -527,8 +527,16 @@ class AgentSecurity:
         return plugin_name
 
     def register_plugin(self, plugin: Any, *, name: str | None = None) -> str:
-        """Add a plugin object (anything with ``@hookimpl`` methods); returns its registered name."""
-        return self._register(plugin, name=name, explicit=True)
+        """Add a plugin object (anything with ``@hookimpl`` methods); returns its registered name.
+
+        A plugin with a ``bind_store(store)`` method (the built-ins) is bound to this instance's store
+        now, so that its state is shared from the start, not from its first check.
+        """
+        registered = self._register(plugin, name=name, explicit=True)
+        bind = getattr(plugin, "bind_store", None)
+        if callable(bind) and not inspect.ismodule(plugin):
+            bind(self.store)
+        return registered
 
     def unregister_plugin(self, name: str) -> Any:
         """Remove a plugin by name; returns it (or ``None``). Built-in policy and callbacks stay."""
