@@ -340,7 +340,7 @@ class AgentSecurity:
         self.default_owner = default_owner or "unknown"
         self._clock = clock or utcnow
         self._monotonic = monotonic or time.monotonic
-        self.store: Store = store or MemoryStore()
+        self.store: Store = store if store is not None else MemoryStore()
 
         self._on_approval_required = on_approval_required
         self._on_step_up_required = on_step_up_required
