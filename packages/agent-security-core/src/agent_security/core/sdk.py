@@ -388,6 +388,10 @@ class AgentSecurity:
         self._builtin = [_PolicyPlugin(self), _CallbacksPlugin(self), self._memory_sink]
         for obj in self._builtin:
             self._register(obj, explicit=True)
+        from agent_security.core.builtin.config import configurators
+
+        for configurator in configurators():
+            self._register(configurator, explicit=True)
         durable: list[SqliteAuditSink | JsonlAuditSink] = []
         if core.audit.sqlite_path:
             durable.append(SqliteAuditSink(core.audit.sqlite_path, name="audit_sqlite"))
