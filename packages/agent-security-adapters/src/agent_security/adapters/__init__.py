@@ -1,4 +1,7 @@
-"""agent-security-adapters: Claude Code and Cursor hooks, LangChain, CrewAI, OpenAI Agents SDK and an MCP proxy."""
+"""agent-security-adapters.
+
+Claude Code and Cursor hooks, LangChain, CrewAI, OpenAI Agents SDK and an MCP proxy.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""agent-security-containment: Sandbox profiles for paths, URLs, env and processes; change control with ticket validation."""
+"""agent-security-containment.
+
+Sandbox profiles for paths, URLs, env and processes; change control with ticket validation.
+"""
 
 from __future__ import annotations
 

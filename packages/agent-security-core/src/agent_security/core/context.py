@@ -42,7 +42,7 @@ class CheckContext:
 
     def alert(self, code: str, message: str, data: Mapping[str, Any] | None = None) -> None:
         """Emit an ``alert`` audit event now (e.g. DLP action ``alert``); ``data`` must be redacted."""
-        entry = {"code": code, "message": message, "data": dict(data or {})}
+        entry: dict[str, Any] = {"code": code, "message": message, "data": dict(data or {})}
         self.alerts.append(entry)
         if self._alert_sink is not None:
             self._alert_sink(code, message, entry["data"])

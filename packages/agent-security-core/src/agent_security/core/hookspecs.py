@@ -39,7 +39,7 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from agent_security.core.config import ConfigSection, Settings
+    from agent_security.core.config import Settings
     from agent_security.core.context import CheckContext
     from agent_security.core.models import (
         ActionRequest,
@@ -199,9 +199,10 @@ def agent_security_resolve(
 
 @hookspec
 def agent_security_notify(request: ActionRequest, decision: Decision, ctx: CheckContext) -> None:
-    """After the final decision: informational (``on_allow`` / ``on_deny`` are implemented on this).
+    """After the final decision: ``on_allow`` / ``on_deny`` are implemented on this hook.
 
-    Errors are reported to ``on_error`` and audited but never change the decision.
+    Fail closed like every check hook: an exception in a plugin that is not ``fail_open`` withdraws an
+    ALLOW (DENY ``PLUGIN_ERROR``, audited as an extra ``resolution`` event); a DENY stays a DENY.
 
     .. versionadded:: 0.1
     """

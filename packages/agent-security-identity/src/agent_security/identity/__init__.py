@@ -1,4 +1,7 @@
-"""agent-security-identity: Agent and tool registries, trust levels earned from signed attestations, delegation chains."""
+"""agent-security-identity.
+
+Agent and tool registries, trust levels earned from signed attestations, delegation chains.
+"""
 
 from __future__ import annotations
 

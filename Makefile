@@ -1,0 +1,50 @@
+# agent-security — developer commands. Works on a machine with only Python >= 3.11 and pip:
+# uv is installed with pip when missing, and the workspace is synced from uv.lock.
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+RUN := $(UV) run --no-sync
+export UV_PYTHON ?= $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
+
+.PHONY: help uv sync demo test lint format typecheck bench build dist-check check-namespace clean
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+uv: ## Install uv with pip if it is missing
+	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check "uv>=0.5"
+
+sync: uv ## Create .venv and install all eight distributions (editable) from uv.lock
+	@$(UV) sync --locked --all-packages --quiet
+
+demo: sync ## Run the end-to-end demo
+	@$(RUN) agent-security demo
+
+test: sync check-namespace ## Run the whole test suite
+	$(RUN) pytest
+
+lint: sync ## Lint with ruff
+	$(RUN) ruff check .
+
+format: sync ## Format with ruff
+	$(RUN) ruff format . && $(RUN) ruff check --fix .
+
+typecheck: sync ## Type-check every distribution with mypy (strict)
+	$(RUN) mypy packages/agent-security-*/src/agent_security
+
+bench: sync ## Run the benchmarks (policy, pipeline, egress) and print their figures
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(RUN) python $$b || exit 1; done
+
+build: sync ## Build the eight wheels and sdists into dist/
+	rm -rf dist && $(UV) build --all-packages --no-sources --quiet -o dist
+
+dist-check: build ## Check wheel contents and that each plugin is discovered next to core alone
+	$(PYTHON) scripts/dist_check.py dist
+
+check-namespace: ## The shared namespace folder must stay empty of files; every leaf has py.typed
+	@bad=$$(find packages/*/src/agent_security -maxdepth 1 -type f); \
+	  if [ -n "$$bad" ]; then echo "files in the shared namespace folder: $$bad"; exit 1; fi
+	@for d in packages/*/src/agent_security/*/; do [ -f "$$d/py.typed" ] || { echo "$$d lacks py.typed"; exit 1; }; done
+
+clean: ## Remove build and cache output
+	rm -rf dist .venv .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,255 @@
+"""The ``agent-security`` command line.
+
+Core commands: ``version``, ``plugins``, ``config show``, ``config path``, ``check``, ``demo``, plus the
+``policy`` and ``audit`` groups. Other distributions add commands through the ``agent_security_cli`` hook.
+
+``check`` exit codes: 0 allow, 2 deny, 3 approval-like outcome (REQUIRE_APPROVAL, STEP_UP,
+REQUIRE_TICKET, REQUIRE_HUMAN), 1 when the check could not run (bad input, bad config or policy).
+Every non-zero code means "do not run the tool".
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from importlib import metadata
+from typing import Any
+
+import click
+
+from agent_security.core.config import FAMILY, load_settings
+from agent_security.core.errors import AgentSecurityError
+from agent_security.core.models import Outcome
+from agent_security.core.plugins import load_entry_points, make_plugin_manager
+
+__all__ = ["EXIT_ALLOW", "EXIT_APPROVAL", "EXIT_DENY", "EXIT_ERROR", "build_cli", "main"]
+
+EXIT_ALLOW, EXIT_ERROR, EXIT_DENY, EXIT_APPROVAL = 0, 1, 2, 3
+MAX_STDIN = 10 * 1024 * 1024
+
+
+def _dump(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=False, default=str)
+
+
+def _make_security(ctx: click.Context, **kwargs: Any) -> Any:
+    from agent_security.core.sdk import AgentSecurity
+
+    try:
+        return AgentSecurity(config_path=ctx.obj.get("config"), **kwargs)
+    except (AgentSecurityError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
+              help="Config file (overrides AGENT_SECURITY_CONFIG and the search order).")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None) -> None:
+    """agent-security: runtime security for AI agents' tool calls."""
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = config
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def version(as_json: bool) -> None:
+    """Show the installed agent-security distributions and their versions."""
+    found: dict[str, str] = {}
+    for dist in FAMILY:
+        try:
+            found[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    if as_json:
+        click.echo(_dump(found))
+        return
+    for dist, ver in found.items():
+        click.echo(f"{dist} {ver}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def plugins(ctx: click.Context, as_json: bool) -> None:
+    """List plugins: entry points found, whether they loaded, from which distribution and version."""
+    security = _make_security(ctx)
+    infos = {i.name: i for i in security.plugin_infos}
+    rows = []
+    for rec in security.loaded_plugins:
+        info = infos.get(rec.name)
+        rows.append({**rec.as_dict(), "description": info.description if info else "",
+                     "config_section": info.config_section if info else None,
+                     "configured": bool(info and info.config_section
+                                        and security.settings.section(info.config_section) is not None),
+                     "without_section": info.unconfigured if info else ""})
+    builtins = [n for n in security.list_plugins() if n not in {r["name"] for r in rows}]
+    rows.insert(0, {"name": "core", "distribution": "agent-security-core",
+                    "version": metadata.version("agent-security-core"), "entry_point": "(host)",
+                    "status": "loaded", "detail": "", "description": "Pipeline, policy engine, built-ins",
+                    "config_section": "core", "configured": security.settings.path is not None,
+                    "without_section": "Defaults: see docs/configuration.md"})
+    if as_json:
+        click.echo(_dump({"entry_points": rows, "registered": security.list_plugins(), "builtin": builtins}))
+        return
+    click.echo(f"{'plugin':<14} {'distribution':<30} {'version':<9} status")
+    for r in rows:
+        click.echo(f"{r['name']:<14} {r['distribution']:<30} {r['version']:<9} {r['status']}"
+                   + (f" ({r['detail']})" if r["detail"] else ""))
+    click.echo(f"\nbuilt-in and registered: {', '.join(builtins)}")
+
+
+@cli.group()
+def config() -> None:
+    """Inspect the configuration."""
+
+
+@config.command("path")
+@click.pass_context
+def config_path(ctx: click.Context) -> None:
+    """Print the config file that the search order selects (or '(none)')."""
+    from agent_security.core.config import find_config_file
+
+    try:
+        path = find_config_file(ctx.obj.get("config"))
+    except AgentSecurityError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(str(path) if path else "(none)")
+
+
+@config.command("show")
+@click.pass_context
+def config_show(ctx: click.Context) -> None:
+    """Print the effective configuration (every section validated, defaults filled in) as JSON."""
+    security = _make_security(ctx)
+    settings = security.settings
+    out: dict[str, Any] = {"file": str(settings.path) if settings.path else None,
+                           "core": settings.core.model_dump(mode="json")}
+    for info in security.plugin_infos:
+        if not info.config_section:
+            continue
+        model = settings.section(info.config_section)
+        out[info.config_section] = (model.model_dump(mode="json") if model is not None
+                                    else {"_unconfigured": info.unconfigured})
+    click.echo(_dump(out))
+
+
+def _read_stdin_json() -> dict[str, Any]:
+    raw = sys.stdin.buffer.read(MAX_STDIN + 1)
+    if len(raw) > MAX_STDIN:
+        raise click.ClickException(f"input on stdin exceeds {MAX_STDIN} bytes")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise click.ClickException(f"stdin is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise click.ClickException("stdin must hold a JSON object describing one tool call")
+    return data
+
+
+CHECK_FIELDS = {
+    "tool_name", "tool_args", "agent_id", "agent_name", "environment", "owner", "action_type", "user_input",
+    "data_labels", "risk_hints", "session_id", "trace_id", "parent_agent_id", "agent_type", "trust_level",
+    "roles", "capabilities", "max_delegation_depth", "tool_identity", "delegation_chain",
+}
+
+
+@cli.command()
+@click.option("--tool", "tool_name", help="Tool name (else read a JSON object from stdin).")
+@click.option("--args", "tool_args", help="Tool arguments as a JSON object.")
+@click.option("--agent", "agent_id", help="Agent id.")
+@click.option("--env", "environment", help="Environment.")
+@click.option("--action-type", help="Action type (tool_call, shell, code_execute, ...).")
+@click.option("--user-input", help="The user's input that led to this call.")
+@click.option("--label", "data_labels", multiple=True, help="Data label (repeatable).")
+@click.option("--session", "session_id", help="Session id.")
+@click.option("--policy", "policy_path", type=click.Path(dir_okay=False, exists=True), help="Policy file.")
+@click.option("--observe", is_flag=True, help="Observe mode: decide and audit, never block.")
+@click.pass_context
+def check(ctx: click.Context, tool_name: str | None, tool_args: str | None, agent_id: str | None,
+          environment: str | None, action_type: str | None, user_input: str | None,
+          data_labels: tuple[str, ...], session_id: str | None, policy_path: str | None,
+          observe: bool) -> None:
+    """Decide one tool call; print the decision as JSON. Exit 0 allow, 2 deny, 3 approval-like, 1 error."""
+    if tool_name is None:
+        params = _read_stdin_json()
+        unknown = sorted(set(params) - CHECK_FIELDS)
+        if unknown:
+            raise click.ClickException(f"unknown field(s) in stdin: {', '.join(unknown)}")
+    else:
+        params = {"tool_name": tool_name, "agent_id": agent_id or "cli", "environment": environment,
+                  "action_type": action_type, "user_input": user_input,
+                  "data_labels": list(data_labels) or None, "session_id": session_id}
+        if tool_args:
+            try:
+                params["tool_args"] = json.loads(tool_args)
+            except json.JSONDecodeError as exc:
+                raise click.ClickException(f"--args is not valid JSON: {exc}") from exc
+        params = {k: v for k, v in params.items() if v is not None}
+    params.setdefault("agent_id", "cli")
+    kwargs: dict[str, Any] = {"policy_path": policy_path} if policy_path else {}
+    if observe:
+        kwargs["mode"] = "observe"
+    security = _make_security(ctx, **kwargs)
+    try:
+        result = security.check_tool_call(**params)
+    except (TypeError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        security.shutdown()
+    d = result.decision
+    click.echo(_dump({
+        "allowed": result.allowed,
+        "outcome": d.outcome.value,
+        "final_outcome": result.final_decision.outcome.value,
+        "reasons": [r.model_dump() for r in result.final_decision.reasons],
+        "approver_role": d.approver_role,
+        "constraints": dict(d.constraints) if d.constraints else None,
+        "plugin_source": d.plugin_source,
+        "request_id": result.request.request_id,
+        "request_hash": result.request_hash,
+        "event_id": result.event.event_id,
+        "would_block": result.would_block,
+    }))
+    if result.allowed:
+        ctx.exit(EXIT_ALLOW)
+    ctx.exit(EXIT_APPROVAL if d.outcome in (Outcome.REQUIRE_APPROVAL, Outcome.STEP_UP, Outcome.REQUIRE_TICKET,
+                                            Outcome.REQUIRE_HUMAN) else EXIT_DENY)
+
+
+@cli.command()
+@click.option("--quick", is_flag=True, help="The five-scenario quick demo.")
+def demo(quick: bool) -> None:
+    """Run the end-to-end demo: a readable run of decisions through the default pipeline."""
+    from agent_security.core.demo import run_demo
+
+    raise SystemExit(run_demo(quick=quick))
+
+
+def build_cli() -> click.Group:
+    """The root command with the core groups and every plugin's subcommands attached."""
+    from agent_security.core.audit.cli import audit_group
+    from agent_security.core.policy.cli import policy_group
+
+    if "policy" not in cli.commands:
+        cli.add_command(policy_group, "policy")
+    if "audit" not in cli.commands:
+        cli.add_command(audit_group, "audit")
+    pm = make_plugin_manager()
+    try:
+        settings = load_settings()
+        load_entry_points(pm, autoload=settings.core.plugins.autoload,
+                          allow_distributions=settings.core.plugins.allow_distributions,
+                          disabled=settings.core.plugins.disabled)
+    except AgentSecurityError as exc:
+        click.echo(f"warning: plugins not loaded: {exc}", err=True)
+    pm.hook.agent_security_cli(cli=cli)
+    return cli
+
+
+def main() -> None:
+    build_cli()(prog_name="agent-security")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1244 @@
+"""``AgentSecurity``: the check pipeline every tool call goes through.
+
+Phases, in order (see :mod:`agent_security.core.hookspecs` for each hook's contract)::
+
+    build request -> identify -> before_check -> evaluate -> after_decision -> audit
+                  -> resolve (approval callbacks, bounded by approval_timeout_s) -> audit -> notify
+    (tool runs, through protect())  -> after_execution -> audit
+
+The pipeline is written once, as a generator that yields whenever it must wait (an ``async def`` hook,
+an approval callback). :meth:`AgentSecurity.check_tool_call` drives it synchronously and
+:meth:`AgentSecurity.acheck_tool_call` drives it on the running event loop, so the two entry points
+cannot drift apart. No lock is held while a callback runs: a pending approval never blocks other checks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import dataclasses
+import functools
+import inspect
+import threading
+import time
+from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, ParamSpec, TypeVar, cast, overload
+
+import pluggy
+from pydantic import ValidationError
+
+from agent_security.core._util import InputTooLarge, freeze_json, request_hash
+from agent_security.core.audit.keys import AuditSigner
+from agent_security.core.audit.sinks import JsonlAuditSink, MemoryAuditSink, SqliteAuditSink
+from agent_security.core.audit.trail import AuditTrail
+from agent_security.core.config import ConfigSection, Settings, load_settings
+from agent_security.core.context import CheckContext
+from agent_security.core.errors import (
+    ConfigurationError,
+    PluginContractError,
+    PluginError,
+    PolicyError,
+    SecurityError,
+)
+from agent_security.core.hookspecs import hookimpl
+from agent_security.core.models import (
+    Action,
+    ActionRequest,
+    AgentAttestation,
+    AgentInfo,
+    AuditEvent,
+    CheckResult,
+    Decision,
+    ExecutionResult,
+    Outcome,
+    PluginResult,
+    Reason,
+    ToolIdentity,
+    new_id,
+    restrictiveness,
+    utcnow,
+)
+from agent_security.core.plugins import (
+    LoadedPlugin,
+    PluginInfo,
+    check_no_wrappers,
+    load_entry_points,
+    make_plugin_manager,
+)
+from agent_security.core.resolution import Resolution
+from agent_security.core.store import MemoryStore, Store
+
+__all__ = ["AgentSecurity", "request_hash"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+Mode = Literal["enforce", "observe"]
+
+DEFAULT_APPROVAL_TIMEOUT_S = 300.0
+MAX_TOOL_NAME = 256
+
+# Per approval-like outcome: the callback attribute, and the reason codes for approved / rejected /
+# error (the original's codes, so dashboards keep working) and the timeout wording.
+_GATES: dict[Outcome, tuple[str, str, str, str, str, str, str]] = {
+    Outcome.REQUIRE_APPROVAL: ("on_approval_required", "APPROVED", "Request approved via callback",
+                               "REJECTED", "Request rejected via callback", "APPROVAL_TIMEOUT",
+                               "Approval timed out"),
+    Outcome.STEP_UP: ("on_step_up_required", "STEP_UP_PASSED", "Step-up verification passed",
+                      "STEP_UP_FAILED", "Step-up verification failed", "STEP_UP_ERROR",
+                      "Step-up verification timed out"),
+    Outcome.REQUIRE_TICKET: ("on_ticket_required", "TICKET_VALIDATED", "Ticket validated",
+                             "TICKET_MISSING", "No valid ticket provided", "TICKET_ERROR",
+                             "Ticket validation timed out"),
+    Outcome.REQUIRE_HUMAN: ("on_human_required", "HUMAN_APPROVED", "Human reviewer approved",
+                            "HUMAN_REJECTED", "Human reviewer rejected", "HUMAN_REVIEW_ERROR",
+                            "Human review timed out"),
+}
+
+
+# ------------------------------------------------------------------------------------------------
+# What the pipeline generator yields when it has to wait.
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Wait:
+    """Wait for ``awaitable`` (an ``async def`` hook's result), bounded by ``timeout`` seconds."""
+
+    awaitable: Awaitable[Any]
+    timeout: float | None
+
+
+@dataclass(slots=True)
+class _Blocking:
+    """Run a plain function that may block (an approval callback) off the caller's thread."""
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    timeout: float | None
+
+
+class _Timeout(Exception):
+    pass
+
+
+_EXECUTOR = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="agent-security")
+
+
+def _run_coroutine_sync(aw: Awaitable[Any], timeout: float | None) -> Any:
+    async def bounded() -> Any:
+        return await asyncio.wait_for(aw, timeout)
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(bounded())
+    # Called synchronously from inside a running loop: run the coroutine on a private loop in a worker.
+    return _EXECUTOR.submit(asyncio.run, bounded()).result()
+
+
+def _drive_sync(gen: Generator[Any, Any, R]) -> R:
+    value: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            step = gen.throw(error) if error is not None else gen.send(value)
+        except StopIteration as stop:
+            return cast(R, stop.value)
+        value, error = None, None
+        try:
+            if isinstance(step, _Wait):
+                value = _run_coroutine_sync(step.awaitable, step.timeout)
+            else:
+                fut = _EXECUTOR.submit(step.fn, *step.args)
+                try:
+                    value = fut.result(timeout=step.timeout)
+                except concurrent.futures.TimeoutError:
+                    error = _Timeout()
+                    continue
+                if inspect.isawaitable(value):
+                    value = _run_coroutine_sync(value, step.timeout)
+        except TimeoutError:
+            error = _Timeout()
+        except BaseException as exc:  # handed back to the pipeline, which decides (fail closed)
+            error = exc
+
+
+async def _drive_async(gen: Generator[Any, Any, R]) -> R:
+    value: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            step = gen.throw(error) if error is not None else gen.send(value)
+        except StopIteration as stop:
+            return cast(R, stop.value)
+        value, error = None, None
+        try:
+            if isinstance(step, _Wait):
+                value = await asyncio.wait_for(step.awaitable, step.timeout)
+            else:
+                value = await asyncio.wait_for(asyncio.to_thread(step.fn, *step.args), step.timeout)
+                if inspect.isawaitable(value):
+                    value = await asyncio.wait_for(value, step.timeout)
+        except TimeoutError:
+            error = _Timeout()
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            error = exc
+
+
+# ------------------------------------------------------------------------------------------------
+# Built-in plugins owned by the SDK itself.
+# ------------------------------------------------------------------------------------------------
+
+
+class _PolicyPlugin:
+    """Evaluates the active policy bundle (phase ``evaluate``)."""
+
+    name = "policy"
+    fail_open = False
+    priority = 0
+
+    def __init__(self, security: AgentSecurity) -> None:
+        self._security = security
+
+    @hookimpl
+    def agent_security_evaluate(self, request: ActionRequest, ctx: CheckContext) -> Decision:
+        engine = self._security._engine
+        return cast(Decision, engine.evaluate(request, now=ctx.now))
+
+
+class _CallbacksPlugin:
+    """The application's callbacks: resolves approval-like outcomes last, and notifies allow/deny."""
+
+    name = "callbacks"
+    fail_open = False
+    priority = 1_000_000  # resolve: answers after every other resolver
+
+    def __init__(self, security: AgentSecurity) -> None:
+        self._security = security
+
+    @hookimpl
+    def agent_security_resolve(self, request: ActionRequest, decision: Decision, ctx: CheckContext) -> Any:
+        attr = _GATES[decision.outcome][0]
+        callback = getattr(self._security, "_" + attr)
+        if callback is None:
+            return None
+        return _Blocking(callback, (request, decision), None)
+
+    @hookimpl
+    def agent_security_notify(self, request: ActionRequest, decision: Decision, ctx: CheckContext) -> Any:
+        cb = self._security._on_allow if decision.outcome is Outcome.ALLOW else self._security._on_deny
+        if cb is None:
+            return None
+        return cb(request, decision)
+
+
+class _AuditCallbackSink:
+    """Forwards every audit event to ``on_audit_event``. A notification, not a durable sink: its errors
+    are reported to ``on_error`` and never change a decision."""
+
+    name = "on_audit_event"
+    fail_open = True
+
+    def __init__(self, callback: Callable[[AuditEvent], Any]) -> None:
+        self._callback = callback
+
+    @hookimpl
+    def agent_security_audit_event(self, event: AuditEvent) -> None:
+        result = self._callback(event)
+        if inspect.isawaitable(result):
+            _run_coroutine_sync(result, 10.0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Impl:
+    plugin_name: str
+    plugin: Any
+    function: Callable[..., Any]
+    argnames: tuple[str, ...]
+    fail_open: bool
+    may_relax: bool
+
+
+class _PluginFailure(Exception):
+    def __init__(self, impl: _Impl, phase: str, error: BaseException) -> None:
+        self.impl = impl
+        self.phase = phase
+        self.error = error
+        super().__init__(f"{impl.plugin_name} failed during {phase}: {type(error).__name__}")
+
+
+# ------------------------------------------------------------------------------------------------
+# AgentSecurity
+# ------------------------------------------------------------------------------------------------
+
+
+class AgentSecurity:
+    """The runtime security pipeline for one application (thread-safe, sync and async).
+
+    Policy sources, first given wins: ``policy_path``, ``policy_json``, ``policy_bundle``,
+    ``policy_engine`` (any object with ``evaluate(request, now=...)``), ``policy_loader`` (called by
+    :meth:`init` / :meth:`ainit`), then ``[core] policy_path`` from the config file. With none, the
+    built-in default bundle applies: every call is denied (``DEFAULT_DENY``) until a policy says
+    otherwise.
+
+    Callbacks may be plain or ``async`` functions. Approval-like callbacks receive ``(request,
+    decision)`` and return a bool, a :class:`~agent_security.core.Resolution` (optionally bound to
+    :func:`request_hash`), or for REQUIRE_TICKET the ticket id (``None`` or ``""`` is no ticket).
+    Every wait is bounded by ``approval_timeout_s`` (default 300 s); no answer in time is a DENY.
+
+    In ``mode="observe"`` every call is decided and audited but none is blocked: ``allowed`` is always
+    True, ``would_block`` tells what enforce mode would have done, and approval callbacks are not called.
+    """
+
+    def __init__(
+        self,
+        *,
+        policy_path: str | Path | None = None,
+        policy_json: str | None = None,
+        policy_bundle: Any = None,
+        policy_loader: Callable[[], Any] | None = None,
+        policy_engine: Any = None,
+        plugins: Iterable[Any] = (),
+        on_approval_required: Callable[..., Any] | None = None,
+        on_step_up_required: Callable[..., Any] | None = None,
+        on_ticket_required: Callable[..., Any] | None = None,
+        on_human_required: Callable[..., Any] | None = None,
+        on_allow: Callable[..., Any] | None = None,
+        on_deny: Callable[..., Any] | None = None,
+        on_audit_event: Callable[[AuditEvent], Any] | None = None,
+        on_error: Callable[[BaseException, str], Any] | None = None,
+        approval_timeout_s: float | None = None,
+        default_environment: str | None = None,
+        default_owner: str | None = None,
+        mode: Mode | None = None,
+        config_path: str | Path | None = None,
+        config: Mapping[str, Any] | None = None,
+        store: Store | None = None,
+        autoload: bool | None = None,
+        trusted_policy_keys: Sequence[Any] | None = None,
+        policy_hmac_secret: str | bytes | None = None,
+        audit_sinks: Iterable[Any] = (),
+        clock: Callable[[], datetime] | None = None,
+        monotonic: Callable[[], float] | None = None,
+    ) -> None:
+        self._settings = load_settings(config_path, data=config)
+        core = self._settings.core
+        self._mode: Mode = mode or core.mode
+        if self._mode not in ("enforce", "observe"):
+            raise ConfigurationError(f"mode must be 'enforce' or 'observe', not {self._mode!r}")
+        timeout = core.approval_timeout_s if approval_timeout_s is None else approval_timeout_s
+        if not (isinstance(timeout, int | float) and 0 < timeout <= 86_400):
+            raise ConfigurationError("approval_timeout_s must be a number of seconds in (0, 86400]")
+        self.approval_timeout_s = float(timeout)
+        self.default_environment = default_environment or core.default_environment or "unknown"
+        self.default_owner = default_owner or "unknown"
+        self._clock = clock or utcnow
+        self._monotonic = monotonic or time.monotonic
+        self.store: Store = store if store is not None else MemoryStore()
+
+        self._on_approval_required = on_approval_required
+        self._on_step_up_required = on_step_up_required
+        self._on_ticket_required = on_ticket_required
+        self._on_human_required = on_human_required
+        self._on_allow = on_allow
+        self._on_deny = on_deny
+        self._on_error = on_error
+
+        self._lock = threading.RLock()
+        self._closed = False
+        self._impl_cache: dict[str, tuple[_Impl, ...]] = {}
+        self._registration: dict[int, int] = {}
+        self._explicit: set[int] = set()
+
+        # Policy ------------------------------------------------------------------------------
+        self._trusted_keys = list(trusted_policy_keys or [])
+        for key_path in core.trusted_policy_keys:
+            self._trusted_keys.append(Path(key_path).read_bytes())
+        self._hmac_secret = policy_hmac_secret
+        self._policy_loader = policy_loader
+        self._policy_source: Any = None
+        self._engine: Any = None
+        if policy_path is not None:
+            self._policy_source = Path(policy_path)
+        elif policy_json is not None:
+            self._policy_source = policy_json
+        elif policy_bundle is not None:
+            self._policy_source = policy_bundle
+        elif policy_engine is None and policy_loader is None and core.policy_path:
+            self._policy_source = Path(core.policy_path)
+        if policy_engine is not None:
+            self._engine = policy_engine
+        elif self._policy_source is not None:
+            self._engine = self._build_engine(self._policy_source)
+        elif policy_loader is None:
+            from agent_security.core.policy import PolicyEngine, default_policy_bundle
+
+            self._engine = PolicyEngine(default_policy_bundle())
+        self._initialized = self._engine is not None
+
+        # Plugins -----------------------------------------------------------------------------
+        self._pm: pluggy.PluginManager = make_plugin_manager()
+        self._memory_sink = MemoryAuditSink(core.audit.memory_size)
+        self._builtin = [_PolicyPlugin(self), _CallbacksPlugin(self), self._memory_sink]
+        for obj in self._builtin:
+            self._register(obj, explicit=True)
+        from agent_security.core.builtin.config import configurators
+
+        for configurator in configurators():
+            self._register(configurator, explicit=True)
+        durable: list[SqliteAuditSink | JsonlAuditSink] = []
+        if core.audit.sqlite_path:
+            durable.append(SqliteAuditSink(core.audit.sqlite_path, name="audit_sqlite"))
+        if core.audit.jsonl_path:
+            durable.append(JsonlAuditSink(core.audit.jsonl_path, name="audit_jsonl"))
+        sinks = [*durable, *audit_sinks]
+        for sink in sinks:
+            self._register(sink, explicit=True)
+        if on_audit_event is not None:
+            self._register(_AuditCallbackSink(on_audit_event), explicit=True)
+        signer = (AuditSigner.from_pem(Path(core.audit.signing_key_path).read_bytes())
+                  if core.audit.signing_key_path else None)
+        self._trail = self._open_trail(sinks, signer, core.audit.sign_every)
+
+        plugin_cfg = core.plugins
+        self.loaded_plugins: list[LoadedPlugin] = load_entry_points(
+            self._pm,
+            autoload=plugin_cfg.autoload if autoload is None else autoload,
+            allow_distributions=plugin_cfg.allow_distributions,
+            disabled=plugin_cfg.disabled,
+        )
+        self._invalidate()
+        self.plugin_infos: list[PluginInfo] = self._collect_infos()
+        declared = {i.config_section: ConfigSection(i.config_section, i.config_model, i.name)
+                    for i in self.plugin_infos if i.config_section and i.config_model}
+        self._settings.validate_sections(declared)
+        self._pm.hook.agent_security_configure(security=self, settings=self._settings)
+        for obj in plugins:
+            self.register_plugin(obj)
+        self._record_lifecycle("startup")
+
+    def _open_trail(self, sinks: Sequence[Any], signer: AuditSigner | None, sign_every: int) -> AuditTrail:
+        """Continue the chain a durable sink already holds; refuse sinks whose chains disagree."""
+        links = {}
+        for sink in sinks:
+            last_link = getattr(sink, "last_link", None)
+            if callable(last_link):
+                links[getattr(sink, "name", type(sink).__name__)] = last_link()
+        heads = set(links.values())
+        if len(heads) > 1:
+            raise ConfigurationError(f"audit sinks hold different chains and cannot be continued together: {links}")
+        head = next(iter(heads), None)
+        if head is None:
+            return AuditTrail(self._dispatch_audit, signer=signer, sign_every=sign_every, clock=self._clock)
+        return AuditTrail(self._dispatch_audit, signer=signer, sign_every=sign_every, clock=self._clock,
+                          last_sequence=head[0], last_hash=head[1])
+
+    # -- properties ------------------------------------------------------------------------------
+    @property
+    def mode(self) -> Mode:
+        return self._mode
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
+    def plugin_manager(self) -> pluggy.PluginManager:
+        return self._pm
+
+    # -- policy ----------------------------------------------------------------------------------
+    def _build_engine(self, source: Any) -> Any:
+        from agent_security.core.policy import PolicyEngine, load_policy
+
+        bundle = load_policy(source, trusted_keys=self._trusted_keys or None, hmac_secret=self._hmac_secret)
+        return PolicyEngine(bundle)
+
+    def init(self) -> None:
+        """Load the policy from ``policy_loader`` (sync or async loader) if one was given."""
+        if self._policy_loader is not None and not self._initialized:
+            loaded = self._policy_loader()
+            if inspect.isawaitable(loaded):
+                loaded = _run_coroutine_sync(loaded, self.approval_timeout_s)
+            self._swap_engine(self._build_engine(loaded), origin="loader")
+            self._initialized = True
+
+    async def ainit(self) -> None:
+        if self._policy_loader is not None and not self._initialized:
+            loaded = self._policy_loader()
+            if inspect.isawaitable(loaded):
+                loaded = await loaded
+            self._swap_engine(self._build_engine(loaded), origin="loader")
+            self._initialized = True
+
+    def reload_policy(self, source: Any = None) -> None:
+        """Load a policy (``source``, else the original source) and swap it in atomically.
+
+        A failing load raises and leaves the active policy in place; both outcomes are audited.
+        """
+        src = source if source is not None else self._policy_source
+        if src is None and self._policy_loader is not None:
+            src = self._policy_loader()
+            if inspect.isawaitable(src):
+                src = _run_coroutine_sync(src, self.approval_timeout_s)
+        if src is None:
+            raise ConfigurationError("no policy source to reload from")
+        try:
+            engine = self._build_engine(src)
+        except (PolicyError, OSError, ValueError) as exc:
+            self._record(AuditEvent(kind="error", reasons=(Reason(
+                code="POLICY_RELOAD_FAILED", message=f"{type(exc).__name__}: {exc}"[:500]),)))
+            self._report(exc, "reload_policy")
+            raise
+        self._swap_engine(engine, origin="reload")
+
+    def _swap_engine(self, engine: Any, *, origin: str) -> None:
+        with self._lock:
+            self._engine = engine
+        self._record_lifecycle("policy_loaded", origin=origin)
+
+    def get_policy_bundle(self) -> Any:
+        self._ensure_initialized()
+        return getattr(self._engine, "bundle", None)
+
+    def _ensure_initialized(self) -> None:
+        if not self._initialized:
+            raise ConfigurationError(
+                "AgentSecurity is not initialized: call init() or await ainit() when using policy_loader")
+
+    # -- plugins ---------------------------------------------------------------------------------
+    def _register(self, obj: Any, *, name: str | None = None, explicit: bool) -> str:
+        plugin_name = name or getattr(obj, "name", None) or type(obj).__name__
+        with self._lock:
+            if self._pm.get_plugin(plugin_name) is not None:
+                raise PluginContractError(f"a plugin named {plugin_name!r} is already registered")
+            self._pm.register(obj, name=plugin_name)
+            try:
+                check_no_wrappers(self._pm, obj)
+                self._pm.check_pending()
+            except Exception:
+                self._pm.unregister(obj)
+                raise
+            self._registration[id(obj)] = len(self._registration)
+            if explicit:
+                self._explicit.add(id(obj))
+            self._invalidate()
+        return plugin_name
+
+    def register_plugin(self, plugin: Any, *, name: str | None = None) -> str:
+        """Add a plugin object (anything with ``@hookimpl`` methods); returns its registered name.
+
+        A plugin with a ``bind_store(store)`` method (the built-ins) is bound to this instance's store
+        now, so that its state is shared from the start, not from its first check.
+        """
+        registered = self._register(plugin, name=name, explicit=True)
+        bind = getattr(plugin, "bind_store", None)
+        if callable(bind) and not inspect.ismodule(plugin):
+            bind(self.store)
+        return registered
+
+    def unregister_plugin(self, name: str) -> Any:
+        """Remove a plugin by name; returns it (or ``None``). Built-in policy and callbacks stay."""
+        with self._lock:
+            plugin = self._pm.get_plugin(name)
+            if plugin is None:
+                return None
+            if plugin in self._builtin[:2]:
+                raise PluginContractError(f"the built-in plugin {name!r} cannot be removed")
+            self._pm.unregister(plugin)
+            self._invalidate()
+        return plugin
+
+    def get_plugin(self, name: str) -> Any:
+        return self._pm.get_plugin(name)
+
+    def list_plugins(self) -> list[str]:
+        return [name for name, _ in self._pm.list_name_plugin()]
+
+    def _collect_infos(self) -> list[PluginInfo]:
+        infos: list[PluginInfo] = []
+        by_name = {r.name: r for r in self.loaded_plugins}
+        for info in self._pm.hook.agent_security_plugin_info():
+            rec = by_name.get(info.name)
+            if rec is not None:
+                info = dataclasses.replace(info, distribution=rec.distribution, version=rec.version)
+            infos.append(info)
+        return infos
+
+    def _invalidate(self) -> None:
+        self._impl_cache = {}
+
+    def _impls(self, hook: str) -> tuple[_Impl, ...]:
+        cached = self._impl_cache.get(hook)
+        if cached is not None:
+            return cached
+        with self._lock:
+            caller = getattr(self._pm.hook, hook)
+            found = []
+            for impl in caller.get_hookimpls():
+                plugin = impl.plugin
+                order = (0 if impl.tryfirst else 2 if impl.trylast else 1,
+                         getattr(plugin, "priority", 100), self._registration.get(id(plugin), -1))
+                found.append((order, _Impl(
+                    impl.plugin_name, plugin, impl.function, tuple(impl.argnames),
+                    bool(getattr(plugin, "fail_open", False)),
+                    bool(getattr(plugin, "may_relax", False)) and id(plugin) in self._explicit,
+                )))
+            found.sort(key=lambda pair: pair[0])
+            result = tuple(impl for _, impl in found)
+            self._impl_cache[hook] = result
+            return result
+
+    # -- audit -----------------------------------------------------------------------------------
+    def _dispatch_audit(self, event: AuditEvent) -> None:
+        failure: _PluginFailure | None = None
+        for impl in self._impls("agent_security_audit_event"):
+            try:
+                impl.function(event=event) if "event" in impl.argnames else impl.function()
+            except Exception as exc:
+                self._report(exc, f"plugin:{impl.plugin_name}:audit_event")
+                if not impl.fail_open and failure is None:
+                    failure = _PluginFailure(impl, "audit_event", exc)
+        if failure is not None:
+            raise failure
+
+    def _record(self, event: AuditEvent) -> tuple[AuditEvent, Decision | None]:
+        """Append to the trail. Returns the chained event and, when a fail-closed sink refused it, the
+        DENY to apply (PLUGIN_ERROR naming the sink, then AUDIT_FAILURE)."""
+        try:
+            return self._trail.record(event), None
+        except _PluginFailure as failure:
+            return event, Decision.deny(
+                "PLUGIN_ERROR", f'Plugin "{failure.impl.plugin_name}" failed during audit_event: '
+                f"{type(failure.error).__name__}", plugin_source=failure.impl.plugin_name,
+            ).with_reason("AUDIT_FAILURE", "The decision could not be written to the audit trail")
+        except Exception as exc:
+            self._report(exc, "audit")
+            return event, Decision.deny("AUDIT_FAILURE", "The decision could not be written to the audit trail")
+
+    def _record_lifecycle(self, what: str, **extra: Any) -> None:
+        data: dict[str, Any] = {"lifecycle": what, **extra}
+        if what in ("startup", "policy_loaded"):
+            bundle = getattr(self._engine, "bundle", None)
+            if bundle is not None:
+                data["policy"] = {"version": str(getattr(bundle, "version", "")),
+                                  "rules": len(getattr(bundle, "rules", ()) or ())}
+        if what == "startup":
+            data["plugins"] = [r.as_dict() for r in self.loaded_plugins]
+            data["registered"] = self.list_plugins()
+            data["mode"] = self._mode
+        self._record(AuditEvent(kind="lifecycle", mode=self._mode, data=data))
+
+    def get_audit_log(self) -> list[AuditEvent]:
+        """The events held by the in-memory ring (bounded by ``[core.audit] memory_size``)."""
+        return self._memory_sink.events()
+
+    def _report(self, error: BaseException, where: str) -> None:
+        if self._on_error is None:
+            return
+        try:
+            result = self._on_error(error, where)
+            if inspect.isawaitable(result):
+                _run_coroutine_sync(result, 10.0)
+        except Exception:  # noqa: S110 - the error reporter must never break a check
+            pass
+
+    # -- request construction --------------------------------------------------------------------
+    def build_request(
+        self,
+        *,
+        tool_name: str,
+        tool_args: Mapping[str, Any] | None = None,
+        agent_id: str,
+        agent_name: str | None = None,
+        environment: str | None = None,
+        owner: str | None = None,
+        action_type: str | None = None,
+        user_input: str | None = None,
+        data_labels: Iterable[str] | None = None,
+        risk_hints: Iterable[str] | None = None,
+        session_id: str | None = None,
+        trace_id: str | None = None,
+        parent_agent_id: str | None = None,
+        agent_type: str | None = None,
+        trust_level: str | None = None,
+        roles: Iterable[str] | None = None,
+        capabilities: Iterable[str] | None = None,
+        max_delegation_depth: int | None = None,
+        attestation: Mapping[str, Any] | AgentAttestation | None = None,
+        tool_identity: Mapping[str, Any] | ToolIdentity | None = None,
+        delegation_chain: Iterable[str] | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> ActionRequest:
+        """Validate the caller's fields and build the request (arguments deep-copied and bounded).
+
+        Raises ``TypeError``/``ValueError`` for a programming mistake (missing tool name or agent id,
+        arguments that are not a mapping) and :class:`InputTooLarge` for arguments past the bounds.
+        """
+        if not isinstance(tool_name, str) or not tool_name.strip():
+            raise TypeError("tool_name must be a non-empty string")
+        if len(tool_name) > MAX_TOOL_NAME:
+            raise ValueError(f"tool_name is longer than {MAX_TOOL_NAME} characters")
+        if not isinstance(agent_id, str) or not agent_id.strip():
+            raise TypeError("agent_id must be a non-empty string")
+        if tool_args is None:
+            tool_args = {}
+        if not isinstance(tool_args, Mapping):
+            raise TypeError("tool_args must be a mapping (dict) of argument names to values")
+        args = freeze_json(tool_args)
+        agent: dict[str, Any] = {"agent_id": agent_id, "name": agent_name or agent_id,
+                                 "owner": owner or self.default_owner,
+                                 "environment": environment or self.default_environment}
+        for key, value in (("agent_type", agent_type), ("trust_level", trust_level), ("roles", roles),
+                           ("capabilities", capabilities), ("max_delegation_depth", max_delegation_depth),
+                           ("attestation", attestation)):
+            if value is not None:
+                agent[key] = value
+        action: dict[str, Any] = {"type": action_type or "tool_call", "tool_name": tool_name, "tool_args": args}
+        if tool_identity is not None:
+            action["tool_identity"] = tool_identity
+        ctx: dict[str, Any] = {}
+        for key, value in (("user_input", user_input), ("data_labels", data_labels), ("risk_hints", risk_hints),
+                           ("session_id", session_id), ("trace_id", trace_id),
+                           ("parent_agent_id", parent_agent_id), ("delegation_chain", delegation_chain)):
+            if value is not None:
+                ctx[key] = value if isinstance(value, str) or key in ("session_id", "trace_id") else tuple(value)
+        if context:
+            ctx["extra"] = freeze_json(dict(context))
+        # One validation call for the whole request (pydantic-core checks every field's type).
+        return ActionRequest.model_validate({"request_id": new_id(), "timestamp": self._clock(),
+                                             "agent": agent, "action": action, "context": ctx})
+
+    # -- entry points ----------------------------------------------------------------------------
+    def check_tool_call(self, **params: Any) -> CheckResult:
+        """Decide one tool call. Never raises for a denial; see the class docstring for parameters."""
+        return _drive_sync(self._check(params, None))
+
+    async def acheck_tool_call(self, **params: Any) -> CheckResult:
+        """Asynchronous :meth:`check_tool_call`: ``async def`` hooks and callbacks are awaited on the
+        running loop and plain blocking callbacks run in a worker thread."""
+        return await _drive_async(self._check(params, None))
+
+    def check_request(self, request: ActionRequest) -> CheckResult:
+        """Decide an already-built :class:`ActionRequest`."""
+        return _drive_sync(self._check(None, request))
+
+    async def acheck_request(self, request: ActionRequest) -> CheckResult:
+        return await _drive_async(self._check(None, request))
+
+    # -- the pipeline ------------------------------------------------------------------------------
+    def _new_ctx(self, rhash: str) -> CheckContext:
+        ctx = CheckContext(security=self, store=self.store, now=self._clock(), monotonic=self._monotonic(),
+                           mode=self._mode, request_hash=rhash)
+        return ctx
+
+    def _call_impl(self, impl: _Impl, kwargs: dict[str, Any]) -> Any:
+        return impl.function(**{k: kwargs[k] for k in impl.argnames})
+
+    def _run_hook(self, impl: _Impl, phase: str, kwargs: dict[str, Any],
+                  timeout: float | None) -> Generator[Any, Any, Any]:
+        """Call one implementation, waiting if it is async; failures raise :class:`_PluginFailure`."""
+        try:
+            result = self._call_impl(impl, kwargs)
+            if inspect.isawaitable(result):
+                result = yield _Wait(result, timeout)
+            elif isinstance(result, _Blocking):
+                result = yield _Blocking(result.fn, result.args, timeout)
+        except _Timeout as exc:
+            raise _PluginFailure(impl, phase, TimeoutError(f"{phase} timed out after {timeout}s")) from exc
+        except Exception as exc:
+            raise _PluginFailure(impl, phase, exc) from exc
+        return result
+
+    def _plugin_error(self, failure: _PluginFailure, ctx: CheckContext) -> Decision | None:
+        """Report a plugin failure; fail-open plugins are skipped, others yield DENY PLUGIN_ERROR."""
+        self._report(failure.error, f"plugin:{failure.impl.plugin_name}:{failure.phase}")
+        ctx.annotate("errors", {failure.impl.plugin_name: {"phase": failure.phase,
+                                                           "error": type(failure.error).__name__}})
+        if failure.impl.fail_open:
+            return None
+        return Decision.deny(
+            "PLUGIN_ERROR",
+            f'Plugin "{failure.impl.plugin_name}" failed during {failure.phase}: '
+            f"{type(failure.error).__name__}",
+            plugin_source=failure.impl.plugin_name,
+        )
+
+    def _check(self, params: dict[str, Any] | None,
+               request: ActionRequest | None) -> Generator[Any, Any, CheckResult]:
+        if self._closed:
+            raise ConfigurationError("this AgentSecurity has been shut down")
+        self._ensure_initialized()
+        decision: Decision | None = None
+        if request is None:
+            assert params is not None
+            try:
+                request = self.build_request(**params)
+            except (InputTooLarge, ValidationError) as exc:
+                # Hostile or malformed content (not a programming mistake): decide DENY and audit it.
+                safe = {k: params.get(k) for k in ("tool_name", "agent_id", "environment")
+                        if isinstance(params.get(k), str)}
+                request = ActionRequest(
+                    agent=AgentInfo(agent_id=str(safe.get("agent_id") or "unknown")[:256],
+                                    environment=str(safe.get("environment") or self.default_environment)),
+                    action=Action(tool_name=str(safe.get("tool_name") or "unknown")[:MAX_TOOL_NAME]),
+                    timestamp=self._clock())
+                msg = str(exc) if isinstance(exc, InputTooLarge) else (
+                    f"invalid request field: {'.'.join(map(str, exc.errors()[0]['loc']))}")
+                decision = Decision.deny("INVALID_REQUEST", msg)
+        rhash = request_hash(request)
+        ctx = self._new_ctx(rhash)
+        identity_changes: dict[str, Any] = {}
+        phase = "decided"
+        replaced = False
+
+        # Phase 0 and 1: identify, before_check ----------------------------------------------------
+        for hook, phase_name in (("agent_security_identify", "identify"),
+                                 ("agent_security_before_check", "before_check")):
+            if decision is not None:
+                break
+            ctx.phase = phase_name
+            for impl in self._impls(hook):
+                try:
+                    res = yield from self._run_hook(impl, phase_name, {"request": request, "ctx": ctx}, None)
+                    if res is None:
+                        continue
+                    if not isinstance(res, PluginResult):
+                        raise PluginContractError(f"{hook} must return PluginResult or None")
+                except _PluginFailure as failure:
+                    decision = self._plugin_error(failure, ctx)
+                    if decision is not None:
+                        phase = phase_name
+                        break
+                    continue
+                except PluginContractError as exc:
+                    decision = self._plugin_error(_PluginFailure(impl, phase_name, exc), ctx)
+                    if decision is not None:
+                        phase = phase_name
+                        break
+                    continue
+                if res.annotations:
+                    ctx.annotate(impl.plugin_name, res.annotations)
+                if res.request is not None:
+                    replacement: ActionRequest | None = None
+                    try:  # a replacement built with model_copy(update=...) skipped validation: redo it
+                        replacement = ActionRequest.model_validate(res.request.model_dump(warnings=False))
+                    except ValidationError as exc:
+                        problem: str | None = f"returned an invalid request ({exc.errors()[0]['loc']})"
+                    else:
+                        problem = self._check_replacement(request, replacement, identity=phase_name == "identify")
+                    if problem:
+                        decision = Decision.deny("PLUGIN_CONTRACT_VIOLATION",
+                                                 f'Plugin "{impl.plugin_name}" {problem}',
+                                                 plugin_source=impl.plugin_name)
+                        phase = phase_name
+                        break
+                    assert replacement is not None
+                    if phase_name == "identify":
+                        identity_changes.update(self._identity_diff(request, replacement, impl.plugin_name))
+                    request = replacement
+                    replaced = True
+                if res.decision is not None:
+                    d = res.decision
+                    if d.outcome is Outcome.ALLOW:
+                        ctx.annotate(impl.plugin_name, {"ignored_allow": True})
+                        continue
+                    decision = d if d.plugin_source else d.model_copy(
+                        update={"plugin_source": impl.plugin_name})
+                    phase = phase_name
+                    break
+        if identity_changes:
+            ctx.annotate("identity", {"changes": identity_changes})
+        if replaced:
+            rhash = request_hash(request)
+            ctx.request_hash = rhash
+
+        # Phase 2: evaluate ---------------------------------------------------------------------
+        if decision is None:
+            ctx.phase = "evaluate"
+            votes: list[Decision] = []
+            for impl in self._impls("agent_security_evaluate"):
+                try:
+                    vote = yield from self._run_hook(impl, "evaluate", {"request": request, "ctx": ctx}, None)
+                    if vote is not None and not isinstance(vote, Decision):
+                        raise _PluginFailure(impl, "evaluate", PluginContractError(
+                            "agent_security_evaluate must return Decision or None"))
+                except _PluginFailure as failure:
+                    err = self._plugin_error(failure, ctx)
+                    if err is not None:
+                        votes = [err]
+                        break
+                    continue
+                if vote is not None:
+                    votes.append(vote)
+            if not votes:
+                decision = Decision.deny("NO_DECISION", "No evaluator produced a decision")
+            else:
+                decision = max(votes, key=lambda d: restrictiveness(d.outcome))  # first most restrictive
+
+            # Phase 3: after_decision -----------------------------------------------------------
+            if decision.reasons and decision.reasons[0].code != "PLUGIN_ERROR":
+                ctx.phase = "after_decision"
+                for impl in self._impls("agent_security_after_decision"):
+                    try:
+                        new = yield from self._run_hook(
+                            impl, "after_decision", {"request": request, "decision": decision, "ctx": ctx}, None)
+                        if new is not None and not isinstance(new, Decision):
+                            raise _PluginFailure(impl, "after_decision", PluginContractError(
+                                "agent_security_after_decision must return Decision or None"))
+                    except _PluginFailure as failure:
+                        err = self._plugin_error(failure, ctx)
+                        if err is not None:
+                            decision = err
+                            break
+                        continue
+                    if new is None:
+                        continue
+                    if restrictiveness(new.outcome) < restrictiveness(decision.outcome) and not impl.may_relax:
+                        ctx.annotate(impl.plugin_name, {"refused_relaxation": new.outcome.value})
+                        continue
+                    decision = new if new.plugin_source else new.model_copy(
+                        update={"plugin_source": impl.plugin_name})
+
+        assert decision is not None
+        # Primary audit event -----------------------------------------------------------------------
+        primary, audit_denial = self._record(self._event("decision", request, decision, rhash, ctx, phase,
+                                                         identity_changes))
+        events = [primary]
+        final = decision
+        if audit_denial is not None:
+            final = self._merge_denial(decision, audit_denial)
+        elif decision.outcome.approval_like and self._mode == "enforce":
+            # Phase 4: resolve ----------------------------------------------------------------------
+            final = yield from self._resolve(request, decision, rhash, ctx)
+            ev, audit_denial = self._record(self._event("resolution", request, final, rhash, ctx, "resolve",
+                                                        None))
+            events.append(ev)
+            if audit_denial is not None:
+                final = self._merge_denial(final, audit_denial)
+        if final.outcome.approval_like:  # observe mode: not resolved, reported as would-block
+            blocked = True
+        else:
+            blocked = final.outcome is not Outcome.ALLOW
+
+        # Notify ------------------------------------------------------------------------------------
+        ctx.phase = "notify"
+        for impl in self._impls("agent_security_notify"):
+            try:
+                yield from self._run_hook(impl, "notify", {"request": request, "decision": final, "ctx": ctx},
+                                          self.approval_timeout_s)
+            except _PluginFailure as failure:
+                err = self._plugin_error(failure, ctx)
+                if err is not None and final.outcome is not Outcome.DENY:
+                    # Fail closed: a notification that could not be delivered withdraws an allow.
+                    final = self._merge_denial(final, err)
+                    blocked = True
+                    ev, _ = self._record(self._event("resolution", request, final, rhash, ctx, "notify", None))
+                    events.append(ev)
+        for alert in ctx.alerts:
+            ev, _ = self._record(AuditEvent(
+                kind="alert", request_id=request.request_id, agent_id=request.agent_id,
+                tool_name=request.tool_name, environment=request.environment, mode=self._mode,
+                request_hash=rhash, reasons=(Reason(code=alert["code"], message=alert["message"]),),
+                data=alert["data"]))
+            events.append(ev)
+
+        allowed = (not blocked) or self._mode == "observe"
+        return CheckResult(
+            allowed=allowed, decision=decision, final_decision=final, event=primary, events=tuple(events),
+            request=request, request_hash=rhash, tool_args=request.action.tool_args,
+            would_block=blocked and self._mode == "observe",
+        )
+
+    @staticmethod
+    def _merge_denial(decision: Decision, denial: Decision) -> Decision:
+        return decision.model_copy(update={"outcome": Outcome.DENY,
+                                           "reasons": (*decision.reasons, *denial.reasons),
+                                           "plugin_source": denial.plugin_source or decision.plugin_source})
+
+    def _check_replacement(self, old: ActionRequest, new: ActionRequest, *, identity: bool) -> str | None:
+        if new.request_id != old.request_id:
+            return "changed the request_id"
+        if not identity and new.agent != old.agent:
+            return "changed the agent identity outside the identify phase"
+        if not identity and new.action.tool_name != old.action.tool_name:
+            return "changed the tool name"
+        return None
+
+    @staticmethod
+    def _identity_diff(old: ActionRequest, new: ActionRequest, plugin: str) -> dict[str, Any]:
+        before = old.agent.model_dump(mode="json", exclude={"attestation"})
+        after = new.agent.model_dump(mode="json", exclude={"attestation"})
+        return {k: {"claimed": before[k], "registered": after[k], "by": plugin}
+                for k in before if before[k] != after[k]}
+
+    def _resolve(self, request: ActionRequest, decision: Decision, rhash: str,
+                 ctx: CheckContext) -> Generator[Any, Any, Decision]:
+        ctx.phase = "resolve"
+        (_, ok_code, ok_msg, no_code, no_msg, err_code, timeout_msg) = _GATES[decision.outcome]
+        deadline = self._monotonic() + self.approval_timeout_s
+        answer: Any = None
+        answered_by: str | None = None
+        for impl in self._impls("agent_security_resolve"):
+            remaining = deadline - self._monotonic()
+            if remaining <= 0:
+                return decision.with_reason(err_code, timeout_msg, outcome=Outcome.DENY)
+            try:
+                answer = yield from self._run_hook(
+                    impl, "resolve", {"request": request, "decision": decision, "ctx": ctx}, remaining)
+            except _PluginFailure as failure:
+                self._report(failure.error, f"plugin:{failure.impl.plugin_name}:resolve")
+                if isinstance(failure.error, TimeoutError):
+                    return decision.with_reason(err_code, timeout_msg, outcome=Outcome.DENY)
+                return decision.with_reason(
+                    "PLUGIN_ERROR", f'Plugin "{failure.impl.plugin_name}" failed during resolve: '
+                    f"{type(failure.error).__name__}", outcome=Outcome.DENY)
+            if answer is not None:
+                answered_by = impl.plugin_name
+                break
+        if answered_by is None:
+            return decision.with_reason("NO_RESOLVER", f"No handler is configured for {decision.outcome.value}",
+                                        outcome=Outcome.DENY)
+        res = self._as_resolution(decision.outcome, answer)
+        if res is None:
+            return decision.with_reason(err_code, f"Unusable answer from {answered_by}", outcome=Outcome.DENY)
+        if res.request_hash is not None and res.request_hash != rhash:
+            return decision.with_reason("APPROVAL_MISMATCH", "The approval was granted for a different request",
+                                        outcome=Outcome.DENY)
+        if decision.outcome is Outcome.REQUIRE_TICKET and res.approved and not (res.ticket_id or "").strip():
+            res = res.model_copy(update={"approved": False})
+        if res.approved:
+            msg = ok_msg
+            if decision.outcome is Outcome.REQUIRE_TICKET:
+                msg = f"Ticket {str(res.ticket_id)[:128]} validated"
+            ctx.annotate("resolution", {"by": res.resolver or answered_by, "ticket_id": res.ticket_id})
+            return decision.with_reason(ok_code, res.message or msg, outcome=Outcome.ALLOW)
+        ctx.annotate("resolution", {"by": res.resolver or answered_by})
+        return decision.with_reason(no_code, res.message or no_msg, outcome=Outcome.DENY)
+
+    @staticmethod
+    def _as_resolution(outcome: Outcome, answer: Any) -> Resolution | None:
+        if isinstance(answer, Resolution):
+            return answer
+        if outcome is Outcome.REQUIRE_TICKET:
+            if isinstance(answer, str):
+                return Resolution(approved=bool(answer.strip()), ticket_id=answer.strip() or None)
+            if answer is False:
+                return Resolution(approved=False)
+            return None  # True or anything else is not a ticket
+        if isinstance(answer, bool):
+            return Resolution(approved=answer)
+        return None  # only an explicit bool or Resolution approves; truthy junk does not
+
+    def _event(self, kind: Literal["decision", "resolution", "execution"], request: ActionRequest,
+               decision: Decision, rhash: str, ctx: CheckContext, phase: str,
+               identity_changes: Mapping[str, Any] | None) -> AuditEvent:
+        data: dict[str, Any] = {"phase": phase, "action_type": request.action.type}
+        if request.context.session_id:
+            data["session_id"] = request.context.session_id
+        if request.context.data_labels:
+            data["data_labels"] = list(request.context.data_labels)
+        if decision.approver_role:
+            data["approver_role"] = decision.approver_role
+        if ctx.annotations:
+            data["plugins"] = freeze_json(ctx.annotations)
+        if kind == "decision" and self._mode == "observe" and decision.outcome is not Outcome.ALLOW:
+            data["would_block"] = True
+        return AuditEvent(
+            kind=kind, request_id=request.request_id, agent_id=request.agent_id, tool_name=request.tool_name,
+            environment=request.environment, outcome=decision.outcome,
+            allowed=decision.outcome is Outcome.ALLOW or self._mode == "observe",
+            reasons=decision.reasons, plugin_source=decision.plugin_source, mode=self._mode,
+            request_hash=rhash, timestamp=self._clock(), data=data, event_id=new_id(),
+        )
+
+    # -- after execution -----------------------------------------------------------------------------
+    def _after_execution(self, check: CheckResult, result: Any,
+                         error: BaseException | None) -> Generator[Any, Any, Any]:
+        ctx = self._new_ctx(check.request_hash)
+        ctx.phase = "after_execution"
+        blocked: Decision | None = None
+        redacted_by: list[str] = []
+        for impl in self._impls("agent_security_after_execution"):
+            try:
+                res = yield from self._run_hook(impl, "after_execution", {
+                    "request": check.request, "decision": check.final_decision, "result": result,
+                    "error": error, "ctx": ctx}, None)
+                if res is not None and not isinstance(res, ExecutionResult):
+                    raise _PluginFailure(impl, "after_execution", PluginContractError(
+                        "agent_security_after_execution must return ExecutionResult or None"))
+            except _PluginFailure as failure:
+                blocked = self._plugin_error(failure, ctx)
+                if blocked is not None:
+                    break
+                continue
+            if res is None:
+                continue
+            if res.block is not None:
+                blocked = res.block if res.block.plugin_source else res.block.model_copy(
+                    update={"plugin_source": impl.plugin_name})
+                if blocked.outcome is Outcome.ALLOW:
+                    blocked = None
+                    continue
+                break
+            if res.replace:
+                result = res.result
+                redacted_by.append(impl.plugin_name)
+        if redacted_by:
+            ctx.annotate("execution", {"redacted_by": redacted_by})
+        if error is not None:
+            ctx.annotate("execution", {"error": type(error).__name__})
+        final = blocked or Decision.allow("EXECUTION_OK", "Tool result passed output checks")
+        _, audit_denial = self._record(self._event("execution", check.request, final, check.request_hash, ctx,
+                                                   "after_execution", None))
+        if blocked is not None and self._mode == "enforce":
+            raise SecurityError(f"Output of {check.request.tool_name} was withheld", blocked, check)
+        if audit_denial is not None and self._mode == "enforce":
+            raise SecurityError(f"Output of {check.request.tool_name} could not be audited", audit_denial, check)
+        return result
+
+    # -- protect ---------------------------------------------------------------------------------
+    @overload
+    def protect(self, tool_name: str, fn: Callable[P, R], /, **options: Any) -> Callable[P, R]: ...
+
+    @overload
+    def protect(self, tool_name: str, fn: None = None, /,
+                **options: Any) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+
+    def protect(self, tool_name: str, fn: Callable[P, R] | None = None, /, **options: Any) -> Any:
+        """Guard a function: as a wrapper ``security.protect("send_email", send)`` or a decorator
+        ``@security.protect("send_email", agent_id="mailer")``. Works for sync and async functions.
+
+        Options: every :meth:`check_tool_call` field except ``tool_name``/``tool_args`` (``agent_id``
+        defaults to ``"protected-function"``), and ``extract_tool_args(*args, **kwargs) -> dict``. Without
+        it the arguments are bound to the function's parameter names. A blocked call raises
+        :class:`SecurityError`; the tool's result then passes the ``after_execution`` phase.
+        """
+        if fn is None:
+            return lambda f: self.protect(tool_name, f, **options)
+        extract = options.pop("extract_tool_args", None)
+        options.setdefault("agent_id", "protected-function")
+        signature = inspect.signature(fn)
+
+        def args_of(*args: Any, **kwargs: Any) -> dict[str, Any]:
+            if extract is not None:
+                return dict(extract(*args, **kwargs))
+            bound = signature.bind(*args, **kwargs)
+            return dict(bound.arguments)
+
+        def blocked(check: CheckResult) -> SecurityError:
+            return SecurityError(f"Security policy blocked execution of {tool_name}", check.final_decision,
+                                 check)
+
+        def call_args(check: CheckResult, args: tuple[Any, ...], kwargs: dict[str, Any],
+                      original: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+            if freeze_json(original) == check.tool_args:
+                return args, kwargs
+            if extract is not None:
+                raise SecurityError(
+                    f"A plugin rewrote the arguments of {tool_name}; with extract_tool_args they cannot be "
+                    "mapped back, so the call is blocked",
+                    Decision.deny("ARGS_REWRITE_UNSUPPORTED", "Rewritten arguments cannot be applied"), check)
+            bound = signature.bind(*args, **kwargs)
+            bound.arguments.update(check.tool_args)
+            return bound.args, bound.kwargs
+
+        if inspect.iscoroutinefunction(fn):
+            @functools.wraps(fn)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                original = args_of(*args, **kwargs)
+                check = await self.acheck_tool_call(tool_name=tool_name, tool_args=original, **options)
+                if not check.allowed:
+                    raise blocked(check)
+                self._verify_binding(check, args_of(*args, **kwargs))
+                cargs, ckwargs = call_args(check, args, kwargs, original)
+                try:
+                    result = await fn(*cargs, **ckwargs)
+                except Exception as exc:
+                    await _drive_async(self._after_execution(check, None, exc))
+                    raise
+                return await _drive_async(self._after_execution(check, result, None))
+
+            return async_wrapper
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            original = args_of(*args, **kwargs)
+            check = self.check_tool_call(tool_name=tool_name, tool_args=original, **options)
+            if not check.allowed:
+                raise blocked(check)
+            self._verify_binding(check, args_of(*args, **kwargs))
+            cargs, ckwargs = call_args(check, args, kwargs, original)
+            try:
+                result = fn(*cargs, **ckwargs)
+            except Exception as exc:
+                _drive_sync(self._after_execution(check, None, exc))
+                raise
+            return _drive_sync(self._after_execution(check, result, None))
+
+        return wrapper
+
+    def _verify_binding(self, check: CheckResult, current_args: dict[str, Any]) -> None:
+        """After an approval, the arguments about to run must still be the ones that were approved."""
+        if not check.decision.outcome.approval_like or self._mode == "observe":
+            return
+        request = check.request.model_copy(update={"action": check.request.action.model_copy(
+            update={"tool_args": freeze_json(current_args)})})
+        if request_hash(request) != check.request_hash and freeze_json(current_args) != check.tool_args:
+            raise SecurityError("The arguments changed after approval",
+                                Decision.deny("APPROVAL_MISMATCH", "Arguments changed after approval"), check)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Stop accepting checks, flush the audit trail and release every plugin's resources.
+
+        Every plugin's shutdown runs even if one fails; the failures are then raised together.
+        """
+        if self._closed:
+            return
+        self._record_lifecycle("shutdown")
+        self._closed = True
+        errors: list[BaseException] = []
+        try:
+            self._trail.close()  # the final signed checkpoint goes out while the sinks are still open
+        except Exception as exc:
+            errors.append(exc)
+        for impl in self._impls("agent_security_shutdown"):
+            try:
+                self._call_impl(impl, {"security": self})
+            except Exception as exc:
+                self._report(exc, f"plugin:{impl.plugin_name}:shutdown")
+                errors.append(exc)
+        for obj in [p for _, p in self._pm.list_name_plugin()]:
+            close = getattr(obj, "close", None)
+            if callable(close) and not inspect.ismodule(obj):
+                try:
+                    close()
+                except Exception as exc:
+                    errors.append(exc)
+        if errors:
+            raise PluginError(f"{len(errors)} plugin(s) failed to shut down: "
+                              + "; ".join(f"{type(e).__name__}: {e}" for e in errors))
+
+    async def ashutdown(self) -> None:
+        await asyncio.to_thread(self.shutdown)
+
+    def __enter__(self) -> AgentSecurity:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.shutdown()
+
+    async def __aenter__(self) -> AgentSecurity:
+        await self.ainit()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.ashutdown()

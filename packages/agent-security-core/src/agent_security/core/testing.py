@@ -1,0 +1,56 @@
+"""Helpers for testing code that uses agent-security (and for our own test suite).
+
+Tests cannot import each other in pytest's importlib mode, so shared helpers live here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from agent_security.core.models import Action, ActionRequest, AgentInfo, Decision, RequestContext
+
+__all__ = ["FakeClock", "StaticEngine", "make_request"]
+
+
+class FakeClock:
+    """An injectable wall clock and monotonic clock that only move when told to."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+        self._mono = 1000.0
+
+    def now(self) -> datetime:
+        return self._now
+
+    def monotonic(self) -> float:
+        return self._mono
+
+    def advance(self, seconds: float) -> None:
+        self._now += timedelta(seconds=seconds)
+        self._mono += seconds
+
+
+class StaticEngine:
+    """A policy engine stand-in: ``decide(request) -> Decision`` (for tests of the pipeline itself)."""
+
+    bundle = None
+
+    def __init__(self, decide: Callable[[ActionRequest], Decision]) -> None:
+        self._decide = decide
+
+    def evaluate(self, request: ActionRequest, *, now: datetime | None = None) -> Decision:
+        return self._decide(request)
+
+
+def make_request(tool_name: str = "tool", tool_args: Mapping[str, Any] | None = None, *,
+                 agent_id: str = "agent", environment: str = "dev", action_type: str = "tool_call",
+                 user_input: str | None = None, data_labels: Iterable[str] = (),
+                 session_id: str | None = None, **agent: Any) -> ActionRequest:
+    """Build an :class:`ActionRequest` with sensible test defaults."""
+    return ActionRequest(
+        agent=AgentInfo(agent_id=agent_id, name=agent_id, environment=environment, **agent),
+        action=Action(type=action_type, tool_name=tool_name, tool_args=dict(tool_args or {})),
+        context=RequestContext(user_input=user_input, data_labels=tuple(data_labels), session_id=session_id),
+    )

@@ -1,0 +1,47 @@
+"""Suite-wide fixtures: no user config file leaks into a test, and nothing is autoloaded unless asked."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    monkeypatch.setenv("AGENT_SECURITY_NO_CONFIG", "1")
+    monkeypatch.delenv("AGENT_SECURITY_CONFIG", raising=False)
+    monkeypatch.delenv("AGENT_SECURITY_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+    monkeypatch.delenv("AGENT_SECURITY_DISABLED_PLUGINS", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg")))
+
+
+class _FakeDist:
+    def __init__(self, name: str, version: str = "9.9.9") -> None:
+        self.name = name
+        self.version = version
+
+
+class _FakeEntryPoint:
+    group = "agent_security"
+
+    def __init__(self, name: str, dist: str, target: object) -> None:
+        self.name = name
+        self.value = f"fake.{name}"
+        self.dist = _FakeDist(dist)
+        self._target = target
+
+    def load(self) -> object:
+        if isinstance(self._target, BaseException):
+            raise self._target
+        return self._target
+
+
+@pytest.fixture
+def fake_entry_points(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Replace the installed ``agent_security`` entry points with fakes: ``(name, dist, target)``."""
+    from agent_security.core import plugins
+
+    def install(*specs: tuple[str, str, object]) -> None:
+        eps = [_FakeEntryPoint(*spec) for spec in specs]
+        monkeypatch.setattr(plugins.metadata, "entry_points", lambda group=None: list(eps))
+
+    return install

@@ -1,0 +1,105 @@
+"""The agent-security command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from agent_security.core.cli import build_cli
+
+POLICY = {
+    "version": "1", "generated_at": "2026-01-01T00:00:00Z", "expires_at": "2099-01-01T00:00:00Z",
+    "rules": [
+        {"id": "DENY_RM", "description": "no rm", "match": {"tool_name": "rm", "environment": "*"},
+         "outcome": "DENY"},
+        {"id": "PAY", "description": "payments", "match": {"tool_name": "pay", "environment": "*"},
+         "outcome": "REQUIRE_APPROVAL", "approver_role": "finance"},
+        {"id": "OK", "description": "reads", "match": {"tool_name": "read_*", "environment": "*"},
+         "outcome": "ALLOW"},
+    ],
+    "defaults": {"outcome": "DENY"},
+}
+
+
+@pytest.fixture
+def policy(tmp_path: Path) -> Path:
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps(POLICY))
+    return path
+
+
+@pytest.fixture
+def run(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("AGENT_SECURITY_DISABLE_PLUGIN_AUTOLOAD", "1")
+    runner = CliRunner()
+
+    def invoke(*args: str, stdin: str | None = None, autoload: bool = False):  # type: ignore[no-untyped-def]
+        if autoload:
+            monkeypatch.delenv("AGENT_SECURITY_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+        return runner.invoke(build_cli(), list(args), input=stdin, catch_exceptions=False)
+
+    return invoke
+
+
+def test_version_lists_all_eight(run) -> None:  # type: ignore[no-untyped-def]
+    out = json.loads(run("version", "--json").output)
+    assert len(out) == 8 and all(v == "0.1.0" for v in out.values())
+
+
+def test_plugins_lists_all_eight_with_distribution_and_version(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("plugins", "--json", autoload=True)
+    data = json.loads(result.output)
+    rows = {r["name"]: r for r in data["entry_points"]}
+    assert set(rows) == {"core", "identity", "egress", "supply_chain", "guardian", "posture", "containment",
+                         "adapters"}
+    assert all(r["status"] == "loaded" and r["version"] == "0.1.0" for r in rows.values())
+    assert rows["supply_chain"]["distribution"] == "agent-security-supply-chain"
+    text = run("plugins", autoload=True).output
+    assert "agent-security-egress" in text and "0.1.0" in text
+
+
+@pytest.mark.parametrize(("stdin", "code", "outcome"), [
+    ({"tool_name": "read_file", "agent_id": "a"}, 0, "ALLOW"),
+    ({"tool_name": "rm", "agent_id": "a", "tool_args": {"path": "/"}}, 2, "DENY"),
+    ({"tool_name": "pay", "agent_id": "a"}, 3, "REQUIRE_APPROVAL"),
+    ({"tool_name": "unknown_tool", "agent_id": "a"}, 2, "DENY"),
+])
+def test_check_from_stdin_exit_codes(run, policy: Path, stdin: dict, code: int, outcome: str) -> None:  # type: ignore[no-untyped-def,type-arg]
+    result = run("check", "--policy", str(policy), stdin=json.dumps(stdin))
+    assert result.exit_code == code, result.output
+    assert json.loads(result.output)["outcome"] == outcome
+
+
+def test_check_from_flags(run, policy: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run("check", "--policy", str(policy), "--tool", "read_x", "--agent", "a", "--args", '{"p": 1}')
+    assert result.exit_code == 0
+    body = json.loads(result.output)
+    assert body["reasons"][0]["code"] == "OK" and len(body["request_hash"]) == 64
+
+
+def test_check_rejects_bad_input_with_exit_1(run, policy: Path) -> None:  # type: ignore[no-untyped-def]
+    assert run("check", "--policy", str(policy), stdin="not json").exit_code == 1
+    assert run("check", "--policy", str(policy), stdin="[1, 2]").exit_code == 1
+    assert run("check", "--policy", str(policy), stdin='{"tool_name": "x", "evil": 1}').exit_code == 1
+    assert run("check", "--policy", str(policy), stdin='{"tool_name": ""}').exit_code == 1
+
+
+def test_check_observe_mode_allows_but_reports(run, policy: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run("check", "--policy", str(policy), "--observe", stdin='{"tool_name": "rm", "agent_id": "a"}')
+    assert result.exit_code == 0 and json.loads(result.output)["would_block"] is True
+
+
+def test_config_show_and_path(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cfg = tmp_path / "agent-security.toml"
+    cfg.write_text("[core]\ndefault_environment = 'prod'\n")
+    assert run("--config", str(cfg), "config", "path").output.strip() == str(cfg)
+    shown = json.loads(run("--config", str(cfg), "config", "show", autoload=True).output)
+    assert shown["core"]["default_environment"] == "prod"
+    assert "_unconfigured" in shown["guardian"]
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[core]\nmode = 'yolo'\n")
+    result = CliRunner().invoke(build_cli(), ["--config", str(bad), "config", "show"])
+    assert result.exit_code == 1 and "[core]" in result.output and "mode" in result.output
