@@ -179,3 +179,21 @@ def test_default_policy_bundle_is_safe(request_factory):
     email = engine.evaluate(request_factory("send_email"), now=start)
     assert (email.outcome, email.approver_role) == (Outcome.REQUIRE_APPROVAL, "security")
     assert default_policy_bundle().expires_at_dt > datetime.now(UTC)
+
+
+def test_many_globs_use_one_set_and_agree_with_the_reference(engine_for, make_rule, request_factory, now):
+    import random
+
+    rng = random.Random(7)
+    parts = ["query", "send", "db", "x", "email", "_", "a", ".", "é"]
+    patterns = sorted({"*".join(rng.choice(parts) for _ in range(rng.randint(1, 3))) + rng.choice(["*", ""])
+                       for _ in range(60)})
+    rules = [make_rule(f"G{i}", p if "*" in p else p + "*", environment=rng.choice(["*", "prod", "dev"]))
+             for i, p in enumerate(patterns)]
+    rules.insert(10, make_rule("EXACT", "send_email"))
+    engine = engine_for(*rules)
+    assert engine._glob_set is not None
+    for _ in range(400):
+        name = "".join(rng.choice(parts) for _ in range(rng.randint(0, 4)))
+        request = request_factory(name or "n", environment=rng.choice(["prod", "dev", "PROD", "qa"]))
+        assert engine.evaluate(request, now=now) == engine._evaluate_unindexed(request, now=now), name

@@ -13,7 +13,7 @@ expired bundle denies everything with ``POLICY_EXPIRED``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from datetime import time as dt_time
 from decimal import Decimal
@@ -30,7 +30,7 @@ from agent_security.core.policy.conditions import (
 )
 from agent_security.core.policy.models import PolicyBundle, PolicyRule, RuleWhen
 from agent_security.core.policy.normalize import normalize_name, normalize_text, regex_text
-from agent_security.core.policy.patterns import CompiledPattern, Glob, compile_pattern
+from agent_security.core.policy.patterns import CompiledPattern, Glob, compile_pattern, glob_set
 
 __all__ = [
     "MAX_SEARCH_CHARS",
@@ -53,6 +53,7 @@ CODE_ERROR = "POLICY_ERROR"
 CODE_EXPIRED = "POLICY_EXPIRED"
 CODE_INDETERMINATE = "POLICY_CONDITION_INDETERMINATE"
 _CACHE_SIZE = 4096
+_GLOB_SET_MIN = 8  # from this many distinct glob patterns on, match them with one RE2 set
 
 _ERROR_DECISION = Decision(outcome=Outcome.DENY, reasons=(Reason(
     code=CODE_ERROR, message="Policy evaluation failed; denying the request (fail closed)"),))
@@ -72,49 +73,53 @@ def searchable_values(request: ActionRequest) -> tuple[list[str], bool]:
     result incomplete.
     """
     values: list[str] = []
+    append = values.append
     user_input = request.context.user_input
     chars = 0
     if user_input:
-        values.append(user_input)
+        append(user_input)
         chars = len(user_input)
     truncated = False
     nodes = 0
-    stack: list[tuple[Any, int]] = [(request.action.tool_args, 0)]
+    # Depth-first over iterators (no recursion, no per-node allocation for scalars).
+    stack: list[Iterator[Any]] = [iter(request.action.tool_args.values())]
     while stack:
-        node, depth = stack.pop()
-        nodes += 1
-        if nodes > MAX_SEARCH_NODES:
-            return values, True
-        text = js_string(node)
-        if text is not None:
+        for node in stack[-1]:
+            nodes += 1
+            if nodes > MAX_SEARCH_NODES:
+                return values, True
+            kind = type(node)
+            if kind is str:
+                text: str = node
+            elif kind is int or kind is float or kind is bool:
+                text = js_string(node) or ""
+            elif node is None:
+                continue
+            elif isinstance(node, Mapping | list | tuple | set | frozenset):
+                if len(stack) > MAX_SEARCH_DEPTH:
+                    truncated = True
+                    continue
+                if isinstance(node, Mapping):
+                    stack.append(iter(node.values()))
+                elif isinstance(node, set | frozenset):
+                    stack.append(iter(sorted(node, key=repr)))
+                else:
+                    stack.append(iter(node))
+                break
+            else:
+                scalar = js_string(node)
+                if scalar is None:
+                    scalar = _scalar_text(node)
+                if scalar is None:
+                    truncated = True
+                    continue
+                text = scalar
             chars += len(text)
             if chars > MAX_SEARCH_CHARS:
                 return values, True
-            values.append(text)
-            continue
-        if node is None:
-            continue
-        children: Iterable[Any] | None = None
-        if isinstance(node, Mapping):
-            children = node.values()
-        elif isinstance(node, list | tuple):
-            children = node
-        elif isinstance(node, set | frozenset):
-            children = sorted(node, key=repr)
-        if children is not None:
-            if depth >= MAX_SEARCH_DEPTH:
-                truncated = True
-                continue
-            stack.extend((child, depth + 1) for child in reversed(list(children)))
-            continue
-        scalar = _scalar_text(node)
-        if scalar is None:
-            truncated = True
-            continue
-        chars += len(scalar)
-        if chars > MAX_SEARCH_CHARS:
-            return values, True
-        values.append(scalar)
+            append(text)
+        else:
+            stack.pop()
     return values, truncated
 
 
@@ -155,13 +160,13 @@ class _RequestView:
     def normalized(self) -> str:
         """Normalised values joined with NUL (which normalisation removes, so no term can span two)."""
         if self._norm is None:
-            self._norm = "\x00".join(normalize_text(v) for v in self._load())
+            self._norm = "\x00".join([normalize_text(v) for v in self._load()])
         return self._norm
 
     @property
     def regex_text(self) -> str:
         if self._regex is None:
-            self._regex = " ".join(regex_text(v) for v in self._load())
+            self._regex = " ".join([regex_text(v) for v in self._load()])
         return self._regex
 
     @property
@@ -316,6 +321,7 @@ class PolicyEngine:
         "_expired",
         "_expires_at",
         "_glob_groups",
+        "_glob_set",
         "_rules",
     )
 
@@ -333,7 +339,9 @@ class PolicyEngine:
             for glob in rule.tool.globs:
                 globs.setdefault(glob.pattern, (glob, []))[1].append(rule.index)
         self._by_tool = {k: tuple(v) for k, v in by_tool.items()}
+        # Glob rules, one entry per distinct pattern. Many patterns are matched in one pass by an RE2 set.
         self._glob_groups = tuple((g, tuple(ids)) for g, ids in globs.values())
+        self._glob_set = glob_set([g for g, _ in self._glob_groups]) if len(globs) > _GLOB_SET_MIN else None
         self._cache: dict[tuple[str, str], tuple[_CompiledRule, ...]] = {}
         outcome = bundle.defaults.outcome
         self._default = Decision(outcome=outcome, reasons=(Reason(
@@ -370,9 +378,14 @@ class PolicyEngine:
         tool = normalize_name(tool_name)
         env = normalize_name(environment)
         indices = set(self._by_tool.get(tool, ()))
-        for glob, ids in self._glob_groups:
-            if glob.match(tool):
-                indices.update(ids)
+        groups = self._glob_groups
+        if self._glob_set is not None:
+            for position in self._glob_set.Match(tool) or ():
+                indices.update(groups[position][1])
+        else:
+            for glob, ids in groups:
+                if glob.match(tool):
+                    indices.update(ids)
         rules = self._rules
         found = tuple(rules[i] for i in sorted(indices) if rules[i].env.match(env))
         if len(self._cache) >= _CACHE_SIZE:
