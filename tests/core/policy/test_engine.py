@@ -197,3 +197,11 @@ def test_many_globs_use_one_set_and_agree_with_the_reference(engine_for, make_ru
         name = "".join(rng.choice(parts) for _ in range(rng.randint(0, 4)))
         request = request_factory(name or "n", environment=rng.choice(["prod", "dev", "PROD", "qa"]))
         assert engine.evaluate(request, now=now) == engine._evaluate_unindexed(request, now=now), name
+
+
+def test_oversized_names_are_not_memoised(engine_for, make_rule, request_factory, now):
+    engine = engine_for(make_rule("R", "send_email"))
+    huge = "x" * 100_000
+    assert engine.evaluate(request_factory(huge, environment=huge), now=now).codes == ("DEFAULT_ALLOW",)
+    assert all(len(k[0]) + len(k[1]) <= 512 for k in engine._cache)
+    assert engine.evaluate(request_factory(" send_email\t", environment=" prod "), now=now).codes == ("R",)

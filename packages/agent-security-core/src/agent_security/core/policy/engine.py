@@ -53,6 +53,7 @@ CODE_ERROR = "POLICY_ERROR"
 CODE_EXPIRED = "POLICY_EXPIRED"
 CODE_INDETERMINATE = "POLICY_CONDITION_INDETERMINATE"
 _CACHE_SIZE = 4096
+_CACHE_KEY_MAX = 512  # characters of tool name + environment; longer requests are not memoised
 _GLOB_SET_MIN = 8  # from this many distinct glob patterns on, match them with one RE2 set
 
 _ERROR_DECISION = Decision(outcome=Outcome.DENY, reasons=(Reason(
@@ -388,9 +389,10 @@ class PolicyEngine:
                     indices.update(ids)
         rules = self._rules
         found = tuple(rules[i] for i in sorted(indices) if rules[i].env.match(env))
-        if len(self._cache) >= _CACHE_SIZE:
-            self._cache.clear()
-        self._cache[(tool_name, environment)] = found
+        if len(tool_name) + len(environment) <= _CACHE_KEY_MAX:  # never memoise oversized keys
+            if len(self._cache) >= _CACHE_SIZE:
+                self._cache.clear()
+            self._cache[(tool_name, environment)] = found
         return found
 
     def evaluate(self, request: ActionRequest, *, now: datetime | None = None) -> Decision:

@@ -85,8 +85,10 @@ def normalize_text(text: str) -> str:
     return _WHITESPACE.sub(" ", out)
 
 
-normalize_name = normalize_text
-"""Names (tool names, environments, roles, ...) use the same normalisation as keyword text."""
+def normalize_name(name: str) -> str:
+    """Names (tool names, environments, roles, ...): :func:`normalize_text`, then surrounding spaces
+    removed (``"send_email "`` is ``send_email``)."""
+    return normalize_text(name).strip(" ")
 
 
 def regex_text(text: str) -> str:
