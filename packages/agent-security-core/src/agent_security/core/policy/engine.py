@@ -103,6 +103,8 @@ def searchable_values(request: ActionRequest) -> tuple[list[str], bool]:
                 if isinstance(node, Mapping):
                     stack.append(iter(node.values()))
                 elif isinstance(node, set | frozenset):
+                    if len(node) > MAX_SEARCH_NODES:
+                        return values, True
                     stack.append(iter(sorted(node, key=repr)))
                 else:
                     stack.append(iter(node))
