@@ -287,7 +287,7 @@ def _finish(bundle: PolicyBundle, where: str, *, trusted_keys: Iterable[PublicKe
         keys = [trusted_keys] if isinstance(trusted_keys, str | bytes | os.PathLike) else list(trusted_keys)
         if keys:
             verify_bundle(bundle, keys)
-    if hmac_secret is not None and hmac_secret != "" and hmac_secret != b"":
+    if hmac_secret is not None:  # an empty secret is an error, never a silent skip
         verify_hmac_signature(bundle, hmac_secret)
     if not allow_expired and bundle.is_expired(now):
         prefix = "" if where in ("<string>", "<dict>", "<bundle>") else f"{where}: "
