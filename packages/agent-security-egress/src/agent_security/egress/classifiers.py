@@ -13,6 +13,7 @@ default). Context words before a hit and the JSON key the value sits under raise
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -216,9 +217,7 @@ def _detect_ssn(view: LayerView, s: int, e: int) -> Iterable[Hit]:
         yield Hit("ssn", Classification.PII, m.start(), m.end(), conf, "***-**-" + serial, 60, "ssn")
 
 
-_NANP_RX = re.compile(
-    rb"(?<![\d+])(?:\+?1[ .-]?)?(?:\([2-9]\d{2}\)[ .-]?|[2-9]\d{2}[ .-])\d{3}[ .-]\d{4}(?![\d])"
-)
+_NANP_RX = re.compile(rb"(?<![\d+])(?:\+?1[ .-]?)?(?:\([2-9]\d{2}\)[ .-]?|[2-9]\d{2}[ .-])\d{3}[ .-]\d{4}(?![\d])")
 _INTL_RX = re.compile(rb"(?<![\w+])\+[1-9]\d{0,2}(?:[ .-]?\(?\d{1,4}\)?){2,6}(?!\d)")
 _BARE_PHONE_RX = re.compile(rb"(?<![\d])\d{10,11}(?![\d])")
 _PHONE_CTX = (b"phone", b"tel", b"mobile", b"cell", b"call", b"fax", b"sms", b"whatsapp", b"contact")
@@ -244,9 +243,7 @@ def _phone_hit(view: LayerView, m: re.Match[bytes], base: float) -> Hit | None:
     if not 8 <= len(digits) <= 15 or len(set(digits)) <= 2:
         return None
     conf = score(view, m.start(), base, _PHONE_CTX, _PHONE_KEYS, _PHONE_NEG)
-    return Hit(
-        "phone", Classification.PII, m.start(), m.end(), conf, "***-***-" + digits[-4:].decode(), 40, "phone"
-    )
+    return Hit("phone", Classification.PII, m.start(), m.end(), conf, "***-***-" + digits[-4:].decode(), 40, "phone")
 
 
 def _detect_phone(view: LayerView, s: int, e: int) -> Iterable[Hit]:
@@ -305,9 +302,7 @@ def _iban_len(cc: bytes) -> int | None:
 
 
 _LOCAL_RX = re.compile(rb"[A-Za-z0-9._%+\-]{1,64}\Z")
-_DOMAIN_RX = re.compile(
-    rb"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.){1,8}([A-Za-z]{2,24})(?![A-Za-z0-9\-])"
-)
+_DOMAIN_RX = re.compile(rb"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.){1,8}([A-Za-z]{2,24})(?![A-Za-z0-9\-])")
 _FILE_TLDS = {
     b"png",
     b"jpg",
@@ -359,8 +354,8 @@ def _detect_email(view: LayerView, s: int, e: int) -> Iterable[Hit]:
         local, ls = local[1:], ls + 1
     if not local or local.endswith(b"."):
         return
-    if ls > 0 and data[ls - 1] in b":/\\":  # credentials in a URL: password_in_url's business
-        return
+    if ls > 0 and data[ls - 1] in b":/\\" and data[max(0, ls - 7) : ls].lower() != b"mailto:":
+        return  # credentials in a URL: password_in_url's business
     dm = _DOMAIN_RX.match(data, s + 1, min(len(data), s + 256))
     if dm is None or dm.group(1).lower() in _FILE_TLDS:
         return
@@ -379,7 +374,7 @@ _AWS_EXAMPLES = {b"AKIAIOSFODNN7EXAMPLE", b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPL
 _AWS_SECRET_VALUE_RX = re.compile(rb"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 
 
-def _aws_secret_ok(v: bytes) -> bool:
+def aws_secret_ok(v: bytes) -> bool:
     if v in _AWS_EXAMPLES or b"EXAMPLE" in v or is_placeholder(_s(v)):
         return False
     has = (any(65 <= c <= 90 for c in v), any(97 <= c <= 122 for c in v), any(48 <= c <= 57 for c in v))
@@ -395,10 +390,8 @@ def _detect_aws_access(view: LayerView, s: int, e: int) -> Iterable[Hit]:
     yield Hit("aws_access_key", Classification.SECRET, s, e, conf, _s(raw[:4]) + "****", 90, "aws_access_key")
     # a secret access key printed next to its key id
     m = _AWS_SECRET_VALUE_RX.search(data, e, min(len(data), e + 256))
-    if m is not None and _aws_secret_ok(m.group(0)):
-        yield Hit(
-            "aws_secret_key", Classification.SECRET, m.start(), m.end(), 0.8, "****", 85, "aws_secret_key"
-        )
+    if m is not None and aws_secret_ok(m.group(0)):
+        yield Hit("aws_secret_key", Classification.SECRET, m.start(), m.end(), 0.8, "****", 85, "aws_secret_key")
 
 
 _AWS_SECRET_SEP_RX = re.compile(rb"[A-Za-z_\-. ]{0,24}[\s\"'\\]*[:=]{1,2}>?[\s\"'\\]*")
@@ -409,7 +402,7 @@ def _detect_aws_secret(view: LayerView, s: int, e: int) -> Iterable[Hit]:
     sep = _AWS_SECRET_SEP_RX.match(data, e, min(len(data), e + 64))
     start = sep.end() if sep else e
     m = _AWS_SECRET_VALUE_RX.match(data, start, min(len(data), start + 41))
-    if m is None or not _aws_secret_ok(m.group(0)):
+    if m is None or not aws_secret_ok(m.group(0)):
         return
     yield Hit("aws_secret_key", Classification.SECRET, m.start(), m.end(), 0.9, "****", 85, "aws_secret_key")
 
@@ -511,9 +504,7 @@ def _detect_openai(view: LayerView, s: int, e: int) -> Iterable[Hit]:
     else:
         has_digit = any(c.isdigit() for c in body)
         conf = 0.7 if has_digit and len(body) >= 32 and shannon_entropy(body) >= 3.5 else 0.4
-        conf = score(
-            view, s, conf, (b"openai", b"api key", b"api_key", b"apikey", b"key"), ("openai", "apikey", "key")
-        )
+        conf = score(view, s, conf, (b"openai", b"api key", b"api_key", b"apikey", b"key"), ("openai", "apikey", "key"))
     masked = "sk-" + (body.split("-", 1)[0] + "-" if "-" in body[:8] else "") + "****"
     yield Hit("openai_key", Classification.SECRET, s, e, conf, masked, 88, "openai_key")
 
@@ -576,6 +567,7 @@ _TOKEN_NOT = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def secret_key_type(key: str) -> str | None:
     """``"password"``, ``"token"`` or ``None`` for a key name (any case and separators)."""
     k = re.sub(r"[\s_\-.]", "", key.lower())[-64:]
@@ -877,9 +869,7 @@ def custom_classifier(
     try:
         compiled = re2.compile(pattern)
     except Exception as exc:
-        raise ConfigurationError(
-            f"classifier {kind!r}: pattern is not a valid RE2 expression: {exc}"
-        ) from None
+        raise ConfigurationError(f"classifier {kind!r}: pattern is not a valid RE2 expression: {exc}") from None
     if compiled.groups:
         raise ConfigurationError(f"classifier {kind!r}: use non-capturing groups (?:...) in the pattern")
     if compiled.fullmatch("") is not None:

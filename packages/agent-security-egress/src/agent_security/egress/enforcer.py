@@ -256,9 +256,7 @@ class EgressEnforcer:
         channel, dests, dest_paths = self.resolve(request.tool_name, args)
         report = self.scanner.scan(args)
         payload = [
-            f
-            for f in report.findings
-            if not (f.kind in ADDRESS_KINDS and any(_under(f.path, p) for p in dest_paths))
+            f for f in report.findings if not (f.kind in ADDRESS_KINDS and any(_under(f.path, p) for p in dest_paths))
         ]
         ui_findings: list[Finding] = []
         ui_report: ScanReport | None = None
@@ -377,9 +375,7 @@ class EgressEnforcer:
         per = [(f, self.result_actions.get(str(f.classification), "alert")) for f in report.findings]
         action: EgressAction = max((a for _, a in per), key=lambda a: ACTION_SEVERITY[a])
         channel = "tool_result"
-        self._record(
-            self._event(request, ctx, channel, (), report.findings, action, None, (), direction="result")
-        )
+        self._record(self._event(request, ctx, channel, (), report.findings, action, None, (), direction="result"))
         if action == "block":
             hit = [f for f, a in per if a == "block"]
             return ExecutionResult(
@@ -403,9 +399,7 @@ class EgressEnforcer:
             )
         to_redact = [f for f, a in per if a == "redact"]
         if to_redact:
-            return ExecutionResult(
-                replace=True, result=self.scanner.redact(result, ScanReport(findings=to_redact))
-            )
+            return ExecutionResult(replace=True, result=self.scanner.redact(result, ScanReport(findings=to_redact)))
         return None
 
     # -- helpers -----------------------------------------------------------------------------------
@@ -464,6 +458,4 @@ def egress_enforcer(
     :class:`EgressEnforcer` (``unmapped_channel``, ``min_confidence``, ``limits``, ``user_input``,
     ``result_actions``, ``on_incomplete``, ``log_size``, ``on_blocked``, ``on_egress_event``).
     """
-    return EgressEnforcer(
-        policy, classifiers=classifiers, tool_channel_mappings=tool_channel_mappings, **options
-    )
+    return EgressEnforcer(policy, classifiers=classifiers, tool_channel_mappings=tool_channel_mappings, **options)

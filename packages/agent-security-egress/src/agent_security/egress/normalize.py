@@ -83,7 +83,7 @@ def _fold_run(run: str) -> str:
 def normalize(text: str) -> tuple[str, OffsetMap]:
     """Return the normalised text and the map of its offsets back to ``text``."""
     omap = OffsetMap()
-    has_obf = any(m in text for m in _OBF_MARKERS)
+    has_obf = ("]" in text or ")" in text or "}" in text) and any(m in text for m in _OBF_MARKERS)
     if text.isascii() and not has_obf:
         return text, omap
     out: list[str] = []

@@ -128,18 +128,14 @@ class EgressConfig(SectionModel):
         return EgressPolicy(rules=self.rules, default_action=self.default_action or "block")
 
 
-def build_enforcer(
-    config: EgressConfig | None, extra_classifiers: list[Classifier] | None = None
-) -> EgressEnforcer:
+def build_enforcer(config: EgressConfig | None, extra_classifiers: list[Classifier] | None = None) -> EgressEnforcer:
     """An enforcer for a validated section (``None``: the documented defaults)."""
     cfg = config or EgressConfig()
     builtins = [c for c in DEFAULT_CLASSIFIERS if not cfg.classifiers or c.kind in cfg.classifiers]
     classifiers: list[Classifier] = [*builtins, *(c.build() for c in cfg.custom_classifiers)]
     for c in extra_classifiers or ():
         if not isinstance(c, Classifier):
-            raise ConfigurationError(
-                f"agent_security_egress_classifiers returned {type(c).__name__}, not a Classifier"
-            )
+            raise ConfigurationError(f"agent_security_egress_classifiers returned {type(c).__name__}, not a Classifier")
         classifiers.append(c)
     kinds = [c.kind for c in classifiers if not c.builtin]
     dup = {k for k in kinds if kinds.count(k) > 1 or k in {b.kind for b in DEFAULT_CLASSIFIERS}}

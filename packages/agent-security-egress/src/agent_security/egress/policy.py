@@ -190,9 +190,7 @@ class _Compiled:
     def admits(self, dest: str) -> bool:
         if self.allowed is not None and self.allowed.match(dest.strip()):
             return True
-        return bool(self.rule.allowed_domains) and _domain_ok(
-            destination_host(dest), self.rule.allowed_domains
-        )
+        return bool(self.rule.allowed_domains) and _domain_ok(destination_host(dest), self.rule.allowed_domains)
 
 
 @dataclass(frozen=True)
@@ -248,9 +246,7 @@ class DestinationPolicyEngine:
         with self._lock:
             self._policy, self._rules = policy, compiled
 
-    def check(
-        self, findings: Iterable[Finding], channel: str, destinations: Sequence[str] = ()
-    ) -> PolicyDecision:
+    def check(self, findings: Iterable[Finding], channel: str, destinations: Sequence[str] = ()) -> PolicyDecision:
         policy, rules = self._policy, self._rules
         fs = list(findings)
         if not fs:
@@ -307,8 +303,7 @@ class DestinationPolicyEngine:
         rule = next((r for r in self._policy.rules if r.id == rule_id), None)
         desc = f": {rule.description}" if rule is not None and rule.description else ""
         if blocked_by_dest == rule_id and action == "block":
-            return (f'Destination blocked by rule "{rule_id}" for data classified as [{classes}] '
-                    f"({kinds}){where}{desc}")
+            return f'Destination blocked by rule "{rule_id}" for data classified as [{classes}] ({kinds}){where}{desc}'
         verb = {"block": "blocked", "redact": "redacted", "alert": "alerted", "allow": "allowed"}[action]
         return f'Data classified as [{classes}] ({kinds}) {verb} by rule "{rule_id}"{where}{desc}'
 

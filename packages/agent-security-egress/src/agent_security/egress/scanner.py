@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
+import functools
 import json
 import re
 import threading
 import urllib.parse
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +39,7 @@ from agent_security.egress.classifiers import (
     DEFAULT_CLASSIFIERS,
     Classifier,
     Hit,
+    aws_secret_ok,
     secret_key_type,
     secret_value_ok,
 )
@@ -67,12 +70,13 @@ class ScanLimits:
     """Largest single encoded segment decoded."""
 
 
-_DECODE_BLOB = r"[A-Za-z0-9+/]{20,}={0,2}"
+_DECODE_BLOB = r"[A-Za-z0-9+/]{15,}={0,2}"
 _DECODE_URL = r"%[0-9A-Fa-f]{2}"
 _DECODE_ESC = r"\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2}"
 _RUN_STOP = frozenset(b" \t\r\n\"'<>`")
 _ESC_RX = re.compile(rb"\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})|\\([nrt\"'/\\])")
 _HEX_RX = re.compile(rb"[0-9A-Fa-f]+")
+_AWS_SECRET_FULL = re.compile(rb"[A-Za-z0-9/+]{40}")
 
 
 class _Budget:
@@ -104,7 +108,7 @@ class _Group:
     decoder: str | None = None
 
 
-def _compile(anchors: Sequence[tuple[str, _Group]]) -> tuple[Any, list[_Group]]:
+def _compile(anchors: Sequence[tuple[str, _Group]]) -> tuple[_Search, list[_Group]]:
     groups: list[_Group] = [_Group()]  # index 0 unused (group numbers start at 1)
     parts = []
     for anchor, group in anchors:
@@ -116,14 +120,54 @@ def _compile(anchors: Sequence[tuple[str, _Group]]) -> tuple[Any, list[_Group]]:
         raise ConfigurationError(f"cannot compile the combined classifier pattern: {exc}") from None
     if rx.groups != len(parts):
         raise ConfigurationError("classifier anchors must not contain capturing groups; use (?:...)")
-    return rx, groups
+    return _searcher(rx), groups
 
 
+_Search = Callable[[bytes, int, int], "tuple[int, int, int] | None"]
+
+
+def _searcher(rx: Any) -> _Search:
+    """``search(data, pos, end) -> (start, end, group) | None`` over bytes.
+
+    Calls the compiled RE2 object's ``Match`` directly when the binding exposes it (it skips the
+    wrapper's generator and match object: about half the cost of a call on short strings), else the
+    public ``search``.
+    """
+    regexp = getattr(rx, "_regexp", None)
+    anchor = getattr(getattr(getattr(re2, "_re2", None), "RE2", None), "Anchor", None)
+    if regexp is not None and anchor is not None and hasattr(regexp, "Match"):
+        unanchored = anchor.UNANCHORED
+        match = regexp.Match
+
+        def fast(data: bytes, pos: int, end: int) -> tuple[int, int, int] | None:
+            spans = match(unanchored, data, pos, end)
+            s, e = spans[0]
+            if s < 0:
+                return None
+            for i in range(1, len(spans)):
+                if spans[i][0] >= 0:
+                    return s, e, i
+            return None
+
+        return fast
+
+    def slow(data: bytes, pos: int, end: int) -> tuple[int, int, int] | None:
+        m = rx.search(data, pos, end)
+        if m is None:
+            return None
+        s, e = m.span()
+        return s, e, m.lastindex
+
+    return slow
+
+
+@functools.lru_cache(maxsize=4096)
 def _norm_key(key: str) -> str:
     return re.sub(r"[\s_\-.]", "", key.lower())[-64:]
 
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+_SHORT_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,13}")
 
 
 class Scanner:
@@ -156,7 +200,7 @@ class Scanner:
         self._rx, self._groups = _compile(primary)
         inner = [(a, g) for a, g in primary if g.decoder != "blob"]
         self._inner_rx, self._inner_groups = _compile(inner)
-        self._custom_rx: Any = None
+        self._custom_rx: _Search | None = None
         self._custom_groups: list[_Group] = []
         if custom:
             self._custom_rx, self._custom_groups = _compile(list(custom.items()))
@@ -211,9 +255,7 @@ class Scanner:
 
     def _walk(self, node: Any, path: str, key: str | None, depth: int, budget: _Budget) -> None:
         report = budget.report
-        if not report.complete and (
-            "max_total_bytes" in report.limits_hit or "max_nodes" in report.limits_hit
-        ):
+        if not report.complete and ("max_total_bytes" in report.limits_hit or "max_nodes" in report.limits_hit):
             return
         budget.nodes += 1
         if budget.nodes > budget.limits.max_nodes:
@@ -231,12 +273,14 @@ class Scanner:
         elif isinstance(node, Mapping):
             for i, (k, v) in enumerate(node.items()):
                 ks = str(k)
-                kpath = self._key_path(path, i)
-                before = len(report.findings)
-                self._scan_string(ks, kpath, None, budget)
-                sensitive_key = len(report.findings) > before
-                child = kpath if sensitive_key else self._child(path, ks)
-                self._walk(v, child, ks, depth + 1, budget)
+                child = ""
+                if not _SHORT_KEY.fullmatch(ks):  # a short identifier cannot hold any finding
+                    kpath = self._key_path(path, i)
+                    before = len(report.findings)
+                    self._scan_string(ks, kpath, None, budget)
+                    if len(report.findings) > before:  # the key itself is sensitive: keep it out of paths
+                        child = kpath
+                self._walk(v, child or self._child(path, ks), ks, depth + 1, budget)
         elif isinstance(node, (list, tuple)):
             for i, v in enumerate(node):
                 self._walk(v, self._child(path, i), key, depth + 1, budget)
@@ -256,32 +300,15 @@ class Scanner:
             report.hit("max_total_bytes")
             return
         nkey = _norm_key(key) if key is not None else None
+        top = budget.layers + 1
         hits = self._scan_layer(data, nkey, 0, budget)
         if nkey is not None:
-            ktype = secret_key_type(nkey)
-            if ktype is not None and len(data) <= 4096:
-                stripped = data.strip()
-                conf = secret_value_ok(ktype, stripped.decode("utf-8", "replace"))
-                if conf > 0 and "generic_secret" in self._generic_kinds:
-                    off = data.find(stripped)
-                    hits.append(
-                        Hit(
-                            "generic_secret",
-                            Classification.SECRET,
-                            off,
-                            off + len(stripped),
-                            min(1.0, conf + 0.1),
-                            "********",
-                            10,
-                            "generic_secret",
-                            layer=0,
-                            inner=(off, off + len(stripped)),
-                        )
-                    )
+            hits.extend(self._key_context_hits(data, nkey, top))
         if not hits:
             return
         hits = _resolve(hits)
         ascii_text = norm.isascii()
+        bpos = cpos = 0  # byte -> character offsets, advanced incrementally (hits are sorted by start)
         for h in hits:
             if h.confidence < self.min_confidence:
                 continue
@@ -291,7 +318,9 @@ class Scanner:
             if ascii_text:
                 ns, ne = h.start, h.end
             else:
-                ns = len(data[: h.start].decode("utf-8", "replace"))
+                cpos += len(data[bpos : h.start].decode("utf-8", "replace"))
+                bpos = h.start
+                ns = cpos
                 ne = ns + len(data[h.start : h.end].decode("utf-8", "replace"))
             span = omap.span(ns, ne)
             report.findings.append(
@@ -307,6 +336,50 @@ class Scanner:
                 )
             )
 
+    def _key_context_hits(self, data: bytes, nkey: str, layer: int) -> list[Hit]:
+        """Whole-leaf checks that need the JSON key: a generic secret under a secret-like key, an AWS
+        secret access key under its key name."""
+        ktype = secret_key_type(nkey)
+        aws = "secretaccesskey" in nkey or "awssecret" in nkey
+        if len(data) > 4096 or (ktype is None and not aws):
+            return []
+        stripped = data.strip()
+        off = data.find(stripped)
+        span = (off, off + len(stripped))
+        text = stripped.decode("utf-8", "replace")
+        out: list[Hit] = []
+        if aws and "aws_secret_key" in self.kinds and _AWS_SECRET_FULL.fullmatch(stripped) and aws_secret_ok(stripped):
+            out.append(
+                Hit(
+                    "aws_secret_key",
+                    Classification.SECRET,
+                    *span,
+                    0.9,
+                    "****",
+                    85,
+                    "aws_secret_key",
+                    layer=layer,
+                    inner=span,
+                )
+            )
+        if ktype is not None and "generic_secret" in self._generic_kinds:
+            conf = secret_value_ok(ktype, text)
+            if conf > 0:
+                out.append(
+                    Hit(
+                        "generic_secret",
+                        Classification.SECRET,
+                        *span,
+                        min(1.0, conf + 0.1),
+                        "********",
+                        10,
+                        "generic_secret",
+                        layer=layer,
+                        inner=span,
+                    )
+                )
+        return out
+
     # -- one layer ---------------------------------------------------------------------------------
     def _scan_layer(self, data: bytes, key: str | None, depth: int, budget: _Budget) -> list[Hit]:
         budget.scanned += len(data)
@@ -321,7 +394,7 @@ class Scanner:
 
     def _pass(
         self,
-        rx: Any,
+        rx: _Search,
         groups: list[_Group],
         view: LayerView,
         pos: int,
@@ -330,13 +403,13 @@ class Scanner:
         budget: _Budget,
     ) -> None:
         data = view.data
-        search = rx.search
+        search = rx
         while pos < end:
             m = search(data, pos, end)
             if m is None:
                 return
-            s, e = m.span()
-            group = groups[m.lastindex]
+            s, e, gi = m
+            group = groups[gi]
             nxt = e if e > s else s + 1
             if group.decoder is not None:
                 nxt = max(nxt, self._decode(group.decoder, view, s, e, hits, budget))
@@ -444,9 +517,7 @@ class Scanner:
                 out[newk] = self._redact_node(v, child, by_path, depth + 1)
             return out
         if isinstance(node, (list, tuple)):
-            items = [
-                self._redact_node(v, self._child(path, i), by_path, depth + 1) for i, v in enumerate(node)
-            ]
+            items = [self._redact_node(v, self._child(path, i), by_path, depth + 1) for i, v in enumerate(node)]
             return type(node)(items) if isinstance(node, tuple) else items
         fs = by_path.get(path)
         if isinstance(node, (bytes, bytearray)):
@@ -476,27 +547,41 @@ def _apply(text: str, findings: Iterable[Finding]) -> str:
 
 
 def _resolve(hits: list[Hit]) -> list[Hit]:
-    """Drop duplicates and overlaps: within one layer the higher-priority hit wins; a decoded hit is
-    dropped when a plain hit of the same kind lies inside its segment."""
+    """Drop duplicates and overlaps, in O(n log n).
+
+    Within one layer, overlapping hits keep the higher priority (then the higher confidence). A decoded
+    hit is dropped when a plain hit of the same kind lies inside its encoded segment (the same value
+    seen twice, e.g. in a URL that also had %-escapes).
+    """
     if len(hits) == 1:
         return hits
+    by_layer: dict[int, tuple[list[int], list[int]]] = {}
     kept: list[Hit] = []
     for h in sorted(hits, key=lambda x: (-x.priority, -x.confidence, x.start)):
-        clash = False
-        for k in kept:
-            if k.layer == h.layer and k.inner[0] < h.inner[1] and h.inner[0] < k.inner[1]:
-                clash = True
-                break
-            if h.decoding and not k.decoding and k.kind == h.kind and h.start <= k.start and k.end <= h.end:
-                clash = True
-                break
-            if k.decoding and not h.decoding and k.kind == h.kind and k.start <= h.start and h.end <= k.end:
-                kept.remove(k)
-                break
-        if not clash:
-            kept.append(h)
-    kept.sort(key=lambda x: (x.start, x.end))
-    return kept
+        starts, ends = by_layer.setdefault(h.layer, ([], []))
+        s, e = h.inner
+        i = bisect.bisect_left(starts, e)
+        if i > 0 and ends[i - 1] > s:
+            continue  # overlaps an accepted hit of this layer (accepted ones never overlap each other)
+        starts.insert(i, s)
+        ends.insert(i, e)
+        kept.append(h)
+    plain: dict[str, list[int]] = {}
+    for h in kept:
+        if not h.decoding:
+            plain.setdefault(h.kind, []).append(h.start)
+    for v in plain.values():
+        v.sort()
+    out = []
+    for h in kept:
+        if h.decoding and h.kind in plain:
+            ps = plain[h.kind]
+            i = bisect.bisect_left(ps, h.start)
+            if i < len(ps) and ps[i] < h.end:
+                continue
+        out.append(h)
+    out.sort(key=lambda x: (x.start, x.end))
+    return out
 
 
 def _run_bounds(data: bytes, s: int, e: int, cap: int) -> tuple[int, int]:
@@ -522,9 +607,7 @@ def _unescape(seg: bytes) -> bytes:
 
     out = _ESC_RX.sub(rep, seg)
     try:  # join UTF-16 surrogate pairs produced by \\ud83d\\ude00
-        return (
-            out.decode("utf-8", "surrogatepass").encode("utf-16", "surrogatepass").decode("utf-16").encode()
-        )
+        return out.decode("utf-8", "surrogatepass").encode("utf-16", "surrogatepass").decode("utf-16").encode()
     except UnicodeError:
         return out
 
