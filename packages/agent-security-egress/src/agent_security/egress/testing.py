@@ -178,7 +178,7 @@ def password_in_url(rng: random.Random) -> str:
 
 
 def password(rng: random.Random) -> str:
-    return _rand(rng, string.ascii_letters, 6) + _rand(rng, string.digits, 2) + rng.choice("!#%&*")
+    return _rand(rng, string.ascii_letters, 6) + _rand(rng, string.digits, 2) + rng.choice("!#%*@")
 
 
 def api_secret(rng: random.Random) -> str:
