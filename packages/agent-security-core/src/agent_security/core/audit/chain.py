@@ -1,0 +1,95 @@
+"""The hash chain: canonical bytes of an audit event, its hash, and the checkpoint message.
+
+**Canonical form.** ``canonical_bytes(event)`` is the RFC 8785 (JSON Canonicalization Scheme) encoding
+of ``event.model_dump(mode="json", exclude={"hash"})`` with one normalisation: ``timestamp`` is always
+written as UTC with microseconds, ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (a naive timestamp is taken as UTC).
+RFC 8785 sorts object keys by UTF-16 code units, writes no whitespace, and serialises numbers the
+ECMAScript way, so any language can recompute a hash; integers outside ±2**53 and NaN/Infinity cannot be
+represented and make hashing fail (audit ``data`` must not carry them).
+
+**Chain.** ``event.hash = sha256(canonical_bytes(event)).hexdigest()``. The canonical bytes include
+``sequence`` and ``prev_hash`` (the previous event's ``hash``, :data:`GENESIS_HASH` for sequence 1), so
+each hash commits to the whole history before it.
+
+**Checkpoints.** A checkpoint is a ``kind="lifecycle"`` event whose ``data["checkpoint"]`` is
+``{"head_hash", "head_sequence", "key_id", "signature"}``: an Ed25519 signature (base64) over
+:func:`checkpoint_message` of the event just before it. The checkpoint is itself chained.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+import pydantic_core
+
+from agent_security.core import jcs
+from agent_security.core.models import AuditEvent
+
+__all__ = [
+    "CHECKPOINT_KEY",
+    "GENESIS_HASH",
+    "canonical_bytes",
+    "canonical_dict",
+    "checkpoint_message",
+    "event_hash",
+    "format_timestamp",
+]
+
+GENESIS_HASH = "0" * 64
+"""``prev_hash`` of the first event of a trail."""
+CHECKPOINT_KEY = "checkpoint"
+_CHECKPOINT_DOMAIN = "agent-security/audit-checkpoint/v1"
+
+
+def format_timestamp(ts: datetime) -> str:
+    """The one timestamp format of the canonical form: UTC, microseconds, ``Z``."""
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    return ts.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def canonical_dict(event: AuditEvent) -> dict[str, Any]:
+    """The JSON object that is hashed (every field except ``hash``)."""
+    data = event.model_dump(mode="json", exclude={"hash"})
+    data["timestamp"] = format_timestamp(event.timestamp)
+    return data
+
+
+def canonical_bytes(event: AuditEvent) -> bytes:
+    return jcs.dumps(canonical_dict(event))
+
+
+def event_hash(event: AuditEvent) -> str:
+    """SHA-256 (hex) of the canonical bytes."""
+    return hash_canonical(canonical_dict(event))
+
+
+_EVENT_KEYS = tuple(sorted(set(AuditEvent.model_fields) - {"hash"}))
+
+
+def hash_canonical(data: dict[str, Any]) -> str:
+    """SHA-256 (hex) of an already-built :func:`canonical_dict` (lets the trail dump an event once).
+
+    Every member of an audit event but ``data`` has a fixed ASCII name and a string, integer, boolean or
+    null value (``reasons`` objects hold ``code`` then ``message``, already in order), so only ``data``
+    is walked before the fast canonical writer (see :mod:`agent_security.core.jcs`).
+    """
+    try:
+        if not 0 <= data["sequence"] <= 2**53 - 1:
+            raise jcs.NotFast
+        ordered = {key: data[key] for key in _EVENT_KEYS}
+        ordered["data"] = jcs.prepare(data["data"])
+        for reason in ordered["reasons"]:
+            if list(reason) != ["code", "message"]:
+                raise jcs.NotFast
+        return hashlib.sha256(jcs.write(ordered)).hexdigest()
+    except (jcs.NotFast, KeyError, RecursionError, pydantic_core.PydanticSerializationError):
+        return hashlib.sha256(jcs.dumps(data)).hexdigest()
+
+
+def checkpoint_message(head_sequence: int, head_hash: str, key_id: str) -> bytes:
+    """The bytes an audit checkpoint signs (domain-separated, canonical JSON)."""
+    return jcs.dumps({"domain": _CHECKPOINT_DOMAIN, "head_hash": head_hash,
+                          "head_sequence": head_sequence, "key_id": key_id})

@@ -1,0 +1,75 @@
+"""``agent-security audit``: verify a trail, make a signing key.
+
+``audit verify FILE [--public-key PEM ...] [--json]`` exits 0 when the trail verifies, 1 when it is
+tampered (or a signature fails), 2 when the file or a key cannot be read. The root CLI adds
+:data:`audit_group` with ``cli.add_command(audit_group)``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from agent_security.core.audit.keys import AuditSigner, load_public_key
+from agent_security.core.audit.verify import TrailReadError, report_json, verify_file
+
+__all__ = ["audit_group"]
+
+EXIT_OK, EXIT_TAMPERED, EXIT_UNREADABLE = 0, 1, 2
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """Work with the tamper-evident audit trail."""
+
+
+@audit_group.command("verify")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--public-key", "public_keys", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Ed25519 public key (PEM) that may have signed checkpoints; repeatable.")
+@click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
+def verify_command(file: Path, public_keys: tuple[Path, ...], as_json: bool) -> None:
+    """Verify FILE (JSON Lines or SQLite). Exit 0 ok, 1 tampered, 2 unreadable."""
+    try:
+        keys = [load_public_key(p) for p in public_keys] if public_keys else None
+    except (OSError, ValueError) as exc:
+        click.echo(f"error: cannot load public key: {exc}", err=True)
+        sys.exit(EXIT_UNREADABLE)
+    try:
+        report = verify_file(file, keys)
+    except TrailReadError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_UNREADABLE)
+    if as_json:
+        click.echo(report_json(report))
+    else:
+        click.echo(report.summary())
+        if report.signed_through is not None:
+            click.echo(f"signed through sequence {report.signed_through} "
+                       f"({report.unsigned_tail} event(s) after it are unsigned)")
+        for problem in report.problems:
+            click.echo(problem)
+        for note in report.notes:
+            click.echo(f"note: {note}")
+    sys.exit(EXIT_OK if report.ok else EXIT_TAMPERED)
+
+
+@audit_group.command("keygen")
+@click.argument("private_key", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--public-key", "public_key", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the public key (default: PRIVATE_KEY with .pub).")
+def keygen_command(private_key: Path, public_key: Path | None) -> None:
+    """Create an Ed25519 key pair for signing audit checkpoints (private key file mode 0600)."""
+    signer = AuditSigner.generate()
+    pub = public_key or private_key.with_name(private_key.name + ".pub")
+    try:
+        fd = os.open(private_key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise click.ClickException(f"{private_key} exists; refusing to overwrite a key") from None
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(signer.private_key_pem())
+    pub.write_bytes(signer.public_key_pem())
+    click.echo(f"key id {signer.key_id}\nprivate key: {private_key}\npublic key: {pub}")

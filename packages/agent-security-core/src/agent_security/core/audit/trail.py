@@ -1,0 +1,164 @@
+"""The audit trail: sequences, hash-chains and dispatches every audit event, in one order.
+
+:meth:`AuditTrail.record` takes an :class:`~agent_security.core.models.AuditEvent`, gives it the next
+``sequence`` (1, 2, ...), ``prev_hash`` and ``hash`` (see :mod:`agent_security.core.audit.chain`), and calls
+``dispatch(event)`` — the SDK passes a function that calls every plugin's ``agent_security_audit_event``
+(the sinks, the guardian). All of it happens under one lock, so the order of the trail is the order in
+which every sink and subscriber sees events.
+
+The event's ``data`` is normalised to plain JSON (tuples become lists, datetimes ISO strings) before it is
+hashed, so what a sink writes and reads back hashes the same.
+
+**Failures.** An exception from ``dispatch`` propagates to the caller of :meth:`record` (the SDK turns it
+into DENY ``AUDIT_FAILURE``). The chain has already advanced: sinks that did receive the event keep a valid
+chain, and a sink that missed it shows a gap at that sequence when verified, which is the truth.
+
+**Signed checkpoints.** With a ``signer``, after every ``sign_every`` events (and on :meth:`flush` /
+:meth:`close` when events are unsigned) the trail records a ``kind="lifecycle"`` checkpoint event whose
+``data["checkpoint"]`` holds ``head_hash``, ``head_sequence``, ``key_id`` and an Ed25519 ``signature`` of
+the chain head just before it. The checkpoint is chained like any event.
+
+**Resume.** ``AuditTrail(dispatch, last_sequence=n, last_hash=h)`` continues an existing chain, e.g. from
+``sink.last_link()`` of a SQLite or JSON Lines sink after a restart (:meth:`AuditTrail.resume`).
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from agent_security.core.audit.chain import (
+    CHECKPOINT_KEY,
+    GENESIS_HASH,
+    checkpoint_message,
+    format_timestamp,
+    hash_canonical,
+)
+from agent_security.core.audit.keys import AuditSigner
+from agent_security.core.models import AuditEvent, utcnow
+
+__all__ = ["AuditTrail", "Linkable"]
+
+
+class Linkable(Protocol):
+    """A sink that can say where its chain ends (SQLite and JSON Lines sinks)."""
+
+    def last_link(self) -> tuple[int, str] | None: ...
+
+
+class AuditTrail:
+    """Thread-safe, hash-chained, optionally signed sequence of audit events."""
+
+    def __init__(
+        self,
+        dispatch: Callable[[AuditEvent], None],
+        *,
+        signer: AuditSigner | None = None,
+        sign_every: int = 100,
+        last_sequence: int = 0,
+        last_hash: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        if sign_every < 1:
+            raise ValueError("sign_every must be >= 1")
+        if last_sequence < 0:
+            raise ValueError("last_sequence must be >= 0")
+        if last_sequence > 0 and not last_hash:
+            raise ValueError("resuming after sequence > 0 needs last_hash")
+        if last_sequence == 0 and last_hash not in (None, GENESIS_HASH):
+            raise ValueError("last_hash given without last_sequence")
+        self._dispatch = dispatch
+        self._signer = signer
+        self._sign_every = sign_every
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._sequence = last_sequence
+        self._hash = last_hash or GENESIS_HASH
+        self._unsigned = 0
+        self._closed = False
+
+    @classmethod
+    def resume(cls, dispatch: Callable[[AuditEvent], None], sink: Linkable, **kwargs: Any) -> AuditTrail:
+        """A trail that continues the chain ``sink`` holds (or starts one if it is empty)."""
+        link = sink.last_link()
+        if link is None:
+            return cls(dispatch, **kwargs)
+        return cls(dispatch, last_sequence=link[0], last_hash=link[1], **kwargs)
+
+    @property
+    def head(self) -> tuple[int, str]:
+        """``(sequence, hash)`` of the last recorded event (``(0, GENESIS_HASH)`` for an empty trail)."""
+        with self._lock:
+            return self._sequence, self._hash
+
+    @property
+    def signer(self) -> AuditSigner | None:
+        return self._signer
+
+    def _chain(self, event: AuditEvent) -> AuditEvent:
+        # One JSON-mode dump serves both the hash and the normalised event: the hash is computed over
+        # exactly what a sink writes and reads back (tuples as lists, timestamp in UTC).
+        ts = event.timestamp if event.timestamp.tzinfo else event.timestamp.replace(tzinfo=UTC)
+        ts = ts.astimezone(UTC)
+        raw = event.model_dump(mode="json", exclude={"hash"})
+        raw.update(sequence=self._sequence + 1, prev_hash=self._hash, timestamp=format_timestamp(ts))
+        digest = hash_canonical(raw)
+        chained = event.model_copy(update={"sequence": raw["sequence"], "prev_hash": self._hash,
+                                           "timestamp": ts, "data": raw["data"], "hash": digest})
+        # Advance before dispatch: see "Failures" in the module documentation.
+        self._sequence = chained.sequence
+        self._hash = digest
+        return chained
+
+    def record(self, event: AuditEvent) -> AuditEvent:
+        """Sequence, chain and dispatch ``event``; return the chained event (a new object)."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the audit trail is closed")
+            chained = self._chain(event)
+            self._unsigned += 1
+            self._dispatch(chained)
+            if self._signer is not None and self._unsigned >= self._sign_every:
+                self._checkpoint()
+            return chained
+
+    def _checkpoint(self) -> AuditEvent:
+        assert self._signer is not None
+        head_seq, head_hash = self._sequence, self._hash
+        signature = self._signer.sign(checkpoint_message(head_seq, head_hash, self._signer.key_id))
+        event = AuditEvent(kind="lifecycle", timestamp=self._clock(), data={CHECKPOINT_KEY: {
+            "head_hash": head_hash, "head_sequence": head_seq, "key_id": self._signer.key_id,
+            "signature": base64.b64encode(signature).decode(),
+        }})
+        chained = self._chain(event)
+        self._unsigned = 0
+        self._dispatch(chained)
+        return chained
+
+    def checkpoint(self) -> AuditEvent | None:
+        """Sign the current head now, if there is a signer and anything unsigned; return the checkpoint."""
+        with self._lock:
+            if self._signer is None or self._unsigned == 0 or self._closed:
+                return None
+            return self._checkpoint()
+
+    def flush(self) -> AuditEvent | None:
+        """Same as :meth:`checkpoint` (sinks flush on every event)."""
+        return self.checkpoint()
+
+    def close(self) -> None:
+        """Write a final checkpoint (if signing) and refuse further events. Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            try:
+                self.checkpoint()
+            finally:
+                self._closed = True
+
+    @property
+    def closed(self) -> bool:
+        return self._closed

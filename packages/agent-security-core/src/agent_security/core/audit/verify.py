@@ -1,0 +1,358 @@
+"""Verify an audit trail: hashes, links, sequences, checkpoint signatures — and say where it breaks.
+
+:func:`verify_trail` checks events from any iterable (``AuditEvent`` objects, dicts, or JSON text);
+:func:`verify_file` reads a JSON Lines file or a SQLite database written by the sinks. Positions are
+1-based lines (JSON Lines), row ids (SQLite) or indexes (iterables).
+
+What is detected, and how it is reported (``VerifyIssue.kind``):
+
+* ``edited`` — an event whose content no longer matches its hash; or an event rewritten *with* a
+  recomputed hash (the next event no longer links to it while sequences stay continuous);
+* ``deleted`` — events missing from the chain (a sequence gap, a trail not starting at sequence 1, or
+  SQLite rows deleted from the end while ``sqlite_sequence`` remembers them);
+* ``inserted`` — an event nothing links to, sitting between two events that link to each other;
+* ``reordered`` — events that are all present but out of order;
+* ``malformed`` — a line or row that is not a readable audit event (e.g. a torn last write);
+* ``column_mismatch`` — SQLite index columns that disagree with the stored event JSON (the columns
+  posture queries must not be editable behind the chain's back);
+* ``bad_checkpoint``, ``bad_signature``, ``unknown_key`` — a checkpoint that does not sign its
+  predecessor, a signature that does not verify, or a key id not among the given public keys.
+
+What is **not** detected, stated in every report's ``notes``: anyone able to write the file can rewrite
+the chain consistently from any point (recomputing every hash) unless checkpoint signatures are
+verified; and even then, events after the last signed checkpoint can be truncated or appended
+undetectably (``signed_through`` / ``unsigned_tail`` say how many are exposed). Keep the signing key
+away from the host that writes the trail, and ship checkpoints off-host to anchor the tail.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from agent_security.core.audit.chain import CHECKPOINT_KEY, GENESIS_HASH, checkpoint_message, event_hash
+from agent_security.core.audit.keys import PemSource, public_keys_by_id, verify_signature
+from agent_security.core.audit.sinks import _columns, read_jsonl_lines, read_sqlite_rows
+from agent_security.core.errors import AgentSecurityError
+from agent_security.core.models import AuditEvent
+
+__all__ = ["TrailReadError", "VerifyIssue", "VerifyReport", "verify_file", "verify_trail"]
+
+IssueKind = Literal["edited", "deleted", "inserted", "reordered", "malformed", "column_mismatch",
+                    "bad_checkpoint", "bad_signature", "unknown_key"]
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+class TrailReadError(AgentSecurityError):
+    """The trail could not be read at all (missing file, not a trail, unreadable database)."""
+
+
+class VerifyIssue(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    position: int
+    """1-based line (JSON Lines), row id (SQLite) or index (iterables)."""
+    sequence: int | None
+    kind: IssueKind
+    message: str
+
+
+class VerifyReport(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    position_label: str
+    ok: bool
+    events: int
+    first_sequence: int | None
+    last_sequence: int | None
+    head_hash: str | None
+    checkpoints: int
+    verified_checkpoints: int
+    signatures_checked: bool
+    signed_through: int | None
+    """Last sequence covered by a verified checkpoint signature (``None``: none verified)."""
+    unsigned_tail: int | None
+    """Events after ``signed_through`` (exposed to undetected truncation); ``None`` if nothing verified."""
+    issues: tuple[VerifyIssue, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def problems(self) -> list[str]:
+        """Each issue as one line: ``line 4 (sequence 4): edited: ...``."""
+        out = []
+        for i in self.issues:
+            seq = f" (sequence {i.sequence})" if i.sequence is not None else ""
+            out.append(f"{self.position_label} {i.position}{seq}: {i.kind}: {i.message}")
+        return out
+
+    def summary(self) -> str:
+        head = "OK" if self.ok else f"TAMPERED ({len(self.issues)} issue(s))"
+        rng = (f"sequence {self.first_sequence}..{self.last_sequence}" if self.events else "empty")
+        sig = (f"{self.verified_checkpoints}/{self.checkpoints} checkpoint signature(s) verified"
+               if self.signatures_checked else f"{self.checkpoints} checkpoint(s), signatures not checked")
+        return f"{head}: {self.events} event(s), {rng}; {sig}"
+
+
+@dataclass(slots=True)
+class _Link:
+    position: int
+    sequence: int
+    hash: str
+    prev_hash: str
+    after_malformed: bool
+
+
+def _parse(item: AuditEvent | Mapping[str, Any] | str | bytes) -> AuditEvent:
+    if isinstance(item, AuditEvent):
+        return item
+    if isinstance(item, str | bytes):
+        return AuditEvent.model_validate_json(item)
+    return AuditEvent.model_validate(item)
+
+
+class _Verifier:
+    def __init__(self, keys: dict[str, Ed25519PublicKey] | None) -> None:
+        self.keys = keys
+        self.issues: list[VerifyIssue] = []
+        self.links: list[_Link] = []
+        self.checkpoints = 0
+        self.verified = 0
+        self.signed_through: int | None = None
+        self.verified_cp_sequence: int | None = None
+        self.last_malformed = False
+
+    def issue(self, position: int, sequence: int | None, kind: IssueKind, message: str) -> None:
+        self.issues.append(VerifyIssue(position=position, sequence=sequence, kind=kind, message=message))
+
+    def malformed(self, position: int, why: str) -> None:
+        self.issue(position, None, "malformed", why)
+        self.last_malformed = True
+
+    def add(self, position: int, item: AuditEvent | Mapping[str, Any] | str | bytes) -> AuditEvent | None:
+        try:
+            event = _parse(item)
+        except (ValidationError, ValueError) as exc:
+            self.malformed(position, f"not a readable audit event ({type(exc).__name__})")
+            return None
+        try:
+            computed = event_hash(event)
+        except Exception as exc:  # e.g. numbers RFC 8785 cannot encode
+            self.malformed(position, f"cannot be canonicalised ({type(exc).__name__})")
+            return None
+        if event.hash != computed:
+            self.issue(position, event.sequence, "edited",
+                       "content does not match its hash (changed after it was written)")
+        if event.kind == "lifecycle" and CHECKPOINT_KEY in event.data:
+            self.checkpoint(position, event)
+        self.links.append(_Link(position, event.sequence, event.hash or "", event.prev_hash or "",
+                                self.last_malformed))
+        self.last_malformed = False
+        return event
+
+    def checkpoint(self, position: int, event: AuditEvent) -> None:
+        self.checkpoints += 1
+        cp = event.data.get(CHECKPOINT_KEY)
+        fields = (cp.get("head_sequence"), cp.get("head_hash"), cp.get("key_id"), cp.get("signature")) \
+            if isinstance(cp, Mapping) else (None, None, None, None)
+        head_seq, head_hash, kid, sig_b64 = fields
+        signature: bytes | None = None
+        if isinstance(sig_b64, str):
+            try:
+                signature = base64.b64decode(sig_b64, validate=True)
+            except (binascii.Error, ValueError):
+                signature = None
+        if not (isinstance(head_seq, int) and isinstance(head_hash, str) and isinstance(kid, str)
+                and signature is not None):
+            self.issue(position, event.sequence, "bad_checkpoint", "checkpoint data is malformed")
+            return
+        if head_seq != event.sequence - 1 or head_hash != event.prev_hash:
+            self.issue(position, event.sequence, "bad_checkpoint",
+                       "checkpoint does not sign the event just before it")
+            return
+        if self.keys is None:
+            return
+        key = self.keys.get(kid)
+        if key is None:
+            self.issue(position, event.sequence, "unknown_key",
+                       f"checkpoint signed by key {kid}, which is not among the given public keys")
+            return
+        if not verify_signature(key, signature, checkpoint_message(head_seq, head_hash, kid)):
+            self.issue(position, event.sequence, "bad_signature", f"checkpoint signature by {kid} is invalid")
+            return
+        self.verified += 1
+        self.signed_through = head_seq
+        self.verified_cp_sequence = event.sequence
+
+    def link_pass(self) -> None:
+        links = self.links
+        by_hash: dict[str, int] = {}
+        for i, lk in enumerate(links):
+            by_hash.setdefault(lk.hash, i)
+        referenced = {lk.prev_hash for lk in links}
+        for i, lk in enumerate(links):
+            if i == 0:
+                if lk.sequence != 1 or lk.prev_hash != GENESIS_HASH:
+                    missing = f"{lk.sequence - 1} earlier event(s) missing" if lk.sequence > 1 else \
+                        "its first event does not link to the genesis hash"
+                    self.issue(lk.position, lk.sequence, "deleted",
+                               f"the trail does not start at sequence 1: {missing}")
+                continue
+            prev = links[i - 1]
+            if lk.prev_hash == prev.hash:
+                if lk.sequence != prev.sequence + 1:
+                    self.issue(lk.position, lk.sequence, "edited",
+                               f"sequence {lk.sequence} follows {prev.sequence} although the hashes link")
+                continue
+            j = by_hash.get(lk.prev_hash)
+            if lk.after_malformed:
+                self.issue(lk.position, lk.sequence, "deleted",
+                           "does not link to the event before it; the line(s) in between are unreadable")
+            elif j is not None and j < i - 1:
+                skipped = links[j + 1:i]
+                where = ", ".join(str(s.position) for s in skipped[:10])
+                where += "..." if len(skipped) > 10 else ""
+                if any(s.hash in referenced for s in skipped):
+                    self.issue(lk.position, lk.sequence, "reordered",
+                               f"should directly follow position {links[j].position}; "
+                               f"position(s) {where} are out of order")
+                else:
+                    self.issue(skipped[0].position, skipped[0].sequence, "inserted",
+                               f"position(s) {where} are not part of the chain (nothing links to them; "
+                               f"position {lk.position} links to position {links[j].position})")
+            elif j is not None and j > i:
+                self.issue(lk.position, lk.sequence, "reordered",
+                           f"appears before its predecessor (sequence {links[j].sequence}, "
+                           f"position {links[j].position})")
+            elif lk.sequence == prev.sequence + 1:
+                self.issue(prev.position, prev.sequence, "edited",
+                           f"rewritten with a recomputed hash: position {lk.position} links to a different "
+                           "event")
+            elif lk.sequence > prev.sequence + 1:
+                gap = (f"sequence {prev.sequence + 1}" if lk.sequence == prev.sequence + 2
+                       else f"sequences {prev.sequence + 1}..{lk.sequence - 1}")
+                self.issue(lk.position, lk.sequence, "deleted", f"{gap} missing before this event")
+            else:
+                self.issue(lk.position, lk.sequence, "inserted",
+                           f"links to an event not in the trail (sequence {lk.sequence} after "
+                           f"{prev.sequence})")
+
+    def report(self, source: str, label: str, extra_notes: Iterable[str] = ()) -> VerifyReport:
+        self.link_pass()
+        links = self.links
+        last = links[-1].sequence if links else None
+        notes = list(extra_notes)
+        if self.keys is None:
+            notes.append("Signatures were not checked (no public key given): anyone who can write the trail "
+                         "can rewrite it consistently, or truncate it, without detection.")
+        elif self.signed_through is None:
+            notes.append("No checkpoint signature verified: the whole trail could have been rewritten or "
+                         "truncated without detection.")
+        tail: int | None = None
+        if self.verified_cp_sequence is not None and last is not None:
+            # events after the last verified checkpoint (the checkpoint itself is evidence, not content)
+            tail = last - self.verified_cp_sequence
+        if tail:
+            notes.append(f"Events after sequence {self.signed_through} are not covered by a signature: "
+                         "removing or appending events there would not be detected.")
+        issues = sorted(self.issues, key=lambda x: x.position)
+        return VerifyReport(
+            source=source, position_label=label, ok=not issues, events=len(links),
+            first_sequence=links[0].sequence if links else None, last_sequence=last,
+            head_hash=links[-1].hash if links else None, checkpoints=self.checkpoints,
+            verified_checkpoints=self.verified, signatures_checked=self.keys is not None,
+            signed_through=self.signed_through,
+            unsigned_tail=tail,
+            issues=tuple(issues), notes=tuple(notes))
+
+
+def _keys(public_keys: Iterable[PemSource | Ed25519PublicKey] | None) -> dict[str, Ed25519PublicKey] | None:
+    if public_keys is None:
+        return None
+    keys = public_keys_by_id(public_keys)
+    return keys or None
+
+
+def verify_trail(events: Iterable[AuditEvent | Mapping[str, Any] | str | bytes],
+                 public_keys: Iterable[PemSource | Ed25519PublicKey] | None = None, *,
+                 source: str = "<events>") -> VerifyReport:
+    """Verify events in trail order (positions are 1-based indexes)."""
+    v = _Verifier(_keys(public_keys))
+    for pos, item in enumerate(events, start=1):
+        v.add(pos, item)
+    return v.report(source, "index")
+
+
+def _verify_jsonl(path: Path, v: _Verifier) -> VerifyReport:
+    for lineno, raw in read_jsonl_lines(path):
+        if raw is None:
+            v.malformed(lineno, "line is longer than the limit")
+        elif not raw.strip():
+            v.malformed(lineno, "empty line")
+        else:
+            v.add(lineno, raw)
+    return v.report(str(path), "line")
+
+
+def _verify_sqlite(path: Path, v: _Verifier) -> VerifyReport:
+    notes: list[str] = []
+    max_id = 0
+    for row_id, cols, body in read_sqlite_rows(path):
+        max_id = row_id
+        event = v.add(row_id, body)
+        if event is not None:
+            expected = _columns(event)
+            bad = [c for c in expected if expected[c] != cols.get(c)]
+            if bad:
+                v.issue(row_id, event.sequence, "column_mismatch",
+                        f"column(s) {', '.join(bad)} differ from the stored event")
+    conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name='audit_events'").fetchone()
+    except sqlite3.Error:
+        row = None
+    finally:
+        conn.close()
+    if row is not None and int(row[0]) > max_id:
+        v.issue(int(row[0]), None, "deleted",
+                f"rows after id {max_id} were deleted (the table has issued ids up to {int(row[0])})")
+    elif row is None and max_id:
+        notes.append("sqlite_sequence is missing: deletion of the last rows cannot be checked.")
+    return v.report(str(path), "row", notes)
+
+
+def verify_file(path: str | os.PathLike[str],
+                public_keys: Iterable[PemSource | Ed25519PublicKey] | None = None) -> VerifyReport:
+    """Verify a JSON Lines file or SQLite database written by the audit sinks.
+
+    Raises :class:`TrailReadError` when the file cannot be read as a trail at all.
+    """
+    p = Path(path)
+    try:
+        with p.open("rb") as fh:
+            magic = fh.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        raise TrailReadError(f"{p}: {exc.strerror or exc}") from None
+    v = _Verifier(_keys(public_keys))
+    try:
+        if magic == SQLITE_MAGIC:
+            return _verify_sqlite(p, v)
+        return _verify_jsonl(p, v)
+    except sqlite3.Error as exc:
+        raise TrailReadError(f"{p}: not a readable audit database ({exc})") from None
+    except OSError as exc:
+        raise TrailReadError(f"{p}: {exc.strerror or exc}") from None
+
+
+def report_json(report: VerifyReport) -> str:
+    return json.dumps(report.model_dump(mode="json"), indent=2)

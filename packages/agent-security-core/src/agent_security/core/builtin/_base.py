@@ -1,0 +1,76 @@
+"""Shared plumbing of the built-in plugins: which store a plugin uses, and collision-free keys.
+
+**Which store.** Every built-in plugin keeps its mutable state in a core
+:class:`~agent_security.core.store.Store` so that a shared implementation (Redis) later makes it
+fleet-wide. The rule is the same for all four:
+
+1. a ``store=`` passed to the factory is always used;
+2. otherwise the plugin binds to the first store it is given: :meth:`StoreBound.bind_store` (which
+   ``AgentSecurity.register_plugin`` calls with the instance's store) or, failing that, the ``ctx.store``
+   of the first check it sees;
+3. until then (e.g. ``ks.kill("x")`` before the plugin is registered) it uses a private
+   :class:`~agent_security.core.store.MemoryStore`; on binding, state that must not be lost (kill-switch
+   kills) is carried over to the bound store.
+
+Once bound, a plugin keeps its store: one plugin object serves one ``AgentSecurity``.
+
+**Keys.** Identifiers (agent ids, tool names, session ids) are caller-chosen strings and may contain the
+``:`` separator. Every identifier is percent-encoded before it is joined into a key (:func:`key_part`), so
+agent ``"a:b"`` and agent ``"a"`` + tool ``"b"`` can never share a key, and a prefix built from one
+identifier never matches another identifier's keys.
+"""
+
+from __future__ import annotations
+
+import threading
+from urllib.parse import quote
+
+from agent_security.core.store import MemoryStore, Store
+
+__all__ = ["StoreBound", "key_part"]
+
+
+def key_part(value: str) -> str:
+    """Encode one identifier for use inside a store key: no ``:`` (and no ``%``) survives unescaped."""
+    return quote(value, safe="")
+
+
+class StoreBound:
+    """Mixin: the store-resolution rule documented in this module."""
+
+    def __init__(self, store: Store | None) -> None:
+        self._bind_lock = threading.Lock()
+        self._explicit_store = store is not None
+        self._bound = store is not None
+        self._store: Store = store if store is not None else MemoryStore()
+
+    @property
+    def store(self) -> Store:
+        """The store this plugin currently reads and writes."""
+        return self._store
+
+    @property
+    def store_bound(self) -> bool:
+        """True once the plugin uses an explicit or bound store (not its private placeholder)."""
+        return self._bound
+
+    def bind_store(self, store: Store) -> None:
+        """Use ``store`` from now on, unless a store was given explicitly or one is already bound.
+
+        Called by ``AgentSecurity.register_plugin``; harmless to call more than once.
+        """
+        with self._bind_lock:
+            if self._bound:
+                return
+            # Migrate first, switch second: no check can see the new store without the carried-over state.
+            self._migrate(self._store, store)
+            self._store = store
+            self._bound = True
+
+    def _store_for(self, ctx_store: Store | None) -> Store:
+        if not self._bound and ctx_store is not None:
+            self.bind_store(ctx_store)
+        return self._store
+
+    def _migrate(self, old: Store, new: Store) -> None:
+        """Carry state over from the placeholder store; plugins that need it override this."""

@@ -1,0 +1,267 @@
+"""Kill switch: stop one agent, or every agent, before any other check runs.
+
+Reason codes (messages as in Agent-SPM):
+
+* ``GLOBAL_KILL_SWITCH``: the global reason, or ``All agents are disabled via global kill switch``;
+* ``AGENT_KILL_SWITCH``: the reason given to :meth:`KillSwitch.kill` (default ``Agent <id> disabled``),
+  or ``Agent <id> is disabled via kill switch`` when the stored reason is empty.
+
+State lives in the plugin's :class:`~agent_security.core.store.Store` (see
+:mod:`agent_security.core.builtin._base` for which store), one key per killed agent plus one global key,
+so a shared store makes a kill fleet-wide at once: every check reads the store, nothing is cached.
+Every change is published on the store channel :data:`KILL_SWITCH_CHANNEL` as
+``{"op": ..., "agent_id": ..., "reason": ...}`` (the guardian and other processes subscribe to it).
+
+**Fail closed on start.** ``load_state`` (a callable returning the saved :class:`KillSwitchState`) runs in
+the constructor. If it raises or returns something that does not validate, the switch starts **globally
+killed** with a reason naming the failure (never with nothing killed, which was Agent-SPM's behaviour):
+an operator inspects the state file and calls :meth:`KillSwitch.revive_all`. ``load_error`` keeps the
+exception type for diagnostics.
+
+``on_state_change(state)`` is called after every local change, once the change is in effect (use it to
+persist with :func:`save_state_file`). An exception from it propagates to the caller of the mutator, so a
+persistence failure is never silent; the kill itself has already taken effect.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
+
+from agent_security.core.builtin._base import StoreBound, key_part
+from agent_security.core.context import CheckContext
+from agent_security.core.hookspecs import hookimpl
+from agent_security.core.models import ActionRequest, Decision, PluginResult
+from agent_security.core.store import Store
+
+__all__ = [
+    "KILL_SWITCH_CHANNEL",
+    "KillSwitch",
+    "KillSwitchState",
+    "kill_switch",
+    "load_state_file",
+    "save_state_file",
+]
+
+KILL_SWITCH_CHANNEL = "kill_switch"
+MAX_REASON_CHARS = 1_000
+MAX_KILLED_AGENTS = 100_000
+MAX_STATE_FILE_BYTES = 16 * 1024 * 1024
+_PREFIX = "kill_switch:"
+_AGENT_PREFIX = _PREFIX + "agent:"
+_GLOBAL_KEY = _PREFIX + "global"
+
+
+def _reason(text: str | None) -> str:
+    text = text or ""
+    return text if len(text) <= MAX_REASON_CHARS else text[: MAX_REASON_CHARS - 1] + "…"
+
+
+class KillSwitchState(BaseModel):
+    """A snapshot of the kill switch (also the JSON file format). Agent-SPM's camelCase keys load too."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    killed_agents: dict[str, str] = Field(
+        default_factory=dict, validation_alias=AliasChoices("killed_agents", "killedAgents"),
+        max_length=MAX_KILLED_AGENTS)
+    """Killed agent id -> reason."""
+    global_kill: bool = Field(False, validation_alias=AliasChoices("global_kill", "globalKill"))
+    global_reason: str = Field("", validation_alias=AliasChoices("global_reason", "globalReason"),
+                               max_length=MAX_REASON_CHARS)
+
+
+def load_state_file(path: str | os.PathLike[str], *, missing_ok: bool = False) -> KillSwitchState:
+    """Read a state file written by :func:`save_state_file`.
+
+    A missing file raises ``FileNotFoundError`` unless ``missing_ok`` (then: nothing killed). Use
+    ``missing_ok=True`` only where a missing file is legitimate (the first start); a deleted state file
+    must not silently revive every agent.
+    """
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+    except FileNotFoundError:
+        if missing_ok:
+            return KillSwitchState(killed_agents={}, global_kill=False, global_reason="")
+        raise
+    if size > MAX_STATE_FILE_BYTES:
+        raise ValueError(f"kill switch state file {p} is {size} bytes (limit {MAX_STATE_FILE_BYTES})")
+    return KillSwitchState.model_validate_json(p.read_bytes())
+
+
+def save_state_file(state: KillSwitchState, path: str | os.PathLike[str]) -> None:
+    """Write ``state`` as JSON atomically (temporary file, fsync, rename)."""
+    p = Path(path)
+    data = state.model_dump_json(indent=2).encode()
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent or Path())
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        Path(tmp).replace(p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class KillSwitch(StoreBound):
+    """The kill-switch plugin. Build it with :func:`kill_switch`."""
+
+    name = "kill_switch"
+    priority = 10
+    fail_open = False
+
+    def __init__(
+        self,
+        store: Store | None = None,
+        on_state_change: Callable[[KillSwitchState], None] | None = None,
+        load_state: Callable[[], KillSwitchState | Mapping[str, Any] | None] | None = None,
+    ) -> None:
+        super().__init__(store)
+        self._on_state_change = on_state_change
+        self.load_error: str | None = None
+        if load_state is not None:
+            try:
+                loaded = load_state()
+                if loaded is not None:
+                    self.load_state(loaded, notify=False)
+            except Exception as exc:  # fail closed: W25
+                self.load_error = type(exc).__name__
+                self._set_global(True, f"Kill switch state could not be loaded ({self.load_error}); "
+                                       "all agents are disabled until an operator revives them")
+
+    # -- the check ----------------------------------------------------------------------------
+    @hookimpl(tryfirst=True)
+    def agent_security_before_check(self, request: ActionRequest, ctx: CheckContext) -> PluginResult | None:
+        decision = self.decide(request.agent.agent_id, store=self._store_for(ctx.store))
+        return None if decision is None else PluginResult(decision=decision)
+
+    def decide(self, agent_id: str, *, store: Store | None = None) -> Decision | None:
+        """The DENY for ``agent_id`` if it is killed (globally or individually), else ``None``."""
+        st = self._store if store is None else store
+        glob = st.get(_GLOBAL_KEY)
+        if glob is not None:
+            reason = str(glob.get("reason", "")) if isinstance(glob, dict) else ""
+            return Decision.deny("GLOBAL_KILL_SWITCH",
+                                 reason or "All agents are disabled via global kill switch",
+                                 plugin_source=self.name)
+        reason_obj = st.get(_AGENT_PREFIX + key_part(agent_id))
+        if reason_obj is not None:
+            return Decision.deny("AGENT_KILL_SWITCH",
+                                 str(reason_obj) or f"Agent {agent_id} is disabled via kill switch",
+                                 plugin_source=self.name)
+        return None
+
+    # -- mutators ----------------------------------------------------------------------------
+    def kill(self, agent_id: str, reason: str | None = None) -> None:
+        """Disable one agent. ``reason`` becomes the DENY message (default ``Agent <id> disabled``)."""
+        text = _reason(reason) or _reason(f"Agent {agent_id} disabled")
+        self._store.set(_AGENT_PREFIX + key_part(agent_id), text)
+        self._changed({"op": "kill", "agent_id": agent_id, "reason": text})
+
+    def revive(self, agent_id: str) -> None:
+        """Re-enable one agent (a global kill, if any, stays in force)."""
+        self._store.delete(_AGENT_PREFIX + key_part(agent_id))
+        self._changed({"op": "revive", "agent_id": agent_id, "reason": None})
+
+    def kill_all(self, reason: str | None = None) -> None:
+        """Disable every agent."""
+        text = _reason(reason)
+        self._set_global(True, text)
+        self._changed({"op": "kill_all", "agent_id": None, "reason": text})
+
+    def revive_all(self) -> None:
+        """Lift the global kill **and** every per-agent kill."""
+        self._set_global(False, "")
+        for key in self._store.scan(_AGENT_PREFIX):
+            self._store.delete(key)
+        self._changed({"op": "revive_all", "agent_id": None, "reason": None})
+
+    def _set_global(self, on: bool, reason: str) -> None:
+        if on:
+            self._store.set(_GLOBAL_KEY, {"reason": reason})
+        else:
+            self._store.delete(_GLOBAL_KEY)
+
+    def _changed(self, message: dict[str, Any]) -> None:
+        self._store.publish(KILL_SWITCH_CHANNEL, message)
+        if self._on_state_change is not None:
+            self._on_state_change(self.get_state())
+
+    # -- queries ------------------------------------------------------------------------------
+    def is_killed(self, agent_id: str) -> bool:
+        return self.decide(agent_id) is not None
+
+    def is_globally_killed(self) -> bool:
+        return self._store.get(_GLOBAL_KEY) is not None
+
+    def get_killed_agents(self) -> list[str]:
+        """Individually killed agent ids (sorted)."""
+        return sorted(self.get_state().killed_agents)
+
+    def get_state(self) -> KillSwitchState:
+        return self._read_state(self._store)
+
+    @staticmethod
+    def _read_state(store: Store) -> KillSwitchState:
+        agents = {unquote(k[len(_AGENT_PREFIX):]): str(v) for k, v in store.scan(_AGENT_PREFIX).items()}
+        glob = store.get(_GLOBAL_KEY)
+        reason = str(glob.get("reason", "")) if isinstance(glob, dict) else ""
+        return KillSwitchState(killed_agents=agents, global_kill=glob is not None, global_reason=reason)
+
+    # -- persistence --------------------------------------------------------------------------
+    def load_state(self, state: KillSwitchState | Mapping[str, Any], *, notify: bool = True) -> None:
+        """Replace the whole state with ``state`` (validated first; on error nothing changes)."""
+        try:
+            new = state if isinstance(state, KillSwitchState) else KillSwitchState.model_validate(state)
+        except ValidationError as exc:
+            raise ValueError(f"invalid kill switch state: {exc.errors()[0]['msg']}") from None
+        wanted = {_AGENT_PREFIX + key_part(a): _reason(r) for a, r in new.killed_agents.items()}
+        # Kill before reviving, so that no moment has fewer kills than both the old and new state.
+        if new.global_kill:
+            self._set_global(True, _reason(new.global_reason))
+        for key, reason in wanted.items():
+            self._store.set(key, reason)
+        for key in self._store.scan(_AGENT_PREFIX):
+            if key not in wanted:
+                self._store.delete(key)
+        if not new.global_kill:
+            self._set_global(False, "")
+        self._store.publish(KILL_SWITCH_CHANNEL, {"op": "load", "agent_id": None, "reason": None})
+        if notify and self._on_state_change is not None:
+            self._on_state_change(self.get_state())
+
+    def save_state(self, path: str | os.PathLike[str] | None = None) -> KillSwitchState:
+        """The current state; also written atomically to ``path`` when given."""
+        state = self.get_state()
+        if path is not None:
+            save_state_file(state, path)
+        return state
+
+    def _migrate(self, old: Store, new: Store) -> None:
+        # Kills made before registration are carried over (merged: never fewer kills than either side).
+        state = self._read_state(old)
+        for agent, reason in state.killed_agents.items():
+            new.set(_AGENT_PREFIX + key_part(agent), reason)
+        if state.global_kill:
+            new.set(_GLOBAL_KEY, {"reason": state.global_reason})
+
+    def __repr__(self) -> str:
+        return f"KillSwitch(global_kill={self.is_globally_killed()}, killed={len(self.get_killed_agents())})"
+
+
+def kill_switch(
+    store: Store | None = None,
+    on_state_change: Callable[[KillSwitchState], None] | None = None,
+    load_state: Callable[[], KillSwitchState | Mapping[str, Any] | None] | None = None,
+) -> KillSwitch:
+    """Create a :class:`KillSwitch` plugin (see the module documentation)."""
+    return KillSwitch(store=store, on_state_change=on_state_change, load_state=load_state)

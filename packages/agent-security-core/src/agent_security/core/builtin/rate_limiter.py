@@ -1,0 +1,136 @@
+"""Rate limiter: sliding-window call limits per agent and per agent+tool.
+
+Reason codes (messages as in Agent-SPM):
+
+* ``RATE_LIMIT_AGENT``: ``Agent <id> exceeded <n> calls per <s>s``;
+* ``RATE_LIMIT_TOOL``: ``Agent <id> exceeded <n> calls per <s>s for tool <tool>``.
+
+Both windows are checked and recorded by one atomic :meth:`Store.window_admit` call, so the limits are
+exact under any concurrency (and across processes with a shared store), and a refused call consumes
+nothing. An admitted call is counted even if the policy later denies it: attempts are what is limited
+(an agent hammering a denied tool is still slowed down).
+
+The window clock is ``ctx.monotonic`` (the ``AgentSecurity`` instance's injectable monotonic clock). The
+query methods take ``now=`` for the same reason; without it they read ``clock`` (default
+:func:`time.monotonic`).
+
+Keys are ``rate_limiter:<epoch>:<agent epoch>:a:<agent>`` and ``...:t:<agent>:<tool>`` with every
+identifier percent-encoded, so ids containing ``:`` cannot collide. :meth:`RateLimiter.reset_agent` and
+:meth:`RateLimiter.reset` bump an epoch stored in the store instead of enumerating windows, which works
+with any store (the abandoned windows age out or are evicted by the store's bound).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+from agent_security.core.builtin._base import StoreBound, key_part
+from agent_security.core.context import CheckContext
+from agent_security.core.errors import ConfigurationError
+from agent_security.core.hookspecs import hookimpl
+from agent_security.core.models import ActionRequest, Decision, PluginResult
+from agent_security.core.store import Store
+
+__all__ = ["RateLimiter", "rate_limiter"]
+
+_PREFIX = "rate_limiter:"
+_EPOCH_KEY = _PREFIX + "epoch"
+_AGENT_EPOCH = _PREFIX + "epoch:"
+
+
+def _seconds(window_s: float) -> str:
+    return f"{window_s:g}"
+
+
+class RateLimiter(StoreBound):
+    """The rate-limiter plugin. Build it with :func:`rate_limiter`."""
+
+    name = "rate_limiter"
+    priority = 20
+    fail_open = False
+
+    def __init__(self, max_per_minute: int = 0, max_per_minute_per_tool: int = 0, window_s: float = 60.0,
+                 store: Store | None = None, *, clock: Callable[[], float] = time.monotonic) -> None:
+        if max_per_minute < 0 or max_per_minute_per_tool < 0:
+            raise ConfigurationError("rate limits must be >= 0 (0 means unlimited)")
+        if not (math.isfinite(window_s) and window_s > 0):
+            raise ConfigurationError("window_s must be a positive number of seconds")
+        super().__init__(store)
+        self.max_per_minute = int(max_per_minute)
+        self.max_per_minute_per_tool = int(max_per_minute_per_tool)
+        self.window_s = float(window_s)
+        self._clock = clock
+
+    # -- keys ----------------------------------------------------------------------------------
+    def _base(self, store: Store, agent_id: str) -> str:
+        epoch = int(store.get(_EPOCH_KEY, 0))
+        agent_epoch = int(store.get(_AGENT_EPOCH + key_part(agent_id), 0))
+        return f"{_PREFIX}{epoch}:{agent_epoch}:"
+
+    def _keys(self, store: Store, agent_id: str, tool_name: str) -> tuple[str, str]:
+        base = self._base(store, agent_id)
+        agent = key_part(agent_id)
+        return f"{base}a:{agent}", f"{base}t:{agent}:{key_part(tool_name)}"
+
+    # -- the check ----------------------------------------------------------------------------
+    @hookimpl
+    def agent_security_before_check(self, request: ActionRequest, ctx: CheckContext) -> PluginResult | None:
+        decision = self.admit(request.agent.agent_id, request.action.tool_name, now=ctx.monotonic,
+                              store=self._store_for(ctx.store))
+        return None if decision is None else PluginResult(decision=decision)
+
+    def admit(self, agent_id: str, tool_name: str, *, now: float | None = None,
+              store: Store | None = None) -> Decision | None:
+        """Count one call if both windows have room and return ``None``; else the DENY (nothing counted)."""
+        if self.max_per_minute <= 0 and self.max_per_minute_per_tool <= 0:
+            return None
+        st = self._store if store is None else store
+        t = self._clock() if now is None else now
+        keys = self._keys(st, agent_id, tool_name)
+        verdict = st.window_admit(keys, (self.max_per_minute, self.max_per_minute_per_tool),
+                                  now=t, window_s=self.window_s)
+        if verdict.admitted:
+            return None
+        secs = _seconds(self.window_s)
+        if verdict.refused_index == 0:
+            return Decision.deny("RATE_LIMIT_AGENT",
+                                 f"Agent {agent_id} exceeded {self.max_per_minute} calls per {secs}s",
+                                 plugin_source=self.name)
+        return Decision.deny(
+            "RATE_LIMIT_TOOL",
+            f"Agent {agent_id} exceeded {self.max_per_minute_per_tool} calls per {secs}s "
+            f"for tool {tool_name}",
+            plugin_source=self.name)
+
+    # -- queries and resets -------------------------------------------------------------------
+    def get_count(self, agent_id: str, *, now: float | None = None) -> int:
+        """Calls admitted for ``agent_id`` within the window ending at ``now``."""
+        key = self._keys(self._store, agent_id, "")[0]
+        t = self._clock() if now is None else now
+        return self._store.window_count(key, now=t, window_s=self.window_s)
+
+    def get_tool_count(self, agent_id: str, tool_name: str, *, now: float | None = None) -> int:
+        """Calls admitted for ``agent_id`` on ``tool_name`` within the window ending at ``now``."""
+        key = self._keys(self._store, agent_id, tool_name)[1]
+        t = self._clock() if now is None else now
+        return self._store.window_count(key, now=t, window_s=self.window_s)
+
+    def reset(self) -> None:
+        """Forget every window (all agents)."""
+        self._store.incr(_EPOCH_KEY)
+
+    def reset_agent(self, agent_id: str) -> None:
+        """Forget the windows of ``agent_id`` only (agent ``"a"`` never touches agent ``"a:b"``)."""
+        self._store.incr(_AGENT_EPOCH + key_part(agent_id))
+
+    def __repr__(self) -> str:
+        return (f"RateLimiter(max_per_minute={self.max_per_minute}, "
+                f"max_per_minute_per_tool={self.max_per_minute_per_tool}, window_s={self.window_s:g})")
+
+
+def rate_limiter(max_per_minute: int = 0, max_per_minute_per_tool: int = 0, window_s: float = 60.0,
+                 store: Store | None = None, *, clock: Callable[[], float] = time.monotonic) -> RateLimiter:
+    """Create a :class:`RateLimiter` plugin. A limit of 0 means unlimited."""
+    return RateLimiter(max_per_minute, max_per_minute_per_tool, window_s, store, clock=clock)

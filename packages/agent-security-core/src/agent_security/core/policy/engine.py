@@ -1,0 +1,436 @@
+"""The policy engine: first-match evaluation of a compiled, indexed, immutable bundle.
+
+``PolicyEngine(bundle)`` compiles every rule once (normalised names, globs, RE2 patterns, argument
+conditions, ready-made decisions) and indexes them by exact tool name, with glob rules in a second
+structure, so a check looks only at the rules that can match its tool; first-match order is kept.
+The engine never changes after construction (a reload builds a new engine and swaps the reference);
+its only mutable part is a bounded memo of index look-ups, safe to share between threads.
+
+:meth:`PolicyEngine.evaluate` never raises: an internal error becomes DENY ``POLICY_ERROR``, and an
+expired bundle denies everything with ``POLICY_EXPIRED``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from datetime import time as dt_time
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from agent_security.core.models import Action, ActionRequest, AgentInfo, Decision, Outcome, Reason, trust_rank
+from agent_security.core.policy._frozen import deep_thaw
+from agent_security.core.policy.conditions import (
+    INDETERMINATE,
+    ArgCondition,
+    js_string,
+    parse_tool_args_match,
+)
+from agent_security.core.policy.models import PolicyBundle, PolicyRule, RuleWhen
+from agent_security.core.policy.normalize import normalize_name, normalize_text, regex_text
+from agent_security.core.policy.patterns import CompiledPattern, Glob, compile_pattern
+
+__all__ = [
+    "MAX_SEARCH_CHARS",
+    "MAX_SEARCH_DEPTH",
+    "MAX_SEARCH_NODES",
+    "NameMatcher",
+    "PolicyEngine",
+    "searchable_values",
+]
+
+MAX_SEARCH_DEPTH = 32
+"""Nesting levels of ``tool_args`` searched by keyword and regex conditions."""
+MAX_SEARCH_NODES = 100_000
+"""Values (at any depth) of ``tool_args`` searched."""
+MAX_SEARCH_CHARS = 4 * 1024 * 1024
+"""Characters of text searched. Beyond any of these limits the text is incomplete: a condition that
+did not find what it looks for is *indeterminate* and the rule fails closed."""
+
+CODE_ERROR = "POLICY_ERROR"
+CODE_EXPIRED = "POLICY_EXPIRED"
+CODE_INDETERMINATE = "POLICY_CONDITION_INDETERMINATE"
+_CACHE_SIZE = 4096
+
+_ERROR_DECISION = Decision(outcome=Outcome.DENY, reasons=(Reason(
+    code=CODE_ERROR, message="Policy evaluation failed; denying the request (fail closed)"),))
+
+
+# ----------------------------------------------------------------------------------------------------
+# Searchable text
+
+
+def searchable_values(request: ActionRequest) -> tuple[list[str], bool]:
+    """The strings keyword and regex conditions search, and whether the list is incomplete.
+
+    ``context.user_input`` (if non-empty) first, then every value at any depth of ``tool_args`` in
+    order (object keys are not searched). Numbers and booleans become strings as JavaScript's
+    ``String()`` writes them; ``null`` is skipped. Bytes are decoded as UTF-8; dates, UUIDs and enums
+    use their string form. Any other object, or data beyond the ``MAX_SEARCH_*`` limits, makes the
+    result incomplete.
+    """
+    values: list[str] = []
+    user_input = request.context.user_input
+    chars = 0
+    if user_input:
+        values.append(user_input)
+        chars = len(user_input)
+    truncated = False
+    nodes = 0
+    stack: list[tuple[Any, int]] = [(request.action.tool_args, 0)]
+    while stack:
+        node, depth = stack.pop()
+        nodes += 1
+        if nodes > MAX_SEARCH_NODES:
+            return values, True
+        text = js_string(node)
+        if text is not None:
+            chars += len(text)
+            if chars > MAX_SEARCH_CHARS:
+                return values, True
+            values.append(text)
+            continue
+        if node is None:
+            continue
+        children: Iterable[Any] | None = None
+        if isinstance(node, Mapping):
+            children = node.values()
+        elif isinstance(node, list | tuple):
+            children = node
+        elif isinstance(node, set | frozenset):
+            children = sorted(node, key=repr)
+        if children is not None:
+            if depth >= MAX_SEARCH_DEPTH:
+                truncated = True
+                continue
+            stack.extend((child, depth + 1) for child in reversed(list(children)))
+            continue
+        scalar = _scalar_text(node)
+        if scalar is None:
+            truncated = True
+            continue
+        chars += len(scalar)
+        if chars > MAX_SEARCH_CHARS:
+            return values, True
+        values.append(scalar)
+    return values, truncated
+
+
+def _scalar_text(value: Any) -> str | None:
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", "replace")
+    if isinstance(value, Enum):
+        return js_string(value.value) or str(value.value)
+    if isinstance(value, datetime | date | dt_time | uuid.UUID | Decimal):
+        return str(value)
+    return None
+
+
+class _RequestView:
+    """Lazily computed, per-request facts shared by the rules of one evaluation."""
+
+    __slots__ = ("_labels", "_norm", "_regex", "_truncated", "_values", "request")
+
+    def __init__(self, request: ActionRequest) -> None:
+        self.request = request
+        self._values: list[str] | None = None
+        self._truncated = False
+        self._norm: str | None = None
+        self._regex: str | None = None
+        self._labels: frozenset[str] | None = None
+
+    def _load(self) -> list[str]:
+        if self._values is None:
+            self._values, self._truncated = searchable_values(self.request)
+        return self._values
+
+    @property
+    def truncated(self) -> bool:
+        self._load()
+        return self._truncated
+
+    @property
+    def normalized(self) -> str:
+        """Normalised values joined with NUL (which normalisation removes, so no term can span two)."""
+        if self._norm is None:
+            self._norm = "\x00".join(normalize_text(v) for v in self._load())
+        return self._norm
+
+    @property
+    def regex_text(self) -> str:
+        if self._regex is None:
+            self._regex = " ".join(regex_text(v) for v in self._load())
+        return self._regex
+
+    @property
+    def labels(self) -> frozenset[str]:
+        if self._labels is None:
+            self._labels = frozenset(normalize_name(x) for x in self.request.context.data_labels)
+        return self._labels
+
+
+# ----------------------------------------------------------------------------------------------------
+# Compiled rules
+
+
+class NameMatcher:
+    """Matches a normalised name against exact names and ``*`` globs (from a rule's name field)."""
+
+    __slots__ = ("any", "exact", "globs")
+
+    def __init__(self, spec: str | Sequence[str]) -> None:
+        names = [spec] if isinstance(spec, str) else list(spec)
+        normalised = [normalize_name(n) for n in names]
+        self.exact = frozenset(n for n in normalised if "*" not in n)
+        self.globs = tuple(Glob(n) for n in dict.fromkeys(normalised) if "*" in n)
+        self.any = any(g.matches_everything for g in self.globs)
+
+    def match(self, name: str) -> bool:
+        """``name`` must already be normalised."""
+        return self.any or name in self.exact or any(g.match(name) for g in self.globs)
+
+    @property
+    def empty(self) -> bool:
+        return not self.exact and not self.globs
+
+
+class _CompiledWhen:
+    __slots__ = ("args", "contains", "labels", "not_contains", "regex")
+
+    def __init__(self, when: RuleWhen) -> None:
+        self.contains = tuple(dict.fromkeys(normalize_text(t) for t in when.contains_any or ()))
+        self.not_contains = tuple(dict.fromkeys(normalize_text(t) for t in when.not_contains or ()))
+        self.regex: CompiledPattern | None = (
+            compile_pattern(when.matches_regex) if when.matches_regex is not None else None)
+        self.labels = frozenset(normalize_name(x) for x in when.data_labels_any or ())
+        self.args: tuple[ArgCondition, ...] = (
+            parse_tool_args_match(when.tool_args_match) if when.tool_args_match is not None else ())
+
+    @property
+    def trivial(self) -> bool:
+        return not (self.contains or self.not_contains or self.regex or self.labels or self.args)
+
+    def evaluate(self, view: _RequestView) -> bool | None:
+        result: bool | None = True
+        if self.labels and self.labels.isdisjoint(view.labels):
+            return False
+        for cond in self.args:
+            r = cond.evaluate(view.request.action.tool_args)
+            if r is False:
+                return False
+            if r is INDETERMINATE:
+                result = INDETERMINATE
+        if self.contains:
+            text = view.normalized
+            if not any(t in text for t in self.contains):
+                if not view.truncated:
+                    return False
+                result = INDETERMINATE
+        if self.not_contains:
+            text = view.normalized
+            if any(t in text for t in self.not_contains):
+                return False
+            if view.truncated:
+                result = INDETERMINATE
+        if self.regex is not None and self.regex.search(view.regex_text) is None:
+            if not view.truncated:
+                return False
+            result = INDETERMINATE
+        return result
+
+
+class _CompiledRule:
+    __slots__ = (
+        "agent_types",
+        "constraints",
+        "decision",
+        "env",
+        "indeterminate",
+        "index",
+        "providers",
+        "restrictive",
+        "roles",
+        "rule",
+        "tool",
+        "trust_min",
+        "when",
+    )
+
+    def __init__(self, index: int, rule: PolicyRule) -> None:
+        self.index = index
+        self.rule = rule
+        m = rule.match
+        self.tool = NameMatcher(m.tool_name)
+        self.env = NameMatcher(m.environment)
+        self.agent_types = NameMatcher(m.agent_type) if m.agent_type is not None else None
+        self.providers = NameMatcher(m.tool_provider) if m.tool_provider is not None else None
+        self.trust_min = trust_rank(m.trust_level_min) if m.trust_level_min is not None else None
+        self.roles = frozenset(normalize_name(r) for r in m.agent_roles_any) if m.agent_roles_any else None
+        when = _CompiledWhen(rule.when) if rule.when is not None else None
+        self.when = None if when is None or when.trivial else when
+        self.restrictive = rule.outcome is not Outcome.ALLOW
+        self.constraints = rule.constraints
+        self.decision = Decision(
+            outcome=rule.outcome, reasons=(Reason(code=rule.id, message=rule.description),),
+            approver_role=rule.approver_role or None)
+        self.indeterminate = self.decision.with_reason(
+            CODE_INDETERMINATE, f"A condition of rule {rule.id} could not be evaluated on this request "
+            "(value not comparable or too large); the rule was applied (fail closed)")
+
+    def identity_match(self, agent: AgentInfo, action: Action) -> bool:
+        types = self.agent_types
+        if types is not None and (not agent.agent_type or not types.match(normalize_name(agent.agent_type))):
+            return False
+        if self.trust_min is not None and (
+                agent.trust_level is None or trust_rank(agent.trust_level) < self.trust_min):
+            return False
+        if self.roles is not None and not any(normalize_name(r) in self.roles for r in agent.roles):
+            return False
+        if self.providers is not None:
+            identity = action.tool_identity
+            provider = identity.provider if identity is not None else None
+            if not provider or not self.providers.match(normalize_name(provider)):
+                return False
+        return True
+
+    def result(self, base: Decision) -> Decision:
+        if self.constraints is None:
+            return base
+        return base.model_copy(update={"constraints": deep_thaw(self.constraints)})
+
+
+# ----------------------------------------------------------------------------------------------------
+# The engine
+
+
+class PolicyEngine:
+    """Evaluates requests against one policy bundle. Immutable; build a new one to change the policy."""
+
+    __slots__ = (
+        "_bundle",
+        "_by_tool",
+        "_cache",
+        "_default",
+        "_expired",
+        "_expires_at",
+        "_glob_groups",
+        "_rules",
+    )
+
+    def __init__(self, bundle: PolicyBundle) -> None:
+        if not isinstance(bundle, PolicyBundle):
+            raise TypeError("PolicyEngine needs a PolicyBundle (use load_policy() to load one)")
+        self._bundle = bundle
+        self._rules = tuple(_CompiledRule(i, r) for i, r in enumerate(bundle.rules))
+        self._expires_at = bundle.expires_at_dt
+        by_tool: dict[str, list[int]] = {}
+        globs: dict[str, tuple[Glob, list[int]]] = {}
+        for rule in self._rules:
+            for name in rule.tool.exact:
+                by_tool.setdefault(name, []).append(rule.index)
+            for glob in rule.tool.globs:
+                globs.setdefault(glob.pattern, (glob, []))[1].append(rule.index)
+        self._by_tool = {k: tuple(v) for k, v in by_tool.items()}
+        self._glob_groups = tuple((g, tuple(ids)) for g, ids in globs.values())
+        self._cache: dict[tuple[str, str], tuple[_CompiledRule, ...]] = {}
+        outcome = bundle.defaults.outcome
+        self._default = Decision(outcome=outcome, reasons=(Reason(
+            code=f"DEFAULT_{outcome.value}",
+            message=f"No specific rule matched; applying default policy ({outcome.value})"),))
+        self._expired = Decision.deny(
+            CODE_EXPIRED, f"Policy bundle {bundle.version} expired at {bundle.expires_at}; every request is "
+            "denied until a current bundle is loaded")
+
+    @classmethod
+    def from_source(cls, source: Any, **options: Any) -> PolicyEngine:
+        """``PolicyEngine(load_policy(source, **options))``."""
+        from agent_security.core.policy.loader import load_policy
+
+        return cls(load_policy(source, **options))
+
+    @property
+    def bundle(self) -> PolicyBundle:
+        return self._bundle
+
+    @property
+    def version(self) -> str:
+        return self._bundle.version
+
+    @property
+    def expires_at(self) -> datetime:
+        return self._expires_at
+
+    def __repr__(self) -> str:
+        return (f"PolicyEngine(version={self._bundle.version!r}, rules={len(self._rules)}, "
+                f"default={self._bundle.defaults.outcome.value})")
+
+    def _lookup(self, tool_name: str, environment: str) -> tuple[_CompiledRule, ...]:
+        tool = normalize_name(tool_name)
+        env = normalize_name(environment)
+        indices = set(self._by_tool.get(tool, ()))
+        for glob, ids in self._glob_groups:
+            if glob.match(tool):
+                indices.update(ids)
+        rules = self._rules
+        found = tuple(rules[i] for i in sorted(indices) if rules[i].env.match(env))
+        if len(self._cache) >= _CACHE_SIZE:
+            self._cache.clear()
+        self._cache[(tool_name, environment)] = found
+        return found
+
+    def evaluate(self, request: ActionRequest, *, now: datetime | None = None) -> Decision:
+        """The decision of the first rule that matches ``request`` (or the default). Never raises.
+
+        ``now`` is the clock for the expiry check (default: the current time; naive means UTC).
+        """
+        try:
+            if now is None:
+                now = datetime.now(UTC)
+            elif now.tzinfo is None:
+                now = now.replace(tzinfo=UTC)
+            if now >= self._expires_at:
+                return self._expired
+            action = request.action
+            agent = request.agent
+            candidates = self._cache.get((action.tool_name, agent.environment))
+            if candidates is None:
+                candidates = self._lookup(action.tool_name, agent.environment)
+            return self._first_match(candidates, request)
+        except Exception:
+            return _ERROR_DECISION
+
+    def _first_match(self, candidates: Iterable[_CompiledRule], request: ActionRequest) -> Decision:
+        agent = request.agent
+        action = request.action
+        view: _RequestView | None = None
+        for rule in candidates:
+            if not rule.identity_match(agent, action):
+                continue
+            when = rule.when
+            if when is None:
+                return rule.result(rule.decision)
+            if view is None:
+                view = _RequestView(request)
+            verdict = when.evaluate(view)
+            if verdict is True:
+                return rule.result(rule.decision)
+            if verdict is INDETERMINATE and rule.restrictive:
+                return rule.result(rule.indeterminate)
+        return self._default
+
+    def _evaluate_unindexed(self, request: ActionRequest, *, now: datetime | None = None) -> Decision:
+        """Reference evaluation without the index (tests compare it with :meth:`evaluate`)."""
+        try:
+            now = now or datetime.now(UTC)
+            if now.tzinfo is None:
+                now = now.replace(tzinfo=UTC)
+            if now >= self._expires_at:
+                return self._expired
+            tool = normalize_name(request.action.tool_name)
+            env = normalize_name(request.agent.environment)
+            candidates = [r for r in self._rules if r.tool.match(tool) and r.env.match(env)]
+            return self._first_match(candidates, request)
+        except Exception:
+            return _ERROR_DECISION

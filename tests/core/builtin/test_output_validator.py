@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from agent_security.core.builtin import output_validator
+from agent_security.core.errors import ConfigurationError
+from agent_security.core.models import Decision
+
+SSN = r"\b\d{3}-\d{2}-\d{4}\b"
+ALLOW = Decision.allow("ALLOW_DEV_STAGING")
+
+
+def _run(ov, make_request, make_ctx, result, error=None):
+    ctx = make_ctx()
+    out = ov.agent_security_after_execution(make_request(tool="lookup_user", agent="lookup-agent"), ALLOW,
+                                            result, error, ctx)
+    return out, ctx
+
+
+def test_log_action_reproduces_plugins_demo(make_request, make_ctx):
+    seen: list[tuple[str, list[str]]] = []
+    ov = output_validator(sensitive_patterns=[re.compile(SSN)], action="log",
+                          on_sensitive_data=lambda tool, m: seen.append((tool, m)))
+    out, _ = _run(ov, make_request, make_ctx, {"name": "Alice", "ssn": "123-45-6789"})
+    assert out is None
+    assert seen == [("lookup_user", ["12*******89"])]  # masked, never the raw value
+    [v] = ov.get_violations()
+    assert (v.type, v.tool_name, v.agent_id, v.details) == (
+        "sensitive_data", "lookup_user", "lookup-agent", "Detected 1 sensitive pattern(s)")
+
+
+def test_block_is_default_and_reason_has_no_raw_match(make_request, make_ctx):
+    ov = output_validator(sensitive_patterns=[SSN])
+    out, ctx = _run(ov, make_request, make_ctx, {"ssn": "123-45-6789"})
+    assert out is not None and out.block is not None
+    assert out.block.codes == ("OUTPUT_BLOCKED",)
+    assert "123-45-6789" not in out.block.reasons[0].message
+    assert "lookup_user" in out.block.reasons[0].message
+    assert ctx.annotations["output_validator"] == {"violations": ["sensitive_data"], "action": "blocked"}
+
+
+def test_redact_keeps_structure(make_request, make_ctx):
+    ov = output_validator(sensitive_patterns=[SSN], forbidden_keywords=["TopSecret"], action="redact")
+    result = {"name": "Alice", "ssn": "123-45-6789", "notes": ["project topsecret", 7], "n": (1, "x")}
+    out, _ = _run(ov, make_request, make_ctx, result)
+    assert out.replace is True and out.block is None
+    assert out.result == {"name": "Alice", "ssn": "[REDACTED]", "notes": ["project [REDACTED]", 7],
+                          "n": (1, "x")}
+    assert result["ssn"] == "123-45-6789"  # the original is not mutated
+
+
+def test_redact_non_string_leaf(make_request, make_ctx):
+    ov = output_validator(sensitive_patterns=[r"\b\d{9}\b"], action="redact")
+    out, _ = _run(ov, make_request, make_ctx, {"acct": 123456789, "ok": 5})
+    assert out.result == {"acct": "[REDACTED]", "ok": 5}
+
+
+def test_redact_falls_back_to_block_when_match_spans_values(make_request, make_ctx):
+    ov = output_validator(sensitive_patterns=[r'"user": "alice"'], action="redact")
+    out, _ = _run(ov, make_request, make_ctx, {"user": "alice"})
+    assert out.block is not None and out.block.codes == ("OUTPUT_BLOCKED",)
+
+
+@pytest.mark.parametrize("falsy", [0, "", False, [], {}])
+def test_falsy_results_are_scanned(falsy, make_request, make_ctx):
+    ov = output_validator(max_output_size=1)
+    out, _ = _run(ov, make_request, make_ctx, falsy)
+    size = len(falsy) if isinstance(falsy, str) else len(json.dumps(falsy))
+    assert (out is not None) == (size > 1)  # "false", "[]", "{}" are over 1 char; "0" and "" are not
+
+
+def test_false_result_matches_keyword(make_request, make_ctx):
+    ov = output_validator(forbidden_keywords=["false"])
+    out, _ = _run(ov, make_request, make_ctx, False)
+    assert out is not None and out.block is not None
+    out0, _ = _run(output_validator(sensitive_patterns=["^0$"]), make_request, make_ctx, 0)
+    assert out0 is not None
+
+
+def test_keywords_case_insensitive(make_request, make_ctx):
+    seen = []
+    ov = output_validator(forbidden_keywords=["password"], on_sensitive_data=lambda t, m: seen.append(m))
+    out, _ = _run(ov, make_request, make_ctx, "Your PASSWORD is x")
+    assert out.block.reasons[0].message.endswith("Found 1 forbidden keyword(s)")
+    assert seen == [["pa****rd"]]
+
+
+def test_oversized(make_request, make_ctx):
+    sizes = []
+    ov = output_validator(max_output_size=10, on_oversized_output=lambda t, n: sizes.append(n))
+    out, _ = _run(ov, make_request, make_ctx, "x" * 11)
+    assert "Output size 11 exceeds max 10" in out.block.reasons[0].message
+    assert sizes == [11]
+    assert _run(ov, make_request, make_ctx, "x" * 10)[0] is None
+    red = output_validator(max_output_size=10, action="redact")
+    assert _run(red, make_request, make_ctx, "x" * 11)[0].block is not None
+
+
+def test_clean_output_passes(make_request, make_ctx):
+    ov = output_validator(sensitive_patterns=[SSN], forbidden_keywords=["secret"], max_output_size=100)
+    assert _run(ov, make_request, make_ctx, {"name": "Alice"})[0] is None
+    assert ov.get_violations() == []
+
+
+def test_error_without_result_is_skipped(make_request, make_ctx):
+    ov = output_validator(max_output_size=1)
+    assert _run(ov, make_request, make_ctx, None, error=RuntimeError("x"))[0] is None
+
+
+def test_unscannable_result_is_blocked(make_request, make_ctx):
+    loop: list[object] = []
+    loop.append(loop)
+    ov = output_validator(sensitive_patterns=[SSN])
+    out, _ = _run(ov, make_request, make_ctx, loop)
+    assert out.block is not None
+    assert ov.get_violations()[0].type == "unscannable"
+
+
+def test_violations_are_bounded(make_request, make_ctx):
+    ov = output_validator(forbidden_keywords=["x"], action="log", max_violations=3)
+    for _ in range(5):
+        _run(ov, make_request, make_ctx, "x")
+    assert len(ov.get_violations()) == 3
+    assert ov.dropped_violations == 2
+    ov.clear_violations()
+    assert ov.get_violations() == []
+
+
+def test_ignorecase_pattern_flag_is_kept(make_request, make_ctx):
+    ov = output_validator(sensitive_patterns=[re.compile("sk_live_[a-z0-9]+", re.IGNORECASE)])
+    assert _run(ov, make_request, make_ctx, "key SK_LIVE_ABC123")[0] is not None
+
+
+def test_patterns_run_in_linear_time_engine(make_request, make_ctx):
+    # (a+)+$ is catastrophic for backtracking engines; RE2 answers at once.
+    ov = output_validator(sensitive_patterns=[r"(a+)+$"])
+    out, _ = _run(ov, make_request, make_ctx, "a" * 50_000 + "!")
+    assert out is None
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"sensitive_patterns": ["(unclosed"]},
+    {"sensitive_patterns": [r"(?=lookahead)"]},
+    {"sensitive_patterns": ["x" * 5000]},
+    {"forbidden_keywords": [""]},
+    {"action": "drop"},
+    {"max_output_size": -1},
+])
+def test_bad_config(kwargs):
+    with pytest.raises(ConfigurationError):
+        output_validator(**kwargs)
