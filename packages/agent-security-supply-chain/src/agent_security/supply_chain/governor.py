@@ -360,24 +360,36 @@ def _awk_dangerous(args: Sequence[Word]) -> list[str]:
     return []
 
 
+def _option_prefixes(opt: str) -> tuple[str, ...]:
+    if opt.startswith("--"):
+        return (opt + "=",)
+    if opt.endswith("="):
+        return (opt,)
+    if len(opt) == 2 and opt[0] == "-":
+        return (opt,)  # a short option with its value attached: -O'sh -c id', -ccore.pager=x
+    return ()
+
+
+_EXEC_SPEC: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
+    prog: (frozenset(opts), tuple(p for o in opts for p in _option_prefixes(o)))
+    for prog, opts in _EXEC_LONG.items()
+}
+
+
 def _dangerous_options(part: _Part) -> list[str]:
     name = part.program if part.program == part.base else part.base
     stem = name.rstrip("0123456789.") if name.startswith(("python", "perl", "ruby")) else name
     found: list[str] = []
     args = part.args
     longs = _EXEC_LONG.get(name) or _EXEC_LONG.get(stem) or ()
+    exact, prefixes = _EXEC_SPEC.get(name) or _EXEC_SPEC.get(stem) or (frozenset(), ())
     shorts = _EXEC_SHORT.get(name) or _EXEC_SHORT.get(stem) or ""
     for i, w in enumerate(args):
         t = w.text
-        for opt in longs:
-            if (
-                t == opt
-                or (opt.startswith("--") and t.startswith(opt + "="))
-                or (opt.endswith("=") and t.startswith(opt))
-                # a short option with its value attached: -O'sh -c id', -ccore.pager=x
-                or (len(opt) == 2 and opt[0] == "-" and opt[1] != "-" and t.startswith(opt))
-            ):
-                found.append(opt)
+        if t in exact or (prefixes and t.startswith(prefixes)):
+            for opt in longs:
+                if t == opt or any(t.startswith(p) for p in _option_prefixes(opt)):
+                    found.append(opt)
         if shorts and t.startswith("-") and not t.startswith("--") and len(t) > 1:
             for ch in t[1:]:
                 if ch in shorts:
@@ -495,6 +507,16 @@ class _CompiledRule:
             pos_re,
             tokens,
         )
+
+    def candidate_keys(self) -> tuple[str, ...] | None:
+        """Lower-cased program names this rule can match, or ``None`` when it may match any program."""
+        if self.kind == "all":
+            return None
+        if self.kind == "program":
+            return (posixpath.basename(self.word).lower(),)
+        if self.prog is not None and not any(c in self.tokens[0] for c in " \t"):
+            return (self.prog,)
+        return None
 
     def matches(self, part: _Part) -> bool:
         if self.pipe_only and not part.piped_input:
@@ -674,14 +696,44 @@ class CommandGovernor:
             _CompiledRule.build(r if isinstance(r, CommandRule) else CommandRule.model_validate(r))
             for r in rules
         )
+        index: dict[str, list[int]] = {}
+        wild: list[int] = []
+        for i, c in enumerate(built):
+            keys = c.candidate_keys()
+            if keys is None:
+                wild.append(i)
+            else:
+                for k in keys:
+                    index.setdefault(k, []).append(i)
         with self._lock:
             self._compiled = built
+            self._index = (index, tuple(wild))
+            self._candidates_cache: dict[tuple[str, str], tuple[_CompiledRule, ...]] = {}
             self.default_action = default_action
             self.unparseable_action = unparseable_action
 
     # ---- public ----------------------------------------------------------------------------------
+    def _candidates(self, compiled: tuple[_CompiledRule, ...], index: tuple[dict[str, list[int]], tuple[int, ...]],
+                    cache: dict[tuple[str, str], tuple[_CompiledRule, ...]], part: _Part) -> tuple[_CompiledRule, ...]:
+        """The rules that can match ``part``, in rule order (first match still wins)."""
+        key = (part.program, part.base)
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+        by_name, wild = index
+        ids = set(wild)
+        for name in {part.program.lower(), part.base.lower(), posixpath.basename(part.program).lower()}:
+            ids.update(by_name.get(name, ()))
+        result = tuple(compiled[i] for i in sorted(ids))
+        if len(cache) > 4096:
+            cache.clear()
+        cache[key] = result
+        return result
+
     def check(self, command: object) -> CommandCheckResult:
-        compiled, default, unparseable = self._compiled, self.default_action, self.unparseable_action
+        with self._lock:
+            compiled, default, unparseable = self._compiled, self.default_action, self.unparseable_action
+            index, cache = self._index, self._candidates_cache
         if not isinstance(command, str):
             return CommandCheckResult(
                 unparseable, f"command must be a string, not {type(command).__name__}", parsed=False
@@ -702,7 +754,9 @@ class CommandGovernor:
         if not parts:
             # only plain variable assignments (risky ones such as PATH= become parts of their own)
             return CommandCheckResult("allow", "Only sets shell variables")
-        verdicts = tuple(self._check_part(p, compiled, default) for p in parts)
+        verdicts = tuple(
+            self._check_part(p, self._candidates(compiled, index, cache, p), default) for p in parts
+        )
         # the most restrictive part decides; among equals, one decided by a rule explains best
         worst = max(verdicts, key=lambda v: (_RANK[v.action], v.matched_rule is not None))
         return CommandCheckResult(worst.action, worst.reason, worst.matched_rule, verdicts)
