@@ -957,7 +957,7 @@ class CommandGovernor:
                     ),
                     None,
                 )
-                non_opts = [w for w in args if not w.text.startswith(("-", "+"))]
+                non_opts = [w for w in args if not w.text.startswith(("-", "+")) and w.text not in _STDIN_PATHS]
                 if body is not None and not non_opts:
                     red = next(r for r in cmd.redirects if r.op in ("<<", "<<-", "<<<"))
                     if red.op != "<<<" and red.heredoc_expands and ("$" in body or "`" in body):
@@ -1009,8 +1009,12 @@ class CommandGovernor:
                 feats.append(_Feature("redirection target built at run time", "$"))
             for hit in sensitive_path_hits(tgt, 2):
                 feats.append(_Feature(f"sensitive path {hit}", hit))
-        if is_interpreter(base) and cmd.piped_input and not any(not a.text.startswith("-") for a in args):
-            feats.append(_Feature(f"pipe into interpreter {base}", "|"))
+        reads_stdin_code = not any(not a.text.startswith("-") and a.text not in _STDIN_PATHS for a in args)
+        if is_interpreter(base) and reads_stdin_code:
+            if cmd.piped_input:
+                feats.append(_Feature(f"pipe into interpreter {base}", "|"))
+            elif any(r.op in ("<", "<<", "<<-", "<<<") for r in cmd.redirects):
+                feats.append(_Feature(f"interpreter {base} reads code from a redirection", "<"))
         if any(w.dynamic or w.substitution for w in args):
             feats.append(_Feature("argument built at run time (substitution, variable or xargs input)", "$"))
         for w in args:
@@ -1129,6 +1133,9 @@ _WRAPPER_ARG_OPTS: dict[str, set[str]] = {
         "--process-slot-var",
     },
 }
+
+
+_STDIN_PATHS = frozenset({"-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"})
 
 
 def _skip_options(args: list[Word], with_value: set[str]) -> list[Word]:

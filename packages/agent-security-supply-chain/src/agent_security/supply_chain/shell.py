@@ -289,7 +289,7 @@ class _Parser:
             start = self.i
             word = self.read_word(nested)
             raw = self.s[start : self.i]
-            if not cmd.words and not word.quoted and _is_assignment(raw):
+            if not cmd.words and _is_assignment(raw):  # the value may be quoted; the name may not
                 cmd.assignments.append(word.text)
                 continue
             if not cmd.words and not word.quoted and word.text in _KEYWORDS:
