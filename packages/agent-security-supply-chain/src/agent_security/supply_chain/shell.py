@@ -1,10 +1,10 @@
 """A small, fail-closed parser for the shell command lines an agent asks to run.
 
-Why our own tokenizer and not a library: ``bashlex`` (the only maintained-looking pure-Python bash
-parser) is GPL-3.0 (this project is MIT), had its last release in 2023 and raises ``NotImplementedError``
-on ``[[ ]]``, ``case``, ``coproc`` and ``$(( ))``; its parse of ``${x:-$(id)}`` does not expose the nested
-command. ``tree-sitter-bash`` is error-tolerant by design (it returns a tree with ``ERROR`` nodes for
-anything it does not understand), which is the opposite of what a security check wants. What a governor
+Why our own tokenizer and not a library: ``bashlex`` (the only pure-Python bash parser on PyPI of note)
+is GPLv3+ (this project is MIT), had its last release in 2023, raises ``NotImplementedError`` on
+``case``, ``coproc`` and ``$(( ))`` and a parse error on ``[[ ]]``; its parse of ``${x:-$(id)}`` does not
+expose the nested command. ``tree-sitter-bash`` is error-tolerant by design (it returns a tree with
+``ERROR`` nodes for anything it does not understand), the opposite of what a security check wants. What a governor
 needs is narrower than a full bash grammar: the *simple commands* a line would run, with their words
 after quote removal, their redirections, and every place where text becomes code (substitutions, ``sh
 -c``, ``eval``, heredocs fed to a shell). This module recognises exactly that subset and raises
