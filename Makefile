@@ -39,7 +39,7 @@ build: sync ## Build the eight wheels and sdists into dist/
 	rm -rf dist && $(UV) build --all-packages --no-sources --quiet -o dist
 
 dist-check: build ## Check wheel contents and that each plugin is discovered next to core alone
-	$(RUN) python scripts/dist_check.py dist
+	$(PYTHON) scripts/dist_check.py dist
 
 check-namespace: ## The shared namespace folder must stay empty of files; every leaf has py.typed
 	@bad=$$(find packages/*/src/agent_security -maxdepth 1 -type f); \

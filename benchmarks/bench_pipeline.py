@@ -22,17 +22,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _workload  # noqa: E402
+import _workload
 
-from agent_security.core import AgentSecurity  # noqa: E402
-from agent_security.core.builtin import kill_switch, rate_limiter, session_context  # noqa: E402
+from agent_security.core import AgentSecurity
+from agent_security.core.builtin import kill_switch, rate_limiter, session_context
 
 TARGET_P50_US = 25.0
 TARGET_P99_US = 100.0
 
 
 def _percentile(sorted_values: list[float], q: float) -> float:
-    return sorted_values[min(len(sorted_values) - 1, int(round(q * (len(sorted_values) - 1))))]
+    return sorted_values[min(len(sorted_values) - 1, round(q * (len(sorted_values) - 1)))]
 
 
 def build() -> AgentSecurity:

@@ -480,3 +480,16 @@ def test_audit_callback_receives_every_event_and_its_errors_do_not_block() -> No
     security = make(on_audit_event=on_event)
     assert security.check_tool_call(tool_name="t", agent_id="a").allowed
     assert events == ["lifecycle", "decision"]
+
+
+def test_builtin_plugins_share_the_instance_store_from_registration() -> None:
+    from agent_security.core import MemoryStore
+    from agent_security.core.builtin import kill_switch
+
+    store = MemoryStore()
+    ks = kill_switch()
+    make(store=store, plugins=[ks])
+    ks.kill("rogue", "compromised")
+    assert any("rogue" in key for key in store.scan(""))  # written to the shared store before any check
+    other_ks = kill_switch(store=store)
+    assert other_ks.is_killed("rogue")  # a second process's view of the same store sees it

@@ -4,8 +4,13 @@ import hashlib
 import json
 from datetime import UTC, datetime, timedelta, timezone
 
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from agent_security.core.audit import GENESIS_HASH, AuditTrail, canonical_bytes, event_hash
 from agent_security.core.audit.chain import canonical_dict, format_timestamp
+from agent_security.core.jcs import dumps as to_canonical_json
 from agent_security.core.models import AuditEvent
 
 
@@ -49,3 +54,52 @@ def test_chained_event_round_trips_through_json(make_event):
         back2 = AuditEvent.model_validate(json.loads(ev.model_dump_json()))
         assert event_hash(back2) == ev.hash
     assert out[0].prev_hash == GENESIS_HASH and GENESIS_HASH == "0" * 64
+
+
+# -- the fast encoder is byte-identical to the RFC 8785 reference ----------------------------------------
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**60), max_value=2**60)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4),
+    max_leaves=20,
+)
+
+
+def _encode(fn, value):
+    try:
+        return fn(value)
+    except Exception as exc:
+        return type(exc).__mro__[-2]  # "it raised" (the exact class may differ)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_json)
+def test_fast_encoder_matches_rfc8785(value):
+    expected = _encode(rfc8785.dumps, value)
+    got = _encode(to_canonical_json, value)
+    if isinstance(expected, bytes):
+        assert got == expected
+    else:
+        assert not isinstance(got, bytes)
+
+
+def test_fast_encoder_edge_cases():
+    for value in ({"\U0001f600": 1, "\ufb01": 2}, {"a": "\u2028\x7f\x00\"\\"}, {"n": 2**53 - 1},
+                  ["\ud800"], {"b": 1, "a": [True, None]}):
+        try:
+            ref = rfc8785.dumps(value)
+        except Exception:
+            continue
+        assert to_canonical_json(value) == ref
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.text(), _json, max_size=4), st.text(), st.integers(min_value=0, max_value=2**62))
+def test_event_canonical_bytes_match_rfc8785(data, agent, sequence):
+    ev = AuditEvent(event_id="e", agent_id=agent, sequence=sequence, data=data)
+    expected = _encode(lambda d: rfc8785.dumps(d), canonical_dict(ev))
+    got = _encode(canonical_bytes, ev)
+    if isinstance(expected, bytes):
+        assert got == expected
+    else:
+        assert not isinstance(got, bytes)

@@ -6,9 +6,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agent_security.core.audit import (
     AuditSigner,
+    AuditTrail,
     JsonlAuditSink,
     SqliteAuditSink,
     event_hash,
@@ -307,3 +310,36 @@ def test_cli_keygen(tmp_path):
 
 def test_columns_cover_every_indexed_column(make_event):
     assert tuple(_columns(make_event())) == INDEXED_COLUMNS
+
+
+# -- property: any single edit, deletion, insertion or swap inside the trail is detected -------------------
+
+def _chain(n: int) -> list[AuditEvent]:
+    out: list[AuditEvent] = []
+    trail = AuditTrail(out.append)
+    for i in range(n):
+        trail.record(AuditEvent(event_id=f"e{i}", agent_id=f"a{i}", data={"i": i}))
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(n=st.integers(min_value=2, max_value=12), op=st.sampled_from(["edit", "rehash", "delete", "insert",
+                                                                      "swap"]),
+       where=st.integers(min_value=0, max_value=100))
+def test_any_single_tamper_inside_the_trail_is_detected(n, op, where):
+    events = _chain(n)
+    i = where % (n - 1)  # never the last event: tail changes need signatures (see the truncation test)
+    tampered = list(events)
+    if op == "edit":
+        tampered[i] = events[i].model_copy(update={"agent_id": "forged"})
+    elif op == "rehash":
+        tampered[i] = _rehashed(events[i], agent_id="forged")
+    elif op == "delete":
+        del tampered[i]
+    elif op == "insert":
+        tampered.insert(i + 1, _rehashed(events[i + 1], event_id="forged"))
+    else:
+        tampered[i], tampered[i + 1] = tampered[i + 1], tampered[i]
+    report = verify_trail(tampered)
+    assert not report.ok
+    assert report.issues[0].position <= i + 2

@@ -28,7 +28,8 @@ def _policy() -> dict[str, Any]:
         "generated_at": (now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
         "expires_at": (now + timedelta(days=365)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
         "rules": [
-            {"id": "DENY_BULK_EXPORT", "description": "Block bulk export or data dump attempts from customer database",
+            {"id": "DENY_BULK_EXPORT",
+             "description": "Block bulk export or data dump attempts from customer database",
              "match": {"tool_name": "query_customer_db", "environment": "*"},
              "when": {"contains_any": ["all customers", "export", "dump", "select *", "bulk"]}, "outcome": "DENY"},
             {"id": "DENY_PCI_EMAIL", "description": "Block sending PCI data via email",
@@ -37,7 +38,8 @@ def _policy() -> dict[str, Any]:
             {"id": "DENY_PII_EXTERNAL", "description": "Block sending PII data to external systems",
              "match": {"tool_name": "send_email", "environment": "*"}, "when": {"data_labels_any": ["PII"]},
              "outcome": "DENY"},
-            {"id": "REQUIRE_APPROVAL_REFUND_PROD", "description": "Require approval for refund operations in production",
+            {"id": "REQUIRE_APPROVAL_REFUND_PROD",
+             "description": "Require approval for refund operations in production",
              "match": {"tool_name": "trigger_refund", "environment": "prod"}, "outcome": "REQUIRE_APPROVAL",
              "approver_role": "finance_manager"},
             {"id": "REQUIRE_APPROVAL_PAYMENT_PROD",
@@ -201,7 +203,7 @@ def run_demo(*, quick: bool = False, stream: Any = None) -> int:
     tampered.write_text("\n".join(lines) + "\n")
     bad = verify_file(tampered)
     p.out(f"  after flipping event 4's outcome to ALLOW: {'intact' if bad.ok else 'TAMPERED'}"
-          + (f" — {bad.problems[0]}" if not bad.ok and bad.problems else ""))
+          + (f" — line {bad.issues[0].position}: {bad.issues[0].message}" if not bad.ok and bad.issues else ""))
     if bad.ok:
         failures.append("tampering was not detected")
 

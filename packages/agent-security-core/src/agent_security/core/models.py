@@ -8,7 +8,7 @@ it read the same here.
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -34,6 +34,7 @@ __all__ = [
     "RequestContext",
     "ToolIdentity",
     "TrustLevel",
+    "new_id",
     "restrictiveness",
     "trust_rank",
     "utcnow",
@@ -42,6 +43,12 @@ __all__ = [
 SCHEMA_VERSION = "1.0"
 """Version of the audit event schema. Bumped on any incompatible change (posture and SIEM exports rely
 on it)."""
+
+
+def new_id() -> str:
+    """A random (version 4) UUID string, built without the ``uuid`` module's overhead."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
 def utcnow() -> datetime:
@@ -216,7 +223,7 @@ class RequestContext(Model):
 class ActionRequest(Model):
     """One tool call to decide about."""
 
-    request_id: str = Field(default_factory=lambda: str(uuid.uuid4()))
+    request_id: str = Field(default_factory=new_id)
     timestamp: datetime = Field(default_factory=utcnow)
     agent: AgentInfo
     action: Action
@@ -269,7 +276,7 @@ class AuditEvent(Model):
     """
 
     schema_version: str = SCHEMA_VERSION
-    event_id: str = Field(default_factory=lambda: str(uuid.uuid4()))
+    event_id: str = Field(default_factory=new_id)
     sequence: int = 0
     timestamp: datetime = Field(default_factory=utcnow)
     kind: Literal["decision", "resolution", "execution", "lifecycle", "alert", "error"] = "decision"

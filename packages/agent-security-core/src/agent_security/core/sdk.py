@@ -57,8 +57,8 @@ from agent_security.core.models import (
     Outcome,
     PluginResult,
     Reason,
-    RequestContext,
     ToolIdentity,
+    new_id,
     restrictiveness,
     utcnow,
 )
@@ -340,7 +340,7 @@ class AgentSecurity:
         self.default_owner = default_owner or "unknown"
         self._clock = clock or utcnow
         self._monotonic = monotonic or time.monotonic
-        self.store: Store = store or MemoryStore()
+        self.store: Store = store if store is not None else MemoryStore()
 
         self._on_approval_required = on_approval_required
         self._on_step_up_required = on_step_up_required
@@ -388,6 +388,10 @@ class AgentSecurity:
         self._builtin = [_PolicyPlugin(self), _CallbacksPlugin(self), self._memory_sink]
         for obj in self._builtin:
             self._register(obj, explicit=True)
+        from agent_security.core.builtin.config import configurators
+
+        for configurator in configurators():
+            self._register(configurator, explicit=True)
         durable: list[SqliteAuditSink | JsonlAuditSink] = []
         if core.audit.sqlite_path:
             durable.append(SqliteAuditSink(core.audit.sqlite_path, name="audit_sqlite"))
@@ -426,7 +430,7 @@ class AgentSecurity:
             last_link = getattr(sink, "last_link", None)
             if callable(last_link):
                 links[getattr(sink, "name", type(sink).__name__)] = last_link()
-        heads = {link for link in links.values()}
+        heads = set(links.values())
         if len(heads) > 1:
             raise ConfigurationError(f"audit sinks hold different chains and cannot be continued together: {links}")
         head = next(iter(heads), None)
@@ -527,8 +531,16 @@ class AgentSecurity:
         return plugin_name
 
     def register_plugin(self, plugin: Any, *, name: str | None = None) -> str:
-        """Add a plugin object (anything with ``@hookimpl`` methods); returns its registered name."""
-        return self._register(plugin, name=name, explicit=True)
+        """Add a plugin object (anything with ``@hookimpl`` methods); returns its registered name.
+
+        A plugin with a ``bind_store(store)`` method (the built-ins) is bound to this instance's store
+        now, so that its state is shared from the start, not from its first check.
+        """
+        registered = self._register(plugin, name=name, explicit=True)
+        bind = getattr(plugin, "bind_store", None)
+        if callable(bind) and not inspect.ismodule(plugin):
+            bind(self.store)
+        return registered
 
     def unregister_plugin(self, name: str) -> Any:
         """Remove a plugin by name; returns it (or ``None``). Built-in policy and callbacks stay."""
@@ -679,34 +691,28 @@ class AgentSecurity:
         if not isinstance(tool_args, Mapping):
             raise TypeError("tool_args must be a mapping (dict) of argument names to values")
         args = freeze_json(tool_args)
-        extra = freeze_json(dict(context)) if context else {}
-        return ActionRequest(
-            timestamp=self._clock(),
-            agent=AgentInfo(
-                agent_id=agent_id,
-                name=agent_name or agent_id,
-                owner=owner or self.default_owner,
-                environment=environment or self.default_environment,
-                agent_type=agent_type,
-                trust_level=trust_level,
-                roles=tuple(roles or ()),
-                capabilities=tuple(capabilities or ()),
-                max_delegation_depth=max_delegation_depth,
-                attestation=attestation,
-            ),
-            action=Action(type=action_type or "tool_call", tool_name=tool_name, tool_args=args,
-                          tool_identity=tool_identity),
-            context=RequestContext(
-                user_input=user_input,
-                data_labels=tuple(data_labels or ()),
-                risk_hints=tuple(risk_hints or ()),
-                session_id=session_id,
-                trace_id=trace_id,
-                parent_agent_id=parent_agent_id,
-                delegation_chain=tuple(delegation_chain or ()),
-                extra=extra,
-            ),
-        )
+        agent: dict[str, Any] = {"agent_id": agent_id, "name": agent_name or agent_id,
+                                 "owner": owner or self.default_owner,
+                                 "environment": environment or self.default_environment}
+        for key, value in (("agent_type", agent_type), ("trust_level", trust_level), ("roles", roles),
+                           ("capabilities", capabilities), ("max_delegation_depth", max_delegation_depth),
+                           ("attestation", attestation)):
+            if value is not None:
+                agent[key] = value
+        action: dict[str, Any] = {"type": action_type or "tool_call", "tool_name": tool_name, "tool_args": args}
+        if tool_identity is not None:
+            action["tool_identity"] = tool_identity
+        ctx: dict[str, Any] = {}
+        for key, value in (("user_input", user_input), ("data_labels", data_labels), ("risk_hints", risk_hints),
+                           ("session_id", session_id), ("trace_id", trace_id),
+                           ("parent_agent_id", parent_agent_id), ("delegation_chain", delegation_chain)):
+            if value is not None:
+                ctx[key] = value if isinstance(value, str) or key in ("session_id", "trace_id") else tuple(value)
+        if context:
+            ctx["extra"] = freeze_json(dict(context))
+        # One validation call for the whole request (pydantic-core checks every field's type).
+        return ActionRequest.model_validate({"request_id": new_id(), "timestamp": self._clock(),
+                                             "agent": agent, "action": action, "context": ctx})
 
     # -- entry points ----------------------------------------------------------------------------
     def check_tool_call(self, **params: Any) -> CheckResult:
@@ -789,6 +795,7 @@ class AgentSecurity:
         ctx = self._new_ctx(rhash)
         identity_changes: dict[str, Any] = {}
         phase = "decided"
+        replaced = False
 
         # Phase 0 and 1: identify, before_check ----------------------------------------------------
         for hook, phase_name in (("agent_security_identify", "identify"),
@@ -818,10 +825,10 @@ class AgentSecurity:
                 if res.annotations:
                     ctx.annotate(impl.plugin_name, res.annotations)
                 if res.request is not None:
+                    replacement: ActionRequest | None = None
                     try:  # a replacement built with model_copy(update=...) skipped validation: redo it
                         replacement = ActionRequest.model_validate(res.request.model_dump(warnings=False))
                     except ValidationError as exc:
-                        replacement = None
                         problem: str | None = f"returned an invalid request ({exc.errors()[0]['loc']})"
                     else:
                         problem = self._check_replacement(request, replacement, identity=phase_name == "identify")
@@ -835,6 +842,7 @@ class AgentSecurity:
                     if phase_name == "identify":
                         identity_changes.update(self._identity_diff(request, replacement, impl.plugin_name))
                     request = replacement
+                    replaced = True
                 if res.decision is not None:
                     d = res.decision
                     if d.outcome is Outcome.ALLOW:
@@ -846,8 +854,9 @@ class AgentSecurity:
                     break
         if identity_changes:
             ctx.annotate("identity", {"changes": identity_changes})
-        rhash = request_hash(request)
-        ctx.request_hash = rhash
+        if replaced:
+            rhash = request_hash(request)
+            ctx.request_hash = rhash
 
         # Phase 2: evaluate ---------------------------------------------------------------------
         if decision is None:
@@ -1045,7 +1054,7 @@ class AgentSecurity:
             environment=request.environment, outcome=decision.outcome,
             allowed=decision.outcome is Outcome.ALLOW or self._mode == "observe",
             reasons=decision.reasons, plugin_source=decision.plugin_source, mode=self._mode,
-            request_hash=rhash, timestamp=self._clock(), data=data,
+            request_hash=rhash, timestamp=self._clock(), data=data, event_id=new_id(),
         )
 
     # -- after execution -----------------------------------------------------------------------------

@@ -50,9 +50,8 @@ def verify_command(file: Path, public_keys: tuple[Path, ...], as_json: bool) -> 
         if report.signed_through is not None:
             click.echo(f"signed through sequence {report.signed_through} "
                        f"({report.unsigned_tail} event(s) after it are unsigned)")
-        for issue in report.issues:
-            seq = f" (sequence {issue.sequence})" if issue.sequence is not None else ""
-            click.echo(f"{report.position_label} {issue.position}{seq}: {issue.kind}: {issue.message}")
+        for problem in report.problems:
+            click.echo(problem)
         for note in report.notes:
             click.echo(f"note: {note}")
     sys.exit(EXIT_OK if report.ok else EXIT_TAMPERED)

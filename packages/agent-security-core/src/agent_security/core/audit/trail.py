@@ -30,7 +30,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from agent_security.core.audit.chain import CHECKPOINT_KEY, GENESIS_HASH, checkpoint_message, event_hash
+from agent_security.core.audit.chain import (
+    CHECKPOINT_KEY,
+    GENESIS_HASH,
+    checkpoint_message,
+    format_timestamp,
+    hash_canonical,
+)
 from agent_security.core.audit.keys import AuditSigner
 from agent_security.core.models import AuditEvent, utcnow
 
@@ -93,16 +99,18 @@ class AuditTrail:
         return self._signer
 
     def _chain(self, event: AuditEvent) -> AuditEvent:
-        raw = event.model_dump(mode="json")
-        raw.update(sequence=self._sequence + 1, prev_hash=self._hash, hash=None)
+        # One JSON-mode dump serves both the hash and the normalised event: the hash is computed over
+        # exactly what a sink writes and reads back (tuples as lists, timestamp in UTC).
         ts = event.timestamp if event.timestamp.tzinfo else event.timestamp.replace(tzinfo=UTC)
-        raw["timestamp"] = ts.astimezone(UTC)
-        linked = AuditEvent.model_validate(raw)
-        chained = linked.model_copy(update={"hash": event_hash(linked)})
+        ts = ts.astimezone(UTC)
+        raw = event.model_dump(mode="json", exclude={"hash"})
+        raw.update(sequence=self._sequence + 1, prev_hash=self._hash, timestamp=format_timestamp(ts))
+        digest = hash_canonical(raw)
+        chained = event.model_copy(update={"sequence": raw["sequence"], "prev_hash": self._hash,
+                                           "timestamp": ts, "data": raw["data"], "hash": digest})
         # Advance before dispatch: see "Failures" in the module documentation.
         self._sequence = chained.sequence
-        assert chained.hash is not None
-        self._hash = chained.hash
+        self._hash = digest
         return chained
 
     def record(self, event: AuditEvent) -> AuditEvent:

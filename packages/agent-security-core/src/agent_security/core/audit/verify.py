@@ -87,6 +87,15 @@ class VerifyReport(BaseModel):
     issues: tuple[VerifyIssue, ...]
     notes: tuple[str, ...]
 
+    @property
+    def problems(self) -> list[str]:
+        """Each issue as one line: ``line 4 (sequence 4): edited: ...``."""
+        out = []
+        for i in self.issues:
+            seq = f" (sequence {i.sequence})" if i.sequence is not None else ""
+            out.append(f"{self.position_label} {i.position}{seq}: {i.kind}: {i.message}")
+        return out
+
     def summary(self) -> str:
         head = "OK" if self.ok else f"TAMPERED ({len(self.issues)} issue(s))"
         rng = (f"sequence {self.first_sequence}..{self.last_sequence}" if self.events else "empty")

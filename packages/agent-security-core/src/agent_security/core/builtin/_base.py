@@ -62,10 +62,10 @@ class StoreBound:
         with self._bind_lock:
             if self._bound:
                 return
-            old = self._store
+            # Migrate first, switch second: no check can see the new store without the carried-over state.
+            self._migrate(self._store, store)
             self._store = store
             self._bound = True
-        self._migrate(old, store)
 
     def _store_for(self, ctx_store: Store | None) -> Store:
         if not self._bound and ctx_store is not None:

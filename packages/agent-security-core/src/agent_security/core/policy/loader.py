@@ -199,10 +199,11 @@ def _read_file(path: Path, max_bytes: int = MAX_BUNDLE_BYTES) -> bytes:
     except OSError as exc:
         raise PolicyLoadError(f"Cannot open {where!r}: {exc.strerror or exc}",
                               source=where) from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise PolicyLoadError(f"Path {where!r} is not a regular file", source=where)
     with os.fdopen(fd, "rb") as fh:
-        info = os.fstat(fh.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise PolicyLoadError(f"Path {where!r} is not a regular file", source=where)
         if info.st_size > max_bytes:
             raise PolicyLoadError(f"File {where!r} exceeds maximum allowed size of {max_bytes} "
                                   f"bytes (actual: {info.st_size} bytes)", source=where)

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from agent_security.core.models import Outcome, TrustLevel
 from agent_security.core.policy._frozen import deep_freeze
@@ -138,14 +138,14 @@ def _object(value: Any) -> Any:
     for key in value:
         if not isinstance(key, str):
             raise ValueError(f"keys must be strings, got {type(key).__name__}")
-    return deep_freeze(value)
+    return value
 
 
 NameMatch = Annotated[str | tuple[str, ...], BeforeValidator(_name_or_list)]
 StrList = Annotated[tuple[str, ...], BeforeValidator(_str_list)]
 OutcomeField = Annotated[Outcome, BeforeValidator(_outcome)]
 TrustField = Annotated[TrustLevel, BeforeValidator(_trust)]
-JsonObject = Annotated[Mapping[str, Any], BeforeValidator(_object)]
+JsonObject = Annotated[Mapping[str, Any], BeforeValidator(_object), AfterValidator(deep_freeze)]
 
 
 class PolicyModel(BaseModel):
