@@ -201,7 +201,7 @@ _EXEC_LONG: dict[str, tuple[str, ...]] = {
         "-x",
         "--exec",
         "--paginate",
-        "--template",
+        "--template", "-C", "--git-dir", "--work-tree",
         "--textconv",
         "--config",
     ),
@@ -285,6 +285,9 @@ _EXEC_LONG: dict[str, tuple[str, ...]] = {
     "vi": ("-c", "+", "--cmd"),
     "nvim": ("-c", "+", "--cmd"),
     "sed": ("--in-place",),
+    "rg": ("--pre", "--pre-glob", "--search-zip", "-z"),
+    "tree": ("-o",),
+    "file": ("-C", "--compile"),
     "ed": (),
     "diff": ("--output",),
     "date": ("-s", "--set"),
@@ -400,6 +403,8 @@ def _dangerous_options(part: _Part) -> list[str]:
                     found.append(f"-{ch}")
         if name in ("less", "more", "vim", "vi", "nvim", "view") and t.startswith("+"):
             found.append("+command")
+    if name == "uniq" and len([w for w in args if not w.text.startswith("-")]) >= 2:
+        found.append("output file")
     if name == "sed":
         found += _sed_dangerous(args)
     if name in ("awk", "gawk", "mawk", "nawk", "busybox awk"):
