@@ -193,7 +193,8 @@ def parse_policy_text(text: str | bytes, *, fmt: str = "json", source: str = "<s
 def _read_file(path: Path, max_bytes: int = MAX_BUNDLE_BYTES) -> bytes:
     where = str(path)
     try:
-        fd = os.open(path, os.O_RDONLY)
+        # O_NONBLOCK: opening a FIFO must not hang waiting for a writer (it is then refused below)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise PolicyLoadError(f"File not found: {where!r}", source=where) from None
     except OSError as exc:
