@@ -95,6 +95,13 @@ def test_test_command(runner, examples_dir, policy_file, tmp_path):
     assert data["results"][0]["problems"] == ["outcome REQUIRE_APPROVAL, expected ALLOW",
                                               "code REQUIRE_APPROVAL_EMAIL_PROD, expected X"]
     assert "invalid request" in data["results"][2]["problems"][0]
+    assert data["results"][0]["trace"] == [
+        "DENY_PCI_EMAIL (DENY): skipped — when.data_labels_any does not hold",
+        "DENY_PII_EXTERNAL (DENY): skipped — when.data_labels_any does not hold",
+        "REQUIRE_APPROVAL_EMAIL_PROD (REQUIRE_APPROVAL): matched"]
+    assert data["results"][1]["trace"] == []
+    text = _run(runner, "test", failing, "--policy", policy_file).output
+    assert "    REQUIRE_APPROVAL_EMAIL_PROD (REQUIRE_APPROVAL): matched" in text
     assert _run(runner, "test", failing).exit_code == 2  # no policy given anywhere
     broken = tmp_path / "broken.yaml"
     broken.write_text("cases: []\n")

@@ -205,3 +205,24 @@ def test_oversized_names_are_not_memoised(engine_for, make_rule, request_factory
     assert engine.evaluate(request_factory(huge, environment=huge), now=now).codes == ("DEFAULT_ALLOW",)
     assert all(len(k[0]) + len(k[1]) <= 512 for k in engine._cache)
     assert engine.evaluate(request_factory(" send_email\t", environment=" prod "), now=now).codes == ("R",)
+
+
+def test_explain(engine_for, make_rule, request_factory, now):
+    engine = engine_for(
+        make_rule("ADMINS", "pay", "ALLOW", agent_roles_any=["admin"]),
+        make_rule("SMALL", "pay", "ALLOW", when={"tool_args_match": {"amount": {"lt": 100}}}),
+        make_rule("PII", "pay", "DENY", when={"data_labels_any": ["PII"]}),
+        make_rule("BIG", "pay", "REQUIRE_APPROVAL", when={"tool_args_match": {"amount": {"gte": 100}}}),
+        make_rule("LAST", "pay", "DENY"),
+        make_rule("OTHER_TOOL", "refund", "DENY"), default="DENY")
+    decision, traces = engine.explain(request_factory("pay", {"amount": "lots"}), now=now)
+    assert decision.codes == ("BIG", "POLICY_CONDITION_INDETERMINATE")
+    assert [(t.rule_id, t.result) for t in traces] == [
+        ("ADMINS", "skipped"), ("SMALL", "skipped"), ("PII", "skipped"), ("BIG", "applied-indeterminate"),
+        ("LAST", "not-reached")]
+    assert traces[0].detail == "match.agent_roles_any does not match"
+    assert "indeterminate" in traces[1].detail
+    assert traces[2].detail == "when.data_labels_any does not hold"
+    assert str(traces[3]) == "BIG (REQUIRE_APPROVAL): applied-indeterminate — when.tool_args_match.amount"
+    expired, none = engine.explain(request_factory("pay"), now=datetime(2030, 1, 1, tzinfo=UTC))
+    assert expired.codes == ("POLICY_EXPIRED",) and none == []

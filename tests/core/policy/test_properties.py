@@ -173,6 +173,13 @@ def test_evaluation_never_raises_and_index_is_transparent(rules, default, reqs):
         assert decision.codes and decision.codes[0] != "POLICY_ERROR"
         assert decision == engine._evaluate_unindexed(request, now=NOW)
         assert engine.evaluate(request, now=NOW) == decision  # memoised path agrees
+        explained, traces = engine.explain(request, now=NOW)
+        assert explained == decision
+        deciding = [t.rule_id for t in traces if t.result in ("matched", "applied-indeterminate")]
+        if decision.codes[0].startswith("DEFAULT_"):
+            assert deciding == []
+        else:
+            assert deciding == [decision.codes[0]]
 
 
 @SETTINGS

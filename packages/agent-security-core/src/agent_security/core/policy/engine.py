@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from datetime import time as dt_time
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, Literal
 
 from agent_security.core.models import Action, ActionRequest, AgentInfo, Decision, Outcome, Reason, trust_rank
 from agent_security.core.policy._frozen import deep_thaw
@@ -38,6 +39,7 @@ __all__ = [
     "MAX_SEARCH_NODES",
     "NameMatcher",
     "PolicyEngine",
+    "RuleTrace",
     "searchable_values",
 ]
 
@@ -249,6 +251,26 @@ class _CompiledWhen:
         return result
 
 
+    def condition_results(self, view: _RequestView) -> list[tuple[str, bool | None]]:
+        """Every condition's own result, in evaluation order (for :meth:`PolicyEngine.explain`)."""
+        out: list[tuple[str, bool | None]] = []
+        if self.labels:
+            out.append(("when.data_labels_any", not self.labels.isdisjoint(view.labels)))
+        for cond in self.args:
+            out.append((f"when.tool_args_match.{cond.path}", cond.evaluate(view.request.action.tool_args)))
+        undecided = INDETERMINATE if view.truncated else False
+        if self.contains:
+            found = any(t in view.normalized for t in self.contains)
+            out.append(("when.contains_any", True if found else undecided))
+        if self.not_contains:
+            found = any(t in view.normalized for t in self.not_contains)
+            out.append(("when.not_contains", False if found else (INDETERMINATE if view.truncated else True)))
+        if self.regex is not None:
+            hit = self.regex.search(view.regex_text) is not None
+            out.append(("when.matches_regex", True if hit else undecided))
+        return out
+
+
 class _CompiledRule:
     __slots__ = (
         "agent_types",
@@ -303,10 +325,53 @@ class _CompiledRule:
                 return False
         return True
 
+    def identity_mismatch(self, agent: AgentInfo, action: Action) -> str | None:
+        """The first identity field that does not match, or ``None`` (for :meth:`PolicyEngine.explain`)."""
+        if self.agent_types is not None and not self.identity_field_ok("agent_type", agent, action):
+            return "match.agent_type"
+        if self.trust_min is not None and not self.identity_field_ok("trust", agent, action):
+            return "match.trust_level_min"
+        if self.roles is not None and not self.identity_field_ok("roles", agent, action):
+            return "match.agent_roles_any"
+        if self.providers is not None and not self.identity_field_ok("provider", agent, action):
+            return "match.tool_provider"
+        return None
+
+    def identity_field_ok(self, name: str, agent: AgentInfo, action: Action) -> bool:
+        if name == "agent_type":
+            assert self.agent_types is not None
+            return bool(agent.agent_type) and self.agent_types.match(normalize_name(agent.agent_type or ""))
+        if name == "trust":
+            assert self.trust_min is not None
+            return agent.trust_level is not None and trust_rank(agent.trust_level) >= self.trust_min
+        if name == "roles":
+            assert self.roles is not None
+            return any(normalize_name(r) in self.roles for r in agent.roles)
+        assert self.providers is not None
+        identity = action.tool_identity
+        provider = identity.provider if identity is not None else None
+        return bool(provider) and self.providers.match(normalize_name(provider or ""))
+
     def result(self, base: Decision) -> Decision:
         if self.constraints is None:
             return base
         return base.model_copy(update={"constraints": deep_thaw(self.constraints)})
+
+
+@dataclass(frozen=True)
+class RuleTrace:
+    """How one candidate rule (tool name and environment matched) fared for a request."""
+
+    rule_id: str
+    outcome: str
+    result: Literal["matched", "applied-indeterminate", "skipped", "not-reached"]
+    detail: str = ""
+    """For ``skipped``: the first field that did not hold, or the indeterminate conditions of a skipped
+    ALLOW rule; for ``applied-indeterminate``: the indeterminate conditions."""
+
+    def __str__(self) -> str:
+        text = f"{self.rule_id} ({self.outcome}): {self.result}"
+        return f"{text} — {self.detail}" if self.detail else text
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -436,6 +501,48 @@ class PolicyEngine:
             if verdict is INDETERMINATE and rule.restrictive:
                 return rule.result(rule.indeterminate)
         return self._default
+
+    def explain(self, request: ActionRequest, *, now: datetime | None = None) -> tuple[Decision, list[RuleTrace]]:
+        """The decision and, for every candidate rule (tool name and environment matched, in order), why
+        it matched or not. Rules after the deciding one are ``not-reached``. For debugging and
+        ``agent-security policy test``; slower than :meth:`evaluate`, which it agrees with."""
+        decision = self.evaluate(request, now=now)
+        traces: list[RuleTrace] = []
+        if decision.codes and decision.codes[0] in (CODE_ERROR, CODE_EXPIRED):
+            return decision, traces
+        try:
+            tool = normalize_name(request.action.tool_name)
+            env = normalize_name(request.agent.environment)
+            view = _RequestView(request)
+            decided = False
+            for rule in self._rules:
+                if not (rule.tool.match(tool) and rule.env.match(env)):
+                    continue
+                rid, outcome = rule.rule.id, rule.rule.outcome.value
+                if decided:
+                    traces.append(RuleTrace(rid, outcome, "not-reached"))
+                    continue
+                mismatch = rule.identity_mismatch(request.agent, request.action)
+                if mismatch is not None:
+                    traces.append(RuleTrace(rid, outcome, "skipped", f"{mismatch} does not match"))
+                    continue
+                results = rule.when.condition_results(view) if rule.when is not None else []
+                failed = [name for name, r in results if r is False]
+                unknown = [name for name, r in results if r is INDETERMINATE]
+                if failed:
+                    traces.append(RuleTrace(rid, outcome, "skipped", f"{failed[0]} does not hold"))
+                elif unknown and not rule.restrictive:
+                    traces.append(RuleTrace(rid, outcome, "skipped",
+                                            f"{', '.join(unknown)} indeterminate (ALLOW rules fail closed)"))
+                elif unknown:
+                    traces.append(RuleTrace(rid, outcome, "applied-indeterminate", ", ".join(unknown)))
+                    decided = True
+                else:
+                    traces.append(RuleTrace(rid, outcome, "matched"))
+                    decided = True
+        except Exception:
+            return decision, []
+        return decision, traces
 
     def _evaluate_unindexed(self, request: ActionRequest, *, now: datetime | None = None) -> Decision:
         """Reference evaluation without the index (tests compare it with :meth:`evaluate`)."""
