@@ -456,7 +456,14 @@ class AgentSecurity:
     def _build_engine(self, source: Any) -> Any:
         from agent_security.core.policy import PolicyEngine, load_policy
 
-        bundle = load_policy(source, trusted_keys=self._trusted_keys or None, hmac_secret=self._hmac_secret)
+        if isinstance(source, str) and not source.lstrip().startswith(("{", "[")) and "\n" in source:
+            from agent_security.core.policy import load_policy_yaml  # YAML text passed as policy_json
+
+            bundle = load_policy_yaml(source, trusted_keys=self._trusted_keys or None,
+                                      hmac_secret=self._hmac_secret, now=self._clock())
+        else:
+            bundle = load_policy(source, trusted_keys=self._trusted_keys or None, hmac_secret=self._hmac_secret,
+                                 now=self._clock())
         return PolicyEngine(bundle)
 
     def init(self) -> None:
