@@ -398,13 +398,20 @@ class AgentSecurity:
         if core.audit.jsonl_path:
             durable.append(JsonlAuditSink(core.audit.jsonl_path, name="audit_jsonl"))
         sinks = [*durable, *audit_sinks]
-        for sink in sinks:
-            self._register(sink, explicit=True)
-        if on_audit_event is not None:
-            self._register(_AuditCallbackSink(on_audit_event), explicit=True)
-        signer = (AuditSigner.from_pem(Path(core.audit.signing_key_path).read_bytes())
-                  if core.audit.signing_key_path else None)
-        self._trail = self._open_trail(sinks, signer, core.audit.sign_every)
+        try:
+            for sink in sinks:
+                self._register(sink, explicit=True)
+            if on_audit_event is not None:
+                self._register(_AuditCallbackSink(on_audit_event), explicit=True)
+            signer = (AuditSigner.from_pem(Path(core.audit.signing_key_path).read_bytes())
+                      if core.audit.signing_key_path else None)
+            self._trail = self._open_trail(sinks, signer, core.audit.sign_every)
+        except BaseException:
+            for sink in sinks:  # do not leak the files and connections opened above
+                close = getattr(sink, "close", None)
+                if callable(close):
+                    close()
+            raise
 
         plugin_cfg = core.plugins
         self.loaded_plugins: list[LoadedPlugin] = load_entry_points(
