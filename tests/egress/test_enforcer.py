@@ -107,7 +107,7 @@ def test_alert_emits_an_alert_event(ctx: CheckContext) -> None:
     res = run(enf, ctx, "post", {"body": "reach me at bob@corp.example"})
     assert res is not None and res.decision is None
     assert [c for c, _, _ in ctx.sink] == ["EGRESS_ALERT"]  # type: ignore[attr-defined]
-    code, msg, data = ctx.sink[0]  # type: ignore[attr-defined]
+    _code, msg, data = ctx.sink[0]  # type: ignore[attr-defined]
     assert data["kinds"] == ["email"] and "bob@corp" not in msg + json.dumps(data)
     assert res.request is not None and res.request.context.data_labels == ("PII",)
 

@@ -4,7 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from agent_security.egress import Classification, DestinationPolicyEngine, EgressPolicy, Finding
-from agent_security.egress.policy import destination_host, resolve_mapping, ToolChannelMapping
+from agent_security.egress.policy import ToolChannelMapping, destination_host, resolve_mapping
 
 
 def finding(kind: str = "ssn", cls: str = "PII", conf: float = 0.9) -> Finding:

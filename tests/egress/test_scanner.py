@@ -102,8 +102,8 @@ def test_context_words_and_key_names_change_confidence() -> None:
     assert kinds({"ssn": "219099999"}) == {"ssn"}
     assert kinds("4155550123") == set()
     assert kinds({"phone": "4155550123"}) == {"phone"}
-    plain = [f for f in scan("id 123-45-6789") if f.kind == "ssn"][0].confidence
-    ctx = [f for f in scan("SSN: 123-45-6789") if f.kind == "ssn"][0].confidence
+    plain = next(f for f in scan("id 123-45-6789") if f.kind == "ssn").confidence
+    ctx = next(f for f in scan("SSN: 123-45-6789") if f.kind == "ssn").confidence
     assert ctx > plain
 
 
@@ -138,7 +138,7 @@ def test_sensitive_dict_key_is_scanned_and_kept_out_of_paths() -> None:
 def test_decoding_reports_its_path(transform, label: str) -> None:  # type: ignore[no-untyped-def]
     raw = generate("aws_access_key", 3)
     text = "payload " + transform("key " + raw) + " end"
-    f = [x for x in scan(text) if x.kind == "aws_access_key"][0]
+    f = next(x for x in scan(text) if x.kind == "aws_access_key")
     assert f.decoding == (label,)
     assert text[f.span[0]:f.span[1]] == transform("key " + raw)
 
@@ -148,7 +148,7 @@ def test_nested_decoding_is_followed_and_bounded() -> None:
     layered = raw
     for _ in range(2):
         layered = base64.b64encode(urllib.parse.quote(layered, safe="").encode()).decode()
-    f = [x for x in scan(layered) if x.kind == "ssn"][0]
+    f = next(x for x in scan(layered) if x.kind == "ssn")
     assert f.decoding[0] == "base64" and "url" in f.decoding and len(f.decoding) <= 3
     deep = raw
     for _ in range(6):
@@ -164,7 +164,7 @@ def test_nested_decoding_is_followed_and_bounded() -> None:
     "SSN 123\u201345\u20146789",  # en/em dash
 ])
 def test_normalisation_defeats_evasions_and_maps_spans_back(text: str) -> None:
-    f = [x for x in scan(text) if x.kind == "ssn"][0]
+    f = next(x for x in scan(text) if x.kind == "ssn")
     assert f.span[0] == 4 and f.span[1] == len(text)
 
 
