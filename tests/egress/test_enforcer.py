@@ -201,3 +201,12 @@ def test_comma_separated_recipients_are_destinations(ctx: CheckContext) -> None:
     assert res is not None and res.decision is None
     res = run(enf, ctx, "send_email", {**body, "to": "a@corp.com", "cc": ["c@gmail.com"]})
     assert res is not None and res.decision is not None
+
+
+def test_unmapped_tool_reads_default_destination_fields(ctx: CheckContext) -> None:
+    enf = egress_enforcer(policy={"rules": [{"id": "NO_PII", "classifications": ["PII"], "action": "block"}],
+                                  "default_action": "allow"}, tool_channel_mappings=[])
+    assert run(enf, ctx, "notify", {"to": "bob@corp.example", "text": "build green"}) is None
+    res = run(enf, ctx, "notify", {"to": "bob@corp.example", "text": "cc alice@corp.example"})
+    assert res is not None and res.decision is not None
+    assert enf.get_egress_log()[-1].channel == "unknown"

@@ -252,3 +252,25 @@ def test_masked_preview_never_contains_the_raw_value(kind: str, seed: int, noise
         assert raw not in f.masked
         if f.classification is Classification.SECRET and f.kind not in ("password_in_url", "private_key"):
             assert raw[-6:] not in f.masked  # no tail of a secret either (the host of a URL may show)
+
+
+def test_large_benign_payloads_stay_complete() -> None:
+    import os
+    import random as _random
+
+    image = base64.b64encode(os.urandom(300_000)).decode()
+    rng = _random.Random(1)
+    code = " ".join("".join(rng.choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJ") for _ in range(24)) for _ in range(5000))
+    rep = Scanner().scan({"image": image, "source": code, "hashes": [generate("sha", i) for i in range(500)]})
+    assert rep.complete and rep.findings == []
+
+
+def test_concurrent_scans_agree() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    sc = Scanner()
+    values = [{"i": i, "body": f"mail user{i}@corp.example key {generate('github_token', i)}"} for i in range(40)]
+    expected = [[(f.kind, f.span) for f in sc.scan(v).findings] for v in values]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda v: [(f.kind, f.span) for f in sc.scan(v).findings], values))
+    assert got == expected and all(len(x) == 2 for x in got)

@@ -155,8 +155,8 @@ def _word_bounded(data: bytes, s: int, e: int, extra: bytes = b"") -> bool:
 DIGIT_RUN = r"\d(?:[ \-.()]{0,3}\d){8,}"
 
 _CARD_RX = re.compile(
-    rb"(?<![\d])(?:\d{4}([ -])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?"
-    rb"|\d{4}([ -])\d{6}\2\d{4,5}|\d{12,19})(?![\d])"
+    rb"(?<![A-Za-z0-9])(?:\d{4}([ -])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?"
+    rb"|\d{4}([ -])\d{6}\2\d{4,5}|\d{12,19})(?![A-Za-z0-9])"
 )
 _CARD_CTX = (
     b"card",
@@ -201,7 +201,7 @@ def _detect_card(view: LayerView, s: int, e: int) -> Iterable[Hit]:
         )
 
 
-_SSN_RX = re.compile(rb"(?<![\d-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\d]|-\d)")
+_SSN_RX = re.compile(rb"(?<![A-Za-z0-9-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![A-Za-z0-9]|-\d)")
 _SSN_CTX = (b"ssn", b"social security", b"social sec", b"taxpayer", b"tin ", b"tin:", b"ss#", b"ss #")
 _SSN_KEYS = ("ssn", "socialsecurity", "taxid", "tin")
 
@@ -217,9 +217,11 @@ def _detect_ssn(view: LayerView, s: int, e: int) -> Iterable[Hit]:
         yield Hit("ssn", Classification.PII, m.start(), m.end(), conf, "***-**-" + serial, 60, "ssn")
 
 
-_NANP_RX = re.compile(rb"(?<![\d+])(?:\+?1[ .-]?)?(?:\([2-9]\d{2}\)[ .-]?|[2-9]\d{2}[ .-])\d{3}[ .-]\d{4}(?![\d])")
+_NANP_RX = re.compile(
+    rb"(?<![A-Za-z0-9+])(?:\+?1[ .-]?)?(?:\([2-9]\d{2}\)[ .-]?|[2-9]\d{2}[ .-])\d{3}[ .-]\d{4}(?![\d])"
+)
 _INTL_RX = re.compile(rb"(?<![\w+])\+[1-9]\d{0,2}(?:[ .-]?\(?\d{1,4}\)?){2,6}(?!\d)")
-_BARE_PHONE_RX = re.compile(rb"(?<![\d])\d{10,11}(?![\d])")
+_BARE_PHONE_RX = re.compile(rb"(?<![A-Za-z0-9])\d{10,11}(?![A-Za-z0-9])")
 _PHONE_CTX = (b"phone", b"tel", b"mobile", b"cell", b"call", b"fax", b"sms", b"whatsapp", b"contact")
 _PHONE_KEYS = ("phone", "tel", "mobile", "cell", "fax", "msisdn")
 _PHONE_NEG = (

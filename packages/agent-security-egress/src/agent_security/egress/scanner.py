@@ -431,8 +431,7 @@ class Scanner:
             # anchors hidden inside a long token ("my_aws_secret_access_key...") are still seen
             self._pass(self._inner_rx, self._inner_groups, view, s + 1, e, hits, budget)
             seg_s, seg_e = s, e
-            decoded = self._try_blob(data[s:e], budget)
-            label = "hex" if decoded is not None and _HEX_RX.fullmatch(data[s:e]) else "base64"
+            decoded, label = self._try_blob(data[s:e], budget)
         else:
             seg_s, seg_e = _run_bounds(data, s, e, lim.max_segment_bytes)
             seg = data[seg_s:seg_e]
@@ -443,19 +442,17 @@ class Scanner:
             label = how
             if decoded == seg:
                 decoded = None
-            if decoded is not None:
-                budget.attempts += 1
+            elif not self._charge(len(decoded), budget):
+                return seg_e
         if decoded is None:
             return e
+        # only segments that decoded to text get here: count them and bound the nesting
+        budget.attempts += 1
         if view.depth + 1 > lim.max_decode_depth:
             budget.report.hit("max_decode_depth")
             return e
         if budget.attempts > lim.max_decode_attempts:
             budget.report.hit("max_decode_attempts")
-            return e
-        budget.decoded += len(decoded)
-        if budget.decoded > lim.max_decoded_bytes:
-            budget.report.hit("max_decoded_bytes")
             return e
         if budget.scanned + len(decoded) > lim.max_total_bytes:
             budget.report.hit("max_total_bytes")
@@ -471,30 +468,35 @@ class Scanner:
             hits.append(h)
         return seg_e if how != "blob" else e
 
-    def _try_blob(self, blob: bytes, budget: _Budget) -> bytes | None:
+    def _try_blob(self, blob: bytes, budget: _Budget) -> tuple[bytes | None, str]:
         if len(blob) > budget.limits.max_segment_bytes:
             budget.report.hit("max_segment_bytes")
-            return None
-        budget.attempts += 1
-        if budget.attempts > budget.limits.max_decode_attempts:
-            return None
-        raw: bytes | None = None
-        if len(blob) >= 32 and len(blob) % 2 == 0 and _HEX_RX.fullmatch(blob):
-            try:
-                raw = binascii.unhexlify(blob)
-            except (binascii.Error, ValueError):
-                raw = None
-        else:
-            body = blob.rstrip(b"=")
-            if len(body) % 4 == 1:
-                return None
-            try:
-                raw = base64.b64decode(body + b"=" * (-len(body) % 4), validate=True)
-            except (binascii.Error, ValueError):
-                return None
-        if raw is None or len(raw) < 8:
-            return None
-        return raw if _mostly_text(raw) else None
+            return None, ""
+        if len(blob) >= 16 and len(blob) % 2 == 0 and _HEX_RX.fullmatch(blob):
+            raw = binascii.unhexlify(blob)
+            if not self._charge(len(raw), budget):
+                return None, ""
+            if len(raw) >= 8 and _mostly_text(raw):
+                return raw, "hex"
+        body = blob.rstrip(b"=")
+        if len(body) % 4 == 1:
+            return None, ""
+        try:
+            raw = base64.b64decode(body + b"=" * (-len(body) % 4), validate=True)
+        except (binascii.Error, ValueError):
+            return None, ""
+        if not self._charge(len(raw), budget):
+            return None, ""
+        return (raw, "base64") if len(raw) >= 8 and _mostly_text(raw) else (None, "")
+
+    @staticmethod
+    def _charge(n: int, budget: _Budget) -> bool:
+        """Account for ``n`` decoded bytes; False (and the scan marked incomplete) past the limit."""
+        budget.decoded += n
+        if budget.decoded > budget.limits.max_decoded_bytes:
+            budget.report.hit("max_decoded_bytes")
+            return False
+        return True
 
     # -- redaction ---------------------------------------------------------------------------------
     def _redact_node(self, node: Any, path: str, by_path: dict[str, list[Finding]], depth: int) -> Any:
