@@ -533,9 +533,16 @@ _URL_CRED_RX = re.compile(
 )
 
 
+_SCHEME_BACK = re.compile(rb"[A-Za-z][A-Za-z0-9+.\-]{0,15}\Z")
+
+
 def _detect_password_in_url(view: LayerView, s: int, e: int) -> Iterable[Hit]:
     data = view.data
-    m = _URL_CRED_RX.match(data, s, min(len(data), e + 256))
+    sm = _SCHEME_BACK.search(data, max(0, s - 16), s)
+    if sm is None:
+        return
+    s = sm.start()
+    m = _URL_CRED_RX.match(data, s, min(len(data), s + 700))
     if m is None:
         return
     password = _s(m.group(3))
@@ -656,6 +663,23 @@ def _detect_generic(view: LayerView, s: int, e: int) -> Iterable[Hit]:
     )
 
 
+def _full(pattern: bytes, detector: Detector, limit: int = 512) -> Detector:
+    """Run ``detector`` on the full token matched by ``pattern`` at the anchor's start.
+
+    Anchors stay short (a literal prefix and one character) so the combined RE2 automaton stays small
+    and fast; the bounded Python pattern here extends the match only where an anchor hit.
+    """
+    rx = re.compile(pattern)
+
+    def detect(view: LayerView, s: int, e: int) -> Iterable[Hit]:
+        m = rx.match(view.data, s, min(len(view.data), s + limit))
+        if m is None:
+            return ()
+        return detector(view, s, m.end())
+
+    return detect
+
+
 # ------------------------------------------------------------------------------------------------
 # the built-in set
 # ------------------------------------------------------------------------------------------------
@@ -696,7 +720,7 @@ IBAN = Classifier(
     "iban",
     "iban",
     _PII,
-    r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2}",
+    r"\b[A-Z]{2}\d{2} ?[A-Z0-9]",
     _detect_iban,
     65,
     "IBAN: country length and ISO 7064 mod-97",
@@ -707,8 +731,8 @@ AWS_ACCESS_KEY = Classifier(
     "aws_access_key",
     "aws_access_key",
     _SECRET,
-    r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}",
-    _detect_aws_access,
+    r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]",
+    _full(rb"(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}", _detect_aws_access),
     90,
     "AWS access key id (AWS's EXAMPLE keys excluded)",
     True,
@@ -727,8 +751,8 @@ PRIVATE_KEY = Classifier(
     "private_key",
     "private_key",
     _SECRET,
-    r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----",
-    _detect_private_key,
+    r"-----BEGIN [A-Z0-9 ]",
+    _full(rb"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----", _detect_private_key),
     95,
     "PEM/OpenSSH/PGP private key block",
     True,
@@ -737,8 +761,8 @@ GITHUB_TOKEN = Classifier(
     "github_token",
     "github_token",
     _SECRET,
-    r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}",
-    _detect_github,
+    r"gh[pousr]_[A-Za-z0-9]|github_pat_",
+    _full(rb"gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}", _detect_github),
     90,
     "GitHub token (CRC32 base62 checksum verified)",
     True,
@@ -757,8 +781,8 @@ STRIPE_KEY = Classifier(
     "stripe_key",
     "stripe_key",
     _SECRET,
-    r"(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,247}|whsec_[A-Za-z0-9]{24,}",
-    _detect_stripe,
+    r"(?:sk|rk)_(?:live|test)_|whsec_",
+    _full(rb"(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,247}|whsec_[A-Za-z0-9]{24,247}", _detect_stripe),
     90,
     "Stripe secret, restricted or webhook-signing key",
     True,
@@ -767,8 +791,8 @@ OPENAI_KEY = Classifier(
     "openai_key",
     "openai_key",
     _SECRET,
-    r"sk-[A-Za-z0-9_\-]{20,}",
-    _detect_openai,
+    r"sk-[A-Za-z0-9_\-]",
+    _full(rb"sk-[A-Za-z0-9_\-]{20,500}", _detect_openai),
     88,
     "OpenAI API key (legacy, project, service-account, admin)",
     True,
@@ -777,8 +801,8 @@ GOOGLE_API_KEY = Classifier(
     "google_api_key",
     "google_api_key",
     _SECRET,
-    r"AIza[0-9A-Za-z_\-]{35}",
-    _detect_google,
+    r"AIza[0-9A-Za-z_\-]",
+    _full(rb"AIza[0-9A-Za-z_\-]{35}", _detect_google),
     90,
     "Google API key",
     True,
@@ -787,8 +811,8 @@ JWT = Classifier(
     "jwt",
     "jwt",
     _SECRET,
-    r"ey[A-Za-z0-9_\-]{10,}\.ey[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]*",
-    _detect_jwt,
+    r"ey[A-Za-z0-9_\-]+\.ey",
+    _full(rb"ey[A-Za-z0-9_\-]{10,8192}\.ey[A-Za-z0-9_\-]{10,8192}\.[A-Za-z0-9_\-]{0,8192}", _detect_jwt, 24_600),
     85,
     "JSON Web Token (structure verified)",
     True,
@@ -797,7 +821,7 @@ PASSWORD_IN_URL = Classifier(
     "password_in_url",
     "password_in_url",
     _SECRET,
-    r"[A-Za-z][A-Za-z0-9+.\-]{0,15}://[^\s:/@?#\"']{1,128}:[^\s/@?#\"']{1,256}@",
+    r"://[^\s:/@?#\"']+:",
     _detect_password_in_url,
     80,
     "user:password@ in a URL",
