@@ -274,3 +274,14 @@ def test_concurrent_scans_agree() -> None:
     with ThreadPoolExecutor(4) as pool:
         got = list(pool.map(lambda v: [(f.kind, f.span) for f in sc.scan(v).findings], values))
     assert got == expected and all(len(x) == 2 for x in got)
+
+
+def test_quoted_passphrases_and_session_ids() -> None:
+    text = '{"password": "correct horse battery staple"}'
+    f = next(x for x in scan(text) if x.kind == "generic_secret")
+    assert text[f.span[0]:f.span[1]] == "correct horse battery staple"
+    assert kinds({"password": "correct horse battery"}) == {"generic_secret"}
+    assert kinds({"password": "must be at least twelve characters long, one digit"}) == set()
+    assert kinds("sessionid=8f14e45fceea167a5a36dedd4bea2543") == {"generic_secret"}
+    assert kinds('token="abc def ghi jkl mno pqr"') == set()
+    assert kinds("password: !vault |") == set()

@@ -572,7 +572,7 @@ _TOKEN_NOT = re.compile(
     r"prompttokens|completiontokens|secretname|secretarn|secretid|secretref|secretkeyref|"
     r"author|authority|authenticat|tokenurl|tokenendpoint|tokenpath|"
     r"expir|ttl|length|usage|budget|estimate|keyid$|keyname$|cookiename|samesite|"
-    r"type$|file$|path$|url$|name$|id$|count$|enabled$|policy$"
+    r"type$|file$|path$|url$|name$|(?<!session)id$|count$|enabled$|policy$"
 )
 
 
@@ -595,7 +595,8 @@ def secret_value_ok(kind: str, value: str) -> float:
     if len(v) > 4096 or is_placeholder(v):
         return 0.0
     if kind == "password":
-        if len(v) < 6 or " " in v:
+        # a passphrase may have spaces; a sentence under a password key is documentation
+        if len(v) < 6 or len(v) > 128 or len(v.split()) > 5:
             return 0.0
         return 0.8
     if len(v) < 16 or re.search(r"\s", v):
@@ -613,6 +614,7 @@ _KEY_CHARS = re.compile(rb"[A-Za-z0-9_.\-]{0,48}\Z")
 _KEY_TAIL = re.compile(rb"[A-Za-z0-9_.\-]{0,48}")
 _ASSIGN_RX = re.compile(rb"[\"'\\]{0,3}[ \t]*(?::=|=>|[:=])[ \t]*(?:\\?[\"'`])?")
 _BEARER_RX = re.compile(rb"[ \t]+([A-Za-z0-9._~+/\-]{16,4096}=*)")
+_QUOTED = {q: re.compile(b"[^\n" + q + b"\\\\]{1,512}(?=\\\\?" + q + b")") for q in (b'"', b"'", b"`")}
 _VALUE_RX = re.compile(rb"[^\s\"'`\\,;&}<>\]\)]{1,512}")
 
 
@@ -644,10 +646,18 @@ def _detect_generic(view: LayerView, s: int, e: int) -> Iterable[Hit]:
     am = _ASSIGN_RX.match(data, ke, min(len(data), ke + 16))
     if am is None or am.end() == ke:
         return
-    vm = _VALUE_RX.match(data, am.end())
+    quote = data[am.end() - 1 : am.end()]
+    vm = None
+    if quote in (b'"', b"'", b"`"):  # a quoted value runs to its closing quote (same line, bounded)
+        vm = _QUOTED[quote].match(data, am.end())
+    if vm is None:
+        vm = _VALUE_RX.match(data, am.end())
     if vm is None:
         return
-    conf = secret_value_ok(ktype, _s(vm.group(0)))
+    value = _s(vm.group(0))
+    if ktype == "token" and re.search(r"\s", value):
+        return
+    conf = secret_value_ok(ktype, value)
     if conf <= 0:
         return
     yield Hit(

@@ -219,6 +219,7 @@ class EgressEnforcer:
         )
         self.unmapped_channel = unmapped_channel
         self.default_destination_fields = tuple(default_destination_fields)
+        self._routes: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
         self.user_input = user_input
         self.result_actions: dict[str, EgressAction] = {**DEFAULT_RESULT_ACTIONS, **(result_actions or {})}
         self.on_incomplete = on_incomplete
@@ -266,13 +267,18 @@ class EgressEnforcer:
     # -- resolution ------------------------------------------------------------------------------
     def resolve(self, tool_name: str, args: Mapping[str, Any]) -> tuple[str, list[str], list[str]]:
         """``(channel, destinations, destination paths)`` for a call."""
-        mapping = resolve_mapping(self.mappings, tool_name)
-        channel = mapping.channel if mapping is not None else self.unmapped_channel
-        fields = mapping.destination_fields if mapping is not None else self.default_destination_fields
+        route = self._routes.get(tool_name)
+        if route is None:
+            mapping = resolve_mapping(self.mappings, tool_name)
+            channel = mapping.channel if mapping is not None else self.unmapped_channel
+            fields = mapping.destination_fields if mapping is not None else self.default_destination_fields
+            route = (channel, tuple(fields), tuple(_field_path(f) for f in fields))
+            if len(self._routes) < 4096:  # tool names are few; never grow without bound
+                self._routes[tool_name] = route
+        channel, fields, field_paths = route
         dests: list[str] = []
-        paths: list[str] = []
+        paths = list(field_paths)
         for fname in fields:
-            paths.append(_field_path(fname))
             v = _get_field(args, fname)
             if isinstance(v, str) and "@" in v and "://" not in v:
                 dests.extend(p.strip() for p in v.split(",") if p.strip())  # "a@x.com, b@y.com"
