@@ -210,3 +210,19 @@ def test_unmapped_tool_reads_default_destination_fields(ctx: CheckContext) -> No
     res = run(enf, ctx, "notify", {"to": "bob@corp.example", "text": "cc alice@corp.example"})
     assert res is not None and res.decision is not None
     assert enf.get_egress_log()[-1].channel == "unknown"
+
+
+def test_after_execution_rebuilds_pydantic_results(ctx: CheckContext) -> None:
+    from pydantic import BaseModel
+
+    class Creds(BaseModel):
+        user: str
+        token: str
+        port: int
+
+    enf = egress_enforcer()
+    token = generate("github_token", 6)
+    out = enf.agent_security_after_execution(make_request("t", {}), None, Creds(user="svc", token=token, port=5432),  # type: ignore[arg-type]
+                                             None, ctx)
+    assert out is not None and isinstance(out.result, Creds)
+    assert out.result.token != token and out.result.port == 5432 and out.result.user == "svc"

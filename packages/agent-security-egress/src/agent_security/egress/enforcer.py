@@ -400,6 +400,9 @@ class EgressEnforcer:
     ) -> ExecutionResult | None:
         if error is not None or result is None:
             return None
+        model: type[BaseModel] | None = None
+        if isinstance(result, BaseModel):  # scan (and redact) its JSON form, then rebuild it if it validates
+            model, result = type(result), result.model_dump(mode="json")
         report = self.scanner.scan(result)
         if report.limits_hit and self.on_incomplete == "block":
             return ExecutionResult(
@@ -438,7 +441,13 @@ class EgressEnforcer:
             )
         to_redact = [f for f, a in per if a == "redact"]
         if to_redact:
-            return ExecutionResult(replace=True, result=self.scanner.redact(result, ScanReport(findings=to_redact)))
+            redacted = self.scanner.redact(result, ScanReport(findings=to_redact))
+            if model is not None:
+                try:
+                    redacted = model.model_validate(redacted)
+                except ValueError:
+                    pass  # a masked value no longer fits a field's type: hand back the redacted dict
+            return ExecutionResult(replace=True, result=redacted)
         return None
 
     # -- helpers -----------------------------------------------------------------------------------
