@@ -140,7 +140,11 @@ def test_decoding_reports_its_path(transform, label: str) -> None:  # type: igno
     text = "payload " + transform("key " + raw) + " end"
     f = next(x for x in scan(text) if x.kind == "aws_access_key")
     assert f.decoding == (label,)
-    assert text[f.span[0]:f.span[1]] == transform("key " + raw)
+    covered = text[f.span[0]:f.span[1]]
+    if label in ("base64", "hex"):  # the whole encoded segment
+        assert covered == transform("key " + raw)
+    else:  # %XX and \\u escapes are mapped back exactly
+        assert covered == transform(raw) if label == "escape" else covered == raw
 
 
 def test_nested_decoding_is_followed_and_bounded() -> None:
@@ -285,3 +289,18 @@ def test_quoted_passphrases_and_session_ids() -> None:
     assert kinds("sessionid=8f14e45fceea167a5a36dedd4bea2543") == {"generic_secret"}
     assert kinds('token="abc def ghi jkl mno pqr"') == set()
     assert kinds("password: !vault |") == set()
+
+
+def test_anchor_dense_input_is_bounded_and_reported() -> None:
+    rep = Scanner(limits=ScanLimits(max_anchor_hits=1000)).scan("@ " * 5000)
+    assert not rep.complete and "max_anchor_hits" in rep.limits_hit
+    # runs of escapes are one anchor hit each, decoded once per layer
+    rep = Scanner(limits=ScanLimits(max_anchor_hits=1000)).scan("%41" * 50_000 + " " + "\\u0041" * 20_000)
+    assert rep.complete
+
+
+def test_escaped_and_percent_encoded_findings_map_back_exactly() -> None:
+    text = "a%20b " + urllib.parse.quote("mail bob@corp.example now", safe="") + " tail"
+    f = next(x for x in scan(text) if x.kind == "email")
+    assert urllib.parse.unquote(text[f.span[0]:f.span[1]]) == "bob@corp.example"
+    assert redact(text).endswith(" tail") and "bob%40corp" not in redact(text)

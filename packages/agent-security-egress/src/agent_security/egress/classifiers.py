@@ -220,7 +220,8 @@ def _detect_ssn(view: LayerView, s: int, e: int) -> Iterable[Hit]:
 _NANP_RX = re.compile(
     rb"(?<![A-Za-z0-9+])(?:\+?1[ .-]?)?(?:\([2-9]\d{2}\)[ .-]?|[2-9]\d{2}[ .-])\d{3}[ .-]\d{4}(?![\d])"
 )
-_INTL_RX = re.compile(rb"(?<![\w+])\+[1-9]\d{0,2}(?:[ .-]?\(?\d{1,4}\)?){2,6}(?!\d)")
+# one character class, then a digit: linear (no nested quantifiers); the digit count is checked after
+_INTL_RX = re.compile(rb"(?<![\w+])\+[1-9][\d .()\-]{6,24}\d(?!\d)")
 _BARE_PHONE_RX = re.compile(rb"(?<![A-Za-z0-9])\d{10,11}(?![A-Za-z0-9])")
 _PHONE_CTX = (b"phone", b"tel", b"mobile", b"cell", b"call", b"fax", b"sms", b"whatsapp", b"contact")
 _PHONE_KEYS = ("phone", "tel", "mobile", "cell", "fax", "msisdn")
@@ -589,6 +590,9 @@ def secret_key_type(key: str) -> str | None:
     return None
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def secret_value_ok(kind: str, value: str) -> float:
     """Confidence that ``value`` under a key of type ``kind`` is a real secret (0 when it is not)."""
     v = value.strip()
@@ -602,7 +606,7 @@ def secret_value_ok(kind: str, value: str) -> float:
     if len(v) < 16 or re.search(r"\s", v):
         return 0.0
     ent = shannon_entropy(v)
-    classes = sum((any(c.islower() for c in v), any(c.isupper() for c in v), any(c.isdigit() for c in v)))
+    classes = (v != v.upper()) + (v != v.lower()) + (_DIGIT.search(v) is not None)
     if ent >= 3.5 and classes >= 2:
         return 0.8
     if ent >= 3.0 and classes >= 2 and len(v) >= 24:
@@ -610,7 +614,6 @@ def secret_value_ok(kind: str, value: str) -> float:
     return 0.0
 
 
-_KEY_CHARS = re.compile(rb"[A-Za-z0-9_.\-]{0,48}\Z")
 _KEY_TAIL = re.compile(rb"[A-Za-z0-9_.\-]{0,48}")
 _ASSIGN_RX = re.compile(rb"[\"'\\]{0,3}[ \t]*(?::=|=>|[:=])[ \t]*(?:\\?[\"'`])?")
 _BEARER_RX = re.compile(rb"[ \t]+([A-Za-z0-9._~+/\-]{16,4096}=*)")
@@ -620,10 +623,13 @@ _VALUE_RX = re.compile(rb"[^\s\"'`\\,;&}<>\]\)]{1,512}")
 
 def _detect_generic(view: LayerView, s: int, e: int) -> Iterable[Hit]:
     data = view.data
-    km = _KEY_CHARS.search(data, max(0, s - 48), s)
-    ks = km.start() if km else s
+    if s < view.key_end:  # inside a key name already examined ("passwordpassword...")
+        return
+    back = _KEY_TAIL.match(data[max(0, s - 48) : s][::-1])  # linear: scan the reversed window forwards
+    ks = s - (back.end() if back else 0)
     kt = _KEY_TAIL.match(data, e)
     ke = kt.end() if kt else e
+    view.key_end = ke
     key = _s(data[ks:ke])
     if key.lower() == "bearer":
         bm = _BEARER_RX.match(data, ke)

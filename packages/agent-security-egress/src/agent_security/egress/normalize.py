@@ -63,7 +63,8 @@ class OffsetMap:
     def to_original(self, pos: int, *, end: bool = False) -> int:
         if not self.segments:
             return pos
-        i = bisect.bisect_right(self._starts, pos) - 1
+        # an end offset belongs to the segment before it; a start offset to the one it begins
+        i = (bisect.bisect_left(self._starts, pos) if end else bisect.bisect_right(self._starts, pos)) - 1
         if i < 0:
             return pos
         _, ne, os_, oe = self.segments[i]

@@ -81,6 +81,7 @@ class LimitsConfig(SectionModel):
     max_decoded_bytes: int = Field(default=4 * 1024 * 1024, ge=0)
     max_decode_attempts: int = Field(default=2_000, ge=0)
     max_findings: int = Field(default=1_000, ge=1)
+    max_anchor_hits: int = Field(default=200_000, ge=1)
 
 
 class EgressConfig(SectionModel):
