@@ -304,3 +304,13 @@ def test_escaped_and_percent_encoded_findings_map_back_exactly() -> None:
     f = next(x for x in scan(text) if x.kind == "email")
     assert urllib.parse.unquote(text[f.span[0]:f.span[1]]) == "bob@corp.example"
     assert redact(text).endswith(" tail") and "bob%40corp" not in redact(text)
+
+
+def test_mime_base64_lines_decode_as_one_segment() -> None:
+    body = ("Dear team, " * 20 + "the deploy key is " + generate("github_token", 8) + ". Regards.").encode()
+    b64 = base64.b64encode(body).decode()
+    mime = "\r\n".join(b64[i:i + 76] for i in range(0, len(b64), 76))
+    rep = Scanner().scan({"attachment": mime})
+    assert rep.complete
+    f = next(x for x in rep.findings if x.kind == "github_token")
+    assert f.decoding == ("base64",) and f.span == (0, len(mime))
