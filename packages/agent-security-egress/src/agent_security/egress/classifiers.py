@@ -115,6 +115,11 @@ def _s(b: bytes) -> str:
     return b.decode("utf-8", "replace")
 
 
+@functools.lru_cache(maxsize=256)
+def _words(words: tuple[bytes, ...]) -> re.Pattern[bytes]:
+    return re.compile(b"|".join(re.escape(w) for w in words))
+
+
 def score(
     view: LayerView,
     start: int,
@@ -128,11 +133,11 @@ def score(
     key name, lowered by negative words."""
     c = base
     win = view.data[max(0, start - window) : start].lower()
-    if context and any(w in win for w in context):
+    if context and _words(tuple(context)).search(win):
         c += 0.15
     if keys and view.key and any(k in view.key for k in keys):
         c += 0.2
-    if negative and any(w in win for w in negative):
+    if negative and _words(tuple(negative)).search(win):
         c -= 0.3
     return max(0.0, min(1.0, c))
 
@@ -304,7 +309,7 @@ def _iban_len(cc: bytes) -> int | None:
     return IBAN_LENGTHS.get(cc.decode("ascii", "replace"))
 
 
-_LOCAL_RX = re.compile(rb"[A-Za-z0-9._%+\-]{1,64}\Z")
+_LOCAL_REV = re.compile(rb"[A-Za-z0-9._%+\-]{1,64}")  # matched on the reversed window: linear
 _DOMAIN_RX = re.compile(rb"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.){1,8}([A-Za-z]{2,24})(?![A-Za-z0-9\-])")
 _FILE_TLDS = {
     b"png",
@@ -348,11 +353,11 @@ _FILE_TLDS = {
 
 def _detect_email(view: LayerView, s: int, e: int) -> Iterable[Hit]:
     data = view.data
-    lm = _LOCAL_RX.search(data, max(0, s - 64), s)
+    lm = _LOCAL_REV.match(data[max(0, s - 64) : s][::-1])
     if lm is None:
         return
-    ls = lm.start()
-    local = lm.group(0)
+    ls = s - lm.end()
+    local = data[ls:s]
     while local[:1] in (b".", b"-", b"+"):
         local, ls = local[1:], ls + 1
     if not local or local.endswith(b"."):

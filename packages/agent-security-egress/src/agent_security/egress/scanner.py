@@ -104,7 +104,7 @@ class LayerView:
     key: str | None
     depth: int
     layer: int
-    decoded: set[str] = field(default_factory=set)
+    decoded: set[str] | None = None
     """Whole-layer decoders (``url``, ``escape``) already applied to this layer."""
     key_end: int = -1
     """End of the last key name the generic-secret detector examined (hits inside it are skipped)."""
@@ -442,7 +442,9 @@ class Scanner:
             return e  # already reported; stop paying for more decoding
         if how != "blob":
             # %XX and \\uXXXX are decoded for the whole layer at once, with an offset map back
-            if how in view.decoded:
+            if view.decoded is None:
+                view.decoded = set()
+            elif how in view.decoded:
                 return e
             view.decoded.add(how)
             rx = _PCT_RX if how == "url" else _ESC_RX
