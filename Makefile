@@ -12,7 +12,8 @@ help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 uv: ## Install uv with pip if it is missing
-	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check "uv>=0.5"
+	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check "uv>=0.5" \
+	  || $(PYTHON) -m pip install --quiet --disable-pip-version-check --user --break-system-packages "uv>=0.5"
 
 sync: uv ## Create .venv and install all eight distributions (editable) from uv.lock
 	@$(UV) sync --locked --all-packages --quiet

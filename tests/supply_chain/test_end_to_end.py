@@ -114,3 +114,15 @@ def test_autoloaded_plugin_without_section_governs_shell_calls() -> None:
     r = sec.check_tool_call(tool_name="bash", tool_args={"command": "make deploy"}, agent_id="a")
     assert r.decision.outcome is Outcome.REQUIRE_APPROVAL and not r.allowed  # no callback: denied
     assert sec.check_tool_call(tool_name="send_email", tool_args={"to": "x"}, agent_id="a").allowed
+
+
+async def test_async_entry_point_and_concurrent_checks() -> None:
+    import asyncio
+
+    sec = AgentSecurity(policy_engine=ALLOW_ALL, plugins=[supply_chain_guard(command_rules=DEMO_RULES)],
+                        autoload=False)
+    commands = ["git status", "curl x", "git log; curl x", "npm test"] * 10
+    results = await asyncio.gather(*(sec.acheck_tool_call(tool_name="bash", tool_args={"command": c},
+                                                          agent_id="a") for c in commands))
+    for c, r in zip(commands, results, strict=True):
+        assert r.allowed is (c in ("git status", "npm test")), c

@@ -99,6 +99,8 @@ def test_approval_goes_through_the_callback_path(make_request: MakeRequest, ctx:
     ("anything", {"command": "curl x"}, "shell"),
     ("bash", {"command": ["curl", "http://x"]}, "tool_call"),  # argv list
     ("python_exec", {"code": "curl x", "language": "bash"}, "code_execute"),
+    ("run", {"code": "curl x"}, "tool_call"),  # shell tool name, no language given
+    ("anything", {"code": "curl x"}, "shell"),  # shell action type, no language given
 ])
 def test_shell_calls_are_governed_whatever_their_type(tool: str, args: dict[str, Any], action_type: str,
                                                       make_request: MakeRequest, ctx: CheckContext) -> None:

@@ -88,6 +88,19 @@ def test_configure_with_section(tmp_path: Path, make_request: Any, ctx: Any) -> 
     assert r.decision.codes == ("PROVENANCE_FAILED",)
 
 
+def test_relative_lock_path_is_relative_to_the_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "cfg").mkdir()
+    lock = McpLock()
+    lock.pin("fixture", [{"name": "add"}])
+    lock.save(tmp_path / "cfg" / "mcp.lock.json")
+    settings = _settings({"lock_file": "mcp.lock.json"})
+    settings.path = tmp_path / "cfg" / "agent-security.toml"
+    monkeypatch.chdir(tmp_path)  # not where the lock is
+    sec = FakeSecurity()
+    sc_plugin.agent_security_configure(sec, settings)
+    assert sec.plugins[0].lock.tool_entry("fixture", "add") is not None
+
+
 def test_configure_disabled_and_bad_sections(tmp_path: Path) -> None:
     sec = FakeSecurity()
     sc_plugin.agent_security_configure(sec, _settings({"enabled": False}))

@@ -179,3 +179,50 @@ def test_default_policy_bundle_is_safe(request_factory):
     email = engine.evaluate(request_factory("send_email"), now=start)
     assert (email.outcome, email.approver_role) == (Outcome.REQUIRE_APPROVAL, "security")
     assert default_policy_bundle().expires_at_dt > datetime.now(UTC)
+
+
+def test_many_globs_use_one_set_and_agree_with_the_reference(engine_for, make_rule, request_factory, now):
+    import random
+
+    rng = random.Random(7)
+    parts = ["query", "send", "db", "x", "email", "_", "a", ".", "é"]
+    patterns = sorted({"*".join(rng.choice(parts) for _ in range(rng.randint(1, 3))) + rng.choice(["*", ""])
+                       for _ in range(60)})
+    rules = [make_rule(f"G{i}", p if "*" in p else p + "*", environment=rng.choice(["*", "prod", "dev"]))
+             for i, p in enumerate(patterns)]
+    rules.insert(10, make_rule("EXACT", "send_email"))
+    engine = engine_for(*rules)
+    assert engine._glob_set is not None
+    for _ in range(400):
+        name = "".join(rng.choice(parts) for _ in range(rng.randint(0, 4)))
+        request = request_factory(name or "n", environment=rng.choice(["prod", "dev", "PROD", "qa"]))
+        assert engine.evaluate(request, now=now) == engine._evaluate_unindexed(request, now=now), name
+
+
+def test_oversized_names_are_not_memoised(engine_for, make_rule, request_factory, now):
+    engine = engine_for(make_rule("R", "send_email"))
+    huge = "x" * 100_000
+    assert engine.evaluate(request_factory(huge, environment=huge), now=now).codes == ("DEFAULT_ALLOW",)
+    assert all(len(k[0]) + len(k[1]) <= 512 for k in engine._cache)
+    assert engine.evaluate(request_factory(" send_email\t", environment=" prod "), now=now).codes == ("R",)
+
+
+def test_explain(engine_for, make_rule, request_factory, now):
+    engine = engine_for(
+        make_rule("ADMINS", "pay", "ALLOW", agent_roles_any=["admin"]),
+        make_rule("SMALL", "pay", "ALLOW", when={"tool_args_match": {"amount": {"lt": 100}}}),
+        make_rule("PII", "pay", "DENY", when={"data_labels_any": ["PII"]}),
+        make_rule("BIG", "pay", "REQUIRE_APPROVAL", when={"tool_args_match": {"amount": {"gte": 100}}}),
+        make_rule("LAST", "pay", "DENY"),
+        make_rule("OTHER_TOOL", "refund", "DENY"), default="DENY")
+    decision, traces = engine.explain(request_factory("pay", {"amount": "lots"}), now=now)
+    assert decision.codes == ("BIG", "POLICY_CONDITION_INDETERMINATE")
+    assert [(t.rule_id, t.result) for t in traces] == [
+        ("ADMINS", "skipped"), ("SMALL", "skipped"), ("PII", "skipped"), ("BIG", "applied-indeterminate"),
+        ("LAST", "not-reached")]
+    assert traces[0].detail == "match.agent_roles_any does not match"
+    assert "indeterminate" in traces[1].detail
+    assert traces[2].detail == "when.data_labels_any does not hold"
+    assert str(traces[3]) == "BIG (REQUIRE_APPROVAL): applied-indeterminate — when.tool_args_match.amount"
+    expired, none = engine.explain(request_factory("pay"), now=datetime(2030, 1, 1, tzinfo=UTC))
+    assert expired.codes == ("POLICY_EXPIRED",) and none == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -193,6 +194,11 @@ def test_file_errors(tmp_path, now):
         load_policy(tmp_path / "missing.json", now=now)
     with pytest.raises(PolicyLoadError, match="not a regular file"):
         load_policy_file(tmp_path, now=now)
+    if hasattr(os, "mkfifo"):
+        fifo = tmp_path / "fifo.json"
+        os.mkfifo(fifo)
+        with pytest.raises(PolicyLoadError, match="not a regular file"):
+            load_policy(fifo, now=now)
     bad = tmp_path / "bad.json"
     bad.write_bytes(b"{\xff}")
     with pytest.raises(PolicyLoadError, match="not valid UTF-8"):

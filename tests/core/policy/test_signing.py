@@ -173,6 +173,8 @@ def test_load_policy_enforces_signatures(tmp_path, bundle, now):
     with pytest.raises(PolicySignatureError, match="required but missing"):
         load_policy(unsigned, hmac_secret="x", now=now)
     assert load_policy(unsigned, trusted_keys=[], now=now) == bundle  # no keys configured: not required
+    with pytest.raises(PolicySignatureError, match="must not be empty"):
+        load_policy(path, hmac_secret="", now=now)
     text = path.read_text().replace('"outcome": "DENY"', '"outcome": "ALLOW"', 1)
     with pytest.raises(PolicySignatureError):
         load_policy(text, trusted_keys=[pair.public_pem], now=now)

@@ -388,6 +388,10 @@ class AgentSecurity:
         self._builtin = [_PolicyPlugin(self), _CallbacksPlugin(self), self._memory_sink]
         for obj in self._builtin:
             self._register(obj, explicit=True)
+        from agent_security.core.builtin.config import configurators
+
+        for configurator in configurators():
+            self._register(configurator, explicit=True)
         durable: list[SqliteAuditSink | JsonlAuditSink] = []
         if core.audit.sqlite_path:
             durable.append(SqliteAuditSink(core.audit.sqlite_path, name="audit_sqlite"))
@@ -452,7 +456,14 @@ class AgentSecurity:
     def _build_engine(self, source: Any) -> Any:
         from agent_security.core.policy import PolicyEngine, load_policy
 
-        bundle = load_policy(source, trusted_keys=self._trusted_keys or None, hmac_secret=self._hmac_secret)
+        if isinstance(source, str) and not source.lstrip().startswith(("{", "[")) and "\n" in source:
+            from agent_security.core.policy import load_policy_yaml  # YAML text passed as policy_json
+
+            bundle = load_policy_yaml(source, trusted_keys=self._trusted_keys or None,
+                                      hmac_secret=self._hmac_secret, now=self._clock())
+        else:
+            bundle = load_policy(source, trusted_keys=self._trusted_keys or None, hmac_secret=self._hmac_secret,
+                                 now=self._clock())
         return PolicyEngine(bundle)
 
     def init(self) -> None:

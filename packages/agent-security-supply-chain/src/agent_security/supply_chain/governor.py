@@ -201,7 +201,7 @@ _EXEC_LONG: dict[str, tuple[str, ...]] = {
         "-x",
         "--exec",
         "--paginate",
-        "--template",
+        "--template", "-C", "--git-dir", "--work-tree",
         "--textconv",
         "--config",
     ),
@@ -285,6 +285,9 @@ _EXEC_LONG: dict[str, tuple[str, ...]] = {
     "vi": ("-c", "+", "--cmd"),
     "nvim": ("-c", "+", "--cmd"),
     "sed": ("--in-place",),
+    "rg": ("--pre", "--pre-glob", "--search-zip", "-z"),
+    "tree": ("-o",),
+    "file": ("-C", "--compile"),
     "ed": (),
     "diff": ("--output",),
     "date": ("-s", "--set"),
@@ -360,24 +363,36 @@ def _awk_dangerous(args: Sequence[Word]) -> list[str]:
     return []
 
 
+def _option_prefixes(opt: str) -> tuple[str, ...]:
+    if opt.startswith("--"):
+        return (opt + "=",)
+    if opt.endswith("="):
+        return (opt,)
+    if len(opt) == 2 and opt[0] == "-":
+        return (opt,)  # a short option with its value attached: -O'sh -c id', -ccore.pager=x
+    return ()
+
+
+_EXEC_SPEC: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
+    prog: (frozenset(opts), tuple(p for o in opts for p in _option_prefixes(o)))
+    for prog, opts in _EXEC_LONG.items()
+}
+
+
 def _dangerous_options(part: _Part) -> list[str]:
     name = part.program if part.program == part.base else part.base
     stem = name.rstrip("0123456789.") if name.startswith(("python", "perl", "ruby")) else name
     found: list[str] = []
     args = part.args
     longs = _EXEC_LONG.get(name) or _EXEC_LONG.get(stem) or ()
+    exact, prefixes = _EXEC_SPEC.get(name) or _EXEC_SPEC.get(stem) or (frozenset(), ())
     shorts = _EXEC_SHORT.get(name) or _EXEC_SHORT.get(stem) or ""
     for i, w in enumerate(args):
         t = w.text
-        for opt in longs:
-            if (
-                t == opt
-                or (opt.startswith("--") and t.startswith(opt + "="))
-                or (opt.endswith("=") and t.startswith(opt))
-                # a short option with its value attached: -O'sh -c id', -ccore.pager=x
-                or (len(opt) == 2 and opt[0] == "-" and opt[1] != "-" and t.startswith(opt))
-            ):
-                found.append(opt)
+        if t in exact or (prefixes and t.startswith(prefixes)):
+            for opt in longs:
+                if t == opt or any(t.startswith(p) for p in _option_prefixes(opt)):
+                    found.append(opt)
         if shorts and t.startswith("-") and not t.startswith("--") and len(t) > 1:
             for ch in t[1:]:
                 if ch in shorts:
@@ -388,6 +403,8 @@ def _dangerous_options(part: _Part) -> list[str]:
                     found.append(f"-{ch}")
         if name in ("less", "more", "vim", "vi", "nvim", "view") and t.startswith("+"):
             found.append("+command")
+    if name == "uniq" and len([w for w in args if not w.text.startswith("-")]) >= 2:
+        found.append("output file")
     if name == "sed":
         found += _sed_dangerous(args)
     if name in ("awk", "gawk", "mawk", "nawk", "busybox awk"):
@@ -495,6 +512,16 @@ class _CompiledRule:
             pos_re,
             tokens,
         )
+
+    def candidate_keys(self) -> tuple[str, ...] | None:
+        """Lower-cased program names this rule can match, or ``None`` when it may match any program."""
+        if self.kind == "all":
+            return None
+        if self.kind == "program":
+            return (posixpath.basename(self.word).lower(),)
+        if self.prog is not None and not any(c in self.tokens[0] for c in " \t"):
+            return (self.prog,)
+        return None
 
     def matches(self, part: _Part) -> bool:
         if self.pipe_only and not part.piped_input:
@@ -674,14 +701,44 @@ class CommandGovernor:
             _CompiledRule.build(r if isinstance(r, CommandRule) else CommandRule.model_validate(r))
             for r in rules
         )
+        index: dict[str, list[int]] = {}
+        wild: list[int] = []
+        for i, c in enumerate(built):
+            keys = c.candidate_keys()
+            if keys is None:
+                wild.append(i)
+            else:
+                for k in keys:
+                    index.setdefault(k, []).append(i)
         with self._lock:
             self._compiled = built
+            self._index = (index, tuple(wild))
+            self._candidates_cache: dict[tuple[str, str], tuple[_CompiledRule, ...]] = {}
             self.default_action = default_action
             self.unparseable_action = unparseable_action
 
     # ---- public ----------------------------------------------------------------------------------
+    def _candidates(self, compiled: tuple[_CompiledRule, ...], index: tuple[dict[str, list[int]], tuple[int, ...]],
+                    cache: dict[tuple[str, str], tuple[_CompiledRule, ...]], part: _Part) -> tuple[_CompiledRule, ...]:
+        """The rules that can match ``part``, in rule order (first match still wins)."""
+        key = (part.program, part.base)
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+        by_name, wild = index
+        ids = set(wild)
+        for name in {part.program.lower(), part.base.lower(), posixpath.basename(part.program).lower()}:
+            ids.update(by_name.get(name, ()))
+        result = tuple(compiled[i] for i in sorted(ids))
+        if len(cache) > 4096:
+            cache.clear()
+        cache[key] = result
+        return result
+
     def check(self, command: object) -> CommandCheckResult:
-        compiled, default, unparseable = self._compiled, self.default_action, self.unparseable_action
+        with self._lock:
+            compiled, default, unparseable = self._compiled, self.default_action, self.unparseable_action
+            index, cache = self._index, self._candidates_cache
         if not isinstance(command, str):
             return CommandCheckResult(
                 unparseable, f"command must be a string, not {type(command).__name__}", parsed=False
@@ -702,7 +759,9 @@ class CommandGovernor:
         if not parts:
             # only plain variable assignments (risky ones such as PATH= become parts of their own)
             return CommandCheckResult("allow", "Only sets shell variables")
-        verdicts = tuple(self._check_part(p, compiled, default) for p in parts)
+        verdicts = tuple(
+            self._check_part(p, self._candidates(compiled, index, cache, p), default) for p in parts
+        )
         # the most restrictive part decides; among equals, one decided by a rule explains best
         worst = max(verdicts, key=lambda v: (_RANK[v.action], v.matched_rule is not None))
         return CommandCheckResult(worst.action, worst.reason, worst.matched_rule, verdicts)
@@ -903,7 +962,7 @@ class CommandGovernor:
                     ),
                     None,
                 )
-                non_opts = [w for w in args if not w.text.startswith(("-", "+"))]
+                non_opts = [w for w in args if not w.text.startswith(("-", "+")) and w.text not in _STDIN_PATHS]
                 if body is not None and not non_opts:
                     red = next(r for r in cmd.redirects if r.op in ("<<", "<<-", "<<<"))
                     if red.op != "<<<" and red.heredoc_expands and ("$" in body or "`" in body):
@@ -955,8 +1014,12 @@ class CommandGovernor:
                 feats.append(_Feature("redirection target built at run time", "$"))
             for hit in sensitive_path_hits(tgt, 2):
                 feats.append(_Feature(f"sensitive path {hit}", hit))
-        if is_interpreter(base) and cmd.piped_input and not any(not a.text.startswith("-") for a in args):
-            feats.append(_Feature(f"pipe into interpreter {base}", "|"))
+        reads_stdin_code = not any(not a.text.startswith("-") and a.text not in _STDIN_PATHS for a in args)
+        if is_interpreter(base) and reads_stdin_code:
+            if cmd.piped_input:
+                feats.append(_Feature(f"pipe into interpreter {base}", "|"))
+            elif any(r.op in ("<", "<<", "<<-", "<<<") for r in cmd.redirects):
+                feats.append(_Feature(f"interpreter {base} reads code from a redirection", "<"))
         if any(w.dynamic or w.substitution for w in args):
             feats.append(_Feature("argument built at run time (substitution, variable or xargs input)", "$"))
         for w in args:
@@ -1075,6 +1138,9 @@ _WRAPPER_ARG_OPTS: dict[str, set[str]] = {
         "--process-slot-var",
     },
 }
+
+
+_STDIN_PATHS = frozenset({"-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"})
 
 
 def _skip_options(args: list[Word], with_value: set[str]) -> list[Word]:

@@ -200,13 +200,16 @@ class SupplyChainGuard:
         args = request.action.tool_args
         found = [(k, args[k]) for k in self.command_arg_names if k in args]
         is_code = False
-        if request.action.type.lower() == "code_execute" or "code" in args:
+        if "code" in args:
             lang = next((args[k] for k in _CODE_LANG_ARGS if isinstance(args.get(k), str)), None)
-            if "code" in args:
-                if lang is not None and str(lang).lower() in _SHELL_LANGS:
-                    found.append(("code", args["code"]))
-                else:
-                    is_code = True
+            action_type = request.action.type.lower()
+            shell_named = _short_name(request.action.tool_name) in self.shell_tool_names or (
+                action_type in SHELL_ACTION_TYPES and action_type != "code_execute")
+            if (lang is not None and str(lang).lower() in _SHELL_LANGS) or (lang is None and shell_named):
+                # shell code, or a shell tool / shell action whose `code` says nothing about its language
+                found.append(("code", args["code"]))
+            else:
+                is_code = True
         return found, is_code
 
     def _check_command(self, request: ActionRequest, facts: dict[str, Any]) -> Decision | None:

@@ -71,7 +71,8 @@ class SupplyChainConfig(SectionModel):
     command_arg_names: tuple[str, ...] = ()
     """More argument names that carry a command (added to: command, cmd, script, commandLine, ...)."""
     lock_file: str | None = None
-    """MCP pin lock written by ``agent-security mcp pin``; every MCP tool call must be pinned in it."""
+    """MCP pin lock written by ``agent-security mcp pin``; every MCP tool call must be pinned in it.
+    A relative path is relative to the config file's directory."""
     lock_public_key: str | None = None
     """Ed25519 public key (PEM); when set, the lock file must carry a valid signature by it."""
     unverified_mcp: Literal["deny", "require_approval", "allow"] = "deny"
@@ -85,8 +86,14 @@ class SupplyChainConfig(SectionModel):
     """Deny every tool that has no provenance record."""
 
 
-def build_guard(config: SupplyChainConfig | None) -> SupplyChainGuard | None:
-    """The guard for a validated section (``None`` when ``enabled = false``)."""
+def build_guard(config: SupplyChainConfig | None, *, base_dir: Path | None = None) -> SupplyChainGuard | None:
+    """The guard for a validated section (``None`` when ``enabled = false``). Relative file paths are
+    resolved against ``base_dir`` (the config file's directory) when given."""
+
+    def resolve(path: str) -> str:
+        p = Path(path).expanduser()
+        return str(base_dir / p) if base_dir is not None and not p.is_absolute() else str(p)
+
     if config is None:
         return SupplyChainGuard(governor=CommandGovernor(DEFAULT_RULES, default_action="require_approval"))
     if not config.enabled:
@@ -104,8 +111,8 @@ def build_guard(config: SupplyChainConfig | None) -> SupplyChainGuard | None:
         )
     lock = None
     if config.lock_file:
-        key = load_public_key(config.lock_public_key) if config.lock_public_key else None
-        lock = McpLock.load(config.lock_file, public_key=key, require_signature=key is not None)
+        key = load_public_key(resolve(config.lock_public_key)) if config.lock_public_key else None
+        lock = McpLock.load(resolve(config.lock_file), public_key=key, require_signature=key is not None)
     provenance = None
     if config.provenance or config.require_provenance:
         provenance = ToolProvenance()
@@ -143,7 +150,8 @@ def agent_security_plugin_info() -> PluginInfo:
 @hookimpl
 def agent_security_configure(security: Any, settings: Settings) -> None:
     # ``security`` is an ``agent_security.core.AgentSecurity`` (typed loosely: only register_plugin is used)
-    guard = build_guard(settings.section("supply_chain"))
+    base_dir = settings.path.parent if settings.path is not None else None
+    guard = build_guard(settings.section("supply_chain"), base_dir=base_dir)
     if guard is not None:
         security.register_plugin(guard)
 

@@ -1,10 +1,10 @@
 """A small, fail-closed parser for the shell command lines an agent asks to run.
 
-Why our own tokenizer and not a library: ``bashlex`` (the only maintained-looking pure-Python bash
-parser) is GPL-3.0 (this project is MIT), had its last release in 2023 and raises ``NotImplementedError``
-on ``[[ ]]``, ``case``, ``coproc`` and ``$(( ))``; its parse of ``${x:-$(id)}`` does not expose the nested
-command. ``tree-sitter-bash`` is error-tolerant by design (it returns a tree with ``ERROR`` nodes for
-anything it does not understand), which is the opposite of what a security check wants. What a governor
+Why our own tokenizer and not a library: ``bashlex`` (the only pure-Python bash parser on PyPI of note)
+is GPLv3+ (this project is MIT), had its last release in 2023, raises ``NotImplementedError`` on
+``case``, ``coproc`` and ``$(( ))`` and a parse error on ``[[ ]]``; its parse of ``${x:-$(id)}`` does not
+expose the nested command. ``tree-sitter-bash`` is error-tolerant by design (it returns a tree with
+``ERROR`` nodes for anything it does not understand), the opposite of what a security check wants. What a governor
 needs is narrower than a full bash grammar: the *simple commands* a line would run, with their words
 after quote removal, their redirections, and every place where text becomes code (substitutions, ``sh
 -c``, ``eval``, heredocs fed to a shell). This module recognises exactly that subset and raises
@@ -21,6 +21,7 @@ value is unknown at check time), globs and brace expansion (recorded as dynamic 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -66,7 +67,8 @@ _KEYWORDS = frozenset(
         "in",
     }
 )
-_META = set(" \t\n;&|<>()")
+_PLAIN_RUN = re.compile(r"[^\s;&|<>()'\"\\$`*?\[{]+")
+"""Characters with no special meaning inside a word (a fixed character class: linear time)."""
 
 
 class ShellParseError(ValueError):
@@ -287,7 +289,7 @@ class _Parser:
             start = self.i
             word = self.read_word(nested)
             raw = self.s[start : self.i]
-            if not cmd.words and not word.quoted and _is_assignment(raw):
+            if not cmd.words and _is_assignment(raw):  # the value may be quoted; the name may not
                 cmd.assignments.append(word.text)
                 continue
             if not cmd.words and not word.quoted and word.text in _KEYWORDS:
@@ -360,6 +362,10 @@ class _Parser:
         buf: list[str] = []
         w = Word(text="")
         while True:
+            m = _PLAIN_RUN.match(self.s, self.i)
+            if m is not None:  # fast path: a run of ordinary characters
+                buf.append(m.group())
+                self.i = m.end()
             c = self.peek()
             if c == "" or c in " \t\n;&|)" or (c in "<>" and self.peek(1) != "("):
                 break

@@ -14,7 +14,7 @@ in place. See ``docs/policies.md`` for the schema, the semantics and how they di
 from __future__ import annotations
 
 from agent_security.core.policy.defaults import default_policy_bundle, default_policy_data
-from agent_security.core.policy.engine import PolicyEngine, searchable_values
+from agent_security.core.policy.engine import PolicyEngine, RuleTrace, searchable_values
 from agent_security.core.policy.loader import (
     MAX_BUNDLE_BYTES,
     MAX_DEPTH,
@@ -58,6 +58,7 @@ __all__ = [
     "PolicyEngine",
     "PolicyRule",
     "RuleMatch",
+    "RuleTrace",
     "RuleWhen",
     "canonical_bytes",
     "compute_hmac_signature",

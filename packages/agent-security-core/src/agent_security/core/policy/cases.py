@@ -163,10 +163,13 @@ class CaseResult:
     problems: tuple[str, ...]
     outcome: str | None
     codes: tuple[str, ...]
+    trace: tuple[str, ...] = ()
+    """For a failed case: how each candidate rule fared (see :meth:`PolicyEngine.explain`)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"index": self.index, "name": self.name, "passed": self.passed,
-                "problems": list(self.problems), "outcome": self.outcome, "codes": list(self.codes)}
+                "problems": list(self.problems), "outcome": self.outcome, "codes": list(self.codes),
+                "trace": list(self.trace)}
 
 
 @dataclass
@@ -209,8 +212,12 @@ def run_policy_cases(engine: PolicyEngine, cases: Sequence[PolicyCase] | CaseFil
             continue
         decision = engine.evaluate(request, now=now)
         problems = case.expect.check(decision)
+        trace: tuple[str, ...] = ()
+        if problems:
+            trace = tuple(str(t) for t in engine.explain(request, now=now)[1]) or ("no rule names this tool "
+                                                                                    "and environment",)
         report.results.append(CaseResult(i, name, not problems, tuple(problems), decision.outcome.value,
-                                         decision.codes))
+                                         decision.codes, trace))
     return report
 
 

@@ -178,6 +178,7 @@ def test_cmd(cases_file: str, policy_file: str | None, now: str | None, as_json:
         status = "PASS" if r.passed else "FAIL"
         detail = "" if r.passed else " — " + "; ".join(r.problems)
         lines.append(f"{status} {r.name}: {r.outcome} {','.join(r.codes)}{detail}")
+        lines.extend(f"    {step}" for step in r.trace)
     lines.append(f"{report.passed} passed, {report.failed} failed")
     _emit(as_json, {"ok": report.ok, "policy": policy_file, **report.to_dict()}, "\n".join(lines))
     sys.exit(EXIT_OK if report.ok else EXIT_FAILED)

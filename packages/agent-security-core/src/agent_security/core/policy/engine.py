@@ -13,12 +13,13 @@ expired bundle denies everything with ``POLICY_EXPIRED``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from datetime import time as dt_time
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, Literal
 
 from agent_security.core.models import Action, ActionRequest, AgentInfo, Decision, Outcome, Reason, trust_rank
 from agent_security.core.policy._frozen import deep_thaw
@@ -30,7 +31,7 @@ from agent_security.core.policy.conditions import (
 )
 from agent_security.core.policy.models import PolicyBundle, PolicyRule, RuleWhen
 from agent_security.core.policy.normalize import normalize_name, normalize_text, regex_text
-from agent_security.core.policy.patterns import CompiledPattern, Glob, compile_pattern
+from agent_security.core.policy.patterns import CompiledPattern, Glob, compile_pattern, glob_set
 
 __all__ = [
     "MAX_SEARCH_CHARS",
@@ -38,6 +39,7 @@ __all__ = [
     "MAX_SEARCH_NODES",
     "NameMatcher",
     "PolicyEngine",
+    "RuleTrace",
     "searchable_values",
 ]
 
@@ -53,6 +55,8 @@ CODE_ERROR = "POLICY_ERROR"
 CODE_EXPIRED = "POLICY_EXPIRED"
 CODE_INDETERMINATE = "POLICY_CONDITION_INDETERMINATE"
 _CACHE_SIZE = 4096
+_CACHE_KEY_MAX = 512  # characters of tool name + environment; longer requests are not memoised
+_GLOB_SET_MIN = 8  # from this many distinct glob patterns on, match them with one RE2 set
 
 _ERROR_DECISION = Decision(outcome=Outcome.DENY, reasons=(Reason(
     code=CODE_ERROR, message="Policy evaluation failed; denying the request (fail closed)"),))
@@ -72,49 +76,55 @@ def searchable_values(request: ActionRequest) -> tuple[list[str], bool]:
     result incomplete.
     """
     values: list[str] = []
+    append = values.append
     user_input = request.context.user_input
     chars = 0
     if user_input:
-        values.append(user_input)
+        append(user_input)
         chars = len(user_input)
     truncated = False
     nodes = 0
-    stack: list[tuple[Any, int]] = [(request.action.tool_args, 0)]
+    # Depth-first over iterators (no recursion, no per-node allocation for scalars).
+    stack: list[Iterator[Any]] = [iter(request.action.tool_args.values())]
     while stack:
-        node, depth = stack.pop()
-        nodes += 1
-        if nodes > MAX_SEARCH_NODES:
-            return values, True
-        text = js_string(node)
-        if text is not None:
+        for node in stack[-1]:
+            nodes += 1
+            if nodes > MAX_SEARCH_NODES:
+                return values, True
+            kind = type(node)
+            if kind is str:
+                text: str = node
+            elif kind is int or kind is float or kind is bool:
+                text = js_string(node) or ""
+            elif node is None:
+                continue
+            elif isinstance(node, Mapping | list | tuple | set | frozenset):
+                if len(stack) > MAX_SEARCH_DEPTH:
+                    truncated = True
+                    continue
+                if isinstance(node, Mapping):
+                    stack.append(iter(node.values()))
+                elif isinstance(node, set | frozenset):
+                    if len(node) > MAX_SEARCH_NODES:
+                        return values, True
+                    stack.append(iter(sorted(node, key=repr)))
+                else:
+                    stack.append(iter(node))
+                break
+            else:
+                scalar = js_string(node)
+                if scalar is None:
+                    scalar = _scalar_text(node)
+                if scalar is None:
+                    truncated = True
+                    continue
+                text = scalar
             chars += len(text)
             if chars > MAX_SEARCH_CHARS:
                 return values, True
-            values.append(text)
-            continue
-        if node is None:
-            continue
-        children: Iterable[Any] | None = None
-        if isinstance(node, Mapping):
-            children = node.values()
-        elif isinstance(node, list | tuple):
-            children = node
-        elif isinstance(node, set | frozenset):
-            children = sorted(node, key=repr)
-        if children is not None:
-            if depth >= MAX_SEARCH_DEPTH:
-                truncated = True
-                continue
-            stack.extend((child, depth + 1) for child in reversed(list(children)))
-            continue
-        scalar = _scalar_text(node)
-        if scalar is None:
-            truncated = True
-            continue
-        chars += len(scalar)
-        if chars > MAX_SEARCH_CHARS:
-            return values, True
-        values.append(scalar)
+            append(text)
+        else:
+            stack.pop()
     return values, truncated
 
 
@@ -155,13 +165,13 @@ class _RequestView:
     def normalized(self) -> str:
         """Normalised values joined with NUL (which normalisation removes, so no term can span two)."""
         if self._norm is None:
-            self._norm = "\x00".join(normalize_text(v) for v in self._load())
+            self._norm = "\x00".join([normalize_text(v) for v in self._load()])
         return self._norm
 
     @property
     def regex_text(self) -> str:
         if self._regex is None:
-            self._regex = " ".join(regex_text(v) for v in self._load())
+            self._regex = " ".join([regex_text(v) for v in self._load()])
         return self._regex
 
     @property
@@ -241,6 +251,26 @@ class _CompiledWhen:
         return result
 
 
+    def condition_results(self, view: _RequestView) -> list[tuple[str, bool | None]]:
+        """Every condition's own result, in evaluation order (for :meth:`PolicyEngine.explain`)."""
+        out: list[tuple[str, bool | None]] = []
+        if self.labels:
+            out.append(("when.data_labels_any", not self.labels.isdisjoint(view.labels)))
+        for cond in self.args:
+            out.append((f"when.tool_args_match.{cond.path}", cond.evaluate(view.request.action.tool_args)))
+        undecided = INDETERMINATE if view.truncated else False
+        if self.contains:
+            found = any(t in view.normalized for t in self.contains)
+            out.append(("when.contains_any", True if found else undecided))
+        if self.not_contains:
+            found = any(t in view.normalized for t in self.not_contains)
+            out.append(("when.not_contains", False if found else (INDETERMINATE if view.truncated else True)))
+        if self.regex is not None:
+            hit = self.regex.search(view.regex_text) is not None
+            out.append(("when.matches_regex", True if hit else undecided))
+        return out
+
+
 class _CompiledRule:
     __slots__ = (
         "agent_types",
@@ -295,10 +325,53 @@ class _CompiledRule:
                 return False
         return True
 
+    def identity_mismatch(self, agent: AgentInfo, action: Action) -> str | None:
+        """The first identity field that does not match, or ``None`` (for :meth:`PolicyEngine.explain`)."""
+        if self.agent_types is not None and not self.identity_field_ok("agent_type", agent, action):
+            return "match.agent_type"
+        if self.trust_min is not None and not self.identity_field_ok("trust", agent, action):
+            return "match.trust_level_min"
+        if self.roles is not None and not self.identity_field_ok("roles", agent, action):
+            return "match.agent_roles_any"
+        if self.providers is not None and not self.identity_field_ok("provider", agent, action):
+            return "match.tool_provider"
+        return None
+
+    def identity_field_ok(self, name: str, agent: AgentInfo, action: Action) -> bool:
+        if name == "agent_type":
+            assert self.agent_types is not None
+            return bool(agent.agent_type) and self.agent_types.match(normalize_name(agent.agent_type or ""))
+        if name == "trust":
+            assert self.trust_min is not None
+            return agent.trust_level is not None and trust_rank(agent.trust_level) >= self.trust_min
+        if name == "roles":
+            assert self.roles is not None
+            return any(normalize_name(r) in self.roles for r in agent.roles)
+        assert self.providers is not None
+        identity = action.tool_identity
+        provider = identity.provider if identity is not None else None
+        return bool(provider) and self.providers.match(normalize_name(provider or ""))
+
     def result(self, base: Decision) -> Decision:
         if self.constraints is None:
             return base
         return base.model_copy(update={"constraints": deep_thaw(self.constraints)})
+
+
+@dataclass(frozen=True)
+class RuleTrace:
+    """How one candidate rule (tool name and environment matched) fared for a request."""
+
+    rule_id: str
+    outcome: str
+    result: Literal["matched", "applied-indeterminate", "skipped", "not-reached"]
+    detail: str = ""
+    """For ``skipped``: the first field that did not hold, or the indeterminate conditions of a skipped
+    ALLOW rule; for ``applied-indeterminate``: the indeterminate conditions."""
+
+    def __str__(self) -> str:
+        text = f"{self.rule_id} ({self.outcome}): {self.result}"
+        return f"{text} — {self.detail}" if self.detail else text
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -316,6 +389,7 @@ class PolicyEngine:
         "_expired",
         "_expires_at",
         "_glob_groups",
+        "_glob_set",
         "_rules",
     )
 
@@ -333,7 +407,9 @@ class PolicyEngine:
             for glob in rule.tool.globs:
                 globs.setdefault(glob.pattern, (glob, []))[1].append(rule.index)
         self._by_tool = {k: tuple(v) for k, v in by_tool.items()}
+        # Glob rules, one entry per distinct pattern. Many patterns are matched in one pass by an RE2 set.
         self._glob_groups = tuple((g, tuple(ids)) for g, ids in globs.values())
+        self._glob_set = glob_set([g for g, _ in self._glob_groups]) if len(globs) > _GLOB_SET_MIN else None
         self._cache: dict[tuple[str, str], tuple[_CompiledRule, ...]] = {}
         outcome = bundle.defaults.outcome
         self._default = Decision(outcome=outcome, reasons=(Reason(
@@ -370,14 +446,20 @@ class PolicyEngine:
         tool = normalize_name(tool_name)
         env = normalize_name(environment)
         indices = set(self._by_tool.get(tool, ()))
-        for glob, ids in self._glob_groups:
-            if glob.match(tool):
-                indices.update(ids)
+        groups = self._glob_groups
+        if self._glob_set is not None:
+            for position in self._glob_set.Match(tool) or ():
+                indices.update(groups[position][1])
+        else:
+            for glob, ids in groups:
+                if glob.match(tool):
+                    indices.update(ids)
         rules = self._rules
         found = tuple(rules[i] for i in sorted(indices) if rules[i].env.match(env))
-        if len(self._cache) >= _CACHE_SIZE:
-            self._cache.clear()
-        self._cache[(tool_name, environment)] = found
+        if len(tool_name) + len(environment) <= _CACHE_KEY_MAX:  # never memoise oversized keys
+            if len(self._cache) >= _CACHE_SIZE:
+                self._cache.clear()
+            self._cache[(tool_name, environment)] = found
         return found
 
     def evaluate(self, request: ActionRequest, *, now: datetime | None = None) -> Decision:
@@ -419,6 +501,48 @@ class PolicyEngine:
             if verdict is INDETERMINATE and rule.restrictive:
                 return rule.result(rule.indeterminate)
         return self._default
+
+    def explain(self, request: ActionRequest, *, now: datetime | None = None) -> tuple[Decision, list[RuleTrace]]:
+        """The decision and, for every candidate rule (tool name and environment matched, in order), why
+        it matched or not. Rules after the deciding one are ``not-reached``. For debugging and
+        ``agent-security policy test``; slower than :meth:`evaluate`, which it agrees with."""
+        decision = self.evaluate(request, now=now)
+        traces: list[RuleTrace] = []
+        if decision.codes and decision.codes[0] in (CODE_ERROR, CODE_EXPIRED):
+            return decision, traces
+        try:
+            tool = normalize_name(request.action.tool_name)
+            env = normalize_name(request.agent.environment)
+            view = _RequestView(request)
+            decided = False
+            for rule in self._rules:
+                if not (rule.tool.match(tool) and rule.env.match(env)):
+                    continue
+                rid, outcome = rule.rule.id, rule.rule.outcome.value
+                if decided:
+                    traces.append(RuleTrace(rid, outcome, "not-reached"))
+                    continue
+                mismatch = rule.identity_mismatch(request.agent, request.action)
+                if mismatch is not None:
+                    traces.append(RuleTrace(rid, outcome, "skipped", f"{mismatch} does not match"))
+                    continue
+                results = rule.when.condition_results(view) if rule.when is not None else []
+                failed = [name for name, r in results if r is False]
+                unknown = [name for name, r in results if r is INDETERMINATE]
+                if failed:
+                    traces.append(RuleTrace(rid, outcome, "skipped", f"{failed[0]} does not hold"))
+                elif unknown and not rule.restrictive:
+                    traces.append(RuleTrace(rid, outcome, "skipped",
+                                            f"{', '.join(unknown)} indeterminate (ALLOW rules fail closed)"))
+                elif unknown:
+                    traces.append(RuleTrace(rid, outcome, "applied-indeterminate", ", ".join(unknown)))
+                    decided = True
+                else:
+                    traces.append(RuleTrace(rid, outcome, "matched"))
+                    decided = True
+        except Exception:
+            return decision, []
+        return decision, traces
 
     def _evaluate_unindexed(self, request: ActionRequest, *, now: datetime | None = None) -> Decision:
         """Reference evaluation without the index (tests compare it with :meth:`evaluate`)."""

@@ -193,7 +193,8 @@ def parse_policy_text(text: str | bytes, *, fmt: str = "json", source: str = "<s
 def _read_file(path: Path, max_bytes: int = MAX_BUNDLE_BYTES) -> bytes:
     where = str(path)
     try:
-        fd = os.open(path, os.O_RDONLY)
+        # O_NONBLOCK: opening a FIFO must not hang waiting for a writer (it is then refused below)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise PolicyLoadError(f"File not found: {where!r}", source=where) from None
     except OSError as exc:
@@ -287,7 +288,7 @@ def _finish(bundle: PolicyBundle, where: str, *, trusted_keys: Iterable[PublicKe
         keys = [trusted_keys] if isinstance(trusted_keys, str | bytes | os.PathLike) else list(trusted_keys)
         if keys:
             verify_bundle(bundle, keys)
-    if hmac_secret is not None and hmac_secret != "" and hmac_secret != b"":
+    if hmac_secret is not None:  # an empty secret is an error, never a silent skip
         verify_hmac_signature(bundle, hmac_secret)
     if not allow_expired and bundle.is_expired(now):
         prefix = "" if where in ("<string>", "<dict>", "<bundle>") else f"{where}: "

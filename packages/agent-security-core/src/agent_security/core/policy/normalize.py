@@ -63,9 +63,6 @@ def _char_class(ranges: tuple[tuple[int, int], ...]) -> str:
 
 _INVISIBLE = re.compile(_char_class(INVISIBLE_RANGES))
 _WHITESPACE = re.compile(r"\s+")
-# ASCII text needs work beyond lower() only if it holds a control character or a whitespace other than a
-# single plain space.
-_ASCII_SLOW = re.compile(r"[\x00-\x1f\x7f]| \s")
 
 
 def strip_invisible(text: str) -> str:
@@ -77,7 +74,8 @@ def normalize_text(text: str) -> str:
     """Normalise ``text`` for keyword and name comparisons (see the module docstring)."""
     if text.isascii():
         lowered = text.lower()  # casefold() == lower() and NFKC is the identity on ASCII
-        if _ASCII_SLOW.search(lowered) is None:
+        # printable ASCII has no control characters and no whitespace but the plain space
+        if lowered.isprintable() and "  " not in lowered:
             return lowered
         return _WHITESPACE.sub(" ", _INVISIBLE.sub("", lowered))
     out = _INVISIBLE.sub("", text)
@@ -87,13 +85,15 @@ def normalize_text(text: str) -> str:
     return _WHITESPACE.sub(" ", out)
 
 
-normalize_name = normalize_text
-"""Names (tool names, environments, roles, ...) use the same normalisation as keyword text."""
+def normalize_name(name: str) -> str:
+    """Names (tool names, environments, roles, ...): :func:`normalize_text`, then surrounding spaces
+    removed (``"send_email "`` is ``send_email``)."""
+    return normalize_text(name).strip(" ")
 
 
 def regex_text(text: str) -> str:
     """The form of ``text`` a ``matches_regex`` pattern is run against: invisible characters removed and
     NFKC applied, case and whitespace kept."""
     if text.isascii():
-        return text if _ASCII_SLOW.search(text) is None else _INVISIBLE.sub("", text)
+        return text if text.isprintable() else _INVISIBLE.sub("", text)
     return unicodedata.normalize("NFKC", _INVISIBLE.sub("", text))

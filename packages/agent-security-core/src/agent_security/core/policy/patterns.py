@@ -21,6 +21,7 @@ __all__ = [
     "CompiledPattern",
     "Glob",
     "compile_pattern",
+    "glob_set",
     "translate_js_escapes",
 ]
 
@@ -120,3 +121,24 @@ class Glob:
 
     def __repr__(self) -> str:
         return f"Glob({self.pattern!r})"
+
+
+class GlobSet(Protocol):
+    def Match(self, text: str) -> list[int] | None: ...
+
+
+def glob_set(globs: list[Glob]) -> GlobSet | None:
+    """One RE2 set matching all ``globs`` at once (``Match(name)`` gives the positions of the globs that
+    match), or ``None`` if RE2 cannot build it (the caller then tests the globs one by one)."""
+    options = re2.Options()
+    options.log_errors = False
+    options.dot_nl = True
+    options.max_mem = 64 << 20
+    try:
+        result: GlobSet = re2.Set.FullMatchSet(options)
+        for glob in globs:
+            result.Add(".*".join(re2.escape(part) for part in glob.pattern.split("*")))  # type: ignore[attr-defined]
+        result.Compile()  # type: ignore[attr-defined]
+    except Exception:
+        return None
+    return result
