@@ -207,3 +207,39 @@ def test_custom_classifiers_from_config() -> None:
 def test_duplicate_custom_kind_is_refused() -> None:
     with pytest.raises(ConfigurationError):
         security({"egress": {"custom_classifiers": [{"kind": "ssn", "pattern": "x+"}]}})
+
+
+DEMO_05 = {"egress": {
+    "rules": [
+        {"id": "BLOCK_PII_EMAIL", "description": "No PII via email", "classifications": ["PII"], "channels": ["email"],
+         "action": "block"},
+        {"id": "BLOCK_PCI_ALL", "classifications": ["PCI"], "action": "block"},
+        {"id": "BLOCK_SECRETS_ALL", "classifications": ["SECRET"], "action": "block"},
+    ],
+    "default_action": "allow",
+    "tool_channel_mappings": [
+        {"tool_name": "send_email", "channel": "email", "destination_field": "to"},
+        {"tool_name": "query_*", "channel": "db_query", "destination_field": "database"},
+        {"tool_name": "http_request", "channel": "http_request", "destination_field": "url"},
+    ],
+}}
+
+
+async def test_demo_05_egress_scenarios_async() -> None:
+    sec = security(DEMO_05)
+    s3 = await sec.acheck_tool_call(tool_name="send_email", agent_id="support-bot", environment="prod", tool_args={
+        "to": "customer@external.com", "subject": "Account Details",
+        "body": "Hi, your SSN is 123-45-6789 and email is john@example.com"})
+    assert not s3.allowed and s3.final_decision.codes == ("EGRESS_BLOCKED",)
+    msg = s3.final_decision.reasons[0].message
+    assert msg.startswith("Data classified as [PII]") and 'rule "BLOCK_PII_EMAIL"' in msg and "No PII via email" in msg
+    s4 = await sec.acheck_tool_call(tool_name="send_email", agent_id="support-bot", environment="prod", tool_args={
+        "to": "team@acme.com", "subject": "Standup reminder", "body": "Don't forget standup at 10am!"})
+    assert s4.allowed  # "Clean email allowed" — the original denied it
+
+
+def test_observe_mode_reports_would_block() -> None:
+    sec = security(DEMO_05, mode="observe")
+    r = sec.check_tool_call(tool_name="http_request", agent_id="a",
+                            tool_args={"url": "https://x.example", "body": "key " + generate("aws_access_key", 3)})
+    assert r.allowed and r.would_block
