@@ -314,3 +314,12 @@ def test_mime_base64_lines_decode_as_one_segment() -> None:
     assert rep.complete
     f = next(x for x in rep.findings if x.kind == "github_token")
     assert f.decoding == ("base64",) and f.span == (0, len(mime))
+
+
+def test_long_keys_with_a_common_prefix_do_not_share_a_path() -> None:
+    prefix = "k" * 70
+    value = {prefix + "a": "x mail bob@corp.example", prefix + "b": "no findings here, just text of similar size"}
+    fs = scan(value)
+    assert len(fs) == 1 and fs[0].path.endswith("#0]")
+    out = redact(value)
+    assert out[prefix + "b"] == value[prefix + "b"] and "bob@corp" not in out[prefix + "a"]

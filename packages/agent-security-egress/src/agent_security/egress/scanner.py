@@ -250,13 +250,15 @@ class Scanner:
         return self._redact_node(value, "$", by_path, 0)
 
     # -- walking -----------------------------------------------------------------------------------
-    def _child(self, path: str, key: Any) -> str:
+    def _child(self, path: str, key: Any, index: int = 0) -> str:
         if isinstance(key, int):
             return f"{path}[{key}]"
         k = str(key)
         if _IDENT.fullmatch(k):
             return f"{path}.{k}"
-        return f"{path}[{json.dumps(k[:64])}]"
+        if len(k) > 64:  # truncated in the path: the key's position keeps two long keys apart
+            return f"{path}[{json.dumps(k[:48] + '...')}#{index}]"
+        return f"{path}[{json.dumps(k)}]"
 
     def _key_path(self, path: str, index: int) -> str:
         return f"{path}.<key#{index}>"
@@ -288,7 +290,7 @@ class Scanner:
                     self._scan_string(ks, kpath, None, budget)
                     if len(report.findings) > before:  # the key itself is sensitive: keep it out of paths
                         child = kpath
-                self._walk(v, child or self._child(path, ks), ks, depth + 1, budget)
+                self._walk(v, child or self._child(path, ks, i), ks, depth + 1, budget)
         elif isinstance(node, (list, tuple)):
             for i, v in enumerate(node):
                 self._walk(v, self._child(path, i), key, depth + 1, budget)
@@ -541,7 +543,7 @@ class Scanner:
                 kpath = self._key_path(path, i)
                 kfs = by_path.get(kpath)
                 newk = _apply(str(k), kfs) if kfs else k
-                child = kpath if kfs else self._child(path, str(k))
+                child = kpath if kfs else self._child(path, str(k), i)
                 out[newk] = self._redact_node(v, child, by_path, depth + 1)
             return out
         if isinstance(node, (list, tuple)):
