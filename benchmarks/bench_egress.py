@@ -135,7 +135,8 @@ def main() -> int:
     args = {
         "to": "team@company.example",
         "subject": "Standup reminder",
-        "body": "Don't forget the standup at 10am tomorrow; the release notes for version 2.4.1 are in the wiki.",
+        "body": "Don't forget the standup at 10am tomorrow; the release notes for version 2.4.1 are in the "
+        "wiki, page 42, with the rollout plan.",
     }
     size = len(json.dumps(args))
     enforcer = egress_enforcer(
