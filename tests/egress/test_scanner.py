@@ -323,3 +323,9 @@ def test_long_keys_with_a_common_prefix_do_not_share_a_path() -> None:
     assert len(fs) == 1 and fs[0].path.endswith("#0]")
     out = redact(value)
     assert out[prefix + "b"] == value[prefix + "b"] and "bob@corp" not in out[prefix + "a"]
+
+
+def test_fullwidth_spans_are_exact_within_short_runs() -> None:
+    text = "\uff4d\uff41\uff49\uff4c \uff42\uff4f\uff42\uff20\uff43\uff4f\uff52\uff50\uff0e\uff43\uff4f\uff4d ok"
+    f = next(x for x in scan(text) if x.kind == "email")
+    assert text[f.span[0]:f.span[1]] == "\uff42\uff4f\uff42\uff20\uff43\uff4f\uff52\uff50\uff0e\uff43\uff4f\uff4d"
