@@ -11,13 +11,8 @@ from agent_security.core.testing import StaticEngine
 from agent_security.supply_chain import McpLock, ToolProvenance, supply_chain_guard
 
 ALLOW_ALL = StaticEngine(lambda r: Decision.allow("ALLOW_ALL"))
-DEMO_RULES = [
-    {"pattern": "npm test", "action": "allow", "reason": "Tests are always allowed"},
-    {"pattern": "npm install *", "action": "require_approval", "reason": "Package installs need approval"},
-    {"pattern": "curl", "action": "block", "reason": "curl to external URLs is blocked"},
-    {"pattern": "rm -rf *", "action": "block", "reason": "Destructive operations blocked"},
-    {"pattern": "git *", "action": "allow", "reason": "Git operations allowed"},
-]
+# Agent-SPM's supply-chain demo rules (original-behaviour.md §11.6), shared by the test modules.
+DEMO_RULES = json.loads((Path(__file__).parent / "demo_rules.json").read_text())
 ORIGINAL = json.dumps({"name": "query_db", "version": "1.0.0",
                        "inputSchema": {"type": "object", "properties": {"sql": {"type": "string"}}}})
 TAMPERED = json.dumps({"name": "query_db", "version": "1.0.0",

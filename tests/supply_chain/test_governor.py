@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import threading
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -11,13 +13,8 @@ from hypothesis import strategies as st
 from agent_security.supply_chain import DEFAULT_RULES, CommandGovernor, CommandRule
 from agent_security.supply_chain.shell import MAX_COMMAND_LENGTH, MAX_DEPTH
 
-DEMO_RULES = [
-    {"pattern": "npm test", "action": "allow", "reason": "Tests are always allowed"},
-    {"pattern": "npm install *", "action": "require_approval", "reason": "Package installs need approval"},
-    {"pattern": "curl", "action": "block", "reason": "curl to external URLs is blocked"},
-    {"pattern": "rm -rf *", "action": "block", "reason": "Destructive operations blocked"},
-    {"pattern": "git *", "action": "allow", "reason": "Git operations allowed"},
-]
+# Agent-SPM's supply-chain demo rules (original-behaviour.md §11.6), shared by the test modules.
+DEMO_RULES = json.loads((Path(__file__).parent / "demo_rules.json").read_text())
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,13 +20,8 @@ from agent_security.supply_chain import (
     tool_hash,
 )
 
-DEMO_RULES = [
-    {"pattern": "npm test", "action": "allow", "reason": "Tests are always allowed"},
-    {"pattern": "npm install *", "action": "require_approval", "reason": "Package installs need approval"},
-    {"pattern": "curl", "action": "block", "reason": "curl to external URLs is blocked"},
-    {"pattern": "rm -rf *", "action": "block", "reason": "Destructive operations blocked"},
-    {"pattern": "git *", "action": "allow", "reason": "Git operations allowed"},
-]
+# Agent-SPM's supply-chain demo rules (original-behaviour.md §11.6), shared by the test modules.
+DEMO_RULES = json.loads((Path(__file__).parent / "demo_rules.json").read_text())
 MakeRequest = Callable[..., ActionRequest]
 
 ORIGINAL = json.dumps({"name": "query_db", "version": "1.0.0",

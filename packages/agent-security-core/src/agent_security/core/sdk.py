@@ -29,7 +29,7 @@ from types import TracebackType
 from typing import Any, Literal, ParamSpec, TypeVar, cast, overload
 
 import pluggy
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from agent_security.core._util import InputTooLarge, freeze_json, request_hash
 from agent_security.core.audit.keys import AuditSigner
@@ -752,6 +752,8 @@ class AgentSecurity:
         """Call one implementation, waiting if it is async; failures raise :class:`_PluginFailure`."""
         try:
             result = self._call_impl(impl, kwargs)
+            if result is None or isinstance(result, BaseModel):  # the common, synchronous answers
+                return result
             if inspect.isawaitable(result):
                 result = yield _Wait(result, timeout)
             elif isinstance(result, _Blocking):

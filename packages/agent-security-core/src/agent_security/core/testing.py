@@ -11,7 +11,7 @@ from typing import Any
 
 from agent_security.core.models import Action, ActionRequest, AgentInfo, Decision, RequestContext
 
-__all__ = ["FakeClock", "StaticEngine", "make_request"]
+__all__ = ["FakeClock", "StaticEngine", "check_placeholder_plugin", "make_request"]
 
 
 class FakeClock:
@@ -54,3 +54,32 @@ def make_request(tool_name: str = "tool", tool_args: Mapping[str, Any] | None = 
         action=Action(type=action_type, tool_name=tool_name, tool_args=dict(tool_args or {})),
         context=RequestContext(user_input=user_input, data_labels=tuple(data_labels), session_id=session_id),
     )
+
+
+def check_placeholder_plugin(name: str, distribution: str, config_dir: Any) -> None:
+    """Assert what a 0.1.0 placeholder distribution promises: it is discovered with its distribution and
+    version, validates its config section (unknown keys are errors that name the field), and changes
+    no decision. ``config_dir`` is a writable directory (pytest's ``tmp_path``)."""
+    from pathlib import Path
+
+    from agent_security.core.errors import ConfigFileError
+    from agent_security.core.sdk import AgentSecurity
+
+    allow = StaticEngine(lambda r: Decision.allow("OK"))
+    security = AgentSecurity(policy_engine=allow)
+    info = next(i for i in security.plugin_infos if i.name == name)
+    assert info.distribution == distribution and info.version
+    assert info.config_section == name and info.unconfigured
+    cfg = Path(config_dir) / "agent-security.toml"
+    cfg.write_text(f"[{name}]\n")
+    assert AgentSecurity(policy_engine=allow, config_path=cfg).settings.section(name) is not None
+    cfg.write_text(f"[{name}]\nunknown_setting = 1\n")
+    try:
+        AgentSecurity(policy_engine=allow, config_path=cfg)
+    except ConfigFileError as exc:
+        assert exc.section == name and exc.field == "unknown_setting"
+    else:
+        raise AssertionError(f"[{name}] accepted an unknown key")
+    deny = AgentSecurity(policy_engine=StaticEngine(lambda r: Decision.deny("NO", "no")))
+    assert deny.get_plugin(name) is not None
+    assert deny.check_tool_call(tool_name="t", agent_id="a").final_decision.codes == ("NO",)

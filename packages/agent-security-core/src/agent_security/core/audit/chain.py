@@ -35,6 +35,8 @@ __all__ = [
     "checkpoint_message",
     "event_hash",
     "format_timestamp",
+    "hash_canonical",
+    "hash_prepared",
 ]
 
 GENESIS_HASH = "0" * 64
@@ -77,16 +79,23 @@ def hash_canonical(data: dict[str, Any]) -> str:
     is walked before the fast canonical writer (see :mod:`agent_security.core.jcs`).
     """
     try:
-        if not 0 <= data["sequence"] <= 2**53 - 1:
-            raise jcs.NotFast
-        ordered = {key: data[key] for key in _EVENT_KEYS}
-        ordered["data"] = jcs.prepare(data["data"])
-        for reason in ordered["reasons"]:
-            if list(reason) != ["code", "message"]:
-                raise jcs.NotFast
-        return hashlib.sha256(jcs.write(ordered)).hexdigest()
+        return hash_prepared({**data, "data": jcs.prepare(data["data"])})
     except (jcs.NotFast, KeyError, RecursionError, pydantic_core.PydanticSerializationError):
         return hashlib.sha256(jcs.dumps(data)).hexdigest()
+
+
+def hash_prepared(data: dict[str, Any]) -> str:
+    """Like :func:`hash_canonical`, for a dict whose ``data`` member :func:`jcs.prepare` already returned.
+
+    Raises :class:`~agent_security.core.jcs.NotFast` when the fast writer cannot be used.
+    """
+    if not 0 <= data["sequence"] <= 2**53 - 1:
+        raise jcs.NotFast
+    ordered = {key: data[key] for key in _EVENT_KEYS}
+    for reason in ordered["reasons"]:
+        if list(reason) != ["code", "message"]:
+            raise jcs.NotFast
+    return hashlib.sha256(jcs.write(ordered)).hexdigest()
 
 
 def checkpoint_message(head_sequence: int, head_hash: str, key_id: str) -> bytes:
