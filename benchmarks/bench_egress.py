@@ -104,16 +104,22 @@ def throughput(scanner: Scanner, text: str, min_time: float = 0.5) -> float:
             return len(text.encode()) * n / elapsed / 1e6
 
 
-def latency(fn, n: int = 20000) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    samples = []
+def latency(fn, rounds: int = 5, n: int = 10000) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]
+    """p50 and p99 in microseconds: the median over ``rounds`` rounds (the machine is shared, so one
+    round's p99 can catch another process's burst), plus the worst round's p99."""
+    p50s, p99s = [], []
     for _ in range(200):
         fn()
-    for _ in range(n):
-        t = time.perf_counter_ns()
-        fn()
-        samples.append(time.perf_counter_ns() - t)
-    samples.sort()
-    return statistics.median(samples) / 1000, samples[int(len(samples) * 0.99)] / 1000
+    for _ in range(rounds):
+        samples = []
+        for _ in range(n):
+            t = time.perf_counter_ns()
+            fn()
+            samples.append(time.perf_counter_ns() - t)
+        samples.sort()
+        p50s.append(samples[len(samples) // 2] / 1000)
+        p99s.append(samples[int(len(samples) * 0.99)] / 1000)
+    return statistics.median(p50s), statistics.median(p99s), max(p99s)
 
 
 def main() -> int:
@@ -129,7 +135,8 @@ def main() -> int:
     args = {
         "to": "team@company.example",
         "subject": "Standup reminder",
-        "body": "Don't forget the standup at 10am tomorrow; the release notes for version 2.4.1 are in the wiki.",
+        "body": "Don't forget the standup at 10am tomorrow; the release notes for version 2.4.1 are in the "
+        "wiki, page 42, with the rollout plan.",
     }
     size = len(json.dumps(args))
     enforcer = egress_enforcer(
@@ -137,13 +144,13 @@ def main() -> int:
     )
     request = make_request("send_email", args)
     ctx = CheckContext(security=None, store=MemoryStore(), now=datetime.now(UTC), monotonic=0.0)  # type: ignore[arg-type]
-    p50, p99 = latency(lambda: scanner.scan(args))
-    e50, e99 = latency(lambda: enforcer.agent_security_before_check(request, ctx))
+    p50, p99, pmax = latency(lambda: scanner.scan(args))
+    e50, e99, emax = latency(lambda: enforcer.agent_security_before_check(request, ctx))
     print()
     print(f"latency for a {size}-byte argument dict (microseconds)")
-    print(f"{'call':>22} | {'p50':>7} | {'p99':>7}")
-    print(f"{'Scanner.scan':>22} | {p50:7.1f} | {p99:7.1f}")
-    print(f"{'enforcer before_check':>22} | {e50:7.1f} | {e99:7.1f}")
+    print(f"{'call':>22} | {'p50':>7} | {'p99':>7} | {'worst p99':>9}")
+    print(f"{'Scanner.scan':>22} | {p50:7.1f} | {p99:7.1f} | {pmax:9.1f}")
+    print(f"{'enforcer before_check':>22} | {e50:7.1f} | {e99:7.1f} | {emax:9.1f}")
 
     examples = load_corpus()
     scores = evaluate(examples, scanner)

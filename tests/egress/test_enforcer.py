@@ -201,3 +201,28 @@ def test_comma_separated_recipients_are_destinations(ctx: CheckContext) -> None:
     assert res is not None and res.decision is None
     res = run(enf, ctx, "send_email", {**body, "to": "a@corp.com", "cc": ["c@gmail.com"]})
     assert res is not None and res.decision is not None
+
+
+def test_unmapped_tool_reads_default_destination_fields(ctx: CheckContext) -> None:
+    enf = egress_enforcer(policy={"rules": [{"id": "NO_PII", "classifications": ["PII"], "action": "block"}],
+                                  "default_action": "allow"}, tool_channel_mappings=[])
+    assert run(enf, ctx, "notify", {"to": "bob@corp.example", "text": "build green"}) is None
+    res = run(enf, ctx, "notify", {"to": "bob@corp.example", "text": "cc alice@corp.example"})
+    assert res is not None and res.decision is not None
+    assert enf.get_egress_log()[-1].channel == "unknown"
+
+
+def test_after_execution_rebuilds_pydantic_results(ctx: CheckContext) -> None:
+    from pydantic import BaseModel
+
+    class Creds(BaseModel):
+        user: str
+        token: str
+        port: int
+
+    enf = egress_enforcer()
+    token = generate("github_token", 6)
+    out = enf.agent_security_after_execution(make_request("t", {}), None, Creds(user="svc", token=token, port=5432),  # type: ignore[arg-type]
+                                             None, ctx)
+    assert out is not None and isinstance(out.result, Creds)
+    assert out.result.token != token and out.result.port == 5432 and out.result.user == "svc"

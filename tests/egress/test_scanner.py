@@ -140,7 +140,11 @@ def test_decoding_reports_its_path(transform, label: str) -> None:  # type: igno
     text = "payload " + transform("key " + raw) + " end"
     f = next(x for x in scan(text) if x.kind == "aws_access_key")
     assert f.decoding == (label,)
-    assert text[f.span[0]:f.span[1]] == transform("key " + raw)
+    covered = text[f.span[0]:f.span[1]]
+    if label in ("base64", "hex"):  # the whole encoded segment
+        assert covered == transform("key " + raw)
+    else:  # %XX and \\u escapes are mapped back exactly
+        assert covered == transform(raw) if label == "escape" else covered == raw
 
 
 def test_nested_decoding_is_followed_and_bounded() -> None:
@@ -252,3 +256,76 @@ def test_masked_preview_never_contains_the_raw_value(kind: str, seed: int, noise
         assert raw not in f.masked
         if f.classification is Classification.SECRET and f.kind not in ("password_in_url", "private_key"):
             assert raw[-6:] not in f.masked  # no tail of a secret either (the host of a URL may show)
+
+
+def test_large_benign_payloads_stay_complete() -> None:
+    import os
+    import random as _random
+
+    image = base64.b64encode(os.urandom(300_000)).decode()
+    rng = _random.Random(1)
+    code = " ".join("".join(rng.choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJ") for _ in range(24)) for _ in range(5000))
+    rep = Scanner().scan({"image": image, "source": code, "hashes": [generate("sha", i) for i in range(500)]})
+    assert rep.complete and rep.findings == []
+
+
+def test_concurrent_scans_agree() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    sc = Scanner()
+    values = [{"i": i, "body": f"mail user{i}@corp.example key {generate('github_token', i)}"} for i in range(40)]
+    expected = [[(f.kind, f.span) for f in sc.scan(v).findings] for v in values]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda v: [(f.kind, f.span) for f in sc.scan(v).findings], values))
+    assert got == expected and all(len(x) == 2 for x in got)
+
+
+def test_quoted_passphrases_and_session_ids() -> None:
+    text = '{"password": "correct horse battery staple"}'
+    f = next(x for x in scan(text) if x.kind == "generic_secret")
+    assert text[f.span[0]:f.span[1]] == "correct horse battery staple"
+    assert kinds({"password": "correct horse battery"}) == {"generic_secret"}
+    assert kinds({"password": "must be at least twelve characters long, one digit"}) == set()
+    assert kinds("sessionid=8f14e45fceea167a5a36dedd4bea2543") == {"generic_secret"}
+    assert kinds('token="abc def ghi jkl mno pqr"') == set()
+    assert kinds("password: !vault |") == set()
+
+
+def test_anchor_dense_input_is_bounded_and_reported() -> None:
+    rep = Scanner(limits=ScanLimits(max_anchor_hits=1000)).scan("@ " * 5000)
+    assert not rep.complete and "max_anchor_hits" in rep.limits_hit
+    # runs of escapes are one anchor hit each, decoded once per layer
+    rep = Scanner(limits=ScanLimits(max_anchor_hits=1000)).scan("%41" * 50_000 + " " + "\\u0041" * 20_000)
+    assert rep.complete
+
+
+def test_escaped_and_percent_encoded_findings_map_back_exactly() -> None:
+    text = "a%20b " + urllib.parse.quote("mail bob@corp.example now", safe="") + " tail"
+    f = next(x for x in scan(text) if x.kind == "email")
+    assert urllib.parse.unquote(text[f.span[0]:f.span[1]]) == "bob@corp.example"
+    assert redact(text).endswith(" tail") and "bob%40corp" not in redact(text)
+
+
+def test_mime_base64_lines_decode_as_one_segment() -> None:
+    body = ("Dear team, " * 20 + "the deploy key is " + generate("github_token", 8) + ". Regards.").encode()
+    b64 = base64.b64encode(body).decode()
+    mime = "\r\n".join(b64[i:i + 76] for i in range(0, len(b64), 76))
+    rep = Scanner().scan({"attachment": mime})
+    assert rep.complete
+    f = next(x for x in rep.findings if x.kind == "github_token")
+    assert f.decoding == ("base64",) and f.span == (0, len(mime))
+
+
+def test_long_keys_with_a_common_prefix_do_not_share_a_path() -> None:
+    prefix = "k" * 70
+    value = {prefix + "a": "x mail bob@corp.example", prefix + "b": "no findings here, just text of similar size"}
+    fs = scan(value)
+    assert len(fs) == 1 and fs[0].path.endswith("#0]")
+    out = redact(value)
+    assert out[prefix + "b"] == value[prefix + "b"] and "bob@corp" not in out[prefix + "a"]
+
+
+def test_fullwidth_spans_are_exact_within_short_runs() -> None:
+    text = "\uff4d\uff41\uff49\uff4c \uff42\uff4f\uff42\uff20\uff43\uff4f\uff52\uff50\uff0e\uff43\uff4f\uff4d ok"
+    f = next(x for x in scan(text) if x.kind == "email")
+    assert text[f.span[0]:f.span[1]] == "\uff42\uff4f\uff42\uff20\uff43\uff4f\uff52\uff50\uff0e\uff43\uff4f\uff4d"

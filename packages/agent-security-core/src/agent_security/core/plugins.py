@@ -100,6 +100,8 @@ def make_plugin_manager() -> pluggy.PluginManager:
     """A fresh plugin manager with the core hook specifications (no plugins registered)."""
     pm = pluggy.PluginManager(PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
+    # historic: every plugin registered from now on gets agent_security_addhooks(pluginmanager=pm) at once
+    pm.hook.agent_security_addhooks.call_historic(kwargs={"pluginmanager": pm})
     return pm
 
 

@@ -115,6 +115,11 @@ def _s(b: bytes) -> str:
     return b.decode("utf-8", "replace")
 
 
+@functools.lru_cache(maxsize=256)
+def _words(words: tuple[bytes, ...]) -> re.Pattern[bytes]:
+    return re.compile(b"|".join(re.escape(w) for w in words))
+
+
 def score(
     view: LayerView,
     start: int,
@@ -128,11 +133,11 @@ def score(
     key name, lowered by negative words."""
     c = base
     win = view.data[max(0, start - window) : start].lower()
-    if context and any(w in win for w in context):
+    if context and _words(tuple(context)).search(win):
         c += 0.15
     if keys and view.key and any(k in view.key for k in keys):
         c += 0.2
-    if negative and any(w in win for w in negative):
+    if negative and _words(tuple(negative)).search(win):
         c -= 0.3
     return max(0.0, min(1.0, c))
 
@@ -155,8 +160,8 @@ def _word_bounded(data: bytes, s: int, e: int, extra: bytes = b"") -> bool:
 DIGIT_RUN = r"\d(?:[ \-.()]{0,3}\d){8,}"
 
 _CARD_RX = re.compile(
-    rb"(?<![\d])(?:\d{4}([ -])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?"
-    rb"|\d{4}([ -])\d{6}\2\d{4,5}|\d{12,19})(?![\d])"
+    rb"(?<![A-Za-z0-9])(?:\d{4}([ -])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?"
+    rb"|\d{4}([ -])\d{6}\2\d{4,5}|\d{12,19})(?![A-Za-z0-9])"
 )
 _CARD_CTX = (
     b"card",
@@ -201,7 +206,7 @@ def _detect_card(view: LayerView, s: int, e: int) -> Iterable[Hit]:
         )
 
 
-_SSN_RX = re.compile(rb"(?<![\d-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\d]|-\d)")
+_SSN_RX = re.compile(rb"(?<![A-Za-z0-9-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![A-Za-z0-9]|-\d)")
 _SSN_CTX = (b"ssn", b"social security", b"social sec", b"taxpayer", b"tin ", b"tin:", b"ss#", b"ss #")
 _SSN_KEYS = ("ssn", "socialsecurity", "taxid", "tin")
 
@@ -217,9 +222,12 @@ def _detect_ssn(view: LayerView, s: int, e: int) -> Iterable[Hit]:
         yield Hit("ssn", Classification.PII, m.start(), m.end(), conf, "***-**-" + serial, 60, "ssn")
 
 
-_NANP_RX = re.compile(rb"(?<![\d+])(?:\+?1[ .-]?)?(?:\([2-9]\d{2}\)[ .-]?|[2-9]\d{2}[ .-])\d{3}[ .-]\d{4}(?![\d])")
-_INTL_RX = re.compile(rb"(?<![\w+])\+[1-9]\d{0,2}(?:[ .-]?\(?\d{1,4}\)?){2,6}(?!\d)")
-_BARE_PHONE_RX = re.compile(rb"(?<![\d])\d{10,11}(?![\d])")
+_NANP_RX = re.compile(
+    rb"(?<![A-Za-z0-9+])(?:\+?1[ .-]?)?(?:\([2-9]\d{2}\)[ .-]?|[2-9]\d{2}[ .-])\d{3}[ .-]\d{4}(?![\d])"
+)
+# one character class, then a digit: linear (no nested quantifiers); the digit count is checked after
+_INTL_RX = re.compile(rb"(?<![\w+])\+[1-9][\d .()\-]{6,24}\d(?!\d)")
+_BARE_PHONE_RX = re.compile(rb"(?<![A-Za-z0-9])\d{10,11}(?![A-Za-z0-9])")
 _PHONE_CTX = (b"phone", b"tel", b"mobile", b"cell", b"call", b"fax", b"sms", b"whatsapp", b"contact")
 _PHONE_KEYS = ("phone", "tel", "mobile", "cell", "fax", "msisdn")
 _PHONE_NEG = (
@@ -301,7 +309,7 @@ def _iban_len(cc: bytes) -> int | None:
     return IBAN_LENGTHS.get(cc.decode("ascii", "replace"))
 
 
-_LOCAL_RX = re.compile(rb"[A-Za-z0-9._%+\-]{1,64}\Z")
+_LOCAL_REV = re.compile(rb"[A-Za-z0-9._%+\-]{1,64}")  # matched on the reversed window: linear
 _DOMAIN_RX = re.compile(rb"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.){1,8}([A-Za-z]{2,24})(?![A-Za-z0-9\-])")
 _FILE_TLDS = {
     b"png",
@@ -345,11 +353,11 @@ _FILE_TLDS = {
 
 def _detect_email(view: LayerView, s: int, e: int) -> Iterable[Hit]:
     data = view.data
-    lm = _LOCAL_RX.search(data, max(0, s - 64), s)
+    lm = _LOCAL_REV.match(data[max(0, s - 64) : s][::-1])
     if lm is None:
         return
-    ls = lm.start()
-    local = lm.group(0)
+    ls = s - lm.end()
+    local = data[ls:s]
     while local[:1] in (b".", b"-", b"+"):
         local, ls = local[1:], ls + 1
     if not local or local.endswith(b"."):
@@ -531,9 +539,16 @@ _URL_CRED_RX = re.compile(
 )
 
 
+_SCHEME_BACK = re.compile(rb"[A-Za-z][A-Za-z0-9+.\-]{0,15}\Z")
+
+
 def _detect_password_in_url(view: LayerView, s: int, e: int) -> Iterable[Hit]:
     data = view.data
-    m = _URL_CRED_RX.match(data, s, min(len(data), e + 256))
+    sm = _SCHEME_BACK.search(data, max(0, s - 16), s)
+    if sm is None:
+        return
+    s = sm.start()
+    m = _URL_CRED_RX.match(data, s, min(len(data), s + 700))
     if m is None:
         return
     password = _s(m.group(3))
@@ -563,7 +578,7 @@ _TOKEN_NOT = re.compile(
     r"prompttokens|completiontokens|secretname|secretarn|secretid|secretref|secretkeyref|"
     r"author|authority|authenticat|tokenurl|tokenendpoint|tokenpath|"
     r"expir|ttl|length|usage|budget|estimate|keyid$|keyname$|cookiename|samesite|"
-    r"type$|file$|path$|url$|name$|id$|count$|enabled$|policy$"
+    r"type$|file$|path$|url$|name$|(?<!session)id$|count$|enabled$|policy$"
 )
 
 
@@ -580,19 +595,23 @@ def secret_key_type(key: str) -> str | None:
     return None
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def secret_value_ok(kind: str, value: str) -> float:
     """Confidence that ``value`` under a key of type ``kind`` is a real secret (0 when it is not)."""
     v = value.strip()
     if len(v) > 4096 or is_placeholder(v):
         return 0.0
     if kind == "password":
-        if len(v) < 6 or " " in v:
+        # a passphrase may have spaces; a sentence under a password key is documentation
+        if len(v) < 6 or len(v) > 128 or len(v.split()) > 5:
             return 0.0
         return 0.8
     if len(v) < 16 or re.search(r"\s", v):
         return 0.0
     ent = shannon_entropy(v)
-    classes = sum((any(c.islower() for c in v), any(c.isupper() for c in v), any(c.isdigit() for c in v)))
+    classes = (v != v.upper()) + (v != v.lower()) + (_DIGIT.search(v) is not None)
     if ent >= 3.5 and classes >= 2:
         return 0.8
     if ent >= 3.0 and classes >= 2 and len(v) >= 24:
@@ -600,19 +619,22 @@ def secret_value_ok(kind: str, value: str) -> float:
     return 0.0
 
 
-_KEY_CHARS = re.compile(rb"[A-Za-z0-9_.\-]{0,48}\Z")
 _KEY_TAIL = re.compile(rb"[A-Za-z0-9_.\-]{0,48}")
 _ASSIGN_RX = re.compile(rb"[\"'\\]{0,3}[ \t]*(?::=|=>|[:=])[ \t]*(?:\\?[\"'`])?")
 _BEARER_RX = re.compile(rb"[ \t]+([A-Za-z0-9._~+/\-]{16,4096}=*)")
+_QUOTED = {q: re.compile(b"[^\n" + q + b"\\\\]{1,512}(?=\\\\?" + q + b")") for q in (b'"', b"'", b"`")}
 _VALUE_RX = re.compile(rb"[^\s\"'`\\,;&}<>\]\)]{1,512}")
 
 
 def _detect_generic(view: LayerView, s: int, e: int) -> Iterable[Hit]:
     data = view.data
-    km = _KEY_CHARS.search(data, max(0, s - 48), s)
-    ks = km.start() if km else s
+    if s < view.key_end:  # inside a key name already examined ("passwordpassword...")
+        return
+    back = _KEY_TAIL.match(data[max(0, s - 48) : s][::-1])  # linear: scan the reversed window forwards
+    ks = s - (back.end() if back else 0)
     kt = _KEY_TAIL.match(data, e)
     ke = kt.end() if kt else e
+    view.key_end = ke
     key = _s(data[ks:ke])
     if key.lower() == "bearer":
         bm = _BEARER_RX.match(data, ke)
@@ -635,10 +657,18 @@ def _detect_generic(view: LayerView, s: int, e: int) -> Iterable[Hit]:
     am = _ASSIGN_RX.match(data, ke, min(len(data), ke + 16))
     if am is None or am.end() == ke:
         return
-    vm = _VALUE_RX.match(data, am.end())
+    quote = data[am.end() - 1 : am.end()]
+    vm = None
+    if quote in (b'"', b"'", b"`"):  # a quoted value runs to its closing quote (same line, bounded)
+        vm = _QUOTED[quote].match(data, am.end())
+    if vm is None:
+        vm = _VALUE_RX.match(data, am.end())
     if vm is None:
         return
-    conf = secret_value_ok(ktype, _s(vm.group(0)))
+    value = _s(vm.group(0))
+    if ktype == "token" and re.search(r"\s", value):
+        return
+    conf = secret_value_ok(ktype, value)
     if conf <= 0:
         return
     yield Hit(
@@ -652,6 +682,23 @@ def _detect_generic(view: LayerView, s: int, e: int) -> Iterable[Hit]:
         "generic_secret",
         consume=False,
     )
+
+
+def _full(pattern: bytes, detector: Detector, limit: int = 512) -> Detector:
+    """Run ``detector`` on the full token matched by ``pattern`` at the anchor's start.
+
+    Anchors stay short (a literal prefix and one character) so the combined RE2 automaton stays small
+    and fast; the bounded Python pattern here extends the match only where an anchor hit.
+    """
+    rx = re.compile(pattern)
+
+    def detect(view: LayerView, s: int, e: int) -> Iterable[Hit]:
+        m = rx.match(view.data, s, min(len(view.data), s + limit))
+        if m is None:
+            return ()
+        return detector(view, s, m.end())
+
+    return detect
 
 
 # ------------------------------------------------------------------------------------------------
@@ -694,7 +741,7 @@ IBAN = Classifier(
     "iban",
     "iban",
     _PII,
-    r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2}",
+    r"\b[A-Z]{2}\d{2} ?[A-Z0-9]",
     _detect_iban,
     65,
     "IBAN: country length and ISO 7064 mod-97",
@@ -705,8 +752,8 @@ AWS_ACCESS_KEY = Classifier(
     "aws_access_key",
     "aws_access_key",
     _SECRET,
-    r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}",
-    _detect_aws_access,
+    r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]",
+    _full(rb"(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}", _detect_aws_access),
     90,
     "AWS access key id (AWS's EXAMPLE keys excluded)",
     True,
@@ -725,8 +772,8 @@ PRIVATE_KEY = Classifier(
     "private_key",
     "private_key",
     _SECRET,
-    r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----",
-    _detect_private_key,
+    r"-----BEGIN [A-Z0-9 ]",
+    _full(rb"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----", _detect_private_key),
     95,
     "PEM/OpenSSH/PGP private key block",
     True,
@@ -735,8 +782,8 @@ GITHUB_TOKEN = Classifier(
     "github_token",
     "github_token",
     _SECRET,
-    r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}",
-    _detect_github,
+    r"gh[pousr]_[A-Za-z0-9]|github_pat_",
+    _full(rb"gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}", _detect_github),
     90,
     "GitHub token (CRC32 base62 checksum verified)",
     True,
@@ -755,8 +802,8 @@ STRIPE_KEY = Classifier(
     "stripe_key",
     "stripe_key",
     _SECRET,
-    r"(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,247}|whsec_[A-Za-z0-9]{24,}",
-    _detect_stripe,
+    r"(?:sk|rk)_(?:live|test)_|whsec_",
+    _full(rb"(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,247}|whsec_[A-Za-z0-9]{24,247}", _detect_stripe),
     90,
     "Stripe secret, restricted or webhook-signing key",
     True,
@@ -765,8 +812,8 @@ OPENAI_KEY = Classifier(
     "openai_key",
     "openai_key",
     _SECRET,
-    r"sk-[A-Za-z0-9_\-]{20,}",
-    _detect_openai,
+    r"sk-[A-Za-z0-9_\-]",
+    _full(rb"sk-[A-Za-z0-9_\-]{20,500}", _detect_openai),
     88,
     "OpenAI API key (legacy, project, service-account, admin)",
     True,
@@ -775,8 +822,8 @@ GOOGLE_API_KEY = Classifier(
     "google_api_key",
     "google_api_key",
     _SECRET,
-    r"AIza[0-9A-Za-z_\-]{35}",
-    _detect_google,
+    r"AIza[0-9A-Za-z_\-]",
+    _full(rb"AIza[0-9A-Za-z_\-]{35}", _detect_google),
     90,
     "Google API key",
     True,
@@ -785,8 +832,8 @@ JWT = Classifier(
     "jwt",
     "jwt",
     _SECRET,
-    r"ey[A-Za-z0-9_\-]{10,}\.ey[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]*",
-    _detect_jwt,
+    r"ey[A-Za-z0-9_\-]+\.ey",
+    _full(rb"ey[A-Za-z0-9_\-]{10,8192}\.ey[A-Za-z0-9_\-]{10,8192}\.[A-Za-z0-9_\-]{0,8192}", _detect_jwt, 24_600),
     85,
     "JSON Web Token (structure verified)",
     True,
@@ -795,7 +842,7 @@ PASSWORD_IN_URL = Classifier(
     "password_in_url",
     "password_in_url",
     _SECRET,
-    r"[A-Za-z][A-Za-z0-9+.\-]{0,15}://[^\s:/@?#\"']{1,128}:[^\s/@?#\"']{1,256}@",
+    r"://[^\s:/@?#\"']+:",
     _detect_password_in_url,
     80,
     "user:password@ in a URL",

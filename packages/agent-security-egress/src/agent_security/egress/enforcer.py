@@ -55,12 +55,43 @@ from agent_security.egress.scanner import ScanLimits, Scanner
 
 __all__ = [
     "ADDRESS_KINDS",
+    "DEFAULT_DESTINATION_FIELDS",
     "DEFAULT_POLICY",
     "DEFAULT_RESULT_ACTIONS",
+    "DEFAULT_TOOL_CHANNEL_MAPPINGS",
     "EgressEnforcer",
     "EgressEvent",
     "egress_enforcer",
 ]
+
+DEFAULT_DESTINATION_FIELDS: tuple[str, ...] = (
+    "to",
+    "cc",
+    "bcc",
+    "recipient",
+    "recipients",
+    "from",
+    "sender",
+    "reply_to",
+    "phone_number",
+    "to_number",
+)
+"""Argument names taken as destinations for tools without a mapping (addresses, not payload)."""
+
+DEFAULT_TOOL_CHANNEL_MAPPINGS: tuple[ToolChannelMapping, ...] = (
+    ToolChannelMapping(tool_name="send_email", channel="email", destination_fields=("to", "cc", "bcc")),
+    ToolChannelMapping(tool_name="*_email", channel="email", destination_fields=("to", "cc", "bcc")),
+    ToolChannelMapping(tool_name="email_*", channel="email", destination_fields=("to", "cc", "bcc")),
+    ToolChannelMapping(tool_name="http_*", channel="http_request", destination_fields=("url",)),
+    ToolChannelMapping(tool_name="fetch*", channel="http_request", destination_fields=("url",)),
+    ToolChannelMapping(tool_name="web_fetch", channel="http_request", destination_fields=("url",)),
+    ToolChannelMapping(tool_name="write_file", channel="file_write", destination_fields=("path",)),
+    ToolChannelMapping(tool_name="*_write_file", channel="file_write", destination_fields=("path",)),
+    ToolChannelMapping(tool_name="query_*", channel="db_query", destination_fields=("database",)),
+    ToolChannelMapping(tool_name="send_message", channel="chat_message", destination_fields=("channel", "to")),
+    ToolChannelMapping(tool_name="slack_*", channel="chat_message", destination_fields=("channel",)),
+)
+"""Mappings used when none are configured (common tool names; the first match wins)."""
 
 ADDRESS_KINDS = frozenset({"email", "phone"})
 """Kinds that, found in a destination field, are the address itself and not data leaving."""
@@ -157,8 +188,9 @@ class EgressEnforcer:
         policy: EgressPolicy | Mapping[str, Any] | None = None,
         *,
         classifiers: Iterable[Classifier] | None = None,
-        tool_channel_mappings: Sequence[ToolChannelMapping | Mapping[str, Any]] = (),
+        tool_channel_mappings: Sequence[ToolChannelMapping | Mapping[str, Any]] | None = None,
         unmapped_channel: str = "unknown",
+        default_destination_fields: Sequence[str] = DEFAULT_DESTINATION_FIELDS,
         min_confidence: float = 0.5,
         limits: ScanLimits | None = None,
         user_input: Literal["label", "enforce", "ignore"] = "label",
@@ -183,9 +215,11 @@ class EgressEnforcer:
         )
         self.mappings = tuple(
             m if isinstance(m, ToolChannelMapping) else ToolChannelMapping.model_validate(dict(m))
-            for m in tool_channel_mappings
+            for m in (DEFAULT_TOOL_CHANNEL_MAPPINGS if tool_channel_mappings is None else tool_channel_mappings)
         )
         self.unmapped_channel = unmapped_channel
+        self.default_destination_fields = tuple(default_destination_fields)
+        self._routes: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
         self.user_input = user_input
         self.result_actions: dict[str, EgressAction] = {**DEFAULT_RESULT_ACTIONS, **(result_actions or {})}
         self.on_incomplete = on_incomplete
@@ -233,13 +267,18 @@ class EgressEnforcer:
     # -- resolution ------------------------------------------------------------------------------
     def resolve(self, tool_name: str, args: Mapping[str, Any]) -> tuple[str, list[str], list[str]]:
         """``(channel, destinations, destination paths)`` for a call."""
-        mapping = resolve_mapping(self.mappings, tool_name)
-        if mapping is None:
-            return self.unmapped_channel, [], []
+        route = self._routes.get(tool_name)
+        if route is None:
+            mapping = resolve_mapping(self.mappings, tool_name)
+            channel = mapping.channel if mapping is not None else self.unmapped_channel
+            fields = mapping.destination_fields if mapping is not None else self.default_destination_fields
+            route = (channel, tuple(fields), tuple(_field_path(f) for f in fields))
+            if len(self._routes) < 4096:  # tool names are few; never grow without bound
+                self._routes[tool_name] = route
+        channel, fields, field_paths = route
         dests: list[str] = []
-        paths: list[str] = []
-        for fname in mapping.destination_fields:
-            paths.append(_field_path(fname))
+        paths = list(field_paths)
+        for fname in fields:
             v = _get_field(args, fname)
             if isinstance(v, str) and "@" in v and "://" not in v:
                 dests.extend(p.strip() for p in v.split(",") if p.strip())  # "a@x.com, b@y.com"
@@ -247,7 +286,7 @@ class EgressEnforcer:
                 dests.append(v)
             elif isinstance(v, (list, tuple)):
                 dests.extend(x for x in v if isinstance(x, str))
-        return mapping.channel, dests, paths
+        return channel, dests, paths
 
     # -- before_check ------------------------------------------------------------------------------
     @hookimpl
@@ -361,6 +400,9 @@ class EgressEnforcer:
     ) -> ExecutionResult | None:
         if error is not None or result is None:
             return None
+        model: type[BaseModel] | None = None
+        if isinstance(result, BaseModel):  # scan (and redact) its JSON form, then rebuild it if it validates
+            model, result = type(result), result.model_dump(mode="json")
         report = self.scanner.scan(result)
         if report.limits_hit and self.on_incomplete == "block":
             return ExecutionResult(
@@ -399,7 +441,13 @@ class EgressEnforcer:
             )
         to_redact = [f for f, a in per if a == "redact"]
         if to_redact:
-            return ExecutionResult(replace=True, result=self.scanner.redact(result, ScanReport(findings=to_redact)))
+            redacted = self.scanner.redact(result, ScanReport(findings=to_redact))
+            if model is not None:
+                try:
+                    redacted = model.model_validate(redacted)
+                except ValueError:
+                    pass  # a masked value no longer fits a field's type: hand back the redacted dict
+            return ExecutionResult(replace=True, result=redacted)
         return None
 
     # -- helpers -----------------------------------------------------------------------------------
@@ -448,7 +496,7 @@ def _summary(prefix: str, findings: Sequence[Finding], channel: str, dests: Sequ
 def egress_enforcer(
     policy: EgressPolicy | Mapping[str, Any] | None = None,
     classifiers: Iterable[Classifier] | None = None,
-    tool_channel_mappings: Sequence[ToolChannelMapping | Mapping[str, Any]] = (),
+    tool_channel_mappings: Sequence[ToolChannelMapping | Mapping[str, Any]] | None = None,
     **options: Any,
 ) -> EgressEnforcer:
     """The original's ``egressEnforcer(config)``: build an :class:`EgressEnforcer`.

@@ -36,6 +36,7 @@ _FOLD = {
     **dict.fromkeys(_INVISIBLE, ""),
 }
 
+_PER_CHAR_RUN = 64
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 _OBFUSCATION = re.compile(r"\s*[\[({]\s*(at|dot)\s*[\])}]\s*", re.IGNORECASE)
 _OBF_MARKERS = ("at]", "at)", "AT]", "AT)", "ot]", "ot)", "OT]", "OT)", "at}", "ot}")
@@ -63,7 +64,8 @@ class OffsetMap:
     def to_original(self, pos: int, *, end: bool = False) -> int:
         if not self.segments:
             return pos
-        i = bisect.bisect_right(self._starts, pos) - 1
+        # an end offset belongs to the segment before it; a start offset to the one it begins
+        i = (bisect.bisect_left(self._starts, pos) if end else bisect.bisect_right(self._starts, pos)) - 1
         if i < 0:
             return pos
         _, ne, os_, oe = self.segments[i]
@@ -105,6 +107,17 @@ def normalize(text: str) -> tuple[str, OffsetMap]:
             rep = "@" if word == "at" else "."
         else:
             rep = _fold_run(run)
+            if rep != run and len(run) <= _PER_CHAR_RUN:
+                # short runs (a fullwidth number, a zero-width joiner) map character by character, so a
+                # finding that starts or ends inside the run gets an exact span
+                for i, ch in enumerate(run):
+                    r = _fold_run(ch)
+                    if r != ch:
+                        omap.add(npos, npos + len(r), s + i, s + i + 1)
+                    out.append(r)
+                    npos += len(r)
+                pos = e
+                continue
         if rep != run:
             omap.add(npos, npos + len(rep), s, e)
         out.append(rep)

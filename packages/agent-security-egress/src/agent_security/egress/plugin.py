@@ -20,7 +20,7 @@ from pydantic import Field, field_validator
 from agent_security.core import ConfigurationError, PluginInfo, SectionModel, Settings, hookimpl
 from agent_security.egress import hookspecs
 from agent_security.egress.classifiers import DEFAULT_CLASSIFIERS, Classifier, custom_classifier
-from agent_security.egress.enforcer import DEFAULT_POLICY, EgressEnforcer
+from agent_security.egress.enforcer import DEFAULT_DESTINATION_FIELDS, DEFAULT_POLICY, EgressEnforcer
 from agent_security.egress.findings import Classification
 from agent_security.egress.policy import DestinationRule, EgressAction, EgressPolicy, ToolChannelMapping
 from agent_security.egress.scanner import ScanLimits
@@ -81,6 +81,7 @@ class LimitsConfig(SectionModel):
     max_decoded_bytes: int = Field(default=4 * 1024 * 1024, ge=0)
     max_decode_attempts: int = Field(default=2_000, ge=0)
     max_findings: int = Field(default=1_000, ge=1)
+    max_anchor_hits: int = Field(default=200_000, ge=1)
 
 
 class EgressConfig(SectionModel):
@@ -94,8 +95,13 @@ class EgressConfig(SectionModel):
     default_action: EgressAction | None = None
     """Action for findings no rule covers: ``block`` when ``rules`` is given (the original's default),
     ``alert`` under the default policy."""
-    tool_channel_mappings: tuple[ToolChannelMapping, ...] = ()
-    """``{tool_name, channel, destination_fields}``: which channel a tool writes to and where."""
+    tool_channel_mappings: tuple[ToolChannelMapping, ...] | None = None
+    """``{tool_name, channel, destination_fields}``: which channel a tool writes to and where. Omitted:
+    :data:`~agent_security.egress.enforcer.DEFAULT_TOOL_CHANNEL_MAPPINGS` (``send_email``, ``http_*``,
+    ``write_file``, ``query_*``...)."""
+    destination_fields: tuple[str, ...] | None = None
+    """Argument names read as destinations for tools no mapping covers. Omitted:
+    :data:`~agent_security.egress.enforcer.DEFAULT_DESTINATION_FIELDS` (``to``, ``cc``, ``bcc``...)."""
     unmapped_channel: str = "unknown"
     """Channel of tools without a mapping (rules with ``channels`` do not apply to it)."""
     min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
@@ -146,6 +152,9 @@ def build_enforcer(config: EgressConfig | None, extra_classifiers: list[Classifi
         classifiers=classifiers,
         tool_channel_mappings=cfg.tool_channel_mappings,
         unmapped_channel=cfg.unmapped_channel,
+        default_destination_fields=(
+            DEFAULT_DESTINATION_FIELDS if cfg.destination_fields is None else cfg.destination_fields
+        ),
         min_confidence=cfg.min_confidence,
         limits=ScanLimits(**cfg.limits.model_dump()),
         user_input=cfg.user_input,

@@ -68,19 +68,22 @@ class ScanLimits:
     max_findings: int = 1_000
     max_segment_bytes: int = 1024 * 1024
     """Largest single encoded segment decoded."""
+    max_anchor_hits: int = 200_000
+    """Anchor matches examined per call (total work on anchor-dense hostile input)."""
 
 
-_DECODE_BLOB = r"[A-Za-z0-9+/]{15,}={0,2}"
-_DECODE_URL = r"%[0-9A-Fa-f]{2}"
-_DECODE_ESC = r"\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2}"
+_DECODE_BLOB = r"[A-Za-z0-9+/]{15,}(?:\r?\n[A-Za-z0-9+/]{4,})*={0,2}"  # MIME line breaks included
+_DECODE_URL = r"(?:%[0-9A-Fa-f]{2})+"
+_DECODE_ESC = r"(?:\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2})+"
 _RUN_STOP = frozenset(b" \t\r\n\"'<>`")
 _ESC_RX = re.compile(rb"\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})|\\([nrt\"'/\\])")
+_PCT_RX = re.compile(rb"%([0-9A-Fa-f]{2})")
 _HEX_RX = re.compile(rb"[0-9A-Fa-f]+")
 _AWS_SECRET_FULL = re.compile(rb"[A-Za-z0-9/+]{40}")
 
 
 class _Budget:
-    __slots__ = ("attempts", "decoded", "layers", "limits", "nodes", "report", "scanned")
+    __slots__ = ("attempts", "decoded", "hits", "layers", "limits", "nodes", "report", "scanned")
 
     def __init__(self, limits: ScanLimits, report: ScanReport) -> None:
         self.limits = limits
@@ -90,6 +93,7 @@ class _Budget:
         self.attempts = 0
         self.nodes = 0
         self.layers = 0
+        self.hits = 0
 
 
 @dataclass(slots=True)
@@ -100,6 +104,10 @@ class LayerView:
     key: str | None
     depth: int
     layer: int
+    decoded: set[str] | None = None
+    """Whole-layer decoders (``url``, ``escape``) already applied to this layer."""
+    key_end: int = -1
+    """End of the last key name the generic-secret detector examined (hits inside it are skipped)."""
 
 
 @dataclass
@@ -242,13 +250,15 @@ class Scanner:
         return self._redact_node(value, "$", by_path, 0)
 
     # -- walking -----------------------------------------------------------------------------------
-    def _child(self, path: str, key: Any) -> str:
+    def _child(self, path: str, key: Any, index: int = 0) -> str:
         if isinstance(key, int):
             return f"{path}[{key}]"
         k = str(key)
         if _IDENT.fullmatch(k):
             return f"{path}.{k}"
-        return f"{path}[{json.dumps(k[:64])}]"
+        if len(k) > 64:  # truncated in the path: the key's position keeps two long keys apart
+            return f"{path}[{json.dumps(k[:48] + '...')}#{index}]"
+        return f"{path}[{json.dumps(k)}]"
 
     def _key_path(self, path: str, index: int) -> str:
         return f"{path}.<key#{index}>"
@@ -280,7 +290,7 @@ class Scanner:
                     self._scan_string(ks, kpath, None, budget)
                     if len(report.findings) > before:  # the key itself is sensitive: keep it out of paths
                         child = kpath
-                self._walk(v, child or self._child(path, ks), ks, depth + 1, budget)
+                self._walk(v, child or self._child(path, ks, i), ks, depth + 1, budget)
         elif isinstance(node, (list, tuple)):
             for i, v in enumerate(node):
                 self._walk(v, self._child(path, i), key, depth + 1, budget)
@@ -409,6 +419,10 @@ class Scanner:
             if m is None:
                 return
             s, e, gi = m
+            budget.hits += 1
+            if budget.hits > budget.limits.max_anchor_hits:
+                budget.report.hit("max_anchor_hits")
+                return
             group = groups[gi]
             nxt = e if e > s else s + 1
             if group.decoder is not None:
@@ -425,76 +439,92 @@ class Scanner:
 
     # -- decoding ----------------------------------------------------------------------------------
     def _decode(self, how: str, view: LayerView, s: int, e: int, hits: list[Hit], budget: _Budget) -> int:
-        data = view.data
         lim = budget.limits
-        if how == "blob":
-            # anchors hidden inside a long token ("my_aws_secret_access_key...") are still seen
-            self._pass(self._inner_rx, self._inner_groups, view, s + 1, e, hits, budget)
-            seg_s, seg_e = s, e
-            decoded = self._try_blob(data[s:e], budget)
-            label = "hex" if decoded is not None and _HEX_RX.fullmatch(data[s:e]) else "base64"
-        else:
-            seg_s, seg_e = _run_bounds(data, s, e, lim.max_segment_bytes)
-            seg = data[seg_s:seg_e]
-            if how == "url":
-                decoded = urllib.parse.unquote_to_bytes(seg.replace(b"+", b" "))
-            else:
-                decoded = _unescape(seg)
-            label = how
-            if decoded == seg:
-                decoded = None
-            if decoded is not None:
-                budget.attempts += 1
-        if decoded is None:
+        if budget.attempts > lim.max_decode_attempts:
+            return e  # already reported; stop paying for more decoding
+        if how != "blob":
+            # %XX and \\uXXXX are decoded for the whole layer at once, with an offset map back
+            if view.decoded is None:
+                view.decoded = set()
+            elif how in view.decoded:
+                return e
+            view.decoded.add(how)
+            rx = _PCT_RX if how == "url" else _ESC_RX
+            decoded = _fast_unescape(view.data, how)
+            if decoded == view.data or not self._charge(len(decoded), budget):
+                return e
+            maps: list[_ByteMap] = []
+
+            def span(a: int, b: int) -> tuple[int, int]:
+                if not maps:  # built only when the decoded layer had hits
+                    maps.append(_layer_unescape(view.data, rx)[1])
+                return maps[0].span(a, b)
+
+            self._recurse(decoded, how, view, hits, budget, span)
             return e
+        data = view.data
+        # anchors hidden inside a long token ("my_aws_secret_access_key...") are still seen
+        self._pass(self._inner_rx, self._inner_groups, view, s + 1, e, hits, budget)
+        blob = data[s:e]
+        if b"\n" in blob:
+            blob = blob.replace(b"\r", b"").replace(b"\n", b"")
+        raw, label = self._try_blob(blob, budget)
+        if raw is not None:
+            self._recurse(raw, label, view, hits, budget, lambda a, b: (s, e))
+        return e
+
+    def _recurse(self, decoded: bytes, label: str, view: LayerView, hits: list[Hit], budget: _Budget,
+                 span: Callable[[int, int], tuple[int, int]]) -> None:
+        """Scan a decoded layer; its hits get outer spans from ``span`` and ``label`` in their path."""
+        lim = budget.limits
+        budget.attempts += 1
         if view.depth + 1 > lim.max_decode_depth:
             budget.report.hit("max_decode_depth")
-            return e
+            return
         if budget.attempts > lim.max_decode_attempts:
             budget.report.hit("max_decode_attempts")
-            return e
-        budget.decoded += len(decoded)
-        if budget.decoded > lim.max_decoded_bytes:
-            budget.report.hit("max_decoded_bytes")
-            return e
+            return
         if budget.scanned + len(decoded) > lim.max_total_bytes:
             budget.report.hit("max_total_bytes")
-            return e
+            return
         if not decoded.isascii():
             text = decoded.decode("utf-8", "replace")
             decoded = normalize(text)[0].encode("utf-8", "surrogatepass")
-        inner = self._scan_layer(decoded, view.key, view.depth + 1, budget)
-        for h in inner:
-            h.start, h.end = seg_s, seg_e
+        for h in self._scan_layer(decoded, view.key, view.depth + 1, budget):
+            h.start, h.end = span(h.start, h.end)
             h.decoding = (label, *h.decoding)
             h.consume = True
             hits.append(h)
-        return seg_e if how != "blob" else e
 
-    def _try_blob(self, blob: bytes, budget: _Budget) -> bytes | None:
+    def _try_blob(self, blob: bytes, budget: _Budget) -> tuple[bytes | None, str]:
         if len(blob) > budget.limits.max_segment_bytes:
             budget.report.hit("max_segment_bytes")
-            return None
-        budget.attempts += 1
-        if budget.attempts > budget.limits.max_decode_attempts:
-            return None
-        raw: bytes | None = None
-        if len(blob) >= 32 and len(blob) % 2 == 0 and _HEX_RX.fullmatch(blob):
-            try:
-                raw = binascii.unhexlify(blob)
-            except (binascii.Error, ValueError):
-                raw = None
-        else:
-            body = blob.rstrip(b"=")
-            if len(body) % 4 == 1:
-                return None
-            try:
-                raw = base64.b64decode(body + b"=" * (-len(body) % 4), validate=True)
-            except (binascii.Error, ValueError):
-                return None
-        if raw is None or len(raw) < 8:
-            return None
-        return raw if _mostly_text(raw) else None
+            return None, ""
+        if len(blob) >= 16 and len(blob) % 2 == 0 and _HEX_RX.fullmatch(blob):
+            raw = binascii.unhexlify(blob)
+            if not self._charge(len(raw), budget):
+                return None, ""
+            if len(raw) >= 8 and _mostly_text(raw):
+                return raw, "hex"
+        body = blob.rstrip(b"=")
+        if len(body) % 4 == 1:
+            return None, ""
+        try:
+            raw = base64.b64decode(body + b"=" * (-len(body) % 4), validate=True)
+        except (binascii.Error, ValueError):
+            return None, ""
+        if not self._charge(len(raw), budget):
+            return None, ""
+        return (raw, "base64") if len(raw) >= 8 and _mostly_text(raw) else (None, "")
+
+    @staticmethod
+    def _charge(n: int, budget: _Budget) -> bool:
+        """Account for ``n`` decoded bytes; False (and the scan marked incomplete) past the limit."""
+        budget.decoded += n
+        if budget.decoded > budget.limits.max_decoded_bytes:
+            budget.report.hit("max_decoded_bytes")
+            return False
+        return True
 
     # -- redaction ---------------------------------------------------------------------------------
     def _redact_node(self, node: Any, path: str, by_path: dict[str, list[Finding]], depth: int) -> Any:
@@ -513,7 +543,7 @@ class Scanner:
                 kpath = self._key_path(path, i)
                 kfs = by_path.get(kpath)
                 newk = _apply(str(k), kfs) if kfs else k
-                child = kpath if kfs else self._child(path, str(k))
+                child = kpath if kfs else self._child(path, str(k), i)
                 out[newk] = self._redact_node(v, child, by_path, depth + 1)
             return out
         if isinstance(node, (list, tuple)):
@@ -584,32 +614,75 @@ def _resolve(hits: list[Hit]) -> list[Hit]:
     return out
 
 
-def _run_bounds(data: bytes, s: int, e: int, cap: int) -> tuple[int, int]:
-    lo = s
-    floor = max(0, s - 4096)
-    while lo > floor and data[lo - 1] not in _RUN_STOP:
-        lo -= 1
-    hi = e
-    ceil = min(len(data), lo + cap)
-    while hi < ceil and data[hi] not in _RUN_STOP:
-        hi += 1
-    return lo, hi
+class _ByteMap:
+    """Offsets in a decoded byte string back to the encoded one (rewritten segments, as in normalize)."""
+
+    __slots__ = ("_segs", "_starts")
+
+    def __init__(self) -> None:
+        self._segs: list[tuple[int, int, int, int]] = []
+        self._starts: list[int] = []
+
+    def add(self, ns: int, ne: int, os_: int, oe: int) -> None:
+        self._segs.append((ns, ne, os_, oe))
+        self._starts.append(ns)
+
+    def _map(self, pos: int, end: bool) -> int:
+        # an end offset belongs to the segment before it; a start offset to the one it begins
+        i = (bisect.bisect_left(self._starts, pos) if end else bisect.bisect_right(self._starts, pos)) - 1
+        if i < 0:
+            return pos
+        _, ne, os_, oe = self._segs[i]
+        if pos < ne or (end and pos == ne):
+            return oe if end else os_
+        return oe + (pos - ne)
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        return self._map(start, False), self._map(end, True)
 
 
-def _unescape(seg: bytes) -> bytes:
-    def rep(m: re.Match[bytes]) -> bytes:
-        if m.group(1):
-            return chr(int(m.group(1), 16)).encode("utf-8", "surrogatepass")
-        if m.group(2):
-            return bytes([int(m.group(2), 16)])
-        c = m.group(3)
-        return {b"n": b"\n", b"r": b"\r", b"t": b"\t"}.get(c, c)
+def _layer_unescape(data: bytes, rx: re.Pattern[bytes]) -> tuple[bytes, _ByteMap]:
+    """Replace every escape ``rx`` matches (``%XX``; or ``\\uXXXX``, ``\\xXX``, ``\\n``...), with the map back."""
+    out: list[bytes] = []
+    omap = _ByteMap()
+    pos = npos = 0
+    for m in rx.finditer(data):
+        s, e = m.span()
+        if s > pos:
+            out.append(data[pos:s])
+            npos += s - pos
+        rep = _escape_value(m)
+        out.append(rep)
+        omap.add(npos, npos + len(rep), s, e)
+        npos += len(rep)
+        pos = e
+    out.append(data[pos:])
+    joined = b"".join(out)
+    if b"\xed" in joined:  # \\ud83d\\ude00 encoded separately: join surrogate pairs when they form one
+        try:
+            joined = joined.decode("utf-8", "surrogatepass").encode("utf-16", "surrogatepass").decode("utf-16").encode()
+        except UnicodeError:
+            pass
+    return joined, omap
 
-    out = _ESC_RX.sub(rep, seg)
-    try:  # join UTF-16 surrogate pairs produced by \\ud83d\\ude00
-        return out.decode("utf-8", "surrogatepass").encode("utf-16", "surrogatepass").decode("utf-16").encode()
-    except UnicodeError:
-        return out
+
+def _fast_unescape(data: bytes, how: str) -> bytes:
+    """The decoded bytes only (no offset map): ``unquote_to_bytes`` for ``%XX``, one ``re.sub`` for escapes."""
+    if how == "url":
+        return urllib.parse.unquote_to_bytes(data)
+    return _layer_unescape(data, _ESC_RX)[0] if b"\\ud" in data.lower() else _ESC_RX.sub(_escape_value, data)
+
+
+def _escape_value(m: re.Match[bytes]) -> bytes:
+    groups = m.groups()
+    if len(groups) == 1:  # %XX
+        return bytes([int(groups[0], 16)])
+    if groups[0]:
+        return chr(int(groups[0], 16)).encode("utf-8", "surrogatepass")
+    if groups[1]:
+        return bytes([int(groups[1], 16)])
+    c = groups[2]
+    return {b"n": b"\n", b"r": b"\r", b"t": b"\t"}.get(c, c)
 
 
 def _mostly_text(raw: bytes) -> bool:

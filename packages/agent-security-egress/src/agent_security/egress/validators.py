@@ -237,6 +237,7 @@ _PLACEHOLDER_RX = re.compile(
       | <[^<>]*>               # <password>
       | %\(?[A-Za-z_]*\)?s     # %s, %(pw)s
       | \[[A-Za-z _-]*\]       # [REDACTED]
+      | ![A-Za-z][A-Za-z0-9_]*(?:\s.*)?  # YAML tags: !vault, !Ref
       | (?:process\.env|os\.environ|env)[.\[].*
       | (?:your|my|the|some|example|sample|dummy|fake|test|placeholder|insert|enter)[-_ ]?
         (?:api[-_ ]?)?(?:password|passwd|pass|secret|token|key|pwd|value|here)s?
