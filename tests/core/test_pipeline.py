@@ -493,3 +493,19 @@ def test_builtin_plugins_share_the_instance_store_from_registration() -> None:
     assert any("rogue" in key for key in store.scan(""))  # written to the shared store before any check
     other_ks = kill_switch(store=store)
     assert other_ks.is_killed("rogue")  # a second process's view of the same store sees it
+
+
+def test_ids_differ_across_fork() -> None:
+    import os
+
+    from agent_security.core.models import new_id
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        os.write(write, new_id().encode())
+        os._exit(0)
+    os.close(write)
+    child_id = os.read(read, 64).decode()
+    os.waitpid(pid, 0)
+    assert child_id and child_id != new_id()

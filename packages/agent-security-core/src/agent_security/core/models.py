@@ -9,6 +9,7 @@ it read the same here.
 from __future__ import annotations
 
 import os
+import random
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -45,9 +46,19 @@ SCHEMA_VERSION = "1.0"
 on it)."""
 
 
+_ID_RANDOM = random.Random(os.urandom(32))  # noqa: S311 - ids must be unique, not secret
+if hasattr(os, "register_at_fork"):  # a forked worker must not repeat its parent's ids
+    os.register_at_fork(after_in_child=lambda: _ID_RANDOM.seed(os.urandom(32)))
+
+
 def new_id() -> str:
-    """A random (version 4) UUID string, built without the ``uuid`` module's overhead."""
-    h = os.urandom(16).hex()
+    """A random (version 4 layout) UUID string for request and event ids.
+
+    Ids need to be unique, not unpredictable, so they come from a generator seeded once from the OS
+    (one system call per id costs more than the rest of building a request in some sandboxes).
+    ``Random.getrandbits`` runs under the GIL, so concurrent callers never share a value.
+    """
+    h = f"{_ID_RANDOM.getrandbits(128):032x}"
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
