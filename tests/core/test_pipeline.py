@@ -495,6 +495,7 @@ def test_builtin_plugins_share_the_instance_store_from_registration() -> None:
     assert other_ks.is_killed("rogue")  # a second process's view of the same store sees it
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # Python >= 3.12 warns on fork with threads
 def test_ids_differ_across_fork() -> None:
     import os
 
