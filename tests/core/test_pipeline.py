@@ -510,3 +510,19 @@ def test_ids_differ_across_fork() -> None:
     child_id = os.read(read, 64).decode()
     os.waitpid(pid, 0)
     assert child_id and child_id != new_id()
+
+
+async def test_a_hanging_async_hook_times_out_and_denies() -> None:
+    class Hangs:
+        name = "hangs"
+
+        @hookimpl
+        async def agent_security_before_check(self, request: ActionRequest) -> None:
+            await asyncio.Event().wait()
+
+    security = make(plugins=[Hangs()], hook_timeout_s=0.05)
+    result = await security.acheck_tool_call(tool_name="t", agent_id="a")
+    assert not result.allowed and result.final_decision.codes == ("PLUGIN_ERROR",)
+    assert "TimeoutError" in result.final_decision.reasons[0].message
+    sync_result = security.check_tool_call(tool_name="t", agent_id="a")
+    assert not sync_result.allowed and sync_result.final_decision.codes == ("PLUGIN_ERROR",)

@@ -137,7 +137,8 @@ def _run_coroutine_sync(aw: Awaitable[Any], timeout: float | None) -> Any:
     except RuntimeError:
         return asyncio.run(bounded())
     # Called synchronously from inside a running loop: run the coroutine on a private loop in a worker.
-    return _EXECUTOR.submit(asyncio.run, bounded()).result()
+    # The wait is bounded too (a saturated pool must not hang the caller); the margin lets wait_for fire.
+    return _EXECUTOR.submit(asyncio.run, bounded()).result(timeout=None if timeout is None else timeout + 1.0)
 
 
 def _drive_sync(gen: Generator[Any, Any, R]) -> R:
@@ -314,6 +315,7 @@ class AgentSecurity:
         on_audit_event: Callable[[AuditEvent], Any] | None = None,
         on_error: Callable[[BaseException, str], Any] | None = None,
         approval_timeout_s: float | None = None,
+        hook_timeout_s: float = 30.0,
         default_environment: str | None = None,
         default_owner: str | None = None,
         mode: Mode | None = None,
@@ -336,6 +338,10 @@ class AgentSecurity:
         if not (isinstance(timeout, int | float) and 0 < timeout <= 86_400):
             raise ConfigurationError("approval_timeout_s must be a number of seconds in (0, 86400]")
         self.approval_timeout_s = float(timeout)
+        if not (isinstance(hook_timeout_s, int | float) and 0 < hook_timeout_s <= 3600):
+            raise ConfigurationError("hook_timeout_s must be a number of seconds in (0, 3600]")
+        self.hook_timeout_s = float(hook_timeout_s)
+        """Upper bound on an ``async def`` check hook (and on any hook's wait for a worker thread)."""
         self.default_environment = default_environment or core.default_environment or "unknown"
         self.default_owner = default_owner or "unknown"
         self._clock = clock or utcnow
@@ -757,6 +763,8 @@ class AgentSecurity:
     def _run_hook(self, impl: _Impl, phase: str, kwargs: dict[str, Any],
                   timeout: float | None) -> Generator[Any, Any, Any]:
         """Call one implementation, waiting if it is async; failures raise :class:`_PluginFailure`."""
+        if timeout is None:
+            timeout = self.hook_timeout_s
         try:
             result = self._call_impl(impl, kwargs)
             if result is None or isinstance(result, BaseModel):  # the common, synchronous answers
