@@ -810,6 +810,7 @@ class AgentSecurity:
         rhash = request_hash(request)
         ctx = self._new_ctx(rhash)
         identity_changes: dict[str, Any] = {}
+        gates: list[tuple[Decision, str]] = []
         phase = "decided"
         replaced = False
 
@@ -860,12 +861,16 @@ class AgentSecurity:
                     request = replacement
                     replaced = True
                 if res.decision is not None:
-                    d = res.decision
+                    d = self._attributed(res.decision, impl, ctx)
                     if d.outcome is Outcome.ALLOW:
                         ctx.annotate(impl.plugin_name, {"ignored_allow": True})
                         continue
-                    decision = d if d.plugin_source else d.model_copy(
-                        update={"plugin_source": impl.plugin_name})
+                    if d.outcome.approval_like:
+                        # A gate (DLP, supply chain): approving it must not skip the policy, so the
+                        # policy still runs and the stricter of the two is what gets resolved.
+                        gates.append((d, phase_name))
+                        continue
+                    decision = d
                     phase = phase_name
                     break
         if identity_changes:
@@ -891,11 +896,17 @@ class AgentSecurity:
                         break
                     continue
                 if vote is not None:
-                    votes.append(vote)
+                    votes.append(self._attributed(vote, impl, ctx, keep_unset=True))
             if not votes:
                 decision = Decision.deny("NO_DECISION", "No evaluator produced a decision")
-            else:
-                decision = max(votes, key=lambda d: restrictiveness(d.outcome))  # first most restrictive
+            else:  # first most restrictive; on a tie the evaluator's decision (its approver) wins
+                decision = max([*votes, *(g for g, _ in gates)], key=lambda d: restrictiveness(d.outcome))
+                phase = next((where for g, where in gates if g is decision), phase)
+                if gates and decision.outcome.approval_like:  # whoever resolves sees every gate's reasons
+                    extra = tuple(r for g, _ in gates if g is not decision for r in g.reasons
+                                  if r not in decision.reasons)
+                    if extra:
+                        decision = decision.model_copy(update={"reasons": (*decision.reasons, *extra)})
 
             # Phase 3: after_decision -----------------------------------------------------------
             if decision.reasons and decision.reasons[0].code != "PLUGIN_ERROR":
@@ -918,8 +929,7 @@ class AgentSecurity:
                     if restrictiveness(new.outcome) < restrictiveness(decision.outcome) and not impl.may_relax:
                         ctx.annotate(impl.plugin_name, {"refused_relaxation": new.outcome.value})
                         continue
-                    decision = new if new.plugin_source else new.model_copy(
-                        update={"plugin_source": impl.plugin_name})
+                    decision = self._attributed(new, impl, ctx, also=decision.plugin_source)
 
         assert decision is not None
         # Primary audit event -----------------------------------------------------------------------
@@ -970,6 +980,18 @@ class AgentSecurity:
             request=request, request_hash=rhash, tool_args=request.action.tool_args,
             would_block=blocked and self._mode == "observe",
         )
+
+    @staticmethod
+    def _attributed(d: Decision, impl: _Impl, ctx: CheckContext, *, keep_unset: bool = False,
+                    also: str | None = None) -> Decision:
+        """``d`` attributed to the plugin that returned it: a plugin cannot name another plugin as the
+        source of its decision (``also``: a source it may keep, e.g. the decision it adjusted)."""
+        claimed = d.plugin_source
+        if claimed == impl.plugin_name or (claimed is None and keep_unset) or (claimed and claimed == also):
+            return d
+        if claimed:
+            ctx.annotate(impl.plugin_name, {"claimed_source": claimed[:128]})
+        return d.model_copy(update={"plugin_source": impl.plugin_name})
 
     @staticmethod
     def _merge_denial(decision: Decision, denial: Decision) -> Decision:
@@ -1096,8 +1118,7 @@ class AgentSecurity:
             if res is None:
                 continue
             if res.block is not None:
-                blocked = res.block if res.block.plugin_source else res.block.model_copy(
-                    update={"plugin_source": impl.plugin_name})
+                blocked = self._attributed(res.block, impl, ctx)
                 if blocked.outcome is Outcome.ALLOW:
                     blocked = None
                     continue
