@@ -6,7 +6,11 @@ ones fixed alongside pass, the ones left open are ``xfail(strict=True)`` with th
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from typing import Any
+
+import pytest
 
 from agent_security.core import (
     AgentSecurity,
@@ -14,6 +18,7 @@ from agent_security.core import (
     Outcome,
     PluginResult,
     Reason,
+    SecurityError,
     hookimpl,
 )
 from agent_security.core.testing import StaticEngine
@@ -82,6 +87,59 @@ def test_plugin_approval_gate_and_policy_gate_combine_to_the_stricter() -> None:
     assert result.decision.outcome is Outcome.REQUIRE_HUMAN
     assert seen and {"NEEDS_HUMAN", "PII_FOUND"} <= set(seen[0])  # the reviewer sees both reasons
     assert result.allowed is False
+
+
+# ------------------------------------------------------------------------------------------------
+# F2 (medium): async check hooks outside resolve/notify had no timeout; one hung plugin hung every
+# check forever ("a timeout on any wait is a DENY" did not hold).
+# ------------------------------------------------------------------------------------------------
+
+
+class _HangingBeforeCheck:
+    name = "hanger"
+
+    @hookimpl
+    async def agent_security_before_check(self, request: Any, ctx: Any) -> None:
+        await asyncio.Event().wait()
+
+
+class _HangingAfterExecution:
+    name = "hanger"
+
+    @hookimpl
+    async def agent_security_after_execution(self, request: Any, decision: Any, result: Any, error: Any,
+                                             ctx: Any) -> None:
+        await asyncio.Event().wait()
+
+
+def test_hanging_async_before_check_times_out_to_deny_sync() -> None:
+    security = _make(plugins=[_HangingBeforeCheck()], approval_timeout_s=0.05)
+    out: list[Any] = []
+    worker = threading.Thread(target=lambda: out.append(
+        security.check_tool_call(tool_name="t", agent_id="a")), daemon=True)
+    worker.start()
+    worker.join(10)  # a guard against the hang this test is about, not a timing assertion
+    assert out, "the check never returned"
+    assert out[0].allowed is False
+    assert "PLUGIN_ERROR" in out[0].final_decision.codes
+
+
+async def test_hanging_async_before_check_times_out_to_deny_async() -> None:
+    security = _make(plugins=[_HangingBeforeCheck()], approval_timeout_s=0.05)
+    result = await asyncio.wait_for(security.acheck_tool_call(tool_name="t", agent_id="a"), 10)
+    assert result.allowed is False
+    assert "PLUGIN_ERROR" in result.final_decision.codes
+
+
+async def test_hanging_async_after_execution_times_out_and_withholds() -> None:
+    security = _make(plugins=[_HangingAfterExecution()], approval_timeout_s=0.05)
+
+    async def tool(x: int) -> int:
+        return x
+
+    guarded = security.protect("tool", tool, agent_id="a")
+    with pytest.raises(SecurityError):
+        await asyncio.wait_for(guarded(1), 10)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -822,7 +822,8 @@ class AgentSecurity:
             ctx.phase = phase_name
             for impl in self._impls(hook):
                 try:
-                    res = yield from self._run_hook(impl, phase_name, {"request": request, "ctx": ctx}, None)
+                    res = yield from self._run_hook(impl, phase_name, {"request": request, "ctx": ctx},
+                                                    self.approval_timeout_s)
                     if res is None:
                         continue
                     if not isinstance(res, PluginResult):
@@ -885,7 +886,8 @@ class AgentSecurity:
             votes: list[Decision] = []
             for impl in self._impls("agent_security_evaluate"):
                 try:
-                    vote = yield from self._run_hook(impl, "evaluate", {"request": request, "ctx": ctx}, None)
+                    vote = yield from self._run_hook(impl, "evaluate", {"request": request, "ctx": ctx},
+                                                     self.approval_timeout_s)
                     if vote is not None and not isinstance(vote, Decision):
                         raise _PluginFailure(impl, "evaluate", PluginContractError(
                             "agent_security_evaluate must return Decision or None"))
@@ -914,7 +916,8 @@ class AgentSecurity:
                 for impl in self._impls("agent_security_after_decision"):
                     try:
                         new = yield from self._run_hook(
-                            impl, "after_decision", {"request": request, "decision": decision, "ctx": ctx}, None)
+                            impl, "after_decision", {"request": request, "decision": decision, "ctx": ctx},
+                            self.approval_timeout_s)
                         if new is not None and not isinstance(new, Decision):
                             raise _PluginFailure(impl, "after_decision", PluginContractError(
                                 "agent_security_after_decision must return Decision or None"))
@@ -1106,7 +1109,7 @@ class AgentSecurity:
             try:
                 res = yield from self._run_hook(impl, "after_execution", {
                     "request": check.request, "decision": check.final_decision, "result": result,
-                    "error": error, "ctx": ctx}, None)
+                    "error": error, "ctx": ctx}, self.approval_timeout_s)
                 if res is not None and not isinstance(res, ExecutionResult):
                     raise _PluginFailure(impl, "after_execution", PluginContractError(
                         "agent_security_after_execution must return ExecutionResult or None"))
