@@ -143,6 +143,86 @@ async def test_hanging_async_after_execution_times_out_and_withholds() -> None:
 
 
 # ------------------------------------------------------------------------------------------------
+# F3 (medium): a BaseException subclass (not KeyboardInterrupt/SystemExit) raised by a plugin escaped
+# the pipeline: no DENY decision, no audit event for the call.
+# ------------------------------------------------------------------------------------------------
+
+
+class _Abort(BaseException):
+    """Like gevent.Timeout or trio.Cancelled: a BaseException that is not a process exit."""
+
+
+class _AbortingPlugin:
+    name = "aborter"
+
+    @hookimpl
+    def agent_security_before_check(self, request: Any, ctx: Any) -> None:
+        raise _Abort("boom")
+
+
+class _AbortingSink:
+    name = "bad_sink"
+    fail_open = False
+
+    def __init__(self) -> None:
+        self.armed = False
+
+    @hookimpl
+    def agent_security_audit_event(self, event: Any) -> None:
+        if self.armed:
+            raise _Abort("disk gone")
+
+
+def test_base_exception_in_plugin_is_deny_and_audited() -> None:
+    security = _make(plugins=[_AbortingPlugin()])
+    result = security.check_tool_call(tool_name="t", agent_id="a")
+    assert result.allowed is False
+    assert "PLUGIN_ERROR" in result.final_decision.codes
+    assert _events_for(security, result.request.request_id)
+
+
+async def test_base_exception_in_plugin_is_deny_async() -> None:
+    security = _make(plugins=[_AbortingPlugin()])
+    result = await security.acheck_tool_call(tool_name="t", agent_id="a")
+    assert result.allowed is False
+    assert "PLUGIN_ERROR" in result.final_decision.codes
+
+
+def test_base_exception_in_approval_callback_is_deny() -> None:
+    gate = _engine(lambda r: Decision(outcome=Outcome.REQUIRE_APPROVAL, reasons=(Reason(code="R", message="m"),)))
+
+    def callback(request: Any, decision: Any) -> bool:
+        raise _Abort("approval service vanished")
+
+    security = _make(gate, on_approval_required=callback)
+    result = security.check_tool_call(tool_name="t", agent_id="a")
+    assert result.allowed is False
+    assert result.final_decision.outcome is Outcome.DENY
+
+
+def test_base_exception_in_fail_closed_sink_is_audit_failure() -> None:
+    sink = _AbortingSink()
+    security = _make(audit_sinks=[sink])
+    sink.armed = True
+    result = security.check_tool_call(tool_name="t", agent_id="a")
+    assert result.allowed is False
+    assert "AUDIT_FAILURE" in result.final_decision.codes
+
+
+def test_keyboard_interrupt_still_propagates() -> None:
+    class Interrupting:
+        name = "ctrl_c"
+
+        @hookimpl
+        def agent_security_before_check(self, request: Any, ctx: Any) -> None:
+            raise KeyboardInterrupt
+
+    security = _make(plugins=[Interrupting()])
+    with pytest.raises(KeyboardInterrupt):
+        security.check_tool_call(tool_name="t", agent_id="a")
+
+
+# ------------------------------------------------------------------------------------------------
 # F5 (low): a plugin could attribute its decision to another plugin (plugin_source="kill_switch"),
 # so the audit trail named the wrong component.
 # ------------------------------------------------------------------------------------------------

@@ -125,6 +125,11 @@ class _Timeout(Exception):
     pass
 
 
+# BaseExceptions that end the process or the task and must propagate. Any other BaseException raised by
+# a plugin or callback (gevent.Timeout, trio.Cancelled, a library's own) is a plugin failure: DENY.
+_FATAL: tuple[type[BaseException], ...] = (KeyboardInterrupt, SystemExit, GeneratorExit, asyncio.CancelledError)
+
+
 _EXECUTOR = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="agent-security")
 
 
@@ -614,7 +619,9 @@ class AgentSecurity:
         for impl in self._impls("agent_security_audit_event"):
             try:
                 impl.function(event=event) if "event" in impl.argnames else impl.function()
-            except Exception as exc:
+            except _FATAL:
+                raise
+            except BaseException as exc:
                 self._report(exc, f"plugin:{impl.plugin_name}:audit_event")
                 if not impl.fail_open and failure is None:
                     failure = _PluginFailure(impl, "audit_event", exc)
@@ -767,7 +774,9 @@ class AgentSecurity:
                 result = yield _Blocking(result.fn, result.args, timeout)
         except _Timeout as exc:
             raise _PluginFailure(impl, phase, TimeoutError(f"{phase} timed out after {timeout}s")) from exc
-        except Exception as exc:
+        except _FATAL:
+            raise
+        except BaseException as exc:
             raise _PluginFailure(impl, phase, exc) from exc
         return result
 
