@@ -21,6 +21,7 @@ from agent_security.core import (
     SecurityError,
     hookimpl,
 )
+from agent_security.core._util import MAX_ARGS_ITEMS, MAX_STRING, InputTooLarge, InvalidArguments, freeze_json
 from agent_security.core.testing import StaticEngine
 
 
@@ -223,6 +224,67 @@ def test_keyboard_interrupt_still_propagates() -> None:
 
 
 # ------------------------------------------------------------------------------------------------
+# F4 (medium): freeze_json merged keys that stringify alike ({1: x, "1": y}), so the policy saw other
+# arguments than the tool received; non-string keys skipped the size bounds; a huge int made the
+# request hash raise (no decision, no audit); a big set was repr()-sorted before any bound applied.
+# ------------------------------------------------------------------------------------------------
+
+
+def test_colliding_keys_are_refused_not_merged() -> None:
+    with pytest.raises(InvalidArguments):
+        freeze_json({1: "rm -rf /", "1": "ls"})
+
+
+def test_colliding_keys_cannot_smuggle_arguments_past_policy() -> None:
+    security = _make(_engine(lambda r: Decision.deny("DANGEROUS", "dangerous command")
+                             if "rm -rf" in str(r.action.tool_args) else Decision.allow("OK", "ok")))
+    ran: list[Any] = []
+
+    def shell(payload: dict[Any, str]) -> None:
+        ran.append(payload)
+
+    guarded = security.protect("shell", shell, agent_id="a")
+    with pytest.raises(SecurityError) as info:
+        guarded({1: "rm -rf /", "1": "ls"})
+    assert ran == []
+    assert "INVALID_REQUEST" in info.value.decision.codes
+
+
+def test_non_string_keys_are_bounded_like_strings() -> None:
+    with pytest.raises(InputTooLarge):
+        freeze_json({b"k" * (MAX_STRING + 1): 1})
+
+
+def test_huge_integer_argument_is_an_audited_deny() -> None:
+    security = _make()
+    result = security.check_tool_call(tool_name="t", agent_id="a", tool_args={"n": 10**5000})
+    assert result.allowed is False
+    assert "INVALID_REQUEST" in result.final_decision.codes
+    assert _events_for(security, result.request.request_id)
+
+
+def test_oversized_set_is_refused_before_sorting() -> None:
+    calls = 0
+
+    class Counted:
+        def __repr__(self) -> str:
+            nonlocal calls
+            calls += 1
+            return "c"
+
+        __str__ = __repr__
+
+    with pytest.raises(InputTooLarge):
+        freeze_json({"s": {Counted() for _ in range(MAX_ARGS_ITEMS + 1)}})
+    assert calls == 0
+
+
+def test_set_order_is_still_deterministic() -> None:
+    assert freeze_json({"s": {"b", "a", "c"}}) == {"s": ["a", "b", "c"]}
+    assert freeze_json(frozenset({(2, "x"), (1, "y")})) == [[1, "y"], [2, "x"]]
+
+
+# ------------------------------------------------------------------------------------------------
 # F5 (low): a plugin could attribute its decision to another plugin (plugin_source="kill_switch"),
 # so the audit trail named the wrong component.
 # ------------------------------------------------------------------------------------------------
@@ -240,3 +302,23 @@ def test_plugin_cannot_attribute_its_decision_to_another_plugin() -> None:
     result = security.check_tool_call(tool_name="t", agent_id="a")
     assert result.final_decision.plugin_source == "impostor"
     assert result.event.plugin_source == "impostor"
+
+
+# ------------------------------------------------------------------------------------------------
+# F9 (low): plugin annotations that freeze_json refuses (too large, colliding keys) made building the
+# audit event raise, so the check raised with no decision and no audit event.
+# ------------------------------------------------------------------------------------------------
+
+
+def test_unrecordable_plugin_annotations_do_not_cost_the_audit_event() -> None:
+    class Noisy:
+        name = "noisy"
+
+        @hookimpl
+        def agent_security_before_check(self, request: Any, ctx: Any) -> None:
+            ctx.annotate("noisy", {"blob": "x" * (MAX_STRING + 1)})
+
+    security = _make(plugins=[Noisy()])
+    result = security.check_tool_call(tool_name="t", agent_id="a")
+    assert result.allowed is True
+    assert result.event.data["plugins"] == {"unrecordable": "InputTooLarge"}

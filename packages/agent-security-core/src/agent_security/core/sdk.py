@@ -31,7 +31,7 @@ from typing import Any, Literal, ParamSpec, TypeVar, cast, overload
 import pluggy
 from pydantic import BaseModel, ValidationError
 
-from agent_security.core._util import InputTooLarge, freeze_json, request_hash
+from agent_security.core._util import InvalidArguments, freeze_json, request_hash
 from agent_security.core.audit.keys import AuditSigner
 from agent_security.core.audit.sinks import JsonlAuditSink, MemoryAuditSink, SqliteAuditSink
 from agent_security.core.audit.trail import AuditTrail
@@ -699,7 +699,8 @@ class AgentSecurity:
         """Validate the caller's fields and build the request (arguments deep-copied and bounded).
 
         Raises ``TypeError``/``ValueError`` for a programming mistake (missing tool name or agent id,
-        arguments that are not a mapping) and :class:`InputTooLarge` for arguments past the bounds.
+        arguments that are not a mapping) and :class:`InvalidArguments` (``InputTooLarge`` for arguments past
+        the bounds) for arguments that cannot be represented faithfully.
         """
         if not isinstance(tool_name, str) or not tool_name.strip():
             raise TypeError("tool_name must be a non-empty string")
@@ -804,7 +805,7 @@ class AgentSecurity:
             assert params is not None
             try:
                 request = self.build_request(**params)
-            except (InputTooLarge, ValidationError) as exc:
+            except (InvalidArguments, ValidationError) as exc:
                 # Hostile or malformed content (not a programming mistake): decide DENY and audit it.
                 safe = {k: params.get(k) for k in ("tool_name", "agent_id", "environment")
                         if isinstance(params.get(k), str)}
@@ -813,7 +814,7 @@ class AgentSecurity:
                                     environment=str(safe.get("environment") or self.default_environment)),
                     action=Action(tool_name=str(safe.get("tool_name") or "unknown")[:MAX_TOOL_NAME]),
                     timestamp=self._clock())
-                msg = str(exc) if isinstance(exc, InputTooLarge) else (
+                msg = str(exc) if isinstance(exc, InvalidArguments) else (
                     f"invalid request field: {'.'.join(map(str, exc.errors()[0]['loc']))}")
                 decision = Decision.deny("INVALID_REQUEST", msg)
         rhash = request_hash(request)
@@ -1096,7 +1097,10 @@ class AgentSecurity:
         if decision.approver_role:
             data["approver_role"] = decision.approver_role
         if ctx.annotations:
-            data["plugins"] = freeze_json(ctx.annotations)
+            try:
+                data["plugins"] = freeze_json(ctx.annotations)
+            except InvalidArguments as exc:  # a plugin's notes must not cost the decision its audit event
+                data["plugins"] = {"unrecordable": type(exc).__name__}
         if kind == "decision" and self._mode == "observe" and decision.outcome is not Outcome.ALLOW:
             data["would_block"] = True
         return AuditEvent(
