@@ -332,6 +332,27 @@ def test_per_tool_rate_limit_applies_to_normalised_tool_name() -> None:
 
 
 # ------------------------------------------------------------------------------------------------
+# F8 (low): after shutdown() the instance still accepted plugins and policy reloads (their audit
+# events went nowhere: the trail was closed and the failure was swallowed).
+# ------------------------------------------------------------------------------------------------
+
+
+def test_shutdown_instance_refuses_register_and_reload() -> None:
+    from agent_security.core.errors import ConfigurationError
+
+    class Late:
+        name = "late"
+
+    security = _make()
+    security.shutdown()
+    with pytest.raises(ConfigurationError):
+        security.register_plugin(Late())
+    with pytest.raises(ConfigurationError):
+        security.reload_policy('{"version": "1"}')
+
+
+
+# ------------------------------------------------------------------------------------------------
 # F9 (low): plugin annotations that freeze_json refuses (too large, colliding keys) made building the
 # audit event raise, so the check raised with no decision and no audit event.
 # ------------------------------------------------------------------------------------------------

@@ -500,6 +500,7 @@ class AgentSecurity:
 
         A failing load raises and leaves the active policy in place; both outcomes are audited.
         """
+        self._ensure_open()
         src = source if source is not None else self._policy_source
         if src is None and self._policy_loader is not None:
             src = self._policy_loader()
@@ -524,6 +525,10 @@ class AgentSecurity:
     def get_policy_bundle(self) -> Any:
         self._ensure_initialized()
         return getattr(self._engine, "bundle", None)
+
+    def _ensure_open(self) -> None:
+        if self._closed:
+            raise ConfigurationError("this AgentSecurity has been shut down")
 
     def _ensure_initialized(self) -> None:
         if not self._initialized:
@@ -555,6 +560,7 @@ class AgentSecurity:
         A plugin with a ``bind_store(store)`` method (the built-ins) is bound to this instance's store
         now, so that its state is shared from the start, not from its first check.
         """
+        self._ensure_open()
         registered = self._register(plugin, name=name, explicit=True)
         bind = getattr(plugin, "bind_store", None)
         if callable(bind) and not inspect.ismodule(plugin):
