@@ -18,6 +18,7 @@ from agent_security.core import (
     Outcome,
     PluginResult,
     Reason,
+    Resolution,
     SecurityError,
     hookimpl,
 )
@@ -329,6 +330,32 @@ def test_per_tool_rate_limit_applies_to_normalised_tool_name() -> None:
     again = security.check_tool_call(tool_name="SEND_EMAIL", agent_id="a")
     assert again.allowed is False
     assert "RATE_LIMIT_TOOL" in again.final_decision.codes
+
+
+# ------------------------------------------------------------------------------------------------
+# F7 (medium, open): a hash-bound Resolution is not single-use. request_hash deliberately excludes the
+# request id, so an approval token cached by a resolver approves every identical later call.
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="F7: approvals are not single-use; needs a nonce or request_id binding "
+                   "in Resolution, consumed atomically in the store (see review report)")
+def test_hash_bound_approval_cannot_be_replayed() -> None:
+    gate = _engine(lambda r: Decision(outcome=Outcome.REQUIRE_APPROVAL, reasons=(Reason(code="R", message="m"),)))
+    granted: dict[str, Resolution] = {}
+
+    def resolver(request: Any, decision: Any) -> Resolution:
+        # An approval service that answers by hash (e.g. a human approved this exact call once).
+        from agent_security.core.sdk import request_hash
+
+        h = request_hash(request)
+        return granted.setdefault(h, Resolution(approved=True, request_hash=h, resolver="alice"))
+
+    security = _make(gate, on_approval_required=resolver)
+    first = security.check_tool_call(tool_name="pay", agent_id="a", tool_args={"to": "bob", "amount": 100})
+    second = security.check_tool_call(tool_name="pay", agent_id="a", tool_args={"to": "bob", "amount": 100})
+    assert first.allowed is True
+    assert second.allowed is False
 
 
 # ------------------------------------------------------------------------------------------------
