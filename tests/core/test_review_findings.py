@@ -26,6 +26,7 @@ from agent_security.core._util import MAX_ARGS_ITEMS, MAX_STRING, InputTooLarge,
 from agent_security.core.builtin.kill_switch import kill_switch
 from agent_security.core.builtin.rate_limiter import rate_limiter
 from agent_security.core.builtin.session_context import session_context
+from agent_security.core.sdk import MAX_ID_CHARS, MAX_LIST_ITEMS
 from agent_security.core.store import MemoryStore
 from agent_security.core.testing import StaticEngine
 
@@ -438,3 +439,39 @@ def test_many_sessions_cannot_evict_a_kill() -> None:
     result = security.check_tool_call(tool_name="tool0", agent_id="rogue")
     assert result.allowed is False
     assert "AGENT_KILL_SWITCH" in result.final_decision.codes
+
+
+# ------------------------------------------------------------------------------------------------
+# F11 (medium): only tool_args were bounded. Session ids, agent ids, labels, roles, user input and
+# the tool identity went into store keys, the audit trail and the policy engine at any size (a 50 MB
+# session id, a million labels); an over-long tool name raised ValueError with no audit event.
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", [
+    {"session_id": "s" * (MAX_ID_CHARS + 1)},
+    {"environment": "e" * (MAX_ID_CHARS + 1)},
+    {"owner": "o" * (MAX_ID_CHARS + 1)},
+    {"trace_id": "t" * (MAX_ID_CHARS + 1)},
+    {"data_labels": [f"l{i}" for i in range(MAX_LIST_ITEMS + 1)]},
+    {"roles": ["r" * (MAX_ID_CHARS + 1)]},
+    {"delegation_chain": iter(range(10**9))},
+    {"user_input": "u" * (MAX_STRING + 1)},
+    {"tool_identity": {"tool_name": "t", "permissions_required": ["p" * (MAX_STRING + 1)]}},
+])
+def test_oversized_request_fields_are_an_audited_deny(field: dict[str, Any]) -> None:
+    security = _make()
+    result = security.check_tool_call(tool_name="t", agent_id="a", **field)
+    assert result.allowed is False
+    assert result.final_decision.codes == ("INVALID_REQUEST",)
+    assert _events_for(security, result.request.request_id)
+
+
+def test_over_long_tool_name_is_an_audited_deny_with_bounded_audit_fields() -> None:
+    security = _make()
+    result = security.check_tool_call(tool_name="t" * 5000, agent_id="a", environment="e" * 100_000)
+    assert result.allowed is False
+    assert result.final_decision.codes == ("INVALID_REQUEST",)
+    event = _events_for(security, result.request.request_id)[0]
+    assert len(event.tool_name or "") <= 256
+    assert len(event.environment or "") <= MAX_ID_CHARS

@@ -19,6 +19,7 @@ import concurrent.futures
 import dataclasses
 import functools
 import inspect
+import itertools
 import threading
 import time
 from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping, Sequence
@@ -31,7 +32,7 @@ from typing import Any, Literal, ParamSpec, TypeVar, cast, overload
 import pluggy
 from pydantic import BaseModel, ValidationError
 
-from agent_security.core._util import InvalidArguments, freeze_json, request_hash
+from agent_security.core._util import MAX_STRING, InputTooLarge, InvalidArguments, freeze_json, request_hash
 from agent_security.core.audit.keys import AuditSigner
 from agent_security.core.audit.sinks import JsonlAuditSink, MemoryAuditSink, SqliteAuditSink
 from agent_security.core.audit.trail import AuditTrail
@@ -80,6 +81,10 @@ Mode = Literal["enforce", "observe"]
 
 DEFAULT_APPROVAL_TIMEOUT_S = 300.0
 MAX_TOOL_NAME = 256
+MAX_ID_CHARS = 1024
+"""Longest identifier-like request field (agent id, session id, environment, a label, a role, ...)."""
+MAX_LIST_ITEMS = 1024
+"""Most items in a list-like request field (data labels, roles, delegation chain, ...)."""
 
 # Per approval-like outcome: the callback attribute, and the reason codes for approved / rejected /
 # error (the original's codes, so dashboards keep working) and the timeout wording.
@@ -97,6 +102,27 @@ _GATES: dict[Outcome, tuple[str, str, str, str, str, str, str]] = {
                             "HUMAN_REJECTED", "Human reviewer rejected", "HUMAN_REVIEW_ERROR",
                             "Human review timed out"),
 }
+
+
+def _bound_fields(fields: Mapping[str, Any]) -> None:
+    """Refuse identifier-like strings and lists past the documented bounds (InputTooLarge: a DENY).
+
+    Every one of them reaches store keys, the audit trail or the policy engine, and most are chosen by
+    the caller (session ids, labels), so none may be unbounded. ``user_input`` may be as long as one
+    argument string.
+    """
+    for key, value in fields.items():
+        if key == "user_input":
+            if isinstance(value, str) and len(value) > MAX_STRING:
+                raise InputTooLarge(f"user_input is longer than {MAX_STRING} characters")
+        elif isinstance(value, str):
+            if len(value) > MAX_ID_CHARS:
+                raise InputTooLarge(f"{key} is longer than {MAX_ID_CHARS} characters")
+        elif isinstance(value, tuple | list):
+            if len(value) > MAX_LIST_ITEMS:
+                raise InputTooLarge(f"{key} has more than {MAX_LIST_ITEMS} items")
+            if any(isinstance(v, str) and len(v) > MAX_ID_CHARS for v in value):
+                raise InputTooLarge(f"an item of {key} is longer than {MAX_ID_CHARS} characters")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -711,7 +737,7 @@ class AgentSecurity:
         if not isinstance(tool_name, str) or not tool_name.strip():
             raise TypeError("tool_name must be a non-empty string")
         if len(tool_name) > MAX_TOOL_NAME:
-            raise ValueError(f"tool_name is longer than {MAX_TOOL_NAME} characters")
+            raise InputTooLarge(f"tool_name is longer than {MAX_TOOL_NAME} characters")
         if not isinstance(agent_id, str) or not agent_id.strip():
             raise TypeError("agent_id must be a non-empty string")
         if tool_args is None:
@@ -735,9 +761,18 @@ class AgentSecurity:
                            ("session_id", session_id), ("trace_id", trace_id),
                            ("parent_agent_id", parent_agent_id), ("delegation_chain", delegation_chain)):
             if value is not None:
-                ctx[key] = value if isinstance(value, str) or key in ("session_id", "trace_id") else tuple(value)
+                ctx[key] = value if isinstance(value, str) or key in ("session_id", "trace_id") else tuple(
+                    itertools.islice(value, MAX_LIST_ITEMS + 1))
         if context:
             ctx["extra"] = freeze_json(dict(context))
+        _bound_fields(agent)
+        _bound_fields(ctx)
+        _bound_fields({"type": action["type"]})
+        for key in ("attestation",):
+            if isinstance(agent.get(key), Mapping):
+                agent[key] = freeze_json(agent[key])
+        if isinstance(action.get("tool_identity"), Mapping):
+            action["tool_identity"] = freeze_json(action["tool_identity"])
         # One validation call for the whole request (pydantic-core checks every field's type).
         return ActionRequest.model_validate({"request_id": new_id(), "timestamp": self._clock(),
                                              "agent": agent, "action": action, "context": ctx})
@@ -816,8 +851,9 @@ class AgentSecurity:
                 safe = {k: params.get(k) for k in ("tool_name", "agent_id", "environment")
                         if isinstance(params.get(k), str)}
                 request = ActionRequest(
-                    agent=AgentInfo(agent_id=str(safe.get("agent_id") or "unknown")[:256],
-                                    environment=str(safe.get("environment") or self.default_environment)),
+                    agent=AgentInfo(agent_id=str(safe.get("agent_id") or "unknown")[:MAX_ID_CHARS],
+                                    environment=str(safe.get("environment")
+                                                    or self.default_environment)[:MAX_ID_CHARS]),
                     action=Action(tool_name=str(safe.get("tool_name") or "unknown")[:MAX_TOOL_NAME]),
                     timestamp=self._clock())
                 msg = str(exc) if isinstance(exc, InvalidArguments) else (
