@@ -475,3 +475,56 @@ def test_over_long_tool_name_is_an_audited_deny_with_bounded_audit_fields() -> N
     event = _events_for(security, result.request.request_id)[0]
     assert len(event.tool_name or "") <= 256
     assert len(event.environment or "") <= MAX_ID_CHARS
+
+
+# ------------------------------------------------------------------------------------------------
+# F12 (low): protect() compared the arguments after an approval with the plugin-rewritten ones, so any
+# approval-gated call whose arguments a plugin redacted or enriched was refused (APPROVAL_MISMATCH) even
+# though nothing changed. A real change during the wait must still be refused.
+# ------------------------------------------------------------------------------------------------
+
+
+class _RedactBody:
+    name = "redact_body"
+
+    @hookimpl
+    def agent_security_before_check(self, request: Any, ctx: Any) -> PluginResult:
+        args = {**request.action.tool_args, "body": "[REDACTED]"}
+        return PluginResult(request=request.model_copy(update={
+            "action": request.action.model_copy(update={"tool_args": args})}))
+
+
+GATE = _engine(lambda r: Decision(outcome=Outcome.REQUIRE_APPROVAL, reasons=(Reason(code="R", message="m"),)))
+
+
+def test_approved_call_with_rewritten_arguments_runs_with_the_rewrite() -> None:
+    security = _make(GATE, plugins=[_RedactBody()], on_approval_required=lambda r, d: True)
+
+    def send(to: str, body: str) -> tuple[str, str]:
+        return to, body
+
+    assert security.protect("send", send, agent_id="a")("bob", "secret 1234") == ("bob", "[REDACTED]")
+
+
+async def test_approved_call_with_rewritten_arguments_runs_with_the_rewrite_async() -> None:
+    security = _make(GATE, plugins=[_RedactBody()], on_approval_required=lambda r, d: True)
+
+    async def send(to: str, body: str) -> tuple[str, str]:
+        return to, body
+
+    assert await security.protect("send", send, agent_id="a")("bob", "secret 1234") == ("bob", "[REDACTED]")
+
+
+def test_arguments_mutated_during_the_approval_are_refused() -> None:
+    payload = {"to": "bob"}
+
+    def approve(request: Any, decision: Any) -> bool:
+        payload["to"] = "mallory"  # someone changes the call while the human looks at it
+        return True
+
+    security = _make(GATE, on_approval_required=approve)
+    ran: list[Any] = []
+    with pytest.raises(SecurityError) as info:
+        security.protect("send", lambda p: ran.append(p), agent_id="a")(payload)
+    assert ran == []
+    assert "APPROVAL_MISMATCH" in info.value.decision.codes

@@ -1230,9 +1230,16 @@ class AgentSecurity:
             return SecurityError(f"Security policy blocked execution of {tool_name}", check.final_decision,
                                  check)
 
+        def snapshot(original: dict[str, Any]) -> Any:
+            """The arguments as the check sees them, taken before any approval wait."""
+            try:
+                return freeze_json(original)
+            except InvalidArguments:
+                return None  # the check denies these arguments itself
+
         def call_args(check: CheckResult, args: tuple[Any, ...], kwargs: dict[str, Any],
-                      original: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
-            if freeze_json(original) == check.tool_args:
+                      frozen: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
+            if frozen == check.tool_args:
                 return args, kwargs
             if extract is not None:
                 raise SecurityError(
@@ -1247,11 +1254,12 @@ class AgentSecurity:
             @functools.wraps(fn)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
                 original = args_of(*args, **kwargs)
+                frozen = snapshot(original)
                 check = await self.acheck_tool_call(tool_name=tool_name, tool_args=original, **options)
                 if not check.allowed:
                     raise blocked(check)
-                self._verify_binding(check, args_of(*args, **kwargs))
-                cargs, ckwargs = call_args(check, args, kwargs, original)
+                self._verify_binding(check, args_of(*args, **kwargs), frozen)
+                cargs, ckwargs = call_args(check, args, kwargs, frozen)
                 try:
                     result = await fn(*cargs, **ckwargs)
                 except Exception as exc:
@@ -1264,11 +1272,12 @@ class AgentSecurity:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             original = args_of(*args, **kwargs)
+            frozen = snapshot(original)
             check = self.check_tool_call(tool_name=tool_name, tool_args=original, **options)
             if not check.allowed:
                 raise blocked(check)
-            self._verify_binding(check, args_of(*args, **kwargs))
-            cargs, ckwargs = call_args(check, args, kwargs, original)
+            self._verify_binding(check, args_of(*args, **kwargs), frozen)
+            cargs, ckwargs = call_args(check, args, kwargs, frozen)
             try:
                 result = fn(*cargs, **ckwargs)
             except Exception as exc:
@@ -1278,13 +1287,17 @@ class AgentSecurity:
 
         return wrapper
 
-    def _verify_binding(self, check: CheckResult, current_args: dict[str, Any]) -> None:
-        """After an approval, the arguments about to run must still be the ones that were approved."""
+    def _verify_binding(self, check: CheckResult, current_args: dict[str, Any], approved: Any) -> None:
+        """After an approval, the arguments about to run must still be the ones the check was asked about
+        (``approved``: frozen before the wait). A plugin's rewrite is not a change: it is applied from
+        ``check.tool_args`` afterwards."""
         if not check.decision.outcome.approval_like or self._mode == "observe":
             return
-        request = check.request.model_copy(update={"action": check.request.action.model_copy(
-            update={"tool_args": freeze_json(current_args)})})
-        if request_hash(request) != check.request_hash and freeze_json(current_args) != check.tool_args:
+        try:
+            current = freeze_json(current_args)
+        except InvalidArguments:
+            current = None
+        if approved is None or current != approved:
             raise SecurityError("The arguments changed after approval",
                                 Decision.deny("APPROVAL_MISMATCH", "Arguments changed after approval"), check)
 
