@@ -528,3 +528,54 @@ def test_arguments_mutated_during_the_approval_are_refused() -> None:
         security.protect("send", lambda p: ran.append(p), agent_id="a")(payload)
     assert ran == []
     assert "APPROVAL_MISMATCH" in info.value.decision.codes
+
+
+# ------------------------------------------------------------------------------------------------
+# F13 (low): two entry points with the same name from "the same distribution" (same metadata name seen
+# twice on sys.path) were treated as one install seen twice: whichever target sorted first loaded, the
+# other was skipped silently. A shadow copy with a different target won by choosing its module name.
+# ------------------------------------------------------------------------------------------------
+
+
+class _Ep:
+    group = "agent_security"
+
+    def __init__(self, name: str, dist: str, value: str, target: object) -> None:
+        class _Dist:
+            version = "1.0"
+
+        self.name, self.value, self._target = name, value, target
+        self.dist = _Dist()
+        self.dist.name = dist  # type: ignore[attr-defined]
+
+    def load(self) -> object:
+        return self._target
+
+
+def test_same_distribution_name_with_another_target_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from agent_security.core import PluginLoadError, plugins
+
+    class Genuine:
+        pass
+
+    class Shadow:
+        pass
+
+    eps = [_Ep("egress", "agent-security-egress", "agent_security.egress.plugin", Genuine),
+           _Ep("egress", "agent-security-egress", "a_shadow.plugin", Shadow)]
+    monkeypatch.setattr(plugins.metadata, "entry_points", lambda group=None: list(eps))
+    with pytest.raises(PluginLoadError):
+        plugins.load_entry_points(plugins.make_plugin_manager())
+
+
+def test_same_install_seen_twice_is_still_tolerated(monkeypatch: pytest.MonkeyPatch) -> None:
+    from agent_security.core import plugins
+
+    class Genuine:
+        pass
+
+    eps = [_Ep("egress", "agent-security-egress", "agent_security.egress.plugin", Genuine),
+           _Ep("egress", "agent-security-egress", "agent_security.egress.plugin", Genuine)]
+    monkeypatch.setattr(plugins.metadata, "entry_points", lambda group=None: list(eps))
+    records = plugins.load_entry_points(plugins.make_plugin_manager())
+    assert [r.status for r in records] == ["loaded", "disabled"]
