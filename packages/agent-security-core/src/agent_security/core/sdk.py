@@ -1059,8 +1059,17 @@ class AgentSecurity:
             return "changed the request_id"
         if not identity and new.agent != old.agent:
             return "changed the agent identity outside the identify phase"
-        if not identity and new.action.tool_name != old.action.tool_name:
+        if new.action.tool_name != old.action.tool_name:
             return "changed the tool name"
+        if new.action.type != old.action.type:
+            return "changed the action type"
+        if new.action.tool_identity != old.action.tool_identity:
+            return "changed the tool identity"
+        for field in ("session_id", "parent_agent_id", "delegation_chain"):
+            if getattr(new.context, field) != getattr(old.context, field):
+                return f"changed the {field}"
+        if not set(old.context.data_labels) <= set(new.context.data_labels):
+            return "removed data labels (labels may only be added)"
         return None
 
     @staticmethod
