@@ -997,6 +997,10 @@ class AgentSecurity:
         elif decision.outcome.approval_like and self._mode == "enforce":
             # Phase 4: resolve ----------------------------------------------------------------------
             final = yield from self._resolve(request, decision, rhash, ctx)
+            if final.outcome is Outcome.ALLOW and not self._unchanged(request, rhash):
+                # Something holding the request (a callback, a UI) changed it in place during the wait.
+                final = final.with_reason("APPROVAL_MISMATCH", "The request changed while it was being approved",
+                                          outcome=Outcome.DENY)
             ev, audit_denial = self._record(self._event("resolution", request, final, rhash, ctx, "resolve",
                                                         None))
             events.append(ev)
@@ -1047,6 +1051,13 @@ class AgentSecurity:
         if claimed:
             ctx.annotate(impl.plugin_name, {"claimed_source": claimed[:128]})
         return d.model_copy(update={"plugin_source": impl.plugin_name})
+
+    @staticmethod
+    def _unchanged(request: ActionRequest, rhash: str) -> bool:
+        try:
+            return request_hash(request) == rhash
+        except (TypeError, ValueError):  # mutated into something that cannot even be hashed
+            return False
 
     @staticmethod
     def _merge_denial(decision: Decision, denial: Decision) -> Decision:
