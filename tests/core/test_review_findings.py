@@ -665,3 +665,24 @@ async def test_arguments_swapped_in_place_during_approval_are_refused_async() ->
     assert result.allowed is False
     assert result.final_decision.codes[-1] == "APPROVAL_MISMATCH"
     assert result.events[-1].outcome is Outcome.DENY  # the resolution event records the refusal
+
+
+# ------------------------------------------------------------------------------------------------
+# F18 (low): the async driver ran blocking approval callbacks with asyncio.to_thread, i.e. on the event
+# loop's default executor (min(32, CPUs + 4) threads). Callbacks that outlive their timeout (a pending
+# human review) kept those threads, starving the application's own to_thread calls and asyncio's
+# getaddrinfo. The sync driver already used a private pool; the async one now does too.
+# ------------------------------------------------------------------------------------------------
+
+
+async def test_async_approval_callbacks_do_not_use_the_default_executor() -> None:
+    threads: list[str] = []
+
+    def approve(request: Any, decision: Any) -> bool:
+        threads.append(threading.current_thread().name)
+        return True
+
+    security = _make(GATE, on_approval_required=approve)
+    result = await security.acheck_tool_call(tool_name="pay", agent_id="a")
+    assert result.allowed is True
+    assert threads and threads[0].startswith("agent-security")

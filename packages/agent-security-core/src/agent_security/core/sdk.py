@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import dataclasses
 import functools
 import inspect
@@ -211,7 +212,12 @@ async def _drive_async(gen: Generator[Any, Any, R]) -> R:
             if isinstance(step, _Wait):
                 value = await asyncio.wait_for(step.awaitable, step.timeout)
             else:
-                value = await asyncio.wait_for(asyncio.to_thread(step.fn, *step.args), step.timeout)
+                # The private pool, as in the synchronous driver: callbacks still running after their
+                # timeout (a human who never answers) must not exhaust the loop's default executor,
+                # which the application and asyncio itself (getaddrinfo) depend on.
+                call = functools.partial(contextvars.copy_context().run, step.fn, *step.args)
+                value = await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(_EXECUTOR, call),
+                                               step.timeout)
                 if inspect.isawaitable(value):
                     value = await asyncio.wait_for(value, step.timeout)
         except TimeoutError:
