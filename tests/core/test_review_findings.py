@@ -686,3 +686,30 @@ async def test_async_approval_callbacks_do_not_use_the_default_executor() -> Non
     result = await security.acheck_tool_call(tool_name="pay", agent_id="a")
     assert result.allowed is True
     assert threads and threads[0].startswith("agent-security")
+
+
+# ------------------------------------------------------------------------------------------------
+# F19 (low): check_request() takes a pre-built ActionRequest whose arguments never went through
+# freeze_json; arguments that cannot be hashed (a huge int, very deep nesting) made the check raise
+# with no decision and no audit event.
+# ------------------------------------------------------------------------------------------------
+
+
+def _deep(levels: int) -> dict[str, Any]:
+    root: dict[str, Any] = {}
+    node = root
+    for _ in range(levels):
+        node["x"] = {}
+        node = node["x"]
+    return root
+
+
+@pytest.mark.parametrize("args", [{"n": 10**5000}, _deep(5000)])
+def test_unhashable_prebuilt_request_is_an_audited_deny(args: dict[str, Any]) -> None:
+    from agent_security.core.testing import make_request
+
+    security = _make()
+    result = security.check_request(make_request("t", args))
+    assert result.allowed is False
+    assert result.final_decision.codes == ("INVALID_REQUEST",)
+    assert _events_for(security, result.request.request_id)

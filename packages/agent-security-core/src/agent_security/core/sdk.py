@@ -865,7 +865,11 @@ class AgentSecurity:
                 msg = str(exc) if isinstance(exc, InvalidArguments) else (
                     f"invalid request field: {'.'.join(map(str, exc.errors()[0]['loc']))}")
                 decision = Decision.deny("INVALID_REQUEST", msg)
-        rhash = request_hash(request)
+        try:
+            rhash = request_hash(request)
+        except (TypeError, ValueError, RecursionError):  # a pre-built request (check_request) is not bounded
+            rhash = ""
+            decision = decision or Decision.deny("INVALID_REQUEST", "the request's arguments cannot be hashed")
         ctx = self._new_ctx(rhash)
         identity_changes: dict[str, Any] = {}
         gates: list[tuple[Decision, str]] = []
