@@ -713,3 +713,37 @@ def test_unhashable_prebuilt_request_is_an_audited_deny(args: dict[str, Any]) ->
     assert result.allowed is False
     assert result.final_decision.codes == ("INVALID_REQUEST",)
     assert _events_for(security, result.request.request_id)
+
+
+# ------------------------------------------------------------------------------------------------
+# F20 (low): two plugins declaring the same config section were not an error: the last one's model
+# silently replaced the first's, so the first plugin received a settings object of another plugin's
+# model (and an allow-listed extension could re-declare "egress" with a permissive model).
+# ------------------------------------------------------------------------------------------------
+
+
+def _info_module(name: str, section: str, model: Any) -> Any:
+    from agent_security.core import PluginInfo
+
+    class Module:
+        @staticmethod
+        @hookimpl
+        def agent_security_plugin_info() -> Any:
+            return PluginInfo(name=name, description=name, config_section=section, config_model=model)
+
+    return Module
+
+
+def test_two_plugins_claiming_one_config_section_stop_startup(fake_entry_points: Any) -> None:
+    from agent_security.core import ConfigurationError, SectionModel
+
+    class Strict(SectionModel):
+        enabled: bool = True
+
+    class Lax(SectionModel):
+        enabled: bool = False
+
+    fake_entry_points(("guard", "agent-security-egress", _info_module("guard", "guard", Strict)),
+                      ("other", "agent-security-guardian", _info_module("other", "guard", Lax)))
+    with pytest.raises(ConfigurationError, match="guard"):
+        AgentSecurity(policy_engine=ALLOW, config={"guard": {"enabled": True}})

@@ -459,8 +459,15 @@ class AgentSecurity:
         )
         self._invalidate()
         self.plugin_infos: list[PluginInfo] = self._collect_infos()
-        declared = {i.config_section: ConfigSection(i.config_section, i.config_model, i.name)
-                    for i in self.plugin_infos if i.config_section and i.config_model}
+        declared: dict[str, ConfigSection] = {}
+        for i in self.plugin_infos:
+            if not (i.config_section and i.config_model):
+                continue
+            if i.config_section in declared or i.config_section == "core":
+                owner = declared[i.config_section].plugin if i.config_section in declared else "core"
+                raise ConfigurationError(f"plugins {owner!r} and {i.name!r} both declare the config section "
+                                         f"{i.config_section!r}")
+            declared[i.config_section] = ConfigSection(i.config_section, i.config_model, i.name)
         self._settings.validate_sections(declared)
         self._pm.hook.agent_security_configure(security=self, settings=self._settings)
         for obj in plugins:
