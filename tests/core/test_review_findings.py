@@ -7,6 +7,7 @@ ones fixed alongside pass, the ones left open are ``xfail(strict=True)`` with th
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 from typing import Any
 
@@ -456,6 +457,7 @@ def test_many_sessions_cannot_evict_a_kill() -> None:
     {"data_labels": [f"l{i}" for i in range(MAX_LIST_ITEMS + 1)]},
     {"roles": ["r" * (MAX_ID_CHARS + 1)]},
     {"delegation_chain": iter(range(10**9))},
+    {"capabilities": ("c" for _ in itertools.count())},
     {"user_input": "u" * (MAX_STRING + 1)},
     {"tool_identity": {"tool_name": "t", "permissions_required": ["p" * (MAX_STRING + 1)]}},
 ])

@@ -766,6 +766,9 @@ class AgentSecurity:
                            ("attestation", attestation)):
             if value is not None:
                 agent[key] = value
+        for key, listed in (("roles", roles), ("capabilities", capabilities)):
+            if listed is not None and not isinstance(listed, str):
+                agent[key] = tuple(itertools.islice(listed, MAX_LIST_ITEMS + 1))
         action: dict[str, Any] = {"type": action_type or "tool_call", "tool_name": tool_name, "tool_args": args}
         if tool_identity is not None:
             action["tool_identity"] = tool_identity
