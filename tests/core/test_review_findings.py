@@ -217,6 +217,16 @@ def test_base_exception_in_fail_closed_sink_is_audit_failure() -> None:
     assert "AUDIT_FAILURE" in result.final_decision.codes
 
 
+def test_base_exception_from_on_error_does_not_break_the_check() -> None:
+    def on_error(error: BaseException, where: str) -> None:
+        raise _Abort("reporter down")
+
+    security = _make(plugins=[_AbortingPlugin()], on_error=on_error)
+    result = security.check_tool_call(tool_name="t", agent_id="a")
+    assert result.allowed is False
+    assert "PLUGIN_ERROR" in result.final_decision.codes
+
+
 def test_keyboard_interrupt_still_propagates() -> None:
     class Interrupting:
         name = "ctrl_c"

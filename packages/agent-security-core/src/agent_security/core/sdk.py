@@ -711,7 +711,9 @@ class AgentSecurity:
             result = self._on_error(error, where)
             if inspect.isawaitable(result):
                 _run_coroutine_sync(result, 10.0)
-        except Exception:  # noqa: S110 - the error reporter must never break a check
+        except _FATAL:
+            raise
+        except BaseException:  # noqa: S110 - the error reporter must never break a check
             pass
 
     # -- request construction --------------------------------------------------------------------
