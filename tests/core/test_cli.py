@@ -103,3 +103,13 @@ def test_config_show_and_path(run, tmp_path: Path) -> None:  # type: ignore[no-u
     bad.write_text("[core]\nmode = 'yolo'\n")
     result = CliRunner().invoke(build_cli(), ["--config", str(bad), "config", "show"])
     assert result.exit_code == 1 and "[core]" in result.output and "mode" in result.output
+
+
+def test_check_enforces_even_when_the_config_file_says_observe(run, policy: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # Review finding F16: a config file (possibly ./agent-security.toml in the working directory) with
+    # mode = "observe" made `check` exit 0 for every denied call, which a script reads as "run it".
+    cfg = tmp_path / "agent-security.toml"
+    cfg.write_text("[core]\nmode = 'observe'\n")
+    result = run("--config", str(cfg), "check", "--policy", str(policy), stdin='{"tool_name": "rm", "agent_id": "a"}')
+    assert result.exit_code == 2, result.output
+    assert json.loads(result.output)["allowed"] is False

@@ -10,15 +10,29 @@ from typing import Any
 
 from agent_security.core.models import ActionRequest
 
-__all__ = ["MAX_ARGS_DEPTH", "MAX_ARGS_ITEMS", "MAX_STRING", "InputTooLarge", "freeze_json", "request_hash"]
+__all__ = [
+    "MAX_ARGS_DEPTH",
+    "MAX_ARGS_ITEMS",
+    "MAX_INT_BITS",
+    "MAX_STRING",
+    "InputTooLarge",
+    "InvalidArguments",
+    "freeze_json",
+    "request_hash",
+]
 
 MAX_ARGS_DEPTH = 64
 MAX_ARGS_ITEMS = 100_000
 MAX_STRING = 4 * 1024 * 1024
 MAX_TOTAL_CHARS = 16 * 1024 * 1024
+MAX_INT_BITS = 4096 * 3  # about 3700 decimal digits: below Python's int-to-str limit, so hashing cannot fail
 
 
-class InputTooLarge(ValueError):
+class InvalidArguments(ValueError):
+    """Tool arguments that cannot be represented faithfully as the JSON the policy sees."""
+
+
+class InputTooLarge(InvalidArguments):
     """Tool arguments beyond the documented bounds (depth, item count, string size)."""
 
 
@@ -28,14 +42,21 @@ def freeze_json(value: Any) -> Any:
     Mappings become dicts with string keys, sequences (list/tuple/set) become lists, ``bytes`` are
     decoded as UTF-8 with replacement, non-finite floats and any other object become their ``str()``.
     Raises :class:`InputTooLarge` past :data:`MAX_ARGS_DEPTH` levels, :data:`MAX_ARGS_ITEMS` containers
-    and scalars, or :data:`MAX_TOTAL_CHARS` characters of strings in all.
+    and scalars, :data:`MAX_TOTAL_CHARS` characters of strings in all (keys included, whatever their
+    type) or an integer wider than :data:`MAX_INT_BITS`; :class:`InvalidArguments` when two keys of one
+    mapping become the same string (``{1: a, "1": b}``): merging them would show the policy other
+    arguments than the tool receives. Sets are ordered by their frozen JSON, after the bounds applied.
     """
     items = 0
     chars = 0
 
     def scalar(v: Any) -> Any:
         nonlocal chars
-        if v is None or isinstance(v, bool | int):
+        if v is None or isinstance(v, bool):
+            return v
+        if isinstance(v, int):
+            if v.bit_length() > MAX_INT_BITS:
+                raise InputTooLarge(f"an integer argument is wider than {MAX_INT_BITS} bits")
             return v
         if isinstance(v, float):
             return v if math.isfinite(v) else str(v)
@@ -61,12 +82,16 @@ def freeze_json(value: Any) -> Any:
     if root is None:
         return scalar(value)
     stack: list[tuple[Any, Any, int]] = [(value, root, 1)]
+    unordered: list[list[Any]] = []  # frozen sets, sorted once everything inside them is frozen
     while stack:
         src, dst, depth = stack.pop()
         if depth > MAX_ARGS_DEPTH:
             raise InputTooLarge(f"arguments are nested deeper than {MAX_ARGS_DEPTH} levels")
-        pairs = src.items() if isinstance(src, Mapping) else enumerate(
-            sorted(src, key=repr) if isinstance(src, set | frozenset) else src)
+        if isinstance(src, set | frozenset):
+            if items + len(src) > MAX_ARGS_ITEMS:
+                raise InputTooLarge(f"arguments hold more than {MAX_ARGS_ITEMS} values")
+            unordered.append(dst)
+        pairs = src.items() if isinstance(src, Mapping) else enumerate(src)
         for key, child in pairs:
             items += 1
             if items > MAX_ARGS_ITEMS:
@@ -74,11 +99,16 @@ def freeze_json(value: Any) -> Any:
             sub = container(child)
             out = scalar(child) if sub is None else sub
             if isinstance(dst, dict):
-                dst[scalar(key) if isinstance(key, str) else str(key)] = out
+                name = scalar(key if isinstance(key, str) else str(key))
+                if name in dst:
+                    raise InvalidArguments("two argument keys have the same string form")
+                dst[name] = out
             else:
                 dst.append(out)
             if sub is not None:
                 stack.append((child, sub, depth + 1))
+    for frozen in reversed(unordered):  # inner sets were created later: they are sorted first
+        frozen.sort(key=canonical_json)
     return root
 
 

@@ -5,7 +5,8 @@ Core commands: ``version``, ``plugins``, ``config show``, ``config path``, ``che
 
 ``check`` exit codes: 0 allow, 2 deny, 3 approval-like outcome (REQUIRE_APPROVAL, STEP_UP,
 REQUIRE_TICKET, REQUIRE_HUMAN), 1 when the check could not run (bad input, bad config or policy).
-Every non-zero code means "do not run the tool".
+Every non-zero code means "do not run the tool". ``check`` enforces unless ``--observe`` is given on the
+command line: ``[core] mode = "observe"`` in a config file does not make it exit 0.
 """
 
 from __future__ import annotations
@@ -188,8 +189,9 @@ def check(ctx: click.Context, tool_name: str | None, tool_args: str | None, agen
         params = {k: v for k, v in params.items() if v is not None}
     params.setdefault("agent_id", "cli")
     kwargs: dict[str, Any] = {"policy_path": policy_path} if policy_path else {}
-    if observe:
-        kwargs["mode"] = "observe"
+    # Exit 0 means "run the tool": only an explicit --observe may turn a would-block into 0, never a
+    # config file's [core] mode (which is about the library, and may come from the working directory).
+    kwargs["mode"] = "observe" if observe else "enforce"
     security = _make_security(ctx, **kwargs)
     try:
         result = security.check_tool_call(**params)

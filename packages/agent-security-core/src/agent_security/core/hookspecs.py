@@ -147,10 +147,12 @@ def agent_security_before_check(request: ActionRequest, ctx: CheckContext) -> Pl
     """Phase 1: guards that may decide before policy (kill switch, rate limits, DLP, supply chain).
 
     Return ``None`` to continue, ``PluginResult(decision=...)`` to end the check with that decision
-    (ALLOW from a plugin does **not** skip policy evaluation: it is ignored with an audit note; any
-    approval-like outcome goes through its callback like a policy decision), or
+    (ALLOW from a plugin does **not** skip policy evaluation: it is ignored with an audit note; an
+    approval-like outcome does not skip it either: the remaining plugins and the policy still run and
+    the stricter of the plugin's gate and the policy's decision is what gets resolved), or
     ``PluginResult(request=...)`` to continue with an enriched request (labels, redacted arguments). A
-    replacement may not change ``request_id`` or the agent identity. Called for every plugin in order
+    replacement may not change ``request_id``, the agent identity, the tool name or identity, the action
+    type, the session, the delegation fields, nor remove data labels. Called for every plugin in order
     until one decides.
 
     .. versionadded:: 0.1

@@ -8,7 +8,8 @@ Autoload is an injection path (any installed distribution can declare an entry p
 * ``AGENT_SECURITY_DISABLE_PLUGIN_AUTOLOAD=1`` turns entry-point loading off (only built-ins and plugins
   passed explicitly run);
 * ``AGENT_SECURITY_DISABLED_PLUGINS=egress,guardian`` (and ``[core.plugins] disabled``) skip named plugins;
-* two entry points with the same plugin name are an error, not a silent shadowing;
+* two entry points with the same plugin name are an error, not a silent shadowing (the one exception is
+  the same entry point of the same distribution seen twice on ``sys.path``: same name, same target);
 * hook wrappers on check hooks are refused.
 
 Which plugins were loaded, from which distribution and version, is returned by :func:`load_entry_points`
@@ -137,7 +138,7 @@ def load_entry_points(
         return records
     allowed = {_norm(d) for d in (*FAMILY, *allow_distributions)}
     blocked = set(disabled) | disabled_from_env()
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[str, str]] = {}  # plugin name -> (distribution, entry-point target)
     eps = sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: (e.name, e.value))
     for ep in eps:
         dist = ep.dist.name if ep.dist is not None else "<unknown>"
@@ -151,11 +152,13 @@ def load_entry_points(
             rec.status, rec.detail = "disabled", "disabled by configuration or environment"
             continue
         if ep.name in seen:
-            if seen[ep.name] == dist:  # the same distribution seen twice on sys.path
+            first_dist, first_value = seen[ep.name]
+            if _norm(first_dist) == _norm(dist) and first_value == ep.value:  # one install seen twice
                 rec.status, rec.detail = "disabled", "duplicate of an already loaded entry point"
                 continue
             raise PluginLoadError(
-                f"plugin name {ep.name!r} is declared by both {seen[ep.name]!r} and {dist!r}"
+                f"plugin name {ep.name!r} is declared by both {first_dist!r} ({first_value}) and "
+                f"{dist!r} ({ep.value})"
             )
         try:
             plugin = ep.load()
@@ -165,7 +168,7 @@ def load_entry_points(
             raise PluginLoadError(f"plugin name {ep.name!r} from {dist} is already registered")
         pm.register(plugin, name=ep.name)
         check_no_wrappers(pm, plugin)
-        seen[ep.name] = dist
+        seen[ep.name] = (dist, ep.value)
         rec.plugin = plugin
     pm.check_pending()
     return records

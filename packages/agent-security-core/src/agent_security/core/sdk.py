@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import dataclasses
 import functools
 import inspect
+import itertools
 import threading
 import time
 from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping, Sequence
@@ -31,7 +33,7 @@ from typing import Any, Literal, ParamSpec, TypeVar, cast, overload
 import pluggy
 from pydantic import BaseModel, ValidationError
 
-from agent_security.core._util import InputTooLarge, freeze_json, request_hash
+from agent_security.core._util import MAX_STRING, InputTooLarge, InvalidArguments, freeze_json, request_hash
 from agent_security.core.audit.keys import AuditSigner
 from agent_security.core.audit.sinks import JsonlAuditSink, MemoryAuditSink, SqliteAuditSink
 from agent_security.core.audit.trail import AuditTrail
@@ -80,6 +82,10 @@ Mode = Literal["enforce", "observe"]
 
 DEFAULT_APPROVAL_TIMEOUT_S = 300.0
 MAX_TOOL_NAME = 256
+MAX_ID_CHARS = 1024
+"""Longest identifier-like request field (agent id, session id, environment, a label, a role, ...)."""
+MAX_LIST_ITEMS = 1024
+"""Most items in a list-like request field (data labels, roles, delegation chain, ...)."""
 
 # Per approval-like outcome: the callback attribute, and the reason codes for approved / rejected /
 # error (the original's codes, so dashboards keep working) and the timeout wording.
@@ -97,6 +103,27 @@ _GATES: dict[Outcome, tuple[str, str, str, str, str, str, str]] = {
                             "HUMAN_REJECTED", "Human reviewer rejected", "HUMAN_REVIEW_ERROR",
                             "Human review timed out"),
 }
+
+
+def _bound_fields(fields: Mapping[str, Any]) -> None:
+    """Refuse identifier-like strings and lists past the documented bounds (InputTooLarge: a DENY).
+
+    Every one of them reaches store keys, the audit trail or the policy engine, and most are chosen by
+    the caller (session ids, labels), so none may be unbounded. ``user_input`` may be as long as one
+    argument string.
+    """
+    for key, value in fields.items():
+        if key == "user_input":
+            if isinstance(value, str) and len(value) > MAX_STRING:
+                raise InputTooLarge(f"user_input is longer than {MAX_STRING} characters")
+        elif isinstance(value, str):
+            if len(value) > MAX_ID_CHARS:
+                raise InputTooLarge(f"{key} is longer than {MAX_ID_CHARS} characters")
+        elif isinstance(value, tuple | list):
+            if len(value) > MAX_LIST_ITEMS:
+                raise InputTooLarge(f"{key} has more than {MAX_LIST_ITEMS} items")
+            if any(isinstance(v, str) and len(v) > MAX_ID_CHARS for v in value):
+                raise InputTooLarge(f"an item of {key} is longer than {MAX_ID_CHARS} characters")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -123,6 +150,11 @@ class _Blocking:
 
 class _Timeout(Exception):
     pass
+
+
+# BaseExceptions that end the process or the task and must propagate. Any other BaseException raised by
+# a plugin or callback (gevent.Timeout, trio.Cancelled, a library's own) is a plugin failure: DENY.
+_FATAL: tuple[type[BaseException], ...] = (KeyboardInterrupt, SystemExit, GeneratorExit, asyncio.CancelledError)
 
 
 _EXECUTOR = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="agent-security")
@@ -181,7 +213,12 @@ async def _drive_async(gen: Generator[Any, Any, R]) -> R:
             if isinstance(step, _Wait):
                 value = await asyncio.wait_for(step.awaitable, step.timeout)
             else:
-                value = await asyncio.wait_for(asyncio.to_thread(step.fn, *step.args), step.timeout)
+                # The private pool, as in the synchronous driver: callbacks still running after their
+                # timeout (a human who never answers) must not exhaust the loop's default executor,
+                # which the application and asyncio itself (getaddrinfo) depend on.
+                call = functools.partial(contextvars.copy_context().run, step.fn, *step.args)
+                value = await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(_EXECUTOR, call),
+                                               step.timeout)
                 if inspect.isawaitable(value):
                     value = await asyncio.wait_for(value, step.timeout)
         except TimeoutError:
@@ -428,8 +465,15 @@ class AgentSecurity:
         )
         self._invalidate()
         self.plugin_infos: list[PluginInfo] = self._collect_infos()
-        declared = {i.config_section: ConfigSection(i.config_section, i.config_model, i.name)
-                    for i in self.plugin_infos if i.config_section and i.config_model}
+        declared: dict[str, ConfigSection] = {}
+        for i in self.plugin_infos:
+            if not (i.config_section and i.config_model):
+                continue
+            if i.config_section in declared or i.config_section == "core":
+                owner = declared[i.config_section].plugin if i.config_section in declared else "core"
+                raise ConfigurationError(f"plugins {owner!r} and {i.name!r} both declare the config section "
+                                         f"{i.config_section!r}")
+            declared[i.config_section] = ConfigSection(i.config_section, i.config_model, i.name)
         self._settings.validate_sections(declared)
         self._pm.hook.agent_security_configure(security=self, settings=self._settings)
         for obj in plugins:
@@ -501,6 +545,7 @@ class AgentSecurity:
 
         A failing load raises and leaves the active policy in place; both outcomes are audited.
         """
+        self._ensure_open()
         src = source if source is not None else self._policy_source
         if src is None and self._policy_loader is not None:
             src = self._policy_loader()
@@ -525,6 +570,10 @@ class AgentSecurity:
     def get_policy_bundle(self) -> Any:
         self._ensure_initialized()
         return getattr(self._engine, "bundle", None)
+
+    def _ensure_open(self) -> None:
+        if self._closed:
+            raise ConfigurationError("this AgentSecurity has been shut down")
 
     def _ensure_initialized(self) -> None:
         if not self._initialized:
@@ -556,6 +605,7 @@ class AgentSecurity:
         A plugin with a ``bind_store(store)`` method (the built-ins) is bound to this instance's store
         now, so that its state is shared from the start, not from its first check.
         """
+        self._ensure_open()
         registered = self._register(plugin, name=name, explicit=True)
         bind = getattr(plugin, "bind_store", None)
         if callable(bind) and not inspect.ismodule(plugin):
@@ -620,7 +670,9 @@ class AgentSecurity:
         for impl in self._impls("agent_security_audit_event"):
             try:
                 impl.function(event=event) if "event" in impl.argnames else impl.function()
-            except Exception as exc:
+            except _FATAL:
+                raise
+            except BaseException as exc:
                 self._report(exc, f"plugin:{impl.plugin_name}:audit_event")
                 if not impl.fail_open and failure is None:
                     failure = _PluginFailure(impl, "audit_event", exc)
@@ -665,7 +717,9 @@ class AgentSecurity:
             result = self._on_error(error, where)
             if inspect.isawaitable(result):
                 _run_coroutine_sync(result, 10.0)
-        except Exception:  # noqa: S110 - the error reporter must never break a check
+        except _FATAL:
+            raise
+        except BaseException:  # noqa: S110 - the error reporter must never break a check
             pass
 
     # -- request construction --------------------------------------------------------------------
@@ -698,12 +752,13 @@ class AgentSecurity:
         """Validate the caller's fields and build the request (arguments deep-copied and bounded).
 
         Raises ``TypeError``/``ValueError`` for a programming mistake (missing tool name or agent id,
-        arguments that are not a mapping) and :class:`InputTooLarge` for arguments past the bounds.
+        arguments that are not a mapping) and :class:`InvalidArguments` (``InputTooLarge`` for arguments past
+        the bounds) for arguments that cannot be represented faithfully.
         """
         if not isinstance(tool_name, str) or not tool_name.strip():
             raise TypeError("tool_name must be a non-empty string")
         if len(tool_name) > MAX_TOOL_NAME:
-            raise ValueError(f"tool_name is longer than {MAX_TOOL_NAME} characters")
+            raise InputTooLarge(f"tool_name is longer than {MAX_TOOL_NAME} characters")
         if not isinstance(agent_id, str) or not agent_id.strip():
             raise TypeError("agent_id must be a non-empty string")
         if tool_args is None:
@@ -719,6 +774,9 @@ class AgentSecurity:
                            ("attestation", attestation)):
             if value is not None:
                 agent[key] = value
+        for key, listed in (("roles", roles), ("capabilities", capabilities)):
+            if listed is not None and not isinstance(listed, str):
+                agent[key] = tuple(itertools.islice(listed, MAX_LIST_ITEMS + 1))
         action: dict[str, Any] = {"type": action_type or "tool_call", "tool_name": tool_name, "tool_args": args}
         if tool_identity is not None:
             action["tool_identity"] = tool_identity
@@ -727,9 +785,18 @@ class AgentSecurity:
                            ("session_id", session_id), ("trace_id", trace_id),
                            ("parent_agent_id", parent_agent_id), ("delegation_chain", delegation_chain)):
             if value is not None:
-                ctx[key] = value if isinstance(value, str) or key in ("session_id", "trace_id") else tuple(value)
+                ctx[key] = value if isinstance(value, str) or key in ("session_id", "trace_id") else tuple(
+                    itertools.islice(value, MAX_LIST_ITEMS + 1))
         if context:
             ctx["extra"] = freeze_json(dict(context))
+        _bound_fields(agent)
+        _bound_fields(ctx)
+        _bound_fields({"type": action["type"]})
+        for key in ("attestation",):
+            if isinstance(agent.get(key), Mapping):
+                agent[key] = freeze_json(agent[key])
+        if isinstance(action.get("tool_identity"), Mapping):
+            action["tool_identity"] = freeze_json(action["tool_identity"])
         # One validation call for the whole request (pydantic-core checks every field's type).
         return ActionRequest.model_validate({"request_id": new_id(), "timestamp": self._clock(),
                                              "agent": agent, "action": action, "context": ctx})
@@ -775,7 +842,9 @@ class AgentSecurity:
                 result = yield _Blocking(result.fn, result.args, timeout)
         except _Timeout as exc:
             raise _PluginFailure(impl, phase, TimeoutError(f"{phase} timed out after {timeout}s")) from exc
-        except Exception as exc:
+        except _FATAL:
+            raise
+        except BaseException as exc:
             raise _PluginFailure(impl, phase, exc) from exc
         return result
 
@@ -803,21 +872,27 @@ class AgentSecurity:
             assert params is not None
             try:
                 request = self.build_request(**params)
-            except (InputTooLarge, ValidationError) as exc:
+            except (InvalidArguments, ValidationError) as exc:
                 # Hostile or malformed content (not a programming mistake): decide DENY and audit it.
                 safe = {k: params.get(k) for k in ("tool_name", "agent_id", "environment")
                         if isinstance(params.get(k), str)}
                 request = ActionRequest(
-                    agent=AgentInfo(agent_id=str(safe.get("agent_id") or "unknown")[:256],
-                                    environment=str(safe.get("environment") or self.default_environment)),
+                    agent=AgentInfo(agent_id=str(safe.get("agent_id") or "unknown")[:MAX_ID_CHARS],
+                                    environment=str(safe.get("environment")
+                                                    or self.default_environment)[:MAX_ID_CHARS]),
                     action=Action(tool_name=str(safe.get("tool_name") or "unknown")[:MAX_TOOL_NAME]),
                     timestamp=self._clock())
-                msg = str(exc) if isinstance(exc, InputTooLarge) else (
+                msg = str(exc) if isinstance(exc, InvalidArguments) else (
                     f"invalid request field: {'.'.join(map(str, exc.errors()[0]['loc']))}")
                 decision = Decision.deny("INVALID_REQUEST", msg)
-        rhash = request_hash(request)
+        try:
+            rhash = request_hash(request)
+        except (TypeError, ValueError, RecursionError):  # a pre-built request (check_request) is not bounded
+            rhash = ""
+            decision = decision or Decision.deny("INVALID_REQUEST", "the request's arguments cannot be hashed")
         ctx = self._new_ctx(rhash)
         identity_changes: dict[str, Any] = {}
+        gates: list[tuple[Decision, str]] = []
         phase = "decided"
         replaced = False
 
@@ -829,7 +904,8 @@ class AgentSecurity:
             ctx.phase = phase_name
             for impl in self._impls(hook):
                 try:
-                    res = yield from self._run_hook(impl, phase_name, {"request": request, "ctx": ctx}, None)
+                    res = yield from self._run_hook(impl, phase_name, {"request": request, "ctx": ctx},
+                                                    self.approval_timeout_s)
                     if res is None:
                         continue
                     if not isinstance(res, PluginResult):
@@ -868,12 +944,16 @@ class AgentSecurity:
                     request = replacement
                     replaced = True
                 if res.decision is not None:
-                    d = res.decision
+                    d = self._attributed(res.decision, impl, ctx)
                     if d.outcome is Outcome.ALLOW:
                         ctx.annotate(impl.plugin_name, {"ignored_allow": True})
                         continue
-                    decision = d if d.plugin_source else d.model_copy(
-                        update={"plugin_source": impl.plugin_name})
+                    if d.outcome.approval_like:
+                        # A gate (DLP, supply chain): approving it must not skip the policy, so the
+                        # policy still runs and the stricter of the two is what gets resolved.
+                        gates.append((d, phase_name))
+                        continue
+                    decision = d
                     phase = phase_name
                     break
         if identity_changes:
@@ -888,7 +968,8 @@ class AgentSecurity:
             votes: list[Decision] = []
             for impl in self._impls("agent_security_evaluate"):
                 try:
-                    vote = yield from self._run_hook(impl, "evaluate", {"request": request, "ctx": ctx}, None)
+                    vote = yield from self._run_hook(impl, "evaluate", {"request": request, "ctx": ctx},
+                                                     self.approval_timeout_s)
                     if vote is not None and not isinstance(vote, Decision):
                         raise _PluginFailure(impl, "evaluate", PluginContractError(
                             "agent_security_evaluate must return Decision or None"))
@@ -899,11 +980,17 @@ class AgentSecurity:
                         break
                     continue
                 if vote is not None:
-                    votes.append(vote)
+                    votes.append(self._attributed(vote, impl, ctx, keep_unset=True))
             if not votes:
                 decision = Decision.deny("NO_DECISION", "No evaluator produced a decision")
-            else:
-                decision = max(votes, key=lambda d: restrictiveness(d.outcome))  # first most restrictive
+            else:  # first most restrictive; on a tie the evaluator's decision (its approver) wins
+                decision = max([*votes, *(g for g, _ in gates)], key=lambda d: restrictiveness(d.outcome))
+                phase = next((where for g, where in gates if g is decision), phase)
+                if gates and decision.outcome.approval_like:  # whoever resolves sees every gate's reasons
+                    extra = tuple(r for g, _ in gates if g is not decision for r in g.reasons
+                                  if r not in decision.reasons)
+                    if extra:
+                        decision = decision.model_copy(update={"reasons": (*decision.reasons, *extra)})
 
             # Phase 3: after_decision -----------------------------------------------------------
             if decision.reasons and decision.reasons[0].code != "PLUGIN_ERROR":
@@ -911,7 +998,8 @@ class AgentSecurity:
                 for impl in self._impls("agent_security_after_decision"):
                     try:
                         new = yield from self._run_hook(
-                            impl, "after_decision", {"request": request, "decision": decision, "ctx": ctx}, None)
+                            impl, "after_decision", {"request": request, "decision": decision, "ctx": ctx},
+                            self.approval_timeout_s)
                         if new is not None and not isinstance(new, Decision):
                             raise _PluginFailure(impl, "after_decision", PluginContractError(
                                 "agent_security_after_decision must return Decision or None"))
@@ -926,8 +1014,7 @@ class AgentSecurity:
                     if restrictiveness(new.outcome) < restrictiveness(decision.outcome) and not impl.may_relax:
                         ctx.annotate(impl.plugin_name, {"refused_relaxation": new.outcome.value})
                         continue
-                    decision = new if new.plugin_source else new.model_copy(
-                        update={"plugin_source": impl.plugin_name})
+                    decision = self._attributed(new, impl, ctx, also=decision.plugin_source)
 
         assert decision is not None
         # Primary audit event -----------------------------------------------------------------------
@@ -940,6 +1027,10 @@ class AgentSecurity:
         elif decision.outcome.approval_like and self._mode == "enforce":
             # Phase 4: resolve ----------------------------------------------------------------------
             final = yield from self._resolve(request, decision, rhash, ctx)
+            if final.outcome is Outcome.ALLOW and not self._unchanged(request, rhash):
+                # Something holding the request (a callback, a UI) changed it in place during the wait.
+                final = final.with_reason("APPROVAL_MISMATCH", "The request changed while it was being approved",
+                                          outcome=Outcome.DENY)
             ev, audit_denial = self._record(self._event("resolution", request, final, rhash, ctx, "resolve",
                                                         None))
             events.append(ev)
@@ -980,6 +1071,25 @@ class AgentSecurity:
         )
 
     @staticmethod
+    def _attributed(d: Decision, impl: _Impl, ctx: CheckContext, *, keep_unset: bool = False,
+                    also: str | None = None) -> Decision:
+        """``d`` attributed to the plugin that returned it: a plugin cannot name another plugin as the
+        source of its decision (``also``: a source it may keep, e.g. the decision it adjusted)."""
+        claimed = d.plugin_source
+        if claimed == impl.plugin_name or (claimed is None and keep_unset) or (claimed and claimed == also):
+            return d
+        if claimed:
+            ctx.annotate(impl.plugin_name, {"claimed_source": claimed[:128]})
+        return d.model_copy(update={"plugin_source": impl.plugin_name})
+
+    @staticmethod
+    def _unchanged(request: ActionRequest, rhash: str) -> bool:
+        try:
+            return request_hash(request) == rhash
+        except (TypeError, ValueError):  # mutated into something that cannot even be hashed
+            return False
+
+    @staticmethod
     def _merge_denial(decision: Decision, denial: Decision) -> Decision:
         return decision.model_copy(update={"outcome": Outcome.DENY,
                                            "reasons": (*decision.reasons, *denial.reasons),
@@ -990,8 +1100,17 @@ class AgentSecurity:
             return "changed the request_id"
         if not identity and new.agent != old.agent:
             return "changed the agent identity outside the identify phase"
-        if not identity and new.action.tool_name != old.action.tool_name:
+        if new.action.tool_name != old.action.tool_name:
             return "changed the tool name"
+        if new.action.type != old.action.type:
+            return "changed the action type"
+        if new.action.tool_identity != old.action.tool_identity:
+            return "changed the tool identity"
+        for field in ("session_id", "parent_agent_id", "delegation_chain"):
+            if getattr(new.context, field) != getattr(old.context, field):
+                return f"changed the {field}"
+        if not set(old.context.data_labels) <= set(new.context.data_labels):
+            return "removed data labels (labels may only be added)"
         return None
 
     @staticmethod
@@ -1070,7 +1189,10 @@ class AgentSecurity:
         if decision.approver_role:
             data["approver_role"] = decision.approver_role
         if ctx.annotations:
-            data["plugins"] = freeze_json(ctx.annotations)
+            try:
+                data["plugins"] = freeze_json(ctx.annotations)
+            except InvalidArguments as exc:  # a plugin's notes must not cost the decision its audit event
+                data["plugins"] = {"unrecordable": type(exc).__name__}
         if kind == "decision" and self._mode == "observe" and decision.outcome is not Outcome.ALLOW:
             data["would_block"] = True
         return AuditEvent(
@@ -1092,7 +1214,7 @@ class AgentSecurity:
             try:
                 res = yield from self._run_hook(impl, "after_execution", {
                     "request": check.request, "decision": check.final_decision, "result": result,
-                    "error": error, "ctx": ctx}, None)
+                    "error": error, "ctx": ctx}, self.approval_timeout_s)
                 if res is not None and not isinstance(res, ExecutionResult):
                     raise _PluginFailure(impl, "after_execution", PluginContractError(
                         "agent_security_after_execution must return ExecutionResult or None"))
@@ -1104,8 +1226,7 @@ class AgentSecurity:
             if res is None:
                 continue
             if res.block is not None:
-                blocked = res.block if res.block.plugin_source else res.block.model_copy(
-                    update={"plugin_source": impl.plugin_name})
+                blocked = self._attributed(res.block, impl, ctx)
                 if blocked.outcome is Outcome.ALLOW:
                     blocked = None
                     continue
@@ -1159,9 +1280,16 @@ class AgentSecurity:
             return SecurityError(f"Security policy blocked execution of {tool_name}", check.final_decision,
                                  check)
 
+        def snapshot(original: dict[str, Any]) -> Any:
+            """The arguments as the check sees them, taken before any approval wait."""
+            try:
+                return freeze_json(original)
+            except InvalidArguments:
+                return None  # the check denies these arguments itself
+
         def call_args(check: CheckResult, args: tuple[Any, ...], kwargs: dict[str, Any],
-                      original: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
-            if freeze_json(original) == check.tool_args:
+                      frozen: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
+            if frozen == check.tool_args:
                 return args, kwargs
             if extract is not None:
                 raise SecurityError(
@@ -1176,11 +1304,12 @@ class AgentSecurity:
             @functools.wraps(fn)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
                 original = args_of(*args, **kwargs)
+                frozen = snapshot(original)
                 check = await self.acheck_tool_call(tool_name=tool_name, tool_args=original, **options)
                 if not check.allowed:
                     raise blocked(check)
-                self._verify_binding(check, args_of(*args, **kwargs))
-                cargs, ckwargs = call_args(check, args, kwargs, original)
+                self._verify_binding(check, args_of(*args, **kwargs), frozen)
+                cargs, ckwargs = call_args(check, args, kwargs, frozen)
                 try:
                     result = await fn(*cargs, **ckwargs)
                 except Exception as exc:
@@ -1193,11 +1322,12 @@ class AgentSecurity:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             original = args_of(*args, **kwargs)
+            frozen = snapshot(original)
             check = self.check_tool_call(tool_name=tool_name, tool_args=original, **options)
             if not check.allowed:
                 raise blocked(check)
-            self._verify_binding(check, args_of(*args, **kwargs))
-            cargs, ckwargs = call_args(check, args, kwargs, original)
+            self._verify_binding(check, args_of(*args, **kwargs), frozen)
+            cargs, ckwargs = call_args(check, args, kwargs, frozen)
             try:
                 result = fn(*cargs, **ckwargs)
             except Exception as exc:
@@ -1207,13 +1337,17 @@ class AgentSecurity:
 
         return wrapper
 
-    def _verify_binding(self, check: CheckResult, current_args: dict[str, Any]) -> None:
-        """After an approval, the arguments about to run must still be the ones that were approved."""
+    def _verify_binding(self, check: CheckResult, current_args: dict[str, Any], approved: Any) -> None:
+        """After an approval, the arguments about to run must still be the ones the check was asked about
+        (``approved``: frozen before the wait). A plugin's rewrite is not a change: it is applied from
+        ``check.tool_args`` afterwards."""
         if not check.decision.outcome.approval_like or self._mode == "observe":
             return
-        request = check.request.model_copy(update={"action": check.request.action.model_copy(
-            update={"tool_args": freeze_json(current_args)})})
-        if request_hash(request) != check.request_hash and freeze_json(current_args) != check.tool_args:
+        try:
+            current = freeze_json(current_args)
+        except InvalidArguments:
+            current = None
+        if approved is None or current != approved:
             raise SecurityError("The arguments changed after approval",
                                 Decision.deny("APPROVAL_MISMATCH", "Arguments changed after approval"), check)
 

@@ -89,8 +89,10 @@ class Store(ABC):
 
 
 class MemoryStore(Store):
-    """Process-local store. Bounded: at most ``max_keys`` keys; past that, expired keys are swept and
-    then the least recently written keys are evicted (memory stays bounded under key-rotation abuse)."""
+    """Process-local store. Bounded: at most ``max_keys`` keys; past that, expired keys are swept, then
+    the least recently written keys *that have a TTL* (counters, windows of caller-chosen ids) are
+    evicted, and only when none is left the least recently written durable keys. So key-rotation abuse
+    keeps memory bounded without pushing out durable state such as kill-switch entries."""
 
     def __init__(self, *, max_keys: int = 100_000, clock: Callable[[], float] = time.monotonic) -> None:
         if max_keys < 1:
@@ -120,6 +122,16 @@ class MemoryStore(Store):
             now = self._clock()
             for k in [k for k, (_, e) in self._data.items() if e is not None and now >= e]:
                 del self._data[k]
+            excess = len(self._data) - self._max_keys
+            if excess > 0:  # expirable keys go first, oldest write first
+                victims = []
+                for k, (_, e) in self._data.items():
+                    if e is not None and k != key:
+                        victims.append(k)
+                        if len(victims) == excess:
+                            break
+                for k in victims:
+                    del self._data[k]
             while len(self._data) > self._max_keys:
                 self._data.popitem(last=False)
 

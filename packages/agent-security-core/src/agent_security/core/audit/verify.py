@@ -16,7 +16,9 @@ What is detected, and how it is reported (``VerifyIssue.kind``):
 * ``column_mismatch`` — SQLite index columns that disagree with the stored event JSON (the columns
   posture queries must not be editable behind the chain's back);
 * ``bad_checkpoint``, ``bad_signature``, ``unknown_key`` — a checkpoint that does not sign its
-  predecessor, a signature that does not verify, or a key id not among the given public keys.
+  predecessor, a signature that does not verify, or a key id not among the given public keys;
+* ``unsigned`` — public keys were given but no checkpoint signature covers any event of a non-empty
+  trail (e.g. the checkpoints were stripped and the chain recomputed): nothing vouches for it.
 
 What is **not** detected, stated in every report's ``notes``: anyone able to write the file can rewrite
 the chain consistently from any point (recomputing every hash) unless checkpoint signatures are
@@ -49,7 +51,7 @@ from agent_security.core.models import AuditEvent
 __all__ = ["TrailReadError", "VerifyIssue", "VerifyReport", "verify_file", "verify_trail"]
 
 IssueKind = Literal["edited", "deleted", "inserted", "reordered", "malformed", "column_mismatch",
-                    "bad_checkpoint", "bad_signature", "unknown_key"]
+                    "bad_checkpoint", "bad_signature", "unknown_key", "unsigned"]
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
@@ -258,6 +260,11 @@ class _Verifier:
         elif self.signed_through is None:
             notes.append("No checkpoint signature verified: the whole trail could have been rewritten or "
                          "truncated without detection.")
+            signature_issues = {"bad_checkpoint", "bad_signature", "unknown_key"}
+            if links and not any(i.kind in signature_issues for i in self.issues):
+                self.issue(links[0].position, None, "unsigned",
+                           "public keys were given but no checkpoint signature covers any event; the trail "
+                           "may have been stripped of its checkpoints and recomputed")
         tail: int | None = None
         if self.verified_cp_sequence is not None and last is not None:
             # events after the last verified checkpoint (the checkpoint itself is evidence, not content)

@@ -15,7 +15,8 @@ query methods take ``now=`` for the same reason; without it they read ``clock`` 
 :func:`time.monotonic`).
 
 Keys are ``rate_limiter:<epoch>:<agent epoch>:a:<agent>`` and ``...:t:<agent>:<tool>`` with every
-identifier percent-encoded, so ids containing ``:`` cannot collide. :meth:`RateLimiter.reset_agent` and
+identifier percent-encoded, so ids containing ``:`` cannot collide. The tool part is the policy engine's
+normalised name (``Send_Email`` counts as ``send_email``, as the policy sees it). :meth:`RateLimiter.reset_agent` and
 :meth:`RateLimiter.reset` bump an epoch stored in the store instead of enumerating windows, which works
 with any store (the abandoned windows age out or are evicted by the store's bound).
 """
@@ -31,6 +32,7 @@ from agent_security.core.context import CheckContext
 from agent_security.core.errors import ConfigurationError
 from agent_security.core.hookspecs import hookimpl
 from agent_security.core.models import ActionRequest, Decision, PluginResult
+from agent_security.core.policy.normalize import normalize_name
 from agent_security.core.store import Store
 
 __all__ = ["RateLimiter", "rate_limiter"]
@@ -72,7 +74,7 @@ class RateLimiter(StoreBound):
     def _keys(self, store: Store, agent_id: str, tool_name: str) -> tuple[str, str]:
         base = self._base(store, agent_id)
         agent = key_part(agent_id)
-        return f"{base}a:{agent}", f"{base}t:{agent}:{key_part(tool_name)}"
+        return f"{base}a:{agent}", f"{base}t:{agent}:{key_part(normalize_name(tool_name))}"
 
     # -- the check ----------------------------------------------------------------------------
     @hookimpl

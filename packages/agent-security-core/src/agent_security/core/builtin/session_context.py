@@ -17,7 +17,12 @@ fixed window, as in Agent-SPM), kept by the store's TTL. At most ``max_sessions`
 by this process; past that, the least recently used session is forgotten (its counters deleted). The
 session id is caller-chosen, so this bound never weakens a limit: a caller can always open a new session.
 
-Keys: ``session_context:<session>:<tool>`` with both parts percent-encoded.
+**Tool names** are compared in the policy engine's normalised form
+(:func:`~agent_security.core.policy.normalize.normalize_name`: case, width and invisible characters
+folded), so ``Send_Email`` or ``send_email\u200b``, which the policy treats as ``send_email``, share its
+limit and its counter.
+
+Keys: ``session_context:<session>:<normalised tool>`` with both parts percent-encoded.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from agent_security.core.context import CheckContext
 from agent_security.core.errors import ConfigurationError
 from agent_security.core.hookspecs import hookimpl
 from agent_security.core.models import ActionRequest, Decision, Outcome, PluginResult
+from agent_security.core.policy.normalize import normalize_name
 from agent_security.core.store import Store
 
 __all__ = ["SessionContext", "session_context"]
@@ -65,7 +71,7 @@ class SessionContext(StoreBound):
         if max_sessions < 1:
             raise ConfigurationError("max_sessions must be >= 1")
         super().__init__(store)
-        self.limits: dict[str, int] = {str(t): _limit(str(t), v) for t, v in (limits or {}).items()}
+        self.limits: dict[str, int] = {normalize_name(str(t)): _limit(str(t), v) for t, v in (limits or {}).items()}
         self.session_ttl_s = float(session_ttl_s)
         self.max_sessions = int(max_sessions)
         self._lock = threading.Lock()
@@ -74,7 +80,7 @@ class SessionContext(StoreBound):
 
     @staticmethod
     def _key(session_id: str, tool_name: str) -> str:
-        return f"{_PREFIX}{key_part(session_id)}:{key_part(tool_name)}"
+        return f"{_PREFIX}{key_part(session_id)}:{key_part(normalize_name(tool_name))}"
 
     def _touch(self, store: Store, session_id: str) -> None:
         evicted: list[str] = []
@@ -91,10 +97,10 @@ class SessionContext(StoreBound):
     def agent_security_before_check(self, request: ActionRequest, ctx: CheckContext) -> PluginResult | None:
         session_id = request.context.session_id
         tool = request.action.tool_name
-        if not session_id or tool not in self.limits:
+        limit = self.limits.get(normalize_name(tool)) if session_id else None
+        if not session_id or limit is None:
             return None
         store = self._store_for(ctx.store)
-        limit = self.limits[tool]
         key = self._key(session_id, tool)
         self._touch(store, session_id)
         count = store.incr(key, 1, ttl_s=self.session_ttl_s)
