@@ -121,7 +121,7 @@ class _HangingAfterExecution:
 
 
 def test_hanging_async_before_check_times_out_to_deny_sync() -> None:
-    security = _make(plugins=[_HangingBeforeCheck()], approval_timeout_s=0.05)
+    security = _make(plugins=[_HangingBeforeCheck()], hook_timeout_s=0.05)
     out: list[Any] = []
     worker = threading.Thread(target=lambda: out.append(
         security.check_tool_call(tool_name="t", agent_id="a")), daemon=True)
@@ -133,14 +133,14 @@ def test_hanging_async_before_check_times_out_to_deny_sync() -> None:
 
 
 async def test_hanging_async_before_check_times_out_to_deny_async() -> None:
-    security = _make(plugins=[_HangingBeforeCheck()], approval_timeout_s=0.05)
+    security = _make(plugins=[_HangingBeforeCheck()], hook_timeout_s=0.05)
     result = await asyncio.wait_for(security.acheck_tool_call(tool_name="t", agent_id="a"), 10)
     assert result.allowed is False
     assert "PLUGIN_ERROR" in result.final_decision.codes
 
 
 async def test_hanging_async_after_execution_times_out_and_withholds() -> None:
-    security = _make(plugins=[_HangingAfterExecution()], approval_timeout_s=0.05)
+    security = _make(plugins=[_HangingAfterExecution()], hook_timeout_s=0.05)
 
     async def tool(x: int) -> int:
         return x

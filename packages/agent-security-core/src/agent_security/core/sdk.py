@@ -905,7 +905,7 @@ class AgentSecurity:
             for impl in self._impls(hook):
                 try:
                     res = yield from self._run_hook(impl, phase_name, {"request": request, "ctx": ctx},
-                                                    self.approval_timeout_s)
+                                                    self.hook_timeout_s)
                     if res is None:
                         continue
                     if not isinstance(res, PluginResult):
@@ -969,7 +969,7 @@ class AgentSecurity:
             for impl in self._impls("agent_security_evaluate"):
                 try:
                     vote = yield from self._run_hook(impl, "evaluate", {"request": request, "ctx": ctx},
-                                                     self.approval_timeout_s)
+                                                     self.hook_timeout_s)
                     if vote is not None and not isinstance(vote, Decision):
                         raise _PluginFailure(impl, "evaluate", PluginContractError(
                             "agent_security_evaluate must return Decision or None"))
@@ -999,7 +999,7 @@ class AgentSecurity:
                     try:
                         new = yield from self._run_hook(
                             impl, "after_decision", {"request": request, "decision": decision, "ctx": ctx},
-                            self.approval_timeout_s)
+                            self.hook_timeout_s)
                         if new is not None and not isinstance(new, Decision):
                             raise _PluginFailure(impl, "after_decision", PluginContractError(
                                 "agent_security_after_decision must return Decision or None"))
@@ -1046,7 +1046,7 @@ class AgentSecurity:
         for impl in self._impls("agent_security_notify"):
             try:
                 yield from self._run_hook(impl, "notify", {"request": request, "decision": final, "ctx": ctx},
-                                          self.approval_timeout_s)
+                                          self.hook_timeout_s)
             except _PluginFailure as failure:
                 err = self._plugin_error(failure, ctx)
                 if err is not None and final.outcome is not Outcome.DENY:
@@ -1214,7 +1214,7 @@ class AgentSecurity:
             try:
                 res = yield from self._run_hook(impl, "after_execution", {
                     "request": check.request, "decision": check.final_decision, "result": result,
-                    "error": error, "ctx": ctx}, self.approval_timeout_s)
+                    "error": error, "ctx": ctx}, self.hook_timeout_s)
                 if res is not None and not isinstance(res, ExecutionResult):
                     raise _PluginFailure(impl, "after_execution", PluginContractError(
                         "agent_security_after_execution must return ExecutionResult or None"))
