@@ -31,6 +31,7 @@ from typing import Any, Literal, ParamSpec, TypeVar, cast, overload
 import pluggy
 from pydantic import BaseModel, ValidationError
 
+from agent_security.core._fast import trusted
 from agent_security.core._util import InputTooLarge, freeze_json, request_hash
 from agent_security.core.audit.keys import AuditSigner
 from agent_security.core.audit.sinks import JsonlAuditSink, MemoryAuditSink, SqliteAuditSink
@@ -46,6 +47,7 @@ from agent_security.core.errors import (
 )
 from agent_security.core.hookspecs import hookimpl
 from agent_security.core.models import (
+    SCHEMA_VERSION,
     Action,
     ActionRequest,
     AgentAttestation,
@@ -79,6 +81,10 @@ R = TypeVar("R")
 Mode = Literal["enforce", "observe"]
 
 DEFAULT_APPROVAL_TIMEOUT_S = 300.0
+# The fields a validating AuditEvent(...) call in _event marks as set.
+_EVENT_FIELDS_SET = frozenset({"kind", "request_id", "agent_id", "tool_name", "environment", "outcome", "allowed",
+                               "reasons", "plugin_source", "mode", "request_hash", "timestamp", "data",
+                               "event_id"})
 MAX_TOOL_NAME = 256
 
 # Per approval-like outcome: the callback attribute, and the reason codes for approved / rejected /
@@ -1065,12 +1071,28 @@ class AgentSecurity:
             data["plugins"] = freeze_json(ctx.annotations)
         if kind == "decision" and self._mode == "observe" and decision.outcome is not Outcome.ALLOW:
             data["would_block"] = True
+        allowed = decision.outcome is Outcome.ALLOW or self._mode == "observe"
+        timestamp = self._clock()
+        reasons = decision.reasons
+        agent, action = request.agent, request.action
+        if (type(request.request_id) is str and type(agent.agent_id) is str and type(action.tool_name) is str
+                and type(agent.environment) is str and type(decision.outcome) is Outcome
+                and type(reasons) is tuple and all(type(r) is Reason for r in reasons)
+                and (decision.plugin_source is None or type(decision.plugin_source) is str)
+                and isinstance(timestamp, datetime)):
+            # Every value has its field's type (checked just above or made here): skip re-validation.
+            return trusted(AuditEvent, {
+                "schema_version": SCHEMA_VERSION, "event_id": new_id(), "sequence": 0, "timestamp": timestamp,
+                "kind": kind, "request_id": request.request_id, "agent_id": agent.agent_id,
+                "tool_name": action.tool_name, "environment": agent.environment, "outcome": decision.outcome,
+                "allowed": allowed, "reasons": reasons, "plugin_source": decision.plugin_source,
+                "mode": self._mode, "request_hash": rhash, "data": data, "prev_hash": None, "hash": None,
+            }, set(_EVENT_FIELDS_SET))
         return AuditEvent(
             kind=kind, request_id=request.request_id, agent_id=request.agent_id, tool_name=request.tool_name,
-            environment=request.environment, outcome=decision.outcome,
-            allowed=decision.outcome is Outcome.ALLOW or self._mode == "observe",
-            reasons=decision.reasons, plugin_source=decision.plugin_source, mode=self._mode,
-            request_hash=rhash, timestamp=self._clock(), data=data, event_id=new_id(),
+            environment=request.environment, outcome=decision.outcome, allowed=allowed,
+            reasons=reasons, plugin_source=decision.plugin_source, mode=self._mode,
+            request_hash=rhash, timestamp=timestamp, data=data, event_id=new_id(),
         )
 
     # -- after execution -----------------------------------------------------------------------------

@@ -36,6 +36,7 @@ __all__ = [
     "event_hash",
     "format_timestamp",
     "hash_canonical",
+    "hash_ordered",
     "hash_prepared",
 ]
 
@@ -47,6 +48,8 @@ _CHECKPOINT_DOMAIN = "agent-security/audit-checkpoint/v1"
 
 def format_timestamp(ts: datetime) -> str:
     """The one timestamp format of the canonical form: UTC, microseconds, ``Z``."""
+    if ts.tzinfo is UTC and type(ts) is datetime:  # the usual case: isoformat ends with "+00:00"
+        return ts.isoformat(timespec="microseconds")[:-6] + "Z"
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=UTC)
     return ts.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
@@ -96,6 +99,18 @@ def hash_prepared(data: dict[str, Any]) -> str:
         if list(reason) != ["code", "message"]:
             raise jcs.NotFast
     return hashlib.sha256(jcs.write(ordered)).hexdigest()
+
+
+def hash_ordered(data: dict[str, Any]) -> str:
+    """Like :func:`hash_prepared`, for a dict the caller built with its members already in canonical
+    order (:data:`_EVENT_KEYS`, each reason ``code`` then ``message``) and ``data`` from
+    :func:`jcs.prepare` (the audit trail's own fast path).
+
+    Raises :class:`~agent_security.core.jcs.NotFast` when the fast writer cannot be used.
+    """
+    if not 0 <= data["sequence"] <= 2**53 - 1:
+        raise jcs.NotFast
+    return hashlib.sha256(jcs.write(data)).hexdigest()
 
 
 def checkpoint_message(head_sequence: int, head_hash: str, key_id: str) -> bytes:

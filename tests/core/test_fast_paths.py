@@ -1,0 +1,55 @@
+"""The pipeline's shortcuts build exactly what the validating constructors build."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from agent_security.core import AgentSecurity
+from agent_security.core._fast import trusted, trusted_copy
+from agent_security.core.audit.chain import format_timestamp
+from agent_security.core.models import AuditEvent, Decision, Outcome, Reason
+
+POLICY = {"version": "1", "generated_at": "2026-01-01T00:00:00Z", "expires_at": "2099-01-01T00:00:00Z",
+          "rules": [{"id": "ALLOW_READ", "match": {"tool_name": "read_file"}, "outcome": "ALLOW"}],
+          "defaults": {"outcome": "DENY"}}
+
+
+def _same(a: object, b: object) -> None:
+    assert type(a) is type(b)
+    assert a == b
+    assert a.__dict__ == b.__dict__  # type: ignore[attr-defined]
+    assert list(a.__dict__) == list(b.__dict__)  # type: ignore[attr-defined]
+    assert a.model_fields_set == b.model_fields_set  # type: ignore[attr-defined]
+
+
+def test_trusted_equals_validated() -> None:
+    reason = Reason(code="C", message="m")
+    ts = datetime(2026, 1, 1, tzinfo=UTC)
+    validated = AuditEvent(kind="decision", agent_id="a", outcome=Outcome.DENY, reasons=(reason,), timestamp=ts,
+                           data={"k": 1}, event_id="e")
+    built = trusted(AuditEvent, dict(validated.__dict__), set(validated.model_fields_set))
+    _same(built, validated)
+    _same(trusted_copy(validated, {"sequence": 3, "hash": "h"}),
+          validated.model_copy(update={"sequence": 3, "hash": "h"}))
+    d = Decision.allow("X")
+    _same(trusted_copy(d, {"plugin_source": "p"}), d.model_copy(update={"plugin_source": "p"}))
+
+
+def test_pipeline_models_equal_their_validated_form() -> None:
+    security = AgentSecurity(policy_bundle=POLICY, autoload=False)
+    result = security.check_tool_call(tool_name="read_file", tool_args={"b": [1, {"z": None, "a": "x"}], "a": True},
+                                      agent_id="agent-1", environment="prod", session_id="s-1", user_input="hi")
+    for model in (result.request, result.request.agent, result.request.action, result.request.context, result.event,
+                  result):
+        again = type(model).model_validate(model.model_dump())
+        assert again == model
+    # What a validating constructor marks as set, the shortcut marks too.
+    assert result.request.agent.model_fields_set == {"agent_id", "name", "owner", "environment"}
+    assert result.request.context.model_fields_set == {"session_id", "user_input"}
+    assert {"kind", "request_id", "data", "hash", "sequence"} <= result.event.model_fields_set
+
+
+def test_utc_timestamp_shortcut_matches_general_form() -> None:
+    for ts in (datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC),
+               datetime(12, 1, 2, 3, 4, 5, 999999, tzinfo=UTC)):
+        assert format_timestamp(ts) == ts.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
