@@ -53,3 +53,38 @@ def test_utc_timestamp_shortcut_matches_general_form() -> None:
     for ts in (datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC),
                datetime(12, 1, 2, 3, 4, 5, 999999, tzinfo=UTC)):
         assert format_timestamp(ts) == ts.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def test_hooks_with_reordered_or_fewer_arguments_and_async_hooks_still_run() -> None:
+    from agent_security.core import hookimpl
+    from agent_security.core.context import CheckContext
+    from agent_security.core.models import ActionRequest, PluginResult
+
+    seen: list[str] = []
+
+    class Reordered:
+        name = "reordered"
+
+        @hookimpl
+        def agent_security_before_check(self, ctx: CheckContext, request: ActionRequest) -> None:
+            assert isinstance(ctx, CheckContext) and isinstance(request, ActionRequest)
+            seen.append("before_check")
+
+        @hookimpl
+        def agent_security_notify(self, decision: Decision) -> None:
+            seen.append(f"notify:{decision.outcome.value}")
+
+    class AsyncDeny:
+        name = "async_deny"
+
+        @hookimpl
+        async def agent_security_before_check(self, request: ActionRequest) -> PluginResult | None:
+            if request.action.tool_args.get("deny"):
+                return PluginResult(decision=Decision.deny("ASYNC_DENY", "no"))
+            return None
+
+    security = AgentSecurity(policy_bundle=POLICY, autoload=False, plugins=[Reordered(), AsyncDeny()])
+    assert security.check_tool_call(tool_name="read_file", agent_id="a").allowed
+    denied = security.check_tool_call(tool_name="read_file", tool_args={"deny": True}, agent_id="a")
+    assert not denied.allowed and denied.final_decision.codes == ("ASYNC_DENY",)
+    assert seen == ["before_check", "notify:ALLOW", "before_check", "notify:DENY"]

@@ -81,6 +81,8 @@ R = TypeVar("R")
 Mode = Literal["enforce", "observe"]
 
 DEFAULT_APPROVAL_TIMEOUT_S = 300.0
+_REQUEST_CTX = ("request", "ctx")
+_REQUEST_DECISION_CTX = ("request", "decision", "ctx")
 # The fields a validating AuditEvent(...) call in _event marks as set.
 _EVENT_FIELDS_SET = frozenset({"kind", "request_id", "agent_id", "tool_name", "environment", "outcome", "allowed",
                                "reasons", "plugin_source", "mode", "request_hash", "timestamp", "data",
@@ -765,8 +767,30 @@ class AgentSecurity:
         """Call one implementation, waiting if it is async; failures raise :class:`_PluginFailure`."""
         try:
             result = self._call_impl(impl, kwargs)
-            if result is None or isinstance(result, BaseModel):  # the common, synchronous answers
-                return result
+        except Exception as exc:
+            raise _PluginFailure(impl, phase, exc) from exc
+        if result is None or isinstance(result, BaseModel):  # the common, synchronous answers
+            return result
+        return (yield from self._await_hook(impl, phase, result, timeout))
+
+    @staticmethod
+    def _call_hook(impl: _Impl, phase: str, names: tuple[str, ...], args: tuple[Any, ...]) -> Any:
+        """Call one implementation with the hook's arguments ``args`` (named ``names``), synchronously;
+        failures raise :class:`_PluginFailure`. The hot path of every check: an implementation that takes
+        every argument in the hook's order (the usual case) is called positionally. A result that is
+        neither ``None`` nor a model must then go through :meth:`_await_hook`."""
+        try:
+            if impl.argnames == names:
+                return impl.function(*args)
+            kwargs = dict(zip(names, args, strict=True))
+            return impl.function(**{k: kwargs[k] for k in impl.argnames})
+        except Exception as exc:
+            raise _PluginFailure(impl, phase, exc) from exc
+
+    def _await_hook(self, impl: _Impl, phase: str, result: Any,
+                    timeout: float | None) -> Generator[Any, Any, Any]:
+        """Wait for an implementation's awaitable or blocking result; failures raise :class:`_PluginFailure`."""
+        try:
             if inspect.isawaitable(result):
                 result = yield _Wait(result, timeout)
             elif isinstance(result, _Blocking):
@@ -827,7 +851,9 @@ class AgentSecurity:
             ctx.phase = phase_name
             for impl in self._impls(hook):
                 try:
-                    res = yield from self._run_hook(impl, phase_name, {"request": request, "ctx": ctx}, None)
+                    res = self._call_hook(impl, phase_name, _REQUEST_CTX, (request, ctx))
+                    if res is not None and not isinstance(res, BaseModel):
+                        res = yield from self._await_hook(impl, phase_name, res, None)
                     if res is None:
                         continue
                     if not isinstance(res, PluginResult):
@@ -886,7 +912,9 @@ class AgentSecurity:
             votes: list[Decision] = []
             for impl in self._impls("agent_security_evaluate"):
                 try:
-                    vote = yield from self._run_hook(impl, "evaluate", {"request": request, "ctx": ctx}, None)
+                    vote = self._call_hook(impl, "evaluate", _REQUEST_CTX, (request, ctx))
+                    if vote is not None and not isinstance(vote, BaseModel):
+                        vote = yield from self._await_hook(impl, "evaluate", vote, None)
                     if vote is not None and not isinstance(vote, Decision):
                         raise _PluginFailure(impl, "evaluate", PluginContractError(
                             "agent_security_evaluate must return Decision or None"))
@@ -908,8 +936,9 @@ class AgentSecurity:
                 ctx.phase = "after_decision"
                 for impl in self._impls("agent_security_after_decision"):
                     try:
-                        new = yield from self._run_hook(
-                            impl, "after_decision", {"request": request, "decision": decision, "ctx": ctx}, None)
+                        new = self._call_hook(impl, "after_decision", _REQUEST_DECISION_CTX, (request, decision, ctx))
+                        if new is not None and not isinstance(new, BaseModel):
+                            new = yield from self._await_hook(impl, "after_decision", new, None)
                         if new is not None and not isinstance(new, Decision):
                             raise _PluginFailure(impl, "after_decision", PluginContractError(
                                 "agent_security_after_decision must return Decision or None"))
@@ -952,8 +981,9 @@ class AgentSecurity:
         ctx.phase = "notify"
         for impl in self._impls("agent_security_notify"):
             try:
-                yield from self._run_hook(impl, "notify", {"request": request, "decision": final, "ctx": ctx},
-                                          self.approval_timeout_s)
+                res = self._call_hook(impl, "notify", _REQUEST_DECISION_CTX, (request, final, ctx))
+                if res is not None and not isinstance(res, BaseModel):
+                    yield from self._await_hook(impl, "notify", res, self.approval_timeout_s)
             except _PluginFailure as failure:
                 err = self._plugin_error(failure, ctx)
                 if err is not None and final.outcome is not Outcome.DENY:
