@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agent_security.core import AgentSecurity
 from agent_security.core._fast import trusted, trusted_copy
+from agent_security.core._util import MAX_STRING, InputTooLarge, _freeze_walk, canonical_json, freeze_json
 from agent_security.core.audit.chain import format_timestamp
 from agent_security.core.models import AuditEvent, Decision, Outcome, Reason
 
@@ -88,3 +95,44 @@ def test_hooks_with_reordered_or_fewer_arguments_and_async_hooks_still_run() -> 
     denied = security.check_tool_call(tool_name="read_file", tool_args={"deny": True}, agent_id="a")
     assert not denied.allowed and denied.final_decision.codes == ("ASYNC_DENY",)
     assert seen == ["before_check", "notify:ALLOW", "before_check", "notify:DENY"]
+
+
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=8))
+
+
+@settings(max_examples=200, deadline=None)
+@given(args=st.dictionaries(st.one_of(st.text(max_size=6), st.integers()), st.one_of(
+    _scalars, st.lists(_scalars, max_size=3), st.dictionaries(st.text(max_size=3), _scalars, max_size=2)),
+    max_size=6))
+def test_flat_freeze_equals_general_walk(args: dict[Any, Any]) -> None:
+    fast = freeze_json(args)
+    general = _freeze_walk(args)
+    assert json.dumps(fast, sort_keys=True) == json.dumps(general, sort_keys=True)
+    assert list(fast) == list(general)
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=st.recursive(_scalars, lambda c: st.one_of(st.lists(c, max_size=3),
+                                                         st.dictionaries(st.text(max_size=4), c, max_size=3)),
+                          max_leaves=10))
+def test_canonical_json_is_json_dumps(value: Any) -> None:
+    body = {"k": value, "a": 1}
+
+    def reference() -> str:
+        return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+    try:
+        expected = reference()
+    except ValueError:
+        with pytest.raises(ValueError):
+            canonical_json(body)
+        return
+    assert canonical_json(body) == expected
+
+
+def test_freeze_bounds_still_raise_from_the_flat_path() -> None:
+    with pytest.raises(InputTooLarge):
+        freeze_json({"k": "x" * (MAX_STRING + 1)})
+    with pytest.raises(InputTooLarge):
+        freeze_json({"x" * (MAX_STRING + 1): 1})
+    assert freeze_json({"n": float("inf"), "b": b"x"}) == {"n": "inf", "b": "x"}

@@ -30,6 +30,15 @@ def freeze_json(value: Any) -> Any:
     Raises :class:`InputTooLarge` past :data:`MAX_ARGS_DEPTH` levels, :data:`MAX_ARGS_ITEMS` containers
     and scalars, or :data:`MAX_TOTAL_CHARS` characters of strings in all.
     """
+    if type(value) is dict:
+        flat = _freeze_flat(value)
+        if flat is not None:
+            return flat
+    return _freeze_walk(value)
+
+
+def _freeze_walk(value: Any) -> Any:
+    """The general case of :func:`freeze_json`."""
     items = 0
     chars = 0
 
@@ -82,9 +91,45 @@ def freeze_json(value: Any) -> Any:
     return root
 
 
+def _freeze_flat(value: dict[Any, Any]) -> dict[str, Any] | None:
+    """:func:`freeze_json` of the most common arguments, a flat dict of plain scalars (exact ``str`` keys;
+    ``str``, ``int``, ``bool``, ``None`` or finite ``float`` values) within every bound; ``None`` for
+    anything else (the general walk then copies it, or raises the precise error)."""
+    if len(value) > MAX_ARGS_ITEMS:
+        return None
+    out: dict[str, Any] = {}
+    chars = 0
+    for key, child in value.items():
+        if type(key) is not str or len(key) > MAX_STRING:
+            return None
+        chars += len(key)
+        kind = type(child)
+        if kind is str:
+            if len(child) > MAX_STRING:
+                return None
+            chars += len(child)
+        elif not (child is None or kind is int or kind is bool or (kind is float and math.isfinite(child))):
+            return None
+        out[key] = child
+    return out if chars <= MAX_TOTAL_CHARS else None
+
+
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+
+
 def canonical_json(value: Any) -> str:
-    """Deterministic compact JSON (sorted keys) of already-frozen data."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    """Deterministic compact JSON (sorted keys) of already-frozen data: exactly ``json.dumps(value,
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)``.
+
+    ``json.dumps`` with non-default options builds a new encoder, and ``JSONEncoder.encode`` a new C
+    encoder, on every call; this builds only the C encoder (fresh ``markers``, so circular references are
+    still detected and concurrent calls share nothing)."""
+    if _c_make_encoder is None or type(value) is not dict:
+        return _ENCODER.encode(value)
+    encode = _c_make_encoder({}, _ENCODER.default, json.encoder.encode_basestring, None, ":", ",", True, False,
+                             False)
+    return "".join(encode(value, 0))
 
 
 def request_hash(request: ActionRequest) -> str:
