@@ -14,7 +14,7 @@ from agent_security.core import AgentSecurity
 from agent_security.core._fast import trusted, trusted_copy
 from agent_security.core._util import MAX_STRING, InputTooLarge, _freeze_walk, canonical_json, freeze_json
 from agent_security.core.audit.chain import format_timestamp
-from agent_security.core.models import AuditEvent, Decision, Outcome, Reason
+from agent_security.core.models import ActionRequest, AuditEvent, Decision, Outcome, Reason
 
 POLICY = {"version": "1", "generated_at": "2026-01-01T00:00:00Z", "expires_at": "2099-01-01T00:00:00Z",
           "rules": [{"id": "ALLOW_READ", "match": {"tool_name": "read_file"}, "outcome": "ALLOW"}],
@@ -136,3 +136,44 @@ def test_freeze_bounds_still_raise_from_the_flat_path() -> None:
     with pytest.raises(InputTooLarge):
         freeze_json({"x" * (MAX_STRING + 1): 1})
     assert freeze_json({"n": float("inf"), "b": b"x"}) == {"n": "inf", "b": "x"}
+
+
+@pytest.mark.parametrize("extra", [
+    {},
+    {"agent_name": "Agent One", "owner": "team", "action_type": "shell", "trace_id": "t", "parent_agent_id": "p",
+     "agent_type": "worker"},
+    {"environment": "", "agent_name": "", "user_input": ""},
+])
+def test_plain_request_equals_validated_request(extra: dict[str, Any]) -> None:
+    security = AgentSecurity(policy_bundle=POLICY, autoload=False)
+    fast = security.build_request(tool_name="read_file", tool_args={"p": "/x", "n": 2}, agent_id="agent-1",
+                                  session_id="s", **extra)
+    agent = {"agent_id": "agent-1", "name": extra.get("agent_name") or "agent-1",
+             "owner": extra.get("owner") or security.default_owner,
+             "environment": extra.get("environment") or security.default_environment}
+    if "agent_type" in extra:
+        agent["agent_type"] = extra["agent_type"]
+    context = {k: extra[k] for k in ("user_input", "trace_id", "parent_agent_id") if k in extra}
+    context["session_id"] = "s"
+    validated = ActionRequest.model_validate({
+        "request_id": fast.request_id, "timestamp": fast.timestamp, "agent": agent,
+        "action": {"type": extra.get("action_type") or "tool_call", "tool_name": "read_file",
+                   "tool_args": {"p": "/x", "n": 2}},
+        "context": context})
+    for a, b in ((fast, validated), (fast.agent, validated.agent), (fast.action, validated.action),
+                 (fast.context, validated.context)):
+        _same(a, b)
+
+
+def test_non_plain_fields_still_go_through_validation() -> None:
+    from pydantic import ValidationError
+
+    security = AgentSecurity(policy_bundle=POLICY, autoload=False)
+    with pytest.raises(ValidationError):
+        security.build_request(tool_name="read_file", agent_id="a", session_id=123)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        security.build_request(tool_name="read_file", agent_id="a", trust_level="root")
+    request = security.build_request(tool_name="read_file", agent_id="a", roles=["r"], trust_level="basic")
+    assert request.agent.roles == ("r",) and request.agent.trust_level == "basic"
+    result = security.check_tool_call(tool_name="read_file", agent_id="a", environment=["prod"])
+    assert not result.allowed and result.final_decision.codes == ("INVALID_REQUEST",)

@@ -59,6 +59,7 @@ from agent_security.core.models import (
     Outcome,
     PluginResult,
     Reason,
+    RequestContext,
     ToolIdentity,
     new_id,
     restrictiveness,
@@ -82,6 +83,14 @@ Mode = Literal["enforce", "observe"]
 
 DEFAULT_APPROVAL_TIMEOUT_S = 300.0
 _REQUEST_CTX = ("request", "ctx")
+_REQUEST_FIELDS = frozenset({"request_id", "timestamp", "agent", "action", "context"})
+_RESULT_FIELDS = frozenset({"allowed", "decision", "final_decision", "event", "events", "request", "request_hash",
+                            "tool_args", "would_block"})
+
+
+def _plain(value: Any) -> bool:
+    """``None`` or an exact ``str``: a value a ``str | None`` field's validator keeps unchanged."""
+    return value is None or type(value) is str
 _REQUEST_DECISION_CTX = ("request", "decision", "ctx")
 # The fields a validating AuditEvent(...) call in _event marks as set.
 _EVENT_FIELDS_SET = frozenset({"kind", "request_id", "agent_id", "tool_name", "environment", "outcome", "allowed",
@@ -713,6 +722,19 @@ class AgentSecurity:
         if not isinstance(tool_args, Mapping):
             raise TypeError("tool_args must be a mapping (dict) of argument names to values")
         args = freeze_json(tool_args)
+        timestamp = self._clock()
+        if (type(tool_name) is str and type(agent_id) is str and _plain(agent_name) and _plain(environment)
+                and _plain(owner) and _plain(action_type) and _plain(user_input) and _plain(session_id)
+                and _plain(trace_id) and _plain(parent_agent_id) and _plain(agent_type)
+                and data_labels is None and risk_hints is None and trust_level is None and roles is None
+                and capabilities is None and max_delegation_depth is None and attestation is None
+                and tool_identity is None and delegation_chain is None and not context
+                and type(self.default_owner) is str and type(self.default_environment) is str
+                and isinstance(timestamp, datetime)):
+            # Every field is a plain str or None (the validator would accept each unchanged) and nothing
+            # else needs validating: build the models the validator would build, without running it.
+            return self._plain_request(tool_name, args, agent_id, agent_name, environment, owner, action_type,
+                                       user_input, session_id, trace_id, parent_agent_id, agent_type, timestamp)
         agent: dict[str, Any] = {"agent_id": agent_id, "name": agent_name or agent_id,
                                  "owner": owner or self.default_owner,
                                  "environment": environment or self.default_environment}
@@ -733,8 +755,36 @@ class AgentSecurity:
         if context:
             ctx["extra"] = freeze_json(dict(context))
         # One validation call for the whole request (pydantic-core checks every field's type).
-        return ActionRequest.model_validate({"request_id": new_id(), "timestamp": self._clock(),
+        return ActionRequest.model_validate({"request_id": new_id(), "timestamp": timestamp,
                                              "agent": agent, "action": action, "context": ctx})
+
+    def _plain_request(self, tool_name: str, args: dict[str, Any], agent_id: str, agent_name: str | None,
+                       environment: str | None, owner: str | None, action_type: str | None,
+                       user_input: str | None, session_id: str | None, trace_id: str | None,
+                       parent_agent_id: str | None, agent_type: str | None, timestamp: datetime) -> ActionRequest:
+        """:meth:`build_request` when every given field is a plain ``str`` (see there): the same models,
+        fields and ``model_fields_set`` as ``ActionRequest.model_validate`` of the same dict."""
+        agent_set = {"agent_id", "name", "owner", "environment"}
+        if agent_type is not None:
+            agent_set.add("agent_type")
+        agent = trusted(AgentInfo, {
+            "agent_id": agent_id, "name": agent_name or agent_id, "owner": owner or self.default_owner,
+            "environment": environment or self.default_environment, "agent_type": agent_type,
+            "trust_level": None, "roles": (), "capabilities": (), "max_delegation_depth": None,
+            "attestation": None, "verified": False}, agent_set)
+        action = trusted(Action, {"type": action_type or "tool_call", "tool_name": tool_name, "tool_args": args,
+                                  "tool_identity": None}, {"type", "tool_name", "tool_args"})
+        ctx_set = set()
+        for key, value in (("user_input", user_input), ("session_id", session_id), ("trace_id", trace_id),
+                           ("parent_agent_id", parent_agent_id)):
+            if value is not None:
+                ctx_set.add(key)
+        context = trusted(RequestContext, {
+            "user_input": user_input, "data_labels": (), "risk_hints": (), "trace_id": trace_id,
+            "session_id": session_id, "parent_agent_id": parent_agent_id, "delegation_chain": (), "extra": {}},
+            ctx_set)
+        return trusted(ActionRequest, {"request_id": new_id(), "timestamp": timestamp, "agent": agent,
+                                       "action": action, "context": context}, set(_REQUEST_FIELDS))
 
     # -- entry points ----------------------------------------------------------------------------
     def check_tool_call(self, **params: Any) -> CheckResult:
@@ -1001,10 +1051,20 @@ class AgentSecurity:
             events.append(ev)
 
         allowed = (not blocked) or self._mode == "observe"
+        would_block = blocked and self._mode == "observe"
+        tool_args = request.action.tool_args
+        if (type(decision) is Decision and type(final) is Decision and type(request) is ActionRequest
+                and type(tool_args) is dict and all(type(k) is str for k in tool_args)
+                and all(type(ev) is AuditEvent for ev in events)):
+            # What CheckResult(...) would check (model instances pass through unchanged, tool_args is
+            # copied into a dict with str keys), checked here; skip the validator.
+            return trusted(CheckResult, {
+                "allowed": allowed, "decision": decision, "final_decision": final, "event": primary,
+                "events": tuple(events), "request": request, "request_hash": rhash, "tool_args": dict(tool_args),
+                "would_block": would_block}, set(_RESULT_FIELDS))
         return CheckResult(
             allowed=allowed, decision=decision, final_decision=final, event=primary, events=tuple(events),
-            request=request, request_hash=rhash, tool_args=request.action.tool_args,
-            would_block=blocked and self._mode == "observe",
+            request=request, request_hash=rhash, tool_args=tool_args, would_block=would_block,
         )
 
     @staticmethod
