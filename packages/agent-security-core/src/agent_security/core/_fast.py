@@ -15,7 +15,9 @@ from callers and plugins goes through pydantic (or an explicit type check that r
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
 
@@ -51,13 +53,33 @@ def _check_preconditions() -> None:
 _check_preconditions()
 
 
+def _slot_setter(name: str) -> Callable[[Any, Any], None]:
+    """The setter of one of BaseModel's slots, called directly (faster than ``object.__setattr__``)."""
+    descriptor = BaseModel.__dict__.get(name)
+    setter = getattr(descriptor, "__set__", None)
+    if setter is None:  # a pydantic without these slots: take the generic way
+        return functools.partial(_setattr_name, name=name)
+    return cast(Callable[[Any, Any], None], setter)
+
+
+def _setattr_name(obj: Any, value: Any, *, name: str) -> None:
+    _setattr(obj, name, value)
+
+
+_set_dict = _slot_setter("__dict__")
+_set_fields_set = _slot_setter("__pydantic_fields_set__")
+_set_extra = _slot_setter("__pydantic_extra__")
+_set_private = _slot_setter("__pydantic_private__")
+_new = object.__new__
+
+
 def trusted(cls: type[M], values: dict[str, Any], fields_set: set[str]) -> M:
     """An instance of ``cls`` holding ``values`` (every field, in declaration order), unvalidated."""
-    obj = cls.__new__(cls)
-    _setattr(obj, "__dict__", values)
-    _setattr(obj, "__pydantic_fields_set__", fields_set)
-    _setattr(obj, "__pydantic_extra__", None)
-    _setattr(obj, "__pydantic_private__", None)
+    obj = _new(cls)
+    _set_dict(obj, values)
+    _set_fields_set(obj, fields_set)
+    _set_extra(obj, None)
+    _set_private(obj, None)
     return obj
 
 
