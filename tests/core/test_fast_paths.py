@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -12,9 +13,25 @@ from hypothesis import strategies as st
 
 from agent_security.core import AgentSecurity
 from agent_security.core._fast import trusted, trusted_copy
-from agent_security.core._util import MAX_STRING, InputTooLarge, _freeze_walk, canonical_json, freeze_json
+from agent_security.core._util import (
+    MAX_STRING,
+    InputTooLarge,
+    _freeze_walk,
+    canonical_json,
+    freeze_json,
+    request_hash,
+)
 from agent_security.core.audit.chain import format_timestamp
-from agent_security.core.models import ActionRequest, AuditEvent, Decision, Outcome, Reason
+from agent_security.core.models import (
+    Action,
+    ActionRequest,
+    AgentInfo,
+    AuditEvent,
+    Decision,
+    Outcome,
+    Reason,
+    RequestContext,
+)
 
 POLICY = {"version": "1", "generated_at": "2026-01-01T00:00:00Z", "expires_at": "2099-01-01T00:00:00Z",
           "rules": [{"id": "ALLOW_READ", "match": {"tool_name": "read_file"}, "outcome": "ALLOW"}],
@@ -177,3 +194,36 @@ def test_non_plain_fields_still_go_through_validation() -> None:
     assert request.agent.roles == ("r",) and request.agent.trust_level == "basic"
     result = security.check_tool_call(tool_name="read_file", agent_id="a", environment=["prod"])
     assert not result.allowed and result.final_decision.codes == ("INVALID_REQUEST",)
+
+
+def _reference_request_hash(request: ActionRequest) -> str:
+    body = {"agent_id": request.agent.agent_id, "environment": request.agent.environment,
+            "action_type": request.action.type, "tool_name": request.action.tool_name,
+            "tool_args": request.action.tool_args, "session_id": request.context.session_id,
+            "user_input": request.context.user_input}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_texts = st.text(max_size=8) | st.sampled_from(["\ud800", "a\udfffb", "\x00\x1f\b\"\\", "é\u2028", "Z", "a"])
+_arg_values = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
+                        st.floats(allow_nan=False), _texts, st.lists(st.integers(), max_size=2))
+
+
+@settings(max_examples=300, deadline=None)
+@given(args=st.dictionaries(_texts, _arg_values, max_size=5), text=_texts,
+       session=st.none() | _texts, user_input=st.none() | _texts)
+def test_request_hash_bytes_are_canonical_json(args: dict[str, Any], text: str, session: str | None,
+                                               user_input: str | None) -> None:
+    request = ActionRequest(agent=AgentInfo(agent_id=text or "a", environment=text),
+                            action=Action(tool_name=text or "t", tool_args=args),
+                            context=RequestContext(session_id=session, user_input=user_input))
+    try:
+        expected: str | type[Exception] = _reference_request_hash(request)
+    except (UnicodeEncodeError, ValueError) as exc:
+        expected = type(exc)
+    if isinstance(expected, str):
+        assert request_hash(request) == expected
+    else:
+        with pytest.raises(expected):
+            request_hash(request)

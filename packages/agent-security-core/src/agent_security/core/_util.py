@@ -8,6 +8,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import pydantic_core
+
 from agent_security.core.models import ActionRequest
 
 __all__ = ["MAX_ARGS_DEPTH", "MAX_ARGS_ITEMS", "MAX_STRING", "InputTooLarge", "freeze_json", "request_hash"]
@@ -132,19 +134,58 @@ def canonical_json(value: Any) -> str:
     return "".join(encode(value, 0))
 
 
+_INT_BOUND = 2**63
+
+
+def _sorted_flat_args(args: Any) -> dict[str, Any] | None:
+    """``args`` with its keys sorted, when it is a flat dict that pydantic-core's JSON writer encodes
+    exactly as :func:`canonical_json` does (ASCII keys, so sorting by code point is what ``sort_keys``
+    does; ``str``, ``bool``, ``None`` and 64-bit ``int`` values, written the same by both), else ``None``.
+    Floats (whose shortest forms differ between the two writers) and nested values are left to
+    :func:`canonical_json`."""
+    if type(args) is not dict:
+        return None
+    for key, value in args.items():
+        if type(key) is not str or not key.isascii():
+            return None
+        kind = type(value)
+        if not (kind is str or value is None or kind is bool or (kind is int and -_INT_BOUND < value < _INT_BOUND)):
+            return None
+    return {key: args[key] for key in sorted(args)}
+
+
 def request_hash(request: ActionRequest) -> str:
     """SHA-256 over what an approval covers: who, where, which tool, with which arguments and input.
 
     Two requests with the same hash are the same call; an approval bound to one hash cannot be used for
     a call whose arguments, tool, agent, environment, session or user input differ.
+
+    The hashed bytes are always :func:`canonical_json` of the body below (UTF-8). For the usual request
+    (plain strings, flat arguments) they are written by pydantic-core from a body built with its keys
+    already sorted, which gives the same bytes (a property test holds the two equal).
     """
+    agent, action, context = request.agent, request.action, request.context
+    agent_id, environment, action_type = agent.agent_id, agent.environment, action.type
+    tool_name, session_id, user_input = action.tool_name, context.session_id, context.user_input
+    if (type(agent_id) is str and type(environment) is str and type(action_type) is str and type(tool_name) is str
+            and (session_id is None or type(session_id) is str) and (user_input is None or type(user_input) is str)):
+        args = _sorted_flat_args(action.tool_args)
+        if args is not None:
+            try:
+                encoded = pydantic_core.to_json({
+                    "action_type": action_type, "agent_id": agent_id, "environment": environment,
+                    "session_id": session_id, "tool_args": args, "tool_name": tool_name, "user_input": user_input})
+            except pydantic_core.PydanticSerializationError:  # a lone surrogate: let json.dumps decide
+                pass
+            else:
+                return hashlib.sha256(encoded).hexdigest()
     body = {
-        "agent_id": request.agent.agent_id,
-        "environment": request.agent.environment,
-        "action_type": request.action.type,
-        "tool_name": request.action.tool_name,
-        "tool_args": request.action.tool_args,
-        "session_id": request.context.session_id,
-        "user_input": request.context.user_input,
+        "agent_id": agent_id,
+        "environment": environment,
+        "action_type": action_type,
+        "tool_name": tool_name,
+        "tool_args": action.tool_args,
+        "session_id": session_id,
+        "user_input": user_input,
     }
     return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
