@@ -227,3 +227,15 @@ def test_request_hash_bytes_are_canonical_json(args: dict[str, Any], text: str, 
     else:
         with pytest.raises(expected):
             request_hash(request)
+
+
+def test_ids_are_version_4_uuids() -> None:
+    import uuid
+
+    from agent_security.core.models import new_id
+
+    ids = {new_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text and parsed.version == 4 and parsed.variant == uuid.RFC_4122
