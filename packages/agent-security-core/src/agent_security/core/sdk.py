@@ -805,9 +805,8 @@ class AgentSecurity:
 
     # -- the pipeline ------------------------------------------------------------------------------
     def _new_ctx(self, rhash: str) -> CheckContext:
-        ctx = CheckContext(security=self, store=self.store, now=self._clock(), monotonic=self._monotonic(),
-                           mode=self._mode, request_hash=rhash)
-        return ctx
+        # Positional (security, store, now, monotonic, mode, request_hash): cheaper than keywords.
+        return CheckContext(self, self.store, self._clock(), self._monotonic(), self._mode, rhash)
 
     def _call_impl(self, impl: _Impl, kwargs: dict[str, Any]) -> Any:
         return impl.function(**{k: kwargs[k] for k in impl.argnames})
@@ -978,6 +977,8 @@ class AgentSecurity:
                     votes.append(vote)
             if not votes:
                 decision = Decision.deny("NO_DECISION", "No evaluator produced a decision")
+            elif len(votes) == 1:  # the usual case: the policy alone
+                decision = votes[0]
             else:
                 decision = max(votes, key=lambda d: restrictiveness(d.outcome))  # first most restrictive
 
