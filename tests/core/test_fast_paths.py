@@ -239,3 +239,10 @@ def test_ids_are_version_4_uuids() -> None:
     for text in ids:
         parsed = uuid.UUID(text)
         assert str(parsed) == text and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+
+
+@settings(max_examples=300, deadline=None)
+@given(ts=st.lists(st.datetimes(timezones=st.just(UTC)), min_size=1, max_size=4))
+def test_utc_timestamp_cache_never_mixes_seconds(ts: list[datetime]) -> None:
+    for value in ts:
+        assert format_timestamp(value) == value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"

@@ -46,10 +46,20 @@ CHECKPOINT_KEY = "checkpoint"
 _CHECKPOINT_DOMAIN = "agent-security/audit-checkpoint/v1"
 
 
+_last_second: tuple[tuple[int, ...] | None, str] = (None, "")
+
+
 def format_timestamp(ts: datetime) -> str:
     """The one timestamp format of the canonical form: UTC, microseconds, ``Z``."""
-    if ts.tzinfo is UTC and type(ts) is datetime:  # the usual case: isoformat ends with "+00:00"
-        return ts.isoformat(timespec="microseconds")[:-6] + "Z"
+    global _last_second
+    if ts.tzinfo is UTC and type(ts) is datetime:  # the usual case
+        # Events come many per second: the text up to the seconds is formatted once per second.
+        key = (ts.year, ts.month, ts.day, ts.hour, ts.minute, ts.second)
+        cached_key, prefix = _last_second  # one tuple, read and replaced atomically: thread-safe
+        if key != cached_key:
+            prefix = ts.replace(microsecond=0).isoformat()[:-6]  # drop "+00:00"
+            _last_second = (key, prefix)
+        return f"{prefix}.{ts.microsecond:06d}Z"
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=UTC)
     return ts.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
