@@ -131,9 +131,15 @@ class MemoryStore(Store):
                 self._data.popitem(last=False)
 
     def get(self, key: str, default: Any = None) -> Any:
-        with self._lock:
-            found, value = self._live(key)
-            return _copy(value) if found else default
+        with self._lock:  # _live, inlined: get is called several times per check
+            item = self._data.get(key)
+            if item is None:
+                return default
+            value, expires = item
+            if expires is not None and self._clock() >= expires:
+                del self._data[key]
+                return default
+            return value if type(value) in _IMMUTABLE else copy.deepcopy(value)
 
     def set(self, key: str, value: Any, *, ttl_s: float | None = None) -> None:
         with self._lock:
