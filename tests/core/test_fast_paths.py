@@ -246,3 +246,13 @@ def test_ids_are_version_4_uuids() -> None:
 def test_utc_timestamp_cache_never_mixes_seconds(ts: list[datetime]) -> None:
     for value in ts:
         assert format_timestamp(value) == value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def test_with_reason_shortcut_equals_model_method() -> None:
+    from agent_security.core.sdk import _with_reason
+
+    base = Decision(outcome=Outcome.REQUIRE_APPROVAL, reasons=(Reason(code="R", message="m"),), approver_role="ops")
+    _same(_with_reason(base, "NO_RESOLVER", "none", outcome=Outcome.DENY),
+          base.with_reason("NO_RESOLVER", "none", outcome=Outcome.DENY))
+    _same(_with_reason(base, "APPROVED", "ok", outcome=Outcome.ALLOW),
+          base.with_reason("APPROVED", "ok", outcome=Outcome.ALLOW))

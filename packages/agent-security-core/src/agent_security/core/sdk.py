@@ -31,7 +31,7 @@ from typing import Any, Literal, ParamSpec, TypeVar, cast, overload
 import pluggy
 from pydantic import BaseModel, ValidationError
 
-from agent_security.core._fast import trusted
+from agent_security.core._fast import trusted, trusted_copy
 from agent_security.core._util import InputTooLarge, freeze_json, request_hash
 from agent_security.core.audit.keys import AuditSigner
 from agent_security.core.audit.sinks import JsonlAuditSink, MemoryAuditSink, SqliteAuditSink
@@ -86,6 +86,20 @@ _REQUEST_CTX = ("request", "ctx")
 _REQUEST_FIELDS = frozenset({"request_id", "timestamp", "agent", "action", "context"})
 _RESULT_FIELDS = frozenset({"allowed", "decision", "final_decision", "event", "events", "request", "request_hash",
                             "tool_args", "would_block"})
+
+
+_REASON_UPDATE = frozenset({"reasons", "outcome"})
+_REASON_FIELDS = frozenset({"code", "message"})
+
+
+def _with_reason(decision: Decision, code: str, message: str, *, outcome: Outcome) -> Decision:
+    """``decision.with_reason(code, message, outcome=outcome)``, without re-validating what is checked here
+    (the resolve phase's answers: one more reason, a new outcome)."""
+    if (type(decision) is Decision and type(decision.reasons) is tuple and type(code) is str
+            and type(message) is str and type(outcome) is Outcome):
+        reason = trusted(Reason, {"code": code, "message": message}, set(_REASON_FIELDS))
+        return trusted_copy(decision, {"reasons": (*decision.reasons, reason), "outcome": outcome}, _REASON_UPDATE)
+    return decision.with_reason(code, message, outcome=outcome)
 
 
 def _plain(value: Any) -> bool:
@@ -1100,28 +1114,29 @@ class AgentSecurity:
         for impl in self._impls("agent_security_resolve"):
             remaining = deadline - self._monotonic()
             if remaining <= 0:
-                return decision.with_reason(err_code, timeout_msg, outcome=Outcome.DENY)
+                return _with_reason(decision, err_code, timeout_msg, outcome=Outcome.DENY)
             try:
-                answer = yield from self._run_hook(
-                    impl, "resolve", {"request": request, "decision": decision, "ctx": ctx}, remaining)
+                answer = self._call_hook(impl, "resolve", _REQUEST_DECISION_CTX, (request, decision, ctx))
+                if answer is not None and not isinstance(answer, BaseModel):
+                    answer = yield from self._await_hook(impl, "resolve", answer, remaining)
             except _PluginFailure as failure:
                 self._report(failure.error, f"plugin:{failure.impl.plugin_name}:resolve")
                 if isinstance(failure.error, TimeoutError):
-                    return decision.with_reason(err_code, timeout_msg, outcome=Outcome.DENY)
-                return decision.with_reason(
-                    "PLUGIN_ERROR", f'Plugin "{failure.impl.plugin_name}" failed during resolve: '
+                    return _with_reason(decision, err_code, timeout_msg, outcome=Outcome.DENY)
+                return _with_reason(
+                    decision, "PLUGIN_ERROR", f'Plugin "{failure.impl.plugin_name}" failed during resolve: '
                     f"{type(failure.error).__name__}", outcome=Outcome.DENY)
             if answer is not None:
                 answered_by = impl.plugin_name
                 break
         if answered_by is None:
-            return decision.with_reason("NO_RESOLVER", f"No handler is configured for {decision.outcome.value}",
+            return _with_reason(decision, "NO_RESOLVER", f"No handler is configured for {decision.outcome.value}",
                                         outcome=Outcome.DENY)
         res = self._as_resolution(decision.outcome, answer)
         if res is None:
-            return decision.with_reason(err_code, f"Unusable answer from {answered_by}", outcome=Outcome.DENY)
+            return _with_reason(decision, err_code, f"Unusable answer from {answered_by}", outcome=Outcome.DENY)
         if res.request_hash is not None and res.request_hash != rhash:
-            return decision.with_reason("APPROVAL_MISMATCH", "The approval was granted for a different request",
+            return _with_reason(decision, "APPROVAL_MISMATCH", "The approval was granted for a different request",
                                         outcome=Outcome.DENY)
         if decision.outcome is Outcome.REQUIRE_TICKET and res.approved and not (res.ticket_id or "").strip():
             res = res.model_copy(update={"approved": False})
@@ -1130,9 +1145,9 @@ class AgentSecurity:
             if decision.outcome is Outcome.REQUIRE_TICKET:
                 msg = f"Ticket {str(res.ticket_id)[:128]} validated"
             ctx.annotate("resolution", {"by": res.resolver or answered_by, "ticket_id": res.ticket_id})
-            return decision.with_reason(ok_code, res.message or msg, outcome=Outcome.ALLOW)
+            return _with_reason(decision, ok_code, res.message or msg, outcome=Outcome.ALLOW)
         ctx.annotate("resolution", {"by": res.resolver or answered_by})
-        return decision.with_reason(no_code, res.message or no_msg, outcome=Outcome.DENY)
+        return _with_reason(decision, no_code, res.message or no_msg, outcome=Outcome.DENY)
 
     @staticmethod
     def _as_resolution(outcome: Outcome, answer: Any) -> Resolution | None:
