@@ -256,3 +256,42 @@ def test_with_reason_shortcut_equals_model_method() -> None:
           base.with_reason("NO_RESOLVER", "none", outcome=Outcome.DENY))
     _same(_with_reason(base, "APPROVED", "ok", outcome=Outcome.ALLOW),
           base.with_reason("APPROVED", "ok", outcome=Outcome.ALLOW))
+
+
+def test_refused_audit_write_still_denies_and_returns_the_unchained_event() -> None:
+    from agent_security.core import hookimpl
+
+    class Broken:
+        name = "broken_sink"
+        fail = False
+
+        @hookimpl
+        def agent_security_audit_event(self, event: AuditEvent) -> None:
+            if self.fail:
+                raise OSError("disk full")
+
+    broken = Broken()
+    security = AgentSecurity(policy_bundle=POLICY, autoload=False, audit_sinks=[broken])
+    ok = security.check_tool_call(tool_name="read_file", agent_id="a", session_id="s")
+    assert ok.allowed and ok.event.sequence > 0 and ok.event.hash and ok.event is security.get_audit_log()[-1]
+    broken.fail = True
+    denied = security.check_tool_call(tool_name="read_file", agent_id="a", session_id="s")
+    assert not denied.allowed
+    assert denied.final_decision.codes == ("ALLOW_READ", "PLUGIN_ERROR", "AUDIT_FAILURE")
+    assert denied.event.sequence == 0 and denied.event.hash is None and denied.event.prev_hash is None
+    assert denied.event.data == {"phase": "decided", "action_type": "tool_call", "session_id": "s"}
+    assert "sequence" not in denied.event.model_fields_set
+    # The chain advanced (the memory sink received the chained event before the broken one refused it).
+    chained = security.get_audit_log()[-1]
+    assert chained.event_id == denied.event.event_id and chained.sequence == ok.event.sequence + 1
+    assert chained.prev_hash == ok.event.hash
+
+
+def test_trail_refuses_an_owned_event_that_does_not_list_the_chained_fields() -> None:
+    from agent_security.core.audit import AuditTrail
+
+    out: list[AuditEvent] = []
+    trail = AuditTrail(out.append)
+    with pytest.raises(ValueError, match="owned"):
+        trail.record(AuditEvent(kind="decision"), owned=True)
+    assert out == [] and trail.head[0] == 0

@@ -89,6 +89,7 @@ _RESULT_FIELDS = frozenset({"allowed", "decision", "final_decision", "event", "e
 
 
 _REASON_UPDATE = frozenset({"reasons", "outcome"})
+_CHAINED_FIELDS = frozenset({"sequence", "prev_hash", "timestamp", "data", "hash"})
 _REASON_FIELDS = frozenset({"code", "message"})
 
 
@@ -110,6 +111,8 @@ _REQUEST_DECISION_CTX = ("request", "decision", "ctx")
 _EVENT_FIELDS_SET = frozenset({"kind", "request_id", "agent_id", "tool_name", "environment", "outcome", "allowed",
                                "reasons", "plugin_source", "mode", "request_hash", "timestamp", "data",
                                "event_id"})
+# What _event's shortcut marks as set: also the fields the trail fills in (see AuditTrail.record(owned=)).
+_EVENT_FIELDS_CHAINED = _EVENT_FIELDS_SET | {"sequence", "prev_hash", "hash"}
 MAX_TOOL_NAME = 256
 
 # Per approval-like outcome: the callback attribute, and the reason codes for approved / rejected /
@@ -658,13 +661,33 @@ class AgentSecurity:
         try:
             return self._trail.record(event), None
         except _PluginFailure as failure:
-            return event, Decision.deny(
-                "PLUGIN_ERROR", f'Plugin "{failure.impl.plugin_name}" failed during audit_event: '
-                f"{type(failure.error).__name__}", plugin_source=failure.impl.plugin_name,
-            ).with_reason("AUDIT_FAILURE", "The decision could not be written to the audit trail")
+            return event, self._audit_denial(failure)
         except Exception as exc:
             self._report(exc, "audit")
             return event, Decision.deny("AUDIT_FAILURE", "The decision could not be written to the audit trail")
+
+    def _record_new(self, event: AuditEvent) -> tuple[AuditEvent, Decision | None]:
+        """:meth:`_record` for an event :meth:`_event` has just built. Its shortcut events are chained in
+        place (no copy); on a refused write the unchained event is returned, as :meth:`_record` does."""
+        if not event.__pydantic_fields_set__ >= _CHAINED_FIELDS:
+            return self._record(event)  # built by the validating constructor: the ordinary path
+        timestamp, data = event.timestamp, event.data
+        try:
+            return self._trail.record(event, owned=True), None
+        except Exception as exc:
+            unchained = trusted(AuditEvent, {**event.__dict__, "sequence": 0, "timestamp": timestamp, "data": data,
+                                             "prev_hash": None, "hash": None}, set(_EVENT_FIELDS_SET))
+            if isinstance(exc, _PluginFailure):
+                return unchained, self._audit_denial(exc)
+            self._report(exc, "audit")
+            return unchained, Decision.deny("AUDIT_FAILURE", "The decision could not be written to the audit trail")
+
+    @staticmethod
+    def _audit_denial(failure: _PluginFailure) -> Decision:
+        return Decision.deny(
+            "PLUGIN_ERROR", f'Plugin "{failure.impl.plugin_name}" failed during audit_event: '
+            f"{type(failure.error).__name__}", plugin_source=failure.impl.plugin_name,
+        ).with_reason("AUDIT_FAILURE", "The decision could not be written to the audit trail")
 
     def _record_lifecycle(self, what: str, **extra: Any) -> None:
         data: dict[str, Any] = {"lifecycle": what, **extra}
@@ -1023,7 +1046,7 @@ class AgentSecurity:
 
         assert decision is not None
         # Primary audit event -----------------------------------------------------------------------
-        primary, audit_denial = self._record(self._event("decision", request, decision, rhash, ctx, phase,
+        primary, audit_denial = self._record_new(self._event("decision", request, decision, rhash, ctx, phase,
                                                          identity_changes))
         events = [primary]
         final = decision
@@ -1032,7 +1055,7 @@ class AgentSecurity:
         elif decision.outcome.approval_like and self._mode == "enforce":
             # Phase 4: resolve ----------------------------------------------------------------------
             final = yield from self._resolve(request, decision, rhash, ctx)
-            ev, audit_denial = self._record(self._event("resolution", request, final, rhash, ctx, "resolve",
+            ev, audit_denial = self._record_new(self._event("resolution", request, final, rhash, ctx, "resolve",
                                                         None))
             events.append(ev)
             if audit_denial is not None:
@@ -1055,7 +1078,7 @@ class AgentSecurity:
                     # Fail closed: a notification that could not be delivered withdraws an allow.
                     final = self._merge_denial(final, err)
                     blocked = True
-                    ev, _ = self._record(self._event("resolution", request, final, rhash, ctx, "notify", None))
+                    ev, _ = self._record_new(self._event("resolution", request, final, rhash, ctx, "notify", None))
                     events.append(ev)
         for alert in ctx.alerts:
             ev, _ = self._record(AuditEvent(
@@ -1193,7 +1216,7 @@ class AgentSecurity:
                 "tool_name": action.tool_name, "environment": agent.environment, "outcome": decision.outcome,
                 "allowed": allowed, "reasons": reasons, "plugin_source": decision.plugin_source,
                 "mode": self._mode, "request_hash": rhash, "data": data, "prev_hash": None, "hash": None,
-            }, set(_EVENT_FIELDS_SET))
+            }, set(_EVENT_FIELDS_CHAINED))
         return AuditEvent(
             kind=kind, request_id=request.request_id, agent_id=request.agent_id, tool_name=request.tool_name,
             environment=request.environment, outcome=decision.outcome, allowed=allowed,
@@ -1238,7 +1261,7 @@ class AgentSecurity:
         if error is not None:
             ctx.annotate("execution", {"error": type(error).__name__})
         final = blocked or Decision.allow("EXECUTION_OK", "Tool result passed output checks")
-        _, audit_denial = self._record(self._event("execution", check.request, final, check.request_hash, ctx,
+        _, audit_denial = self._record_new(self._event("execution", check.request, final, check.request_hash, ctx,
                                                    "after_execution", None))
         if blocked is not None and self._mode == "enforce":
             raise SecurityError(f"Output of {check.request.tool_name} was withheld", blocked, check)

@@ -103,7 +103,7 @@ class AuditTrail:
     def signer(self) -> AuditSigner | None:
         return self._signer
 
-    def _chain(self, event: AuditEvent) -> AuditEvent:
+    def _chain(self, event: AuditEvent, owned: bool = False) -> AuditEvent:
         # The hash is computed over exactly what a sink writes and reads back (the JSON form, timestamp in
         # UTC). The JSON form is assembled here field by field, members already in canonical (sorted)
         # order, which is several times cheaper than a generic dump; ``canonical_dict`` remains the
@@ -130,20 +130,31 @@ class AuditTrail:
             raw.update(sequence=sequence, prev_hash=self._hash, timestamp=format_timestamp(ts))
             digest = hash_canonical(raw)
             data = raw["data"]
-        # Every updated value has its field's type by construction: same result as model_copy(update=...).
-        chained = trusted_copy(event, {"sequence": sequence, "prev_hash": self._hash, "timestamp": ts,
-                                       "data": data, "hash": digest}, _CHAINED)
+        update = {"sequence": sequence, "prev_hash": self._hash, "timestamp": ts, "data": data, "hash": digest}
+        if owned:  # see record(): the caller's fresh event becomes the chained one
+            event.__dict__.update(update)
+            chained = event
+        else:
+            # Every updated value has its field's type by construction: same result as model_copy(update=...).
+            chained = trusted_copy(event, update, _CHAINED)
         # Advance before dispatch: see "Failures" in the module documentation.
         self._sequence = sequence
         self._hash = digest
         return chained
 
-    def record(self, event: AuditEvent) -> AuditEvent:
-        """Sequence, chain and dispatch ``event``; return the chained event (a new object)."""
+    def record(self, event: AuditEvent, *, owned: bool = False) -> AuditEvent:
+        """Sequence, chain and dispatch ``event``; return the chained event (a new object).
+
+        ``owned=True`` is for a caller that has just built ``event`` and holds the only reference to it,
+        with ``sequence``, ``prev_hash``, ``timestamp``, ``data`` and ``hash`` already in its
+        ``model_fields_set``: the event is then chained in place (and returned) instead of copied.
+        """
+        if owned and not event.__pydantic_fields_set__ >= _CHAINED:
+            raise ValueError("an owned event must list the chained fields in model_fields_set")
         with self._lock:
             if self._closed:
                 raise RuntimeError("the audit trail is closed")
-            chained = self._chain(event)
+            chained = self._chain(event, owned)
             self._unsigned += 1
             self._dispatch(chained)
             if self._signer is not None and self._unsigned >= self._sign_every:
