@@ -82,15 +82,28 @@ R = TypeVar("R")
 Mode = Literal["enforce", "observe"]
 
 DEFAULT_APPROVAL_TIMEOUT_S = 300.0
+
+# Hook argument names, in the order the hot path passes them (see AgentSecurity._call_hook).
 _REQUEST_CTX = ("request", "ctx")
+_REQUEST_DECISION_CTX = ("request", "decision", "ctx")
+
+# model_fields_set of the models the pipeline builds with agent_security.core._fast.trusted: what the
+# validating constructors would mark as set for the same call.
 _REQUEST_FIELDS = frozenset({"request_id", "timestamp", "agent", "action", "context"})
 _RESULT_FIELDS = frozenset({"allowed", "decision", "final_decision", "event", "events", "request", "request_hash",
                             "tool_args", "would_block"})
-
-
-_REASON_UPDATE = frozenset({"reasons", "outcome"})
-_CHAINED_FIELDS = frozenset({"sequence", "prev_hash", "timestamp", "data", "hash"})
 _REASON_FIELDS = frozenset({"code", "message"})
+_REASON_UPDATE = frozenset({"reasons", "outcome"})
+# The fields a validating AuditEvent(...) call in _event marks as set.
+_EVENT_FIELDS_SET = frozenset({"kind", "request_id", "agent_id", "tool_name", "environment", "outcome", "allowed",
+                               "reasons", "plugin_source", "mode", "request_hash", "timestamp", "data",
+                               "event_id"})
+# The fields the audit trail fills in, and what _event's shortcut marks as set (AuditTrail.record(owned=)).
+_CHAINED_FIELDS = frozenset({"sequence", "prev_hash", "timestamp", "data", "hash"})
+_EVENT_FIELDS_CHAINED = _EVENT_FIELDS_SET | _CHAINED_FIELDS
+
+_PLAIN: frozenset[type] = frozenset({str, type(None)})
+"""Exact types a ``str | None`` field's validator keeps unchanged (``None`` or an exact ``str``)."""
 
 
 def _with_reason(decision: Decision, code: str, message: str, *, outcome: Outcome) -> Decision:
@@ -103,16 +116,6 @@ def _with_reason(decision: Decision, code: str, message: str, *, outcome: Outcom
     return decision.with_reason(code, message, outcome=outcome)
 
 
-def _plain(value: Any) -> bool:
-    """``None`` or an exact ``str``: a value a ``str | None`` field's validator keeps unchanged."""
-    return value is None or type(value) is str
-_REQUEST_DECISION_CTX = ("request", "decision", "ctx")
-# The fields a validating AuditEvent(...) call in _event marks as set.
-_EVENT_FIELDS_SET = frozenset({"kind", "request_id", "agent_id", "tool_name", "environment", "outcome", "allowed",
-                               "reasons", "plugin_source", "mode", "request_hash", "timestamp", "data",
-                               "event_id"})
-# What _event's shortcut marks as set: also the fields the trail fills in (see AuditTrail.record(owned=)).
-_EVENT_FIELDS_CHAINED = _EVENT_FIELDS_SET | {"sequence", "prev_hash", "hash"}
 MAX_TOOL_NAME = 256
 
 # Per approval-like outcome: the callback attribute, and the reason codes for approved / rejected /
@@ -760,9 +763,10 @@ class AgentSecurity:
             raise TypeError("tool_args must be a mapping (dict) of argument names to values")
         args = freeze_json(tool_args)
         timestamp = self._clock()
-        if (type(tool_name) is str and type(agent_id) is str and _plain(agent_name) and _plain(environment)
-                and _plain(owner) and _plain(action_type) and _plain(user_input) and _plain(session_id)
-                and _plain(trace_id) and _plain(parent_agent_id) and _plain(agent_type)
+        if (type(tool_name) is str and type(agent_id) is str and type(agent_name) in _PLAIN
+                and type(environment) in _PLAIN and type(owner) in _PLAIN and type(action_type) in _PLAIN
+                and type(user_input) in _PLAIN and type(session_id) in _PLAIN and type(trace_id) in _PLAIN
+                and type(parent_agent_id) in _PLAIN and type(agent_type) in _PLAIN
                 and data_labels is None and risk_hints is None and trust_level is None and roles is None
                 and capabilities is None and max_delegation_depth is None and attestation is None
                 and tool_identity is None and delegation_chain is None and not context
