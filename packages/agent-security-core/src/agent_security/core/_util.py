@@ -8,6 +8,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import pydantic_core
+
 from agent_security.core.models import ActionRequest
 
 __all__ = [
@@ -47,6 +49,15 @@ def freeze_json(value: Any) -> Any:
     mapping become the same string (``{1: a, "1": b}``): merging them would show the policy other
     arguments than the tool receives. Sets are ordered by their frozen JSON, after the bounds applied.
     """
+    if type(value) is dict:
+        flat = _freeze_flat(value)
+        if flat is not None:
+            return flat
+    return _freeze_walk(value)
+
+
+def _freeze_walk(value: Any) -> Any:
+    """The general case of :func:`freeze_json`."""
     items = 0
     chars = 0
 
@@ -112,9 +123,65 @@ def freeze_json(value: Any) -> Any:
     return root
 
 
+def _freeze_flat(value: dict[Any, Any]) -> dict[str, Any] | None:
+    """:func:`freeze_json` of the most common arguments, a flat dict of plain scalars (exact ``str`` keys;
+    ``str``, ``int``, ``bool``, ``None`` or finite ``float`` values) within every bound; ``None`` for
+    anything else (the general walk then copies it, or raises the precise error)."""
+    if len(value) > MAX_ARGS_ITEMS:
+        return None
+    out: dict[str, Any] = {}
+    chars = 0
+    for key, child in value.items():
+        if type(key) is not str or len(key) > MAX_STRING:
+            return None
+        chars += len(key)
+        kind = type(child)
+        if kind is str:
+            if len(child) > MAX_STRING:
+                return None
+            chars += len(child)
+        elif not (child is None or kind is int or kind is bool or (kind is float and math.isfinite(child))):
+            return None
+        out[key] = child
+    return out if chars <= MAX_TOTAL_CHARS else None
+
+
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+
+
 def canonical_json(value: Any) -> str:
-    """Deterministic compact JSON (sorted keys) of already-frozen data."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    """Deterministic compact JSON (sorted keys) of already-frozen data: exactly ``json.dumps(value,
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)``.
+
+    ``json.dumps`` with non-default options builds a new encoder, and ``JSONEncoder.encode`` a new C
+    encoder, on every call; this builds only the C encoder (fresh ``markers``, so circular references are
+    still detected and concurrent calls share nothing)."""
+    if _c_make_encoder is None or type(value) is not dict:
+        return _ENCODER.encode(value)
+    encode = _c_make_encoder({}, _ENCODER.default, json.encoder.encode_basestring, None, ":", ",", True, False,
+                             False)
+    return "".join(encode(value, 0))
+
+
+_INT_BOUND = 2**63
+
+
+def _sorted_flat_args(args: Any) -> dict[str, Any] | None:
+    """``args`` with its keys sorted, when it is a flat dict that pydantic-core's JSON writer encodes
+    exactly as :func:`canonical_json` does (ASCII keys, so sorting by code point is what ``sort_keys``
+    does; ``str``, ``bool``, ``None`` and 64-bit ``int`` values, written the same by both), else ``None``.
+    Floats (whose shortest forms differ between the two writers) and nested values are left to
+    :func:`canonical_json`."""
+    if type(args) is not dict:
+        return None
+    for key, value in args.items():
+        if type(key) is not str or not key.isascii():
+            return None
+        kind = type(value)
+        if not (kind is str or value is None or kind is bool or (kind is int and -_INT_BOUND < value < _INT_BOUND)):
+            return None
+    return {key: args[key] for key in sorted(args)}
 
 
 def request_hash(request: ActionRequest) -> str:
@@ -122,14 +189,33 @@ def request_hash(request: ActionRequest) -> str:
 
     Two requests with the same hash are the same call; an approval bound to one hash cannot be used for
     a call whose arguments, tool, agent, environment, session or user input differ.
+
+    The hashed bytes are always :func:`canonical_json` of the body below (UTF-8). For the usual request
+    (plain strings, flat arguments) they are written by pydantic-core from a body built with its keys
+    already sorted, which gives the same bytes (a property test holds the two equal).
     """
+    agent, action, context = request.agent, request.action, request.context
+    agent_id, environment, action_type = agent.agent_id, agent.environment, action.type
+    tool_name, session_id, user_input = action.tool_name, context.session_id, context.user_input
+    if (type(agent_id) is str and type(environment) is str and type(action_type) is str and type(tool_name) is str
+            and (session_id is None or type(session_id) is str) and (user_input is None or type(user_input) is str)):
+        args = _sorted_flat_args(action.tool_args)
+        if args is not None:
+            try:
+                encoded = pydantic_core.to_json({
+                    "action_type": action_type, "agent_id": agent_id, "environment": environment,
+                    "session_id": session_id, "tool_args": args, "tool_name": tool_name, "user_input": user_input})
+            except pydantic_core.PydanticSerializationError:  # a lone surrogate: let json.dumps decide
+                pass
+            else:
+                return hashlib.sha256(encoded).hexdigest()
     body = {
-        "agent_id": request.agent.agent_id,
-        "environment": request.agent.environment,
-        "action_type": request.action.type,
-        "tool_name": request.action.tool_name,
-        "tool_args": request.action.tool_args,
-        "session_id": request.context.session_id,
-        "user_input": request.context.user_input,
+        "agent_id": agent_id,
+        "environment": environment,
+        "action_type": action_type,
+        "tool_name": tool_name,
+        "tool_args": action.tool_args,
+        "session_id": session_id,
+        "user_input": user_input,
     }
     return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()

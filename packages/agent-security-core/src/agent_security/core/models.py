@@ -58,8 +58,12 @@ def new_id() -> str:
     (one system call per id costs more than the rest of building a request in some sandboxes).
     ``Random.getrandbits`` runs under the GIL, so concurrent callers never share a value.
     """
-    h = f"{_ID_RANDOM.getrandbits(128):032x}"
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+    h = "%032x" % ((_ID_RANDOM.getrandbits(128) & _ID_CLEAR) | _ID_SET)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_ID_CLEAR = ~((0xF << 76) | (0x3 << 62))
+_ID_SET = (0x4 << 76) | (0x2 << 62)  # version 4, RFC 4122 variant
 
 
 def utcnow() -> datetime:

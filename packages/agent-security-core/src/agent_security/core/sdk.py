@@ -33,6 +33,7 @@ from typing import Any, Literal, ParamSpec, TypeVar, cast, overload
 import pluggy
 from pydantic import BaseModel, ValidationError
 
+from agent_security.core._fast import trusted, trusted_copy
 from agent_security.core._util import MAX_STRING, InputTooLarge, InvalidArguments, freeze_json, request_hash
 from agent_security.core.audit.keys import AuditSigner
 from agent_security.core.audit.sinks import JsonlAuditSink, MemoryAuditSink, SqliteAuditSink
@@ -48,6 +49,7 @@ from agent_security.core.errors import (
 )
 from agent_security.core.hookspecs import hookimpl
 from agent_security.core.models import (
+    SCHEMA_VERSION,
     Action,
     ActionRequest,
     AgentAttestation,
@@ -59,6 +61,7 @@ from agent_security.core.models import (
     Outcome,
     PluginResult,
     Reason,
+    RequestContext,
     ToolIdentity,
     new_id,
     restrictiveness,
@@ -81,6 +84,40 @@ R = TypeVar("R")
 Mode = Literal["enforce", "observe"]
 
 DEFAULT_APPROVAL_TIMEOUT_S = 300.0
+
+# Hook argument names, in the order the hot path passes them (see AgentSecurity._call_hook).
+_REQUEST_CTX = ("request", "ctx")
+_REQUEST_DECISION_CTX = ("request", "decision", "ctx")
+
+# model_fields_set of the models the pipeline builds with agent_security.core._fast.trusted: what the
+# validating constructors would mark as set for the same call.
+_REQUEST_FIELDS = frozenset({"request_id", "timestamp", "agent", "action", "context"})
+_RESULT_FIELDS = frozenset({"allowed", "decision", "final_decision", "event", "events", "request", "request_hash",
+                            "tool_args", "would_block"})
+_REASON_FIELDS = frozenset({"code", "message"})
+_REASON_UPDATE = frozenset({"reasons", "outcome"})
+# The fields a validating AuditEvent(...) call in _event marks as set.
+_EVENT_FIELDS_SET = frozenset({"kind", "request_id", "agent_id", "tool_name", "environment", "outcome", "allowed",
+                               "reasons", "plugin_source", "mode", "request_hash", "timestamp", "data",
+                               "event_id"})
+# The fields the audit trail fills in, and what _event's shortcut marks as set (AuditTrail.record(owned=)).
+_CHAINED_FIELDS = frozenset({"sequence", "prev_hash", "timestamp", "data", "hash"})
+_EVENT_FIELDS_CHAINED = _EVENT_FIELDS_SET | _CHAINED_FIELDS
+
+_PLAIN: frozenset[type] = frozenset({str, type(None)})
+"""Exact types a ``str | None`` field's validator keeps unchanged (``None`` or an exact ``str``)."""
+
+
+def _with_reason(decision: Decision, code: str, message: str, *, outcome: Outcome) -> Decision:
+    """``decision.with_reason(code, message, outcome=outcome)``, without re-validating what is checked here
+    (the resolve phase's answers: one more reason, a new outcome)."""
+    if (type(decision) is Decision and type(decision.reasons) is tuple and type(code) is str
+            and type(message) is str and type(outcome) is Outcome):
+        reason = trusted(Reason, {"code": code, "message": message}, set(_REASON_FIELDS))
+        return trusted_copy(decision, {"reasons": (*decision.reasons, reason), "outcome": outcome}, _REASON_UPDATE)
+    return decision.with_reason(code, message, outcome=outcome)
+
+
 MAX_TOOL_NAME = 256
 MAX_ID_CHARS = 1024
 """Longest identifier-like request field (agent id, session id, environment, a label, a role, ...)."""
@@ -685,13 +722,33 @@ class AgentSecurity:
         try:
             return self._trail.record(event), None
         except _PluginFailure as failure:
-            return event, Decision.deny(
-                "PLUGIN_ERROR", f'Plugin "{failure.impl.plugin_name}" failed during audit_event: '
-                f"{type(failure.error).__name__}", plugin_source=failure.impl.plugin_name,
-            ).with_reason("AUDIT_FAILURE", "The decision could not be written to the audit trail")
+            return event, self._audit_denial(failure)
         except Exception as exc:
             self._report(exc, "audit")
             return event, Decision.deny("AUDIT_FAILURE", "The decision could not be written to the audit trail")
+
+    def _record_new(self, event: AuditEvent) -> tuple[AuditEvent, Decision | None]:
+        """:meth:`_record` for an event :meth:`_event` has just built. Its shortcut events are chained in
+        place (no copy); on a refused write the unchained event is returned, as :meth:`_record` does."""
+        if not event.__pydantic_fields_set__ >= _CHAINED_FIELDS:
+            return self._record(event)  # built by the validating constructor: the ordinary path
+        timestamp, data = event.timestamp, event.data
+        try:
+            return self._trail.record(event, owned=True), None
+        except Exception as exc:
+            unchained = trusted(AuditEvent, {**event.__dict__, "sequence": 0, "timestamp": timestamp, "data": data,
+                                             "prev_hash": None, "hash": None}, set(_EVENT_FIELDS_SET))
+            if isinstance(exc, _PluginFailure):
+                return unchained, self._audit_denial(exc)
+            self._report(exc, "audit")
+            return unchained, Decision.deny("AUDIT_FAILURE", "The decision could not be written to the audit trail")
+
+    @staticmethod
+    def _audit_denial(failure: _PluginFailure) -> Decision:
+        return Decision.deny(
+            "PLUGIN_ERROR", f'Plugin "{failure.impl.plugin_name}" failed during audit_event: '
+            f"{type(failure.error).__name__}", plugin_source=failure.impl.plugin_name,
+        ).with_reason("AUDIT_FAILURE", "The decision could not be written to the audit trail")
 
     def _record_lifecycle(self, what: str, **extra: Any) -> None:
         data: dict[str, Any] = {"lifecycle": what, **extra}
@@ -766,6 +823,29 @@ class AgentSecurity:
         if not isinstance(tool_args, Mapping):
             raise TypeError("tool_args must be a mapping (dict) of argument names to values")
         args = freeze_json(tool_args)
+        timestamp = self._clock()
+        if (type(tool_name) is str and type(agent_id) is str and type(agent_name) in _PLAIN
+                and type(environment) in _PLAIN and type(owner) in _PLAIN and type(action_type) in _PLAIN
+                and type(user_input) in _PLAIN and type(session_id) in _PLAIN and type(trace_id) in _PLAIN
+                and type(parent_agent_id) in _PLAIN and type(agent_type) in _PLAIN
+                and data_labels is None and risk_hints is None and trust_level is None and roles is None
+                and capabilities is None and max_delegation_depth is None and attestation is None
+                and tool_identity is None and delegation_chain is None and not context
+                and type(self.default_owner) is str and type(self.default_environment) is str
+                and isinstance(timestamp, datetime)):
+            # Every field is a plain str or None (the validator would accept each unchanged) and nothing
+            # else needs validating: build the models the validator would build, without running it —
+            # after the same bounds as the general path (_bound_fields).
+            for name, value in (("agent_id", agent_id), ("name", agent_name), ("environment", environment),
+                                ("owner", owner), ("type", action_type), ("session_id", session_id),
+                                ("trace_id", trace_id), ("parent_agent_id", parent_agent_id),
+                                ("agent_type", agent_type)):
+                if value is not None and len(value) > MAX_ID_CHARS:
+                    raise InputTooLarge(f"{name} is longer than {MAX_ID_CHARS} characters")
+            if user_input is not None and len(user_input) > MAX_STRING:
+                raise InputTooLarge(f"user_input is longer than {MAX_STRING} characters")
+            return self._plain_request(tool_name, args, agent_id, agent_name, environment, owner, action_type,
+                                       user_input, session_id, trace_id, parent_agent_id, agent_type, timestamp)
         agent: dict[str, Any] = {"agent_id": agent_id, "name": agent_name or agent_id,
                                  "owner": owner or self.default_owner,
                                  "environment": environment or self.default_environment}
@@ -798,8 +878,36 @@ class AgentSecurity:
         if isinstance(action.get("tool_identity"), Mapping):
             action["tool_identity"] = freeze_json(action["tool_identity"])
         # One validation call for the whole request (pydantic-core checks every field's type).
-        return ActionRequest.model_validate({"request_id": new_id(), "timestamp": self._clock(),
+        return ActionRequest.model_validate({"request_id": new_id(), "timestamp": timestamp,
                                              "agent": agent, "action": action, "context": ctx})
+
+    def _plain_request(self, tool_name: str, args: dict[str, Any], agent_id: str, agent_name: str | None,
+                       environment: str | None, owner: str | None, action_type: str | None,
+                       user_input: str | None, session_id: str | None, trace_id: str | None,
+                       parent_agent_id: str | None, agent_type: str | None, timestamp: datetime) -> ActionRequest:
+        """:meth:`build_request` when every given field is a plain ``str`` (see there): the same models,
+        fields and ``model_fields_set`` as ``ActionRequest.model_validate`` of the same dict."""
+        agent_set = {"agent_id", "name", "owner", "environment"}
+        if agent_type is not None:
+            agent_set.add("agent_type")
+        agent = trusted(AgentInfo, {
+            "agent_id": agent_id, "name": agent_name or agent_id, "owner": owner or self.default_owner,
+            "environment": environment or self.default_environment, "agent_type": agent_type,
+            "trust_level": None, "roles": (), "capabilities": (), "max_delegation_depth": None,
+            "attestation": None, "verified": False}, agent_set)
+        action = trusted(Action, {"type": action_type or "tool_call", "tool_name": tool_name, "tool_args": args,
+                                  "tool_identity": None}, {"type", "tool_name", "tool_args"})
+        ctx_set = set()
+        for key, value in (("user_input", user_input), ("session_id", session_id), ("trace_id", trace_id),
+                           ("parent_agent_id", parent_agent_id)):
+            if value is not None:
+                ctx_set.add(key)
+        context = trusted(RequestContext, {
+            "user_input": user_input, "data_labels": (), "risk_hints": (), "trace_id": trace_id,
+            "session_id": session_id, "parent_agent_id": parent_agent_id, "delegation_chain": (), "extra": {}},
+            ctx_set)
+        return trusted(ActionRequest, {"request_id": new_id(), "timestamp": timestamp, "agent": agent,
+                                       "action": action, "context": context}, set(_REQUEST_FIELDS))
 
     # -- entry points ----------------------------------------------------------------------------
     def check_tool_call(self, **params: Any) -> CheckResult:
@@ -820,9 +928,8 @@ class AgentSecurity:
 
     # -- the pipeline ------------------------------------------------------------------------------
     def _new_ctx(self, rhash: str) -> CheckContext:
-        ctx = CheckContext(security=self, store=self.store, now=self._clock(), monotonic=self._monotonic(),
-                           mode=self._mode, request_hash=rhash)
-        return ctx
+        # Positional (security, store, now, monotonic, mode, request_hash): cheaper than keywords.
+        return CheckContext(self, self.store, self._clock(), self._monotonic(), self._mode, rhash)
 
     def _call_impl(self, impl: _Impl, kwargs: dict[str, Any]) -> Any:
         return impl.function(**{k: kwargs[k] for k in impl.argnames})
@@ -834,8 +941,36 @@ class AgentSecurity:
             timeout = self.hook_timeout_s
         try:
             result = self._call_impl(impl, kwargs)
-            if result is None or isinstance(result, BaseModel):  # the common, synchronous answers
-                return result
+        except _FATAL:
+            raise
+        except BaseException as exc:
+            raise _PluginFailure(impl, phase, exc) from exc
+        if result is None or isinstance(result, BaseModel):  # the common, synchronous answers
+            return result
+        return (yield from self._await_hook(impl, phase, result, timeout))
+
+    @staticmethod
+    def _call_hook(impl: _Impl, phase: str, names: tuple[str, ...], args: tuple[Any, ...]) -> Any:
+        """Call one implementation with the hook's arguments ``args`` (named ``names``), synchronously;
+        failures raise :class:`_PluginFailure`. The hot path of every check: an implementation that takes
+        every argument in the hook's order (the usual case) is called positionally. A result that is
+        neither ``None`` nor a model must then go through :meth:`_await_hook`."""
+        try:
+            if impl.argnames == names:
+                return impl.function(*args)
+            kwargs = dict(zip(names, args, strict=True))
+            return impl.function(**{k: kwargs[k] for k in impl.argnames})
+        except _FATAL:
+            raise
+        except BaseException as exc:
+            raise _PluginFailure(impl, phase, exc) from exc
+
+    def _await_hook(self, impl: _Impl, phase: str, result: Any,
+                    timeout: float | None) -> Generator[Any, Any, Any]:
+        """Wait for an implementation's awaitable or blocking result; failures raise :class:`_PluginFailure`."""
+        if timeout is None:
+            timeout = self.hook_timeout_s
+        try:
             if inspect.isawaitable(result):
                 result = yield _Wait(result, timeout)
             elif isinstance(result, _Blocking):
@@ -904,8 +1039,9 @@ class AgentSecurity:
             ctx.phase = phase_name
             for impl in self._impls(hook):
                 try:
-                    res = yield from self._run_hook(impl, phase_name, {"request": request, "ctx": ctx},
-                                                    self.hook_timeout_s)
+                    res = self._call_hook(impl, phase_name, _REQUEST_CTX, (request, ctx))
+                    if res is not None and not isinstance(res, BaseModel):
+                        res = yield from self._await_hook(impl, phase_name, res, self.hook_timeout_s)
                     if res is None:
                         continue
                     if not isinstance(res, PluginResult):
@@ -968,8 +1104,9 @@ class AgentSecurity:
             votes: list[Decision] = []
             for impl in self._impls("agent_security_evaluate"):
                 try:
-                    vote = yield from self._run_hook(impl, "evaluate", {"request": request, "ctx": ctx},
-                                                     self.hook_timeout_s)
+                    vote = self._call_hook(impl, "evaluate", _REQUEST_CTX, (request, ctx))
+                    if vote is not None and not isinstance(vote, BaseModel):
+                        vote = yield from self._await_hook(impl, "evaluate", vote, self.hook_timeout_s)
                     if vote is not None and not isinstance(vote, Decision):
                         raise _PluginFailure(impl, "evaluate", PluginContractError(
                             "agent_security_evaluate must return Decision or None"))
@@ -983,6 +1120,8 @@ class AgentSecurity:
                     votes.append(self._attributed(vote, impl, ctx, keep_unset=True))
             if not votes:
                 decision = Decision.deny("NO_DECISION", "No evaluator produced a decision")
+            elif len(votes) == 1 and not gates:  # the usual case: the policy alone
+                decision = votes[0]
             else:  # first most restrictive; on a tie the evaluator's decision (its approver) wins
                 decision = max([*votes, *(g for g, _ in gates)], key=lambda d: restrictiveness(d.outcome))
                 phase = next((where for g, where in gates if g is decision), phase)
@@ -997,9 +1136,9 @@ class AgentSecurity:
                 ctx.phase = "after_decision"
                 for impl in self._impls("agent_security_after_decision"):
                     try:
-                        new = yield from self._run_hook(
-                            impl, "after_decision", {"request": request, "decision": decision, "ctx": ctx},
-                            self.hook_timeout_s)
+                        new = self._call_hook(impl, "after_decision", _REQUEST_DECISION_CTX, (request, decision, ctx))
+                        if new is not None and not isinstance(new, BaseModel):
+                            new = yield from self._await_hook(impl, "after_decision", new, self.hook_timeout_s)
                         if new is not None and not isinstance(new, Decision):
                             raise _PluginFailure(impl, "after_decision", PluginContractError(
                                 "agent_security_after_decision must return Decision or None"))
@@ -1018,7 +1157,7 @@ class AgentSecurity:
 
         assert decision is not None
         # Primary audit event -----------------------------------------------------------------------
-        primary, audit_denial = self._record(self._event("decision", request, decision, rhash, ctx, phase,
+        primary, audit_denial = self._record_new(self._event("decision", request, decision, rhash, ctx, phase,
                                                          identity_changes))
         events = [primary]
         final = decision
@@ -1031,7 +1170,7 @@ class AgentSecurity:
                 # Something holding the request (a callback, a UI) changed it in place during the wait.
                 final = final.with_reason("APPROVAL_MISMATCH", "The request changed while it was being approved",
                                           outcome=Outcome.DENY)
-            ev, audit_denial = self._record(self._event("resolution", request, final, rhash, ctx, "resolve",
+            ev, audit_denial = self._record_new(self._event("resolution", request, final, rhash, ctx, "resolve",
                                                         None))
             events.append(ev)
             if audit_denial is not None:
@@ -1045,15 +1184,16 @@ class AgentSecurity:
         ctx.phase = "notify"
         for impl in self._impls("agent_security_notify"):
             try:
-                yield from self._run_hook(impl, "notify", {"request": request, "decision": final, "ctx": ctx},
-                                          self.hook_timeout_s)
+                res = self._call_hook(impl, "notify", _REQUEST_DECISION_CTX, (request, final, ctx))
+                if res is not None and not isinstance(res, BaseModel):
+                    yield from self._await_hook(impl, "notify", res, self.hook_timeout_s)
             except _PluginFailure as failure:
                 err = self._plugin_error(failure, ctx)
                 if err is not None and final.outcome is not Outcome.DENY:
                     # Fail closed: a notification that could not be delivered withdraws an allow.
                     final = self._merge_denial(final, err)
                     blocked = True
-                    ev, _ = self._record(self._event("resolution", request, final, rhash, ctx, "notify", None))
+                    ev, _ = self._record_new(self._event("resolution", request, final, rhash, ctx, "notify", None))
                     events.append(ev)
         for alert in ctx.alerts:
             ev, _ = self._record(AuditEvent(
@@ -1064,10 +1204,20 @@ class AgentSecurity:
             events.append(ev)
 
         allowed = (not blocked) or self._mode == "observe"
+        would_block = blocked and self._mode == "observe"
+        tool_args = request.action.tool_args
+        if (type(decision) is Decision and type(final) is Decision and type(request) is ActionRequest
+                and type(tool_args) is dict and all(type(k) is str for k in tool_args)
+                and all(type(ev) is AuditEvent for ev in events)):
+            # What CheckResult(...) would check (model instances pass through unchanged, tool_args is
+            # copied into a dict with str keys), checked here; skip the validator.
+            return trusted(CheckResult, {
+                "allowed": allowed, "decision": decision, "final_decision": final, "event": primary,
+                "events": tuple(events), "request": request, "request_hash": rhash, "tool_args": dict(tool_args),
+                "would_block": would_block}, set(_RESULT_FIELDS))
         return CheckResult(
             allowed=allowed, decision=decision, final_decision=final, event=primary, events=tuple(events),
-            request=request, request_hash=rhash, tool_args=request.action.tool_args,
-            would_block=blocked and self._mode == "observe",
+            request=request, request_hash=rhash, tool_args=tool_args, would_block=would_block,
         )
 
     @staticmethod
@@ -1130,28 +1280,29 @@ class AgentSecurity:
         for impl in self._impls("agent_security_resolve"):
             remaining = deadline - self._monotonic()
             if remaining <= 0:
-                return decision.with_reason(err_code, timeout_msg, outcome=Outcome.DENY)
+                return _with_reason(decision, err_code, timeout_msg, outcome=Outcome.DENY)
             try:
-                answer = yield from self._run_hook(
-                    impl, "resolve", {"request": request, "decision": decision, "ctx": ctx}, remaining)
+                answer = self._call_hook(impl, "resolve", _REQUEST_DECISION_CTX, (request, decision, ctx))
+                if answer is not None and not isinstance(answer, BaseModel):
+                    answer = yield from self._await_hook(impl, "resolve", answer, remaining)
             except _PluginFailure as failure:
                 self._report(failure.error, f"plugin:{failure.impl.plugin_name}:resolve")
                 if isinstance(failure.error, TimeoutError):
-                    return decision.with_reason(err_code, timeout_msg, outcome=Outcome.DENY)
-                return decision.with_reason(
-                    "PLUGIN_ERROR", f'Plugin "{failure.impl.plugin_name}" failed during resolve: '
+                    return _with_reason(decision, err_code, timeout_msg, outcome=Outcome.DENY)
+                return _with_reason(
+                    decision, "PLUGIN_ERROR", f'Plugin "{failure.impl.plugin_name}" failed during resolve: '
                     f"{type(failure.error).__name__}", outcome=Outcome.DENY)
             if answer is not None:
                 answered_by = impl.plugin_name
                 break
         if answered_by is None:
-            return decision.with_reason("NO_RESOLVER", f"No handler is configured for {decision.outcome.value}",
+            return _with_reason(decision, "NO_RESOLVER", f"No handler is configured for {decision.outcome.value}",
                                         outcome=Outcome.DENY)
         res = self._as_resolution(decision.outcome, answer)
         if res is None:
-            return decision.with_reason(err_code, f"Unusable answer from {answered_by}", outcome=Outcome.DENY)
+            return _with_reason(decision, err_code, f"Unusable answer from {answered_by}", outcome=Outcome.DENY)
         if res.request_hash is not None and res.request_hash != rhash:
-            return decision.with_reason("APPROVAL_MISMATCH", "The approval was granted for a different request",
+            return _with_reason(decision, "APPROVAL_MISMATCH", "The approval was granted for a different request",
                                         outcome=Outcome.DENY)
         if decision.outcome is Outcome.REQUIRE_TICKET and res.approved and not (res.ticket_id or "").strip():
             res = res.model_copy(update={"approved": False})
@@ -1160,9 +1311,9 @@ class AgentSecurity:
             if decision.outcome is Outcome.REQUIRE_TICKET:
                 msg = f"Ticket {str(res.ticket_id)[:128]} validated"
             ctx.annotate("resolution", {"by": res.resolver or answered_by, "ticket_id": res.ticket_id})
-            return decision.with_reason(ok_code, res.message or msg, outcome=Outcome.ALLOW)
+            return _with_reason(decision, ok_code, res.message or msg, outcome=Outcome.ALLOW)
         ctx.annotate("resolution", {"by": res.resolver or answered_by})
-        return decision.with_reason(no_code, res.message or no_msg, outcome=Outcome.DENY)
+        return _with_reason(decision, no_code, res.message or no_msg, outcome=Outcome.DENY)
 
     @staticmethod
     def _as_resolution(outcome: Outcome, answer: Any) -> Resolution | None:
@@ -1195,12 +1346,28 @@ class AgentSecurity:
                 data["plugins"] = {"unrecordable": type(exc).__name__}
         if kind == "decision" and self._mode == "observe" and decision.outcome is not Outcome.ALLOW:
             data["would_block"] = True
+        allowed = decision.outcome is Outcome.ALLOW or self._mode == "observe"
+        timestamp = self._clock()
+        reasons = decision.reasons
+        agent, action = request.agent, request.action
+        if (type(request.request_id) is str and type(agent.agent_id) is str and type(action.tool_name) is str
+                and type(agent.environment) is str and type(decision.outcome) is Outcome
+                and type(reasons) is tuple and all(type(r) is Reason for r in reasons)
+                and (decision.plugin_source is None or type(decision.plugin_source) is str)
+                and isinstance(timestamp, datetime)):
+            # Every value has its field's type (checked just above or made here): skip re-validation.
+            return trusted(AuditEvent, {
+                "schema_version": SCHEMA_VERSION, "event_id": new_id(), "sequence": 0, "timestamp": timestamp,
+                "kind": kind, "request_id": request.request_id, "agent_id": agent.agent_id,
+                "tool_name": action.tool_name, "environment": agent.environment, "outcome": decision.outcome,
+                "allowed": allowed, "reasons": reasons, "plugin_source": decision.plugin_source,
+                "mode": self._mode, "request_hash": rhash, "data": data, "prev_hash": None, "hash": None,
+            }, set(_EVENT_FIELDS_CHAINED))
         return AuditEvent(
             kind=kind, request_id=request.request_id, agent_id=request.agent_id, tool_name=request.tool_name,
-            environment=request.environment, outcome=decision.outcome,
-            allowed=decision.outcome is Outcome.ALLOW or self._mode == "observe",
-            reasons=decision.reasons, plugin_source=decision.plugin_source, mode=self._mode,
-            request_hash=rhash, timestamp=self._clock(), data=data, event_id=new_id(),
+            environment=request.environment, outcome=decision.outcome, allowed=allowed,
+            reasons=reasons, plugin_source=decision.plugin_source, mode=self._mode,
+            request_hash=rhash, timestamp=timestamp, data=data, event_id=new_id(),
         )
 
     # -- after execution -----------------------------------------------------------------------------
@@ -1239,7 +1406,7 @@ class AgentSecurity:
         if error is not None:
             ctx.annotate("execution", {"error": type(error).__name__})
         final = blocked or Decision.allow("EXECUTION_OK", "Tool result passed output checks")
-        _, audit_denial = self._record(self._event("execution", check.request, final, check.request_hash, ctx,
+        _, audit_denial = self._record_new(self._event("execution", check.request, final, check.request_hash, ctx,
                                                    "after_execution", None))
         if blocked is not None and self._mode == "enforce":
             raise SecurityError(f"Output of {check.request.tool_name} was withheld", blocked, check)

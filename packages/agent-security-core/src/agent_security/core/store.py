@@ -31,6 +31,13 @@ __all__ = ["MemoryStore", "Store", "WindowVerdict"]
 
 Subscriber = Callable[[str, Any], None]
 
+_IMMUTABLE: frozenset[type] = frozenset({str, int, float, bool, type(None)})
+"""Value types returned without a defensive copy (nothing in them can be mutated)."""
+
+
+def _copy(value: Any) -> Any:
+    return value if type(value) in _IMMUTABLE else copy.deepcopy(value)
+
 
 @dataclass(frozen=True, slots=True)
 class WindowVerdict:
@@ -136,14 +143,20 @@ class MemoryStore(Store):
                 self._data.popitem(last=False)
 
     def get(self, key: str, default: Any = None) -> Any:
-        with self._lock:
-            found, value = self._live(key)
-            return copy.deepcopy(value) if found else default
+        with self._lock:  # _live, inlined: get is called several times per check
+            item = self._data.get(key)
+            if item is None:
+                return default
+            value, expires = item
+            if expires is not None and self._clock() >= expires:
+                del self._data[key]
+                return default
+            return value if type(value) in _IMMUTABLE else copy.deepcopy(value)
 
     def set(self, key: str, value: Any, *, ttl_s: float | None = None) -> None:
         with self._lock:
             expires = None if ttl_s is None else self._clock() + ttl_s
-            self._put(key, copy.deepcopy(value), expires)
+            self._put(key, _copy(value), expires)
 
     def delete(self, key: str) -> bool:
         with self._lock:
@@ -157,7 +170,7 @@ class MemoryStore(Store):
             for key in [k for k in self._data if k.startswith(prefix)]:
                 found, value = self._live(key)
                 if found:
-                    out[key] = copy.deepcopy(value)
+                    out[key] = _copy(value)
             return out
 
     def incr(self, key: str, amount: int = 1, *, ttl_s: float | None = None) -> int:
@@ -177,11 +190,11 @@ class MemoryStore(Store):
         log = self._windows.get(key)
         if log is None:
             return []
-        cut = bisect.bisect_right(log, now - window_s)
-        if cut:
-            del log[:cut]
-        if not log:
-            del self._windows[key]
+        cutoff = now - window_s
+        if log[0] <= cutoff:  # something expired (the log is sorted)
+            del log[:bisect.bisect_right(log, cutoff)]
+            if not log:
+                del self._windows[key]
         return log
 
     def window_admit(self, keys: Sequence[str], limits: Sequence[int], *, now: float,
@@ -190,17 +203,22 @@ class MemoryStore(Store):
             raise ValueError("keys and limits must have the same length")
         with self._lock:
             logs = [self._window(k, now, window_s) for k in keys]
-            for i, (log, limit) in enumerate(zip(logs, limits, strict=True)):
-                if limit > 0 and len(log) >= limit:
+            for i, limit in enumerate(limits):
+                if limit > 0 and len(logs[i]) >= limit:
                     return WindowVerdict(False, tuple(len(x) for x in logs), i)
+            windows = self._windows
             counts = []
-            for key in keys:
-                log = self._windows.setdefault(key, [])
-                bisect.insort(log, now)
-                self._windows.move_to_end(key)
+            for key, log in zip(keys, logs, strict=True):
+                if not log:  # a fresh list from _window, or a window that emptied and was dropped
+                    log = windows.setdefault(key, log)
+                if not log or log[-1] <= now:  # the usual case: time moves forward
+                    log.append(now)
+                else:
+                    bisect.insort(log, now)
+                windows.move_to_end(key)
                 counts.append(len(log))
-            while len(self._windows) > self._max_keys:
-                self._windows.popitem(last=False)
+            while len(windows) > self._max_keys:
+                windows.popitem(last=False)
             return WindowVerdict(True, tuple(counts))
 
     def window_count(self, key: str, *, now: float, window_s: float) -> int:

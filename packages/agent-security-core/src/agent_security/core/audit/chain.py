@@ -36,6 +36,7 @@ __all__ = [
     "event_hash",
     "format_timestamp",
     "hash_canonical",
+    "hash_ordered",
     "hash_prepared",
 ]
 
@@ -45,8 +46,20 @@ CHECKPOINT_KEY = "checkpoint"
 _CHECKPOINT_DOMAIN = "agent-security/audit-checkpoint/v1"
 
 
+_last_second: tuple[tuple[int, ...] | None, str] = (None, "")
+
+
 def format_timestamp(ts: datetime) -> str:
     """The one timestamp format of the canonical form: UTC, microseconds, ``Z``."""
+    global _last_second
+    if ts.tzinfo is UTC and type(ts) is datetime:  # the usual case
+        # Events come many per second: the text up to the seconds is formatted once per second.
+        key = (ts.year, ts.month, ts.day, ts.hour, ts.minute, ts.second)
+        cached_key, prefix = _last_second  # one tuple, read and replaced atomically: thread-safe
+        if key != cached_key:
+            prefix = ts.replace(microsecond=0).isoformat()[:-6]  # drop "+00:00"
+            _last_second = (key, prefix)
+        return f"{prefix}.{ts.microsecond:06d}Z"
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=UTC)
     return ts.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
@@ -96,6 +109,18 @@ def hash_prepared(data: dict[str, Any]) -> str:
         if list(reason) != ["code", "message"]:
             raise jcs.NotFast
     return hashlib.sha256(jcs.write(ordered)).hexdigest()
+
+
+def hash_ordered(data: dict[str, Any]) -> str:
+    """Like :func:`hash_prepared`, for a dict the caller built with its members already in canonical
+    order (:data:`_EVENT_KEYS`, each reason ``code`` then ``message``) and ``data`` from
+    :func:`jcs.prepare` (the audit trail's own fast path).
+
+    Raises :class:`~agent_security.core.jcs.NotFast` when the fast writer cannot be used.
+    """
+    if not 0 <= data["sequence"] <= 2**53 - 1:
+        raise jcs.NotFast
+    return hashlib.sha256(jcs.write(data)).hexdigest()
 
 
 def checkpoint_message(head_sequence: int, head_hash: str, key_id: str) -> bytes:

@@ -31,18 +31,21 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from agent_security.core import jcs
+from agent_security.core._fast import trusted_copy
 from agent_security.core.audit.chain import (
     CHECKPOINT_KEY,
     GENESIS_HASH,
     checkpoint_message,
     format_timestamp,
     hash_canonical,
-    hash_prepared,
+    hash_ordered,
 )
 from agent_security.core.audit.keys import AuditSigner
 from agent_security.core.models import AuditEvent, utcnow
 
 __all__ = ["AuditTrail", "Linkable"]
+
+_CHAINED = frozenset({"sequence", "prev_hash", "timestamp", "data", "hash"})
 
 
 class Linkable(Protocol):
@@ -100,43 +103,58 @@ class AuditTrail:
     def signer(self) -> AuditSigner | None:
         return self._signer
 
-    def _chain(self, event: AuditEvent) -> AuditEvent:
+    def _chain(self, event: AuditEvent, owned: bool = False) -> AuditEvent:
         # The hash is computed over exactly what a sink writes and reads back (the JSON form, timestamp in
-        # UTC). The JSON form is assembled here field by field, which is several times cheaper than a
-        # generic dump; ``canonical_dict`` remains the reference and a test holds the two equal.
-        ts = event.timestamp if event.timestamp.tzinfo else event.timestamp.replace(tzinfo=UTC)
-        ts = ts.astimezone(UTC)
+        # UTC). The JSON form is assembled here field by field, members already in canonical (sorted)
+        # order, which is several times cheaper than a generic dump; ``canonical_dict`` remains the
+        # reference and a test holds the two equal.
+        ts = event.timestamp
+        if ts.tzinfo is not UTC:
+            ts = (ts if ts.tzinfo else ts.replace(tzinfo=UTC)).astimezone(UTC)
         sequence = self._sequence + 1
-        raw = {
-            "schema_version": event.schema_version, "event_id": event.event_id, "sequence": sequence,
-            "timestamp": format_timestamp(ts), "kind": event.kind, "request_id": event.request_id,
-            "agent_id": event.agent_id, "tool_name": event.tool_name, "environment": event.environment,
-            "outcome": event.outcome.value if event.outcome is not None else None, "allowed": event.allowed,
-            "reasons": [{"code": r.code, "message": r.message} for r in event.reasons],
-            "plugin_source": event.plugin_source, "mode": event.mode, "request_hash": event.request_hash,
-            "data": None, "prev_hash": self._hash,
-        }
         try:
-            data = raw["data"] = jcs.prepare(event.data)  # the JSON form: what a sink reads back
-            digest = hash_prepared(raw)
+            outcome = event.outcome
+            data = jcs.prepare(event.data)  # the JSON form: what a sink reads back
+            digest = hash_ordered({
+                "agent_id": event.agent_id, "allowed": event.allowed, "data": data,
+                "environment": event.environment, "event_id": event.event_id, "kind": event.kind,
+                "mode": event.mode, "outcome": outcome.value if outcome is not None else None,
+                "plugin_source": event.plugin_source, "prev_hash": self._hash,
+                "reasons": [{"code": r.code, "message": r.message} for r in event.reasons],
+                "request_hash": event.request_hash, "request_id": event.request_id,
+                "schema_version": event.schema_version, "sequence": sequence,
+                "timestamp": format_timestamp(ts), "tool_name": event.tool_name,
+            })
         except Exception:  # data the fast path cannot take (floats, ...): go through the reference form
             raw = event.model_dump(mode="json", exclude={"hash"})
             raw.update(sequence=sequence, prev_hash=self._hash, timestamp=format_timestamp(ts))
             digest = hash_canonical(raw)
             data = raw["data"]
-        chained = event.model_copy(update={"sequence": sequence, "prev_hash": self._hash, "timestamp": ts,
-                                           "data": data, "hash": digest})
+        update = {"sequence": sequence, "prev_hash": self._hash, "timestamp": ts, "data": data, "hash": digest}
+        if owned:  # see record(): the caller's fresh event becomes the chained one
+            event.__dict__.update(update)
+            chained = event
+        else:
+            # Every updated value has its field's type by construction: same result as model_copy(update=...).
+            chained = trusted_copy(event, update, _CHAINED)
         # Advance before dispatch: see "Failures" in the module documentation.
         self._sequence = sequence
         self._hash = digest
         return chained
 
-    def record(self, event: AuditEvent) -> AuditEvent:
-        """Sequence, chain and dispatch ``event``; return the chained event (a new object)."""
+    def record(self, event: AuditEvent, *, owned: bool = False) -> AuditEvent:
+        """Sequence, chain and dispatch ``event``; return the chained event (a new object).
+
+        ``owned=True`` is for a caller that has just built ``event`` and holds the only reference to it,
+        with ``sequence``, ``prev_hash``, ``timestamp``, ``data`` and ``hash`` already in its
+        ``model_fields_set``: the event is then chained in place (and returned) instead of copied.
+        """
+        if owned and not event.__pydantic_fields_set__ >= _CHAINED:
+            raise ValueError("an owned event must list the chained fields in model_fields_set")
         with self._lock:
             if self._closed:
                 raise RuntimeError("the audit trail is closed")
-            chained = self._chain(event)
+            chained = self._chain(event, owned)
             self._unsigned += 1
             self._dispatch(chained)
             if self._signer is not None and self._unsigned >= self._sign_every:

@@ -22,6 +22,7 @@ identifier never matches another identifier's keys.
 
 from __future__ import annotations
 
+import functools
 import threading
 from urllib.parse import quote
 
@@ -30,9 +31,18 @@ from agent_security.core.store import MemoryStore, Store
 __all__ = ["StoreBound", "key_part"]
 
 
-def key_part(value: str) -> str:
-    """Encode one identifier for use inside a store key: no ``:`` (and no ``%``) survives unescaped."""
+@functools.lru_cache(maxsize=4096)
+def _quoted(value: str) -> str:
     return quote(value, safe="")
+
+
+def key_part(value: str) -> str:
+    """Encode one identifier for use inside a store key: no ``:`` (and no ``%``) survives unescaped.
+
+    The same few identifiers (agent ids, tool names, sessions) come back on every check, so encodings
+    are memoised in a bounded LRU cache (4,096 entries: caller-chosen ids cannot grow it).
+    """
+    return _quoted(value) if type(value) is str else quote(value, safe="")
 
 
 class StoreBound:

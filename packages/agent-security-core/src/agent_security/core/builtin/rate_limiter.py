@@ -66,14 +66,11 @@ class RateLimiter(StoreBound):
         self._clock = clock
 
     # -- keys ----------------------------------------------------------------------------------
-    def _base(self, store: Store, agent_id: str) -> str:
-        epoch = int(store.get(_EPOCH_KEY, 0))
-        agent_epoch = int(store.get(_AGENT_EPOCH + key_part(agent_id), 0))
-        return f"{_PREFIX}{epoch}:{agent_epoch}:"
-
     def _keys(self, store: Store, agent_id: str, tool_name: str) -> tuple[str, str]:
-        base = self._base(store, agent_id)
         agent = key_part(agent_id)
+        epoch = int(store.get(_EPOCH_KEY, 0))
+        agent_epoch = int(store.get(_AGENT_EPOCH + agent, 0))
+        base = f"{_PREFIX}{epoch}:{agent_epoch}:"
         return f"{base}a:{agent}", f"{base}t:{agent}:{key_part(normalize_name(tool_name))}"
 
     # -- the check ----------------------------------------------------------------------------
