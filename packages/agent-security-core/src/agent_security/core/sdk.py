@@ -836,12 +836,13 @@ class AgentSecurity:
             # Every field is a plain str or None (the validator would accept each unchanged) and nothing
             # else needs validating: build the models the validator would build, without running it —
             # after the same bounds as the general path (_bound_fields).
-            for name, value in (("agent_id", agent_id), ("name", agent_name), ("environment", environment),
-                                ("owner", owner), ("type", action_type), ("session_id", session_id),
-                                ("trace_id", trace_id), ("parent_agent_id", parent_agent_id),
-                                ("agent_type", agent_type)):
-                if value is not None and len(value) > MAX_ID_CHARS:
-                    raise InputTooLarge(f"{name} is longer than {MAX_ID_CHARS} characters")
+            plain_fields: tuple[tuple[str, str | None], ...] = (
+                ("agent_id", agent_id), ("name", agent_name), ("environment", environment), ("owner", owner),
+                ("type", action_type), ("session_id", session_id), ("trace_id", trace_id),
+                ("parent_agent_id", parent_agent_id), ("agent_type", agent_type))
+            for field_name, text in plain_fields:
+                if text is not None and len(text) > MAX_ID_CHARS:
+                    raise InputTooLarge(f"{field_name} is longer than {MAX_ID_CHARS} characters")
             if user_input is not None and len(user_input) > MAX_STRING:
                 raise InputTooLarge(f"user_input is longer than {MAX_STRING} characters")
             return self._plain_request(tool_name, args, agent_id, agent_name, environment, owner, action_type,
