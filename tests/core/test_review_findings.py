@@ -352,8 +352,6 @@ def test_per_tool_rate_limit_applies_to_normalised_tool_name() -> None:
 # ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="F7: approvals are not single-use; needs a nonce or request_id binding "
-                   "in Resolution, consumed atomically in the store (see review report)")
 def test_hash_bound_approval_cannot_be_replayed() -> None:
     gate = _engine(lambda r: Decision(outcome=Outcome.REQUIRE_APPROVAL, reasons=(Reason(code="R", message="m"),)))
     granted: dict[str, Resolution] = {}
@@ -370,6 +368,16 @@ def test_hash_bound_approval_cannot_be_replayed() -> None:
     second = security.check_tool_call(tool_name="pay", agent_id="a", tool_args={"to": "bob", "amount": 100})
     assert first.allowed is True
     assert second.allowed is False
+    assert second.final_decision.codes[-1] == "APPROVAL_REPLAYED"
+
+
+def test_approval_bound_to_another_request_id_is_refused() -> None:
+    gate = _engine(lambda r: Decision(outcome=Outcome.REQUIRE_APPROVAL, reasons=(Reason(code="R", message="m"),)))
+    security = _make(gate, on_approval_required=lambda r, d: Resolution(approved=True, request_id="someone-else"))
+    result = security.check_tool_call(tool_name="pay", agent_id="a")
+    assert not result.allowed and result.final_decision.codes[-1] == "APPROVAL_MISMATCH"
+    fresh = _make(gate, on_approval_required=lambda r, d: Resolution(approved=True, request_id=r.request_id))
+    assert fresh.check_tool_call(tool_name="pay", agent_id="a").allowed
 
 
 # ------------------------------------------------------------------------------------------------

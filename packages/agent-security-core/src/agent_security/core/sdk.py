@@ -119,6 +119,8 @@ def _with_reason(decision: Decision, code: str, message: str, *, outcome: Outcom
 
 
 MAX_TOOL_NAME = 256
+_NONCE_TTL_S = 7 * 86_400.0
+"""How long a consumed approval nonce is remembered (a replay after that is beyond any approval's life)."""
 MAX_ID_CHARS = 1024
 """Longest identifier-like request field (agent id, session id, environment, a label, a role, ...)."""
 MAX_LIST_ITEMS = 1024
@@ -1305,8 +1307,15 @@ class AgentSecurity:
         if res.request_hash is not None and res.request_hash != rhash:
             return _with_reason(decision, "APPROVAL_MISMATCH", "The approval was granted for a different request",
                                         outcome=Outcome.DENY)
+        if res.request_id is not None and res.request_id != request.request_id:
+            return _with_reason(decision, "APPROVAL_MISMATCH", "The approval was granted for a different request",
+                                outcome=Outcome.DENY)
         if decision.outcome is Outcome.REQUIRE_TICKET and res.approved and not (res.ticket_id or "").strip():
             res = res.model_copy(update={"approved": False})
+        if res.approved and self.store.incr(f"approval:nonce:{res.nonce}", ttl_s=_NONCE_TTL_S) != 1:
+            # The same resolution approving a second call (a cached token, a replay): single use only.
+            return _with_reason(decision, "APPROVAL_REPLAYED", "This approval has already been used",
+                                outcome=Outcome.DENY)
         if res.approved:
             msg = ok_msg
             if decision.outcome is Outcome.REQUIRE_TICKET:
