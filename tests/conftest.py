@@ -11,6 +11,7 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyt
     monkeypatch.delenv("AGENT_SECURITY_CONFIG", raising=False)
     monkeypatch.delenv("AGENT_SECURITY_DISABLE_PLUGIN_AUTOLOAD", raising=False)
     monkeypatch.delenv("AGENT_SECURITY_DISABLED_PLUGINS", raising=False)
+    monkeypatch.delenv("AGENT_SECURITY_CONFIG_SEARCH_CWD", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg")))
 
 

@@ -23,6 +23,8 @@ def test_search_order_prefers_explicit_then_env_then_cwd(tmp_path: Path, monkeyp
     env_file.write_text("core:\n  default_environment: from-env\n")
     explicit = tmp_path / "explicit.toml"
     explicit.write_text("[core]\ndefault_environment = 'explicit'\n")
+    assert find_config_file(cwd=tmp_path) is None  # the working directory is not searched by default
+    monkeypatch.setenv("AGENT_SECURITY_CONFIG_SEARCH_CWD", "1")
     assert find_config_file(cwd=tmp_path) == cwd_file
     monkeypatch.setenv("AGENT_SECURITY_CONFIG", str(env_file))
     assert find_config_file(cwd=tmp_path) == env_file

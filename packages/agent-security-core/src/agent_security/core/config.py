@@ -5,7 +5,10 @@ Search order (the first that exists wins; later ones are not merged):
 1. the ``config_path=`` argument of :class:`~agent_security.core.AgentSecurity` or ``--config`` on the CLI;
 2. the environment variable ``AGENT_SECURITY_CONFIG`` (a path; if it is set and the file is missing,
    that is an error, never a silent fall-through to defaults);
-3. ``./agent-security.toml``, ``./agent-security.yaml``, ``./agent-security.yml`` in the working directory;
+3. only when ``AGENT_SECURITY_CONFIG_SEARCH_CWD=1``: ``./agent-security.toml``, ``./agent-security.yaml``,
+   ``./agent-security.yml`` in the working directory. Off by default: the working directory is usually
+   the agent's workspace, and an agent that can write a file there must not be able to rewrite the rules
+   that bind it (switch to observe mode, point at another policy) for the next start;
 4. ``$XDG_CONFIG_HOME/agent-security/config.toml`` (``~/.config`` when unset), then ``config.yaml``;
 5. nothing: every plugin runs with its documented defaults.
 
@@ -45,6 +48,7 @@ __all__ = [
 
 CONFIG_ENV = "AGENT_SECURITY_CONFIG"
 NO_CONFIG_ENV = "AGENT_SECURITY_NO_CONFIG"
+SEARCH_CWD_ENV = "AGENT_SECURITY_CONFIG_SEARCH_CWD"
 MAX_CONFIG_BYTES = 1024 * 1024
 FAMILY = (
     "agent-security-core",
@@ -148,10 +152,10 @@ def _validate(model: type[BaseModel], raw: Any, where: str, section: str) -> Bas
 
 def _candidates(cwd: Path) -> list[Path]:
     xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    local = ([cwd / "agent-security.toml", cwd / "agent-security.yaml", cwd / "agent-security.yml"]
+             if os.environ.get(SEARCH_CWD_ENV, "").strip() not in ("", "0", "false") else [])
     return [
-        cwd / "agent-security.toml",
-        cwd / "agent-security.yaml",
-        cwd / "agent-security.yml",
+        *local,
         Path(xdg) / "agent-security" / "config.toml",
         Path(xdg) / "agent-security" / "config.yaml",
     ]
