@@ -212,60 +212,71 @@ def _run_coroutine_sync(aw: Awaitable[Any], timeout: float | None) -> Any:
     return _EXECUTOR.submit(asyncio.run, bounded()).result(timeout=None if timeout is None else timeout + 1.0)
 
 
+_Settled = tuple[Any, BaseException | None]
+"""What a wait ended with: ``(value, None)``, or ``(None, error)`` to throw into the pipeline."""
+
+
+def _advance(gen: Generator[Any, Any, R], settled: _Settled) -> tuple[bool, Any]:
+    """Resume the pipeline with the last wait's outcome: ``(True, result)`` once it returns, else
+    ``(False, next_step)``. Shared by both drivers, which differ only in how they wait."""
+    value, error = settled
+    try:
+        return False, (gen.throw(error) if error is not None else gen.send(value))
+    except StopIteration as stop:
+        return True, stop.value
+
+
+def _settle_sync(step: _Wait | _Blocking) -> _Settled:
+    try:
+        if isinstance(step, _Wait):
+            return _run_coroutine_sync(step.awaitable, step.timeout), None
+        fut = _EXECUTOR.submit(step.fn, *step.args)
+        value = fut.result(timeout=step.timeout)
+        if inspect.isawaitable(value):
+            value = _run_coroutine_sync(value, step.timeout)
+        return value, None
+    except TimeoutError:  # also concurrent.futures.TimeoutError, its alias
+        return None, _Timeout()
+    except BaseException as exc:  # handed back to the pipeline, which decides (fail closed)
+        return None, exc
+
+
+async def _settle_async(step: _Wait | _Blocking) -> _Settled:
+    try:
+        if isinstance(step, _Wait):
+            return await asyncio.wait_for(step.awaitable, step.timeout), None
+        # The private pool, as in the synchronous driver: callbacks still running after their timeout
+        # (a human who never answers) must not exhaust the loop's default executor, which the
+        # application and asyncio itself (getaddrinfo) depend on.
+        call = functools.partial(contextvars.copy_context().run, step.fn, *step.args)
+        value = await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(_EXECUTOR, call), step.timeout)
+        if inspect.isawaitable(value):
+            value = await asyncio.wait_for(value, step.timeout)
+        return value, None
+    except TimeoutError:
+        return None, _Timeout()
+    except asyncio.CancelledError:
+        raise
+    except BaseException as exc:
+        return None, exc
+
+
 def _drive_sync(gen: Generator[Any, Any, R]) -> R:
-    value: Any = None
-    error: BaseException | None = None
+    settled: _Settled = (None, None)
     while True:
-        try:
-            step = gen.throw(error) if error is not None else gen.send(value)
-        except StopIteration as stop:
-            return cast(R, stop.value)
-        value, error = None, None
-        try:
-            if isinstance(step, _Wait):
-                value = _run_coroutine_sync(step.awaitable, step.timeout)
-            else:
-                fut = _EXECUTOR.submit(step.fn, *step.args)
-                try:
-                    value = fut.result(timeout=step.timeout)
-                except concurrent.futures.TimeoutError:
-                    error = _Timeout()
-                    continue
-                if inspect.isawaitable(value):
-                    value = _run_coroutine_sync(value, step.timeout)
-        except TimeoutError:
-            error = _Timeout()
-        except BaseException as exc:  # handed back to the pipeline, which decides (fail closed)
-            error = exc
+        done, step = _advance(gen, settled)
+        if done:
+            return cast(R, step)
+        settled = _settle_sync(step)
 
 
 async def _drive_async(gen: Generator[Any, Any, R]) -> R:
-    value: Any = None
-    error: BaseException | None = None
+    settled: _Settled = (None, None)
     while True:
-        try:
-            step = gen.throw(error) if error is not None else gen.send(value)
-        except StopIteration as stop:
-            return cast(R, stop.value)
-        value, error = None, None
-        try:
-            if isinstance(step, _Wait):
-                value = await asyncio.wait_for(step.awaitable, step.timeout)
-            else:
-                # The private pool, as in the synchronous driver: callbacks still running after their
-                # timeout (a human who never answers) must not exhaust the loop's default executor,
-                # which the application and asyncio itself (getaddrinfo) depend on.
-                call = functools.partial(contextvars.copy_context().run, step.fn, *step.args)
-                value = await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(_EXECUTOR, call),
-                                               step.timeout)
-                if inspect.isawaitable(value):
-                    value = await asyncio.wait_for(value, step.timeout)
-        except TimeoutError:
-            error = _Timeout()
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:
-            error = exc
+        done, step = _advance(gen, settled)
+        if done:
+            return cast(R, step)
+        settled = await _settle_async(step)
 
 
 # ------------------------------------------------------------------------------------------------
