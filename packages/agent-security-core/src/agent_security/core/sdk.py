@@ -88,6 +88,7 @@ DEFAULT_APPROVAL_TIMEOUT_S = 300.0
 # Hook argument names, in the order the hot path passes them (see AgentSecurity._call_hook).
 _REQUEST_CTX = ("request", "ctx")
 _REQUEST_DECISION_CTX = ("request", "decision", "ctx")
+_AFTER_EXECUTION_ARGS = ("request", "decision", "result", "error", "ctx")
 
 # model_fields_set of the models the pipeline builds with agent_security.core._fast.trusted: what the
 # validating constructors would mark as set for the same call.
@@ -948,21 +949,6 @@ class AgentSecurity:
     def _call_impl(self, impl: _Impl, kwargs: dict[str, Any]) -> Any:
         return impl.function(**{k: kwargs[k] for k in impl.argnames})
 
-    def _run_hook(self, impl: _Impl, phase: str, kwargs: dict[str, Any],
-                  timeout: float | None) -> Generator[Any, Any, Any]:
-        """Call one implementation, waiting if it is async; failures raise :class:`_PluginFailure`."""
-        if timeout is None:
-            timeout = self.hook_timeout_s
-        try:
-            result = self._call_impl(impl, kwargs)
-        except _FATAL:
-            raise
-        except BaseException as exc:
-            raise _PluginFailure(impl, phase, exc) from exc
-        if result is None or isinstance(result, BaseModel):  # the common, synchronous answers
-            return result
-        return (yield from self._await_hook(impl, phase, result, timeout))
-
     @staticmethod
     def _call_hook(impl: _Impl, phase: str, names: tuple[str, ...], args: tuple[Any, ...]) -> Any:
         """Call one implementation with the hook's arguments ``args`` (named ``names``), synchronously;
@@ -1400,9 +1386,10 @@ class AgentSecurity:
         redacted_by: list[str] = []
         for impl in self._impls("agent_security_after_execution"):
             try:
-                res = yield from self._run_hook(impl, "after_execution", {
-                    "request": check.request, "decision": check.final_decision, "result": result,
-                    "error": error, "ctx": ctx}, self.hook_timeout_s)
+                res = self._call_hook(impl, "after_execution", _AFTER_EXECUTION_ARGS,
+                                      (check.request, check.final_decision, result, error, ctx))
+                if res is not None and not isinstance(res, BaseModel):
+                    res = yield from self._await_hook(impl, "after_execution", res, self.hook_timeout_s)
                 if res is not None and not isinstance(res, ExecutionResult):
                     raise _PluginFailure(impl, "after_execution", PluginContractError(
                         "agent_security_after_execution must return ExecutionResult or None"))
