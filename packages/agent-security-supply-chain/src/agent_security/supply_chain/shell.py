@@ -410,10 +410,7 @@ class _Parser:
                 self.read_dollar(buf, w, nested)
                 continue
             if c == "`":
-                inner = self.read_backtick()
-                nested.extend(self.sub(inner, "substitution"))
-                buf.append("$(...)")
-                w.dynamic = w.substitution = True
+                self.read_backtick_into(buf, w, nested)
                 continue
             if c in "*?[":
                 w.glob = True
@@ -462,10 +459,7 @@ class _Parser:
                 self.read_dollar(buf, w, nested)
                 continue
             if c == "`":
-                inner = self.read_backtick()
-                nested.extend(self.sub(inner, "substitution"))
-                buf.append("$(...)")
-                w.dynamic = w.substitution = True
+                self.read_backtick_into(buf, w, nested)
                 continue
             buf.append(c)
             self.i += 1
@@ -540,6 +534,13 @@ class _Parser:
                 raise ShellParseError("heredocs inside a substitution are not supported")
             j += 1
         raise ShellParseError("unbalanced parenthesis in substitution")
+
+    def read_backtick_into(self, buf: list[str], w: Word, nested: list[SimpleCommand]) -> None:
+        """A backtick substitution, bare or inside double quotes: parse its command as a nested one and
+        leave a placeholder in the word, which becomes run-time dynamic."""
+        nested.extend(self.sub(self.read_backtick(), "substitution"))
+        buf.append("$(...)")
+        w.dynamic = w.substitution = True
 
     def read_backtick(self) -> str:
         j = self.i + 1
