@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent_security.core.models import new_id
+from agent_security.core.models import Outcome, new_id
 
-__all__ = ["Approval", "Resolution"]
+__all__ = ["GATES", "Approval", "Resolution"]
 
 
 class Resolution(BaseModel):
@@ -35,3 +35,22 @@ class Resolution(BaseModel):
 
 Approval = Resolution
 """Alias for application code that returns an explicit approval from ``on_approval_required``."""
+
+
+GATES: dict[Outcome, tuple[str, str, str, str, str, str, str]] = {
+    Outcome.REQUIRE_APPROVAL: ("on_approval_required", "APPROVED", "Request approved via callback",
+                               "REJECTED", "Request rejected via callback", "APPROVAL_TIMEOUT",
+                               "Approval timed out"),
+    Outcome.STEP_UP: ("on_step_up_required", "STEP_UP_PASSED", "Step-up verification passed",
+                      "STEP_UP_FAILED", "Step-up verification failed", "STEP_UP_ERROR",
+                      "Step-up verification timed out"),
+    Outcome.REQUIRE_TICKET: ("on_ticket_required", "TICKET_VALIDATED", "Ticket validated",
+                             "TICKET_MISSING", "No valid ticket provided", "TICKET_ERROR",
+                             "Ticket validation timed out"),
+    Outcome.REQUIRE_HUMAN: ("on_human_required", "HUMAN_APPROVED", "Human reviewer approved",
+                            "HUMAN_REJECTED", "Human reviewer rejected", "HUMAN_REVIEW_ERROR",
+                            "Human review timed out"),
+}
+"""Per approval-like outcome: the ``AgentSecurity`` callback option that answers it, then the reason
+codes and messages of approved, rejected and failed/timed-out resolutions (the original's codes, so
+dashboards keep working)."""

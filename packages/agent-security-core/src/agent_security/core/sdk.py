@@ -15,25 +15,33 @@ cannot drift apart. No lock is held while a callback runs: a pending approval ne
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import contextvars
 import dataclasses
 import functools
 import inspect
 import itertools
 import threading
 import time
-from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, ParamSpec, TypeVar, cast, overload
+from typing import Any, Literal, ParamSpec, TypeVar, overload
 
 import pluggy
 from pydantic import BaseModel, ValidationError
 
+from agent_security.core._drive import (
+    _FATAL,
+    _Blocking,
+    _drive_async,
+    _drive_sync,
+    _run_coroutine_sync,
+    _Timeout,
+    _Wait,
+)
 from agent_security.core._fast import trusted, trusted_copy
+from agent_security.core._owned import _AuditCallbackSink, _CallbacksPlugin, _PolicyPlugin
 from agent_security.core._util import MAX_STRING, InputTooLarge, InvalidArguments, freeze_json, request_hash
 from agent_security.core.audit.keys import AuditSigner
 from agent_security.core.audit.sinks import JsonlAuditSink, MemoryAuditSink, SqliteAuditSink
@@ -47,7 +55,6 @@ from agent_security.core.errors import (
     PolicyError,
     SecurityError,
 )
-from agent_security.core.hookspecs import hookimpl
 from agent_security.core.models import (
     SCHEMA_VERSION,
     Action,
@@ -74,7 +81,7 @@ from agent_security.core.plugins import (
     load_entry_points,
     make_plugin_manager,
 )
-from agent_security.core.resolution import Resolution
+from agent_security.core.resolution import GATES, Resolution
 from agent_security.core.store import MemoryStore, Store
 
 __all__ = ["AgentSecurity", "request_hash"]
@@ -127,24 +134,6 @@ MAX_ID_CHARS = 1024
 MAX_LIST_ITEMS = 1024
 """Most items in a list-like request field (data labels, roles, delegation chain, ...)."""
 
-# Per approval-like outcome: the callback attribute, and the reason codes for approved / rejected /
-# error (the original's codes, so dashboards keep working) and the timeout wording.
-_GATES: dict[Outcome, tuple[str, str, str, str, str, str, str]] = {
-    Outcome.REQUIRE_APPROVAL: ("on_approval_required", "APPROVED", "Request approved via callback",
-                               "REJECTED", "Request rejected via callback", "APPROVAL_TIMEOUT",
-                               "Approval timed out"),
-    Outcome.STEP_UP: ("on_step_up_required", "STEP_UP_PASSED", "Step-up verification passed",
-                      "STEP_UP_FAILED", "Step-up verification failed", "STEP_UP_ERROR",
-                      "Step-up verification timed out"),
-    Outcome.REQUIRE_TICKET: ("on_ticket_required", "TICKET_VALIDATED", "Ticket validated",
-                             "TICKET_MISSING", "No valid ticket provided", "TICKET_ERROR",
-                             "Ticket validation timed out"),
-    Outcome.REQUIRE_HUMAN: ("on_human_required", "HUMAN_APPROVED", "Human reviewer approved",
-                            "HUMAN_REJECTED", "Human reviewer rejected", "HUMAN_REVIEW_ERROR",
-                            "Human review timed out"),
-}
-
-
 def _bound_fields(fields: Mapping[str, Any]) -> None:
     """Refuse identifier-like strings and lists past the documented bounds (InputTooLarge: a DENY).
 
@@ -167,183 +156,6 @@ def _bound_fields(fields: Mapping[str, Any]) -> None:
 
 
 # ------------------------------------------------------------------------------------------------
-# What the pipeline generator yields when it has to wait.
-# ------------------------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Wait:
-    """Wait for ``awaitable`` (an ``async def`` hook's result), bounded by ``timeout`` seconds."""
-
-    awaitable: Awaitable[Any]
-    timeout: float | None
-
-
-@dataclass(slots=True)
-class _Blocking:
-    """Run a plain function that may block (an approval callback) off the caller's thread."""
-
-    fn: Callable[..., Any]
-    args: tuple[Any, ...]
-    timeout: float | None
-
-
-class _Timeout(Exception):
-    pass
-
-
-# BaseExceptions that end the process or the task and must propagate. Any other BaseException raised by
-# a plugin or callback (gevent.Timeout, trio.Cancelled, a library's own) is a plugin failure: DENY.
-_FATAL: tuple[type[BaseException], ...] = (KeyboardInterrupt, SystemExit, GeneratorExit, asyncio.CancelledError)
-
-
-_EXECUTOR = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="agent-security")
-
-
-def _run_coroutine_sync(aw: Awaitable[Any], timeout: float | None) -> Any:
-    async def bounded() -> Any:
-        return await asyncio.wait_for(aw, timeout)
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(bounded())
-    # Called synchronously from inside a running loop: run the coroutine on a private loop in a worker.
-    # The wait is bounded too (a saturated pool must not hang the caller); the margin lets wait_for fire.
-    return _EXECUTOR.submit(asyncio.run, bounded()).result(timeout=None if timeout is None else timeout + 1.0)
-
-
-_Settled = tuple[Any, BaseException | None]
-"""What a wait ended with: ``(value, None)``, or ``(None, error)`` to throw into the pipeline."""
-
-
-def _advance(gen: Generator[Any, Any, R], settled: _Settled) -> tuple[bool, Any]:
-    """Resume the pipeline with the last wait's outcome: ``(True, result)`` once it returns, else
-    ``(False, next_step)``. Shared by both drivers, which differ only in how they wait."""
-    value, error = settled
-    try:
-        return False, (gen.throw(error) if error is not None else gen.send(value))
-    except StopIteration as stop:
-        return True, stop.value
-
-
-def _settle_sync(step: _Wait | _Blocking) -> _Settled:
-    try:
-        if isinstance(step, _Wait):
-            return _run_coroutine_sync(step.awaitable, step.timeout), None
-        fut = _EXECUTOR.submit(step.fn, *step.args)
-        value = fut.result(timeout=step.timeout)
-        if inspect.isawaitable(value):
-            value = _run_coroutine_sync(value, step.timeout)
-        return value, None
-    except TimeoutError:  # also concurrent.futures.TimeoutError, its alias
-        return None, _Timeout()
-    except BaseException as exc:  # handed back to the pipeline, which decides (fail closed)
-        return None, exc
-
-
-async def _settle_async(step: _Wait | _Blocking) -> _Settled:
-    try:
-        if isinstance(step, _Wait):
-            return await asyncio.wait_for(step.awaitable, step.timeout), None
-        # The private pool, as in the synchronous driver: callbacks still running after their timeout
-        # (a human who never answers) must not exhaust the loop's default executor, which the
-        # application and asyncio itself (getaddrinfo) depend on.
-        call = functools.partial(contextvars.copy_context().run, step.fn, *step.args)
-        value = await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(_EXECUTOR, call), step.timeout)
-        if inspect.isawaitable(value):
-            value = await asyncio.wait_for(value, step.timeout)
-        return value, None
-    except TimeoutError:
-        return None, _Timeout()
-    except asyncio.CancelledError:
-        raise
-    except BaseException as exc:
-        return None, exc
-
-
-def _drive_sync(gen: Generator[Any, Any, R]) -> R:
-    settled: _Settled = (None, None)
-    while True:
-        done, step = _advance(gen, settled)
-        if done:
-            return cast(R, step)
-        settled = _settle_sync(step)
-
-
-async def _drive_async(gen: Generator[Any, Any, R]) -> R:
-    settled: _Settled = (None, None)
-    while True:
-        done, step = _advance(gen, settled)
-        if done:
-            return cast(R, step)
-        settled = await _settle_async(step)
-
-
-# ------------------------------------------------------------------------------------------------
-# Built-in plugins owned by the SDK itself.
-# ------------------------------------------------------------------------------------------------
-
-
-class _PolicyPlugin:
-    """Evaluates the active policy bundle (phase ``evaluate``)."""
-
-    name = "policy"
-    fail_open = False
-    priority = 0
-
-    def __init__(self, security: AgentSecurity) -> None:
-        self._security = security
-
-    @hookimpl
-    def agent_security_evaluate(self, request: ActionRequest, ctx: CheckContext) -> Decision:
-        engine = self._security._engine
-        return cast(Decision, engine.evaluate(request, now=ctx.now))
-
-
-class _CallbacksPlugin:
-    """The application's callbacks: resolves approval-like outcomes last, and notifies allow/deny."""
-
-    name = "callbacks"
-    fail_open = False
-    priority = 1_000_000  # resolve: answers after every other resolver
-
-    def __init__(self, security: AgentSecurity) -> None:
-        self._security = security
-
-    @hookimpl
-    def agent_security_resolve(self, request: ActionRequest, decision: Decision, ctx: CheckContext) -> Any:
-        attr = _GATES[decision.outcome][0]
-        callback = getattr(self._security, "_" + attr)
-        if callback is None:
-            return None
-        return _Blocking(callback, (request, decision), None)
-
-    @hookimpl
-    def agent_security_notify(self, request: ActionRequest, decision: Decision, ctx: CheckContext) -> Any:
-        cb = self._security._on_allow if decision.outcome is Outcome.ALLOW else self._security._on_deny
-        if cb is None:
-            return None
-        return cb(request, decision)
-
-
-class _AuditCallbackSink:
-    """Forwards every audit event to ``on_audit_event``. A notification, not a durable sink: its errors
-    are reported to ``on_error`` and never change a decision."""
-
-    name = "on_audit_event"
-    fail_open = True
-
-    def __init__(self, callback: Callable[[AuditEvent], Any]) -> None:
-        self._callback = callback
-
-    @hookimpl
-    def agent_security_audit_event(self, event: AuditEvent) -> None:
-        result = self._callback(event)
-        if inspect.isawaitable(result):
-            _run_coroutine_sync(result, 10.0)
-
-
 @dataclass(frozen=True, slots=True)
 class _Impl:
     plugin_name: str
@@ -1273,7 +1085,7 @@ class AgentSecurity:
     def _resolve(self, request: ActionRequest, decision: Decision, rhash: str,
                  ctx: CheckContext) -> Generator[Any, Any, Decision]:
         ctx.phase = "resolve"
-        (_, ok_code, ok_msg, no_code, no_msg, err_code, timeout_msg) = _GATES[decision.outcome]
+        (_, ok_code, ok_msg, no_code, no_msg, err_code, timeout_msg) = GATES[decision.outcome]
         deadline = self._monotonic() + self.approval_timeout_s
         answer: Any = None
         answered_by: str | None = None
