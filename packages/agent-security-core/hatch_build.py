@@ -1,0 +1,113 @@
+"""Optional compiled wheel of agent-security-core: the check pipeline's hot path compiled with Cython.
+
+Off by default: ``uv build`` / ``pip wheel`` give the pure-Python wheel (``py3-none-any``), which behaves
+identically. With ``HATCH_BUILD_HOOK_ENABLE_CUSTOM=true`` the wheel build also compiles the modules in
+:data:`COMPILED` (unchanged Python source, Cython's pure-Python semantics: annotations are not used as C
+types) into extension modules next to their ``.py`` files, and the wheel is tagged for the interpreter
+and platform that built it. Python imports the extension module when both are present.
+
+Rules for a module on the list (``tests/core/test_compiled_build.py`` checks them):
+
+* no pluggy hook implementations: pluggy only picks up plain Python functions, so hook-carrying
+  classes live in modules that stay Python (``_owned.py``, ``builtin/``, ``audit/sinks.py``);
+* no pydantic models (pydantic reads class bodies in ways a compiled class does not support).
+
+Set ``AGENT_SECURITY_COMPILE_STRICT=1`` to make a compiler error fail the build instead of falling back to
+the pure-Python wheel.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import sysconfig
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+PACKAGE = "agent_security/core"
+
+COMPILED: tuple[str, ...] = (
+    "sdk.py",
+    "_drive.py",
+    "_fast.py",
+    "_util.py",
+    "context.py",
+    "store.py",
+    "jcs.py",
+    "audit/chain.py",
+    "audit/trail.py",
+    "policy/conditions.py",
+    "policy/engine.py",
+    "policy/normalize.py",
+    "policy/patterns.py",
+)
+"""The hot path, relative to ``src/agent_security/core``."""
+
+DIRECTIVES: dict[str, Any] = {
+    "language_level": 3,
+    "binding": True,  # functions keep __signature__, __wrapped__ and introspection like Python ones
+    "annotation_typing": False,  # annotations stay annotations: no C-level coercion or type checks
+    "embedsignature": True,
+}
+
+
+class CompiledCoreHook(BuildHookInterface):  # type: ignore[type-arg]
+    PLUGIN_NAME = "custom"
+
+    def initialize(self, version: str, build_data: dict[str, Any]) -> None:
+        if self.target_name != "wheel" or version == "editable":
+            return
+        try:
+            built = self._compile()
+        except Exception as exc:
+            if os.environ.get("AGENT_SECURITY_COMPILE_STRICT") == "1":
+                raise
+            print(f"agent-security-core: compiled build failed ({exc!r}); building the pure-Python wheel",
+                  file=sys.stderr)
+            return
+        for path, target in built:
+            build_data["force_include"][str(path)] = target
+        build_data["pure_python"] = False
+        build_data["infer_tag"] = True
+
+    def _compile(self) -> list[tuple[Path, str]]:
+        from Cython.Build import cythonize
+        from setuptools import Distribution, Extension
+
+        root = Path(self.root)
+        src = root / "src"
+        work = Path(tempfile.mkdtemp(prefix="agent-security-compile-"))
+        self._work = work
+        # Cython and the compiler see a copy, so no generated file lands in the source tree.
+        shutil.copytree(src / PACKAGE, work / "src" / PACKAGE)
+        extensions = [
+            Extension(PACKAGE.replace("/", ".") + "." + rel[:-3].replace("/", "."), [str(work / "src" / PACKAGE / rel)])
+            for rel in COMPILED
+        ]
+        modules = cythonize(extensions, compiler_directives=DIRECTIVES, quiet=True,
+                            nthreads=os.cpu_count() or 1)
+        dist = Distribution({"ext_modules": modules, "script_name": "hatch_build.py"})
+        cmd = dist.get_command_obj("build_ext")
+        cmd.build_lib = str(work / "lib")
+        cmd.build_temp = str(work / "tmp")
+        cmd.parallel = os.cpu_count() or 1
+        cmd.ensure_finalized()
+        cmd.run()
+        suffix = sysconfig.get_config_var("EXT_SUFFIX")
+        built = []
+        for rel in COMPILED:
+            target = f"{PACKAGE}/{rel[:-3]}{suffix}"
+            path = work / "lib" / target
+            if not path.is_file():
+                raise FileNotFoundError(target)
+            built.append((path, target))
+        return built
+
+    def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
+        work = getattr(self, "_work", None)
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
