@@ -287,11 +287,106 @@ def test_refused_audit_write_still_denies_and_returns_the_unchained_event() -> N
     assert chained.prev_hash == ok.event.hash
 
 
-def test_trail_refuses_an_owned_event_that_does_not_list_the_chained_fields() -> None:
+def _values(**over: object) -> dict[str, object]:
+    from datetime import UTC, datetime
+
+    from agent_security.core.models import SCHEMA_VERSION, Outcome, Reason, new_id
+
+    values: dict[str, object] = {
+        "schema_version": SCHEMA_VERSION, "event_id": new_id(), "sequence": 0,
+        "timestamp": datetime(2026, 11, 24, 9, 30, 0, 5, tzinfo=UTC), "kind": "decision", "request_id": new_id(),
+        "agent_id": "agent-1", "tool_name": "read_file", "environment": "prod", "outcome": Outcome.ALLOW,
+        "allowed": True, "reasons": (Reason(code="R1", message="ok"),), "plugin_source": None, "mode": "enforce",
+        "request_hash": "ab" * 32, "data": {"phase": "decided", "z": [1, 2], "a": {"y": None, "b": True}},
+        "prev_hash": None, "hash": None,
+    }
+    values.update(over)
+    return values
+
+
+def test_record_values_builds_the_same_chained_event_as_record() -> None:
+    from agent_security.core.audit import AuditTrail, event_hash
+
+    by_values: list[AuditEvent] = []
+    by_event: list[AuditEvent] = []
+    fast, slow = AuditTrail(by_values.append), AuditTrail(by_event.append)
+    for n in range(3):
+        values = _values(data={"phase": "decided", "n": n, "tuple": ("a", "b"), "nested": {"k": n}})
+        reference = AuditEvent.model_validate(dict(values))
+        a = fast.record_values(values, set(AuditEvent.model_fields))
+        b = slow.record(reference)
+        assert a.model_dump() == b.model_dump()
+        assert a.hash == event_hash(a) and a.sequence == n + 1
+    assert fast.head == slow.head
+    assert [e.hash for e in by_values] == [e.hash for e in by_event]
+
+
+def test_record_values_takes_the_reference_path_for_data_the_fast_writer_cannot_take() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from agent_security.core.audit import AuditTrail, event_hash
+
+    trail = AuditTrail(lambda e: None)
+    # A float in data and a non-UTC timestamp: both need the reference canonical form.
+    local = datetime(2026, 11, 24, 10, 30, tzinfo=timezone(timedelta(hours=1)))
+    event = trail.record_values(_values(data={"score": 0.25}, timestamp=local), set(AuditEvent.model_fields))
+    assert event.hash == event_hash(event) and event.sequence == 1
+    assert event.timestamp == local and event.data == {"score": 0.25}
+
+
+def test_record_values_refuses_after_close_and_advances_before_a_failing_dispatch() -> None:
     from agent_security.core.audit import AuditTrail
 
-    out: list[AuditEvent] = []
-    trail = AuditTrail(out.append)
-    with pytest.raises(ValueError, match="owned"):
-        trail.record(AuditEvent(kind="decision"), owned=True)
-    assert out == [] and trail.head[0] == 0
+    calls: list[AuditEvent] = []
+
+    def dispatch(event: AuditEvent) -> None:
+        calls.append(event)
+        raise OSError("sink down")
+
+    trail = AuditTrail(dispatch)
+    with pytest.raises(OSError, match="sink down"):
+        trail.record_values(_values(), set(AuditEvent.model_fields))
+    assert trail.head == (1, calls[0].hash)  # see "Failures" in the trail's documentation
+    trail.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        trail.record_values(_values(), set(AuditEvent.model_fields))
+    assert len(calls) == 1
+
+
+def test_memory_store_get_many_reads_values_defaults_and_expiry_together() -> None:
+    from agent_security.core.store import MemoryStore
+
+    now = [100.0]
+    store = MemoryStore(clock=lambda: now[0])
+    store.set("a", 1)
+    store.set("b", {"nested": [1]}, ttl_s=5)
+    store.set("c", "x", ttl_s=50)
+    got = store.get_many(["a", "b", "missing", "c"], default=0)
+    assert got == [1, {"nested": [1]}, 0, "x"]
+    got[1]["nested"].append(2)  # a copy, as get() returns
+    assert store.get("b") == {"nested": [1]}
+    now[0] = 106.0
+    assert store.get_many(["b", "c"]) == [None, "x"]
+    assert "b" not in store.scan("")  # the expired key was dropped
+
+
+def test_the_hook_plan_follows_plugin_registration() -> None:
+    from agent_security.core import hookimpl
+    from agent_security.core.models import Decision as D
+
+    class Deny:
+        name = "deny_all"
+
+        @hookimpl
+        def agent_security_before_check(self, request: object, ctx: object) -> object:
+            from agent_security.core.models import PluginResult
+
+            return PluginResult(decision=D.deny("NOPE", "no"))
+
+    security = AgentSecurity(policy_bundle=POLICY, autoload=False)
+    assert security.check_tool_call(tool_name="read_file", agent_id="a", session_id="s").allowed
+    security.register_plugin(Deny())
+    assert security.check_tool_call(tool_name="read_file", agent_id="a", session_id="s").final_decision.codes == (
+        "NOPE",)
+    security.unregister_plugin("deny_all")
+    assert security.check_tool_call(tool_name="read_file", agent_id="a", session_id="s").allowed

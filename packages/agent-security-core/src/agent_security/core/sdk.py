@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, ParamSpec, TypeVar, overload
+from typing import Any, Literal, NamedTuple, ParamSpec, TypeVar, overload
 
 import pluggy
 from pydantic import BaseModel, ValidationError
@@ -96,6 +96,7 @@ DEFAULT_APPROVAL_TIMEOUT_S = 300.0
 _REQUEST_CTX = ("request", "ctx")
 _REQUEST_DECISION_CTX = ("request", "decision", "ctx")
 _AFTER_EXECUTION_ARGS = ("request", "decision", "result", "error", "ctx")
+_EVENT_ARG = ("event",)
 
 # model_fields_set of the models the pipeline builds with agent_security.core._fast.trusted: what the
 # validating constructors would mark as set for the same call.
@@ -164,6 +165,17 @@ class _Impl:
     argnames: tuple[str, ...]
     fail_open: bool
     may_relax: bool
+
+
+class _Plan(NamedTuple):
+    """The implementations of each check hook, in calling order (see :meth:`AgentSecurity._get_plan`)."""
+
+    agent_security_identify: tuple[_Impl, ...]
+    agent_security_before_check: tuple[_Impl, ...]
+    agent_security_evaluate: tuple[_Impl, ...]
+    agent_security_after_decision: tuple[_Impl, ...]
+    agent_security_notify: tuple[_Impl, ...]
+    agent_security_audit_event: tuple[_Impl, ...]
 
 
 class _PluginFailure(Exception):
@@ -259,6 +271,7 @@ class AgentSecurity:
         self._lock = threading.RLock()
         self._closed = False
         self._impl_cache: dict[str, tuple[_Impl, ...]] = {}
+        self._plan: _Plan | None = None
         self._registration: dict[int, int] = {}
         self._explicit: set[int] = set()
 
@@ -504,7 +517,19 @@ class AgentSecurity:
         return infos
 
     def _invalidate(self) -> None:
-        self._impl_cache = {}
+        with self._lock:
+            self._impl_cache = {}
+            self._plan = None
+
+    def _get_plan(self) -> _Plan:
+        """Every check hook's implementations, in calling order (rebuilt after a plugin change)."""
+        plan = self._plan
+        if plan is not None:
+            return plan
+        with self._lock:
+            if self._plan is None:
+                self._plan = _Plan(*(self._impls(hook) for hook in _Plan._fields))
+            return self._plan
 
     def _impls(self, hook: str) -> tuple[_Impl, ...]:
         cached = self._impl_cache.get(hook)
@@ -530,9 +555,9 @@ class AgentSecurity:
     # -- audit -----------------------------------------------------------------------------------
     def _dispatch_audit(self, event: AuditEvent) -> None:
         failure: _PluginFailure | None = None
-        for impl in self._impls("agent_security_audit_event"):
+        for impl in self._get_plan().agent_security_audit_event:
             try:
-                impl.function(event=event) if "event" in impl.argnames else impl.function()
+                impl.function(event) if impl.argnames == _EVENT_ARG else impl.function()
             except _FATAL:
                 raise
             except BaseException as exc:
@@ -553,21 +578,24 @@ class AgentSecurity:
             self._report(exc, "audit")
             return event, Decision.deny("AUDIT_FAILURE", "The decision could not be written to the audit trail")
 
-    def _record_new(self, event: AuditEvent) -> tuple[AuditEvent, Decision | None]:
-        """:meth:`_record` for an event :meth:`_event` has just built. Its shortcut events are chained in
-        place (no copy); on a refused write the unchained event is returned, as :meth:`_record` does."""
-        if not event.__pydantic_fields_set__ >= _CHAINED_FIELDS:
-            return self._record(event)  # built by the validating constructor: the ordinary path
-        timestamp, data = event.timestamp, event.data
+    def _audit(self, kind: Literal["decision", "resolution", "execution"], request: ActionRequest,
+               decision: Decision, rhash: str, ctx: CheckContext, phase: str,
+               identity_changes: Mapping[str, Any] | None) -> tuple[AuditEvent, Decision | None]:
+        """Build this check's audit event and append it to the trail: :meth:`_record`'s result. The usual
+        event (every value of its field's type, see :meth:`_event`) is built once, by the trail, from its
+        values; on a refused write the event is returned unchained, as :meth:`_record` does."""
+        built = self._event(kind, request, decision, rhash, ctx, phase, identity_changes)
+        if isinstance(built, AuditEvent):
+            return self._record(built)  # built by the validating constructor: the ordinary path
         try:
-            return self._trail.record(event, owned=True), None
+            return self._trail.record_values(built, set(_EVENT_FIELDS_CHAINED)), None
         except Exception as exc:
-            unchained = trusted(AuditEvent, {**event.__dict__, "sequence": 0, "timestamp": timestamp, "data": data,
-                                             "prev_hash": None, "hash": None}, set(_EVENT_FIELDS_SET))
+            event = trusted(AuditEvent, {**built, "sequence": 0, "prev_hash": None, "hash": None},
+                            set(_EVENT_FIELDS_SET))
             if isinstance(exc, _PluginFailure):
-                return unchained, self._audit_denial(exc)
+                return event, self._audit_denial(exc)
             self._report(exc, "audit")
-            return unchained, Decision.deny("AUDIT_FAILURE", "The decision could not be written to the audit trail")
+            return event, Decision.deny("AUDIT_FAILURE", "The decision could not be written to the audit trail")
 
     @staticmethod
     def _audit_denial(failure: _PluginFailure) -> Decision:
@@ -838,18 +866,22 @@ class AgentSecurity:
             rhash = ""
             decision = decision or Decision.deny("INVALID_REQUEST", "the request's arguments cannot be hashed")
         ctx = self._new_ctx(rhash)
+        plan = self._get_plan()
         identity_changes: dict[str, Any] = {}
         gates: list[tuple[Decision, str]] = []
         phase = "decided"
         replaced = False
 
         # Phase 0 and 1: identify, before_check ----------------------------------------------------
-        for hook, phase_name in (("agent_security_identify", "identify"),
-                                 ("agent_security_before_check", "before_check")):
+        for hook, phase_name, impls in (("agent_security_identify", "identify", plan.agent_security_identify),
+                                        ("agent_security_before_check", "before_check",
+                                         plan.agent_security_before_check)):
             if decision is not None:
                 break
+            if not impls:
+                continue
             ctx.phase = phase_name
-            for impl in self._impls(hook):
+            for impl in impls:
                 try:
                     res = self._call_hook(impl, phase_name, _REQUEST_CTX, (request, ctx))
                     if res is not None and not isinstance(res, BaseModel):
@@ -914,7 +946,7 @@ class AgentSecurity:
         if decision is None:
             ctx.phase = "evaluate"
             votes: list[Decision] = []
-            for impl in self._impls("agent_security_evaluate"):
+            for impl in plan.agent_security_evaluate:
                 try:
                     vote = self._call_hook(impl, "evaluate", _REQUEST_CTX, (request, ctx))
                     if vote is not None and not isinstance(vote, BaseModel):
@@ -946,7 +978,7 @@ class AgentSecurity:
             # Phase 3: after_decision -----------------------------------------------------------
             if decision.reasons and decision.reasons[0].code != "PLUGIN_ERROR":
                 ctx.phase = "after_decision"
-                for impl in self._impls("agent_security_after_decision"):
+                for impl in plan.agent_security_after_decision:
                     try:
                         new = self._call_hook(impl, "after_decision", _REQUEST_DECISION_CTX, (request, decision, ctx))
                         if new is not None and not isinstance(new, BaseModel):
@@ -969,8 +1001,8 @@ class AgentSecurity:
 
         assert decision is not None
         # Primary audit event -----------------------------------------------------------------------
-        primary, audit_denial = self._record_new(self._event("decision", request, decision, rhash, ctx, phase,
-                                                         identity_changes))
+        primary, audit_denial = self._audit("decision", request, decision, rhash, ctx, phase,
+                                                         identity_changes)
         events = [primary]
         final = decision
         if audit_denial is not None:
@@ -982,8 +1014,8 @@ class AgentSecurity:
                 # Something holding the request (a callback, a UI) changed it in place during the wait.
                 final = final.with_reason("APPROVAL_MISMATCH", "The request changed while it was being approved",
                                           outcome=Outcome.DENY)
-            ev, audit_denial = self._record_new(self._event("resolution", request, final, rhash, ctx, "resolve",
-                                                        None))
+            ev, audit_denial = self._audit("resolution", request, final, rhash, ctx, "resolve",
+                                                        None)
             events.append(ev)
             if audit_denial is not None:
                 final = self._merge_denial(final, audit_denial)
@@ -994,7 +1026,7 @@ class AgentSecurity:
 
         # Notify ------------------------------------------------------------------------------------
         ctx.phase = "notify"
-        for impl in self._impls("agent_security_notify"):
+        for impl in plan.agent_security_notify:
             try:
                 res = self._call_hook(impl, "notify", _REQUEST_DECISION_CTX, (request, final, ctx))
                 if res is not None and not isinstance(res, BaseModel):
@@ -1005,7 +1037,7 @@ class AgentSecurity:
                     # Fail closed: a notification that could not be delivered withdraws an allow.
                     final = self._merge_denial(final, err)
                     blocked = True
-                    ev, _ = self._record_new(self._event("resolution", request, final, rhash, ctx, "notify", None))
+                    ev, _ = self._audit("resolution", request, final, rhash, ctx, "notify", None)
                     events.append(ev)
         for alert in ctx.alerts:
             ev, _ = self._record(AuditEvent(
@@ -1019,8 +1051,9 @@ class AgentSecurity:
         would_block = blocked and self._mode == "observe"
         tool_args = request.action.tool_args
         if (type(decision) is Decision and type(final) is Decision and type(request) is ActionRequest
-                and type(tool_args) is dict and all(type(k) is str for k in tool_args)
-                and all(type(ev) is AuditEvent for ev in events)):
+                and type(tool_args) is dict
+                and all(type(k) is str for k in tool_args)
+                and ((len(events) == 1 and type(primary) is AuditEvent) or all(type(ev) is AuditEvent for ev in events))):
             # What CheckResult(...) would check (model instances pass through unchanged, tool_args is
             # copied into a dict with str keys), checked here; skip the validator.
             return trusted(CheckResult, {
@@ -1150,7 +1183,9 @@ class AgentSecurity:
 
     def _event(self, kind: Literal["decision", "resolution", "execution"], request: ActionRequest,
                decision: Decision, rhash: str, ctx: CheckContext, phase: str,
-               identity_changes: Mapping[str, Any] | None) -> AuditEvent:
+               identity_changes: Mapping[str, Any] | None) -> dict[str, Any] | AuditEvent:
+        """The audit event of this check: its values (for :meth:`AuditTrail.record_values`) when every one
+        has its field's type, else the event built by the validating constructor."""
         data: dict[str, Any] = {"phase": phase, "action_type": request.action.type}
         if request.context.session_id:
             data["session_id"] = request.context.session_id
@@ -1175,13 +1210,13 @@ class AgentSecurity:
                 and (decision.plugin_source is None or type(decision.plugin_source) is str)
                 and isinstance(timestamp, datetime)):
             # Every value has its field's type (checked just above or made here): skip re-validation.
-            return trusted(AuditEvent, {
+            return {
                 "schema_version": SCHEMA_VERSION, "event_id": new_id(), "sequence": 0, "timestamp": timestamp,
                 "kind": kind, "request_id": request.request_id, "agent_id": agent.agent_id,
                 "tool_name": action.tool_name, "environment": agent.environment, "outcome": decision.outcome,
                 "allowed": allowed, "reasons": reasons, "plugin_source": decision.plugin_source,
                 "mode": self._mode, "request_hash": rhash, "data": data, "prev_hash": None, "hash": None,
-            }, set(_EVENT_FIELDS_CHAINED))
+            }
         return AuditEvent(
             kind=kind, request_id=request.request_id, agent_id=request.agent_id, tool_name=request.tool_name,
             environment=request.environment, outcome=decision.outcome, allowed=allowed,
@@ -1226,8 +1261,8 @@ class AgentSecurity:
         if error is not None:
             ctx.annotate("execution", {"error": type(error).__name__})
         final = blocked or Decision.allow("EXECUTION_OK", "Tool result passed output checks")
-        _, audit_denial = self._record_new(self._event("execution", check.request, final, check.request_hash, ctx,
-                                                   "after_execution", None))
+        _, audit_denial = self._audit("execution", check.request, final, check.request_hash, ctx,
+                                                   "after_execution", None)
         if blocked is not None and self._mode == "enforce":
             raise SecurityError(f"Output of {check.request.tool_name} was withheld", blocked, check)
         if audit_denial is not None and self._mode == "enforce":

@@ -56,6 +56,11 @@ class Store(ABC):
     @abstractmethod
     def get(self, key: str, default: Any = None) -> Any: ...
 
+    def get_many(self, keys: Sequence[str], default: Any = None) -> list[Any]:
+        """``[get(k, default) for k in keys]``, read together (one round trip for a networked store, one
+        lock for the memory store). Not atomic across keys unless the implementation says so."""
+        return [self.get(key, default) for key in keys]
+
     @abstractmethod
     def set(self, key: str, value: Any, *, ttl_s: float | None = None) -> None: ...
 
@@ -152,6 +157,28 @@ class MemoryStore(Store):
                 del self._data[key]
                 return default
             return value if type(value) in _IMMUTABLE else copy.deepcopy(value)
+
+    def get_many(self, keys: Sequence[str], default: Any = None) -> list[Any]:
+        """Every key read under one lock: the values are a consistent snapshot."""
+        out = []
+        with self._lock:
+            data = self._data
+            now = None
+            for key in keys:
+                item = data.get(key)
+                if item is None:
+                    out.append(default)
+                    continue
+                value, expires = item
+                if expires is not None:
+                    if now is None:
+                        now = self._clock()
+                    if now >= expires:
+                        del data[key]
+                        out.append(default)
+                        continue
+                out.append(value if type(value) in _IMMUTABLE else copy.deepcopy(value))
+        return out
 
     def set(self, key: str, value: Any, *, ttl_s: float | None = None) -> None:
         with self._lock:

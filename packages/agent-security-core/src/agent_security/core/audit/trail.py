@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from agent_security.core import jcs
-from agent_security.core._fast import trusted_copy
+from agent_security.core._fast import trusted, trusted_copy
 from agent_security.core.audit.chain import (
     CHECKPOINT_KEY,
     GENESIS_HASH,
@@ -46,6 +46,7 @@ from agent_security.core.models import AuditEvent, utcnow
 __all__ = ["AuditTrail", "Linkable"]
 
 _CHAINED = frozenset({"sequence", "prev_hash", "timestamp", "data", "hash"})
+_MAX_SAFE = 2**53 - 1  # the canonical writer's integer range (RFC 8785)
 
 
 class Linkable(Protocol):
@@ -103,7 +104,7 @@ class AuditTrail:
     def signer(self) -> AuditSigner | None:
         return self._signer
 
-    def _chain(self, event: AuditEvent, owned: bool = False) -> AuditEvent:
+    def _chain(self, event: AuditEvent) -> AuditEvent:
         # The hash is computed over exactly what a sink writes and reads back (the JSON form, timestamp in
         # UTC). The JSON form is assembled here field by field, members already in canonical (sorted)
         # order, which is several times cheaper than a generic dump; ``canonical_dict`` remains the
@@ -131,30 +132,65 @@ class AuditTrail:
             digest = hash_canonical(raw)
             data = raw["data"]
         update = {"sequence": sequence, "prev_hash": self._hash, "timestamp": ts, "data": data, "hash": digest}
-        if owned:  # see record(): the caller's fresh event becomes the chained one
-            event.__dict__.update(update)
-            chained = event
-        else:
-            # Every updated value has its field's type by construction: same result as model_copy(update=...).
-            chained = trusted_copy(event, update, _CHAINED)
+        # Every updated value has its field's type by construction: same result as model_copy(update=...).
+        chained = trusted_copy(event, update, _CHAINED)
         # Advance before dispatch: see "Failures" in the module documentation.
         self._sequence = sequence
         self._hash = digest
         return chained
 
-    def record(self, event: AuditEvent, *, owned: bool = False) -> AuditEvent:
-        """Sequence, chain and dispatch ``event``; return the chained event (a new object).
-
-        ``owned=True`` is for a caller that has just built ``event`` and holds the only reference to it,
-        with ``sequence``, ``prev_hash``, ``timestamp``, ``data`` and ``hash`` already in its
-        ``model_fields_set``: the event is then chained in place (and returned) instead of copied.
-        """
-        if owned and not event.__pydantic_fields_set__ >= _CHAINED:
-            raise ValueError("an owned event must list the chained fields in model_fields_set")
+    def record(self, event: AuditEvent) -> AuditEvent:
+        """Sequence, chain and dispatch ``event``; return the chained event (a new object)."""
         with self._lock:
             if self._closed:
                 raise RuntimeError("the audit trail is closed")
-            chained = self._chain(event, owned)
+            chained = self._chain(event)
+            self._unsigned += 1
+            self._dispatch(chained)
+            if self._signer is not None and self._unsigned >= self._sign_every:
+                self._checkpoint()
+            return chained
+
+    def record_values(self, values: dict[str, Any], fields_set: set[str]) -> AuditEvent:
+        """:meth:`record` for an event the caller has not built yet: ``values`` holds every field of
+        :class:`AuditEvent` in declaration order, each already of its field's type, with ``timestamp`` a
+        UTC datetime and ``data`` a dict of JSON values (the core's own events); ``fields_set`` becomes its
+        ``model_fields_set``. The chained event is built
+        once, from ``values`` (which the trail keeps), instead of built, read back and updated. Data the
+        fast canonical writer cannot take goes through :meth:`record`; the result is the same event.
+        """
+        ts = values["timestamp"]
+        try:
+            if ts.tzinfo is not UTC:
+                raise jcs.NotFast
+            data = jcs.prepare(values["data"])
+            outcome = values["outcome"]
+            canonical = {
+                "agent_id": values["agent_id"], "allowed": values["allowed"], "data": data,
+                "environment": values["environment"], "event_id": values["event_id"], "kind": values["kind"],
+                "mode": values["mode"], "outcome": outcome.value if outcome is not None else None,
+                "plugin_source": values["plugin_source"], "prev_hash": "",
+                "reasons": [{"code": r.code, "message": r.message} for r in values["reasons"]],
+                "request_hash": values["request_hash"], "request_id": values["request_id"],
+                "schema_version": values["schema_version"], "sequence": 0,
+                "timestamp": format_timestamp(ts), "tool_name": values["tool_name"],
+            }
+        except jcs.NotFast:
+            return self.record(trusted(AuditEvent, values, fields_set))
+        values["data"] = data
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the audit trail is closed")
+            sequence = self._sequence + 1
+            if sequence > _MAX_SAFE:
+                return self.record(trusted(AuditEvent, values, fields_set))
+            canonical["prev_hash"] = values["prev_hash"] = self._hash
+            canonical["sequence"] = values["sequence"] = sequence
+            digest = values["hash"] = hash_ordered(canonical)
+            chained = trusted(AuditEvent, values, fields_set)
+            # Advance before dispatch: see "Failures" in the module documentation.
+            self._sequence = sequence
+            self._hash = digest
             self._unsigned += 1
             self._dispatch(chained)
             if self._signer is not None and self._unsigned >= self._sign_every:

@@ -147,13 +147,12 @@ class KillSwitch(StoreBound):
     def decide(self, agent_id: str, *, store: Store | None = None) -> Decision | None:
         """The DENY for ``agent_id`` if it is killed (globally or individually), else ``None``."""
         st = self._store if store is None else store
-        glob = st.get(_GLOBAL_KEY)
+        glob, reason_obj = st.get_many((_GLOBAL_KEY, _AGENT_PREFIX + key_part(agent_id)))
         if glob is not None:
             reason = str(glob.get("reason", "")) if isinstance(glob, dict) else ""
             return Decision.deny("GLOBAL_KILL_SWITCH",
                                  reason or "All agents are disabled via global kill switch",
                                  plugin_source=self.name)
-        reason_obj = st.get(_AGENT_PREFIX + key_part(agent_id))
         if reason_obj is not None:
             return Decision.deny("AGENT_KILL_SWITCH",
                                  str(reason_obj) or f"Agent {agent_id} is disabled via kill switch",

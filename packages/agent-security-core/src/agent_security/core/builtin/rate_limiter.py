@@ -68,8 +68,7 @@ class RateLimiter(StoreBound):
     # -- keys ----------------------------------------------------------------------------------
     def _keys(self, store: Store, agent_id: str, tool_name: str) -> tuple[str, str]:
         agent = key_part(agent_id)
-        epoch = int(store.get(_EPOCH_KEY, 0))
-        agent_epoch = int(store.get(_AGENT_EPOCH + agent, 0))
+        epoch, agent_epoch = (int(v) for v in store.get_many((_EPOCH_KEY, _AGENT_EPOCH + agent), 0))
         base = f"{_PREFIX}{epoch}:{agent_epoch}:"
         return f"{base}a:{agent}", f"{base}t:{agent}:{key_part(normalize_name(tool_name))}"
 
