@@ -1053,7 +1053,8 @@ class AgentSecurity:
         if (type(decision) is Decision and type(final) is Decision and type(request) is ActionRequest
                 and type(tool_args) is dict
                 and all(type(k) is str for k in tool_args)
-                and ((len(events) == 1 and type(primary) is AuditEvent) or all(type(ev) is AuditEvent for ev in events))):
+                and ((len(events) == 1 and type(primary) is AuditEvent)
+                     or all(type(ev) is AuditEvent for ev in events))):
             # What CheckResult(...) would check (model instances pass through unchanged, tool_args is
             # copied into a dict with str keys), checked here; skip the validator.
             return trusted(CheckResult, {
