@@ -25,11 +25,23 @@ OUT = ROOT / ".compiled"
 VENV = OUT / "venv"
 WHEELS = OUT / "wheels"
 STAMP = OUT / "stamp"
+UV: list[str] = []
+
+
+def uv_command() -> list[str]:
+    """uv as a module of this interpreter, else the one on PATH (``make`` installs it with pip)."""
+    probe = subprocess.run([sys.executable, "-m", "uv", "--version"], capture_output=True, check=False)
+    if probe.returncode == 0:
+        return [sys.executable, "-m", "uv"]
+    found = shutil.which("uv")
+    if found is None:
+        sys.exit("compiled-env: uv not found (make uv installs it)")
+    return [found]
 
 
 def uv(*args: str, env: dict[str, str] | None = None, capture: bool = False) -> str:
-    result = subprocess.run([sys.executable, "-m", "uv", *args], cwd=ROOT, env=env, check=True, text=True,
-                            stdout=subprocess.PIPE if capture else None)
+    result = subprocess.run([*UV, *args], cwd=ROOT, env=env, check=True, text=True,
+                            stdout=subprocess.PIPE if capture else subprocess.DEVNULL)
     return result.stdout if capture else ""
 
 
@@ -48,6 +60,8 @@ def python_in(venv: Path) -> Path:
 
 
 def main() -> None:
+    global UV
+    UV = uv_command()
     stamp = source_hash()
     python = python_in(VENV)
     if python.exists() and STAMP.exists() and STAMP.read_text() == stamp:
@@ -56,7 +70,8 @@ def main() -> None:
     shutil.rmtree(OUT, ignore_errors=True)
     WHEELS.mkdir(parents=True)
     env = {**os.environ, "HATCH_BUILD_HOOK_ENABLE_CUSTOM": "true", "AGENT_SECURITY_COMPILE_STRICT": "1"}
-    uv("build", "--wheel", "--no-sources", "--quiet", "-o", str(WHEELS), str(CORE), env=env)
+    uv("build", "--wheel", "--no-sources", "--quiet", "--python", sys.executable, "-o", str(WHEELS), str(CORE),
+       env=env)
     wheel = next(WHEELS.glob("agent_security_core-*.whl"))
     if wheel.name.endswith("-none-any.whl"):
         sys.exit(f"compiled-env: {wheel.name} is not a compiled wheel")
@@ -64,7 +79,7 @@ def main() -> None:
     requirements = OUT / "requirements.txt"
     requirements.write_text(uv("export", "--frozen", "--all-packages", "--group", "dev", "--all-extras",
                                "--no-emit-workspace", "--no-hashes", "--quiet", capture=True))
-    uv("venv", "--quiet", str(VENV))
+    uv("venv", "--quiet", "--python", sys.executable, str(VENV))
     target = ["--python", str(python)]
     uv("pip", "install", "--quiet", *target, "-r", str(requirements))
     members = [str(p) for p in sorted((ROOT / "packages").iterdir()) if p.name != CORE.name]
