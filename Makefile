@@ -39,7 +39,7 @@ format: sync ## Format with ruff
 typecheck: sync ## Type-check every distribution with mypy (strict)
 	$(RUN) mypy packages/agent-security-*/src/agent_security
 
-bench: sync compiled-env ## Run the benchmarks (the pipeline pure and compiled, against AGT) and print their figures
+bench: sync ## Run the benchmarks (the pipeline pure, compiled when a C compiler is present, and AGT)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(RUN) python $$b || exit 1; done
 
 build: sync ## Build the eight wheels and sdists into dist/
