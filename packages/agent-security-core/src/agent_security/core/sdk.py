@@ -572,11 +572,8 @@ class AgentSecurity:
         DENY to apply (PLUGIN_ERROR naming the sink, then AUDIT_FAILURE)."""
         try:
             return self._trail.record(event), None
-        except _PluginFailure as failure:
-            return event, self._audit_denial(failure)
         except Exception as exc:
-            self._report(exc, "audit")
-            return event, Decision.deny("AUDIT_FAILURE", "The decision could not be written to the audit trail")
+            return event, self._audit_denial(exc)
 
     def _audit(self, kind: Literal["decision", "resolution", "execution"], request: ActionRequest,
                decision: Decision, rhash: str, ctx: CheckContext, phase: str,
@@ -590,19 +587,19 @@ class AgentSecurity:
         try:
             return self._trail.record_values(built, set(_EVENT_FIELDS_CHAINED)), None
         except Exception as exc:
-            event = trusted(AuditEvent, {**built, "sequence": 0, "prev_hash": None, "hash": None},
-                            set(_EVENT_FIELDS_SET))
-            if isinstance(exc, _PluginFailure):
-                return event, self._audit_denial(exc)
-            self._report(exc, "audit")
-            return event, Decision.deny("AUDIT_FAILURE", "The decision could not be written to the audit trail")
+            return trusted(AuditEvent, {**built, "sequence": 0, "prev_hash": None, "hash": None},
+                           set(_EVENT_FIELDS_SET)), self._audit_denial(exc)
 
-    @staticmethod
-    def _audit_denial(failure: _PluginFailure) -> Decision:
-        return Decision.deny(
-            "PLUGIN_ERROR", f'Plugin "{failure.impl.plugin_name}" failed during audit_event: '
-            f"{type(failure.error).__name__}", plugin_source=failure.impl.plugin_name,
-        ).with_reason("AUDIT_FAILURE", "The decision could not be written to the audit trail")
+    def _audit_denial(self, exc: Exception) -> Decision:
+        """The DENY for a decision the trail could not record: PLUGIN_ERROR naming the fail-closed sink
+        that refused it, then AUDIT_FAILURE; any other error is reported and gives AUDIT_FAILURE."""
+        if isinstance(exc, _PluginFailure):
+            return Decision.deny(
+                "PLUGIN_ERROR", f'Plugin "{exc.impl.plugin_name}" failed during audit_event: '
+                f"{type(exc.error).__name__}", plugin_source=exc.impl.plugin_name,
+            ).with_reason("AUDIT_FAILURE", "The decision could not be written to the audit trail")
+        self._report(exc, "audit")
+        return Decision.deny("AUDIT_FAILURE", "The decision could not be written to the audit trail")
 
     def _record_lifecycle(self, what: str, **extra: Any) -> None:
         data: dict[str, Any] = {"lifecycle": what, **extra}
@@ -1001,8 +998,7 @@ class AgentSecurity:
 
         assert decision is not None
         # Primary audit event -----------------------------------------------------------------------
-        primary, audit_denial = self._audit("decision", request, decision, rhash, ctx, phase,
-                                                         identity_changes)
+        primary, audit_denial = self._audit("decision", request, decision, rhash, ctx, phase, identity_changes)
         events = [primary]
         final = decision
         if audit_denial is not None:
@@ -1014,8 +1010,7 @@ class AgentSecurity:
                 # Something holding the request (a callback, a UI) changed it in place during the wait.
                 final = final.with_reason("APPROVAL_MISMATCH", "The request changed while it was being approved",
                                           outcome=Outcome.DENY)
-            ev, audit_denial = self._audit("resolution", request, final, rhash, ctx, "resolve",
-                                                        None)
+            ev, audit_denial = self._audit("resolution", request, final, rhash, ctx, "resolve", None)
             events.append(ev)
             if audit_denial is not None:
                 final = self._merge_denial(final, audit_denial)
@@ -1053,8 +1048,7 @@ class AgentSecurity:
         if (type(decision) is Decision and type(final) is Decision and type(request) is ActionRequest
                 and type(tool_args) is dict
                 and all(type(k) is str for k in tool_args)
-                and ((len(events) == 1 and type(primary) is AuditEvent)
-                     or all(type(ev) is AuditEvent for ev in events))):
+                and all(type(ev) is AuditEvent for ev in events)):
             # What CheckResult(...) would check (model instances pass through unchanged, tool_args is
             # copied into a dict with str keys), checked here; skip the validator.
             return trusted(CheckResult, {
@@ -1263,7 +1257,7 @@ class AgentSecurity:
             ctx.annotate("execution", {"error": type(error).__name__})
         final = blocked or Decision.allow("EXECUTION_OK", "Tool result passed output checks")
         _, audit_denial = self._audit("execution", check.request, final, check.request_hash, ctx,
-                                                   "after_execution", None)
+                                      "after_execution", None)
         if blocked is not None and self._mode == "enforce":
             raise SecurityError(f"Output of {check.request.tool_name} was withheld", blocked, check)
         if audit_denial is not None and self._mode == "enforce":

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import base64
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -46,7 +46,6 @@ from agent_security.core.models import AuditEvent, utcnow
 __all__ = ["AuditTrail", "Linkable"]
 
 _CHAINED = frozenset({"sequence", "prev_hash", "timestamp", "data", "hash"})
-_MAX_SAFE = 2**53 - 1  # the canonical writer's integer range (RFC 8785)
 
 
 class Linkable(Protocol):
@@ -104,39 +103,52 @@ class AuditTrail:
     def signer(self) -> AuditSigner | None:
         return self._signer
 
-    def _chain(self, event: AuditEvent) -> AuditEvent:
-        # The hash is computed over exactly what a sink writes and reads back (the JSON form, timestamp in
-        # UTC). The JSON form is assembled here field by field, members already in canonical (sorted)
-        # order, which is several times cheaper than a generic dump; ``canonical_dict`` remains the
-        # reference and a test holds the two equal.
-        ts = event.timestamp
+    def _link(self, values: Mapping[str, Any], event: AuditEvent | None) -> dict[str, Any]:
+        """The chained fields (``sequence``, ``prev_hash``, ``timestamp``, ``data``, ``hash``) of the next
+        event, whose other fields are ``values`` (``event.__dict__``, or the values of an event not built
+        yet: ``event`` is then ``None``). Advances the head; call under the lock.
+
+        The hash is computed over exactly what a sink writes and reads back (the JSON form, timestamp in
+        UTC). The JSON form is assembled here field by field, members already in canonical (sorted) order,
+        which is several times cheaper than a generic dump; ``canonical_dict`` remains the reference and a
+        test holds the two equal.
+        """
+        ts = values["timestamp"]
         if ts.tzinfo is not UTC:
             ts = (ts if ts.tzinfo else ts.replace(tzinfo=UTC)).astimezone(UTC)
         sequence = self._sequence + 1
         try:
-            outcome = event.outcome
-            data = jcs.prepare(event.data)  # the JSON form: what a sink reads back
+            outcome = values["outcome"]
+            data = jcs.prepare(values["data"])  # the JSON form: what a sink reads back
             digest = hash_ordered({
-                "agent_id": event.agent_id, "allowed": event.allowed, "data": data,
-                "environment": event.environment, "event_id": event.event_id, "kind": event.kind,
-                "mode": event.mode, "outcome": outcome.value if outcome is not None else None,
-                "plugin_source": event.plugin_source, "prev_hash": self._hash,
-                "reasons": [{"code": r.code, "message": r.message} for r in event.reasons],
-                "request_hash": event.request_hash, "request_id": event.request_id,
-                "schema_version": event.schema_version, "sequence": sequence,
-                "timestamp": format_timestamp(ts), "tool_name": event.tool_name,
+                "agent_id": values["agent_id"], "allowed": values["allowed"], "data": data,
+                "environment": values["environment"], "event_id": values["event_id"], "kind": values["kind"],
+                "mode": values["mode"], "outcome": outcome.value if outcome is not None else None,
+                "plugin_source": values["plugin_source"], "prev_hash": self._hash,
+                "reasons": [{"code": r.code, "message": r.message} for r in values["reasons"]],
+                "request_hash": values["request_hash"], "request_id": values["request_id"],
+                "schema_version": values["schema_version"], "sequence": sequence,
+                "timestamp": format_timestamp(ts), "tool_name": values["tool_name"],
             })
         except Exception:  # data the fast path cannot take (floats, ...): go through the reference form
+            if event is None:
+                event = trusted(AuditEvent, dict(values), set(AuditEvent.model_fields))
             raw = event.model_dump(mode="json", exclude={"hash"})
             raw.update(sequence=sequence, prev_hash=self._hash, timestamp=format_timestamp(ts))
             digest = hash_canonical(raw)
             data = raw["data"]
         update = {"sequence": sequence, "prev_hash": self._hash, "timestamp": ts, "data": data, "hash": digest}
-        # Every updated value has its field's type by construction: same result as model_copy(update=...).
-        chained = trusted_copy(event, update, _CHAINED)
         # Advance before dispatch: see "Failures" in the module documentation.
         self._sequence = sequence
         self._hash = digest
+        return update
+
+    def _append(self, chained: AuditEvent) -> AuditEvent:
+        """Dispatch a chained event and sign the head when due; call under the lock."""
+        self._unsigned += 1
+        self._dispatch(chained)
+        if self._signer is not None and self._unsigned >= self._sign_every:
+            self._checkpoint()
         return chained
 
     def record(self, event: AuditEvent) -> AuditEvent:
@@ -144,58 +156,20 @@ class AuditTrail:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the audit trail is closed")
-            chained = self._chain(event)
-            self._unsigned += 1
-            self._dispatch(chained)
-            if self._signer is not None and self._unsigned >= self._sign_every:
-                self._checkpoint()
-            return chained
+            # Every updated value has its field's type by construction: same result as model_copy(update=...).
+            return self._append(trusted_copy(event, self._link(event.__dict__, event), _CHAINED))
 
     def record_values(self, values: dict[str, Any], fields_set: set[str]) -> AuditEvent:
         """:meth:`record` for an event the caller has not built yet: ``values`` holds every field of
-        :class:`AuditEvent` in declaration order, each already of its field's type, with ``timestamp`` a
-        UTC datetime and ``data`` a dict of JSON values (the core's own events); ``fields_set`` becomes its
-        ``model_fields_set``. The chained event is built
-        once, from ``values`` (which the trail keeps), instead of built, read back and updated. Data the
-        fast canonical writer cannot take goes through :meth:`record`; the result is the same event.
+        :class:`AuditEvent` in declaration order, each already of its field's type (the core's own events);
+        ``fields_set`` becomes its ``model_fields_set``. The chained event is built once, from ``values``
+        (updated in place), instead of built, read back and copied.
         """
-        ts = values["timestamp"]
-        try:
-            if ts.tzinfo is not UTC:
-                raise jcs.NotFast
-            data = jcs.prepare(values["data"])
-            outcome = values["outcome"]
-            canonical = {
-                "agent_id": values["agent_id"], "allowed": values["allowed"], "data": data,
-                "environment": values["environment"], "event_id": values["event_id"], "kind": values["kind"],
-                "mode": values["mode"], "outcome": outcome.value if outcome is not None else None,
-                "plugin_source": values["plugin_source"], "prev_hash": "",
-                "reasons": [{"code": r.code, "message": r.message} for r in values["reasons"]],
-                "request_hash": values["request_hash"], "request_id": values["request_id"],
-                "schema_version": values["schema_version"], "sequence": 0,
-                "timestamp": format_timestamp(ts), "tool_name": values["tool_name"],
-            }
-        except jcs.NotFast:
-            return self.record(trusted(AuditEvent, values, fields_set))
-        values["data"] = data
         with self._lock:
             if self._closed:
                 raise RuntimeError("the audit trail is closed")
-            sequence = self._sequence + 1
-            if sequence > _MAX_SAFE:
-                return self.record(trusted(AuditEvent, values, fields_set))
-            canonical["prev_hash"] = values["prev_hash"] = self._hash
-            canonical["sequence"] = values["sequence"] = sequence
-            digest = values["hash"] = hash_ordered(canonical)
-            chained = trusted(AuditEvent, values, fields_set)
-            # Advance before dispatch: see "Failures" in the module documentation.
-            self._sequence = sequence
-            self._hash = digest
-            self._unsigned += 1
-            self._dispatch(chained)
-            if self._signer is not None and self._unsigned >= self._sign_every:
-                self._checkpoint()
-            return chained
+            values.update(self._link(values, None))
+            return self._append(trusted(AuditEvent, values, fields_set))
 
     def _checkpoint(self) -> AuditEvent:
         assert self._signer is not None
@@ -205,7 +179,7 @@ class AuditTrail:
             "head_hash": head_hash, "head_sequence": head_seq, "key_id": self._signer.key_id,
             "signature": base64.b64encode(signature).decode(),
         }})
-        chained = self._chain(event)
+        chained = trusted_copy(event, self._link(event.__dict__, event), _CHAINED)
         self._unsigned = 0
         self._dispatch(chained)
         return chained
