@@ -14,9 +14,11 @@ class Resolution(BaseModel):
 
     ``request_hash``, when given, must equal the hash of the request being resolved: an approval
     granted for one request cannot be replayed for another. ``request_id``, when given, must equal the
-    request's id. Every resolution is **single-use**: its ``nonce`` is consumed in the state store when it
-    approves a call, so handing the same ``Resolution`` back for a later identical call is refused
-    (``APPROVAL_REPLAYED``); an approval service returns a new one per request. ``ticket_id`` carries
+    request's id. Every resolution is **single-use**: its ``nonce`` is claimed in the state store
+    (:meth:`Store.claim`, kept until it expires) when it approves a call, so handing the same
+    ``Resolution`` back for a later identical call is refused (``APPROVAL_REPLAYED``); an approval service
+    returns a new one per request. When the store cannot record the claim, the approval is refused
+    (``APPROVAL_UNVERIFIABLE``). ``ticket_id`` carries
     the ticket for REQUIRE_TICKET (an empty or missing ticket is never a valid one).
     """
 

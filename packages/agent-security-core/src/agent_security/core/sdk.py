@@ -1149,10 +1149,18 @@ class AgentSecurity:
                                 outcome=Outcome.DENY)
         if decision.outcome is Outcome.REQUIRE_TICKET and res.approved and not (res.ticket_id or "").strip():
             res = res.model_copy(update={"approved": False})
-        if res.approved and self.store.incr(f"approval:nonce:{res.nonce}", ttl_s=_NONCE_TTL_S) != 1:
+        if res.approved:
             # The same resolution approving a second call (a cached token, a replay): single use only.
-            return _with_reason(decision, "APPROVAL_REPLAYED", "This approval has already been used",
-                                outcome=Outcome.DENY)
+            try:
+                first_use = self.store.claim(f"approval:nonce:{res.nonce}", ttl_s=_NONCE_TTL_S)
+            except Exception as exc:  # full of live claims, or unreachable: the single use is not assured
+                self._report(exc, "store:claim")
+                return _with_reason(decision, "APPROVAL_UNVERIFIABLE",
+                                    f"The approval's single use could not be recorded ({type(exc).__name__})",
+                                    outcome=Outcome.DENY)
+            if not first_use:
+                return _with_reason(decision, "APPROVAL_REPLAYED", "This approval has already been used",
+                                    outcome=Outcome.DENY)
         if res.approved:
             msg = ok_msg
             if decision.outcome is Outcome.REQUIRE_TICKET:

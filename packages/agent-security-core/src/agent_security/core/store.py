@@ -7,6 +7,9 @@ and then writes is **atomic** in the store, never in the caller:
 
 * key/value with optional TTL (``get``, ``set``, ``delete``, ``scan``)
 * ``incr``: atomic counter with optional TTL
+* ``claim``: atomic set-if-absent of a single-use token (approval nonces) that the store must keep until it
+  expires: an implementation that would have to drop a live claim to make room refuses the new one
+  (:class:`StoreFull`) instead, so a flood of other keys can never make a used token usable again
 * ``window_admit``: sliding-window rate limiting over several keys at once; the call is admitted (and
   recorded in every window) only if every window has room, so a refused call consumes nothing
 * ``publish`` / ``subscribe``: fan-out of small messages (kill-switch changes across processes)
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import copy
+import heapq
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -27,7 +31,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["MemoryStore", "Store", "WindowVerdict"]
+from agent_security.core.errors import AgentSecurityError
+
+__all__ = ["MemoryStore", "Store", "StoreFull", "WindowVerdict"]
 
 Subscriber = Callable[[str, Any], None]
 
@@ -37,6 +43,10 @@ _IMMUTABLE: frozenset[type] = frozenset({str, int, float, bool, type(None)})
 
 def _copy(value: Any) -> Any:
     return value if type(value) in _IMMUTABLE else copy.deepcopy(value)
+
+
+class StoreFull(AgentSecurityError):
+    """The store cannot take a key it must not lose (a :meth:`Store.claim`) without dropping another."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +86,17 @@ class Store(ABC):
         """Add ``amount`` to an integer (missing = 0) and return the new value. The TTL is set when the
         key is created and left alone afterwards (a fixed window from the first increment)."""
 
+    def claim(self, key: str, *, ttl_s: float) -> bool:
+        """Create ``key`` if it does not exist (atomically) and keep it for ``ttl_s`` seconds: ``True`` for
+        the first claim, ``False`` when it is already claimed (a replay).
+
+        A claim must survive until it expires whatever else is written; when that cannot be promised
+        (the store is full of live claims), raise :class:`StoreFull` rather than forget one. This default
+        uses :meth:`incr` and is only as durable as the implementation's counters; :class:`MemoryStore`
+        keeps claims apart from every other key.
+        """
+        return self.incr(key, 1, ttl_s=ttl_s) == 1
+
     @abstractmethod
     def window_admit(self, keys: Sequence[str], limits: Sequence[int], *, now: float,
                      window_s: float) -> WindowVerdict:
@@ -101,51 +122,94 @@ class Store(ABC):
 
 
 class MemoryStore(Store):
-    """Process-local store. Bounded: at most ``max_keys`` keys; past that, expired keys are swept, then
-    the least recently written keys *that have a TTL* (counters, windows of caller-chosen ids) are
-    evicted, and only when none is left the least recently written durable keys. So key-rotation abuse
-    keeps memory bounded without pushing out durable state such as kill-switch entries."""
+    """Process-local store, bounded in memory and in the time any operation takes.
 
-    def __init__(self, *, max_keys: int = 100_000, clock: Callable[[], float] = time.monotonic) -> None:
+    At most ``max_keys`` keys (and as many rate-limit windows). Past that, expired keys are dropped, then
+    the least recently written keys *that have a TTL* (counters, windows of caller-chosen ids), and only
+    when none is left the least recently written durable keys: a flood of caller-chosen keys keeps memory
+    bounded without pushing out durable state such as kill-switch entries. Every eviction step is
+    amortised O(log n) (a deadline heap and one write-order list per kind), so a key flood cannot turn
+    each write into a scan of the whole store.
+
+    Claims (:meth:`claim`, approval nonces) are kept apart, at most ``max_claims`` of them, and are never
+    evicted before they expire: with ``max_claims`` live claims, a new claim raises :class:`StoreFull`.
+    """
+
+    def __init__(self, *, max_keys: int = 100_000, max_claims: int = 100_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         if max_keys < 1:
             raise ValueError("max_keys must be >= 1")
+        if max_claims < 1:
+            raise ValueError("max_claims must be >= 1")
         self._lock = threading.RLock()
-        self._data: OrderedDict[str, tuple[Any, float | None]] = OrderedDict()
+        self._data: dict[str, tuple[Any, float | None]] = {}
+        self._expiring: OrderedDict[str, None] = OrderedDict()  # keys with a TTL, oldest write first
+        self._durable: OrderedDict[str, None] = OrderedDict()  # keys without one, oldest write first
+        self._deadlines: list[tuple[float, str]] = []  # heap of (expires, key); stale entries are skipped
         self._windows: OrderedDict[str, list[float]] = OrderedDict()
+        self._claims: dict[str, float] = {}
+        self._claim_deadlines: list[tuple[float, str]] = []
         self._subs: dict[str, list[Subscriber]] = {}
         self._max_keys = max_keys
+        self._max_claims = max_claims
         self._clock = clock
 
     # -- key/value -------------------------------------------------------------------------------
+    def _drop(self, key: str) -> bool:
+        item = self._data.pop(key, None)
+        if item is None:
+            return False
+        (self._durable if item[1] is None else self._expiring).pop(key, None)
+        return True
+
     def _live(self, key: str) -> tuple[bool, Any]:
         item = self._data.get(key)
         if item is None:
             return False, None
         value, expires = item
         if expires is not None and self._clock() >= expires:
-            del self._data[key]
+            self._drop(key)
             return False, None
         return True, value
 
     def _put(self, key: str, value: Any, expires: float | None) -> None:
-        self._data[key] = (value, expires)
-        self._data.move_to_end(key)
-        if len(self._data) > self._max_keys:
-            now = self._clock()
-            for k in [k for k, (_, e) in self._data.items() if e is not None and now >= e]:
-                del self._data[k]
-            excess = len(self._data) - self._max_keys
-            if excess > 0:  # expirable keys go first, oldest write first
-                victims = []
-                for k, (_, e) in self._data.items():
-                    if e is not None and k != key:
-                        victims.append(k)
-                        if len(victims) == excess:
-                            break
-                for k in victims:
-                    del self._data[k]
-            while len(self._data) > self._max_keys:
-                self._data.popitem(last=False)
+        data = self._data
+        old = data.get(key)
+        data[key] = (value, expires)
+        order = self._durable if expires is None else self._expiring
+        if old is None:
+            order[key] = None
+        else:
+            before = self._durable if old[1] is None else self._expiring
+            if before is order:
+                order.move_to_end(key)
+            else:
+                del before[key]
+                order[key] = None
+        if expires is not None and (old is None or old[1] != expires):
+            heapq.heappush(self._deadlines, (expires, key))
+        if len(data) > self._max_keys:
+            self._evict(key)
+
+    def _evict(self, keep: str) -> None:
+        """Bring the store back to ``max_keys``: expired keys, then the oldest keys with a TTL, then the
+        oldest durable keys (``keep``, the key just written, last of all)."""
+        data, deadlines = self._data, self._deadlines
+        now = self._clock()
+        while len(data) > self._max_keys and deadlines and deadlines[0][0] <= now:
+            expires, key = heapq.heappop(deadlines)
+            item = data.get(key)
+            if item is not None and item[1] == expires:
+                self._drop(key)
+        for order in (self._expiring, self._durable):
+            while len(data) > self._max_keys and order:
+                key = next(iter(order))
+                if key == keep:  # written last, so first only when it is alone
+                    break
+                self._drop(key)
+        if len(deadlines) > 2 * len(self._expiring) + 64:  # stale entries (rewritten, deleted keys)
+            self._deadlines = [(e, k) for k, (_, e) in data.items() if e is not None]
+            heapq.heapify(self._deadlines)
 
     def get(self, key: str, default: Any = None) -> Any:
         with self._lock:  # _live, inlined: get is called several times per check
@@ -154,7 +218,7 @@ class MemoryStore(Store):
                 return default
             value, expires = item
             if expires is not None and self._clock() >= expires:
-                del self._data[key]
+                self._drop(key)
                 return default
             return value if type(value) in _IMMUTABLE else copy.deepcopy(value)
 
@@ -174,7 +238,7 @@ class MemoryStore(Store):
                     if now is None:
                         now = self._clock()
                     if now >= expires:
-                        del data[key]
+                        self._drop(key)
                         out.append(default)
                         continue
                 out.append(value if type(value) in _IMMUTABLE else copy.deepcopy(value))
@@ -187,7 +251,7 @@ class MemoryStore(Store):
 
     def delete(self, key: str) -> bool:
         with self._lock:
-            removed = self._data.pop(key, None) is not None
+            removed = self._drop(key)
             removed = self._windows.pop(key, None) is not None or removed
             return removed
 
@@ -211,6 +275,30 @@ class MemoryStore(Store):
                 new = amount
             self._put(key, new, expires)
             return new
+
+    def claim(self, key: str, *, ttl_s: float) -> bool:
+        with self._lock:
+            claims = self._claims
+            now = self._clock()
+            expires = claims.get(key)
+            if expires is not None:
+                if now < expires:
+                    return False
+                del claims[key]
+            if len(claims) >= self._max_claims:
+                heap = self._claim_deadlines
+                while heap and heap[0][0] <= now:
+                    deadline, old = heapq.heappop(heap)
+                    if claims.get(old) == deadline:
+                        del claims[old]
+                if len(claims) >= self._max_claims:
+                    raise StoreFull(f"{len(claims)} live claims: none can be dropped before it expires")
+            claims[key] = now + ttl_s
+            heapq.heappush(self._claim_deadlines, (now + ttl_s, key))
+            if len(self._claim_deadlines) > 2 * len(claims) + 64:
+                self._claim_deadlines = [(e, k) for k, e in claims.items()]
+                heapq.heapify(self._claim_deadlines)
+            return True
 
     # -- sliding windows -------------------------------------------------------------------------
     def _window(self, key: str, now: float, window_s: float) -> list[float]:
@@ -273,4 +361,4 @@ class MemoryStore(Store):
 
     def __len__(self) -> int:
         with self._lock:
-            return len(self._data) + len(self._windows)
+            return len(self._data) + len(self._windows) + len(self._claims)

@@ -1,0 +1,211 @@
+"""MemoryStore: expiry, the eviction order under a key flood, and claims (single-use tokens).
+
+The eviction order is checked against a plain reference model (the specification, written the obvious
+O(n) way) over random operation sequences; the cost of eviction under a flood is measured in
+``benchmarks/bench_store.py``.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agent_security.core import AgentSecurity, Decision, Outcome, Reason
+from agent_security.core.builtin import session_context
+from agent_security.core.resolution import Resolution
+from agent_security.core.store import MemoryStore, StoreFull
+from agent_security.core.testing import StaticEngine
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Reference:
+    """The specification of MemoryStore's key/value part: over ``max_keys``, drop expired keys, then the
+    least recently written keys with a TTL (never the key being written), then durable keys."""
+
+    def __init__(self, max_keys: int, clock: Clock) -> None:
+        self.data: OrderedDict[str, tuple[Any, float | None]] = OrderedDict()
+        self.max_keys, self.clock = max_keys, clock
+
+    def _live(self, key: str) -> tuple[Any, float | None] | None:
+        item = self.data.get(key)
+        if item is not None and item[1] is not None and self.clock() >= item[1]:
+            del self.data[key]
+            return None
+        return item
+
+    def get(self, key: str) -> Any:
+        item = self._live(key)
+        return None if item is None else item[0]
+
+    def _put(self, key: str, value: Any, expires: float | None) -> None:
+        self.data[key] = (value, expires)
+        self.data.move_to_end(key)
+        if len(self.data) <= self.max_keys:
+            return
+        now = self.clock()
+        for k in [k for k, (_, e) in self.data.items() if e is not None and now >= e]:
+            if len(self.data) <= self.max_keys:
+                break
+            del self.data[k]
+        for durable in (False, True):
+            for k in [k for k, (_, e) in self.data.items() if (e is None) is durable and k != key]:
+                if len(self.data) <= self.max_keys:
+                    return
+                del self.data[k]
+
+    def set(self, key: str, value: Any, ttl_s: float | None) -> None:
+        self._put(key, value, None if ttl_s is None else self.clock() + ttl_s)
+
+    def incr(self, key: str, ttl_s: float | None) -> int:
+        item = self._live(key)
+        if item is None:
+            self._put(key, 1, None if ttl_s is None else self.clock() + ttl_s)
+            return 1
+        self._put(key, item[0] + 1, item[1])
+        return int(item[0]) + 1
+
+    def delete(self, key: str) -> None:
+        self.data.pop(key, None)
+
+    def live_keys(self) -> set[str]:
+        now = self.clock()
+        return {k for k, (_, e) in self.data.items() if e is None or now < e}
+
+
+_ops = st.lists(st.tuples(
+    st.sampled_from(["set", "set_ttl", "incr", "incr_ttl", "get", "delete", "tick"]),
+    st.integers(0, 11),
+), max_size=120)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_ops, st.integers(1, 6))
+def test_eviction_follows_the_reference_order(ops: list[tuple[str, int]], max_keys: int) -> None:
+    clock = Clock()
+    store, ref = MemoryStore(max_keys=max_keys, clock=clock), Reference(max_keys, clock)
+    for i, (op, n) in enumerate(ops):
+        key = f"k{n}"
+        if op == "set":
+            store.set(key, i)
+            ref.set(key, i, None)
+        elif op == "set_ttl":
+            store.set(key, i, ttl_s=5 + n % 3)
+            ref.set(key, i, 5 + n % 3)
+        elif op == "incr":
+            assert store.incr(key) == ref.incr(key, None)
+        elif op == "incr_ttl":
+            assert store.incr(key, ttl_s=5 + n % 3) == ref.incr(key, 5 + n % 3)
+        elif op == "get":
+            assert store.get(key) == ref.get(key)
+        elif op == "delete":
+            store.delete(key)
+            ref.delete(key)
+        else:
+            clock.now += n
+        assert set(store.scan("k")) == ref.live_keys()
+        assert len(store) <= max_keys
+
+
+def test_written_key_survives_and_expired_keys_go_first() -> None:
+    clock = Clock()
+    store = MemoryStore(max_keys=3, clock=clock)
+    store.set("old", 1, ttl_s=1)
+    store.set("durable", 2)
+    store.set("counter", 3, ttl_s=100)
+    clock.now += 2  # "old" has expired; it goes before the older-written live counter
+    store.set("new", 4, ttl_s=100)
+    assert store.scan("") == {"durable": 2, "counter": 3, "new": 4}
+    store.set("newer", 5, ttl_s=100)  # no expired key left: the oldest key with a TTL goes
+    assert store.scan("") == {"durable": 2, "new": 4, "newer": 5}
+
+
+def test_a_key_moving_between_durable_and_expiring_is_tracked() -> None:
+    clock = Clock()
+    store = MemoryStore(max_keys=2, clock=clock)
+    store.set("a", 1, ttl_s=10)
+    store.set("a", 2)  # now durable: must not be evicted as an expiring key
+    store.set("b", 3, ttl_s=10)
+    store.set("c", 4, ttl_s=10)
+    assert store.get("a") == 2 and store.get("b") is None and store.get("c") == 4
+    clock.now += 20
+    assert store.get("a") == 2  # durable now: the old TTL no longer applies
+
+
+# -- claims -------------------------------------------------------------------------------------------
+
+
+def test_claim_is_single_use_until_it_expires() -> None:
+    clock = Clock()
+    store = MemoryStore(clock=clock)
+    assert store.claim("nonce:1", ttl_s=10) is True
+    assert store.claim("nonce:1", ttl_s=10) is False
+    clock.now += 10
+    assert store.claim("nonce:1", ttl_s=10) is True
+
+
+def test_a_flood_of_other_keys_cannot_evict_a_claim() -> None:
+    store = MemoryStore(max_keys=10)
+    assert store.claim("nonce:used", ttl_s=3600)
+    for i in range(1000):
+        store.incr(f"session:{i}", ttl_s=3600)
+        store.set(f"durable:{i}", i)
+    assert store.claim("nonce:used", ttl_s=3600) is False
+
+
+def test_claims_refuse_rather_than_forget() -> None:
+    clock = Clock()
+    store = MemoryStore(max_claims=2, clock=clock)
+    assert store.claim("a", ttl_s=10) and store.claim("b", ttl_s=20)
+    with pytest.raises(StoreFull):
+        store.claim("c", ttl_s=10)
+    assert store.claim("a", ttl_s=10) is False and store.claim("b", ttl_s=10) is False
+    clock.now += 10  # "a" expired: its room can be reused, "b" is still live
+    assert store.claim("c", ttl_s=10) is True
+    assert store.claim("b", ttl_s=10) is False
+
+
+# -- the pipeline's approvals ---------------------------------------------------------------------------
+
+_GATE = StaticEngine(lambda r: Decision(outcome=Outcome.REQUIRE_APPROVAL, reasons=(Reason(code="R", message="m"),))
+                     if r.action.tool_name == "pay" else Decision.allow("OK"))
+
+
+def _replaying_security(store: MemoryStore, **kw: Any) -> tuple[AgentSecurity, list[Resolution]]:
+    token = Resolution(approved=True, resolver="alice")  # one approval handed back for every call
+    return AgentSecurity(policy_engine=_GATE, autoload=False, store=store,
+                         on_approval_required=lambda r, d: token, **kw), [token]
+
+
+def test_an_approval_replayed_after_a_key_flood_is_still_refused() -> None:
+    store = MemoryStore(max_keys=20)
+    security, _ = _replaying_security(store, plugins=[session_context({"read": 1_000_000})])
+    assert security.check_tool_call(tool_name="pay", agent_id="a", session_id="s0").allowed
+    for i in range(200):  # caller-chosen session ids: every one writes a counter with a TTL
+        assert security.check_tool_call(tool_name="read", agent_id="a", session_id=f"flood-{i}").allowed
+    replay = security.check_tool_call(tool_name="pay", agent_id="a", session_id="s1")
+    assert replay.allowed is False
+    assert "APPROVAL_REPLAYED" in replay.final_decision.codes
+
+
+def test_an_approval_whose_single_use_cannot_be_recorded_is_denied() -> None:
+    store = MemoryStore(max_claims=1)
+    assert store.claim("approval:nonce:someone-else", ttl_s=3600)
+    errors: list[str] = []
+    security, _ = _replaying_security(store, on_error=lambda exc, where: errors.append(where))
+    result = security.check_tool_call(tool_name="pay", agent_id="a")
+    assert result.allowed is False
+    assert result.final_decision.codes[-1] == "APPROVAL_UNVERIFIABLE"
+    assert result.final_decision.outcome is Outcome.DENY
+    assert "store:claim" in errors
+    assert any(e.kind == "resolution" and e.outcome is Outcome.DENY for e in security.get_audit_log())
