@@ -128,3 +128,19 @@ def test_uses_ctx_store_when_unbound(make_request, make_ctx):
 def test_bad_config(kwargs):
     with pytest.raises(ConfigurationError):
         rate_limiter(**kwargs)
+
+
+def test_unlimited_windows_are_not_recorded(make_request, make_ctx, store):
+    # Only the per-agent limit is set: the per-tool window would hold one timestamp per call for nothing.
+    rl = rate_limiter(max_per_minute=1_000, store=store)
+    for _ in range(100):
+        assert _check(rl, make_request, make_ctx, "a", "t") is None
+    assert rl.get_count("a", now=1000.0) == 100
+    assert rl.get_tool_count("a", "t", now=1000.0) == 0
+    assert len(store) == 1  # the agent's window only
+    tool_only = rate_limiter(max_per_minute_per_tool=2, store=store)
+    assert _check(tool_only, make_request, make_ctx, "b", "t") is None
+    assert _check(tool_only, make_request, make_ctx, "b", "t") is None
+    refused = _check(tool_only, make_request, make_ctx, "b", "t")
+    assert refused is not None and refused.reasons[0].code == "RATE_LIMIT_TOOL"
+    assert tool_only.get_count("b", now=1000.0) == 0

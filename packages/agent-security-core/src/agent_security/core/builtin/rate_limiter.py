@@ -7,7 +7,8 @@ Reason codes (messages as in Agent-SPM):
 
 Both windows are checked and recorded by one atomic :meth:`Store.window_admit` call, so the limits are
 exact under any concurrency (and across processes with a shared store), and a refused call consumes
-nothing. An admitted call is counted even if the policy later denies it: attempts are what is limited
+nothing. A window whose limit is 0 (unlimited) is not recorded at all: it would only hold one timestamp
+per call for nothing. An admitted call is counted even if the policy later denies it: attempts are what is limited
 (an agent hammering a denied tool is still slowed down).
 
 The window clock is ``ctx.monotonic`` (the ``AgentSecurity`` instance's injectable monotonic clock). The
@@ -86,13 +87,19 @@ class RateLimiter(StoreBound):
             return None
         st = self._store if store is None else store
         t = self._clock() if now is None else now
-        keys = self._keys(st, agent_id, tool_name)
-        verdict = st.window_admit(keys, (self.max_per_minute, self.max_per_minute_per_tool),
-                                  now=t, window_s=self.window_s)
+        agent_key, tool_key = self._keys(st, agent_id, tool_name)
+        # Only limited windows are recorded: an unlimited one would grow with every call of its window.
+        if self.max_per_minute_per_tool <= 0:
+            keys, limits = (agent_key,), (self.max_per_minute,)
+        elif self.max_per_minute <= 0:
+            keys, limits = (tool_key,), (self.max_per_minute_per_tool,)
+        else:
+            keys, limits = (agent_key, tool_key), (self.max_per_minute, self.max_per_minute_per_tool)
+        verdict = st.window_admit(keys, limits, now=t, window_s=self.window_s)
         if verdict.admitted:
             return None
         secs = _seconds(self.window_s)
-        if verdict.refused_index == 0:
+        if keys[verdict.refused_index or 0] is agent_key:
             return Decision.deny("RATE_LIMIT_AGENT",
                                  f"Agent {agent_id} exceeded {self.max_per_minute} calls per {secs}s",
                                  plugin_source=self.name)
@@ -104,13 +111,15 @@ class RateLimiter(StoreBound):
 
     # -- queries and resets -------------------------------------------------------------------
     def get_count(self, agent_id: str, *, now: float | None = None) -> int:
-        """Calls admitted for ``agent_id`` within the window ending at ``now``."""
+        """Calls admitted for ``agent_id`` within the window ending at ``now`` (counted only while
+        ``max_per_minute`` is set: an unlimited window is not recorded)."""
         key = self._keys(self._store, agent_id, "")[0]
         t = self._clock() if now is None else now
         return self._store.window_count(key, now=t, window_s=self.window_s)
 
     def get_tool_count(self, agent_id: str, tool_name: str, *, now: float | None = None) -> int:
-        """Calls admitted for ``agent_id`` on ``tool_name`` within the window ending at ``now``."""
+        """Calls admitted for ``agent_id`` on ``tool_name`` within the window ending at ``now`` (counted
+        only while ``max_per_minute_per_tool`` is set)."""
         key = self._keys(self._store, agent_id, tool_name)[1]
         t = self._clock() if now is None else now
         return self._store.window_count(key, now=t, window_s=self.window_s)
