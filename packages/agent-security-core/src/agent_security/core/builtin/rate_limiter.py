@@ -89,6 +89,8 @@ class RateLimiter(StoreBound):
         t = self._clock() if now is None else now
         agent_key, tool_key = self._keys(st, agent_id, tool_name)
         # Only limited windows are recorded: an unlimited one would grow with every call of its window.
+        keys: tuple[str, ...]
+        limits: tuple[int, ...]
         if self.max_per_minute_per_tool <= 0:
             keys, limits = (agent_key,), (self.max_per_minute,)
         elif self.max_per_minute <= 0:
