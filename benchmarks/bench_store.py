@@ -9,7 +9,11 @@ the two should stay within a small factor of each other whatever the store's siz
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
+from agent_security.core.builtin import session_context
+from agent_security.core.context import CheckContext
+from agent_security.core.models import Action, ActionRequest, AgentInfo, Decision, RequestContext
 from agent_security.core.store import MemoryStore
 
 
@@ -36,6 +40,31 @@ def main(max_keys: int = 100_000, n: int = 50_000) -> None:
     for i in range(n):
         full.claim(f"nonce:{i}", ttl_s=3600)
     print(f"  {'claim (approval nonce)':<44} {(time.perf_counter() - t) / n * 1e6:>8.2f} µs each")
+    bench_session_flood(max_keys)
+
+
+def bench_session_flood(max_keys: int, max_sessions: int = 10_000, n: int = 5_000) -> None:
+    """Session context past ``max_sessions``: every new session id forgets the least recently used one."""
+    store = MemoryStore(max_keys=max_keys)
+    for i in range(max_keys // 2):  # other state in the store
+        store.incr(f"other:{i}", ttl_s=3600)
+    sc = session_context({"read_file": 100}, max_sessions=max_sessions, store=store)
+    ctx = CheckContext(None, store, datetime.now(UTC), 0.0)  # type: ignore[arg-type]
+    allow = Decision.allow("OK")
+
+    def call(session: str) -> None:
+        req = ActionRequest(agent=AgentInfo(agent_id="a"), action=Action(tool_name="read_file"),
+                            context=RequestContext(session_id=session))
+        sc.agent_security_before_check(req, ctx)
+        sc.agent_security_notify(req, allow, ctx)
+
+    for i in range(max_sessions):
+        call(f"fill-{i}")
+    t = time.perf_counter()
+    for i in range(n):
+        call(f"flood-{i}")
+    print(f"  {'session context, new session id (LRU full)':<44} {(time.perf_counter() - t) / n * 1e6:>8.2f} µs each"
+          f" (max_sessions={max_sessions:,}; building the request included)")
 
 
 if __name__ == "__main__":

@@ -131,3 +131,23 @@ def test_clear_all(make_request, make_ctx, store):
 def test_bad_limits(limits):
     with pytest.raises(ConfigurationError):
         session_context(limits=limits)
+
+
+class _NoScanStore(MemoryStore):
+    """A store whose enumeration is an error: the check path must never walk the whole store."""
+
+    def scan(self, prefix: str) -> dict[str, object]:
+        raise AssertionError(f"scan({prefix!r}) on the check path")
+
+
+def test_forgetting_a_session_deletes_its_counters_without_scanning_the_store(make_request, make_ctx):
+    store = _NoScanStore()
+    sc = session_context(limits={"t": 5, "u": 5}, max_sessions=2, store=store)
+    _call(sc, make_request, make_ctx, tool="t", session="old")
+    _call(sc, make_request, make_ctx, tool="U", session="old")  # counted as "u"
+    for i in range(20):  # a flood of new session ids: each one forgets the least recently used
+        _call(sc, make_request, make_ctx, tool="t", session=f"new{i}")
+    assert sc.tracked_sessions == 2
+    assert store.get("session_context:old:t") is None and store.get("session_context:old:u") is None
+    assert sc.get_session_tool_count("new19", "t") == 1
+    assert len(store) == 2  # exactly the two tracked sessions' counters

@@ -16,6 +16,8 @@ call it for every check that reached ``before_check``) stays counted: the error 
 fixed window, as in Agent-SPM), kept by the store's TTL. At most ``max_sessions`` sessions are tracked
 by this process; past that, the least recently used session is forgotten (its counters deleted). The
 session id is caller-chosen, so this bound never weakens a limit: a caller can always open a new session.
+Each tracked session remembers which of its tools it counted, so forgetting one deletes exactly those
+keys: a flood of new session ids never makes a check enumerate the store.
 
 **Tool names** are compared in the policy engine's normalised form
 (:func:`~agent_security.core.policy.normalize.normalize_name`: case, width and invisible characters
@@ -75,34 +77,45 @@ class SessionContext(StoreBound):
         self.session_ttl_s = float(session_ttl_s)
         self.max_sessions = int(max_sessions)
         self._lock = threading.Lock()
-        self._sessions: OrderedDict[str, None] = OrderedDict()
+        self._sessions: OrderedDict[str, set[str]] = OrderedDict()  # session -> normalised tools counted
         self._pending: OrderedDict[str, tuple[Store, str]] = OrderedDict()
 
     @staticmethod
     def _key(session_id: str, tool_name: str) -> str:
         return f"{_PREFIX}{key_part(session_id)}:{key_part(normalize_name(tool_name))}"
 
-    def _touch(self, store: Store, session_id: str) -> None:
-        evicted: list[str] = []
+    def _touch(self, store: Store, session_id: str, tool: str) -> None:
+        """Mark ``session_id`` (counting normalised ``tool``) most recently used; forget the least recently
+        used sessions past ``max_sessions``, deleting the counters they wrote."""
+        evicted: list[tuple[str, set[str]]] = []
         with self._lock:
-            self._sessions[session_id] = None
-            self._sessions.move_to_end(session_id)
-            while len(self._sessions) > self.max_sessions:
-                evicted.append(self._sessions.popitem(last=False)[0])
-        for sid in evicted:
-            self._delete_session(store, sid)
+            sessions = self._sessions
+            tools = sessions.get(session_id)
+            if tools is None:
+                sessions[session_id] = tools = set()
+            else:
+                sessions.move_to_end(session_id)
+            tools.add(tool)
+            while len(sessions) > self.max_sessions:
+                evicted.append(sessions.popitem(last=False))
+        for sid, counted in evicted:
+            for name in counted:
+                store.delete(f"{_PREFIX}{key_part(sid)}:{key_part(name)}")
 
     # -- the check ----------------------------------------------------------------------------
     @hookimpl
     def agent_security_before_check(self, request: ActionRequest, ctx: CheckContext) -> PluginResult | None:
         session_id = request.context.session_id
         tool = request.action.tool_name
-        limit = self.limits.get(normalize_name(tool)) if session_id else None
-        if not session_id or limit is None:
+        if not session_id:
+            return None
+        normalised = normalize_name(tool)
+        limit = self.limits.get(normalised)
+        if limit is None:
             return None
         store = self._store_for(ctx.store)
-        key = self._key(session_id, tool)
-        self._touch(store, session_id)
+        key = f"{_PREFIX}{key_part(session_id)}:{key_part(normalised)}"
+        self._touch(store, session_id, normalised)
         count = store.incr(key, 1, ttl_s=self.session_ttl_s)
         if count > limit:
             store.incr(key, -1, ttl_s=self.session_ttl_s)
