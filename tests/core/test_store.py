@@ -209,3 +209,15 @@ def test_an_approval_whose_single_use_cannot_be_recorded_is_denied() -> None:
     assert result.final_decision.outcome is Outcome.DENY
     assert "store:claim" in errors
     assert any(e.kind == "resolution" and e.outcome is Outcome.DENY for e in security.get_audit_log())
+
+
+def test_rewritten_deadlines_do_not_accumulate() -> None:
+    # A key rewritten with a new TTL over and over, in a store that never fills up: the deadline index
+    # must not keep one stale entry per write.
+    clock = Clock()
+    store = MemoryStore(clock=clock)
+    for i in range(10_000):
+        clock.now += 0.001
+        store.set("token", i, ttl_s=60)
+    assert store.get("token") == 9_999
+    assert len(store._deadlines) <= 2 * len(store) + 64

@@ -187,7 +187,11 @@ class MemoryStore(Store):
                 del before[key]
                 order[key] = None
         if expires is not None and (old is None or old[1] != expires):
-            heapq.heappush(self._deadlines, (expires, key))
+            deadlines = self._deadlines
+            heapq.heappush(deadlines, (expires, key))
+            if len(deadlines) > 2 * len(self._expiring) + 64:  # mostly stale (rewritten or deleted keys)
+                self._deadlines = [(e, k) for k, (_, e) in data.items() if e is not None]
+                heapq.heapify(self._deadlines)
         if len(data) > self._max_keys:
             self._evict(key)
 
@@ -207,9 +211,6 @@ class MemoryStore(Store):
                 if key == keep:  # written last, so first only when it is alone
                     break
                 self._drop(key)
-        if len(deadlines) > 2 * len(self._expiring) + 64:  # stale entries (rewritten, deleted keys)
-            self._deadlines = [(e, k) for k, (_, e) in data.items() if e is not None]
-            heapq.heapify(self._deadlines)
 
     def get(self, key: str, default: Any = None) -> Any:
         with self._lock:  # _live, inlined: get is called several times per check

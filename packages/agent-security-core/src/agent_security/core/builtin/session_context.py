@@ -50,6 +50,10 @@ _PREFIX = "session_context:"
 MAX_PENDING = 100_000
 
 
+def _counter_key(session_id: str, normalised_tool: str) -> str:
+    return f"{_PREFIX}{key_part(session_id)}:{key_part(normalised_tool)}"
+
+
 def _limit(tool: str, value: Any) -> int:
     if isinstance(value, Mapping):
         value = value.get("max_per_session", value.get("maxPerSession"))
@@ -82,7 +86,7 @@ class SessionContext(StoreBound):
 
     @staticmethod
     def _key(session_id: str, tool_name: str) -> str:
-        return f"{_PREFIX}{key_part(session_id)}:{key_part(normalize_name(tool_name))}"
+        return _counter_key(session_id, normalize_name(tool_name))
 
     def _touch(self, store: Store, session_id: str, tool: str) -> None:
         """Mark ``session_id`` (counting normalised ``tool``) most recently used; forget the least recently
@@ -100,7 +104,7 @@ class SessionContext(StoreBound):
                 evicted.append(sessions.popitem(last=False))
         for sid, counted in evicted:
             for name in counted:
-                store.delete(f"{_PREFIX}{key_part(sid)}:{key_part(name)}")
+                store.delete(_counter_key(sid, name))
 
     # -- the check ----------------------------------------------------------------------------
     @hookimpl
@@ -114,7 +118,7 @@ class SessionContext(StoreBound):
         if limit is None:
             return None
         store = self._store_for(ctx.store)
-        key = f"{_PREFIX}{key_part(session_id)}:{key_part(normalised)}"
+        key = _counter_key(session_id, normalised)
         self._touch(store, session_id, normalised)
         count = store.incr(key, 1, ttl_s=self.session_ttl_s)
         if count > limit:
