@@ -767,6 +767,10 @@ class CommandGovernor:
         return CommandCheckResult(worst.action, worst.reason, worst.matched_rule, verdicts)
 
     # ---- parts -----------------------------------------------------------------------------------
+    def _nested(self, line: str, depth: int, origin: str) -> list[_Part]:
+        """The parts of a command line run by a wrapper at ``depth`` (``su -c``, ``bash -c``, heredocs...)."""
+        return self._parts(parse_command_line(line, depth=depth + 1, origin=origin), depth + 1)
+
     def _parts(self, cmds: list[SimpleCommand], depth: int) -> list[_Part]:
         if depth > MAX_DEPTH:
             raise ShellParseError(f"wrappers nested deeper than {MAX_DEPTH} levels")
@@ -822,11 +826,7 @@ class CommandGovernor:
                 if trusted == "su":
                     inner = _option_value(args, ("-c", "--command"))
                     if inner is not None:
-                        out.extend(
-                            self._parts(
-                                parse_command_line(inner.text, depth=depth + 1, origin="su -c"), depth + 1
-                            )
-                        )
+                        out.extend(self._nested(inner.text, depth, "su -c"))
                     return out
                 words, origin = rest, "wrapper"
                 continue
@@ -864,9 +864,7 @@ class CommandGovernor:
                     break
                 if split_string is not None:
                     joined = " ".join([split_string, *(w.text for w in rest)])
-                    out.extend(
-                        self._parts(parse_command_line(joined, depth=depth + 1, origin="env -S"), depth + 1)
-                    )
+                    out.extend(self._nested(joined, depth, "env -S"))
                     return out
                 if not rest:
                     out.append(
@@ -894,11 +892,7 @@ class CommandGovernor:
                 if trusted == "flock":
                     inner = _option_value(args, ("-c", "--command"))
                     if inner is not None:
-                        out.extend(
-                            self._parts(
-                                parse_command_line(inner.text, depth=depth + 1, origin="flock -c"), depth + 1
-                            )
-                        )
+                        out.extend(self._nested(inner.text, depth, "flock -c"))
                         return out
                     rest = rest[1:] if rest else rest
                 if not rest:
@@ -912,9 +906,7 @@ class CommandGovernor:
                 if any(w.dynamic for w in rest):
                     raise ShellParseError("watch of a command built at run time")
                 if joined.strip():
-                    out.extend(
-                        self._parts(parse_command_line(joined, depth=depth + 1, origin="watch"), depth + 1)
-                    )
+                    out.extend(self._nested(joined, depth, "watch"))
                 return out
             if trusted == "xargs":
                 rest = _skip_options(args, _WRAPPER_ARG_OPTS["xargs"])
@@ -947,7 +939,7 @@ class CommandGovernor:
                     if script_word.dynamic:
                         raise ShellParseError(f"{label} of a command built at run time")
                     script = script_word.text
-                out.extend(self._parts(parse_command_line(script, depth=depth + 1, origin=label), depth + 1))
+                out.extend(self._nested(script, depth, label))
                 # redirections written on the wrapper apply to the inner commands too
                 if cmd.redirects:
                     out.append(self._make_part(trusted, [], cmd, origin, extra))
@@ -969,9 +961,7 @@ class CommandGovernor:
                         raise ShellParseError("heredoc fed to a shell expands variables at run time")
                     if red.op == "<<<" and red.target.dynamic:
                         raise ShellParseError("here-string fed to a shell is built at run time")
-                    out.extend(
-                        self._parts(parse_command_line(body, depth=depth + 1, origin="heredoc"), depth + 1)
-                    )
+                    out.extend(self._nested(body, depth, "heredoc"))
                     return out
                 feats = list(extra)
                 if cmd.piped_input and not non_opts:
