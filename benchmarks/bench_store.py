@@ -41,6 +41,22 @@ def main(max_keys: int = 100_000, n: int = 50_000) -> None:
         full.claim(f"nonce:{i}", ttl_s=3600)
     print(f"  {'claim (approval nonce)':<44} {(time.perf_counter() - t) / n * 1e6:>8.2f} µs each")
     bench_session_flood(max_keys)
+    bench_full_window()
+
+
+def bench_full_window(sizes: tuple[int, ...] = (1_000, 100_000, 1_000_000), n: int = 2_000) -> None:
+    """A rate-limit window holding ``size`` events, in steady state: each call forgets the one event that
+    left the window and records its own. The cost must not grow with the window (the events are popped
+    from the oldest end, never shifted)."""
+    for size in sizes:
+        store = MemoryStore()
+        for i in range(size):
+            store.window_admit(("w",), (0,), now=float(i), window_s=float(size))
+        t = time.perf_counter()
+        for i in range(size, size + n):
+            store.window_admit(("w",), (size + 1,), now=float(i), window_s=float(size))
+        label = f"window of {size:,} events, steady state"
+        print(f"  {label:<44} {(time.perf_counter() - t) / n * 1e6:>8.2f} µs each")
 
 
 def bench_session_flood(max_keys: int, max_sessions: int = 10_000, n: int = 5_000) -> None:

@@ -221,3 +221,56 @@ def test_rewritten_deadlines_do_not_accumulate() -> None:
         store.set("token", i, ttl_s=60)
     assert store.get("token") == 9_999
     assert len(store._deadlines) <= 2 * len(store) + 64
+
+
+# -- sliding windows -----------------------------------------------------------------------------------
+
+_window_ops = st.lists(st.tuples(
+    st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=3, unique=True),  # keys of one call
+    st.integers(0, 4),  # limit (0: unlimited)
+    st.floats(-3.0, 6.0),  # clock step: negative steps are calls that reach the store out of order
+), max_size=80)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_window_ops, st.sampled_from([1.0, 2.5, 10.0]))
+def test_windows_follow_the_reference(ops: list[tuple[list[str], int, float]], window_s: float) -> None:
+    # Reference: touching a window (admitting into it or counting it) at ``now`` forgets every time
+    # t <= now - window_s it holds; a call is admitted only when every limited window then holds fewer
+    # than its limit, and is then recorded in every window. Calls may arrive out of clock order.
+    store = MemoryStore()
+    ref: dict[str, list[float]] = {"a": [], "b": [], "c": []}
+
+    def touch(key: str, now: float) -> list[float]:
+        ref[key] = [t for t in ref[key] if t > now - window_s]
+        return ref[key]
+
+    now = 100.0
+    for keys, limit, step in ops:
+        now += step
+        limits = [limit] * len(keys)
+        live = {k: touch(k, now) for k in keys}
+        admitted = all(lim <= 0 or len(live[k]) < lim for k, lim in zip(keys, limits, strict=True))
+        verdict = store.window_admit(keys, limits, now=now, window_s=window_s)
+        assert verdict.admitted is admitted
+        if admitted:
+            for k in keys:
+                ref[k].append(now)
+        assert verdict.counts == tuple(len(ref[k]) for k in keys)
+        for k in ref:
+            assert store.window_count(k, now=now, window_s=window_s) == len(touch(k, now))
+
+
+def test_a_full_window_forgets_from_the_oldest_end() -> None:
+    # A window far fuller than its limit could ever be refused at: as time moves on, each call forgets
+    # the one event that left the window and records its own, and the count stays exact.
+    store = MemoryStore()
+    n = 50_000
+    for i in range(n):
+        assert store.window_admit(["k"], [0], now=float(i), window_s=float(n)).admitted
+    for i in range(n, n + 1_000):
+        verdict = store.window_admit(["k"], [n + 1], now=float(i), window_s=float(n))
+        assert verdict.admitted and verdict.counts == (n,)
+    assert store.window_count("k", now=float(n + 999), window_s=float(n)) == n
+    assert store.window_count("k", now=float(3 * n), window_s=float(n)) == 0
+    assert len(store) == 0  # an emptied window is dropped

@@ -20,13 +20,12 @@ Keys are strings; plugins prefix them with their own name (``"kill_switch:agent:
 
 from __future__ import annotations
 
-import bisect
 import copy
 import heapq
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -146,7 +145,7 @@ class MemoryStore(Store):
         self._expiring: OrderedDict[str, None] = OrderedDict()  # keys with a TTL, oldest write first
         self._durable: OrderedDict[str, None] = OrderedDict()  # keys without one, oldest write first
         self._deadlines: list[tuple[float, str]] = []  # heap of (expires, key); stale entries are skipped
-        self._windows: OrderedDict[str, list[float]] = OrderedDict()
+        self._windows: OrderedDict[str, deque[float]] = OrderedDict()  # each sorted, oldest first
         self._claims: dict[str, float] = {}
         self._claim_deadlines: list[tuple[float, str]] = []
         self._subs: dict[str, list[Subscriber]] = {}
@@ -302,16 +301,35 @@ class MemoryStore(Store):
             return True
 
     # -- sliding windows -------------------------------------------------------------------------
-    def _window(self, key: str, now: float, window_s: float) -> list[float]:
+    def _window(self, key: str, now: float, window_s: float) -> deque[float]:
+        """The window of ``key`` with the events older than ``now - window_s`` forgotten (a new empty deque
+        when there is none). Forgetting pops from the left, so each event costs O(1) once over its life,
+        however full the window is (a list trimmed with ``del log[:k]`` moved every remaining event)."""
         log = self._windows.get(key)
         if log is None:
-            return []
+            return deque()
         cutoff = now - window_s
         if log[0] <= cutoff:  # something expired (the log is sorted)
-            del log[:bisect.bisect_right(log, cutoff)]
+            popleft = log.popleft
+            while log and log[0] <= cutoff:
+                popleft()
             if not log:
                 del self._windows[key]
         return log
+
+    @staticmethod
+    def _insert(log: deque[float], now: float) -> None:
+        """Record ``now``, keeping ``log`` sorted. Time moves forward, so this is an append; an earlier
+        ``now`` (two threads that read the clock in one order and reach the store in the other) only
+        steps over the few events recorded since."""
+        if not log or log[-1] <= now:
+            log.append(now)
+            return
+        later: list[float] = []
+        while log and log[-1] > now:
+            later.append(log.pop())
+        log.append(now)
+        log.extend(reversed(later))
 
     def window_admit(self, keys: Sequence[str], limits: Sequence[int], *, now: float,
                      window_s: float) -> WindowVerdict:
@@ -325,12 +343,9 @@ class MemoryStore(Store):
             windows = self._windows
             counts = []
             for key, log in zip(keys, logs, strict=True):
-                if not log:  # a fresh list from _window, or a window that emptied and was dropped
+                if not log:  # a fresh deque from _window, or a window that emptied and was dropped
                     log = windows.setdefault(key, log)
-                if not log or log[-1] <= now:  # the usual case: time moves forward
-                    log.append(now)
-                else:
-                    bisect.insort(log, now)
+                self._insert(log, now)
                 windows.move_to_end(key)
                 counts.append(len(log))
             while len(windows) > self._max_keys:
