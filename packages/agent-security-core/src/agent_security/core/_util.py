@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import pydantic_core
@@ -21,6 +21,7 @@ __all__ = [
     "InvalidArguments",
     "freeze_json",
     "request_hash",
+    "same_json",
 ]
 
 MAX_ARGS_DEPTH = 64
@@ -43,6 +44,11 @@ def freeze_json(value: Any) -> Any:
 
     Mappings become dicts with string keys, sequences (list/tuple/set) become lists, ``bytes`` are
     decoded as UTF-8 with replacement, non-finite floats and any other object become their ``str()``.
+    The copy holds exact built-in types only: a subclass of ``str``, ``int``, ``float``, ``dict``,
+    ``list``, ``tuple`` or ``set`` is read through the base type (its real contents, whatever its own
+    ``items``, ``__iter__``, ``__eq__`` or ``lower`` say) and copied as the base type, so nothing the
+    policy compares can behave differently from the value it shows. An iterator or generator raises
+    :class:`InvalidArguments`: its values cannot be checked without consuming them.
     Raises :class:`InputTooLarge` past :data:`MAX_ARGS_DEPTH` levels, :data:`MAX_ARGS_ITEMS` containers
     and scalars, :data:`MAX_TOTAL_CHARS` characters of strings in all (keys included, whatever their
     type) or an integer wider than :data:`MAX_INT_BITS`; :class:`InvalidArguments` when two keys of one
@@ -66,15 +72,14 @@ def _freeze_walk(value: Any) -> Any:
         if v is None or isinstance(v, bool):
             return v
         if isinstance(v, int):
+            v = int.__index__(v)  # an exact int, whatever a subclass overrides
             if v.bit_length() > MAX_INT_BITS:
                 raise InputTooLarge(f"an integer argument is wider than {MAX_INT_BITS} bits")
             return v
         if isinstance(v, float):
+            v = float.__float__(v)
             return v if math.isfinite(v) else str(v)
-        if isinstance(v, bytes | bytearray):
-            v = bytes(v).decode("utf-8", "replace")
-        elif not isinstance(v, str):
-            v = str(v)
+        v = _text(v)
         if len(v) > MAX_STRING:
             raise InputTooLarge(f"a string argument is {len(v)} characters; the limit is {MAX_STRING}")
         chars += len(v)
@@ -87,6 +92,9 @@ def _freeze_walk(value: Any) -> Any:
             return {}
         if isinstance(v, list | tuple | set | frozenset):
             return []
+        if isinstance(v, Iterator):
+            raise InvalidArguments(f"an argument is an iterator ({type(v).__name__}): its values cannot be "
+                                   "checked without consuming them; pass a list")
         return None
 
     root = container(value)
@@ -102,15 +110,14 @@ def _freeze_walk(value: Any) -> Any:
             if items + len(src) > MAX_ARGS_ITEMS:
                 raise InputTooLarge(f"arguments hold more than {MAX_ARGS_ITEMS} values")
             unordered.append(dst)
-        pairs = src.items() if isinstance(src, Mapping) else enumerate(src)
-        for key, child in pairs:
+        for key, child in _members(src):
             items += 1
             if items > MAX_ARGS_ITEMS:
                 raise InputTooLarge(f"arguments hold more than {MAX_ARGS_ITEMS} values")
             sub = container(child)
             out = scalar(child) if sub is None else sub
             if isinstance(dst, dict):
-                name = scalar(key if isinstance(key, str) else str(key))
+                name = scalar(key if isinstance(key, str) else str(_exact(key)))
                 if name in dst:
                     raise InvalidArguments("two argument keys have the same string form")
                 dst[name] = out
@@ -121,6 +128,78 @@ def _freeze_walk(value: Any) -> Any:
     for frozen in reversed(unordered):  # inner sets were created later: they are sorted first
         frozen.sort(key=canonical_json)
     return root
+
+
+def _exact(v: Any) -> Any:
+    """``v`` as its exact built-in scalar type when it is a subclass of one (else ``v``)."""
+    if isinstance(v, bool) or type(v) in (str, int, float):
+        return v
+    if isinstance(v, str):
+        return str.__str__(v)
+    if isinstance(v, int):
+        return int.__index__(v)
+    if isinstance(v, float):
+        return float.__float__(v)
+    return v
+
+
+def _text(v: Any) -> str:
+    """The text the policy sees for a scalar that is not a number: an exact ``str`` (a subclass copied
+    through ``str``), bytes-like values decoded as UTF-8 with replacement, anything else its ``str()``."""
+    if isinstance(v, str):
+        return str.__str__(v)
+    if isinstance(v, bytes):
+        return bytes.decode(v, "utf-8", "replace")
+    if isinstance(v, bytearray):
+        return bytearray.decode(v, "utf-8", "replace")
+    if isinstance(v, memoryview):
+        return v.tobytes().decode("utf-8", "replace")
+    return str(v)
+
+
+def _members(src: Any) -> Iterable[tuple[Any, Any]]:
+    """The (key, child) pairs of a container, read through its base type when it is a built-in one (a
+    subclass cannot show the policy other contents than the ones it holds)."""
+    if isinstance(src, dict):
+        return dict.items(src)
+    if isinstance(src, Mapping):
+        return src.items()
+    if isinstance(src, list):
+        return enumerate(list.__iter__(src))
+    if isinstance(src, tuple):
+        return enumerate(tuple.__iter__(src))
+    if isinstance(src, set):
+        return enumerate(set.__iter__(src))
+    return enumerate(frozenset.__iter__(src))
+
+
+def same_json(original: Any, frozen: Any) -> bool:
+    """True when ``frozen`` (what :func:`freeze_json` made of ``original``) can stand for ``original``: at
+    every level the same exact JSON type (``dict`` with ``str`` keys, ``list``, ``str``, ``int``,
+    ``float``, ``bool``, ``None``) and an equal value. False for anything the copy changed (a tuple that
+    became a list, bytes, a subclass, an object shown by its ``str()``)."""
+    stack = [(original, frozen)]
+    while stack:
+        a, b = stack.pop()
+        kind = type(a)
+        if kind is not type(b):
+            return False
+        if kind is dict:
+            if len(a) != len(b):
+                return False
+            for key, child in a.items():
+                if type(key) is not str or key not in b:
+                    return False
+                stack.append((child, b[key]))
+        elif kind is list:
+            if len(a) != len(b):
+                return False
+            stack.extend(zip(a, b, strict=True))
+        elif a is None:
+            continue
+        elif kind not in (str, int, float, bool) or a != b:
+            return False
+    return True
 
 
 def _freeze_flat(value: dict[Any, Any]) -> dict[str, Any] | None:

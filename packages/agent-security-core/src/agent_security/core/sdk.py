@@ -42,7 +42,14 @@ from agent_security.core._drive import (
 )
 from agent_security.core._fast import trusted, trusted_copy
 from agent_security.core._owned import _AuditCallbackSink, _CallbacksPlugin, _PolicyPlugin
-from agent_security.core._util import MAX_STRING, InputTooLarge, InvalidArguments, freeze_json, request_hash
+from agent_security.core._util import (
+    MAX_STRING,
+    InputTooLarge,
+    InvalidArguments,
+    freeze_json,
+    request_hash,
+    same_json,
+)
 from agent_security.core.audit.keys import AuditSigner
 from agent_security.core.audit.sinks import JsonlAuditSink, MemoryAuditSink, SqliteAuditSink
 from agent_security.core.audit.trail import AuditTrail
@@ -97,6 +104,7 @@ _REQUEST_CTX = ("request", "ctx")
 _REQUEST_DECISION_CTX = ("request", "decision", "ctx")
 _AFTER_EXECUTION_ARGS = ("request", "decision", "result", "error", "ctx")
 _EVENT_ARG = ("event",)
+_MISSING = object()  # a key absent from a mapping (None is a value)
 
 # model_fields_set of the models the pipeline builds with agent_security.core._fast.trusted: what the
 # validating constructors would mark as set for the same call.
@@ -1305,36 +1313,64 @@ class AgentSecurity:
             return SecurityError(f"Security policy blocked execution of {tool_name}", check.final_decision,
                                  check)
 
-        def snapshot(original: dict[str, Any]) -> Any:
-            """The arguments as the check sees them, taken before any approval wait."""
+        def snapshot(original: dict[str, Any]) -> tuple[Any, frozenset[str]]:
+            """The arguments as the check sees them, taken before the check (and any approval wait), and
+            the names of those whose copy can stand for the original (plain JSON values)."""
             try:
-                return freeze_json(original)
+                frozen = freeze_json(original)
             except InvalidArguments:
-                return None  # the check denies these arguments itself
+                return None, frozenset()  # the check denies these arguments itself
+            if not isinstance(frozen, dict):
+                return frozen, frozenset()
+            return frozen, frozenset(name for name, value in original.items()
+                                     if type(name) is str and name in frozen and same_json(value, frozen[name]))
 
         def call_args(check: CheckResult, args: tuple[Any, ...], kwargs: dict[str, Any],
-                      frozen: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
-            if frozen == check.tool_args:
-                return args, kwargs
+                      frozen: Any, exact: frozenset[str]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+            """The arguments ``fn`` runs with: the values the decision was made on (``check.tool_args``,
+            a private copy nobody else holds, so changing the caller's objects after the check changes
+            nothing), except where that copy cannot stand for the original (a tuple, bytes, a ``Path``,
+            any non-JSON object: the original is passed, as it was checked in its JSON form)."""
+            checked = check.tool_args
             if extract is not None:
-                raise SecurityError(
-                    f"A plugin rewrote the arguments of {tool_name}; with extract_tool_args they cannot be "
-                    "mapped back, so the call is blocked",
-                    Decision.deny("ARGS_REWRITE_UNSUPPORTED", "Rewritten arguments cannot be applied"), check)
+                if frozen != checked:
+                    raise rewrite_unsupported(check, "with extract_tool_args they cannot be mapped back")
+                return args, kwargs
             bound = signature.bind(*args, **kwargs)
-            bound.arguments.update(check.tool_args)
+            parameters = signature.parameters
+            unknown = [name for name in checked if name not in parameters]
+            if unknown:
+                raise rewrite_unsupported(check, f"it added arguments {tool_name} does not take")
+            for name in list(bound.arguments):
+                if name not in checked:  # removed by a plugin (DLP): the parameter's default, if it has one
+                    param = parameters[name]
+                    if param.default is param.empty and param.kind not in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                        raise rewrite_unsupported(check, f"it removed the required argument {name!r}")
+                    del bound.arguments[name]
+                    continue
+                rewritten = not isinstance(frozen, dict) or frozen.get(name, _MISSING) != checked[name]
+                if rewritten or name in exact:
+                    bound.arguments[name] = checked[name]
+            for name in checked:
+                if name not in bound.arguments:  # added by a plugin for a parameter the caller left out
+                    bound.arguments[name] = checked[name]
             return bound.args, bound.kwargs
+
+        def rewrite_unsupported(check: CheckResult, why: str) -> SecurityError:
+            return SecurityError(
+                f"A plugin rewrote the arguments of {tool_name}, but {why}, so the call is blocked",
+                Decision.deny("ARGS_REWRITE_UNSUPPORTED", "Rewritten arguments cannot be applied"), check)
 
         if inspect.iscoroutinefunction(fn):
             @functools.wraps(fn)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
                 original = args_of(*args, **kwargs)
-                frozen = snapshot(original)
+                frozen, exact = snapshot(original)
                 check = await self.acheck_tool_call(tool_name=tool_name, tool_args=original, **options)
                 if not check.allowed:
                     raise blocked(check)
                 self._verify_binding(check, args_of(*args, **kwargs), frozen)
-                cargs, ckwargs = call_args(check, args, kwargs, frozen)
+                cargs, ckwargs = call_args(check, args, kwargs, frozen, exact)
                 try:
                     result = await fn(*cargs, **ckwargs)
                 except Exception as exc:
@@ -1347,12 +1383,12 @@ class AgentSecurity:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             original = args_of(*args, **kwargs)
-            frozen = snapshot(original)
+            frozen, exact = snapshot(original)
             check = self.check_tool_call(tool_name=tool_name, tool_args=original, **options)
             if not check.allowed:
                 raise blocked(check)
             self._verify_binding(check, args_of(*args, **kwargs), frozen)
-            cargs, ckwargs = call_args(check, args, kwargs, frozen)
+            cargs, ckwargs = call_args(check, args, kwargs, frozen, exact)
             try:
                 result = fn(*cargs, **ckwargs)
             except Exception as exc:
