@@ -274,3 +274,18 @@ def test_a_full_window_forgets_from_the_oldest_end() -> None:
     assert store.window_count("k", now=float(n + 999), window_s=float(n)) == n
     assert store.window_count("k", now=float(3 * n), window_s=float(n)) == 0
     assert len(store) == 0  # an emptied window is dropped
+
+
+def test_a_live_window_is_never_dropped_to_make_room() -> None:
+    store = MemoryStore(max_keys=3)
+    for key in ("a", "b", "c"):
+        assert store.window_admit([key], [5], now=0.0, window_s=10.0).admitted
+    with pytest.raises(StoreFull):
+        store.window_admit(["d"], [5], now=1.0, window_s=10.0)
+    assert store.window_count("a", now=1.0, window_s=10.0) == 1  # nothing was forgotten or recorded
+    assert store.window_count("d", now=1.0, window_s=10.0) == 0
+    assert store.window_admit(["a"], [5], now=1.0, window_s=10.0).counts == (2,)  # existing windows go on
+    # Once the least recently used windows' events have left their span, they make room.
+    assert store.window_admit(["d", "e"], [5, 5], now=10.5, window_s=10.0).admitted
+    assert store.window_count("a", now=10.5, window_s=10.0) == 1
+    assert store.window_count("b", now=10.5, window_s=10.0) == 0

@@ -144,3 +144,20 @@ def test_unlimited_windows_are_not_recorded(make_request, make_ctx, store):
     refused = _check(tool_only, make_request, make_ctx, "b", "t")
     assert refused is not None and refused.reasons[0].code == "RATE_LIMIT_TOOL"
     assert tool_only.get_count("b", now=1000.0) == 0
+
+
+def test_a_flood_of_tool_names_cannot_reset_a_used_up_budget(make_request, make_ctx):
+    # Only a per-tool limit: an agent that used up "pay_out" calls many other tool names to push its
+    # window out of a bounded store. Its window is live, so it is kept and the flood is refused instead.
+    store = MemoryStore(max_keys=50)
+    rl = rate_limiter(max_per_minute_per_tool=3, store=store)
+    for _ in range(3):
+        assert _check(rl, make_request, make_ctx, "a", "pay_out") is None
+    codes = set()
+    for i in range(200):
+        d = _check(rl, make_request, make_ctx, "a", f"junk_{i}")
+        codes.add(None if d is None else d.reasons[0].code)
+    assert codes == {None, "RATE_LIMIT_UNAVAILABLE"}
+    refused = _check(rl, make_request, make_ctx, "a", "pay_out")
+    assert refused is not None and refused.reasons[0].code == "RATE_LIMIT_TOOL"
+    assert rl.get_tool_count("a", "pay_out", now=1000.0) == 3

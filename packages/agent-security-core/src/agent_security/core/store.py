@@ -132,6 +132,11 @@ class MemoryStore(Store):
 
     Claims (:meth:`claim`, approval nonces) are kept apart, at most ``max_claims`` of them, and are never
     evicted before they expire: with ``max_claims`` live claims, a new claim raises :class:`StoreFull`.
+
+    Rate-limit windows are held the same way: at most ``max_keys`` of them, and a window that still holds
+    events inside its span is never dropped to make room (forgetting it would give its caller a fresh
+    budget). A call that needs a new window when every window is live raises :class:`StoreFull` and
+    records nothing.
     """
 
     def __init__(self, *, max_keys: int = 100_000, max_claims: int = 100_000,
@@ -146,6 +151,7 @@ class MemoryStore(Store):
         self._durable: OrderedDict[str, None] = OrderedDict()  # keys without one, oldest write first
         self._deadlines: list[tuple[float, str]] = []  # heap of (expires, key); stale entries are skipped
         self._windows: OrderedDict[str, deque[float]] = OrderedDict()  # each sorted, oldest first
+        self._spans: dict[str, float] = {}  # window key -> the window_s it was last admitted with
         self._claims: dict[str, float] = {}
         self._claim_deadlines: list[tuple[float, str]] = []
         self._subs: dict[str, list[Subscriber]] = {}
@@ -253,6 +259,7 @@ class MemoryStore(Store):
         with self._lock:
             removed = self._drop(key)
             removed = self._windows.pop(key, None) is not None or removed
+            self._spans.pop(key, None)
             return removed
 
     def scan(self, prefix: str) -> dict[str, Any]:
@@ -315,6 +322,7 @@ class MemoryStore(Store):
                 popleft()
             if not log:
                 del self._windows[key]
+                del self._spans[key]
         return log
 
     @staticmethod
@@ -341,16 +349,27 @@ class MemoryStore(Store):
                 if limit > 0 and len(logs[i]) >= limit:
                     return WindowVerdict(False, tuple(len(x) for x in logs), i)
             windows = self._windows
+            self._make_room(len({k for k in keys if k not in windows}), now)
             counts = []
             for key, log in zip(keys, logs, strict=True):
-                if not log:  # a fresh deque from _window, or a window that emptied and was dropped
-                    log = windows.setdefault(key, log)
+                log = windows.setdefault(key, log)  # a fresh deque from _window is added here
                 self._insert(log, now)
                 windows.move_to_end(key)
+                self._spans[key] = window_s
                 counts.append(len(log))
-            while len(windows) > self._max_keys:
-                windows.popitem(last=False)
             return WindowVerdict(True, tuple(counts))
+
+    def _make_room(self, new: int, now: float) -> None:
+        """Room for ``new`` more windows: drop the least recently used windows while they are expired
+        (their newest event is out of their span); a live one is never dropped: :class:`StoreFull`."""
+        windows = self._windows
+        while new and len(windows) + new > self._max_keys:
+            key, log = next(iter(windows.items()))
+            if log and log[-1] > now - self._spans.get(key, 0.0):
+                raise StoreFull(f"{len(windows)} rate-limit windows are live; none can be dropped before its "
+                                "events leave it")
+            del windows[key]
+            self._spans.pop(key, None)
 
     def window_count(self, key: str, *, now: float, window_s: float) -> int:
         with self._lock:

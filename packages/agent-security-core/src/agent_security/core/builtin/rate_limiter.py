@@ -3,7 +3,9 @@
 Reason codes (messages as in Agent-SPM):
 
 * ``RATE_LIMIT_AGENT``: ``Agent <id> exceeded <n> calls per <s>s``;
-* ``RATE_LIMIT_TOOL``: ``Agent <id> exceeded <n> calls per <s>s for tool <tool>``.
+* ``RATE_LIMIT_TOOL``: ``Agent <id> exceeded <n> calls per <s>s for tool <tool>``;
+* ``RATE_LIMIT_UNAVAILABLE``: the store cannot hold another window without forgetting a live one (a
+  flood of caller-chosen tool names or agent ids): the call is refused rather than a budget reset.
 
 Both windows are checked and recorded by one atomic :meth:`Store.window_admit` call, so the limits are
 exact under any concurrency (and across processes with a shared store), and a refused call consumes
@@ -34,7 +36,7 @@ from agent_security.core.errors import ConfigurationError
 from agent_security.core.hookspecs import hookimpl
 from agent_security.core.models import ActionRequest, Decision, PluginResult
 from agent_security.core.policy.normalize import normalize_name
-from agent_security.core.store import Store
+from agent_security.core.store import Store, StoreFull
 
 __all__ = ["RateLimiter", "rate_limiter"]
 
@@ -97,7 +99,12 @@ class RateLimiter(StoreBound):
             keys, limits = (tool_key,), (self.max_per_minute_per_tool,)
         else:
             keys, limits = (agent_key, tool_key), (self.max_per_minute, self.max_per_minute_per_tool)
-        verdict = st.window_admit(keys, limits, now=t, window_s=self.window_s)
+        try:
+            verdict = st.window_admit(keys, limits, now=t, window_s=self.window_s)
+        except StoreFull:
+            return Decision.deny("RATE_LIMIT_UNAVAILABLE",
+                                 "The rate limiter cannot track another window now (every window is in use)",
+                                 plugin_source=self.name)
         if verdict.admitted:
             return None
         secs = _seconds(self.window_s)
