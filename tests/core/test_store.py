@@ -211,6 +211,25 @@ def test_an_approval_whose_single_use_cannot_be_recorded_is_denied() -> None:
     assert any(e.kind == "resolution" and e.outcome is Outcome.DENY for e in security.get_audit_log())
 
 
+def test_plain_approvals_do_not_use_up_the_claims() -> None:
+    # A callback answering True (or a ticket id) hands over no token that could be replayed: its
+    # approvals must not each hold a claim for a week, or a busy resolver would exhaust the store and
+    # every later approval would be refused as unverifiable.
+    store = MemoryStore(max_claims=2)
+    for answer, outcome in ((True, Outcome.REQUIRE_APPROVAL), ("TICKET-1", Outcome.REQUIRE_TICKET)):
+        gate = StaticEngine(lambda r, o=outcome: Decision(outcome=o, reasons=(Reason(code="G", message="g"),)))
+        security = AgentSecurity(policy_engine=gate, autoload=False, store=store,
+                                 on_approval_required=lambda r, d: True,
+                                 on_ticket_required=lambda r, d: "TICKET-1")
+        for _ in range(10):
+            result = security.check_tool_call(tool_name="pay", agent_id="a")
+            assert result.allowed, (answer, result.final_decision.codes)
+    assert len(store._claims) == 0
+    token_security, _ = _replaying_security(store)  # a Resolution handed over is still single-use
+    assert token_security.check_tool_call(tool_name="pay", agent_id="a").allowed
+    assert "APPROVAL_REPLAYED" in token_security.check_tool_call(tool_name="pay", agent_id="a").final_decision.codes
+
+
 def test_rewritten_deadlines_do_not_accumulate() -> None:
     # A key rewritten with a new TTL over and over, in a store that never fills up: the deadline index
     # must not keep one stale entry per write.

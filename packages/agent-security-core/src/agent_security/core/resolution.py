@@ -18,7 +18,8 @@ class Resolution(BaseModel):
     (:meth:`Store.claim`, kept until it expires) when it approves a call, so handing the same
     ``Resolution`` back for a later identical call is refused (``APPROVAL_REPLAYED``); an approval service
     returns a new one per request. When the store cannot record the claim, the approval is refused
-    (``APPROVAL_UNVERIFIABLE``). ``ticket_id`` carries
+    (``APPROVAL_UNVERIFIABLE``). A plain answer (``True``, a ticket id) is turned into a ``Resolution``
+    with a fresh nonce that nobody else holds, so it claims nothing. ``ticket_id`` carries
     the ticket for REQUIRE_TICKET (an empty or missing ticket is never a valid one).
     """
 

@@ -1157,8 +1157,10 @@ class AgentSecurity:
                                 outcome=Outcome.DENY)
         if decision.outcome is Outcome.REQUIRE_TICKET and res.approved and not (res.ticket_id or "").strip():
             res = res.model_copy(update={"approved": False})
-        if res.approved:
-            # The same resolution approving a second call (a cached token, a replay): single use only.
+        if res.approved and res is answer:
+            # The same resolution approving a second call (a cached token, a replay): single use only. A
+            # plain answer (True, a ticket id) became a Resolution just now, with a nonce nobody else has
+            # seen: there is nothing to replay, and claiming it would only fill the store.
             try:
                 first_use = self.store.claim(f"approval:nonce:{res.nonce}", ttl_s=_NONCE_TTL_S)
             except Exception as exc:  # full of live claims, or unreachable: the single use is not assured
