@@ -268,6 +268,29 @@ def test_after_decision_may_tighten_but_not_relax() -> None:
     assert tightening.check_tool_call(tool_name="t", agent_id="a").final_decision.codes == ("HUMAN", "HUMAN_REJECTED")
 
 
+def test_after_decision_cannot_hand_a_gate_to_another_approver() -> None:
+    class Swap:
+        name = "swap"
+
+        def __init__(self, may_relax: bool = False) -> None:
+            self.may_relax = may_relax
+
+        @hookimpl
+        def agent_security_after_decision(self, decision: Decision) -> Decision:
+            return Decision(outcome=decision.outcome, reasons=(Reason(code="EASY", message="easy"),),
+                            approver_role="anyone", constraints={"max_amount": 10**9})
+
+    asked: list[str | None] = []
+    gate = by_tool({"pay": rule(Outcome.REQUIRE_APPROVAL, "PAY", "finance")})
+    security = make(gate, plugins=[Swap()], on_approval_required=lambda r, d: asked.append(d.approver_role) or False)
+    result = security.check_tool_call(tool_name="pay", agent_id="a")
+    assert result.decision.approver_role == "finance" and result.decision.codes == ("PAY",)
+    assert asked == ["finance"]
+    assert result.event.data["plugins"]["swap"] == {"refused_relaxation": "REQUIRE_APPROVAL"}
+    trusted = make(gate, plugins=[Swap(may_relax=True)], on_approval_required=lambda r, d: False)
+    assert trusted.check_tool_call(tool_name="pay", agent_id="a").decision.approver_role == "anyone"
+
+
 def test_several_evaluators_combine_to_the_most_restrictive() -> None:
     class Second:
         name = "second"

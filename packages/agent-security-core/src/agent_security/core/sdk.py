@@ -999,7 +999,7 @@ class AgentSecurity:
                         continue
                     if new is None:
                         continue
-                    if restrictiveness(new.outcome) < restrictiveness(decision.outcome) and not impl.may_relax:
+                    if not impl.may_relax and self._relaxes(decision, new):
                         ctx.annotate(impl.plugin_name, {"refused_relaxation": new.outcome.value})
                         continue
                     decision = self._attributed(new, impl, ctx, also=decision.plugin_source)
@@ -1067,6 +1067,16 @@ class AgentSecurity:
             allowed=allowed, decision=decision, final_decision=final, event=primary, events=tuple(events),
             request=request, request_hash=rhash, tool_args=tool_args, would_block=would_block,
         )
+
+    @staticmethod
+    def _relaxes(current: Decision, new: Decision) -> bool:
+        """Whether ``new`` would weaken ``current``: a less restrictive outcome, or the same gate resolved
+        by someone else or under other constraints (which of two approvers is stricter cannot be known)."""
+        rank, new_rank = restrictiveness(current.outcome), restrictiveness(new.outcome)
+        if new_rank != rank:
+            return new_rank < rank
+        return current.outcome.approval_like and (new.approver_role != current.approver_role
+                                                  or new.constraints != current.constraints)
 
     @staticmethod
     def _attributed(d: Decision, impl: _Impl, ctx: CheckContext, *, keep_unset: bool = False,
