@@ -32,6 +32,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent_security.core.errors import ConfigFileError
+from agent_security.core.files import UnreadableFile, read_bounded
 
 __all__ = [
     "CONFIG_ENV",
@@ -186,10 +187,9 @@ def read_config_file(path: Path) -> dict[str, Any]:
     """Parse a TOML or YAML config file into a dict (bounded size; top level must be a table)."""
     where = str(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_CONFIG_BYTES:
-            raise ConfigFileError(f"file is {size} bytes; the limit is {MAX_CONFIG_BYTES}", path=where)
-        text = path.read_text(encoding="utf-8")
+        text = read_bounded(path, MAX_CONFIG_BYTES, what="config file").decode("utf-8")
+    except UnreadableFile as exc:
+        raise ConfigFileError(str(exc), path=where) from None
     except OSError as exc:
         raise ConfigFileError(f"cannot read: {exc.strerror or exc}", path=where) from None
     except UnicodeDecodeError:

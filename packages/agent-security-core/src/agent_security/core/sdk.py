@@ -62,6 +62,7 @@ from agent_security.core.errors import (
     PolicyError,
     SecurityError,
 )
+from agent_security.core.files import MAX_KEY_FILE_BYTES, read_bounded
 from agent_security.core.models import (
     SCHEMA_VERSION,
     Action,
@@ -286,7 +287,7 @@ class AgentSecurity:
         # Policy ------------------------------------------------------------------------------
         self._trusted_keys = list(trusted_policy_keys or [])
         for key_path in core.trusted_policy_keys:
-            self._trusted_keys.append(Path(key_path).read_bytes())
+            self._trusted_keys.append(read_bounded(key_path, MAX_KEY_FILE_BYTES, what="trusted policy key"))
         self._hmac_secret = policy_hmac_secret
         self._policy_loader = policy_loader
         self._policy_source: Any = None
@@ -330,7 +331,8 @@ class AgentSecurity:
                 self._register(sink, explicit=True)
             if on_audit_event is not None:
                 self._register(_AuditCallbackSink(on_audit_event), explicit=True)
-            signer = (AuditSigner.from_pem(Path(core.audit.signing_key_path).read_bytes())
+            signer = (AuditSigner.from_pem(read_bounded(core.audit.signing_key_path, MAX_KEY_FILE_BYTES,
+                                                        what="audit signing key"))
                       if core.audit.signing_key_path else None)
             self._trail = self._open_trail(sinks, signer, core.audit.sign_every)
         except BaseException:

@@ -36,6 +36,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from agent_security.core.files import MAX_KEY_FILE_BYTES, UnreadableFile, read_bounded
 from agent_security.supply_chain.scanner import ToolDefinition, normalize_tool
 
 __all__ = [
@@ -145,7 +146,8 @@ class DriftReport:
 
 def load_private_key(path: str | os.PathLike[str]) -> Ed25519PrivateKey:
     try:
-        key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
+        key = serialization.load_pem_private_key(read_bounded(path, MAX_KEY_FILE_BYTES, what="key file"),
+                                                 password=None)
     except (OSError, ValueError, TypeError) as exc:
         raise LockFileError(f"cannot load Ed25519 private key {path}: {exc}") from None
     if not isinstance(key, Ed25519PrivateKey):
@@ -155,7 +157,7 @@ def load_private_key(path: str | os.PathLike[str]) -> Ed25519PrivateKey:
 
 def load_public_key(path: str | os.PathLike[str]) -> Ed25519PublicKey:
     try:
-        key = serialization.load_pem_public_key(Path(path).read_bytes())
+        key = serialization.load_pem_public_key(read_bounded(path, MAX_KEY_FILE_BYTES, what="key file"))
     except (OSError, ValueError, TypeError) as exc:
         raise LockFileError(f"cannot load Ed25519 public key {path}: {exc}") from None
     if not isinstance(key, Ed25519PublicKey):
@@ -188,10 +190,9 @@ class McpLock:
         is a :class:`LockFileError`."""
         p = Path(path)
         try:
-            size = p.stat().st_size
-            if size > MAX_LOCK_BYTES:
-                raise LockFileError(f"{p}: {size} bytes; the limit is {MAX_LOCK_BYTES}")
-            doc = json.loads(p.read_text(encoding="utf-8"))
+            doc = json.loads(read_bounded(p, MAX_LOCK_BYTES, what="lock file").decode("utf-8"))
+        except UnreadableFile as exc:
+            raise LockFileError(str(exc)) from None
         except OSError as exc:
             raise LockFileError(f"cannot read lock file {p}: {exc.strerror or exc}") from None
         except (ValueError, RecursionError) as exc:

@@ -24,6 +24,7 @@ import click
 from pydantic import Field
 
 from agent_security.core import PluginInfo, SectionModel, hookimpl
+from agent_security.core.files import UnreadableFile, read_bounded
 from agent_security.supply_chain.governor import DEFAULT_RULES, CommandAction, CommandGovernor, CommandRule
 from agent_security.supply_chain.guard import SupplyChainGuard
 from agent_security.supply_chain.pinning import LockFileError, McpLock, load_private_key, load_public_key
@@ -394,11 +395,10 @@ def mcp_verify(
 
 
 def _read_json(path: str) -> dict[str, Any]:
-    p = Path(path)
-    if p.stat().st_size > 16 << 20:
-        raise click.ClickException(f"{path}: larger than 16 MiB")
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
+        data = json.loads(read_bounded(path, 16 << 20, what="file").decode("utf-8"))
+    except UnreadableFile as exc:
+        raise click.ClickException(str(exc)) from None
     except (OSError, ValueError, RecursionError) as exc:
         raise click.ClickException(f"{path}: not valid JSON ({exc})") from None
     if not isinstance(data, dict):

@@ -36,6 +36,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 from agent_security.core.builtin._base import StoreBound, key_part
 from agent_security.core.context import CheckContext
+from agent_security.core.files import read_bounded
 from agent_security.core.hookspecs import hookimpl
 from agent_security.core.models import ActionRequest, Decision, PluginResult
 from agent_security.core.store import Store
@@ -84,16 +85,13 @@ def load_state_file(path: str | os.PathLike[str], *, missing_ok: bool = False) -
     ``missing_ok=True`` only where a missing file is legitimate (the first start); a deleted state file
     must not silently revive every agent.
     """
-    p = Path(path)
     try:
-        size = p.stat().st_size
+        data = read_bounded(path, MAX_STATE_FILE_BYTES, what="kill switch state file")
     except FileNotFoundError:
         if missing_ok:
             return KillSwitchState(killed_agents={}, global_kill=False, global_reason="")
         raise
-    if size > MAX_STATE_FILE_BYTES:
-        raise ValueError(f"kill switch state file {p} is {size} bytes (limit {MAX_STATE_FILE_BYTES})")
-    return KillSwitchState.model_validate_json(p.read_bytes())
+    return KillSwitchState.model_validate_json(data)
 
 
 def save_state_file(state: KillSwitchState, path: str | os.PathLike[str]) -> None:

@@ -22,7 +22,6 @@ import json
 import math
 import os
 import re
-import stat
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +31,7 @@ import yaml
 from pydantic import ValidationError
 
 from agent_security.core.errors import PolicyLoadError
+from agent_security.core.files import UnreadableFile, read_bounded
 from agent_security.core.policy.conditions import ConditionError
 from agent_security.core.policy.models import MAX_RULES, LocatedError, PolicyBundle
 from agent_security.core.policy.signing import PublicKeySource, verify_bundle, verify_hmac_signature
@@ -193,26 +193,16 @@ def parse_policy_text(text: str | bytes, *, fmt: str = "json", source: str = "<s
 def _read_file(path: Path, max_bytes: int = MAX_BUNDLE_BYTES) -> bytes:
     where = str(path)
     try:
-        # O_NONBLOCK: opening a FIFO must not hang waiting for a writer (it is then refused below)
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        return read_bounded(path, max_bytes, what="policy file")
     except FileNotFoundError:
         raise PolicyLoadError(f"File not found: {where!r}", source=where) from None
+    except UnreadableFile as exc:
+        if exc.too_large:
+            raise PolicyLoadError(f"File {where!r} exceeds maximum allowed size of {max_bytes} bytes",
+                                  source=where) from None
+        raise PolicyLoadError(f"Path {where!r} is not a regular file", source=where) from None
     except OSError as exc:
-        raise PolicyLoadError(f"Cannot open {where!r}: {exc.strerror or exc}",
-                              source=where) from None
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        raise PolicyLoadError(f"Path {where!r} is not a regular file", source=where)
-    with os.fdopen(fd, "rb") as fh:
-        if info.st_size > max_bytes:
-            raise PolicyLoadError(f"File {where!r} exceeds maximum allowed size of {max_bytes} "
-                                  f"bytes (actual: {info.st_size} bytes)", source=where)
-        data = fh.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise PolicyLoadError(f"File {where!r} exceeds maximum allowed size of {max_bytes} bytes",
-                              source=where)
-    return data
+        raise PolicyLoadError(f"Cannot open {where!r}: {exc.strerror or exc}", source=where) from None
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from agent_security.core.errors import PolicySignatureError
+from agent_security.core.files import MAX_KEY_FILE_BYTES, UnreadableFile, read_bounded
 from agent_security.core.policy.models import BundleSignature, PolicyBundle
 
 __all__ = [
@@ -57,7 +58,6 @@ __all__ = [
 ]
 
 SIGNING_CONTEXT = b"agent-security/policy-bundle/v1\x00"
-_MAX_KEY_FILE = 64 * 1024
 
 PublicKeySource = Ed25519PublicKey | Ed25519PrivateKey | bytes | str | os.PathLike[str]
 PrivateKeySource = Ed25519PrivateKey | bytes | str | os.PathLike[str]
@@ -111,13 +111,11 @@ def _read_key_material(source: bytes | str | os.PathLike[str]) -> bytes:
         return source.encode("ascii", "replace")
     path = Path(source)
     try:
-        with path.open("rb") as fh:
-            data = fh.read(_MAX_KEY_FILE + 1)
+        return read_bounded(path, MAX_KEY_FILE_BYTES, what="key file")
+    except UnreadableFile as exc:
+        raise PolicySignatureError(str(exc)) from None
     except OSError as exc:
         raise PolicySignatureError(f"cannot read key file {str(path)!r}: {exc.strerror or exc}") from None
-    if len(data) > _MAX_KEY_FILE:
-        raise PolicySignatureError(f"key file {str(path)!r} is too large to be a PEM key")
-    return data
 
 
 def load_public_key(source: PublicKeySource) -> Ed25519PublicKey:
