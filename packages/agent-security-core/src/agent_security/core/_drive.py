@@ -43,9 +43,22 @@ class _Timeout(Exception):
     pass
 
 
+class _Cancelled(Exception):
+    """Thrown into the pipeline when the task awaiting it was cancelled during a wait (see
+    :func:`_drive_async`): the pipeline ends as a denial, audited, with its reservations released."""
+
+
+_MAX_CANCELLED_STEPS = 64
+
+
 # BaseExceptions that end the process or the task and must propagate. Any other BaseException raised by
 # a plugin or callback (gevent.Timeout, trio.Cancelled, a library's own) is a plugin failure: DENY.
 _FATAL: tuple[type[BaseException], ...] = (KeyboardInterrupt, SystemExit, GeneratorExit, asyncio.CancelledError)
+# Raised by plugin or callback code itself (never by the drivers), CancelledError and GeneratorExit are
+# that code's failure, not this task's cancellation: only these two end a check from inside a hook.
+_PROCESS_FATAL: tuple[type[BaseException], ...] = (KeyboardInterrupt, SystemExit)
+_CLOSING: tuple[type[BaseException], ...] = (KeyboardInterrupt, SystemExit, GeneratorExit)
+"""What propagates through a wait inside the pipeline (GeneratorExit: the driver closed it)."""
 
 
 _EXECUTOR = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="agent-security")
@@ -107,8 +120,11 @@ async def _settle_async(step: _Wait | _Blocking) -> _Settled:
         return value, None
     except TimeoutError:
         return None, _Timeout()
-    except asyncio.CancelledError:
-        raise
+    except asyncio.CancelledError as exc:
+        task = asyncio.current_task()
+        if task is None or task.cancelling():
+            raise  # this task is being cancelled
+        return None, exc  # the awaited hook or callback raised it itself: its failure
     except BaseException as exc:
         return None, exc
 
@@ -128,4 +144,24 @@ async def _drive_async(gen: Generator[Any, Any, R]) -> R:
         done, step = _advance(gen, settled)
         if done:
             return cast(R, step)
-        settled = await _settle_async(step)
+        try:
+            settled = await _settle_async(step)
+        except asyncio.CancelledError:
+            _finish_cancelled(gen)
+            raise
+
+
+def _finish_cancelled(gen: Generator[Any, Any, Any]) -> None:
+    """The task was cancelled while the pipeline waited: throw :class:`_Cancelled` into it, and into every
+    further wait, so it ends as a denial that is audited and releases what it reserved (plain hooks still
+    run; nothing more is awaited). The cancellation then propagates to the caller."""
+    settled: _Settled = (None, _Cancelled())
+    try:
+        for _ in range(_MAX_CANCELLED_STEPS):
+            done, _step = _advance(gen, settled)
+            if done:
+                return
+    except Exception:  # noqa: S110 - the caller gets its CancelledError whatever the pipeline did
+        pass
+    finally:
+        gen.close()

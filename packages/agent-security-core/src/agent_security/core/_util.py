@@ -59,7 +59,12 @@ def freeze_json(value: Any) -> Any:
         flat = _freeze_flat(value)
         if flat is not None:
             return flat
-    return _freeze_walk(value)
+    try:
+        return _freeze_walk(value)
+    except InvalidArguments:
+        raise
+    except Exception as exc:  # an argument object whose str(), items() or iteration raised
+        raise InvalidArguments(f"an argument could not be read ({type(exc).__name__})") from exc
 
 
 def _freeze_walk(value: Any) -> Any:

@@ -32,8 +32,11 @@ import pluggy
 from pydantic import BaseModel, ValidationError
 
 from agent_security.core._drive import (
+    _CLOSING,
     _FATAL,
+    _PROCESS_FATAL,
     _Blocking,
+    _Cancelled,
     _drive_async,
     _drive_sync,
     _run_coroutine_sync,
@@ -59,7 +62,6 @@ from agent_security.core.errors import (
     ConfigurationError,
     PluginContractError,
     PluginError,
-    PolicyError,
     SecurityError,
 )
 from agent_security.core.files import MAX_KEY_FILE_BYTES, read_bounded
@@ -432,16 +434,16 @@ class AgentSecurity:
         A failing load raises and leaves the active policy in place; both outcomes are audited.
         """
         self._ensure_open()
-        src = source if source is not None else self._policy_source
-        if src is None and self._policy_loader is not None:
-            src = self._policy_loader()
-            if inspect.isawaitable(src):
-                src = _run_coroutine_sync(src, self.approval_timeout_s)
-        if src is None:
-            raise ConfigurationError("no policy source to reload from")
         try:
+            src = source if source is not None else self._policy_source
+            if src is None and self._policy_loader is not None:
+                src = self._policy_loader()
+                if inspect.isawaitable(src):
+                    src = _run_coroutine_sync(src, self.approval_timeout_s)
+            if src is None:
+                raise ConfigurationError("no policy source to reload from")
             engine = self._build_engine(src)
-        except (PolicyError, OSError, ValueError) as exc:
+        except Exception as exc:  # whatever failed (the loader, the file, the engine): audited, old policy kept
             self._record(AuditEvent(kind="error", reasons=(Reason(
                 code="POLICY_RELOAD_FAILED", message=f"{type(exc).__name__}: {exc}"[:500]),)))
             self._report(exc, "reload_policy")
@@ -568,7 +570,7 @@ class AgentSecurity:
         for impl in self._get_plan().agent_security_audit_event:
             try:
                 impl.function(event) if impl.argnames == _EVENT_ARG else impl.function()
-            except _FATAL:
+            except _PROCESS_FATAL:
                 raise
             except BaseException as exc:
                 self._report(exc, f"plugin:{impl.plugin_name}:audit_event")
@@ -807,9 +809,9 @@ class AgentSecurity:
                 return impl.function(*args)
             kwargs = dict(zip(names, args, strict=True))
             return impl.function(**{k: kwargs[k] for k in impl.argnames})
-        except _FATAL:
+        except _PROCESS_FATAL:
             raise
-        except BaseException as exc:
+        except BaseException as exc:  # CancelledError / GeneratorExit raised by a plugin are its failure
             raise _PluginFailure(impl, phase, exc) from exc
 
     def _await_hook(self, impl: _Impl, phase: str, result: Any,
@@ -824,7 +826,7 @@ class AgentSecurity:
                 result = yield _Blocking(result.fn, result.args, timeout)
         except _Timeout as exc:
             raise _PluginFailure(impl, phase, TimeoutError(f"{phase} timed out after {timeout}s")) from exc
-        except _FATAL:
+        except _CLOSING:
             raise
         except BaseException as exc:
             raise _PluginFailure(impl, phase, exc) from exc
@@ -915,8 +917,11 @@ class AgentSecurity:
                     replacement: ActionRequest | None = None
                     try:  # a replacement built with model_copy(update=...) skipped validation: redo it
                         replacement = ActionRequest.model_validate(res.request.model_dump(warnings=False))
+                        request_hash(replacement)  # NaN, an int too wide...: it must be hashable to be decided
                     except ValidationError as exc:
                         problem: str | None = f"returned an invalid request ({exc.errors()[0]['loc']})"
+                    except (TypeError, ValueError, RecursionError) as exc:
+                        problem = f"returned a request whose arguments cannot be hashed ({type(exc).__name__})"
                     else:
                         problem = self._check_replacement(request, replacement, identity=phase_name == "identify")
                     if problem:
@@ -1149,6 +1154,9 @@ class AgentSecurity:
                 self._report(failure.error, f"plugin:{failure.impl.plugin_name}:resolve")
                 if isinstance(failure.error, TimeoutError):
                     return _with_reason(decision, err_code, timeout_msg, outcome=Outcome.DENY)
+                if isinstance(failure.error, _Cancelled):
+                    return _with_reason(decision, "CHECK_CANCELLED", "The check was cancelled while waiting for "
+                                        f"{decision.outcome.value}", outcome=Outcome.DENY)
                 return _with_reason(
                     decision, "PLUGIN_ERROR", f'Plugin "{failure.impl.plugin_name}" failed during resolve: '
                     f"{type(failure.error).__name__}", outcome=Outcome.DENY)

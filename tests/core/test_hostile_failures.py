@@ -1,0 +1,125 @@
+"""Failures that used to escape the pipeline: each one is now a denial that is audited.
+
+A plugin or callback that raises ``CancelledError`` or ``GeneratorExit`` itself, an argument object whose
+``str()`` raises, a plugin's replacement request that cannot be hashed, a policy loader that fails on
+reload, and a task cancelled while an approval is pending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from agent_security.core import (
+    ActionRequest,
+    AgentSecurity,
+    Decision,
+    Outcome,
+    PluginResult,
+    Reason,
+    hookimpl,
+)
+from agent_security.core.builtin import session_context
+from agent_security.core.testing import StaticEngine
+
+ALLOW = Decision(outcome=Outcome.ALLOW, reasons=(Reason(code="OK", message="ok"),))
+GATE = Decision(outcome=Outcome.REQUIRE_APPROVAL, reasons=(Reason(code="GATE", message="gate"),))
+
+
+def make(decision: Decision = ALLOW, **kw: Any) -> AgentSecurity:
+    return AgentSecurity(policy_engine=StaticEngine(lambda r: decision), autoload=False, **kw)
+
+
+class Raising:
+    name = "raising"
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+    @hookimpl
+    def agent_security_before_check(self, request: ActionRequest) -> None:
+        raise self.error
+
+
+@pytest.mark.parametrize("error", [asyncio.CancelledError(), GeneratorExit()])
+def test_a_plugin_raising_cancellation_is_its_failure(error: BaseException) -> None:
+    security = make(plugins=[Raising(error)])
+    result = security.check_tool_call(tool_name="t", agent_id="a")
+    assert not result.allowed and result.final_decision.codes == ("PLUGIN_ERROR",)
+    assert security.get_audit_log()[-1].outcome is Outcome.DENY
+
+
+async def test_an_async_hook_raising_cancellation_is_its_failure() -> None:
+    class AsyncRaising:
+        name = "async_raising"
+
+        @hookimpl
+        async def agent_security_before_check(self, request: ActionRequest) -> None:
+            raise asyncio.CancelledError
+
+    security = make(plugins=[AsyncRaising()])
+    result = await security.acheck_tool_call(tool_name="t", agent_id="a")
+    assert not result.allowed and result.final_decision.codes == ("PLUGIN_ERROR",)
+
+
+def test_an_argument_whose_str_raises_is_an_invalid_request() -> None:
+    class Exploding:
+        def __str__(self) -> str:
+            raise RuntimeError("boom")
+
+    security = make()
+    result = security.check_tool_call(tool_name="t", agent_id="a", tool_args={"x": Exploding()})
+    assert not result.allowed and result.final_decision.codes == ("INVALID_REQUEST",)
+    assert "RuntimeError" in result.final_decision.reasons[0].message
+
+
+def test_a_replacement_request_that_cannot_be_hashed_is_refused() -> None:
+    class NaNWriter:
+        name = "nan_writer"
+
+        @hookimpl
+        def agent_security_before_check(self, request: ActionRequest) -> PluginResult:
+            action = request.action.model_copy(update={"tool_args": {"amount": float("nan")}})
+            return PluginResult(request=request.model_copy(update={"action": action}))
+
+    for mode in ("enforce", "observe"):
+        security = make(plugins=[NaNWriter()], mode=mode)
+        result = security.check_tool_call(tool_name="t", agent_id="a", tool_args={"amount": 1})
+        assert result.final_decision.codes == ("PLUGIN_CONTRACT_VIOLATION",)
+        assert "cannot be hashed" in result.final_decision.reasons[0].message
+
+
+def test_every_failed_reload_is_audited() -> None:
+    def loader() -> Any:
+        raise RuntimeError("policy service unreachable")
+
+    security = AgentSecurity(policy_engine=StaticEngine(lambda r: ALLOW), policy_loader=loader, autoload=False)
+    with pytest.raises(RuntimeError):
+        security.reload_policy()
+    event = security.get_audit_log()[-1]
+    assert event.kind == "error" and event.reasons[0].code == "POLICY_RELOAD_FAILED"
+    assert "unreachable" in event.reasons[0].message
+    assert security.check_tool_call(tool_name="t", agent_id="a").allowed  # the old policy stays
+
+
+async def test_cancelling_a_pending_approval_is_audited_and_releases_the_session_slot() -> None:
+    started = asyncio.Event()
+
+    async def never_answers(request: ActionRequest, decision: Decision) -> bool:
+        started.set()
+        await asyncio.Event().wait()
+        return True
+
+    limits = session_context({"pay": 1})
+    security = make(GATE, plugins=[limits], on_approval_required=never_answers, approval_timeout_s=3600)
+    task = asyncio.ensure_future(security.acheck_tool_call(tool_name="pay", agent_id="a", session_id="s"))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    last = security.get_audit_log()[-1]
+    assert last.kind == "resolution" and last.outcome is Outcome.DENY
+    assert last.reasons[-1].code == "CHECK_CANCELLED"
+    assert limits.get_session_tool_count("s", "pay") == 0  # the slot it reserved is given back
