@@ -1029,6 +1029,15 @@ class AgentSecurity:
             events.append(ev)
             if audit_denial is not None:
                 final = self._merge_denial(final, audit_denial)
+        # Alerts raised so far (DLP ``alert`` actions...): recorded before notify, so that an alert the
+        # trail refuses withdraws an allow like any refused audit write, and notify sees the final answer.
+        if ctx.alerts:
+            before = final
+            final = self._record_alerts(request, rhash, ctx, 0, events, final)
+            if final is not before:
+                ev, _ = self._audit("resolution", request, final, rhash, ctx, "alert", None)
+                events.append(ev)
+        alerts_recorded = len(ctx.alerts)
         if final.outcome.approval_like:  # observe mode: not resolved, reported as would-block
             blocked = True
         else:
@@ -1049,13 +1058,13 @@ class AgentSecurity:
                     blocked = True
                     ev, _ = self._audit("resolution", request, final, rhash, ctx, "notify", None)
                     events.append(ev)
-        for alert in ctx.alerts:
-            ev, _ = self._record(AuditEvent(
-                kind="alert", request_id=request.request_id, agent_id=request.agent_id,
-                tool_name=request.tool_name, environment=request.environment, mode=self._mode,
-                request_hash=rhash, reasons=(Reason(code=alert["code"], message=alert["message"]),),
-                data=alert["data"]))
-            events.append(ev)
+        if len(ctx.alerts) > alerts_recorded:  # raised by notify hooks
+            before = final
+            final = self._record_alerts(request, rhash, ctx, alerts_recorded, events, final)
+            if final is not before:
+                blocked = True
+                ev, _ = self._audit("resolution", request, final, rhash, ctx, "notify", None)
+                events.append(ev)
 
         allowed = (not blocked) or self._mode == "observe"
         would_block = blocked and self._mode == "observe"
@@ -1074,6 +1083,26 @@ class AgentSecurity:
             allowed=allowed, decision=decision, final_decision=final, event=primary, events=tuple(events),
             request=request, request_hash=rhash, tool_args=tool_args, would_block=would_block,
         )
+
+    def _record_alerts(self, request: ActionRequest, rhash: str, ctx: CheckContext, start: int,
+                       events: list[AuditEvent], final: Decision) -> Decision:
+        """Record ``ctx.alerts[start:]`` as ``alert`` events (appended to ``events``); ``final``, or the
+        DENY it becomes when the trail refuses one (fail closed, as for the decision's own event). Alert
+        data is bounded like tool arguments; data that cannot be recorded is replaced by its error."""
+        for alert in ctx.alerts[start:]:
+            try:
+                data = freeze_json(alert["data"])
+            except InvalidArguments as exc:
+                data = {"unrecordable": type(exc).__name__}
+            ev, denial = self._record(AuditEvent(
+                kind="alert", request_id=request.request_id, agent_id=request.agent_id,
+                tool_name=request.tool_name, environment=request.environment, mode=self._mode,
+                request_hash=rhash, data=data,
+                reasons=(Reason(code=str(alert["code"])[:128], message=str(alert["message"])[:1000]),)))
+            events.append(ev)
+            if denial is not None and final.outcome is not Outcome.DENY:
+                final = self._merge_denial(final, denial)
+        return final
 
     @staticmethod
     def _relaxes(current: Decision, new: Decision) -> bool:
