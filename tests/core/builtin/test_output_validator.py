@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib
 import json
 import re
 
@@ -152,3 +153,130 @@ def test_patterns_run_in_linear_time_engine(make_request, make_ctx):
 def test_bad_config(kwargs):
     with pytest.raises(ConfigurationError):
         output_validator(**kwargs)
+
+
+# -- nested strings are scanned as they are, not JSON-escaped -------------------------------------------
+
+PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA7bq..."
+PEM_PATTERN = r"PRIVATE KEY-----\s+MII"
+WIN_PATH = r"dir C:\Users\Administrator"
+
+
+@pytest.mark.parametrize("result", [
+    {"stdout": PEM}, [PEM], (PEM,), {"a": [{"b": (PEM,)}]}, {PEM: 1}, {"s": {PEM}}, frozenset([PEM]),
+    {"raw": PEM.encode()},
+], ids=["dict", "list", "tuple", "nested", "key", "set", "frozenset", "bytes"])
+def test_pattern_matches_a_nested_string_as_it_is(result, make_request, make_ctx):
+    ov = output_validator(sensitive_patterns=[PEM_PATTERN])
+    assert _run(ov, make_request, make_ctx, PEM)[0].block is not None  # the bare string always matched
+    out, _ = _run(ov, make_request, make_ctx, result)
+    assert out is not None and out.block is not None and out.block.codes == ("OUTPUT_BLOCKED",)
+
+
+@pytest.mark.parametrize("keyword, text", [("C:\\Users\\Administrator", WIN_PATH), ('password="', 'password="x"'),
+                                           ("line one\tline two", "line one\tline two")])
+@pytest.mark.parametrize("wrap", [lambda s: {"out": s}, lambda s: [s], lambda s: {"k": [{"x": s}]}])
+def test_keyword_matches_a_nested_string_as_it_is(keyword, text, wrap, make_request, make_ctx):
+    ov = output_validator(forbidden_keywords=[keyword])
+    out, _ = _run(ov, make_request, make_ctx, wrap(text))
+    assert out is not None and out.block is not None
+
+
+def test_dataclass_fields_are_scanned_as_they_are(make_request, make_ctx):
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Out:
+        stdout: str
+
+    ov = output_validator(sensitive_patterns=[PEM_PATTERN])
+    assert _run(ov, make_request, make_ctx, Out(PEM))[0].block is not None  # its str() shows "\\n"
+    red = output_validator(sensitive_patterns=[PEM_PATTERN], action="redact")
+    assert _run(red, make_request, make_ctx, [Out(PEM), "ok"])[0].result == ["[REDACTED]", "ok"]
+
+
+def test_redact_rebuilds_nested_structures(make_request, make_ctx):
+    import collections
+
+    Row = collections.namedtuple("Row", "a b")
+    ov = output_validator(sensitive_patterns=[PEM_PATTERN], forbidden_keywords=[r"C:\Users"], action="redact")
+    result = {"stdout": PEM, "paths": (WIN_PATH, 1), "set": {WIN_PATH, "ok"}, "row": Row(WIN_PATH, 2),
+              "q": collections.deque([WIN_PATH], maxlen=3), WIN_PATH: None}
+    out, _ = _run(ov, make_request, make_ctx, result)
+    assert out.block is None and out.replace is True
+    red = out.result
+    assert red["stdout"] == "-----BEGIN RSA [REDACTED]EpAIBAAKCAQEA7bq..."
+    assert red["paths"] == (r"dir [REDACTED]\Administrator", 1)
+    assert red["set"] == {r"dir [REDACTED]\Administrator", "ok"}
+    assert type(red["row"]) is Row and red["row"] == (r"dir [REDACTED]\Administrator", 2)
+    assert type(red["q"]) is collections.deque and red["q"].maxlen == 3
+    assert list(red["q"]) == [r"dir [REDACTED]\Administrator"]
+    assert red[r"dir [REDACTED]\Administrator"] is None and WIN_PATH not in red
+    assert result["stdout"] == PEM  # the original is not mutated
+
+
+def test_json_form_is_still_scanned_for_matches_across_values(make_request, make_ctx):
+    # The JSON text of a structure is scanned too, so a pattern written against it keeps working.
+    ov = output_validator(sensitive_patterns=[r'"user": "alice"'])
+    assert _run(ov, make_request, make_ctx, {"user": "alice"})[0].block is not None
+
+
+def test_dict_subclass_is_read_through_dict(make_request, make_ctx):
+    class Hiding(dict):
+        def items(self):
+            return [("k", "clean")]
+
+    ov = output_validator(forbidden_keywords=["secret"])
+    out, _ = _run(ov, make_request, make_ctx, Hiding(k="secret"))
+    assert out is not None and out.block is not None
+
+
+def test_shared_references_are_bounded(monkeypatch, make_request, make_ctx):
+    module = importlib.import_module("agent_security.core.builtin.output_validator")  # the name is the factory's
+    monkeypatch.setattr(module, "MAX_ITEMS", 1_000)
+    node: list[object] = ["x"]
+    for _ in range(12):  # 4,096 leaves through shared references
+        node = [node, node]
+    ov = output_validator(forbidden_keywords=["nothing-matches"])
+    out, _ = _run(ov, make_request, make_ctx, node)
+    assert out is not None and out.block is not None
+    assert ov.get_violations()[0].type == "unscannable"
+    assert _run(ov, make_request, make_ctx, ["x"] * 500)[0] is None
+
+
+def test_total_characters_are_bounded(monkeypatch, make_request, make_ctx):
+    module = importlib.import_module("agent_security.core.builtin.output_validator")  # the name is the factory's
+    monkeypatch.setattr(module, "MAX_CHARS", 1_000)
+    ov = output_validator(forbidden_keywords=["nothing-matches"])
+    assert _run(ov, make_request, make_ctx, ["y" * 400] * 3)[0].block is not None
+    assert _run(ov, make_request, make_ctx, ["y" * 400] * 2)[0] is None
+
+
+def test_deep_nesting_is_unscannable_not_a_crash(make_request, make_ctx):
+    deep: list[object] = []
+    node = deep
+    for _ in range(500):
+        child: list[object] = []
+        node.append(child)
+        node = child
+    ov = output_validator(action="redact", forbidden_keywords=["x"])
+    out, _ = _run(ov, make_request, make_ctx, deep)
+    assert out.block is not None and ov.get_violations()[0].type == "unscannable"
+
+
+def test_unknown_object_is_scanned_as_its_str(make_request, make_ctx):
+    class Opaque:
+        def __str__(self):
+            return "token=abc"
+
+    ov = output_validator(forbidden_keywords=["token="], action="redact")
+    out, _ = _run(ov, make_request, make_ctx, {"o": Opaque(), "n": 3})
+    assert out.result == {"o": "[REDACTED]", "n": 3}
+
+
+def test_strings_are_matched_one_at_a_time_not_across_neighbours(make_request, make_ctx):
+    ov = output_validator(sensitive_patterns=[r"password\s+\S+"], forbidden_keywords=["end\nstart"])
+    assert _run(ov, make_request, make_ctx, {"field": "password", "value": "x"})[0] is None
+    assert _run(ov, make_request, make_ctx, ["the end", "start"])[0] is None
+    assert _run(ov, make_request, make_ctx, ["a", "password\n  x"])[0].block is not None
+    assert _run(ov, make_request, make_ctx, ["a", "the end\nstart"])[0].block is not None
