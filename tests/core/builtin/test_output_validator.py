@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import importlib
+import io
 import json
 import re
 
@@ -280,3 +281,88 @@ def test_strings_are_matched_one_at_a_time_not_across_neighbours(make_request, m
     assert _run(ov, make_request, make_ctx, ["the end", "start"])[0] is None
     assert _run(ov, make_request, make_ctx, ["a", "password\n  x"])[0].block is not None
     assert _run(ov, make_request, make_ctx, ["a", "the end\nstart"])[0].block is not None
+
+
+# -- results that cannot be scanned without consuming them ----------------------------------------------
+
+AWS = "key=AKIAABCDEFGHIJKLMNOP"
+AWS_PATTERN = r"AKIA[0-9A-Z]{16}"
+
+
+class _FileLike:
+    """What an HTTP response or a stream looks like: the body is read, not shown by str()."""
+
+    def __init__(self, body: str) -> None:
+        self._body = body
+
+    def read(self) -> str:
+        return self._body
+
+    def __repr__(self) -> str:
+        return "<Response [200]>"
+
+
+async def _agen():
+    yield AWS
+
+
+def _lazy_results():
+    return {
+        "generator": (x for x in [AWS]),
+        "map": map(str.upper, [AWS.lower()]),
+        "iterator": iter([AWS]),
+        "stringio": io.StringIO(AWS),
+        "bytesio": io.BytesIO(AWS.encode()),
+        "read": _FileLike(AWS),
+        "async_generator": _agen(),
+        "nested": {"rows": (x for x in [AWS])},
+    }
+
+
+@pytest.mark.parametrize("kind", list(_lazy_results()))
+@pytest.mark.parametrize("action", ["block", "redact"])
+def test_lazy_result_is_blocked_without_being_consumed(kind, action, make_request, make_ctx):
+    result = _lazy_results()[kind]
+    ov = output_validator(sensitive_patterns=[AWS_PATTERN], action=action)
+    out, ctx = _run(ov, make_request, make_ctx, result)
+    assert out is not None and out.block is not None and out.block.codes == ("OUTPUT_BLOCKED",)
+    assert "cannot be scanned without consuming it" in out.block.reasons[0].message
+    assert ctx.annotations["output_validator"] == {"violations": ["unscannable"], "action": "blocked"}
+    if kind == "generator":
+        assert next(result) == AWS  # nothing was consumed
+
+
+def test_lazy_result_is_logged_and_returned_with_log(make_request, make_ctx):
+    gen = (x for x in [AWS])
+    ov = output_validator(sensitive_patterns=[AWS_PATTERN], action="log")
+    assert _run(ov, make_request, make_ctx, gen)[0] is None
+    assert [v.type for v in ov.get_violations()] == ["unscannable"]
+    assert list(gen) == [AWS]
+
+
+def test_unawaited_coroutine_is_blocked(make_request, make_ctx):
+    async def fetch() -> str:
+        return AWS
+
+    coro = fetch()
+    try:
+        out, _ = _run(output_validator(sensitive_patterns=[AWS_PATTERN]), make_request, make_ctx, coro)
+        assert out.block is not None
+    finally:
+        coro.close()
+
+
+def test_lazy_results_through_protect():
+    from agent_security.core.errors import SecurityError
+    from agent_security.core.sdk import AgentSecurity
+    from agent_security.core.testing import StaticEngine
+
+    for action in ("block", "redact"):
+        security = AgentSecurity(policy_engine=StaticEngine(lambda r: ALLOW), autoload=False,
+                                 plugins=[output_validator(sensitive_patterns=[AWS_PATTERN], action=action)])
+        for make in (lambda: (x for x in [AWS]), lambda: io.StringIO(AWS), lambda: _FileLike(AWS)):
+            with pytest.raises(SecurityError) as err:
+                security.protect("t", make, agent_id="a")()
+            assert err.value.codes == ("OUTPUT_BLOCKED",)
+        assert security.protect("t", lambda: [AWS.lower()], agent_id="a")() == [AWS.lower()]
+        security.shutdown()

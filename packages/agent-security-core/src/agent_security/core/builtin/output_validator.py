@@ -30,9 +30,15 @@ W25). ``None`` is skipped only when the tool raised (there is no result then).
   spanned several values) or is oversized, it is blocked instead;
 * ``"log"``: the result is returned unchanged; the violation is recorded (Agent-SPM's behaviour).
 
-A result that cannot be scanned (too deep or too large, or an object whose ``str()`` raises) is blocked
-(or, with ``"log"``, recorded as ``unscannable``). An object is seen only through its ``str()``: what it
-holds but does not show there is not scanned. Reason messages, audit annotations, violations and callback
+A result that cannot be scanned is blocked, with ``"redact"`` too (with ``"log"`` it is returned and
+recorded as ``unscannable``): one too deep or too large, an object whose ``str()`` raises, and a *lazy*
+result, anywhere in the result, whose contents cannot be seen without consuming or running it: an
+iterator or generator (sync or async; ``map``, ``filter``, ``iter()``, a cursor), a coroutine or other
+awaitable, a file-like object with ``read()`` (``io.StringIO``, an open file, an HTTP response body).
+Such a result is not read: it is blocked, never materialised (a generator could be endless, and its
+side effects would run inside the check); a tool should return a list, ``str`` or ``bytes``. Any other
+object is seen only through its ``str()``: what it holds but does not show there (an object whose
+``repr`` is ``<Response [200]>``) is not scanned. Reason messages, audit annotations, violations and callback
 arguments never contain the matched text: callbacks receive masked previews (``12*******89``).
 """
 
@@ -44,7 +50,17 @@ import math
 import re
 import threading
 from collections import deque
-from collections.abc import Callable, ItemsView, Iterable, KeysView, Mapping, ValuesView
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    ItemsView,
+    Iterable,
+    Iterator,
+    KeysView,
+    Mapping,
+    ValuesView,
+)
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -201,6 +217,19 @@ def _record_fields(value: Any) -> Iterable[Any] | None:
     return None
 
 
+def _lazy(value: Any) -> str | None:
+    """What ``value`` is, when its contents cannot be seen without consuming or running it (an iterator or
+    generator, sync or async, a coroutine or other awaitable, a file-like object with ``read()``), else
+    ``None``. Its ``str()`` shows none of them (``<generator object ...>``)."""
+    if isinstance(value, Iterator | AsyncIterator | Awaitable):
+        kind = "an iterator" if isinstance(value, Iterator | AsyncIterator) else "an awaitable"
+    elif callable(getattr(type(value), "read", None)):
+        kind = "a file-like object"
+    else:
+        return None
+    return f"{kind} ({type(value).__name__})"
+
+
 def _flatten(value: Any, walk: _Walk, depth: int = 0) -> Any:
     """A plain JSON-like copy of ``value`` (what its JSON text is written from), recording in ``walk``
     every string it holds, keys included, as it is (not escaped)."""
@@ -223,6 +252,9 @@ def _flatten(value: Any, walk: _Walk, depth: int = 0) -> Any:
     items = _sequence_items(value)
     if items is not None:
         return [_flat_child(child, walk, depth + 1) for child in items]
+    lazy = _lazy(value)
+    if lazy is not None:
+        raise _Unscannable(f"{lazy} cannot be scanned without consuming it; return a list, str or bytes")
     text = walk.leaf(str(value))  # an object shows its str(), as json.dumps(default=str) did
     fields = _record_fields(value)
     if fields is not None:  # its str() shows its strings escaped (repr): scan the fields as they are too
