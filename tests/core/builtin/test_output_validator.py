@@ -366,3 +366,207 @@ def test_lazy_results_through_protect():
             assert err.value.codes == ("OUTPUT_BLOCKED",)
         assert security.protect("t", lambda: [AWS.lower()], agent_id="a")() == [AWS.lower()]
         security.shutdown()
+
+
+# -- exceptions the tool raised -------------------------------------------------------------------------
+
+LEAK = "upstream returned 500: {'aws_key': 'AKIAABCDEFGHIJKLMNOP'}"
+LEAK_REDACTED = "upstream returned 500: {'aws_key': '[REDACTED]'}"
+
+
+def _raised(exc: BaseException) -> BaseException:
+    """``exc`` as a tool leaves it: raised, with a traceback."""
+    try:
+        raise exc
+    except BaseException as caught:
+        return caught
+
+
+def test_exception_with_a_secret_is_withheld_in_block_mode(make_request, make_ctx):
+    ov = output_validator(sensitive_patterns=[AWS_PATTERN])
+    out, ctx = _run(ov, make_request, make_ctx, None, error=_raised(RuntimeError(LEAK)))
+    assert out is not None and out.block is not None and out.block.codes == ("OUTPUT_BLOCKED",)
+    message = out.block.reasons[0].message
+    assert "AKIA" not in message and message.startswith("Exception raised by tool lookup_user withheld")
+    assert ctx.annotations["output_validator"] == {"violations": ["sensitive_data"], "action": "blocked",
+                                                   "scanned": "exception"}
+    [v] = ov.get_violations()
+    assert (v.type, v.action_taken) == ("sensitive_data", "blocked")
+
+
+def test_clean_exception_passes(make_request, make_ctx):
+    ov = output_validator(sensitive_patterns=[AWS_PATTERN], max_output_size=1)
+    out, ctx = _run(ov, make_request, make_ctx, None, error=_raised(RuntimeError("timeout after 30s")))
+    assert out is None and "output_validator" not in ctx.annotations  # max_output_size is for results
+
+
+def test_exception_is_logged_with_log(make_request, make_ctx):
+    ov = output_validator(sensitive_patterns=[AWS_PATTERN], action="log")
+    assert _run(ov, make_request, make_ctx, None, error=_raised(RuntimeError(LEAK)))[0] is None
+    assert [(v.type, v.action_taken) for v in ov.get_violations()] == [("sensitive_data", "logged")]
+
+
+def test_redact_rebuilds_an_exception_of_the_same_type(make_request, make_ctx):
+    class UpstreamError(RuntimeError):
+        pass
+
+    original = _raised(UpstreamError(LEAK, 500))
+    ov = output_validator(sensitive_patterns=[AWS_PATTERN], action="redact")
+    out, ctx = _run(ov, make_request, make_ctx, None, error=original)
+    assert out is not None and out.replace is True and out.block is None
+    new = out.result
+    assert type(new) is UpstreamError and new is not original
+    assert new.args == (LEAK_REDACTED, 500)
+    assert new.__traceback__ is None and new.__cause__ is None and new.__context__ is None
+    assert original.args[0] == LEAK  # the original is not changed
+    assert ctx.annotations["output_validator"]["action"] == "redacted"
+
+
+def test_redact_falls_back_to_redacted_tool_error(make_request, make_ctx):
+    from agent_security.core.errors import RedactedToolError
+
+    class HttpError(Exception):
+        def __init__(self, status: int, body: str) -> None:  # not safe to call with other arguments
+            super().__init__(f"HTTP {status}: {body}")
+            self.body = body
+
+    ov = output_validator(sensitive_patterns=[AWS_PATTERN], action="redact")
+    out, _ = _run(ov, make_request, make_ctx, None, error=_raised(HttpError(500, LEAK)))
+    new = out.result
+    assert type(new) is RedactedToolError
+    assert new.original_type.endswith("HttpError")
+    assert str(new) == f"{new.original_type}: HTTP 500: {LEAK_REDACTED}"
+
+
+def test_redact_withholds_a_message_it_cannot_clean(make_request, make_ctx):
+    from agent_security.core.errors import RedactedToolError
+
+    ov = output_validator(sensitive_patterns=[r"REDACTED|hunter2"], action="redact")  # matches its own mark
+    out, _ = _run(ov, make_request, make_ctx, None, error=_raised(ValueError("password hunter2")))
+    assert type(out.result) is RedactedToolError and out.result.original_type == "ValueError"
+    assert str(out.result) == "ValueError: the exception's message held sensitive output and was withheld"
+
+
+@pytest.mark.parametrize("build", [
+    lambda: KeyError(PEM),  # str() of a KeyError is the repr: "\\n"; its args hold the key as it is
+    lambda: _chain(RuntimeError("fetch failed"), ValueError(PEM)),
+    lambda: _noted(RuntimeError("fetch failed"), PEM),
+    lambda: _attr(RuntimeError("exit status 1"), stderr=PEM),
+    lambda: ExceptionGroup("several", [ValueError("ok"), KeyError(PEM)]),
+], ids=["key_error", "cause", "note", "attribute", "group"])
+@pytest.mark.parametrize("action", ["block", "redact"])
+def test_every_readable_part_of_an_exception_is_scanned(build, action, make_request, make_ctx):
+    error = build()
+    ov = output_validator(sensitive_patterns=[PEM_PATTERN], action=action)
+    out, _ = _run(ov, make_request, make_ctx, None, error=error)
+    assert out is not None
+    if action == "block":
+        assert out.block is not None
+    else:
+        new = out.result
+        assert new is not error and not getattr(new, "__notes__", None) and new.__cause__ is None
+        assert "MII" not in str(new) and "MII" not in repr(new.args) and "stderr" not in vars(new)
+
+
+def _chain(outer: BaseException, cause: BaseException) -> BaseException:
+    outer.__cause__ = cause
+    return outer
+
+
+def _noted(exc: BaseException, note: str) -> BaseException:
+    exc.add_note(note)
+    return exc
+
+
+def _attr(exc: BaseException, **attrs: object) -> BaseException:
+    for name, value in attrs.items():
+        setattr(exc, name, value)
+    return exc
+
+
+def test_subprocess_error_output_is_scanned(make_request, make_ctx):
+    import subprocess
+
+    error = subprocess.CalledProcessError(1, ["aws", "configure"], output="", stderr=AWS)
+    out, _ = _run(output_validator(sensitive_patterns=[AWS_PATTERN]), make_request, make_ctx, None, error=error)
+    assert out.block is not None
+
+
+def test_exception_with_a_lazy_attribute_is_unscannable(make_request, make_ctx):
+    error = _attr(RuntimeError("HTTP 500"), body=io.StringIO(AWS))
+    block = output_validator(sensitive_patterns=[AWS_PATTERN])
+    out, _ = _run(block, make_request, make_ctx, None, error=error)
+    assert out.block is not None and block.get_violations()[0].type == "unscannable"
+    redact = output_validator(sensitive_patterns=[AWS_PATTERN], action="redact")
+    out, _ = _run(redact, make_request, make_ctx, None, error=error)
+    assert type(out.result) is RuntimeError and out.result.args == ("HTTP 500",) and "body" not in vars(out.result)
+
+
+def test_exception_whose_str_raises_is_unscannable(make_request, make_ctx):
+    class Broken(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no")
+
+    ov = output_validator(forbidden_keywords=["x"])
+    out, _ = _run(ov, make_request, make_ctx, None, error=Broken())
+    assert out.block is not None and ov.get_violations()[0].type == "unscannable"
+
+
+def test_exception_chain_is_bounded(make_request, make_ctx):
+    error: BaseException = RuntimeError("0")
+    for i in range(1, 200):
+        error = _chain(RuntimeError(str(i)), error)
+    ov = output_validator(forbidden_keywords=["nothing-matches"])
+    out, _ = _run(ov, make_request, make_ctx, None, error=error)
+    assert out.block is not None and ov.get_violations()[0].type == "unscannable"
+    short = _chain(RuntimeError("a"), _chain(RuntimeError("b"), RuntimeError("c")))
+    assert _run(ov, make_request, make_ctx, None, error=short)[0] is None
+
+
+def test_exceptions_through_protect():
+    from agent_security.core.errors import SecurityError
+    from agent_security.core.sdk import AgentSecurity
+    from agent_security.core.testing import StaticEngine
+
+    def fetch() -> None:
+        raise RuntimeError(LEAK)
+
+    def engine():
+        return StaticEngine(lambda r: ALLOW)
+
+    block = AgentSecurity(policy_engine=engine(), autoload=False,
+                          plugins=[output_validator(sensitive_patterns=[AWS_PATTERN])])
+    with pytest.raises(SecurityError) as err:
+        block.protect("fetch", fetch, agent_id="a")()
+    assert err.value.codes == ("OUTPUT_BLOCKED",) and err.value.__context__ is None
+    [event] = [e for e in block.get_audit_log() if e.kind == "execution"]
+    assert not event.allowed and event.reasons[0].code == "OUTPUT_BLOCKED"
+    assert "AKIA" not in event.model_dump_json()
+    assert event.data["plugins"]["output_validator"]["scanned"] == "exception"
+
+    redact = AgentSecurity(policy_engine=engine(), autoload=False,
+                           plugins=[output_validator(sensitive_patterns=[AWS_PATTERN], action="redact")])
+    with pytest.raises(RuntimeError) as caught:
+        redact.protect("fetch", fetch, agent_id="a")()
+    assert str(caught.value) == LEAK_REDACTED and caught.value.__context__ is None
+    [event] = [e for e in redact.get_audit_log() if e.kind == "execution"]
+    assert event.reasons[0].code == "EXECUTION_ERROR" and "AKIA" not in event.model_dump_json()
+    assert event.data["plugins"]["execution"] == {"redacted_by": ["output_validator"], "error": "RuntimeError",
+                                                  "raised": "RuntimeError"}
+    block.shutdown()
+    redact.shutdown()
+
+
+def test_redact_falls_back_when_the_rebuilt_exception_cannot_be_shown(make_request, make_ctx):
+    from agent_security.core.errors import RedactedToolError
+
+    class Detailed(Exception):  # built with arguments only, its __str__ finds no attribute
+        def __str__(self) -> str:
+            return f"{self.args[0]} ({self.detail})"
+
+    error = Detailed(LEAK)
+    error.detail = "more"
+    ov = output_validator(sensitive_patterns=[AWS_PATTERN], action="redact")
+    out, _ = _run(ov, make_request, make_ctx, None, error=error)
+    assert type(out.result) is RedactedToolError
+    assert str(out.result).endswith(f"Detailed: {LEAK_REDACTED} (more)")

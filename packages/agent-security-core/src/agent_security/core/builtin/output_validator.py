@@ -17,7 +17,22 @@ beyond them is unscannable. What is looked for:
   characters (0 = unlimited).
 
 Every result is scanned, including falsy ones (``0``, ``""``, ``False``, ``[]``; Agent-SPM skipped them,
-W25). ``None`` is skipped only when the tool raised (there is no result then).
+W25).
+
+When the tool raises, there is no result: the exception is scanned instead (patterns and keywords, not
+``max_output_size``), since its text reaches the caller like output does (a subprocess's stderr, an HTTP
+error body). What is scanned is what a caller can read from it and from every exception chained to it
+(``__cause__``, ``__context__``, an exception group's members; at most :data:`MAX_EXCEPTIONS`): its
+``str()``, ``args``, notes and public attributes, walked like a result (so a lazy attribute such as an
+unread response body is unscannable). Not its traceback. On a violation ``"block"`` raises
+``SecurityError`` (DENY ``OUTPUT_BLOCKED``) instead of the exception, not chained to it; ``"redact"``
+raises a sanitised exception instead: one of the same type built from the redacted ``args`` when that
+runs only Python's own code (a class that defines no ``__new__`` or ``__init__`` of its own, such as
+``RuntimeError`` or ``class UpstreamError(RuntimeError): pass``) and nothing matches in it, else
+:class:`~agent_security.core.errors.RedactedToolError` with the redacted message (or none when redaction
+cannot clean it). The replacement carries none of the original's traceback, notes, attributes or chained
+exceptions. ``"log"`` records the violation and lets the exception through. The audit annotation says
+``"scanned": "exception"``.
 
 ``action`` decides what a violation does:
 
@@ -69,7 +84,7 @@ from pydantic import BaseModel, ConfigDict
 
 from agent_security.core._util import MAX_ARGS_DEPTH
 from agent_security.core.context import CheckContext
-from agent_security.core.errors import ConfigurationError
+from agent_security.core.errors import ConfigurationError, RedactedToolError
 from agent_security.core.hookspecs import hookimpl
 from agent_security.core.models import ActionRequest, Decision, ExecutionResult
 
@@ -85,6 +100,8 @@ MAX_ITEMS = 1_000_000
 """Values (containers, scalars, keys' owners) visited in one result, shared references counted each time."""
 MAX_CHARS = 64 * 1024 * 1024
 """Characters of strings (keys included) scanned in one result, shared references counted each time."""
+MAX_EXCEPTIONS = 32
+"""Exceptions scanned when a tool raises: the one raised and those chained to it."""
 ViolationType = Literal["sensitive_data", "forbidden_keyword", "oversized_output", "unscannable"]
 Action = Literal["block", "redact", "log"]
 
@@ -314,6 +331,40 @@ def _scan_texts(result: Any) -> _Scan:
     return _Scan(encoded, walk.leaves)
 
 
+def _exception_parts(error: BaseException) -> list[Any]:
+    """What a caller can read from ``error`` and every exception chained to it (``__cause__``,
+    ``__context__``, an exception group's members; at most :data:`MAX_EXCEPTIONS`): its ``str()``, its
+    ``args``, its notes and its public attributes (``CalledProcessError.stderr``). Not its traceback."""
+    parts: list[Any] = []
+    seen: set[int] = set()
+    todo = [error]
+    while todo:
+        exc = todo.pop()
+        if id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        if len(seen) > MAX_EXCEPTIONS:
+            raise _Unscannable(f"more than {MAX_EXCEPTIONS} chained exceptions")
+        try:
+            attrs = {k: v for k, v in vars(exc).items() if isinstance(k, str) and not k.startswith("_")}
+            parts.append([str(exc), list(exc.args), getattr(exc, "__notes__", None), attrs])
+        except Exception as failure:  # its str(), args or __dict__ raised: not scannable
+            raise _Unscannable(f"{type(failure).__name__} reading an exception") from None
+        todo.extend(e for e in (exc.__cause__, exc.__context__) if e is not None)
+        if isinstance(exc, BaseExceptionGroup):
+            todo.extend(exc.exceptions)
+    return parts
+
+
+def _buildable(cls: type[BaseException]) -> bool:
+    """True when ``cls(*args)`` runs only Python's own code: a plain metaclass, and no class in its MRO
+    outside the built-ins defines ``__new__`` or ``__init__`` (a subclass that only adds a name does not)."""
+    if type(cls) is not type:
+        return False
+    return all(klass.__module__ == "builtins" or ("__new__" not in vars(klass) and "__init__" not in vars(klass))
+               for klass in cls.__mro__)
+
+
 class OutputValidator:
     """The output-validator plugin. Build it with :func:`output_validator`."""
 
@@ -448,10 +499,10 @@ class OutputValidator:
         self, request: ActionRequest, decision: Decision, result: Any, error: BaseException | None,
         ctx: CheckContext,
     ) -> ExecutionResult | None:
-        if error is not None and result is None:
-            return None
-        return self.validate(result, tool_name=request.action.tool_name, agent_id=request.agent.agent_id,
-                             ctx=ctx)
+        tool_name, agent_id = request.action.tool_name, request.agent.agent_id
+        if error is not None:
+            return self.validate_exception(error, tool_name=tool_name, agent_id=agent_id, ctx=ctx)
+        return self.validate(result, tool_name=tool_name, agent_id=agent_id, ctx=ctx)
 
     def validate(self, result: Any, *, tool_name: str, agent_id: str = "",
                  ctx: CheckContext | None = None) -> ExecutionResult | None:
@@ -462,6 +513,40 @@ class OutputValidator:
         except _Unscannable as exc:
             found.append(("unscannable", f"Output could not be scanned ({exc})"))
             return self._conclude(found, result, tool_name, agent_id, ctx, redactable=False)
+        self._detect(scan, tool_name, found)
+        size = len(scan.text)
+        oversized = 0 < self.max_output_size < size
+        if oversized:
+            found.append(("oversized_output", f"Output size {size} exceeds max {self.max_output_size}"))
+            if self._on_oversized_output is not None:
+                self._on_oversized_output(tool_name, size)
+        return self._conclude(found, result, tool_name, agent_id, ctx, redactable=not oversized)
+
+    def validate_exception(self, error: BaseException, *, tool_name: str, agent_id: str = "",
+                           ctx: CheckContext | None = None) -> ExecutionResult | None:
+        """Scan what a caller can read from an exception the tool raised (see module doc); ``None`` to let
+        it propagate, else a block or, with ``"redact"``, a sanitised exception to raise instead."""
+        found: list[tuple[ViolationType, str]] = []
+        try:
+            scan = _scan_texts(_exception_parts(error))
+        except _Unscannable as exc:
+            found.append(("unscannable", f"Exception could not be scanned ({exc})"))
+        else:
+            self._detect(scan, tool_name, found)
+        if not found:
+            return None
+        outcome: ExecutionResult | None
+        taken: Literal["blocked", "redacted", "logged"]
+        if self.action == "log":
+            outcome, taken = None, "logged"
+        elif self.action == "redact":
+            outcome, taken = ExecutionResult(replace=True, result=self._sanitised(error)), "redacted"
+        else:
+            outcome, taken = self._block(found, f"Exception raised by tool {tool_name}"), "blocked"
+        self._record(found, taken, tool_name, agent_id, ctx, {"scanned": "exception"})
+        return outcome
+
+    def _detect(self, scan: _Scan, tool_name: str, found: list[tuple[ViolationType, str]]) -> None:
         hits = self._pattern_hits(scan)
         if hits:
             found.append(("sensitive_data", f"Detected {len(hits)} sensitive pattern(s)"))
@@ -472,13 +557,41 @@ class OutputValidator:
             found.append(("forbidden_keyword", f"Found {len(words)} forbidden keyword(s)"))
             if self._on_sensitive_data is not None:
                 self._on_sensitive_data(tool_name, [mask(w) for w in words])
-        size = len(scan.text)
-        oversized = 0 < self.max_output_size < size
-        if oversized:
-            found.append(("oversized_output", f"Output size {size} exceeds max {self.max_output_size}"))
-            if self._on_oversized_output is not None:
-                self._on_oversized_output(tool_name, size)
-        return self._conclude(found, result, tool_name, agent_id, ctx, redactable=not oversized)
+
+    def _clean(self, value: Any) -> bool:
+        """True when ``value`` (an exception: what a caller can read from it) can be scanned and nothing
+        matches in it."""
+        try:
+            scan = _scan_texts(_exception_parts(value) if isinstance(value, BaseException) else value)
+        except _Unscannable:
+            return False
+        return not self._pattern_hits(scan) and not self._keyword_hits(scan)
+
+    def _sanitised(self, error: BaseException) -> BaseException:
+        """An exception to raise instead of ``error``: one of its type built from its redacted arguments
+        when that runs no code but Python's own and nothing matches in what it shows, else a
+        :class:`RedactedToolError` with the redacted message (or none, if that still matches). It carries
+        none of ``error``'s traceback, notes, attributes or chained exceptions."""
+        cls = type(error)
+        try:
+            args = self._redacted(list(error.args))
+        except _Unscannable:
+            args = None
+        if args is not None and _buildable(cls):
+            try:
+                candidate = cls(*args)
+            except Exception:
+                candidate = None
+            if candidate is not None and self._clean(candidate):
+                return candidate
+        name = cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+        try:
+            message = self._redact_text(str(error))
+        except Exception:
+            message = ""
+        if not message or not self._clean(message):
+            message = "the exception's message held sensitive output and was withheld"
+        return RedactedToolError(f"{name}: {message}", original_type=name)
 
     def _conclude(self, found: list[tuple[ViolationType, str]], result: Any, tool_name: str,
                   agent_id: str, ctx: CheckContext | None, *, redactable: bool) -> ExecutionResult | None:
@@ -498,9 +611,14 @@ class OutputValidator:
             if clean:
                 outcome, taken = ExecutionResult(replace=True, result=redacted), "redacted"
             else:
-                outcome, taken = self._block(found, tool_name), "blocked"
+                outcome, taken = self._block(found, f"Output of tool {tool_name}"), "blocked"
         else:
-            outcome, taken = self._block(found, tool_name), "blocked"
+            outcome, taken = self._block(found, f"Output of tool {tool_name}"), "blocked"
+        self._record(found, taken, tool_name, agent_id, ctx, {})
+        return outcome
+
+    def _record(self, found: list[tuple[ViolationType, str]], taken: Literal["blocked", "redacted", "logged"],
+                tool_name: str, agent_id: str, ctx: CheckContext | None, extra: dict[str, str]) -> None:
         now = ctx.now if ctx is not None else datetime.now(UTC)
         with self._lock:
             for kind, details in found:
@@ -509,13 +627,12 @@ class OutputValidator:
                 self._violations.append(OutputViolation(timestamp=now, tool_name=tool_name, agent_id=agent_id,
                                                         type=kind, details=details, action_taken=taken))
         if ctx is not None:
-            ctx.annotate(self.name, {"violations": [k for k, _ in found], "action": taken})
-        return outcome
+            ctx.annotate(self.name, {"violations": [k for k, _ in found], "action": taken, **extra})
 
-    def _block(self, found: list[tuple[ViolationType, str]], tool_name: str) -> ExecutionResult:
+    def _block(self, found: list[tuple[ViolationType, str]], subject: str) -> ExecutionResult:
         summary = "; ".join(d for _, d in found)
         return ExecutionResult(block=Decision.deny(
-            "OUTPUT_BLOCKED", f"Output of tool {tool_name} withheld: {summary}", plugin_source=self.name))
+            "OUTPUT_BLOCKED", f"{subject} withheld: {summary}", plugin_source=self.name))
 
     # -- violations ---------------------------------------------------------------------------
     def get_violations(self) -> list[OutputViolation]:
