@@ -570,3 +570,15 @@ def test_redact_falls_back_when_the_rebuilt_exception_cannot_be_shown(make_reque
     out, _ = _run(ov, make_request, make_ctx, None, error=error)
     assert type(out.result) is RedactedToolError
     assert str(out.result).endswith(f"Detailed: {LEAK_REDACTED} (more)")
+
+
+def test_pydantic_model_fields_are_scanned_as_they_are(make_request, make_ctx):
+    from pydantic import BaseModel
+
+    class Out(BaseModel):
+        stdout: str
+
+    assert "\\n" in str(Out(stdout=PEM))  # its str() escapes the newline
+    ov = output_validator(sensitive_patterns=[PEM_PATTERN])
+    assert _run(ov, make_request, make_ctx, Out(stdout=PEM))[0].block is not None
+    assert _run(ov, make_request, make_ctx, Out(stdout="ok"))[0] is None
