@@ -401,6 +401,97 @@ def test_protect_runs_after_execution_on_errors_and_reraises() -> None:
     assert errors == ["KeyError"]
 
 
+
+def _execution_events(security: AgentSecurity) -> list[Any]:
+    return [e for e in security.get_audit_log() if e.kind == "execution"]
+
+
+def test_an_exception_that_passes_is_audited_as_raised_not_ok() -> None:
+    security = make()
+
+    def fails() -> None:
+        raise KeyError("x")
+
+    with pytest.raises(KeyError):
+        security.protect("t", fails, agent_id="a")()
+    [event] = _execution_events(security)
+    assert event.reasons[0].code == "EXECUTION_ERROR"
+    assert event.data["plugins"]["execution"] == {"error": "KeyError"}
+
+
+class _Replacer:
+    name = "replacer"
+
+    def __init__(self, replacement: Any) -> None:
+        self.replacement = replacement
+
+    @hookimpl
+    def agent_security_after_execution(self, error: BaseException | None) -> ExecutionResult | None:
+        return None if error is None else ExecutionResult(replace=True, result=self.replacement)
+
+
+@pytest.mark.parametrize("is_async", [False, True])
+def test_after_execution_can_replace_the_exception_a_tool_raised(is_async: bool) -> None:
+    security = make(plugins=[_Replacer(ValueError("sanitised"))])
+
+    def fails() -> None:
+        raise RuntimeError("secret detail")
+
+    async def afails() -> None:
+        raise RuntimeError("secret detail")
+
+    with pytest.raises(ValueError, match=r"^sanitised$") as info:
+        if is_async:
+            asyncio.run(security.protect("t", afails, agent_id="a")())
+        else:
+            security.protect("t", fails, agent_id="a")()
+    assert info.value.__context__ is None and info.value.__cause__ is None  # the original is not reachable
+    [event] = _execution_events(security)
+    assert event.outcome is Outcome.ALLOW and event.reasons[0].code == "EXECUTION_ERROR"
+    assert event.data["plugins"]["execution"] == {"redacted_by": ["replacer"], "error": "RuntimeError",
+                                                  "raised": "ValueError"}
+
+
+def test_a_replacement_for_an_exception_must_be_an_exception() -> None:
+    security = make(plugins=[_Replacer("not an exception")])
+
+    def fails() -> None:
+        raise RuntimeError("secret detail")
+
+    with pytest.raises(SecurityError) as info:
+        security.protect("t", fails, agent_id="a")()
+    assert info.value.codes == ("PLUGIN_ERROR",)
+    assert info.value.__context__ is None
+
+
+@pytest.mark.parametrize("is_async", [False, True])
+def test_a_withheld_exception_is_not_chained_to_the_security_error(is_async: bool) -> None:
+    class Withhold:
+        name = "withhold"
+
+        @hookimpl
+        def agent_security_after_execution(self, error: BaseException | None) -> ExecutionResult | None:
+            return None if error is None else ExecutionResult(block=Decision.deny("WITHHELD", "no"))
+
+    security = make(plugins=[Withhold()])
+
+    def fails() -> None:
+        raise RuntimeError("secret detail")
+
+    async def afails() -> None:
+        raise RuntimeError("secret detail")
+
+    with pytest.raises(SecurityError) as info:
+        if is_async:
+            asyncio.run(security.protect("t", afails, agent_id="a")())
+        else:
+            security.protect("t", fails, agent_id="a")()
+    assert info.value.codes == ("WITHHELD",)
+    assert info.value.__context__ is None and info.value.__cause__ is None
+    [event] = _execution_events(security)
+    assert event.outcome is Outcome.DENY and event.data["plugins"]["execution"] == {"error": "RuntimeError"}
+
+
 # -- input handling ----------------------------------------------------------------------------------
 
 

@@ -30,6 +30,7 @@ from agent_security.core.errors import (
     PolicyError,
     PolicyLoadError,
     PolicySignatureError,
+    RedactedToolError,
     SecurityError,
 )
 from agent_security.core.hookspecs import HOOKSPEC_VERSION, PROJECT_NAME, hookimpl, hookspec
@@ -88,6 +89,7 @@ __all__ = [
     "PolicyLoadError",
     "PolicySignatureError",
     "Reason",
+    "RedactedToolError",
     "RequestContext",
     "Resolution",
     "SectionModel",

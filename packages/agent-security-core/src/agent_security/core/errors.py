@@ -12,6 +12,7 @@ The hierarchy::
     │   ├── PluginLoadError                       an entry point that cannot be imported or registered
     │   └── PluginContractError                   a plugin broke the hook contract
     ├── AuditIntegrityError                       an audit trail that fails verification
+    ├── RedactedToolError                         stands in for a tool's exception whose details were redacted
     └── SecurityError                             a tool call was blocked; carries the decision
 
 ``SecurityError`` is raised only at the boundary (``protect``, ``CheckResult`` helpers); ``check_tool_call``
@@ -36,6 +37,7 @@ __all__ = [
     "PolicyError",
     "PolicyLoadError",
     "PolicySignatureError",
+    "RedactedToolError",
     "SecurityError",
 ]
 
@@ -96,6 +98,20 @@ class AuditIntegrityError(AgentSecurityError):
 
     def __init__(self, message: str, *, position: int | None = None) -> None:
         self.position = position
+        super().__init__(message)
+
+
+class RedactedToolError(AgentSecurityError):
+    """A tool raised an exception whose details held sensitive output, and an output check redacted it.
+
+    Raised by ``protect()`` in place of that exception when no exception of its own type could be built
+    safely with the redacted arguments. ``original_type`` is the qualified name of the tool's exception
+    class; ``str()`` is its redacted message. The tool's exception itself (its traceback, attributes and
+    chained exceptions) is not attached.
+    """
+
+    def __init__(self, message: str, *, original_type: str) -> None:
+        self.original_type = original_type
         super().__init__(message)
 
 

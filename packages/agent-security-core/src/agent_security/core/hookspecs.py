@@ -220,6 +220,11 @@ def agent_security_after_execution(
     ``ExecutionResult(block=Decision(...))`` to withhold it (the caller gets ``SecurityError``). An
     exception in a fail-closed plugin withholds the result.
 
+    When the tool raised, ``result`` is ``None`` and ``error`` the exception, which ``protect`` raises
+    afterwards. ``block`` raises ``SecurityError`` instead (not chained to the tool's exception);
+    ``ExecutionResult(replace=True, result=exc)`` raises the exception ``exc`` instead (a sanitised one;
+    anything but an exception breaks the contract and withholds the call, ``PLUGIN_ERROR``).
+
     .. versionadded:: 0.1
     """
 

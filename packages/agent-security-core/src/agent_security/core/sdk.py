@@ -1289,10 +1289,14 @@ class AgentSecurity:
     # -- after execution -----------------------------------------------------------------------------
     def _after_execution(self, check: CheckResult, result: Any,
                          error: BaseException | None) -> Generator[Any, Any, Any]:
+        """The ``after_execution`` phase: the result to return or, when the tool raised (``error``), the
+        exception to raise (``error`` itself or a plugin's replacement, e.g. a sanitised one). Raises
+        :class:`SecurityError` when a plugin withholds it."""
         ctx = self._new_ctx(check.request_hash)
         ctx.phase = "after_execution"
         blocked: Decision | None = None
         redacted_by: list[str] = []
+        raised = error
         for impl in self._impls("agent_security_after_execution"):
             try:
                 res = self._call_hook(impl, "after_execution", _AFTER_EXECUTION_ARGS,
@@ -1302,6 +1306,10 @@ class AgentSecurity:
                 if res is not None and not isinstance(res, ExecutionResult):
                     raise _PluginFailure(impl, "after_execution", PluginContractError(
                         "agent_security_after_execution must return ExecutionResult or None"))
+                if (res is not None and res.replace and raised is not None
+                        and not isinstance(res.result, BaseException)):
+                    raise _PluginFailure(impl, "after_execution", PluginContractError(
+                        "a replacement for the exception a tool raised must be an exception"))
             except _PluginFailure as failure:
                 blocked = self._plugin_error(failure, ctx)
                 if blocked is not None:
@@ -1316,20 +1324,28 @@ class AgentSecurity:
                     continue
                 break
             if res.replace:
-                result = res.result
+                if raised is not None:
+                    raised = res.result
+                else:
+                    result = res.result
                 redacted_by.append(impl.plugin_name)
         if redacted_by:
             ctx.annotate("execution", {"redacted_by": redacted_by})
         if error is not None:
             ctx.annotate("execution", {"error": type(error).__name__})
-        final = blocked or Decision.allow("EXECUTION_OK", "Tool result passed output checks")
+            if raised is not error:
+                ctx.annotate("execution", {"raised": type(raised).__name__})
+            passed = Decision.allow("EXECUTION_ERROR", "The tool raised; the exception passed output checks")
+        else:
+            passed = Decision.allow("EXECUTION_OK", "Tool result passed output checks")
+        final = blocked or passed
         _, audit_denial = self._audit("execution", check.request, final, check.request_hash, ctx,
                                       "after_execution", None)
         if blocked is not None and self._mode == "enforce":
             raise SecurityError(f"Output of {check.request.tool_name} was withheld", blocked, check)
         if audit_denial is not None and self._mode == "enforce":
             raise SecurityError(f"Output of {check.request.tool_name} could not be audited", audit_denial, check)
-        return result
+        return raised if raised is not None else result
 
     # -- protect ---------------------------------------------------------------------------------
     @overload
@@ -1346,7 +1362,8 @@ class AgentSecurity:
         Options: every :meth:`check_tool_call` field except ``tool_name``/``tool_args`` (``agent_id``
         defaults to ``"protected-function"``), and ``extract_tool_args(*args, **kwargs) -> dict``. Without
         it the arguments are bound to the function's parameter names. A blocked call raises
-        :class:`SecurityError`; the tool's result then passes the ``after_execution`` phase.
+        :class:`SecurityError`; the tool's result then passes the ``after_execution`` phase, and so does an
+        exception it raises (which a plugin may withhold or replace with a sanitised one).
         """
         if fn is None:
             return lambda f: self.protect(tool_name, f, **options)
@@ -1425,9 +1442,13 @@ class AgentSecurity:
                 try:
                     result = await fn(*cargs, **ckwargs)
                 except Exception as exc:
-                    await _drive_async(self._after_execution(check, None, exc))
-                    raise
-                return await _drive_async(self._after_execution(check, result, None))
+                    failure: Exception = exc
+                else:
+                    return await _drive_async(self._after_execution(check, result, None))
+                try:  # outside the except block: what is raised now is not chained to the tool's exception
+                    raise await _drive_async(self._after_execution(check, None, failure))
+                finally:
+                    del failure
 
             return async_wrapper
 
@@ -1443,9 +1464,13 @@ class AgentSecurity:
             try:
                 result = fn(*cargs, **ckwargs)
             except Exception as exc:
-                _drive_sync(self._after_execution(check, None, exc))
-                raise
-            return _drive_sync(self._after_execution(check, result, None))
+                failure: Exception = exc
+            else:
+                return _drive_sync(self._after_execution(check, result, None))
+            try:  # outside the except block: what is raised now is not chained to the tool's exception
+                raise _drive_sync(self._after_execution(check, None, failure))
+            finally:
+                del failure
 
         return wrapper
 

@@ -1,46 +1,90 @@
 """Output validator: inspect what a tool returned, and block, redact or log sensitive output.
 
-Runs in ``agent_security_after_execution`` (only for calls made through ``protect``). The result is
-serialised (a ``str`` as is, ``bytes`` decoded as UTF-8 with replacement, anything else as JSON with
-``str()`` for unknown objects) and scanned for
+Runs in ``agent_security_after_execution`` (only for calls made through ``protect``). A ``str`` result is
+scanned as is and ``bytes`` decoded as UTF-8 with replacement. Any other result is walked (mappings, lists,
+tuples, sets, deques and dict views; dataclass instances and pydantic models through their fields and
+their ``str()``; any other object as its ``str()``) and scanned twice: as its JSON text, so a pattern
+written against that form (``"user": "alice"``) still matches across values, and as the strings it holds,
+keys included, *as they are*, each on its own, so JSON escaping (a newline written ``\\n``, a quote ``\\"``,
+a backslash ``\\\\``) cannot hide a match. The walk is bounded: :data:`MAX_DEPTH` levels, :data:`MAX_ITEMS`
+values and :data:`MAX_CHARS` characters, shared references counted each time they are reached; a result
+beyond them is unscannable. What is looked for:
 
 * ``sensitive_patterns``: regular expressions, compiled with RE2 (linear time, no catastrophic
   backtracking); a ``re.Pattern`` keeps its IGNORECASE flag;
 * ``forbidden_keywords``: case-insensitive substrings;
-* ``max_output_size``: the length of the serialised result in characters (0 = unlimited).
+* ``max_output_size``: the length of the result's text (a ``str`` itself, else its JSON text) in
+  characters (0 = unlimited).
 
 Every result is scanned, including falsy ones (``0``, ``""``, ``False``, ``[]``; Agent-SPM skipped them,
-W25). ``None`` is skipped only when the tool raised (there is no result then).
+W25).
+
+When the tool raises, there is no result: the exception is scanned instead (patterns and keywords, not
+``max_output_size``), since its text reaches the caller like output does (a subprocess's stderr, an HTTP
+error body). What is scanned is what a caller can read from it and from every exception chained to it
+(``__cause__``, ``__context__``, an exception group's members; at most :data:`MAX_EXCEPTIONS`): its
+``str()``, ``args``, notes and public attributes, walked like a result (so a lazy attribute such as an
+unread response body is unscannable). Not its traceback. On a violation ``"block"`` raises
+``SecurityError`` (DENY ``OUTPUT_BLOCKED``) instead of the exception, not chained to it; ``"redact"``
+raises a sanitised exception instead: one of the same type built from the redacted ``args`` when that
+runs only Python's own code (a class that defines no ``__new__`` or ``__init__`` of its own, such as
+``RuntimeError`` or ``class UpstreamError(RuntimeError): pass``) and nothing matches in it, else
+:class:`~agent_security.core.errors.RedactedToolError` with the redacted message (or none when redaction
+cannot clean it). The replacement carries none of the original's traceback, notes, attributes or chained
+exceptions. ``"log"`` records the violation and lets the exception through. The audit annotation says
+``"scanned": "exception"``.
 
 ``action`` decides what a violation does:
 
 * ``"block"`` (default): the result is withheld, DENY ``OUTPUT_BLOCKED`` (the caller gets
   ``SecurityError``);
-* ``"redact"``: every match is replaced by ``[REDACTED]`` inside the result's strings (structure and
-  types kept; a matching non-string leaf becomes ``"[REDACTED]"``). If the redacted result still
-  matches (a match that spanned several values) or is oversized, it is blocked instead;
+* ``"redact"``: every match is replaced by ``[REDACTED]`` inside the result's strings and keys, and the
+  result is rebuilt: a mapping as a ``dict``; ``list``, ``tuple``, named tuples, ``set``, ``frozenset``
+  and ``deque`` keep their type; dict views become lists; any other value that matches (a number, bytes,
+  a dataclass, an object) becomes ``"[REDACTED]"``. If the redacted result still matches (a match that
+  spanned several values) or is oversized, it is blocked instead;
 * ``"log"``: the result is returned unchanged; the violation is recorded (Agent-SPM's behaviour).
 
-A result that cannot be serialised or scanned is blocked (or, with ``"log"``, recorded as
-``unscannable``). Reason messages, audit annotations, violations and callback arguments never contain the
-matched text: callbacks receive masked previews (``12*******89``).
+A result that cannot be scanned is blocked, with ``"redact"`` too (with ``"log"`` it is returned and
+recorded as ``unscannable``): one too deep or too large, an object whose ``str()`` raises, and a *lazy*
+result, anywhere in the result, whose contents cannot be seen without consuming or running it: an
+iterator or generator (sync or async; ``map``, ``filter``, ``iter()``, a cursor), a coroutine or other
+awaitable, a file-like object with ``read()`` (``io.StringIO``, an open file, an HTTP response body).
+Such a result is not read: it is blocked, never materialised (a generator could be endless, and its
+side effects would run inside the check); a tool should return a list, ``str`` or ``bytes``. Any other
+object is seen only through its ``str()``: what it holds but does not show there (an object whose
+``repr`` is ``<Response [200]>``) is not scanned. Reason messages, audit annotations, violations and callback
+arguments never contain the matched text: callbacks receive masked previews (``12*******89``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import re
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    ItemsView,
+    Iterable,
+    Iterator,
+    KeysView,
+    Mapping,
+    ValuesView,
+)
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 import re2
 from pydantic import BaseModel, ConfigDict
 
+from agent_security.core._util import MAX_ARGS_DEPTH
 from agent_security.core.context import CheckContext
-from agent_security.core.errors import ConfigurationError
+from agent_security.core.errors import ConfigurationError, RedactedToolError
 from agent_security.core.hookspecs import hookimpl
 from agent_security.core.models import ActionRequest, Decision, ExecutionResult
 
@@ -50,7 +94,14 @@ REDACTED = "[REDACTED]"
 MAX_PATTERNS = 256
 MAX_PATTERN_CHARS = 4_096
 MAX_KEYWORDS = 1_024
-MAX_DEPTH = 64
+MAX_DEPTH = MAX_ARGS_DEPTH
+"""Levels of nesting scanned (as for tool arguments); a deeper result is unscannable."""
+MAX_ITEMS = 1_000_000
+"""Values (containers, scalars, keys' owners) visited in one result, shared references counted each time."""
+MAX_CHARS = 64 * 1024 * 1024
+"""Characters of strings (keys included) scanned in one result, shared references counted each time."""
+MAX_EXCEPTIONS = 32
+"""Exceptions scanned when a tool raises: the one raised and those chained to it."""
 ViolationType = Literal["sensitive_data", "forbidden_keyword", "oversized_output", "unscannable"]
 Action = Literal["block", "redact", "log"]
 
@@ -104,15 +155,214 @@ class _Unscannable(Exception):
     pass
 
 
-def _serialise(result: Any) -> str:
+class _Walk:
+    """Bounds shared by one walk of a result: values visited and characters seen (shared references
+    count every time they are reached, so a result cannot multiply its size through them)."""
+
+    __slots__ = ("chars", "items", "leaves")
+
+    def __init__(self) -> None:
+        self.items = 0
+        self.chars = 0
+        self.leaves: list[str] = []
+
+    def visit(self, depth: int) -> None:
+        if depth > MAX_DEPTH:
+            raise _Unscannable(f"nested deeper than {MAX_DEPTH} levels")
+        self.items += 1
+        if self.items > MAX_ITEMS:
+            raise _Unscannable(f"more than {MAX_ITEMS} values")
+
+    def leaf(self, text: str) -> str:
+        self.chars += len(text)
+        if self.chars > MAX_CHARS:
+            raise _Unscannable(f"more than {MAX_CHARS} characters")
+        self.leaves.append(text)
+        return text
+
+
+def _bytes_text(value: bytes | bytearray | memoryview) -> str:
+    return bytes(value).decode("utf-8", errors="replace")
+
+
+def _scalar(value: Any) -> tuple[Any, str] | None:
+    """``(exact value, JSON text)`` of ``None``, a bool, an int or a float, else ``None``."""
+    if value is None:
+        return None, "null"
+    if isinstance(value, bool):
+        return value, "true" if value else "false"
+    if isinstance(value, int):
+        exact = int.__index__(value)
+        return exact, int.__repr__(exact)  # ValueError past Python's int-to-str limit: unscannable
+    if isinstance(value, float):
+        number = float.__float__(value)
+        if math.isfinite(number):
+            return number, float.__repr__(number)
+        return number, "NaN" if math.isnan(number) else ("Infinity" if number > 0 else "-Infinity")
+    return None
+
+
+def _key_text(key: Any) -> str:
+    """A mapping key as the JSON text shows it (``str()`` for a key JSON has no form for)."""
+    if isinstance(key, str):
+        return str.__str__(key)
+    scalar = _scalar(key)
+    return scalar[1] if scalar is not None else str(key)
+
+
+def _sequence_items(value: Any) -> Iterable[Any] | None:
+    """The items of a built-in sequence or set (read through the base type), else ``None``."""
+    if isinstance(value, list):
+        return list.__iter__(value)
+    if isinstance(value, tuple):
+        return tuple.__iter__(value)
+    if isinstance(value, set):
+        return set.__iter__(value)
+    if isinstance(value, frozenset):
+        return frozenset.__iter__(value)
+    if isinstance(value, deque | KeysView | ValuesView | ItemsView):  # dict views too (a copy, as a list)
+        return iter(value)
+    return None
+
+
+def _record_fields(value: Any) -> Iterable[Any] | None:
+    """The field values of a dataclass instance or a pydantic model, else ``None``."""
+    if isinstance(value, BaseModel):
+        return [field for _, field in BaseModel.__iter__(value)]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [getattr(value, f.name) for f in dataclasses.fields(value)]
+    return None
+
+
+def _lazy(value: Any) -> str | None:
+    """What ``value`` is, when its contents cannot be seen without consuming or running it (an iterator or
+    generator, sync or async, a coroutine or other awaitable, a file-like object with ``read()``), else
+    ``None``. Its ``str()`` shows none of them (``<generator object ...>``)."""
+    if isinstance(value, Iterator | AsyncIterator | Awaitable):
+        kind = "an iterator" if isinstance(value, Iterator | AsyncIterator) else "an awaitable"
+    elif callable(getattr(type(value), "read", None)):
+        kind = "a file-like object"
+    else:
+        return None
+    return f"{kind} ({type(value).__name__})"
+
+
+def _flatten(value: Any, walk: _Walk, depth: int = 0) -> Any:
+    """A plain JSON-like copy of ``value`` (what its JSON text is written from), recording in ``walk``
+    every string it holds, keys included, as it is (not escaped)."""
+    walk.visit(depth)
+    if isinstance(value, str):
+        return walk.leaf(str.__str__(value))
+    if isinstance(value, bytes | bytearray | memoryview):
+        return walk.leaf(_bytes_text(value))
+    scalar = _scalar(value)
+    if scalar is not None:
+        walk.leaf(scalar[1])
+        return scalar[0]
+    if isinstance(value, Mapping):
+        pairs = dict.items(value) if isinstance(value, dict) else value.items()
+        out: dict[str, Any] = {}
+        for key, child in pairs:
+            name = walk.leaf(key if type(key) is str else _key_text(key))
+            out[name] = _flat_child(child, walk, depth + 1)
+        return out
+    items = _sequence_items(value)
+    if items is not None:
+        return [_flat_child(child, walk, depth + 1) for child in items]
+    lazy = _lazy(value)
+    if lazy is not None:
+        raise _Unscannable(f"{lazy} cannot be scanned without consuming it; return a list, str or bytes")
+    text = walk.leaf(str(value))  # an object shows its str(), as json.dumps(default=str) did
+    fields = _record_fields(value)
+    if fields is not None:  # its str() shows its strings escaped (repr): scan the fields as they are too
+        for field in fields:
+            _flatten(field, walk, depth + 1)
+    return text
+
+
+def _flat_child(child: Any, walk: _Walk, depth: int) -> Any:
+    """:func:`_flatten` of a container's child, with the common exact ``str`` and ``int`` inlined."""
+    kind = type(child)
+    if kind is str or kind is int:
+        walk.items += 1
+        if walk.items > MAX_ITEMS:
+            raise _Unscannable(f"more than {MAX_ITEMS} values")
+        walk.leaf(child if kind is str else int.__repr__(child))
+        return child
+    return _flatten(child, walk, depth)
+
+
+class _Scan:
+    """What a result is scanned as: ``text`` (a ``str`` itself, else the JSON text, whose length is the
+    size) and, for anything but a ``str``, the strings it holds as they are (``leaves``, also ``joined``
+    one per line so they are searched in one pass)."""
+
+    __slots__ = ("joined", "leaves", "text")
+
+    def __init__(self, text: str, leaves: list[str]) -> None:
+        self.text = text
+        self.leaves = leaves
+        joined = "\n".join(leaves)
+        self.joined = joined if joined != text else ""
+
+
+def _scan_texts(result: Any) -> _Scan:
+    """A ``str`` is scanned as is and ``bytes`` decoded; anything else both as its JSON text (matches that
+    span several values keep working) and as its strings, keys included, as they are, so escaping in the
+    JSON form (a newline written ``\\n``, a quote ``\\"``) hides nothing."""
     if isinstance(result, str):
-        return result
-    if isinstance(result, bytes | bytearray):
-        return bytes(result).decode("utf-8", errors="replace")
+        text = str.__str__(result)
+    elif isinstance(result, bytes | bytearray | memoryview):
+        text = _bytes_text(result)
+    else:
+        text = None
+    walk = _Walk()
     try:
-        return json.dumps(result, default=str, ensure_ascii=False, check_circular=True)
-    except (ValueError, TypeError, RecursionError) as exc:
+        if text is not None:
+            walk.visit(0)
+            walk.leaf(text)
+            return _Scan(text, [])
+        plain = _flatten(result, walk)
+        encoded = json.dumps(plain, ensure_ascii=False)
+    except _Unscannable:
+        raise
+    except Exception as exc:  # a hostile or broken object (its str() or items() raised): not scannable
         raise _Unscannable(type(exc).__name__) from None
+    return _Scan(encoded, walk.leaves)
+
+
+def _exception_parts(error: BaseException) -> list[Any]:
+    """What a caller can read from ``error`` and every exception chained to it (``__cause__``,
+    ``__context__``, an exception group's members; at most :data:`MAX_EXCEPTIONS`): its ``str()``, its
+    ``args``, its notes and its public attributes (``CalledProcessError.stderr``). Not its traceback."""
+    parts: list[Any] = []
+    seen: set[int] = set()
+    todo = [error]
+    while todo:
+        exc = todo.pop()
+        if id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        if len(seen) > MAX_EXCEPTIONS:
+            raise _Unscannable(f"more than {MAX_EXCEPTIONS} chained exceptions")
+        try:
+            attrs = {k: v for k, v in vars(exc).items() if isinstance(k, str) and not k.startswith("_")}
+            parts.append([str(exc), list(exc.args), getattr(exc, "__notes__", None), attrs])
+        except Exception as failure:  # its str(), args or __dict__ raised: not scannable
+            raise _Unscannable(f"{type(failure).__name__} reading an exception") from None
+        todo.extend(e for e in (exc.__cause__, exc.__context__) if e is not None)
+        if isinstance(exc, BaseExceptionGroup):
+            todo.extend(exc.exceptions)
+    return parts
+
+
+def _buildable(cls: type[BaseException]) -> bool:
+    """True when ``cls(*args)`` runs only Python's own code: a plain metaclass, and no class in its MRO
+    outside the built-ins defines ``__new__`` or ``__init__`` (a subclass that only adds a name does not)."""
+    if type(cls) is not type:
+        return False
+    return all(klass.__module__ == "builtins" or ("__new__" not in vars(klass) and "__init__" not in vars(klass))
+               for klass in cls.__mro__)
 
 
 class OutputValidator:
@@ -157,19 +407,32 @@ class OutputValidator:
         self.dropped_violations = 0
 
     # -- scanning -----------------------------------------------------------------------------
-    def _pattern_hits(self, text: str) -> list[str]:
+    def _pattern_hits(self, scan: _Scan) -> list[str]:
+        """The first match of each pattern that matches the text or one of the strings as it is."""
         hits = []
         for pat in self._patterns:
-            m = pat.search(text)
+            m = pat.search(scan.text)
+            if m is None and scan.joined:
+                m = pat.search(scan.joined)
+                if m is not None and "\n" in m.group(0):  # it may span two strings: look in each instead
+                    m = next((f for f in map(pat.search, scan.leaves) if f is not None), None)
             if m is not None:
                 hits.append(m.group(0))
         return hits
 
-    def _keyword_hits(self, text: str) -> list[str]:
+    def _keyword_hits(self, scan: _Scan) -> list[str]:
+        """The keywords found in the text or in one of the strings as it is (case-insensitively)."""
         if self._keyword_re is None:
             return []
-        folded = text.casefold()
-        return [k for k in self._keywords if k.casefold() in folded]
+        text = scan.text.casefold()
+        joined = scan.joined.casefold()
+        found = []
+        for keyword in self._keywords:
+            k = keyword.casefold()
+            if k in text or (joined and (k in joined if "\n" not in k
+                                         else any(k in leaf.casefold() for leaf in scan.leaves))):
+                found.append(keyword)
+        return found
 
     def _redact_text(self, text: str) -> str:
         for pat in self._patterns:
@@ -178,19 +441,57 @@ class OutputValidator:
             text = self._keyword_re.sub(REDACTED, text)
         return text
 
-    def _redact(self, value: Any, depth: int = 0) -> Any:
-        if depth > MAX_DEPTH:
-            raise _Unscannable("too deep")
+    def _matches(self, value: Any, walk: _Walk, depth: int) -> bool:
+        """True when redaction would change one of the texts ``value`` is scanned as (a non-string leaf)."""
+        start = len(walk.leaves)
+        _flatten(value, walk, depth)
+        return any(self._redact_text(t) != t for t in walk.leaves[start:])
+
+    def _redact(self, value: Any, walk: _Walk, depth: int = 0) -> Any:
+        """``value`` rebuilt with every match replaced: strings redacted, containers rebuilt (a mapping as
+        a ``dict``; ``list``, ``tuple``, named tuples, ``set``, ``frozenset`` and ``deque`` keep their
+        type; other sequences become lists), any other value that matches becomes ``"[REDACTED]"``."""
+        walk.visit(depth)
         if isinstance(value, str):
-            return self._redact_text(value)
+            return self._redact_text(walk.leaf(str.__str__(value)))
         if isinstance(value, Mapping):
-            return {self._redact(k, depth + 1) if isinstance(k, str) else k: self._redact(v, depth + 1)
-                    for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            items = [self._redact(v, depth + 1) for v in value]
-            return items if isinstance(value, list) else tuple(items)
-        text = _serialise(value)
-        return REDACTED if self._redact_text(text) != text else value
+            pairs = dict.items(value) if isinstance(value, dict) else value.items()
+            out: dict[Any, Any] = {}
+            for key, child in pairs:
+                text = walk.leaf(_key_text(key))
+                cleaned = self._redact_text(text)
+                if isinstance(key, str):
+                    new_key: Any = cleaned
+                else:  # a non-string key is kept as it is, or replaced whole when it matches
+                    new_key = key if cleaned == text else REDACTED
+                out[new_key] = self._redact(child, walk, depth + 1)
+            return out
+        items = _sequence_items(value)
+        if items is None:
+            return REDACTED if self._matches(value, walk, depth) else value
+        redacted = [self._redact(child, walk, depth + 1) for child in items]
+        if isinstance(value, list):
+            return redacted
+        if isinstance(value, tuple):
+            if hasattr(type(value), "_fields"):  # a named tuple: same type, built without its __new__
+                return tuple.__new__(type(value), redacted)
+            return tuple(redacted)
+        if isinstance(value, set):
+            return set(redacted)
+        if isinstance(value, frozenset):
+            return frozenset(redacted)
+        if isinstance(value, deque):
+            return deque(redacted, maxlen=value.maxlen)
+        return redacted
+
+    def _redacted(self, result: Any) -> Any:
+        """``result`` redacted; :class:`_Unscannable` if that cannot be done within the bounds."""
+        try:
+            return self._redact(result, _Walk())
+        except _Unscannable:
+            raise
+        except Exception as exc:
+            raise _Unscannable(type(exc).__name__) from None
 
     # -- the hook -----------------------------------------------------------------------------
     @hookimpl
@@ -198,39 +499,101 @@ class OutputValidator:
         self, request: ActionRequest, decision: Decision, result: Any, error: BaseException | None,
         ctx: CheckContext,
     ) -> ExecutionResult | None:
-        if error is not None and result is None:
-            return None
-        return self.validate(result, tool_name=request.action.tool_name, agent_id=request.agent.agent_id,
-                             ctx=ctx)
+        tool_name, agent_id = request.action.tool_name, request.agent.agent_id
+        if error is not None:
+            return self.validate_exception(error, tool_name=tool_name, agent_id=agent_id, ctx=ctx)
+        return self.validate(result, tool_name=tool_name, agent_id=agent_id, ctx=ctx)
 
     def validate(self, result: Any, *, tool_name: str, agent_id: str = "",
                  ctx: CheckContext | None = None) -> ExecutionResult | None:
         """Scan ``result``; ``None`` to pass it through, else a replacement or a block (see module doc)."""
         found: list[tuple[ViolationType, str]] = []
         try:
-            text = _serialise(result)
+            scan = _scan_texts(result)
         except _Unscannable as exc:
-            found.append(("unscannable", f"Output could not be serialised for scanning ({exc})"))
-            return self._conclude(found, None, result, tool_name, agent_id, ctx, redactable=False)
-        hits = self._pattern_hits(text)
-        if hits:
-            found.append(("sensitive_data", f"Detected {len(hits)} sensitive pattern(s)"))
-            if self._on_sensitive_data is not None:
-                self._on_sensitive_data(tool_name, [mask(h) for h in hits])
-        words = self._keyword_hits(text)
-        if words:
-            found.append(("forbidden_keyword", f"Found {len(words)} forbidden keyword(s)"))
-            if self._on_sensitive_data is not None:
-                self._on_sensitive_data(tool_name, [mask(w) for w in words])
-        size = len(text)
+            found.append(("unscannable", f"Output could not be scanned ({exc})"))
+            return self._conclude(found, result, tool_name, agent_id, ctx, redactable=False)
+        self._detect(scan, tool_name, found)
+        size = len(scan.text)
         oversized = 0 < self.max_output_size < size
         if oversized:
             found.append(("oversized_output", f"Output size {size} exceeds max {self.max_output_size}"))
             if self._on_oversized_output is not None:
                 self._on_oversized_output(tool_name, size)
-        return self._conclude(found, text, result, tool_name, agent_id, ctx, redactable=not oversized)
+        return self._conclude(found, result, tool_name, agent_id, ctx, redactable=not oversized)
 
-    def _conclude(self, found: list[tuple[ViolationType, str]], text: str | None, result: Any, tool_name: str,
+    def validate_exception(self, error: BaseException, *, tool_name: str, agent_id: str = "",
+                           ctx: CheckContext | None = None) -> ExecutionResult | None:
+        """Scan what a caller can read from an exception the tool raised (see module doc); ``None`` to let
+        it propagate, else a block or, with ``"redact"``, a sanitised exception to raise instead."""
+        found: list[tuple[ViolationType, str]] = []
+        try:
+            scan = _scan_texts(_exception_parts(error))
+        except _Unscannable as exc:
+            found.append(("unscannable", f"Exception could not be scanned ({exc})"))
+        else:
+            self._detect(scan, tool_name, found)
+        if not found:
+            return None
+        outcome: ExecutionResult | None
+        taken: Literal["blocked", "redacted", "logged"]
+        if self.action == "log":
+            outcome, taken = None, "logged"
+        elif self.action == "redact":
+            outcome, taken = ExecutionResult(replace=True, result=self._sanitised(error)), "redacted"
+        else:
+            outcome, taken = self._block(found, f"Exception raised by tool {tool_name}"), "blocked"
+        self._record(found, taken, tool_name, agent_id, ctx, {"scanned": "exception"})
+        return outcome
+
+    def _detect(self, scan: _Scan, tool_name: str, found: list[tuple[ViolationType, str]]) -> None:
+        hits = self._pattern_hits(scan)
+        if hits:
+            found.append(("sensitive_data", f"Detected {len(hits)} sensitive pattern(s)"))
+            if self._on_sensitive_data is not None:
+                self._on_sensitive_data(tool_name, [mask(h) for h in hits])
+        words = self._keyword_hits(scan)
+        if words:
+            found.append(("forbidden_keyword", f"Found {len(words)} forbidden keyword(s)"))
+            if self._on_sensitive_data is not None:
+                self._on_sensitive_data(tool_name, [mask(w) for w in words])
+
+    def _clean(self, value: Any) -> bool:
+        """True when ``value`` (an exception: what a caller can read from it) can be scanned and nothing
+        matches in it."""
+        try:
+            scan = _scan_texts(_exception_parts(value) if isinstance(value, BaseException) else value)
+        except _Unscannable:
+            return False
+        return not self._pattern_hits(scan) and not self._keyword_hits(scan)
+
+    def _sanitised(self, error: BaseException) -> BaseException:
+        """An exception to raise instead of ``error``: one of its type built from its redacted arguments
+        when that runs no code but Python's own and nothing matches in what it shows, else a
+        :class:`RedactedToolError` with the redacted message (or none, if that still matches). It carries
+        none of ``error``'s traceback, notes, attributes or chained exceptions."""
+        cls = type(error)
+        try:
+            args = self._redacted(list(error.args))
+        except _Unscannable:
+            args = None
+        if args is not None and _buildable(cls):
+            try:
+                candidate = cls(*args)
+            except Exception:
+                candidate = None
+            if candidate is not None and self._clean(candidate):
+                return candidate
+        name = cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+        try:
+            message = self._redact_text(str(error))
+        except Exception:
+            message = ""
+        if not message or not self._clean(message):
+            message = "the exception's message held sensitive output and was withheld"
+        return RedactedToolError(f"{name}: {message}", original_type=name)
+
+    def _conclude(self, found: list[tuple[ViolationType, str]], result: Any, tool_name: str,
                   agent_id: str, ctx: CheckContext | None, *, redactable: bool) -> ExecutionResult | None:
         if not found:
             return None
@@ -240,17 +603,22 @@ class OutputValidator:
             outcome, taken = None, "logged"
         elif self.action == "redact" and redactable:
             try:
-                redacted = self._redact(result)
-                again = _serialise(redacted)
+                redacted = self._redacted(result)
+                again = _scan_texts(redacted)
                 clean = not self._pattern_hits(again) and not self._keyword_hits(again)
             except _Unscannable:
                 clean = False
             if clean:
                 outcome, taken = ExecutionResult(replace=True, result=redacted), "redacted"
             else:
-                outcome, taken = self._block(found, tool_name), "blocked"
+                outcome, taken = self._block(found, f"Output of tool {tool_name}"), "blocked"
         else:
-            outcome, taken = self._block(found, tool_name), "blocked"
+            outcome, taken = self._block(found, f"Output of tool {tool_name}"), "blocked"
+        self._record(found, taken, tool_name, agent_id, ctx, {})
+        return outcome
+
+    def _record(self, found: list[tuple[ViolationType, str]], taken: Literal["blocked", "redacted", "logged"],
+                tool_name: str, agent_id: str, ctx: CheckContext | None, extra: dict[str, str]) -> None:
         now = ctx.now if ctx is not None else datetime.now(UTC)
         with self._lock:
             for kind, details in found:
@@ -259,13 +627,12 @@ class OutputValidator:
                 self._violations.append(OutputViolation(timestamp=now, tool_name=tool_name, agent_id=agent_id,
                                                         type=kind, details=details, action_taken=taken))
         if ctx is not None:
-            ctx.annotate(self.name, {"violations": [k for k, _ in found], "action": taken})
-        return outcome
+            ctx.annotate(self.name, {"violations": [k for k, _ in found], "action": taken, **extra})
 
-    def _block(self, found: list[tuple[ViolationType, str]], tool_name: str) -> ExecutionResult:
+    def _block(self, found: list[tuple[ViolationType, str]], subject: str) -> ExecutionResult:
         summary = "; ".join(d for _, d in found)
         return ExecutionResult(block=Decision.deny(
-            "OUTPUT_BLOCKED", f"Output of tool {tool_name} withheld: {summary}", plugin_source=self.name))
+            "OUTPUT_BLOCKED", f"{subject} withheld: {summary}", plugin_source=self.name))
 
     # -- violations ---------------------------------------------------------------------------
     def get_violations(self) -> list[OutputViolation]:
