@@ -15,6 +15,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from agent_security.core.audit._files import read_regular
+
 __all__ = ["AuditSigner", "key_id", "load_public_key", "public_keys_by_id"]
 
 MAX_PEM_BYTES = 64 * 1024
@@ -27,9 +29,10 @@ def _pem_bytes(source: PemSource) -> bytes:
     if isinstance(source, str) and source.lstrip().startswith("-----BEGIN"):
         return source.encode()
     path = Path(source)
-    if path.stat().st_size > MAX_PEM_BYTES:
+    data = read_regular(path, MAX_PEM_BYTES)  # a FIFO or /dev/zero is refused, st_size is not trusted
+    if data is None:
         raise ValueError(f"{path}: a PEM key file is at most {MAX_PEM_BYTES} bytes")
-    return path.read_bytes()
+    return data
 
 
 def key_id(public_key: Ed25519PublicKey) -> str:

@@ -40,8 +40,9 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any, BinaryIO, Literal, Self
 
+from agent_security.core.audit._files import open_regular
 from agent_security.core.audit.chain import format_timestamp
 from agent_security.core.hookspecs import hookimpl
 from agent_security.core.models import SCHEMA_VERSION, AuditEvent
@@ -289,20 +290,28 @@ class SqliteAuditSink(_Closing):
 
 
 def read_jsonl_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, bytes | None]]:
-    """``(line number, raw line)`` for each line; ``None`` for a line over :data:`MAX_LINE_BYTES`."""
-    with Path(path).open("rb") as fh:
-        lineno = 0
-        while True:
-            raw = fh.readline(MAX_LINE_BYTES + 1)
-            if not raw:
-                return
-            lineno += 1
-            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-                while raw and not raw.endswith(b"\n"):  # skip the rest of the oversized line
-                    raw = fh.readline(MAX_LINE_BYTES + 1)
-                yield lineno, None
-                continue
-            yield lineno, raw.rstrip(b"\n")
+    """``(line number, raw line)`` for each line; ``None`` for a line over :data:`MAX_LINE_BYTES`.
+
+    Only a regular file is read (a FIFO or a device raises :class:`OSError` instead of blocking).
+    """
+    with open_regular(path) as fh:
+        yield from jsonl_lines(fh)
+
+
+def jsonl_lines(fh: BinaryIO) -> Iterator[tuple[int, bytes | None]]:
+    """:func:`read_jsonl_lines` for a file already open (binary, positioned at the start)."""
+    lineno = 0
+    while True:
+        raw = fh.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        lineno += 1
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):  # skip the rest of the oversized line
+                raw = fh.readline(MAX_LINE_BYTES + 1)
+            yield lineno, None
+            continue
+        yield lineno, raw.rstrip(b"\n")
 
 
 class JsonlAuditSink(_Closing):

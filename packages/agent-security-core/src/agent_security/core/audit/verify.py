@@ -31,28 +31,36 @@ from __future__ import annotations
 
 import base64
 import binascii
+import heapq
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from agent_security.core.audit._files import NotRegularFileError, open_regular
 from agent_security.core.audit.chain import CHECKPOINT_KEY, GENESIS_HASH, checkpoint_message, event_hash
 from agent_security.core.audit.keys import PemSource, public_keys_by_id, verify_signature
-from agent_security.core.audit.sinks import _columns, read_jsonl_lines, read_sqlite_rows
+from agent_security.core.audit.sinks import INDEXED_COLUMNS, MAX_LINE_BYTES, _columns, jsonl_lines
 from agent_security.core.errors import AgentSecurityError
 from agent_security.core.models import AuditEvent
 
-__all__ = ["TrailReadError", "VerifyIssue", "VerifyReport", "verify_file", "verify_trail"]
+__all__ = ["MAX_ISSUES", "TrailReadError", "VerifyIssue", "VerifyReport", "verify_file", "verify_trail"]
 
 IssueKind = Literal["edited", "deleted", "inserted", "reordered", "malformed", "column_mismatch",
                     "bad_checkpoint", "bad_signature", "unknown_key", "unsigned"]
 SQLITE_MAGIC = b"SQLite format 3\x00"
+MAX_ISSUES = 1_000
+"""Issues a report keeps (the first ones by position); the rest are only counted (``issues_omitted``)."""
+_SQLITE_VALUE_LIMIT = 4 * MAX_LINE_BYTES
+"""Bytes: SQLite refuses to load a larger value from the database at all (one UTF-8 character of an
+event may take four bytes; the character limit of an event is :data:`MAX_LINE_BYTES`)."""
 
 
 class TrailReadError(AgentSecurityError):
@@ -87,19 +95,31 @@ class VerifyReport(BaseModel):
     unsigned_tail: int | None
     """Events after ``signed_through`` (exposed to undetected truncation); ``None`` if nothing verified."""
     issues: tuple[VerifyIssue, ...]
+    """The first :data:`MAX_ISSUES` issues by position (all of them when there are fewer)."""
+    issues_omitted: int = 0
+    """Issues found but not kept in ``issues`` (a hostile file cannot make the report unbounded)."""
+    issue_counts: dict[str, int] = {}
+    """Every issue found (kept or omitted), counted by kind."""
     notes: tuple[str, ...]
 
     @property
+    def issue_total(self) -> int:
+        return len(self.issues) + self.issues_omitted
+
+    @property
     def problems(self) -> list[str]:
-        """Each issue as one line: ``line 4 (sequence 4): edited: ...``."""
+        """Each issue as one line: ``line 4 (sequence 4): edited: ...``, then ``... and N more issue(s)``."""
         out = []
         for i in self.issues:
             seq = f" (sequence {i.sequence})" if i.sequence is not None else ""
             out.append(f"{self.position_label} {i.position}{seq}: {i.kind}: {i.message}")
+        if self.issues_omitted:
+            counts = ", ".join(f"{n} {kind}" for kind, n in sorted(self.issue_counts.items()))
+            out.append(f"... and {self.issues_omitted} more issue(s) not listed (all issues: {counts})")
         return out
 
     def summary(self) -> str:
-        head = "OK" if self.ok else f"TAMPERED ({len(self.issues)} issue(s))"
+        head = "OK" if self.ok else f"TAMPERED ({self.issue_total} issue(s))"
         rng = (f"sequence {self.first_sequence}..{self.last_sequence}" if self.events else "empty")
         sig = (f"{self.verified_checkpoints}/{self.checkpoints} checkpoint signature(s) verified"
                if self.signatures_checked else f"{self.checkpoints} checkpoint(s), signatures not checked")
@@ -115,6 +135,10 @@ class _Link:
     after_malformed: bool
 
 
+def _safe(value: object) -> str:
+    return repr(value)[:100]
+
+
 def _parse(item: AuditEvent | Mapping[str, Any] | str | bytes) -> AuditEvent:
     if isinstance(item, AuditEvent):
         return item
@@ -124,9 +148,15 @@ def _parse(item: AuditEvent | Mapping[str, Any] | str | bytes) -> AuditEvent:
 
 
 class _Verifier:
-    def __init__(self, keys: dict[str, Ed25519PublicKey] | None) -> None:
+    def __init__(self, keys: dict[str, Ed25519PublicKey] | None, max_issues: int = MAX_ISSUES) -> None:
+        if max_issues < 1:
+            raise ValueError("max_issues must be >= 1")
         self.keys = keys
-        self.issues: list[VerifyIssue] = []
+        self.max_issues = max_issues
+        # the kept issues: a heap whose top is the issue to drop first (highest position, latest found)
+        self._kept: list[tuple[int, int, VerifyIssue]] = []
+        self._found = 0
+        self.counts: Counter[str] = Counter()
         self.links: list[_Link] = []
         self.checkpoints = 0
         self.verified = 0
@@ -135,7 +165,22 @@ class _Verifier:
         self.last_malformed = False
 
     def issue(self, position: int, sequence: int | None, kind: IssueKind, message: str) -> None:
-        self.issues.append(VerifyIssue(position=position, sequence=sequence, kind=kind, message=message))
+        """Record an issue. Only the first ``max_issues`` by position are kept; every issue is counted."""
+        self._found += 1
+        self.counts[kind] += 1
+        kept = self._kept
+        if len(kept) >= self.max_issues and -kept[0][0] <= position:
+            return  # a later issue than every kept one: counted only (cheap for a flood of bad lines)
+        item = (-position, -self._found, VerifyIssue(position=position, sequence=sequence, kind=kind,
+                                                     message=message))
+        if len(kept) >= self.max_issues:
+            heapq.heapreplace(kept, item)
+        else:
+            heapq.heappush(kept, item)
+
+    @property
+    def has_issues(self) -> bool:
+        return self._found > 0
 
     def malformed(self, position: int, why: str) -> None:
         self.issue(position, None, "malformed", why)
@@ -197,11 +242,17 @@ class _Verifier:
         self.verified_cp_sequence = event.sequence
 
     def link_pass(self) -> None:
+        """One pass over the links, linear in their number (no slice grows with the distance between an
+        event and the one it links to)."""
         links = self.links
         by_hash: dict[str, int] = {}
         for i, lk in enumerate(links):
             by_hash.setdefault(lk.hash, i)
         referenced = {lk.prev_hash for lk in links}
+        # referenced_before[k]: how many of links[:k] something links to
+        referenced_before = [0]
+        for lk in links:
+            referenced_before.append(referenced_before[-1] + (lk.hash in referenced))
         for i, lk in enumerate(links):
             if i == 0:
                 if lk.sequence != 1 or lk.prev_hash != GENESIS_HASH:
@@ -221,15 +272,15 @@ class _Verifier:
                 self.issue(lk.position, lk.sequence, "deleted",
                            "does not link to the event before it; the line(s) in between are unreadable")
             elif j is not None and j < i - 1:
-                skipped = links[j + 1:i]
-                where = ", ".join(str(s.position) for s in skipped[:10])
-                where += "..." if len(skipped) > 10 else ""
-                if any(s.hash in referenced for s in skipped):
+                shown = links[j + 1:min(i, j + 11)]  # the skipped links are links[j + 1:i]
+                where = ", ".join(str(s.position) for s in shown)
+                where += "..." if i - j - 1 > 10 else ""
+                if referenced_before[i] - referenced_before[j + 1] > 0:
                     self.issue(lk.position, lk.sequence, "reordered",
                                f"should directly follow position {links[j].position}; "
                                f"position(s) {where} are out of order")
                 else:
-                    self.issue(skipped[0].position, skipped[0].sequence, "inserted",
+                    self.issue(shown[0].position, shown[0].sequence, "inserted",
                                f"position(s) {where} are not part of the chain (nothing links to them; "
                                f"position {lk.position} links to position {links[j].position})")
             elif j is not None and j > i:
@@ -260,8 +311,8 @@ class _Verifier:
         elif self.signed_through is None:
             notes.append("No checkpoint signature verified: the whole trail could have been rewritten or "
                          "truncated without detection.")
-            signature_issues = {"bad_checkpoint", "bad_signature", "unknown_key"}
-            if links and not any(i.kind in signature_issues for i in self.issues):
+            signature_issues = ("bad_checkpoint", "bad_signature", "unknown_key")
+            if links and not any(self.counts[k] for k in signature_issues):
                 self.issue(links[0].position, None, "unsigned",
                            "public keys were given but no checkpoint signature covers any event; the trail "
                            "may have been stripped of its checkpoints and recomputed")
@@ -272,15 +323,17 @@ class _Verifier:
         if tail:
             notes.append(f"Events after sequence {self.signed_through} are not covered by a signature: "
                          "removing or appending events there would not be detected.")
-        issues = sorted(self.issues, key=lambda x: x.position)
+        kept = sorted(self._kept, key=lambda x: (-x[0], -x[1]))  # by position, then as found
+        issues = [i for _, _, i in kept]
         return VerifyReport(
-            source=source, position_label=label, ok=not issues, events=len(links),
+            source=source, position_label=label, ok=not self.has_issues, events=len(links),
             first_sequence=links[0].sequence if links else None, last_sequence=last,
             head_hash=links[-1].hash if links else None, checkpoints=self.checkpoints,
             verified_checkpoints=self.verified, signatures_checked=self.keys is not None,
             signed_through=self.signed_through,
             unsigned_tail=tail,
-            issues=tuple(issues), notes=tuple(notes))
+            issues=tuple(issues), issues_omitted=self._found - len(issues), issue_counts=dict(self.counts),
+            notes=tuple(notes))
 
 
 def _keys(public_keys: Iterable[PemSource | Ed25519PublicKey] | None) -> dict[str, Ed25519PublicKey] | None:
@@ -292,42 +345,141 @@ def _keys(public_keys: Iterable[PemSource | Ed25519PublicKey] | None) -> dict[st
 
 def verify_trail(events: Iterable[AuditEvent | Mapping[str, Any] | str | bytes],
                  public_keys: Iterable[PemSource | Ed25519PublicKey] | None = None, *,
-                 source: str = "<events>") -> VerifyReport:
+                 source: str = "<events>", max_issues: int = MAX_ISSUES) -> VerifyReport:
     """Verify events in trail order (positions are 1-based indexes)."""
-    v = _Verifier(_keys(public_keys))
+    v = _Verifier(_keys(public_keys), max_issues)
     for pos, item in enumerate(events, start=1):
         v.add(pos, item)
     return v.report(source, "index")
 
 
-def _verify_jsonl(path: Path, v: _Verifier) -> VerifyReport:
-    for lineno, raw in read_jsonl_lines(path):
+def _verify_jsonl(fh: BinaryIO, source: str, v: _Verifier) -> VerifyReport:
+    for lineno, raw in jsonl_lines(fh):
         if raw is None:
             v.malformed(lineno, "line is longer than the limit")
         elif not raw.strip():
             v.malformed(lineno, "empty line")
         else:
             v.add(lineno, raw)
-    return v.report(str(path), "line")
+    return v.report(source, "line")
+
+
+_ROW_COLUMNS = ("id", *INDEXED_COLUMNS, "event_json")
+
+
+def _sqlite_connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, _SQLITE_VALUE_LIMIT)
+    return conn
+
+
+def _check_table(conn: sqlite3.Connection) -> None:
+    """Refuse an ``audit_events`` that is not a plain table with the sink's columns: a view (which could
+    compute rows without end), a virtual table, or computed columns make reading it unbounded."""
+    rows = conn.execute("SELECT type, sql FROM sqlite_master WHERE name = 'audit_events' COLLATE NOCASE"
+                        ).fetchall()
+    if not rows:
+        raise TrailReadError("no audit_events table: not an audit database")
+    kind, sql = rows[0]
+    if kind != "table" or not (isinstance(sql, str) and sql[:13].upper() == "CREATE TABLE "):
+        what = ("a virtual table" if kind == "table" else
+                f"a {kind}" if kind in ("view", "index", "trigger") else f"of type {_safe(kind)}")
+        raise TrailReadError(f"audit_events is {what}, not a table: not an audit database")
+    columns = {str(r[1]).lower(): r for r in conn.execute("PRAGMA table_xinfo(audit_events)")}
+    missing = [c for c in _ROW_COLUMNS if c not in columns]
+    if missing:
+        raise TrailReadError(f"audit_events lacks column(s) {', '.join(missing)}: not an audit database")
+    computed = [name for name, r in columns.items() if r[6]]
+    if computed:
+        raise TrailReadError(f"audit_events has computed column(s) {_safe(', '.join(computed))}: "
+                             "not an audit database")
+
+
+_SELECT = (f"SELECT id, {', '.join(INDEXED_COLUMNS)}, "  # noqa: S608 - fixed names
+           f"CASE WHEN length(event_json) > {MAX_LINE_BYTES} THEN NULL ELSE event_json END, "
+           f"length(event_json) > {MAX_LINE_BYTES} FROM audit_events")
+
+_Row = tuple[int, dict[str, Any] | None, Any, str | None]
+"""``(row id, columns, event_json, problem)``: ``columns`` is ``None`` when the row could not be loaded."""
+
+
+def _too_big(exc: sqlite3.Error) -> bool:
+    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_TOOBIG
+
+
+def _row(row: tuple[Any, ...]) -> _Row:
+    row_id = row[0]
+    if type(row_id) is not int:
+        raise TrailReadError(f"audit_events holds a row whose id is {_safe(row_id)}, not an integer: "
+                             "not an audit database")
+    cols = dict(zip(INDEXED_COLUMNS, row[1:-2], strict=True))
+    if row[-1]:
+        return row_id, cols, None, f"event_json is longer than {MAX_LINE_BYTES} characters"
+    return row_id, cols, row[-2], None
+
+
+def _sqlite_rows(conn: sqlite3.Connection) -> Iterator[_Row]:
+    """Every row of ``audit_events`` in id order, with no filter, each value bounded in size.
+
+    A row holding a value over :data:`_SQLITE_VALUE_LIMIT` bytes (SQLite refuses to load it) is reported
+    with ``columns=None`` and reading resumes after it.
+    """
+    after: int | None = None
+    while True:
+        try:  # executing steps to the first row: it may fail already
+            cur = (conn.execute(f"{_SELECT} ORDER BY id") if after is None
+                   else conn.execute(f"{_SELECT} WHERE id > ? ORDER BY id", (after,)))
+            for raw in cur:
+                row = _row(raw)
+                after = row[0]
+                yield row
+            return
+        except sqlite3.DataError as exc:
+            if not _too_big(exc):
+                raise
+        # The failing row is the next one, or the one after it (the cursor reads a row ahead): read the
+        # next row alone, then resume the scan.
+        nxt = (conn.execute("SELECT id FROM audit_events ORDER BY id LIMIT 1") if after is None
+               else conn.execute("SELECT id FROM audit_events WHERE id > ? ORDER BY id LIMIT 1", (after,))
+               ).fetchone()
+        if nxt is None:
+            return
+        try:
+            raw = conn.execute(f"{_SELECT} WHERE id = ?", (nxt[0],)).fetchone()
+            row = _row(raw) if raw is not None else (nxt[0], None, None, "row vanished while reading")
+        except sqlite3.DataError as exc:
+            if not _too_big(exc):
+                raise
+            if type(nxt[0]) is not int:
+                raise TrailReadError(f"audit_events holds a row whose id is {_safe(nxt[0])}, not an "
+                                     "integer: not an audit database") from None
+            row = (nxt[0], None, None, f"the row holds a value larger than {_SQLITE_VALUE_LIMIT} bytes")
+        after = row[0]
+        yield row
 
 
 def _verify_sqlite(path: Path, v: _Verifier) -> VerifyReport:
     notes: list[str] = []
     max_id = 0
-    for row_id, cols, body in read_sqlite_rows(path):
-        max_id = row_id
-        event = v.add(row_id, body)
-        if event is not None:
-            expected = _columns(event)
-            bad = [c for c in expected if expected[c] != cols.get(c)]
-            if bad:
-                v.issue(row_id, event.sequence, "column_mismatch",
-                        f"column(s) {', '.join(bad)} differ from the stored event")
-    conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    conn = _sqlite_connect(path)
     try:
-        row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name='audit_events'").fetchone()
-    except sqlite3.Error:
-        row = None
+        _check_table(conn)
+        for row_id, cols, body, problem in _sqlite_rows(conn):
+            max_id = row_id
+            if problem is not None or cols is None:
+                v.malformed(row_id, problem or "unreadable row")
+                continue
+            event = v.add(row_id, body)
+            if event is not None:
+                expected = _columns(event)
+                bad = [c for c in expected if expected[c] != cols.get(c)]
+                if bad:
+                    v.issue(row_id, event.sequence, "column_mismatch",
+                            f"column(s) {', '.join(bad)} differ from the stored event")
+        try:
+            row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name='audit_events'").fetchone()
+        except sqlite3.Error:
+            row = None
     finally:
         conn.close()
     if row is not None and int(row[0]) > max_id:
@@ -339,24 +491,29 @@ def _verify_sqlite(path: Path, v: _Verifier) -> VerifyReport:
 
 
 def verify_file(path: str | os.PathLike[str],
-                public_keys: Iterable[PemSource | Ed25519PublicKey] | None = None) -> VerifyReport:
+                public_keys: Iterable[PemSource | Ed25519PublicKey] | None = None, *,
+                max_issues: int = MAX_ISSUES) -> VerifyReport:
     """Verify a JSON Lines file or SQLite database written by the audit sinks.
 
-    Raises :class:`TrailReadError` when the file cannot be read as a trail at all.
+    Raises :class:`TrailReadError` when the file cannot be read as a trail at all (it is missing, not a
+    regular file — a FIFO or a device is refused before anything is read —, or not an audit database).
+    At most ``max_issues`` issues are kept in the report; the rest are counted.
     """
     p = Path(path)
+    v = _Verifier(_keys(public_keys), max_issues)
     try:
-        with p.open("rb") as fh:
+        with open_regular(p) as fh:
             magic = fh.read(len(SQLITE_MAGIC))
-    except OSError as exc:
-        raise TrailReadError(f"{p}: {exc.strerror or exc}") from None
-    v = _Verifier(_keys(public_keys))
-    try:
-        if magic == SQLITE_MAGIC:
-            return _verify_sqlite(p, v)
-        return _verify_jsonl(p, v)
+            if magic != SQLITE_MAGIC:
+                fh.seek(0)
+                return _verify_jsonl(fh, str(p), v)
+        return _verify_sqlite(p, v)
+    except TrailReadError as exc:
+        raise TrailReadError(f"{p}: {exc}") from None
+    except NotRegularFileError as exc:
+        raise TrailReadError(str(exc)) from None
     except sqlite3.Error as exc:
-        raise TrailReadError(f"{p}: not a readable audit database ({exc})") from None
+        raise TrailReadError(f"{p}: not a readable audit database ({_safe(str(exc))})") from None
     except OSError as exc:
         raise TrailReadError(f"{p}: {exc.strerror or exc}") from None
 

@@ -1,0 +1,201 @@
+"""Verifying trails made by someone hostile: bounded work, bounded reports, no hang, no traceback."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from agent_security.core.audit import (
+    AuditTrail,
+    JsonlAuditSink,
+    SqliteAuditSink,
+    TrailReadError,
+    event_hash,
+    verify_file,
+)
+from agent_security.core.audit.cli import audit_group
+from agent_security.core.audit.sinks import INDEXED_COLUMNS, MAX_LINE_BYTES
+from agent_security.core.audit.verify import MAX_ISSUES, _Verifier
+from agent_security.core.models import AuditEvent
+
+
+def _chain(n: int) -> list[AuditEvent]:
+    out: list[AuditEvent] = []
+    trail = AuditTrail(out.append)
+    for i in range(n):
+        trail.record(AuditEvent(event_id=f"e{i}", agent_id=f"a{i}", data={"i": i}))
+    return out
+
+
+def _rehashed(ev: AuditEvent, **update: object) -> AuditEvent:
+    changed = ev.model_copy(update={**update, "hash": None})
+    return changed.model_copy(update={"hash": event_hash(changed)})
+
+
+def _jsonl(tmp_path: Path, write_trail, n: int = 3) -> tuple[Path, list[AuditEvent]]:
+    path = tmp_path / "audit.jsonl"
+    with JsonlAuditSink(path) as sink:
+        events = write_trail([sink], n)
+    return path, events
+
+
+def _sqlite(tmp_path: Path, write_trail, n: int = 3) -> tuple[Path, list[AuditEvent]]:
+    path = tmp_path / "audit.db"
+    with SqliteAuditSink(path) as sink:
+        events = write_trail([sink], n)
+    return path, events
+
+
+# -- 1a: linking back to one early event costs linear work -----------------------------------------------
+class _CountingList(list):
+    """The verifier's link list, counting every element a slice of it copies."""
+
+    copied = 0
+
+    def __getitem__(self, key):  # type: ignore[no-untyped-def]
+        got = super().__getitem__(key)
+        if isinstance(key, slice):
+            type(self).copied += len(got)
+        return got
+
+
+def test_many_events_linking_to_one_early_event_cost_linear_work():
+    first = _chain(1)[0]
+    n = 2_000
+    events = [first] + [_rehashed(first, sequence=i, event_id=f"e{i}", prev_hash=first.hash) for i in range(2, n + 1)]
+    v = _Verifier(None)
+    v.links = _CountingList()
+    _CountingList.copied = 0
+    for pos, ev in enumerate(events, start=1):
+        v.add(pos, ev)
+    report = v.report("<events>", "index")
+    assert _CountingList.copied <= 20 * n  # was n * n / 2: every event sliced everything before it
+    assert report.issue_counts == {"inserted": n - 2}  # events 3.. skip over event 2 to link to event 1
+    assert {i.position for i in report.issues} == {2}
+    assert "position(s) 2 are not part of the chain" in report.issues[0].message
+    assert "position(s) 2, 3, 4, 5, 6, 7, 8, 9, 10, 11... are not part" in report.issues[-1].message
+
+
+# -- 1b: a flood of bad lines keeps a bounded report -------------------------------------------------------
+def test_a_flood_of_bad_lines_keeps_the_first_issues_and_counts_the_rest(tmp_path):
+    path = tmp_path / "flood.jsonl"
+    path.write_bytes(b"\n" * (MAX_ISSUES + 4_000))
+    report = verify_file(path)
+    assert not report.ok
+    assert len(report.issues) == MAX_ISSUES and report.issues_omitted == 4_000
+    assert report.issue_total == MAX_ISSUES + 4_000 and report.issue_counts == {"malformed": MAX_ISSUES + 4_000}
+    assert [i.position for i in report.issues[:3]] == [1, 2, 3]
+    assert report.problems[-1].startswith("... and 4000 more issue(s) not listed")
+    assert report.summary().startswith(f"TAMPERED ({MAX_ISSUES + 4_000} issue(s))")
+
+
+def test_the_kept_issues_are_the_first_by_position_whenever_they_are_found(tmp_path):
+    events = _chain(3)
+    path = tmp_path / "a.jsonl"
+    # event 2 deleted (found by the link pass, after every line was read), then a flood of blank lines
+    path.write_bytes(events[0].model_dump_json().encode() + b"\n" + events[2].model_dump_json().encode()
+                     + b"\n" + b"\n" * 50)
+    report = verify_file(path, max_issues=10)
+    assert [(i.position, i.kind) for i in report.issues[:2]] == [(2, "deleted"), (3, "malformed")]
+    assert len(report.issues) == 10 and report.issues_omitted == 41
+    assert report.issue_counts == {"deleted": 1, "malformed": 50}
+
+
+def test_cli_output_is_bounded_for_a_flood(tmp_path):
+    path = tmp_path / "flood.jsonl"
+    path.write_bytes(b"\n" * (MAX_ISSUES * 3))
+    res = CliRunner().invoke(audit_group, ["verify", str(path)])
+    assert res.exit_code == 1
+    assert len(res.output.splitlines()) < MAX_ISSUES + 10
+    assert f"... and {MAX_ISSUES * 2} more issue(s)" in res.output
+
+
+# -- 1c: SQLite: only a real table is read, and no row is loaded whole if it is too large -------------------
+def test_sqlite_view_instead_of_a_table_is_refused(tmp_path):
+    path = tmp_path / "view.db"
+    conn = sqlite3.connect(path)
+    cols = INDEXED_COLUMNS[1:]
+    select = ", ".join(["n AS id", "n AS sequence", *(f"'x' AS {c}" for c in cols), "'{' AS event_json"])
+    # a hostile file would recurse without end; this one stops at 10 rows so that the test cannot hang
+    conn.execute("CREATE VIEW audit_events AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r "
+                 f"WHERE n < 10) SELECT {select} FROM r")
+    conn.commit()
+    conn.close()
+    with pytest.raises(TrailReadError, match="audit_events is a view, not a table"):
+        verify_file(path)
+    res = CliRunner().invoke(audit_group, ["verify", str(path)])
+    assert res.exit_code == 2 and "not a table" in res.output
+
+
+def test_sqlite_table_with_computed_columns_is_refused(tmp_path, write_trail):
+    path, _ = _sqlite(tmp_path, write_trail)
+    conn = sqlite3.connect(path)
+    conn.execute("ALTER TABLE audit_events ADD COLUMN pad TEXT GENERATED ALWAYS AS (hex(zeroblob(10))) VIRTUAL")
+    conn.commit()
+    conn.close()
+    with pytest.raises(TrailReadError, match="computed column"):
+        verify_file(path)
+
+
+def _set_event_json(path: Path, row_id: int, sql_value: str) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute(f"UPDATE audit_events SET event_json = {sql_value} WHERE id = ?", (row_id,))
+    conn.commit()
+    conn.close()
+
+
+def test_sqlite_row_longer_than_the_limit_is_malformed_without_being_read(tmp_path, write_trail):
+    path, _ = _sqlite(tmp_path, write_trail, n=4)
+    _set_event_json(path, 2, f"'{{' || hex(zeroblob({MAX_LINE_BYTES // 2 + 10}))")  # 4 MiB + 21 characters
+    tracemalloc.start()
+    try:
+        report = verify_file(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < MAX_LINE_BYTES // 2  # the row never reached Python
+    assert [(i.position, i.kind) for i in report.issues][:2] == [(2, "malformed"), (3, "deleted")]
+    assert f"longer than {MAX_LINE_BYTES} characters" in report.issues[0].message
+    assert report.events == 3 and report.last_sequence == 4  # reading went on after the row
+
+
+def test_sqlite_value_too_large_to_load_is_skipped_and_reading_resumes(tmp_path, write_trail):
+    path, _ = _sqlite(tmp_path, write_trail, n=5)
+    _set_event_json(path, 3, f"hex(zeroblob({MAX_LINE_BYTES * 2 + 1}))")  # 16 MiB + 2 bytes
+    tracemalloc.start()
+    try:
+        report = verify_file(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < MAX_LINE_BYTES // 2
+    assert report.issues[0].position == 3 and "larger than" in report.issues[0].message
+    assert report.events == 4 and report.last_sequence == 5
+
+
+# -- 1d: only regular files are read ------------------------------------------------------------------------
+@pytest.mark.skipif(not Path("/dev/null").exists(), reason="needs /dev/null")
+def test_a_device_is_not_a_trail_or_a_key(tmp_path, write_trail):
+    with pytest.raises(TrailReadError, match="not a regular file"):
+        verify_file("/dev/null")  # used to verify as an empty trail; /dev/zero used to be read forever
+    path, _ = _jsonl(tmp_path, write_trail)
+    res = CliRunner().invoke(audit_group, ["verify", str(path), "--public-key", "/dev/null"])
+    assert res.exit_code == 2 and "not a regular file" in res.output
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_is_refused_without_blocking(tmp_path, write_trail):
+    fifo = tmp_path / "trail.fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(TrailReadError, match=r"not a regular file \(a FIFO\)"):
+        verify_file(fifo)
+    path, _ = _jsonl(tmp_path, write_trail)
+    res = CliRunner().invoke(audit_group, ["verify", str(path), "--public-key", str(fifo)])
+    assert res.exit_code == 2 and "not a regular file (a FIFO)" in res.output
+    res = CliRunner().invoke(audit_group, ["verify", str(tmp_path)])
+    assert res.exit_code == 2 and "a directory" in res.output
