@@ -19,7 +19,7 @@ from agent_security.core.audit import (
     verify_file,
 )
 from agent_security.core.audit.cli import audit_group
-from agent_security.core.audit.sinks import INDEXED_COLUMNS, MAX_LINE_BYTES
+from agent_security.core.audit.sinks import INDEXED_COLUMNS, MAX_LINE_BYTES, _columns
 from agent_security.core.audit.verify import MAX_ISSUES, _Verifier
 from agent_security.core.models import AuditEvent
 
@@ -199,3 +199,76 @@ def test_a_fifo_is_refused_without_blocking(tmp_path, write_trail):
     assert res.exit_code == 2 and "not a regular file (a FIFO)" in res.output
     res = CliRunner().invoke(audit_group, ["verify", str(tmp_path)])
     assert res.exit_code == 2 and "a directory" in res.output
+
+
+# -- 2: every SQLite row is read, whatever its sequence ---------------------------------------------------------
+def _insert_row(path: Path, row_id: int, event: AuditEvent, body: str | None = None) -> None:
+    cols = _columns(event)
+    conn = sqlite3.connect(path)
+    conn.execute(f"INSERT INTO audit_events (id, {', '.join(cols)}, event_json) "
+                 f"VALUES (?, {', '.join('?' for _ in cols)}, ?)",
+                 (row_id, *cols.values(), event.model_dump_json() if body is None else body))
+    conn.commit()
+    conn.close()
+
+
+def test_sqlite_rows_with_sequence_below_one_are_reported(tmp_path, write_trail):
+    path, events = _sqlite(tmp_path, write_trail, n=5)
+    forged = _rehashed(events[2], agent_id="mallory", tool_name="transfer_funds", sequence=0, event_id="f")
+    # what posture queries see (agent mallory); id -1 does not move sqlite_sequence either
+    _insert_row(path, -1, forged, body="this is not even JSON")
+    report = verify_file(path)
+    assert [(i.position, i.kind) for i in report.issues] == [(-1, "malformed")]
+    _insert_row(path, -2, forged.model_copy(update={"sequence": -1}), body=forged.model_dump_json())
+    _insert_row(path, 50, _rehashed(events[2], sequence=-3, event_id="g"))
+    report = verify_file(path)
+    assert [(i.position, i.kind) for i in report.issues] == [(-2, "inserted"), (-1, "malformed"),
+                                                             (50, "inserted")]
+    assert "sequence 0 is below 1" in report.issues[0].message
+    assert report.events == 5 and report.last_sequence == 5
+
+
+def test_jsonl_event_with_sequence_zero_is_reported(tmp_path, write_trail):
+    path, events = _jsonl(tmp_path, write_trail)
+    with path.open("a") as fh:
+        fh.write(_rehashed(events[0], sequence=0, event_id="x").model_dump_json() + "\n")
+    assert [(i.position, i.kind) for i in verify_file(path).issues] == [(4, "inserted")]
+
+
+def test_sqlite_row_count_that_differs_from_the_rows_read_is_reported(tmp_path, write_trail, monkeypatch):
+    from agent_security.core.audit import verify as verify_module
+
+    path, _ = _sqlite(tmp_path, write_trail, n=4)
+    real = verify_module._sqlite_rows
+
+    def skipping(conn):  # a reader that misses a row, as a crafted database could make a scan do
+        for row in real(conn):
+            if row[0] != 2:
+                yield row
+
+    monkeypatch.setattr(verify_module, "_sqlite_rows", skipping)
+    report = verify_file(path)
+    assert ("malformed", "the table counts 4 row(s) but 3 were read") in [
+        (i.kind, i.message[:41]) for i in report.issues]
+
+
+def test_sqlite_verify_reads_one_snapshot_while_the_writer_appends(tmp_path, write_trail, monkeypatch):
+    from agent_security.core.audit import verify as verify_module
+
+    path = tmp_path / "audit.db"
+    sink = SqliteAuditSink(path)
+    trail = AuditTrail(sink.agent_security_audit_event)
+    for i in range(3):
+        trail.record(AuditEvent(event_id=f"e{i}"))
+    real = verify_module._sqlite_rows
+
+    def appending(conn):  # the writer goes on while verify reads
+        for row in real(conn):
+            yield row
+            trail.record(AuditEvent(event_id=f"during-{row[0]}"))
+
+    monkeypatch.setattr(verify_module, "_sqlite_rows", appending)
+    report = verify_file(path)
+    sink.close()
+    assert report.ok, report.problems  # no rows "deleted" after the snapshot's last row, no count mismatch
+    assert report.events == 3

@@ -10,7 +10,8 @@ What is detected, and how it is reported (``VerifyIssue.kind``):
   recomputed hash (the next event no longer links to it while sequences stay continuous);
 * ``deleted`` — events missing from the chain (a sequence gap, a trail not starting at sequence 1, or
   SQLite rows deleted from the end while ``sqlite_sequence`` remembers them);
-* ``inserted`` — an event nothing links to, sitting between two events that link to each other;
+* ``inserted`` — an event nothing links to, sitting between two events that link to each other, or an
+  event whose sequence is below 1;
 * ``reordered`` — events that are all present but out of order;
 * ``malformed`` — a line or row that is not a readable audit event (e.g. a torn last write);
 * ``column_mismatch`` — SQLite index columns that disagree with the stored event JSON (the columns
@@ -200,6 +201,10 @@ class _Verifier:
         if event.hash != computed:
             self.issue(position, event.sequence, "edited",
                        "content does not match its hash (changed after it was written)")
+        if event.sequence < 1:  # no trail holds it: a chain starts at sequence 1
+            self.issue(position, event.sequence, "inserted",
+                       f"sequence {event.sequence} is below 1: the event is not part of the trail")
+            return None
         if event.kind == "lifecycle" and CHECKPOINT_KEY in event.data:
             self.checkpoint(position, event)
         self.links.append(_Link(position, event.sequence, event.hash or "", event.prev_hash or "",
@@ -461,11 +466,16 @@ def _sqlite_rows(conn: sqlite3.Connection) -> Iterator[_Row]:
 def _verify_sqlite(path: Path, v: _Verifier) -> VerifyReport:
     notes: list[str] = []
     max_id = 0
+    rows_read = 0
     conn = _sqlite_connect(path)
     try:
+        # One read transaction: the rows, their count and sqlite_sequence are one snapshot, even while the
+        # writer appends (WAL readers do not block it).
+        conn.execute("BEGIN")
         _check_table(conn)
         for row_id, cols, body, problem in _sqlite_rows(conn):
             max_id = row_id
+            rows_read += 1
             if problem is not None or cols is None:
                 v.malformed(row_id, problem or "unreadable row")
                 continue
@@ -476,6 +486,11 @@ def _verify_sqlite(path: Path, v: _Verifier) -> VerifyReport:
                 if bad:
                     v.issue(row_id, event.sequence, "column_mismatch",
                             f"column(s) {', '.join(bad)} differ from the stored event")
+        total = conn.execute("SELECT count(*) FROM audit_events").fetchone()[0]
+        if total != rows_read:
+            v.issue(max_id, None, "malformed",
+                    f"the table counts {_safe(total)} row(s) but {rows_read} were read: a damaged or crafted "
+                    "database (rows hidden from a scan in id order)")
         try:
             row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name='audit_events'").fetchone()
         except sqlite3.Error:
