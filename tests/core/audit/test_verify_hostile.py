@@ -11,11 +11,14 @@ import pytest
 from click.testing import CliRunner
 
 from agent_security.core.audit import (
+    AuditKeyError,
+    AuditSigner,
     AuditTrail,
     JsonlAuditSink,
     SqliteAuditSink,
     TrailReadError,
     event_hash,
+    load_public_key,
     verify_file,
 )
 from agent_security.core.audit.cli import audit_group
@@ -272,3 +275,87 @@ def test_sqlite_verify_reads_one_snapshot_while_the_writer_appends(tmp_path, wri
     sink.close()
     assert report.ok, report.problems  # no rows "deleted" after the snapshot's last row, no count mismatch
     assert report.events == 3
+
+
+# -- 3: hostile input never crashes verification -------------------------------------------------------------
+def _sql(path: Path, *statements: str) -> None:
+    conn = sqlite3.connect(path)
+    for statement in statements:
+        conn.execute(statement)
+    conn.commit()
+    conn.close()
+
+
+def test_sqlite_sequence_holding_text_is_an_issue_not_a_crash(tmp_path, write_trail):
+    path, _ = _sqlite(tmp_path, write_trail)
+    _sql(path, "UPDATE sqlite_sequence SET seq='x' WHERE name='audit_events'")
+    report = verify_file(path)
+    assert [(i.position, i.kind) for i in report.issues] == [(3, "edited")]
+    assert "sqlite_sequence holds 'x' for audit_events, not an integer" in report.issues[0].message
+    res = CliRunner().invoke(audit_group, ["verify", str(path)])
+    assert res.exit_code == 1 and "Traceback" not in res.output
+
+
+@pytest.mark.parametrize(("statement", "message"), [
+    ("UPDATE sqlite_sequence SET seq=2 WHERE name='audit_events'", "ids up to 2 were issued, but row 3 exists"),
+    ("INSERT INTO sqlite_sequence VALUES ('audit_events', 3)", "holds 2 entries for audit_events"),
+])
+def test_sqlite_sequence_edits_are_reported(tmp_path, write_trail, statement, message):
+    path, _ = _sqlite(tmp_path, write_trail)
+    _sql(path, statement)
+    report = verify_file(path)
+    assert [i.kind for i in report.issues] == ["edited"] and message in report.issues[0].message
+
+
+@pytest.mark.parametrize("new_id", ["'row-'||id", "NULL"])
+def test_sqlite_row_ids_that_are_not_integers_are_refused_in_one_line(tmp_path, write_trail, new_id):
+    path, _ = _sqlite(tmp_path, write_trail)
+    _sql(path, "ALTER TABLE audit_events RENAME TO old", "CREATE TABLE audit_events AS SELECT * FROM old",
+         "DROP TABLE old", f"UPDATE audit_events SET id={new_id}")
+    with pytest.raises(TrailReadError, match="not an integer: not an audit database"):
+        verify_file(path)
+    res = CliRunner().invoke(audit_group, ["verify", str(path)])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert len(res.output.strip().splitlines()) == 1 and res.output.startswith("error: ")
+
+
+def test_sqlite_text_that_is_not_utf8_is_one_malformed_row(tmp_path, write_trail):
+    path, _ = _sqlite(tmp_path, write_trail, n=4)
+    _sql(path, "UPDATE audit_events SET event_json = CAST(x'7bff1b5b3141' AS TEXT) WHERE id = 2")
+    report = verify_file(path)  # used to refuse the whole database ("could not decode")
+    assert report.issues[0].position == 2 and report.issues[0].message == \
+        "the row holds text that is not valid UTF-8"
+    assert report.events == 3 and report.last_sequence == 4
+
+
+def test_encrypted_private_key_is_a_precise_error(tmp_path, write_trail, signer):
+    encrypted = signer.private_key_pem(password=b"pw")
+    with pytest.raises(AuditKeyError, match="encrypted and no password was given"):
+        load_public_key(encrypted)  # used to raise TypeError
+    with pytest.raises(AuditKeyError, match="encrypted and no password was given"):
+        AuditSigner.from_pem(encrypted)
+    with pytest.raises(AuditKeyError, match="the private key is not encrypted"):
+        AuditSigner.from_pem(signer.private_key_pem(), password=b"pw")
+    with pytest.raises(AuditKeyError, match="not an Ed25519"):
+        load_public_key(b"-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n"
+                        b"-----END PUBLIC KEY-----\n".replace(b"MCowBQYDK2VwAyEA", b"MCowBQYDK2VuAyEA"))
+    key = tmp_path / "k.pem"
+    key.write_bytes(encrypted)
+    path, _ = _jsonl(tmp_path, write_trail)
+    res = CliRunner().invoke(audit_group, ["verify", str(path), "--public-key", str(key)])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert res.output == f"error: cannot load public key: {key}: the private key is encrypted and no password " \
+                         "was given\n"
+
+
+def test_cli_turns_an_unexpected_exception_into_one_line_and_exit_2(tmp_path, write_trail, monkeypatch):
+    from agent_security.core.audit import cli as cli_module
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("first line\nsecond line")
+
+    monkeypatch.setattr(cli_module, "verify_file", boom)
+    path, _ = _jsonl(tmp_path, write_trail)
+    res = CliRunner().invoke(audit_group, ["verify", str(path)])
+    assert res.exit_code == 2
+    assert res.output == f"error: cannot verify {path}: unexpected RuntimeError: first line second line\n"

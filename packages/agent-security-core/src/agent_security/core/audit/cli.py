@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -34,15 +35,28 @@ def audit_group() -> None:
 def verify_command(file: Path, public_keys: tuple[Path, ...], as_json: bool) -> None:
     """Verify FILE (JSON Lines or SQLite). Exit 0 ok, 1 tampered, 2 unreadable."""
     try:
+        _verify(file, public_keys, as_json)
+    except click.ClickException:
+        raise
+    except Exception as exc:  # a hostile file must never produce a traceback, nor a misleading exit 1
+        _error(f"cannot verify {file}: unexpected {type(exc).__name__}: {exc}")
+
+
+def _error(message: str) -> NoReturn:
+    """One line on stderr, exit 2."""
+    click.echo(f"error: {' '.join(message.split())}", err=True)
+    sys.exit(EXIT_UNREADABLE)
+
+
+def _verify(file: Path, public_keys: tuple[Path, ...], as_json: bool) -> None:
+    try:
         keys = [load_public_key(p) for p in public_keys] if public_keys else None
     except (OSError, ValueError) as exc:
-        click.echo(f"error: cannot load public key: {exc}", err=True)
-        sys.exit(EXIT_UNREADABLE)
+        _error(f"cannot load public key: {exc}")
     try:
         report = verify_file(file, keys)
     except TrailReadError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_UNREADABLE)
+        _error(str(exc))
     if as_json:
         click.echo(report_json(report))
     else:

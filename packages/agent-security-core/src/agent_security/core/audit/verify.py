@@ -408,26 +408,61 @@ _Row = tuple[int, dict[str, Any] | None, Any, str | None]
 """``(row id, columns, event_json, problem)``: ``columns`` is ``None`` when the row could not be loaded."""
 
 
-def _too_big(exc: sqlite3.Error) -> bool:
-    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_TOOBIG
+def _unloadable(exc: sqlite3.Error) -> bool:
+    """A row SQLite refuses to load (a value over the length limit) or whose text is not UTF-8."""
+    if isinstance(exc, sqlite3.DataError):
+        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_TOOBIG
+    return isinstance(exc, sqlite3.OperationalError) and str(exc).startswith("Could not decode")
+
+
+def _row_id(value: Any) -> int:
+    if type(value) is not int:
+        raise TrailReadError(f"audit_events holds a row whose id is {_safe(value)}, not an integer: "
+                             "not an audit database")
+    return value
 
 
 def _row(row: tuple[Any, ...]) -> _Row:
-    row_id = row[0]
-    if type(row_id) is not int:
-        raise TrailReadError(f"audit_events holds a row whose id is {_safe(row_id)}, not an integer: "
-                             "not an audit database")
+    row_id = _row_id(row[0])
     cols = dict(zip(INDEXED_COLUMNS, row[1:-2], strict=True))
     if row[-1]:
         return row_id, cols, None, f"event_json is longer than {MAX_LINE_BYTES} characters"
     return row_id, cols, row[-2], None
 
 
+def _lenient_text(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")
+
+
+def _read_one(conn: sqlite3.Connection, row_id: int) -> _Row:
+    """One row read alone, after the scan failed on it."""
+    query = f"{_SELECT} WHERE id = ?"
+    try:
+        raw = conn.execute(query, (row_id,)).fetchone()
+    except sqlite3.Error as exc:
+        if not _unloadable(exc):
+            raise
+        if isinstance(exc, sqlite3.DataError):
+            return row_id, None, None, f"the row holds a value larger than {_SQLITE_VALUE_LIMIT} bytes"
+        conn.text_factory = _lenient_text
+        try:
+            conn.execute(query, (row_id,)).fetchone()
+        except sqlite3.DataError:
+            return row_id, None, None, f"the row holds a value larger than {_SQLITE_VALUE_LIMIT} bytes"
+        finally:
+            conn.text_factory = str
+        return row_id, None, None, "the row holds text that is not valid UTF-8"
+    if raw is None:
+        return row_id, None, None, "the row vanished while it was read"
+    return _row(raw)
+
+
 def _sqlite_rows(conn: sqlite3.Connection) -> Iterator[_Row]:
     """Every row of ``audit_events`` in id order, with no filter, each value bounded in size.
 
-    A row holding a value over :data:`_SQLITE_VALUE_LIMIT` bytes (SQLite refuses to load it) is reported
-    with ``columns=None`` and reading resumes after it.
+    A row SQLite refuses to load (a value over :data:`_SQLITE_VALUE_LIMIT` bytes, text that is not UTF-8)
+    is reported with ``columns=None`` and reading resumes after it. A row id that is not an integer (not a
+    table the sink made) raises :class:`TrailReadError`.
     """
     after: int | None = None
     while True:
@@ -439,26 +474,17 @@ def _sqlite_rows(conn: sqlite3.Connection) -> Iterator[_Row]:
                 after = row[0]
                 yield row
             return
-        except sqlite3.DataError as exc:
-            if not _too_big(exc):
+        except sqlite3.Error as exc:
+            if not _unloadable(exc):
                 raise
         # The failing row is the next one, or the one after it (the cursor reads a row ahead): read the
-        # next row alone, then resume the scan.
+        # next row alone, then resume the scan after it.
         nxt = (conn.execute("SELECT id FROM audit_events ORDER BY id LIMIT 1") if after is None
                else conn.execute("SELECT id FROM audit_events WHERE id > ? ORDER BY id LIMIT 1", (after,))
                ).fetchone()
         if nxt is None:
             return
-        try:
-            raw = conn.execute(f"{_SELECT} WHERE id = ?", (nxt[0],)).fetchone()
-            row = _row(raw) if raw is not None else (nxt[0], None, None, "row vanished while reading")
-        except sqlite3.DataError as exc:
-            if not _too_big(exc):
-                raise
-            if type(nxt[0]) is not int:
-                raise TrailReadError(f"audit_events holds a row whose id is {_safe(nxt[0])}, not an "
-                                     "integer: not an audit database") from None
-            row = (nxt[0], None, None, f"the row holds a value larger than {_SQLITE_VALUE_LIMIT} bytes")
+        row = _read_one(conn, _row_id(nxt[0]))
         after = row[0]
         yield row
 
@@ -492,15 +518,25 @@ def _verify_sqlite(path: Path, v: _Verifier) -> VerifyReport:
                     f"the table counts {_safe(total)} row(s) but {rows_read} were read: a damaged or crafted "
                     "database (rows hidden from a scan in id order)")
         try:
-            row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name='audit_events'").fetchone()
+            issued = conn.execute("SELECT seq FROM sqlite_sequence WHERE name='audit_events'").fetchall()
         except sqlite3.Error:
-            row = None
+            issued = []
     finally:
         conn.close()
-    if row is not None and int(row[0]) > max_id:
-        v.issue(int(row[0]), None, "deleted",
-                f"rows after id {max_id} were deleted (the table has issued ids up to {int(row[0])})")
-    elif row is None and max_id:
+    if len(issued) > 1:
+        v.issue(max_id, None, "edited", f"sqlite_sequence holds {len(issued)} entries for audit_events")
+    elif issued:
+        seq = issued[0][0]
+        if type(seq) is not int:
+            v.issue(max_id, None, "edited",
+                    f"sqlite_sequence holds {_safe(seq)} for audit_events, not an integer")
+        elif seq > max_id:
+            v.issue(seq, None, "deleted",
+                    f"rows after id {max_id} were deleted (the table has issued ids up to {seq})")
+        elif seq < max_id and rows_read:
+            v.issue(max_id, None, "edited",
+                    f"sqlite_sequence says ids up to {seq} were issued, but row {max_id} exists")
+    elif rows_read:
         notes.append("sqlite_sequence is missing: deletion of the last rows cannot be checked.")
     return v.report(str(path), "row", notes)
 
