@@ -359,3 +359,57 @@ def test_cli_turns_an_unexpected_exception_into_one_line_and_exit_2(tmp_path, wr
     res = CliRunner().invoke(audit_group, ["verify", str(path)])
     assert res.exit_code == 2
     assert res.output == f"error: cannot verify {path}: unexpected RuntimeError: first line second line\n"
+
+
+# -- 4: one reading of every line: no duplicate keys, no NaN, no coercion ------------------------------------------
+def _edit_line(path: Path, index: int, edit) -> None:
+    lines = path.read_bytes().splitlines()
+    lines[index] = edit(lines[index])
+    path.write_bytes(b"".join(line + b"\n" for line in lines))
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda line: b'{"outcome":"DENY","allowed":false,' + line[1:], "duplicate key 'outcome'"),
+    (lambda line: line.replace(b'"allowed":true', b'"allowed":"yes"'),
+     "field allowed: Input should be a valid boolean"),
+    (lambda line: line.replace(b'"sequence":2', b'"sequence":"2"'), "field sequence: Input should be a valid integer"),
+    (lambda line: line.replace(b'"sequence":2', b'"sequence":2.0'), "field sequence: Input should be a valid integer"),
+    (lambda line: line.replace(b'"outcome":"ALLOW"', b'"outcome":"allow"'), "field outcome: Input should be 'ALLOW'"),
+    (lambda line: line.replace(b'"request_id":"req-1"', b'"request_id":"req-1","extra":1'),
+     "field extra: Extra inputs"),
+    (lambda line: line.replace(b'"data":{', b'"data":{"score":NaN,'), "field data.score: NaN is not a JSON number"),
+    (lambda line: line.replace(b'"data":{', b'"data":{"x":[1,-Infinity],'), "field data.x[1]: -Infinity is not a JSON"),
+    (lambda line: line.replace(b'"data":{', b'"data":{"x":1e400,'), "field data.x: '1e400' is not a finite number"),
+    (lambda line: line.replace(b'"data":{', b'"data":{"x":1e0,'), "field data.x: number '1e0' is not spelled as "
+                                                                  "the writer spells it (1.0)"),
+    (lambda line: line.replace(b'"data":{', b'"data":{"x":{"y":1,"y":2},'), "duplicate key 'y'"),
+    (lambda line: b"[" + line + b"]", "not a JSON object (a list)"),
+    (lambda line: line[:-1], "not valid JSON"),
+])
+def test_lines_that_readers_could_read_differently_are_malformed(tmp_path, write_trail, edit, message):
+    path, _ = _jsonl(tmp_path, write_trail)
+    _edit_line(path, 1, edit)
+    report = verify_file(path)
+    assert (report.issues[0].position, report.issues[0].kind) == (2, "malformed")
+    assert message in report.issues[0].message, report.issues[0].message
+
+
+def test_the_same_duplicate_key_in_sqlite_event_json_is_malformed(tmp_path, write_trail):
+    path, _ = _sqlite(tmp_path, write_trail)
+    _sql(path, "UPDATE audit_events SET event_json = '{\"outcome\":\"DENY\",' || substr(event_json, 2) WHERE id = 2")
+    report = verify_file(path)
+    assert (report.issues[0].position, report.issues[0].kind) == (2, "malformed")
+    assert "duplicate key 'outcome'" in report.issues[0].message
+
+
+def test_floats_written_by_the_sink_and_other_whitespace_still_verify(tmp_path, make_event):
+    path = tmp_path / "a.jsonl"
+    with JsonlAuditSink(path) as sink:
+        trail = AuditTrail(sink.agent_security_audit_event)
+        for data in ({"x": 1.0}, {"x": 1e-7, "y": 1e16, "z": -0.0}, {"x": [0.1, 2.5e300, 123456789.125]}):
+            trail.record(make_event(data=data))
+    assert verify_file(path).ok
+    import json
+
+    _edit_line(path, 0, lambda line: json.dumps(json.loads(line), indent=None).encode())  # ", " and ": "
+    assert verify_file(path).ok  # same values, one key each: not what the sink writes, but not ambiguous

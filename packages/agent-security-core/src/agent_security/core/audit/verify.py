@@ -46,6 +46,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agent_security.core.audit._files import NotRegularFileError, open_regular
+from agent_security.core.audit._strict import MalformedEvent, parse_event
+from agent_security.core.audit._strict import safe as _safe
 from agent_security.core.audit.chain import CHECKPOINT_KEY, GENESIS_HASH, checkpoint_message, event_hash
 from agent_security.core.audit.keys import PemSource, public_keys_by_id, verify_signature
 from agent_security.core.audit.sinks import INDEXED_COLUMNS, MAX_LINE_BYTES, _columns, jsonl_lines
@@ -136,15 +138,11 @@ class _Link:
     after_malformed: bool
 
 
-def _safe(value: object) -> str:
-    return repr(value)[:100]
-
-
 def _parse(item: AuditEvent | Mapping[str, Any] | str | bytes) -> AuditEvent:
     if isinstance(item, AuditEvent):
         return item
     if isinstance(item, str | bytes):
-        return AuditEvent.model_validate_json(item)
+        return parse_event(item)  # strict: no duplicate keys, no NaN, no coercion
     return AuditEvent.model_validate(item)
 
 
@@ -190,6 +188,9 @@ class _Verifier:
     def add(self, position: int, item: AuditEvent | Mapping[str, Any] | str | bytes) -> AuditEvent | None:
         try:
             event = _parse(item)
+        except MalformedEvent as exc:
+            self.malformed(position, f"not a readable audit event: {exc}")
+            return None
         except (ValidationError, ValueError) as exc:
             self.malformed(position, f"not a readable audit event ({type(exc).__name__})")
             return None
