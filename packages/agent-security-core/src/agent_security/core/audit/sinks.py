@@ -20,6 +20,8 @@ that an ALLOW is never returned for a decision that a crash could erase:
 
 On open, a JSON Lines file that does not end with a newline (a torn write) gets one, so the torn line stays
 visible to the verifier as a malformed line instead of being glued to the next event.
+A JSON Lines write that fails, is short or whose fsync fails is undone (the file is cut back to its length
+before it); if it cannot be undone, the sink refuses every later write.
 
 **One writer per file.** Each file holds one chain; resume it after a restart with
 ``AuditTrail.resume(dispatch, sink)`` (``last_link()``). The SQLite table has a UNIQUE ``sequence``, so a
@@ -325,6 +327,7 @@ class JsonlAuditSink(_Closing):
         self.path = Path(path)
         self.fsync = fsync
         self._lock = threading.Lock()
+        self._broken: str | None = None
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         self._fh: Any = os.fdopen(fd, "ab", buffering=0)
         size = self.path.stat().st_size
@@ -349,10 +352,29 @@ class JsonlAuditSink(_Closing):
         with self._lock:
             if self._fh is None:
                 raise RuntimeError(f"audit sink {self.name!r} is closed")
-            written = self._fh.write(line)
-            if written != len(line):
-                raise OSError(f"{self.path}: short write ({written} of {len(line)} bytes)")
+            if self._broken is not None:
+                raise OSError(f"{self.path}: audit sink {self.name!r} refuses to write: {self._broken}")
+            fd = self._fh.fileno()
+            before = os.fstat(fd).st_size
+            try:
+                written = self._fh.write(line)
+                if written != len(line):
+                    raise OSError(f"{self.path}: short write ({written} of {len(line)} bytes)")
+                self._sync()
+            except BaseException as exc:
+                self._undo(fd, before, exc)
+                raise
+
+    def _undo(self, fd: int, size: int, exc: BaseException) -> None:
+        """Cut the file back to ``size`` after a failed write or fsync, so that neither torn bytes (the next
+        line would be glued to them) nor an event the caller was told failed stay in it. If that fails
+        too, every later write is refused (the pipeline denies with ``AUDIT_FAILURE``)."""
+        try:
+            os.ftruncate(fd, size)
             self._sync()
+        except OSError as undo_exc:
+            self._broken = (f"an earlier write failed ({exc}) and could not be undone ({undo_exc}); "
+                            "the end of the file may hold a partial or unconfirmed event")
 
     def read(self) -> Iterator[AuditEvent]:
         """Every event in file order (a malformed line raises ``ValueError`` naming the line)."""
