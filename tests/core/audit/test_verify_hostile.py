@@ -358,7 +358,7 @@ def test_cli_turns_an_unexpected_exception_into_one_line_and_exit_2(tmp_path, wr
     path, _ = _jsonl(tmp_path, write_trail)
     res = CliRunner().invoke(audit_group, ["verify", str(path)])
     assert res.exit_code == 2
-    assert res.output == f"error: cannot verify {path}: unexpected RuntimeError: first line second line\n"
+    assert res.output == f"error: cannot verify {path}: unexpected RuntimeError: first line\\nsecond line\n"
 
 
 # -- 4: one reading of every line: no duplicate keys, no NaN, no coercion ------------------------------------------
@@ -413,3 +413,39 @@ def test_floats_written_by_the_sink_and_other_whitespace_still_verify(tmp_path, 
 
     _edit_line(path, 0, lambda line: json.dumps(json.loads(line), indent=None).encode())  # ", " and ": "
     assert verify_file(path).ok  # same values, one key each: not what the sink writes, but not ambiguous
+
+
+# -- 6: text from the file cannot drive the operator's terminal ------------------------------------------------
+ESC = "\x1b"
+FAKE_OK = "OK: 13 event(s), sequence 1..13; 1/1 checkpoint signature(s) verified"
+
+
+def test_a_hostile_key_id_is_escaped_and_capped(tmp_path, write_trail, signer):
+    path = tmp_path / "t.jsonl"
+    with JsonlAuditSink(path) as sink:
+        events = write_trail([sink], 12, signer=signer, close=False)
+    last = events[-1]
+    # move up over the TAMPERED summary, erase it, print a fake OK, hide the rest
+    kid = f"\r{ESC}[1A{ESC}[2K{FAKE_OK}\n{ESC}[2K{ESC}[8m" + "x" * 10_000
+    cp = AuditEvent(kind="lifecycle", data={"checkpoint": {
+        "head_hash": last.hash, "head_sequence": last.sequence, "key_id": kid, "signature": "AA" * 43 + "==",
+    }})
+    with path.open("a") as fh:
+        fh.write(_rehashed(cp, sequence=last.sequence + 1, prev_hash=last.hash).model_dump_json() + "\n")
+    report = verify_file(path, public_keys=[signer.public_key])
+    issue = next(i for i in report.issues if i.kind == "unknown_key")
+    assert ESC not in issue.message and "\n" not in issue.message and "\r" not in issue.message
+    assert "'\\r\\x1b[1A\\x1b[2KOK: 13 event(s)" in issue.message and "... (10" in issue.message
+    assert len(issue.message) < 300
+    pub = tmp_path / "pub.pem"
+    pub.write_bytes(signer.public_key_pem())
+    res = CliRunner().invoke(audit_group, ["verify", str(path), "--public-key", str(pub)])
+    assert res.exit_code == 1 and ESC not in res.output and "\r" not in res.output
+    assert res.output.startswith("TAMPERED") and not any(line.startswith("OK") for line in res.output.splitlines())
+
+
+def test_cli_escapes_control_characters_in_every_line(tmp_path):
+    name = tmp_path / f"a{ESC}[2Jb\rc.jsonl"  # a hostile file name in a directory being verified
+    res = CliRunner().invoke(audit_group, ["verify", str(name)])
+    assert res.exit_code == 2 and ESC not in res.output and "\r" not in res.output
+    assert "a\\x1b[2Jb\\rc.jsonl" in res.output

@@ -42,9 +42,21 @@ def verify_command(file: Path, public_keys: tuple[Path, ...], as_json: bool) -> 
         _error(f"cannot verify {file}: unexpected {type(exc).__name__}: {exc}")
 
 
+def _printable(line: str) -> str:
+    """``line`` with every non-printable character (ANSI escapes, carriage returns, bidirectional
+    overrides, ...) escaped as ``repr`` would: text from a hostile file cannot drive the terminal."""
+    if line.isprintable():
+        return line
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
+
+
+def _echo(line: str, *, err: bool = False) -> None:
+    click.echo(_printable(line), err=err)
+
+
 def _error(message: str) -> NoReturn:
-    """One line on stderr, exit 2."""
-    click.echo(f"error: {' '.join(message.split())}", err=True)
+    """One line on stderr (a newline in ``message`` is escaped too), exit 2."""
+    _echo(f"error: {message}", err=True)
     sys.exit(EXIT_UNREADABLE)
 
 
@@ -58,16 +70,16 @@ def _verify(file: Path, public_keys: tuple[Path, ...], as_json: bool) -> None:
     except TrailReadError as exc:
         _error(str(exc))
     if as_json:
-        click.echo(report_json(report))
+        click.echo(report_json(report))  # JSON escapes every control character
     else:
-        click.echo(report.summary())
+        _echo(report.summary())
         if report.signed_through is not None:
-            click.echo(f"signed through sequence {report.signed_through} "
-                       f"({report.unsigned_tail} event(s) after it are unsigned)")
+            _echo(f"signed through sequence {report.signed_through} "
+                  f"({report.unsigned_tail} event(s) after it are unsigned)")
         for problem in report.problems:
-            click.echo(problem)
+            _echo(problem)
         for note in report.notes:
-            click.echo(f"note: {note}")
+            _echo(f"note: {note}")
     sys.exit(EXIT_OK if report.ok else EXIT_TAMPERED)
 
 

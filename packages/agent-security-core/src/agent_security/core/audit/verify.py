@@ -225,7 +225,7 @@ class _Verifier:
                 signature = base64.b64decode(sig_b64, validate=True)
             except (binascii.Error, ValueError):
                 signature = None
-        if not (isinstance(head_seq, int) and isinstance(head_hash, str) and isinstance(kid, str)
+        if not (type(head_seq) is int and isinstance(head_hash, str) and isinstance(kid, str)
                 and signature is not None):
             self.issue(position, event.sequence, "bad_checkpoint", "checkpoint data is malformed")
             return
@@ -238,10 +238,10 @@ class _Verifier:
         key = self.keys.get(kid)
         if key is None:
             self.issue(position, event.sequence, "unknown_key",
-                       f"checkpoint signed by key {kid}, which is not among the given public keys")
+                       f"checkpoint signed by key {_safe(kid)}, which is not among the given public keys")
             return
         if not verify_signature(key, signature, checkpoint_message(head_seq, head_hash, kid)):
-            self.issue(position, event.sequence, "bad_signature", f"checkpoint signature by {kid} is invalid")
+            self.issue(position, event.sequence, "bad_signature", f"checkpoint signature by {_safe(kid)} is invalid")
             return
         self.verified += 1
         self.signed_through = head_seq
