@@ -20,6 +20,7 @@ from agent_security.core.audit import (
     event_hash,
     load_public_key,
     verify_file,
+    verify_trail,
 )
 from agent_security.core.audit.cli import audit_group
 from agent_security.core.audit.sinks import INDEXED_COLUMNS, MAX_LINE_BYTES, _columns
@@ -449,3 +450,99 @@ def test_cli_escapes_control_characters_in_every_line(tmp_path):
     res = CliRunner().invoke(audit_group, ["verify", str(name)])
     assert res.exit_code == 2 and ESC not in res.output and "\r" not in res.output
     assert "a\\x1b[2Jb\\rc.jsonl" in res.output
+
+
+# -- 7: what the trail alone cannot prove, an anchor kept elsewhere can -------------------------------------------
+def _signed_jsonl(tmp_path: Path, write_trail, signer, n: int = 100, sign_every: int = 10):
+    path = tmp_path / "signed.jsonl"
+    with JsonlAuditSink(path) as sink:
+        events = write_trail([sink], n, signer=signer, sign_every=sign_every)
+    pub = tmp_path / "pub.pem"
+    pub.write_bytes(signer.public_key_pem())
+    return path, events, pub
+
+
+def _verify_cli(*args: object):
+    return CliRunner().invoke(audit_group, ["verify", *(str(a) for a in args)])
+
+
+def test_truncation_of_a_signed_trail_fails_against_the_recorded_head(tmp_path, write_trail, signer):
+    path, events, pub = _signed_jsonl(tmp_path, write_trail, signer)
+    head = f"{events[-1].sequence}:{events[-1].hash}"
+    assert _verify_cli(path, "--public-key", pub, "--expect-head", head).exit_code == 0
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join(lines[:11]))  # 10 events and their checkpoint: verifies on its own
+    assert verify_file(path, [signer.public_key]).ok
+    report = verify_file(path, [signer.public_key], expect_head=(events[-1].sequence, events[-1].hash))
+    assert [(i.kind, i.sequence) for i in report.issues] == [("truncated", 11)]
+    assert f"the expected head, sequence {events[-1].sequence}, is missing: the trail ends at sequence 11" in \
+        report.issues[0].message
+    res = _verify_cli(path, "--public-key", pub, "--expect-head", head)
+    assert res.exit_code == 1 and "truncated" in res.output
+    res = _verify_cli(path, "--public-key", pub, "--min-events", len(events))
+    assert res.exit_code == 1 and f"the trail holds 11 event(s); at least {len(events)} were expected" in res.output
+
+
+def test_an_emptied_trail_is_not_a_bare_ok(tmp_path, write_trail, signer):
+    path, events, pub = _signed_jsonl(tmp_path, write_trail, signer, n=5)
+    path.write_bytes(b"")
+    res = _verify_cli(path, "--public-key", pub)
+    assert res.exit_code == 0 and res.output.startswith("EMPTY: 0 events")
+    assert not any(line.startswith("OK") for line in res.output.splitlines())
+    assert _verify_cli(path, "--public-key", pub, "--min-events", 1).exit_code == 1
+    res = _verify_cli(path, "--expect-head", f"{events[-1].sequence}:{events[-1].hash}")
+    assert res.exit_code == 1 and "the trail is empty" in res.output
+
+
+def test_a_replaced_or_extended_trail_fails_against_the_recorded_head(tmp_path, write_trail, signer):
+    _, events, _ = _signed_jsonl(tmp_path, write_trail, signer, n=5, sign_every=3)
+    recorded = (events[-1].sequence, events[-1].hash)
+    (tmp_path / "other").mkdir()
+    other, _, _ = _signed_jsonl(tmp_path / "other", write_trail, signer, n=5, sign_every=3)
+    report = verify_file(other, [signer.public_key], expect_head=recorded)  # another trail, the same key
+    assert [i.kind for i in report.issues] == ["head_mismatch"]
+    assert "has hash" in report.issues[0].message and "rewritten or replaced" in report.issues[0].message
+    extended = [*events, _rehashed(events[0], sequence=recorded[0] + 1, prev_hash=recorded[1], event_id="z")]
+    report = verify_trail(extended, expect_head=recorded)
+    assert [i.kind for i in report.issues] == ["head_mismatch"]
+    assert f"goes on after the expected head (sequence {recorded[0]})" in report.issues[0].message
+    assert verify_trail(events, expect_head=(recorded[0], recorded[1].upper())).ok
+
+
+def test_max_unsigned_catches_a_rewrite_after_the_first_checkpoint(tmp_path, write_trail, signer):
+    path, events, pub = _signed_jsonl(tmp_path, write_trail, signer)
+    kept, prev, forged = events[:11], events[10], []
+    for ev in events[11:]:  # every later checkpoint dropped, every event rewritten, the chain recomputed
+        if ev.kind == "lifecycle":
+            continue
+        new = _rehashed(ev, sequence=prev.sequence + 1, prev_hash=prev.hash, agent_id="innocent")
+        forged.append(new)
+        prev = new
+    path.write_text("".join(e.model_dump_json() + "\n" for e in kept + forged))
+    assert _verify_cli(path, "--public-key", pub).exit_code == 0  # the signed prefix is intact
+    report = verify_file(path, [signer.public_key], max_unsigned=10)
+    assert [i.kind for i in report.issues] == ["unsigned"]
+    assert "90 event(s) are not covered by a signature since the last verified checkpoint (sequence 11)" in \
+        report.issues[0].message
+    assert _verify_cli(path, "--public-key", pub, "--max-unsigned", 10).exit_code == 1
+    assert _verify_cli(path, "--public-key", pub, "--max-unsigned", 90).exit_code == 0
+
+
+def test_anchor_options_are_checked(tmp_path, write_trail):
+    path, _ = _jsonl(tmp_path, write_trail)
+    res = _verify_cli(path, "--max-unsigned", 5)
+    assert res.exit_code == 2 and "--max-unsigned needs --public-key" in res.output
+    for bad in ("12", "x:" + "0" * 64, "0:" + "0" * 64, "3:abc", "3:" + "g" * 64):
+        assert _verify_cli(path, "--expect-head", bad).exit_code == 2
+    with pytest.raises(ValueError, match="max_unsigned needs public keys"):
+        verify_file(path, max_unsigned=1)
+    with pytest.raises(ValueError, match="64 hexadecimal digits"):
+        verify_file(path, expect_head=(3, "abc"))
+
+
+def test_sqlite_sequence_entry_removed_is_an_issue(tmp_path, write_trail):
+    path, _ = _sqlite(tmp_path, write_trail)
+    _sql(path, "DELETE FROM audit_events WHERE id = 3", "DELETE FROM sqlite_sequence")
+    report = verify_file(path)
+    assert [(i.position, i.kind) for i in report.issues] == [(2, "deleted")]
+    assert "sqlite_sequence has no entry for audit_events" in report.issues[0].message

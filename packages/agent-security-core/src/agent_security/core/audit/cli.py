@@ -1,7 +1,8 @@
 """``agent-security audit``: verify a trail, make a signing key.
 
-``audit verify FILE [--public-key PEM ...] [--json]`` exits 0 when the trail verifies, 1 when it is
-tampered (or a signature fails), 2 when the file or a key cannot be read. The root CLI adds
+``audit verify FILE [--public-key PEM ...] [--expect-head SEQ:HASH] [--min-events N] [--max-unsigned N]
+[--json]`` exits 0 when the trail verifies, 1 when it is tampered (or a signature fails, or it does not
+meet an expectation), 2 when the file or a key cannot be read (one line on stderr, never a traceback). The root CLI adds
 :data:`audit_group` with ``cli.add_command(audit_group)``.
 """
 
@@ -27,15 +28,38 @@ def audit_group() -> None:
     """Work with the tamper-evident audit trail."""
 
 
+def _parse_head(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, str] | None:
+    if value is None:
+        return None
+    seq, sep, digest = value.partition(":")
+    digest = digest.strip().lower()
+    if not (sep and seq.strip().isdigit() and int(seq) >= 1 and len(digest) == 64
+            and all(c in "0123456789abcdef" for c in digest)):
+        raise click.BadParameter("expected SEQ:HASH, e.g. 41:<64 hex digits> (the head an earlier verify "
+                                 "printed)")
+    return int(seq), digest
+
+
 @audit_group.command("verify")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--public-key", "public_keys", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Ed25519 public key (PEM) that may have signed checkpoints; repeatable.")
+@click.option("--expect-head", "expect_head", metavar="SEQ:HASH", callback=_parse_head,
+              help="Fail (exit 1) unless the trail ends exactly at this event: a head recorded off-host "
+                   "earlier. Detects truncation, replacement and appends.")
+@click.option("--min-events", type=click.IntRange(min=0), default=None,
+              help="Fail (exit 1) if the trail holds fewer events.")
+@click.option("--max-unsigned", type=click.IntRange(min=0), default=None,
+              help="Fail (exit 1) if more events follow the last verified checkpoint; needs --public-key.")
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
-def verify_command(file: Path, public_keys: tuple[Path, ...], as_json: bool) -> None:
+def verify_command(file: Path, public_keys: tuple[Path, ...], expect_head: tuple[int, str] | None,
+                   min_events: int | None, max_unsigned: int | None, as_json: bool) -> None:
     """Verify FILE (JSON Lines or SQLite). Exit 0 ok, 1 tampered, 2 unreadable."""
+    if max_unsigned is not None and not public_keys:
+        raise click.UsageError("--max-unsigned needs --public-key: without a key no event counts as signed")
     try:
-        _verify(file, public_keys, as_json)
+        _verify(file, public_keys, as_json, expect_head=expect_head, min_events=min_events,
+                max_unsigned=max_unsigned)
     except click.ClickException:
         raise
     except Exception as exc:  # a hostile file must never produce a traceback, nor a misleading exit 1
@@ -60,13 +84,15 @@ def _error(message: str) -> NoReturn:
     sys.exit(EXIT_UNREADABLE)
 
 
-def _verify(file: Path, public_keys: tuple[Path, ...], as_json: bool) -> None:
+def _verify(file: Path, public_keys: tuple[Path, ...], as_json: bool, *, expect_head: tuple[int, str] | None,
+            min_events: int | None, max_unsigned: int | None) -> None:
     try:
         keys = [load_public_key(p) for p in public_keys] if public_keys else None
     except (OSError, ValueError) as exc:
         _error(f"cannot load public key: {exc}")
     try:
-        report = verify_file(file, keys)
+        report = verify_file(file, keys, expect_head=expect_head, min_events=min_events,
+                             max_unsigned=max_unsigned)
     except TrailReadError as exc:
         _error(str(exc))
     if as_json:

@@ -19,13 +19,18 @@ What is detected, and how it is reported (``VerifyIssue.kind``):
 * ``bad_checkpoint``, ``bad_signature``, ``unknown_key`` — a checkpoint that does not sign its
   predecessor, a signature that does not verify, or a key id not among the given public keys;
 * ``unsigned`` — public keys were given but no checkpoint signature covers any event of a non-empty
-  trail (e.g. the checkpoints were stripped and the chain recomputed): nothing vouches for it.
+  trail (e.g. the checkpoints were stripped and the chain recomputed): nothing vouches for it; or more
+  events follow the last verified checkpoint than ``max_unsigned`` allows;
+* ``truncated`` — fewer events than ``min_events``, or the ``expect_head`` event is beyond the end;
+* ``head_mismatch`` — the trail does not end exactly at the ``expect_head`` event (another hash, no such
+  event, or events after it).
 
-What is **not** detected, stated in every report's ``notes``: anyone able to write the file can rewrite
-the chain consistently from any point (recomputing every hash) unless checkpoint signatures are
-verified; and even then, events after the last signed checkpoint can be truncated or appended
-undetectably (``signed_through`` / ``unsigned_tail`` say how many are exposed). Keep the signing key
-away from the host that writes the trail, and ship checkpoints off-host to anchor the tail.
+What is **not** detected from the file alone, stated in every report's ``notes``: anyone able to write the
+file can rewrite the chain consistently from any point (recomputing every hash) unless checkpoint
+signatures are verified; and even then, events after the last signed checkpoint — or whole signed
+stretches at the end — can be truncated, and events appended, undetectably (``signed_through`` /
+``unsigned_tail`` say how many are exposed). Record the head (``last_sequence``, ``head_hash``) off-host
+and pass it back as ``expect_head``; keep the signing key away from the host that writes the trail.
 """
 
 from __future__ import annotations
@@ -57,7 +62,7 @@ from agent_security.core.models import AuditEvent
 __all__ = ["MAX_ISSUES", "TrailReadError", "VerifyIssue", "VerifyReport", "verify_file", "verify_trail"]
 
 IssueKind = Literal["edited", "deleted", "inserted", "reordered", "malformed", "column_mismatch",
-                    "bad_checkpoint", "bad_signature", "unknown_key", "unsigned"]
+                    "bad_checkpoint", "bad_signature", "unknown_key", "unsigned", "truncated", "head_mismatch"]
 SQLITE_MAGIC = b"SQLite format 3\x00"
 MAX_ISSUES = 1_000
 """Issues a report keeps (the first ones by position); the rest are only counted (``issues_omitted``)."""
@@ -122,8 +127,10 @@ class VerifyReport(BaseModel):
         return out
 
     def summary(self) -> str:
+        if self.ok and not self.events:  # never a bare OK for a file with nothing in it
+            return "EMPTY: 0 events, nothing was verified (the trail holds no event)"
         head = "OK" if self.ok else f"TAMPERED ({self.issue_total} issue(s))"
-        rng = (f"sequence {self.first_sequence}..{self.last_sequence}" if self.events else "empty")
+        rng = (f"sequence {self.first_sequence}..{self.last_sequence}" if self.events else "0 events")
         sig = (f"{self.verified_checkpoints}/{self.checkpoints} checkpoint signature(s) verified"
                if self.signatures_checked else f"{self.checkpoints} checkpoint(s), signatures not checked")
         return f"{head}: {self.events} event(s), {rng}; {sig}"
@@ -146,12 +153,36 @@ def _parse(item: AuditEvent | Mapping[str, Any] | str | bytes) -> AuditEvent:
     return AuditEvent.model_validate(item)
 
 
+def _head(expect_head: tuple[int, str] | None) -> tuple[int, str] | None:
+    if expect_head is None:
+        return None
+    seq, digest = expect_head
+    if type(seq) is not int or seq < 1:
+        raise ValueError("expect_head: the sequence must be an integer >= 1")
+    digest = digest.lower() if isinstance(digest, str) else ""
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise ValueError("expect_head: the hash must be 64 hexadecimal digits")
+    return seq, digest
+
+
 class _Verifier:
-    def __init__(self, keys: dict[str, Ed25519PublicKey] | None, max_issues: int = MAX_ISSUES) -> None:
+    def __init__(self, keys: dict[str, Ed25519PublicKey] | None, max_issues: int = MAX_ISSUES, *,
+                 expect_head: tuple[int, str] | None = None, min_events: int | None = None,
+                 max_unsigned: int | None = None) -> None:
         if max_issues < 1:
             raise ValueError("max_issues must be >= 1")
+        if min_events is not None and min_events < 0:
+            raise ValueError("min_events must be >= 0")
+        if max_unsigned is not None:
+            if max_unsigned < 0:
+                raise ValueError("max_unsigned must be >= 0")
+            if keys is None:
+                raise ValueError("max_unsigned needs public keys: without them no event is signed")
         self.keys = keys
         self.max_issues = max_issues
+        self.expect_head = _head(expect_head)
+        self.min_events = min_events
+        self.max_unsigned = max_unsigned
         # the kept issues: a heap whose top is the issue to drop first (highest position, latest found)
         self._kept: list[tuple[int, int, VerifyIssue]] = []
         self._found = 0
@@ -306,6 +337,40 @@ class _Verifier:
                            f"links to an event not in the trail (sequence {lk.sequence} after "
                            f"{prev.sequence})")
 
+    def anchors(self, tail: int | None) -> None:
+        """What the caller knows from elsewhere: the head, the least number of events, the most unsigned."""
+        links = self.links
+        end = links[-1].position if links else 0
+        last = links[-1].sequence if links else None
+        if self.min_events is not None and len(links) < self.min_events:
+            self.issue(end, last, "truncated",
+                       f"the trail holds {len(links)} event(s); at least {self.min_events} were expected")
+        if self.expect_head is not None:
+            seq, digest = self.expect_head
+            at = next((lk for lk in links if lk.sequence == seq), None)
+            if at is None and (last is None or last < seq):
+                ends = f"ends at sequence {last}" if last is not None else "is empty"
+                self.issue(end, last, "truncated",
+                           f"the expected head, sequence {seq}, is missing: the trail {ends}")
+            elif at is None:
+                self.issue(end, last, "head_mismatch", f"the trail holds no event with sequence {seq}, the "
+                           "expected head")
+            elif at.hash != digest:
+                self.issue(at.position, seq, "head_mismatch",
+                           f"the event with sequence {seq} has hash {_safe(at.hash, 16)}, not the expected "
+                           f"head {digest[:16]}...: the trail was rewritten or replaced")
+            elif at is not links[-1]:
+                self.issue(links[-1].position, last, "head_mismatch",
+                           f"the trail goes on after the expected head (sequence {seq}) to sequence {last}")
+        if self.max_unsigned is not None:
+            unsigned = len(links) if tail is None else tail
+            if unsigned > self.max_unsigned:
+                since = ("the last verified checkpoint (sequence "
+                         f"{self.verified_cp_sequence})" if tail is not None else "the start: none verified")
+                self.issue(end, last, "unsigned",
+                           f"{unsigned} event(s) are not covered by a signature since {since}; at most "
+                           f"{self.max_unsigned} allowed")
+
     def report(self, source: str, label: str, extra_notes: Iterable[str] = ()) -> VerifyReport:
         self.link_pass()
         links = self.links
@@ -329,6 +394,13 @@ class _Verifier:
         if tail:
             notes.append(f"Events after sequence {self.signed_through} are not covered by a signature: "
                          "removing or appending events there would not be detected.")
+        self.anchors(tail)
+        if not links:
+            notes.append("The trail is empty. An emptied or replaced file verifies: give the number of events "
+                         "or the head you expect (--min-events, --expect-head) to tell.")
+        elif self.expect_head is None:
+            notes.append(f"Nothing here can show that events were cut from the end: record the head "
+                         f"({last}:{links[-1].hash}) off-host and verify later with --expect-head.")
         kept = sorted(self._kept, key=lambda x: (-x[0], -x[1]))  # by position, then as found
         issues = [i for _, _, i in kept]
         return VerifyReport(
@@ -351,9 +423,18 @@ def _keys(public_keys: Iterable[PemSource | Ed25519PublicKey] | None) -> dict[st
 
 def verify_trail(events: Iterable[AuditEvent | Mapping[str, Any] | str | bytes],
                  public_keys: Iterable[PemSource | Ed25519PublicKey] | None = None, *,
-                 source: str = "<events>", max_issues: int = MAX_ISSUES) -> VerifyReport:
-    """Verify events in trail order (positions are 1-based indexes)."""
-    v = _Verifier(_keys(public_keys), max_issues)
+                 source: str = "<events>", max_issues: int = MAX_ISSUES,
+                 expect_head: tuple[int, str] | None = None, min_events: int | None = None,
+                 max_unsigned: int | None = None) -> VerifyReport:
+    """Verify events in trail order (positions are 1-based indexes).
+
+    What the trail alone cannot prove, the caller can say: ``expect_head=(sequence, hash)`` fails unless
+    the trail ends exactly at that event (recorded off-host earlier: detects truncation, replacement and
+    appends); ``min_events`` fails a trail with fewer events; ``max_unsigned`` (needs ``public_keys``)
+    fails when more events than that follow the last verified checkpoint.
+    """
+    v = _Verifier(_keys(public_keys), max_issues, expect_head=expect_head, min_events=min_events,
+                  max_unsigned=max_unsigned)
     for pos, item in enumerate(events, start=1):
         v.add(pos, item)
     return v.report(source, "index")
@@ -538,21 +619,26 @@ def _verify_sqlite(path: Path, v: _Verifier) -> VerifyReport:
             v.issue(max_id, None, "edited",
                     f"sqlite_sequence says ids up to {seq} were issued, but row {max_id} exists")
     elif rows_read:
-        notes.append("sqlite_sequence is missing: deletion of the last rows cannot be checked.")
+        v.issue(max_id, None, "deleted",
+                "sqlite_sequence has no entry for audit_events although the table holds rows (the entry was "
+                "removed): deletion of the last rows cannot be ruled out")
     return v.report(str(path), "row", notes)
 
 
 def verify_file(path: str | os.PathLike[str],
                 public_keys: Iterable[PemSource | Ed25519PublicKey] | None = None, *,
-                max_issues: int = MAX_ISSUES) -> VerifyReport:
+                max_issues: int = MAX_ISSUES, expect_head: tuple[int, str] | None = None,
+                min_events: int | None = None, max_unsigned: int | None = None) -> VerifyReport:
     """Verify a JSON Lines file or SQLite database written by the audit sinks.
 
     Raises :class:`TrailReadError` when the file cannot be read as a trail at all (it is missing, not a
     regular file — a FIFO or a device is refused before anything is read —, or not an audit database).
-    At most ``max_issues`` issues are kept in the report; the rest are counted.
+    At most ``max_issues`` issues are kept in the report; the rest are counted. ``expect_head``,
+    ``min_events`` and ``max_unsigned``: see :func:`verify_trail`.
     """
     p = Path(path)
-    v = _Verifier(_keys(public_keys), max_issues)
+    v = _Verifier(_keys(public_keys), max_issues, expect_head=expect_head, min_events=min_events,
+                  max_unsigned=max_unsigned)
     try:
         with open_regular(p) as fh:
             magic = fh.read(len(SQLITE_MAGIC))
