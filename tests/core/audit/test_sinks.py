@@ -251,3 +251,67 @@ def test_pipeline_denies_once_the_jsonl_sink_refuses(tmp_path: Path, monkeypatch
         result = sec.check_tool_call(tool_name=tool, agent_id="a")
         assert not result.allowed and "AUDIT_FAILURE" in result.final_decision.codes
     sec.shutdown()
+
+
+@pytest.fixture
+def umask():
+    """Set the process umask for one test (restored afterwards)."""
+    old = os.umask(0o022)
+    yield os.umask
+    os.umask(old)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+@pytest.mark.parametrize("mask", [0o022, 0o277, 0o000])
+def test_audit_files_are_created_0600_whatever_the_umask(tmp_path: Path, write_trail, umask, mask):
+    umask(mask)
+    jsonl, db = JsonlAuditSink(tmp_path / "audit.jsonl"), SqliteAuditSink(tmp_path / "audit.db")
+    write_trail([jsonl, db], 3, close=False)
+    names = {"audit.jsonl", "audit.db", "audit.db-wal", "audit.db-shm"}
+    assert {p.name for p in tmp_path.iterdir()} == names
+    assert {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()} == dict.fromkeys(names, 0o600)
+    jsonl.close()
+    db.close()
+    assert verify_file(tmp_path / "audit.jsonl").ok and verify_file(tmp_path / "audit.db").ok
+
+
+@pytest.mark.skipif(not hasattr(os, "O_NOFOLLOW"), reason="needs O_NOFOLLOW")
+def test_jsonl_sink_refuses_a_symbolic_link(tmp_path: Path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("important\n")
+    link = tmp_path / "audit.jsonl"
+    link.symlink_to(victim)
+    with pytest.raises(OSError, match="is a symbolic link; the audit sink does not follow links"):
+        JsonlAuditSink(link)
+    dangling = tmp_path / "dangling.jsonl"
+    dangling.symlink_to(tmp_path / "elsewhere.jsonl")
+    with pytest.raises(OSError, match="symbolic link"):
+        JsonlAuditSink(dangling)
+    assert victim.read_text() == "important\n" and not (tmp_path / "elsewhere.jsonl").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_jsonl_sink_refuses_a_fifo(tmp_path: Path):
+    fifo = tmp_path / "audit.jsonl"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # so that even a sink that blocked would not hang
+    try:
+        with pytest.raises(OSError, match="not a regular file"):
+            JsonlAuditSink(fifo)
+    finally:
+        os.close(reader)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX symbolic links")
+def test_keygen_never_overwrites_or_follows_the_public_key_path(tmp_path: Path):
+    from click.testing import CliRunner
+
+    from agent_security.core.audit.cli import audit_group
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("important\n")
+    (tmp_path / "k.pem.pub").symlink_to(victim)
+    res = CliRunner().invoke(audit_group, ["keygen", str(tmp_path / "k.pem")])
+    assert res.exit_code != 0 and "exists; refusing to overwrite" in res.output
+    assert victim.read_text() == "important\n"
+    assert not (tmp_path / "k.pem").exists()  # no private key left without its public key

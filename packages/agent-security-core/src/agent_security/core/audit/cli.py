@@ -117,11 +117,20 @@ def keygen_command(private_key: Path, public_key: Path | None) -> None:
     """Create an Ed25519 key pair for signing audit checkpoints (private key file mode 0600)."""
     signer = AuditSigner.generate()
     pub = public_key or private_key.with_name(private_key.name + ".pub")
+    nofollow = getattr(os, "O_NOFOLLOW", 0)
+    if os.path.lexists(pub):  # checked first: never leave a private key without its public key
+        raise click.ClickException(f"{pub} exists; refusing to overwrite a key")
     try:
-        fd = os.open(private_key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(private_key, os.O_WRONLY | os.O_CREAT | os.O_EXCL | nofollow, 0o600)
     except FileExistsError:
         raise click.ClickException(f"{private_key} exists; refusing to overwrite a key") from None
     with os.fdopen(fd, "wb") as fh:
+        os.fchmod(fh.fileno(), 0o600)
         fh.write(signer.private_key_pem())
-    pub.write_bytes(signer.public_key_pem())
+    try:  # O_EXCL: a symbolic link planted at the path is not followed
+        pub_fd = os.open(pub, os.O_WRONLY | os.O_CREAT | os.O_EXCL | nofollow, 0o644)
+    except FileExistsError:
+        raise click.ClickException(f"{pub} exists; refusing to overwrite a key") from None
+    with os.fdopen(pub_fd, "wb") as fh:
+        fh.write(signer.public_key_pem())
     click.echo(f"key id {signer.key_id}\nprivate key: {private_key}\npublic key: {pub}")

@@ -35,9 +35,11 @@ schema, versioned by ``schema_version``; the SQLite layout is versioned separate
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
+import stat
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -181,6 +183,23 @@ def _columns(event: AuditEvent) -> dict[str, Any]:
     }
 
 
+PRIVATE_MODE = 0o600
+"""Mode of every audit file a sink creates (whatever the umask): the trail is for its owner only."""
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _create_private(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 if it does not exist (an existing file keeps its mode)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), PRIVATE_MODE)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, PRIVATE_MODE)  # the umask may have taken bits away: set exactly 0600
+    finally:
+        os.close(fd)
+
+
 def _ro_connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
     p = Path(path)
     if not p.is_file():
@@ -218,6 +237,7 @@ class SqliteAuditSink(_Closing):
         self.name = name
         self.path = Path(path)
         self._lock = threading.Lock()
+        _create_private(self.path)  # SQLite gives the -wal and -shm files the database file's mode
         self._conn: sqlite3.Connection | None = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=False)
         conn = self._conn
@@ -328,15 +348,34 @@ class JsonlAuditSink(_Closing):
         self.fsync = fsync
         self._lock = threading.Lock()
         self._broken: str | None = None
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        self._fh: Any = os.fdopen(fd, "ab", buffering=0)
-        size = self.path.stat().st_size
-        if size:
-            with self.path.open("rb") as rd:
-                rd.seek(size - 1)
-                if rd.read(1) != b"\n":  # torn last line: keep it visible, start a fresh line
-                    self._fh.write(b"\n")
-                    self._sync()
+        self._fh: Any = os.fdopen(self._open(), "ab", buffering=0)
+        size = os.fstat(self._fh.fileno()).st_size
+        if size and os.pread(self._fh.fileno(), 1, size - 1) != b"\n":
+            # torn last line: keep it visible, start a fresh line
+            self._fh.write(b"\n")
+            self._sync()
+
+    def _open(self) -> int:
+        """The file opened for appending: created 0600 (whatever the umask); a symbolic link, a FIFO or a
+        device is refused."""
+        flags = (os.O_RDWR | os.O_APPEND | os.O_CREAT | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0)
+                 | getattr(os, "O_CLOEXEC", 0))
+        _create_private(self.path)
+        try:
+            fd = os.open(self.path, flags, PRIVATE_MODE)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP or (exc.errno == errno.EMLINK and self.path.is_symlink()):
+                raise OSError(exc.errno, f"{self.path} is a symbolic link; the audit sink does not follow "
+                                         "links") from None
+            raise
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise OSError(errno.EINVAL, f"{self.path} is not a regular file")
+            os.set_blocking(fd, True)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
 
     def _sync(self) -> None:
         if self.fsync:
