@@ -125,7 +125,8 @@ def keygen_command(private_key: Path, public_key: Path | None) -> None:
     except FileExistsError:
         raise click.ClickException(f"{private_key} exists; refusing to overwrite a key") from None
     with os.fdopen(fd, "wb") as fh:
-        os.fchmod(fh.fileno(), 0o600)
+        if hasattr(os, "fchmod"):
+            os.fchmod(fh.fileno(), 0o600)
         fh.write(signer.private_key_pem())
     try:  # O_EXCL: a symbolic link planted at the path is not followed
         pub_fd = os.open(pub, os.O_WRONLY | os.O_CREAT | os.O_EXCL | nofollow, 0o644)

@@ -195,7 +195,8 @@ def _create_private(path: Path) -> None:
     except FileExistsError:
         return
     try:
-        os.fchmod(fd, PRIVATE_MODE)  # the umask may have taken bits away: set exactly 0600
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, PRIVATE_MODE)  # the umask may have taken bits away: set exactly 0600
     finally:
         os.close(fd)
 
@@ -349,8 +350,9 @@ class JsonlAuditSink(_Closing):
         self._lock = threading.Lock()
         self._broken: str | None = None
         self._fh: Any = os.fdopen(self._open(), "ab", buffering=0)
-        size = os.fstat(self._fh.fileno()).st_size
-        if size and os.pread(self._fh.fileno(), 1, size - 1) != b"\n":
+        fd = self._fh.fileno()
+        size = os.fstat(fd).st_size
+        if size and os.lseek(fd, size - 1, os.SEEK_SET) >= 0 and os.read(fd, 1) != b"\n":
             # torn last line: keep it visible, start a fresh line
             self._fh.write(b"\n")
             self._sync()
@@ -371,7 +373,8 @@ class JsonlAuditSink(_Closing):
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise OSError(errno.EINVAL, f"{self.path} is not a regular file")
-            os.set_blocking(fd, True)
+            if hasattr(os, "O_NONBLOCK"):
+                os.set_blocking(fd, True)
         except BaseException:
             os.close(fd)
             raise
