@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -154,3 +155,163 @@ def test_unchained_event_is_refused(tmp_path: Path, make_event):
         with pytest.raises(ValueError):
             sink.agent_security_audit_event(make_event())
         sink.close()
+
+
+class _ShortWrites:
+    """Wraps a sink's raw file: the next ``short`` writes only get ``keep`` bytes through (a full disk)."""
+
+    def __init__(self, fh, keep: int = 40) -> None:
+        self.fh, self.keep, self.short = fh, keep, 0
+
+    def write(self, data: bytes) -> int:
+        if self.short:
+            self.short -= 1
+            return self.fh.write(data[:self.keep])
+        return self.fh.write(data)
+
+    def __getattr__(self, name: str):
+        return getattr(self.fh, name)
+
+
+def test_jsonl_short_write_is_cut_back_so_the_next_event_stands_alone(tmp_path: Path, make_event):
+    path = tmp_path / "audit.jsonl"
+    sink = JsonlAuditSink(path, fsync=False)
+    sink._fh = wrap = _ShortWrites(sink._fh)
+    trail = AuditTrail(sink.agent_security_audit_event)
+    trail.record(make_event())
+    wrap.short = 1
+    with pytest.raises(OSError, match="short write"):
+        trail.record(make_event())
+    third = trail.record(make_event())  # space is back: this one is written and its caller gets an ALLOW
+    sink.close()
+    lines = path.read_bytes().splitlines()
+    assert len(lines) == 2 and third.hash is not None and third.hash.encode() in lines[1]
+    report = verify_file(path)
+    assert [(i.position, i.kind) for i in report.issues] == [(2, "deleted")]  # the event that failed, only
+    assert "sequence 2 missing" in report.issues[0].message and report.last_sequence == 3
+
+
+def test_jsonl_failed_fsync_leaves_no_record_of_the_failed_event(tmp_path: Path, make_event, monkeypatch):
+    path = tmp_path / "audit.jsonl"
+    sink = JsonlAuditSink(path)
+    trail = AuditTrail(sink.agent_security_audit_event)
+    trail.record(make_event())
+    real_fsync = os.fsync
+    calls = {"n": 0}
+
+    def failing_once(fd: int) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OSError(5, "Input/output error")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", failing_once)
+    with pytest.raises(OSError, match="Input/output error"):
+        trail.record(make_event(tool_name="denied_because_unaudited"))
+    trail.record(make_event())
+    sink.close()
+    assert b"denied_because_unaudited" not in path.read_bytes()  # the caller was told it failed: no ALLOW left
+    assert [(i.position, i.kind) for i in verify_file(path).issues] == [(2, "deleted")]
+
+
+def test_jsonl_sink_refuses_every_write_once_a_failure_cannot_be_undone(tmp_path: Path, make_event, monkeypatch):
+    path = tmp_path / "audit.jsonl"
+    sink = JsonlAuditSink(path, fsync=False)
+    sink._fh = wrap = _ShortWrites(sink._fh)
+    trail = AuditTrail(sink.agent_security_audit_event)
+    trail.record(make_event())
+
+    def no_truncate(fd: int, size: int) -> None:
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(os, "ftruncate", no_truncate)
+    wrap.short = 1
+    with pytest.raises(OSError, match="short write"):
+        trail.record(make_event())
+    size = path.stat().st_size
+    with pytest.raises(OSError, match="refuses to write: an earlier write failed"):
+        trail.record(make_event())
+    assert path.stat().st_size == size  # nothing glued to the torn line
+    sink.close()
+
+
+def test_pipeline_denies_once_the_jsonl_sink_refuses(tmp_path: Path, monkeypatch):
+    from agent_security.core import AgentSecurity, Decision
+    from agent_security.core.testing import StaticEngine
+
+    path = tmp_path / "audit.jsonl"
+    sec = AgentSecurity(policy_engine=StaticEngine(lambda r: Decision.allow("OK")), autoload=False,
+                        config={"core": {"audit": {"jsonl_path": str(path)}}})
+    sink = sec.get_plugin("audit_jsonl")
+    assert sec.check_tool_call(tool_name="t1", agent_id="a").allowed
+    sink._fh = wrap = _ShortWrites(sink._fh)
+    monkeypatch.setattr(os, "ftruncate", lambda fd, size: (_ for _ in ()).throw(OSError(30, "read-only")))
+    wrap.short = 1
+    for tool in ("t2", "t3"):
+        result = sec.check_tool_call(tool_name=tool, agent_id="a")
+        assert not result.allowed and "AUDIT_FAILURE" in result.final_decision.codes
+    sec.shutdown()
+
+
+@pytest.fixture
+def umask():
+    """Set the process umask for one test (restored afterwards)."""
+    old = os.umask(0o022)
+    yield os.umask
+    os.umask(old)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+@pytest.mark.parametrize("mask", [0o022, 0o277, 0o000])
+def test_audit_files_are_created_0600_whatever_the_umask(tmp_path: Path, write_trail, umask, mask):
+    umask(mask)
+    jsonl, db = JsonlAuditSink(tmp_path / "audit.jsonl"), SqliteAuditSink(tmp_path / "audit.db")
+    write_trail([jsonl, db], 3, close=False)
+    names = {"audit.jsonl", "audit.db", "audit.db-wal", "audit.db-shm"}
+    assert {p.name for p in tmp_path.iterdir()} == names
+    assert {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()} == dict.fromkeys(names, 0o600)
+    jsonl.close()
+    db.close()
+    assert verify_file(tmp_path / "audit.jsonl").ok and verify_file(tmp_path / "audit.db").ok
+
+
+@pytest.mark.skipif(not hasattr(os, "O_NOFOLLOW"), reason="needs O_NOFOLLOW")
+def test_jsonl_sink_refuses_a_symbolic_link(tmp_path: Path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("important\n")
+    link = tmp_path / "audit.jsonl"
+    link.symlink_to(victim)
+    with pytest.raises(OSError, match="is a symbolic link; the audit sink does not follow links"):
+        JsonlAuditSink(link)
+    dangling = tmp_path / "dangling.jsonl"
+    dangling.symlink_to(tmp_path / "elsewhere.jsonl")
+    with pytest.raises(OSError, match="symbolic link"):
+        JsonlAuditSink(dangling)
+    assert victim.read_text() == "important\n" and not (tmp_path / "elsewhere.jsonl").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_jsonl_sink_refuses_a_fifo(tmp_path: Path):
+    fifo = tmp_path / "audit.jsonl"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # so that even a sink that blocked would not hang
+    try:
+        with pytest.raises(OSError, match="not a regular file"):
+            JsonlAuditSink(fifo)
+    finally:
+        os.close(reader)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX symbolic links")
+def test_keygen_never_overwrites_or_follows_the_public_key_path(tmp_path: Path):
+    from click.testing import CliRunner
+
+    from agent_security.core.audit.cli import audit_group
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("important\n")
+    (tmp_path / "k.pem.pub").symlink_to(victim)
+    res = CliRunner().invoke(audit_group, ["keygen", str(tmp_path / "k.pem")])
+    assert res.exit_code != 0 and "exists; refusing to overwrite" in res.output
+    assert victim.read_text() == "important\n"
+    assert not (tmp_path / "k.pem").exists()  # no private key left without its public key

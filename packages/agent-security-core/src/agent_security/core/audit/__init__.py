@@ -6,7 +6,7 @@ See ``docs/audit.md``. This package never imports the SDK: posture and other rea
 from __future__ import annotations
 
 from agent_security.core.audit.chain import GENESIS_HASH, canonical_bytes, checkpoint_message, event_hash
-from agent_security.core.audit.keys import AuditSigner, key_id, load_public_key
+from agent_security.core.audit.keys import AuditKeyError, AuditSigner, key_id, load_public_key
 from agent_security.core.audit.sinks import (
     JsonlAuditSink,
     MemoryAuditSink,
@@ -25,6 +25,7 @@ from agent_security.core.audit.verify import (
 
 __all__ = [
     "GENESIS_HASH",
+    "AuditKeyError",
     "AuditSigner",
     "AuditTrail",
     "JsonlAuditSink",

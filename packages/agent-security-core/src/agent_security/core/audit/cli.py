@@ -1,7 +1,8 @@
 """``agent-security audit``: verify a trail, make a signing key.
 
-``audit verify FILE [--public-key PEM ...] [--json]`` exits 0 when the trail verifies, 1 when it is
-tampered (or a signature fails), 2 when the file or a key cannot be read. The root CLI adds
+``audit verify FILE [--public-key PEM ...] [--expect-head SEQ:HASH] [--min-events N] [--max-unsigned N]
+[--json]`` exits 0 when the trail verifies, 1 when it is tampered (or a signature fails, or it does not
+meet an expectation), 2 when the file or a key cannot be read (one line on stderr, never a traceback). The root CLI adds
 :data:`audit_group` with ``cli.add_command(audit_group)``.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -26,34 +28,84 @@ def audit_group() -> None:
     """Work with the tamper-evident audit trail."""
 
 
+def _parse_head(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, str] | None:
+    if value is None:
+        return None
+    seq, sep, digest = value.partition(":")
+    digest = digest.strip().lower()
+    if not (sep and seq.strip().isdigit() and int(seq) >= 1 and len(digest) == 64
+            and all(c in "0123456789abcdef" for c in digest)):
+        raise click.BadParameter("expected SEQ:HASH, e.g. 41:<64 hex digits> (the head an earlier verify "
+                                 "printed)")
+    return int(seq), digest
+
+
 @audit_group.command("verify")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--public-key", "public_keys", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Ed25519 public key (PEM) that may have signed checkpoints; repeatable.")
+@click.option("--expect-head", "expect_head", metavar="SEQ:HASH", callback=_parse_head,
+              help="Fail (exit 1) unless the trail ends exactly at this event: a head recorded off-host "
+                   "earlier. Detects truncation, replacement and appends.")
+@click.option("--min-events", type=click.IntRange(min=0), default=None,
+              help="Fail (exit 1) if the trail holds fewer events.")
+@click.option("--max-unsigned", type=click.IntRange(min=0), default=None,
+              help="Fail (exit 1) if more events follow the last verified checkpoint; needs --public-key.")
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
-def verify_command(file: Path, public_keys: tuple[Path, ...], as_json: bool) -> None:
+def verify_command(file: Path, public_keys: tuple[Path, ...], expect_head: tuple[int, str] | None,
+                   min_events: int | None, max_unsigned: int | None, as_json: bool) -> None:
     """Verify FILE (JSON Lines or SQLite). Exit 0 ok, 1 tampered, 2 unreadable."""
+    if max_unsigned is not None and not public_keys:
+        raise click.UsageError("--max-unsigned needs --public-key: without a key no event counts as signed")
+    try:
+        _verify(file, public_keys, as_json, expect_head=expect_head, min_events=min_events,
+                max_unsigned=max_unsigned)
+    except click.ClickException:
+        raise
+    except Exception as exc:  # a hostile file must never produce a traceback, nor a misleading exit 1
+        _error(f"cannot verify {file}: unexpected {type(exc).__name__}: {exc}")
+
+
+def _printable(line: str) -> str:
+    """``line`` with every non-printable character (ANSI escapes, carriage returns, bidirectional
+    overrides, ...) escaped as ``repr`` would: text from a hostile file cannot drive the terminal."""
+    if line.isprintable():
+        return line
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
+
+
+def _echo(line: str, *, err: bool = False) -> None:
+    click.echo(_printable(line), err=err)
+
+
+def _error(message: str) -> NoReturn:
+    """One line on stderr (a newline in ``message`` is escaped too), exit 2."""
+    _echo(f"error: {message}", err=True)
+    sys.exit(EXIT_UNREADABLE)
+
+
+def _verify(file: Path, public_keys: tuple[Path, ...], as_json: bool, *, expect_head: tuple[int, str] | None,
+            min_events: int | None, max_unsigned: int | None) -> None:
     try:
         keys = [load_public_key(p) for p in public_keys] if public_keys else None
     except (OSError, ValueError) as exc:
-        click.echo(f"error: cannot load public key: {exc}", err=True)
-        sys.exit(EXIT_UNREADABLE)
+        _error(f"cannot load public key: {exc}")
     try:
-        report = verify_file(file, keys)
+        report = verify_file(file, keys, expect_head=expect_head, min_events=min_events,
+                             max_unsigned=max_unsigned)
     except TrailReadError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_UNREADABLE)
+        _error(str(exc))
     if as_json:
-        click.echo(report_json(report))
+        click.echo(report_json(report))  # JSON escapes every control character
     else:
-        click.echo(report.summary())
+        _echo(report.summary())
         if report.signed_through is not None:
-            click.echo(f"signed through sequence {report.signed_through} "
-                       f"({report.unsigned_tail} event(s) after it are unsigned)")
+            _echo(f"signed through sequence {report.signed_through} "
+                  f"({report.unsigned_tail} event(s) after it are unsigned)")
         for problem in report.problems:
-            click.echo(problem)
+            _echo(problem)
         for note in report.notes:
-            click.echo(f"note: {note}")
+            _echo(f"note: {note}")
     sys.exit(EXIT_OK if report.ok else EXIT_TAMPERED)
 
 
@@ -65,11 +117,21 @@ def keygen_command(private_key: Path, public_key: Path | None) -> None:
     """Create an Ed25519 key pair for signing audit checkpoints (private key file mode 0600)."""
     signer = AuditSigner.generate()
     pub = public_key or private_key.with_name(private_key.name + ".pub")
+    nofollow = getattr(os, "O_NOFOLLOW", 0)
+    if os.path.lexists(pub):  # checked first: never leave a private key without its public key
+        raise click.ClickException(f"{pub} exists; refusing to overwrite a key")
     try:
-        fd = os.open(private_key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(private_key, os.O_WRONLY | os.O_CREAT | os.O_EXCL | nofollow, 0o600)
     except FileExistsError:
         raise click.ClickException(f"{private_key} exists; refusing to overwrite a key") from None
     with os.fdopen(fd, "wb") as fh:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fh.fileno(), 0o600)
         fh.write(signer.private_key_pem())
-    pub.write_bytes(signer.public_key_pem())
+    try:  # O_EXCL: a symbolic link planted at the path is not followed
+        pub_fd = os.open(pub, os.O_WRONLY | os.O_CREAT | os.O_EXCL | nofollow, 0o644)
+    except FileExistsError:
+        raise click.ClickException(f"{pub} exists; refusing to overwrite a key") from None
+    with os.fdopen(pub_fd, "wb") as fh:
+        fh.write(signer.public_key_pem())
     click.echo(f"key id {signer.key_id}\nprivate key: {private_key}\npublic key: {pub}")

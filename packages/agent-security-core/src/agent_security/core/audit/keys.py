@@ -11,14 +11,29 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-__all__ = ["AuditSigner", "key_id", "load_public_key", "public_keys_by_id"]
+from agent_security.core.errors import AgentSecurityError
+from agent_security.core.files import MAX_KEY_FILE_BYTES, UnreadableFile, read_bounded
 
-MAX_PEM_BYTES = 64 * 1024
+__all__ = ["AuditKeyError", "AuditSigner", "key_id", "load_public_key", "public_keys_by_id"]
+
+MAX_PEM_BYTES = MAX_KEY_FILE_BYTES
 PemSource = bytes | str | os.PathLike[str]
+
+
+class AuditKeyError(AgentSecurityError, ValueError):
+    """A PEM key that cannot be used for audit checkpoints: too large, not PEM, not Ed25519, encrypted
+    without a password (or a password for a key that is not encrypted). ``str()`` names the file when
+    the key came from one. File system errors (a missing file, a FIFO) stay :class:`OSError`."""
+
+
+def _where(source: PemSource) -> str:
+    if isinstance(source, bytes) or (isinstance(source, str) and source.lstrip().startswith("-----BEGIN")):
+        return "PEM key"
+    return os.fsdecode(source)
 
 
 def _pem_bytes(source: PemSource) -> bytes:
@@ -27,9 +42,31 @@ def _pem_bytes(source: PemSource) -> bytes:
     if isinstance(source, str) and source.lstrip().startswith("-----BEGIN"):
         return source.encode()
     path = Path(source)
-    if path.stat().st_size > MAX_PEM_BYTES:
-        raise ValueError(f"{path}: a PEM key file is at most {MAX_PEM_BYTES} bytes")
-    return path.read_bytes()
+    try:
+        return read_bounded(path, MAX_PEM_BYTES, what="key file")  # a FIFO or /dev/zero is refused
+    except UnreadableFile as exc:
+        if not exc.too_large:
+            raise  # NotRegularFileError, an OSError: the caller reports it like any unreadable path
+        raise AuditKeyError(f"{path}: a PEM key file is at most {MAX_PEM_BYTES} bytes") from None
+
+
+def _load_private(data: bytes, password: bytes | None, where: str) -> Ed25519PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(data, password=password)
+    except TypeError:  # what cryptography raises for a missing (or an unexpected) password
+        if password is None:
+            raise AuditKeyError(f"{where}: the private key is encrypted and no password was given") from None
+        raise AuditKeyError(f"{where}: a password was given but the private key is not encrypted") from None
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise AuditKeyError(f"{where}: not a readable PEM private key ({_first_line(exc)})") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise AuditKeyError(f"{where}: not an Ed25519 key")
+    return key
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).split("\n", 1)[0].strip()
+    return text[:200] if text else type(exc).__name__
 
 
 def key_id(public_key: Ed25519PublicKey) -> str:
@@ -42,15 +79,16 @@ def load_public_key(source: PemSource | Ed25519PublicKey) -> Ed25519PublicKey:
     """An Ed25519 public key from PEM text/bytes or a PEM file path (a private key PEM also works)."""
     if isinstance(source, Ed25519PublicKey):
         return source
+    where = _where(source)
     data = _pem_bytes(source)
     if b"PRIVATE KEY" in data:
-        priv = serialization.load_pem_private_key(data, password=None)
-        if not isinstance(priv, Ed25519PrivateKey):
-            raise ValueError("not an Ed25519 key")
-        return priv.public_key()
-    key = serialization.load_pem_public_key(data)
+        return _load_private(data, None, where).public_key()
+    try:
+        key = serialization.load_pem_public_key(data)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise AuditKeyError(f"{where}: not a readable PEM public key ({_first_line(exc)})") from None
     if not isinstance(key, Ed25519PublicKey):
-        raise ValueError("not an Ed25519 public key")
+        raise AuditKeyError(f"{where}: not an Ed25519 public key")
     return key
 
 
@@ -84,11 +122,11 @@ class AuditSigner:
 
     @classmethod
     def from_pem(cls, source: PemSource, password: bytes | None = None) -> AuditSigner:
-        """Load a PEM (PKCS#8) Ed25519 private key from text, bytes or a file path."""
-        key = serialization.load_pem_private_key(_pem_bytes(source), password=password)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ValueError("the audit signing key must be an Ed25519 private key")
-        return cls(key)
+        """Load a PEM (PKCS#8) Ed25519 private key from text, bytes or a file path.
+
+        Raises :class:`AuditKeyError` for a key that cannot be used (:class:`OSError` for a file that
+        cannot be read)."""
+        return cls(_load_private(_pem_bytes(source), password, _where(source)))
 
     def sign(self, message: bytes) -> bytes:
         return self._key.sign(message)

@@ -20,6 +20,8 @@ that an ALLOW is never returned for a decision that a crash could erase:
 
 On open, a JSON Lines file that does not end with a newline (a torn write) gets one, so the torn line stays
 visible to the verifier as a malformed line instead of being glued to the next event.
+A JSON Lines write that fails, is short or whose fsync fails is undone (the file is cut back to its length
+before it); if it cannot be undone, the sink refuses every later write.
 
 **One writer per file.** Each file holds one chain; resume it after a restart with
 ``AuditTrail.resume(dispatch, sink)`` (``last_link()``). The SQLite table has a UNIQUE ``sequence``, so a
@@ -33,16 +35,19 @@ schema, versioned by ``schema_version``; the SQLite layout is versioned separate
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
+import stat
 import threading
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any, BinaryIO, Literal, Self
 
 from agent_security.core.audit.chain import format_timestamp
+from agent_security.core.files import open_regular
 from agent_security.core.hookspecs import hookimpl
 from agent_security.core.models import SCHEMA_VERSION, AuditEvent
 
@@ -178,6 +183,24 @@ def _columns(event: AuditEvent) -> dict[str, Any]:
     }
 
 
+PRIVATE_MODE = 0o600
+"""Mode of every audit file a sink creates (whatever the umask): the trail is for its owner only."""
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _create_private(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 if it does not exist (an existing file keeps its mode)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), PRIVATE_MODE)
+    except FileExistsError:
+        return
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, PRIVATE_MODE)  # the umask may have taken bits away: set exactly 0600
+    finally:
+        os.close(fd)
+
+
 def _ro_connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
     p = Path(path)
     if not p.is_file():
@@ -215,6 +238,7 @@ class SqliteAuditSink(_Closing):
         self.name = name
         self.path = Path(path)
         self._lock = threading.Lock()
+        _create_private(self.path)  # SQLite gives the -wal and -shm files the database file's mode
         self._conn: sqlite3.Connection | None = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=False)
         conn = self._conn
@@ -289,20 +313,28 @@ class SqliteAuditSink(_Closing):
 
 
 def read_jsonl_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, bytes | None]]:
-    """``(line number, raw line)`` for each line; ``None`` for a line over :data:`MAX_LINE_BYTES`."""
-    with Path(path).open("rb") as fh:
-        lineno = 0
-        while True:
-            raw = fh.readline(MAX_LINE_BYTES + 1)
-            if not raw:
-                return
-            lineno += 1
-            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-                while raw and not raw.endswith(b"\n"):  # skip the rest of the oversized line
-                    raw = fh.readline(MAX_LINE_BYTES + 1)
-                yield lineno, None
-                continue
-            yield lineno, raw.rstrip(b"\n")
+    """``(line number, raw line)`` for each line; ``None`` for a line over :data:`MAX_LINE_BYTES`.
+
+    Only a regular file is read (a FIFO or a device raises :class:`OSError` instead of blocking).
+    """
+    with open_regular(path) as fh:
+        yield from jsonl_lines(fh)
+
+
+def jsonl_lines(fh: BinaryIO) -> Iterator[tuple[int, bytes | None]]:
+    """:func:`read_jsonl_lines` for a file already open (binary, positioned at the start)."""
+    lineno = 0
+    while True:
+        raw = fh.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        lineno += 1
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):  # skip the rest of the oversized line
+                raw = fh.readline(MAX_LINE_BYTES + 1)
+            yield lineno, None
+            continue
+        yield lineno, raw.rstrip(b"\n")
 
 
 class JsonlAuditSink(_Closing):
@@ -316,15 +348,37 @@ class JsonlAuditSink(_Closing):
         self.path = Path(path)
         self.fsync = fsync
         self._lock = threading.Lock()
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        self._fh: Any = os.fdopen(fd, "ab", buffering=0)
-        size = self.path.stat().st_size
-        if size:
-            with self.path.open("rb") as rd:
-                rd.seek(size - 1)
-                if rd.read(1) != b"\n":  # torn last line: keep it visible, start a fresh line
-                    self._fh.write(b"\n")
-                    self._sync()
+        self._broken: str | None = None
+        self._fh: Any = os.fdopen(self._open(), "ab", buffering=0)
+        fd = self._fh.fileno()
+        size = os.fstat(fd).st_size
+        if size and os.lseek(fd, size - 1, os.SEEK_SET) >= 0 and os.read(fd, 1) != b"\n":
+            # torn last line: keep it visible, start a fresh line
+            self._fh.write(b"\n")
+            self._sync()
+
+    def _open(self) -> int:
+        """The file opened for appending: created 0600 (whatever the umask); a symbolic link, a FIFO or a
+        device is refused."""
+        flags = (os.O_RDWR | os.O_APPEND | os.O_CREAT | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0)
+                 | getattr(os, "O_CLOEXEC", 0))
+        _create_private(self.path)
+        try:
+            fd = os.open(self.path, flags, PRIVATE_MODE)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP or (exc.errno == errno.EMLINK and self.path.is_symlink()):
+                raise OSError(exc.errno, f"{self.path} is a symbolic link; the audit sink does not follow "
+                                         "links") from None
+            raise
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise OSError(errno.EINVAL, f"{self.path} is not a regular file")
+            if hasattr(os, "O_NONBLOCK"):
+                os.set_blocking(fd, True)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
 
     def _sync(self) -> None:
         if self.fsync:
@@ -340,10 +394,29 @@ class JsonlAuditSink(_Closing):
         with self._lock:
             if self._fh is None:
                 raise RuntimeError(f"audit sink {self.name!r} is closed")
-            written = self._fh.write(line)
-            if written != len(line):
-                raise OSError(f"{self.path}: short write ({written} of {len(line)} bytes)")
+            if self._broken is not None:
+                raise OSError(f"{self.path}: audit sink {self.name!r} refuses to write: {self._broken}")
+            fd = self._fh.fileno()
+            before = os.fstat(fd).st_size
+            try:
+                written = self._fh.write(line)
+                if written != len(line):
+                    raise OSError(f"{self.path}: short write ({written} of {len(line)} bytes)")
+                self._sync()
+            except BaseException as exc:
+                self._undo(fd, before, exc)
+                raise
+
+    def _undo(self, fd: int, size: int, exc: BaseException) -> None:
+        """Cut the file back to ``size`` after a failed write or fsync, so that neither torn bytes (the next
+        line would be glued to them) nor an event the caller was told failed stay in it. If that fails
+        too, every later write is refused (the pipeline denies with ``AUDIT_FAILURE``)."""
+        try:
+            os.ftruncate(fd, size)
             self._sync()
+        except OSError as undo_exc:
+            self._broken = (f"an earlier write failed ({exc}) and could not be undone ({undo_exc}); "
+                            "the end of the file may hold a partial or unconfirmed event")
 
     def read(self) -> Iterator[AuditEvent]:
         """Every event in file order (a malformed line raises ``ValueError`` naming the line)."""
