@@ -116,3 +116,38 @@ def test_helpers():
     assert not json_equal({"a": 1}, {"b": 1})
     assert not json_equal([1], [True])
     assert len(parse_tool_args_match({"a": 1, "b": {"gt": 2, "lt": 5}})[1].tests) == 2
+
+
+@pytest.mark.parametrize(("condition", "args"), [
+    ({"options.force": True}, {"options": {"force": True}, "options.force": False}),
+    ({"options.force": True}, {"options": {"force": False}, "options.force": True}),
+    ({"payment.amount": {"gt": 1000}}, {"payment": {"amount": 250000}, "payment.amount": 1}),
+    ({"items.0.sku": "BANNED"}, {"items": [{"sku": "BANNED"}], "items.0.sku": "ok"}),
+    ({"mode": {"neq": "safe"}, "a.b": {"in": [1]}}, {"mode": "x", "a": {"b": 1}, "a.b": 2}),
+])
+def test_dotted_path_decoy_key_cannot_hide_the_nested_value(engine_for, make_rule, request_factory, now,
+                                                            condition, args):
+    for outcome in ("DENY", "REQUIRE_APPROVAL"):
+        assert _hit(engine_for, make_rule, request_factory, now, condition, args, outcome) == "R"
+
+
+def test_dotted_path_allow_rule_needs_both_values(engine_for, make_rule, request_factory, now):
+    engine = engine_for(make_rule("OK", "t", "ALLOW", when={"tool_args_match": {"opts.dry_run": True}}),
+                        default="DENY")
+
+    def code(args):
+        return engine.evaluate(request_factory("t", args), now=now).codes
+
+    assert code({"opts": {"dry_run": True}}) == ("OK",)
+    assert code({"opts.dry_run": True}) == ("OK",)  # a top-level dotted key alone, as in Agent-SPM
+    assert code({"opts": {"dry_run": True}, "opts.dry_run": True}) == ("OK",)
+    assert code({"opts": {"dry_run": False}, "opts.dry_run": True}) == ("DEFAULT_DENY",)
+    assert code({"opts": {"dry_run": True}, "opts.dry_run": False}) == ("DEFAULT_DENY",)
+
+
+def test_dotted_path_indeterminate_value_fails_closed(engine_for, make_rule, request_factory, now):
+    engine = engine_for(make_rule("R", "t", "DENY", when={"tool_args_match": {"a.b": {"gt": 5}}}))
+    decision = engine.evaluate(request_factory("t", {"a": {"b": "lots"}, "a.b": 1}), now=now)
+    assert decision.codes == ("R", "POLICY_CONDITION_INDETERMINATE")
+    decision, traces = engine.explain(request_factory("t", {"a": {"b": 9}, "a.b": 1}), now=now)
+    assert decision.codes == ("R",) and traces[0].result == "matched"

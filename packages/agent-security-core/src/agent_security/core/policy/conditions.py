@@ -1,9 +1,13 @@
 """``tool_args_match``: operators, dotted paths and three-valued results.
 
 Each key of ``tool_args_match`` is a path into the tool arguments (``"amount"``,
-``"customer.address.country"``, ``"items.0.sku"``; a top-level key that itself contains dots is
-found first). Each value is either a literal (meaning ``eq``) or an *operator object* whose keys are all
-operators (several operators are ANDed)::
+``"customer.address.country"``, ``"items.0.sku"``). A dotted path also names a top-level key spelled
+with the dots (Agent-SPM looked up top-level keys only); when both exist, the condition is evaluated on
+both, and a DENY or approval-like rule applies if either matches, an ALLOW rule only if both do (a
+caller cannot hide the nested value behind a decoy key).
+
+Each value is either a literal (meaning ``eq``) or an *operator object* whose keys are all operators
+(several operators are ANDed)::
 
     eq neq gt gte lt lte in not_in regex
 
@@ -28,7 +32,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -179,9 +183,8 @@ class ArgCondition:
     tests: tuple[ArgTest, ...]
 
     def resolve(self, args: Mapping[str, Any]) -> Any:
-        """The argument at this path, or the private missing marker."""
-        if self.path in args:
-            return args[self.path]
+        """The argument at this path (through nested objects and lists), or the private missing marker.
+        A top-level key spelled with the dots is *not* this value; see :meth:`values`."""
         current: Any = args
         for seg in self.segments:
             if isinstance(current, Mapping):
@@ -197,8 +200,24 @@ class ArgCondition:
                 return _MISSING
         return current
 
-    def evaluate(self, args: Mapping[str, Any]) -> bool | None:
-        actual = self.resolve(args)
+    def values(self, args: Mapping[str, Any]) -> list[Any]:
+        """Every value this path names: the nested value and, for a dotted path, a top-level key spelled
+        with the dots (``{"options.force": ...}``). Both when both exist; the missing marker if neither."""
+        found: list[Any] = []
+        if len(self.segments) > 1 and self.path in args:
+            found.append(args[self.path])
+        nested = self.resolve(args)
+        if nested is not _MISSING or not found:
+            found.append(nested)
+        return found
+
+    def evaluate(self, args: Mapping[str, Any], *, restrictive: bool = True) -> bool | None:
+        """The tests on every value this path names (see :meth:`values`). When there are two, a
+        ``restrictive`` (DENY, approval-like) rule's condition holds if it holds on either, an ALLOW
+        rule's only if it holds on both."""
+        return _combine((self._evaluate_one(v) for v in self.values(args)), either=restrictive)
+
+    def _evaluate_one(self, actual: Any) -> bool | None:
         result: bool | None = True
         for test in self.tests:
             r = test.test(actual)
@@ -207,6 +226,17 @@ class ArgCondition:
             if r is INDETERMINATE:
                 result = INDETERMINATE
         return result
+
+
+def _combine(results: Iterable[bool | None], *, either: bool) -> bool | None:
+    """Three-valued OR (``either``) or AND of ``results``, stopping at the first deciding one."""
+    outcome: bool | None = not either
+    for r in results:
+        if r is either:
+            return either
+        if r is INDETERMINATE:
+            outcome = INDETERMINATE
+    return outcome
 
 
 def _operand_number(op: str, operand: Any, where: str) -> Number:

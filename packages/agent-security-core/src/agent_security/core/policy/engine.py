@@ -286,7 +286,7 @@ class _CompiledWhen:
         if self.labels and self.labels.isdisjoint(view.labels):
             return False
         for cond in self.args:
-            r = cond.evaluate(view.request.action.tool_args)
+            r = cond.evaluate(view.request.action.tool_args, restrictive=self.restrictive)
             if r is False:
                 return False
             if r is INDETERMINATE:
@@ -317,7 +317,8 @@ class _CompiledWhen:
         if self.labels:
             out.append(("when.data_labels_any", not self.labels.isdisjoint(view.labels)))
         for cond in self.args:
-            out.append((f"when.tool_args_match.{cond.path}", cond.evaluate(view.request.action.tool_args)))
+            out.append((f"when.tool_args_match.{cond.path}",
+                        cond.evaluate(view.request.action.tool_args, restrictive=self.restrictive)))
         if self.contains:
             out.append(("when.contains_any", self._contains(view)))
         if self.not_contains:
