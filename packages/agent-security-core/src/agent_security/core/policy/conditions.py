@@ -48,6 +48,7 @@ __all__ = [
     "ArgTest",
     "ConditionError",
     "as_number",
+    "combine_results",
     "js_string",
     "json_equal",
     "normalised_value",
@@ -170,7 +171,7 @@ class ArgTest:
             if text is None:
                 return INDETERMINATE
             assert self.pattern is not None
-            return self.pattern.search(text) is not None
+            return self.pattern.matches(text)  # indeterminate beyond the pattern's input limit
         number = as_number(actual)
         if number is None:
             return INDETERMINATE
@@ -231,17 +232,19 @@ class ArgCondition:
         """The tests on every value this path names (see :meth:`values`), each as written and normalised.
         A ``restrictive`` (DENY, approval-like) rule's condition holds if it holds on any of them, an
         ALLOW rule's only if it holds on all of them."""
-        return _combine((self._evaluate_one(v, restrictive) for v in self.values(args)), either=restrictive)
+        if len(self.segments) == 1 or self.path not in args:  # one value (the usual case)
+            return self._evaluate_one(self.resolve(args), restrictive)
+        return combine_results((self._evaluate_one(v, restrictive) for v in self.values(args)), either=restrictive)
 
     def _evaluate_one(self, actual: Any, either: bool) -> bool | None:
         result = self._tests(actual, normalised=False)
-        if result is either:
-            return result
+        if result is either or (actual.__class__ is not str and self.deep_nodes == 0 and self.plain):
+            return result  # decided, or nothing to normalise
         deep = self.deep_nodes > 0 and _size(actual, self.deep_nodes) <= self.deep_nodes
         alternative = normalised_value(actual, deep=deep)
         if alternative is actual and self.plain:
             return result
-        return _combine((result, self._tests(alternative, normalised=True)), either=either)
+        return combine_results((result, self._tests(alternative, normalised=True)), either=either)
 
     def _tests(self, actual: Any, *, normalised: bool) -> bool | None:
         result: bool | None = True
@@ -272,7 +275,7 @@ def normalised_value(value: Any, *, deep: bool = True, _depth: int = 0) -> Any:
     return value
 
 
-def _combine(results: Iterable[bool | None], *, either: bool) -> bool | None:
+def combine_results(results: Iterable[bool | None], *, either: bool) -> bool | None:
     """Three-valued OR (``either``) or AND of ``results``, stopping at the first deciding one."""
     outcome: bool | None = not either
     for r in results:

@@ -26,6 +26,7 @@ from agent_security.core.policy._frozen import deep_thaw
 from agent_security.core.policy.conditions import (
     INDETERMINATE,
     ArgCondition,
+    combine_results,
     js_string,
     parse_tool_args_match,
 )
@@ -274,12 +275,16 @@ class _CompiledWhen:
         pattern = self.regex
         assert pattern is not None
         raw, norm = view.regex_texts
-        first = pattern.search(raw) is not None
-        if first is not self.restrictive and raw is not norm:
-            first = pattern.search(norm) is not None
-        if first:
-            return True
-        return INDETERMINATE if view.truncated else False
+        undecided = INDETERMINATE if view.truncated else False
+
+        def on(text: str) -> bool | None:  # not searched (over the input limit): indeterminate
+            hit = pattern.matches(text)
+            return undecided if hit is False else hit
+
+        first = on(raw)
+        if first is self.restrictive or raw is norm:
+            return first
+        return combine_results((first, on(norm)), either=self.restrictive)
 
     def evaluate(self, view: _RequestView) -> bool | None:
         result: bool | None = True
