@@ -245,9 +245,17 @@ def test_expiry_at_load(build_bundle, now, request_factory):
     assert PolicyEngine(bundle).evaluate(request_factory("t"), now=now).codes == ("POLICY_EXPIRED",)
 
 
-def test_future_generated_at_is_accepted(build_bundle, now):
+def test_future_generated_at_is_refused_beyond_the_clock_skew(build_bundle, now):
+    # a bundle dated ahead would make every genuinely newer bundle look like a rollback
+    with pytest.raises(PolicyLoadError, match=r"generated_at .* is in the future") as info:
+        load_policy(build_bundle(generated_at="2026-12-01T00:00:00Z"), now=now)
+    assert info.value.field == "generated_at"
+    with pytest.raises(PolicyLoadError, match="in the future"):
+        load_policy(build_bundle(generated_at="2026-06-01T00:05:01Z"), now=now)
+    assert load_policy(build_bundle(generated_at="2026-06-01T00:05:00Z"), now=now).generated_at_dt > now
+    # for inspection and lint, as for an expired bundle
     data = build_bundle(generated_at="2026-12-01T00:00:00Z")
-    assert load_policy(data, now=now).generated_at_dt > now
+    assert load_policy(data, now=now, allow_expired=True).generated_at_dt > now
 
 
 @pytest.mark.parametrize(("text", "expected"), [

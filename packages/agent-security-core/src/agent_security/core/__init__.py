@@ -29,6 +29,7 @@ from agent_security.core.errors import (
     PluginLoadError,
     PolicyError,
     PolicyLoadError,
+    PolicyRollbackError,
     PolicySignatureError,
     SecurityError,
 )
@@ -86,6 +87,7 @@ __all__ = [
     "PluginResult",
     "PolicyError",
     "PolicyLoadError",
+    "PolicyRollbackError",
     "PolicySignatureError",
     "Reason",
     "RequestContext",

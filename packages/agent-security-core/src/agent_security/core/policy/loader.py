@@ -11,7 +11,8 @@ Every way in goes through the same steps:
 4. validate into frozen models (unknown keys, duplicate rule ids, unknown trust levels and operators,
    uncompilable regular expressions, more than 1000 rules: each error names the rule id and the field);
 5. verify signatures when keys or a secret are given;
-6. refuse a bundle that has already expired, unless ``allow_expired`` (for inspection and lint).
+6. refuse a bundle that has already expired, or whose ``generated_at`` is more than
+   :data:`MAX_CLOCK_SKEW` (5 minutes) in the future, unless ``allow_expired`` (for inspection and lint).
 
 Nothing the caller passed in is kept: the result shares no mutable object with the source.
 """
@@ -23,7 +24,7 @@ import math
 import os
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from agent_security.core.policy.signing import PublicKeySource, verify_bundle, v
 
 __all__ = [
     "MAX_BUNDLE_BYTES",
+    "MAX_CLOCK_SKEW",
     "MAX_DEPTH",
     "PolicySource",
     "load_policy",
@@ -50,6 +52,8 @@ __all__ = [
 MAX_BUNDLE_BYTES = 1024 * 1024
 MAX_DEPTH = 20
 MAX_NODES = 1_000_000
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+"""How far in the future a bundle's ``generated_at`` may be when it is loaded."""
 
 PolicySource = PolicyBundle | Mapping[str, Any] | str | bytes | os.PathLike[str]
 
@@ -280,10 +284,19 @@ def _finish(bundle: PolicyBundle, where: str, *, trusted_keys: Iterable[PublicKe
             verify_bundle(bundle, keys)
     if hmac_secret is not None:  # an empty secret is an error, never a silent skip
         verify_hmac_signature(bundle, hmac_secret)
+    prefix = "" if where in ("<string>", "<dict>", "<bundle>") else f"{where}: "
     if not allow_expired and bundle.is_expired(now):
-        prefix = "" if where in ("<string>", "<dict>", "<bundle>") else f"{where}: "
         raise PolicyLoadError(f"{prefix}PolicyBundle expired at {bundle.expires_at}", field="expires_at",
                               source=where)
+    current = now or datetime.now(UTC)
+    if current.tzinfo is None:
+        current = current.replace(tzinfo=UTC)
+    if not allow_expired and bundle.generated_at_dt > current + MAX_CLOCK_SKEW:
+        raise PolicyLoadError(
+            f"{prefix}PolicyBundle generated_at {bundle.generated_at} is in the future (more than "
+            f"{int(MAX_CLOCK_SKEW.total_seconds()) // 60} minutes ahead of the clock, {current.isoformat()}); "
+            "a bundle dated ahead would block every later, genuinely newer bundle from being reloaded",
+            field="generated_at", source=where)
     return bundle
 
 
@@ -303,8 +316,9 @@ def load_policy(source: PolicySource, *, trusted_keys: Iterable[PublicKeySource]
     ``trusted_keys``: Ed25519 public keys (objects, PEM, or PEM file paths); when non-empty, the bundle
     must carry a valid signature by one of them. ``hmac_secret``: when given, the HMAC ``signature``
     must verify. ``allow_expired``: load a bundle whose ``expires_at`` has passed (for lint and
-    inspection; the engine still denies with ``POLICY_EXPIRED``). ``now``: the clock for the expiry
-    check (default: the current time).
+    inspection; the engine still denies with ``POLICY_EXPIRED``), and one whose ``generated_at`` is more
+    than :data:`MAX_CLOCK_SKEW` in the future (otherwise an error). ``now``: the clock for these checks
+    (default: the current time).
 
     Raises :class:`~agent_security.core.errors.PolicyLoadError` (with ``rule_id`` and ``field`` where
     they apply) or :class:`~agent_security.core.errors.PolicySignatureError`.
