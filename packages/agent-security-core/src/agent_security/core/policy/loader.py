@@ -104,13 +104,55 @@ class _PolicyYamlLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+# Numbers as YAML 1.2 (core schema, JSON-like decimals): PyYAML's YAML 1.1 rules read 0022 as octal 18,
+# 23:30 as sexagesimal 1410 and 1_000 as 1000. Here a decimal integer has no leading zero (0022 and 02134
+# stay strings), octal is written 0o..., hex 0x..., and there are no underscores or sexagesimals.
+_YAML_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)|0o[0-7]+|0x[0-9a-fA-F]+")
+_YAML_FLOAT = re.compile(r"(?=[^eE]*[.eE])[-+]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
+                         r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+
 _PolicyYamlLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers
-            if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")]
+            if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool", *_NUMBER_TAGS)]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _PolicyYamlLoader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_PolicyYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(f"^(?:{_YAML_INT.pattern})$"), list("-+0123456789"))
+_PolicyYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(f"^(?:{_YAML_FLOAT.pattern})$"), list("-+0123456789."))
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.Node) -> int:
+    text = loader.construct_scalar(node)  # type: ignore[arg-type]
+    if not isinstance(text, str) or not _YAML_INT.fullmatch(text):
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{text!r} is not a YAML 1.2 integer (decimal without leading zeros, 0o octal or "
+            "0x hex)", node.start_mark)
+    try:
+        if text.startswith(("0o", "0x")):
+            return int(text[2:], 8 if text[1] == "o" else 16)
+        return int(text)
+    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+        raise yaml.constructor.ConstructorError(
+            None, None, f"integer of {len(text)} characters is too long", node.start_mark) from None
+
+
+def _construct_float(loader: yaml.SafeLoader, node: yaml.Node) -> float:
+    text = loader.construct_scalar(node)  # type: ignore[arg-type]
+    if not isinstance(text, str) or not _YAML_FLOAT.fullmatch(text):
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{text!r} is not a YAML 1.2 number", node.start_mark)
+    lowered = text.lower()
+    if lowered.endswith((".inf", ".nan")):
+        return float(lowered.replace(".", ""))
+    return float(text)
+
+
+_PolicyYamlLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_PolicyYamlLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 
 
 def _parse_yaml(text: str, where: str, what: str = "PolicyBundle") -> Any:
