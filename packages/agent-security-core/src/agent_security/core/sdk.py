@@ -304,6 +304,9 @@ class AgentSecurity:
         self._trusted_keys = list(trusted_policy_keys or [])
         for key_path in core.trusted_policy_keys:
             self._trusted_keys.append(read_bounded(key_path, MAX_KEY_FILE_BYTES, what="trusted policy key"))
+        if trusted_policy_keys is not None and not self._trusted_keys:
+            raise ConfigurationError("trusted_policy_keys is an empty list, so no policy signature could be "
+                                     "verified; give at least one key, or None for unsigned policies")
         self._hmac_secret = policy_hmac_secret
         self._policy_loader = policy_loader
         self._policy_source: Any = None

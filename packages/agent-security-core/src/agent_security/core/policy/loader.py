@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from agent_security.core.errors import PolicyLoadError
+from agent_security.core.errors import ConfigurationError, PolicyLoadError
 from agent_security.core.files import UnreadableFile, read_bounded
 from agent_security.core.policy.conditions import ConditionError
 from agent_security.core.policy.models import MAX_RULES, LocatedError, PolicyBundle
@@ -322,8 +322,11 @@ def _finish(bundle: PolicyBundle, where: str, *, trusted_keys: Iterable[PublicKe
             hmac_secret: str | bytes | None, allow_expired: bool, now: datetime | None) -> PolicyBundle:
     if trusted_keys is not None:
         keys = [trusted_keys] if isinstance(trusted_keys, str | bytes | os.PathLike) else list(trusted_keys)
-        if keys:
-            verify_bundle(bundle, keys)
+        if not keys:  # e.g. a key list read from somewhere that came back empty: never a silent skip
+            raise ConfigurationError(
+                "trusted_keys is an empty list, so no signature could be verified; give at least one key, "
+                "or pass None to load without signature checks")
+        verify_bundle(bundle, keys)
     if hmac_secret is not None:  # an empty secret is an error, never a silent skip
         verify_hmac_signature(bundle, hmac_secret)
     prefix = "" if where in ("<string>", "<dict>", "<bundle>") else f"{where}: "
@@ -355,8 +358,9 @@ def load_policy(source: PolicySource, *, trusted_keys: Iterable[PublicKeySource]
     text (a ``str`` starting with ``{``, or ``bytes``), a mapping, or a :class:`PolicyBundle` (re-checked
     and copied).
 
-    ``trusted_keys``: Ed25519 public keys (objects, PEM, or PEM file paths); when non-empty, the bundle
-    must carry a valid signature by one of them. ``hmac_secret``: when given, the HMAC ``signature``
+    ``trusted_keys``: Ed25519 public keys (objects, PEM, or PEM file paths); the bundle must carry a valid
+    signature by one of them (an empty list is a :class:`~agent_security.core.errors.ConfigurationError`;
+    ``None`` means no signature check). ``hmac_secret``: when given, the HMAC ``signature``
     must verify. ``allow_expired``: load a bundle whose ``expires_at`` has passed (for lint and
     inspection; the engine still denies with ``POLICY_EXPIRED``), and one whose ``generated_at`` is more
     than :data:`MAX_CLOCK_SKEW` in the future (otherwise an error). ``now``: the clock for these checks
