@@ -44,6 +44,16 @@ def test_normalize_text(raw, expected):
     assert normalize_text(raw) == expected
 
 
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("send_ema\u0131l", "send_email"),
+    ("SEND_EMA\u0130L", "send_email"),
+    ("send_emai\u0307l", "send_email"),
+    ("\u0130STANBUL", "istanbul"),
+])
+def test_dotless_and_dotted_i_fold_to_i(raw, expected):
+    assert normalize_text(raw) == expected
+
+
 def test_every_format_character_is_removed():
     ranges = INVISIBLE_RANGES
     missing = [hex(cp) for cp in range(sys.maxunicode + 1)
