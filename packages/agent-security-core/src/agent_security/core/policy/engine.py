@@ -147,13 +147,14 @@ class _RequestView:
     searches once.
     """
 
-    __slots__ = ("_keywords", "_labels", "_regex", "_truncated", "_values", "request")
+    __slots__ = ("_keyword_norm", "_keyword_raw", "_labels", "_regex", "_truncated", "_values", "request")
 
     def __init__(self, request: ActionRequest) -> None:
         self.request = request
         self._values: list[str] | None = None
         self._truncated = False
-        self._keywords: tuple[str, str] | None = None
+        self._keyword_raw: str | None = None
+        self._keyword_norm: str | None = None
         self._regex: tuple[str, str] | None = None
         self._labels: frozenset[str] | None = None
 
@@ -168,20 +169,26 @@ class _RequestView:
         return self._truncated
 
     @property
-    def keyword_texts(self) -> tuple[str, str]:
-        """``(raw, normalised)`` text for keyword terms: the values joined with NUL (which normalisation
-        removes, so no normalised term can span two values); raw is only lower-cased."""
-        if self._keywords is None:
-            values = self._load()
-            raw = "\x00".join(values).lower()
-            norm = "\x00".join([normalize_text(v) for v in values])
-            self._keywords = (raw, raw if norm == raw else norm)
-        return self._keywords
+    def keyword_raw(self) -> str:
+        """Text for raw keyword terms: the values joined with NUL, lower-cased (nothing else)."""
+        if self._keyword_raw is None:
+            self._keyword_raw = "\x00".join(self._load()).lower()
+        return self._keyword_raw
+
+    @property
+    def keyword_norm(self) -> str:
+        """Text for normalised keyword terms: the normalised values joined with NUL (which normalisation
+        removes, so no term can span two values). The same object as :attr:`keyword_raw` when equal."""
+        if self._keyword_norm is None:
+            norm = "\x00".join([normalize_text(v) for v in self._load()])
+            raw = self.keyword_raw
+            self._keyword_norm = raw if norm == raw else norm
+        return self._keyword_norm
 
     @property
     def regex_texts(self) -> tuple[str, str]:
         """``(raw, normalised)`` text for ``matches_regex``: the values joined with spaces, as written /
-        with :func:`regex_text` applied."""
+        with :func:`regex_text` applied (the same object twice when equal)."""
         if self._regex is None:
             values = self._load()
             raw = " ".join(values)
@@ -196,12 +203,16 @@ class _RequestView:
         return self._labels
 
 
-def _found(raw_terms: tuple[str, ...], raw: str, norm_terms: tuple[str, ...], norm: str, *,
+def _found(raw_terms: tuple[str, ...], norm_terms: tuple[str, ...], view: _RequestView, *,
            either: bool) -> bool:
     """Whether a term occurs in the raw view (raw terms) *or* (``either``) / *and* the normalised view
-    (normalised terms)."""
+    (normalised terms). The normalised text is built only when the raw view does not decide."""
+    raw = view.keyword_raw
     first = any(t in raw for t in raw_terms)
-    if first is either or (raw is norm and raw_terms is norm_terms):
+    if first is either:
+        return first
+    norm = view.keyword_norm
+    if norm is raw and raw_terms is norm_terms:
         return first
     return any(t in norm for t in norm_terms)
 
@@ -258,16 +269,14 @@ class _CompiledWhen:
         return not (self.contains or self.not_contains or self.regex or self.labels or self.args)
 
     def _contains(self, view: _RequestView) -> bool | None:
-        raw, norm = view.keyword_texts
-        if _found(self.contains_raw, raw, self.contains, norm, either=self.restrictive):
+        if _found(self.contains_raw, self.contains, view, either=self.restrictive):
             return True
         return INDETERMINATE if view.truncated else False
 
     def _not_contains(self, view: _RequestView) -> bool | None:
         # holds on a view when no term is found there; restrictive: on either view, so it fails only
         # when a term is found in both
-        raw, norm = view.keyword_texts
-        if _found(self.not_contains_raw, raw, self.not_contains, norm, either=not self.restrictive):
+        if _found(self.not_contains_raw, self.not_contains, view, either=not self.restrictive):
             return False
         return INDETERMINATE if view.truncated else True
 
