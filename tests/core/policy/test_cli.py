@@ -53,6 +53,16 @@ def test_validate(runner, policy_file, tmp_path):
     assert _run(runner, "validate", policy_file, "--now", "tomorrow").exit_code == 2
 
 
+def test_validate_json_reports_an_oversized_yaml_integer(runner, tmp_path):
+    big = tmp_path / "bigint.yaml"
+    big.write_text('version: "1"\ngenerated_at: "2026-01-01"\nexpires_at: "2027-01-01"\n'
+                   "defaults: {outcome: ALLOW}\nrules:\n- id: A\n  match: {tool_name: x}\n"
+                   "  when: {tool_args_match: {n: {gt: " + "9" * 5000 + "}}}\n  outcome: DENY\n")
+    result = _run(runner, "validate", big, *NOW, "--json")
+    assert result.exit_code == 2
+    assert "too long" in json.loads(result.output)["error"]
+
+
 def test_lint(runner, policy_file, tmp_path, build_bundle, make_rule):
     clean = _run(runner, "lint", policy_file, *NOW)
     assert clean.exit_code == 0 and "0 error(s), 0 warning(s)" in clean.output

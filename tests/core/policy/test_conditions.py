@@ -116,3 +116,99 @@ def test_helpers():
     assert not json_equal({"a": 1}, {"b": 1})
     assert not json_equal([1], [True])
     assert len(parse_tool_args_match({"a": 1, "b": {"gt": 2, "lt": 5}})[1].tests) == 2
+
+
+@pytest.mark.parametrize(("condition", "args"), [
+    ({"options.force": True}, {"options": {"force": True}, "options.force": False}),
+    ({"options.force": True}, {"options": {"force": False}, "options.force": True}),
+    ({"payment.amount": {"gt": 1000}}, {"payment": {"amount": 250000}, "payment.amount": 1}),
+    ({"items.0.sku": "BANNED"}, {"items": [{"sku": "BANNED"}], "items.0.sku": "ok"}),
+    ({"mode": {"neq": "safe"}, "a.b": {"in": [1]}}, {"mode": "x", "a": {"b": 1}, "a.b": 2}),
+])
+def test_dotted_path_decoy_key_cannot_hide_the_nested_value(engine_for, make_rule, request_factory, now,
+                                                            condition, args):
+    for outcome in ("DENY", "REQUIRE_APPROVAL"):
+        assert _hit(engine_for, make_rule, request_factory, now, condition, args, outcome) == "R"
+
+
+def test_dotted_path_allow_rule_needs_both_values(engine_for, make_rule, request_factory, now):
+    engine = engine_for(make_rule("OK", "t", "ALLOW", when={"tool_args_match": {"opts.dry_run": True}}),
+                        default="DENY")
+
+    def code(args):
+        return engine.evaluate(request_factory("t", args), now=now).codes
+
+    assert code({"opts": {"dry_run": True}}) == ("OK",)
+    assert code({"opts.dry_run": True}) == ("OK",)  # a top-level dotted key alone, as in Agent-SPM
+    assert code({"opts": {"dry_run": True}, "opts.dry_run": True}) == ("OK",)
+    assert code({"opts": {"dry_run": False}, "opts.dry_run": True}) == ("DEFAULT_DENY",)
+    assert code({"opts": {"dry_run": True}, "opts.dry_run": False}) == ("DEFAULT_DENY",)
+
+
+def test_dotted_path_indeterminate_value_fails_closed(engine_for, make_rule, request_factory, now):
+    engine = engine_for(make_rule("R", "t", "DENY", when={"tool_args_match": {"a.b": {"gt": 5}}}))
+    decision = engine.evaluate(request_factory("t", {"a": {"b": "lots"}, "a.b": 1}), now=now)
+    assert decision.codes == ("R", "POLICY_CONDITION_INDETERMINATE")
+    decision, traces = engine.explain(request_factory("t", {"a": {"b": 9}, "a.b": 1}), now=now)
+    assert decision.codes == ("R",) and traces[0].result == "matched"
+
+
+FW_EVIL = "\uff45\uff56\uff49\uff4c.com"  # fullwidth "evil" + ".com"
+
+
+@pytest.mark.parametrize(("condition", "args"), [
+    ({"url": {"regex": r"^https?://([a-z0-9-]+\.)*evil\.com(:|/|$)"}}, {"url": f"https://{FW_EVIL}/x"}),
+    ({"url": {"regex": r"^https?://([a-z0-9-]+\.)*evil\.com(:|/|$)"}}, {"url": "https://ev\u200bil.com/x"}),
+    ({"url": {"regex": r"^https?://([a-z0-9-]+\.)*evil\.com(:|/|$)"}}, {"url": "https://ev\u00adil.com/x"}),
+    ({"host": {"in": ["evil.com"]}}, {"host": FW_EVIL}),
+    ({"host": {"in": ["evil.com"]}}, {"host": "evil\u200b.com"}),
+    ({"host": "evil.com"}, {"host": "e\u2060vil.com"}),
+    ({"host": FW_EVIL}, {"host": "evil.com"}),  # operands are normalised too
+    ({"hosts": {"eq": ["a.org", "evil.com"]}}, {"hosts": ["a.org", FW_EVIL]}),
+    ({"cfg": {"in": [{"host": "evil.com"}]}}, {"cfg": {"host": "ev\u200bil.com"}}),
+    ({"amount": {"gt": 1000}}, {"amount": "\uff15\uff10\uff10\uff10"}),
+])
+def test_argument_strings_are_also_compared_normalised(engine_for, make_rule, request_factory, now,
+                                                       condition, args):
+    for outcome in ("DENY", "REQUIRE_APPROVAL"):
+        engine = engine_for(make_rule("R", "t", outcome, when={"tool_args_match": condition}))
+        assert engine.evaluate(request_factory("t", args), now=now).codes == ("R",)
+
+
+def test_argument_normalisation_keeps_case(engine_for, make_rule, request_factory, now):
+    # eq / in stay case-sensitive (documented); normalisation is invisible characters and NFKC only
+    assert _hit(engine_for, make_rule, request_factory, now, {"host": {"in": ["evil.com"]}},
+                {"host": "EVIL.com"}) == "DEFAULT_ALLOW"
+
+
+def test_restrictive_negative_argument_tests_use_the_raw_value(engine_for, make_rule, request_factory, now):
+    # "deny unless mode is safe": a fullwidth "safe" is not "safe" to the tool
+    engine = engine_for(make_rule("R", "t", when={"tool_args_match": {"mode": {"neq": "safe"}}}),
+                        make_rule("S", "u", when={"tool_args_match": {"host": {"not_in": ["ok.org"]}}}))
+    assert engine.evaluate(request_factory("t", {"mode": "safe"}), now=now).codes == ("DEFAULT_ALLOW",)
+    assert engine.evaluate(request_factory("t", {"mode": "\uff53\uff41\uff46\uff45"}), now=now).codes == ("R",)
+    assert engine.evaluate(request_factory("u", {"host": "ok\u200b.org"}), now=now).codes == ("S",)
+
+
+@pytest.mark.parametrize(("condition", "good", "evasion"), [
+    ({"mode": {"neq": "admin"}}, "user", "ad\u200bmin"),
+    ({"host": {"not_in": ["evil.com"]}}, "good.com", FW_EVIL),
+    ({"host": {"not_in": ["evil.com"]}}, "good.com", "evil.com\u00ad"),
+    ({"name": {"regex": "^[a-z.]+$"}}, "ok.org", "ok\u200b.org"),
+    ({"amount": {"lt": 100}}, 50, "5\u200b0"),
+])
+def test_allow_argument_tests_must_hold_raw_and_normalised(engine_for, make_rule, request_factory, now,
+                                                           condition, good, evasion):
+    engine = engine_for(make_rule("OK", "t", "ALLOW", when={"tool_args_match": condition}), default="DENY")
+    key = next(iter(condition))
+    assert engine.evaluate(request_factory("t", {key: good}), now=now).codes == ("OK",)
+    assert engine.evaluate(request_factory("t", {key: evasion}), now=now).codes == ("DEFAULT_DENY",)
+
+
+def test_large_arguments_are_not_normalised_against_small_operands():
+    [cond] = parse_tool_args_match({"tags": {"in": [["a", "b"]]}})
+    assert cond.deep_nodes == 3
+    big = ["\uff41"] * 100_000
+    assert cond.evaluate({"tags": big}, restrictive=True) is False
+    assert cond.evaluate({"tags": ["\uff41", "b"]}, restrictive=True) is True
+    assert cond.evaluate({"tags": ["\uff41", "b"]}, restrictive=False) is False

@@ -82,7 +82,8 @@ def test_same_outcome_shadowing_is_a_warning(lint, make_rule):
 @pytest.mark.parametrize(("rule_patch", "fragment"), [
     ({"match": {"tool_name": []}}, "match.tool_name is an empty list"),
     ({"match": {"tool_name": "t", "environment": []}}, "match.environment is an empty list"),
-    ({"when": {"contains_any": ["export data"], "not_contains": ["export"]}}, "not_contains"),
+    ({"when": {"contains_any": ["export data"], "not_contains": ["export"]}, "outcome": "ALLOW"},
+     "not_contains"),
     ({"when": {"tool_args_match": {"n": {"gt": 10, "lt": 5}}}}, "no number satisfies both bounds"),
     ({"when": {"tool_args_match": {"n": {"gte": 5, "lt": 5}}}}, "no number satisfies both bounds"),
     ({"when": {"tool_args_match": {"n": {"in": []}}}}, "'in' with an empty list"),

@@ -235,6 +235,49 @@ def test_yaml_safety(now):
         load_policy_yaml(base + "rules: []\nblob: !!binary aGVsbG8=\n", now=now)
 
 
+YAML_HEAD = ('version: "1"\ngenerated_at: "2026-01-01"\nexpires_at: "2027-01-01"\n'
+             "defaults: {outcome: ALLOW}\nrules:\n- id: R\n  match: {tool_name: t}\n  outcome: DENY\n")
+
+
+@pytest.mark.parametrize(("literal", "value"), [
+    ("0022", "0022"),  # YAML 1.1: octal 18
+    ("02134", "02134"),  # YAML 1.1: octal 1116
+    ("23:30", "23:30"),  # YAML 1.1: sexagesimal 1410
+    ("1:30:00", "1:30:00"),
+    ("1_000", "1_000"),
+    ("0b11", "0b11"),
+    ("010.5", "010.5"),
+    ("0o17", 15),  # YAML 1.2 octal
+    ("0x1F", 31),
+    ("22", 22),
+    ("-5", -5),
+    ("0", 0),
+    ("1.5", 1.5),
+    ("1e3", 1000.0),
+    ("-.5", -0.5),
+])
+def test_yaml_numbers_follow_yaml_1_2(now, literal, value):
+    bundle = load_policy_yaml(YAML_HEAD + f"  when: {{tool_args_match: {{x: {literal}}}}}\n", now=now)
+    loaded = bundle.rules[0].when.tool_args_match["x"]  # type: ignore[union-attr]
+    assert loaded == value and type(loaded) is type(value)
+
+
+def test_yaml_number_decisions(now, request_factory):
+    bundle = load_policy_yaml(YAML_HEAD.replace("t}", "open_port}") + "  when: {tool_args_match: {port: 0022}}\n"
+                              "- id: LATE\n  match: {tool_name: sched}\n  outcome: DENY\n"
+                              "  when: {tool_args_match: {at: 23:30}}\n", now=now)
+    engine = PolicyEngine(bundle)
+    assert engine.evaluate(request_factory("open_port", {"port": 22}), now=now).codes == ("R",)
+    assert engine.evaluate(request_factory("open_port", {"port": 18}), now=now).codes == ("DEFAULT_ALLOW",)
+    assert engine.evaluate(request_factory("sched", {"at": "23:30"}), now=now).codes == ("LATE",)
+
+
+@pytest.mark.parametrize("literal", ["9" * 5000, "!!int 0022", "!!int 1_000", "!!float 1:30"])
+def test_yaml_bad_numbers_are_load_errors(now, literal):
+    with pytest.raises(PolicyLoadError, match="YAML parse error"):
+        load_policy_yaml(YAML_HEAD + f"  when: {{tool_args_match: {{n: {{gt: {literal}}}}}}}\n", now=now)
+
+
 def test_expiry_at_load(build_bundle, now, request_factory):
     data = build_bundle(expires_at="2026-03-01T00:00:00Z")
     err = _error(data, now)
@@ -245,9 +288,17 @@ def test_expiry_at_load(build_bundle, now, request_factory):
     assert PolicyEngine(bundle).evaluate(request_factory("t"), now=now).codes == ("POLICY_EXPIRED",)
 
 
-def test_future_generated_at_is_accepted(build_bundle, now):
+def test_future_generated_at_is_refused_beyond_the_clock_skew(build_bundle, now):
+    # a bundle dated ahead would make every genuinely newer bundle look like a rollback
+    with pytest.raises(PolicyLoadError, match=r"generated_at .* is in the future") as info:
+        load_policy(build_bundle(generated_at="2026-12-01T00:00:00Z"), now=now)
+    assert info.value.field == "generated_at"
+    with pytest.raises(PolicyLoadError, match="in the future"):
+        load_policy(build_bundle(generated_at="2026-06-01T00:05:01Z"), now=now)
+    assert load_policy(build_bundle(generated_at="2026-06-01T00:05:00Z"), now=now).generated_at_dt > now
+    # for inspection and lint, as for an expired bundle
     data = build_bundle(generated_at="2026-12-01T00:00:00Z")
-    assert load_policy(data, now=now).generated_at_dt > now
+    assert load_policy(data, now=now, allow_expired=True).generated_at_dt > now
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -40,6 +40,13 @@ def test_constraints_copied(engine_for, make_rule, request_factory, now):
     ("send_email", "send_email2", False),
     ("send_email", "\uff53\uff45\uff4e\uff44_\uff45\uff4d\uff41\uff49\uff4c", True),  # fullwidth
     ("send_email", "send\u200b_email", True),  # zero-width
+    ("send_email", "send_ema\u0131l", True),  # dotless i: its upper() is "SEND_EMAIL"
+    ("send_email", "SEND_EMA\u0130L", True),  # dotted capital I
+    ("send_email", "SEND_EMAI\u0307L", True),  # I + combining dot above (NFKC: dotted capital I)
+    ("send_ema\u0131l", "SEND_EMAIL", True),  # in the rule too
+    ("query_*", "QUER\u0130ES_x", False),
+    ("query_*", "QUER\u0130_x", False),
+    ("quer\u0131_*", "QUERI_X", True),
     ("*", "anything", True),
     ("query_*", "query_customers", True),
     ("query_*", "query_", True),

@@ -10,7 +10,14 @@ import pytest
 from agent_security.core.errors import PolicyLoadError
 from agent_security.core.policy import load_policy, normalize_text
 from agent_security.core.policy.normalize import INVISIBLE_RANGES, regex_text
-from agent_security.core.policy.patterns import Glob, compile_pattern, translate_js_escapes
+from agent_security.core.policy.patterns import (
+    MAX_PROGRAM_SIZE,
+    MAX_REGEX_INPUT,
+    REGEX_WORK_BUDGET,
+    Glob,
+    compile_pattern,
+    translate_js_escapes,
+)
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
@@ -34,6 +41,16 @@ from agent_security.core.policy.patterns import Glob, compile_pattern, translate
     ("ALL\u3000CUSTOMERS", "all customers"),  # ideographic space
 ])
 def test_normalize_text(raw, expected):
+    assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("send_ema\u0131l", "send_email"),
+    ("SEND_EMA\u0130L", "send_email"),
+    ("send_emai\u0307l", "send_email"),
+    ("\u0130STANBUL", "istanbul"),
+])
+def test_dotless_and_dotted_i_fold_to_i(raw, expected):
     assert normalize_text(raw) == expected
 
 
@@ -109,3 +126,73 @@ def test_glob():
     assert not Glob("abc").is_wildcard and Glob("abc").match("abc")
     long_name = "a" * 10_000
     assert not Glob("*a*a*a*a*a*b").match(long_name)
+
+
+COSTLY = "".join(f"[^{c}]{{1000}}" for c in "bcdefg") + "!"  # 61 characters, ~54,000 RE2 instructions
+
+
+@pytest.mark.parametrize("when", [{"matches_regex": COSTLY},
+                                  {"tool_args_match": {"body": {"regex": COSTLY}}},
+                                  {"matches_regex": "[^x]{1000}[^y]{1000}[^z]{1000}!"}])
+def test_pattern_program_size_is_limited(build_bundle, make_rule, now, when):
+    with pytest.raises(PolicyLoadError) as info:
+        load_policy(build_bundle(make_rule("DENY_RX", "t", when=when)), now=now)
+    assert info.value.rule_id == "DENY_RX"
+    assert "too complex" in str(info.value) and f"{MAX_PROGRAM_SIZE:,}" in str(info.value)
+
+
+def test_pattern_input_limit():
+    small = compile_pattern("secret")
+    assert small.max_input == MAX_REGEX_INPUT
+    assert small.matches("x" * MAX_REGEX_INPUT + "secret") is None  # not searched: indeterminate
+    assert small.matches("x" * (MAX_REGEX_INPUT - 6) + "secret") is True
+    big = compile_pattern("[^x]{250}[^y]{250}!")
+    assert big.program_size <= MAX_PROGRAM_SIZE
+    assert big.max_input == REGEX_WORK_BUDGET // big.program_size < MAX_REGEX_INPUT
+    assert big.matches("a" * big.max_input) is False
+    assert big.matches("a" * (big.max_input + 1)) is None
+
+
+@pytest.mark.parametrize("where", ["matches_regex", "tool_args_match"])
+def test_oversize_regex_input_fails_closed(engine_for, make_rule, request_factory, now, where):
+    def when(pattern):
+        if where == "matches_regex":
+            return {"matches_regex": pattern}
+        return {"tool_args_match": {"body": {"regex": pattern}}}
+
+    engine = engine_for(make_rule("OK", "t", "ALLOW", when=when("^[a-z]+$")),
+                        make_rule("DENY_SECRET", "t", "DENY", when=when("secret")), default="DENY")
+    fits = "a" * MAX_REGEX_INPUT
+    assert engine.evaluate(request_factory("t", {"body": fits}), now=now).codes == ("OK",)
+    huge = fits + "a"
+    assert engine.evaluate(request_factory("t", {"body": huge}), now=now).codes == (
+        "DENY_SECRET", "POLICY_CONDITION_INDETERMINATE")
+
+
+def test_compiled_patterns_are_freed_with_their_engine(engine_for, make_rule):
+    import gc
+    import weakref
+
+    pattern = "only-in-this-test-[0-9]+"
+    engine = engine_for(make_rule("R", "t", when={"matches_regex": pattern,
+                                                  "tool_args_match": {"a": {"regex": pattern}}}))
+    compiled = engine._rules[0].when.regex
+    assert compiled is compile_pattern(pattern)  # shared while in use
+    ref = weakref.ref(compiled)
+    del engine, compiled
+    gc.collect()
+    assert ref() is None
+
+
+def test_bundle_program_size_is_limited(build_bundle, make_rule, now):
+    from agent_security.core.policy.models import MAX_BUNDLE_PROGRAM_SIZE
+
+    size = compile_pattern("[^x]{270}[^y]{270}!|r0").program_size
+    count = MAX_BUNDLE_PROGRAM_SIZE // size + 1
+    rules = [make_rule(f"R{i}", f"t{i}", when={"matches_regex": f"[^x]{{270}}[^y]{{270}}!|r{i}"})
+             for i in range(count)]
+    load_policy(build_bundle(*rules[:-1]), now=now)
+    with pytest.raises(PolicyLoadError) as info:
+        load_policy(build_bundle(*rules), now=now)
+    assert info.value.rule_id == f"R{count - 1}"
+    assert f"{MAX_BUNDLE_PROGRAM_SIZE:,} RE2 instructions" in str(info.value)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from agent_security.core import AgentSecurity, Outcome
-from agent_security.core.errors import PolicyLoadError, PolicySignatureError
+from agent_security.core.errors import PolicyLoadError, PolicyRollbackError, PolicySignatureError
 from agent_security.core.policy import (
     PolicyEngine,
     default_policy_data,
@@ -123,6 +123,43 @@ def test_reload_swaps_and_failed_reload_keeps_old(tmp_path):
     assert security.check_tool_call(tool_name="x", agent_id="a").decision.codes == ("DEFAULT_ALLOW",)
 
 
+def test_reload_refuses_an_older_signed_bundle(tmp_path):
+    pair = generate_keypair()
+    now = datetime.now(UTC)
+
+    def signed(version: str, generated: datetime, tool: str) -> str:
+        data = default_policy_data(now=generated)
+        data.update(version=version, rules=[{"id": f"DENY_{version}", "match": {"tool_name": tool},
+                                             "outcome": "DENY"}], defaults={"outcome": "ALLOW"})
+        return json.dumps(sign_bundle(load_policy(data, now=now), pair.private_pem).to_data())
+
+    v1 = signed("v1", now - timedelta(days=30), "delete_repo_v1")
+    v2 = signed("v2", now - timedelta(days=1), "delete_repo")
+    live = tmp_path / "policy.json"
+    live.write_text(v2)
+    events: list[Any] = []
+    security = AgentSecurity(policy_path=live, trusted_policy_keys=[pair.public_pem], autoload=False,
+                             on_audit_event=events.append)
+
+    def codes() -> tuple[str, ...]:
+        return security.check_tool_call(tool_name="delete_repo", agent_id="a").decision.codes
+
+    assert codes() == ("DENY_v2",)
+    live.write_text(v1)  # an attacker who can write the file replays the older, validly signed bundle
+    with pytest.raises(PolicyRollbackError, match="older than the active bundle 'v2'"):
+        security.reload_policy()
+    assert codes() == ("DENY_v2",)
+    failed = [e for e in events if any(r.code == "POLICY_RELOAD_FAILED" for r in e.reasons)]
+    assert len(failed) == 1 and "PolicyRollbackError" in failed[0].reasons[0].message
+    live.write_text(v2)
+    security.reload_policy()  # the same bundle again is fine
+    assert security.get_policy_bundle().version == "v2"
+    live.write_text(v1)
+    security.reload_policy(allow_rollback=True)  # on purpose
+    assert security.get_policy_bundle().version == "v1"
+    assert codes() == ("DEFAULT_ALLOW",)
+
+
 def test_sdk_default_policy_denies(clock):
     security = AgentSecurity(autoload=False)
     result = security.check_tool_call(tool_name="delete_everything", agent_id="a", environment="dev")
@@ -133,3 +170,15 @@ def test_case_insensitive_tool_names_through_sdk(examples_dir, clock):
     security = _security(examples_dir, clock)
     result = security.check_tool_call(tool_name="Send_Email", agent_id="a", environment="dev", data_labels=["pci"])
     assert result.decision.codes == ("DENY_PCI_EMAIL",)
+
+
+def test_reload_over_the_builtin_default_policy_is_not_a_rollback(tmp_path):
+    security = AgentSecurity(autoload=False)  # the built-in default bundle, dated now
+    path, _ = _fresh_bundle(tmp_path)  # generated a day ago
+    security.reload_policy(path)
+    assert security.check_tool_call(tool_name="query_customer_db", tool_args={"q": "dump"}, agent_id="a",
+                                    environment="dev").decision.codes == ("DENY_BULK_EXPORT",)
+    older, _ = _fresh_bundle(tmp_path, name="older.json",
+                             generated_at=(datetime.now(UTC) - timedelta(days=2)).isoformat())
+    with pytest.raises(PolicyRollbackError):
+        security.reload_policy(older)

@@ -8,7 +8,8 @@ import json
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from agent_security.core.errors import PolicySignatureError
+from agent_security.core import AgentSecurity
+from agent_security.core.errors import ConfigurationError, PolicySignatureError
 from agent_security.core.policy import (
     PolicyBundle,
     canonical_bytes,
@@ -172,7 +173,15 @@ def test_load_policy_enforces_signatures(tmp_path, bundle, now):
         load_policy(unsigned, trusted_keys=[pair.public_pem], now=now)
     with pytest.raises(PolicySignatureError, match="required but missing"):
         load_policy(unsigned, hmac_secret="x", now=now)
-    assert load_policy(unsigned, trusted_keys=[], now=now) == bundle  # no keys configured: not required
+    assert load_policy(unsigned, trusted_keys=None, now=now) == bundle  # no keys configured: not required
+    # an explicitly empty list is a mistake (a key list that came back empty), never a silent skip
+    for empty in ([], (), iter([])):
+        with pytest.raises(ConfigurationError, match="empty list"):
+            load_policy(unsigned, trusted_keys=empty, now=now)
+        with pytest.raises(ConfigurationError, match="empty list"):
+            load_policy(path, trusted_keys=empty, now=now)
+    with pytest.raises(ConfigurationError, match="empty list"):
+        AgentSecurity(policy_path=unsigned, trusted_policy_keys=[], autoload=False)
     with pytest.raises(PolicySignatureError, match="must not be empty"):
         load_policy(path, hmac_secret="", now=now)
     text = path.read_text().replace('"outcome": "DENY"', '"outcome": "ALLOW"', 1)

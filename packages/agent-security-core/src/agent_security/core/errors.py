@@ -7,7 +7,8 @@ The hierarchy::
     │   └── ConfigFileError                       names the file, the section and the field
     ├── PolicyError (also ValueError)             a policy bundle that cannot be loaded
     │   ├── PolicyLoadError                       names the rule id and the field where possible
-    │   └── PolicySignatureError                  missing, malformed or invalid signature
+    │   ├── PolicySignatureError                  missing, malformed or invalid signature
+    │   └── PolicyRollbackError                   a reload older than the active bundle
     ├── PluginError
     │   ├── PluginLoadError                       an entry point that cannot be imported or registered
     │   └── PluginContractError                   a plugin broke the hook contract
@@ -36,6 +37,7 @@ __all__ = [
     "PluginLoadError",
     "PolicyError",
     "PolicyLoadError",
+    "PolicyRollbackError",
     "PolicySignatureError",
     "RedactedToolError",
     "SecurityError",
@@ -79,6 +81,10 @@ class PolicyLoadError(PolicyError):
 
 class PolicySignatureError(PolicyError):
     """A bundle whose signature is required but missing, malformed, from an unknown key, or invalid."""
+
+
+class PolicyRollbackError(PolicyError):
+    """A reload refused because the new bundle's ``generated_at`` is older than the active bundle's."""
 
 
 class PluginError(AgentSecurityError):

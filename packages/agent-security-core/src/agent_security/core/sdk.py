@@ -62,6 +62,7 @@ from agent_security.core.errors import (
     ConfigurationError,
     PluginContractError,
     PluginError,
+    PolicyRollbackError,
     SecurityError,
 )
 from agent_security.core.files import MAX_KEY_FILE_BYTES, read_bounded
@@ -145,6 +146,19 @@ MAX_ID_CHARS = 1024
 """Longest identifier-like request field (agent id, session id, environment, a label, a role, ...)."""
 MAX_LIST_ITEMS = 1024
 """Most items in a list-like request field (data labels, roles, delegation chain, ...)."""
+
+def _refuse_rollback(active: Any, new: Any) -> None:
+    """Raise :class:`PolicyRollbackError` when ``new``'s bundle was generated before ``active``'s."""
+    old_bundle: Any = getattr(active, "bundle", None)
+    new_bundle: Any = getattr(new, "bundle", None)
+    old_at = getattr(old_bundle, "generated_at_dt", None)
+    new_at = getattr(new_bundle, "generated_at_dt", None)
+    if isinstance(old_at, datetime) and isinstance(new_at, datetime) and new_at < old_at:
+        raise PolicyRollbackError(
+            f"refusing to reload policy bundle {new_bundle.version!r} generated at {new_bundle.generated_at}: "
+            f"it is older than the active bundle {old_bundle.version!r} generated at {old_bundle.generated_at} "
+            "(a rollback; pass allow_rollback=True to load an older bundle on purpose)")
+
 
 def _bound_fields(fields: Mapping[str, Any]) -> None:
     """Refuse identifier-like strings and lists past the documented bounds (InputTooLarge: a DENY).
@@ -290,10 +304,14 @@ class AgentSecurity:
         self._trusted_keys = list(trusted_policy_keys or [])
         for key_path in core.trusted_policy_keys:
             self._trusted_keys.append(read_bounded(key_path, MAX_KEY_FILE_BYTES, what="trusted policy key"))
+        if trusted_policy_keys is not None and not self._trusted_keys:
+            raise ConfigurationError("trusted_policy_keys is an empty list, so no policy signature could be "
+                                     "verified; give at least one key, or None for unsigned policies")
         self._hmac_secret = policy_hmac_secret
         self._policy_loader = policy_loader
         self._policy_source: Any = None
         self._engine: Any = None
+        self._builtin_engine: Any = None
         if policy_path is not None:
             self._policy_source = Path(policy_path)
         elif policy_json is not None:
@@ -310,6 +328,7 @@ class AgentSecurity:
             from agent_security.core.policy import PolicyEngine, default_policy_bundle
 
             self._engine = PolicyEngine(default_policy_bundle())
+            self._builtin_engine = self._engine  # dated now: no floor for the first real bundle
         self._initialized = self._engine is not None
 
         # Plugins -----------------------------------------------------------------------------
@@ -428,9 +447,12 @@ class AgentSecurity:
             self._swap_engine(self._build_engine(loaded), origin="loader")
             self._initialized = True
 
-    def reload_policy(self, source: Any = None) -> None:
+    def reload_policy(self, source: Any = None, *, allow_rollback: bool = False) -> None:
         """Load a policy (``source``, else the original source) and swap it in atomically.
 
+        A bundle whose ``generated_at`` is older than the active bundle's is refused with
+        :class:`~agent_security.core.errors.PolicyRollbackError` (an older, validly signed bundle must not
+        be replayed), unless ``allow_rollback``; the same ``generated_at`` is fine.
         A failing load raises and leaves the active policy in place; both outcomes are audited.
         """
         self._ensure_open()
@@ -443,12 +465,16 @@ class AgentSecurity:
             if src is None:
                 raise ConfigurationError("no policy source to reload from")
             engine = self._build_engine(src)
+            with self._lock:  # checked and swapped together: a concurrent reload cannot slip in between
+                if not allow_rollback and self._engine is not self._builtin_engine:
+                    _refuse_rollback(self._engine, engine)
+                self._engine = engine
         except Exception as exc:  # whatever failed (the loader, the file, the engine): audited, old policy kept
             self._record(AuditEvent(kind="error", reasons=(Reason(
                 code="POLICY_RELOAD_FAILED", message=f"{type(exc).__name__}: {exc}"[:500]),)))
             self._report(exc, "reload_policy")
             raise
-        self._swap_engine(engine, origin="reload")
+        self._record_lifecycle("policy_loaded", origin="reload")
 
     def _swap_engine(self, engine: Any, *, origin: str) -> None:
         with self._lock:

@@ -1,9 +1,13 @@
 """``tool_args_match``: operators, dotted paths and three-valued results.
 
 Each key of ``tool_args_match`` is a path into the tool arguments (``"amount"``,
-``"customer.address.country"``, ``"items.0.sku"``; a top-level key that itself contains dots is
-found first). Each value is either a literal (meaning ``eq``) or an *operator object* whose keys are all
-operators (several operators are ANDed)::
+``"customer.address.country"``, ``"items.0.sku"``). A dotted path also names a top-level key spelled
+with the dots (Agent-SPM looked up top-level keys only); when both exist, the condition is evaluated on
+both, and a DENY or approval-like rule applies if either matches, an ALLOW rule only if both do (a
+caller cannot hide the nested value behind a decoy key).
+
+Each value is either a literal (meaning ``eq``) or an *operator object* whose keys are all operators
+(several operators are ANDed)::
 
     eq neq gt gte lt lte in not_in regex
 
@@ -28,11 +32,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from agent_security.core.policy.normalize import regex_text
 from agent_security.core.policy.patterns import CompiledPattern, compile_pattern
 
 __all__ = [
@@ -43,8 +48,10 @@ __all__ = [
     "ArgTest",
     "ConditionError",
     "as_number",
+    "combine_results",
     "js_string",
     "json_equal",
+    "normalised_value",
     "parse_tool_args_match",
 ]
 
@@ -55,6 +62,8 @@ MAX_PATH_SEGMENTS = 20
 MAX_NUMERIC_STRING = 64
 _NUMERIC = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,4})?")
 _MISSING = object()
+_MAX_NORMALISE_DEPTH = 64  # json_equal compares no deeper
+_MAX_DEEP_NODES = 1 << 20
 
 
 class ConditionError(ValueError):
@@ -137,25 +146,32 @@ class ArgTest:
     operand: Any
     number: Number | None = None
     pattern: CompiledPattern | None = None
+    normalised_operand: Any = _MISSING
+    """The operand with its strings normalised (:func:`normalised_value`); missing when the same."""
 
-    def test(self, actual: Any) -> bool | None:
+    def test(self, actual: Any, *, normalised: bool = False) -> bool | None:
+        """This operator on ``actual``; ``normalised``: ``actual`` is the normalised view, compare it with
+        the normalised operand."""
         op = self.op
         if actual is _MISSING:
             return op in ("neq", "not_in")
+        operand = self.operand
+        if normalised and self.normalised_operand is not _MISSING:
+            operand = self.normalised_operand
         if op == "eq":
-            return json_equal(actual, self.operand)
+            return json_equal(actual, operand)
         if op == "neq":
-            return not json_equal(actual, self.operand)
+            return not json_equal(actual, operand)
         if op == "in":
-            return any(json_equal(actual, x) for x in self.operand)
+            return any(json_equal(actual, x) for x in operand)
         if op == "not_in":
-            return not any(json_equal(actual, x) for x in self.operand)
+            return not any(json_equal(actual, x) for x in operand)
         if op == "regex":
             text = js_string(actual)
             if text is None:
                 return INDETERMINATE
             assert self.pattern is not None
-            return self.pattern.search(text) is not None
+            return self.pattern.matches(text)  # indeterminate beyond the pattern's input limit
         number = as_number(actual)
         if number is None:
             return INDETERMINATE
@@ -177,11 +193,15 @@ class ArgCondition:
     path: str
     segments: tuple[str, ...]
     tests: tuple[ArgTest, ...]
+    plain: bool = True
+    """No operand changes under normalisation."""
+    deep_nodes: int = 0
+    """Values (at any depth) of the largest array or object operand of an equality test: strings inside
+    an argument of at most that size are normalised too (a larger one cannot equal any operand)."""
 
     def resolve(self, args: Mapping[str, Any]) -> Any:
-        """The argument at this path, or the private missing marker."""
-        if self.path in args:
-            return args[self.path]
+        """The argument at this path (through nested objects and lists), or the private missing marker.
+        A top-level key spelled with the dots is *not* this value; see :meth:`values`."""
         current: Any = args
         for seg in self.segments:
             if isinstance(current, Mapping):
@@ -197,16 +217,87 @@ class ArgCondition:
                 return _MISSING
         return current
 
-    def evaluate(self, args: Mapping[str, Any]) -> bool | None:
-        actual = self.resolve(args)
+    def values(self, args: Mapping[str, Any]) -> list[Any]:
+        """Every value this path names: the nested value and, for a dotted path, a top-level key spelled
+        with the dots (``{"options.force": ...}``). Both when both exist; the missing marker if neither."""
+        found: list[Any] = []
+        if len(self.segments) > 1 and self.path in args:
+            found.append(args[self.path])
+        nested = self.resolve(args)
+        if nested is not _MISSING or not found:
+            found.append(nested)
+        return found
+
+    def evaluate(self, args: Mapping[str, Any], *, restrictive: bool = True) -> bool | None:
+        """The tests on every value this path names (see :meth:`values`), each as written and normalised.
+        A ``restrictive`` (DENY, approval-like) rule's condition holds if it holds on any of them, an
+        ALLOW rule's only if it holds on all of them."""
+        if len(self.segments) == 1 or self.path not in args:  # one value (the usual case)
+            return self._evaluate_one(self.resolve(args), restrictive)
+        return combine_results((self._evaluate_one(v, restrictive) for v in self.values(args)), either=restrictive)
+
+    def _evaluate_one(self, actual: Any, either: bool) -> bool | None:
+        result = self._tests(actual, normalised=False)
+        if result is either or (actual.__class__ is not str and self.deep_nodes == 0 and self.plain):
+            return result  # decided, or nothing to normalise
+        deep = self.deep_nodes > 0 and _size(actual, self.deep_nodes) <= self.deep_nodes
+        alternative = normalised_value(actual, deep=deep)
+        if alternative is actual and self.plain:
+            return result
+        return combine_results((result, self._tests(alternative, normalised=True)), either=either)
+
+    def _tests(self, actual: Any, *, normalised: bool) -> bool | None:
         result: bool | None = True
         for test in self.tests:
-            r = test.test(actual)
+            r = test.test(actual, normalised=normalised)
             if r is False:
                 return False
             if r is INDETERMINATE:
                 result = INDETERMINATE
         return result
+
+
+def normalised_value(value: Any, *, deep: bool = True, _depth: int = 0) -> Any:
+    """``value`` with its strings in normalised form (invisible characters removed, NFKC; case kept, as
+    :func:`~agent_security.core.policy.normalize.regex_text`), inside arrays and objects too when
+    ``deep``. The same object when nothing changes."""
+    if isinstance(value, str):
+        text = regex_text(value)
+        return value if text == value else text
+    if not deep or _depth >= _MAX_NORMALISE_DEPTH:
+        return value
+    if isinstance(value, Mapping):
+        items = {k: normalised_value(v, _depth=_depth + 1) for k, v in value.items()}
+        return value if all(items[k] is v for k, v in value.items()) else items
+    if _is_seq(value):
+        seq = [normalised_value(v, _depth=_depth + 1) for v in value]
+        return value if all(a is b for a, b in zip(seq, value, strict=True)) else seq
+    return value
+
+
+def combine_results(results: Iterable[bool | None], *, either: bool) -> bool | None:
+    """Three-valued OR (``either``) or AND of ``results``, stopping at the first deciding one."""
+    outcome: bool | None = not either
+    for r in results:
+        if r is either:
+            return either
+        if r is INDETERMINATE:
+            outcome = INDETERMINATE
+    return outcome
+
+
+def _size(value: Any, limit: int) -> int:
+    """Values in ``value`` at any depth (itself included), counting stops past ``limit``."""
+    count = 0
+    stack = [value]
+    while stack and count <= limit:
+        node = stack.pop()
+        count += 1
+        if isinstance(node, Mapping) or _is_seq(node):
+            if count + len(stack) + len(node) > limit:
+                return limit + 1
+            stack.extend(node.values() if isinstance(node, Mapping) else node)
+    return count
 
 
 def _operand_number(op: str, operand: Any, where: str) -> Number:
@@ -229,7 +320,7 @@ def _parse_test(op: str, operand: Any, where: str) -> ArgTest:
         if not isinstance(operand, list | tuple):
             raise ConditionError(f"operator {op!r} needs a list of values, got {type(operand).__name__}",
                                  where)
-        return ArgTest(op, tuple(operand))
+        return _with_normalised(ArgTest(op, tuple(operand)))
     if op == "regex":
         if not isinstance(operand, str):
             raise ConditionError(f"operator 'regex' needs a string pattern, got {type(operand).__name__}",
@@ -239,7 +330,14 @@ def _parse_test(op: str, operand: Any, where: str) -> ArgTest:
         except ValueError as exc:
             raise ConditionError(str(exc), where) from None
         return ArgTest(op, operand, pattern=pattern)
-    return ArgTest(op, operand)
+    return _with_normalised(ArgTest(op, operand))
+
+
+def _with_normalised(test: ArgTest) -> ArgTest:
+    normalised = normalised_value(test.operand)
+    if normalised is test.operand:
+        return test
+    return ArgTest(test.op, test.operand, normalised_operand=normalised)
 
 
 def parse_tool_args_match(raw: Mapping[str, Any]) -> tuple[ArgCondition, ...]:
@@ -263,7 +361,23 @@ def parse_tool_args_match(raw: Mapping[str, Any]) -> tuple[ArgCondition, ...]:
                     raise ConditionError(f"unknown operator {op!r} (expected one of: "
                                          f"{', '.join(OPERATORS)})", f"{path}.{op}")
                 tests.append(_parse_test(op, operand, f"{path}.{op}"))
-            conditions.append(ArgCondition(path, segments, tuple(tests)))
+            conditions.append(_condition(path, segments, tuple(tests)))
         else:
-            conditions.append(ArgCondition(path, segments, (ArgTest("eq", expected),)))
+            conditions.append(_condition(path, segments, (_with_normalised(ArgTest("eq", expected)),)))
     return tuple(conditions)
+
+
+def _condition(path: str, segments: tuple[str, ...], tests: tuple[ArgTest, ...]) -> ArgCondition:
+    return ArgCondition(
+        path, segments, tests,
+        plain=all(t.normalised_operand is _MISSING for t in tests),
+        deep_nodes=max((_size(x, _MAX_DEEP_NODES) for t in tests for x in _equality_operands(t)
+                        if isinstance(x, Mapping) or _is_seq(x)), default=0))
+
+
+def _equality_operands(test: ArgTest) -> tuple[Any, ...]:
+    if test.op in ("eq", "neq"):
+        return (test.operand,)
+    if test.op in ("in", "not_in"):
+        return tuple(test.operand)
+    return ()

@@ -26,6 +26,7 @@ from agent_security.core.policy._frozen import deep_thaw
 from agent_security.core.policy.conditions import (
     INDETERMINATE,
     ArgCondition,
+    combine_results,
     js_string,
     parse_tool_args_match,
 )
@@ -139,16 +140,22 @@ def _scalar_text(value: Any) -> str | None:
 
 
 class _RequestView:
-    """Lazily computed, per-request facts shared by the rules of one evaluation."""
+    """Lazily computed, per-request facts shared by the rules of one evaluation.
 
-    __slots__ = ("_labels", "_norm", "_regex", "_truncated", "_values", "request")
+    Text conditions see the searchable values in two *views*: as written (``raw``) and normalised (see
+    ``normalize``). When normalisation changes nothing, both views are the same object and each condition
+    searches once.
+    """
+
+    __slots__ = ("_keyword_norm", "_keyword_raw", "_labels", "_regex", "_truncated", "_values", "request")
 
     def __init__(self, request: ActionRequest) -> None:
         self.request = request
         self._values: list[str] | None = None
         self._truncated = False
-        self._norm: str | None = None
-        self._regex: str | None = None
+        self._keyword_raw: str | None = None
+        self._keyword_norm: str | None = None
+        self._regex: tuple[str, str] | None = None
         self._labels: frozenset[str] | None = None
 
     def _load(self) -> list[str]:
@@ -162,16 +169,31 @@ class _RequestView:
         return self._truncated
 
     @property
-    def normalized(self) -> str:
-        """Normalised values joined with NUL (which normalisation removes, so no term can span two)."""
-        if self._norm is None:
-            self._norm = "\x00".join([normalize_text(v) for v in self._load()])
-        return self._norm
+    def keyword_raw(self) -> str:
+        """Text for raw keyword terms: the values joined with NUL, lower-cased (nothing else)."""
+        if self._keyword_raw is None:
+            self._keyword_raw = "\x00".join(self._load()).lower()
+        return self._keyword_raw
 
     @property
-    def regex_text(self) -> str:
+    def keyword_norm(self) -> str:
+        """Text for normalised keyword terms: the normalised values joined with NUL (which normalisation
+        removes, so no term can span two values). The same object as :attr:`keyword_raw` when equal."""
+        if self._keyword_norm is None:
+            norm = "\x00".join([normalize_text(v) for v in self._load()])
+            raw = self.keyword_raw
+            self._keyword_norm = raw if norm == raw else norm
+        return self._keyword_norm
+
+    @property
+    def regex_texts(self) -> tuple[str, str]:
+        """``(raw, normalised)`` text for ``matches_regex``: the values joined with spaces, as written /
+        with :func:`regex_text` applied (the same object twice when equal)."""
         if self._regex is None:
-            self._regex = " ".join([regex_text(v) for v in self._load()])
+            values = self._load()
+            raw = " ".join(values)
+            norm = " ".join([regex_text(v) for v in values])
+            self._regex = (raw, raw if norm == raw else norm)
         return self._regex
 
     @property
@@ -179,6 +201,20 @@ class _RequestView:
         if self._labels is None:
             self._labels = frozenset(normalize_name(x) for x in self.request.context.data_labels)
         return self._labels
+
+
+def _found(raw_terms: tuple[str, ...], norm_terms: tuple[str, ...], view: _RequestView, *,
+           either: bool) -> bool:
+    """Whether a term occurs in the raw view (raw terms) *or* (``either``) / *and* the normalised view
+    (normalised terms). The normalised text is built only when the raw view does not decide."""
+    raw = view.keyword_raw
+    first = any(t in raw for t in raw_terms)
+    if first is either:
+        return first
+    norm = view.keyword_norm
+    if norm is raw and raw_terms is norm_terms:
+        return first
+    return any(t in norm for t in norm_terms)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -207,11 +243,21 @@ class NameMatcher:
 
 
 class _CompiledWhen:
-    __slots__ = ("args", "contains", "labels", "not_contains", "regex")
+    """A rule's ``when`` conditions, compiled.
 
-    def __init__(self, when: RuleWhen) -> None:
-        self.contains = tuple(dict.fromkeys(normalize_text(t) for t in when.contains_any or ()))
-        self.not_contains = tuple(dict.fromkeys(normalize_text(t) for t in when.not_contains or ()))
+    Every text condition (``contains_any``, ``not_contains``, ``matches_regex``, ``tool_args_match``) is
+    evaluated on the raw and on the normalised view of the text. Normalisation may only make a restrictive
+    rule *more* likely to apply: for DENY and approval-like rules (``restrictive``) a condition holds when
+    it holds on either view; for ALLOW rules only when it holds on both.
+    """
+
+    __slots__ = ("args", "contains", "contains_raw", "labels", "not_contains", "not_contains_raw",
+                 "regex", "restrictive")
+
+    def __init__(self, when: RuleWhen, restrictive: bool) -> None:
+        self.restrictive = restrictive
+        self.contains, self.contains_raw = _terms(when.contains_any)
+        self.not_contains, self.not_contains_raw = _terms(when.not_contains)
         self.regex: CompiledPattern | None = (
             compile_pattern(when.matches_regex) if when.matches_regex is not None else None)
         self.labels = frozenset(normalize_name(x) for x in when.data_labels_any or ())
@@ -222,34 +268,62 @@ class _CompiledWhen:
     def trivial(self) -> bool:
         return not (self.contains or self.not_contains or self.regex or self.labels or self.args)
 
+    def _contains(self, view: _RequestView) -> bool | None:
+        if _found(self.contains_raw, self.contains, view, either=self.restrictive):
+            return True
+        return INDETERMINATE if view.truncated else False
+
+    def _not_contains(self, view: _RequestView) -> bool | None:
+        # holds on a view when no term is found there; restrictive: on either view, so it fails only
+        # when a term is found in both
+        if _found(self.not_contains_raw, self.not_contains, view, either=not self.restrictive):
+            return False
+        return INDETERMINATE if view.truncated else True
+
+    def _regex(self, view: _RequestView) -> bool | None:
+        pattern = self.regex
+        assert pattern is not None
+        raw, norm = view.regex_texts
+        undecided = INDETERMINATE if view.truncated else False
+
+        def on(text: str) -> bool | None:  # not searched (over the input limit): indeterminate
+            hit = pattern.matches(text)
+            return undecided if hit is False else hit
+
+        first = on(raw)
+        if first is self.restrictive or raw is norm:
+            return first
+        return combine_results((first, on(norm)), either=self.restrictive)
+
     def evaluate(self, view: _RequestView) -> bool | None:
         result: bool | None = True
         if self.labels and self.labels.isdisjoint(view.labels):
             return False
         for cond in self.args:
-            r = cond.evaluate(view.request.action.tool_args)
+            r = cond.evaluate(view.request.action.tool_args, restrictive=self.restrictive)
             if r is False:
                 return False
             if r is INDETERMINATE:
                 result = INDETERMINATE
         if self.contains:
-            text = view.normalized
-            if not any(t in text for t in self.contains):
-                if not view.truncated:
-                    return False
+            r = self._contains(view)
+            if r is False:
+                return False
+            if r is INDETERMINATE:
                 result = INDETERMINATE
         if self.not_contains:
-            text = view.normalized
-            if any(t in text for t in self.not_contains):
+            r = self._not_contains(view)
+            if r is False:
                 return False
-            if view.truncated:
+            if r is INDETERMINATE:
                 result = INDETERMINATE
-        if self.regex is not None and self.regex.search(view.regex_text) is None:
-            if not view.truncated:
+        if self.regex is not None:
+            r = self._regex(view)
+            if r is False:
                 return False
-            result = INDETERMINATE
+            if r is INDETERMINATE:
+                result = INDETERMINATE
         return result
-
 
     def condition_results(self, view: _RequestView) -> list[tuple[str, bool | None]]:
         """Every condition's own result, in evaluation order (for :meth:`PolicyEngine.explain`)."""
@@ -257,18 +331,22 @@ class _CompiledWhen:
         if self.labels:
             out.append(("when.data_labels_any", not self.labels.isdisjoint(view.labels)))
         for cond in self.args:
-            out.append((f"when.tool_args_match.{cond.path}", cond.evaluate(view.request.action.tool_args)))
-        undecided = INDETERMINATE if view.truncated else False
+            out.append((f"when.tool_args_match.{cond.path}",
+                        cond.evaluate(view.request.action.tool_args, restrictive=self.restrictive)))
         if self.contains:
-            found = any(t in view.normalized for t in self.contains)
-            out.append(("when.contains_any", True if found else undecided))
+            out.append(("when.contains_any", self._contains(view)))
         if self.not_contains:
-            found = any(t in view.normalized for t in self.not_contains)
-            out.append(("when.not_contains", False if found else (INDETERMINATE if view.truncated else True)))
+            out.append(("when.not_contains", self._not_contains(view)))
         if self.regex is not None:
-            hit = self.regex.search(view.regex_text) is not None
-            out.append(("when.matches_regex", True if hit else undecided))
+            out.append(("when.matches_regex", self._regex(view)))
         return out
+
+
+def _terms(terms: tuple[str, ...] | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Keyword terms normalised, and as written (lower-cased); the same tuple when they agree."""
+    norm = tuple(dict.fromkeys(normalize_text(t) for t in terms or ()))
+    raw = tuple(dict.fromkeys(t.lower() for t in terms or ()))
+    return norm, (norm if raw == norm else raw)
 
 
 class _CompiledRule:
@@ -298,9 +376,9 @@ class _CompiledRule:
         self.providers = NameMatcher(m.tool_provider) if m.tool_provider is not None else None
         self.trust_min = trust_rank(m.trust_level_min) if m.trust_level_min is not None else None
         self.roles = frozenset(normalize_name(r) for r in m.agent_roles_any) if m.agent_roles_any else None
-        when = _CompiledWhen(rule.when) if rule.when is not None else None
-        self.when = None if when is None or when.trivial else when
         self.restrictive = rule.outcome is not Outcome.ALLOW
+        when = _CompiledWhen(rule.when, self.restrictive) if rule.when is not None else None
+        self.when = None if when is None or when.trivial else when
         self.constraints = rule.constraints
         self.decision = Decision(
             outcome=rule.outcome, reasons=(Reason(code=rule.id, message=rule.description),),

@@ -5,7 +5,8 @@ Findings (``code``, severity):
 * ``SHADOWED`` (error; warning when both rules have the same outcome): an earlier rule matches every
   request the later rule matches, so the later rule is unreachable.
 * ``NEVER_MATCHES`` (error): a rule whose conditions can never hold (an empty ``tool_name`` list,
-  ``contains_any`` terms all containing a ``not_contains`` term, contradictory bounds such as
+  an ALLOW rule whose ``contains_any`` terms all contain a ``not_contains`` term (a restrictive rule
+  with such terms still applies when the raw and normalised text differ), contradictory bounds such as
   ``{"gt": 10, "lt": 5}``, ``{"in": []}``, ``eq`` and ``neq`` of the same value).
 * ``BROAD_ALLOW_BEFORE_RESTRICTIVE`` (warning): an ALLOW rule with a wildcard tool or environment comes
   before a DENY/approval rule that can match some of the same requests; the ALLOW wins for those.
@@ -153,6 +154,12 @@ def _norm_set(values: tuple[str, ...] | None, *, name: bool = False) -> frozense
     return frozenset(fn(v) for v in values or ())
 
 
+def _term_set(values: tuple[str, ...] | None) -> frozenset[tuple[str, str]]:
+    """Keyword terms as (raw, normalised) pairs: the engine searches both views, so a term implies
+    another only when both forms agree."""
+    return frozenset((v.lower(), normalize_text(v)) for v in values or ())
+
+
 def _when_implied(a: RuleWhen | None, b: RuleWhen | None) -> bool:
     """Whenever ``b``'s conditions hold, ``a``'s hold too (conservative)."""
     if a is None:
@@ -160,9 +167,9 @@ def _when_implied(a: RuleWhen | None, b: RuleWhen | None) -> bool:
     if b is None:
         return _when_trivial(a)
     if a.contains_any and (not b.contains_any or
-                           not _norm_set(b.contains_any) <= _norm_set(a.contains_any)):
+                           not _term_set(b.contains_any) <= _term_set(a.contains_any)):
         return False
-    if a.not_contains and not _norm_set(a.not_contains) <= _norm_set(b.not_contains):
+    if a.not_contains and not _term_set(a.not_contains) <= _term_set(b.not_contains):
         return False
     if a.data_labels_any and (not b.data_labels_any or not _norm_set(b.data_labels_any, name=True)
                               <= _norm_set(a.data_labels_any, name=True)):
@@ -251,7 +258,10 @@ def _never_reasons(rule: _CompiledRule) -> list[str]:
     if when is not None:
         contains = _norm_set(when.contains_any)
         excluded = _norm_set(when.not_contains)
-        if contains and excluded and all(any(x in t for x in excluded) for t in contains):
+        # An ALLOW rule needs both conditions on both the raw and the normalised view. A restrictive rule's
+        # contains_any may hold on one view and its not_contains on the other: the terms prove nothing.
+        if (not rule.restrictive and contains and excluded
+                and all(any(x in t for x in excluded) for t in contains)):
             reasons.append("every contains_any term contains a not_contains term")
         compiled = rule.when
         if compiled is not None:

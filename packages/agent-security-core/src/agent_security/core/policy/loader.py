@@ -11,7 +11,8 @@ Every way in goes through the same steps:
 4. validate into frozen models (unknown keys, duplicate rule ids, unknown trust levels and operators,
    uncompilable regular expressions, more than 1000 rules: each error names the rule id and the field);
 5. verify signatures when keys or a secret are given;
-6. refuse a bundle that has already expired, unless ``allow_expired`` (for inspection and lint).
+6. refuse a bundle that has already expired, or whose ``generated_at`` is more than
+   :data:`MAX_CLOCK_SKEW` (5 minutes) in the future, unless ``allow_expired`` (for inspection and lint).
 
 Nothing the caller passed in is kept: the result shares no mutable object with the source.
 """
@@ -23,14 +24,14 @@ import math
 import os
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from agent_security.core.errors import PolicyLoadError
+from agent_security.core.errors import ConfigurationError, PolicyLoadError
 from agent_security.core.files import UnreadableFile, read_bounded
 from agent_security.core.policy.conditions import ConditionError
 from agent_security.core.policy.models import MAX_RULES, LocatedError, PolicyBundle
@@ -38,6 +39,7 @@ from agent_security.core.policy.signing import PublicKeySource, verify_bundle, v
 
 __all__ = [
     "MAX_BUNDLE_BYTES",
+    "MAX_CLOCK_SKEW",
     "MAX_DEPTH",
     "PolicySource",
     "load_policy",
@@ -50,6 +52,8 @@ __all__ = [
 MAX_BUNDLE_BYTES = 1024 * 1024
 MAX_DEPTH = 20
 MAX_NODES = 1_000_000
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+"""How far in the future a bundle's ``generated_at`` may be when it is loaded."""
 
 PolicySource = PolicyBundle | Mapping[str, Any] | str | bytes | os.PathLike[str]
 
@@ -100,13 +104,55 @@ class _PolicyYamlLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+# Numbers as YAML 1.2 (core schema, JSON-like decimals): PyYAML's YAML 1.1 rules read 0022 as octal 18,
+# 23:30 as sexagesimal 1410 and 1_000 as 1000. Here a decimal integer has no leading zero (0022 and 02134
+# stay strings), octal is written 0o..., hex 0x..., and there are no underscores or sexagesimals.
+_YAML_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)|0o[0-7]+|0x[0-9a-fA-F]+")
+_YAML_FLOAT = re.compile(r"(?=[^eE]*[.eE])[-+]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
+                         r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+
 _PolicyYamlLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers
-            if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")]
+            if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool", *_NUMBER_TAGS)]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _PolicyYamlLoader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_PolicyYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(f"^(?:{_YAML_INT.pattern})$"), list("-+0123456789"))
+_PolicyYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(f"^(?:{_YAML_FLOAT.pattern})$"), list("-+0123456789."))
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.Node) -> int:
+    text = loader.construct_scalar(node)  # type: ignore[arg-type]
+    if not isinstance(text, str) or not _YAML_INT.fullmatch(text):
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{text!r} is not a YAML 1.2 integer (decimal without leading zeros, 0o octal or "
+            "0x hex)", node.start_mark)
+    try:
+        if text.startswith(("0o", "0x")):
+            return int(text[2:], 8 if text[1] == "o" else 16)
+        return int(text)
+    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+        raise yaml.constructor.ConstructorError(
+            None, None, f"integer of {len(text)} characters is too long", node.start_mark) from None
+
+
+def _construct_float(loader: yaml.SafeLoader, node: yaml.Node) -> float:
+    text = loader.construct_scalar(node)  # type: ignore[arg-type]
+    if not isinstance(text, str) or not _YAML_FLOAT.fullmatch(text):
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{text!r} is not a YAML 1.2 number", node.start_mark)
+    lowered = text.lower()
+    if lowered.endswith((".inf", ".nan")):
+        return float(lowered.replace(".", ""))
+    return float(text)
+
+
+_PolicyYamlLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_PolicyYamlLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 
 
 def _parse_yaml(text: str, where: str, what: str = "PolicyBundle") -> Any:
@@ -276,14 +322,26 @@ def _finish(bundle: PolicyBundle, where: str, *, trusted_keys: Iterable[PublicKe
             hmac_secret: str | bytes | None, allow_expired: bool, now: datetime | None) -> PolicyBundle:
     if trusted_keys is not None:
         keys = [trusted_keys] if isinstance(trusted_keys, str | bytes | os.PathLike) else list(trusted_keys)
-        if keys:
-            verify_bundle(bundle, keys)
+        if not keys:  # e.g. a key list read from somewhere that came back empty: never a silent skip
+            raise ConfigurationError(
+                "trusted_keys is an empty list, so no signature could be verified; give at least one key, "
+                "or pass None to load without signature checks")
+        verify_bundle(bundle, keys)
     if hmac_secret is not None:  # an empty secret is an error, never a silent skip
         verify_hmac_signature(bundle, hmac_secret)
+    prefix = "" if where in ("<string>", "<dict>", "<bundle>") else f"{where}: "
     if not allow_expired and bundle.is_expired(now):
-        prefix = "" if where in ("<string>", "<dict>", "<bundle>") else f"{where}: "
         raise PolicyLoadError(f"{prefix}PolicyBundle expired at {bundle.expires_at}", field="expires_at",
                               source=where)
+    current = now or datetime.now(UTC)
+    if current.tzinfo is None:
+        current = current.replace(tzinfo=UTC)
+    if not allow_expired and bundle.generated_at_dt > current + MAX_CLOCK_SKEW:
+        raise PolicyLoadError(
+            f"{prefix}PolicyBundle generated_at {bundle.generated_at} is in the future (more than "
+            f"{int(MAX_CLOCK_SKEW.total_seconds()) // 60} minutes ahead of the clock, {current.isoformat()}); "
+            "a bundle dated ahead would block every later, genuinely newer bundle from being reloaded",
+            field="generated_at", source=where)
     return bundle
 
 
@@ -300,11 +358,13 @@ def load_policy(source: PolicySource, *, trusted_keys: Iterable[PublicKeySource]
     text (a ``str`` starting with ``{``, or ``bytes``), a mapping, or a :class:`PolicyBundle` (re-checked
     and copied).
 
-    ``trusted_keys``: Ed25519 public keys (objects, PEM, or PEM file paths); when non-empty, the bundle
-    must carry a valid signature by one of them. ``hmac_secret``: when given, the HMAC ``signature``
+    ``trusted_keys``: Ed25519 public keys (objects, PEM, or PEM file paths); the bundle must carry a valid
+    signature by one of them (an empty list is a :class:`~agent_security.core.errors.ConfigurationError`;
+    ``None`` means no signature check). ``hmac_secret``: when given, the HMAC ``signature``
     must verify. ``allow_expired``: load a bundle whose ``expires_at`` has passed (for lint and
-    inspection; the engine still denies with ``POLICY_EXPIRED``). ``now``: the clock for the expiry
-    check (default: the current time).
+    inspection; the engine still denies with ``POLICY_EXPIRED``), and one whose ``generated_at`` is more
+    than :data:`MAX_CLOCK_SKEW` in the future (otherwise an error). ``now``: the clock for these checks
+    (default: the current time).
 
     Raises :class:`~agent_security.core.errors.PolicyLoadError` (with ``rule_id`` and ``field`` where
     they apply) or :class:`~agent_security.core.errors.PolicySignatureError`.

@@ -33,6 +33,7 @@ from agent_security.core.policy.normalize import normalize_text
 from agent_security.core.policy.patterns import compile_pattern
 
 __all__ = [
+    "MAX_BUNDLE_PROGRAM_SIZE",
     "MAX_RULES",
     "BundleSignature",
     "LocatedError",
@@ -45,6 +46,9 @@ __all__ = [
 ]
 
 MAX_RULES = 1000
+MAX_BUNDLE_PROGRAM_SIZE = 1_000_000
+"""RE2 instructions all the regular expressions of one bundle may compile to (bounds load time and
+memory: each pattern is also limited to ``patterns.MAX_PROGRAM_SIZE``)."""
 MAX_ID_LENGTH = 256
 OUTCOMES = tuple(o.value for o in Outcome)
 TRUST_NAMES = tuple(t.value for t in TrustLevel)
@@ -246,6 +250,16 @@ class BundleSignature(PolicyModel):
     """Base64 (standard alphabet) of the 64-byte signature."""
 
 
+def _patterns(when: RuleWhen | None) -> list[str]:
+    if when is None:
+        return []
+    patterns = [when.matches_regex] if when.matches_regex is not None else []
+    for spec in (when.tool_args_match or {}).values():
+        if isinstance(spec, Mapping) and isinstance(spec.get("regex"), str):
+            patterns.append(spec["regex"])
+    return patterns
+
+
 class PolicyBundle(PolicyModel):
     """A versioned, expiring, optionally signed list of rules."""
 
@@ -272,10 +286,16 @@ class PolicyBundle(PolicyModel):
         if parse_timestamp(self.generated_at) >= parse_timestamp(self.expires_at):
             raise LocatedError("generated_at must be before expires_at", field="generated_at")
         seen: set[str] = set()
+        program_size = 0
         for rule in self.rules:
             if rule.id in seen:
                 raise LocatedError(f"duplicate rule id {rule.id!r}", rule_id=rule.id, field="id")
             seen.add(rule.id)
+            program_size += sum(compile_pattern(p).program_size for p in _patterns(rule.when))
+            if program_size > MAX_BUNDLE_PROGRAM_SIZE:
+                raise LocatedError(f"the regular expressions of the bundle up to this rule compile to more than "
+                                   f"{MAX_BUNDLE_PROGRAM_SIZE:,} RE2 instructions (the limit for a bundle)",
+                                   rule_id=rule.id, field="when")
         return self
 
     @property

@@ -10,7 +10,10 @@ odd spacing) meet the rule they try to dodge. The steps, applied to both sides:
    U+E0000-E007F, ...), control characters that are not whitespace, variation selectors, the combining
    grapheme joiner and the Hangul fillers;
 2. Unicode NFKC (fullwidth and compatibility forms fold to their plain equivalents);
-3. case folding (``str.casefold``), then NFKC again (case folding can leave non-NFKC sequences);
+3. case folding (``str.casefold``), then NFKC again (case folding can leave non-NFKC sequences). The
+   dotless i (U+0131) and the dotted capital I (U+0130), which case folding keeps apart from ``i``,
+   fold to ``i`` too (``send_ema\\u0131l`` is ``send_email``: its ``upper()`` is ``SEND_EMAIL``, and a
+   tool comparing names with ``upper()`` or a Turkish locale treats them as the same name);
 4. collapse every run of whitespace to a single space (ends are kept, so ``" bulk"`` still means a
    word start).
 
@@ -79,8 +82,12 @@ def normalize_text(text: str) -> str:
             return lowered
         return _WHITESPACE.sub(" ", _INVISIBLE.sub("", lowered))
     out = _INVISIBLE.sub("", text)
+    out = unicodedata.normalize("NFKC", out).casefold()
+    if "\u0131" in out:  # dotless i
+        out = out.replace("\u0131", "i")
+    if "i\u0307" in out:  # "i" with a combining dot above (what case folding makes of the dotted capital I)
+        out = out.replace("i\u0307", "i")
     out = unicodedata.normalize("NFKC", out)
-    out = unicodedata.normalize("NFKC", out.casefold())
     out = _INVISIBLE.sub("", out)
     return _WHITESPACE.sub(" ", out)
 

@@ -6,18 +6,32 @@ ReDoS filter and took 149 s). A pattern RE2 cannot compile (look-around, back-re
 quantifiers, repetition counts over 1000, ...) is a load error (W5: the original silently disabled the
 rule instead). JavaScript's ``\\uXXXX`` escape is translated to RE2's ``\\x{XXXX}`` so patterns written
 for the original keep working.
+
+Linear is not cheap: when a pattern's DFA outgrows its memory budget, RE2 falls back to a simulation
+whose cost per input character grows with the size of the compiled program (a 61-character pattern of
+bounded repetitions cost about 0.1 ms per character). So the cost of one search is bounded twice:
+
+* at load time, a pattern whose RE2 program is larger than :data:`MAX_PROGRAM_SIZE` instructions is an
+  error;
+* at evaluation time, a pattern runs on at most :data:`MAX_REGEX_INPUT` characters, and on at most
+  :data:`REGEX_WORK_BUDGET` divided by its program size (:attr:`CompiledPattern.max_input`). Longer text
+  is not searched: the result is indeterminate, and the engine fails closed.
 """
 
 from __future__ import annotations
 
-import functools
 import re
+import threading
+import weakref
 from typing import Any, Protocol
 
 import re2
 
 __all__ = [
     "MAX_PATTERN_LENGTH",
+    "MAX_PROGRAM_SIZE",
+    "MAX_REGEX_INPUT",
+    "REGEX_WORK_BUDGET",
     "CompiledPattern",
     "Glob",
     "compile_pattern",
@@ -27,13 +41,46 @@ __all__ = [
 
 MAX_PATTERN_LENGTH = 4096
 """Longest accepted ``matches_regex`` / ``regex`` pattern, in characters."""
+MAX_PROGRAM_SIZE = 5_000
+"""Largest accepted RE2 program (``programsize``, forward or reverse), in instructions. Ordinary patterns
+are far below it: an e-mail address pattern is about 40, a GitHub token pattern about 260."""
+MAX_REGEX_INPUT = 256 * 1024
+"""Longest text, in characters, a pattern is run on (the joined ``matches_regex`` text, or one
+``tool_args_match`` value)."""
+REGEX_WORK_BUDGET = 1 << 27
+"""Program size times input characters allowed for one search: a pattern of program size *p* runs on at
+most ``min(MAX_REGEX_INPUT, REGEX_WORK_BUDGET // p)`` characters (the full 256 Ki characters up to
+*p* = 512; 26,843 characters at the largest accepted size)."""
 _MAX_MEM = 8 << 20  # RE2 program memory budget per pattern (bytes)
 
 _JS_UNICODE_ESCAPE = re.compile(r"\\(\\|u([0-9A-Fa-f]{4}))")
 
 
-class CompiledPattern(Protocol):
-    def search(self, text: str) -> Any: ...
+class CompiledPattern:
+    """A compiled, case-insensitive RE2 pattern and the longest text it may run on. Immutable and safe to
+    share between threads."""
+
+    __slots__ = ("__weakref__", "_regex", "max_input", "pattern", "program_size")
+
+    def __init__(self, pattern: str, regex: Any, program_size: int) -> None:
+        self.pattern = pattern
+        self._regex = regex
+        self.program_size = program_size
+        self.max_input = min(MAX_REGEX_INPUT, REGEX_WORK_BUDGET // max(program_size, 1))
+
+    def matches(self, text: str) -> bool | None:
+        """Whether the pattern occurs in ``text``; ``None`` (indeterminate) when ``text`` is longer than
+        :attr:`max_input`, in which case it is not searched."""
+        if len(text) > self.max_input:
+            return None
+        return self._regex.search(text) is not None
+
+    def search(self, text: str) -> Any:
+        """RE2's ``search`` (a match object or ``None``) without the input limit; for short texts only."""
+        return self._regex.search(text)
+
+    def __repr__(self) -> str:
+        return f"CompiledPattern({self.pattern!r}, program_size={self.program_size})"
 
 
 def translate_js_escapes(pattern: str) -> str:
@@ -47,12 +94,26 @@ def translate_js_escapes(pattern: str) -> str:
     return _JS_UNICODE_ESCAPE.sub(repl, pattern)
 
 
-@functools.lru_cache(maxsize=4096)
+_cache: weakref.WeakValueDictionary[str, CompiledPattern] = weakref.WeakValueDictionary()
+_cache_lock = threading.Lock()
+
+
 def compile_pattern(pattern: str) -> CompiledPattern:
     """Compile a case-insensitive RE2 pattern; ``ValueError`` with a precise message if it cannot be used.
 
-    Compiled patterns are immutable and safe to share between threads, hence the cache.
+    Compiled patterns are shared while something (an engine) uses them; the cache holds them weakly, so
+    the patterns of a dropped engine are freed with it.
     """
+    with _cache_lock:
+        cached = _cache.get(pattern)
+    if cached is not None:
+        return cached
+    compiled = _compile(pattern)
+    with _cache_lock:
+        return _cache.setdefault(pattern, compiled)
+
+
+def _compile(pattern: str) -> CompiledPattern:
     if len(pattern) > MAX_PATTERN_LENGTH:
         raise ValueError(f"regular expression is {len(pattern)} characters long; the limit is "
                          f"{MAX_PATTERN_LENGTH}")
@@ -61,7 +122,8 @@ def compile_pattern(pattern: str) -> CompiledPattern:
     options.log_errors = False
     options.max_mem = _MAX_MEM
     try:
-        compiled: CompiledPattern = re2.compile(translate_js_escapes(pattern), options)
+        regex = re2.compile(translate_js_escapes(pattern), options)
+        size = max(regex.programsize, regex.reverseprogramsize)
     except re2.error as exc:
         detail = exc.args[0] if exc.args else exc
         if isinstance(detail, bytes):
@@ -70,7 +132,15 @@ def compile_pattern(pattern: str) -> CompiledPattern:
                          "no look-around, no back-references)") from None
     except Exception as exc:  # RE2 raises plain exceptions on some resource limits
         raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
-    return compiled
+    if size > MAX_PROGRAM_SIZE:
+        raise ValueError(f"regular expression {_short(pattern)} is too complex: its RE2 program has {size:,} "
+                         f"instructions; the limit is {MAX_PROGRAM_SIZE:,} (large bounded repetitions such "
+                         "as {1000} cost one instruction per repetition)")
+    return CompiledPattern(pattern, regex, size)
+
+
+def _short(pattern: str) -> str:
+    return repr(pattern) if len(pattern) <= 60 else repr(pattern[:57] + "...")
 
 
 class Glob:
