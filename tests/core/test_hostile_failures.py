@@ -165,3 +165,42 @@ def test_alert_data_is_bounded_like_arguments() -> None:
     assert result.allowed
     alert = next(e for e in result.events if e.kind == "alert")
     assert alert.data == {"unrecordable": "InputTooLarge"}
+
+
+def test_hung_reviews_make_further_approvals_fail_fast_not_wait() -> None:
+    import threading
+
+    release = threading.Event()
+    started = threading.Semaphore(0)
+
+    def slow_reviewer(request: ActionRequest, decision: Decision) -> bool:
+        started.release()
+        release.wait()
+        return True
+
+    security = make(GATE, on_approval_required=slow_reviewer, max_pending_callbacks=2, approval_timeout_s=3600)
+    results: list[Any] = []
+    hung = [threading.Thread(target=lambda: results.append(security.check_tool_call(tool_name="pay", agent_id="a")))
+            for _ in range(2)]
+    for t in hung:
+        t.start()
+    for _ in hung:
+        started.acquire()  # both reviews are pending: every worker of this instance is busy
+    refused = security.check_tool_call(tool_name="pay", agent_id="b")
+    assert not refused.allowed and refused.final_decision.codes[-1] == "APPROVAL_UNAVAILABLE"
+    # Another instance's approvals are not held up by this one's pending reviews.
+    other = make(GATE, on_approval_required=lambda r, d: True)
+    assert other.check_tool_call(tool_name="pay", agent_id="c").allowed
+    release.set()
+    for t in hung:
+        t.join()
+    assert [r.allowed for r in results] == [True, True]
+    assert security.check_tool_call(tool_name="pay", agent_id="d").allowed  # the workers are free again
+
+
+def test_max_pending_callbacks_is_validated() -> None:
+    from agent_security.core import ConfigurationError
+
+    for bad in (0, -1, True, 1.5, 5000):
+        with pytest.raises(ConfigurationError, match="max_pending_callbacks"):
+            make(max_pending_callbacks=bad)

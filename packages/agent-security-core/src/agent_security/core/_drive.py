@@ -14,6 +14,7 @@ import concurrent.futures
 import contextvars
 import functools
 import inspect
+import threading
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
@@ -32,15 +33,55 @@ class _Wait:
 
 @dataclass(slots=True)
 class _Blocking:
-    """Run a plain function that may block (an approval callback) off the caller's thread."""
+    """Run a plain function that may block (an approval callback) off the caller's thread, on
+    ``workers`` (the instance's; the shared default when ``None``)."""
 
     fn: Callable[..., Any]
     args: tuple[Any, ...]
     timeout: float | None
+    workers: Workers | None = None
 
 
 class _Timeout(Exception):
     pass
+
+
+class Saturated(Exception):
+    """Every worker thread is busy with a blocking wait (approval callbacks that have not answered)."""
+
+
+class Workers:
+    """Threads for blocking callbacks, at most ``limit`` busy at once. A wait past that is refused at
+    once (:class:`Saturated`) rather than queued behind callbacks that may not answer for minutes (a
+    human reviewer): the caller gets a prompt denial instead of a timeout, and one instance's hung
+    reviews cannot hold up another instance's approvals."""
+
+    def __init__(self, limit: int, name: str = "agent-security") -> None:
+        if limit < 1:
+            raise ValueError("the worker limit must be >= 1")
+        self.limit = limit
+        self._free = threading.BoundedSemaphore(limit)
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=limit, thread_name_prefix=name)
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> concurrent.futures.Future[Any]:
+        if not self._free.acquire(blocking=False):
+            raise Saturated(f"all {self.limit} callback workers are busy")
+
+        def run() -> Any:
+            try:
+                return fn(*args)
+            finally:  # before the future completes: whoever sees the answer can submit again at once
+                self._free.release()
+
+        try:
+            return self._pool.submit(run)
+        except BaseException:
+            self._free.release()
+            raise
+
+    def shutdown(self) -> None:
+        """Stop taking work; callbacks still running finish on their own (never waited for)."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 class _Cancelled(Exception):
@@ -62,6 +103,7 @@ _CLOSING: tuple[type[BaseException], ...] = (KeyboardInterrupt, SystemExit, Gene
 
 
 _EXECUTOR = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="agent-security")
+_DEFAULT_WORKERS = Workers(32)
 
 
 def _run_coroutine_sync(aw: Awaitable[Any], timeout: float | None) -> Any:
@@ -95,7 +137,7 @@ def _settle_sync(step: _Wait | _Blocking) -> _Settled:
     try:
         if isinstance(step, _Wait):
             return _run_coroutine_sync(step.awaitable, step.timeout), None
-        fut = _EXECUTOR.submit(step.fn, *step.args)
+        fut = (step.workers or _DEFAULT_WORKERS).submit(step.fn, *step.args)
         value = fut.result(timeout=step.timeout)
         if inspect.isawaitable(value):
             value = _run_coroutine_sync(value, step.timeout)
@@ -114,7 +156,8 @@ async def _settle_async(step: _Wait | _Blocking) -> _Settled:
         # (a human who never answers) must not exhaust the loop's default executor, which the
         # application and asyncio itself (getaddrinfo) depend on.
         call = functools.partial(contextvars.copy_context().run, step.fn, *step.args)
-        value = await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(_EXECUTOR, call), step.timeout)
+        future = (step.workers or _DEFAULT_WORKERS).submit(call)
+        value = await asyncio.wait_for(asyncio.wrap_future(future), step.timeout)
         if inspect.isawaitable(value):
             value = await asyncio.wait_for(value, step.timeout)
         return value, None

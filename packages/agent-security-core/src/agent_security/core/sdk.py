@@ -35,6 +35,8 @@ from agent_security.core._drive import (
     _CLOSING,
     _FATAL,
     _PROCESS_FATAL,
+    Saturated,
+    Workers,
     _Blocking,
     _Cancelled,
     _drive_async,
@@ -229,6 +231,8 @@ class AgentSecurity:
     decision)`` and return a bool, a :class:`~agent_security.core.Resolution` (optionally bound to
     :func:`request_hash`), or for REQUIRE_TICKET the ticket id (``None`` or ``""`` is no ticket).
     Every wait is bounded by ``approval_timeout_s`` (default 300 s); no answer in time is a DENY.
+    At most ``max_pending_callbacks`` (default 32) plain callbacks of this instance wait at once; a
+    further wait is refused at once with DENY ``APPROVAL_UNAVAILABLE`` instead of queueing.
 
     In ``mode="observe"`` every call is decided and audited but none is blocked: ``allowed`` is always
     True, ``would_block`` tells what enforce mode would have done, and approval callbacks are not called.
@@ -253,6 +257,7 @@ class AgentSecurity:
         on_error: Callable[[BaseException, str], Any] | None = None,
         approval_timeout_s: float | None = None,
         hook_timeout_s: float = 30.0,
+        max_pending_callbacks: int = 32,
         default_environment: str | None = None,
         default_owner: str | None = None,
         mode: Mode | None = None,
@@ -278,6 +283,12 @@ class AgentSecurity:
         if not (isinstance(hook_timeout_s, int | float) and 0 < hook_timeout_s <= 3600):
             raise ConfigurationError("hook_timeout_s must be a number of seconds in (0, 3600]")
         self.hook_timeout_s = float(hook_timeout_s)
+        if isinstance(max_pending_callbacks, bool) or not isinstance(max_pending_callbacks, int) \
+                or not 1 <= max_pending_callbacks <= 4096:
+            raise ConfigurationError("max_pending_callbacks must be an integer in [1, 4096]")
+        # Threads for blocking callbacks (approvals waiting on a human): past the limit a wait is refused
+        # at once (APPROVAL_UNAVAILABLE) instead of queueing behind callbacks that may take minutes.
+        self._workers = Workers(max_pending_callbacks)
         """Upper bound on an ``async def`` check hook (and on any hook's wait for a worker thread)."""
         self.default_environment = default_environment or core.default_environment or "unknown"
         self.default_owner = default_owner or "unknown"
@@ -849,7 +860,7 @@ class AgentSecurity:
             if inspect.isawaitable(result):
                 result = yield _Wait(result, timeout)
             elif isinstance(result, _Blocking):
-                result = yield _Blocking(result.fn, result.args, timeout)
+                result = yield _Blocking(result.fn, result.args, timeout, self._workers)
         except _Timeout as exc:
             raise _PluginFailure(impl, phase, TimeoutError(f"{phase} timed out after {timeout}s")) from exc
         except _CLOSING:
@@ -1209,6 +1220,9 @@ class AgentSecurity:
                 self._report(failure.error, f"plugin:{failure.impl.plugin_name}:resolve")
                 if isinstance(failure.error, TimeoutError):
                     return _with_reason(decision, err_code, timeout_msg, outcome=Outcome.DENY)
+                if isinstance(failure.error, Saturated):
+                    return _with_reason(decision, "APPROVAL_UNAVAILABLE", f"{failure.error}: no answer can be "
+                                        f"waited for now ({decision.outcome.value})", outcome=Outcome.DENY)
                 if isinstance(failure.error, _Cancelled):
                     return _with_reason(decision, "CHECK_CANCELLED", "The check was cancelled while waiting for "
                                         f"{decision.outcome.value}", outcome=Outcome.DENY)
@@ -1524,6 +1538,7 @@ class AgentSecurity:
             return
         self._record_lifecycle("shutdown")
         self._closed = True
+        self._workers.shutdown()
         errors: list[BaseException] = []
         try:
             self._trail.close()  # the final signed checkpoint goes out while the sinks are still open
