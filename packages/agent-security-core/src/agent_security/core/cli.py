@@ -12,7 +12,11 @@ command line: ``[core] mode = "observe"`` in a config file does not make it exit
 from __future__ import annotations
 
 import json
+import os
+import select
 import sys
+import threading
+import time
 from importlib import metadata
 from typing import Any
 
@@ -38,7 +42,7 @@ def _make_security(ctx: click.Context, **kwargs: Any) -> Any:
 
     try:
         return AgentSecurity(config_path=ctx.obj.get("config"), **kwargs)
-    except (AgentSecurityError, OSError) as exc:
+    except (AgentSecurityError, OSError, ValueError) as exc:  # ValueError: e.g. an unreadable key file
         raise click.ClickException(str(exc)) from exc
 
 
@@ -135,14 +139,96 @@ def config_show(ctx: click.Context) -> None:
     click.echo(_dump(out))
 
 
-def _read_stdin_json() -> dict[str, Any]:
-    raw = sys.stdin.buffer.read(MAX_STDIN + 1)
+def _read_stdin_bytes(timeout: float) -> bytes:
+    """At most ``MAX_STDIN`` bytes of stdin, which must reach end-of-file within ``timeout`` seconds.
+
+    A caller that never closes stdin must not hang ``check``: the agent hosts treat a hook that times out
+    as "proceed" (Claude Code, Cursor without ``failClosed``), so a hang is an allow. We give up first,
+    with exit 1.
+    """
+    stream = sys.stdin.buffer if sys.stdin is not None else None
+    if stream is None:
+        raise click.ClickException("no stdin: pipe a JSON object describing one tool call, or give --tool")
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        fd = -1  # an in-memory stream (tests, embedding): it cannot block
+    if fd < 0:
+        raw = stream.read(MAX_STDIN + 1)
+    else:
+        if os.isatty(fd):
+            raise click.ClickException("stdin is a terminal: pipe a JSON object describing one tool call, "
+                                       "or give --tool")
+        raw = _read_fd_with_deadline(fd, timeout)
     if len(raw) > MAX_STDIN:
         raise click.ClickException(f"input on stdin exceeds {MAX_STDIN} bytes")
+    return raw
+
+
+def _read_fd_with_deadline(fd: int, timeout: float) -> bytes:
+    chunks: list[bytes] = []
+    total = 0
+    deadline = time.monotonic() + timeout
+    late = click.ClickException(f"stdin was not closed within {timeout:g} s (--stdin-timeout); "
+                                "refusing to wait for the rest of the request")
+    if sys.platform == "win32":  # pragma: no cover - select() does not take pipes on Windows
+        box: list[bytes] = []
+        reader = threading.Thread(target=lambda: box.append(_read_all(fd)), daemon=True)
+        reader.start()
+        reader.join(timeout)
+        if reader.is_alive() or not box:
+            raise late
+        return box[0]
+    while True:
+        remaining = deadline - time.monotonic()
+        ready = select.select([fd], [], [], max(remaining, 0.0))[0] if remaining > 0 else []
+        # past the deadline, one last non-waiting look: data (or EOF) that is already there is not late
+        if not ready and not select.select([fd], [], [], 0)[0]:
+            raise late
+        chunk = os.read(fd, 1024 * 1024)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > MAX_STDIN:
+            return b"".join(chunks)
+
+
+def _read_all(fd: int) -> bytes:  # pragma: no cover - Windows only
+    chunks: list[bytes] = []
+    total = 0
+    while total <= MAX_STDIN:
+        chunk = os.read(fd, 1024 * 1024)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _read_stdin_json(timeout: float = 10.0) -> dict[str, Any]:
+    """The JSON object on stdin, strictly: no duplicate keys (two readers could see different values), no
+    NaN/Infinity, UTF-8 only. Every malformed input is a :class:`click.ClickException` (exit 1)."""
+    raw = _read_stdin_bytes(timeout)
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise click.ClickException(f"stdin is not valid JSON: {exc}") from exc
+        data = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"stdin is not valid UTF-8: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, duplicate keys, NaN, huge integers
+        raise click.ClickException(f"stdin is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise click.ClickException("stdin must hold a JSON object describing one tool call")
     return data
@@ -166,17 +252,21 @@ CHECK_FIELDS = {
 @click.option("--session", "session_id", help="Session id.")
 @click.option("--policy", "policy_path", type=click.Path(dir_okay=False, exists=True), help="Policy file.")
 @click.option("--observe", is_flag=True, help="Observe mode: decide and audit, never block.")
+@click.option("--stdin-timeout", type=click.FloatRange(0, 3600), default=10.0, show_default=True,
+              help="Seconds to wait for stdin to be closed; past that, exit 1 instead of hanging.")
 @click.pass_context
 def check(ctx: click.Context, tool_name: str | None, tool_args: str | None, agent_id: str | None,
           environment: str | None, action_type: str | None, user_input: str | None,
           data_labels: tuple[str, ...], session_id: str | None, policy_path: str | None,
-          observe: bool) -> None:
+          observe: bool, stdin_timeout: float) -> None:
     """Decide one tool call; print the decision as JSON. Exit 0 allow, 2 deny, 3 approval-like, 1 error."""
     if tool_name is None:
-        params = _read_stdin_json()
+        params = _read_stdin_json(stdin_timeout)
         unknown = sorted(set(params) - CHECK_FIELDS)
         if unknown:
             raise click.ClickException(f"unknown field(s) in stdin: {', '.join(unknown)}")
+        if "tool_name" not in params:
+            raise click.ClickException('stdin has no "tool_name"')
     else:
         params = {"tool_name": tool_name, "agent_id": agent_id or "cli", "environment": environment,
                   "action_type": action_type, "user_input": user_input,
@@ -197,6 +287,8 @@ def check(ctx: click.Context, tool_name: str | None, tool_args: str | None, agen
         result = security.check_tool_call(**params)
     except (TypeError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
+    except Exception as exc:  # never a traceback, never exit 0: any failure to decide is exit 1
+        raise click.ClickException(f"the check could not run: {type(exc).__name__}: {exc}") from exc
     finally:
         security.shutdown()
     d = result.decision
