@@ -8,6 +8,7 @@ import pytest
 
 from agent_security.core import AgentSecurity, ConfigFileError, Decision
 from agent_security.core.config import find_config_file, load_settings
+from agent_security.core.errors import ConfigurationError
 from agent_security.core.testing import StaticEngine
 
 
@@ -108,3 +109,57 @@ def test_core_settings_apply_to_agent_security(tmp_path: Path) -> None:
 def test_missing_environment_is_never_permissive() -> None:
     security = AgentSecurity(policy_engine=_engine(), autoload=False)
     assert security.check_tool_call(tool_name="t", agent_id="a").request.environment == "unknown"
+
+
+# -- review (fix-cli): environment values are hostile input -----------------------------------------------
+@pytest.mark.parametrize("value", ["False", "FALSE", "no", "off", " 0 "])
+def test_search_cwd_spelled_off_keeps_the_working_directory_out(
+        value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AGENT_SECURITY_NO_CONFIG")
+    (tmp_path / "agent-security.toml").write_text("[core]\nmode = 'observe'\n")
+    monkeypatch.setenv("AGENT_SECURITY_CONFIG_SEARCH_CWD", value)
+    assert find_config_file(cwd=tmp_path) is None
+
+
+@pytest.mark.parametrize("value", ["False", "no", "off"])
+def test_no_config_spelled_off_still_reads_the_config(
+        value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    xdg = tmp_path / "xdg"
+    (xdg / "agent-security").mkdir(parents=True)
+    (xdg / "agent-security" / "config.toml").write_text("[core]\n")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(xdg))
+    monkeypatch.setenv("AGENT_SECURITY_NO_CONFIG", value)
+    assert find_config_file(cwd=tmp_path) == xdg / "agent-security" / "config.toml"
+
+
+@pytest.mark.parametrize("name", ["AGENT_SECURITY_NO_CONFIG", "AGENT_SECURITY_CONFIG_SEARCH_CWD"])
+def test_unrecognised_switch_values_are_errors(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AGENT_SECURITY_NO_CONFIG")
+    monkeypatch.setenv(name, "maybe")
+    with pytest.raises(ConfigurationError, match=name):
+        find_config_file(cwd=tmp_path)
+
+
+def test_unrecognised_autoload_switch_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # "disable autoload" on a value we do not understand silently dropped every installed protection
+    from agent_security.core.plugins import load_entry_points, make_plugin_manager
+
+    monkeypatch.setenv("AGENT_SECURITY_DISABLE_PLUGIN_AUTOLOAD", "nope")
+    with pytest.raises(ConfigurationError, match="AGENT_SECURITY_DISABLE_PLUGIN_AUTOLOAD"):
+        load_entry_points(make_plugin_manager())
+
+
+def test_empty_config_env_var_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AGENT_SECURITY_CONFIG", "")
+    with pytest.raises(ConfigurationError, match="set but empty"):
+        find_config_file(cwd=tmp_path)
+
+
+def test_config_env_var_naming_a_fifo_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)
+    monkeypatch.setenv("AGENT_SECURITY_CONFIG", str(fifo))
+    with pytest.raises(ConfigFileError, match="not a regular file"):
+        find_config_file(cwd=tmp_path)

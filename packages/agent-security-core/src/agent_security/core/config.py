@@ -31,7 +31,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agent_security.core.errors import ConfigFileError
+from agent_security.core.errors import ConfigFileError, ConfigurationError
 from agent_security.core.files import UnreadableFile, read_bounded
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "CoreConfig",
     "PluginsConfig",
     "Settings",
+    "env_flag",
     "find_config_file",
     "load_settings",
     "read_config_file",
@@ -61,6 +62,27 @@ FAMILY = (
     "agent-security-containment",
     "agent-security-adapters",
 )
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
+
+
+def env_flag(name: str) -> bool:
+    """The boolean environment variable ``name``: unset or empty is false; ``1/true/yes/on`` and
+    ``0/false/no/off`` (any case) are what they say; anything else is a :class:`ConfigurationError`.
+
+    A value we do not understand is never guessed: ``AGENT_SECURITY_CONFIG_SEARCH_CWD=False`` once turned
+    the working-directory search *on*, and ``AGENT_SECURITY_NO_CONFIG=False`` skipped the config file.
+    """
+    raw = os.environ.get(name)
+    value = (raw or "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigurationError(f"environment variable {name}={raw!r} is not a boolean "
+                             "(use 1/true/yes/on or 0/false/no/off)")
 
 
 class SectionModel(BaseModel):
@@ -154,7 +176,7 @@ def _validate(model: type[BaseModel], raw: Any, where: str, section: str) -> Bas
 def _candidates(cwd: Path) -> list[Path]:
     xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     local = ([cwd / "agent-security.toml", cwd / "agent-security.yaml", cwd / "agent-security.yml"]
-             if os.environ.get(SEARCH_CWD_ENV, "").strip() not in ("", "0", "false") else [])
+             if env_flag(SEARCH_CWD_ENV) else [])
     return [
         *local,
         Path(xdg) / "agent-security" / "config.toml",
@@ -166,21 +188,30 @@ def find_config_file(explicit: str | os.PathLike[str] | None = None, *, cwd: Pat
     """Apply the documented search order and return the file to use, or ``None``."""
     if explicit is not None:
         path = Path(explicit)
-        if not path.is_file():
-            raise ConfigFileError("config file not found", path=str(path))
+        _require_file(path, "config file")
         return path
     env = os.environ.get(CONFIG_ENV)
-    if env:
+    if env is not None:
+        if not env.strip():  # e.g. AGENT_SECURITY_CONFIG=$UNSET_VARIABLE: not a licence to use defaults
+            raise ConfigurationError(f"environment variable {CONFIG_ENV} is set but empty; unset it to use "
+                                     "the search order")
         path = Path(env)
-        if not path.is_file():
-            raise ConfigFileError(f"config file named by {CONFIG_ENV} not found", path=str(path))
+        _require_file(path, f"config file named by {CONFIG_ENV}")
         return path
-    if os.environ.get(NO_CONFIG_ENV, "").strip() not in ("", "0", "false"):
+    if env_flag(NO_CONFIG_ENV):
         return None
     for path in _candidates(cwd or Path.cwd()):
         if path.is_file():
             return path
     return None
+
+
+def _require_file(path: Path, what: str) -> None:
+    if path.is_file():
+        return
+    if path.exists():
+        raise ConfigFileError(f"{what} is not a regular file", path=str(path))
+    raise ConfigFileError(f"{what} not found", path=str(path))
 
 
 def read_config_file(path: Path) -> dict[str, Any]:

@@ -29,7 +29,7 @@ import pluggy
 from pydantic import BaseModel
 
 from agent_security.core import hookspecs
-from agent_security.core.config import FAMILY
+from agent_security.core.config import FAMILY, env_flag
 from agent_security.core.errors import PluginContractError, PluginLoadError
 from agent_security.core.hookspecs import CHECK_HOOKS, PROJECT_NAME
 
@@ -85,10 +85,6 @@ class LoadedPlugin:
                 "entry_point": self.value, "status": self.status, "detail": self.detail}
 
 
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() not in ("", "0", "false", "no", "off")
-
-
 def _norm(dist: str) -> str:
     return re.sub(r"[-_.]+", "-", dist).lower()
 
@@ -134,7 +130,7 @@ def load_entry_points(
     must stop the application, not run it unprotected.
     """
     records: list[LoadedPlugin] = []
-    if not autoload or _truthy(os.environ.get(AUTOLOAD_ENV)):
+    if not autoload or env_flag(AUTOLOAD_ENV):
         return records
     allowed = {_norm(d) for d in (*FAMILY, *allow_distributions)}
     blocked = set(disabled) | disabled_from_env()
