@@ -111,3 +111,32 @@ def test_two_distributions_claiming_one_plugin_name_is_an_error(fake_entry_point
     fake_entry_points(("egress", "agent-security-egress", A), ("egress", "agent-security-posture", A))
     with pytest.raises(PluginLoadError, match="declared by both"):
         AgentSecurity(policy_engine=_engine())
+
+
+# -- review (fix-cli): the allow list against confusable and broken distribution metadata --------------
+def test_a_confusable_distribution_name_does_not_pass_for_an_allowed_one(fake_entry_points: Any) -> None:
+    # "acme-\u212ait".lower() == "acme-kit": the Kelvin sign folded into an allowed name
+    fake_entry_points(("intruder", "acme-\u212ait", _Intruder), ("intruder2", "agent-security-\u212aore", _Intruder))
+    security = AgentSecurity(policy_engine=_engine(),
+                             config={"core": {"plugins": {"allow_distributions": ["acme-kit"]}}})
+    assert {r.name: r.status for r in security.loaded_plugins} == {"intruder": "not-allowed",
+                                                                  "intruder2": "not-allowed"}
+    assert security.get_plugin("intruder") is None
+
+
+def test_a_distribution_without_a_name_is_reported_not_fatal(fake_entry_points: Any) -> None:
+    # An installed distribution whose METADATA has no Name crashed discovery (TypeError in re.sub)
+    fake_entry_points(("nameless", None, _Intruder))  # type: ignore[arg-type]
+    security = AgentSecurity(policy_engine=_engine())
+    [rec] = security.loaded_plugins
+    assert (rec.status, rec.distribution) == ("not-allowed", "<unknown>")
+    assert security.get_plugin("nameless") is None
+
+
+def test_an_invalid_allow_list_entry_is_an_error(fake_entry_points: Any) -> None:
+    from agent_security.core.errors import ConfigurationError
+
+    fake_entry_points()
+    with pytest.raises(ConfigurationError, match="not a valid distribution name"):
+        AgentSecurity(policy_engine=_engine(),
+                      config={"core": {"plugins": {"allow_distributions": ["acme-\u212ait"]}}})

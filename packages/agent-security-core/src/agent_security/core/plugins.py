@@ -30,7 +30,7 @@ from pydantic import BaseModel
 
 from agent_security.core import hookspecs
 from agent_security.core.config import FAMILY, env_flag
-from agent_security.core.errors import PluginContractError, PluginLoadError
+from agent_security.core.errors import ConfigurationError, PluginContractError, PluginLoadError
 from agent_security.core.hookspecs import CHECK_HOOKS, PROJECT_NAME
 
 __all__ = [
@@ -85,8 +85,32 @@ class LoadedPlugin:
                 "entry_point": self.value, "status": self.status, "detail": self.detail}
 
 
-def _norm(dist: str) -> str:
+_DIST_NAME = re.compile(r"[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]")
+"""A valid distribution name (core metadata ``Name``): ASCII only."""
+
+
+def _norm(dist: object) -> str | None:
+    """The PEP 503 normalised form of a valid distribution name, or ``None`` for anything else.
+
+    Only ASCII names are valid, and only ASCII is folded: ``str.lower()`` alone maps the Kelvin sign
+    ``\u212a`` to ``k``, so a distribution named ``acme-\u212ait`` passed for an allowed ``acme-kit``.
+    """
+    if not isinstance(dist, str) or not _DIST_NAME.fullmatch(dist):
+        return None
     return re.sub(r"[-_.]+", "-", dist).lower()
+
+
+def _dist_of(ep: Any) -> tuple[str | None, str]:
+    """(name, version) of the distribution that declares ``ep``; hostile or broken metadata gives
+    ``None`` / ``"?"`` rather than an exception (it must not stop discovery of everything else)."""
+    try:
+        dist = ep.dist
+        if dist is None:
+            return None, "?"
+        name, version = dist.name, dist.version
+    except Exception:
+        return None, "?"
+    return (name if isinstance(name, str) else None), (version if isinstance(version, str) else "?")
 
 
 def disabled_from_env() -> set[str]:
@@ -132,16 +156,25 @@ def load_entry_points(
     records: list[LoadedPlugin] = []
     if not autoload or env_flag(AUTOLOAD_ENV):
         return records
-    allowed = {_norm(d) for d in (*FAMILY, *allow_distributions)}
+    allowed: set[str] = set()
+    for name in (*FAMILY, *allow_distributions):
+        norm = _norm(name)
+        if norm is None:
+            raise ConfigurationError(f"allow_distributions: {name!r} is not a valid distribution name")
+        allowed.add(norm)
     blocked = set(disabled) | disabled_from_env()
     seen: dict[str, tuple[str, str]] = {}  # plugin name -> (distribution, entry-point target)
     eps = sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: (e.name, e.value))
     for ep in eps:
-        dist = ep.dist.name if ep.dist is not None else "<unknown>"
-        version = ep.dist.version if ep.dist is not None else "?"
+        dist_name, version = _dist_of(ep)
+        dist = dist_name if dist_name is not None else "<unknown>"
         rec = LoadedPlugin(ep.name, dist, version, ep.value, "loaded")
         records.append(rec)
-        if _norm(dist) not in allowed:
+        norm = _norm(dist_name)
+        if norm is None:
+            rec.status, rec.detail = "not-allowed", "distribution has no valid (ASCII) name"
+            continue
+        if norm not in allowed:
             rec.status, rec.detail = "not-allowed", "distribution is not on the plugin allow list"
             continue
         if ep.name in blocked:
