@@ -163,3 +163,17 @@ def test_config_env_var_naming_a_fifo_says_so(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setenv("AGENT_SECURITY_CONFIG", str(fifo))
     with pytest.raises(ConfigFileError, match="not a regular file"):
         find_config_file(cwd=tmp_path)
+
+
+# -- review (fix-cli): YAML config is read as strictly as a YAML policy -----------------------------------
+@pytest.mark.parametrize(("text", "match"), [
+    ("core:\n  mode: enforce\n  mode: observe\n", "duplicate key 'mode'"),
+    ("core:\n  mode: enforce\ncore:\n  mode: observe\n", "duplicate key 'core'"),
+    ("a: &a [x, x]\ncore:\n  trusted_policy_keys: *a\n", "alias"),
+    ("core:\n  default_environment: " + "[" * 50 + "]" * 50 + "\n", "depth"),
+])
+def test_yaml_config_refuses_duplicates_aliases_and_depth(text: str, match: str, tmp_path: Path) -> None:
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(text)
+    with pytest.raises(ConfigFileError, match=match):
+        load_settings(cfg)

@@ -31,7 +31,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agent_security.core.errors import ConfigFileError, ConfigurationError
+from agent_security.core.errors import ConfigFileError, ConfigurationError, PolicyLoadError
 from agent_security.core.files import UnreadableFile, read_bounded
 
 __all__ = [
@@ -227,9 +227,16 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigFileError("not valid UTF-8", path=where) from None
     try:
         if path.suffix.lower() in (".yaml", ".yml"):
-            data = yaml.safe_load(text)
+            # The policy loader's YAML: JSON-like (YAML 1.2 booleans and numbers, no timestamps), no
+            # duplicate keys (PyYAML lets the last one win: an appended `mode: observe` overrode the
+            # first), no aliases (a few lines of anchors expand to millions of values), bounded depth.
+            from agent_security.core.policy.loader import _parse_yaml
+
+            data = _parse_yaml(text, where, what="config file")
         else:
             data = tomllib.loads(text)
+    except PolicyLoadError as exc:
+        raise ConfigFileError(f"cannot parse: {exc.args[0] if exc.args else exc}", path=where) from None
     except (yaml.YAMLError, tomllib.TOMLDecodeError, RecursionError) as exc:
         raise ConfigFileError(f"cannot parse: {exc}", path=where) from None
     if data is None:
