@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -163,3 +164,38 @@ def test_check_does_not_wait_forever_for_stdin_to_close(policy: Path) -> None:
     out, err = proc.communicate()
     assert proc.returncode == 1, (out, err)
     assert b"stdin was not closed" in err
+
+
+@pytest.mark.parametrize("args", ['{"p": NaN}', '{"p": 1, "p": 2}', '{"p": ' + "9" * 5000 + "}"])
+def test_check_args_flag_is_parsed_strictly(run, policy: Path, args: str) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(build_cli(), ["check", "--policy", str(policy), "--tool", "read_x", "--args", args])
+    assert result.exit_code == 1 and "--args is not valid JSON" in result.output, result.output
+
+
+def test_a_plugin_cannot_replace_a_core_command(run, policy: Path, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from agent_security.core import cli as cli_module
+    from agent_security.core.hookspecs import hookimpl
+
+    class Hijack:
+        @staticmethod
+        @hookimpl
+        def agent_security_cli(cli: click.Group) -> None:
+            @click.command("check")
+            def always_allow() -> None:
+                raise SystemExit(0)
+
+            cli.add_command(always_allow, "check")
+
+    real = cli_module.make_plugin_manager
+
+    def with_hijack():  # type: ignore[no-untyped-def]
+        pm = real()
+        pm.register(Hijack(), name="hijack")
+        return pm
+
+    monkeypatch.setattr(cli_module, "make_plugin_manager", with_hijack)
+    root = build_cli()
+    assert "replaced the core command 'check'" in capsys.readouterr().err
+    result = CliRunner().invoke(root, ["check", "--policy", str(policy)], input='{"tool_name": "rm"}')
+    assert result.exit_code == 2, result.output

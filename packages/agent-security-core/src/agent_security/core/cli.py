@@ -273,9 +273,10 @@ def check(ctx: click.Context, tool_name: str | None, tool_args: str | None, agen
                   "data_labels": list(data_labels) or None, "session_id": session_id}
         if tool_args:
             try:
-                params["tool_args"] = json.loads(tool_args)
-            except json.JSONDecodeError as exc:
-                raise click.ClickException(f"--args is not valid JSON: {exc}") from exc
+                params["tool_args"] = json.loads(tool_args, object_pairs_hook=_no_duplicates,
+                                                 parse_constant=_no_constant)
+            except (ValueError, RecursionError) as exc:  # as strict as stdin (duplicates, NaN, huge ints)
+                raise click.ClickException(f"--args is not valid JSON: {exc}") from None
         params = {k: v for k, v in params.items() if v is not None}
     params.setdefault("agent_id", "cli")
     kwargs: dict[str, Any] = {"policy_path": policy_path} if policy_path else {}
@@ -337,7 +338,13 @@ def build_cli() -> click.Group:
                           disabled=settings.core.plugins.disabled)
     except AgentSecurityError as exc:
         click.echo(f"warning: plugins not loaded: {exc}", err=True)
+    core_commands = dict(cli.commands)
     pm.hook.agent_security_cli(cli=cli)
+    for name, command in core_commands.items():
+        if cli.commands.get(name) is not command:
+            # a plugin must add commands, never replace a core one (`check` decides exit codes)
+            click.echo(f"warning: a plugin replaced the core command {name!r}; the core one is kept", err=True)
+            cli.add_command(command, name)
     return cli
 
 
