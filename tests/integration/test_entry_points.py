@@ -140,3 +140,12 @@ def test_an_invalid_allow_list_entry_is_an_error(fake_entry_points: Any) -> None
     with pytest.raises(ConfigurationError, match="not a valid distribution name"):
         AgentSecurity(policy_engine=_engine(),
                       config={"core": {"plugins": {"allow_distributions": ["acme-\u212ait"]}}})
+
+
+@pytest.mark.parametrize("name", ["kill_switch", "policy", "rate_limiter_config"])
+def test_an_entry_point_cannot_take_a_built_in_name(name: str, fake_entry_points: Any) -> None:
+    # an allowed distribution's `kill_switch` entry point was listed as the kill switch (and a real
+    # KillSwitch passed in code was then refused as a duplicate)
+    fake_entry_points((name, "agent-security-egress", _Intruder))
+    with pytest.raises(PluginLoadError, match="reserved"):
+        AgentSecurity(policy_engine=_engine())

@@ -37,6 +37,7 @@ __all__ = [
     "AUTOLOAD_ENV",
     "DISABLED_ENV",
     "ENTRY_POINT_GROUP",
+    "RESERVED_NAMES",
     "LoadedPlugin",
     "PluginInfo",
     "check_no_wrappers",
@@ -87,6 +88,15 @@ class LoadedPlugin:
 
 _DIST_NAME = re.compile(r"[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]")
 """A valid distribution name (core metadata ``Name``): ASCII only."""
+
+
+RESERVED_NAMES = frozenset({
+    "core", "policy", "callbacks", "on_audit_event", "audit_memory", "audit_sqlite", "audit_jsonl",
+    "kill_switch", "rate_limiter", "session_context", "output_validator",
+    "kill_switch_config", "rate_limiter_config", "session_context_config", "output_validator_config",
+})
+"""Names of the core's own plugins: an entry point may not take one (it would pass for the built-in in
+``agent-security plugins`` and the audit trail, and keep the real one from being registered)."""
 
 
 def _norm(dist: object) -> str | None:
@@ -177,6 +187,9 @@ def load_entry_points(
         if norm not in allowed:
             rec.status, rec.detail = "not-allowed", "distribution is not on the plugin allow list"
             continue
+        if ep.name in RESERVED_NAMES:
+            raise PluginLoadError(f"plugin name {ep.name!r} from {dist} {version} is reserved for a built-in "
+                                  "plugin of agent-security-core")
         if ep.name in blocked:
             rec.status, rec.detail = "disabled", "disabled by configuration or environment"
             continue
