@@ -193,7 +193,9 @@ def _detect_card(view: LayerView, s: int, e: int) -> Iterable[Hit]:
         if card_brand(digits) is None or len(set(digits)) <= 1:
             continue
         base = 0.85 if m.group(1) or m.group(2) else 0.75
-        conf = score(view, m.start(), base, _CARD_CTX, _CARD_KEYS)
+        # no negative words: the number passed its brand range and Luhn, and "sample"/"example" (or a
+        # URL host such as ``h.example``) in front of it must not be a way to send a card out unseen
+        conf = score(view, m.start(), base, _CARD_CTX, _CARD_KEYS, negative=())
         yield Hit(
             "credit_card",
             Classification.PCI,
