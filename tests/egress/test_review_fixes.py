@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from agent_security.core import CheckContext
@@ -32,3 +30,29 @@ def test_whitespace_padding_does_not_hide_a_password_under_its_key(pad: str) -> 
     found = [(f.kind, f.span) for f in scan(value)]
     assert found == [("generic_secret", (len(pad), len(pad) + 14))]
     assert "hunter22" not in str(Scanner().redact(value))
+
+
+def test_value_under_a_sensitive_key_has_its_own_path_and_redaction() -> None:
+    sc = Scanner()
+    value = {"john.smith@corp.com": "card 4111 1111 1111 1111", "4111-1111-1111-1111": "n/a"}
+    paths = {(f.kind, f.path) for f in sc.scan(value).findings}
+    assert paths == {("email", "$.<key#0>"), ("credit_card", "$.<value#0>"), ("credit_card", "$.<key#1>")}
+    # only the card is redacted: the email key stays whole, the value under the card key is untouched
+    out = sc.redact(value, kinds=["credit_card"])
+    assert out == {"john.smith@corp.com": "card [****-****-****-1111]", "[****-****-****-1111]": "n/a"}
+
+
+def test_keys_masked_alike_do_not_overwrite_each_other() -> None:
+    value = {"4111 1111 1111 1111": "a", "4111-1111-1111-1111": "b", "[****-****-****-1111]": "c"}
+    out = Scanner().redact(value)
+    assert sorted(out.values()) == ["a", "b", "c"]
+    assert "4111" not in str(out)
+
+
+def test_enforcer_redacts_the_value_not_the_sensitive_key(ctx: CheckContext) -> None:
+    enf = egress_enforcer(policy={"rules": [{"id": "R", "classifications": ["PCI"], "action": "redact"},
+                                            {"id": "A", "classifications": ["PII"], "action": "alert"}],
+                                  "default_action": "allow"})
+    res = enf.agent_security_before_check(make_request("t", {"john.smith@corp.com": "card 4111111111111111"}), ctx)
+    assert res is not None and res.request is not None
+    assert res.request.action.tool_args == {"john.smith@corp.com": "card [****-****-****-1111]"}

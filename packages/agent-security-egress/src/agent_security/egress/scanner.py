@@ -247,7 +247,9 @@ class Scanner:
                 by_path.setdefault(f.path, []).append(f)
         if not by_path:
             return value
-        return self._redact_node(value, "$", by_path, 0)
+        # values under a sensitive key have their own path (``$.<value#3>``); note which ones hold findings
+        vpaths = {p[: p.index(">", i) + 1] for p in by_path for i in _value_marks(p)}
+        return self._redact_node(value, "$", by_path, 0, vpaths)
 
     # -- walking -----------------------------------------------------------------------------------
     def _child(self, path: str, key: Any, index: int = 0) -> str:
@@ -262,6 +264,11 @@ class Scanner:
 
     def _key_path(self, path: str, index: int) -> str:
         return f"{path}.<key#{index}>"
+
+    def _value_path(self, path: str, index: int) -> str:
+        """The path of the value under a sensitive key: distinct from the key's own path, so redacting
+        one never rewrites the other with its spans."""
+        return f"{path}.<value#{index}>"
 
     def _walk(self, node: Any, path: str, key: str | None, depth: int, budget: _Budget) -> None:
         report = budget.report
@@ -289,7 +296,7 @@ class Scanner:
                     before = len(report.findings)
                     self._scan_string(ks, kpath, None, budget)
                     if len(report.findings) > before:  # the key itself is sensitive: keep it out of paths
-                        child = kpath
+                        child = self._value_path(path, i)
                 self._walk(v, child or self._child(path, ks, i), ks, depth + 1, budget)
         elif isinstance(node, (list, tuple)):
             for i, v in enumerate(node):
@@ -529,7 +536,9 @@ class Scanner:
         return True
 
     # -- redaction ---------------------------------------------------------------------------------
-    def _redact_node(self, node: Any, path: str, by_path: dict[str, list[Finding]], depth: int) -> Any:
+    def _redact_node(
+        self, node: Any, path: str, by_path: dict[str, list[Finding]], depth: int, vpaths: set[str]
+    ) -> Any:
         if depth > self.limits.max_depth:
             return node
         if isinstance(node, str):
@@ -545,16 +554,28 @@ class Scanner:
                 kpath = self._key_path(path, i)
                 kfs = by_path.get(kpath)
                 newk = _apply(str(k), kfs) if kfs else k
-                child = kpath if kfs else self._child(path, str(k), i)
-                out[newk] = self._redact_node(v, child, by_path, depth + 1)
+                if kfs and (newk in out or newk in node):  # two keys masked alike must not merge
+                    newk = f"{newk}#{i}"
+                vpath = self._value_path(path, i)
+                child = vpath if vpath in vpaths else self._child(path, str(k), i)
+                out[newk] = self._redact_node(v, child, by_path, depth + 1, vpaths)
             return out
         if isinstance(node, (list, tuple)):
-            items = [self._redact_node(v, self._child(path, i), by_path, depth + 1) for i, v in enumerate(node)]
+            items = [
+                self._redact_node(v, self._child(path, i), by_path, depth + 1, vpaths) for i, v in enumerate(node)
+            ]
             return type(node)(items) if isinstance(node, tuple) else items
         fs = by_path.get(path)
         if isinstance(node, (bytes, bytearray)):
             return _apply(bytes(node).decode("utf-8", "replace"), fs).encode() if fs else node
         return _apply(str(node), fs) if fs else node
+
+
+def _value_marks(path: str) -> Iterable[int]:
+    i = path.find(".<value#")
+    while i >= 0:
+        yield i
+        i = path.find(".<value#", i + 1)
 
 
 def _apply(text: str, findings: Iterable[Finding]) -> str:
