@@ -56,3 +56,18 @@ def test_enforcer_redacts_the_value_not_the_sensitive_key(ctx: CheckContext) -> 
     res = enf.agent_security_before_check(make_request("t", {"john.smith@corp.com": "card 4111111111111111"}), ctx)
     assert res is not None and res.request is not None
     assert res.request.action.tool_args == {"john.smith@corp.com": "card [****-****-****-1111]"}
+
+
+def test_integral_floats_are_scanned_and_redacted() -> None:
+    sc = Scanner()
+    value = {"amount": 12.5, "n": 4111111111111111.0, "ssn": 123456789.0}
+    assert {(f.kind, f.path) for f in sc.scan(value).findings} == {("credit_card", "$.n"), ("ssn", "$.ssn")}
+    out = sc.redact(value)
+    assert out["amount"] == 12.5 and out["n"] == "[****-****-****-1111]" and "6789" in out["ssn"]
+    assert "4111111111111111" not in str(out) and "12345" not in str(out)
+
+
+def test_an_int_too_long_for_str_is_an_incomplete_scan_not_a_crash() -> None:
+    huge = 4111111111111111 * 10**4400
+    report = Scanner().scan({"x": huge})
+    assert not report.complete and report.limits_hit == ["max_int_digits"]

@@ -283,10 +283,14 @@ class Scanner:
             return
         if isinstance(node, str):
             self._scan_string(node, path, key, budget)
-        elif isinstance(node, bool) or node is None or isinstance(node, float):
+        elif isinstance(node, bool) or node is None:
             return
-        elif isinstance(node, int):
-            self._scan_string(str(node), path, key, budget)
+        elif isinstance(node, (int, float)):
+            text = _number_text(node)
+            if text is None:  # an int too long for str() (> 4300 digits): not looked at, so say so
+                report.hit("max_int_digits")
+            elif text:
+                self._scan_string(text, path, key, budget)
         elif isinstance(node, Mapping):
             for i, (k, v) in enumerate(node.items()):
                 ks = str(k)
@@ -543,11 +547,11 @@ class Scanner:
             return node
         if isinstance(node, str):
             return _apply(node, by_path.get(path, ()))
-        if isinstance(node, bool) or node is None or isinstance(node, float):
+        if isinstance(node, bool) or node is None:
             return node
-        if isinstance(node, int):
+        if isinstance(node, (int, float)):
             fs = by_path.get(path)
-            return _apply(str(node), fs) if fs else node
+            return _apply(_number_text(node) or "", fs) if fs else node
         if isinstance(node, Mapping):
             out: dict[Any, Any] = {}
             for i, (k, v) in enumerate(node.items()):
@@ -569,6 +573,19 @@ class Scanner:
         if isinstance(node, (bytes, bytearray)):
             return _apply(bytes(node).decode("utf-8", "replace"), fs).encode() if fs else node
         return _apply(str(node), fs) if fs else node
+
+
+def _number_text(node: int | float) -> str | None:
+    """The digits a number carries: ``str`` of an int, of an integral float (``4111111111111111.0`` is a
+    card number too); ``""`` for other floats; ``None`` for an int too long to convert."""
+    if isinstance(node, float):
+        if not (node.is_integer() and abs(node) < 1e20):
+            return ""
+        node = int(node)
+    try:
+        return str(node)
+    except ValueError:
+        return None
 
 
 def _value_marks(path: str) -> Iterable[int]:
