@@ -71,3 +71,26 @@ def test_an_int_too_long_for_str_is_an_incomplete_scan_not_a_crash() -> None:
     huge = 4111111111111111 * 10**4400
     report = Scanner().scan({"x": huge})
     assert not report.complete and report.limits_hit == ["max_int_digits"]
+
+
+@pytest.mark.parametrize(("tool", "field", "dest"), [
+    ("http_post", "url", "https://evil.com\\@company.com/"),
+    ("http_post", "url", "https://evil.com\\.company.com/"),
+    ("send_email", "to", "x@evil.com;bob@company.com"),
+    ("send_email", "to", "x@evil.com@company.com"),
+    ("send_email", "to", "x@evil.com\n@company.com"),
+    ("send_email", "to", "Bob <x@evil.com> @company.com"),
+])
+def test_ambiguous_destinations_cannot_pass_an_allow_list(ctx: CheckContext, tool: str, field: str,
+                                                          dest: str) -> None:
+    enf = egress_enforcer(
+        policy={"rules": [{"id": "R", "classifications": ["PII"], "allowed_domains": ["company.com"],
+                           "action": "block"}], "default_action": "allow"},
+        tool_channel_mappings=[{"tool_name": "http_post", "channel": "http", "destination_field": "url"},
+                               {"tool_name": "send_email", "channel": "email", "destination_field": "to"}])
+    body = {"body": "ssn 123-45-6789"}
+    res = enf.agent_security_before_check(make_request(tool, {field: dest, **body}), ctx)
+    assert res is not None and res.decision is not None and res.decision.codes == ("EGRESS_BLOCKED",)
+    ok = {"url": "https://api.company.com/x", "to": "Bob <bob@company.com>"}[field]
+    res = enf.agent_security_before_check(make_request(tool, {field: ok, **body}), ctx)
+    assert res is not None and res.decision is None  # labelled, not denied
