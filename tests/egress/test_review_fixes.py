@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from agent_security.core import CheckContext
 from agent_security.core.testing import make_request
-from agent_security.egress import Scanner, egress_enforcer, scan
+from agent_security.egress import DEFAULT_CLASSIFIERS, Scanner, custom_classifier, egress_enforcer, scan
 
 CARD = "5500005555555559"
 
@@ -94,3 +96,22 @@ def test_ambiguous_destinations_cannot_pass_an_allow_list(ctx: CheckContext, too
     ok = {"url": "https://api.company.com/x", "to": "Bob <bob@company.com>"}[field]
     res = enf.agent_security_before_check(make_request(tool, {field: ok, **body}), ctx)
     assert res is not None and res.decision is None  # labelled, not denied
+
+
+def _failing_employee_ids() -> list[Any]:
+    def bad(s: str) -> bool:
+        raise ValueError(f"cannot validate {s}")
+
+    return [*DEFAULT_CLASSIFIERS, custom_classifier("employee_id", r"EMP-\d{6}", "PII", validator=bad)]
+
+
+def test_a_failing_custom_classifier_is_a_deny_with_its_own_code(ctx: CheckContext) -> None:
+    report = Scanner(_failing_employee_ids()).scan({"body": "id EMP-123456"})
+    assert not report.complete and report.classifier_errors == ["employee_id"]
+    enf = egress_enforcer(classifiers=_failing_employee_ids(), on_incomplete="alert")
+    res = enf.agent_security_before_check(make_request("t", {"body": "id EMP-123456"}), ctx)
+    assert res is not None and res.decision is not None
+    assert res.decision.codes == ("EGRESS_CLASSIFIER_ERROR",)
+    assert "employee_id" in res.decision.reasons[0].message and "123456" not in res.decision.reasons[0].message
+    out = enf.agent_security_after_execution(make_request("t", {}), res.decision, {"r": "EMP-654321"}, None, ctx)
+    assert out is not None and out.block is not None and out.block.codes == ("EGRESS_CLASSIFIER_ERROR",)

@@ -442,12 +442,18 @@ class Scanner:
                 nxt = max(nxt, self._decode(group.decoder, view, s, e, hits, budget))
             else:
                 for clf in group.classifiers:
-                    for h in clf.detect(view, s, e):
-                        h.layer = view.layer
-                        h.inner = (h.start, h.end)
-                        hits.append(h)
-                        if h.consume and h.end > nxt:
-                            nxt = h.end
+                    try:
+                        for h in clf.detect(view, s, e):
+                            h.layer = view.layer
+                            h.inner = (h.start, h.end)
+                            hits.append(h)
+                            if h.consume and h.end > nxt:
+                                nxt = h.end
+                    except Exception:  # a custom validator's bug: fail closed, never lose the hit silently
+                        report = budget.report
+                        report.hit("classifier_error")
+                        if clf.name not in report.classifier_errors:
+                            report.classifier_errors.append(clf.name)
             pos = nxt
 
     # -- decoding ----------------------------------------------------------------------------------
