@@ -115,3 +115,14 @@ def test_a_failing_custom_classifier_is_a_deny_with_its_own_code(ctx: CheckConte
     assert "employee_id" in res.decision.reasons[0].message and "123456" not in res.decision.reasons[0].message
     out = enf.agent_security_after_execution(make_request("t", {}), res.decision, {"r": "EMP-654321"}, None, ctx)
     assert out is not None and out.block is not None and out.block.codes == ("EGRESS_CLASSIFIER_ERROR",)
+
+
+@pytest.mark.parametrize(("text", "kind", "span"), [
+    ("card \u0664\u0661\u0661\u0661" + "\u0661" * 12 + " x", "credit_card", (5, 21)),  # Arabic-Indic digits
+    ("ssn \u0661\u0662\u0663-\u0664\u0665-\u0666\u0667\u0668\u0669", "ssn", (4, 15)),
+    ("4\u0301" + "1" * 15, "credit_card", (0, 17)),  # a combining mark after the first digit
+    ("4\u0301" + "1\u0301" * 15, "credit_card", (0, 31)),
+])
+def test_other_script_digits_and_combining_marks_are_folded(text: str, kind: str, span: tuple[int, int]) -> None:
+    assert [(f.kind, f.span) for f in scan(text)] == [(kind, span)]
+    assert "11111" not in Scanner().redact(text).replace("\u0301", "")
