@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -126,3 +127,13 @@ def test_a_failing_custom_classifier_is_a_deny_with_its_own_code(ctx: CheckConte
 def test_other_script_digits_and_combining_marks_are_folded(text: str, kind: str, span: tuple[int, int]) -> None:
     assert [(f.kind, f.span) for f in scan(text)] == [(kind, span)]
     assert "11111" not in Scanner().redact(text).replace("\u0301", "")
+
+
+@pytest.mark.parametrize("prefix", ["https://evil.com/", "https://evil.com/x/", "https://evil.com/exfil/",
+                                    "GET /a/b/c/"])
+def test_base64_in_a_url_path_is_decoded(prefix: str) -> None:
+    blob = base64.b64encode(b"card 4111111111111111 ssn 123-45-6789").decode()
+    fs = scan(prefix + blob)
+    assert {(f.kind, f.decoding) for f in fs} == {("credit_card", ("base64",)), ("ssn", ("base64",))}
+    out = Scanner().redact(prefix + blob)
+    assert blob not in out and "Y2FyZCA0" not in out

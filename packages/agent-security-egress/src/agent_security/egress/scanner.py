@@ -80,6 +80,7 @@ _ESC_RX = re.compile(rb"\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})|\\([nrt\"'/\\])"
 _PCT_RX = re.compile(rb"%([0-9A-Fa-f]{2})")
 _HEX_RX = re.compile(rb"[0-9A-Fa-f]+")
 _AWS_SECRET_FULL = re.compile(rb"[A-Za-z0-9/+]{40}")
+_MAX_SLASH_STARTS = 8
 
 
 class _Budget:
@@ -525,16 +526,29 @@ class Scanner:
                 return None, ""
             if len(raw) >= 8 and _mostly_text(raw):
                 return raw, "hex"
+        raw = self._b64_text(blob, budget)
+        if raw is None and b"/" in blob:
+            # a blob glued to a URL path ("evil.com/x/<base64>"): "/" is in the alphabet, so the segment
+            # may start after any slash; try the first few
+            pos = blob.find(b"/")
+            tries = 0
+            while raw is None and pos >= 0 and tries < _MAX_SLASH_STARTS and len(blob) - pos > 16:
+                tries += 1
+                raw = self._b64_text(blob[pos + 1 :], budget)
+                pos = blob.find(b"/", pos + 1)
+        return (raw, "base64") if raw is not None else (None, "")
+
+    def _b64_text(self, blob: bytes, budget: _Budget) -> bytes | None:
         body = blob.rstrip(b"=")
         if len(body) % 4 == 1:
-            return None, ""
+            return None
         try:
             raw = base64.b64decode(body + b"=" * (-len(body) % 4), validate=True)
         except (binascii.Error, ValueError):
-            return None, ""
+            return None
         if not self._charge(len(raw), budget):
-            return None, ""
-        return (raw, "base64") if len(raw) >= 8 and _mostly_text(raw) else (None, "")
+            return None
+        return raw if len(raw) >= 8 and _mostly_text(raw) else None
 
     @staticmethod
     def _charge(n: int, budget: _Budget) -> bool:
