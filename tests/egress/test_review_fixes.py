@@ -137,3 +137,8 @@ def test_base64_in_a_url_path_is_decoded(prefix: str) -> None:
     assert {(f.kind, f.decoding) for f in fs} == {("credit_card", ("base64",)), ("ssn", ("base64",))}
     out = Scanner().redact(prefix + blob)
     assert blob not in out and "Y2FyZCA0" not in out
+
+
+@pytest.mark.parametrize("text", ["4111.1111.1111.1111", "pay 5500.0055.5555.5559 now", "4111111111111111.0"])
+def test_dot_grouped_card_numbers_are_found(text: str) -> None:
+    assert [f.kind for f in scan(text)] == ["credit_card"]
