@@ -521,11 +521,11 @@ class Scanner:
             budget.report.hit("max_segment_bytes")
             return None, ""
         if len(blob) >= 16 and len(blob) % 2 == 0 and _HEX_RX.fullmatch(blob):
-            raw = binascii.unhexlify(blob)
-            if not self._charge(len(raw), budget):
+            unhexed = binascii.unhexlify(blob)
+            if not self._charge(len(unhexed), budget):
                 return None, ""
-            if len(raw) >= 8 and _mostly_text(raw):
-                return raw, "hex"
+            if len(unhexed) >= 8 and _mostly_text(unhexed):
+                return unhexed, "hex"
         raw = self._b64_text(blob, budget)
         if raw is None and b"/" in blob:
             # a blob glued to a URL path ("evil.com/x/<base64>"): "/" is in the alphabet, so the segment
