@@ -160,7 +160,7 @@ def _word_bounded(data: bytes, s: int, e: int, extra: bytes = b"") -> bool:
 DIGIT_RUN = r"\d(?:[ \-.()]{0,3}\d){8,}"
 
 _CARD_RX = re.compile(
-    rb"(?<![A-Za-z0-9])(?:\d{4}([ -])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?"
+    rb"(?<![A-Za-z0-9])(?:\d{4}([ .-])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?"
     rb"|\d{4}([ -])\d{6}\2\d{4,5}|\d{12,19})(?![A-Za-z0-9])"
 )
 _CARD_CTX = (
@@ -187,13 +187,15 @@ def _detect_card(view: LayerView, s: int, e: int) -> Iterable[Hit]:
     ws, we = _digits_window(view, s, e)
     for m in _CARD_RX.finditer(view.data, ws, we):
         raw = m.group(0)
-        digits = raw.replace(b" ", b"").replace(b"-", b"").decode()
+        digits = raw.replace(b" ", b"").replace(b"-", b"").replace(b".", b"").decode()
         if not 13 <= len(digits) <= 19 or not luhn_valid(digits):
             continue
         if card_brand(digits) is None or len(set(digits)) <= 1:
             continue
         base = 0.85 if m.group(1) or m.group(2) else 0.75
-        conf = score(view, m.start(), base, _CARD_CTX, _CARD_KEYS)
+        # no negative words: the number passed its brand range and Luhn, and "sample"/"example" (or a
+        # URL host such as ``h.example``) in front of it must not be a way to send a card out unseen
+        conf = score(view, m.start(), base, _CARD_CTX, _CARD_KEYS, negative=())
         yield Hit(
             "credit_card",
             Classification.PCI,

@@ -311,6 +311,18 @@ class EgressEnforcer:
         if masked_dests:
             facts["destinations"] = list(masked_dests)
 
+        failed = [*report.classifier_errors, *(ui_report.classifier_errors if ui_report else [])]
+        if failed:
+            names = ", ".join(sorted(set(failed)))
+            self._record(self._event(request, ctx, channel, masked_dests, enforced, "block", None, ()))
+            return PluginResult(
+                decision=Decision.deny(
+                    "EGRESS_CLASSIFIER_ERROR",
+                    f"Egress classifier failed ({names}); blocked",
+                    plugin_source=self.name,
+                ),
+                annotations={**facts, "classifier_errors": sorted(set(failed))},
+            )
         incomplete = [*report.limits_hit, *(ui_report.limits_hit if ui_report else [])]
         if incomplete:
             facts["scan_incomplete"] = sorted(set(incomplete))
@@ -404,6 +416,14 @@ class EgressEnforcer:
         if isinstance(result, BaseModel):  # scan (and redact) its JSON form, then rebuild it if it validates
             model, result = type(result), result.model_dump(mode="json")
         report = self.scanner.scan(result)
+        if report.classifier_errors:
+            return ExecutionResult(
+                block=Decision.deny(
+                    "EGRESS_CLASSIFIER_ERROR",
+                    f"Tool result could not be classified ({', '.join(report.classifier_errors)} failed)",
+                    plugin_source=self.name,
+                )
+            )
         if report.limits_hit and self.on_incomplete == "block":
             return ExecutionResult(
                 block=Decision.deny(

@@ -69,6 +69,8 @@ class ScanReport:
     findings: list[Finding] = field(default_factory=list)
     complete: bool = True
     limits_hit: list[str] = field(default_factory=list)
+    classifier_errors: list[str] = field(default_factory=list)
+    """Names of classifiers whose detector or validator raised (the scan is then incomplete)."""
     bytes_scanned: int = 0
     decoded_segments: int = 0
 

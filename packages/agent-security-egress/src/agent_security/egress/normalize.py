@@ -2,7 +2,8 @@
 
 Applied before classification: NFKC (folds fullwidth and other compatibility forms), invisible
 characters removed (zero-width spaces and joiners, soft hyphen, BOM, bidi controls, variation
-selectors, tag characters), look-alike dashes, spaces, dots and at-signs folded to ASCII, and the
+selectors, tag characters, combining marks), decimal digits of every script folded to ASCII,
+look-alike dashes, spaces, dots and at-signs folded to ASCII, and the
 common email obfuscations ``[at]`` / ``(dot)`` folded to ``@`` / ``.``.
 
 ASCII text without obfuscation markers is returned as is, at the cost of one ``str.isascii()`` call.
@@ -78,8 +79,29 @@ class OffsetMap:
         return self.to_original(start), self.to_original(end, end=True)
 
 
+class _FoldTable(dict[int, "str | int"]):
+    """``_FOLD`` plus, computed on first sight of a character: decimal digits of every script to ASCII
+    (``٤١١١`` is ``4111`` to ``int()`` and to whoever receives it) and combining marks removed (a card
+    number with U+0301 after each digit is still the card number)."""
+
+    def __missing__(self, cp: int) -> str | int:
+        ch = chr(cp)
+        cat = unicodedata.category(ch)
+        rep: str | int = cp
+        if cat == "Nd":
+            rep = str(unicodedata.decimal(ch))
+        elif cat == "Mn":
+            rep = ""
+        if len(self) < 65_536:
+            self[cp] = rep
+        return rep
+
+
+_FOLD_ALL = _FoldTable(_FOLD)
+
+
 def _fold_run(run: str) -> str:
-    return unicodedata.normalize("NFKC", run.translate(_FOLD)).translate(_FOLD)
+    return unicodedata.normalize("NFKC", run.translate(_FOLD_ALL)).translate(_FOLD)
 
 
 def normalize(text: str) -> tuple[str, OffsetMap]:

@@ -141,20 +141,47 @@ class EgressPolicy(SectionModel):
         return self
 
 
+_HOST_RX = re.compile(r"[a-z0-9.\-:]{1,253}")
+_ANGLE_RX = re.compile(r"[^<>]*<([^<>]*)>\s*")
+
+
 def destination_host(dest: str) -> str | None:
-    """The lower-case host of a URL or domain of an email address; ``None`` for anything else."""
+    """The lower-case host of a URL or domain of an email address; ``None`` for anything else.
+
+    Ambiguous forms are ``None`` (an allow-list then cannot pass them): parsers disagree on them, and
+    the host Python sees need not be the one the tool connects to (``https://evil.com\\@company.com``
+    is ``company.com`` to :func:`urllib.parse.urlsplit` but ``evil.com`` to a WHATWG URL parser), nor
+    the domain a mail client sends to (``x@evil.com;bob@company.com``, ``x@evil.com@company.com``).
+    """
     d = dest.strip()
     if "://" in d:
+        if "\\" in d or _odd(d):
+            return None
         try:
             host = urllib.parse.urlsplit(d).hostname
         except ValueError:
             return None
-        return host.lower().rstrip(".") if host else None
+        return _host(host)
     if "@" in d:
-        return d.rpartition("@")[2].strip(" >").lower().rstrip(".") or None
+        m = _ANGLE_RX.fullmatch(d)  # "Name <addr@domain>"
+        addr = m.group(1).strip() if m else d
+        if addr.count("@") != 1 or _odd(addr) or any(c in addr for c in ",;<>()[]\\\"'"):
+            return None
+        return _host(addr.rpartition("@")[2])
     if re.fullmatch(r"[A-Za-z0-9.\-]+\.[A-Za-z]{2,}", d):
         return d.lower().rstrip(".")
     return None
+
+
+def _odd(text: str) -> bool:
+    return any(c.isspace() or not c.isprintable() for c in text)
+
+
+def _host(host: str | None) -> str | None:
+    if not host:
+        return None
+    h = host.lower().rstrip(".")
+    return h if h and _HOST_RX.fullmatch(h) else None
 
 
 def _glob_rx(patterns: Sequence[str]) -> re.Pattern[str] | None:

@@ -80,6 +80,7 @@ _ESC_RX = re.compile(rb"\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})|\\([nrt\"'/\\])"
 _PCT_RX = re.compile(rb"%([0-9A-Fa-f]{2})")
 _HEX_RX = re.compile(rb"[0-9A-Fa-f]+")
 _AWS_SECRET_FULL = re.compile(rb"[A-Za-z0-9/+]{40}")
+_MAX_SLASH_STARTS = 8
 
 
 class _Budget:
@@ -247,7 +248,9 @@ class Scanner:
                 by_path.setdefault(f.path, []).append(f)
         if not by_path:
             return value
-        return self._redact_node(value, "$", by_path, 0)
+        # values under a sensitive key have their own path (``$.<value#3>``); note which ones hold findings
+        vpaths = {p[: p.index(">", i) + 1] for p in by_path for i in _value_marks(p)}
+        return self._redact_node(value, "$", by_path, 0, vpaths)
 
     # -- walking -----------------------------------------------------------------------------------
     def _child(self, path: str, key: Any, index: int = 0) -> str:
@@ -263,6 +266,11 @@ class Scanner:
     def _key_path(self, path: str, index: int) -> str:
         return f"{path}.<key#{index}>"
 
+    def _value_path(self, path: str, index: int) -> str:
+        """The path of the value under a sensitive key: distinct from the key's own path, so redacting
+        one never rewrites the other with its spans."""
+        return f"{path}.<value#{index}>"
+
     def _walk(self, node: Any, path: str, key: str | None, depth: int, budget: _Budget) -> None:
         report = budget.report
         if not report.complete and ("max_total_bytes" in report.limits_hit or "max_nodes" in report.limits_hit):
@@ -276,10 +284,14 @@ class Scanner:
             return
         if isinstance(node, str):
             self._scan_string(node, path, key, budget)
-        elif isinstance(node, bool) or node is None or isinstance(node, float):
+        elif isinstance(node, bool) or node is None:
             return
-        elif isinstance(node, int):
-            self._scan_string(str(node), path, key, budget)
+        elif isinstance(node, (int, float)):
+            text = _number_text(node)
+            if text is None:  # an int too long for str() (> 4300 digits): not looked at, so say so
+                report.hit("max_int_digits")
+            elif text:
+                self._scan_string(text, path, key, budget)
         elif isinstance(node, Mapping):
             for i, (k, v) in enumerate(node.items()):
                 ks = str(k)
@@ -289,7 +301,7 @@ class Scanner:
                     before = len(report.findings)
                     self._scan_string(ks, kpath, None, budget)
                     if len(report.findings) > before:  # the key itself is sensitive: keep it out of paths
-                        child = kpath
+                        child = self._value_path(path, i)
                 self._walk(v, child or self._child(path, ks, i), ks, depth + 1, budget)
         elif isinstance(node, (list, tuple)):
             for i, v in enumerate(node):
@@ -351,10 +363,12 @@ class Scanner:
         secret access key under its key name."""
         ktype = secret_key_type(nkey)
         aws = "secretaccesskey" in nkey or "awssecret" in nkey
-        if len(data) > 4096 or (ktype is None and not aws):
+        if ktype is None and not aws:
             return []
         stripped = data.strip()
-        off = data.find(stripped)
+        if len(stripped) > 4096:  # measured after stripping: padding must not push a secret out of reach
+            return []
+        off = len(data) - len(data.lstrip())
         span = (off, off + len(stripped))
         text = stripped.decode("utf-8", "replace")
         out: list[Hit] = []
@@ -429,12 +443,18 @@ class Scanner:
                 nxt = max(nxt, self._decode(group.decoder, view, s, e, hits, budget))
             else:
                 for clf in group.classifiers:
-                    for h in clf.detect(view, s, e):
-                        h.layer = view.layer
-                        h.inner = (h.start, h.end)
-                        hits.append(h)
-                        if h.consume and h.end > nxt:
-                            nxt = h.end
+                    try:
+                        for h in clf.detect(view, s, e):
+                            h.layer = view.layer
+                            h.inner = (h.start, h.end)
+                            hits.append(h)
+                            if h.consume and h.end > nxt:
+                                nxt = h.end
+                    except Exception:  # a custom validator's bug: fail closed, never lose the hit silently
+                        report = budget.report
+                        report.hit("classifier_error")
+                        if clf.name not in report.classifier_errors:
+                            report.classifier_errors.append(clf.name)
             pos = nxt
 
     # -- decoding ----------------------------------------------------------------------------------
@@ -501,21 +521,34 @@ class Scanner:
             budget.report.hit("max_segment_bytes")
             return None, ""
         if len(blob) >= 16 and len(blob) % 2 == 0 and _HEX_RX.fullmatch(blob):
-            raw = binascii.unhexlify(blob)
-            if not self._charge(len(raw), budget):
+            unhexed = binascii.unhexlify(blob)
+            if not self._charge(len(unhexed), budget):
                 return None, ""
-            if len(raw) >= 8 and _mostly_text(raw):
-                return raw, "hex"
+            if len(unhexed) >= 8 and _mostly_text(unhexed):
+                return unhexed, "hex"
+        raw = self._b64_text(blob, budget)
+        if raw is None and b"/" in blob:
+            # a blob glued to a URL path ("evil.com/x/<base64>"): "/" is in the alphabet, so the segment
+            # may start after any slash; try the first few
+            pos = blob.find(b"/")
+            tries = 0
+            while raw is None and pos >= 0 and tries < _MAX_SLASH_STARTS and len(blob) - pos > 16:
+                tries += 1
+                raw = self._b64_text(blob[pos + 1 :], budget)
+                pos = blob.find(b"/", pos + 1)
+        return (raw, "base64") if raw is not None else (None, "")
+
+    def _b64_text(self, blob: bytes, budget: _Budget) -> bytes | None:
         body = blob.rstrip(b"=")
         if len(body) % 4 == 1:
-            return None, ""
+            return None
         try:
             raw = base64.b64decode(body + b"=" * (-len(body) % 4), validate=True)
         except (binascii.Error, ValueError):
-            return None, ""
+            return None
         if not self._charge(len(raw), budget):
-            return None, ""
-        return (raw, "base64") if len(raw) >= 8 and _mostly_text(raw) else (None, "")
+            return None
+        return raw if len(raw) >= 8 and _mostly_text(raw) else None
 
     @staticmethod
     def _charge(n: int, budget: _Budget) -> bool:
@@ -527,32 +560,59 @@ class Scanner:
         return True
 
     # -- redaction ---------------------------------------------------------------------------------
-    def _redact_node(self, node: Any, path: str, by_path: dict[str, list[Finding]], depth: int) -> Any:
+    def _redact_node(
+        self, node: Any, path: str, by_path: dict[str, list[Finding]], depth: int, vpaths: set[str]
+    ) -> Any:
         if depth > self.limits.max_depth:
             return node
         if isinstance(node, str):
             return _apply(node, by_path.get(path, ()))
-        if isinstance(node, bool) or node is None or isinstance(node, float):
+        if isinstance(node, bool) or node is None:
             return node
-        if isinstance(node, int):
+        if isinstance(node, (int, float)):
             fs = by_path.get(path)
-            return _apply(str(node), fs) if fs else node
+            return _apply(_number_text(node) or "", fs) if fs else node
         if isinstance(node, Mapping):
             out: dict[Any, Any] = {}
             for i, (k, v) in enumerate(node.items()):
                 kpath = self._key_path(path, i)
                 kfs = by_path.get(kpath)
                 newk = _apply(str(k), kfs) if kfs else k
-                child = kpath if kfs else self._child(path, str(k), i)
-                out[newk] = self._redact_node(v, child, by_path, depth + 1)
+                if kfs and (newk in out or newk in node):  # two keys masked alike must not merge
+                    newk = f"{newk}#{i}"
+                vpath = self._value_path(path, i)
+                child = vpath if vpath in vpaths else self._child(path, str(k), i)
+                out[newk] = self._redact_node(v, child, by_path, depth + 1, vpaths)
             return out
         if isinstance(node, (list, tuple)):
-            items = [self._redact_node(v, self._child(path, i), by_path, depth + 1) for i, v in enumerate(node)]
+            items = [
+                self._redact_node(v, self._child(path, i), by_path, depth + 1, vpaths) for i, v in enumerate(node)
+            ]
             return type(node)(items) if isinstance(node, tuple) else items
         fs = by_path.get(path)
         if isinstance(node, (bytes, bytearray)):
             return _apply(bytes(node).decode("utf-8", "replace"), fs).encode() if fs else node
         return _apply(str(node), fs) if fs else node
+
+
+def _number_text(node: int | float) -> str | None:
+    """The digits a number carries: ``str`` of an int, of an integral float (``4111111111111111.0`` is a
+    card number too); ``""`` for other floats; ``None`` for an int too long to convert."""
+    if isinstance(node, float):
+        if not (node.is_integer() and abs(node) < 1e20):
+            return ""
+        node = int(node)
+    try:
+        return str(node)
+    except ValueError:
+        return None
+
+
+def _value_marks(path: str) -> Iterable[int]:
+    i = path.find(".<value#")
+    while i >= 0:
+        yield i
+        i = path.find(".<value#", i + 1)
 
 
 def _apply(text: str, findings: Iterable[Finding]) -> str:
