@@ -474,6 +474,10 @@ class _Parser:
             buf.append("$(...)")
             w.dynamic = w.substitution = True
             return
+        if n == "[":
+            # the legacy arithmetic expansion ``$[ ]``: its array subscripts are expanded again at run time,
+            # so even a quoted ``$(...)`` inside runs (``echo $['a[$(id)]']``)
+            raise ShellParseError("arithmetic expansion '$[ ]' is not supported")
         if n == "{":
             end = self.s.find("}", self.i + 2)
             if end < 0:
@@ -617,7 +621,7 @@ def _is_assignment(raw: str) -> bool:
 
 
 def _has_substitution(text: str) -> bool:
-    return "$(" in text or "`" in text or "<(" in text
+    return "$(" in text or "`" in text or "<(" in text or "$[" in text
 
 
 def _extract_substitutions(text: str) -> list[str]:
@@ -629,8 +633,8 @@ def _extract_substitutions(text: str) -> list[str]:
         if text[i] == "\\":
             i += 2
             continue
-        if text.startswith("$((", i):
-            raise ShellParseError("arithmetic expansion '$(( ))' is not supported")
+        if text.startswith(("$((", "$["), i):
+            raise ShellParseError("arithmetic expansion in a heredoc body is not supported")
         if text.startswith("$(", i):
             p.i = i
             found.append(p.read_balanced(i + 2))
