@@ -166,7 +166,15 @@ class _Parser:
         if len(self.out) > MAX_PARTS:
             raise ShellParseError(f"more than {MAX_PARTS} commands in one line")
 
+    def no_pending_heredoc_across(self, text: str) -> None:
+        """Bash reads a pending heredoc body at the first newline, even one inside ``( )``, ``$( )`` or
+        backticks; this parser reads bodies only at its own level, so such a line is refused rather than
+        misread (``cat <<ls | (cat\nls\n)\nrm -rf ~\nls`` runs ``rm``)."""
+        if self.pending_heredocs and "\n" in text:
+            raise ShellParseError("a heredoc body would start inside a subshell or substitution")
+
     def sub(self, text: str, origin: str) -> list[SimpleCommand]:
+        self.no_pending_heredoc_across(text)
         p = _Parser(text, self.depth + 1, origin)
         p.parse_list(end="")
         return p.out
@@ -254,6 +262,7 @@ class _Parser:
             inner = _Parser(self.s, self.depth + 1, "subshell")
             inner.i = self.i
             inner.parse_list(end=")")
+            self.no_pending_heredoc_across(self.s[self.i : inner.i])
             self.i = inner.i + 1
             result = inner.out
             # redirections after a subshell apply to every command in it
