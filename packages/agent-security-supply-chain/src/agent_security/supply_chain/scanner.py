@@ -225,8 +225,10 @@ _POISON = re2.compile(
 )
 _INVISIBLE = re2.compile(
     "[\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\u00ad\u180e\u034f\u115f\u1160"
-    "\u3164\uffa0]"
+    "\u3164\uffa0]|[\U000e0100-\U000e01ef]|[\ufe00-\ufe0f]{2,}"
 )
+"""Zero-width, bidi and filler characters, and variation selectors used to smuggle bytes (any of
+VS17-VS256, or a run of VS1-VS16: a real emoji takes one)."""
 _TAG_CHARS = re2.compile("[\U000e0000-\U000e007f]")
 _HTML_COMMENT = re2.compile(r"(?s)<!--.*?(?:-->|$)")
 _WHITESPACE_RUN = re2.compile(r"[ \t]{40,}|(?:\r?\n[ \t]*){8,}")
@@ -312,11 +314,36 @@ def _tokens(name: str) -> list[str]:
     return [t for t in re2.split(r"[^A-Za-z0-9]+", spaced.lower()) if t]
 
 
+_FOLD = str.maketrans(
+    {
+        "\u0430": "a", "\u0435": "e", "\u043e": "o", "\u0440": "p", "\u0441": "c", "\u0445": "x",
+        "\u0443": "y", "\u0456": "i", "\u0458": "j", "\u04bb": "h", "\u0455": "s", "\u0501": "d",
+        "\u0410": "A", "\u0412": "B", "\u0415": "E", "\u041a": "K", "\u041c": "M", "\u041d": "H",
+        "\u041e": "O", "\u0420": "P", "\u0421": "C", "\u0422": "T", "\u0425": "X", "\u0406": "I",
+        "\u03bf": "o", "\u03b1": "a", "\u03b5": "e", "\u03b9": "i", "\u03ba": "k", "\u03bd": "v",
+        "\u03c1": "p", "\u03c4": "t", "\u03c5": "u", "\u039f": "O", "\u0391": "A", "\u0395": "E",
+        "\u0399": "I", "\u039a": "K", "\u039c": "M", "\u039d": "N", "\u03a1": "P", "\u03a4": "T",
+    }
+)
+_STRIP_HIDDEN = re2.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u034f\U000e0000-\U000e01ef\ufe00-\ufe0f]")
+
+
+def _fold(text: str) -> str:
+    """The text as the model reads it, for the instruction and path patterns: compatibility forms
+    (full-width letters), Cyrillic/Greek look-alikes and invisible characters folded away."""
+    if text.isascii():
+        return text
+    folded = unicodedata.normalize("NFKC", text).translate(_FOLD)
+    return str(_STRIP_HIDDEN.sub("", folded))
+
+
 def _visible(text: str) -> str:
     out: list[str] = []
     for ch in text:
         cp = ord(ch)
-        if 0xE0000 <= cp <= 0xE007F:
+        if 0xE0100 <= cp <= 0xE01EF or 0xFE00 <= cp <= 0xFE0F:
+            out.append(f"<U+{cp:04X}>")
+        elif 0xE0000 <= cp <= 0xE007F:
             out.append(chr(cp - 0xE0000) if 0x20 <= cp - 0xE0000 < 0x7F else f"<U+{cp:05X}>")
         elif unicodedata.category(ch) in ("Cf", "Cc", "Zl", "Zp") and ch not in "\n\t":
             out.append(f"<U+{cp:04X}>")
@@ -332,6 +359,21 @@ def _excerpt(text: str, start: int, end: int, width: int = 60) -> str:
     if len(frag) > 240:
         frag = frag[:237] + "..."
     return ("..." if a > 0 else "") + frag + ("..." if b < len(text) else "")
+
+
+_SCHEMA_KEYWORDS = frozenset(
+    {
+        "type", "properties", "patternProperties", "additionalProperties", "required", "description",
+        "title", "default", "examples", "enum", "const", "items", "prefixItems", "format", "minimum",
+        "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "pattern",
+        "minItems", "maxItems", "uniqueItems", "minProperties", "maxProperties", "anyOf", "oneOf",
+        "allOf", "not", "$ref", "$defs", "definitions", "$schema", "$id", "$comment", "readOnly",
+        "writeOnly", "deprecated", "nullable", "if", "then", "else", "dependentRequired",
+        "dependentSchemas", "propertyNames", "contains", "multipleOf", "contentEncoding",
+        "contentMediaType", "unevaluatedProperties", "unevaluatedItems", "readOnlyHint",
+        "destructiveHint", "idempotentHint", "openWorldHint", "$anchor", "$dynamicRef", "$dynamicAnchor",
+    }
+)
 
 
 def _walk_schema(schema: Any, base: str) -> Iterator[tuple[str, str, bool]]:
@@ -350,10 +392,14 @@ def _walk_schema(schema: Any, base: str) -> Iterator[tuple[str, str, bool]]:
                 raise ScanInputError(f"{path} is longer than {MAX_FIELD_CHARS} characters")
             yield path, node, False
         elif isinstance(node, Mapping):
+            props = path.endswith((".properties", ".patternProperties", ".$defs", ".definitions"))
             for k, v in node.items():
                 key = str(k)[:MAX_NAME_CHARS]
-                if path.endswith((".properties", ".patternProperties")):
+                if props:
                     yield f"{path}.{key}", key, True
+                elif key not in _SCHEMA_KEYWORDS:
+                    # any other key is shown to the model too (x-* extensions, annotations)
+                    yield f"{path}.{key}", key, False
                 stack.append((v, f"{path}.{key}", depth + 1))
         elif isinstance(node, list | tuple):
             for i, v in enumerate(node[:10_000]):
@@ -685,7 +731,7 @@ class McpScanner:
                         field=fld,
                         excerpt=_visible(leaf[:64]),
                     )
-                if _INVISIBLE.search(leaf) or _TAG_CHARS.search(leaf):
+                if (_INVISIBLE.search(leaf) or _TAG_CHARS.search(leaf)) and once("hidden_content", fld):
                     add(
                         "hidden_content",
                         "INVISIBLE_CHARACTERS",
@@ -695,7 +741,8 @@ class McpScanner:
                         field=fld,
                         excerpt=_visible(leaf[:64]),
                     )
-                continue
+                if len(leaf) < 16 and leaf.isascii():
+                    continue  # an ordinary parameter name: nothing more to read in it
             # hidden content
             m = _TAG_CHARS.search(text)
             if m:
@@ -709,7 +756,7 @@ class McpScanner:
                     excerpt=_excerpt(text, m.start(), min(len(text), m.start() + 200)),
                 )
             m = _INVISIBLE.search(text)
-            if m:
+            if m and once("hidden_content", fld):
                 add(
                     "hidden_content",
                     "INVISIBLE_CHARACTERS",
@@ -765,6 +812,7 @@ class McpScanner:
                 )
             if fld == "name":
                 continue
+            text = _fold(text)
             # model-directed instructions
             m = _POISON.search(text)
             if m and once("tool_poisoning", fld):
