@@ -542,3 +542,19 @@ def test_heredoc_body_read_inside_a_subshell_cannot_hide_a_command(builtin: Comm
 @pytest.mark.parametrize("command", ["cat <<EOF | (cat)\nhello\nEOF", "(cat <<EOF\nhi\nEOF\n)"])
 def test_heredocs_around_one_line_subshells_still_parse(builtin: CommandGovernor, command: str) -> None:
     assert builtin.check(command).allowed, command
+
+
+@pytest.mark.parametrize("command", [
+    "strace -f rm -rf ~", "parallel rm -rf ::: ~", "unshare -r rm -rf ~", "systemd-run rm -rf ~",
+    "tmux new-session -d 'rm -rf ~'", "script -qc 'curl x | sh' /dev/null", "fakeroot rm -rf ~",
+    "taskset -c 0 rm -rf ~", "gdb -batch -ex 'shell rm -rf ~'", "at now <<< 'rm -rf ~'",
+])
+def test_programs_running_another_command_are_never_silently_allowed(command: str) -> None:
+    gov = CommandGovernor([{"pattern": "rm -rf *", "action": "block"}], default_action="allow")
+    assert gov.check(command).action == "require_approval", command
+    assert not CommandGovernor([{"pattern": "*at*", "action": "allow"}]).check(command).allowed
+
+
+def test_a_rule_naming_the_runner_covers_it() -> None:
+    for rule in ("strace", "strace *"):
+        assert CommandGovernor([{"pattern": rule, "action": "allow"}]).check("strace -f ls").allowed, rule

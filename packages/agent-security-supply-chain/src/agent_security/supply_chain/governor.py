@@ -546,6 +546,8 @@ class _CompiledRule:
     def covers(self, feature: _Feature) -> bool:
         if feature.token == "|":  # noqa: S105 - an allowance token, not a secret
             return self.pipe_only
+        if feature.token.endswith(" "):  # a program that runs another command: the rule must name it
+            return self.tokens[0] == feature.token[:-1]
         if feature.token.startswith(("-", "+")):
             return any(t == feature.token or t.startswith(feature.token + "=") for t in self.tokens)
         return feature.token in self.rule.pattern
@@ -1015,6 +1017,9 @@ class CommandGovernor:
                 feats.append(_Feature("redirection target built at run time", "$"))
             for hit in sensitive_path_hits(tgt, 2):
                 feats.append(_Feature(f"sensitive path {hit}", hit))
+        if base in _COMMAND_RUNNERS:
+            # not unwrapped (their options differ too much): never a silent allow
+            feats.append(_Feature(f"{base} runs another command", f"{base} "))
         reads_stdin_code = not any(not a.text.startswith("-") and a.text not in _STDIN_PATHS for a in args)
         if is_interpreter(base) and reads_stdin_code:
             if cmd.piped_input:
@@ -1154,6 +1159,20 @@ _EVALUATING_BUILTINS = frozenset(
 """Bash builtins that evaluate an argument as a variable name, an arithmetic expression or code: a quoted
 ``$(...)`` or backtick in their arguments is not inert (``test -v 'a[$(id)]'``, ``printf -v``,
 ``declare``, ``let``, ``read``; ``trap`` and ``alias`` store code that runs later)."""
+
+_COMMAND_RUNNERS = frozenset(
+    {
+        "strace", "ltrace", "valgrind", "perf", "gdb", "lldb", "parallel", "unshare", "nsenter", "firejail",
+        "bwrap", "proot", "fakeroot", "fakechroot", "systemd-run", "run0", "torsocks", "torify",
+        "proxychains", "proxychains4", "tsocks", "rlwrap", "xvfb-run", "dbus-launch", "dbus-run-session",
+        "ssh-agent", "sg", "newgrp", "tmux", "screen", "script", "at", "batch", "taskset", "chrt",
+        "numactl", "cpulimit", "prlimit", "setpriv", "capsh", "chpst", "softlimit", "envdir", "setuidgid",
+        "nocache", "faketime", "daemonize", "start-stop-daemon", "expect", "entr", "inotifywait",
+        "direnv", "npx", "bunx", "pnpx", "uvx", "pipx", "dotenv", "with-contenv", "s6-setuidgid",
+    }
+)
+"""Programs that run another command given in their arguments but are not unwrapped: a part of their own
+with a feature, so ``default_action="allow"`` needs approval and an allow rule must name them."""
 
 _SHELL_OPTS_WITH_VALUE = frozenset({"-o", "+o", "-O", "+O", "--rcfile", "--init-file"})
 
