@@ -41,6 +41,8 @@ MAX_DEPTH = 8
 """Deepest nesting of substitutions, subshells and ``sh -c`` / ``eval`` strings."""
 MAX_PARTS = 256
 """Most simple commands one line may contain."""
+MAX_BRACES_PER_WORD = 32
+"""Most unquoted ``{`` one word may contain (each one is looked ahead for a brace expansion)."""
 
 _KEYWORDS = frozenset(
     {
@@ -370,6 +372,7 @@ class _Parser:
     def read_word(self, nested: list[SimpleCommand]) -> Word:
         buf: list[str] = []
         w = Word(text="")
+        braces = 0
         while True:
             m = _PLAIN_RUN.match(self.s, self.i)
             if m is not None:  # fast path: a run of ordinary characters
@@ -423,8 +426,12 @@ class _Parser:
                 continue
             if c in "*?[":
                 w.glob = True
-            if c == "{" and self.brace_expansion_ahead():
-                w.dynamic = True
+            if c == "{" and not w.dynamic:
+                braces += 1
+                if braces > MAX_BRACES_PER_WORD:  # each look-ahead scans the rest of the word
+                    raise ShellParseError(f"more than {MAX_BRACES_PER_WORD} braces in one word")
+                if self.brace_expansion_ahead():
+                    w.dynamic = True
             buf.append(c)
             self.i += 1
         w.text = "".join(buf)
