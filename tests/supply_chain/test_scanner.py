@@ -314,3 +314,28 @@ def test_bytes_smuggled_in_variation_selectors_are_hidden_content() -> None:
         assert "INVISIBLE_CHARACTERS" in rules(r), text
     ok = McpScanner().scan(server(tool("add", "Adds numbers \u2714\ufe0f")))
     assert not ok.by_kind("hidden_content")
+
+
+def test_lookalike_comparisons_are_bounded_and_exact_lookalikes_still_found(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 2,000 x 2,000 similar names took about a minute (every pair compared, skeletons recomputed)
+    from agent_security.supply_chain import scanner as sc
+
+    calls = 0
+    original = sc._dl_distance
+
+    def counting(a: str, b: str, cap: int = 3) -> int:
+        nonlocal calls
+        calls += 1
+        return original(a, b, cap)
+
+    monkeypatch.setattr(sc, "MAX_NAME_COMPARISONS", 50)
+    monkeypatch.setattr(sc, "_dl_distance", counting)
+    known = [f"weather_{i:03d}" for i in range(200)]
+    tools = [tool(f"forecast_{i:03d}", "Gives the forecast") for i in range(100)]
+    tools.append(tool("weather_l99", "Gives the weather"))  # same skeleton as weather_199 (l -> 1)
+    r = McpScanner(known_tools=known).scan(server(*tools))
+    assert calls <= 50
+    assert "LOOKALIKE_CHECK_LIMITED" in rules(r)
+    assert any(f.tool == "weather_l99" for f in r.by_kind("typosquatting") if f.rule == "TOOL_NAME_LOOKALIKE")

@@ -9,6 +9,7 @@ visible) and a remediation.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -448,10 +449,53 @@ _CONFUSABLE = str.maketrans(
 )
 
 
+@functools.lru_cache(maxsize=8192)
 def _skeleton(name: str) -> str:
     s = unicodedata.normalize("NFKC", name).lower().translate(_CONFUSABLE)
     s = s.replace("rn", "m").replace("vv", "w")
     return str(re2.sub(r"[\s_.\-]+", "", s))
+
+
+MAX_NAME_COMPARISONS = 200_000
+"""Most near-miss (edit distance) tool-name comparisons in one scan: hostile servers with thousands of
+similar names would otherwise take minutes (2,000 x 2,000 names: about a minute)."""
+
+
+class _TypoIndex:
+    """Known and other servers' tool names by skeleton (exact look-alikes: one lookup) and by skeleton
+    length (near misses: only names whose length is within the distance limit are compared)."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.by_skel: dict[str, list[str]] = {}
+        self.by_len: dict[int, list[tuple[str, str]]] = {}
+        for n in dict.fromkeys(names):
+            sk = _skeleton(n)
+            self.by_skel.setdefault(sk, []).append(n)
+            self.by_len.setdefault(len(sk), []).append((n, sk))
+        self.budget = MAX_NAME_COMPARISONS
+        self.truncated = False
+
+    def match(self, name: str) -> str | None:
+        a = _skeleton(name)
+        for known in self.by_skel.get(a, ()):
+            if known != name:
+                return known
+        if len(a) < 4:
+            return None
+        for length in range(len(a) - 2, len(a) + 3):
+            for known, b in self.by_len.get(length, ()):
+                if known == name or len(b) < 4 or a == b:
+                    continue
+                limit = 1 if min(len(a), len(b)) < 8 else 2
+                if abs(len(a) - len(b)) > limit:
+                    continue
+                if self.budget <= 0:
+                    self.truncated = True
+                    return None
+                self.budget -= 1
+                if _dl_distance(a, b, limit) <= limit:
+                    return known
+        return None
 
 
 def _looks_like(name: str, known: str) -> bool:
@@ -629,6 +673,7 @@ class McpScanner:
         other_tools = {t: o["name"] for o in others for t in o["tools"]}
         other_names = [o["name"] for o in others]
         names_seen: set[str] = set()
+        typo = _TypoIndex((*self.known_tools, *other_tools))
         for tool in srv.tools:
             if tool.name in names_seen:
                 add(
@@ -640,7 +685,15 @@ class McpScanner:
                     field="name",
                 )
             names_seen.add(tool.name)
-            self._scan_tool(tool, srv, add, other_tools, other_names, canonical)
+            self._scan_tool(tool, srv, add, other_tools, other_names, canonical, typo)
+        if typo.truncated:
+            add(
+                "typosquatting",
+                "LOOKALIKE_CHECK_LIMITED",
+                "info",
+                f"Near-miss tool-name comparisons stopped after {MAX_NAME_COMPARISONS:,}; exact look-alikes "
+                "(same skeleton) were still checked",
+            )
 
         # ---- rug pull ----
         if base is not None:
@@ -702,6 +755,7 @@ class McpScanner:
         other_tools: Mapping[str, str],
         other_names: Sequence[str],
         perms: Sequence[str],
+        typo: _TypoIndex,
     ) -> None:
         name = tool.name
         reported: set[tuple[str, str]] = set()
@@ -880,6 +934,7 @@ class McpScanner:
                 if (
                     len(other_tool) >= 4
                     and other_tool != name
+                    and other_tool.lower() in low_text  # cheap filter before the word-boundary check
                     and re2.search(
                         r"(?i)(?:^|[^A-Za-z0-9_])" + re2.escape(other_tool.lower()) + r"(?:$|[^A-Za-z0-9_])",
                         low_text,
@@ -941,18 +996,17 @@ class McpScanner:
                 tool=name,
                 field="name",
             )
-        for known in (*self.known_tools, *other_tools):
-            if _looks_like(name, known):
-                add(
-                    "typosquatting",
-                    "TOOL_NAME_LOOKALIKE",
-                    "high",
-                    f"Tool name {name[:64]!r} is close to {known[:64]!r}",
-                    tool=name,
-                    field="name",
-                    excerpt=_visible(name[:64]),
-                )
-                break
+        known = typo.match(name)
+        if known is not None:
+            add(
+                "typosquatting",
+                "TOOL_NAME_LOOKALIKE",
+                "high",
+                f"Tool name {name[:64]!r} is close to {known[:64]!r}",
+                tool=name,
+                field="name",
+                excerpt=_visible(name[:64]),
+            )
         toks = _tokens(name)
         danger = [_DANGER_TOKENS[t] for t in toks if t in _DANGER_TOKENS]
         pairs = [f"{a}_{b}" for a, b in itertools.pairwise(toks) if (a, b) in _DANGER_PAIRS]
