@@ -558,3 +558,22 @@ def test_programs_running_another_command_are_never_silently_allowed(command: st
 def test_a_rule_naming_the_runner_covers_it() -> None:
     for rule in ("strace", "strace *"):
         assert CommandGovernor([{"pattern": rule, "action": "allow"}]).check("strace -f ls").allowed, rule
+
+
+@pytest.mark.parametrize("command", [
+    "sed -n '1eid' f",             # GNU sed: no space needed after the e command
+    "sed -n '1~2etouch x' f",      # step address
+    "sed -n '1,+2wout' f",
+    "awk -v x=1 'BEGIN{print|\"sh\"}'",  # the value of -v was taken for the program
+    "sed --in-pl s/a/b/ f",        # getopt_long abbreviations
+    "sort --compress-prog=sh f",
+    "sort --ou=/etc/passwd f",
+])
+def test_read_only_programs_executing_or_writing_need_approval(builtin: CommandGovernor, command: str) -> None:
+    assert builtin.check(command).action == "require_approval", command
+
+
+@pytest.mark.parametrize("command", ["sed 's/hello/world/' f", "sed -n '1,5p' f", "awk -F : '{print $1}' f",
+                                     "sort --reverse f", "sed -n '$p' f"])
+def test_read_only_forms_stay_allowed(builtin: CommandGovernor, command: str) -> None:
+    assert builtin.check(command).allowed, command

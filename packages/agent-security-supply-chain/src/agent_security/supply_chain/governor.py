@@ -343,7 +343,9 @@ def _sed_dangerous(args: Sequence[Word]) -> list[str]:
     for s in scripts:
         # 'e' command / 's///e' flag execute; 'w', 'W', 'r', 'R' commands / 's///w' read or write files
         if re2.search(
-            r"(?:^|[;{}\n])\s*(?:\d+|\$|/[^/]*/)?(?:,\s*(?:\d+|\$|/[^/]*/))?\s*!?\s*[ewWrR](?:\s|$)", s
+            r"(?:^|[;{}\n])\s*(?:\d+(?:~\d+)?|\$|/[^/]*/[IM]*|\\[^\w\s][^;\n]*)?"
+            r"(?:\s*,\s*(?:\d+|\$|/[^/]*/[IM]*|[+~]\d+|\\[^\w\s][^;\n]*))?\s*!?\s*[ewWrR]",
+            s,
         ) or re2.search(r"s/[^/]*/[^/]*/[gpIiMm0-9]*[ewW]", s):
             found.append("sed script runs commands or writes files")
             break
@@ -351,8 +353,15 @@ def _sed_dangerous(args: Sequence[Word]) -> list[str]:
 
 
 def _awk_dangerous(args: Sequence[Word]) -> list[str]:
+    skip = False
     for w in args:
         t = w.text
+        if skip:  # the value of -v / -F
+            skip = False
+            continue
+        if t in ("-v", "--assign", "-F", "--field-separator"):
+            skip = True
+            continue
         if t in ("-f", "--file", "-i", "--include", "-l", "--load", "-E", "--exec") or t.startswith("-f"):
             return [f"{t} (program from a file)"]
         if t.startswith("-"):
@@ -389,6 +398,12 @@ def _dangerous_options(part: _Part) -> list[str]:
     shorts = _EXEC_SHORT.get(name) or _EXEC_SHORT.get(stem) or ""
     for i, w in enumerate(args):
         t = w.text
+        if t.startswith("--") and len(t) > 2:
+            # GNU getopt_long accepts any unambiguous abbreviation: sed --in-pl, sort --compress-prog=sh
+            given = t.split("=", 1)[0]
+            for opt in longs:
+                if opt.startswith("--") and opt != given and opt.startswith(given):
+                    found.append(opt)
         if t in exact or (prefixes and t.startswith(prefixes)):
             for opt in longs:
                 if t == opt or any(t.startswith(p) for p in _option_prefixes(opt)):
