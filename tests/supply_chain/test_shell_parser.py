@@ -73,3 +73,25 @@ def test_subshells() -> None:
 def test_unsupported_or_broken_lines_raise(line: str) -> None:
     with pytest.raises(ShellParseError):
         parse_command_line(line)
+
+
+def test_brace_look_ahead_is_bounded_per_word() -> None:
+    # every unquoted '{' scanned the rest of the word: 16,000 of them took seconds (quadratic)
+    from agent_security.supply_chain.shell import MAX_BRACES_PER_WORD, _Parser
+
+    calls = 0
+    original = _Parser.brace_expansion_ahead
+
+    def counting(self: _Parser) -> bool:
+        nonlocal calls
+        calls += 1
+        return original(self)
+
+    _Parser.brace_expansion_ahead = counting  # type: ignore[method-assign]
+    try:
+        with pytest.raises(ShellParseError, match="braces in one word"):
+            parse_command_line("echo " + "{" * 16_000)
+    finally:
+        _Parser.brace_expansion_ahead = original  # type: ignore[method-assign]
+    assert calls <= MAX_BRACES_PER_WORD
+    assert parse_command_line("echo {a,b}{c,d} x{1..3}")[0].words[1].dynamic

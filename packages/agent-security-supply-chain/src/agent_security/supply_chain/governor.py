@@ -343,7 +343,9 @@ def _sed_dangerous(args: Sequence[Word]) -> list[str]:
     for s in scripts:
         # 'e' command / 's///e' flag execute; 'w', 'W', 'r', 'R' commands / 's///w' read or write files
         if re2.search(
-            r"(?:^|[;{}\n])\s*(?:\d+|\$|/[^/]*/)?(?:,\s*(?:\d+|\$|/[^/]*/))?\s*!?\s*[ewWrR](?:\s|$)", s
+            r"(?:^|[;{}\n])\s*(?:\d+(?:~\d+)?|\$|/[^/]*/[IM]*|\\[^\w\s][^;\n]*)?"
+            r"(?:\s*,\s*(?:\d+|\$|/[^/]*/[IM]*|[+~]\d+|\\[^\w\s][^;\n]*))?\s*!?\s*[ewWrR]",
+            s,
         ) or re2.search(r"s/[^/]*/[^/]*/[gpIiMm0-9]*[ewW]", s):
             found.append("sed script runs commands or writes files")
             break
@@ -351,8 +353,15 @@ def _sed_dangerous(args: Sequence[Word]) -> list[str]:
 
 
 def _awk_dangerous(args: Sequence[Word]) -> list[str]:
+    skip = False
     for w in args:
         t = w.text
+        if skip:  # the value of -v / -F
+            skip = False
+            continue
+        if t in ("-v", "--assign", "-F", "--field-separator"):
+            skip = True
+            continue
         if t in ("-f", "--file", "-i", "--include", "-l", "--load", "-E", "--exec") or t.startswith("-f"):
             return [f"{t} (program from a file)"]
         if t.startswith("-"):
@@ -389,6 +398,12 @@ def _dangerous_options(part: _Part) -> list[str]:
     shorts = _EXEC_SHORT.get(name) or _EXEC_SHORT.get(stem) or ""
     for i, w in enumerate(args):
         t = w.text
+        if t.startswith("--") and len(t) > 2:
+            # GNU getopt_long accepts any unambiguous abbreviation: sed --in-pl, sort --compress-prog=sh
+            given = t.split("=", 1)[0]
+            for opt in longs:
+                if opt.startswith("--") and opt != given and opt.startswith(given):
+                    found.append(opt)
         if t in exact or (prefixes and t.startswith(prefixes)):
             for opt in longs:
                 if t == opt or any(t.startswith(p) for p in _option_prefixes(opt)):
@@ -546,6 +561,8 @@ class _CompiledRule:
     def covers(self, feature: _Feature) -> bool:
         if feature.token == "|":  # noqa: S105 - an allowance token, not a secret
             return self.pipe_only
+        if feature.token.endswith(" "):  # a program that runs another command: the rule must name it
+            return self.tokens[0] == feature.token[:-1]
         if feature.token.startswith(("-", "+")):
             return any(t == feature.token or t.startswith(feature.token + "=") for t in self.tokens)
         return feature.token in self.rule.pattern
@@ -982,6 +999,9 @@ class CommandGovernor:
                 del part_args
                 return out
             out.append(self._make_part(trusted, args, cmd, origin, extra))
+            # builtins that store code the shell runs later in the same line (a trap on EXIT, an alias)
+            for code, label in _stored_code(trusted, args):
+                out.extend(self._nested(code, depth, label))
             return out
         return out
 
@@ -989,6 +1009,14 @@ class CommandGovernor:
         self, name: str, args: list[Word], cmd: SimpleCommand, origin: str, extra: list[_Feature]
     ) -> _Part:
         base = posixpath.basename(name) if "/" in name else name
+        if base in _EVALUATING_BUILTINS:
+            for w in args:
+                if not w.dynamic and ("$" in w.text or "`" in w.text):
+                    # bash evaluates these arguments as variable names or arithmetic, expanding array
+                    # subscripts again: `test -v 'a[$(id)]'` runs `id` although the quotes look inert
+                    raise ShellParseError(
+                        f"argument of {base!r} holds a substitution the shell would expand at run time"
+                    )
         program = _trusted_name(name) or name
         part = _Part(program, base, list(args), list(cmd.redirects), cmd.piped_input, origin, list(extra))
         feats = part.features
@@ -1004,6 +1032,9 @@ class CommandGovernor:
                 feats.append(_Feature("redirection target built at run time", "$"))
             for hit in sensitive_path_hits(tgt, 2):
                 feats.append(_Feature(f"sensitive path {hit}", hit))
+        if base in _COMMAND_RUNNERS:
+            # not unwrapped (their options differ too much): never a silent allow
+            feats.append(_Feature(f"{base} runs another command", f"{base} "))
         reads_stdin_code = not any(not a.text.startswith("-") and a.text not in _STDIN_PATHS for a in args)
         if is_interpreter(base) and reads_stdin_code:
             if cmd.piped_input:
@@ -1132,6 +1163,34 @@ _WRAPPER_ARG_OPTS: dict[str, set[str]] = {
 
 _STDIN_PATHS = frozenset({"-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"})
 
+_EVALUATING_BUILTINS = frozenset(
+    {
+        "test", "[", "let", "printf", "declare", "typeset", "local", "export", "readonly", "read",
+        "unset", "mapfile", "readarray", "shift", "return", "exit", "break", "continue", "wait",
+        "ulimit", "umask", "fc", "history", "getopts", "kill", "jobs", "disown", "pushd", "popd",
+        "dirs", "source", ".", "trap", "alias", "complete", "compgen", "bind", "enable", "hash",
+    }
+)
+"""Bash builtins that evaluate an argument as a variable name, an arithmetic expression or code: a quoted
+``$(...)`` or backtick in their arguments is not inert (``test -v 'a[$(id)]'``, ``printf -v``,
+``declare``, ``let``, ``read``; ``trap`` and ``alias`` store code that runs later)."""
+
+_COMMAND_RUNNERS = frozenset(
+    {
+        "strace", "ltrace", "valgrind", "perf", "gdb", "lldb", "parallel", "unshare", "nsenter", "firejail",
+        "bwrap", "proot", "fakeroot", "fakechroot", "systemd-run", "run0", "torsocks", "torify",
+        "proxychains", "proxychains4", "tsocks", "rlwrap", "xvfb-run", "dbus-launch", "dbus-run-session",
+        "ssh-agent", "sg", "newgrp", "tmux", "screen", "script", "at", "batch", "taskset", "chrt",
+        "numactl", "cpulimit", "prlimit", "setpriv", "capsh", "chpst", "softlimit", "envdir", "setuidgid",
+        "nocache", "faketime", "daemonize", "start-stop-daemon", "expect", "entr", "inotifywait",
+        "direnv", "npx", "bunx", "pnpx", "uvx", "pipx", "dotenv", "with-contenv", "s6-setuidgid",
+    }
+)
+"""Programs that run another command given in their arguments but are not unwrapped: a part of their own
+with a feature, so ``default_action="allow"`` needs approval and an allow rule must name them."""
+
+_SHELL_OPTS_WITH_VALUE = frozenset({"-o", "+o", "-O", "+O", "--rcfile", "--init-file"})
+
 
 def _skip_options(args: list[Word], with_value: set[str]) -> list[Word]:
     i = 0
@@ -1158,30 +1217,70 @@ def _option_value(args: list[Word], names: tuple[str, ...]) -> Word | None:
     return None
 
 
+def _stored_code(name: str, args: list[Word]) -> list[tuple[str, str]]:
+    """Code strings that ``trap`` and ``alias`` store for later: checked as command lines of their own.
+    ``complete -C``, ``compgen -C``, ``bind -x`` and ``mapfile -C`` callbacks are not parsed: refused."""
+    if name == "trap":
+        rest = [w for w in args if w.text != "--"]
+        if rest and rest[0].text.startswith("-") and rest[0].text != "-":
+            return []  # trap -p / -l: list only
+        if len(rest) >= 2 and rest[0].text not in ("", "-"):
+            if rest[0].dynamic:
+                raise ShellParseError("trap with a command built at run time")
+            return [(rest[0].text, "trap")]
+        return []
+    if name == "alias":
+        found: list[tuple[str, str]] = []
+        for w in args:
+            if "=" in w.text and not w.text.startswith("-"):
+                if w.dynamic:
+                    raise ShellParseError("alias with a value built at run time")
+                found.append((w.text.split("=", 1)[1], "alias"))
+        return found
+    callback = {"complete": "-C", "compgen": "-C", "mapfile": "-C", "readarray": "-C", "bind": "-x"}.get(name)
+    if callback and any(w.text == callback or (w.text.startswith(callback) and len(w.text) > 2) for w in args):
+        raise ShellParseError(f"{name} {callback} stores a command to run later")
+    return []
+
+
+def _c_index(args: list[Word]) -> int | None:
+    """Index of the shell option word holding ``-c``, skipping the values of ``-o``/``+O``/``--rcfile``...
+    (``bash -o errexit -c 'rm -rf /'`` and ``bash -eo pipefail -c ...`` run the string)."""
+    i = 0
+    while i < len(args):
+        t = args[i].text
+        if t == "--" or t in ("-", "+") or not t.startswith(("-", "+")):
+            return None
+        if t in _SHELL_OPTS_WITH_VALUE:
+            i += 2
+            continue
+        if t.startswith("--"):
+            i += 1
+            continue
+        if t.startswith("-") and "c" in t[1:]:
+            return i
+        # a cluster such as -eo / +xO takes one value per o/O letter
+        i += 1 + sum(1 for ch in t[1:] if ch in "oO")
+    return None
+
+
 def _has_c_option(args: list[Word]) -> bool:
-    for w in args:
-        t = w.text
-        if t == "--" or not t.startswith("-"):
-            return False
-        if not t.startswith("--") and "c" in t[1:]:
-            return True
-    return False
+    return _c_index(args) is not None
 
 
 def _c_script(args: list[Word]) -> list[Word]:
     """The words after the ``-c`` option: the first one is the script."""
-    for i, w in enumerate(args):
-        t = w.text
-        if t.startswith("-") and not t.startswith("--") and "c" in t[1:]:
-            rest = list(args[i + 1 :])
-            # options may follow -c before the script (bash -c -e 'x' is unusual; treat the first
-            # non-option word as the script)
-            while rest and rest[0].text.startswith("-") and rest[0].text != "-":
-                rest = rest[1:]
-            if not rest:
-                raise ShellParseError("-c without a command string")
-            return rest
-    raise ShellParseError("-c without a command string")
+    i = _c_index(args)
+    if i is None:
+        raise ShellParseError("-c without a command string")
+    rest = list(args[i + 1 :])
+    # options may follow -c before the script (bash -c -e 'x' is unusual; treat the first
+    # non-option word as the script)
+    while rest and rest[0].text.startswith("-") and rest[0].text != "-":
+        rest = rest[1:]
+    if not rest:
+        raise ShellParseError("-c without a command string")
+    return rest
 
 
 def _split_find_exec(args: list[Word]) -> tuple[list[Word], list[list[Word]]]:

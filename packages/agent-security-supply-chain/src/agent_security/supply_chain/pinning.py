@@ -101,7 +101,7 @@ def _server_hash(server_name: str, tools: Mapping[str, Mapping[str, Any]]) -> st
 
 @dataclass(frozen=True)
 class ToolChange:
-    kind: Literal["added", "removed", "changed", "renamed", "server_added", "server_missing"]
+    kind: Literal["added", "removed", "changed", "renamed", "duplicate", "server_added", "server_missing"]
     tool: str | None
     fields: tuple[str, ...] = ()
     previous_name: str | None = None
@@ -109,6 +109,8 @@ class ToolChange:
     def describe(self) -> str:
         if self.kind == "renamed":
             return f"tool {self.previous_name!r} renamed to {self.tool!r}"
+        if self.kind == "duplicate":
+            return f"tool {self.tool!r} is defined more than once"
         if self.kind == "changed":
             return f"tool {self.tool!r} changed: {', '.join(self.fields)}"
         if self.kind in ("server_added", "server_missing"):
@@ -300,10 +302,15 @@ class McpLock:
             return DriftReport(server_name, (ToolChange("server_missing", None),))
         pinned: dict[str, dict[str, Any]] = entry["tools"]
         current = {}
+        changes: list[ToolChange] = []
         for raw in tools:
             t = normalize_tool(raw)
+            if t.name in current:
+                # the client shows the model every copy: one matching the pin must not vouch for another
+                if not any(c.kind == "duplicate" and c.tool == t.name for c in changes):
+                    changes.append(ToolChange("duplicate", t.name))
+                continue
             current[t.name] = t
-        changes: list[ToolChange] = []
         pinned_by_content = {v.get("content"): n for n, v in pinned.items()}
         renamed_from: set[str] = set()
         for name, t in current.items():

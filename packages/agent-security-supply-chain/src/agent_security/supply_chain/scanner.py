@@ -9,6 +9,7 @@ visible) and a remediation.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -225,8 +226,10 @@ _POISON = re2.compile(
 )
 _INVISIBLE = re2.compile(
     "[\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\u00ad\u180e\u034f\u115f\u1160"
-    "\u3164\uffa0]"
+    "\u3164\uffa0]|[\U000e0100-\U000e01ef]|[\ufe00-\ufe0f]{2,}"
 )
+"""Zero-width, bidi and filler characters, and variation selectors used to smuggle bytes (any of
+VS17-VS256, or a run of VS1-VS16: a real emoji takes one)."""
 _TAG_CHARS = re2.compile("[\U000e0000-\U000e007f]")
 _HTML_COMMENT = re2.compile(r"(?s)<!--.*?(?:-->|$)")
 _WHITESPACE_RUN = re2.compile(r"[ \t]{40,}|(?:\r?\n[ \t]*){8,}")
@@ -312,11 +315,36 @@ def _tokens(name: str) -> list[str]:
     return [t for t in re2.split(r"[^A-Za-z0-9]+", spaced.lower()) if t]
 
 
+_FOLD = str.maketrans(
+    {
+        "\u0430": "a", "\u0435": "e", "\u043e": "o", "\u0440": "p", "\u0441": "c", "\u0445": "x",
+        "\u0443": "y", "\u0456": "i", "\u0458": "j", "\u04bb": "h", "\u0455": "s", "\u0501": "d",
+        "\u0410": "A", "\u0412": "B", "\u0415": "E", "\u041a": "K", "\u041c": "M", "\u041d": "H",
+        "\u041e": "O", "\u0420": "P", "\u0421": "C", "\u0422": "T", "\u0425": "X", "\u0406": "I",
+        "\u03bf": "o", "\u03b1": "a", "\u03b5": "e", "\u03b9": "i", "\u03ba": "k", "\u03bd": "v",
+        "\u03c1": "p", "\u03c4": "t", "\u03c5": "u", "\u039f": "O", "\u0391": "A", "\u0395": "E",
+        "\u0399": "I", "\u039a": "K", "\u039c": "M", "\u039d": "N", "\u03a1": "P", "\u03a4": "T",
+    }
+)
+_STRIP_HIDDEN = re2.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u034f\U000e0000-\U000e01ef\ufe00-\ufe0f]")
+
+
+def _fold(text: str) -> str:
+    """The text as the model reads it, for the instruction and path patterns: compatibility forms
+    (full-width letters), Cyrillic/Greek look-alikes and invisible characters folded away."""
+    if text.isascii():
+        return text
+    folded = unicodedata.normalize("NFKC", text).translate(_FOLD)
+    return str(_STRIP_HIDDEN.sub("", folded))
+
+
 def _visible(text: str) -> str:
     out: list[str] = []
     for ch in text:
         cp = ord(ch)
-        if 0xE0000 <= cp <= 0xE007F:
+        if 0xE0100 <= cp <= 0xE01EF or 0xFE00 <= cp <= 0xFE0F:
+            out.append(f"<U+{cp:04X}>")
+        elif 0xE0000 <= cp <= 0xE007F:
             out.append(chr(cp - 0xE0000) if 0x20 <= cp - 0xE0000 < 0x7F else f"<U+{cp:05X}>")
         elif unicodedata.category(ch) in ("Cf", "Cc", "Zl", "Zp") and ch not in "\n\t":
             out.append(f"<U+{cp:04X}>")
@@ -332,6 +360,21 @@ def _excerpt(text: str, start: int, end: int, width: int = 60) -> str:
     if len(frag) > 240:
         frag = frag[:237] + "..."
     return ("..." if a > 0 else "") + frag + ("..." if b < len(text) else "")
+
+
+_SCHEMA_KEYWORDS = frozenset(
+    {
+        "type", "properties", "patternProperties", "additionalProperties", "required", "description",
+        "title", "default", "examples", "enum", "const", "items", "prefixItems", "format", "minimum",
+        "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "pattern",
+        "minItems", "maxItems", "uniqueItems", "minProperties", "maxProperties", "anyOf", "oneOf",
+        "allOf", "not", "$ref", "$defs", "definitions", "$schema", "$id", "$comment", "readOnly",
+        "writeOnly", "deprecated", "nullable", "if", "then", "else", "dependentRequired",
+        "dependentSchemas", "propertyNames", "contains", "multipleOf", "contentEncoding",
+        "contentMediaType", "unevaluatedProperties", "unevaluatedItems", "readOnlyHint",
+        "destructiveHint", "idempotentHint", "openWorldHint", "$anchor", "$dynamicRef", "$dynamicAnchor",
+    }
+)
 
 
 def _walk_schema(schema: Any, base: str) -> Iterator[tuple[str, str, bool]]:
@@ -350,10 +393,14 @@ def _walk_schema(schema: Any, base: str) -> Iterator[tuple[str, str, bool]]:
                 raise ScanInputError(f"{path} is longer than {MAX_FIELD_CHARS} characters")
             yield path, node, False
         elif isinstance(node, Mapping):
+            props = path.endswith((".properties", ".patternProperties", ".$defs", ".definitions"))
             for k, v in node.items():
                 key = str(k)[:MAX_NAME_CHARS]
-                if path.endswith((".properties", ".patternProperties")):
+                if props:
                     yield f"{path}.{key}", key, True
+                elif key not in _SCHEMA_KEYWORDS:
+                    # any other key is shown to the model too (x-* extensions, annotations)
+                    yield f"{path}.{key}", key, False
                 stack.append((v, f"{path}.{key}", depth + 1))
         elif isinstance(node, list | tuple):
             for i, v in enumerate(node[:10_000]):
@@ -402,10 +449,53 @@ _CONFUSABLE = str.maketrans(
 )
 
 
+@functools.lru_cache(maxsize=8192)
 def _skeleton(name: str) -> str:
     s = unicodedata.normalize("NFKC", name).lower().translate(_CONFUSABLE)
     s = s.replace("rn", "m").replace("vv", "w")
     return str(re2.sub(r"[\s_.\-]+", "", s))
+
+
+MAX_NAME_COMPARISONS = 200_000
+"""Most near-miss (edit distance) tool-name comparisons in one scan: hostile servers with thousands of
+similar names would otherwise take minutes (2,000 x 2,000 names: about a minute)."""
+
+
+class _TypoIndex:
+    """Known and other servers' tool names by skeleton (exact look-alikes: one lookup) and by skeleton
+    length (near misses: only names whose length is within the distance limit are compared)."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.by_skel: dict[str, list[str]] = {}
+        self.by_len: dict[int, list[tuple[str, str]]] = {}
+        for n in dict.fromkeys(names):
+            sk = _skeleton(n)
+            self.by_skel.setdefault(sk, []).append(n)
+            self.by_len.setdefault(len(sk), []).append((n, sk))
+        self.budget = MAX_NAME_COMPARISONS
+        self.truncated = False
+
+    def match(self, name: str) -> str | None:
+        a = _skeleton(name)
+        for known in self.by_skel.get(a, ()):
+            if known != name:
+                return known
+        if len(a) < 4:
+            return None
+        for length in range(len(a) - 2, len(a) + 3):
+            for known, b in self.by_len.get(length, ()):
+                if known == name or len(b) < 4 or a == b:
+                    continue
+                limit = 1 if min(len(a), len(b)) < 8 else 2
+                if abs(len(a) - len(b)) > limit:
+                    continue
+                if self.budget <= 0:
+                    self.truncated = True
+                    return None
+                self.budget -= 1
+                if _dl_distance(a, b, limit) <= limit:
+                    return known
+        return None
 
 
 def _looks_like(name: str, known: str) -> bool:
@@ -583,6 +673,7 @@ class McpScanner:
         other_tools = {t: o["name"] for o in others for t in o["tools"]}
         other_names = [o["name"] for o in others]
         names_seen: set[str] = set()
+        typo = _TypoIndex((*self.known_tools, *other_tools))
         for tool in srv.tools:
             if tool.name in names_seen:
                 add(
@@ -594,7 +685,15 @@ class McpScanner:
                     field="name",
                 )
             names_seen.add(tool.name)
-            self._scan_tool(tool, srv, add, other_tools, other_names, canonical)
+            self._scan_tool(tool, srv, add, other_tools, other_names, canonical, typo)
+        if typo.truncated:
+            add(
+                "typosquatting",
+                "LOOKALIKE_CHECK_LIMITED",
+                "info",
+                f"Near-miss tool-name comparisons stopped after {MAX_NAME_COMPARISONS:,}; exact look-alikes "
+                "(same skeleton) were still checked",
+            )
 
         # ---- rug pull ----
         if base is not None:
@@ -656,6 +755,7 @@ class McpScanner:
         other_tools: Mapping[str, str],
         other_names: Sequence[str],
         perms: Sequence[str],
+        typo: _TypoIndex,
     ) -> None:
         name = tool.name
         reported: set[tuple[str, str]] = set()
@@ -685,7 +785,7 @@ class McpScanner:
                         field=fld,
                         excerpt=_visible(leaf[:64]),
                     )
-                if _INVISIBLE.search(leaf) or _TAG_CHARS.search(leaf):
+                if (_INVISIBLE.search(leaf) or _TAG_CHARS.search(leaf)) and once("hidden_content", fld):
                     add(
                         "hidden_content",
                         "INVISIBLE_CHARACTERS",
@@ -695,7 +795,8 @@ class McpScanner:
                         field=fld,
                         excerpt=_visible(leaf[:64]),
                     )
-                continue
+                if len(leaf) < 16 and leaf.isascii():
+                    continue  # an ordinary parameter name: nothing more to read in it
             # hidden content
             m = _TAG_CHARS.search(text)
             if m:
@@ -709,7 +810,7 @@ class McpScanner:
                     excerpt=_excerpt(text, m.start(), min(len(text), m.start() + 200)),
                 )
             m = _INVISIBLE.search(text)
-            if m:
+            if m and once("hidden_content", fld):
                 add(
                     "hidden_content",
                     "INVISIBLE_CHARACTERS",
@@ -765,6 +866,7 @@ class McpScanner:
                 )
             if fld == "name":
                 continue
+            text = _fold(text)
             # model-directed instructions
             m = _POISON.search(text)
             if m and once("tool_poisoning", fld):
@@ -832,6 +934,7 @@ class McpScanner:
                 if (
                     len(other_tool) >= 4
                     and other_tool != name
+                    and other_tool.lower() in low_text  # cheap filter before the word-boundary check
                     and re2.search(
                         r"(?i)(?:^|[^A-Za-z0-9_])" + re2.escape(other_tool.lower()) + r"(?:$|[^A-Za-z0-9_])",
                         low_text,
@@ -893,18 +996,17 @@ class McpScanner:
                 tool=name,
                 field="name",
             )
-        for known in (*self.known_tools, *other_tools):
-            if _looks_like(name, known):
-                add(
-                    "typosquatting",
-                    "TOOL_NAME_LOOKALIKE",
-                    "high",
-                    f"Tool name {name[:64]!r} is close to {known[:64]!r}",
-                    tool=name,
-                    field="name",
-                    excerpt=_visible(name[:64]),
-                )
-                break
+        known = typo.match(name)
+        if known is not None:
+            add(
+                "typosquatting",
+                "TOOL_NAME_LOOKALIKE",
+                "high",
+                f"Tool name {name[:64]!r} is close to {known[:64]!r}",
+                tool=name,
+                field="name",
+                excerpt=_visible(name[:64]),
+            )
         toks = _tokens(name)
         danger = [_DANGER_TOKENS[t] for t in toks if t in _DANGER_TOKENS]
         pairs = [f"{a}_{b}" for a, b in itertools.pairwise(toks) if (a, b) in _DANGER_PAIRS]

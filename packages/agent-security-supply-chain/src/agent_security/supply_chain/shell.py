@@ -41,6 +41,8 @@ MAX_DEPTH = 8
 """Deepest nesting of substitutions, subshells and ``sh -c`` / ``eval`` strings."""
 MAX_PARTS = 256
 """Most simple commands one line may contain."""
+MAX_BRACES_PER_WORD = 32
+"""Most unquoted ``{`` one word may contain (each one is looked ahead for a brace expansion)."""
 
 _KEYWORDS = frozenset(
     {
@@ -166,7 +168,15 @@ class _Parser:
         if len(self.out) > MAX_PARTS:
             raise ShellParseError(f"more than {MAX_PARTS} commands in one line")
 
+    def no_pending_heredoc_across(self, text: str) -> None:
+        """Bash reads a pending heredoc body at the first newline, even one inside ``( )``, ``$( )`` or
+        backticks; this parser reads bodies only at its own level, so such a line is refused rather than
+        misread (``cat <<ls | (cat\nls\n)\nrm -rf ~\nls`` runs ``rm``)."""
+        if self.pending_heredocs and "\n" in text:
+            raise ShellParseError("a heredoc body would start inside a subshell or substitution")
+
     def sub(self, text: str, origin: str) -> list[SimpleCommand]:
+        self.no_pending_heredoc_across(text)
         p = _Parser(text, self.depth + 1, origin)
         p.parse_list(end="")
         return p.out
@@ -254,6 +264,7 @@ class _Parser:
             inner = _Parser(self.s, self.depth + 1, "subshell")
             inner.i = self.i
             inner.parse_list(end=")")
+            self.no_pending_heredoc_across(self.s[self.i : inner.i])
             self.i = inner.i + 1
             result = inner.out
             # redirections after a subshell apply to every command in it
@@ -361,6 +372,7 @@ class _Parser:
     def read_word(self, nested: list[SimpleCommand]) -> Word:
         buf: list[str] = []
         w = Word(text="")
+        braces = 0
         while True:
             m = _PLAIN_RUN.match(self.s, self.i)
             if m is not None:  # fast path: a run of ordinary characters
@@ -414,8 +426,12 @@ class _Parser:
                 continue
             if c in "*?[":
                 w.glob = True
-            if c == "{" and self.brace_expansion_ahead():
-                w.dynamic = True
+            if c == "{" and not w.dynamic:
+                braces += 1
+                if braces > MAX_BRACES_PER_WORD:  # each look-ahead scans the rest of the word
+                    raise ShellParseError(f"more than {MAX_BRACES_PER_WORD} braces in one word")
+                if self.brace_expansion_ahead():
+                    w.dynamic = True
             buf.append(c)
             self.i += 1
         w.text = "".join(buf)
@@ -474,6 +490,10 @@ class _Parser:
             buf.append("$(...)")
             w.dynamic = w.substitution = True
             return
+        if n == "[":
+            # the legacy arithmetic expansion ``$[ ]``: its array subscripts are expanded again at run time,
+            # so even a quoted ``$(...)`` inside runs (``echo $['a[$(id)]']``)
+            raise ShellParseError("arithmetic expansion '$[ ]' is not supported")
         if n == "{":
             end = self.s.find("}", self.i + 2)
             if end < 0:
@@ -617,7 +637,7 @@ def _is_assignment(raw: str) -> bool:
 
 
 def _has_substitution(text: str) -> bool:
-    return "$(" in text or "`" in text or "<(" in text
+    return "$(" in text or "`" in text or "<(" in text or "$[" in text
 
 
 def _extract_substitutions(text: str) -> list[str]:
@@ -629,8 +649,8 @@ def _extract_substitutions(text: str) -> list[str]:
         if text[i] == "\\":
             i += 2
             continue
-        if text.startswith("$((", i):
-            raise ShellParseError("arithmetic expansion '$(( ))' is not supported")
+        if text.startswith(("$((", "$["), i):
+            raise ShellParseError("arithmetic expansion in a heredoc body is not supported")
         if text.startswith("$(", i):
             p.i = i
             found.append(p.read_balanced(i + 2))
