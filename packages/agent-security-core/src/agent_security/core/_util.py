@@ -22,6 +22,8 @@ __all__ = [
     "freeze_json",
     "request_hash",
     "same_json",
+    "sequence_items",
+    "strict_json_loads",
 ]
 
 MAX_ARGS_DEPTH = 64
@@ -135,6 +137,26 @@ def _freeze_walk(value: Any) -> Any:
     return root
 
 
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def strict_json_loads(text: str | bytes) -> Any:
+    """``json.loads`` refusing what two readers could take differently: a key given twice (``json``
+    keeps the last one silently, another parser the first) and ``NaN`` / ``Infinity`` (not JSON).
+    Raises ``ValueError`` (``json.JSONDecodeError`` for syntax) naming the problem."""
+    return json.loads(text, object_pairs_hook=_unique_pairs, parse_constant=_reject_constant)
+
+
 def _exact(v: Any) -> Any:
     """``v`` as its exact built-in scalar type when it is a subclass of one (else ``v``)."""
     if isinstance(v, bool) or type(v) in (str, int, float):
@@ -162,6 +184,20 @@ def _text(v: Any) -> str:
     return str(v)
 
 
+def sequence_items(value: Any) -> Iterator[Any] | None:
+    """The items of a ``list``, ``tuple``, ``set`` or ``frozenset`` read through the base type (what a
+    subclass holds, whatever its own ``__iter__`` says), else ``None``."""
+    if isinstance(value, list):
+        return list.__iter__(value)
+    if isinstance(value, tuple):
+        return tuple.__iter__(value)
+    if isinstance(value, set):
+        return set.__iter__(value)
+    if isinstance(value, frozenset):
+        return frozenset.__iter__(value)
+    return None
+
+
 def _members(src: Any) -> Iterable[tuple[Any, Any]]:
     """The (key, child) pairs of a container, read through its base type when it is a built-in one (a
     subclass cannot show the policy other contents than the ones it holds)."""
@@ -169,13 +205,9 @@ def _members(src: Any) -> Iterable[tuple[Any, Any]]:
         return dict.items(src)
     if isinstance(src, Mapping):
         return src.items()
-    if isinstance(src, list):
-        return enumerate(list.__iter__(src))
-    if isinstance(src, tuple):
-        return enumerate(tuple.__iter__(src))
-    if isinstance(src, set):
-        return enumerate(set.__iter__(src))
-    return enumerate(frozenset.__iter__(src))
+    items = sequence_items(src)
+    assert items is not None  # the walk only descends into mappings, lists, tuples and sets
+    return enumerate(items)
 
 
 def same_json(original: Any, frozen: Any) -> bool:

@@ -22,6 +22,7 @@ from typing import Any
 
 import click
 
+from agent_security.core._util import strict_json_loads
 from agent_security.core.config import FAMILY, load_settings
 from agent_security.core.errors import AgentSecurityError
 from agent_security.core.models import Outcome
@@ -206,25 +207,12 @@ def _read_all(fd: int) -> bytes:  # pragma: no cover - Windows only
     return b"".join(chunks)
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate key {key!r}")
-        out[key] = value
-    return out
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def _read_stdin_json(timeout: float = 10.0) -> dict[str, Any]:
     """The JSON object on stdin, strictly: no duplicate keys (two readers could see different values), no
     NaN/Infinity, UTF-8 only. Every malformed input is a :class:`click.ClickException` (exit 1)."""
     raw = _read_stdin_bytes(timeout)
     try:
-        data = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        data = strict_json_loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise click.ClickException(f"stdin is not valid UTF-8: {exc}") from None
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, duplicate keys, NaN, huge integers
@@ -273,8 +261,7 @@ def check(ctx: click.Context, tool_name: str | None, tool_args: str | None, agen
                   "data_labels": list(data_labels) or None, "session_id": session_id}
         if tool_args:
             try:
-                params["tool_args"] = json.loads(tool_args, object_pairs_hook=_no_duplicates,
-                                                 parse_constant=_no_constant)
+                params["tool_args"] = strict_json_loads(tool_args)
             except (ValueError, RecursionError) as exc:  # as strict as stdin (duplicates, NaN, huge ints)
                 raise click.ClickException(f"--args is not valid JSON: {exc}") from None
         params = {k: v for k, v in params.items() if v is not None}

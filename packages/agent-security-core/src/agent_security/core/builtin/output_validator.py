@@ -82,7 +82,7 @@ from typing import Any, Literal
 import re2
 from pydantic import BaseModel, ConfigDict
 
-from agent_security.core._util import MAX_ARGS_DEPTH
+from agent_security.core._util import MAX_ARGS_DEPTH, sequence_items
 from agent_security.core.context import CheckContext
 from agent_security.core.errors import ConfigurationError, RedactedToolError
 from agent_security.core.hookspecs import hookimpl
@@ -212,14 +212,9 @@ def _key_text(key: Any) -> str:
 
 def _sequence_items(value: Any) -> Iterable[Any] | None:
     """The items of a built-in sequence or set (read through the base type), else ``None``."""
-    if isinstance(value, list):
-        return list.__iter__(value)
-    if isinstance(value, tuple):
-        return tuple.__iter__(value)
-    if isinstance(value, set):
-        return set.__iter__(value)
-    if isinstance(value, frozenset):
-        return frozenset.__iter__(value)
+    items = sequence_items(value)
+    if items is not None:
+        return items
     if isinstance(value, deque | KeysView | ValuesView | ItemsView):  # dict views too (a copy, as a list)
         return iter(value)
     return None

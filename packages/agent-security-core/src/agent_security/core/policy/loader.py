@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from agent_security.core._util import strict_json_loads
 from agent_security.core.errors import ConfigurationError, PolicyLoadError
 from agent_security.core.files import UnreadableFile, read_bounded
 from agent_security.core.policy.conditions import ConditionError
@@ -62,22 +63,9 @@ PolicySource = PolicyBundle | Mapping[str, Any] | str | bytes | os.PathLike[str]
 # Parsing
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate key {key!r}")
-        out[key] = value
-    return out
-
-
 def _parse_json(text: str, where: str, what: str = "PolicyBundle") -> Any:
     try:
-        return json.loads(text, object_pairs_hook=_unique_pairs, parse_constant=_reject_constant)
+        return strict_json_loads(text)
     except RecursionError:
         raise PolicyLoadError(f"{what} JSON exceeds maximum object depth of {MAX_DEPTH}",
                               source=where) from None
