@@ -153,15 +153,21 @@ def _set_event_json(path: Path, row_id: int, sql_value: str) -> None:
     conn.close()
 
 
-def test_sqlite_row_longer_than_the_limit_is_malformed_without_being_read(tmp_path, write_trail):
-    path, _ = _sqlite(tmp_path, write_trail, n=4)
-    _set_event_json(path, 2, f"'{{' || hex(zeroblob({MAX_LINE_BYTES // 2 + 10}))")  # 4 MiB + 21 characters
+def _verify_with_peak(path):
+    """``verify_file(path)`` and the peak of Python memory it allocated."""
     tracemalloc.start()
     try:
         report = verify_file(path)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
+    return report, peak
+
+
+def test_sqlite_row_longer_than_the_limit_is_malformed_without_being_read(tmp_path, write_trail):
+    path, _ = _sqlite(tmp_path, write_trail, n=4)
+    _set_event_json(path, 2, f"'{{' || hex(zeroblob({MAX_LINE_BYTES // 2 + 10}))")  # 4 MiB + 21 characters
+    report, peak = _verify_with_peak(path)
     assert peak < MAX_LINE_BYTES // 2  # the row never reached Python
     assert [(i.position, i.kind) for i in report.issues][:2] == [(2, "malformed"), (3, "deleted")]
     assert f"longer than {MAX_LINE_BYTES} characters" in report.issues[0].message
@@ -171,12 +177,7 @@ def test_sqlite_row_longer_than_the_limit_is_malformed_without_being_read(tmp_pa
 def test_sqlite_value_too_large_to_load_is_skipped_and_reading_resumes(tmp_path, write_trail):
     path, _ = _sqlite(tmp_path, write_trail, n=5)
     _set_event_json(path, 3, f"hex(zeroblob({MAX_LINE_BYTES * 2 + 1}))")  # 16 MiB + 2 bytes
-    tracemalloc.start()
-    try:
-        report = verify_file(path)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    report, peak = _verify_with_peak(path)
     assert peak < MAX_LINE_BYTES // 2
     assert report.issues[0].position == 3 and "larger than" in report.issues[0].message
     assert report.events == 4 and report.last_sequence == 5

@@ -78,13 +78,12 @@ def _freeze_walk(value: Any) -> Any:
         nonlocal chars
         if v is None or isinstance(v, bool):
             return v
-        if isinstance(v, int):
-            v = int.__index__(v)  # an exact int, whatever a subclass overrides
+        v = _exact(v)  # a subclass of int, float or str as its exact type, whatever it overrides
+        if type(v) is int:
             if v.bit_length() > MAX_INT_BITS:
                 raise InputTooLarge(f"an integer argument is wider than {MAX_INT_BITS} bits")
             return v
-        if isinstance(v, float):
-            v = float.__float__(v)
+        if type(v) is float:
             return v if math.isfinite(v) else str(v)
         v = _text(v)
         if len(v) > MAX_STRING:
