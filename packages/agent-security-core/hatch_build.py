@@ -34,6 +34,7 @@ COMPILED: tuple[str, ...] = (
     "sdk.py",
     "_drive.py",
     "_fast.py",
+    "_ids.py",
     "_util.py",
     "context.py",
     "store.py",

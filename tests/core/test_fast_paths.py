@@ -229,16 +229,55 @@ def test_request_hash_bytes_are_canonical_json(args: dict[str, Any], text: str, 
             request_hash(request)
 
 
-def test_ids_are_version_4_uuids() -> None:
+def test_ids_are_unique_uuid_strings_of_the_version_8_layout() -> None:
+    import itertools
     import uuid
 
     from agent_security.core.models import new_id
 
-    ids = {new_id() for _ in range(2000)}
-    assert len(ids) == 2000
+    ids = [new_id() for _ in range(5000)]
+    assert len(set(ids)) == len(ids)
+    prefixes = set()
     for text in ids:
         parsed = uuid.UUID(text)
+        assert str(parsed) == text and parsed.version == 8 and parsed.variant == uuid.RFC_4122
+        prefixes.add(text[:24])
+    assert len(prefixes) == 1  # the random part is drawn once per process (and again after a fork)
+    counters = [int(text[24:], 16) for text in ids]
+    assert all((b - a) % 2**48 >= 1 for a, b in itertools.pairwise(counters))
+
+
+def test_ids_from_many_threads_never_repeat() -> None:
+    import threading
+
+    from agent_security.core.models import new_id
+
+    found: list[list[str]] = [[] for _ in range(8)]
+
+    def make(out: list[str]) -> None:
+        out.extend(new_id() for _ in range(5000))
+
+    threads = [threading.Thread(target=make, args=(out,)) for out in found]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    every = [i for out in found for i in out]
+    assert len(set(every)) == len(every) == 40_000
+
+
+def test_approval_nonces_are_random_version_4_uuids() -> None:
+    import uuid
+
+    from agent_security.core import Resolution
+
+    nonces = [Resolution(approved=True).nonce for _ in range(2000)]
+    assert len(set(nonces)) == len(nonces)
+    for text in nonces:
+        parsed = uuid.UUID(text)
         assert str(parsed) == text and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+    # no shared prefix: every bit but the version and variant is random
+    assert len({n[:8] for n in nonces}) > 1900
 
 
 @settings(max_examples=300, deadline=None)
@@ -390,3 +429,18 @@ def test_the_hook_plan_follows_plugin_registration() -> None:
         "NOPE",)
     security.unregister_plugin("deny_all")
     assert security.check_tool_call(tool_name="read_file", agent_id="a", session_id="s").allowed
+
+
+def test_check_context_init_takes_the_dataclass_fields_in_order_with_their_defaults() -> None:
+    import dataclasses
+    import inspect
+
+    from agent_security.core.context import CheckContext
+
+    params = list(inspect.signature(CheckContext).parameters.values())
+    assert [p.name for p in params] == [f.name for f in dataclasses.fields(CheckContext)]
+    a = CheckContext(None, None, None, 1.0)  # type: ignore[arg-type]
+    b = CheckContext(None, None, None, 1.0)  # type: ignore[arg-type]
+    assert (a.mode, a.request_hash, a.phase, a.annotations, a.alerts, a._alert_sink) == (
+        "enforce", "", "", {}, [], None)
+    assert a.annotations is not b.annotations and a.alerts is not b.alerts  # fresh containers per check

@@ -8,14 +8,14 @@ it read the same here.
 
 from __future__ import annotations
 
-import os
-import random
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from agent_security.core._ids import new_id, utcnow
 
 __all__ = [
     "APPROVAL_LIKE",
@@ -46,31 +46,6 @@ SCHEMA_VERSION = "1.0"
 on it)."""
 
 
-_ID_RANDOM = random.Random(os.urandom(32))  # noqa: S311 - ids must be unique, not secret
-if hasattr(os, "register_at_fork"):  # a forked worker must not repeat its parent's ids
-    os.register_at_fork(after_in_child=lambda: _ID_RANDOM.seed(os.urandom(32)))
-
-
-def new_id() -> str:
-    """A random (version 4 layout) UUID string for request and event ids.
-
-    Ids need to be unique, not unpredictable, so they come from a generator seeded once from the OS
-    (one system call per id costs more than the rest of building a request in some sandboxes).
-    ``Random.getrandbits`` runs under the GIL, so concurrent callers never share a value.
-    """
-    h = "%032x" % ((_ID_RANDOM.getrandbits(128) & _ID_CLEAR) | _ID_SET)
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-_ID_CLEAR = ~((0xF << 76) | (0x3 << 62))
-_ID_SET = (0x4 << 76) | (0x2 << 62)  # version 4, RFC 4122 variant
-
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware in UTC (the one clock the core reads; tests inject their own)."""
-    return datetime.now(UTC)
-
-
 class Model(BaseModel):
     """Base of every core model: frozen, unknown keys rejected, attribute docstrings as field docs."""
 
@@ -86,6 +61,10 @@ class Outcome(StrEnum):
     STEP_UP = "STEP_UP"
     REQUIRE_TICKET = "REQUIRE_TICKET"
     REQUIRE_HUMAN = "REQUIRE_HUMAN"
+
+    # Enum's own ``__hash__`` is a Python function (``hash(self._name_)``); each member's name is its value,
+    # so the string's C hash gives the same number without a Python call on every dict and set lookup.
+    __hash__ = str.__hash__
 
     @property
     def approval_like(self) -> bool:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent_security.core.models import Outcome, new_id
+from agent_security.core._ids import random_id
+from agent_security.core.models import Outcome
 
 __all__ = ["GATES", "Approval", "Resolution"]
 
@@ -32,7 +33,7 @@ class Resolution(BaseModel):
     resolver: str | None = None
     """Who resolved it (an approver id, a plugin name); recorded in the audit trail."""
     request_id: str | None = None
-    nonce: str = Field(default_factory=new_id, min_length=8, max_length=128)
+    nonce: str = Field(default_factory=random_id, min_length=8, max_length=128)
     """Single-use identifier, generated when the resolution is created."""
 
 

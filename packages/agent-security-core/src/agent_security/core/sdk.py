@@ -69,6 +69,7 @@ from agent_security.core.errors import (
 )
 from agent_security.core.files import MAX_KEY_FILE_BYTES, read_bounded
 from agent_security.core.models import (
+    APPROVAL_LIKE,
     SCHEMA_VERSION,
     Action,
     ActionRequest,
@@ -828,9 +829,11 @@ class AgentSecurity:
         return await _drive_async(self._check(None, request))
 
     # -- the pipeline ------------------------------------------------------------------------------
-    def _new_ctx(self, rhash: str) -> CheckContext:
+    def _new_ctx(self, rhash: str, now: datetime | None = None) -> CheckContext:
+        """The context of one check; ``now`` defaults to a fresh reading of the clock."""
         # Positional (security, store, now, monotonic, mode, request_hash): cheaper than keywords.
-        return CheckContext(self, self.store, self._clock(), self._monotonic(), self._mode, rhash)
+        return CheckContext(self, self.store, self._clock() if now is None else now, self._monotonic(), self._mode,
+                            rhash)
 
     def _call_impl(self, impl: _Impl, kwargs: dict[str, Any]) -> Any:
         return impl.function(**{k: kwargs[k] for k in impl.argnames})
@@ -889,10 +892,12 @@ class AgentSecurity:
             raise ConfigurationError("this AgentSecurity has been shut down")
         self._ensure_initialized()
         decision: Decision | None = None
+        now: datetime | None = None  # the check's time: the request's own when it is built here
         if request is None:
             assert params is not None
             try:
                 request = self.build_request(**params)
+                now = request.timestamp
             except (InvalidArguments, ValidationError) as exc:
                 # Hostile or malformed content (not a programming mistake): decide DENY and audit it.
                 safe = {k: params.get(k) for k in ("tool_name", "agent_id", "environment")
@@ -911,7 +916,7 @@ class AgentSecurity:
         except (TypeError, ValueError, RecursionError):  # a pre-built request (check_request) is not bounded
             rhash = ""
             decision = decision or Decision.deny("INVALID_REQUEST", "the request's arguments cannot be hashed")
-        ctx = self._new_ctx(rhash)
+        ctx = self._new_ctx(rhash, now)
         plan = self._get_plan()
         identity_changes: dict[str, Any] = {}
         gates: list[tuple[Decision, str]] = []
@@ -977,7 +982,7 @@ class AgentSecurity:
                     if d.outcome is Outcome.ALLOW:
                         ctx.annotate(impl.plugin_name, {"ignored_allow": True})
                         continue
-                    if d.outcome.approval_like:
+                    if d.outcome in APPROVAL_LIKE:
                         # A gate (DLP, supply chain): approving it must not skip the policy, so the
                         # policy still runs and the stricter of the two is what gets resolved.
                         gates.append((d, phase_name))
@@ -1055,7 +1060,7 @@ class AgentSecurity:
         final = decision
         if audit_denial is not None:
             final = self._merge_denial(decision, audit_denial)
-        elif decision.outcome.approval_like and self._mode == "enforce":
+        elif decision.outcome in APPROVAL_LIKE and self._mode == "enforce":
             # Phase 4: resolve ----------------------------------------------------------------------
             final = yield from self._resolve(request, decision, rhash, ctx)
             if final.outcome is Outcome.ALLOW and not self._unchanged(request, rhash):
@@ -1075,7 +1080,7 @@ class AgentSecurity:
                 ev, _ = self._audit("resolution", request, final, rhash, ctx, "alert", None)
                 events.append(ev)
         alerts_recorded = len(ctx.alerts)
-        if final.outcome.approval_like:  # observe mode: not resolved, reported as would-block
+        if final.outcome in APPROVAL_LIKE:  # observe mode: not resolved, reported as would-block
             blocked = True
         else:
             blocked = final.outcome is not Outcome.ALLOW
