@@ -163,8 +163,12 @@ def test_freeze_bounds_still_raise_from_the_flat_path() -> None:
 ])
 def test_plain_request_equals_validated_request(extra: dict[str, Any]) -> None:
     security = AgentSecurity(policy_bundle=POLICY, autoload=False)
+    first = security.build_request(tool_name="read_file", tool_args={"p": "/x", "n": 2}, agent_id="agent-1",
+                                   session_id="s", **extra)
+    # built again: the agent and context come from the instance's cache, and must still be the same
     fast = security.build_request(tool_name="read_file", tool_args={"p": "/x", "n": 2}, agent_id="agent-1",
                                   session_id="s", **extra)
+    assert fast.agent is first.agent and fast.context is first.context and fast.request_id != first.request_id
     agent = {"agent_id": "agent-1", "name": extra.get("agent_name") or "agent-1",
              "owner": extra.get("owner") or security.default_owner,
              "environment": extra.get("environment") or security.default_environment}
@@ -180,6 +184,28 @@ def test_plain_request_equals_validated_request(extra: dict[str, Any]) -> None:
     for a, b in ((fast, validated), (fast.agent, validated.agent), (fast.action, validated.action),
                  (fast.context, validated.context)):
         _same(a, b)
+
+
+def test_shared_request_parts_are_per_distinct_values_and_bounded() -> None:
+    from agent_security.core import sdk
+
+    security = AgentSecurity(policy_bundle=POLICY, autoload=False, default_environment="staging")
+    a = security.build_request(tool_name="t", agent_id="a", session_id="s1")
+    b = security.build_request(tool_name="t", agent_id="a", session_id="s2", environment="staging")
+    c = security.build_request(tool_name="t", agent_id="a", session_id="s1", agent_name="Alice")
+    assert a.agent is b.agent  # the default environment resolved first: the same agent
+    assert a.context is not b.context and b.context.session_id == "s2"
+    assert c.agent is not a.agent and c.agent.name == "Alice" and c.context is a.context
+    long_input = "x" * (sdk._MAX_SHARED_INPUT + 1)
+    d = security.build_request(tool_name="t", agent_id="a", user_input=long_input)
+    e = security.build_request(tool_name="t", agent_id="a", user_input=long_input)
+    assert d.context is not e.context and d.context == e.context  # not kept
+    for i in range(3 * sdk._MAX_SHARED_PARTS):
+        security.build_request(tool_name="t", agent_id=f"agent-{i}", session_id=f"s-{i}")
+        assert len(security._agents) <= sdk._MAX_SHARED_PARTS
+        assert len(security._contexts) <= sdk._MAX_SHARED_PARTS
+    again = security.build_request(tool_name="t", agent_id="a", session_id="s1")
+    assert again.agent == a.agent and again.context == a.context
 
 
 def test_non_plain_fields_still_go_through_validation() -> None:
@@ -444,3 +470,45 @@ def test_check_context_init_takes_the_dataclass_fields_in_order_with_their_defau
     assert (a.mode, a.request_hash, a.phase, a.annotations, a.alerts, a._alert_sink) == (
         "enforce", "", "", {}, [], None)
     assert a.annotations is not b.annotations and a.alerts is not b.alerts  # fresh containers per check
+
+
+def test_a_check_reads_the_wall_clock_once_for_its_request_and_its_context() -> None:
+    from itertools import count
+
+    from agent_security.core import hookimpl
+
+    ticks = count()
+    seen: list[tuple[datetime, datetime]] = []
+
+    class Clocked:
+        name = "clocked"
+
+        @hookimpl
+        def agent_security_before_check(self, request: Any, ctx: Any) -> None:
+            seen.append((request.timestamp, ctx.now))
+
+    def clock() -> datetime:  # every reading is a different second
+        return datetime(2026, 1, 1, 0, 0, next(ticks) % 60, tzinfo=UTC)
+
+    security = AgentSecurity(policy_bundle=POLICY, autoload=False, plugins=[Clocked()], clock=clock)
+    security.check_tool_call(tool_name="read_file", agent_id="a")
+    security.check_request(security.build_request(tool_name="read_file", agent_id="a"))
+    (built_ts, built_now), (given_ts, given_now) = seen
+    assert built_now == built_ts  # built by the check: the request's time is the check's time
+    assert given_now > given_ts  # handed a request: the check reads the clock itself
+
+
+@pytest.mark.parametrize(("param", "field"), [
+    ("agent_id", "agent_id"), ("agent_name", "name"), ("environment", "environment"), ("owner", "owner"),
+    ("action_type", "type"), ("session_id", "session_id"), ("trace_id", "trace_id"),
+    ("parent_agent_id", "parent_agent_id"), ("agent_type", "agent_type"),
+])
+def test_every_plain_field_is_bounded_and_named_when_too_long(param: str, field: str) -> None:
+    from agent_security.core.sdk import MAX_ID_CHARS
+
+    security = AgentSecurity(policy_bundle=POLICY, autoload=False)
+    fields: dict[str, Any] = {"tool_name": "t", "agent_id": "a"}
+    at_limit = security.build_request(**{**fields, param: "x" * MAX_ID_CHARS})
+    assert at_limit.request_id
+    with pytest.raises(InputTooLarge, match=f"^{field} is longer than {MAX_ID_CHARS} characters$"):
+        security.build_request(**{**fields, param: "x" * (MAX_ID_CHARS + 1)})

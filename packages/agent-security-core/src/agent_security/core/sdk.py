@@ -131,6 +131,19 @@ _EVENT_FIELDS_CHAINED = _EVENT_FIELDS_SET | _CHAINED_FIELDS
 _PLAIN: frozenset[type] = frozenset({str, type(None)})
 """Exact types a ``str | None`` field's validator keeps unchanged (``None`` or an exact ``str``)."""
 
+_MAX_SHARED_PARTS = 1024
+"""How many distinct agents, and request contexts, an instance keeps built (``_plain_request``)."""
+_MAX_SHARED_INPUT = 1024
+"""A request context whose ``user_input`` is longer is built for its request only."""
+
+
+def _keep(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    """Remember ``value``; a full cache is emptied first (the bound matters, the hit rate hardly: the
+    same few agents and sessions account for nearly every check)."""
+    if len(cache) >= _MAX_SHARED_PARTS:
+        cache.clear()
+    cache[key] = value
+
 
 def _with_reason(decision: Decision, code: str, message: str, *, outcome: Outcome) -> Decision:
     """``decision.with_reason(code, message, outcome=outcome)``, without re-validating what is checked here
@@ -307,6 +320,10 @@ class AgentSecurity:
 
         self._lock = threading.RLock()
         self._closed = False
+        # Frozen request parts that depend only on plain strings (see _plain_request): the same agent or
+        # session context comes back on most checks, so it is built once. Bounded (cleared when full).
+        self._agents: dict[tuple[str | None, ...], AgentInfo] = {}
+        self._contexts: dict[tuple[str | None, ...], RequestContext] = {}
         self._impl_cache: dict[str, tuple[_Impl, ...]] = {}
         self._plan: _Plan | None = None
         self._registration: dict[int, int] = {}
@@ -737,13 +754,16 @@ class AgentSecurity:
             # Every field is a plain str or None (the validator would accept each unchanged) and nothing
             # else needs validating: build the models the validator would build, without running it —
             # after the same bounds as the general path (_bound_fields).
-            plain_fields: tuple[tuple[str, str | None], ...] = (
-                ("agent_id", agent_id), ("name", agent_name), ("environment", environment), ("owner", owner),
-                ("type", action_type), ("session_id", session_id), ("trace_id", trace_id),
-                ("parent_agent_id", parent_agent_id), ("agent_type", agent_type))
-            for field_name, text in plain_fields:
-                if text is not None and len(text) > MAX_ID_CHARS:
-                    raise InputTooLarge(f"{field_name} is longer than {MAX_ID_CHARS} characters")
+            if max(len(agent_id), len(agent_name or ""), len(environment or ""), len(owner or ""),
+                   len(action_type or ""), len(session_id or ""), len(trace_id or ""), len(parent_agent_id or ""),
+                   len(agent_type or "")) > MAX_ID_CHARS:
+                plain_fields: tuple[tuple[str, str | None], ...] = (
+                    ("agent_id", agent_id), ("name", agent_name), ("environment", environment), ("owner", owner),
+                    ("type", action_type), ("session_id", session_id), ("trace_id", trace_id),
+                    ("parent_agent_id", parent_agent_id), ("agent_type", agent_type))
+                for field_name, text in plain_fields:
+                    if text is not None and len(text) > MAX_ID_CHARS:
+                        raise InputTooLarge(f"{field_name} is longer than {MAX_ID_CHARS} characters")
             if user_input is not None and len(user_input) > MAX_STRING:
                 raise InputTooLarge(f"user_input is longer than {MAX_STRING} characters")
             return self._plain_request(tool_name, args, agent_id, agent_name, environment, owner, action_type,
@@ -788,26 +808,41 @@ class AgentSecurity:
                        user_input: str | None, session_id: str | None, trace_id: str | None,
                        parent_agent_id: str | None, agent_type: str | None, timestamp: datetime) -> ActionRequest:
         """:meth:`build_request` when every given field is a plain ``str`` (see there): the same models,
-        fields and ``model_fields_set`` as ``ActionRequest.model_validate`` of the same dict."""
-        agent_set = {"agent_id", "name", "owner", "environment"}
-        if agent_type is not None:
-            agent_set.add("agent_type")
-        agent = trusted(AgentInfo, {
-            "agent_id": agent_id, "name": agent_name or agent_id, "owner": owner or self.default_owner,
-            "environment": environment or self.default_environment, "agent_type": agent_type,
-            "trust_level": None, "roles": (), "capabilities": (), "max_delegation_depth": None,
-            "attestation": None, "verified": False}, agent_set)
+        fields and ``model_fields_set`` as ``ActionRequest.model_validate`` of the same dict.
+
+        The agent and the request context are frozen models made of these strings alone, so each is
+        built once per distinct set of values and shared by the requests that carry them (at most
+        :data:`_MAX_SHARED_PARTS` of each are kept; a context with a long ``user_input`` is not kept)."""
+        name = agent_name or agent_id
+        owner = owner or self.default_owner
+        environment = environment or self.default_environment
+        agent_key = (agent_id, name, owner, environment, agent_type)
+        agent = self._agents.get(agent_key)
+        if agent is None:
+            agent_set = {"agent_id", "name", "owner", "environment"}
+            if agent_type is not None:
+                agent_set.add("agent_type")
+            agent = trusted(AgentInfo, {
+                "agent_id": agent_id, "name": name, "owner": owner, "environment": environment,
+                "agent_type": agent_type, "trust_level": None, "roles": (), "capabilities": (),
+                "max_delegation_depth": None, "attestation": None, "verified": False}, agent_set)
+            _keep(self._agents, agent_key, agent)
         action = trusted(Action, {"type": action_type or "tool_call", "tool_name": tool_name, "tool_args": args,
                                   "tool_identity": None}, {"type", "tool_name", "tool_args"})
-        ctx_set = set()
-        for key, value in (("user_input", user_input), ("session_id", session_id), ("trace_id", trace_id),
-                           ("parent_agent_id", parent_agent_id)):
-            if value is not None:
-                ctx_set.add(key)
-        context = trusted(RequestContext, {
-            "user_input": user_input, "data_labels": (), "risk_hints": (), "trace_id": trace_id,
-            "session_id": session_id, "parent_agent_id": parent_agent_id, "delegation_chain": (), "extra": {}},
-            ctx_set)
+        context_key = (user_input, session_id, trace_id, parent_agent_id)
+        context = self._contexts.get(context_key)
+        if context is None:
+            ctx_set = set()
+            for key, value in (("user_input", user_input), ("session_id", session_id), ("trace_id", trace_id),
+                               ("parent_agent_id", parent_agent_id)):
+                if value is not None:
+                    ctx_set.add(key)
+            context = trusted(RequestContext, {
+                "user_input": user_input, "data_labels": (), "risk_hints": (), "trace_id": trace_id,
+                "session_id": session_id, "parent_agent_id": parent_agent_id, "delegation_chain": (),
+                "extra": {}}, ctx_set)
+            if user_input is None or len(user_input) <= _MAX_SHARED_INPUT:
+                _keep(self._contexts, context_key, context)
         return trusted(ActionRequest, {"request_id": new_id(), "timestamp": timestamp, "agent": agent,
                                        "action": action, "context": context}, set(_REQUEST_FIELDS))
 
