@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pydantic_core
@@ -48,7 +48,9 @@ CHECKPOINT_KEY = "checkpoint"
 _CHECKPOINT_DOMAIN = "agent-security/audit-checkpoint/v1"
 
 
-_last_second: tuple[tuple[int, ...] | None, str] = (None, "")
+_SECOND = timedelta(seconds=1)
+_last_second: tuple[datetime, datetime, str] | None = None
+"""The second of the last timestamp formatted: its first instant, the next second's, and its text."""
 
 
 def format_timestamp(ts: datetime) -> str:
@@ -56,11 +58,16 @@ def format_timestamp(ts: datetime) -> str:
     global _last_second
     if ts.tzinfo is UTC and type(ts) is datetime:  # the usual case
         # Events come many per second: the text up to the seconds is formatted once per second.
-        key = (ts.year, ts.month, ts.day, ts.hour, ts.minute, ts.second)
-        cached_key, prefix = _last_second  # one tuple, read and replaced atomically: thread-safe
-        if key != cached_key:
-            prefix = ts.replace(microsecond=0).isoformat()[:-6]  # drop "+00:00"
-            _last_second = (key, prefix)
+        cached = _last_second  # one tuple, read and replaced atomically: thread-safe
+        if cached is not None and cached[0] <= ts < cached[1]:  # same tzinfo: compared field by field
+            prefix = cached[2]
+        else:
+            start = ts.replace(microsecond=0)
+            prefix = start.isoformat()[:-6]  # drop "+00:00"
+            try:
+                _last_second = (start, start + _SECOND, prefix)
+            except OverflowError:  # the last second of year 9999
+                pass
         return f"{prefix}.{ts.microsecond:06d}Z"
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=UTC)
