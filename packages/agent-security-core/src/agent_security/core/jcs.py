@@ -11,12 +11,14 @@ which also raises for values RFC 8785 cannot represent. A property test holds th
 
 from __future__ import annotations
 
+import json.encoder
+from collections.abc import Callable
 from typing import Any
 
 import pydantic_core
 import rfc8785
 
-__all__ = ["NotFast", "dumps", "prepare"]
+__all__ = ["NotFast", "dumps", "encode_string", "prepare"]
 
 _SAFE_INT = 2**53 - 1
 
@@ -41,6 +43,15 @@ def prepare(value: Any) -> Any:
     if isinstance(value, int) and -_SAFE_INT <= value <= _SAFE_INT:
         return value
     raise NotFast
+
+
+encode_string: Callable[[str], str] = json.encoder.encode_basestring  # the C encoder when present
+"""A ``str`` as an RFC 8785 JSON string (quotes included). The standard library's encoder with
+``ensure_ascii=False`` escapes exactly what RFC 8785 escapes: ``\\"``, ``\\\\``, ``\\b \\f \\n \\r \\t``, lowercase
+``\\u00xx`` for the other control characters, and nothing else (U+007F, U+2028 and every other character
+are written as themselves). A lone surrogate is copied as it is: encoding the text to UTF-8 then fails,
+which is the caller's cue to take the reference path (RFC 8785 cannot represent one). Raises
+:class:`TypeError` for anything but a ``str``."""
 
 
 def write(prepared: Any) -> bytes:

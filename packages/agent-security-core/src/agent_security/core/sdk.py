@@ -1328,11 +1328,14 @@ class AgentSecurity:
                identity_changes: Mapping[str, Any] | None) -> dict[str, Any] | AuditEvent:
         """The audit event of this check: its values (for :meth:`AuditTrail.record_values`) when every one
         has its field's type, else the event built by the validating constructor."""
-        data: dict[str, Any] = {"phase": phase, "action_type": request.action.type}
-        if request.context.session_id:
-            data["session_id"] = request.context.session_id
-        if request.context.data_labels:
-            data["data_labels"] = list(request.context.data_labels)
+        agent, action, context = request.agent, request.action, request.context  # each read once
+        outcome, mode = decision.outcome, self._mode
+        data: dict[str, Any] = {"phase": phase, "action_type": action.type}
+        session_id, data_labels = context.session_id, context.data_labels
+        if session_id:
+            data["session_id"] = session_id
+        if data_labels:
+            data["data_labels"] = list(data_labels)
         if decision.approver_role:
             data["approver_role"] = decision.approver_role
         if ctx.annotations:
@@ -1340,29 +1343,30 @@ class AgentSecurity:
                 data["plugins"] = freeze_json(ctx.annotations)
             except InvalidArguments as exc:  # a plugin's notes must not cost the decision its audit event
                 data["plugins"] = {"unrecordable": type(exc).__name__}
-        if kind == "decision" and self._mode == "observe" and decision.outcome is not Outcome.ALLOW:
+        if kind == "decision" and mode == "observe" and outcome is not Outcome.ALLOW:
             data["would_block"] = True
-        allowed = decision.outcome is Outcome.ALLOW or self._mode == "observe"
+        allowed = outcome is Outcome.ALLOW or mode == "observe"
         timestamp = self._clock()
         reasons = decision.reasons
-        agent, action = request.agent, request.action
-        if (type(request.request_id) is str and type(agent.agent_id) is str and type(action.tool_name) is str
-                and type(agent.environment) is str and type(decision.outcome) is Outcome
+        request_id, agent_id, environment = request.request_id, agent.agent_id, agent.environment
+        tool_name, plugin_source = action.tool_name, decision.plugin_source
+        if (type(request_id) is str and type(agent_id) is str and type(tool_name) is str
+                and type(environment) is str and type(outcome) is Outcome
                 and type(reasons) is tuple and all(type(r) is Reason for r in reasons)
-                and (decision.plugin_source is None or type(decision.plugin_source) is str)
+                and (plugin_source is None or type(plugin_source) is str)
                 and isinstance(timestamp, datetime)):
             # Every value has its field's type (checked just above or made here): skip re-validation.
             return {
                 "schema_version": SCHEMA_VERSION, "event_id": new_id(), "sequence": 0, "timestamp": timestamp,
-                "kind": kind, "request_id": request.request_id, "agent_id": agent.agent_id,
-                "tool_name": action.tool_name, "environment": agent.environment, "outcome": decision.outcome,
-                "allowed": allowed, "reasons": reasons, "plugin_source": decision.plugin_source,
-                "mode": self._mode, "request_hash": rhash, "data": data, "prev_hash": None, "hash": None,
+                "kind": kind, "request_id": request_id, "agent_id": agent_id, "tool_name": tool_name,
+                "environment": environment, "outcome": outcome, "allowed": allowed, "reasons": reasons,
+                "plugin_source": plugin_source, "mode": mode, "request_hash": rhash, "data": data,
+                "prev_hash": None, "hash": None,
             }
         return AuditEvent(
             kind=kind, request_id=request.request_id, agent_id=request.agent_id, tool_name=request.tool_name,
-            environment=request.environment, outcome=decision.outcome, allowed=allowed,
-            reasons=reasons, plugin_source=decision.plugin_source, mode=self._mode,
+            environment=request.environment, outcome=outcome, allowed=allowed,
+            reasons=reasons, plugin_source=plugin_source, mode=mode,
             request_hash=rhash, timestamp=timestamp, data=data, event_id=new_id(),
         )
 

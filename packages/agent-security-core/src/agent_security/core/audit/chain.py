@@ -19,19 +19,21 @@ each hash commits to the whole history before it.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pydantic_core
 
 from agent_security.core import jcs
-from agent_security.core.models import AuditEvent
+from agent_security.core.models import AuditEvent, Outcome
 
 __all__ = [
     "CHECKPOINT_KEY",
     "GENESIS_HASH",
     "canonical_bytes",
     "canonical_dict",
+    "canonical_text",
     "checkpoint_message",
     "event_hash",
     "format_timestamp",
@@ -46,7 +48,9 @@ CHECKPOINT_KEY = "checkpoint"
 _CHECKPOINT_DOMAIN = "agent-security/audit-checkpoint/v1"
 
 
-_last_second: tuple[tuple[int, ...] | None, str] = (None, "")
+_SECOND = timedelta(seconds=1)
+_last_second: tuple[datetime, datetime, str] | None = None
+"""The second of the last timestamp formatted: its first instant, the next second's, and its text."""
 
 
 def format_timestamp(ts: datetime) -> str:
@@ -54,11 +58,16 @@ def format_timestamp(ts: datetime) -> str:
     global _last_second
     if ts.tzinfo is UTC and type(ts) is datetime:  # the usual case
         # Events come many per second: the text up to the seconds is formatted once per second.
-        key = (ts.year, ts.month, ts.day, ts.hour, ts.minute, ts.second)
-        cached_key, prefix = _last_second  # one tuple, read and replaced atomically: thread-safe
-        if key != cached_key:
-            prefix = ts.replace(microsecond=0).isoformat()[:-6]  # drop "+00:00"
-            _last_second = (key, prefix)
+        cached = _last_second  # one tuple, read and replaced atomically: thread-safe
+        if cached is not None and cached[0] <= ts < cached[1]:  # same tzinfo: compared field by field
+            prefix = cached[2]
+        else:
+            start = ts.replace(microsecond=0)
+            prefix = start.isoformat()[:-6]  # drop "+00:00"
+            try:
+                _last_second = (start, start + _SECOND, prefix)
+            except OverflowError:  # the last second of year 9999
+                pass
         return f"{prefix}.{ts.microsecond:06d}Z"
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=UTC)
@@ -121,6 +130,77 @@ def hash_ordered(data: dict[str, Any]) -> str:
     if not 0 <= data["sequence"] <= 2**53 - 1:
         raise jcs.NotFast
     return hashlib.sha256(jcs.write(data)).hexdigest()
+
+
+_encode = jcs.encode_string
+_MAX_SEQUENCE = 2**53 - 1
+_NOT_RAW = bytes(range(0x20)) + b'"\\'  # the UTF-8 bytes encode_string escapes (none of them >= 0x80)
+
+
+def canonical_text(values: Mapping[str, Any], sequence: int, prev_hash: str, timestamp: str, data: str) -> str:
+    """The canonical form as text, written directly (the audit trail's fast path).
+
+    ``values`` holds the event's other fields (``event.__dict__``, or the values of an event not built
+    yet); ``prev_hash``, ``timestamp`` (:func:`format_timestamp`) and ``data`` (the JSON form of ``data``)
+    come already written as canonical JSON. Members are written in their canonical (sorted) order and
+    strings as :data:`jcs.encode_string` writes them; ``text.encode()`` (strict UTF-8) gives
+    :func:`canonical_bytes`, or raises for a lone surrogate. A value outside what this writer handles
+    raises (:class:`jcs.NotFast`, :class:`TypeError`, :class:`KeyError`, ...): take :func:`hash_canonical`
+    then. Tests hold the two equal.
+    """
+    if type(sequence) is not int or not 0 <= sequence <= _MAX_SEQUENCE or type(prev_hash) is not str:
+        raise jcs.NotFast
+    allowed = values["allowed"]
+    if allowed is True:
+        allowed_text = "true"
+    elif allowed is False:
+        allowed_text = "false"
+    elif allowed is None:
+        allowed_text = "null"
+    else:
+        raise jcs.NotFast
+    outcome = values["outcome"]
+    if outcome is None:
+        outcome_text = "null"
+    elif type(outcome) is Outcome:  # one of its members, whose values need no escaping
+        outcome_text = f'"{outcome._value_}"'
+    else:
+        raise jcs.NotFast
+    reasons = values["reasons"]
+    if type(reasons) is not tuple:
+        raise jcs.NotFast
+    reasons_text = ",".join([f'{{"code":{_encode(r.code)},"message":{_encode(r.message)}}}' for r in reasons])
+    # The ids, new with every event: one check that none needs escaping is cheaper than escaping each.
+    event_id = values["event_id"]
+    request_id = values["request_id"]
+    request_hash = values["request_hash"]
+    if type(event_id) is str and type(request_id) is str and type(request_hash) is str:
+        raw = f"{event_id}{request_id}{request_hash}".encode()
+        if len(raw.translate(None, _NOT_RAW)) == len(raw):
+            event_id_text, request_id_text = f'"{event_id}"', f'"{request_id}"'
+            request_hash_text = f'"{request_hash}"'
+        else:
+            event_id_text, request_id_text, request_hash_text = (
+                _encode(event_id), _encode(request_id), _encode(request_hash))
+    else:
+        event_id_text = _encode(event_id)
+        request_id_text = "null" if request_id is None else _encode(request_id)
+        request_hash_text = "null" if request_hash is None else _encode(request_hash)
+    agent_id = values["agent_id"]
+    environment = values["environment"]
+    plugin_source = values["plugin_source"]
+    tool_name = values["tool_name"]
+    return (
+        f'{{"agent_id":{"null" if agent_id is None else _encode(agent_id)},"allowed":{allowed_text},'
+        f'"data":{data},"environment":{"null" if environment is None else _encode(environment)},'
+        f'"event_id":{event_id_text},"kind":{_encode(values["kind"])},'
+        f'"mode":{_encode(values["mode"])},"outcome":{outcome_text},'
+        f'"plugin_source":{"null" if plugin_source is None else _encode(plugin_source)},'
+        f'"prev_hash":{prev_hash},"reasons":[{reasons_text}],"request_hash":{request_hash_text},'
+        f'"request_id":{request_id_text},"schema_version":{_encode(values["schema_version"])},'
+        f'"sequence":{sequence},"timestamp":{timestamp},'
+        f'"tool_name":{"null" if tool_name is None else _encode(tool_name)}}}'
+    )
 
 
 def checkpoint_message(head_sequence: int, head_hash: str, key_id: str) -> bytes:

@@ -28,6 +28,7 @@ import base64
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from hashlib import sha256
 from typing import Any, Protocol
 
 from agent_security.core import jcs
@@ -35,6 +36,7 @@ from agent_security.core._fast import trusted, trusted_copy
 from agent_security.core.audit.chain import (
     CHECKPOINT_KEY,
     GENESIS_HASH,
+    canonical_text,
     checkpoint_message,
     format_timestamp,
     hash_canonical,
@@ -82,6 +84,8 @@ class AuditTrail:
         self._lock = threading.RLock()
         self._sequence = last_sequence
         self._hash = last_hash or GENESIS_HASH
+        # The head hash as canonical JSON (see _link); a hash that is not a str takes the reference path.
+        self._hash_json = jcs.encode_string(self._hash) if isinstance(self._hash, str) else None
         self._unsigned = 0
         self._closed = False
 
@@ -103,28 +107,50 @@ class AuditTrail:
     def signer(self) -> AuditSigner | None:
         return self._signer
 
-    def _link(self, values: Mapping[str, Any], event: AuditEvent | None) -> dict[str, Any]:
-        """The chained fields (``sequence``, ``prev_hash``, ``timestamp``, ``data``, ``hash``) of the next
-        event, whose other fields are ``values`` (``event.__dict__``, or the values of an event not built
-        yet: ``event`` is then ``None``). Advances the head; call under the lock.
+    def _link(self, values: Mapping[str, Any], event: AuditEvent | None) -> tuple[int, str, datetime, Any, str]:
+        """The chained fields ``(sequence, prev_hash, timestamp, data, hash)`` of the next event, whose other
+        fields are ``values`` (``event.__dict__``, or the values of an event not built yet: ``event`` is then
+        ``None``). Advances the head; call under the lock.
 
         The hash is computed over exactly what a sink writes and reads back (the JSON form, timestamp in
-        UTC). The JSON form is assembled here field by field, members already in canonical (sorted) order,
-        which is several times cheaper than a generic dump; ``canonical_dict`` remains the reference and a
-        test holds the two equal.
+        UTC). The canonical text is written here directly (:func:`canonical_text`, members in canonical
+        order), several times cheaper than a generic dump; ``canonical_dict`` remains the reference and
+        tests hold the two equal. Whatever that writer does not take goes through :meth:`_link_dict`.
         """
         ts = values["timestamp"]
         if ts.tzinfo is not UTC:
             ts = (ts if ts.tzinfo else ts.replace(tzinfo=UTC)).astimezone(UTC)
         sequence = self._sequence + 1
+        prev_hash = self._hash
+        try:
+            data = jcs.prepare(values["data"])  # the JSON form: what a sink reads back
+            stamp = format_timestamp(ts)
+            text = canonical_text(
+                values, sequence, self._hash_json,
+                f'"{stamp}"' if type(ts) is datetime else jcs.encode_string(stamp),  # an exact one needs no escaping
+                jcs.write(data).decode())
+            digest = sha256(text.encode()).hexdigest()
+        except Exception:  # anything the direct writer does not take (floats, subclasses, a lone surrogate, ...)
+            data, digest = self._link_dict(values, event, sequence, prev_hash, ts)
+        # Advance before dispatch: see "Failures" in the module documentation.
+        self._sequence = sequence
+        self._hash = digest
+        self._hash_json = f'"{digest}"'  # hex digits
+        return sequence, prev_hash, ts, data, digest
+
+    @staticmethod
+    def _link_dict(values: Mapping[str, Any], event: AuditEvent | None, sequence: int, prev_hash: str,
+                   ts: datetime) -> tuple[Any, str]:
+        """``(data, hash)`` of :meth:`_link` through the JSON form as a dict: members in canonical order
+        and pydantic-core's writer, else (floats, ...) the reference form."""
         try:
             outcome = values["outcome"]
-            data = jcs.prepare(values["data"])  # the JSON form: what a sink reads back
+            data = jcs.prepare(values["data"])
             digest = hash_ordered({
                 "agent_id": values["agent_id"], "allowed": values["allowed"], "data": data,
                 "environment": values["environment"], "event_id": values["event_id"], "kind": values["kind"],
                 "mode": values["mode"], "outcome": outcome.value if outcome is not None else None,
-                "plugin_source": values["plugin_source"], "prev_hash": self._hash,
+                "plugin_source": values["plugin_source"], "prev_hash": prev_hash,
                 "reasons": [{"code": r.code, "message": r.message} for r in values["reasons"]],
                 "request_hash": values["request_hash"], "request_id": values["request_id"],
                 "schema_version": values["schema_version"], "sequence": sequence,
@@ -134,14 +160,15 @@ class AuditTrail:
             if event is None:
                 event = trusted(AuditEvent, dict(values), set(AuditEvent.model_fields))
             raw = event.model_dump(mode="json", exclude={"hash"})
-            raw.update(sequence=sequence, prev_hash=self._hash, timestamp=format_timestamp(ts))
+            raw.update(sequence=sequence, prev_hash=prev_hash, timestamp=format_timestamp(ts))
             digest = hash_canonical(raw)
             data = raw["data"]
-        update = {"sequence": sequence, "prev_hash": self._hash, "timestamp": ts, "data": data, "hash": digest}
-        # Advance before dispatch: see "Failures" in the module documentation.
-        self._sequence = sequence
-        self._hash = digest
-        return update
+        return data, digest
+
+    def _update(self, event: AuditEvent) -> dict[str, Any]:
+        """:meth:`_link` of ``event`` as the update of its chained copy."""
+        sequence, prev_hash, ts, data, digest = self._link(event.__dict__, event)
+        return {"sequence": sequence, "prev_hash": prev_hash, "timestamp": ts, "data": data, "hash": digest}
 
     def _append(self, chained: AuditEvent) -> AuditEvent:
         """Dispatch a chained event and sign the head when due; call under the lock."""
@@ -157,7 +184,7 @@ class AuditTrail:
             if self._closed:
                 raise RuntimeError("the audit trail is closed")
             # Every updated value has its field's type by construction: same result as model_copy(update=...).
-            return self._append(trusted_copy(event, self._link(event.__dict__, event), _CHAINED))
+            return self._append(trusted_copy(event, self._update(event), _CHAINED))
 
     def record_values(self, values: dict[str, Any], fields_set: set[str]) -> AuditEvent:
         """:meth:`record` for an event the caller has not built yet: ``values`` holds every field of
@@ -168,7 +195,8 @@ class AuditTrail:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the audit trail is closed")
-            values.update(self._link(values, None))
+            (values["sequence"], values["prev_hash"], values["timestamp"], values["data"],
+             values["hash"]) = self._link(values, None)
             return self._append(trusted(AuditEvent, values, fields_set))
 
     def _checkpoint(self) -> AuditEvent:
@@ -179,7 +207,7 @@ class AuditTrail:
             "head_hash": head_hash, "head_sequence": head_seq, "key_id": self._signer.key_id,
             "signature": base64.b64encode(signature).decode(),
         }})
-        chained = trusted_copy(event, self._link(event.__dict__, event), _CHAINED)
+        chained = trusted_copy(event, self._update(event), _CHAINED)
         self._unsigned = 0
         self._dispatch(chained)
         return chained
