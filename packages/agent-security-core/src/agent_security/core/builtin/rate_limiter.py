@@ -26,6 +26,7 @@ with any store (the abandoned windows age out or are evicted by the store's boun
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -49,6 +50,18 @@ def _seconds(window_s: float) -> str:
     return f"{window_s:g}"
 
 
+@functools.lru_cache(maxsize=4096)
+def _cached_parts(agent_id: str, tool_name: str) -> tuple[str, str, str]:
+    return _parts(agent_id, tool_name)
+
+
+def _parts(agent_id: str, tool_name: str) -> tuple[str, str, str]:
+    """The parts of the keys of ``(agent_id, tool_name)`` that do not depend on the epochs: the agent's
+    epoch key, ``a:<agent>`` and ``t:<agent>:<normalised tool>`` (identifiers percent-encoded)."""
+    agent = key_part(agent_id)
+    return _AGENT_EPOCH + agent, "a:" + agent, f"t:{agent}:{key_part(normalize_name(tool_name))}"
+
+
 class RateLimiter(StoreBound):
     """The rate-limiter plugin. Build it with :func:`rate_limiter`."""
 
@@ -69,23 +82,35 @@ class RateLimiter(StoreBound):
         self._clock = clock
 
     # -- keys ----------------------------------------------------------------------------------
-    def _keys(self, store: Store, agent_id: str, tool_name: str) -> tuple[str, str]:
-        agent = key_part(agent_id)
-        epoch, agent_epoch = (int(v) for v in store.get_many((_EPOCH_KEY, _AGENT_EPOCH + agent), 0))
+    @staticmethod
+    def _keys(store: Store, agent_id: str, tool_name: str) -> tuple[str, str]:
+        # The same (agent, tool) pairs come back on every check: their encoded parts are memoised in a
+        # bounded LRU cache (exact strings only, as in key_part). The epochs are not: they are read from
+        # the store on every call, so a reset (from any process sharing the store) applies at once.
+        if type(agent_id) is str and type(tool_name) is str:
+            epoch_key, agent_part, tool_part = _cached_parts(agent_id, tool_name)
+        else:
+            epoch_key, agent_part, tool_part = _parts(agent_id, tool_name)
+        epoch, agent_epoch = store.get_many((_EPOCH_KEY, epoch_key), 0)
+        if type(epoch) is not int:
+            epoch = int(epoch)
+        if type(agent_epoch) is not int:
+            agent_epoch = int(agent_epoch)
         base = f"{_PREFIX}{epoch}:{agent_epoch}:"
-        return f"{base}a:{agent}", f"{base}t:{agent}:{key_part(normalize_name(tool_name))}"
+        return base + agent_part, base + tool_part
 
     # -- the check ----------------------------------------------------------------------------
     @hookimpl
     def agent_security_before_check(self, request: ActionRequest, ctx: CheckContext) -> PluginResult | None:
         decision = self.admit(request.agent.agent_id, request.action.tool_name, now=ctx.monotonic,
-                              store=self._store_for(ctx.store))
+                              store=self._store if self._bound else self._store_for(ctx.store))
         return None if decision is None else PluginResult(decision=decision)
 
     def admit(self, agent_id: str, tool_name: str, *, now: float | None = None,
               store: Store | None = None) -> Decision | None:
         """Count one call if both windows have room and return ``None``; else the DENY (nothing counted)."""
-        if self.max_per_minute <= 0 and self.max_per_minute_per_tool <= 0:
+        per_agent, per_tool = self.max_per_minute, self.max_per_minute_per_tool
+        if per_agent <= 0 and per_tool <= 0:
             return None
         st = self._store if store is None else store
         t = self._clock() if now is None else now
@@ -93,12 +118,12 @@ class RateLimiter(StoreBound):
         # Only limited windows are recorded: an unlimited one would grow with every call of its window.
         keys: tuple[str, ...]
         limits: tuple[int, ...]
-        if self.max_per_minute_per_tool <= 0:
-            keys, limits = (agent_key,), (self.max_per_minute,)
-        elif self.max_per_minute <= 0:
-            keys, limits = (tool_key,), (self.max_per_minute_per_tool,)
+        if per_tool <= 0:
+            keys, limits = (agent_key,), (per_agent,)
+        elif per_agent <= 0:
+            keys, limits = (tool_key,), (per_tool,)
         else:
-            keys, limits = (agent_key, tool_key), (self.max_per_minute, self.max_per_minute_per_tool)
+            keys, limits = (agent_key, tool_key), (per_agent, per_tool)
         try:
             verdict = st.window_admit(keys, limits, now=t, window_s=self.window_s)
         except StoreFull:
@@ -110,11 +135,11 @@ class RateLimiter(StoreBound):
         secs = _seconds(self.window_s)
         if keys[verdict.refused_index or 0] is agent_key:
             return Decision.deny("RATE_LIMIT_AGENT",
-                                 f"Agent {agent_id} exceeded {self.max_per_minute} calls per {secs}s",
+                                 f"Agent {agent_id} exceeded {per_agent} calls per {secs}s",
                                  plugin_source=self.name)
         return Decision.deny(
             "RATE_LIMIT_TOOL",
-            f"Agent {agent_id} exceeded {self.max_per_minute_per_tool} calls per {secs}s "
+            f"Agent {agent_id} exceeded {per_tool} calls per {secs}s "
             f"for tool {tool_name}",
             plugin_source=self.name)
 

@@ -1,0 +1,101 @@
+"""The built-in plugins memoise the encoded parts of their keys (hot path): the caches are bounded,
+exact strings only, and hold nothing that a reset or a kill could make stale (epochs and state are read
+from the store on every check)."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from agent_security.core.builtin import kill_switch, rate_limiter, session_context
+from agent_security.core.models import Outcome
+
+MODULES = {name: importlib.import_module(f"agent_security.core.builtin.{name}")
+           for name in ("kill_switch", "rate_limiter", "session_context")}
+CACHES = {"kill_switch": "_cached_agent_key", "rate_limiter": "_cached_parts", "session_context": "_cached_parts"}
+
+
+class Sub(str):
+    """A str subclass: never looked up in (or added to) a cache."""
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("name", sorted(CACHES))
+def test_the_caches_are_bounded(name, make_request, make_ctx, store):
+    cache = getattr(MODULES[name], CACHES[name])
+    assert cache.cache_info().maxsize == 4096
+    plugin = {"kill_switch": lambda: kill_switch(store=store),
+              "rate_limiter": lambda: rate_limiter(max_per_minute=10, store=store),
+              "session_context": lambda: session_context(limits={"t": 10}, store=store)}[name]()
+    for i in range(5_000):
+        plugin.agent_security_before_check(make_request(tool="t", agent=f"agent-{i}", session=f"s-{i}"),
+                                           make_ctx())
+    assert cache.cache_info().currsize <= 4096
+
+
+def test_rate_limiter_resets_apply_at_once_to_cached_keys(make_request, make_ctx, store):
+    rl = rate_limiter(max_per_minute=1, max_per_minute_per_tool=1, store=store)
+    other = rate_limiter(max_per_minute=1, store=store)  # another process sharing the store
+
+    def check():
+        res = rl.agent_security_before_check(make_request(tool="t", agent="a"), make_ctx())
+        return None if res is None else res.decision.reasons[0].code
+
+    assert check() is None
+    assert check() == "RATE_LIMIT_AGENT"
+    rl.reset_agent("a")
+    assert check() is None
+    assert check() == "RATE_LIMIT_AGENT"
+    other.reset()
+    assert check() is None
+    assert check() == "RATE_LIMIT_AGENT"
+    other.reset_agent("a")
+    assert check() is None
+
+
+def test_rate_limiter_str_subclass_ids_share_the_plain_ids_windows(store):
+    rl = rate_limiter(max_per_minute=1, max_per_minute_per_tool=1, store=store)
+    assert rl.admit("a", "t", now=1.0) is None
+    before = MODULES["rate_limiter"]._cached_parts.cache_info()
+    refused = rl.admit(Sub("a"), Sub("T"), now=1.0)
+    assert refused is not None and refused.reasons[0].code == "RATE_LIMIT_AGENT"
+    assert rl.admit(Sub("b"), "t", now=1.0) is None
+    after = MODULES["rate_limiter"]._cached_parts.cache_info()
+    assert (after.hits, after.misses) == (before.hits, before.misses)  # the cache was not consulted
+    assert rl.get_count("a", now=1.0) == 1 and rl.get_count("b", now=1.0) == 1
+
+
+def test_kill_switch_kills_and_revivals_apply_at_once_to_cached_keys(make_request, make_ctx, store):
+    ks = kill_switch(store=store)
+    other = kill_switch(store=store)  # another process sharing the store
+
+    def check(agent="a"):
+        res = ks.agent_security_before_check(make_request(agent=agent), make_ctx())
+        return None if res is None else res.decision.reasons[0].code
+
+    assert check() is None
+    other.kill("a")
+    assert check() == "AGENT_KILL_SWITCH" and ks.decide(Sub("a")) is not None
+    other.revive("a")
+    assert check() is None and ks.decide(Sub("a")) is None
+    other.kill_all()
+    assert check() == "GLOBAL_KILL_SWITCH"
+
+
+def test_session_context_str_subclass_ids_share_the_plain_ids_counters(make_request, make_ctx, store):
+    from agent_security.core.models import Decision
+
+    sc = session_context(limits={"t": 1}, store=store)
+    request = make_request(tool="t", session="s")
+    assert sc.agent_security_before_check(request, make_ctx()) is None
+    sc.agent_security_notify(request, Decision.allow("OK", "ok"), make_ctx())
+    assert sc.get_session_tool_count(Sub("s"), "t") == 1
+    assert sc.get_session_tool_count("s", Sub("T")) == 1
+    denied = sc.agent_security_before_check(make_request(tool="T", session="s"), make_ctx())
+    assert denied is not None and denied.decision.outcome is Outcome.DENY
