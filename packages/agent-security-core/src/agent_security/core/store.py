@@ -301,20 +301,22 @@ class MemoryStore(Store):
     def incr(self, key: str, amount: int = 1, *, ttl_s: float | None = None) -> int:
         lock = self._lock
         lock.acquire()
-        try:  # _live, inlined (a counter is bumped on every check that has a session limit)
-            item = self._data.get(key)
+        try:  # _live and _put, inlined (a counter is bumped on every check that has a session limit)
+            data = self._data
+            item = data.get(key)
             if item is not None:
                 value, expires = item
-                if expires is not None and self._clock() >= expires:
-                    self._drop(key)
-                    item = None
-            if item is None:
-                expires = None if ttl_s is None else self._clock() + ttl_s
-                new = amount
-            else:
-                new = int(value) + amount
-            self._put(key, new, expires)
-            return new
+                if expires is None or self._clock() < expires:
+                    # A live key keeps its TTL: _put would only rewrite it and mark it the newest of its
+                    # kind (the key count does not change, so nothing is evicted).
+                    new = int(value) + amount
+                    data[key] = (new, expires)
+                    (self._durable if expires is None else self._expiring).move_to_end(key)
+                    return new
+                self._drop(key)
+            expires = None if ttl_s is None else self._clock() + ttl_s
+            self._put(key, amount, expires)
+            return amount
         finally:
             lock.release()
 
@@ -383,17 +385,27 @@ class MemoryStore(Store):
         lock.acquire()
         try:
             windows = self._windows
-            if n == 1:  # the common case (one limited window), without the loops below
+            if n == 1:  # the common case (one limited window): the loops below and _window, inlined
                 (key,) = keys
                 (limit,) = limits
-                log = self._window(key, now, window_s)
-                if limit > 0 and len(log) >= limit:
-                    return _verdict(False, (len(log),), 0)
-                if key in windows:
-                    windows.move_to_end(key)
-                else:
+                log = windows.get(key)
+                if log is not None:
+                    cutoff = now - window_s
+                    if log[0] <= cutoff:  # something expired (the log is sorted)
+                        popleft = log.popleft
+                        while log and log[0] <= cutoff:
+                            popleft()
+                    if log:
+                        if limit > 0 and len(log) >= limit:
+                            return _verdict(False, (len(log),), 0)
+                        windows.move_to_end(key)
+                    else:  # every event left: the window is forgotten, then started again
+                        del windows[key]
+                        del self._spans[key]
+                        log = None
+                if log is None:  # a new window has room whatever its limit
                     self._make_room(1, now)
-                    windows[key] = log  # a fresh deque from _window
+                    windows[key] = log = deque()
                 if not log or log[-1] <= now:  # _insert's append case, inlined
                     log.append(now)
                 else:
