@@ -13,7 +13,7 @@ from agent_security.core.models import Outcome
 
 MODULES = {name: importlib.import_module(f"agent_security.core.builtin.{name}")
            for name in ("kill_switch", "rate_limiter", "session_context")}
-CACHES = {"kill_switch": "_cached_agent_key", "rate_limiter": "_cached_parts", "session_context": "_cached_parts"}
+CACHES = {"kill_switch": "_cached_agent_key", "rate_limiter": "_key_cache", "session_context": "_cached_parts"}
 
 
 class Sub(str):
@@ -26,17 +26,25 @@ class Sub(str):
         return True
 
 
+def _size(name: str) -> int:
+    if name == "rate_limiter":
+        return len(MODULES[name]._key_cache)
+    return getattr(MODULES[name], CACHES[name]).cache_info().currsize
+
+
 @pytest.mark.parametrize("name", sorted(CACHES))
 def test_the_caches_are_bounded(name, make_request, make_ctx, store):
-    cache = getattr(MODULES[name], CACHES[name])
-    assert cache.cache_info().maxsize == 4096
+    if name == "rate_limiter":
+        assert MODULES[name]._KEY_CACHE_SIZE == 4096
+    else:
+        assert getattr(MODULES[name], CACHES[name]).cache_info().maxsize == 4096
     plugin = {"kill_switch": lambda: kill_switch(store=store),
               "rate_limiter": lambda: rate_limiter(max_per_minute=10, store=store),
               "session_context": lambda: session_context(limits={"t": 10}, store=store)}[name]()
     for i in range(5_000):
         plugin.agent_security_before_check(make_request(tool="t", agent=f"agent-{i}", session=f"s-{i}"),
                                            make_ctx())
-    assert cache.cache_info().currsize <= 4096
+    assert 0 < _size(name) <= 4096
 
 
 def test_rate_limiter_resets_apply_at_once_to_cached_keys(make_request, make_ctx, store):
@@ -62,13 +70,29 @@ def test_rate_limiter_resets_apply_at_once_to_cached_keys(make_request, make_ctx
 def test_rate_limiter_str_subclass_ids_share_the_plain_ids_windows(store):
     rl = rate_limiter(max_per_minute=1, max_per_minute_per_tool=1, store=store)
     assert rl.admit("a", "t", now=1.0) is None
-    before = MODULES["rate_limiter"]._cached_parts.cache_info()
     refused = rl.admit(Sub("a"), Sub("T"), now=1.0)
     assert refused is not None and refused.reasons[0].code == "RATE_LIMIT_AGENT"
     assert rl.admit(Sub("b"), "t", now=1.0) is None
-    after = MODULES["rate_limiter"]._cached_parts.cache_info()
-    assert (after.hits, after.misses) == (before.hits, before.misses)  # the cache was not consulted
+    # A subclass (whose __eq__ could match any entry) is never looked up in, or added to, the cache.
+    assert all(type(a) is str and type(t) is str for a, t in MODULES["rate_limiter"]._key_cache)
     assert rl.get_count("a", now=1.0) == 1 and rl.get_count("b", now=1.0) == 1
+
+
+def test_rate_limiter_epochs_that_are_not_ints_name_the_same_windows(store):
+    # The cached keys are reused only for the exact int epochs they were built from; any other stored
+    # value goes through int() as before (5.0 is epoch 5).
+    rl = rate_limiter(max_per_minute=1, store=store)
+    assert rl.admit("a", "t", now=1.0) is None
+    assert rl.admit("a", "t", now=1.0) is not None
+    store.set("rate_limiter:epoch", 5)
+    assert rl.admit("a", "t", now=1.0) is None
+    store.set("rate_limiter:epoch", 5.0)
+    assert rl.admit("a", "t", now=1.0) is not None
+    store.set("rate_limiter:epoch:a", True)
+    assert rl.admit("a", "t", now=1.0) is None
+    store.set("rate_limiter:epoch:a", 1)
+    assert rl.admit("a", "t", now=1.0) is not None
+    assert rl.get_count("a", now=1.0) == 1
 
 
 def test_kill_switch_kills_and_revivals_apply_at_once_to_cached_keys(make_request, make_ctx, store):

@@ -26,7 +26,6 @@ with any store (the abandoned windows age out or are evicted by the store's boun
 
 from __future__ import annotations
 
-import functools
 import math
 import time
 from collections.abc import Callable
@@ -50,16 +49,17 @@ def _seconds(window_s: float) -> str:
     return f"{window_s:g}"
 
 
-@functools.lru_cache(maxsize=4096)
-def _cached_parts(agent_id: str, tool_name: str) -> tuple[str, str, str]:
-    return _parts(agent_id, tool_name)
-
-
 def _parts(agent_id: str, tool_name: str) -> tuple[str, str, str]:
     """The parts of the keys of ``(agent_id, tool_name)`` that do not depend on the epochs: the agent's
     epoch key, ``a:<agent>`` and ``t:<agent>:<normalised tool>`` (identifiers percent-encoded)."""
     agent = key_part(agent_id)
     return _AGENT_EPOCH + agent, "a:" + agent, f"t:{agent}:{key_part(normalize_name(tool_name))}"
+
+
+_KEY_CACHE_SIZE = 4096
+_key_cache: dict[tuple[str, str], tuple[str, str, str, int, int, str, str]] = {}
+"""``(agent id, tool name)`` -> its :func:`_parts`, then the two epochs it was last seen with and the two
+window keys built from them. Bounded (emptied when full); exact strings only, as in key_part."""
 
 
 class RateLimiter(StoreBound):
@@ -84,20 +84,33 @@ class RateLimiter(StoreBound):
     # -- keys ----------------------------------------------------------------------------------
     @staticmethod
     def _keys(store: Store, agent_id: str, tool_name: str) -> tuple[str, str]:
-        # The same (agent, tool) pairs come back on every check: their encoded parts are memoised in a
-        # bounded LRU cache (exact strings only, as in key_part). The epochs are not: they are read from
-        # the store on every call, so a reset (from any process sharing the store) applies at once.
+        # The same (agent, tool) pairs come back on every check: their encoded parts, and their keys for
+        # the epochs last seen, are memoised (:data:`_key_cache`). The epochs themselves are read from the
+        # store on every call, so a reset (from any process sharing the store) applies at once.
         if type(agent_id) is str and type(tool_name) is str:
-            epoch_key, agent_part, tool_part = _cached_parts(agent_id, tool_name)
+            pair = (agent_id, tool_name)
+            entry = _key_cache.get(pair)
+            if entry is None:
+                epoch_key, agent_part, tool_part = _parts(agent_id, tool_name)
+            else:
+                epoch_key, agent_part, tool_part = entry[0], entry[1], entry[2]
         else:
+            pair = None
+            entry = None
             epoch_key, agent_part, tool_part = _parts(agent_id, tool_name)
         epoch, agent_epoch = store.get_many((_EPOCH_KEY, epoch_key), 0)
-        if type(epoch) is not int:
-            epoch = int(epoch)
-        if type(agent_epoch) is not int:
-            agent_epoch = int(agent_epoch)
+        if type(epoch) is int and type(agent_epoch) is int:
+            if entry is not None and entry[3] == epoch and entry[4] == agent_epoch:
+                return entry[5], entry[6]
+        else:
+            epoch, agent_epoch = int(epoch), int(agent_epoch)
         base = f"{_PREFIX}{epoch}:{agent_epoch}:"
-        return base + agent_part, base + tool_part
+        agent_key, tool_key = base + agent_part, base + tool_part
+        if pair is not None:
+            if len(_key_cache) >= _KEY_CACHE_SIZE:
+                _key_cache.clear()
+            _key_cache[pair] = (epoch_key, agent_part, tool_part, epoch, agent_epoch, agent_key, tool_key)
+        return agent_key, tool_key
 
     # -- the check ----------------------------------------------------------------------------
     @hookimpl
