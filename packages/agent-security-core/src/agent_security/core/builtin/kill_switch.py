@@ -154,26 +154,30 @@ class KillSwitch(StoreBound):
             (_GLOBAL_KEY, _cached_agent_key(agent_id) if type(agent_id) is str else _agent_key(agent_id)))
         if glob is None and reason_obj is None:
             return None
-        return PluginResult(decision=self._deny(agent_id, glob, reason_obj))
+        return self._killed(agent_id, glob, reason_obj)
 
     def decide(self, agent_id: str, *, store: Store | None = None) -> Decision | None:
         """The DENY for ``agent_id`` if it is killed (globally or individually), else ``None``."""
         st = self._store if store is None else store
         glob, reason_obj = st.get_many(
             (_GLOBAL_KEY, _cached_agent_key(agent_id) if type(agent_id) is str else _agent_key(agent_id)))
-        return self._deny(agent_id, glob, reason_obj)
+        if glob is None and reason_obj is None:
+            return None
+        return self._killed(agent_id, glob, reason_obj).decision
 
-    def _deny(self, agent_id: str, glob: Any, reason_obj: Any) -> Decision | None:
+    def _killed(self, agent_id: str, glob: Any, reason_obj: Any) -> PluginResult:
+        """The DENY for a global kill (``glob``, the stored global entry) or else an agent kill (``reason_obj``,
+        the stored reason), memoised by what determines it."""
+        name = self.name
         if glob is not None:
             reason = str(glob.get("reason", "")) if isinstance(glob, dict) else ""
-            return Decision.deny("GLOBAL_KILL_SWITCH",
-                                 reason or "All agents are disabled via global kill switch",
-                                 plugin_source=self.name)
-        if reason_obj is not None:
-            return Decision.deny("AGENT_KILL_SWITCH",
-                                 str(reason_obj) or f"Agent {agent_id} is disabled via kill switch",
-                                 plugin_source=self.name)
-        return None
+            return self._denial(("global", name, reason) if type(reason) is str else None, lambda: Decision.deny(
+                "GLOBAL_KILL_SWITCH", reason or "All agents are disabled via global kill switch",
+                plugin_source=name))
+        exact = type(agent_id) is str and type(reason_obj) is str
+        return self._denial(("agent", name, agent_id, reason_obj) if exact else None, lambda: Decision.deny(
+            "AGENT_KILL_SWITCH", str(reason_obj) or f"Agent {agent_id} is disabled via kill switch",
+            plugin_source=name))
 
     # -- mutators ----------------------------------------------------------------------------
     def kill(self, agent_id: str, reason: str | None = None) -> None:

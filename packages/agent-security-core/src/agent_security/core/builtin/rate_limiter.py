@@ -115,13 +115,17 @@ class RateLimiter(StoreBound):
     # -- the check ----------------------------------------------------------------------------
     @hookimpl
     def agent_security_before_check(self, request: ActionRequest, ctx: CheckContext) -> PluginResult | None:
-        decision = self.admit(request.agent.agent_id, request.action.tool_name, now=ctx.monotonic,
-                              store=self._store if self._bound else self._store_for(ctx.store))
-        return None if decision is None else PluginResult(decision=decision)
+        return self._admit(request.agent.agent_id, request.action.tool_name, ctx.monotonic,
+                           self._store if self._bound else self._store_for(ctx.store))
 
     def admit(self, agent_id: str, tool_name: str, *, now: float | None = None,
               store: Store | None = None) -> Decision | None:
         """Count one call if both windows have room and return ``None``; else the DENY (nothing counted)."""
+        result = self._admit(agent_id, tool_name, now, store)
+        return None if result is None else result.decision
+
+    def _admit(self, agent_id: str, tool_name: str, now: float | None,
+               store: Store | None) -> PluginResult | None:
         per_agent, per_tool = self.max_per_minute, self.max_per_minute_per_tool
         if per_agent <= 0 and per_tool <= 0:
             return None
@@ -137,24 +141,29 @@ class RateLimiter(StoreBound):
             keys, limits = (tool_key,), (per_tool,)
         else:
             keys, limits = (agent_key, tool_key), (per_agent, per_tool)
+        name = self.name
         try:
             verdict = st.window_admit(keys, limits, now=t, window_s=self.window_s)
         except StoreFull:
-            return Decision.deny("RATE_LIMIT_UNAVAILABLE",
-                                 "The rate limiter cannot track another window now (every window is in use)",
-                                 plugin_source=self.name)
+            return self._denial(("unavailable", name), lambda: Decision.deny(
+                "RATE_LIMIT_UNAVAILABLE", "The rate limiter cannot track another window now (every window is in use)",
+                plugin_source=name))
         if verdict.admitted:
             return None
+        # Refused: the same denials come back on every call of a flood, so they are memoised (_denial).
         secs = _seconds(self.window_s)
+        memo: tuple[object, ...] | None
         if keys[verdict.refused_index or 0] is agent_key:
-            return Decision.deny("RATE_LIMIT_AGENT",
-                                 f"Agent {agent_id} exceeded {per_agent} calls per {secs}s",
-                                 plugin_source=self.name)
-        return Decision.deny(
-            "RATE_LIMIT_TOOL",
-            f"Agent {agent_id} exceeded {per_tool} calls per {secs}s "
-            f"for tool {tool_name}",
-            plugin_source=self.name)
+            exact = type(agent_id) is str and type(per_agent) is int
+            memo = ("agent", name, agent_id, per_agent, secs) if exact else None
+            return self._denial(memo, lambda: Decision.deny(
+                "RATE_LIMIT_AGENT", f"Agent {agent_id} exceeded {per_agent} calls per {secs}s",
+                plugin_source=name))
+        exact = type(agent_id) is str and type(tool_name) is str and type(per_tool) is int
+        memo = ("tool", name, agent_id, tool_name, per_tool, secs) if exact else None
+        return self._denial(memo, lambda: Decision.deny(
+            "RATE_LIMIT_TOOL", f"Agent {agent_id} exceeded {per_tool} calls per {secs}s for tool {tool_name}",
+            plugin_source=name))
 
     # -- queries and resets -------------------------------------------------------------------
     def get_count(self, agent_id: str, *, now: float | None = None) -> int:

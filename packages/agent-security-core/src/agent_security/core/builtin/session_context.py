@@ -146,10 +146,13 @@ class SessionContext(StoreBound):
                 evicted = self._touch_locked(session_id, normalised)
             if evicted:
                 self._forget(store, evicted)
-            return PluginResult(decision=Decision.deny(
+            name = self.name
+            exact = type(tool) is str and type(count) is int and type(limit) is int
+            memo = ("session", name, tool, count, limit) if exact else None
+            return self._denial(memo, lambda: Decision.deny(
                 "SESSION_LIMIT_EXCEEDED",
                 f"Tool {tool} has been called {count - 1} times in this session (max: {limit})",
-                plugin_source=self.name))
+                plugin_source=name))
         # One lock section per check: the session is marked used and the reservation recorded together,
         # once the reservation is made (acquire/release: cheaper than a with block).
         lock = self._lock
