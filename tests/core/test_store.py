@@ -330,3 +330,36 @@ def test_window_verdicts_are_plain_window_verdicts() -> None:
         assert got == want and hash(got) == hash(want) and repr(got) == repr(want)
         with pytest.raises(dataclasses.FrozenInstanceError):
             got.admitted = not got.admitted  # type: ignore[misc]
+
+
+def test_one_window_admission_and_counters_are_exact_under_concurrency() -> None:
+    # window_admit's one-key path and incr's in-place update are the hot ones: still one lock each.
+    import sys
+    import threading
+
+    store = MemoryStore()
+    admitted: list[int] = []
+    barrier = threading.Barrier(8)
+
+    def worker(n: int) -> None:
+        barrier.wait()
+        ok = 0
+        for i in range(200):
+            if store.window_admit(["k"], [500], now=1.0 + (n * 200 + i) * 1e-6, window_s=60.0).admitted:
+                ok += 1
+            store.incr("c", 1, ttl_s=60.0)
+        admitted.append(ok)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert sum(admitted) == 500
+    assert store.window_count("k", now=2.0, window_s=60.0) == 500
+    assert store.get("c") == 1_600
