@@ -308,3 +308,58 @@ def test_a_live_window_is_never_dropped_to_make_room() -> None:
     assert store.window_admit(["d", "e"], [5, 5], now=10.5, window_s=10.0).admitted
     assert store.window_count("a", now=10.5, window_s=10.0) == 1
     assert store.window_count("b", now=10.5, window_s=10.0) == 0
+
+
+def test_window_verdicts_are_plain_window_verdicts() -> None:
+    # window_admit builds its verdicts without the dataclass __init__ (a hot path): they must be the
+    # same frozen values, whichever path made them (one key, several keys, admitted or refused).
+    import dataclasses
+
+    from agent_security.core.store import WindowVerdict
+
+    store = MemoryStore()
+    cases = [
+        (store.window_admit(["a"], [1], now=0.0, window_s=10.0), WindowVerdict(True, (1,))),
+        (store.window_admit(["a"], [1], now=1.0, window_s=10.0), WindowVerdict(False, (1,), 0)),
+        (store.window_admit(["b", "c"], [2, 2], now=1.0, window_s=10.0), WindowVerdict(True, (1, 1))),
+        (store.window_admit(["b", "a"], [2, 1], now=2.0, window_s=10.0), WindowVerdict(False, (1, 1), 1)),
+        (store.window_admit(["c", "c"], [3, 3], now=3.0, window_s=10.0), WindowVerdict(True, (2, 3))),
+    ]
+    for got, want in cases:
+        assert type(got) is WindowVerdict
+        assert got == want and hash(got) == hash(want) and repr(got) == repr(want)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            got.admitted = not got.admitted  # type: ignore[misc]
+
+
+def test_one_window_admission_and_counters_are_exact_under_concurrency() -> None:
+    # window_admit's one-key path and incr's in-place update are the hot ones: still one lock each.
+    import sys
+    import threading
+
+    store = MemoryStore()
+    admitted: list[int] = []
+    barrier = threading.Barrier(8)
+
+    def worker(n: int) -> None:
+        barrier.wait()
+        ok = 0
+        for i in range(200):
+            if store.window_admit(["k"], [500], now=1.0 + (n * 200 + i) * 1e-6, window_s=60.0).admitted:
+                ok += 1
+            store.incr("c", 1, ttl_s=60.0)
+        admitted.append(ok)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert sum(admitted) == 500
+    assert store.window_count("k", now=2.0, window_s=60.0) == 500
+    assert store.get("c") == 1_600

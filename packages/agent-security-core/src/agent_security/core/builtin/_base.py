@@ -24,11 +24,16 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Callable, Hashable
 from urllib.parse import quote
 
+from agent_security.core.models import Decision, PluginResult
 from agent_security.core.store import MemoryStore, Store
 
 __all__ = ["StoreBound", "key_part"]
+
+MAX_DENIALS = 1_024
+"""Denials a plugin memoises (:meth:`StoreBound._denial`) before it forgets them all."""
 
 
 @functools.lru_cache(maxsize=4096)
@@ -53,6 +58,7 @@ class StoreBound:
         self._explicit_store = store is not None
         self._bound = store is not None
         self._store: Store = store if store is not None else MemoryStore()
+        self._denials: dict[Hashable, PluginResult] = {}
 
     @property
     def store(self) -> Store:
@@ -81,6 +87,26 @@ class StoreBound:
         if not self._bound and ctx_store is not None:
             self.bind_store(ctx_store)
         return self._store
+
+    def _denial(self, key: Hashable | None, make: Callable[[], Decision]) -> PluginResult:
+        """``PluginResult(decision=make())``, memoised under ``key`` (``None``: not memoised).
+
+        The same denials come back on every check (a killed agent, a used-up session limit), and
+        validating a Decision and its PluginResult costs more than the rest of a plugin's check. Both are
+        frozen models, so one instance serves every such check (the policy engine shares its rules'
+        decisions the same way). ``key`` must determine the decision entirely; at most
+        :data:`MAX_DENIALS` are kept (all forgotten when full).
+        """
+        if key is not None:
+            found = self._denials.get(key)
+            if found is not None:
+                return found
+        result = PluginResult(decision=make())
+        if key is not None:
+            if len(self._denials) >= MAX_DENIALS:
+                self._denials.clear()
+            self._denials[key] = result
+        return result
 
     def _migrate(self, old: Store, new: Store) -> None:
         """Carry state over from the placeholder store; plugins that need it override this."""

@@ -25,6 +25,7 @@ persistence failure is never silent; the kill itself has already taken effect.
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from collections.abc import Callable, Mapping
@@ -57,6 +58,14 @@ MAX_STATE_FILE_BYTES = 16 * 1024 * 1024
 _PREFIX = "kill_switch:"
 _AGENT_PREFIX = _PREFIX + "agent:"
 _GLOBAL_KEY = _PREFIX + "global"
+
+
+def _agent_key(agent_id: str) -> str:
+    return _AGENT_PREFIX + key_part(agent_id)
+
+
+_cached_agent_key = functools.lru_cache(maxsize=4096)(_agent_key)
+""":func:`_agent_key` memoised for exact strings (bounded, as key_part): read on every check."""
 
 
 def _reason(text: str | None) -> str:
@@ -139,23 +148,36 @@ class KillSwitch(StoreBound):
     # -- the check ----------------------------------------------------------------------------
     @hookimpl(tryfirst=True)
     def agent_security_before_check(self, request: ActionRequest, ctx: CheckContext) -> PluginResult | None:
-        decision = self.decide(request.agent.agent_id, store=self._store_for(ctx.store))
-        return None if decision is None else PluginResult(decision=decision)
+        agent_id = request.agent.agent_id
+        store = self._store if self._bound else self._store_for(ctx.store)
+        glob, reason_obj = store.get_many(
+            (_GLOBAL_KEY, _cached_agent_key(agent_id) if type(agent_id) is str else _agent_key(agent_id)))
+        if glob is None and reason_obj is None:
+            return None
+        return self._killed(agent_id, glob, reason_obj)
 
     def decide(self, agent_id: str, *, store: Store | None = None) -> Decision | None:
         """The DENY for ``agent_id`` if it is killed (globally or individually), else ``None``."""
         st = self._store if store is None else store
-        glob, reason_obj = st.get_many((_GLOBAL_KEY, _AGENT_PREFIX + key_part(agent_id)))
+        glob, reason_obj = st.get_many(
+            (_GLOBAL_KEY, _cached_agent_key(agent_id) if type(agent_id) is str else _agent_key(agent_id)))
+        if glob is None and reason_obj is None:
+            return None
+        return self._killed(agent_id, glob, reason_obj).decision
+
+    def _killed(self, agent_id: str, glob: Any, reason_obj: Any) -> PluginResult:
+        """The DENY for a global kill (``glob``, the stored global entry) or else an agent kill (``reason_obj``,
+        the stored reason), memoised by what determines it."""
+        name = self.name
         if glob is not None:
             reason = str(glob.get("reason", "")) if isinstance(glob, dict) else ""
-            return Decision.deny("GLOBAL_KILL_SWITCH",
-                                 reason or "All agents are disabled via global kill switch",
-                                 plugin_source=self.name)
-        if reason_obj is not None:
-            return Decision.deny("AGENT_KILL_SWITCH",
-                                 str(reason_obj) or f"Agent {agent_id} is disabled via kill switch",
-                                 plugin_source=self.name)
-        return None
+            return self._denial(("global", name, reason) if type(reason) is str else None, lambda: Decision.deny(
+                "GLOBAL_KILL_SWITCH", reason or "All agents are disabled via global kill switch",
+                plugin_source=name))
+        exact = type(agent_id) is str and type(reason_obj) is str
+        return self._denial(("agent", name, agent_id, reason_obj) if exact else None, lambda: Decision.deny(
+            "AGENT_KILL_SWITCH", str(reason_obj) or f"Agent {agent_id} is disabled via kill switch",
+            plugin_source=name))
 
     # -- mutators ----------------------------------------------------------------------------
     def kill(self, agent_id: str, reason: str | None = None) -> None:

@@ -49,6 +49,19 @@ def _seconds(window_s: float) -> str:
     return f"{window_s:g}"
 
 
+def _parts(agent_id: str, tool_name: str) -> tuple[str, str, str]:
+    """The parts of the keys of ``(agent_id, tool_name)`` that do not depend on the epochs: the agent's
+    epoch key, ``a:<agent>`` and ``t:<agent>:<normalised tool>`` (identifiers percent-encoded)."""
+    agent = key_part(agent_id)
+    return _AGENT_EPOCH + agent, "a:" + agent, f"t:{agent}:{key_part(normalize_name(tool_name))}"
+
+
+_KEY_CACHE_SIZE = 4096
+_key_cache: dict[tuple[str, str], tuple[str, str, str, int, int, str, str]] = {}
+"""``(agent id, tool name)`` -> its :func:`_parts`, then the two epochs it was last seen with and the two
+window keys built from them. Bounded (emptied when full); exact strings only, as in key_part."""
+
+
 class RateLimiter(StoreBound):
     """The rate-limiter plugin. Build it with :func:`rate_limiter`."""
 
@@ -69,23 +82,52 @@ class RateLimiter(StoreBound):
         self._clock = clock
 
     # -- keys ----------------------------------------------------------------------------------
-    def _keys(self, store: Store, agent_id: str, tool_name: str) -> tuple[str, str]:
-        agent = key_part(agent_id)
-        epoch, agent_epoch = (int(v) for v in store.get_many((_EPOCH_KEY, _AGENT_EPOCH + agent), 0))
+    @staticmethod
+    def _keys(store: Store, agent_id: str, tool_name: str) -> tuple[str, str]:
+        # The same (agent, tool) pairs come back on every check: their encoded parts, and their keys for
+        # the epochs last seen, are memoised (:data:`_key_cache`). The epochs themselves are read from the
+        # store on every call, so a reset (from any process sharing the store) applies at once.
+        if type(agent_id) is str and type(tool_name) is str:
+            pair = (agent_id, tool_name)
+            entry = _key_cache.get(pair)
+            if entry is None:
+                epoch_key, agent_part, tool_part = _parts(agent_id, tool_name)
+            else:
+                epoch_key, agent_part, tool_part = entry[0], entry[1], entry[2]
+        else:
+            pair = None
+            entry = None
+            epoch_key, agent_part, tool_part = _parts(agent_id, tool_name)
+        epoch, agent_epoch = store.get_many((_EPOCH_KEY, epoch_key), 0)
+        if type(epoch) is int and type(agent_epoch) is int:
+            if entry is not None and entry[3] == epoch and entry[4] == agent_epoch:
+                return entry[5], entry[6]
+        else:
+            epoch, agent_epoch = int(epoch), int(agent_epoch)
         base = f"{_PREFIX}{epoch}:{agent_epoch}:"
-        return f"{base}a:{agent}", f"{base}t:{agent}:{key_part(normalize_name(tool_name))}"
+        agent_key, tool_key = base + agent_part, base + tool_part
+        if pair is not None:
+            if len(_key_cache) >= _KEY_CACHE_SIZE:
+                _key_cache.clear()
+            _key_cache[pair] = (epoch_key, agent_part, tool_part, epoch, agent_epoch, agent_key, tool_key)
+        return agent_key, tool_key
 
     # -- the check ----------------------------------------------------------------------------
     @hookimpl
     def agent_security_before_check(self, request: ActionRequest, ctx: CheckContext) -> PluginResult | None:
-        decision = self.admit(request.agent.agent_id, request.action.tool_name, now=ctx.monotonic,
-                              store=self._store_for(ctx.store))
-        return None if decision is None else PluginResult(decision=decision)
+        return self._admit(request.agent.agent_id, request.action.tool_name, ctx.monotonic,
+                           self._store if self._bound else self._store_for(ctx.store))
 
     def admit(self, agent_id: str, tool_name: str, *, now: float | None = None,
               store: Store | None = None) -> Decision | None:
         """Count one call if both windows have room and return ``None``; else the DENY (nothing counted)."""
-        if self.max_per_minute <= 0 and self.max_per_minute_per_tool <= 0:
+        result = self._admit(agent_id, tool_name, now, store)
+        return None if result is None else result.decision
+
+    def _admit(self, agent_id: str, tool_name: str, now: float | None,
+               store: Store | None) -> PluginResult | None:
+        per_agent, per_tool = self.max_per_minute, self.max_per_minute_per_tool
+        if per_agent <= 0 and per_tool <= 0:
             return None
         st = self._store if store is None else store
         t = self._clock() if now is None else now
@@ -93,30 +135,35 @@ class RateLimiter(StoreBound):
         # Only limited windows are recorded: an unlimited one would grow with every call of its window.
         keys: tuple[str, ...]
         limits: tuple[int, ...]
-        if self.max_per_minute_per_tool <= 0:
-            keys, limits = (agent_key,), (self.max_per_minute,)
-        elif self.max_per_minute <= 0:
-            keys, limits = (tool_key,), (self.max_per_minute_per_tool,)
+        if per_tool <= 0:
+            keys, limits = (agent_key,), (per_agent,)
+        elif per_agent <= 0:
+            keys, limits = (tool_key,), (per_tool,)
         else:
-            keys, limits = (agent_key, tool_key), (self.max_per_minute, self.max_per_minute_per_tool)
+            keys, limits = (agent_key, tool_key), (per_agent, per_tool)
+        name = self.name
         try:
             verdict = st.window_admit(keys, limits, now=t, window_s=self.window_s)
         except StoreFull:
-            return Decision.deny("RATE_LIMIT_UNAVAILABLE",
-                                 "The rate limiter cannot track another window now (every window is in use)",
-                                 plugin_source=self.name)
+            return self._denial(("unavailable", name), lambda: Decision.deny(
+                "RATE_LIMIT_UNAVAILABLE", "The rate limiter cannot track another window now (every window is in use)",
+                plugin_source=name))
         if verdict.admitted:
             return None
+        # Refused: the same denials come back on every call of a flood, so they are memoised (_denial).
         secs = _seconds(self.window_s)
+        memo: tuple[object, ...] | None
         if keys[verdict.refused_index or 0] is agent_key:
-            return Decision.deny("RATE_LIMIT_AGENT",
-                                 f"Agent {agent_id} exceeded {self.max_per_minute} calls per {secs}s",
-                                 plugin_source=self.name)
-        return Decision.deny(
-            "RATE_LIMIT_TOOL",
-            f"Agent {agent_id} exceeded {self.max_per_minute_per_tool} calls per {secs}s "
-            f"for tool {tool_name}",
-            plugin_source=self.name)
+            exact = type(agent_id) is str and type(per_agent) is int
+            memo = ("agent", name, agent_id, per_agent, secs) if exact else None
+            return self._denial(memo, lambda: Decision.deny(
+                "RATE_LIMIT_AGENT", f"Agent {agent_id} exceeded {per_agent} calls per {secs}s",
+                plugin_source=name))
+        exact = type(agent_id) is str and type(tool_name) is str and type(per_tool) is int
+        memo = ("tool", name, agent_id, tool_name, per_tool, secs) if exact else None
+        return self._denial(memo, lambda: Decision.deny(
+            "RATE_LIMIT_TOOL", f"Agent {agent_id} exceeded {per_tool} calls per {secs}s for tool {tool_name}",
+            plugin_source=name))
 
     # -- queries and resets -------------------------------------------------------------------
     def get_count(self, agent_id: str, *, now: float | None = None) -> int:

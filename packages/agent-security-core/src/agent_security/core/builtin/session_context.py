@@ -29,6 +29,7 @@ Keys: ``session_context:<session>:<normalised tool>`` with both parts percent-en
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from collections import OrderedDict
@@ -52,6 +53,16 @@ MAX_PENDING = 100_000
 
 def _counter_key(session_id: str, normalised_tool: str) -> str:
     return f"{_PREFIX}{key_part(session_id)}:{key_part(normalised_tool)}"
+
+
+def _parts(session_id: str, tool_name: str) -> tuple[str, str]:
+    """``tool_name`` normalised, and the counter key of ``(session_id, tool_name)``."""
+    normalised = normalize_name(tool_name)
+    return normalised, _counter_key(session_id, normalised)
+
+
+_cached_parts = functools.lru_cache(maxsize=4096)(_parts)
+""":func:`_parts` memoised: the same sessions and tools come back on every check (bounded, as key_part)."""
 
 
 def _limit(tool: str, value: Any) -> int:
@@ -88,20 +99,26 @@ class SessionContext(StoreBound):
     def _key(session_id: str, tool_name: str) -> str:
         return _counter_key(session_id, normalize_name(tool_name))
 
-    def _touch(self, store: Store, session_id: str, tool: str) -> None:
-        """Mark ``session_id`` (counting normalised ``tool``) most recently used; forget the least recently
-        used sessions past ``max_sessions``, deleting the counters they wrote."""
-        evicted: list[tuple[str, set[str]]] = []
-        with self._lock:
-            sessions = self._sessions
-            tools = sessions.get(session_id)
-            if tools is None:
-                sessions[session_id] = tools = set()
-            else:
-                sessions.move_to_end(session_id)
-            tools.add(tool)
-            while len(sessions) > self.max_sessions:
-                evicted.append(sessions.popitem(last=False))
+    def _touch_locked(self, session_id: str, tool: str) -> list[tuple[str, set[str]]] | None:
+        """Mark ``session_id`` (counting normalised ``tool``) most recently used and take the least recently
+        used sessions past ``max_sessions`` out (the caller holds ``self._lock``, then deletes their
+        counters with :meth:`_forget` once it has released it)."""
+        sessions = self._sessions
+        tools = sessions.get(session_id)
+        if tools is None:
+            sessions[session_id] = tools = set()
+        else:
+            sessions.move_to_end(session_id)
+        tools.add(tool)
+        if len(sessions) <= self.max_sessions:
+            return None
+        evicted = []
+        while len(sessions) > self.max_sessions:
+            evicted.append(sessions.popitem(last=False))
+        return evicted
+
+    @staticmethod
+    def _forget(store: Store, evicted: list[tuple[str, set[str]]]) -> None:
         for sid, counted in evicted:
             for name in counted:
                 store.delete(_counter_key(sid, name))
@@ -110,33 +127,56 @@ class SessionContext(StoreBound):
     @hookimpl
     def agent_security_before_check(self, request: ActionRequest, ctx: CheckContext) -> PluginResult | None:
         session_id = request.context.session_id
-        tool = request.action.tool_name
         if not session_id:
             return None
-        normalised = normalize_name(tool)
+        tool = request.action.tool_name
+        if type(session_id) is str and type(tool) is str:
+            normalised, key = _cached_parts(session_id, tool)
+        else:
+            normalised, key = _parts(session_id, tool)
         limit = self.limits.get(normalised)
         if limit is None:
             return None
-        store = self._store_for(ctx.store)
-        key = _counter_key(session_id, normalised)
-        self._touch(store, session_id, normalised)
-        count = store.incr(key, 1, ttl_s=self.session_ttl_s)
+        store = self._store if self._bound else self._store_for(ctx.store)
+        ttl_s = self.session_ttl_s
+        count = store.incr(key, 1, ttl_s=ttl_s)
         if count > limit:
-            store.incr(key, -1, ttl_s=self.session_ttl_s)
-            return PluginResult(decision=Decision.deny(
+            store.incr(key, -1, ttl_s=ttl_s)
+            with self._lock:
+                evicted = self._touch_locked(session_id, normalised)
+            if evicted:
+                self._forget(store, evicted)
+            name = self.name
+            exact = type(tool) is str and type(count) is int and type(limit) is int
+            memo = ("session", name, tool, count, limit) if exact else None
+            return self._denial(memo, lambda: Decision.deny(
                 "SESSION_LIMIT_EXCEEDED",
                 f"Tool {tool} has been called {count - 1} times in this session (max: {limit})",
-                plugin_source=self.name))
-        with self._lock:
-            self._pending[request.request_id] = (store, key)
-            while len(self._pending) > MAX_PENDING:  # never released: stays counted (safe side)
-                self._pending.popitem(last=False)
+                plugin_source=name))
+        # One lock section per check: the session is marked used and the reservation recorded together,
+        # once the reservation is made (acquire/release: cheaper than a with block).
+        lock = self._lock
+        lock.acquire()
+        try:
+            evicted = self._touch_locked(session_id, normalised)
+            pending = self._pending
+            pending[request.request_id] = (store, key)
+            while len(pending) > MAX_PENDING:  # never released: stays counted (safe side)
+                pending.popitem(last=False)
+        finally:
+            lock.release()
+        if evicted:
+            self._forget(store, evicted)
         return None
 
     @hookimpl
     def agent_security_notify(self, request: ActionRequest, decision: Decision, ctx: CheckContext) -> None:
-        with self._lock:
+        lock = self._lock
+        lock.acquire()
+        try:
             pending = self._pending.pop(request.request_id, None)
+        finally:
+            lock.release()
         if pending is None or decision.outcome is Outcome.ALLOW:
             return
         store, key = pending
