@@ -20,6 +20,7 @@ __all__ = [
     "InputTooLarge",
     "InvalidArguments",
     "freeze_json",
+    "remember",
     "request_hash",
     "same_json",
     "sequence_items",
@@ -334,3 +335,12 @@ def request_hash(request: ActionRequest) -> str:
         "user_input": user_input,
     }
     return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+
+
+def remember(cache: dict[Any, Any], key: Any, value: Any, limit: int) -> None:
+    """``cache[key] = value`` in a memo bounded to ``limit`` entries: a full memo is emptied first. The
+    core's memos serve the few values that come back on nearly every check, so the bound is what
+    matters, not which entries survive it; a dict operation each, safe to call from any thread."""
+    if len(cache) >= limit:
+        cache.clear()
+    cache[key] = value

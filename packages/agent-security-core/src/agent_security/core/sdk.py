@@ -52,6 +52,7 @@ from agent_security.core._util import (
     InputTooLarge,
     InvalidArguments,
     freeze_json,
+    remember,
     request_hash,
     same_json,
 )
@@ -135,14 +136,6 @@ _MAX_SHARED_PARTS = 1024
 """How many distinct agents, and request contexts, an instance keeps built (``_plain_request``)."""
 _MAX_SHARED_INPUT = 1024
 """A request context whose ``user_input`` is longer is built for its request only."""
-
-
-def _keep(cache: dict[Any, Any], key: Any, value: Any) -> None:
-    """Remember ``value``; a full cache is emptied first (the bound matters, the hit rate hardly: the
-    same few agents and sessions account for nearly every check)."""
-    if len(cache) >= _MAX_SHARED_PARTS:
-        cache.clear()
-    cache[key] = value
 
 
 def _with_reason(decision: Decision, code: str, message: str, *, outcome: Outcome) -> Decision:
@@ -826,7 +819,7 @@ class AgentSecurity:
                 "agent_id": agent_id, "name": name, "owner": owner, "environment": environment,
                 "agent_type": agent_type, "trust_level": None, "roles": (), "capabilities": (),
                 "max_delegation_depth": None, "attestation": None, "verified": False}, agent_set)
-            _keep(self._agents, agent_key, agent)
+            remember(self._agents, agent_key, agent, _MAX_SHARED_PARTS)
         action = trusted(Action, {"type": action_type or "tool_call", "tool_name": tool_name, "tool_args": args,
                                   "tool_identity": None}, {"type", "tool_name", "tool_args"})
         context_key = (user_input, session_id, trace_id, parent_agent_id)
@@ -842,7 +835,7 @@ class AgentSecurity:
                 "session_id": session_id, "parent_agent_id": parent_agent_id, "delegation_chain": (),
                 "extra": {}}, ctx_set)
             if user_input is None or len(user_input) <= _MAX_SHARED_INPUT:
-                _keep(self._contexts, context_key, context)
+                remember(self._contexts, context_key, context, _MAX_SHARED_PARTS)
         return trusted(ActionRequest, {"request_id": new_id(), "timestamp": timestamp, "agent": agent,
                                        "action": action, "context": context}, set(_REQUEST_FIELDS))
 

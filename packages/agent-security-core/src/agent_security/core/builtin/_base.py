@@ -27,6 +27,7 @@ import threading
 from collections.abc import Callable, Hashable
 from urllib.parse import quote
 
+from agent_security.core._util import remember
 from agent_security.core.models import Decision, PluginResult
 from agent_security.core.store import MemoryStore, Store
 
@@ -103,9 +104,7 @@ class StoreBound:
                 return found
         result = PluginResult(decision=make())
         if key is not None:
-            if len(self._denials) >= MAX_DENIALS:
-                self._denials.clear()
-            self._denials[key] = result
+            remember(self._denials, key, result, MAX_DENIALS)
         return result
 
     def _migrate(self, old: Store, new: Store) -> None:

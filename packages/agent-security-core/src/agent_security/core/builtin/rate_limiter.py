@@ -30,6 +30,7 @@ import math
 import time
 from collections.abc import Callable
 
+from agent_security.core._util import remember
 from agent_security.core.builtin._base import StoreBound, key_part
 from agent_security.core.context import CheckContext
 from agent_security.core.errors import ConfigurationError
@@ -107,9 +108,8 @@ class RateLimiter(StoreBound):
         base = f"{_PREFIX}{epoch}:{agent_epoch}:"
         agent_key, tool_key = base + agent_part, base + tool_part
         if pair is not None:
-            if len(_key_cache) >= _KEY_CACHE_SIZE:
-                _key_cache.clear()
-            _key_cache[pair] = (epoch_key, agent_part, tool_part, epoch, agent_epoch, agent_key, tool_key)
+            remember(_key_cache, pair, (epoch_key, agent_part, tool_part, epoch, agent_epoch, agent_key, tool_key),
+                     _KEY_CACHE_SIZE)
         return agent_key, tool_key
 
     # -- the check ----------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, Literal
 
+from agent_security.core._util import remember
 from agent_security.core.models import Action, ActionRequest, AgentInfo, Decision, Outcome, Reason, trust_rank
 from agent_security.core.policy._frozen import deep_thaw
 from agent_security.core.policy.conditions import (
@@ -535,9 +536,7 @@ class PolicyEngine:
         rules = self._rules
         found = tuple(rules[i] for i in sorted(indices) if rules[i].env.match(env))
         if len(tool_name) + len(environment) <= _CACHE_KEY_MAX:  # never memoise oversized keys
-            if len(self._cache) >= _CACHE_SIZE:
-                self._cache.clear()
-            self._cache[(tool_name, environment)] = found
+            remember(self._cache, (tool_name, environment), found, _CACHE_SIZE)
         return found
 
     def evaluate(self, request: ActionRequest, *, now: datetime | None = None) -> Decision:
