@@ -173,7 +173,11 @@ async def _settle_async(step: _Wait | _Blocking) -> _Settled:
 
 
 def _drive_sync(gen: Generator[Any, Any, R]) -> R:
-    settled: _Settled = (None, None)
+    try:  # the usual check never waits: it returns from its first step
+        step = gen.send(None)
+    except StopIteration as stop:
+        return cast(R, stop.value)
+    settled = _settle_sync(step)
     while True:
         done, step = _advance(gen, settled)
         if done:

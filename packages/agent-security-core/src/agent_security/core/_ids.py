@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 __all__ = ["new_id", "random_id", "utcnow"]
 
 _COUNTER_MASK = (1 << 48) - 1
+_COUNTER_BIT = 1 << 48  # set above the counter: ``hex`` then always writes 13 digits, "1" and 12 zero-padded
 
 
 def _fresh_state() -> tuple[str, Callable[[], int]]:
@@ -59,7 +60,8 @@ if hasattr(os, "register_at_fork"):  # a forked worker must not repeat its paren
 def new_id() -> str:
     """A unique id for a request or an audit event (UUID string, version 8 layout; see the module)."""
     prefix, counter = _state  # one tuple, replaced whole: a concurrent fork handler never mixes two
-    return f"{prefix}{counter() & _COUNTER_MASK:012x}"
+    # hex() is several times cheaper than a format spec: "0x1" + the 12 digits of the counter's 48 bits
+    return prefix + hex(counter() & _COUNTER_MASK | _COUNTER_BIT)[3:]
 
 
 def random_id() -> str:

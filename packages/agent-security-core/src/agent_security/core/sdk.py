@@ -107,12 +107,19 @@ Mode = Literal["enforce", "observe"]
 
 DEFAULT_APPROVAL_TIMEOUT_S = 300.0
 
-# Hook argument names, in the order the hot path passes them (see AgentSecurity._call_hook).
+# Hook argument names, in the order the hot path passes them (see _call_hook).
 _REQUEST_CTX = ("request", "ctx")
 _REQUEST_DECISION_CTX = ("request", "decision", "ctx")
 _AFTER_EXECUTION_ARGS = ("request", "decision", "result", "error", "ctx")
 _EVENT_ARG = ("event",)
+_HOOK_ARGS = {names: names for names in (_REQUEST_CTX, _REQUEST_DECISION_CTX, _AFTER_EXECUTION_ARGS, _EVENT_ARG)}
+"""Each of those tuples, by value: an implementation that takes exactly these arguments gets the very tuple
+as its ``argnames`` (an identity test on the hot path)."""
 _MISSING = object()  # a key absent from a mapping (None is a value)
+# Read once: on Python 3.11 every read of an Enum class attribute (``Outcome.ALLOW``) goes through
+# EnumType.__getattr__'s slow lookup, about ten times the cost of reading a global.
+_ALLOW = Outcome.ALLOW
+_DENY = Outcome.DENY
 
 # model_fields_set of the models the pipeline builds with agent_security.core._fast.trusted: what the
 # validating constructors would mark as set for the same call.
@@ -199,6 +206,23 @@ class _Impl:
     argnames: tuple[str, ...]
     fail_open: bool
     may_relax: bool
+
+
+def _call_hook(impl: _Impl, phase: str, names: tuple[str, ...], args: tuple[Any, ...]) -> Any:
+    """Call one implementation with the hook's arguments ``args`` (named ``names``), synchronously;
+    failures raise :class:`_PluginFailure`. The hot path of every check: an implementation that takes
+    every argument in the hook's order (the usual case: its ``argnames`` is then the very tuple ``names``,
+    see :meth:`AgentSecurity._impls`) is called positionally. A result that is neither ``None`` nor a
+    model must then go through :meth:`AgentSecurity._await_hook`."""
+    try:
+        if impl.argnames is names:
+            return impl.function(*args)
+        kwargs = dict(zip(names, args, strict=True))
+        return impl.function(**{k: kwargs[k] for k in impl.argnames})
+    except _PROCESS_FATAL:
+        raise
+    except BaseException as exc:  # CancelledError / GeneratorExit raised by a plugin are its failure
+        raise _PluginFailure(impl, phase, exc) from exc
 
 
 class _Plan(NamedTuple):
@@ -602,8 +626,9 @@ class AgentSecurity:
                 plugin = impl.plugin
                 order = (0 if impl.tryfirst else 2 if impl.trylast else 1,
                          getattr(plugin, "priority", 100), self._registration.get(id(plugin), -1))
+                argnames = tuple(impl.argnames)
                 found.append((order, _Impl(
-                    impl.plugin_name, plugin, impl.function, tuple(impl.argnames),
+                    impl.plugin_name, plugin, impl.function, _HOOK_ARGS.get(argnames, argnames),
                     bool(getattr(plugin, "fail_open", False)),
                     bool(getattr(plugin, "may_relax", False)) and id(plugin) in self._explicit,
                 )))
@@ -617,7 +642,7 @@ class AgentSecurity:
         failure: _PluginFailure | None = None
         for impl in self._get_plan().agent_security_audit_event:
             try:
-                impl.function(event) if impl.argnames == _EVENT_ARG else impl.function()
+                impl.function(event) if impl.argnames is _EVENT_ARG else impl.function()
             except _PROCESS_FATAL:
                 raise
             except BaseException as exc:
@@ -866,22 +891,6 @@ class AgentSecurity:
     def _call_impl(self, impl: _Impl, kwargs: dict[str, Any]) -> Any:
         return impl.function(**{k: kwargs[k] for k in impl.argnames})
 
-    @staticmethod
-    def _call_hook(impl: _Impl, phase: str, names: tuple[str, ...], args: tuple[Any, ...]) -> Any:
-        """Call one implementation with the hook's arguments ``args`` (named ``names``), synchronously;
-        failures raise :class:`_PluginFailure`. The hot path of every check: an implementation that takes
-        every argument in the hook's order (the usual case) is called positionally. A result that is
-        neither ``None`` nor a model must then go through :meth:`_await_hook`."""
-        try:
-            if impl.argnames == names:
-                return impl.function(*args)
-            kwargs = dict(zip(names, args, strict=True))
-            return impl.function(**{k: kwargs[k] for k in impl.argnames})
-        except _PROCESS_FATAL:
-            raise
-        except BaseException as exc:  # CancelledError / GeneratorExit raised by a plugin are its failure
-            raise _PluginFailure(impl, phase, exc) from exc
-
     def _await_hook(self, impl: _Impl, phase: str, result: Any,
                     timeout: float | None) -> Generator[Any, Any, Any]:
         """Wait for an implementation's awaitable or blocking result; failures raise :class:`_PluginFailure`."""
@@ -962,7 +971,7 @@ class AgentSecurity:
             ctx.phase = phase_name
             for impl in impls:
                 try:
-                    res = self._call_hook(impl, phase_name, _REQUEST_CTX, (request, ctx))
+                    res = _call_hook(impl, phase_name, _REQUEST_CTX, (request, ctx))
                     if res is not None and not isinstance(res, BaseModel):
                         res = yield from self._await_hook(impl, phase_name, res, self.hook_timeout_s)
                     if res is None:
@@ -1007,7 +1016,7 @@ class AgentSecurity:
                     replaced = True
                 if res.decision is not None:
                     d = self._attributed(res.decision, impl, ctx)
-                    if d.outcome is Outcome.ALLOW:
+                    if d.outcome is _ALLOW:
                         ctx.annotate(impl.plugin_name, {"ignored_allow": True})
                         continue
                     if d.outcome in APPROVAL_LIKE:
@@ -1030,7 +1039,7 @@ class AgentSecurity:
             votes: list[Decision] = []
             for impl in plan.agent_security_evaluate:
                 try:
-                    vote = self._call_hook(impl, "evaluate", _REQUEST_CTX, (request, ctx))
+                    vote = _call_hook(impl, "evaluate", _REQUEST_CTX, (request, ctx))
                     if vote is not None and not isinstance(vote, BaseModel):
                         vote = yield from self._await_hook(impl, "evaluate", vote, self.hook_timeout_s)
                     if vote is not None and not isinstance(vote, Decision):
@@ -1062,7 +1071,7 @@ class AgentSecurity:
                 ctx.phase = "after_decision"
                 for impl in plan.agent_security_after_decision:
                     try:
-                        new = self._call_hook(impl, "after_decision", _REQUEST_DECISION_CTX, (request, decision, ctx))
+                        new = _call_hook(impl, "after_decision", _REQUEST_DECISION_CTX, (request, decision, ctx))
                         if new is not None and not isinstance(new, BaseModel):
                             new = yield from self._await_hook(impl, "after_decision", new, self.hook_timeout_s)
                         if new is not None and not isinstance(new, Decision):
@@ -1091,10 +1100,10 @@ class AgentSecurity:
         elif decision.outcome in APPROVAL_LIKE and self._mode == "enforce":
             # Phase 4: resolve ----------------------------------------------------------------------
             final = yield from self._resolve(request, decision, rhash, ctx)
-            if final.outcome is Outcome.ALLOW and not self._unchanged(request, rhash):
+            if final.outcome is _ALLOW and not self._unchanged(request, rhash):
                 # Something holding the request (a callback, a UI) changed it in place during the wait.
                 final = final.with_reason("APPROVAL_MISMATCH", "The request changed while it was being approved",
-                                          outcome=Outcome.DENY)
+                                          outcome=_DENY)
             ev, audit_denial = self._audit("resolution", request, final, rhash, ctx, "resolve", None)
             events.append(ev)
             if audit_denial is not None:
@@ -1111,18 +1120,18 @@ class AgentSecurity:
         if final.outcome in APPROVAL_LIKE:  # observe mode: not resolved, reported as would-block
             blocked = True
         else:
-            blocked = final.outcome is not Outcome.ALLOW
+            blocked = final.outcome is not _ALLOW
 
         # Notify ------------------------------------------------------------------------------------
         ctx.phase = "notify"
         for impl in plan.agent_security_notify:
             try:
-                res = self._call_hook(impl, "notify", _REQUEST_DECISION_CTX, (request, final, ctx))
+                res = _call_hook(impl, "notify", _REQUEST_DECISION_CTX, (request, final, ctx))
                 if res is not None and not isinstance(res, BaseModel):
                     yield from self._await_hook(impl, "notify", res, self.hook_timeout_s)
             except _PluginFailure as failure:
                 err = self._plugin_error(failure, ctx)
-                if err is not None and final.outcome is not Outcome.DENY:
+                if err is not None and final.outcome is not _DENY:
                     # Fail closed: a notification that could not be delivered withdraws an allow.
                     final = self._merge_denial(final, err)
                     blocked = True
@@ -1170,7 +1179,7 @@ class AgentSecurity:
                 request_hash=rhash, data=data,
                 reasons=(Reason(code=str(alert["code"])[:128], message=str(alert["message"])[:1000]),)))
             events.append(ev)
-            if denial is not None and final.outcome is not Outcome.DENY:
+            if denial is not None and final.outcome is not _DENY:
                 final = self._merge_denial(final, denial)
         return final
 
@@ -1205,7 +1214,7 @@ class AgentSecurity:
 
     @staticmethod
     def _merge_denial(decision: Decision, denial: Decision) -> Decision:
-        return decision.model_copy(update={"outcome": Outcome.DENY,
+        return decision.model_copy(update={"outcome": _DENY,
                                            "reasons": (*decision.reasons, *denial.reasons),
                                            "plugin_source": denial.plugin_source or decision.plugin_source})
 
@@ -1244,39 +1253,39 @@ class AgentSecurity:
         for impl in self._impls("agent_security_resolve"):
             remaining = deadline - self._monotonic()
             if remaining <= 0:
-                return _with_reason(decision, err_code, timeout_msg, outcome=Outcome.DENY)
+                return _with_reason(decision, err_code, timeout_msg, outcome=_DENY)
             try:
-                answer = self._call_hook(impl, "resolve", _REQUEST_DECISION_CTX, (request, decision, ctx))
+                answer = _call_hook(impl, "resolve", _REQUEST_DECISION_CTX, (request, decision, ctx))
                 if answer is not None and not isinstance(answer, BaseModel):
                     answer = yield from self._await_hook(impl, "resolve", answer, remaining)
             except _PluginFailure as failure:
                 self._report(failure.error, f"plugin:{failure.impl.plugin_name}:resolve")
                 if isinstance(failure.error, TimeoutError):
-                    return _with_reason(decision, err_code, timeout_msg, outcome=Outcome.DENY)
+                    return _with_reason(decision, err_code, timeout_msg, outcome=_DENY)
                 if isinstance(failure.error, Saturated):
                     return _with_reason(decision, "APPROVAL_UNAVAILABLE", f"{failure.error}: no answer can be "
-                                        f"waited for now ({decision.outcome.value})", outcome=Outcome.DENY)
+                                        f"waited for now ({decision.outcome.value})", outcome=_DENY)
                 if isinstance(failure.error, _Cancelled):
                     return _with_reason(decision, "CHECK_CANCELLED", "The check was cancelled while waiting for "
-                                        f"{decision.outcome.value}", outcome=Outcome.DENY)
+                                        f"{decision.outcome.value}", outcome=_DENY)
                 return _with_reason(
                     decision, "PLUGIN_ERROR", f'Plugin "{failure.impl.plugin_name}" failed during resolve: '
-                    f"{type(failure.error).__name__}", outcome=Outcome.DENY)
+                    f"{type(failure.error).__name__}", outcome=_DENY)
             if answer is not None:
                 answered_by = impl.plugin_name
                 break
         if answered_by is None:
             return _with_reason(decision, "NO_RESOLVER", f"No handler is configured for {decision.outcome.value}",
-                                        outcome=Outcome.DENY)
+                                        outcome=_DENY)
         res = self._as_resolution(decision.outcome, answer)
         if res is None:
-            return _with_reason(decision, err_code, f"Unusable answer from {answered_by}", outcome=Outcome.DENY)
+            return _with_reason(decision, err_code, f"Unusable answer from {answered_by}", outcome=_DENY)
         if res.request_hash is not None and res.request_hash != rhash:
             return _with_reason(decision, "APPROVAL_MISMATCH", "The approval was granted for a different request",
-                                        outcome=Outcome.DENY)
+                                        outcome=_DENY)
         if res.request_id is not None and res.request_id != request.request_id:
             return _with_reason(decision, "APPROVAL_MISMATCH", "The approval was granted for a different request",
-                                outcome=Outcome.DENY)
+                                outcome=_DENY)
         if decision.outcome is Outcome.REQUIRE_TICKET and res.approved and not (res.ticket_id or "").strip():
             res = res.model_copy(update={"approved": False})
         if res.approved and res is answer:
@@ -1289,18 +1298,18 @@ class AgentSecurity:
                 self._report(exc, "store:claim")
                 return _with_reason(decision, "APPROVAL_UNVERIFIABLE",
                                     f"The approval's single use could not be recorded ({type(exc).__name__})",
-                                    outcome=Outcome.DENY)
+                                    outcome=_DENY)
             if not first_use:
                 return _with_reason(decision, "APPROVAL_REPLAYED", "This approval has already been used",
-                                    outcome=Outcome.DENY)
+                                    outcome=_DENY)
         if res.approved:
             msg = ok_msg
             if decision.outcome is Outcome.REQUIRE_TICKET:
                 msg = f"Ticket {str(res.ticket_id)[:128]} validated"
             ctx.annotate("resolution", {"by": res.resolver or answered_by, "ticket_id": res.ticket_id})
-            return _with_reason(decision, ok_code, res.message or msg, outcome=Outcome.ALLOW)
+            return _with_reason(decision, ok_code, res.message or msg, outcome=_ALLOW)
         ctx.annotate("resolution", {"by": res.resolver or answered_by})
-        return _with_reason(decision, no_code, res.message or no_msg, outcome=Outcome.DENY)
+        return _with_reason(decision, no_code, res.message or no_msg, outcome=_DENY)
 
     @staticmethod
     def _as_resolution(outcome: Outcome, answer: Any) -> Resolution | None:
@@ -1336,9 +1345,9 @@ class AgentSecurity:
                 data["plugins"] = freeze_json(ctx.annotations)
             except InvalidArguments as exc:  # a plugin's notes must not cost the decision its audit event
                 data["plugins"] = {"unrecordable": type(exc).__name__}
-        if kind == "decision" and mode == "observe" and outcome is not Outcome.ALLOW:
+        if kind == "decision" and mode == "observe" and outcome is not _ALLOW:
             data["would_block"] = True
-        allowed = outcome is Outcome.ALLOW or mode == "observe"
+        allowed = outcome is _ALLOW or mode == "observe"
         timestamp = self._clock()
         reasons = decision.reasons
         request_id, agent_id, environment = request.request_id, agent.agent_id, agent.environment
@@ -1376,7 +1385,7 @@ class AgentSecurity:
         raised = error
         for impl in self._impls("agent_security_after_execution"):
             try:
-                res = self._call_hook(impl, "after_execution", _AFTER_EXECUTION_ARGS,
+                res = _call_hook(impl, "after_execution", _AFTER_EXECUTION_ARGS,
                                       (check.request, check.final_decision, result, error, ctx))
                 if res is not None and not isinstance(res, BaseModel):
                     res = yield from self._await_hook(impl, "after_execution", res, self.hook_timeout_s)
@@ -1396,7 +1405,7 @@ class AgentSecurity:
                 continue
             if res.block is not None:
                 blocked = self._attributed(res.block, impl, ctx)
-                if blocked.outcome is Outcome.ALLOW:
+                if blocked.outcome is _ALLOW:
                     blocked = None
                     continue
                 break
