@@ -111,5 +111,11 @@ def test_the_hook_implementations_of_the_compiled_plugins_are_compiled_and_calle
                 assert _is_cyfunction(function) and not inspect.isfunction(function), (hook, impl.plugin_name)
                 called.add(impl.plugin_name)
     assert called == set(plugins)
+    for name, plugin in plugins.items():  # built by pluggy from the compiled function as from a Python one
+        for caller in security._pm.get_hookcallers(plugin) or ():
+            (impl,) = [i for i in caller.get_hookimpls() if i.plugin is plugin]
+            assert impl.argnames == tuple(inspect.signature(impl.function).parameters), (name, caller.name)
+            assert caller.spec is not None and set(impl.argnames) <= set(caller.spec.argnames)
+            assert impl.tryfirst is (name == "kill_switch") and not impl.trylast and not impl.wrapper
     result = security.check_tool_call(tool_name="t", tool_args={}, agent_id="rogue")
     assert result.final_decision.codes == ("AGENT_KILL_SWITCH",)
