@@ -6,11 +6,14 @@ identically. With ``HATCH_BUILD_HOOK_ENABLE_CUSTOM=true`` the wheel build also c
 types) into extension modules next to their ``.py`` files, and the wheel is tagged for the interpreter
 and platform that built it. Python imports the extension module when both are present.
 
-Rules for a module on the list (``tests/core/test_compiled_build.py`` checks them):
+A module on the list defines no pydantic model (pydantic reads class bodies in ways a compiled class does
+not support): the kill switch's state model lives in ``builtin/_kill_switch_state.py``, which stays Python.
+``tests/core/test_compiled_build.py`` checks this.
 
-* no pluggy hook implementations: pluggy only picks up plain Python functions, so hook-carrying
-  classes live in modules that stay Python (``_owned.py``, ``builtin/``, ``audit/sinks.py``);
-* no pydantic models (pydantic reads class bodies in ways a compiled class does not support).
+Hook implementations may be compiled: pluggy alone only registers plain Python functions, but the core's
+plugin manager (``plugins.make_plugin_manager``) registers compiled ones too, so the built-in plugins,
+the SDK's own plugins (``_owned.py``) and the audit sinks run compiled (``test_compiled_build.py`` checks
+that they are registered and called in the compiled build).
 
 Set ``AGENT_SECURITY_COMPILE_STRICT=1`` to make a compiler error fail the build instead of falling back to
 the pure-Python wheel.
@@ -36,11 +39,17 @@ COMPILED: tuple[str, ...] = (
     "_fast.py",
     "_ids.py",
     "_util.py",
+    "_owned.py",
     "context.py",
     "store.py",
     "jcs.py",
     "audit/chain.py",
     "audit/trail.py",
+    "audit/sinks.py",
+    "builtin/_base.py",
+    "builtin/kill_switch.py",
+    "builtin/rate_limiter.py",
+    "builtin/session_context.py",
     "policy/conditions.py",
     "policy/engine.py",
     "policy/normalize.py",

@@ -1,15 +1,16 @@
 """The plugins an :class:`~agent_security.core.sdk.AgentSecurity` registers for itself: the policy
 evaluator, the application's callbacks and the ``on_audit_event`` forwarder.
 
-They live apart from the pipeline because they carry pluggy hook implementations: pluggy only picks up
-plain Python functions, and the pipeline's own modules may be compiled (see ``hatch_build.py``).
+They live apart from the pipeline, which never defines hook implementations itself. This module is
+compiled in the optional compiled core (``hatch_build.py``): the core's plugin manager registers compiled
+hook implementations (see :func:`~agent_security.core.plugins.make_plugin_manager`).
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from agent_security.core._drive import _Blocking, _run_coroutine_sync
 from agent_security.core.context import CheckContext
@@ -35,8 +36,8 @@ class _PolicyPlugin:
 
     @hookimpl
     def agent_security_evaluate(self, request: ActionRequest, ctx: CheckContext) -> Decision:
-        engine = self._security._engine
-        return cast(Decision, engine.evaluate(request, now=ctx.now))
+        decision: Decision = self._security._engine.evaluate(request, now=ctx.now)
+        return decision
 
 
 class _CallbacksPlugin:

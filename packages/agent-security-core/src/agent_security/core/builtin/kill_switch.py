@@ -33,9 +33,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from agent_security.core.builtin._base import StoreBound, key_part
+from agent_security.core.builtin._kill_switch_state import MAX_KILLED_AGENTS as MAX_KILLED_AGENTS
+from agent_security.core.builtin._kill_switch_state import MAX_REASON_CHARS, KillSwitchState
 from agent_security.core.context import CheckContext
 from agent_security.core.files import read_bounded
 from agent_security.core.hookspecs import hookimpl
@@ -52,8 +54,6 @@ __all__ = [
 ]
 
 KILL_SWITCH_CHANNEL = "kill_switch"
-MAX_REASON_CHARS = 1_000
-MAX_KILLED_AGENTS = 100_000
 MAX_STATE_FILE_BYTES = 16 * 1024 * 1024
 _PREFIX = "kill_switch:"
 _AGENT_PREFIX = _PREFIX + "agent:"
@@ -71,20 +71,6 @@ _cached_agent_key = functools.lru_cache(maxsize=4096)(_agent_key)
 def _reason(text: str | None) -> str:
     text = text or ""
     return text if len(text) <= MAX_REASON_CHARS else text[: MAX_REASON_CHARS - 1] + "…"
-
-
-class KillSwitchState(BaseModel):
-    """A snapshot of the kill switch (also the JSON file format). Agent-SPM's camelCase keys load too."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
-    killed_agents: dict[str, str] = Field(
-        default_factory=dict, validation_alias=AliasChoices("killed_agents", "killedAgents"),
-        max_length=MAX_KILLED_AGENTS)
-    """Killed agent id -> reason."""
-    global_kill: bool = Field(False, validation_alias=AliasChoices("global_kill", "globalKill"))
-    global_reason: str = Field("", validation_alias=AliasChoices("global_reason", "globalReason"),
-                               max_length=MAX_REASON_CHARS)
 
 
 def load_state_file(path: str | os.PathLike[str], *, missing_ok: bool = False) -> KillSwitchState:
