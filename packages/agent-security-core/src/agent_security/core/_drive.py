@@ -176,7 +176,8 @@ def _drive_sync(gen: Generator[Any, Any, R]) -> R:
     try:  # the usual check never waits: it returns from its first step
         step = gen.send(None)
     except StopIteration as stop:
-        return cast(R, stop.value)
+        result: R = stop.value  # not typing.cast: a call to a Python function on every check
+        return result
     settled = _settle_sync(step)
     while True:
         done, step = _advance(gen, settled)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from agent_security.core.sdk import AgentSecurity
 
 __all__ = ["_AuditCallbackSink", "_CallbacksPlugin", "_PolicyPlugin"]
+_ALLOW = Outcome.ALLOW  # read once (an Enum class attribute is slow to read on Python 3.11)
 
 
 class _PolicyPlugin:
@@ -60,7 +61,7 @@ class _CallbacksPlugin:
 
     @hookimpl
     def agent_security_notify(self, request: ActionRequest, decision: Decision, ctx: CheckContext) -> Any:
-        cb = self._security._on_allow if decision.outcome is Outcome.ALLOW else self._security._on_deny
+        cb = self._security._on_allow if decision.outcome is _ALLOW else self._security._on_deny
         if cb is None:
             return None
         return cb(request, decision)

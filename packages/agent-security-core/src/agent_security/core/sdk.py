@@ -667,7 +667,7 @@ class AgentSecurity:
         event (every value of its field's type, see :meth:`_event`) is built once, by the trail, from its
         values; on a refused write the event is returned unchained, as :meth:`_record` does."""
         built = self._event(kind, request, decision, rhash, ctx, phase, identity_changes)
-        if isinstance(built, AuditEvent):
+        if not isinstance(built, dict):  # (not isinstance(built, AuditEvent): a model class's check is slow)
             return self._record(built)  # built by the validating constructor: the ordinary path
         try:
             return self._trail.record_values(built, set(_EVENT_FIELDS_CHAINED)), None
@@ -756,7 +756,7 @@ class AgentSecurity:
             raise TypeError("agent_id must be a non-empty string")
         if tool_args is None:
             tool_args = {}
-        if not isinstance(tool_args, Mapping):
+        if type(tool_args) is not dict and not isinstance(tool_args, Mapping):  # a dict skips the ABC's check
             raise TypeError("tool_args must be a mapping (dict) of argument names to values")
         args = freeze_json(tool_args)
         timestamp = self._clock()
@@ -1040,11 +1040,12 @@ class AgentSecurity:
             for impl in plan.agent_security_evaluate:
                 try:
                     vote = _call_hook(impl, "evaluate", _REQUEST_CTX, (request, ctx))
-                    if vote is not None and not isinstance(vote, BaseModel):
-                        vote = yield from self._await_hook(impl, "evaluate", vote, self.hook_timeout_s)
-                    if vote is not None and not isinstance(vote, Decision):
-                        raise _PluginFailure(impl, "evaluate", PluginContractError(
-                            "agent_security_evaluate must return Decision or None"))
+                    if vote is not None and type(vote) is not Decision:  # (a model class's isinstance is slow)
+                        if not isinstance(vote, BaseModel):
+                            vote = yield from self._await_hook(impl, "evaluate", vote, self.hook_timeout_s)
+                        if vote is not None and not isinstance(vote, Decision):
+                            raise _PluginFailure(impl, "evaluate", PluginContractError(
+                                "agent_security_evaluate must return Decision or None"))
                 except _PluginFailure as failure:
                     err = self._plugin_error(failure, ctx)
                     if err is not None:
@@ -1072,11 +1073,12 @@ class AgentSecurity:
                 for impl in plan.agent_security_after_decision:
                     try:
                         new = _call_hook(impl, "after_decision", _REQUEST_DECISION_CTX, (request, decision, ctx))
-                        if new is not None and not isinstance(new, BaseModel):
-                            new = yield from self._await_hook(impl, "after_decision", new, self.hook_timeout_s)
-                        if new is not None and not isinstance(new, Decision):
-                            raise _PluginFailure(impl, "after_decision", PluginContractError(
-                                "agent_security_after_decision must return Decision or None"))
+                        if new is not None and type(new) is not Decision:
+                            if not isinstance(new, BaseModel):
+                                new = yield from self._await_hook(impl, "after_decision", new, self.hook_timeout_s)
+                            if new is not None and not isinstance(new, Decision):
+                                raise _PluginFailure(impl, "after_decision", PluginContractError(
+                                    "agent_security_after_decision must return Decision or None"))
                     except _PluginFailure as failure:
                         err = self._plugin_error(failure, ctx)
                         if err is not None:

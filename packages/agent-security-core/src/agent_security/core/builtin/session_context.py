@@ -48,6 +48,7 @@ from agent_security.core.store import Store
 __all__ = ["SessionContext", "session_context"]
 
 _PREFIX = "session_context:"
+_ALLOW = Outcome.ALLOW  # read once (an Enum class attribute is slow to read on Python 3.11)
 MAX_PENDING = 100_000
 
 
@@ -177,7 +178,7 @@ class SessionContext(StoreBound):
             pending = self._pending.pop(request.request_id, None)
         finally:
             lock.release()
-        if pending is None or decision.outcome is Outcome.ALLOW:
+        if pending is None or decision.outcome is _ALLOW:
             return
         store, key = pending
         # Release the slot. If the counter expired meanwhile there is nothing to give back (and a
