@@ -146,6 +146,15 @@ def test_timestamp_cache_at_second_and_calendar_edges(ts: datetime) -> None:
 
 
 @settings(max_examples=500, deadline=None)
+@given(st.datetimes(timezones=st.just(UTC)), st.integers(min_value=0, max_value=999_999))
+def test_timestamp_text_of_every_microsecond(ts: datetime, micro: int) -> None:
+    """The cached second plus the microseconds written from a table: ``isoformat`` for any instant, whether
+    the second is already cached (the neighbour in the same second) or not."""
+    for when in (ts, ts.replace(microsecond=micro), ts):
+        assert format_timestamp(when) == when.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+@settings(max_examples=500, deadline=None)
 @given(text)
 def test_string_encoder_is_rfc8785(value: str) -> None:
     import rfc8785
