@@ -87,6 +87,61 @@ def test_trail_fast_path_hash_equals_event_hash(event: AuditEvent, last_hash: st
     assert out == [chained, again]
 
 
+_STRING_FIELDS = ("schema_version", "event_id", "kind", "request_id", "agent_id", "tool_name", "environment",
+                  "plugin_source", "mode", "request_hash")
+# Strings that need no escaping (what the single check lets through), astral characters included.
+clean = st.text(alphabet=st.characters(exclude_categories=("Cc", "Cs"), exclude_characters='"\\'), max_size=12)
+
+
+class _Formatted(str):
+    def __format__(self, spec: str) -> str:
+        return "changed"
+
+
+@settings(max_examples=400, deadline=None)
+@given(events, st.dictionaries(st.sampled_from(_STRING_FIELDS), clean, min_size=len(_STRING_FIELDS)),
+       st.sampled_from((None, *_STRING_FIELDS)), text | st.builds(_Formatted, text))
+def test_single_check_over_every_string_field(event: AuditEvent, plain_fields: dict[str, str], field: str | None,
+                                              odd: str) -> None:
+    """Every string field plain but at most one (``field``): a quote, backslash, control character, lone
+    surrogate or a str subclass in any one of them takes the escaping writer, and the bytes stay the
+    reference bytes whichever writer wrote them."""
+    fields: dict[str, Any] = dict(plain_fields)
+    if field is not None:
+        fields[field] = odd
+    candidate = AuditEvent.model_construct(**{**event.__dict__, **fields})
+    expected, got = _reference(candidate), _direct(candidate)
+    if expected is None:
+        assert got is None
+        return
+    try:
+        jcs.prepare(event.data)
+    except jcs.NotFast:  # a non-ASCII data key: the trail takes the dict path
+        return
+    assert got == expected
+
+
+def test_plain_strings_are_checked_once_not_escaped(monkeypatch: pytest.MonkeyPatch) -> None:
+    from agent_security.core.audit import chain
+
+    calls: list[str] = []
+
+    def counting(value: str) -> str:
+        calls.append(value)
+        return jcs.encode_string(value)
+
+    monkeypatch.setattr(chain, "_encode", counting)
+    event = AuditEvent(kind="decision", request_id=new_id(), agent_id="agent-😀", tool_name="read_file",
+                       environment="prod", plugin_source="p", request_hash="ab" * 32, data={"k": "v"})
+    got = canonical_text(event.__dict__, event.sequence, '"h"', jcs.encode_string(format_timestamp(event.timestamp)),
+                         '{"k":"v"}')
+    assert calls == [] and got.encode() == canonical_bytes(event.model_copy(update={"prev_hash": "h"}))
+    escaped = event.model_copy(update={"environment": 'pr"od'})
+    got = canonical_text(escaped.__dict__, escaped.sequence, '"h"',
+                         jcs.encode_string(format_timestamp(escaped.timestamp)), '{"k":"v"}')
+    assert 'pr"od' in calls and got.encode() == canonical_bytes(escaped.model_copy(update={"prev_hash": "h"}))
+
+
 def test_the_pipeline_event_takes_the_direct_writer(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: Any) -> Any:
         raise AssertionError("took the dict path")
@@ -143,6 +198,15 @@ def test_values_the_direct_writer_hands_over() -> None:
 def test_timestamp_cache_at_second_and_calendar_edges(ts: datetime) -> None:
     assert format_timestamp(ts) == ts.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
     assert format_timestamp(ts) == format_timestamp(ts)  # from the cache this time
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.datetimes(timezones=st.just(UTC)), st.integers(min_value=0, max_value=999_999))
+def test_timestamp_text_of_every_microsecond(ts: datetime, micro: int) -> None:
+    """The cached second plus the microseconds written from a table: ``isoformat`` for any instant, whether
+    the second is already cached (the neighbour in the same second) or not."""
+    for when in (ts, ts.replace(microsecond=micro), ts):
+        assert format_timestamp(when) == when.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 @settings(max_examples=500, deadline=None)

@@ -51,6 +51,8 @@ _CHECKPOINT_DOMAIN = "agent-security/audit-checkpoint/v1"
 _SECOND = timedelta(seconds=1)
 _last_second: tuple[datetime, datetime, str] | None = None
 """The second of the last timestamp formatted: its first instant, the next second's, and its text."""
+_DIGITS3 = tuple(f"{n:03d}" for n in range(1000))
+"""``000`` to ``999``: the microseconds as two halves, cheaper than formatting ``:06d``."""
 
 
 def format_timestamp(ts: datetime) -> str:
@@ -68,7 +70,8 @@ def format_timestamp(ts: datetime) -> str:
                 _last_second = (start, start + _SECOND, prefix)
             except OverflowError:  # the last second of year 9999
                 pass
-        return f"{prefix}.{ts.microsecond:06d}Z"
+        micro = ts.microsecond
+        return f"{prefix}.{_DIGITS3[micro // 1000]}{_DIGITS3[micro % 1000]}Z"
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=UTC)
     return ts.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
@@ -143,7 +146,8 @@ def canonical_text(values: Mapping[str, Any], sequence: int, prev_hash: str, tim
     ``values`` holds the event's other fields (``event.__dict__``, or the values of an event not built
     yet); ``prev_hash``, ``timestamp`` (:func:`format_timestamp`) and ``data`` (the JSON form of ``data``)
     come already written as canonical JSON. Members are written in their canonical (sorted) order and
-    strings as :data:`jcs.encode_string` writes them; ``text.encode()`` (strict UTF-8) gives
+    strings as :data:`jcs.encode_string` writes them (for the usual event, whose strings need no escaping,
+    one check over all of them and each copied between quotes); ``text.encode()`` (strict UTF-8) gives
     :func:`canonical_bytes`, or raises for a lone surrogate. A value outside what this writer handles
     raises (:class:`jcs.NotFast`, :class:`TypeError`, :class:`KeyError`, ...): take :func:`hash_canonical`
     then. Tests hold the two equal.
@@ -170,35 +174,43 @@ def canonical_text(values: Mapping[str, Any], sequence: int, prev_hash: str, tim
     if type(reasons) is not tuple:
         raise jcs.NotFast
     reasons_text = ",".join([f'{{"code":{_encode(r.code)},"message":{_encode(r.message)}}}' for r in reasons])
-    # The ids, new with every event: one check that none needs escaping is cheaper than escaping each.
     event_id = values["event_id"]
     request_id = values["request_id"]
     request_hash = values["request_hash"]
-    if type(event_id) is str and type(request_id) is str and type(request_hash) is str:
-        raw = f"{event_id}{request_id}{request_hash}".encode()
-        if len(raw.translate(None, _NOT_RAW)) == len(raw):
-            event_id_text, request_id_text = f'"{event_id}"', f'"{request_id}"'
-            request_hash_text = f'"{request_hash}"'
-        else:
-            event_id_text, request_id_text, request_hash_text = (
-                _encode(event_id), _encode(request_id), _encode(request_hash))
-    else:
-        event_id_text = _encode(event_id)
-        request_id_text = "null" if request_id is None else _encode(request_id)
-        request_hash_text = "null" if request_hash is None else _encode(request_hash)
     agent_id = values["agent_id"]
     environment = values["environment"]
-    plugin_source = values["plugin_source"]
     tool_name = values["tool_name"]
+    plugin_source = values["plugin_source"]
+    kind = values["kind"]
+    mode = values["mode"]
+    schema_version = values["schema_version"]
+    # The usual event: every other string an exact str that needs no escaping (one check over all of them,
+    # cheaper than escaping each), written between quotes as it is. A lone surrogate passes the check (its
+    # bytes are >= 0x80) and is copied, as encode_string copies it: encoding the text then fails.
+    if (type(event_id) is str and type(request_id) is str and type(request_hash) is str and type(agent_id) is str
+            and type(environment) is str and type(tool_name) is str and type(kind) is str and type(mode) is str
+            and type(schema_version) is str and (plugin_source is None or type(plugin_source) is str)):
+        raw = (f"{event_id}{request_id}{request_hash}{agent_id}{environment}{tool_name}{kind}{mode}"
+               f"{schema_version}{plugin_source or ''}").encode("utf-8", "surrogatepass")
+        if len(raw.translate(None, _NOT_RAW)) == len(raw):
+            plugin_source_text = "null" if plugin_source is None else f'"{plugin_source}"'
+            return (
+                f'{{"agent_id":"{agent_id}","allowed":{allowed_text},"data":{data},'
+                f'"environment":"{environment}","event_id":"{event_id}","kind":"{kind}","mode":"{mode}",'
+                f'"outcome":{outcome_text},"plugin_source":{plugin_source_text},"prev_hash":{prev_hash},'
+                f'"reasons":[{reasons_text}],"request_hash":"{request_hash}","request_id":"{request_id}",'
+                f'"schema_version":"{schema_version}","sequence":{sequence},"timestamp":{timestamp},'
+                f'"tool_name":"{tool_name}"}}'
+            )
     return (
         f'{{"agent_id":{"null" if agent_id is None else _encode(agent_id)},"allowed":{allowed_text},'
         f'"data":{data},"environment":{"null" if environment is None else _encode(environment)},'
-        f'"event_id":{event_id_text},"kind":{_encode(values["kind"])},'
-        f'"mode":{_encode(values["mode"])},"outcome":{outcome_text},'
+        f'"event_id":{_encode(event_id)},"kind":{_encode(kind)},"mode":{_encode(mode)},"outcome":{outcome_text},'
         f'"plugin_source":{"null" if plugin_source is None else _encode(plugin_source)},'
-        f'"prev_hash":{prev_hash},"reasons":[{reasons_text}],"request_hash":{request_hash_text},'
-        f'"request_id":{request_id_text},"schema_version":{_encode(values["schema_version"])},'
-        f'"sequence":{sequence},"timestamp":{timestamp},'
+        f'"prev_hash":{prev_hash},"reasons":[{reasons_text}],'
+        f'"request_hash":{"null" if request_hash is None else _encode(request_hash)},'
+        f'"request_id":{"null" if request_id is None else _encode(request_id)},'
+        f'"schema_version":{_encode(schema_version)},"sequence":{sequence},"timestamp":{timestamp},'
         f'"tool_name":{"null" if tool_name is None else _encode(tool_name)}}}'
     )
 

@@ -33,6 +33,7 @@ from typing import Any, Protocol
 
 from agent_security.core import jcs
 from agent_security.core._fast import trusted, trusted_copy
+from agent_security.core._util import remember
 from agent_security.core.audit.chain import (
     CHECKPOINT_KEY,
     GENESIS_HASH,
@@ -48,6 +49,50 @@ from agent_security.core.models import AuditEvent, utcnow
 __all__ = ["AuditTrail", "Linkable"]
 
 _CHAINED = frozenset({"sequence", "prev_hash", "timestamp", "data", "hash"})
+
+_DATA_MEMO: dict[tuple[Any, ...], tuple[dict[str, Any], str]] = {}
+""":func:`_data_json` of recent flat ``data``, by its keys and values in insertion order (bounded)."""
+_DATA_MEMO_SIZE = 1024
+_DATA_MEMO_CHARS = 256
+"""A ``data`` whose keys and values hold more characters in all is not kept."""
+
+
+def _data_json(data: Any) -> tuple[Any, str]:
+    """``(jcs.prepare(data), its canonical JSON text)``; raises as :func:`jcs.prepare` or :func:`jcs.write` do.
+
+    The pipeline's events carry a few plain members (``phase``, ``action_type``, ``session_id``, ...) that
+    repeat from one check to the next, so the result for a flat dict of exact ``str`` keys and exact
+    ``str``, ``bool`` or ``None`` values is kept, keyed by those keys and values. Every key looked up holds
+    only such members, and two of them are equal only when each member is the same string or the same
+    constant (``True == 1`` cannot arise), so an equal key means the same JSON form and text. The caller
+    gets a copy of the kept dict each time; a test holds the results equal to the reference's.
+    """
+    if type(data) is dict:
+        parts: list[Any] = []
+        chars = 0
+        for key, value in data.items():
+            if type(key) is not str:
+                break
+            if type(value) is str:
+                chars += len(value)
+            elif not (value is None or value is True or value is False):
+                break
+            chars += len(key)
+            parts.append(key)
+            parts.append(value)
+        else:
+            memo_key = tuple(parts)
+            known = _DATA_MEMO.get(memo_key)
+            if known is not None:
+                return dict(known[0]), known[1]
+            prepared = jcs.prepare(data)
+            text = jcs.write(prepared).decode()
+            if chars <= _DATA_MEMO_CHARS:
+                remember(_DATA_MEMO, memo_key, (prepared, text), _DATA_MEMO_SIZE)
+                return dict(prepared), text
+            return prepared, text
+    prepared = jcs.prepare(data)
+    return prepared, jcs.write(prepared).decode()
 
 
 class Linkable(Protocol):
@@ -123,12 +168,12 @@ class AuditTrail:
         sequence = self._sequence + 1
         prev_hash = self._hash
         try:
-            data = jcs.prepare(values["data"])  # the JSON form: what a sink reads back
+            data, data_text = _data_json(values["data"])  # the JSON form: what a sink reads back
             stamp = format_timestamp(ts)
             text = canonical_text(
                 values, sequence, self._hash_json,
                 f'"{stamp}"' if type(ts) is datetime else jcs.encode_string(stamp),  # an exact one needs no escaping
-                jcs.write(data).decode())
+                data_text)
             digest = sha256(text.encode()).hexdigest()
         except Exception:  # anything the direct writer does not take (floats, subclasses, a lone surrogate, ...)
             data, digest = self._link_dict(values, event, sequence, prev_hash, ts)
