@@ -73,6 +73,37 @@ def test_pipeline_models_equal_their_validated_form() -> None:
     assert {"kind", "request_id", "data", "hash", "sequence"} <= result.event.model_fields_set
 
 
+def test_pipeline_models_share_one_unchangeable_fields_set_per_model() -> None:
+    import copy
+    import pickle
+
+    from agent_security.core._fast import FieldsSet
+
+    security = AgentSecurity(policy_bundle=POLICY, autoload=False)
+    first = security.check_tool_call(tool_name="read_file", tool_args={"p": "a"}, agent_id="agent-1")
+    second = security.check_tool_call(tool_name="read_file", tool_args={"p": "b"}, agent_id="agent-2")
+    for a, b in ((first, second), (first.event, second.event), (first.request, second.request),
+                 (first.request.action, second.request.action)):
+        shared = a.model_fields_set
+        assert type(shared) is FieldsSet and shared is b.model_fields_set  # one set, not one per check
+        before = set(shared)
+        for change in (lambda s: s.add("x"), lambda s: s.discard("request"), lambda s: s.clear(),
+                       lambda s: s.update({"x"}), lambda s: s.pop(), lambda s: s.remove("x"),
+                       lambda s: s.difference_update(before)):
+            with pytest.raises(TypeError):
+                change(shared)
+        with pytest.raises(TypeError):
+            shared |= {"x"}
+        assert shared == before
+        # What pydantic does with it: copies are plain sets, an update marks the field on the copy only.
+        field = next(iter(before))
+        updated = a.model_copy(update={field: getattr(a, field)})
+        assert updated.model_fields_set == before and type(updated.model_fields_set) is set
+        assert type(copy.copy(a).model_fields_set) is set and type(copy.deepcopy(a).model_fields_set) is set
+        assert pickle.loads(pickle.dumps(shared)) == before
+        assert shared is b.model_fields_set == before
+
+
 def test_utc_timestamp_shortcut_matches_general_form() -> None:
     for ts in (datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC),
                datetime(12, 1, 2, 3, 4, 5, 999999, tzinfo=UTC)):

@@ -45,7 +45,7 @@ from agent_security.core._drive import (
     _Timeout,
     _Wait,
 )
-from agent_security.core._fast import trusted, trusted_copy
+from agent_security.core._fast import FieldsSet, trusted, trusted_copy
 from agent_security.core._owned import _AuditCallbackSink, _CallbacksPlugin, _PolicyPlugin
 from agent_security.core._util import (
     MAX_STRING,
@@ -122,19 +122,20 @@ _ALLOW = Outcome.ALLOW
 _DENY = Outcome.DENY
 
 # model_fields_set of the models the pipeline builds with agent_security.core._fast.trusted: what the
-# validating constructors would mark as set for the same call.
-_REQUEST_FIELDS = frozenset({"request_id", "timestamp", "agent", "action", "context"})
-_RESULT_FIELDS = frozenset({"allowed", "decision", "final_decision", "event", "events", "request", "request_hash",
+# validating constructors would mark as set for the same call (each shared by every instance: FieldsSet).
+_REQUEST_FIELDS = FieldsSet({"request_id", "timestamp", "agent", "action", "context"})
+_ACTION_FIELDS = FieldsSet({"type", "tool_name", "tool_args"})
+_RESULT_FIELDS = FieldsSet({"allowed", "decision", "final_decision", "event", "events", "request", "request_hash",
                             "tool_args", "would_block"})
-_REASON_FIELDS = frozenset({"code", "message"})
+_REASON_FIELDS = FieldsSet({"code", "message"})
 _REASON_UPDATE = frozenset({"reasons", "outcome"})
 # The fields a validating AuditEvent(...) call in _event marks as set.
-_EVENT_FIELDS_SET = frozenset({"kind", "request_id", "agent_id", "tool_name", "environment", "outcome", "allowed",
+_EVENT_FIELDS_SET = FieldsSet({"kind", "request_id", "agent_id", "tool_name", "environment", "outcome", "allowed",
                                "reasons", "plugin_source", "mode", "request_hash", "timestamp", "data",
                                "event_id"})
 # The fields the audit trail fills in, and what _event's shortcut marks as set (AuditTrail.record(owned=)).
 _CHAINED_FIELDS = frozenset({"sequence", "prev_hash", "timestamp", "data", "hash"})
-_EVENT_FIELDS_CHAINED = _EVENT_FIELDS_SET | _CHAINED_FIELDS
+_EVENT_FIELDS_CHAINED = FieldsSet(_EVENT_FIELDS_SET | _CHAINED_FIELDS)
 
 _PLAIN: frozenset[type] = frozenset({str, type(None)})
 """Exact types a ``str | None`` field's validator keeps unchanged (``None`` or an exact ``str``)."""
@@ -150,7 +151,7 @@ def _with_reason(decision: Decision, code: str, message: str, *, outcome: Outcom
     (the resolve phase's answers: one more reason, a new outcome)."""
     if (type(decision) is Decision and type(decision.reasons) is tuple and type(code) is str
             and type(message) is str and type(outcome) is Outcome):
-        reason = trusted(Reason, {"code": code, "message": message}, set(_REASON_FIELDS))
+        reason = trusted(Reason, {"code": code, "message": message}, _REASON_FIELDS)
         return trusted_copy(decision, {"reasons": (*decision.reasons, reason), "outcome": outcome}, _REASON_UPDATE)
     return decision.with_reason(code, message, outcome=outcome)
 
@@ -670,10 +671,10 @@ class AgentSecurity:
         if not isinstance(built, dict):  # (not isinstance(built, AuditEvent): a model class's check is slow)
             return self._record(built)  # built by the validating constructor: the ordinary path
         try:
-            return self._trail.record_values(built, set(_EVENT_FIELDS_CHAINED)), None
+            return self._trail.record_values(built, _EVENT_FIELDS_CHAINED), None
         except Exception as exc:
             return trusted(AuditEvent, {**built, "sequence": 0, "prev_hash": None, "hash": None},
-                           set(_EVENT_FIELDS_SET)), self._audit_denial(exc)
+                           _EVENT_FIELDS_SET), self._audit_denial(exc)
 
     def _audit_denial(self, exc: Exception) -> Decision:
         """The DENY for a decision the trail could not record: PLUGIN_ERROR naming the fail-closed sink
@@ -846,7 +847,7 @@ class AgentSecurity:
                 "max_delegation_depth": None, "attestation": None, "verified": False}, agent_set)
             remember(self._agents, agent_key, agent, _MAX_SHARED_PARTS)
         action = trusted(Action, {"type": action_type or "tool_call", "tool_name": tool_name, "tool_args": args,
-                                  "tool_identity": None}, {"type", "tool_name", "tool_args"})
+                                  "tool_identity": None}, _ACTION_FIELDS)
         context_key = (user_input, session_id, trace_id, parent_agent_id)
         context = self._contexts.get(context_key)
         if context is None:
@@ -862,7 +863,7 @@ class AgentSecurity:
             if user_input is None or len(user_input) <= _MAX_SHARED_INPUT:
                 remember(self._contexts, context_key, context, _MAX_SHARED_PARTS)
         return trusted(ActionRequest, {"request_id": new_id(), "timestamp": timestamp, "agent": agent,
-                                       "action": action, "context": context}, set(_REQUEST_FIELDS))
+                                       "action": action, "context": context}, _REQUEST_FIELDS)
 
     # -- entry points ----------------------------------------------------------------------------
     def check_tool_call(self, **params: Any) -> CheckResult:
@@ -1159,7 +1160,7 @@ class AgentSecurity:
             return trusted(CheckResult, {
                 "allowed": allowed, "decision": decision, "final_decision": final, "event": primary,
                 "events": tuple(events), "request": request, "request_hash": rhash, "tool_args": dict(tool_args),
-                "would_block": would_block}, set(_RESULT_FIELDS))
+                "would_block": would_block}, _RESULT_FIELDS)
         return CheckResult(
             allowed=allowed, decision=decision, final_decision=final, event=primary, events=tuple(events),
             request=request, request_hash=rhash, tool_args=tool_args, would_block=would_block,
