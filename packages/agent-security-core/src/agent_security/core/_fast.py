@@ -19,7 +19,7 @@ from callers and plugins goes through pydantic (or an explicit type check that r
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
@@ -35,7 +35,7 @@ from agent_security.core.models import (
     RequestContext,
 )
 
-__all__ = ["TRUSTED_MODELS", "FieldsSet", "trusted", "trusted_copy"]
+__all__ = ["TRUSTED_MODELS", "FieldsSet", "field_values", "trusted", "trusted_copy"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -74,6 +74,41 @@ _set_fields_set = _slot_setter("__pydantic_fields_set__")
 _set_extra = _slot_setter("__pydantic_extra__")
 _set_private = _slot_setter("__pydantic_private__")
 _new = object.__new__
+
+
+_EXACT_MODELS = frozenset(TRUSTED_MODELS)
+
+
+class _Attributes(Mapping[str, Any]):
+    """A model's fields read as attributes (:func:`field_values` of anything but a core model)."""
+
+    __slots__ = ("_model",)
+
+    def __init__(self, model: object) -> None:
+        self._model = model
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return getattr(self._model, name)
+        except AttributeError:
+            raise KeyError(name) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(type(self._model).model_fields)  # type: ignore[attr-defined]
+
+    def __len__(self) -> int:
+        return len(type(self._model).model_fields)  # type: ignore[attr-defined]
+
+
+def field_values(model: BaseModel) -> Mapping[str, Any]:
+    """``model``'s field values by name, for reading several at once: the instance ``__dict__`` of exactly
+    one of :data:`TRUSTED_MODELS` (each field is there), else a view reading attributes (a subclass may
+    compute one). Each attribute read of a pydantic model takes CPython's slow path (``BaseModel``
+    defines ``__getattr__``: ~370 instructions); a read of ``__dict__`` and then a dict lookup per field
+    costs a fifth of that from the third field on."""
+    if type(model) in _EXACT_MODELS:
+        return model.__dict__
+    return _Attributes(model)
 
 
 def _unchangeable(self: FieldsSet, *args: Any, **kwargs: Any) -> Any:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from collections.abc import Iterable, Iterator, Mapping
+from hashlib import sha256  # read once: a module attribute lookup per call otherwise
 from typing import Any
 
 import pydantic_core
 
+from agent_security.core._fast import field_values
 from agent_security.core.models import ActionRequest
 
 __all__ = [
@@ -310,12 +311,13 @@ def request_hash(request: ActionRequest) -> str:
     (plain strings, flat arguments) they are written by pydantic-core from a body built with its keys
     already sorted, which gives the same bytes (a property test holds the two equal).
     """
-    agent, action, context = request.agent, request.action, request.context
-    agent_id, environment, action_type = agent.agent_id, agent.environment, action.type
-    tool_name, session_id, user_input = action.tool_name, context.session_id, context.user_input
+    fields = field_values(request)  # read at once (each model attribute read is slow)
+    agent, context, act = fields["agent"], fields["context"], field_values(fields["action"])
+    agent_id, environment, action_type = agent.agent_id, agent.environment, act["type"]
+    tool_name, session_id, user_input = act["tool_name"], context.session_id, context.user_input
     if (type(agent_id) is str and type(environment) is str and type(action_type) is str and type(tool_name) is str
             and (session_id is None or type(session_id) is str) and (user_input is None or type(user_input) is str)):
-        args = _sorted_flat_args(action.tool_args)
+        args = _sorted_flat_args(act["tool_args"])
         if args is not None:
             try:
                 encoded = pydantic_core.to_json({
@@ -324,17 +326,17 @@ def request_hash(request: ActionRequest) -> str:
             except pydantic_core.PydanticSerializationError:  # a lone surrogate: let json.dumps decide
                 pass
             else:
-                return hashlib.sha256(encoded).hexdigest()
+                return sha256(encoded).hexdigest()
     body = {
         "agent_id": agent_id,
         "environment": environment,
         "action_type": action_type,
         "tool_name": tool_name,
-        "tool_args": action.tool_args,
+        "tool_args": act["tool_args"],
         "session_id": session_id,
         "user_input": user_input,
     }
-    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+    return sha256(canonical_json(body).encode("utf-8")).hexdigest()
 
 
 def remember(cache: dict[Any, Any], key: Any, value: Any, limit: int) -> None:

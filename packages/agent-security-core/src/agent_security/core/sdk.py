@@ -45,7 +45,7 @@ from agent_security.core._drive import (
     _Timeout,
     _Wait,
 )
-from agent_security.core._fast import FieldsSet, trusted, trusted_copy
+from agent_security.core._fast import FieldsSet, field_values, trusted, trusted_copy
 from agent_security.core._owned import _AuditCallbackSink, _CallbacksPlugin, _PolicyPlugin
 from agent_security.core._util import (
     MAX_STRING,
@@ -1333,16 +1333,18 @@ class AgentSecurity:
                identity_changes: Mapping[str, Any] | None) -> dict[str, Any] | AuditEvent:
         """The audit event of this check: its values (for :meth:`AuditTrail.record_values`) when every one
         has its field's type, else the event built by the validating constructor."""
-        agent, action, context = request.agent, request.action, request.context  # each read once
-        outcome, mode = decision.outcome, self._mode
+        fields, verdict = field_values(request), field_values(decision)  # each field read once
+        agent, action, context = fields["agent"], fields["action"], fields["context"]
+        outcome, mode = verdict["outcome"], self._mode
         data: dict[str, Any] = {"phase": phase, "action_type": action.type}
         session_id, data_labels = context.session_id, context.data_labels
         if session_id:
             data["session_id"] = session_id
         if data_labels:
             data["data_labels"] = list(data_labels)
-        if decision.approver_role:
-            data["approver_role"] = decision.approver_role
+        approver_role = verdict["approver_role"]
+        if approver_role:
+            data["approver_role"] = approver_role
         if ctx.annotations:
             try:
                 data["plugins"] = freeze_json(ctx.annotations)
@@ -1352,9 +1354,9 @@ class AgentSecurity:
             data["would_block"] = True
         allowed = outcome is _ALLOW or mode == "observe"
         timestamp = self._clock()
-        reasons = decision.reasons
-        request_id, agent_id, environment = request.request_id, agent.agent_id, agent.environment
-        tool_name, plugin_source = action.tool_name, decision.plugin_source
+        reasons = verdict["reasons"]
+        request_id, agent_id, environment = fields["request_id"], agent.agent_id, agent.environment
+        tool_name, plugin_source = action.tool_name, verdict["plugin_source"]
         if (type(request_id) is str and type(agent_id) is str and type(tool_name) is str
                 and type(environment) is str and type(outcome) is Outcome
                 and type(reasons) is tuple and all(type(r) is Reason for r in reasons)
