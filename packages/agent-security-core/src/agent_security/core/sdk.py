@@ -1054,7 +1054,7 @@ class AgentSecurity:
                         break
                     continue
                 if vote is not None:
-                    votes.append(self._attributed(vote, impl, ctx, keep_unset=True))
+                    votes.append(self._attributed(vote, impl, ctx, True))  # keep_unset
             if not votes:
                 decision = Decision.deny("NO_DECISION", "No evaluator produced a decision")
             elif len(votes) == 1 and not gates:  # the usual case: the policy alone
@@ -1091,7 +1091,7 @@ class AgentSecurity:
                     if not impl.may_relax and self._relaxes(decision, new):
                         ctx.annotate(impl.plugin_name, {"refused_relaxation": new.outcome.value})
                         continue
-                    decision = self._attributed(new, impl, ctx, also=decision.plugin_source)
+                    decision = self._attributed(new, impl, ctx, False, decision.plugin_source)  # also=
 
         assert decision is not None
         # Primary audit event -----------------------------------------------------------------------
@@ -1197,8 +1197,8 @@ class AgentSecurity:
                                                   or new.constraints != current.constraints)
 
     @staticmethod
-    def _attributed(d: Decision, impl: _Impl, ctx: CheckContext, *, keep_unset: bool = False,
-                    also: str | None = None) -> Decision:
+    def _attributed(d: Decision, impl: _Impl, ctx: CheckContext, keep_unset: bool = False,
+                    also: str | None = None) -> Decision:  # positional: a keyword call costs more
         """``d`` attributed to the plugin that returned it: a plugin cannot name another plugin as the
         source of its decision (``also``: a source it may keep, e.g. the decision it adjusted)."""
         claimed = d.plugin_source

@@ -143,8 +143,12 @@ class SessionContext(StoreBound):
         count = store.incr(key, 1, ttl_s=ttl_s)
         if count > limit:
             store.incr(key, -1, ttl_s=ttl_s)
-            with self._lock:
+            lock = self._lock
+            lock.acquire()  # (as below: cheaper than a with block compiled; every call of a used-up tool comes here)
+            try:
                 evicted = self._touch_locked(session_id, normalised)
+            finally:
+                lock.release()
             if evicted:
                 self._forget(store, evicted)
             name = self.name
