@@ -1069,7 +1069,8 @@ class AgentSecurity:
                         decision = decision.model_copy(update={"reasons": (*decision.reasons, *extra)})
 
             # Phase 3: after_decision -----------------------------------------------------------
-            if decision.reasons and decision.reasons[0].code != "PLUGIN_ERROR":
+            reasons = decision.reasons  # (each read of a model field is slow: read once)
+            if reasons and reasons[0].code != "PLUGIN_ERROR":
                 ctx.phase = "after_decision"
                 for impl in plan.agent_security_after_decision:
                     try:
@@ -1120,10 +1121,11 @@ class AgentSecurity:
                 ev, _ = self._audit("resolution", request, final, rhash, ctx, "alert", None)
                 events.append(ev)
         alerts_recorded = len(ctx.alerts)
-        if final.outcome in APPROVAL_LIKE:  # observe mode: not resolved, reported as would-block
+        final_outcome = final.outcome
+        if final_outcome in APPROVAL_LIKE:  # observe mode: not resolved, reported as would-block
             blocked = True
         else:
-            blocked = final.outcome is not _ALLOW
+            blocked = final_outcome is not _ALLOW
 
         # Notify ------------------------------------------------------------------------------------
         ctx.phase = "notify"
