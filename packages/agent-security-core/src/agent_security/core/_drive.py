@@ -17,7 +17,7 @@ import inspect
 import threading
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 R = TypeVar("R")
 
@@ -173,16 +173,12 @@ async def _settle_async(step: _Wait | _Blocking) -> _Settled:
 
 
 def _drive_sync(gen: Generator[Any, Any, R]) -> R:
-    try:  # the usual check never waits: it returns from its first step
-        step = gen.send(None)
-    except StopIteration as stop:
-        result: R = stop.value  # not typing.cast: a call to a Python function on every check
-        return result
-    settled = _settle_sync(step)
+    settled: _Settled = (None, None)
     while True:
         done, step = _advance(gen, settled)
         if done:
-            return cast(R, step)
+            result: R = step  # not typing.cast: a call to a Python function on every check
+            return result
         settled = _settle_sync(step)
 
 
@@ -191,7 +187,8 @@ async def _drive_async(gen: Generator[Any, Any, R]) -> R:
     while True:
         done, step = _advance(gen, settled)
         if done:
-            return cast(R, step)
+            result: R = step  # not typing.cast (see _drive_sync)
+            return result
         try:
             settled = await _settle_async(step)
         except asyncio.CancelledError:
