@@ -47,7 +47,7 @@ def uv(*args: str, env: dict[str, str] | None = None, capture: bool = False) -> 
 
 def source_hash() -> str:
     digest = hashlib.sha256()
-    for path in sorted([*CORE.rglob("*.py"), CORE / "pyproject.toml", ROOT / "uv.lock"]):
+    for path in sorted([*CORE.rglob("*.py"), *CORE.rglob("*.pyx"), CORE / "pyproject.toml", ROOT / "uv.lock"]):
         if "__pycache__" in path.parts:
             continue
         digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")

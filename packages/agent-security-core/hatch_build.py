@@ -4,7 +4,9 @@ Off by default: ``uv build`` / ``pip wheel`` give the pure-Python wheel (``py3-n
 identically. With ``HATCH_BUILD_HOOK_ENABLE_CUSTOM=true`` the wheel build also compiles the modules in
 :data:`COMPILED` (unchanged Python source, Cython's pure-Python semantics: annotations are not used as C
 types) into extension modules next to their ``.py`` files, and the wheel is tagged for the interpreter
-and platform that built it. Python imports the extension module when both are present.
+and platform that built it. Python imports the extension module when both are present. It also compiles
+:data:`EXTENSIONS`, Cython source for a few helpers written at the C level (the pure-Python wheel uses
+their Python versions instead).
 
 A module on the list defines no pydantic model (pydantic reads class bodies in ways a compiled class does
 not support): the kill switch's state model lives in ``builtin/_kill_switch_state.py``, which stays Python.
@@ -57,12 +59,20 @@ COMPILED: tuple[str, ...] = (
 )
 """The hot path, relative to ``src/agent_security/core``."""
 
+EXTENSIONS: tuple[str, ...] = ("_fastc.pyx",)
+"""Cython source (not Python), compiled into the compiled wheel only: C-level versions of helpers whose
+Python versions the pure-Python wheel uses (``_fast.trusted``). The wheels leave the source out."""
+
 DIRECTIVES: dict[str, Any] = {
     "language_level": 3,
     "binding": True,  # functions keep __signature__, __wrapped__ and introspection like Python ones
     "annotation_typing": False,  # annotations stay annotations: no C-level coercion or type checks
     "embedsignature": True,
 }
+
+
+def _stem(rel: str) -> str:
+    return rel.rsplit(".", 1)[0]
 
 
 class CompiledCoreHook(BuildHookInterface):  # type: ignore[type-arg]
@@ -96,9 +106,9 @@ class CompiledCoreHook(BuildHookInterface):  # type: ignore[type-arg]
         shutil.copytree(src / PACKAGE, work / "src" / PACKAGE)
         flags = [] if os.name == "nt" else ["-g0"]  # no debug sections: a quarter of the size
         extensions = [
-            Extension(PACKAGE.replace("/", ".") + "." + rel[:-3].replace("/", "."), [str(work / "src" / PACKAGE / rel)],
-                      extra_compile_args=flags)
-            for rel in COMPILED
+            Extension(PACKAGE.replace("/", ".") + "." + _stem(rel).replace("/", "."),
+                      [str(work / "src" / PACKAGE / rel)], extra_compile_args=flags)
+            for rel in COMPILED + EXTENSIONS
         ]
         modules = cythonize(extensions, compiler_directives=DIRECTIVES, quiet=True,
                             nthreads=os.cpu_count() or 1)
@@ -111,8 +121,8 @@ class CompiledCoreHook(BuildHookInterface):  # type: ignore[type-arg]
         cmd.run()
         suffix = sysconfig.get_config_var("EXT_SUFFIX")
         built = []
-        for rel in COMPILED:
-            target = f"{PACKAGE}/{rel[:-3]}{suffix}"
+        for rel in COMPILED + EXTENSIONS:
+            target = f"{PACKAGE}/{_stem(rel)}{suffix}"
             path = work / "lib" / target
             if not path.is_file():
                 raise FileNotFoundError(target)

@@ -28,16 +28,37 @@ CORE = Path(__file__).resolve().parents[2] / "packages" / "agent-security-core"
 SRC = CORE / "src" / "agent_security" / "core"
 
 
-def compiled_modules() -> list[str]:
+def build_list(name: str) -> list[str]:
     tree = ast.parse((CORE / "hatch_build.py").read_text())
     for node in tree.body:
-        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "COMPILED":
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == name:
             assert node.value is not None
             return list(ast.literal_eval(node.value))
-    raise AssertionError("hatch_build.py has no COMPILED list")
+    raise AssertionError(f"hatch_build.py has no {name} list")
 
 
-MODULES = compiled_modules()
+MODULES = build_list("COMPILED")
+EXTENSIONS = build_list("EXTENSIONS")
+
+
+def test_the_extensions_are_cython_sources_that_the_pure_wheel_cannot_import() -> None:
+    assert "_fastc.pyx" in EXTENSIONS
+    for rel in EXTENSIONS:
+        assert rel.endswith(".pyx") and (SRC / rel).is_file(), rel
+        assert not (SRC / rel).with_suffix(".py").exists(), rel
+    if os.environ.get("AGENT_SECURITY_EXPECT_COMPILED") != "1":
+        with pytest.raises(ImportError):
+            importlib.import_module("agent_security.core._fastc")
+
+
+@pytest.mark.skipif(os.environ.get("AGENT_SECURITY_EXPECT_COMPILED") != "1",
+                    reason="only in the compiled test run (make test-compiled)")
+def test_the_compiled_wheel_builds_trusted_models_in_c() -> None:
+    from agent_security.core import _fast
+
+    fastc = importlib.import_module("agent_security.core._fastc")
+    assert fastc.__file__ is not None and not fastc.__file__.endswith((".py", ".pyx"))
+    assert _fast.trusted is fastc.trusted and _fast.trusted is not _fast.py_trusted
 
 
 def test_the_list_names_existing_modules() -> None:

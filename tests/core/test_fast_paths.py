@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import hashlib
 import json
 from datetime import UTC, datetime
@@ -10,9 +11,10 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from agent_security.core import AgentSecurity
-from agent_security.core._fast import trusted, trusted_copy
+from agent_security.core._fast import TRUSTED_MODELS, py_trusted, trusted, trusted_copy
 from agent_security.core._util import (
     MAX_STRING,
     InputTooLarge,
@@ -57,6 +59,49 @@ def test_trusted_equals_validated() -> None:
           validated.model_copy(update={"sequence": 3, "hash": "h"}))
     d = Decision.allow("X")
     _same(trusted_copy(d, {"plugin_source": "p"}), d.model_copy(update={"plugin_source": "p"}))
+
+
+def _validated_instances() -> list[Any]:
+    reason = Reason(code="C", message="m")
+    agent = AgentInfo(agent_id="a", environment="prod")
+    action = Action(tool_name="t", tool_args={"k": [1, "x"]})
+    context = RequestContext(session_id="s")
+    request = ActionRequest(agent=agent, action=action, context=context)
+    decision = Decision(outcome=Outcome.REQUIRE_APPROVAL, reasons=(reason,), approver_role="lead")
+    event = AuditEvent(kind="decision", agent_id="a", outcome=Outcome.DENY, reasons=(reason,), data={"k": 1})
+    security = AgentSecurity(policy_bundle=POLICY, autoload=False)
+    result = security.check_tool_call(tool_name="read_file", agent_id="a")
+    return [reason, agent, action, context, request, decision, event, result]
+
+
+@pytest.mark.parametrize("build", [trusted, py_trusted], ids=["trusted", "py_trusted"])
+def test_both_trusted_builders_equal_the_validating_constructor(build: Any) -> None:
+    # In the compiled wheel ``trusted`` is the C version (_fastc.pyx); in the pure one, py_trusted itself.
+    instances = _validated_instances()
+    assert {type(m) for m in instances} == set(TRUSTED_MODELS)
+    for validated in instances:
+        built = build(type(validated), dict(validated.__dict__), set(validated.model_fields_set))
+        _same(built, validated)
+        assert built.__pydantic_extra__ is None and built.__pydantic_private__ is None
+        assert built.model_dump() == validated.model_dump()
+        assert built.model_dump_json() == validated.model_dump_json()
+        with pytest.raises(ValidationError):  # frozen, as the validated one
+            setattr(built, next(iter(type(built).model_fields)), None)
+        assert repr(built) == repr(validated)
+
+
+@pytest.mark.parametrize("build", [trusted, py_trusted], ids=["trusted", "py_trusted"])
+def test_both_trusted_builders_refuse_what_object_new_refuses(build: Any) -> None:
+    class Abstract(abc.ABC):
+        @abc.abstractmethod
+        def f(self) -> None: ...
+
+    with pytest.raises(TypeError):
+        build(Abstract, {}, set())
+    with pytest.raises(TypeError):
+        build("not a class", {}, set())
+    with pytest.raises((TypeError, AttributeError)):  # a class without pydantic's slots
+        build(int, {}, set())
 
 
 def test_pipeline_models_equal_their_validated_form() -> None:

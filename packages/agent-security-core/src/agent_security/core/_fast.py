@@ -19,6 +19,7 @@ from callers and plugins goes through pydantic (or an explicit type check that r
 from __future__ import annotations
 
 import functools
+import importlib
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar, cast
 
@@ -35,7 +36,7 @@ from agent_security.core.models import (
     RequestContext,
 )
 
-__all__ = ["TRUSTED_MODELS", "FieldsSet", "field_values", "trusted", "trusted_copy"]
+__all__ = ["TRUSTED_MODELS", "FieldsSet", "field_values", "py_trusted", "trusted", "trusted_copy"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -135,14 +136,24 @@ class FieldsSet(set[str]):
         return set, (list(self),)
 
 
-def trusted(cls: type[M], values: dict[str, Any], fields_set: set[str]) -> M:
-    """An instance of ``cls`` holding ``values`` (every field, in declaration order), unvalidated."""
+def py_trusted(cls: type[M], values: dict[str, Any], fields_set: set[str]) -> M:
+    """An instance of ``cls`` holding ``values`` (every field, in declaration order), unvalidated.
+
+    :func:`trusted` is this function, or in the compiled wheel the same function written in C
+    (``_fastc.pyx``: ~150 ns a model instead of ~400)."""
     obj = _new(cls)
     _set_dict(obj, values)
     _set_fields_set(obj, fields_set)
     _set_extra(obj, None)
     _set_private(obj, None)
     return obj
+
+
+trusted = py_trusted
+try:  # the compiled wheel only: Cython source, not a module of the pure-Python wheel
+    trusted = importlib.import_module("agent_security.core._fastc").trusted
+except ImportError:
+    pass
 
 
 def trusted_copy(obj: M, update: dict[str, Any], updated: frozenset[str] | None = None) -> M:
