@@ -868,19 +868,23 @@ class AgentSecurity:
     # -- entry points ----------------------------------------------------------------------------
     def check_tool_call(self, **params: Any) -> CheckResult:
         """Decide one tool call. Never raises for a denial; see the class docstring for parameters."""
-        return _drive_sync(self._check(params, None))
+        out: list[CheckResult] = []
+        return _drive_sync(self._check(params, None, out), out)
 
     async def acheck_tool_call(self, **params: Any) -> CheckResult:
         """Asynchronous :meth:`check_tool_call`: ``async def`` hooks and callbacks are awaited on the
         running loop and plain blocking callbacks run in a worker thread."""
-        return await _drive_async(self._check(params, None))
+        out: list[CheckResult] = []
+        return await _drive_async(self._check(params, None, out), out)
 
     def check_request(self, request: ActionRequest) -> CheckResult:
         """Decide an already-built :class:`ActionRequest`."""
-        return _drive_sync(self._check(None, request))
+        out: list[CheckResult] = []
+        return _drive_sync(self._check(None, request, out), out)
 
     async def acheck_request(self, request: ActionRequest) -> CheckResult:
-        return await _drive_async(self._check(None, request))
+        out: list[CheckResult] = []
+        return await _drive_async(self._check(None, request, out), out)
 
     # -- the pipeline ------------------------------------------------------------------------------
     def _new_ctx(self, rhash: str, now: datetime | None = None) -> CheckContext:
@@ -924,8 +928,9 @@ class AgentSecurity:
             plugin_source=failure.impl.plugin_name,
         )
 
-    def _check(self, params: dict[str, Any] | None,
-               request: ActionRequest | None) -> Generator[Any, Any, CheckResult]:
+    def _check(self, params: dict[str, Any] | None, request: ActionRequest | None,
+               out: list[CheckResult]) -> Generator[Any, Any, None]:
+        """The pipeline of one check, for a driver of :mod:`._drive`: its result is appended to ``out``."""
         if self._closed:
             raise ConfigurationError("this AgentSecurity has been shut down")
         self._ensure_initialized()
@@ -1159,14 +1164,15 @@ class AgentSecurity:
                 and all(type(ev) is AuditEvent for ev in events)):
             # What CheckResult(...) would check (model instances pass through unchanged, tool_args is
             # copied into a dict with str keys), checked here; skip the validator.
-            return trusted(CheckResult, {
+            out.append(trusted(CheckResult, {
                 "allowed": allowed, "decision": decision, "final_decision": final, "event": primary,
                 "events": tuple(events), "request": request, "request_hash": rhash, "tool_args": dict(tool_args),
-                "would_block": would_block}, _RESULT_FIELDS)
-        return CheckResult(
+                "would_block": would_block}, _RESULT_FIELDS))
+            return
+        out.append(CheckResult(
             allowed=allowed, decision=decision, final_decision=final, event=primary, events=tuple(events),
             request=request, request_hash=rhash, tool_args=tool_args, would_block=would_block,
-        )
+        ))
 
     def _record_alerts(self, request: ActionRequest, rhash: str, ctx: CheckContext, start: int,
                        events: list[AuditEvent], final: Decision) -> Decision:
@@ -1380,11 +1386,11 @@ class AgentSecurity:
         )
 
     # -- after execution -----------------------------------------------------------------------------
-    def _after_execution(self, check: CheckResult, result: Any,
-                         error: BaseException | None) -> Generator[Any, Any, Any]:
-        """The ``after_execution`` phase: the result to return or, when the tool raised (``error``), the
-        exception to raise (``error`` itself or a plugin's replacement, e.g. a sanitised one). Raises
-        :class:`SecurityError` when a plugin withholds it."""
+    def _after_execution(self, check: CheckResult, result: Any, error: BaseException | None,
+                         out: list[Any]) -> Generator[Any, Any, None]:
+        """The ``after_execution`` phase, for a driver of :mod:`._drive`; appended to ``out``: the result to
+        return or, when the tool raised (``error``), the exception to raise (``error`` itself or a plugin's
+        replacement, e.g. a sanitised one). Raises :class:`SecurityError` when a plugin withholds it."""
         ctx = self._new_ctx(check.request_hash)
         ctx.phase = "after_execution"
         blocked: Decision | None = None
@@ -1438,7 +1444,7 @@ class AgentSecurity:
             raise SecurityError(f"Output of {check.request.tool_name} was withheld", blocked, check)
         if audit_denial is not None and self._mode == "enforce":
             raise SecurityError(f"Output of {check.request.tool_name} could not be audited", audit_denial, check)
-        return raised if raised is not None else result
+        out.append(raised if raised is not None else result)
 
     # -- protect ---------------------------------------------------------------------------------
     @overload
@@ -1537,9 +1543,11 @@ class AgentSecurity:
                 except Exception as exc:
                     failure: Exception = exc
                 else:
-                    return await _drive_async(self._after_execution(check, result, None))
+                    out: list[Any] = []
+                    return await _drive_async(self._after_execution(check, result, None, out), out)
                 try:  # outside the except block: what is raised now is not chained to the tool's exception
-                    raise await _drive_async(self._after_execution(check, None, failure))
+                    out = []
+                    raise await _drive_async(self._after_execution(check, None, failure, out), out)
                 finally:
                     del failure
 
@@ -1559,9 +1567,11 @@ class AgentSecurity:
             except Exception as exc:
                 failure: Exception = exc
             else:
-                return _drive_sync(self._after_execution(check, result, None))
+                out: list[Any] = []
+                return _drive_sync(self._after_execution(check, result, None, out), out)
             try:  # outside the except block: what is raised now is not chained to the tool's exception
-                raise _drive_sync(self._after_execution(check, None, failure))
+                out = []
+                raise _drive_sync(self._after_execution(check, None, failure, out), out)
             finally:
                 del failure
 
