@@ -554,6 +554,33 @@ def test_injected_clock_stamps_requests_and_events() -> None:
     assert result.request.timestamp == clock.now() and result.event.timestamp == clock.now()
 
 
+def test_a_decision_is_stamped_with_the_instant_it_was_evaluated_at_and_later_events_read_the_clock() -> None:
+    # The decision event carries the clock reading the check was evaluated at (the one its time conditions,
+    # rate windows and TTLs saw); what is recorded after a wait (the resolution) reads the clock again.
+    clock = FakeClock()
+    ticks = iter(range(1, 1000))
+
+    def now() -> Any:
+        clock.advance(next(ticks))  # every reading is a new instant
+        return clock.now()
+
+    seen: list[Any] = []
+
+    def approve(request: ActionRequest, decision: Decision) -> bool:
+        seen.append(now())
+        return True
+
+    security = make(by_tool({"pay": rule(Outcome.REQUIRE_APPROVAL, "GATE", "lead")}), clock=now,
+                    monotonic=clock.monotonic, on_approval_required=approve)
+    result = security.check_tool_call(tool_name="pay", agent_id="a")
+    decision, resolution = result.events
+    assert decision.kind == "decision" and resolution.kind == "resolution"
+    assert decision.timestamp == result.request.timestamp
+    assert resolution.timestamp > seen[0] > decision.timestamp
+    plain = security.check_tool_call(tool_name="read", agent_id="a")
+    assert plain.event.timestamp == plain.request.timestamp > resolution.timestamp
+
+
 def test_shutdown_stops_checks_and_context_manager_shuts_down() -> None:
     from agent_security.core import ConfigurationError
 

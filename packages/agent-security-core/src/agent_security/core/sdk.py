@@ -1361,7 +1361,10 @@ class AgentSecurity:
         if kind == "decision" and mode == "observe" and outcome is not _ALLOW:
             data["would_block"] = True
         allowed = outcome is _ALLOW or mode == "observe"
-        timestamp = self._clock()
+        # A decision is stamped with the instant it was evaluated at: the clock reading the policy's time
+        # conditions, the rate windows and the session TTLs saw (ctx.now). What is recorded later (a
+        # resolution after a wait, an execution) reads the clock again.
+        timestamp = ctx.now if kind == "decision" else self._clock()
         reasons = verdict["reasons"]
         request_id, agent_id, environment = fields["request_id"], agent.agent_id, agent.environment
         tool_name, plugin_source = action.tool_name, verdict["plugin_source"]
