@@ -370,17 +370,21 @@ def test_ids_are_unique_uuid_strings_of_the_version_8_layout() -> None:
     assert all((b - a) % 2**48 >= 1 for a, b in itertools.pairwise(counters))
 
 
-@pytest.mark.parametrize("count", [0, 1, 0xABC, 2**47, 2**48 - 1, 2**48, 2**48 + 0x1F, 2**60 + 7])
-def test_an_id_ends_with_the_counter_as_12_lowercase_hex_digits(count: int, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("block", [0, 1, 0xABC, 2**39, 2**40 - 1, 2**40, 2**40 + 0x1F, 2**60 + 7])
+def test_an_id_ends_with_the_counter_as_12_lowercase_hex_digits(block: int, monkeypatch: pytest.MonkeyPatch) -> None:
     import uuid
 
     from agent_security.core import _ids
 
     prefix, _ = _ids._state
-    monkeypatch.setattr(_ids, "_state", (prefix, lambda: count))
-    text = _ids.new_id()
-    assert text == f"{prefix}{count % 2**48:012x}"  # zero-padded, wrapped at 48 bits
-    assert str(uuid.UUID(text)) == text and uuid.UUID(text).version == 8
+    blocks = iter([block, block + 1])
+    monkeypatch.setattr(_ids, "_state", (prefix, lambda: next(blocks)))
+    monkeypatch.setattr(_ids, "_ids", iter(()))  # the current block used up: the next id starts a new one
+    made = [_ids.new_id() for _ in range(257)]  # a whole block and the first id of the next
+    first = block * 256
+    assert made == [f"{prefix}{(first + i) % 2**48:012x}" for i in range(257)]  # zero-padded, wrapped at 48 bits
+    for text in (made[0], made[255], made[256]):
+        assert str(uuid.UUID(text)) == text and uuid.UUID(text).version == 8
 
 
 def test_ids_from_many_threads_never_repeat() -> None:
