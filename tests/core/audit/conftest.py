@@ -31,6 +31,20 @@ def make_event() -> Callable[..., AuditEvent]:
 
 
 @pytest.fixture(scope="session")
+def chain() -> Callable[[int], list[AuditEvent]]:
+    """``chain(n)``: ``n`` events chained by a fresh trail (event ids ``e0``..., agent ids ``a0``...)."""
+
+    def make(n: int) -> list[AuditEvent]:
+        out: list[AuditEvent] = []
+        trail = AuditTrail(out.append)
+        for i in range(n):
+            trail.record(AuditEvent(event_id=f"e{i}", agent_id=f"a{i}", data={"i": i}))
+        return out
+
+    return make
+
+
+@pytest.fixture(scope="session")
 def signer() -> AuditSigner:
     return AuditSigner.generate()
 

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from agent_security.core.audit import (
     AuditSigner,
-    AuditTrail,
     JsonlAuditSink,
     SqliteAuditSink,
     event_hash,
@@ -314,20 +313,12 @@ def test_columns_cover_every_indexed_column(make_event):
 
 # -- property: any single edit, deletion, insertion or swap inside the trail is detected -------------------
 
-def _chain(n: int) -> list[AuditEvent]:
-    out: list[AuditEvent] = []
-    trail = AuditTrail(out.append)
-    for i in range(n):
-        trail.record(AuditEvent(event_id=f"e{i}", agent_id=f"a{i}", data={"i": i}))
-    return out
-
-
 @settings(max_examples=150, deadline=None)
 @given(n=st.integers(min_value=2, max_value=12), op=st.sampled_from(["edit", "rehash", "delete", "insert",
                                                                       "swap"]),
        where=st.integers(min_value=0, max_value=100))
-def test_any_single_tamper_inside_the_trail_is_detected(n, op, where):
-    events = _chain(n)
+def test_any_single_tamper_inside_the_trail_is_detected(chain, n, op, where):
+    events = chain(n)
     i = where % (n - 1)  # never the last event: tail changes need signatures (see the truncation test)
     tampered = list(events)
     if op == "edit":

@@ -28,14 +28,6 @@ from agent_security.core.audit.verify import MAX_ISSUES, _Verifier
 from agent_security.core.models import AuditEvent
 
 
-def _chain(n: int) -> list[AuditEvent]:
-    out: list[AuditEvent] = []
-    trail = AuditTrail(out.append)
-    for i in range(n):
-        trail.record(AuditEvent(event_id=f"e{i}", agent_id=f"a{i}", data={"i": i}))
-    return out
-
-
 def _rehashed(ev: AuditEvent, **update: object) -> AuditEvent:
     changed = ev.model_copy(update={**update, "hash": None})
     return changed.model_copy(update={"hash": event_hash(changed)})
@@ -68,8 +60,8 @@ class _CountingList(list):
         return got
 
 
-def test_many_events_linking_to_one_early_event_cost_linear_work():
-    first = _chain(1)[0]
+def test_many_events_linking_to_one_early_event_cost_linear_work(chain):
+    first = chain(1)[0]
     n = 2_000
     events = [first] + [_rehashed(first, sequence=i, event_id=f"e{i}", prev_hash=first.hash) for i in range(2, n + 1)]
     v = _Verifier(None)
@@ -98,8 +90,8 @@ def test_a_flood_of_bad_lines_keeps_the_first_issues_and_counts_the_rest(tmp_pat
     assert report.summary().startswith(f"TAMPERED ({MAX_ISSUES + 4_000} issue(s))")
 
 
-def test_the_kept_issues_are_the_first_by_position_whenever_they_are_found(tmp_path):
-    events = _chain(3)
+def test_the_kept_issues_are_the_first_by_position_whenever_they_are_found(tmp_path, chain):
+    events = chain(3)
     path = tmp_path / "a.jsonl"
     # event 2 deleted (found by the link pass, after every line was read), then a flood of blank lines
     path.write_bytes(events[0].model_dump_json().encode() + b"\n" + events[2].model_dump_json().encode()
