@@ -6,7 +6,7 @@ UV := $(PYTHON) -m uv
 RUN := $(UV) run --no-sync
 export UV_PYTHON ?= $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 
-.PHONY: help uv sync demo test test-compiled compiled-env lint format typecheck bench build dist-check check-namespace clean
+.PHONY: help uv sync demo test lint format typecheck bench build dist-check check-namespace clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -24,12 +24,6 @@ demo: sync ## Run the end-to-end demo
 test: sync check-namespace ## Run the whole test suite
 	$(RUN) pytest
 
-compiled-env: uv ## Build the compiled core wheel (Cython, needs a C compiler) and .compiled/venv to run it
-	@$(PYTHON) scripts/compiled_env.py
-
-test-compiled: compiled-env check-namespace ## Run the whole test suite against the compiled core wheel
-	AGENT_SECURITY_EXPECT_COMPILED=1 $$($(PYTHON) scripts/compiled_env.py) -m pytest
-
 lint: sync ## Lint with ruff
 	$(RUN) ruff check .
 
@@ -39,7 +33,7 @@ format: sync ## Format with ruff
 typecheck: sync ## Type-check every distribution with mypy (strict)
 	$(RUN) mypy packages/agent-security-*/src/agent_security
 
-bench: sync ## Run the benchmarks (the pipeline pure, compiled when a C compiler is present, and AGT)
+bench: sync ## Run the benchmarks (each against its targets; the pipeline against AGT in the same run)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(RUN) python $$b || exit 1; done
 
 build: sync ## Build the eight wheels and sdists into dist/
@@ -54,4 +48,4 @@ check-namespace: ## The shared namespace folder must stay empty of files; every 
 	@for d in packages/*/src/agent_security/*/; do [ -f "$$d/py.typed" ] || { echo "$$d lacks py.typed"; exit 1; }; done
 
 clean: ## Remove build and cache output
-	rm -rf dist .venv .compiled .mypy_cache .ruff_cache .pytest_cache
+	rm -rf dist .venv .mypy_cache .ruff_cache .pytest_cache

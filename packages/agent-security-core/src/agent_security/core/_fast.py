@@ -19,7 +19,6 @@ from callers and plugins goes through pydantic (or an explicit type check that r
 from __future__ import annotations
 
 import functools
-import importlib
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar, cast
 
@@ -150,10 +149,6 @@ def py_trusted(cls: type[M], values: dict[str, Any], fields_set: set[str]) -> M:
 
 
 trusted = py_trusted
-try:  # the compiled wheel only: Cython source, not a module of the pure-Python wheel
-    trusted = importlib.import_module("agent_security.core._fastc").trusted
-except ImportError:
-    pass
 
 
 def trusted_copy(obj: M, update: dict[str, Any], updated: frozenset[str] | None = None) -> M:

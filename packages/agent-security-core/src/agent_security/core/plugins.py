@@ -12,22 +12,18 @@ Autoload is an injection path (any installed distribution can declare an entry p
   the same entry point of the same distribution seen twice on ``sys.path``: same name, same target);
 * hook wrappers on check hooks are refused.
 
-The manager (:func:`make_plugin_manager`) also registers hook implementations compiled by Cython (the
-built-in plugins in the optional compiled core, see ``hatch_build.py``), which pluggy alone skips.
-
 Which plugins were loaded, from which distribution and version, is returned by :func:`load_entry_points`
 and recorded in the audit trail by :class:`~agent_security.core.AgentSecurity`.
 """
 
 from __future__ import annotations
 
-import inspect
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any, cast
+from typing import Any
 
 import pluggy
 from pydantic import BaseModel
@@ -131,108 +127,9 @@ def disabled_from_env() -> set[str]:
     return {n.strip() for n in os.environ.get(DISABLED_ENV, "").split(",") if n.strip()}
 
 
-_CYFUNCTION = "cython_function_or_method"
-
-
-def _is_cyfunction(value: object) -> bool:
-    """Whether ``value`` is a function compiled by Cython (``binding=True``): a non-data descriptor that
-    binds like a Python function and carries ``__code__``, ``__defaults__`` and a settable ``__dict__``
-    (so the ``@hookimpl`` marker), but is no ``types.FunctionType``."""
-    kind = type(value)
-    return kind.__name__ == _CYFUNCTION and (kind.__module__ == "builtins" or kind.__module__.startswith("_cython_"))
-
-
-def _compiled_hook_attr(obj: object, name: str) -> tuple[object, Callable[..., object]] | None:
-    """``(marker holder, function)`` for a Cython-compiled function ``name`` of ``obj``, else ``None``.
-
-    The counterpart of pluggy's own lookup for plain functions (``inspect.getattr_static``: properties and
-    other descriptors are never evaluated, ``__getattr__`` is never called), for the one kind of attribute
-    it does not take: a compiled function defined on the class (bound to ``obj`` as ``getattr`` would bind
-    it) or on the module / class passed as the plugin, or one stored on the instance (taken as it is).
-    """
-    if not (inspect.isclass(obj) or inspect.ismodule(obj)):
-        try:
-            own = object.__getattribute__(obj, "__dict__")
-        except AttributeError:
-            own = None
-        if isinstance(own, dict) and name in own:
-            value = own[name]
-            return (value, cast(Callable[..., object], value)) if _is_cyfunction(value) else None
-        static = inspect.getattr_static(obj, name, None)
-        if not _is_cyfunction(static):
-            return None
-        return static, cast(Callable[..., object], static.__get__(obj, type(obj)))
-    static = inspect.getattr_static(obj, name, None)
-    return (static, cast(Callable[..., object], static)) if _is_cyfunction(static) else None
-
-
-_IMPL_DEFAULTS: pluggy.HookimplOpts = {"wrapper": False, "hookwrapper": False, "optionalhook": False,
-                                       "tryfirst": False, "trylast": False, "specname": None}
-
-
-class _PluginManager(pluggy.PluginManager):
-    """pluggy's manager that also registers hook implementations compiled by Cython.
-
-    pluggy (from 1.7) discovers hook implementations among plain Python functions only
-    (``inspect.isfunction``) and silently skips anything else carrying the ``@hookimpl`` marker, such as a
-    method of a class in a module compiled by the optional compiled core (``hatch_build.py``). This
-    manager lets pluggy register the plugin as usual, then registers those compiled implementations
-    itself, exactly as pluggy registers a function: same marker options, same binding, argument names
-    from the function's code object, checked against the hook specification before anything is
-    registered (an invalid plugin leaves the manager unchanged). Every other attribute is left to
-    pluggy's rules: a property, another descriptor or a ``__getattr__`` answer is still never a hook.
-    Where pluggy itself takes compiled functions (before 1.7) they are not registered twice.
-    """
-
-    def _compiled_hookimpls(self, plugin: object, plugin_name: str) -> list[tuple[str, pluggy.HookImpl]]:
-        found: list[tuple[str, pluggy.HookImpl]] = []
-        marker = self.project_name + "_impl"
-        for attr in dir(plugin):
-            hit = _compiled_hook_attr(plugin, attr)
-            if hit is None or self.parse_hookimpl_opts(plugin, attr) is not None:  # pluggy takes it itself
-                continue
-            opts = getattr(hit[0], marker, None)
-            if not isinstance(opts, dict):
-                continue
-            impl = pluggy.HookImpl(plugin, plugin_name, hit[1], cast(pluggy.HookimplOpts, {**_IMPL_DEFAULTS, **opts}))
-            found.append((impl.opts.get("specname") or attr, impl))
-        return found
-
-    def register(self, plugin: object, name: str | None = None) -> str | None:
-        if plugin is None:
-            return super().register(plugin, name)
-        compiled = self._compiled_hookimpls(plugin, name or self.get_canonical_name(plugin))
-        verified = set()
-        for hook_name, impl in compiled:  # validate first: a refused plugin changes nothing
-            hook: pluggy.HookCaller | None = getattr(self.hook, hook_name, None)
-            if hook is not None and hook.has_spec():
-                self._verify_hook(hook, impl)
-                verified.add(id(impl))
-        registered = super().register(plugin, name)
-        if registered is None or not compiled:
-            return registered
-        try:
-            for hook_name, impl in compiled:
-                hook = getattr(self.hook, hook_name, None)
-                if hook is None:
-                    hook = pluggy.HookCaller(hook_name, self._hookexec)
-                    setattr(self.hook, hook_name, hook)
-                elif id(impl) not in verified and hook.has_spec():  # a spec added while registering
-                    self._verify_hook(hook, impl)
-                hook._maybe_apply_history(impl)
-                hook._add_hookimpl(impl)
-        except BaseException:
-            self.unregister(plugin)
-            raise
-        return registered
-
-
 def make_plugin_manager() -> pluggy.PluginManager:
-    """A fresh plugin manager with the core hook specifications (no plugins registered).
-
-    It registers hook implementations compiled by Cython too (see :class:`_PluginManager`).
-    """
-    pm = _PluginManager(PROJECT_NAME)
+    """A fresh plugin manager with the core hook specifications (no plugins registered)."""
+    pm = pluggy.PluginManager(PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
     # historic: every plugin registered from now on gets agent_security_addhooks(pluginmanager=pm) at once
     pm.hook.agent_security_addhooks.call_historic(kwargs={"pluginmanager": pm})
