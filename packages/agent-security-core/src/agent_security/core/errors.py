@@ -13,6 +13,10 @@ The hierarchy::
     │   ├── PluginLoadError                       an entry point that cannot be imported or registered
     │   └── PluginContractError                   a plugin broke the hook contract
     ├── AuditIntegrityError                       an audit trail that fails verification
+    ├── AuditWriteError                           the trail refused an event (a fail-closed sink failed)
+    ├── StoreError                                the state store cannot do what was asked
+    │   ├── StoreFull                             a key that must not be lost cannot be kept
+    │   └── StoreUnavailable                      the store is down, locked or too slow
     ├── RedactedToolError                         stands in for a tool's exception whose details were redacted
     └── SecurityError                             a tool call was blocked; carries the decision
 
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AgentSecurityError",
     "AuditIntegrityError",
+    "AuditWriteError",
     "ConfigFileError",
     "ConfigurationError",
     "PluginContractError",
@@ -41,6 +46,9 @@ __all__ = [
     "PolicySignatureError",
     "RedactedToolError",
     "SecurityError",
+    "StoreError",
+    "StoreFull",
+    "StoreUnavailable",
 ]
 
 
@@ -105,6 +113,23 @@ class AuditIntegrityError(AgentSecurityError):
     def __init__(self, message: str, *, position: int | None = None) -> None:
         self.position = position
         super().__init__(message)
+
+
+class AuditWriteError(AgentSecurityError):
+    """The audit trail could not record an event (a fail-closed sink failed, or the trail is closed)."""
+
+
+class StoreError(AgentSecurityError):
+    """The state store cannot do what was asked."""
+
+
+class StoreFull(StoreError):
+    """The store cannot take a key it must not lose (a claim) without dropping another."""
+
+
+class StoreUnavailable(StoreError):
+    """The store is unreachable, locked beyond its timeout, or too slow: checks fail closed
+    (reason code ``STORE_UNAVAILABLE``)."""
 
 
 class RedactedToolError(AgentSecurityError):

@@ -8,6 +8,7 @@ it read the same here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
@@ -19,6 +20,7 @@ from agent_security.core._ids import new_id, utcnow
 
 __all__ = [
     "APPROVAL_LIKE",
+    "CORE_EVENT_KINDS",
     "SCHEMA_VERSION",
     "TRUST_LEVELS",
     "Action",
@@ -41,9 +43,13 @@ __all__ = [
     "utcnow",
 ]
 
-SCHEMA_VERSION = "1.0"
-"""Version of the audit event schema. Bumped on any incompatible change (posture and SIEM exports rely
-on it)."""
+SCHEMA_VERSION = "1.1"
+"""Version of the audit event schema: the major part changes on an incompatible change, the minor part
+when something is added (1.1: plugin event kinds). Posture and SIEM exports rely on it."""
+
+CORE_EVENT_KINDS = frozenset({"decision", "resolution", "execution", "lifecycle", "alert", "error"})
+"""The kinds the core writes itself; a plugin's kinds are namespaced (``guardian.incident``)."""
+_NAMESPACED_KIND = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+")
 
 
 class Model(BaseModel):
@@ -273,7 +279,9 @@ class AuditEvent(Model):
     event_id: str = Field(default_factory=new_id)
     sequence: int = 0
     timestamp: datetime = Field(default_factory=utcnow)
-    kind: Literal["decision", "resolution", "execution", "lifecycle", "alert", "error"] = "decision"
+    kind: str = "decision"
+    """One of the core's kinds (:data:`CORE_EVENT_KINDS`) or a plugin's namespaced kind
+    (``guardian.incident``, ``kill_switch.kill``: lowercase words joined by dots, at most 64 characters)."""
     request_id: str | None = None
     agent_id: str | None = None
     tool_name: str | None = None
@@ -287,6 +295,13 @@ class AuditEvent(Model):
     data: Mapping[str, Any] = Field(default_factory=dict)
     prev_hash: str | None = None
     hash: str | None = None
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, v: str) -> str:
+        if v in CORE_EVENT_KINDS or (len(v) <= 64 and _NAMESPACED_KIND.fullmatch(v)):
+            return v
+        raise ValueError("kind must be a core event kind or a namespaced kind such as 'guardian.incident'")
 
     @field_validator("data")
     @classmethod

@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from agent_security.core.errors import AgentSecurityError
+from agent_security.core.errors import StoreFull
 
 __all__ = ["MemoryStore", "Store", "StoreFull", "WindowVerdict"]
 
@@ -42,10 +42,6 @@ _IMMUTABLE: frozenset[type] = frozenset({str, int, float, bool, type(None)})
 
 def _copy(value: Any) -> Any:
     return value if type(value) in _IMMUTABLE else copy.deepcopy(value)
-
-
-class StoreFull(AgentSecurityError):
-    """The store cannot take a key it must not lose (a :meth:`Store.claim`) without dropping another."""
 
 
 @dataclass(frozen=True, slots=True)

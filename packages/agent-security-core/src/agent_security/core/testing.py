@@ -5,6 +5,7 @@ Tests cannot import each other in pytest's importlib mode, so shared helpers liv
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,21 +16,26 @@ __all__ = ["FakeClock", "StaticEngine", "check_placeholder_plugin", "make_reques
 
 
 class FakeClock:
-    """An injectable wall clock and monotonic clock that only move when told to."""
+    """A :class:`~agent_security.core.clock.Clock` that only moves when told to (thread-safe)."""
 
     def __init__(self, start: datetime | None = None) -> None:
         self._now = start or datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
         self._mono = 1000.0
+        self._lock = threading.Lock()
 
     def now(self) -> datetime:
         return self._now
+
+    def time(self) -> float:
+        return self._now.timestamp()
 
     def monotonic(self) -> float:
         return self._mono
 
     def advance(self, seconds: float) -> None:
-        self._now += timedelta(seconds=seconds)
-        self._mono += seconds
+        with self._lock:
+            self._now += timedelta(seconds=seconds)
+            self._mono += seconds
 
 
 class StaticEngine:
