@@ -24,7 +24,7 @@ from agent_security.core import (
     SecurityError,
     hookimpl,
 )
-from agent_security.core._util import InvalidArguments, freeze_json, same_json
+from agent_security.core.arguments import InvalidArguments, freeze_json, same_json
 from agent_security.core.testing import StaticEngine
 
 

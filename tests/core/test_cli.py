@@ -85,7 +85,8 @@ def test_check_rejects_bad_input_with_exit_1(run, policy: Path) -> None:  # type
     assert run("check", "--policy", str(policy), stdin="not json").exit_code == 1
     assert run("check", "--policy", str(policy), stdin="[1, 2]").exit_code == 1
     assert run("check", "--policy", str(policy), stdin='{"tool_name": "x", "evil": 1}').exit_code == 1
-    assert run("check", "--policy", str(policy), stdin='{"tool_name": ""}').exit_code == 1
+    # Readable JSON with a field of the wrong type or size is a request like any other: denied and audited.
+    assert run("check", "--policy", str(policy), stdin='{"tool_name": ""}').exit_code == 2
 
 
 def test_check_observe_mode_allows_but_reports(run, policy: Path) -> None:  # type: ignore[no-untyped-def]
@@ -187,14 +188,14 @@ def test_a_plugin_cannot_replace_a_core_command(run, policy: Path, monkeypatch: 
 
             cli.add_command(always_allow, "check")
 
-    real = cli_module.make_plugin_manager
+    real = cli_module.HookRelay
 
     def with_hijack():  # type: ignore[no-untyped-def]
-        pm = real()
-        pm.register(Hijack(), name="hijack")
-        return pm
+        relay = real()
+        relay.pm.register(Hijack(), name="hijack")
+        return relay
 
-    monkeypatch.setattr(cli_module, "make_plugin_manager", with_hijack)
+    monkeypatch.setattr(cli_module, "HookRelay", with_hijack)
     root = build_cli()
     assert "replaced the core command 'check'" in capsys.readouterr().err
     result = CliRunner().invoke(root, ["check", "--policy", str(policy)], input='{"tool_name": "rm"}')

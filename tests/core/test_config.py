@@ -142,7 +142,8 @@ def test_unrecognised_switch_values_are_errors(name: str, tmp_path: Path, monkey
 
 def test_unrecognised_autoload_switch_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     # "disable autoload" on a value we do not understand silently dropped every installed protection
-    from agent_security.core.plugins import load_entry_points, make_plugin_manager
+    from agent_security.core.pipeline.hooks import new_plugin_manager as make_plugin_manager
+    from agent_security.core.plugins import load_entry_points
 
     monkeypatch.setenv("AGENT_SECURITY_DISABLE_PLUGIN_AUTOLOAD", "nope")
     with pytest.raises(ConfigurationError, match="AGENT_SECURITY_DISABLE_PLUGIN_AUTOLOAD"):

@@ -1,5 +1,5 @@
-"""The two drivers of the check pipeline (``agent_security.core._drive``): a pipeline generator hands over
-its result by appending it to the list the driver passes, and returns nothing."""
+"""The two drivers of the check pipeline (``agent_security.core.pipeline.drive``): a pipeline generator
+yields what it must wait for, gets the answer back (or the failure thrown in), and returns its result."""
 
 from __future__ import annotations
 
@@ -9,20 +9,19 @@ from typing import Any
 
 import pytest
 
-from agent_security.core._drive import _Blocking, _drive_async, _drive_sync, _Wait
+from agent_security.core.pipeline.drive import Blocking, Wait, drive_async, drive_sync
 
 
-def no_wait(out: list[Any], value: Any) -> Generator[Any, Any, None]:
-    out.append(value)
-    return
+def no_wait(value: Any) -> Generator[Any, Any, Any]:
+    return value
     yield  # a generator that never waits
 
 
-def waits(out: list[Any], *steps: Any) -> Generator[Any, Any, None]:
+def waits(*steps: Any) -> Generator[Any, Any, list[Any]]:
     seen = []
     for step in steps:
         seen.append((yield step))
-    out.append(seen)
+    return seen
 
 
 async def answer(value: Any) -> Any:
@@ -33,59 +32,39 @@ def raising(exc: BaseException) -> Any:
     raise exc
 
 
-def test_sync_driver_returns_what_the_pipeline_appended() -> None:
-    out: list[Any] = []
-    assert _drive_sync(no_wait(out, "decided"), out) == "decided"
+def test_sync_driver_returns_what_the_pipeline_returns() -> None:
+    assert drive_sync(no_wait("decided")) == "decided"
 
 
 def test_sync_driver_settles_each_wait_and_sends_the_answer_back() -> None:
-    out: list[Any] = []
-    gen = waits(out, _Blocking(lambda a, b: a + b, (2, 3), 5.0), _Wait(answer("async"), 5.0))
-    assert _drive_sync(gen, out) == [5, "async"]
+    gen = waits(Blocking(lambda a, b: a + b, (2, 3), 5.0), Wait(answer("async"), 5.0))
+    assert drive_sync(gen) == [5, "async"]
 
 
 def test_sync_driver_throws_a_failed_wait_into_the_pipeline() -> None:
-    def pipeline(out: list[Any]) -> Generator[Any, Any, None]:
+    def pipeline() -> Generator[Any, Any, str]:
         try:
-            yield _Blocking(raising, (ValueError("boom"),), 5.0)
+            yield Blocking(raising, (ValueError("boom"),), 5.0)
         except ValueError as exc:
-            out.append(f"caught {exc}")
+            return f"caught {exc}"
+        return "not caught"
 
-    out: list[Any] = []
-    assert _drive_sync(pipeline(out), out) == "caught boom"
-
-
-@pytest.mark.parametrize("count", [0, 2])
-def test_a_pipeline_without_exactly_one_result_is_an_error_not_an_answer(count: int) -> None:
-    for waits_first in (False, True):
-        out: list[Any] = []
-
-        def pipeline(out: list[Any] = out, waits_first: bool = waits_first) -> Generator[Any, Any, None]:
-            if waits_first:
-                yield _Blocking(lambda: None, (), 5.0)
-            out.extend(["r"] * count)
-
-        with pytest.raises(RuntimeError, match=f"{count} results"):
-            _drive_sync(pipeline(), out)
-        out.clear()
-        with pytest.raises(RuntimeError, match=f"{count} results"):
-            asyncio.run(_drive_async(pipeline(), out))
+    assert drive_sync(pipeline()) == "caught boom"
+    assert asyncio.run(drive_async(pipeline())) == "caught boom"
 
 
 def test_a_pipeline_error_propagates_from_both_drivers() -> None:
-    def pipeline(out: list[Any]) -> Generator[Any, Any, None]:
+    def pipeline() -> Generator[Any, Any, None]:
         raise KeyError("inside")
         yield
 
     with pytest.raises(KeyError):
-        _drive_sync(pipeline([]), [])
+        drive_sync(pipeline())
     with pytest.raises(KeyError):
-        asyncio.run(_drive_async(pipeline([]), []))
+        asyncio.run(drive_async(pipeline()))
 
 
 def test_async_driver_awaits_each_wait_and_returns_the_result() -> None:
-    out: list[Any] = []
-    gen = waits(out, _Wait(answer(1), 5.0), _Blocking(lambda: 2, (), 5.0))
-    assert asyncio.run(_drive_async(gen, out)) == [1, 2]
-    out2: list[Any] = []
-    assert asyncio.run(_drive_async(no_wait(out2, "now"), out2)) == "now"
+    gen = waits(Wait(answer(1), 5.0), Blocking(lambda: 2, (), 5.0))
+    assert asyncio.run(drive_async(gen)) == [1, 2]
+    assert asyncio.run(drive_async(no_wait("now"))) == "now"

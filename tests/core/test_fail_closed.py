@@ -95,7 +95,7 @@ def test_a_plugin_failing_to_configure_stops_startup(fake_entry_points: Any) -> 
     class BadModule:
         @staticmethod
         @hookimpl
-        def agent_security_configure(security: Any, settings: Any) -> None:
+        def agent_security_configure(host: Any, settings: Any) -> None:
             raise Exploding("cannot start")
 
     fake_entry_points(("bad", "agent-security-egress", BadModule))

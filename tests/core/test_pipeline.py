@@ -20,7 +20,7 @@ from agent_security.core import (
     SecurityError,
     hookimpl,
 )
-from agent_security.core._util import request_hash
+from agent_security.core.resolution import request_hash
 from agent_security.core.testing import FakeClock, StaticEngine
 
 
@@ -68,7 +68,7 @@ def test_gated_outcomes_resolve_through_their_callback(outcome: Outcome, callbac
 
 @pytest.mark.parametrize(("ticket", "allowed", "code"), [
     ("OPS-42", True, "TICKET_VALIDATED"), ("", False, "TICKET_MISSING"), (None, False, None),
-    (True, False, "TICKET_ERROR")])
+    (True, False, "APPROVAL_INVALID_ANSWER")])
 def test_ticket_needs_a_real_ticket_id(ticket: Any, allowed: bool, code: str | None) -> None:
     security = make(by_tool({"deploy": rule(Outcome.REQUIRE_TICKET, "CHANGE")}),
                     on_ticket_required=lambda r, d: ticket)
@@ -517,11 +517,49 @@ def test_hostile_arguments_are_denied_not_crashed() -> None:
     assert not bad_trust.allowed and bad_trust.final_decision.codes == ("INVALID_REQUEST",)
 
 
-@pytest.mark.parametrize("params", [{"tool_name": "", "agent_id": "a"}, {"tool_name": "t", "agent_id": ""},
-                                    {"tool_name": "t", "agent_id": "a", "tool_args": ["x"]}])
-def test_programming_mistakes_raise(params: dict[str, Any]) -> None:
+@pytest.mark.parametrize("params", [
+    {"tool_name": "", "agent_id": "a"}, {"tool_name": "t", "agent_id": ""}, {"tool_name": 5, "agent_id": "a"},
+    {"tool_name": "t", "agent_id": "a", "tool_args": ["x"]}, {"tool_name": "t", "agent_id": "a", "tool_args": "x"},
+    {"tool_name": "t", "agent_id": "a", "user_input": 5}, {"tool_name": "t", "agent_id": "a", "context": [1]},
+    {"tool_name": "t", "agent_id": "a", "data_labels": 5}, {"tool_name": "t", "agent_id": "a", "data_labels": "pii"},
+    {"tool_name": "t", "agent_id": "a", "roles": {"admin": True}}, {"tool_name": "t", "agent_id": "a", "session_id": 7},
+])
+def test_a_field_of_the_wrong_type_is_denied_as_an_invalid_request(params: dict[str, Any]) -> None:
+    security = make()
+    result = security.check_tool_call(**params)
+    assert not result.allowed and result.final_decision.codes == ("INVALID_REQUEST",)
+    assert result.event.kind == "decision" and result.event.sequence > 0  # audited
+
+
+@pytest.mark.parametrize("answer", ["yes", 1, {"approved": True}, [True]])
+def test_an_approver_answer_that_is_no_answer_has_its_own_reason_code(answer: Any) -> None:
+    security = make(by_tool({"pay": rule(Outcome.REQUIRE_APPROVAL, "GATE")}),
+                    on_approval_required=lambda r, d: answer)
+    result = security.check_tool_call(tool_name="pay", agent_id="a")
+    assert not result.allowed
+    assert result.final_decision.codes[-1] == "APPROVAL_INVALID_ANSWER"
+    assert type(answer).__name__ in result.final_decision.reasons[-1].message
+
+
+@pytest.mark.parametrize(("option", "callback"), [
+    ("on_approval_required", lambda: True), ("on_allow", lambda request: None),
+    ("on_audit_event", lambda: None), ("on_error", lambda error: None), ("on_deny", "not callable"),
+])
+def test_a_callback_that_cannot_take_its_arguments_is_refused_at_construction(option: str, callback: Any) -> None:
+    from agent_security.core import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match=option):
+        make(**{option: callback})
+
+
+def test_callbacks_taking_their_arguments_any_way_are_accepted() -> None:
+    make(on_approval_required=lambda *args: True, on_allow=lambda request, decision=None: None,
+         on_audit_event=lambda event, **extra: None, on_error=print)
+
+
+def test_a_keyword_the_api_does_not_have_is_a_programming_mistake() -> None:
     with pytest.raises(TypeError):
-        make().check_tool_call(**params)
+        make().check_tool_call(tool_name="t", agent_id="a", tool_nam="x")
 
 
 # -- concurrency, audit chain, lifecycle -----------------------------------------------------------

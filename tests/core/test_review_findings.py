@@ -23,11 +23,11 @@ from agent_security.core import (
     SecurityError,
     hookimpl,
 )
-from agent_security.core._util import MAX_ARGS_ITEMS, MAX_STRING, InputTooLarge, InvalidArguments, freeze_json
+from agent_security.core.arguments import MAX_ARGS_ITEMS, MAX_STRING, InputTooLarge, InvalidArguments, freeze_json
 from agent_security.core.builtin.kill_switch import kill_switch
 from agent_security.core.builtin.rate_limiter import rate_limiter
 from agent_security.core.builtin.session_context import session_context
-from agent_security.core.sdk import MAX_ID_CHARS, MAX_LIST_ITEMS
+from agent_security.core.pipeline.request import MAX_ID_CHARS, MAX_LIST_ITEMS
 from agent_security.core.store import MemoryStore
 from agent_security.core.testing import StaticEngine
 
@@ -358,7 +358,7 @@ def test_hash_bound_approval_cannot_be_replayed() -> None:
 
     def resolver(request: Any, decision: Any) -> Resolution:
         # An approval service that answers by hash (e.g. a human approved this exact call once).
-        from agent_security.core.sdk import request_hash
+        from agent_security.core.resolution import request_hash
 
         h = request_hash(request)
         return granted.setdefault(h, Resolution(approved=True, request_hash=h, resolver="alice"))
@@ -574,6 +574,7 @@ class _Ep:
 
 def test_same_distribution_name_with_another_target_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     from agent_security.core import PluginLoadError, plugins
+    from agent_security.core.pipeline.hooks import new_plugin_manager
 
     class Genuine:
         pass
@@ -585,11 +586,12 @@ def test_same_distribution_name_with_another_target_is_refused(monkeypatch: pyte
            _Ep("egress", "agent-security-egress", "a_shadow.plugin", Shadow)]
     monkeypatch.setattr(plugins.metadata, "entry_points", lambda group=None: list(eps))
     with pytest.raises(PluginLoadError):
-        plugins.load_entry_points(plugins.make_plugin_manager())
+        plugins.load_entry_points(new_plugin_manager())
 
 
 def test_same_install_seen_twice_is_still_tolerated(monkeypatch: pytest.MonkeyPatch) -> None:
     from agent_security.core import plugins
+    from agent_security.core.pipeline.hooks import new_plugin_manager
 
     class Genuine:
         pass
@@ -597,7 +599,7 @@ def test_same_install_seen_twice_is_still_tolerated(monkeypatch: pytest.MonkeyPa
     eps = [_Ep("egress", "agent-security-egress", "agent_security.egress.plugin", Genuine),
            _Ep("egress", "agent-security-egress", "agent_security.egress.plugin", Genuine)]
     monkeypatch.setattr(plugins.metadata, "entry_points", lambda group=None: list(eps))
-    records = plugins.load_entry_points(plugins.make_plugin_manager())
+    records = plugins.load_entry_points(new_plugin_manager())
     assert [r.status for r in records] == ["loaded", "disabled"]
 
 
@@ -663,7 +665,7 @@ def test_plugins_may_still_add_labels_and_redact_arguments() -> None:
 
 
 def _swap_after_approving(request: Any, decision: Any) -> Resolution:
-    from agent_security.core.sdk import request_hash
+    from agent_security.core.resolution import request_hash
 
     approved = request_hash(request)
     request.action.tool_args["to"] = "mallory"

@@ -186,7 +186,7 @@ def test_other_distributions_add_classifiers_through_the_hook() -> None:
     sec.unregister_plugin("egress-enforcer")
     sec.register_plugin(_Contributor())
     # the configure step asks every registered plugin for classifiers
-    plugin.agent_security_configure(security=sec, settings=sec.settings)
+    plugin.agent_security_configure(host=sec.host, settings=sec.settings)
     enf = sec.get_plugin("egress-enforcer")
     assert "employee_id" in enf.scanner.kinds
     r = sec.check_tool_call(tool_name="t", agent_id="a", tool_args={"body": "employee EMP-123456"})

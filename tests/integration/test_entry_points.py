@@ -8,7 +8,8 @@ import pytest
 
 from agent_security.core import AgentSecurity, Decision, PluginLoadError, hookimpl
 from agent_security.core.config import FAMILY
-from agent_security.core.plugins import load_entry_points, make_plugin_manager
+from agent_security.core.pipeline.hooks import new_plugin_manager as make_plugin_manager
+from agent_security.core.plugins import load_entry_points
 from agent_security.core.testing import StaticEngine
 
 EXPECTED = {"identity", "egress", "supply_chain", "guardian", "posture", "containment", "adapters"}

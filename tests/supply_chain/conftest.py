@@ -27,7 +27,7 @@ def server_command() -> Callable[[str], list[str]]:
 
 @pytest.fixture
 def ctx() -> CheckContext:
-    return CheckContext(security=None, store=MemoryStore(), now=datetime(2026, 1, 1, tzinfo=UTC),  # type: ignore[arg-type]
+    return CheckContext(host=None, store=MemoryStore(), now=datetime(2026, 1, 1, tzinfo=UTC),  # type: ignore[arg-type]
                         monotonic=0.0)
 
 

@@ -19,8 +19,7 @@ def test_audit_and_builtin_do_not_import_the_sdk():
 
 
 def test_sinks_behind_agent_security(tmp_path: Path):
-    from agent_security.core import sdk
-    from agent_security.core.sdk import AgentSecurity
+    from agent_security.core import AgentSecurity, sdk
     from agent_security.core.testing import StaticEngine
 
     db, jl = SqliteAuditSink(tmp_path / "a.db"), JsonlAuditSink(tmp_path / "a.jsonl")

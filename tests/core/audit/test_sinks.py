@@ -15,7 +15,7 @@ from agent_security.core.audit import (
     verify_file,
 )
 from agent_security.core.hookspecs import hookimpl
-from agent_security.core.plugins import make_plugin_manager
+from agent_security.core.pipeline.hooks import new_plugin_manager as make_plugin_manager
 
 
 def test_memory_ring_counts_evictions(write_trail):

@@ -31,7 +31,7 @@ def store() -> MemoryStore:
 @pytest.fixture
 def make_ctx(store: MemoryStore) -> Callable[..., CheckContext]:
     def make(monotonic: float = 1000.0, st: Store | None = None) -> CheckContext:
-        return CheckContext(security=None, store=store if st is None else st,  # type: ignore[arg-type]
+        return CheckContext(host=None, store=store if st is None else st,  # type: ignore[arg-type]
                             now=datetime(2026, 1, 1, tzinfo=UTC), monotonic=monotonic)
 
     return make

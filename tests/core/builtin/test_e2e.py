@@ -7,10 +7,10 @@ import threading
 
 import pytest
 
+from agent_security.core import AgentSecurity
 from agent_security.core.builtin import kill_switch, output_validator, rate_limiter, session_context
 from agent_security.core.errors import SecurityError
 from agent_security.core.models import ActionRequest, Decision, Outcome, Reason
-from agent_security.core.sdk import AgentSecurity
 from agent_security.core.testing import FakeClock, StaticEngine
 
 

@@ -8,7 +8,7 @@ import pytest
 from agent_security.core.builtin import KILL_SWITCH_CHANNEL, KillSwitchState, kill_switch, load_state_file
 from agent_security.core.hookspecs import hookimpl
 from agent_security.core.models import Outcome
-from agent_security.core.plugins import make_plugin_manager
+from agent_security.core.pipeline.hooks import new_plugin_manager as make_plugin_manager
 from agent_security.core.store import MemoryStore
 
 

@@ -353,8 +353,8 @@ def test_unawaited_coroutine_is_blocked(make_request, make_ctx):
 
 
 def test_lazy_results_through_protect():
+    from agent_security.core import AgentSecurity
     from agent_security.core.errors import SecurityError
-    from agent_security.core.sdk import AgentSecurity
     from agent_security.core.testing import StaticEngine
 
     for action in ("block", "redact"):
@@ -524,8 +524,8 @@ def test_exception_chain_is_bounded(make_request, make_ctx):
 
 
 def test_exceptions_through_protect():
+    from agent_security.core import AgentSecurity
     from agent_security.core.errors import SecurityError
-    from agent_security.core.sdk import AgentSecurity
     from agent_security.core.testing import StaticEngine
 
     def fetch() -> None:

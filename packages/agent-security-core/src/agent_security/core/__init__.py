@@ -17,11 +17,13 @@ from __future__ import annotations
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
+from agent_security.core.clock import SYSTEM_CLOCK, Clock, SystemClock
 from agent_security.core.config import ConfigSection, SectionModel, Settings
 from agent_security.core.context import CheckContext
 from agent_security.core.errors import (
     AgentSecurityError,
     AuditIntegrityError,
+    AuditWriteError,
     ConfigFileError,
     ConfigurationError,
     PluginContractError,
@@ -33,8 +35,12 @@ from agent_security.core.errors import (
     PolicySignatureError,
     RedactedToolError,
     SecurityError,
+    StoreError,
+    StoreFull,
+    StoreUnavailable,
 )
 from agent_security.core.hookspecs import HOOKSPEC_VERSION, PROJECT_NAME, hookimpl, hookspec
+from agent_security.core.host import Host
 from agent_security.core.models import (
     Action,
     ActionRequest,
@@ -47,23 +53,25 @@ from agent_security.core.models import (
     PluginResult,
     Reason,
     RequestContext,
+    ResultCheck,
     ToolIdentity,
     TrustLevel,
     restrictiveness,
     trust_rank,
 )
 from agent_security.core.plugins import PluginInfo
-from agent_security.core.resolution import Approval, Resolution
+from agent_security.core.resolution import Approval, Resolution, request_hash
 from agent_security.core.store import MemoryStore, Store
 
 if TYPE_CHECKING:
-    from agent_security.core.sdk import AgentSecurity
+    from agent_security.core.pipeline.facade import AgentSecurity
 
 __version__ = metadata.version("agent-security-core")
 
 __all__ = [
     "HOOKSPEC_VERSION",
     "PROJECT_NAME",
+    "SYSTEM_CLOCK",
     "Action",
     "ActionRequest",
     "AgentInfo",
@@ -72,13 +80,16 @@ __all__ = [
     "Approval",
     "AuditEvent",
     "AuditIntegrityError",
+    "AuditWriteError",
     "CheckContext",
     "CheckResult",
+    "Clock",
     "ConfigFileError",
     "ConfigSection",
     "ConfigurationError",
     "Decision",
     "ExecutionResult",
+    "Host",
     "MemoryStore",
     "Outcome",
     "PluginContractError",
@@ -94,15 +105,21 @@ __all__ = [
     "RedactedToolError",
     "RequestContext",
     "Resolution",
+    "ResultCheck",
     "SectionModel",
     "SecurityError",
     "Settings",
     "Store",
+    "StoreError",
+    "StoreFull",
+    "StoreUnavailable",
+    "SystemClock",
     "ToolIdentity",
     "TrustLevel",
     "__version__",
     "hookimpl",
     "hookspec",
+    "request_hash",
     "restrictiveness",
     "trust_rank",
 ]
@@ -112,7 +129,7 @@ def __getattr__(name: str) -> Any:
     # The SDK imports the policy engine and the built-in plugins; load it on first use so that
     # ``import agent_security.core`` stays cheap for plugins that only need the contract.
     if name == "AgentSecurity":
-        from agent_security.core.sdk import AgentSecurity
+        from agent_security.core.pipeline.facade import AgentSecurity
 
         return AgentSecurity
     raise AttributeError(f"module 'agent_security.core' has no attribute {name!r}")

@@ -22,11 +22,12 @@ from typing import Any
 
 import click
 
-from agent_security.core._util import strict_json_loads
+from agent_security.core.arguments import strict_json_loads
 from agent_security.core.config import FAMILY, load_settings
 from agent_security.core.errors import AgentSecurityError
 from agent_security.core.models import Outcome
-from agent_security.core.plugins import load_entry_points, make_plugin_manager
+from agent_security.core.pipeline.hooks import HookRelay
+from agent_security.core.plugins import load_entry_points
 
 __all__ = ["EXIT_ALLOW", "EXIT_APPROVAL", "EXIT_DENY", "EXIT_ERROR", "build_cli", "main"]
 
@@ -39,7 +40,7 @@ def _dump(data: Any) -> str:
 
 
 def _make_security(ctx: click.Context, **kwargs: Any) -> Any:
-    from agent_security.core.sdk import AgentSecurity
+    from agent_security.core.pipeline.facade import AgentSecurity
 
     try:
         return AgentSecurity(config_path=ctx.obj.get("config"), **kwargs)
@@ -317,16 +318,16 @@ def build_cli() -> click.Group:
         cli.add_command(policy_group, "policy")
     if "audit" not in cli.commands:
         cli.add_command(audit_group, "audit")
-    pm = make_plugin_manager()
+    relay = HookRelay()
     try:
         settings = load_settings()
-        load_entry_points(pm, autoload=settings.core.plugins.autoload,
+        load_entry_points(relay.pm, autoload=settings.core.plugins.autoload,
                           allow_distributions=settings.core.plugins.allow_distributions,
                           disabled=settings.core.plugins.disabled)
     except AgentSecurityError as exc:
         click.echo(f"warning: plugins not loaded: {exc}", err=True)
     core_commands = dict(cli.commands)
-    pm.hook.agent_security_cli(cli=cli)
+    relay.cli(cli)
     for name, command in core_commands.items():
         if cli.commands.get(name) is not command:
             # a plugin must add commands, never replace a core one (`check` decides exit codes)

@@ -85,8 +85,7 @@ class CallableClock:
         return self._monotonic() if self._monotonic is not None else self.time()
 
 
-def as_clock(clock: Clock | Callable[[], datetime] | None,
-             monotonic: Callable[[], float] | None = None) -> Clock:
+def as_clock(clock: Clock | Callable[[], datetime] | None, monotonic: Callable[[], float] | None = None) -> Clock:
     """``clock`` as a :class:`Clock`: a clock object as it is, a function returning ``datetime`` wrapped
     (with ``monotonic`` when given), ``None`` the system clock (or the system wall clock with
     ``monotonic``)."""

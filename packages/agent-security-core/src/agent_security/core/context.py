@@ -5,54 +5,45 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from agent_security.core.store import Store
 
 if TYPE_CHECKING:
-    from agent_security.core.sdk import AgentSecurity
+    from agent_security.core.host import Host, Mode
 
 __all__ = ["CheckContext"]
 
 
-@dataclass(init=False)
+@dataclass(eq=False)
 class CheckContext:
-    """What a check hook may use besides the request: the shared store, the clocks, and a way to
-    record redacted facts and alerts in the audit trail.
+    """What a check hook may use besides the request: the host, the shared store, the check's time, and
+    a way to record redacted facts and alerts in the audit trail.
 
-    ``now`` is the wall-clock time of this check (timezone-aware UTC; the request's own timestamp when
-    the check built the request from the caller's fields); ``monotonic`` is the monotonic
-    clock reading used for windows and TTLs. Both come from the ``AgentSecurity`` instance's injectable
-    clocks, so tests and replays never depend on the machine's time.
+    ``now`` is the wall-clock instant of this check (timezone-aware UTC; the request's own timestamp
+    when the check built the request from the caller's fields), ``time`` the same instant in epoch
+    seconds (what store windows and TTLs are measured on, comparable across processes) and
+    ``monotonic`` the monotonic reading for waits inside this process. All come from the host's
+    injectable :class:`~agent_security.core.clock.Clock`, so tests and replays never depend on the
+    machine's time. ``host`` is ``None`` only in unit tests that build a context by hand.
     """
 
-    security: AgentSecurity
+    host: Host | None
     store: Store
     now: datetime
     monotonic: float
-    mode: Literal["enforce", "observe"] = "enforce"
+    mode: Mode = "enforce"
     request_hash: str = ""
     phase: str = ""
     annotations: dict[str, Any] = field(default_factory=dict)
     alerts: list[dict[str, Any]] = field(default_factory=list)
     _alert_sink: Callable[[str, str, Mapping[str, Any]], None] | None = field(default=None, repr=False)
+    time: float = -1.0
+    """Epoch seconds of ``now`` (derived from it when not given)."""
 
-    def __init__(self, security: AgentSecurity, store: Store, now: datetime, monotonic: float,
-                 mode: Literal["enforce", "observe"] = "enforce", request_hash: str = "", phase: str = "",
-                 annotations: dict[str, Any] | None = None, alerts: list[dict[str, Any]] | None = None,
-                 _alert_sink: Callable[[str, str, Mapping[str, Any]], None] | None = None) -> None:
-        # Written out (the generated ``__init__`` would be the one function of a check left uncompiled):
-        # the same parameters, defaults and fresh containers as the dataclass's own.
-        self.security = security
-        self.store = store
-        self.now = now
-        self.monotonic = monotonic
-        self.mode = mode
-        self.request_hash = request_hash
-        self.phase = phase
-        self.annotations = {} if annotations is None else annotations
-        self.alerts = [] if alerts is None else alerts
-        self._alert_sink = _alert_sink
+    def __post_init__(self) -> None:
+        if self.time < 0 and isinstance(self.now, datetime):
+            self.time = self.now.timestamp()
 
     def annotate(self, plugin: str, facts: Mapping[str, Any]) -> None:
         """Record redacted facts about this check under ``plugin`` in the primary audit event."""

@@ -94,7 +94,7 @@ class _Printer:
 def run_demo(*, quick: bool = False, stream: Any = None) -> int:
     """Run the demo, print it, and return 0 when every scenario decided as expected (1 otherwise)."""
     from agent_security.core.builtin import kill_switch, rate_limiter, session_context
-    from agent_security.core.sdk import AgentSecurity
+    from agent_security.core.pipeline.facade import AgentSecurity
 
     p = _Printer(stream or sys.stdout)
     failures: list[str] = []

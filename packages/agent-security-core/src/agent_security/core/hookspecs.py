@@ -16,14 +16,24 @@ instances in one process never share counters by accident.
 
 **Check hooks** run for every tool call, in this order (the pipeline's phases)::
 
-    identify -> before_check -> evaluate -> after_decision -> resolve (callbacks) -> notify
-             -> (tool runs) -> after_execution
+    identify -> before_check -> evaluate -> after_decision -> [audit: decision]
+             -> resolve (approval-like outcomes only) -> [audit: resolution] -> notify
+             -> (the tool runs) -> after_execution (protect, check_result) -> [audit: execution]
 
-The pipeline calls check-hook implementations one at a time (pluggy's call order: ``tryfirst`` first,
-then last-registered first), so that an exception is attributed to the plugin that raised it. Unless the
-plugin object sets ``fail_open = True``, an exception is a DENY with reason code ``PLUGIN_ERROR``.
-Hook wrappers (``wrapper=True`` / ``hookwrapper=True``) are refused on check hooks: a wrapper could
-rewrite a DENY into an ALLOW behind every other plugin's back.
+and every audit event, as it is written, goes to ``agent_security_audit_event``.
+
+**Calling order of the implementations of one hook** (the same for every hook, stated here once):
+``tryfirst`` implementations, then ordinary ones, then ``trylast`` ones; within each group by the plugin
+object's ``priority`` attribute (lower first; default 100; the policy evaluator is 0, the application's
+callbacks 1,000,000, so they resolve last); then in registration order, first registered first. The
+pipeline calls check-hook implementations one at a time (``agent_security.core.pipeline.hooks``), so that
+an exception is attributed to the plugin that raised it. Unless the plugin object sets
+``fail_open = True``, an exception is a DENY with reason code ``PLUGIN_ERROR``. Hook wrappers
+(``wrapper=True`` / ``hookwrapper=True``) are refused on check hooks: a wrapper could rewrite a DENY into an
+ALLOW behind every other plugin's back.
+
+Plugins never receive the ``AgentSecurity`` itself: distribution hooks get the
+:class:`~agent_security.core.host.Host` (``host``), check hooks reach it as ``ctx.host``.
 
 Every hook implementation may accept fewer arguments than the spec (pluggy's opt-in arguments). Check
 hooks may be ``async def``: the asynchronous entry point awaits them, the synchronous one runs them to
@@ -41,6 +51,7 @@ if TYPE_CHECKING:
 
     from agent_security.core.config import Settings
     from agent_security.core.context import CheckContext
+    from agent_security.core.host import Host
     from agent_security.core.models import (
         ActionRequest,
         AuditEvent,
@@ -50,13 +61,14 @@ if TYPE_CHECKING:
     )
     from agent_security.core.plugins import PluginInfo
     from agent_security.core.resolution import Resolution
-    from agent_security.core.sdk import AgentSecurity
 
 PROJECT_NAME = "agent_security"
 """The pluggy project name, the entry-point group and the marker key. Never spell it differently."""
 
-HOOKSPEC_VERSION = 1
-"""Bumped on any incompatible change to the hook contract; plugins may refuse an older core."""
+HOOKSPEC_VERSION = 2
+"""Bumped on any incompatible change to the hook contract; plugins may refuse an older core.
+2: ``configure`` and ``shutdown`` receive the ``host``; ``identify`` may replace the tool identity and the
+delegation chain; ``after_execution`` also runs for ``check_result``."""
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
@@ -104,15 +116,17 @@ def agent_security_plugin_info() -> PluginInfo:
 
 
 @hookspec
-def agent_security_configure(security: AgentSecurity, settings: Settings) -> None:
+def agent_security_configure(host: Host, settings: Settings) -> None:
     """Build this distribution's stateful plugin objects for one ``AgentSecurity`` and register them.
 
     Called once per :class:`~agent_security.core.AgentSecurity`, after the built-in plugins are in place.
     Read your validated section with ``settings.section("<name>")`` (``None`` when the user wrote none)
-    and call ``security.register_plugin(obj)``. An exception here makes the ``AgentSecurity``
-    constructor fail (fail closed: a protection that cannot start is not silently skipped).
+    and call ``host.register_plugin(obj)``. An exception here makes the ``AgentSecurity``
+    constructor fail (fail closed: a protection that cannot start is not silently skipped). An object the
+    application registers under the same name later replaces yours (audited).
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2 receives the :class:`~agent_security.core.host.Host` (was the ``AgentSecurity``).
     """
 
 
@@ -133,12 +147,15 @@ def agent_security_cli(cli: click.Group) -> None:
 def agent_security_identify(request: ActionRequest, ctx: CheckContext) -> PluginResult | None:
     """Phase 0: resolve who is acting, before anything keys on the agent id.
 
-    An identity plugin returns ``PluginResult(request=...)`` with the agent fields replaced by registered
-    values (``agent.verified = True``); the pipeline records every changed field in the audit event, so
-    a mismatch between claim and registry is visible. May also return a decision (e.g. DENY
+    An identity plugin returns ``PluginResult(request=...)`` with the agent fields, the tool identity
+    (``action.tool_identity``) and the delegation chain (``context.delegation_chain``) replaced by
+    registered values (``agent.verified = True``); nothing else may change. The pipeline records every
+    changed field in the decision's audit event (``data.plugins.identity.changes``: claimed, registered,
+    by whom), so a mismatch between claim and registry is visible. May also return a decision (e.g. DENY
     ``AGENT_UNREGISTERED``), which ends the check.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2 may replace the tool identity and the delegation chain.
     """
 
 
@@ -214,7 +231,9 @@ def agent_security_notify(request: ActionRequest, decision: Decision, ctx: Check
 def agent_security_after_execution(
     request: ActionRequest, decision: Decision, result: Any, error: BaseException | None, ctx: CheckContext
 ) -> ExecutionResult | None:
-    """Phase 5: inspect what the tool returned (only for calls made through ``protect``).
+    """Phase 5: inspect what the tool returned, for calls made through ``protect`` and for results a host
+    checks with ``check_result`` / ``acheck_result`` (``decision`` is then the call's final decision, or
+    ALLOW ``DECIDED_ELSEWHERE`` when the host gave the call's fields instead of its check).
 
     Return ``ExecutionResult(replace=True, result=...)`` to redact the result, or
     ``ExecutionResult(block=Decision(...))`` to withhold it (the caller gets ``SecurityError``). An
@@ -233,7 +252,8 @@ def agent_security_after_execution(
 def agent_security_audit_event(event: AuditEvent) -> None:
     """Receive every audit event as it is written (sinks, anomaly detection, SIEM forwarding).
 
-    Events arrive in trail order, already sequenced and hash-chained. A sink that raises while a
+    Events arrive once each, in trail order, already sequenced and hash-chained, outside the trail's
+    lock: a subscriber may itself write an event (``host.record_event``). A sink that raises while a
     decision is recorded turns an ALLOW into DENY ``AUDIT_FAILURE`` (an unaudited allow is not allowed),
     unless the sink sets ``fail_open = True``.
 
@@ -242,10 +262,11 @@ def agent_security_audit_event(event: AuditEvent) -> None:
 
 
 @hookspec
-def agent_security_shutdown(security: AgentSecurity) -> None:
+def agent_security_shutdown(host: Host) -> None:
     """Release resources (close files and connections, stop timers). Errors are collected and reported.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2 receives the :class:`~agent_security.core.host.Host` (was the ``AgentSecurity``).
     """
 
 

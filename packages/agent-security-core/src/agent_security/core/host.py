@@ -76,3 +76,9 @@ class Host(Protocol):
     def get_plugin(self, name: str) -> Any:
         """The registered plugin called ``name``, or ``None``."""
         ...
+
+    def call_extension_hook(self, name: str, **kwargs: Any) -> list[Any]:
+        """Call a hook that a distribution added with ``agent_security_addhooks`` (e.g. egress's
+        ``agent_security_egress_classifiers``) and return every implementation's result; ``[]`` when no
+        such hook is specified. The core's own hooks cannot be called this way."""
+        ...

@@ -8,19 +8,19 @@ it read the same here.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from agent_security.core._ids import new_id, utcnow
 
 __all__ = [
     "APPROVAL_LIKE",
     "CORE_EVENT_KINDS",
+    "EVENT_KIND_PATTERN",
     "SCHEMA_VERSION",
     "TRUST_LEVELS",
     "Action",
@@ -35,6 +35,7 @@ __all__ = [
     "PluginResult",
     "Reason",
     "RequestContext",
+    "ResultCheck",
     "ToolIdentity",
     "TrustLevel",
     "new_id",
@@ -49,7 +50,8 @@ when something is added (1.1: plugin event kinds). Posture and SIEM exports rely
 
 CORE_EVENT_KINDS = frozenset({"decision", "resolution", "execution", "lifecycle", "alert", "error"})
 """The kinds the core writes itself; a plugin's kinds are namespaced (``guardian.incident``)."""
-_NAMESPACED_KIND = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+")
+EVENT_KIND_PATTERN = r"^(?:decision|resolution|execution|lifecycle|alert|error|[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+)$"
+"""What ``AuditEvent.kind`` may be: a core kind, or lowercase words joined by dots (``guardian.incident``)."""
 
 
 class Model(BaseModel):
@@ -279,7 +281,7 @@ class AuditEvent(Model):
     event_id: str = Field(default_factory=new_id)
     sequence: int = 0
     timestamp: datetime = Field(default_factory=utcnow)
-    kind: str = "decision"
+    kind: str = Field("decision", max_length=64, pattern=EVENT_KIND_PATTERN)
     """One of the core's kinds (:data:`CORE_EVENT_KINDS`) or a plugin's namespaced kind
     (``guardian.incident``, ``kill_switch.kill``: lowercase words joined by dots, at most 64 characters)."""
     request_id: str | None = None
@@ -292,21 +294,9 @@ class AuditEvent(Model):
     plugin_source: str | None = None
     mode: Literal["enforce", "observe"] = "enforce"
     request_hash: str | None = None
-    data: Mapping[str, Any] = Field(default_factory=dict)
+    data: dict[str, Any] = Field(default_factory=dict)
     prev_hash: str | None = None
     hash: str | None = None
-
-    @field_validator("kind")
-    @classmethod
-    def _known_kind(cls, v: str) -> str:
-        if v in CORE_EVENT_KINDS or (len(v) <= 64 and _NAMESPACED_KIND.fullmatch(v)):
-            return v
-        raise ValueError("kind must be a core event kind or a namespaced kind such as 'guardian.incident'")
-
-    @field_validator("data")
-    @classmethod
-    def _plain_data(cls, v: Mapping[str, Any]) -> Mapping[str, Any]:
-        return dict(v)
 
 
 class CheckResult(Model):
@@ -337,3 +327,30 @@ class CheckResult(Model):
     @property
     def reasons(self) -> tuple[Reason, ...]:
         return self.final_decision.reasons
+
+
+class ResultCheck(Model):
+    """The answer to ``check_result``: whether a tool's output may go back to the agent, and in what form."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    allowed: bool
+    """False when a plugin withheld the output (in observe mode: always True, see ``would_block``)."""
+    decision: Decision
+    """ALLOW ``EXECUTION_OK`` (or ``EXECUTION_ERROR`` when the tool raised), or the DENY that withheld it."""
+    result: Any = None
+    """The output to hand back: the tool's, or a plugin's redacted replacement; ``None`` when withheld."""
+    error: BaseException | None = None
+    """When the tool raised: the exception to raise (the tool's, or a plugin's sanitised replacement)."""
+    redacted_by: tuple[str, ...] = ()
+    """Plugins that replaced the output (or the exception)."""
+    event: AuditEvent
+    """The ``execution`` audit event."""
+    request: ActionRequest
+    """The request the output belongs to."""
+    would_block: bool = False
+    """In observe mode: True when enforce mode would have withheld the output."""
+
+    @property
+    def redacted(self) -> bool:
+        return bool(self.redacted_by)

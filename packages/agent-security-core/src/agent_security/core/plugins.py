@@ -28,7 +28,6 @@ from typing import Any
 import pluggy
 from pydantic import BaseModel
 
-from agent_security.core import hookspecs
 from agent_security.core.config import FAMILY, env_flag
 from agent_security.core.errors import ConfigurationError, PluginContractError, PluginLoadError
 from agent_security.core.hookspecs import CHECK_HOOKS, PROJECT_NAME
@@ -43,7 +42,6 @@ __all__ = [
     "check_no_wrappers",
     "disabled_from_env",
     "load_entry_points",
-    "make_plugin_manager",
 ]
 
 ENTRY_POINT_GROUP = PROJECT_NAME
@@ -125,15 +123,6 @@ def _dist_of(ep: Any) -> tuple[str | None, str]:
 
 def disabled_from_env() -> set[str]:
     return {n.strip() for n in os.environ.get(DISABLED_ENV, "").split(",") if n.strip()}
-
-
-def make_plugin_manager() -> pluggy.PluginManager:
-    """A fresh plugin manager with the core hook specifications (no plugins registered)."""
-    pm = pluggy.PluginManager(PROJECT_NAME)
-    pm.add_hookspecs(hookspecs)
-    # historic: every plugin registered from now on gets agent_security_addhooks(pluginmanager=pm) at once
-    pm.hook.agent_security_addhooks.call_historic(kwargs={"pluginmanager": pm})
-    return pm
 
 
 def check_no_wrappers(pm: pluggy.PluginManager, plugin: object) -> None:

@@ -1,13 +1,40 @@
-"""How an approval-like outcome gets resolved (the ``agent_security_resolve`` phase)."""
+"""How an approval-like outcome gets resolved (the ``agent_security_resolve`` phase), and what an
+approval is bound to (:func:`request_hash`)."""
 
 from __future__ import annotations
+
+from hashlib import sha256
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent_security.core._ids import random_id
-from agent_security.core.models import Outcome
+from agent_security.core._speedups import canonical_json_bytes
+from agent_security.core.models import ActionRequest, Outcome
 
-__all__ = ["GATES", "Approval", "Resolution"]
+__all__ = ["GATES", "Approval", "Gate", "Resolution", "request_hash"]
+
+
+def request_hash(request: ActionRequest) -> str:
+    """SHA-256 over what an approval covers: who, where, which tool, with which arguments and input.
+
+    Two requests with the same hash are the same call; an approval bound to one hash cannot be used for
+    a call whose arguments, tool, agent, environment, session or user input differ. The hashed bytes are
+    the canonical JSON (sorted keys, no whitespace, UTF-8) of ``{"action_type", "agent_id",
+    "environment", "session_id", "tool_args", "tool_name", "user_input"}``. Raises ``TypeError`` or
+    ``ValueError`` for arguments that are not JSON (a pre-built request that was never bounded).
+    """
+    agent, action, context = request.agent, request.action, request.context
+    body = {
+        "action_type": action.type,
+        "agent_id": agent.agent_id,
+        "environment": agent.environment,
+        "session_id": context.session_id,
+        "tool_args": action.tool_args,
+        "tool_name": action.tool_name,
+        "user_input": context.user_input,
+    }
+    return sha256(canonical_json_bytes(body, "tool_args")).hexdigest()
 
 
 class Resolution(BaseModel):
@@ -41,20 +68,32 @@ Approval = Resolution
 """Alias for application code that returns an explicit approval from ``on_approval_required``."""
 
 
-GATES: dict[Outcome, tuple[str, str, str, str, str, str, str]] = {
-    Outcome.REQUIRE_APPROVAL: ("on_approval_required", "APPROVED", "Request approved via callback",
+class Gate(NamedTuple):
+    """How one approval-like outcome is answered and reported."""
+
+    callback: str
+    """The ``AgentSecurity`` option whose callback answers it (``on_approval_required``, ...)."""
+    approved_code: str
+    approved_message: str
+    rejected_code: str
+    rejected_message: str
+    error_code: str
+    """For a failed or timed-out wait."""
+    timeout_message: str
+
+
+GATES: dict[Outcome, Gate] = {
+    Outcome.REQUIRE_APPROVAL: Gate("on_approval_required", "APPROVED", "Request approved via callback",
                                "REJECTED", "Request rejected via callback", "APPROVAL_TIMEOUT",
                                "Approval timed out"),
-    Outcome.STEP_UP: ("on_step_up_required", "STEP_UP_PASSED", "Step-up verification passed",
+    Outcome.STEP_UP: Gate("on_step_up_required", "STEP_UP_PASSED", "Step-up verification passed",
                       "STEP_UP_FAILED", "Step-up verification failed", "STEP_UP_ERROR",
                       "Step-up verification timed out"),
-    Outcome.REQUIRE_TICKET: ("on_ticket_required", "TICKET_VALIDATED", "Ticket validated",
+    Outcome.REQUIRE_TICKET: Gate("on_ticket_required", "TICKET_VALIDATED", "Ticket validated",
                              "TICKET_MISSING", "No valid ticket provided", "TICKET_ERROR",
                              "Ticket validation timed out"),
-    Outcome.REQUIRE_HUMAN: ("on_human_required", "HUMAN_APPROVED", "Human reviewer approved",
+    Outcome.REQUIRE_HUMAN: Gate("on_human_required", "HUMAN_APPROVED", "Human reviewer approved",
                             "HUMAN_REJECTED", "Human reviewer rejected", "HUMAN_REVIEW_ERROR",
                             "Human review timed out"),
 }
-"""Per approval-like outcome: the ``AgentSecurity`` callback option that answers it, then the reason
-codes and messages of approved, rejected and failed/timed-out resolutions (the original's codes, so
-dashboards keep working)."""
+"""Per approval-like outcome, its :class:`Gate` (the original's reason codes, so dashboards keep working)."""

@@ -69,7 +69,7 @@ def check_placeholder_plugin(name: str, distribution: str, config_dir: Any) -> N
     from pathlib import Path
 
     from agent_security.core.errors import ConfigFileError
-    from agent_security.core.sdk import AgentSecurity
+    from agent_security.core.pipeline.facade import AgentSecurity
 
     allow = StaticEngine(lambda r: Decision.allow("OK"))
     security = AgentSecurity(policy_engine=allow)

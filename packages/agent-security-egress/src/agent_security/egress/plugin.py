@@ -12,7 +12,7 @@ the request's data labels; tool results have secrets and card numbers redacted. 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import pluggy
 from pydantic import Field, field_validator
@@ -27,7 +27,7 @@ from agent_security.egress.scanner import ScanLimits
 from agent_security.egress.validators import iban_valid, luhn_valid
 
 if TYPE_CHECKING:
-    from agent_security.core.sdk import AgentSecurity
+    from agent_security.core.host import Host
 
 __all__ = [
     "CustomClassifierConfig",
@@ -181,22 +181,18 @@ def agent_security_plugin_info() -> PluginInfo:
     )
 
 
-def _contributed(security: Any) -> list[Classifier]:
-    pm = getattr(security, "plugin_manager", None)
-    hook = getattr(getattr(pm, "hook", None), "agent_security_egress_classifiers", None)
-    if hook is None:
-        return []
+def _contributed(host: Host) -> list[Classifier]:
     out: list[Classifier] = []
-    for batch in hook():
+    for batch in host.call_extension_hook("agent_security_egress_classifiers"):
         out.extend(batch or ())
     return out
 
 
 @hookimpl
-def agent_security_configure(security: AgentSecurity, settings: Settings) -> None:
+def agent_security_configure(host: Host, settings: Settings) -> None:
     cfg = settings.section("egress")
     if cfg is not None and not isinstance(cfg, EgressConfig):
         cfg = EgressConfig.model_validate(cfg.model_dump() if hasattr(cfg, "model_dump") else cfg)
     if cfg is not None and not cfg.enabled:
         return
-    security.register_plugin(build_enforcer(cfg, _contributed(security)))
+    host.register_plugin(build_enforcer(cfg, _contributed(host)))

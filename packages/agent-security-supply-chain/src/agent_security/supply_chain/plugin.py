@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import click
 from pydantic import Field
 
-from agent_security.core import PluginInfo, SectionModel, hookimpl
+from agent_security.core import Host, PluginInfo, SectionModel, hookimpl
 from agent_security.core.files import UnreadableFile, read_bounded
 from agent_security.supply_chain.governor import DEFAULT_RULES, CommandAction, CommandGovernor, CommandRule
 from agent_security.supply_chain.guard import SupplyChainGuard
@@ -149,12 +149,11 @@ def agent_security_plugin_info() -> PluginInfo:
 
 
 @hookimpl
-def agent_security_configure(security: Any, settings: Settings) -> None:
-    # ``security`` is an ``agent_security.core.AgentSecurity`` (typed loosely: only register_plugin is used)
+def agent_security_configure(host: Host, settings: Settings) -> None:
     base_dir = settings.path.parent if settings.path is not None else None
     guard = build_guard(settings.section("supply_chain"), base_dir=base_dir)
     if guard is not None:
-        security.register_plugin(guard)
+        host.register_plugin(guard)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -113,6 +113,11 @@ class MemoryAuditSink(_Closing):
         with self._lock:
             return list(self._events)
 
+    def clear(self) -> None:
+        """Forget the retained events (the chain itself is untouched)."""
+        with self._lock:
+            self._events.clear()
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._events)

@@ -32,8 +32,7 @@ from hashlib import sha256
 from typing import Any, Protocol
 
 from agent_security.core import jcs
-from agent_security.core._fast import trusted, trusted_copy
-from agent_security.core._util import remember
+from agent_security.core._speedups import remember
 from agent_security.core.audit.chain import (
     CHECKPOINT_KEY,
     GENESIS_HASH,
@@ -203,7 +202,7 @@ class AuditTrail:
             })
         except Exception:  # data the fast path cannot take (floats, ...): go through the reference form
             if event is None:
-                event = trusted(AuditEvent, dict(values), set(AuditEvent.model_fields))
+                event = AuditEvent.model_construct(**values)
             raw = event.model_dump(mode="json", exclude={"hash"})
             raw.update(sequence=sequence, prev_hash=prev_hash, timestamp=format_timestamp(ts))
             digest = hash_canonical(raw)
@@ -229,7 +228,7 @@ class AuditTrail:
             if self._closed:
                 raise RuntimeError("the audit trail is closed")
             # Every updated value has its field's type by construction: same result as model_copy(update=...).
-            return self._append(trusted_copy(event, self._update(event), _CHAINED))
+            return self._append(event.model_copy(update=self._update(event)))
 
     def record_values(self, values: dict[str, Any], fields_set: set[str]) -> AuditEvent:
         """:meth:`record` for an event the caller has not built yet: ``values`` holds every field of
@@ -244,7 +243,7 @@ class AuditTrail:
                 raise RuntimeError("the audit trail is closed")
             (values["sequence"], values["prev_hash"], values["timestamp"], values["data"],
              values["hash"]) = self._link(values, None)
-            return self._append(trusted(AuditEvent, values, fields_set))
+            return self._append(AuditEvent.model_construct(fields_set, **values))
         finally:
             lock.release()
 
@@ -256,7 +255,7 @@ class AuditTrail:
             "head_hash": head_hash, "head_sequence": head_seq, "key_id": self._signer.key_id,
             "signature": base64.b64encode(signature).decode(),
         }})
-        chained = trusted_copy(event, self._update(event), _CHAINED)
+        chained = event.model_copy(update=self._update(event))
         self._unsigned = 0
         self._dispatch(chained)
         return chained

@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable, Hashable
 from urllib.parse import quote
 
-from agent_security.core._util import remember
+from agent_security.core._speedups import remember
 from agent_security.core.models import Decision, PluginResult
 from agent_security.core.store import MemoryStore, Store
 

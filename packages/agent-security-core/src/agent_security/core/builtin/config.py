@@ -34,6 +34,7 @@ from agent_security.core.builtin.rate_limiter import rate_limiter
 from agent_security.core.builtin.session_context import session_context
 from agent_security.core.config import SectionModel, Settings
 from agent_security.core.hookspecs import hookimpl
+from agent_security.core.host import Host
 from agent_security.core.plugins import PluginInfo
 
 __all__ = ["CONFIGURATORS", "KillSwitchConfig", "OutputValidatorConfig", "RateLimiterConfig",
@@ -84,11 +85,11 @@ class _Configurator:
                           distribution="agent-security-core")
 
     @hookimpl
-    def agent_security_configure(self, security: Any, settings: Settings) -> None:
+    def agent_security_configure(self, host: Host, settings: Settings) -> None:
         cfg = settings.section(self._section)
         if cfg is None:
             return
-        security.register_plugin(self._build(cfg))
+        host.register_plugin(self._build(cfg))
 
     def _build(self, cfg: Any) -> Any:
         if isinstance(cfg, KillSwitchConfig):

@@ -82,7 +82,7 @@ from typing import Any, Literal
 import re2
 from pydantic import BaseModel, ConfigDict
 
-from agent_security.core._util import MAX_ARGS_DEPTH, sequence_items
+from agent_security.core.arguments import MAX_ARGS_DEPTH, sequence_items
 from agent_security.core.context import CheckContext
 from agent_security.core.errors import ConfigurationError, RedactedToolError
 from agent_security.core.hookspecs import hookimpl

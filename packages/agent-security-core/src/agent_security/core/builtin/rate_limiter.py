@@ -30,7 +30,7 @@ import math
 import time
 from collections.abc import Callable
 
-from agent_security.core._util import remember
+from agent_security.core._speedups import remember
 from agent_security.core.builtin._base import StoreBound, key_part
 from agent_security.core.context import CheckContext
 from agent_security.core.errors import ConfigurationError

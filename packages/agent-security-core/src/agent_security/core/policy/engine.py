@@ -21,7 +21,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, Literal
 
-from agent_security.core._util import remember
+from agent_security.core._speedups import remember
 from agent_security.core.models import Action, ActionRequest, AgentInfo, Decision, Outcome, Reason, trust_rank
 from agent_security.core.policy._frozen import deep_thaw
 from agent_security.core.policy.conditions import (

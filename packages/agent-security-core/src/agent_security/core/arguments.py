@@ -1,28 +1,30 @@
-"""Small internal helpers: bounded copying of hostile JSON-like input and request hashing."""
+"""Tool arguments as the policy sees them: a bounded, deep, exact-typed JSON copy of hostile input.
+
+:func:`freeze_json` copies what a caller or a plugin hands over into plain JSON data (exact built-in
+types only, within :data:`MAX_ARGS_DEPTH` levels, :data:`MAX_ARGS_ITEMS` values and
+:data:`MAX_TOTAL_CHARS` characters), so that nothing the policy compares can behave differently from the
+value it shows, and nothing the caller keeps can change it afterwards. :func:`same_json` tells whether
+such a copy can stand for the original, and :func:`strict_json_loads` parses JSON text refusing what two
+readers could take differently.
+"""
 
 from __future__ import annotations
 
 import json
 import math
 from collections.abc import Iterable, Iterator, Mapping
-from hashlib import sha256  # read once: a module attribute lookup per call otherwise
 from typing import Any
-
-import pydantic_core
-
-from agent_security.core._fast import field_values
-from agent_security.core.models import ActionRequest
 
 __all__ = [
     "MAX_ARGS_DEPTH",
     "MAX_ARGS_ITEMS",
     "MAX_INT_BITS",
     "MAX_STRING",
+    "MAX_TOTAL_CHARS",
     "InputTooLarge",
     "InvalidArguments",
+    "canonical_json",
     "freeze_json",
-    "remember",
-    "request_hash",
     "same_json",
     "sequence_items",
     "strict_json_loads",
@@ -101,8 +103,10 @@ def _freeze_walk(value: Any) -> Any:
         if isinstance(v, list | tuple | set | frozenset):
             return []
         if isinstance(v, Iterator):
-            raise InvalidArguments(f"an argument is an iterator ({type(v).__name__}): its values cannot be "
-                                   "checked without consuming them; pass a list")
+            raise InvalidArguments(
+                f"an argument is an iterator ({type(v).__name__}): its values cannot be "
+                "checked without consuming them; pass a list"
+            )
         return None
 
     root = container(value)
@@ -263,86 +267,6 @@ def _freeze_flat(value: dict[Any, Any]) -> dict[str, Any] | None:
     return out if chars <= MAX_TOTAL_CHARS else None
 
 
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
-
-
 def canonical_json(value: Any) -> str:
-    """Deterministic compact JSON (sorted keys) of already-frozen data: exactly ``json.dumps(value,
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)``.
-
-    ``json.dumps`` with non-default options builds a new encoder, and ``JSONEncoder.encode`` a new C
-    encoder, on every call; this builds only the C encoder (fresh ``markers``, so circular references are
-    still detected and concurrent calls share nothing)."""
-    if _c_make_encoder is None or type(value) is not dict:
-        return _ENCODER.encode(value)
-    encode = _c_make_encoder({}, _ENCODER.default, json.encoder.encode_basestring, None, ":", ",", True, False,
-                             False)
-    return "".join(encode(value, 0))
-
-
-_INT_BOUND = 2**63
-
-
-def _sorted_flat_args(args: Any) -> dict[str, Any] | None:
-    """``args`` with its keys sorted, when it is a flat dict that pydantic-core's JSON writer encodes
-    exactly as :func:`canonical_json` does (ASCII keys, so sorting by code point is what ``sort_keys``
-    does; ``str``, ``bool``, ``None`` and 64-bit ``int`` values, written the same by both), else ``None``.
-    Floats (whose shortest forms differ between the two writers) and nested values are left to
-    :func:`canonical_json`."""
-    if type(args) is not dict:
-        return None
-    for key, value in args.items():
-        if type(key) is not str or not key.isascii():
-            return None
-        kind = type(value)
-        if not (kind is str or value is None or kind is bool or (kind is int and -_INT_BOUND < value < _INT_BOUND)):
-            return None
-    return {key: args[key] for key in sorted(args)}
-
-
-def request_hash(request: ActionRequest) -> str:
-    """SHA-256 over what an approval covers: who, where, which tool, with which arguments and input.
-
-    Two requests with the same hash are the same call; an approval bound to one hash cannot be used for
-    a call whose arguments, tool, agent, environment, session or user input differ.
-
-    The hashed bytes are always :func:`canonical_json` of the body below (UTF-8). For the usual request
-    (plain strings, flat arguments) they are written by pydantic-core from a body built with its keys
-    already sorted, which gives the same bytes (a property test holds the two equal).
-    """
-    fields = field_values(request)  # read at once (each model attribute read is slow)
-    agent, context, act = fields["agent"], fields["context"], field_values(fields["action"])
-    agent_id, environment, action_type = agent.agent_id, agent.environment, act["type"]
-    tool_name, session_id, user_input = act["tool_name"], context.session_id, context.user_input
-    if (type(agent_id) is str and type(environment) is str and type(action_type) is str and type(tool_name) is str
-            and (session_id is None or type(session_id) is str) and (user_input is None or type(user_input) is str)):
-        args = _sorted_flat_args(act["tool_args"])
-        if args is not None:
-            try:
-                encoded = pydantic_core.to_json({
-                    "action_type": action_type, "agent_id": agent_id, "environment": environment,
-                    "session_id": session_id, "tool_args": args, "tool_name": tool_name, "user_input": user_input})
-            except pydantic_core.PydanticSerializationError:  # a lone surrogate: let json.dumps decide
-                pass
-            else:
-                return sha256(encoded).hexdigest()
-    body = {
-        "agent_id": agent_id,
-        "environment": environment,
-        "action_type": action_type,
-        "tool_name": tool_name,
-        "tool_args": act["tool_args"],
-        "session_id": session_id,
-        "user_input": user_input,
-    }
-    return sha256(canonical_json(body).encode("utf-8")).hexdigest()
-
-
-def remember(cache: dict[Any, Any], key: Any, value: Any, limit: int) -> None:
-    """``cache[key] = value`` in a memo bounded to ``limit`` entries: a full memo is emptied first. The
-    core's memos serve the few values that come back on nearly every check, so the bound is what
-    matters, not which entries survive it; a dict operation each, safe to call from any thread."""
-    if len(cache) >= limit:
-        cache.clear()
-    cache[key] = value
+    """Deterministic compact JSON (sorted keys) of already-frozen data."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)

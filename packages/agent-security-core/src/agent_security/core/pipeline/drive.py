@@ -1,11 +1,11 @@
 """How the check pipeline waits: the steps its generator yields, and the two drivers that run it.
 
-The pipeline (:meth:`agent_security.core.sdk.AgentSecurity._check`) is one generator that yields a
-:class:`_Wait` (an awaitable, e.g. an ``async def`` hook's result) or a :class:`_Blocking` (a plain
-function that may block, e.g. an approval callback) whenever it must wait. :func:`_drive_sync` settles
+The pipeline (:func:`agent_security.core.pipeline.check.run_check`) is one generator that yields a
+:class:`Wait` (an awaitable, e.g. an ``async def`` hook's result) or a :class:`Blocking` (a plain
+function that may block, e.g. an approval callback) whenever it must wait. :func:`drive_sync` settles
 each step on the caller's thread (blocking work in a private pool, bounded by its timeout);
-:func:`_drive_async` awaits it on the running loop. Both resume the generator through :func:`_advance`.
-The pipeline hands over its result by appending it to a list the driver passes, and returns nothing.
+:func:`drive_async` awaits it on the running loop. Both resume the generator through :func:`_advance`
+and return what it returns.
 """
 
 from __future__ import annotations
@@ -18,14 +18,28 @@ import inspect
 import threading
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
+
+__all__ = [
+    "CLOSING",
+    "FATAL",
+    "PROCESS_FATAL",
+    "Blocking",
+    "Cancelled",
+    "Saturated",
+    "Wait",
+    "WaitTimeout",
+    "Workers",
+    "drive_async",
+    "drive_sync",
+    "run_coroutine_sync",
+]
 
 R = TypeVar("R")
 
 
-
 @dataclass(slots=True)
-class _Wait:
+class Wait:
     """Wait for ``awaitable`` (an ``async def`` hook's result), bounded by ``timeout`` seconds."""
 
     awaitable: Awaitable[Any]
@@ -33,7 +47,7 @@ class _Wait:
 
 
 @dataclass(slots=True)
-class _Blocking:
+class Blocking:
     """Run a plain function that may block (an approval callback) off the caller's thread, on
     ``workers`` (the instance's; the shared default when ``None``)."""
 
@@ -43,7 +57,7 @@ class _Blocking:
     workers: Workers | None = None
 
 
-class _Timeout(Exception):
+class WaitTimeout(Exception):
     pass
 
 
@@ -85,9 +99,9 @@ class Workers:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-class _Cancelled(Exception):
+class Cancelled(Exception):
     """Thrown into the pipeline when the task awaiting it was cancelled during a wait (see
-    :func:`_drive_async`): the pipeline ends as a denial, audited, with its reservations released."""
+    :func:`drive_async`): the pipeline ends as a denial, audited, with its reservations released."""
 
 
 _MAX_CANCELLED_STEPS = 64
@@ -95,11 +109,11 @@ _MAX_CANCELLED_STEPS = 64
 
 # BaseExceptions that end the process or the task and must propagate. Any other BaseException raised by
 # a plugin or callback (gevent.Timeout, trio.Cancelled, a library's own) is a plugin failure: DENY.
-_FATAL: tuple[type[BaseException], ...] = (KeyboardInterrupt, SystemExit, GeneratorExit, asyncio.CancelledError)
+FATAL: tuple[type[BaseException], ...] = (KeyboardInterrupt, SystemExit, GeneratorExit, asyncio.CancelledError)
 # Raised by plugin or callback code itself (never by the drivers), CancelledError and GeneratorExit are
 # that code's failure, not this task's cancellation: only these two end a check from inside a hook.
-_PROCESS_FATAL: tuple[type[BaseException], ...] = (KeyboardInterrupt, SystemExit)
-_CLOSING: tuple[type[BaseException], ...] = (KeyboardInterrupt, SystemExit, GeneratorExit)
+PROCESS_FATAL: tuple[type[BaseException], ...] = (KeyboardInterrupt, SystemExit)
+CLOSING: tuple[type[BaseException], ...] = (KeyboardInterrupt, SystemExit, GeneratorExit)
 """What propagates through a wait inside the pipeline (GeneratorExit: the driver closed it)."""
 
 
@@ -107,7 +121,7 @@ _EXECUTOR = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_pr
 _DEFAULT_WORKERS = Workers(32)
 
 
-def _run_coroutine_sync(aw: Awaitable[Any], timeout: float | None) -> Any:
+def run_coroutine_sync(aw: Awaitable[Any], timeout: float | None) -> Any:
     async def bounded() -> Any:
         return await asyncio.wait_for(aw, timeout)
 
@@ -134,24 +148,24 @@ def _advance(gen: Generator[Any, Any, Any], settled: _Settled) -> tuple[bool, An
         return True, stop.value
 
 
-def _settle_sync(step: _Wait | _Blocking) -> _Settled:
+def _settle_sync(step: Wait | Blocking) -> _Settled:
     try:
-        if isinstance(step, _Wait):
-            return _run_coroutine_sync(step.awaitable, step.timeout), None
+        if isinstance(step, Wait):
+            return run_coroutine_sync(step.awaitable, step.timeout), None
         fut = (step.workers or _DEFAULT_WORKERS).submit(step.fn, *step.args)
         value = fut.result(timeout=step.timeout)
         if inspect.isawaitable(value):
-            value = _run_coroutine_sync(value, step.timeout)
+            value = run_coroutine_sync(value, step.timeout)
         return value, None
     except TimeoutError:  # also concurrent.futures.TimeoutError, its alias
-        return None, _Timeout()
+        return None, WaitTimeout()
     except BaseException as exc:  # handed back to the pipeline, which decides (fail closed)
         return None, exc
 
 
-async def _settle_async(step: _Wait | _Blocking) -> _Settled:
+async def _settle_async(step: Wait | Blocking) -> _Settled:
     try:
-        if isinstance(step, _Wait):
+        if isinstance(step, Wait):
             return await asyncio.wait_for(step.awaitable, step.timeout), None
         # The private pool, as in the synchronous driver: callbacks still running after their timeout
         # (a human who never answers) must not exhaust the loop's default executor, which the
@@ -163,7 +177,7 @@ async def _settle_async(step: _Wait | _Blocking) -> _Settled:
             value = await asyncio.wait_for(value, step.timeout)
         return value, None
     except TimeoutError:
-        return None, _Timeout()
+        return None, WaitTimeout()
     except asyncio.CancelledError as exc:
         task = asyncio.current_task()
         if task is None or task.cancelling():
@@ -173,50 +187,35 @@ async def _settle_async(step: _Wait | _Blocking) -> _Settled:
         return None, exc
 
 
-_END = object()
-
-
-def _result(out: list[R]) -> R:
-    if len(out) != 1:  # a pipeline that ended without handing over exactly one result is a bug: never an allow
-        raise RuntimeError(f"the pipeline ended with {len(out)} results instead of one")
-    return out[0]
-
-
-def _drive_sync(gen: Generator[Any, Any, None], out: list[R]) -> R:
-    """Run the pipeline ``gen`` on this thread; it hands over its result by appending it to ``out``.
-
-    The usual check never waits: its one step ends the generator, and ``next(gen, _END)`` sees it end
-    without an exception object (a generator that *returns* a value raises ``StopIteration(value)``: an
-    instance and a traceback, ~0.3 µs a check)."""
-    step: Any = next(gen, _END)
-    if step is _END:
-        return _result(out)
+def drive_sync(gen: Generator[Any, Any, R]) -> R:
+    """Run the pipeline ``gen`` to its end on this thread and return what it returns."""
+    settled: _Settled = (None, None)
     while True:
-        done, step = _advance(gen, _settle_sync(step))
+        done, step = _advance(gen, settled)
         if done:
-            return _result(out)
+            return cast(R, step)
+        settled = _settle_sync(step)
 
 
-async def _drive_async(gen: Generator[Any, Any, None], out: list[R]) -> R:
-    """:func:`_drive_sync` on the running loop: each wait is awaited."""
-    step: Any = next(gen, _END)
-    while step is not _END:
+async def drive_async(gen: Generator[Any, Any, R]) -> R:
+    """:func:`drive_sync` on the running loop: each wait is awaited."""
+    settled: _Settled = (None, None)
+    while True:
+        done, step = _advance(gen, settled)
+        if done:
+            return cast(R, step)
         try:
             settled = await _settle_async(step)
         except asyncio.CancelledError:
             _finish_cancelled(gen)
             raise
-        done, step = _advance(gen, settled)
-        if done:
-            break
-    return _result(out)
 
 
 def _finish_cancelled(gen: Generator[Any, Any, Any]) -> None:
-    """The task was cancelled while the pipeline waited: throw :class:`_Cancelled` into it, and into every
+    """The task was cancelled while the pipeline waited: throw :class:`Cancelled` into it, and into every
     further wait, so it ends as a denial that is audited and releases what it reserved (plain hooks still
     run; nothing more is awaited). The cancellation then propagates to the caller."""
-    settled: _Settled = (None, _Cancelled())
+    settled: _Settled = (None, Cancelled())
     try:
         for _ in range(_MAX_CANCELLED_STEPS):
             done, _step = _advance(gen, settled)

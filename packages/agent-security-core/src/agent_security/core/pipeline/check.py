@@ -1,0 +1,133 @@
+"""One check, end to end: the phases in order, the audit events, and the result.
+
+::
+
+    build request ─► identify ─► before_check ─► evaluate ─► after_decision ─► audit "decision"
+       ─► resolve (approval-like outcomes, enforce mode) ─► audit "resolution"
+       ─► record alerts ─► notify ─► CheckResult
+
+A guard's DENY (identify, before_check) skips evaluate and after_decision. Every event is written before
+the check returns; a write the trail refuses turns the answer into DENY ``AUDIT_FAILURE``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Mapping
+from typing import Any
+
+from agent_security.core.arguments import InvalidArguments
+from agent_security.core.errors import ConfigurationError
+from agent_security.core.models import APPROVAL_LIKE, ActionRequest, AuditEvent, CheckResult, Decision, Outcome
+from agent_security.core.pipeline import events, phases
+from agent_security.core.pipeline.request import RequestDefaults, build_request, placeholder_request
+from agent_security.core.pipeline.resolve import resolve
+from agent_security.core.pipeline.runtime import Runtime
+from agent_security.core.resolution import request_hash
+
+__all__ = ["run_check"]
+
+
+def _unchanged(request: ActionRequest, rhash: str) -> bool:
+    try:
+        return request_hash(request) == rhash
+    except (TypeError, ValueError):  # mutated into something that cannot even be hashed
+        return False
+
+
+def _request(
+    rt: Runtime, params: Mapping[str, Any] | None, request: ActionRequest | None
+) -> tuple[ActionRequest, str, Decision | None]:
+    """The request to decide, its hash, and the DENY it already deserves (``INVALID_REQUEST``), if any."""
+    defaults = RequestDefaults(rt.default_environment, rt.default_owner)
+    denial: Decision | None = None
+    if request is None:
+        assert params is not None
+        try:
+            request = build_request(defaults, rt.clock.now(), **params)
+        except InvalidArguments as exc:  # hostile or malformed content: decided and audited as a DENY
+            request = placeholder_request(params, defaults, rt.clock.now())
+            denial = Decision.deny("INVALID_REQUEST", str(exc))
+    try:
+        rhash = request_hash(request)
+    except (TypeError, ValueError, RecursionError):  # a pre-built request (check_request) is not bounded
+        rhash = ""
+        denial = denial or Decision.deny("INVALID_REQUEST", "the request's arguments cannot be hashed")
+    return request, rhash, denial
+
+
+def run_check(
+    rt: Runtime, params: Mapping[str, Any] | None, request: ActionRequest | None = None
+) -> Generator[Any, Any, CheckResult]:
+    """The pipeline of one check, for a driver of :mod:`.drive`: from the caller's fields (``params``)
+    or a built ``request``."""
+    if rt.closed:
+        raise ConfigurationError("this AgentSecurity has been shut down")
+    if not rt.policy.ready:
+        raise ConfigurationError(
+            "AgentSecurity is not initialized: call init() or await ainit() when using policy_loader"
+        )
+    built, rhash, denial = _request(rt, params, request)
+    state = phases.CheckState(
+        built, rhash, rt.new_context(rhash, built.timestamp if request is None else None), decision=denial
+    )
+    if denial is None:
+        yield from phases.guards(rt, state)
+    if state.decision is None:
+        yield from phases.evaluate(rt, state)
+        yield from phases.after_decision(rt, state)
+    decision = state.decision
+    assert decision is not None
+    request, rhash, ctx = state.request, state.rhash, state.ctx
+
+    primary, audit_denial = events.audit_check(rt, "decision", request, decision, rhash, ctx, state.phase)
+    recorded: list[AuditEvent] = [primary]
+    final = decision
+    if audit_denial is not None:
+        final = events.merge_denial(decision, audit_denial)
+    elif decision.outcome in APPROVAL_LIKE and rt.mode == "enforce":
+        final = yield from resolve(rt, request, decision, rhash, ctx)
+        if final.outcome is Outcome.ALLOW and not _unchanged(request, rhash):
+            # Something holding the request (a callback, a UI) changed it in place during the wait.
+            final = final.with_reason(
+                "APPROVAL_MISMATCH", "The request changed while it was being approved", outcome=Outcome.DENY
+            )
+        event, audit_denial = events.audit_check(rt, "resolution", request, final, rhash, ctx, "resolve")
+        recorded.append(event)
+        if audit_denial is not None:
+            final = events.merge_denial(final, audit_denial)
+    # Alerts raised so far (DLP ``alert`` actions...) are recorded before notify, so that an alert the trail
+    # refuses withdraws an allow like any refused write, and notify sees the final answer.
+    final = _alerts(rt, state, 0, recorded, final, "alert")
+    alerts_recorded = len(ctx.alerts)
+    notified = yield from phases.notify(rt, state, final)
+    if notified is not final:
+        final = notified
+        recorded.append(events.audit_check(rt, "resolution", request, final, rhash, ctx, "notify")[0])
+    final = _alerts(rt, state, alerts_recorded, recorded, final, "notify")  # raised by notify hooks
+
+    blocked = final.outcome is not Outcome.ALLOW  # (observe mode: approval-like outcomes stay unresolved)
+    observe = rt.mode == "observe"
+    return CheckResult(
+        allowed=not blocked or observe,
+        decision=decision,
+        final_decision=final,
+        event=primary,
+        events=tuple(recorded),
+        request=request,
+        request_hash=rhash,
+        tool_args=request.action.tool_args,
+        would_block=blocked and observe,
+    )
+
+
+def _alerts(
+    rt: Runtime, state: phases.CheckState, start: int, recorded: list[AuditEvent], final: Decision, phase: str
+) -> Decision:
+    """Record the alerts raised since ``start``; when the trail refuses one, the DENY it causes is audited
+    as a ``resolution`` event of ``phase``."""
+    if len(state.ctx.alerts) <= start:
+        return final
+    after = events.record_alerts(rt, state.request, state.rhash, state.ctx, start, recorded, final)
+    if after is not final:
+        recorded.append(events.audit_check(rt, "resolution", state.request, after, state.rhash, state.ctx, phase)[0])
+    return after
