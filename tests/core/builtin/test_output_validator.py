@@ -233,7 +233,7 @@ def test_dict_subclass_is_read_through_dict(make_request, make_ctx):
 
 
 def test_shared_references_are_bounded(monkeypatch, make_request, make_ctx):
-    module = importlib.import_module("agent_security.core.builtin.output_validator")  # the name is the factory's
+    module = importlib.import_module("agent_security.core.builtin._output_walk")  # where results are read
     monkeypatch.setattr(module, "MAX_ITEMS", 1_000)
     node: list[object] = ["x"]
     for _ in range(12):  # 4,096 leaves through shared references
@@ -246,7 +246,7 @@ def test_shared_references_are_bounded(monkeypatch, make_request, make_ctx):
 
 
 def test_total_characters_are_bounded(monkeypatch, make_request, make_ctx):
-    module = importlib.import_module("agent_security.core.builtin.output_validator")  # the name is the factory's
+    module = importlib.import_module("agent_security.core.builtin._output_walk")  # where results are read
     monkeypatch.setattr(module, "MAX_CHARS", 1_000)
     ov = output_validator(forbidden_keywords=["nothing-matches"])
     assert _run(ov, make_request, make_ctx, ["y" * 400] * 3)[0].block is not None

@@ -41,7 +41,7 @@ def test_internal_error_is_policy_error_deny(engine_for, make_rule, request_fact
     def boom(*args, **kwargs):
         raise RuntimeError("secret-value-123 leaked?")
 
-    monkeypatch.setattr("agent_security.core.policy.engine.searchable_values", boom)
+    monkeypatch.setattr("agent_security.core.policy.view.searchable_values", boom)
     decision = engine.evaluate(request_factory("t", {"a": "a"}), now=now)
     assert decision.outcome is Outcome.DENY
     assert decision.codes == ("POLICY_ERROR",)

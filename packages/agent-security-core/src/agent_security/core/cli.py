@@ -300,6 +300,45 @@ def check(ctx: click.Context, tool_name: str | None, tool_args: str | None, agen
                                             Outcome.REQUIRE_HUMAN) else EXIT_DENY)
 
 
+@cli.command("check-result")
+@click.option("--policy", "policy_path", type=click.Path(dir_okay=False, exists=True), help="Policy file.")
+@click.option("--observe", is_flag=True, help="Observe mode: check and audit, never withhold.")
+@click.option("--stdin-timeout", type=click.FloatRange(0, 3600), default=10.0, show_default=True,
+              help="Seconds to wait for stdin to be closed; past that, exit 1 instead of hanging.")
+@click.pass_context
+def check_result(ctx: click.Context, policy_path: str | None, observe: bool, stdin_timeout: float) -> None:
+    """Check a tool's output before the agent sees it. Reads a JSON object on stdin: the call's fields (as
+    for ``check``) and ``"result"``, the tool's output. Prints the output to hand back (redacted where a
+    plugin redacted it) as JSON. Exit 0 pass, 2 withheld, 1 error."""
+    params = _read_stdin_json(stdin_timeout)
+    unknown = sorted(set(params) - CHECK_FIELDS - {"result"})
+    if unknown:
+        raise click.ClickException(f"unknown field(s) in stdin: {', '.join(unknown)}")
+    if "tool_name" not in params:
+        raise click.ClickException('stdin has no "tool_name"')
+    output = params.pop("result", None)
+    params.setdefault("agent_id", "cli")
+    kwargs: dict[str, Any] = {"policy_path": policy_path} if policy_path else {}
+    kwargs["mode"] = "observe" if observe else "enforce"
+    security = _make_security(ctx, **kwargs)
+    try:
+        checked = security.check_result(output, **params)
+    except Exception as exc:  # never a traceback, never exit 0: any failure to check is exit 1
+        raise click.ClickException(f"the result check could not run: {type(exc).__name__}: {exc}") from exc
+    finally:
+        security.shutdown()
+    click.echo(_dump({
+        "allowed": checked.allowed,
+        "result": checked.result,
+        "redacted_by": list(checked.redacted_by),
+        "reasons": [r.model_dump() for r in checked.decision.reasons],
+        "request_id": checked.request.request_id,
+        "event_id": checked.event.event_id,
+        "would_block": checked.would_block,
+    }))
+    ctx.exit(EXIT_ALLOW if checked.allowed else EXIT_DENY)
+
+
 @cli.command()
 @click.option("--quick", is_flag=True, help="The five-scenario quick demo.")
 def demo(quick: bool) -> None:

@@ -18,16 +18,13 @@ from typing import Any, ParamSpec, TypeVar, overload
 
 import pluggy
 
-from agent_security.core.audit.keys import AuditSigner
-from agent_security.core.audit.sinks import JsonlAuditSink, MemoryAuditSink, SqliteAuditSink
-from agent_security.core.audit.trail import AuditTrail
+from agent_security.core.audit.sinks import MemoryAuditSink
 from agent_security.core.clock import Clock, as_clock
-from agent_security.core.config import ConfigSection, Settings, load_settings
+from agent_security.core.config import Settings, load_settings
 from agent_security.core.errors import ConfigurationError, PluginContractError, PluginError
-from agent_security.core.files import MAX_KEY_FILE_BYTES, read_bounded
 from agent_security.core.host import Host, Mode
 from agent_security.core.models import ActionRequest, AuditEvent, CheckResult, Outcome, Reason, ResultCheck
-from agent_security.core.pipeline import events
+from agent_security.core.pipeline import assembly, events
 from agent_security.core.pipeline.check import run_check
 from agent_security.core.pipeline.drive import Workers, drive_async, drive_sync, run_coroutine_sync
 from agent_security.core.pipeline.hooks import HookRelay
@@ -45,34 +42,6 @@ __all__ = ["AgentSecurity"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-_CALLBACK_ARGS = {
-    "on_approval_required": ("request", "decision"),
-    "on_step_up_required": ("request", "decision"),
-    "on_ticket_required": ("request", "decision"),
-    "on_human_required": ("request", "decision"),
-    "on_allow": ("request", "decision"),
-    "on_deny": ("request", "decision"),
-    "on_audit_event": ("event",),
-    "on_error": ("error", "where"),
-}
-
-
-def _require_signature(option: str, callback: Any) -> None:
-    """Refuse, at construction, a callback that cannot take the documented arguments."""
-    if callback is None:
-        return
-    names = _CALLBACK_ARGS[option]
-    if not callable(callback):
-        raise ConfigurationError(f"{option} must be a function taking ({', '.join(names)})")
-    try:
-        signature = inspect.signature(callback)
-    except (TypeError, ValueError):  # a builtin without introspectable parameters: it is called as documented
-        return
-    try:
-        signature.bind(*names)
-    except TypeError as exc:
-        raise ConfigurationError(f"{option} must accept ({', '.join(names)}); {callback!r} cannot: {exc}") from None
 
 
 class AgentSecurity:
@@ -137,20 +106,9 @@ class AgentSecurity:
     ) -> None:
         settings = load_settings(config_path, data=config)
         core = settings.core
-        chosen_mode: Mode = mode or core.mode
-        if chosen_mode not in ("enforce", "observe"):
-            raise ConfigurationError(f"mode must be 'enforce' or 'observe', not {chosen_mode!r}")
-        timeout = core.approval_timeout_s if approval_timeout_s is None else approval_timeout_s
-        if not (isinstance(timeout, int | float) and 0 < timeout <= 86_400):
-            raise ConfigurationError("approval_timeout_s must be a number of seconds in (0, 86400]")
-        if not (isinstance(hook_timeout_s, int | float) and 0 < hook_timeout_s <= 3600):
-            raise ConfigurationError("hook_timeout_s must be a number of seconds in (0, 3600]")
-        if (
-            isinstance(max_pending_callbacks, bool)
-            or not isinstance(max_pending_callbacks, int)
-            or not 1 <= max_pending_callbacks <= 4096
-        ):
-            raise ConfigurationError("max_pending_callbacks must be an integer in [1, 4096]")
+        chosen_mode, timeout = assembly.check_options(
+            core, mode, approval_timeout_s, hook_timeout_s, max_pending_callbacks
+        )
         callbacks = Callbacks(
             on_approval_required,
             on_step_up_required,
@@ -160,17 +118,8 @@ class AgentSecurity:
             on_deny,
             on_error,
         )
-        for option in _CALLBACK_ARGS:
-            _require_signature(option, on_audit_event if option == "on_audit_event" else getattr(callbacks, option))
+        assembly.check_callbacks(callbacks, on_audit_event)
         the_clock = as_clock(clock, monotonic)
-        trusted_keys = list(trusted_policy_keys or [])
-        for key_path in core.trusted_policy_keys:
-            trusted_keys.append(read_bounded(key_path, MAX_KEY_FILE_BYTES, what="trusted policy key"))
-        if trusted_policy_keys is not None and not trusted_keys:
-            raise ConfigurationError(
-                "trusted_policy_keys is an empty list, so no policy signature could be "
-                "verified; give at least one key, or None for unsigned policies"
-            )
         policy = PolicySource(
             path=policy_path,
             text=policy_json,
@@ -178,7 +127,7 @@ class AgentSecurity:
             engine=policy_engine,
             loader=policy_loader,
             configured_path=core.policy_path,
-            trusted_keys=trusted_keys,
+            trusted_keys=assembly.trusted_keys(core, trusted_policy_keys),
             hmac_secret=policy_hmac_secret,
             clock=the_clock,
         )
@@ -210,30 +159,15 @@ class AgentSecurity:
 
         for configurator in configurators():
             self._register(configurator, explicit=True)
-        durable: list[SqliteAuditSink | JsonlAuditSink] = []
-        if core.audit.sqlite_path:
-            durable.append(SqliteAuditSink(core.audit.sqlite_path, name="audit_sqlite"))
-        if core.audit.jsonl_path:
-            durable.append(JsonlAuditSink(core.audit.jsonl_path, name="audit_jsonl"))
-        sinks = [*durable, *audit_sinks]
+        sinks = [*assembly.durable_sinks(core), *audit_sinks]
         try:
             for sink in sinks:
                 self._register(sink, explicit=True)
             if on_audit_event is not None:
                 self._register(AuditCallbackSink(on_audit_event), explicit=True)
-            signer = (
-                AuditSigner.from_pem(
-                    read_bounded(core.audit.signing_key_path, MAX_KEY_FILE_BYTES, what="audit signing key")
-                )
-                if core.audit.signing_key_path
-                else None
-            )
-            rt.trail = self._open_trail(sinks, signer, core.audit.sign_every)
+            rt.trail = assembly.open_trail(rt, core, sinks)
         except BaseException:
-            for sink in sinks:  # do not leak the files and connections opened above
-                close = getattr(sink, "close", None)
-                if callable(close):
-                    close()
+            assembly.close_all(sinks)  # do not leak the files and connections opened above
             raise
         plugin_cfg = core.plugins
         self.loaded_plugins: list[LoadedPlugin] = load_entry_points(
@@ -244,7 +178,7 @@ class AgentSecurity:
         )
         rt.relay.plugins_changed()
         self.plugin_infos: list[PluginInfo] = rt.relay.plugin_info(self.loaded_plugins)
-        self._validate_sections(settings)
+        assembly.validate_sections(self.plugin_infos, settings)
         self._configuring = True
         try:
             rt.relay.configure(self._host, settings)
@@ -253,41 +187,6 @@ class AgentSecurity:
         for obj in plugins:
             self.register_plugin(obj)
         self._lifecycle("startup")
-
-    def _validate_sections(self, settings: Settings) -> None:
-        declared: dict[str, ConfigSection] = {}
-        for info in self.plugin_infos:
-            if not (info.config_section and info.config_model):
-                continue
-            if info.config_section in declared or info.config_section == "core":
-                owner = declared[info.config_section].plugin if info.config_section in declared else "core"
-                raise ConfigurationError(
-                    f"plugins {owner!r} and {info.name!r} both declare the config section {info.config_section!r}"
-                )
-            declared[info.config_section] = ConfigSection(info.config_section, info.config_model, info.name)
-        settings.validate_sections(declared)
-
-    def _open_trail(self, sinks: Sequence[Any], signer: AuditSigner | None, sign_every: int) -> AuditTrail:
-        """Continue the chain a durable sink already holds; refuse sinks whose chains disagree."""
-        links = {}
-        for sink in sinks:
-            last_link = getattr(sink, "last_link", None)
-            if callable(last_link):
-                links[getattr(sink, "name", type(sink).__name__)] = last_link()
-        heads = set(links.values())
-        if len(heads) > 1:
-            raise ConfigurationError(f"audit sinks hold different chains and cannot be continued together: {links}")
-        head = next(iter(heads), None)
-        rt = self._rt
-
-        def dispatch(event: AuditEvent) -> None:
-            rt.relay.audit_event(event, rt.report)
-
-        if head is None:
-            return AuditTrail(dispatch, signer=signer, sign_every=sign_every, clock=rt.clock.now)
-        return AuditTrail(
-            dispatch, signer=signer, sign_every=sign_every, clock=rt.clock.now, last_sequence=head[0], last_hash=head[1]
-        )
 
     # -- properties --------------------------------------------------------------------------------
     @property

@@ -12,12 +12,15 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from agent_security.core._speedups import remember
 from agent_security.core.arguments import MAX_STRING, InputTooLarge, InvalidArguments, freeze_json
-from agent_security.core.models import Action, ActionRequest, AgentAttestation, AgentInfo, ToolIdentity
+from agent_security.core.models import Action, ActionRequest, AgentAttestation, AgentInfo, RequestContext, ToolIdentity
+
+M = TypeVar("M", bound=BaseModel)
 
 __all__ = [
     "MAX_ID_CHARS",
@@ -190,12 +193,41 @@ def build_request(
             ctx[key] = items
     if context:
         ctx["extra"] = _frozen_mapping("context", dict(context))
+    return ActionRequest(
+        timestamp=timestamp,
+        agent=_part(AgentInfo, "agent", agent, shared="attestation" not in agent),
+        action=_part(Action, "action", action, shared=False),
+        context=_part(RequestContext, "context", ctx, shared=not context and len(user_input or "") <= _SHARED_INPUT),
+    )
+
+
+_SHARED_PARTS: dict[tuple[type, tuple[tuple[str, Any], ...]], Any] = {}
+_MAX_SHARED_PARTS = 1024
+"""How many distinct agents and request contexts are kept built (most checks repeat the last few)."""
+_SHARED_INPUT = 1024
+"""A context whose ``user_input`` is longer is built for its own request only."""
+
+
+def _part(model: type[M], name: str, fields: dict[str, Any], *, shared: bool) -> M:
+    """``model`` validated from ``fields``. Parts are frozen values: an agent or a context made of the
+    same plain fields is built once and shared by the requests that carry it (bounded)."""
+    key = (model, tuple(fields.items())) if shared else None
+    if key is not None:
+        try:
+            known = _SHARED_PARTS.get(key)
+        except TypeError:  # a value that is not hashable (a wrong type the model refuses below)
+            key, known = None, None
+        if known is not None:
+            return known  # type: ignore[no-any-return]
     try:
-        return ActionRequest.model_validate({"timestamp": timestamp, "agent": agent, "action": action, "context": ctx})
+        part = model.model_validate(fields)
     except ValidationError as exc:
         error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"])
+        where = ".".join(str(p) for p in (name, *error["loc"]))
         raise InvalidRequest(f"invalid request field {where}: {error['msg']}") from exc
+    if key is not None:
+        remember(_SHARED_PARTS, key, part, _MAX_SHARED_PARTS)
+    return part
 
 
 def placeholder_request(params: Mapping[str, Any], defaults: RequestDefaults, timestamp: datetime) -> ActionRequest:

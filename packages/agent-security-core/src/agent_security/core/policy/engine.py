@@ -12,13 +12,9 @@ expired bundle denies everything with ``POLICY_EXPIRED``.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from datetime import time as dt_time
-from decimal import Decimal
-from enum import Enum
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from agent_security.core._speedups import remember
@@ -28,12 +24,19 @@ from agent_security.core.policy.conditions import (
     INDETERMINATE,
     ArgCondition,
     combine_results,
-    js_string,
     parse_tool_args_match,
 )
 from agent_security.core.policy.models import PolicyBundle, PolicyRule, RuleWhen
-from agent_security.core.policy.normalize import normalize_name, normalize_text, regex_text
+from agent_security.core.policy.normalize import normalize_name, normalize_text
 from agent_security.core.policy.patterns import CompiledPattern, Glob, compile_pattern, glob_set
+from agent_security.core.policy.view import (
+    MAX_SEARCH_CHARS,
+    MAX_SEARCH_DEPTH,
+    MAX_SEARCH_NODES,
+    RequestView,
+    found_terms,
+    searchable_values,
+)
 
 __all__ = [
     "MAX_SEARCH_CHARS",
@@ -45,13 +48,6 @@ __all__ = [
     "searchable_values",
 ]
 
-MAX_SEARCH_DEPTH = 32
-"""Nesting levels of ``tool_args`` searched by keyword and regex conditions."""
-MAX_SEARCH_NODES = 100_000
-"""Values (at any depth) of ``tool_args`` searched."""
-MAX_SEARCH_CHARS = 4 * 1024 * 1024
-"""Characters of text searched. Beyond any of these limits the text is incomplete: a condition that
-did not find what it looks for is *indeterminate* and the rule fails closed."""
 
 CODE_ERROR = "POLICY_ERROR"
 CODE_EXPIRED = "POLICY_EXPIRED"
@@ -62,160 +58,6 @@ _GLOB_SET_MIN = 8  # from this many distinct glob patterns on, match them with o
 
 _ERROR_DECISION = Decision(outcome=Outcome.DENY, reasons=(Reason(
     code=CODE_ERROR, message="Policy evaluation failed; denying the request (fail closed)"),))
-
-
-# ----------------------------------------------------------------------------------------------------
-# Searchable text
-
-
-def searchable_values(request: ActionRequest) -> tuple[list[str], bool]:
-    """The strings keyword and regex conditions search, and whether the list is incomplete.
-
-    ``context.user_input`` (if non-empty) first, then every value at any depth of ``tool_args`` in
-    order (object keys are not searched). Numbers and booleans become strings as JavaScript's
-    ``String()`` writes them; ``null`` is skipped. Bytes are decoded as UTF-8; dates, UUIDs and enums
-    use their string form. Any other object, or data beyond the ``MAX_SEARCH_*`` limits, makes the
-    result incomplete.
-    """
-    values: list[str] = []
-    append = values.append
-    user_input = request.context.user_input
-    chars = 0
-    if user_input:
-        append(user_input)
-        chars = len(user_input)
-    truncated = False
-    nodes = 0
-    # Depth-first over iterators (no recursion, no per-node allocation for scalars).
-    stack: list[Iterator[Any]] = [iter(request.action.tool_args.values())]
-    while stack:
-        for node in stack[-1]:
-            nodes += 1
-            if nodes > MAX_SEARCH_NODES:
-                return values, True
-            kind = type(node)
-            if kind is str:
-                text: str = node
-            elif kind is int or kind is float or kind is bool:
-                text = js_string(node) or ""
-            elif node is None:
-                continue
-            elif isinstance(node, Mapping | list | tuple | set | frozenset):
-                if len(stack) > MAX_SEARCH_DEPTH:
-                    truncated = True
-                    continue
-                if isinstance(node, Mapping):
-                    stack.append(iter(node.values()))
-                elif isinstance(node, set | frozenset):
-                    if len(node) > MAX_SEARCH_NODES:
-                        return values, True
-                    stack.append(iter(sorted(node, key=repr)))
-                else:
-                    stack.append(iter(node))
-                break
-            else:
-                scalar = js_string(node)
-                if scalar is None:
-                    scalar = _scalar_text(node)
-                if scalar is None:
-                    truncated = True
-                    continue
-                text = scalar
-            chars += len(text)
-            if chars > MAX_SEARCH_CHARS:
-                return values, True
-            append(text)
-        else:
-            stack.pop()
-    return values, truncated
-
-
-def _scalar_text(value: Any) -> str | None:
-    if isinstance(value, bytes | bytearray):
-        return bytes(value).decode("utf-8", "replace")
-    if isinstance(value, Enum):
-        return js_string(value.value) or str(value.value)
-    if isinstance(value, datetime | date | dt_time | uuid.UUID | Decimal):
-        return str(value)
-    return None
-
-
-class _RequestView:
-    """Lazily computed, per-request facts shared by the rules of one evaluation.
-
-    Text conditions see the searchable values in two *views*: as written (``raw``) and normalised (see
-    ``normalize``). When normalisation changes nothing, both views are the same object and each condition
-    searches once.
-    """
-
-    __slots__ = ("_keyword_norm", "_keyword_raw", "_labels", "_regex", "_truncated", "_values", "request")
-
-    def __init__(self, request: ActionRequest) -> None:
-        self.request = request
-        self._values: list[str] | None = None
-        self._truncated = False
-        self._keyword_raw: str | None = None
-        self._keyword_norm: str | None = None
-        self._regex: tuple[str, str] | None = None
-        self._labels: frozenset[str] | None = None
-
-    def _load(self) -> list[str]:
-        if self._values is None:
-            self._values, self._truncated = searchable_values(self.request)
-        return self._values
-
-    @property
-    def truncated(self) -> bool:
-        self._load()
-        return self._truncated
-
-    @property
-    def keyword_raw(self) -> str:
-        """Text for raw keyword terms: the values joined with NUL, lower-cased (nothing else)."""
-        if self._keyword_raw is None:
-            self._keyword_raw = "\x00".join(self._load()).lower()
-        return self._keyword_raw
-
-    @property
-    def keyword_norm(self) -> str:
-        """Text for normalised keyword terms: the normalised values joined with NUL (which normalisation
-        removes, so no term can span two values). The same object as :attr:`keyword_raw` when equal."""
-        if self._keyword_norm is None:
-            norm = "\x00".join([normalize_text(v) for v in self._load()])
-            raw = self.keyword_raw
-            self._keyword_norm = raw if norm == raw else norm
-        return self._keyword_norm
-
-    @property
-    def regex_texts(self) -> tuple[str, str]:
-        """``(raw, normalised)`` text for ``matches_regex``: the values joined with spaces, as written /
-        with :func:`regex_text` applied (the same object twice when equal)."""
-        if self._regex is None:
-            values = self._load()
-            raw = " ".join(values)
-            norm = " ".join([regex_text(v) for v in values])
-            self._regex = (raw, raw if norm == raw else norm)
-        return self._regex
-
-    @property
-    def labels(self) -> frozenset[str]:
-        if self._labels is None:
-            self._labels = frozenset(normalize_name(x) for x in self.request.context.data_labels)
-        return self._labels
-
-
-def _found(raw_terms: tuple[str, ...], norm_terms: tuple[str, ...], view: _RequestView, *,
-           either: bool) -> bool:
-    """Whether a term occurs in the raw view (raw terms) *or* (``either``) / *and* the normalised view
-    (normalised terms). The normalised text is built only when the raw view does not decide."""
-    raw = view.keyword_raw
-    first = any(t in raw for t in raw_terms)
-    if first is either:
-        return first
-    norm = view.keyword_norm
-    if norm is raw and raw_terms is norm_terms:
-        return first
-    return any(t in norm for t in norm_terms)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -269,19 +111,19 @@ class _CompiledWhen:
     def trivial(self) -> bool:
         return not (self.contains or self.not_contains or self.regex or self.labels or self.args)
 
-    def _contains(self, view: _RequestView) -> bool | None:
-        if _found(self.contains_raw, self.contains, view, either=self.restrictive):
+    def _contains(self, view: RequestView) -> bool | None:
+        if found_terms(self.contains_raw, self.contains, view, either=self.restrictive):
             return True
         return INDETERMINATE if view.truncated else False
 
-    def _not_contains(self, view: _RequestView) -> bool | None:
+    def _not_contains(self, view: RequestView) -> bool | None:
         # holds on a view when no term is found there; restrictive: on either view, so it fails only
         # when a term is found in both
-        if _found(self.not_contains_raw, self.not_contains, view, either=not self.restrictive):
+        if found_terms(self.not_contains_raw, self.not_contains, view, either=not self.restrictive):
             return False
         return INDETERMINATE if view.truncated else True
 
-    def _regex(self, view: _RequestView) -> bool | None:
+    def _regex(self, view: RequestView) -> bool | None:
         pattern = self.regex
         assert pattern is not None
         raw, norm = view.regex_texts
@@ -296,7 +138,7 @@ class _CompiledWhen:
             return first
         return combine_results((first, on(norm)), either=self.restrictive)
 
-    def evaluate(self, view: _RequestView) -> bool | None:
+    def evaluate(self, view: RequestView) -> bool | None:
         result: bool | None = True
         if self.labels and self.labels.isdisjoint(view.labels):
             return False
@@ -326,7 +168,7 @@ class _CompiledWhen:
                 result = INDETERMINATE
         return result
 
-    def condition_results(self, view: _RequestView) -> list[tuple[str, bool | None]]:
+    def condition_results(self, view: RequestView) -> list[tuple[str, bool | None]]:
         """Every condition's own result, in evaluation order (for :meth:`PolicyEngine.explain`)."""
         out: list[tuple[str, bool | None]] = []
         if self.labels:
@@ -563,7 +405,7 @@ class PolicyEngine:
     def _first_match(self, candidates: Iterable[_CompiledRule], request: ActionRequest) -> Decision:
         agent = request.agent
         action = request.action
-        view: _RequestView | None = None
+        view: RequestView | None = None
         for rule in candidates:
             if not rule.identity_match(agent, action):
                 continue
@@ -571,7 +413,7 @@ class PolicyEngine:
             if when is None:
                 return rule.result(rule.decision)
             if view is None:
-                view = _RequestView(request)
+                view = RequestView(request)
             verdict = when.evaluate(view)
             if verdict is True:
                 return rule.result(rule.decision)
@@ -590,7 +432,7 @@ class PolicyEngine:
         try:
             tool = normalize_name(request.action.tool_name)
             env = normalize_name(request.agent.environment)
-            view = _RequestView(request)
+            view = RequestView(request)
             decided = False
             for rule in self._rules:
                 if not (rule.tool.match(tool) and rule.env.match(env)):
