@@ -98,9 +98,8 @@ class CounterLimit(NamedTuple):
     amount: int = 1
 
 
-@dataclass(frozen=True, slots=True)
-class AdmissionVerdict:
-    """The result of :meth:`Store.admit`."""
+class AdmissionVerdict(NamedTuple):
+    """The result of :meth:`Store.admit` (an immutable tuple)."""
 
     admitted: bool
     flags: tuple[Any, ...]

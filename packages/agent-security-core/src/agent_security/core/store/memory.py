@@ -263,10 +263,20 @@ class MemoryStore(Store):
             t = self._time() if now is None else now
             values: tuple[Any, ...] = ()
             if flags:
-                values = tuple(_copy(v) if found else None for found, v in (self._live(k, t) for k in flags))
-                for i, value in enumerate(values):
+                data = self._data
+                read = []
+                for key in flags:
+                    item = data.get(key)
+                    if item is not None and item[1] is not None and t >= item[1]:
+                        self._drop(key)
+                        item = None
+                    read.append(None if item is None else _copy(item[0]))
+                values = tuple(read)
+                for i, value in enumerate(read):
                     if value is not None:
                         return AdmissionVerdict(False, values, (), (), "flag", i)
+                if not windows and not counters:
+                    return AdmissionVerdict(True, values, (), ())
             found_windows = [self._window(key, span, t) for key, _, span in windows]
             counts = tuple(0 if w is None else w.total for w in found_windows)
             for i, (_, limit, _) in enumerate(windows):
