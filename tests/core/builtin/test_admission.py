@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from agent_security.core import AgentSecurity, Decision
-from agent_security.core.builtin import kill_switch, rate_limiter, session_context
+from agent_security.core.builtin import _admission, kill_switch, rate_limiter, session_context
 from agent_security.core.errors import StoreUnavailable
 from agent_security.core.hookspecs import hookimpl
 from agent_security.core.models import PluginResult
@@ -95,6 +95,7 @@ def test_a_session_refusal_consumes_no_rate_budget_and_a_kill_consumes_nothing()
         "AGENT_KILL_SWITCH",
     )
     assert rl.get_count("a") == 1 and sc.get_session_tool_count("t", "pay") == 0
+    assert _admission._pending == {}  # answers kept for a check are forgotten with it, even unused ones
     security.shutdown()
 
 
