@@ -1,4 +1,4 @@
-"""Suite-wide fixtures: no user config file leaks into a test, and nothing is autoloaded unless asked."""
+"""Suite-wide fixtures: no user config file or state leaks into a test, and nothing is autoloaded unless asked."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyt
     monkeypatch.delenv("AGENT_SECURITY_DISABLED_PLUGINS", raising=False)
     monkeypatch.delenv("AGENT_SECURITY_CONFIG_SEARCH_CWD", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg")))
+    # The CLI keeps its state (limits, kills, nonces) in a SQLite file: one fresh file per test.
+    monkeypatch.setenv("AGENT_SECURITY_STATE_DIR", str(tmp_path_factory.mktemp("state")))
 
 
 class _FakeDist:

@@ -18,6 +18,7 @@ from agent_security.core import AgentSecurity, Decision, Outcome, Reason
 from agent_security.core.builtin import session_context
 from agent_security.core.resolution import Resolution
 from agent_security.core.store import MemoryStore, StoreFull
+from agent_security.core.store.windows import EXACT_LIMIT, SLOTS
 from agent_security.core.testing import StaticEngine
 
 
@@ -246,7 +247,7 @@ def test_rewritten_deadlines_do_not_accumulate() -> None:
 
 _window_ops = st.lists(st.tuples(
     st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=3, unique=True),  # keys of one call
-    st.integers(0, 4),  # limit (0: unlimited)
+    st.integers(1, 4),  # limit (at most EXACT_LIMIT: one timestamp per admitted call)
     st.floats(-3.0, 6.0),  # clock step: negative steps are calls that reach the store out of order
 ), max_size=80)
 
@@ -254,9 +255,10 @@ _window_ops = st.lists(st.tuples(
 @settings(max_examples=200, deadline=None)
 @given(_window_ops, st.sampled_from([1.0, 2.5, 10.0]))
 def test_windows_follow_the_reference(ops: list[tuple[list[str], int, float]], window_s: float) -> None:
-    # Reference: touching a window (admitting into it or counting it) at ``now`` forgets every time
-    # t <= now - window_s it holds; a call is admitted only when every limited window then holds fewer
-    # than its limit, and is then recorded in every window. Calls may arrive out of clock order.
+    # Reference (the sliding window log, exact for limits up to EXACT_LIMIT): touching a window (admitting
+    # into it or counting it) at ``now`` forgets every time t <= now - window_s it holds; a call is
+    # admitted only when every window then holds fewer than its limit, and is then recorded in every
+    # window. Calls may arrive out of clock order.
     store = MemoryStore()
     ref: dict[str, list[float]] = {"a": [], "b": [], "c": []}
 
@@ -280,19 +282,60 @@ def test_windows_follow_the_reference(ops: list[tuple[list[str], int, float]], w
             assert store.window_count(k, now=now, window_s=window_s) == len(touch(k, now))
 
 
-def test_a_full_window_forgets_from_the_oldest_end() -> None:
-    # A window far fuller than its limit could ever be refused at: as time moves on, each call forgets
-    # the one event that left the window and records its own, and the count stays exact.
+def test_a_full_exact_window_forgets_from_the_oldest_end() -> None:
+    # A window at its limit, in steady state: each call forgets the one event that left the window and
+    # records its own, and the count stays exact.
     store = MemoryStore()
-    n = 50_000
+    n = EXACT_LIMIT
     for i in range(n):
-        assert store.window_admit(["k"], [0], now=float(i), window_s=float(n)).admitted
+        assert store.window_admit(["k"], [n], now=float(i), window_s=float(n)).admitted
+    assert not store.window_admit(["k"], [n], now=float(n - 0.5), window_s=float(n)).admitted
     for i in range(n, n + 1_000):
-        verdict = store.window_admit(["k"], [n + 1], now=float(i), window_s=float(n))
+        verdict = store.window_admit(["k"], [n], now=float(i), window_s=float(n))
         assert verdict.admitted and verdict.counts == (n,)
     assert store.window_count("k", now=float(n + 999), window_s=float(n)) == n
-    assert store.window_count("k", now=float(3 * n), window_s=float(n)) == 0
+    assert store.window_count("k", now=float(3 * n + 1_000), window_s=float(n)) == 0
     assert len(store) == 0  # an emptied window is dropped
+
+
+_slotted_ops = st.lists(st.tuples(st.integers(0, 8), st.floats(0.0, 3.0)), max_size=300)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_slotted_ops, st.sampled_from([1.0, 2.5, 10.0]))
+def test_slotted_windows_never_over_admit_and_refuse_at_most_one_slot_early(
+        ops: list[tuple[int, float]], window_s: float) -> None:
+    # Limits above EXACT_LIMIT (and 0, unlimited) are counted in SLOTS slots. Against the exact log of the
+    # admitted calls: the count is never below the calls in (now - window_s, now] (so the limit is never
+    # exceeded), never above the calls in (now - window_s - slot, now], and the window holds at most
+    # SLOTS + 1 entries whatever the traffic.
+    store = MemoryStore()
+    slot = window_s / SLOTS
+    admitted: list[float] = []
+    now = 100.0
+    for extra, step in ops:
+        now += step
+        limit = 0 if extra == 0 else EXACT_LIMIT + extra
+        verdict = store.window_admit(["k"], [limit], now=now, window_s=window_s)
+        in_window = sum(1 for t in admitted if t > now - window_s)
+        in_window_and_a_slot = sum(1 for t in admitted if t > now - window_s - slot)
+        before = verdict.counts[0] - (1 if verdict.admitted else 0)
+        assert in_window <= before <= in_window_and_a_slot
+        if verdict.admitted:
+            assert limit <= 0 or before < limit
+            admitted.append(now)
+        else:
+            assert before >= limit > 0
+        assert len(store._windows["k"].entries) <= SLOTS + 1 if "k" in store._windows else True
+
+
+def test_a_window_holds_a_bounded_number_of_entries_under_any_traffic() -> None:
+    store = MemoryStore()
+    for i in range(50_000):
+        assert store.window_admit(["k"], [0], now=i / 1000, window_s=60.0).admitted
+        assert store.window_admit(["j"], [1_000_000], now=i / 1000, window_s=60.0).admitted
+    assert len(store._windows["k"].entries) <= SLOTS + 1 and len(store._windows["j"].entries) <= SLOTS + 1
+    assert store.window_count("j", now=50.0, window_s=60.0) == 50_000
 
 
 def test_a_live_window_is_never_dropped_to_make_room() -> None:

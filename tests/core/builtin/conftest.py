@@ -11,6 +11,22 @@ from agent_security.core.models import Action, ActionRequest, AgentInfo, Request
 from agent_security.core.store import MemoryStore, Store
 
 
+class SetClock:
+    """A clock the test sets to any epoch time (windows and TTLs are read from the store's clock)."""
+
+    def __init__(self, t: float = 1000.0) -> None:
+        self.t = t
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.t, UTC)
+
+    def time(self) -> float:
+        return self.t
+
+    def monotonic(self) -> float:
+        return self.t
+
+
 def _request(tool: str = "query_database", agent: str = "agent-001", *, session: str | None = None,
              args: dict[str, Any] | None = None) -> ActionRequest:
     return ActionRequest(agent=AgentInfo(agent_id=agent, environment="dev"),
@@ -24,14 +40,22 @@ def make_request() -> Callable[..., ActionRequest]:
 
 
 @pytest.fixture
-def store() -> MemoryStore:
-    return MemoryStore()
+def clock() -> SetClock:
+    return SetClock()
 
 
 @pytest.fixture
-def make_ctx(store: MemoryStore) -> Callable[..., CheckContext]:
-    def make(monotonic: float = 1000.0, st: Store | None = None) -> CheckContext:
+def store(clock: SetClock) -> MemoryStore:
+    return MemoryStore(clock=clock)
+
+
+@pytest.fixture
+def make_ctx(store: MemoryStore, clock: SetClock) -> Callable[..., CheckContext]:
+    def make(t: float | None = None, st: Store | None = None) -> CheckContext:
+        """A check context; ``t`` sets the shared clock (the store's) to that epoch time first."""
+        if t is not None:
+            clock.t = t
         return CheckContext(host=None, store=store if st is None else st,  # type: ignore[arg-type]
-                            now=datetime(2026, 1, 1, tzinfo=UTC), monotonic=monotonic)
+                            now=clock.now(), monotonic=clock.t)
 
     return make

@@ -11,6 +11,7 @@ from agent_security.core import AgentSecurity
 from agent_security.core.builtin import kill_switch, output_validator, rate_limiter, session_context
 from agent_security.core.errors import SecurityError
 from agent_security.core.models import ActionRequest, Decision, Outcome, Reason
+from agent_security.core.store import MemoryStore
 from agent_security.core.testing import FakeClock, StaticEngine
 
 
@@ -29,6 +30,8 @@ def clock() -> FakeClock:
 
 
 def _security(clock: FakeClock, plugins: list[object], **kw: object) -> AgentSecurity:
+    # The instance's store reads the instance's clock (windows and TTLs are on the store's clock).
+    kw.setdefault("store", MemoryStore(clock=clock))
     return AgentSecurity(policy_engine=StaticEngine(_policy), plugins=plugins, autoload=False,
                          clock=clock.now, monotonic=clock.monotonic, **kw)  # type: ignore[arg-type]
 

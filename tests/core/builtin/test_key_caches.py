@@ -15,8 +15,9 @@ from agent_security.core.store import MemoryStore, StoreFull
 
 
 class MemoryStoreFull(MemoryStore):
-    def window_admit(self, *args, **kwargs):
+    def admit(self, *args, **kwargs):
         raise StoreFull("full")
+
 
 MODULES = {name: importlib.import_module(f"agent_security.core.builtin.{name}")
            for name in ("kill_switch", "rate_limiter", "session_context")}
@@ -85,21 +86,17 @@ def test_rate_limiter_str_subclass_ids_share_the_plain_ids_windows(store):
     assert rl.get_count("a", now=1.0) == 1 and rl.get_count("b", now=1.0) == 1
 
 
-def test_rate_limiter_epochs_that_are_not_ints_name_the_same_windows(store):
-    # The cached keys are reused only for the exact int epochs they were built from; any other stored
-    # value goes through int() as before (5.0 is epoch 5).
-    rl = rate_limiter(max_per_minute=1, store=store)
+def test_rate_limiter_reset_agent_forgets_exactly_that_agents_windows(store):
+    # Resets delete windows by key prefix: agent "a" must not reach agent "ab" or "a:b" (whose encoded
+    # ids start with "a"), whether their keys are cached or not.
+    rl = rate_limiter(max_per_minute=1, max_per_minute_per_tool=1, store=store)
+    for agent in ("a", "ab", "a:b"):
+        assert rl.admit(agent, "t", now=1.0) is None
+        assert rl.admit(agent, "t", now=1.0) is not None
+    rl.reset_agent("a")
     assert rl.admit("a", "t", now=1.0) is None
-    assert rl.admit("a", "t", now=1.0) is not None
-    store.set("rate_limiter:epoch", 5)
-    assert rl.admit("a", "t", now=1.0) is None
-    store.set("rate_limiter:epoch", 5.0)
-    assert rl.admit("a", "t", now=1.0) is not None
-    store.set("rate_limiter:epoch:a", True)
-    assert rl.admit("a", "t", now=1.0) is None
-    store.set("rate_limiter:epoch:a", 1)
-    assert rl.admit("a", "t", now=1.0) is not None
-    assert rl.get_count("a", now=1.0) == 1
+    assert rl.admit("ab", "t", now=1.0) is not None and rl.admit("a:b", "t", now=1.0) is not None
+    assert rl.get_count("ab", now=1.0) == 1 and rl.get_tool_count("a:b", "t", now=1.0) == 1
 
 
 def test_kill_switch_kills_and_revivals_apply_at_once_to_cached_keys(make_request, make_ctx, store):

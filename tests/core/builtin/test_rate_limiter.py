@@ -10,7 +10,7 @@ from agent_security.core.store import MemoryStore
 
 
 def _check(rl, make_request, make_ctx, agent, tool, t=1000.0):
-    res = rl.agent_security_before_check(make_request(tool=tool, agent=agent), make_ctx(monotonic=t))
+    res = rl.agent_security_before_check(make_request(tool=tool, agent=agent), make_ctx(t=t))
     return None if res is None else res.decision
 
 

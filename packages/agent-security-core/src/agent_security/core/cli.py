@@ -39,6 +39,18 @@ def _dump(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=False, default=str)
 
 
+def _open_store(ctx: click.Context) -> Any:
+    """The state store of a CLI call: ``[core] store`` when configured, else the SQLite file every hook
+    call shares (so limits, kills and approval nonces hold from one call to the next)."""
+    from agent_security.core.store import default_store_url, open_store
+
+    try:
+        core = load_settings(ctx.obj.get("config")).core
+        return open_store(core.store or default_store_url(), namespace=core.store_namespace)
+    except (AgentSecurityError, OSError, ValueError) as exc:
+        raise click.ClickException(f"the state store cannot be opened: {exc}") from exc
+
+
 def _make_security(ctx: click.Context, **kwargs: Any) -> Any:
     from agent_security.core.pipeline.facade import AgentSecurity
 
@@ -271,15 +283,19 @@ def check(ctx: click.Context, tool_name: str | None, tool_args: str | None, agen
     # Exit 0 means "run the tool": only an explicit --observe may turn a would-block into 0, never a
     # config file's [core] mode (which is about the library, and may come from the working directory).
     kwargs["mode"] = "observe" if observe else "enforce"
-    security = _make_security(ctx, **kwargs)
+    kwargs["store"] = store = _open_store(ctx)
     try:
-        result = security.check_tool_call(**params)
-    except (TypeError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from exc
-    except Exception as exc:  # never a traceback, never exit 0: any failure to decide is exit 1
-        raise click.ClickException(f"the check could not run: {type(exc).__name__}: {exc}") from exc
+        security = _make_security(ctx, **kwargs)
+        try:
+            result = security.check_tool_call(**params)
+        except (TypeError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from exc
+        except Exception as exc:  # never a traceback, never exit 0: any failure to decide is exit 1
+            raise click.ClickException(f"the check could not run: {type(exc).__name__}: {exc}") from exc
+        finally:
+            security.shutdown()
     finally:
-        security.shutdown()
+        store.close()
     d = result.decision
     click.echo(_dump({
         "allowed": result.allowed,

@@ -22,8 +22,8 @@ class CheckContext:
 
     ``now`` is the wall-clock instant of this check (timezone-aware UTC; the request's own timestamp
     when the check built the request from the caller's fields), ``time`` the same instant in epoch
-    seconds (what store windows and TTLs are measured on, comparable across processes) and
-    ``monotonic`` the monotonic reading for waits inside this process. All come from the host's
+    seconds (comparable across processes, like the store's own clock, which measures windows and TTLs)
+    and ``monotonic`` the monotonic reading for waits inside this process. All come from the host's
     injectable :class:`~agent_security.core.clock.Clock`, so tests and replays never depend on the
     machine's time. ``host`` is ``None`` only in unit tests that build a context by hand.
     """
@@ -40,6 +40,9 @@ class CheckContext:
     _alert_sink: Callable[[str, str, Mapping[str, Any]], None] | None = field(default=None, repr=False)
     time: float = -1.0
     """Epoch seconds of ``now`` (derived from it when not given)."""
+    scratch: dict[str, Any] = field(default_factory=dict)
+    """Working space the plugins of one check share (e.g. the built-ins' one store call per check):
+    never audited, gone with the check. Key it by your plugin's name."""
 
     def __post_init__(self) -> None:
         if self.time < 0 and isinstance(self.now, datetime):

@@ -14,6 +14,15 @@ fleet-wide. The rule is the same for all four:
 
 Once bound, a plugin keeps its store: one plugin object serves one ``AgentSecurity``.
 
+**Which host.** ``bind_host(host)`` (called by ``AgentSecurity.register_plugin``) hands the plugin the
+:class:`~agent_security.core.host.Host` of its instance: the kill switch records its changes in the audit
+trail through it, and the kill switch, rate limiter and session context find each other through it to
+admit a check in one store call (:mod:`agent_security.core.builtin._admission`).
+
+**Store failures.** A store that is unreachable, locked past its timeout or otherwise failing
+(:class:`~agent_security.core.errors.StoreError`) makes the check DENY with reason code
+``STORE_UNAVAILABLE``: the built-ins fail closed.
+
 **Keys.** Identifiers (agent ids, tool names, session ids) are caller-chosen strings and may contain the
 ``:`` separator. Every identifier is percent-encoded before it is joined into a key (:func:`key_part`), so
 agent ``"a:b"`` and agent ``"a"`` + tool ``"b"`` can never share a key, and a prefix built from one
@@ -25,13 +34,16 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Hashable
+from typing import Any
 from urllib.parse import quote
 
 from agent_security.core._speedups import remember
 from agent_security.core.models import Decision, PluginResult
 from agent_security.core.store import MemoryStore, Store
 
-__all__ = ["StoreBound", "key_part"]
+__all__ = ["STORE_UNAVAILABLE", "StoreBound", "key_part"]
+
+STORE_UNAVAILABLE = "STORE_UNAVAILABLE"
 
 MAX_DENIALS = 1_024
 """Denials a plugin memoises (:meth:`StoreBound._denial`) before it forgets them all."""
@@ -60,6 +72,30 @@ class StoreBound:
         self._bound = store is not None
         self._store: Store = store if store is not None else MemoryStore()
         self._denials: dict[Hashable, PluginResult] = {}
+        self._host: Any = None
+
+    @property
+    def host(self) -> Any:
+        """The :class:`~agent_security.core.host.Host` this plugin was registered with (``None`` before)."""
+        return self._host
+
+    def bind_host(self, host: Any) -> None:
+        """Remember the host of the instance this plugin is registered with (see the module documentation)."""
+        self._host = host
+
+    def _host_of(self, ctx: Any) -> Any:
+        """The host of the running check: the bound one, else the one the check context carries."""
+        host = self._host
+        if host is None:
+            host = getattr(ctx, "host", None) or getattr(ctx, "security", None)
+        return host
+
+    def _store_failure(self) -> PluginResult:
+        """The DENY of a check whose state could not be read or written (fail closed)."""
+        name: str = getattr(self, "name", type(self).__name__)
+        return self._denial((STORE_UNAVAILABLE, name), lambda: Decision.deny(
+            STORE_UNAVAILABLE, f"The {name} state store is unavailable; the call is refused",
+            plugin_source=name))
 
     @property
     def store(self) -> Store:

@@ -21,6 +21,17 @@ exception type for diagnostics.
 ``on_state_change(state)`` is called after every local change, once the change is in effect (use it to
 persist with :func:`save_state_file`). An exception from it propagates to the caller of the mutator, so a
 persistence failure is never silent; the kill itself has already taken effect.
+
+**Audited.** Once registered (``bind_host``), every change is also an audit event through
+``host.record_event``: ``kill_switch.kill`` and ``kill_switch.revive`` (``agent_id`` set, ``data``
+``{"reason": ...}`` / ``{}``), ``kill_switch.kill_all`` (``{"reason": ...}``), ``kill_switch.revive_all``
+(``{"agents_revived": n}``) and ``kill_switch.load`` (``{"global_kill": bool, "killed_agents": n}``). The
+reason is the operator's text (at most 1,000 characters), the same text every denial carries. A trail
+that refuses the event raises to the caller of the mutator, like a persistence failure.
+
+**The check** reads both flags in one store call; with the rate limiter and the session context on the
+same store, that one call also admits their windows and counter
+(:mod:`agent_security.core.builtin._admission`). A store that fails is a DENY ``STORE_UNAVAILABLE``.
 """
 
 from __future__ import annotations
@@ -35,6 +46,8 @@ from urllib.parse import unquote
 
 from pydantic import ValidationError
 
+from agent_security.core.builtin import _admission
+from agent_security.core.builtin._admission import Part
 from agent_security.core.builtin._base import StoreBound, key_part
 from agent_security.core.builtin._kill_switch_state import MAX_KILLED_AGENTS as MAX_KILLED_AGENTS
 from agent_security.core.builtin._kill_switch_state import MAX_REASON_CHARS, KillSwitchState
@@ -42,7 +55,7 @@ from agent_security.core.context import CheckContext
 from agent_security.core.files import read_bounded
 from agent_security.core.hookspecs import hookimpl
 from agent_security.core.models import ActionRequest, Decision, PluginResult
-from agent_security.core.store import Store
+from agent_security.core.store import AdmissionVerdict, Store
 
 __all__ = [
     "KILL_SWITCH_CHANNEL",
@@ -134,13 +147,21 @@ class KillSwitch(StoreBound):
     # -- the check ----------------------------------------------------------------------------
     @hookimpl(tryfirst=True)
     def agent_security_before_check(self, request: ActionRequest, ctx: CheckContext) -> PluginResult | None:
-        agent_id = request.agent.agent_id
         store = self._store if self._bound else self._store_for(ctx.store)
-        glob, reason_obj = store.get_many(
-            (_GLOBAL_KEY, _cached_agent_key(agent_id) if type(agent_id) is str else _agent_key(agent_id)))
-        if glob is None and reason_obj is None:
+        return _admission.admit(self, request, ctx, store)
+
+    def _part(self, request: ActionRequest) -> Part:
+        agent_id = request.agent.agent_id
+        return Part(flags=(_GLOBAL_KEY, _cached_agent_key(agent_id) if type(agent_id) is str else _agent_key(agent_id)))
+
+    def _answer(self, request: ActionRequest, part: Part, verdict: AdmissionVerdict) -> PluginResult | None:
+        if verdict.refused != "flag":
             return None
-        return self._killed(agent_id, glob, reason_obj)
+        glob, reason_obj = verdict.flags
+        return self._killed(request.agent.agent_id, glob, reason_obj)
+
+    def _alone_full(self) -> PluginResult:
+        return self._store_failure()
 
     def decide(self, agent_id: str, *, store: Store | None = None) -> Decision | None:
         """The DENY for ``agent_id`` if it is killed (globally or individually), else ``None``."""
@@ -170,25 +191,24 @@ class KillSwitch(StoreBound):
         """Disable one agent. ``reason`` becomes the DENY message (default ``Agent <id> disabled``)."""
         text = _reason(reason) or _reason(f"Agent {agent_id} disabled")
         self._store.set(_AGENT_PREFIX + key_part(agent_id), text)
-        self._changed({"op": "kill", "agent_id": agent_id, "reason": text})
+        self._changed({"op": "kill", "agent_id": agent_id, "reason": text}, {"reason": text}, agent_id)
 
     def revive(self, agent_id: str) -> None:
         """Re-enable one agent (a global kill, if any, stays in force)."""
         self._store.delete(_AGENT_PREFIX + key_part(agent_id))
-        self._changed({"op": "revive", "agent_id": agent_id, "reason": None})
+        self._changed({"op": "revive", "agent_id": agent_id, "reason": None}, {}, agent_id)
 
     def kill_all(self, reason: str | None = None) -> None:
         """Disable every agent."""
         text = _reason(reason)
         self._set_global(True, text)
-        self._changed({"op": "kill_all", "agent_id": None, "reason": text})
+        self._changed({"op": "kill_all", "agent_id": None, "reason": text}, {"reason": text})
 
     def revive_all(self) -> None:
         """Lift the global kill **and** every per-agent kill."""
         self._set_global(False, "")
-        for key in self._store.scan(_AGENT_PREFIX):
-            self._store.delete(key)
-        self._changed({"op": "revive_all", "agent_id": None, "reason": None})
+        revived = self._store.delete_prefix(_AGENT_PREFIX)
+        self._changed({"op": "revive_all", "agent_id": None, "reason": None}, {"agents_revived": revived})
 
     def _set_global(self, on: bool, reason: str) -> None:
         if on:
@@ -196,10 +216,28 @@ class KillSwitch(StoreBound):
         else:
             self._store.delete(_GLOBAL_KEY)
 
-    def _changed(self, message: dict[str, Any]) -> None:
-        self._store.publish(KILL_SWITCH_CHANNEL, message)
-        if self._on_state_change is not None:
-            self._on_state_change(self.get_state())
+    def _changed(self, message: dict[str, Any], facts: dict[str, Any], agent_id: str | None = None,
+                 *, notify: bool = True) -> None:
+        """Publish a change, persist it (``on_state_change``) and audit it (the host's trail): every step
+        is attempted, and the first failure is raised once all of them ran."""
+        failure: BaseException | None = None
+        try:
+            self._store.publish(KILL_SWITCH_CHANNEL, message)
+        except Exception as exc:
+            failure = exc
+        if notify and self._on_state_change is not None:
+            try:
+                self._on_state_change(self.get_state())
+            except Exception as exc:
+                failure = failure or exc
+        host = self._host
+        if host is not None:
+            try:
+                host.record_event(f"kill_switch.{message['op']}", facts, agent_id=agent_id)
+            except Exception as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
 
     # -- queries ------------------------------------------------------------------------------
     def is_killed(self, agent_id: str) -> bool:
@@ -240,9 +278,8 @@ class KillSwitch(StoreBound):
                 self._store.delete(key)
         if not new.global_kill:
             self._set_global(False, "")
-        self._store.publish(KILL_SWITCH_CHANNEL, {"op": "load", "agent_id": None, "reason": None})
-        if notify and self._on_state_change is not None:
-            self._on_state_change(self.get_state())
+        self._changed({"op": "load", "agent_id": None, "reason": None},
+                      {"global_kill": new.global_kill, "killed_agents": len(wanted)}, notify=notify)
 
     def save_state(self, path: str | os.PathLike[str] | None = None) -> KillSwitchState:
         """The current state; also written atomically to ``path`` when given."""

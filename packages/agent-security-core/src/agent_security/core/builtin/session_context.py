@@ -4,20 +4,25 @@ Reason code ``SESSION_LIMIT_EXCEEDED``, message ``Tool <tool> has been called <c
 session (max: <max>)`` (as in Agent-SPM).
 
 **Only allowed calls count.** A call reserves a slot in ``before_check`` with one atomic
-:meth:`Store.incr` (a reservation past the limit is undone at once and the call is denied), and
-``notify`` (which the pipeline calls with the *final* decision) releases the slot unless that decision
-is ALLOW. So a call denied by policy, or an approval that is rejected or times out, does not consume the
-session's budget (Agent-SPM counted every non-DENY outcome, W25), and concurrent calls can never exceed
-the limit, because a slot is held from the check until the decision is final. While a call is in flight
-its reservation is visible in the counts. A reservation whose ``notify`` never comes (the pipeline must
-call it for every check that reached ``before_check``) stays counted: the error is on the safe side.
+:meth:`Store.admit` (admitted only while the counter is below the limit; a refused call reserves
+nothing), and ``notify`` (which the pipeline calls with the *final* decision) releases the slot unless
+that decision is ALLOW. So a call denied by policy, or an approval that is rejected or times out, does
+not consume the session's budget (Agent-SPM counted every non-DENY outcome, W25), and concurrent calls
+can never exceed the limit, because a slot is held from the check until the decision is final. While a
+call is in flight its reservation is visible in the counts. A reservation whose ``notify`` never comes
+(the pipeline must call it for every check that reached ``before_check``) stays counted: the error is on
+the safe side. With the kill switch and the rate limiter on the same store, the reservation is made in
+their one store call (:mod:`agent_security.core.builtin._admission`). A store that fails is a DENY
+``STORE_UNAVAILABLE``.
 
 **Lifetime.** A counter lives ``session_ttl_s`` from the session's first counted call of that tool (a
-fixed window, as in Agent-SPM), kept by the store's TTL. At most ``max_sessions`` sessions are tracked
-by this process; past that, the least recently used session is forgotten (its counters deleted). The
-session id is caller-chosen, so this bound never weakens a limit: a caller can always open a new session.
-Each tracked session remembers which of its tools it counted, so forgetting one deletes exactly those
-keys: a flood of new session ids never makes a check enumerate the store.
+fixed window, as in Agent-SPM), kept by the store's TTL on the store's clock. Every counter lives in the
+store and nowhere else: nothing in this process tracks sessions, and nothing but the TTL (or
+:meth:`SessionContext.clear_session`) removes a counter, so processes sharing a store share every
+session's budget. Memory is the store's to bound (the memory store drops expired counters first and never
+a live claim or a kill); the session id is caller-chosen, so a bound never weakens a limit: a caller can
+always open a new session. The in-flight reservations of this process are bounded
+(:data:`MAX_PENDING`; the oldest past that stays counted).
 
 **Tool names** are compared in the policy engine's normalised form
 (:func:`~agent_security.core.policy.normalize.normalize_name`: case, width and invisible characters
@@ -37,13 +42,15 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
+from agent_security.core.builtin import _admission
+from agent_security.core.builtin._admission import Part
 from agent_security.core.builtin._base import StoreBound, key_part
 from agent_security.core.context import CheckContext
-from agent_security.core.errors import ConfigurationError
+from agent_security.core.errors import ConfigurationError, StoreError
 from agent_security.core.hookspecs import hookimpl
 from agent_security.core.models import ActionRequest, Decision, Outcome, PluginResult
 from agent_security.core.policy.normalize import normalize_name
-from agent_security.core.store import Store
+from agent_security.core.store import AdmissionVerdict, CounterLimit, Store
 
 __all__ = ["SessionContext", "session_context"]
 
@@ -92,41 +99,21 @@ class SessionContext(StoreBound):
         self.limits: dict[str, int] = {normalize_name(str(t)): _limit(str(t), v) for t, v in (limits or {}).items()}
         self.session_ttl_s = float(session_ttl_s)
         self.max_sessions = int(max_sessions)
+        """Accepted for compatibility; sessions are no longer tracked in the process (see the module)."""
         self._lock = threading.Lock()
-        self._sessions: OrderedDict[str, set[str]] = OrderedDict()  # session -> normalised tools counted
         self._pending: OrderedDict[str, tuple[Store, str]] = OrderedDict()
 
     @staticmethod
     def _key(session_id: str, tool_name: str) -> str:
         return _counter_key(session_id, normalize_name(tool_name))
 
-    def _touch_locked(self, session_id: str, tool: str) -> list[tuple[str, set[str]]] | None:
-        """Mark ``session_id`` (counting normalised ``tool``) most recently used and take the least recently
-        used sessions past ``max_sessions`` out (the caller holds ``self._lock``, then deletes their
-        counters with :meth:`_forget` once it has released it)."""
-        sessions = self._sessions
-        tools = sessions.get(session_id)
-        if tools is None:
-            sessions[session_id] = tools = set()
-        else:
-            sessions.move_to_end(session_id)
-        tools.add(tool)
-        if len(sessions) <= self.max_sessions:
-            return None
-        evicted = []
-        while len(sessions) > self.max_sessions:
-            evicted.append(sessions.popitem(last=False))
-        return evicted
-
-    @staticmethod
-    def _forget(store: Store, evicted: list[tuple[str, set[str]]]) -> None:
-        for sid, counted in evicted:
-            for name in counted:
-                store.delete(_counter_key(sid, name))
-
     # -- the check ----------------------------------------------------------------------------
     @hookimpl
     def agent_security_before_check(self, request: ActionRequest, ctx: CheckContext) -> PluginResult | None:
+        store = self._store if self._bound else self._store_for(ctx.store)
+        return _admission.admit(self, request, ctx, store)
+
+    def _part(self, request: ActionRequest) -> Part | None:
         session_id = request.context.session_id
         if not session_id:
             return None
@@ -138,57 +125,44 @@ class SessionContext(StoreBound):
         limit = self.limits.get(normalised)
         if limit is None:
             return None
-        store = self._store if self._bound else self._store_for(ctx.store)
-        ttl_s = self.session_ttl_s
-        count = store.incr(key, 1, ttl_s=ttl_s)
-        if count > limit:
-            store.incr(key, -1, ttl_s=ttl_s)
-            lock = self._lock
-            lock.acquire()  # (as below: cheaper than a with block compiled; every call of a used-up tool comes here)
-            try:
-                evicted = self._touch_locked(session_id, normalised)
-            finally:
-                lock.release()
-            if evicted:
-                self._forget(store, evicted)
-            name = self.name
-            exact = type(tool) is str and type(count) is int and type(limit) is int
-            memo = ("session", name, tool, count, limit) if exact else None
-            return self._denial(memo, lambda: Decision.deny(
-                "SESSION_LIMIT_EXCEEDED",
-                f"Tool {tool} has been called {count - 1} times in this session (max: {limit})",
-                plugin_source=name))
-        # One lock section per check: the session is marked used and the reservation recorded together,
-        # once the reservation is made (acquire/release: cheaper than a with block).
-        lock = self._lock
-        lock.acquire()
-        try:
-            evicted = self._touch_locked(session_id, normalised)
-            pending = self._pending
-            pending[request.request_id] = (store, key)
-            while len(pending) > MAX_PENDING:  # never released: stays counted (safe side)
-                pending.popitem(last=False)
-        finally:
-            lock.release()
-        if evicted:
-            self._forget(store, evicted)
-        return None
+        return Part(counters=(CounterLimit(key, limit, self.session_ttl_s),))
+
+    def _answer(self, request: ActionRequest, part: Part, verdict: AdmissionVerdict) -> PluginResult | None:
+        (counter,) = part.counters
+        if verdict.admitted:
+            # The slot is reserved until the final decision: notify releases it unless that is ALLOW.
+            with self._lock:
+                pending = self._pending
+                pending[request.request_id] = (self.store, counter.key)
+                while len(pending) > MAX_PENDING:  # never released: stays counted (safe side)
+                    pending.popitem(last=False)
+            return None
+        if verdict.refused != "counter":
+            return None
+        tool, count, limit = request.action.tool_name, verdict.counters[0], counter.limit
+        name = self.name
+        exact = type(tool) is str and type(count) is int and type(limit) is int
+        memo = ("session", name, tool, count, limit) if exact else None
+        return self._denial(memo, lambda: Decision.deny(
+            "SESSION_LIMIT_EXCEEDED", f"Tool {tool} has been called {count} times in this session (max: {limit})",
+            plugin_source=name))
+
+    def _alone_full(self) -> PluginResult:
+        return self._store_failure()
 
     @hookimpl
     def agent_security_notify(self, request: ActionRequest, decision: Decision, ctx: CheckContext) -> None:
-        lock = self._lock
-        lock.acquire()
-        try:
+        with self._lock:
             pending = self._pending.pop(request.request_id, None)
-        finally:
-            lock.release()
         if pending is None or decision.outcome is _ALLOW:
             return
         store, key = pending
-        # Release the slot. If the counter expired meanwhile there is nothing to give back (and a
-        # decrement would create a negative counter).
-        if store.get(key) is not None:
-            store.incr(key, -1, ttl_s=self.session_ttl_s)
+        # Give the slot back (nothing when the counter expired meanwhile). A store error here leaves the
+        # slot counted: the safe side, and the decision is already final.
+        try:
+            store.release(key)
+        except StoreError:
+            return
 
     # -- queries ------------------------------------------------------------------------------
     def get_session_tool_count(self, session_id: str, tool_name: str) -> int:
@@ -201,25 +175,12 @@ class SessionContext(StoreBound):
         return {unquote(k[len(prefix):]): max(0, int(v)) for k, v in self._store.scan(prefix).items()}
 
     def clear_session(self, session_id: str) -> None:
-        with self._lock:
-            self._sessions.pop(session_id, None)
-        self._delete_session(self._store, session_id)
+        """Forget every counter of ``session_id`` (in every process sharing the store)."""
+        self._store.delete_prefix(f"{_PREFIX}{key_part(session_id)}:")
 
     def clear_all(self) -> None:
-        with self._lock:
-            self._sessions.clear()
-        for key in self._store.scan(_PREFIX):
-            self._store.delete(key)
-
-    @staticmethod
-    def _delete_session(store: Store, session_id: str) -> None:
-        for key in store.scan(f"{_PREFIX}{key_part(session_id)}:"):
-            store.delete(key)
-
-    @property
-    def tracked_sessions(self) -> int:
-        with self._lock:
-            return len(self._sessions)
+        """Forget every session's counters."""
+        self._store.delete_prefix(_PREFIX)
 
     def __repr__(self) -> str:
         return f"SessionContext(limits={self.limits!r}, session_ttl_s={self.session_ttl_s:g})"

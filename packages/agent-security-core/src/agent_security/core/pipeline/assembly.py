@@ -11,6 +11,7 @@ from typing import Any
 from agent_security.core.audit.keys import AuditSigner
 from agent_security.core.audit.sinks import JsonlAuditSink, SqliteAuditSink
 from agent_security.core.audit.trail import AuditTrail
+from agent_security.core.clock import Clock
 from agent_security.core.config import ConfigSection, CoreConfig, Settings
 from agent_security.core.errors import ConfigurationError
 from agent_security.core.files import MAX_KEY_FILE_BYTES, read_bounded
@@ -18,12 +19,14 @@ from agent_security.core.host import Mode
 from agent_security.core.models import AuditEvent
 from agent_security.core.pipeline.runtime import Callbacks, Runtime
 from agent_security.core.plugins import PluginInfo
+from agent_security.core.store import MemoryStore, Store, open_store
 
 __all__ = [
     "CALLBACK_ARGS",
     "check_callbacks",
     "check_options",
     "close_all",
+    "default_store",
     "durable_sinks",
     "open_trail",
     "trusted_keys",
@@ -85,6 +88,13 @@ def check_callbacks(callbacks: Callbacks, on_audit_event: Any) -> None:
     """Refuse a callback that cannot take its documented arguments (at construction, not on first use)."""
     for option in CALLBACK_ARGS:
         _require_signature(option, on_audit_event if option == "on_audit_event" else getattr(callbacks, option))
+
+
+def default_store(core: CoreConfig, clock: Clock) -> Store:
+    """The store ``[core] store`` names, else an in-memory store; on the instance's clock and namespace."""
+    if core.store:
+        return open_store(core.store, clock=clock, namespace=core.store_namespace)
+    return MemoryStore(clock=clock, namespace=core.store_namespace)
 
 
 def trusted_keys(core: CoreConfig, given: Sequence[Any] | None) -> list[Any]:

@@ -36,7 +36,7 @@ from agent_security.core.pipeline.request import RequestDefaults, build_request
 from agent_security.core.pipeline.results import DECIDED_ELSEWHERE, result_request, run_result_check
 from agent_security.core.pipeline.runtime import Callbacks, Runtime
 from agent_security.core.plugins import LoadedPlugin, PluginInfo, load_entry_points
-from agent_security.core.store import MemoryStore, Store
+from agent_security.core.store import Store
 
 __all__ = ["AgentSecurity"]
 
@@ -133,7 +133,7 @@ class AgentSecurity:
         )
         self._rt = rt = Runtime(
             relay=HookRelay(),
-            store=store if store is not None else MemoryStore(),
+            store=store if store is not None else assembly.default_store(core, the_clock),
             clock=the_clock,
             mode=chosen_mode,
             settings=settings,
@@ -145,6 +145,7 @@ class AgentSecurity:
             default_environment=default_environment or core.default_environment or "unknown",
             default_owner=default_owner or "unknown",
         )
+        self._owns_store = store is None
         self._host: Host = PluginHost(rt, self.register_plugin)
         rt.host = self._host
         self._discovered: set[str] = set()
@@ -523,6 +524,11 @@ class AgentSecurity:
         except Exception as exc:
             errors.append(exc)
         errors.extend(rt.relay.shutdown(self._host, rt.report))
+        if self._owns_store:  # opened here: closed here (a store the application passed is its own)
+            try:
+                rt.store.close()
+            except Exception as exc:
+                errors.append(exc)
         for _, obj in rt.relay.plugins():
             close = getattr(obj, "close", None)
             if callable(close) and not inspect.ismodule(obj):
