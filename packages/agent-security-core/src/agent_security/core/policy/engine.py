@@ -343,6 +343,14 @@ class _CompiledWhen:
         return out
 
 
+def _matcher(spec: str | tuple[str, ...], matchers: dict[Any, NameMatcher]) -> NameMatcher:
+    """One matcher per distinct name spec of a bundle (most rules share ``environment: "*"``)."""
+    found = matchers.get(spec)
+    if found is None:
+        found = matchers[spec] = NameMatcher(spec)
+    return found
+
+
 def _terms(terms: tuple[str, ...] | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Keyword terms normalised, and as written (lower-cased); the same tuple when they agree."""
     norm = tuple(dict.fromkeys(normalize_text(t) for t in terms or ()))
@@ -352,11 +360,11 @@ def _terms(terms: tuple[str, ...] | None) -> tuple[tuple[str, ...], tuple[str, .
 
 class _CompiledRule:
     __slots__ = (
+        "_indeterminate",
         "agent_types",
         "constraints",
         "decision",
         "env",
-        "indeterminate",
         "index",
         "providers",
         "restrictive",
@@ -367,14 +375,14 @@ class _CompiledRule:
         "when",
     )
 
-    def __init__(self, index: int, rule: PolicyRule) -> None:
+    def __init__(self, index: int, rule: PolicyRule, matchers: dict[Any, NameMatcher]) -> None:
         self.index = index
         self.rule = rule
         m = rule.match
-        self.tool = NameMatcher(m.tool_name)
-        self.env = NameMatcher(m.environment)
-        self.agent_types = NameMatcher(m.agent_type) if m.agent_type is not None else None
-        self.providers = NameMatcher(m.tool_provider) if m.tool_provider is not None else None
+        self.tool = _matcher(m.tool_name, matchers)
+        self.env = _matcher(m.environment, matchers)
+        self.agent_types = _matcher(m.agent_type, matchers) if m.agent_type is not None else None
+        self.providers = _matcher(m.tool_provider, matchers) if m.tool_provider is not None else None
         self.trust_min = trust_rank(m.trust_level_min) if m.trust_level_min is not None else None
         self.roles = frozenset(normalize_name(r) for r in m.agent_roles_any) if m.agent_roles_any else None
         self.restrictive = rule.outcome is not Outcome.ALLOW
@@ -384,9 +392,17 @@ class _CompiledRule:
         self.decision = Decision(
             outcome=rule.outcome, reasons=(Reason(code=rule.id, message=rule.description),),
             approver_role=rule.approver_role or None)
-        self.indeterminate = self.decision.with_reason(
-            CODE_INDETERMINATE, f"A condition of rule {rule.id} could not be evaluated on this request "
-            "(value not comparable or too large); the rule was applied (fail closed)")
+        self._indeterminate: Decision | None = None
+
+    @property
+    def indeterminate(self) -> Decision:
+        """The rule's decision when one of its conditions was indeterminate (built on first use)."""
+        decision = self._indeterminate
+        if decision is None:
+            decision = self._indeterminate = self.decision.with_reason(
+                CODE_INDETERMINATE, f"A condition of rule {self.rule.id} could not be evaluated on this "
+                "request (value not comparable or too large); the rule was applied (fail closed)")
+        return decision
 
     def identity_match(self, agent: AgentInfo, action: Action) -> bool:
         types = self.agent_types
@@ -476,7 +492,8 @@ class PolicyEngine:
         if not isinstance(bundle, PolicyBundle):
             raise TypeError("PolicyEngine needs a PolicyBundle (use load_policy() to load one)")
         self._bundle = bundle
-        self._rules = tuple(_CompiledRule(i, r) for i, r in enumerate(bundle.rules))
+        matchers: dict[Any, NameMatcher] = {}
+        self._rules = tuple(_CompiledRule(i, r, matchers) for i, r in enumerate(bundle.rules))
         self._expires_at = bundle.expires_at_dt
         by_tool: dict[str, list[int]] = {}
         globs: dict[str, tuple[Glob, list[int]]] = {}
