@@ -1,10 +1,11 @@
 """The policy engine: first-match evaluation of a compiled, indexed, immutable bundle.
 
 ``PolicyEngine(bundle)`` compiles every rule once (normalised names, globs, RE2 patterns, argument
-conditions, ready-made decisions) and indexes them by exact tool name, with glob rules in a second
-structure, so a check looks only at the rules that can match its tool; first-match order is kept.
-The engine never changes after construction (a reload builds a new engine and swaps the reference);
-its only mutable part is a bounded memo of index look-ups, safe to share between threads.
+conditions) and indexes them by exact tool name, with glob rules in a second structure, so a check
+looks only at the rules that can match its tool; first-match order is kept. A rule's decision is built
+the first time the rule matches and kept. The engine never changes after construction (a reload builds
+a new engine and swaps the reference); its only mutable parts are a bounded memo of index look-ups and
+those decisions, safe to share between threads (two threads racing build equal values).
 
 :meth:`PolicyEngine.evaluate` never raises: an internal error becomes DENY ``POLICY_ERROR``, and an
 expired bundle denies everything with ``POLICY_EXPIRED``.
@@ -360,10 +361,10 @@ def _terms(terms: tuple[str, ...] | None) -> tuple[tuple[str, ...], tuple[str, .
 
 class _CompiledRule:
     __slots__ = (
+        "_decision",
         "_indeterminate",
         "agent_types",
         "constraints",
-        "decision",
         "env",
         "index",
         "providers",
@@ -389,10 +390,19 @@ class _CompiledRule:
         when = _CompiledWhen(rule.when, self.restrictive) if rule.when is not None else None
         self.when = None if when is None or when.trivial else when
         self.constraints = rule.constraints
-        self.decision = Decision(
-            outcome=rule.outcome, reasons=(Reason(code=rule.id, message=rule.description),),
-            approver_role=rule.approver_role or None)
+        self._decision: Decision | None = None
         self._indeterminate: Decision | None = None
+
+    @property
+    def decision(self) -> Decision:
+        """The rule's decision (built on first use: most rules of a large bundle never match)."""
+        decision = self._decision
+        if decision is None:
+            rule = self.rule
+            decision = self._decision = Decision(
+                outcome=rule.outcome, reasons=(Reason(code=rule.id, message=rule.description),),
+                approver_role=rule.approver_role or None)
+        return decision
 
     @property
     def indeterminate(self) -> Decision:

@@ -155,10 +155,16 @@ def _tagged(tag: str, text: str, event: Any) -> Any:
 
 
 def _scalar(event: Any) -> Any:
-    tag = event.tag
-    if tag is None:
-        return _plain(event.value, event) if event.implicit[0] else event.value
-    return _tagged(tag, event.value, event)
+    text = event.value
+    if event.tag is not None:
+        return _tagged(event.tag, text, event)
+    if event.implicit[0] and (text in _PLAIN_WORDS or text[0] in _NUMBER_START):  # "" is a plain word
+        return _plain(text, event)
+    return text  # quoted, or plain and not a null, boolean or number
+
+
+# where the next value goes
+_ROOT, _ITEM, _KEY, _VALUE = range(4)
 
 
 def _build(parser: Any, what: str, max_depth: int, max_nodes: int) -> Any:
@@ -173,56 +179,66 @@ def _build(parser: Any, what: str, max_depth: int, max_nodes: int) -> Any:
         raise _Invalid("expected a document", event)
     root: Any = None
     current: Any = None  # the open collection: a dict or a list
-    key: Any = None  # in a mapping, the key waiting for its value (None: the next scalar is a key)
-    stack: list[tuple[Any, Any]] = []
+    key: str = ""  # in a mapping, the key whose value comes next
+    mode = _ROOT
+    stack: list[tuple[Any, str, int]] = []  # the enclosing collections, and where to go on in each
     nodes = 0
     while True:
         event = get()
         kind = type(event)
         if kind is ScalarEvent:
-            if current is not None and type(current) is dict and key is None:
-                name = _scalar(event)
-                if type(name) is not str:
-                    raise _Invalid(f"{what} mapping keys must be strings, got {type(name).__name__}", event)
-                if name in current:
-                    raise _Invalid(f"duplicate key {name!r}", event)
-                key = name
-                continue
             value = _scalar(event)
+            if mode == _KEY:
+                if type(value) is not str:
+                    raise _Invalid(f"{what} mapping keys must be strings, got {type(value).__name__}", event)
+                if value in current:
+                    raise _Invalid(f"duplicate key {value!r}", event)
+                key, mode = value, _VALUE
+                continue
+            nodes += 1
+            if nodes > max_nodes:
+                raise _Invalid(f"{what} has more than {max_nodes} values", event)
+            if mode == _VALUE:
+                current[key] = value
+                mode = _KEY
+            elif mode == _ITEM:
+                current.append(value)
+            else:
+                root = value
         elif kind is MappingStartEvent or kind is SequenceStartEvent:
-            if event.tag not in (_MAP_TAGS if kind is MappingStartEvent else _SEQ_TAGS):
+            is_map = kind is MappingStartEvent
+            if event.tag not in (_MAP_TAGS if is_map else _SEQ_TAGS):
                 raise _Invalid(
                     f"the tag {_tag_name(event.tag)} makes a value that is not JSON; only !!str, "
                     "!!int, !!float, !!bool, !!null, !!map and !!seq are allowed",
                     event,
                 )
-            if current is not None and type(current) is dict and key is None:
+            if mode == _KEY:
                 raise _Invalid(f"{what} mapping keys must be strings, got a collection", event)
             if len(stack) >= max_depth:
                 raise _Invalid(f"{what} YAML exceeds maximum object depth of {max_depth}", event)
-            value = {} if kind is MappingStartEvent else []
+            nodes += 1
+            if nodes > max_nodes:
+                raise _Invalid(f"{what} has more than {max_nodes} values", event)
+            collection: Any = {} if is_map else []
+            if mode == _VALUE:
+                current[key] = collection
+                stack.append((current, key, _KEY))
+            elif mode == _ITEM:
+                current.append(collection)
+                stack.append((current, key, _ITEM))
+            else:
+                root = collection
+                stack.append((None, key, _ROOT))
+            current, mode = collection, (_KEY if is_map else _ITEM)
         elif kind is MappingEndEvent or kind is SequenceEndEvent:
-            current, key = stack.pop()
-            continue
+            current, key, mode = stack.pop()
         elif kind is DocumentEndEvent:
             break
         elif kind is AliasEvent:
             raise _Invalid(f"{what} YAML uses an alias (*name); aliases are not allowed", event)
         else:  # pragma: no cover - the parser emits nothing else inside a document
             raise _Invalid(f"unexpected YAML event {kind.__name__}", event)
-        nodes += 1
-        if nodes > max_nodes:
-            raise _Invalid(f"{what} has more than {max_nodes} values", event)
-        if current is None:
-            root = value
-        elif type(current) is list:
-            current.append(value)
-        else:
-            current[key] = value
-            key = None
-        if type(value) is dict or type(value) is list:
-            stack.append((current, key))
-            current, key = value, None
     event = get()
     if not isinstance(event, StreamEndEvent):
         raise _Invalid(f"{what} YAML holds more than one document", event)
