@@ -5,7 +5,9 @@
    namespace into a regular package and break every other distribution's imports).
 3. Every wheel ships ``agent_security/<leaf>/py.typed`` and only files under its own leaf.
 4. Every non-core wheel, installed with only the core wheel into a fresh virtual environment, is
-   discovered: ``AgentSecurity()`` loads its plugin from its entry point and the plugin contributes hooks.
+   discovered: ``AgentSecurity()`` loads its plugin from its entry point and the plugin contributes hooks;
+   ``agent-security --version`` lists exactly those two distributions, and where supply-chain is not
+   installed, ``agent-security mcp`` names it as the distribution to install.
 """
 
 from __future__ import annotations
@@ -76,6 +78,21 @@ def check_sdist(path: Path, leaf: str) -> None:
     print(f"ok {path.name}")
 
 
+def check_cli(exe: Path, dist_name: str, env: dict[str, str], cwd: str) -> None:
+    """``--version`` lists core and the one distribution installed next to it; a missing ``mcp`` command
+    names the distribution that adds it."""
+    dist = dist_name.replace("_", "-")
+    proc = subprocess.run([str(exe), "--version"], capture_output=True, text=True, env=env, cwd=cwd)
+    names = [line.split(" ")[0] for line in proc.stdout.splitlines()]
+    if proc.returncode != 0 or names != ["agent-security-core", dist]:
+        fail(f"agent-security --version next to {dist}: {proc.stdout}{proc.stderr}")
+    if dist == "agent-security-supply-chain":
+        return
+    proc = subprocess.run([str(exe), "mcp", "scan"], capture_output=True, text=True, env=env, cwd=cwd)
+    if proc.returncode != 2 or "pip install agent-security-supply-chain" not in proc.stderr:
+        fail(f"agent-security mcp without supply-chain: exit {proc.returncode}: {proc.stderr}")
+
+
 def main() -> None:
     dist = Path(sys.argv[1] if len(sys.argv) > 1 else "dist")
     wheels = {w.name.split("-")[0]: w for w in dist.glob("*.whl")}
@@ -104,6 +121,7 @@ def main() -> None:
             if proc.returncode != 0:
                 fail(f"{dist_name} next to core alone: {proc.stdout}{proc.stderr}")
             print(proc.stdout.strip())
+            check_cli(venv / "bin" / "agent-security", dist_name, env, tmp)
     print("dist-check: all eight distributions OK")
 
 

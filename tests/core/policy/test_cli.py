@@ -45,9 +45,9 @@ def test_validate(runner, policy_file, tmp_path):
     assert result.exit_code == 2
     err = json.loads(result.output)
     assert (err["rule_id"], err["field"]) == ("X", "outcome")
-    expired = _run(runner, "validate", policy_file, "--now", "2031-01-01T00:00:00Z")
+    expired = _run(runner, "validate", policy_file, "--now", "2100-01-01T00:00:00Z")
     assert expired.exit_code == 2 and "expired" in expired.output
-    assert _run(runner, "validate", policy_file, "--now", "2031-01-01T00:00:00Z",
+    assert _run(runner, "validate", policy_file, "--now", "2100-01-01T00:00:00Z",
                 "--allow-expired").exit_code == 0
     assert _run(runner, "validate", tmp_path / "missing.json").exit_code == 2
     assert _run(runner, "validate", policy_file, "--now", "tomorrow").exit_code == 2
@@ -76,7 +76,7 @@ def test_lint(runner, policy_file, tmp_path, build_bundle, make_rule):
     warn_only.write_text(json.dumps(build_bundle(make_rule("A", "t"), default="ALLOW")))
     assert _run(runner, "lint", warn_only, *NOW).exit_code == 0
     assert _run(runner, "lint", warn_only, *NOW, "--strict").exit_code == 1
-    expired = _run(runner, "lint", policy_file, "--now", "2031-01-01T00:00:00Z")
+    expired = _run(runner, "lint", policy_file, "--now", "2100-01-01T00:00:00Z")
     assert expired.exit_code == 1 and "EXPIRED" in expired.output
 
 

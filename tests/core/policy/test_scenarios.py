@@ -59,5 +59,5 @@ def test_messages_match_original_descriptions(engine, request_factory, now):
 def test_bundle_expiry_is_enforced_for_the_example(engine, request_factory):
     from datetime import UTC, datetime
 
-    late = engine.evaluate(request_factory("x", environment="dev"), now=datetime(2030, 1, 22, tzinfo=UTC))
+    late = engine.evaluate(request_factory("x", environment="dev"), now=datetime(2099, 1, 22, tzinfo=UTC))
     assert late.codes == ("POLICY_EXPIRED",)

@@ -68,7 +68,7 @@ def test_expiry_follows_the_sdk_clock(examples_dir, clock):
     security = _security(examples_dir, clock)
     ok = security.check_tool_call(tool_name="x", agent_id="a", environment="dev")
     assert ok.allowed
-    clock.advance((datetime(2030, 1, 22, tzinfo=UTC) - clock.now()).total_seconds())
+    clock.advance((datetime(2099, 1, 22, tzinfo=UTC) - clock.now()).total_seconds())
     late = security.check_tool_call(tool_name="x", agent_id="a", environment="dev")
     assert not late.allowed and late.decision.codes == ("POLICY_EXPIRED",)
 

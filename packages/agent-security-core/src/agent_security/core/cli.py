@@ -1,7 +1,9 @@
 """The ``agent-security`` command line.
 
-Core commands: ``version``, ``plugins``, ``config show``, ``config path``, ``check``, ``demo``, plus the
-``policy`` and ``audit`` groups. Other distributions add commands through the ``agent_security_cli`` hook.
+Core commands: ``version`` (also ``--version``), ``plugins``, ``config show``, ``config path``, ``check``,
+``demo``, plus the ``policy`` and ``audit`` groups. Other distributions add commands through the
+``agent_security_cli`` hook; :data:`PLUGIN_COMMANDS` names the distribution behind each, so a command that
+is missing says what to install (or why the installed plugin did not load).
 
 ``check`` exit codes: 0 allow, 2 deny, 3 approval-like outcome (REQUIRE_APPROVAL, STEP_UP,
 REQUIRE_TICKET, REQUIRE_HUMAN), 1 when the check could not run (bad input, bad config or policy).
@@ -29,10 +31,25 @@ from agent_security.core.models import Outcome
 from agent_security.core.pipeline.hooks import HookRelay
 from agent_security.core.plugins import load_entry_points
 
-__all__ = ["EXIT_ALLOW", "EXIT_APPROVAL", "EXIT_DENY", "EXIT_ERROR", "build_cli", "main"]
+__all__ = [
+    "EXIT_ALLOW",
+    "EXIT_APPROVAL",
+    "EXIT_DENY",
+    "EXIT_ERROR",
+    "PLUGIN_COMMANDS",
+    "build_cli",
+    "installed_distributions",
+    "main",
+]
 
 EXIT_ALLOW, EXIT_ERROR, EXIT_DENY, EXIT_APPROVAL = 0, 1, 2, 3
 MAX_STDIN = 10 * 1024 * 1024
+
+PLUGIN_COMMANDS: dict[str, str] = {
+    "mcp": "agent-security-supply-chain",
+}
+"""The subcommands other distributions add, and the distribution that adds each (kept in step with the
+distributions' ``agent_security_cli`` hooks by a test)."""
 
 
 def _dump(data: Any) -> str:
@@ -60,9 +77,65 @@ def _make_security(ctx: click.Context, **kwargs: Any) -> Any:
         raise click.ClickException(str(exc)) from exc
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def installed_distributions() -> dict[str, str]:
+    """The agent-security distributions installed here, with their versions, in the family's order."""
+    found: dict[str, str] = {}
+    for dist in FAMILY:
+        try:
+            found[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def _missing_command(name: str, dist: str, plugins: list[Any] | None) -> str:
+    """Why the plugin command ``name`` (added by ``dist``) is not here, and what to do about it."""
+    try:
+        version = metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return (f"No such command {name!r}: it is added by the {dist} distribution, which is not installed. "
+                f"Install it with: pip install {dist}")
+    head = f"No such command {name!r}: it is added by {dist} {version}, which is installed, but "
+    records = [r for r in plugins or () if r.distribution == dist]
+    if plugins is None:
+        return head + "the plugins could not be loaded (see the warning above and `agent-security plugins`)."
+    if not records:
+        return (head + "plugin discovery is switched off (AGENT_SECURITY_DISABLE_PLUGIN_AUTOLOAD, or "
+                "[core.plugins] autoload = false in the config file).")
+    rec = records[0]
+    if rec.status == "disabled":
+        return (head + f"its plugin {rec.name!r} is disabled (AGENT_SECURITY_DISABLED_PLUGINS, or "
+                "[core.plugins] disabled in the config file).")
+    return head + f"its plugin {rec.name!r} did not add it ({rec.status}: {rec.detail or 'no detail'})."
+
+
+class _Root(click.Group):
+    """The root group: a known plugin command that is missing names the distribution that adds it."""
+
+    plugins: list[Any] | None = []
+    """The entry-point records of the last :func:`build_cli` (``None``: loading failed)."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None,
+                                                                             list[str]]:
+        name = args[0] if args else None
+        if name in PLUGIN_COMMANDS and self.get_command(ctx, name) is None:
+            ctx.fail(_missing_command(name, PLUGIN_COMMANDS[name], self.plugins))
+        return super().resolve_command(ctx, args)
+
+
+def _print_versions(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    for dist, ver in installed_distributions().items():
+        click.echo(f"{dist} {ver}")
+    ctx.exit()
+
+
+@click.group(cls=_Root, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
               help="Config file (overrides AGENT_SECURITY_CONFIG and the search order).")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_versions,
+              help="Show the installed agent-security distributions and their versions, and exit.")
 @click.pass_context
 def cli(ctx: click.Context, config: str | None) -> None:
     """agent-security: runtime security for AI agents' tool calls."""
@@ -74,12 +147,7 @@ def cli(ctx: click.Context, config: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def version(as_json: bool) -> None:
     """Show the installed agent-security distributions and their versions."""
-    found: dict[str, str] = {}
-    for dist in FAMILY:
-        try:
-            found[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            continue
+    found = installed_distributions()
     if as_json:
         click.echo(_dump(found))
         return
@@ -376,10 +444,11 @@ def build_cli() -> click.Group:
     relay = HookRelay()
     try:
         settings = load_settings()
-        load_entry_points(relay.pm, autoload=settings.core.plugins.autoload,
-                          allow_distributions=settings.core.plugins.allow_distributions,
-                          disabled=settings.core.plugins.disabled)
+        _Root.plugins = load_entry_points(relay.pm, autoload=settings.core.plugins.autoload,
+                                          allow_distributions=settings.core.plugins.allow_distributions,
+                                          disabled=settings.core.plugins.disabled)
     except AgentSecurityError as exc:
+        _Root.plugins = None
         click.echo(f"warning: plugins not loaded: {exc}", err=True)
     core_commands = dict(cli.commands)
     relay.cli(cli)

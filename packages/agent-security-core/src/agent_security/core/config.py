@@ -237,9 +237,9 @@ def read_config_file(path: Path) -> dict[str, Any]:
             # The policy loader's YAML: JSON-like (YAML 1.2 booleans and numbers, no timestamps), no
             # duplicate keys (PyYAML lets the last one win: an appended `mode: observe` overrode the
             # first), no aliases (a few lines of anchors expand to millions of values), bounded depth.
-            from agent_security.core.policy.loader import _parse_yaml
+            from agent_security.core.policy.yaml_reader import read_yaml
 
-            data = _parse_yaml(text, where, what="config file")
+            data = read_yaml(text, source=where, what="config file")
         else:
             data = tomllib.loads(text)
     except PolicyLoadError as exc:

@@ -30,6 +30,7 @@ Comparisons:
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -358,7 +359,9 @@ def parse_tool_args_match(raw: Mapping[str, Any]) -> tuple[ArgCondition, ...]:
             tests = []
             for op, operand in expected.items():
                 if op not in OPERATORS:
-                    raise ConditionError(f"unknown operator {op!r} (expected one of: "
+                    close = difflib.get_close_matches(str(op), OPERATORS, n=1, cutoff=0.6)
+                    hint = f"did you mean {close[0]!r}? " if close else ""
+                    raise ConditionError(f"unknown operator {op!r} ({hint}expected one of: "
                                          f"{', '.join(OPERATORS)})", f"{path}.{op}")
                 tests.append(_parse_test(op, operand, f"{path}.{op}"))
             conditions.append(_condition(path, segments, tuple(tests)))

@@ -1,10 +1,11 @@
 """The policy engine: first-match evaluation of a compiled, indexed, immutable bundle.
 
 ``PolicyEngine(bundle)`` compiles every rule once (normalised names, globs, RE2 patterns, argument
-conditions, ready-made decisions) and indexes them by exact tool name, with glob rules in a second
-structure, so a check looks only at the rules that can match its tool; first-match order is kept.
-The engine never changes after construction (a reload builds a new engine and swaps the reference);
-its only mutable part is a bounded memo of index look-ups, safe to share between threads.
+conditions) and indexes them by exact tool name, with glob rules in a second structure, so a check
+looks only at the rules that can match its tool; first-match order is kept. A rule's decision is built
+the first time the rule matches and kept. The engine never changes after construction (a reload builds
+a new engine and swaps the reference); its only mutable parts are a bounded memo of index look-ups and
+those decisions, safe to share between threads (two threads racing build equal values).
 
 :meth:`PolicyEngine.evaluate` never raises: an internal error becomes DENY ``POLICY_ERROR``, and an
 expired bundle denies everything with ``POLICY_EXPIRED``.
@@ -185,6 +186,14 @@ class _CompiledWhen:
         return out
 
 
+def _matcher(spec: str | tuple[str, ...], matchers: dict[Any, NameMatcher]) -> NameMatcher:
+    """One matcher per distinct name spec of a bundle (most rules share ``environment: "*"``)."""
+    found = matchers.get(spec)
+    if found is None:
+        found = matchers[spec] = NameMatcher(spec)
+    return found
+
+
 def _terms(terms: tuple[str, ...] | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Keyword terms normalised, and as written (lower-cased); the same tuple when they agree."""
     norm = tuple(dict.fromkeys(normalize_text(t) for t in terms or ()))
@@ -194,11 +203,11 @@ def _terms(terms: tuple[str, ...] | None) -> tuple[tuple[str, ...], tuple[str, .
 
 class _CompiledRule:
     __slots__ = (
+        "_decision",
+        "_indeterminate",
         "agent_types",
         "constraints",
-        "decision",
         "env",
-        "indeterminate",
         "index",
         "providers",
         "restrictive",
@@ -209,26 +218,43 @@ class _CompiledRule:
         "when",
     )
 
-    def __init__(self, index: int, rule: PolicyRule) -> None:
+    def __init__(self, index: int, rule: PolicyRule, matchers: dict[Any, NameMatcher]) -> None:
         self.index = index
         self.rule = rule
         m = rule.match
-        self.tool = NameMatcher(m.tool_name)
-        self.env = NameMatcher(m.environment)
-        self.agent_types = NameMatcher(m.agent_type) if m.agent_type is not None else None
-        self.providers = NameMatcher(m.tool_provider) if m.tool_provider is not None else None
+        self.tool = _matcher(m.tool_name, matchers)
+        self.env = _matcher(m.environment, matchers)
+        self.agent_types = _matcher(m.agent_type, matchers) if m.agent_type is not None else None
+        self.providers = _matcher(m.tool_provider, matchers) if m.tool_provider is not None else None
         self.trust_min = trust_rank(m.trust_level_min) if m.trust_level_min is not None else None
         self.roles = frozenset(normalize_name(r) for r in m.agent_roles_any) if m.agent_roles_any else None
         self.restrictive = rule.outcome is not Outcome.ALLOW
         when = _CompiledWhen(rule.when, self.restrictive) if rule.when is not None else None
         self.when = None if when is None or when.trivial else when
         self.constraints = rule.constraints
-        self.decision = Decision(
-            outcome=rule.outcome, reasons=(Reason(code=rule.id, message=rule.description),),
-            approver_role=rule.approver_role or None)
-        self.indeterminate = self.decision.with_reason(
-            CODE_INDETERMINATE, f"A condition of rule {rule.id} could not be evaluated on this request "
-            "(value not comparable or too large); the rule was applied (fail closed)")
+        self._decision: Decision | None = None
+        self._indeterminate: Decision | None = None
+
+    @property
+    def decision(self) -> Decision:
+        """The rule's decision (built on first use: most rules of a large bundle never match)."""
+        decision = self._decision
+        if decision is None:
+            rule = self.rule
+            decision = self._decision = Decision(
+                outcome=rule.outcome, reasons=(Reason(code=rule.id, message=rule.description),),
+                approver_role=rule.approver_role or None)
+        return decision
+
+    @property
+    def indeterminate(self) -> Decision:
+        """The rule's decision when one of its conditions was indeterminate (built on first use)."""
+        decision = self._indeterminate
+        if decision is None:
+            decision = self._indeterminate = self.decision.with_reason(
+                CODE_INDETERMINATE, f"A condition of rule {self.rule.id} could not be evaluated on this "
+                "request (value not comparable or too large); the rule was applied (fail closed)")
+        return decision
 
     def identity_match(self, agent: AgentInfo, action: Action) -> bool:
         types = self.agent_types
@@ -318,7 +344,8 @@ class PolicyEngine:
         if not isinstance(bundle, PolicyBundle):
             raise TypeError("PolicyEngine needs a PolicyBundle (use load_policy() to load one)")
         self._bundle = bundle
-        self._rules = tuple(_CompiledRule(i, r) for i, r in enumerate(bundle.rules))
+        matchers: dict[Any, NameMatcher] = {}
+        self._rules = tuple(_CompiledRule(i, r, matchers) for i, r in enumerate(bundle.rules))
         self._expires_at = bundle.expires_at_dt
         by_tool: dict[str, list[int]] = {}
         globs: dict[str, tuple[Glob, list[int]]] = {}

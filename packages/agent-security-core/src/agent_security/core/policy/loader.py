@@ -3,11 +3,13 @@
 Every way in goes through the same steps:
 
 1. read at most 1 MiB (file or text; a dict source is copied and its JSON size is checked);
-2. parse (JSON: duplicate keys, ``NaN`` and ``Infinity`` are errors; YAML: a safe subset where aliases
-   are errors, duplicate keys are errors, timestamps stay strings and only ``true``/``false`` are
-   booleans, so ``country: NO`` stays the string ``"NO"``);
+2. parse (JSON: duplicate keys, ``NaN`` and ``Infinity`` are errors; YAML, through libyaml when PyYAML
+   has it (:mod:`.yaml_reader`): the JSON data model only, where aliases, duplicate keys and tags other
+   than the JSON types are errors, timestamps stay strings and only ``true``/``false`` are booleans, so
+   ``country: NO`` stays the string ``"NO"``);
 3. check the nesting depth (at most 20 levels, iteratively: no recursion, so a 200,000-element array
-   or a 100,000-level nesting gives a clean error) and that every value is plain JSON;
+   or a 100,000-level nesting gives a clean error) and that every value is plain JSON (parsed text in
+   place; a mapping or model given by the caller is copied);
 4. validate into frozen models (unknown keys, duplicate rule ids, unknown trust levels and operators,
    uncompilable regular expressions, more than 1000 rules: each error names the rule id and the field);
 5. verify signatures when keys or a secret are given;
@@ -22,21 +24,20 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from agent_security.core.arguments import strict_json_loads
 from agent_security.core.errors import ConfigurationError, PolicyLoadError
 from agent_security.core.files import UnreadableFile, read_bounded
 from agent_security.core.policy.conditions import ConditionError
-from agent_security.core.policy.models import MAX_RULES, LocatedError, PolicyBundle
+from agent_security.core.policy.models import MAX_RULES, LocatedError, PolicyBundle, close_key, known_keys
 from agent_security.core.policy.signing import PublicKeySource, verify_bundle, verify_hmac_signature
+from agent_security.core.policy.yaml_reader import MAX_DEPTH, MAX_NODES, read_yaml
 
 __all__ = [
     "MAX_BUNDLE_BYTES",
@@ -51,8 +52,6 @@ __all__ = [
 ]
 
 MAX_BUNDLE_BYTES = 1024 * 1024
-MAX_DEPTH = 20
-MAX_NODES = 1_000_000
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 """How far in the future a bundle's ``generated_at`` may be when it is loaded."""
 
@@ -73,96 +72,29 @@ def _parse_json(text: str, where: str, what: str = "PolicyBundle") -> Any:
         raise PolicyLoadError(f"{what} JSON parse error: {exc}", source=where) from None
 
 
-class _PolicyYamlLoader(yaml.SafeLoader):
-    """SafeLoader restricted to JSON-like YAML: no timestamps, YAML 1.2 booleans, no duplicate keys."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            try:
-                duplicate = key in seen
-            except TypeError:
-                raise yaml.constructor.ConstructorError(
-                    None, None, "mapping keys must be strings", key_node.start_mark) from None
-            if duplicate:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-# Numbers as YAML 1.2 (core schema, JSON-like decimals): PyYAML's YAML 1.1 rules read 0022 as octal 18,
-# 23:30 as sexagesimal 1410 and 1_000 as 1000. Here a decimal integer has no leading zero (0022 and 02134
-# stay strings), octal is written 0o..., hex 0x..., and there are no underscores or sexagesimals.
-_YAML_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)|0o[0-7]+|0x[0-9a-fA-F]+")
-_YAML_FLOAT = re.compile(r"(?=[^eE]*[.eE])[-+]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
-                         r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
-_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
-
-_PolicyYamlLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers
-            if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool", *_NUMBER_TAGS)]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_PolicyYamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
-_PolicyYamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:int", re.compile(f"^(?:{_YAML_INT.pattern})$"), list("-+0123456789"))
-_PolicyYamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float", re.compile(f"^(?:{_YAML_FLOAT.pattern})$"), list("-+0123456789."))
-
-
-def _construct_int(loader: yaml.SafeLoader, node: yaml.Node) -> int:
-    text = loader.construct_scalar(node)  # type: ignore[arg-type]
-    if not isinstance(text, str) or not _YAML_INT.fullmatch(text):
-        raise yaml.constructor.ConstructorError(
-            None, None, f"{text!r} is not a YAML 1.2 integer (decimal without leading zeros, 0o octal or "
-            "0x hex)", node.start_mark)
-    try:
-        if text.startswith(("0o", "0x")):
-            return int(text[2:], 8 if text[1] == "o" else 16)
-        return int(text)
-    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
-        raise yaml.constructor.ConstructorError(
-            None, None, f"integer of {len(text)} characters is too long", node.start_mark) from None
-
-
-def _construct_float(loader: yaml.SafeLoader, node: yaml.Node) -> float:
-    text = loader.construct_scalar(node)  # type: ignore[arg-type]
-    if not isinstance(text, str) or not _YAML_FLOAT.fullmatch(text):
-        raise yaml.constructor.ConstructorError(
-            None, None, f"{text!r} is not a YAML 1.2 number", node.start_mark)
-    lowered = text.lower()
-    if lowered.endswith((".inf", ".nan")):
-        return float(lowered.replace(".", ""))
-    return float(text)
-
-
-_PolicyYamlLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
-_PolicyYamlLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
-
-
 def _parse_yaml(text: str, where: str, what: str = "PolicyBundle") -> Any:
-    try:
-        depth = 0
-        for event in yaml.parse(text, Loader=_PolicyYamlLoader):
-            if isinstance(event, yaml.AliasEvent):
-                raise PolicyLoadError(f"{what} YAML uses an alias (*name); aliases are not allowed",
-                                      source=where)
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    raise PolicyLoadError(f"{what} YAML exceeds maximum object depth of {MAX_DEPTH}",
-                                          source=where)
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
-        return yaml.load(text, Loader=_PolicyYamlLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        raise PolicyLoadError(f"{what} YAML parse error: {exc}", source=where) from None
-    except RecursionError:  # pragma: no cover - depth is checked first
-        raise PolicyLoadError(f"{what} YAML exceeds maximum object depth of {MAX_DEPTH}",
-                              source=where) from None
+    return read_yaml(text, source=where, what=what, max_depth=MAX_DEPTH, max_nodes=MAX_NODES)
+
+
+def _check_parsed(value: Any, where: str, what: str) -> None:
+    """Depth, value count and finite numbers of freshly parsed JSON (whose types are JSON already), in
+    place: the parser's output is ours, so it needs no copy."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    nodes = 0
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise PolicyLoadError(f"{what} exceeds maximum object depth of {MAX_DEPTH}", source=where)
+        nodes += len(node)
+        if nodes > MAX_NODES:
+            raise PolicyLoadError(f"{what} has more than {MAX_NODES} values", source=where)
+        for child in node.values() if type(node) is dict else node:
+            kind = type(child)
+            if kind is dict or kind is list:
+                if child:
+                    stack.append((child, depth + 1))
+            elif kind is float and not math.isfinite(child):
+                raise PolicyLoadError(f"{what} contains a non-finite number", source=where)
 
 
 def _json_copy(value: Any, where: str, what: str = "PolicyBundle") -> Any:
@@ -217,11 +149,15 @@ def parse_policy_text(text: str | bytes, *, fmt: str = "json", source: str = "<s
             raise PolicyLoadError(f"{what} is not valid UTF-8", source=source) from None
     elif len(text) > max_bytes or len(text.encode("utf-8", "surrogatepass")) > max_bytes:
         raise PolicyLoadError(f"{what} exceeds maximum allowed size of {max_bytes} bytes", source=source)
-    data = _parse_yaml(text, source, what) if fmt == "yaml" else _parse_json(text, source, what)
+    if fmt == "yaml":  # checked while it is built
+        data = _parse_yaml(text, source, what)
+    else:
+        data = _parse_json(text, source, what)
+        if isinstance(data, dict):
+            _check_parsed(data, source, what)
     if data is None or not isinstance(data, dict):
         raise PolicyLoadError(f"{what} must be a non-null object", source=source)
-    copied: dict[str, Any] = _json_copy(data, source, what)
-    return copied
+    return data
 
 
 def _read_file(path: Path, max_bytes: int = MAX_BUNDLE_BYTES) -> bytes:
@@ -243,9 +179,32 @@ def _read_file(path: Path, max_bytes: int = MAX_BUNDLE_BYTES) -> bytes:
 # Validation
 
 
+def _at(data: Any, path: tuple[Any, ...]) -> Any:
+    for part in path:
+        if isinstance(data, Mapping) and isinstance(part, str):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
+
+
+def _suggestion(loc: tuple[Any, ...], data: Mapping[str, Any]) -> str | None:
+    """For an unknown key at ``loc``, the known key of that place it most likely misspells (among those
+    not already given there)."""
+    keys = known_keys(loc[:-1])
+    if keys is None:
+        return None
+    given = _at(data, loc[:-1])
+    present = set(given) if isinstance(given, Mapping) else set()
+    return close_key(str(loc[-1]), [k for k in keys if k not in present])
+
+
 def _describe(exc: ValidationError, data: Mapping[str, Any], where: str) -> PolicyLoadError:
     errors = exc.errors()
-    err = errors[0]
+    # an unknown key first: a misspelt required key (tool_nam) also makes the right one "missing"
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = tuple(err["loc"])
     ctx = err.get("ctx") or {}
     cause = ctx.get("error")
@@ -273,6 +232,11 @@ def _describe(exc: ValidationError, data: Mapping[str, Any], where: str) -> Poli
         message = "missing required field"
     elif kind == "extra_forbidden":
         message = f"unknown key {str(loc[-1])!r}"
+        suggestion = _suggestion(loc, data)
+        if suggestion is not None:
+            message += f" (did you mean {suggestion!r}?)"
+            # the required key it misspells is reported missing: the same problem, counted once
+            errors = [e for e in errors if not (e["type"] == "missing" and tuple(e["loc"]) == (*loc[:-1], suggestion))]
     elif kind == "model_type" or kind == "model_attributes_type":
         message = "must be an object"
     else:

@@ -11,10 +11,12 @@ See ``docs/policies.md`` for the full reference.
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Mapping
+import types
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -42,6 +44,8 @@ __all__ = [
     "PolicyRule",
     "RuleMatch",
     "RuleWhen",
+    "close_key",
+    "known_keys",
     "parse_timestamp",
 ]
 
@@ -321,3 +325,45 @@ class PolicyBundle(PolicyModel):
         exclude = None if include_signatures else {"signature", "signatures"}
         data: dict[str, Any] = self.model_dump(mode="json", exclude_unset=True, exclude=exclude)
         return data
+
+
+# ----------------------------------------------------------------------------------------------------
+# Key names, for messages about unknown keys
+
+
+def _models_in(annotation: Any) -> list[type[PolicyModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, PolicyModel):
+        return [annotation]
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _models_in(get_args(annotation)[0])
+    if origin in (Union, types.UnionType, tuple, list):
+        return [m for arg in get_args(annotation) for m in _models_in(arg)]
+    return []
+
+
+def known_keys(path: Iterable[str | int]) -> tuple[str, ...] | None:
+    """The keys a bundle may hold at ``path`` (e.g. ``("rules", 0, "match")``: the fields of
+    :class:`RuleMatch`), or ``None`` where the value is free-form or the path leads nowhere."""
+    model: type[PolicyModel] = PolicyBundle
+    for part in path:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        found = _models_in(field.annotation)
+        if len(found) != 1:
+            return None
+        model = found[0]
+    return tuple(model.model_fields)
+
+
+def close_key(key: str, candidates: Iterable[str]) -> str | None:
+    """The candidate closest to a mistyped ``key`` (``tool_nam`` -> ``tool_name``), or ``None``."""
+    matches = difflib.get_close_matches(key, list(candidates), n=1, cutoff=0.6)
+    if not matches:  # case or separator slips (Tool-Name, TOOLNAME) that the ratio alone misses
+        folded = {c.replace("_", "").lower(): c for c in candidates}
+        hit = folded.get(key.replace("_", "").replace("-", "").lower())
+        return hit
+    return matches[0]
