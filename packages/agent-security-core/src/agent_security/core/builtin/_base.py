@@ -128,8 +128,7 @@ class StoreBound:
     def _denial(self, key: Hashable | None, make: Callable[[], Decision]) -> PluginResult:
         """``PluginResult(decision=make())``, memoised under ``key`` (``None``: not memoised).
 
-        The same denials come back on every check (a killed agent, a used-up session limit), and
-        validating a Decision and its PluginResult costs more than the rest of a plugin's check. Both are
+        The same denials come back on every check (a killed agent, a used-up session limit). Both are
         frozen models, so one instance serves every such check (the policy engine shares its rules'
         decisions the same way). ``key`` must determine the decision entirely; at most
         :data:`MAX_DENIALS` are kept (all forgotten when full).

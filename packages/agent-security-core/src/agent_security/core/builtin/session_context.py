@@ -55,7 +55,6 @@ from agent_security.core.store import AdmissionVerdict, CounterLimit, Store
 __all__ = ["SessionContext", "session_context"]
 
 _PREFIX = "session_context:"
-_ALLOW = Outcome.ALLOW  # read once (an Enum class attribute is slow to read on Python 3.11)
 MAX_PENDING = 100_000
 
 
@@ -154,7 +153,7 @@ class SessionContext(StoreBound):
     def agent_security_notify(self, request: ActionRequest, decision: Decision, ctx: CheckContext) -> None:
         with self._lock:
             pending = self._pending.pop(request.request_id, None)
-        if pending is None or decision.outcome is _ALLOW:
+        if pending is None or decision.outcome is Outcome.ALLOW:
             return
         store, key = pending
         # Give the slot back (nothing when the counter expired meanwhile). A store error here leaves the

@@ -5,7 +5,7 @@ approvals are kept in a :class:`Store`, so that a shared implementation (SQLite 
 machine, Redis for a fleet) replaces the in-memory one without touching a plugin. Every operation that
 reads and then writes is **atomic in the store**, never in the caller, and every operation exists twice:
 ``get`` / ``aget``, ``admit`` / ``aadmit``, ... The asynchronous ones default to running the synchronous
-one in a worker thread (correct for any store); a store answers them directly where that is cheaper.
+one in a worker thread (correct for any store); a store answers them directly where it can without a thread.
 
 * key/value with an optional TTL: ``get``, ``get_many``, ``set``, ``delete``, ``delete_prefix``, ``scan``;
 * counters: ``incr`` (TTL set when the counter is created) and ``release`` (give back, never below 0);
@@ -228,7 +228,7 @@ class Store(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook for implementations holding connections
         """Release connections and threads. The in-memory store has nothing to release."""
 
-    # -- the asynchronous twins: correct for any store (a worker thread), overridden where cheaper ------
+    # -- the asynchronous twins: correct for any store (a worker thread), overridden where direct -------
     async def aget(self, key: str, default: Any = None) -> Any:
         return await asyncio.to_thread(self.get, key, default)
 
