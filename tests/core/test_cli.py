@@ -200,3 +200,17 @@ def test_a_plugin_cannot_replace_a_core_command(run, policy: Path, monkeypatch: 
     assert "replaced the core command 'check'" in capsys.readouterr().err
     result = CliRunner().invoke(root, ["check", "--policy", str(policy)], input='{"tool_name": "rm"}')
     assert result.exit_code == 2, result.output
+
+
+def test_check_result_redacts_or_withholds_a_tool_s_output(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    config = tmp_path / "agent-security.toml"
+    config.write_text('[output_validator]\nsensitive_patterns = ["PRJ-\\\\d{6}"]\naction = "redact"\n')
+    call = '{"tool_name": "report", "agent_id": "a", "result": {"body": "see PRJ-123456"}}'
+    result = run("--config", str(config), "check-result", stdin=call)
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert body["result"] == {"body": "see [REDACTED]"} and body["redacted_by"] == ["output_validator"]
+    config.write_text('[output_validator]\nforbidden_keywords = ["PRJ-"]\naction = "block"\n')
+    withheld = run("--config", str(config), "check-result", stdin=call)
+    assert withheld.exit_code == 2 and json.loads(withheld.output)["result"] is None
+    assert run("check-result", stdin='{"tool_name": "x", "evil": 1}').exit_code == 1

@@ -404,13 +404,17 @@ def check_result(ctx: click.Context, policy_path: str | None, observe: bool, std
     params.setdefault("agent_id", "cli")
     kwargs: dict[str, Any] = {"policy_path": policy_path} if policy_path else {}
     kwargs["mode"] = "observe" if observe else "enforce"
-    security = _make_security(ctx, **kwargs)
+    kwargs["store"] = store = _open_store(ctx)
     try:
-        checked = security.check_result(output, **params)
-    except Exception as exc:  # never a traceback, never exit 0: any failure to check is exit 1
-        raise click.ClickException(f"the result check could not run: {type(exc).__name__}: {exc}") from exc
+        security = _make_security(ctx, **kwargs)
+        try:
+            checked = security.check_result(output, **params)
+        except Exception as exc:  # never a traceback, never exit 0: any failure to check is exit 1
+            raise click.ClickException(f"the result check could not run: {type(exc).__name__}: {exc}") from exc
+        finally:
+            security.shutdown()
     finally:
-        security.shutdown()
+        store.close()
     click.echo(_dump({
         "allowed": checked.allowed,
         "result": checked.result,
