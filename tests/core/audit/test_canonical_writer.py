@@ -21,28 +21,56 @@ from agent_security.core.audit import AuditTrail, _writer, canonical_bytes, even
 from agent_security.core.audit.chain import canonical_dict, format_timestamp, layout
 from agent_security.core.models import SCHEMA_VERSION, AuditEvent, Outcome, Reason
 
-_TRICKY = ["", "\x7f", "\u2028", "\u2029", '"', "\\", "\x00\x1f\b\f\n\r\t\x0b", "é\U0001f600\ufb01", "\ud800",
-           "a\udfffb", "</script>", "\\u0000", "null", "{", "}}", "{x}"]
+_TRICKY = [
+    "",
+    "\x7f",
+    "\u2028",
+    "\u2029",
+    '"',
+    "\\",
+    "\x00\x1f\b\f\n\r\t\x0b",
+    "é\U0001f600\ufb01",
+    "\ud800",
+    "a\udfffb",
+    "</script>",
+    "\\u0000",
+    "null",
+    "{",
+    "}}",
+    "{x}",
+]
 text = st.text(alphabet=st.characters(exclude_categories=()), max_size=12) | st.sampled_from(_TRICKY)
 plain = st.text(max_size=12)  # no lone surrogates (hypothesis leaves category Cs out by default)
 optional = st.none() | text
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1) | plain
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
+    | plain
     | st.floats(allow_nan=False, allow_infinity=False),
     lambda c: st.lists(c, max_size=3) | st.tuples(c, c) | st.dictionaries(st.text(max_size=5), c, max_size=3),
-    max_leaves=8)
+    max_leaves=8,
+)
 
 events = st.builds(
     AuditEvent,
-    schema_version=st.just(SCHEMA_VERSION) | text, event_id=text,
+    schema_version=st.just(SCHEMA_VERSION) | text,
+    event_id=text,
     sequence=st.integers(min_value=0, max_value=2**53 - 1),
     timestamp=st.datetimes(timezones=st.just(UTC) | st.just(timezone(timedelta(hours=-3)))),
     kind=st.sampled_from(["decision", "resolution", "execution", "lifecycle", "alert", "error", "guardian.incident"]),
-    request_id=optional, agent_id=optional, tool_name=optional, environment=optional,
-    outcome=st.none() | st.sampled_from(Outcome), allowed=st.none() | st.booleans(),
+    request_id=optional,
+    agent_id=optional,
+    tool_name=optional,
+    environment=optional,
+    outcome=st.none() | st.sampled_from(Outcome),
+    allowed=st.none() | st.booleans(),
     reasons=st.lists(st.builds(Reason, code=text, message=text), max_size=3).map(tuple),
-    plugin_source=optional, mode=st.sampled_from(["enforce", "observe"]), request_hash=optional,
-    data=st.dictionaries(plain, json_values, max_size=4))
+    plugin_source=optional,
+    mode=st.sampled_from(["enforce", "observe"]),
+    request_hash=optional,
+    data=st.dictionaries(plain, json_values, max_size=4),
+)
 
 
 def _reference(event: AuditEvent, prev_hash: str, sequence: int) -> bytes | None:
@@ -96,8 +124,18 @@ class _Formatted(str):
         return "changed"
 
 
-_STRING_FIELDS = ("schema_version", "event_id", "kind", "request_id", "agent_id", "tool_name", "environment",
-                  "plugin_source", "mode", "request_hash")
+_STRING_FIELDS = (
+    "schema_version",
+    "event_id",
+    "kind",
+    "request_id",
+    "agent_id",
+    "tool_name",
+    "environment",
+    "plugin_source",
+    "mode",
+    "request_hash",
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -116,8 +154,14 @@ def test_odd_values_in_any_field(event: AuditEvent, field: str, odd: Any) -> Non
 
 def test_values_of_the_wrong_type_take_the_reference_form() -> None:
     build = AuditEvent.model_construct
-    for odd in ({"allowed": 1}, {"reasons": [Reason(code="c")]}, {"outcome": "ALLOW"}, {"data": {"f": 0.5}},
-                {"data": {"é": 1}}, {"timestamp": datetime(2026, 1, 1)}):
+    for odd in (
+        {"allowed": 1},
+        {"reasons": [Reason(code="c")]},
+        {"outcome": "ALLOW"},
+        {"data": {"f": 0.5}},
+        {"data": {"é": 1}},
+        {"timestamp": datetime(2026, 1, 1)},
+    ):
         event = build(**{**AuditEvent().__dict__, **odd})
         assert _written(event, "h", 3) == _reference(event, "h", 3), odd
     with pytest.raises(ValueError):
@@ -128,8 +172,10 @@ def test_trail_hash_is_the_reference_hash_and_data_its_json_form() -> None:
     out: list[AuditEvent] = []
     trail = AuditTrail(out.append)
     local = datetime(2026, 1, 1, 14, tzinfo=timezone(timedelta(hours=2)))
-    for data in ({"phase": "decided", "labels": ("PII",), "plugins": {"z": {"n": 1}, "a": (True, None)}},
-                 {"score": 0.25, "when": datetime(2026, 1, 1, tzinfo=UTC), "ü": (1,)}):
+    for data in (
+        {"phase": "decided", "labels": ("PII",), "plugins": {"z": {"n": 1}, "a": (True, None)}},
+        {"score": 0.25, "when": datetime(2026, 1, 1, tzinfo=UTC), "ü": (1,)},
+    ):
         chained = trail.record(AuditEvent(timestamp=local, data=data))
         assert chained.hash == event_hash(chained)
         assert chained.timestamp == datetime(2026, 1, 1, 12, tzinfo=UTC)
@@ -154,14 +200,33 @@ class _Extended(AuditEvent):
 
 
 @settings(max_examples=150, deadline=None)
-@given(events, st.none() | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1), st.lists(plain, max_size=3),
-       st.none() | st.sampled_from(Outcome), st.dictionaries(plain, json_values, max_size=3),
-       st.none() | st.datetimes(timezones=st.just(UTC)), st.none() | st.floats(allow_nan=False, allow_infinity=False))
+@given(
+    events,
+    st.none() | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1),
+    st.lists(plain, max_size=3),
+    st.none() | st.sampled_from(Outcome),
+    st.dictionaries(plain, json_values, max_size=3),
+    st.none() | st.datetimes(timezones=st.just(UTC)),
+    st.none() | st.floats(allow_nan=False, allow_infinity=False),
+)
 def test_a_field_added_to_the_model_is_written_with_no_other_edit(
-        event: AuditEvent, priority: int | None, tags: list[str], zone: Outcome | None, attributes: dict[str, Any],
-        reviewed: datetime | None, ratio: float | None) -> None:
-    extended = _Extended(**event.__dict__, priority=priority, tags=tuple(tags), zone=zone, attributes=attributes,
-                         reviewed=reviewed, ratio=ratio)
+    event: AuditEvent,
+    priority: int | None,
+    tags: list[str],
+    zone: Outcome | None,
+    attributes: dict[str, Any],
+    reviewed: datetime | None,
+    ratio: float | None,
+) -> None:
+    extended = _Extended(
+        **event.__dict__,
+        priority=priority,
+        tags=tuple(tags),
+        zone=zone,
+        attributes=attributes,
+        reviewed=reviewed,
+        ratio=ratio,
+    )
     expected = _reference(extended, "h", 5)
     assert _written(extended, "h", 5) == expected
     if expected is not None:
@@ -186,11 +251,16 @@ def test_every_model_field_is_in_the_canonical_form() -> None:
 # -- timestamps ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("ts", [
-    datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC), datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC),
-    datetime(1, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, 0, 0, 0, 999_999, tzinfo=UTC),
-    datetime(2026, 1, 1, 0, 0, 1, tzinfo=UTC),
-])
+@pytest.mark.parametrize(
+    "ts",
+    [
+        datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC),
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(2026, 1, 1, 0, 0, 0, 999_999, tzinfo=UTC),
+        datetime(2026, 1, 1, 0, 0, 1, tzinfo=UTC),
+    ],
+)
 def test_timestamp_cache_at_second_and_calendar_edges(ts: datetime) -> None:
     expected = '"' + ts.replace(tzinfo=None).isoformat(timespec="microseconds") + 'Z"'
     assert _writer._timestamp(ts) == expected
@@ -222,24 +292,48 @@ def test_string_encoder_is_rfc8785(value: str) -> None:
 # -- golden: the hashes of 0.1 -------------------------------------------------------------------------
 
 _BASE: dict[str, Any] = {
-    "event_id": "00000000-0000-8000-8000-000000000001", "request_id": "req-1", "agent_id": "agent-1",
-    "tool_name": "query_database", "environment": "prod", "outcome": Outcome.ALLOW, "allowed": True,
-    "reasons": (Reason(code="ALLOW_X", message='allowed "by" rule\n'),), "request_hash": "ab" * 32,
+    "event_id": "00000000-0000-8000-8000-000000000001",
+    "request_id": "req-1",
+    "agent_id": "agent-1",
+    "tool_name": "query_database",
+    "environment": "prod",
+    "outcome": Outcome.ALLOW,
+    "allowed": True,
+    "reasons": (Reason(code="ALLOW_X", message='allowed "by" rule\n'),),
+    "request_hash": "ab" * 32,
     "timestamp": datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC),
 }
 GOLDEN = [  # (event, its hash as 0.1 computed it, chained from the genesis in this order)
-    (AuditEvent(**_BASE, data={"phase": "decide", "action_type": "tool_call", "session_id": "s1"}),
-     "1d83014b5e645b817cd3d8b9b3e59095cfbd4d5d09e5d32e89eac3b7d426a187"),
-    (AuditEvent(**{**_BASE, "event_id": "e2",
-                   "timestamp": datetime(2026, 1, 2, 5, 4, 5, tzinfo=timezone(timedelta(hours=2)))},
-                data={"f": 1.5, "t": (1, "é\U0001f600"), "d": datetime(2026, 1, 1, tzinfo=UTC), "ü": None}),
-     "fb9558a066ceba9954c868ce0a53912b053169f045ab03d8cd3b8e7dfc18c5c1"),
-    (AuditEvent(event_id="e3", kind="guardian.incident", timestamp=datetime(2026, 1, 2, 3, 4, 6, tzinfo=UTC),
-                data={"nested": {"b": [True, False, None], "a": -(2**53) + 1}}, plugin_source="guardian",
-                mode="observe"),
-     "d9477ecbe59b5a54a49f72d4e909a760d162839c08d3d68d3b4e97a6703104e8"),
-    (AuditEvent(event_id="e4", kind="lifecycle", timestamp=datetime(2026, 1, 2, 3, 4, 7, tzinfo=UTC), data={}),
-     "0488a379953a5c797f12e8aab1b9cbf868b965faf998d0c857576fa616b367f1"),
+    (
+        AuditEvent(**_BASE, data={"phase": "decide", "action_type": "tool_call", "session_id": "s1"}),
+        "1d83014b5e645b817cd3d8b9b3e59095cfbd4d5d09e5d32e89eac3b7d426a187",
+    ),
+    (
+        AuditEvent(
+            **{
+                **_BASE,
+                "event_id": "e2",
+                "timestamp": datetime(2026, 1, 2, 5, 4, 5, tzinfo=timezone(timedelta(hours=2))),
+            },
+            data={"f": 1.5, "t": (1, "é\U0001f600"), "d": datetime(2026, 1, 1, tzinfo=UTC), "ü": None},
+        ),
+        "fb9558a066ceba9954c868ce0a53912b053169f045ab03d8cd3b8e7dfc18c5c1",
+    ),
+    (
+        AuditEvent(
+            event_id="e3",
+            kind="guardian.incident",
+            timestamp=datetime(2026, 1, 2, 3, 4, 6, tzinfo=UTC),
+            data={"nested": {"b": [True, False, None], "a": -(2**53) + 1}},
+            plugin_source="guardian",
+            mode="observe",
+        ),
+        "d9477ecbe59b5a54a49f72d4e909a760d162839c08d3d68d3b4e97a6703104e8",
+    ),
+    (
+        AuditEvent(event_id="e4", kind="lifecycle", timestamp=datetime(2026, 1, 2, 3, 4, 7, tzinfo=UTC), data={}),
+        "0488a379953a5c797f12e8aab1b9cbf868b965faf998d0c857576fa616b367f1",
+    ),
 ]
 DATA = Path(__file__).parent / "data"
 

@@ -42,6 +42,7 @@ __all__ = ["Prepared", "chained_bytes", "prepare", "prepare_reference"]
 _SAFE_INT = 2**53 - 1
 _encode_string = jcs.encode_string
 
+
 @dataclass(frozen=True, slots=True)
 class Prepared:
     """An event's canonical bytes without its link: ``pieces[0] + prev_hash + pieces[1] + sequence +
@@ -107,8 +108,13 @@ class _Namespace:
 
     def __init__(self) -> None:
         self.values: dict[str, Any] = {
-            "_enc": _encode_string, "_bad": _bad, "_SAFE": _SAFE_INT,
-            "_timestamp": _timestamp, "_json": jcs.write, "_prepare": jcs.prepare, "_datetime": datetime,
+            "_enc": _encode_string,
+            "_bad": _bad,
+            "_SAFE": _SAFE_INT,
+            "_timestamp": _timestamp,
+            "_json": jcs.write,
+            "_prepare": jcs.prepare,
+            "_datetime": datetime,
         }
 
     def add(self, value: Any) -> str:
@@ -136,8 +142,11 @@ def _expression(annotation: Any, ns: _Namespace) -> str:
         return "_timestamp({v})"
     if annotation is Any:
         return "_json(_prepare({v})).decode()"
-    if isinstance(annotation, type) and issubclass(annotation, enum.Enum) \
-            and all(type(m.value) is str for m in annotation):
+    if (
+        isinstance(annotation, type)
+        and issubclass(annotation, enum.Enum)
+        and all(type(m.value) is str for m in annotation)
+    ):
         return f"(_enc({{v}}.value) if type({{v}}) is {ns.add(annotation)} else _bad())"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return f"{ns.add(_model(annotation))}({{v}})"
@@ -160,8 +169,9 @@ def _custom_serialisation(model: type[BaseModel]) -> bool:
     return bool(decorators.field_serializers or decorators.model_serializers or model.model_computed_fields)
 
 
-def _members(model: type[BaseModel], names: Iterable[str], ns: _Namespace, source: str,
-             prepared: Iterable[str] = ()) -> str:
+def _members(
+    model: type[BaseModel], names: Iterable[str], ns: _Namespace, source: str, prepared: Iterable[str] = ()
+) -> str:
     """``"name":value,...`` of ``names`` as f-string text, each value written from ``source[name]``;
     the ``prepared`` fields hold free-form JSON already through :func:`jcs.prepare`."""
     fields = model.model_fields
@@ -169,8 +179,9 @@ def _members(model: type[BaseModel], names: Iterable[str], ns: _Namespace, sourc
     for name in names:
         value = f'{source}["{name}"]'
         expression = "_json({v}).decode()" if name in prepared else _expression(fields[name].annotation, ns)
-        parts.append(_encode_string(name).replace("{", "{{").replace("}", "}}") + ":{"
-                     + expression.replace("{v}", value) + "}")
+        parts.append(
+            _encode_string(name).replace("{", "{{").replace("}", "}}") + ":{" + expression.replace("{v}", value) + "}"
+        )
     return ",".join(parts)
 
 
@@ -188,10 +199,12 @@ def _model(model: type[BaseModel]) -> Callable[[Any], str]:
     ns = _Namespace()
     names = sorted(n for n, f in model.model_fields.items() if not f.exclude)
     ns.values["_model"] = model
-    source = (f"def write(m):\n"
-              f"    if type(m) is not _model:\n        _bad()\n"
-              f"    d = m.__dict__\n"
-              f"    return f'{{{{{_members(model, names, ns, 'd')}}}}}'\n")
+    source = (
+        f"def write(m):\n"
+        f"    if type(m) is not _model:\n        _bad()\n"
+        f"    d = m.__dict__\n"
+        f"    return f'{{{{{_members(model, names, ns, 'd')}}}}}'\n"
+    )
     return _compile("write", source, ns)
 
 
