@@ -202,14 +202,17 @@ class AuditTrail:
         processes may append to them); otherwise the chain a :class:`Linkable` sink holds is continued.
         Raises :class:`ConfigurationError` when the sinks hold different chains."""
         sinks = list(sinks)
+        heads = [s for s in sinks if isinstance(s, SharedHead)]
         links: dict[str, tuple[int, str] | None] = {}
+        with ExitStack() as stack:  # the heads read together, while no other process appends
+            for head in heads:
+                links[head.name] = stack.enter_context(head.lock_head()).link
         for sink in sinks:
             last_link = getattr(sink, "last_link", None)
-            if callable(last_link):
+            if callable(last_link) and sink not in heads:
                 links[str(getattr(sink, "name", type(sink).__name__))] = last_link()
         if len(set(links.values())) > 1:
             raise ConfigurationError(f"audit sinks hold different chains and cannot be continued together: {links}")
-        heads = [s for s in sinks if isinstance(s, SharedHead)]
         if heads:
             return cls(dispatch, heads=heads, **kwargs)
         head = next(iter(links.values()), None)

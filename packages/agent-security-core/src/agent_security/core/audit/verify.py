@@ -54,7 +54,8 @@ from agent_security.core.audit._strict import MalformedEvent, parse_event
 from agent_security.core.audit._strict import safe as _safe
 from agent_security.core.audit.chain import CHECKPOINT_KEY, GENESIS_HASH, checkpoint_message, event_hash
 from agent_security.core.audit.keys import PemSource, public_keys_by_id, verify_signature
-from agent_security.core.audit.sinks import INDEXED_COLUMNS, MAX_LINE_BYTES, _columns, jsonl_lines
+from agent_security.core.audit.sinks import INDEXED_COLUMNS, MAX_LINE_BYTES, jsonl_lines
+from agent_security.core.audit.sinks import columns as _columns
 from agent_security.core.errors import AgentSecurityError
 from agent_security.core.files import NotRegularFileError, open_regular
 from agent_security.core.models import AuditEvent
