@@ -25,10 +25,22 @@ PROCESSES, EVENTS = 8, 50
 
 
 def _run_writers(paths: list[Path], *, key: Path | None = None, sign_every: int = 100) -> None:
-    procs = [subprocess.Popen([sys.executable, str(WORKER), str(w), str(EVENTS), str(sign_every),
-                               str(key) if key else "-", *map(str, paths)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-             for w in range(PROCESSES)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(WORKER),
+                str(w),
+                str(EVENTS),
+                str(sign_every),
+                str(key) if key else "-",
+                *map(str, paths),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for w in range(PROCESSES)
+    ]
     for proc in procs:
         _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err.decode()[-2000:]

@@ -19,8 +19,16 @@ try:
 except ImportError:  # pragma: no cover - not POSIX: a file sink is then shared by threads only
     _flock, _EX_NB, _UN = None, 0, 0
 
-__all__ = ["LOCK_TIMEOUT_S", "MAX_LINE_BYTES", "PRIVATE_MODE", "Closing", "WrittenAsHead", "create_private",
-           "lock_file", "unlock_file"]
+__all__ = [
+    "LOCK_TIMEOUT_S",
+    "MAX_LINE_BYTES",
+    "PRIVATE_MODE",
+    "Closing",
+    "WrittenAsHead",
+    "create_private",
+    "lock_file",
+    "unlock_file",
+]
 
 MAX_LINE_BYTES = 4 * 1024 * 1024
 """Largest event (serialised) a file sink writes or a reader accepts."""

@@ -128,8 +128,14 @@ class JsonlAuditSink(Closing):
 
     fail_open = False
 
-    def __init__(self, path: str | os.PathLike[str], *, fsync: bool = True, name: str = "audit_jsonl",
-                 lock_timeout_s: float = LOCK_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        fsync: bool = True,
+        name: str = "audit_jsonl",
+        lock_timeout_s: float = LOCK_TIMEOUT_S,
+    ) -> None:
         self.name = name
         self.path = Path(path)
         self.fsync = fsync
@@ -146,15 +152,17 @@ class JsonlAuditSink(Closing):
     def _open(self) -> int:
         """The file opened for appending: created 0600 (whatever the umask); a symbolic link, a FIFO or a
         device is refused."""
-        flags = (os.O_RDWR | os.O_APPEND | os.O_CREAT | NOFOLLOW | getattr(os, "O_NONBLOCK", 0)
-                 | getattr(os, "O_CLOEXEC", 0))
+        flags = (
+            os.O_RDWR | os.O_APPEND | os.O_CREAT | NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+        )
         create_private(self.path)
         try:
             fd = os.open(self.path, flags, PRIVATE_MODE)
         except OSError as exc:
             if exc.errno == errno.ELOOP or (exc.errno == errno.EMLINK and self.path.is_symlink()):
-                raise OSError(exc.errno, f"{self.path} is a symbolic link; the audit sink does not follow "
-                                         "links") from None
+                raise OSError(
+                    exc.errno, f"{self.path} is a symbolic link; the audit sink does not follow links"
+                ) from None
             raise
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
@@ -244,8 +252,10 @@ class JsonlAuditSink(Closing):
             os.ftruncate(fd, size)
             self._sync()
         except OSError as undo_exc:
-            self._broken = (f"an earlier write failed ({exc}) and could not be undone ({undo_exc}); "
-                            "the end of the file may hold a partial or unconfirmed event")
+            self._broken = (
+                f"an earlier write failed ({exc}) and could not be undone ({undo_exc}); "
+                "the end of the file may hold a partial or unconfirmed event"
+            )
 
     def read(self) -> Iterator[AuditEvent]:
         """Every event in file order (a malformed line raises ``ValueError`` naming the line)."""

@@ -42,9 +42,23 @@ from agent_security.core.models import SCHEMA_VERSION, AuditEvent
 __all__ = ["INDEXED_COLUMNS", "SQLITE_STORE_SCHEMA", "SqliteAuditSink", "columns", "read_sqlite_rows"]
 
 SQLITE_STORE_SCHEMA = "1"
-INDEXED_COLUMNS = ("sequence", "event_id", "timestamp", "kind", "request_id", "agent_id", "tool_name",
-                   "environment", "outcome", "allowed", "plugin_source", "mode", "schema_version",
-                   "prev_hash", "hash")
+INDEXED_COLUMNS = (
+    "sequence",
+    "event_id",
+    "timestamp",
+    "kind",
+    "request_id",
+    "agent_id",
+    "tool_name",
+    "environment",
+    "outcome",
+    "allowed",
+    "plugin_source",
+    "mode",
+    "schema_version",
+    "prev_hash",
+    "hash",
+)
 """The fields of an event kept as columns for queries (store schema 1)."""
 
 _DDL = """
@@ -93,8 +107,10 @@ def columns(event: AuditEvent) -> dict[str, Any]:
     return {name: _column_value(getattr(event, name)) for name in INDEXED_COLUMNS}
 
 
-_INSERT = (f"INSERT INTO audit_events ({', '.join(INDEXED_COLUMNS)}, event_json) "  # noqa: S608 - fixed names
-           f"VALUES ({', '.join('?' for _ in INDEXED_COLUMNS)}, ?)")
+_INSERT = (
+    f"INSERT INTO audit_events ({', '.join(INDEXED_COLUMNS)}, event_json) "  # noqa: S608 - fixed names
+    f"VALUES ({', '.join('?' for _ in INDEXED_COLUMNS)}, ?)"
+)
 
 
 def _ro_connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
@@ -104,8 +120,9 @@ def _ro_connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
     return sqlite3.connect(p.resolve().as_uri() + "?mode=ro", uri=True)
 
 
-def read_sqlite_rows(path: str | os.PathLike[str], *, since_sequence: int = 0,
-                     batch: int = 1_000) -> Iterator[tuple[int, dict[str, Any], str]]:
+def read_sqlite_rows(
+    path: str | os.PathLike[str], *, since_sequence: int = 0, batch: int = 1_000
+) -> Iterator[tuple[int, dict[str, Any], str]]:
     """Rows of an audit database opened read-only, in insertion order: ``(row id, columns, event JSON)``.
 
     Safe while a writer is running (WAL readers do not block the writer).
@@ -113,8 +130,11 @@ def read_sqlite_rows(path: str | os.PathLike[str], *, since_sequence: int = 0,
     conn = _ro_connect(path)
     try:
         cols = ", ".join(INDEXED_COLUMNS)
-        cur = conn.execute(f"SELECT id, {cols}, event_json FROM audit_events "  # noqa: S608 - fixed names
-                           "WHERE sequence > ? ORDER BY id", (since_sequence,))
+        cur = conn.execute(
+            f"SELECT id, {cols}, event_json FROM audit_events "  # noqa: S608 - fixed names
+            "WHERE sequence > ? ORDER BY id",
+            (since_sequence,),
+        )
         while rows := cur.fetchmany(batch):
             for row in rows:
                 yield row[0], dict(zip(INDEXED_COLUMNS, row[1:-1], strict=True)), row[-1]
@@ -144,8 +164,14 @@ class SqliteAuditSink(Closing):
 
     fail_open = False
 
-    def __init__(self, path: str | os.PathLike[str], *, synchronous: Literal["FULL", "NORMAL"] = "FULL",
-                 name: str = "audit_sqlite", lock_timeout_s: float = LOCK_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        synchronous: Literal["FULL", "NORMAL"] = "FULL",
+        name: str = "audit_sqlite",
+        lock_timeout_s: float = LOCK_TIMEOUT_S,
+    ) -> None:
         if synchronous not in ("FULL", "NORMAL"):
             raise ValueError("synchronous must be 'FULL' or 'NORMAL'")
         self.name = name
@@ -154,7 +180,8 @@ class SqliteAuditSink(Closing):
         self._written = WrittenAsHead()
         create_private(self.path)  # SQLite gives the -wal and -shm files the database file's mode
         self._conn: sqlite3.Connection | None = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, timeout=lock_timeout_s)
+            self.path, isolation_level=None, check_same_thread=False, timeout=lock_timeout_s
+        )
         conn = self._conn
         try:
             mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
@@ -162,12 +189,15 @@ class SqliteAuditSink(Closing):
                 raise OSError(f"{self.path}: cannot enable WAL mode (got {mode!r})")
             conn.execute(f"PRAGMA synchronous={synchronous}")
             conn.executescript(_DDL)
-            conn.execute("INSERT OR IGNORE INTO audit_meta (key, value) VALUES ('store_schema', ?), "
-                         "('event_schema', ?)", (SQLITE_STORE_SCHEMA, SCHEMA_VERSION))
+            conn.execute(
+                "INSERT OR IGNORE INTO audit_meta (key, value) VALUES ('store_schema', ?), ('event_schema', ?)",
+                (SQLITE_STORE_SCHEMA, SCHEMA_VERSION),
+            )
             row = conn.execute("SELECT value FROM audit_meta WHERE key='store_schema'").fetchone()
             if row[0] != SQLITE_STORE_SCHEMA:
-                raise OSError(f"{self.path}: audit store schema {row[0]!r}, this version writes "
-                              f"{SQLITE_STORE_SCHEMA!r}")
+                raise OSError(
+                    f"{self.path}: audit store schema {row[0]!r}, this version writes {SQLITE_STORE_SCHEMA!r}"
+                )
         except BaseException:
             conn.close()
             raise

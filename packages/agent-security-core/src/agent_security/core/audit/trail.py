@@ -215,10 +215,10 @@ class AuditTrail:
             raise ConfigurationError(f"audit sinks hold different chains and cannot be continued together: {links}")
         if heads:
             return cls(dispatch, heads=heads, **kwargs)
-        head = next(iter(links.values()), None)
-        if head is None:
+        link = next(iter(links.values()), None)
+        if link is None:
             return cls(dispatch, **kwargs)
-        return cls(dispatch, last_sequence=head[0], last_hash=head[1], **kwargs)
+        return cls(dispatch, last_sequence=link[0], last_hash=link[1], **kwargs)
 
     @property
     def head(self) -> tuple[int, str]:

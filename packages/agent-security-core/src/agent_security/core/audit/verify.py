@@ -23,7 +23,10 @@ What is detected, and how it is reported (``VerifyIssue.kind``):
   events follow the last verified checkpoint than ``max_unsigned`` allows;
 * ``truncated`` — fewer events than ``min_events``, or the ``expect_head`` event is beyond the end;
 * ``head_mismatch`` — the trail does not end exactly at the ``expect_head`` event (another hash, no such
-  event, or events after it).
+  event, or events after it);
+* ``witness_mismatch`` — a checkpoint a witness saw (``witness=``, see
+  :mod:`agent_security.core.audit.witness`) is in the trail with another hash, or not at all (the trail
+  was rewritten); a witnessed checkpoint beyond the end of the trail is ``truncated``.
 
 What is **not** detected from the file alone, stated in every report's ``notes``: anyone able to write the
 file can rewrite the chain consistently from any point (recomputing every hash) unless checkpoint
@@ -56,6 +59,7 @@ from agent_security.core.audit.chain import CHECKPOINT_KEY, GENESIS_HASH, checkp
 from agent_security.core.audit.keys import PemSource, public_keys_by_id, verify_signature
 from agent_security.core.audit.sinks import INDEXED_COLUMNS, MAX_LINE_BYTES, jsonl_lines
 from agent_security.core.audit.sinks import columns as _columns
+from agent_security.core.audit.witness import WitnessRecord, witness_issues
 from agent_security.core.errors import AgentSecurityError
 from agent_security.core.files import NotRegularFileError, open_regular
 from agent_security.core.models import AuditEvent
@@ -63,7 +67,8 @@ from agent_security.core.models import AuditEvent
 __all__ = ["MAX_ISSUES", "TrailReadError", "VerifyIssue", "VerifyReport", "verify_file", "verify_trail"]
 
 IssueKind = Literal["edited", "deleted", "inserted", "reordered", "malformed", "column_mismatch",
-                    "bad_checkpoint", "bad_signature", "unknown_key", "unsigned", "truncated", "head_mismatch"]
+                    "bad_checkpoint", "bad_signature", "unknown_key", "unsigned", "truncated", "head_mismatch",
+                    "witness_mismatch"]
 SQLITE_MAGIC = b"SQLite format 3\x00"
 MAX_ISSUES = 1_000
 """Issues a report keeps (the first ones by position); the rest are only counted (``issues_omitted``)."""
@@ -110,6 +115,8 @@ class VerifyReport(BaseModel):
     issue_counts: dict[str, int] = {}
     """Every issue found (kept or omitted), counted by kind."""
     notes: tuple[str, ...]
+    witnessed_through: int | None = None
+    """Last checkpoint sequence a witness record vouches for (``None``: no witness given, or none matched)."""
 
     @property
     def issue_total(self) -> int:
@@ -169,7 +176,7 @@ def _head(expect_head: tuple[int, str] | None) -> tuple[int, str] | None:
 class _Verifier:
     def __init__(self, keys: dict[str, Ed25519PublicKey] | None, max_issues: int = MAX_ISSUES, *,
                  expect_head: tuple[int, str] | None = None, min_events: int | None = None,
-                 max_unsigned: int | None = None) -> None:
+                 max_unsigned: int | None = None, witness: Iterable[WitnessRecord] | None = None) -> None:
         if max_issues < 1:
             raise ValueError("max_issues must be >= 1")
         if min_events is not None and min_events < 0:
@@ -184,6 +191,8 @@ class _Verifier:
         self.expect_head = _head(expect_head)
         self.min_events = min_events
         self.max_unsigned = max_unsigned
+        self.witness = list(witness) if witness is not None else None
+        self.witnessed_through: int | None = None
         # the kept issues: a heap whose top is the issue to drop first (highest position, latest found)
         self._kept: list[tuple[int, int, VerifyIssue]] = []
         self._found = 0
@@ -372,6 +381,23 @@ class _Verifier:
                            f"{unsigned} event(s) are not covered by a signature since {since}; at most "
                            f"{self.max_unsigned} allowed")
 
+    def check_witness(self, notes: list[str]) -> None:
+        """Compare the trail with what a witness saw (see :func:`witness_issues`)."""
+        assert self.witness is not None
+        found, self.witnessed_through = witness_issues(
+            ((lk.position, lk.sequence, lk.hash) for lk in self.links), self.witness, self.keys)
+        for position, sequence, kind, message in found:
+            self.issue(position, sequence, kind, message)  # type: ignore[arg-type]
+        if not self.witness:
+            notes.append("The witness holds no checkpoint: nothing was compared with it.")
+        elif self.keys is None:
+            notes.append("Witness records were compared by hash; their signatures were not checked (no public "
+                         "key given).")
+        last = self.links[-1].sequence if self.links else None
+        if self.witnessed_through is not None and last is not None and last > self.witnessed_through:
+            notes.append(f"Events after sequence {self.witnessed_through} are not witnessed yet: a truncation "
+                         "back to it would not be detected by the witness.")
+
     def report(self, source: str, label: str, extra_notes: Iterable[str] = ()) -> VerifyReport:
         self.link_pass()
         links = self.links
@@ -396,6 +422,8 @@ class _Verifier:
             notes.append(f"Events after sequence {self.signed_through} are not covered by a signature: "
                          "removing or appending events there would not be detected.")
         self.anchors(tail)
+        if self.witness is not None:
+            self.check_witness(notes)
         if not links:
             notes.append("The trail is empty. An emptied or replaced file verifies: give the number of events "
                          "or the head you expect (--min-events, --expect-head) to tell.")
@@ -410,7 +438,7 @@ class _Verifier:
             head_hash=links[-1].hash if links else None, checkpoints=self.checkpoints,
             verified_checkpoints=self.verified, signatures_checked=self.keys is not None,
             signed_through=self.signed_through,
-            unsigned_tail=tail,
+            unsigned_tail=tail, witnessed_through=self.witnessed_through,
             issues=tuple(issues), issues_omitted=self._found - len(issues), issue_counts=dict(self.counts),
             notes=tuple(notes))
 
@@ -426,16 +454,18 @@ def verify_trail(events: Iterable[AuditEvent | Mapping[str, Any] | str | bytes],
                  public_keys: Iterable[PemSource | Ed25519PublicKey] | None = None, *,
                  source: str = "<events>", max_issues: int = MAX_ISSUES,
                  expect_head: tuple[int, str] | None = None, min_events: int | None = None,
-                 max_unsigned: int | None = None) -> VerifyReport:
+                 max_unsigned: int | None = None, witness: Iterable[WitnessRecord] | None = None) -> VerifyReport:
     """Verify events in trail order (positions are 1-based indexes).
 
     What the trail alone cannot prove, the caller can say: ``expect_head=(sequence, hash)`` fails unless
     the trail ends exactly at that event (recorded off-host earlier: detects truncation, replacement and
     appends); ``min_events`` fails a trail with fewer events; ``max_unsigned`` (needs ``public_keys``)
-    fails when more events than that follow the last verified checkpoint.
+    fails when more events than that follow the last verified checkpoint; ``witness`` (records from
+    :func:`~agent_security.core.audit.witness.read_witness`) fails when a checkpoint a witness saw is not
+    in the trail as it was.
     """
     v = _Verifier(_keys(public_keys), max_issues, expect_head=expect_head, min_events=min_events,
-                  max_unsigned=max_unsigned)
+                  max_unsigned=max_unsigned, witness=witness)
     for pos, item in enumerate(events, start=1):
         v.add(pos, item)
     return v.report(source, "index")
@@ -629,17 +659,18 @@ def _verify_sqlite(path: Path, v: _Verifier) -> VerifyReport:
 def verify_file(path: str | os.PathLike[str],
                 public_keys: Iterable[PemSource | Ed25519PublicKey] | None = None, *,
                 max_issues: int = MAX_ISSUES, expect_head: tuple[int, str] | None = None,
-                min_events: int | None = None, max_unsigned: int | None = None) -> VerifyReport:
+                min_events: int | None = None, max_unsigned: int | None = None,
+                witness: Iterable[WitnessRecord] | None = None) -> VerifyReport:
     """Verify a JSON Lines file or SQLite database written by the audit sinks.
 
     Raises :class:`TrailReadError` when the file cannot be read as a trail at all (it is missing, not a
     regular file — a FIFO or a device is refused before anything is read —, or not an audit database).
     At most ``max_issues`` issues are kept in the report; the rest are counted. ``expect_head``,
-    ``min_events`` and ``max_unsigned``: see :func:`verify_trail`.
+    ``min_events``, ``max_unsigned`` and ``witness``: see :func:`verify_trail`.
     """
     p = Path(path)
     v = _Verifier(_keys(public_keys), max_issues, expect_head=expect_head, min_events=min_events,
-                  max_unsigned=max_unsigned)
+                  max_unsigned=max_unsigned, witness=witness)
     try:
         with open_regular(p) as fh:
             magic = fh.read(len(SQLITE_MAGIC))
