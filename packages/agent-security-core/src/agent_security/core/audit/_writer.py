@@ -20,9 +20,8 @@ import functools
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, TypeAdapter
 
@@ -43,8 +42,7 @@ _SAFE_INT = 2**53 - 1
 _encode_string = jcs.encode_string
 
 
-@dataclass(frozen=True, slots=True)
-class Prepared:
+class Prepared(NamedTuple):
     """An event's canonical bytes without its link: ``pieces[0] + prev_hash + pieces[1] + sequence +
     pieces[2]`` (:func:`chained_bytes`), and ``update``, the normalised values its chained copy carries
     (UTC timestamp, ``data`` in its JSON form)."""
@@ -170,14 +168,20 @@ def _custom_serialisation(model: type[BaseModel]) -> bool:
 
 
 def _members(
-    model: type[BaseModel], names: Iterable[str], ns: _Namespace, source: str, prepared: Iterable[str] = ()
+    model: type[BaseModel],
+    names: Iterable[str],
+    ns: _Namespace,
+    source: str,
+    prepared: Iterable[str] = (),
+    normalised: Iterable[str] = (),
 ) -> str:
-    """``"name":value,...`` of ``names`` as f-string text, each value written from ``source[name]``;
-    the ``prepared`` fields hold free-form JSON already through :func:`jcs.prepare`."""
+    """``"name":value,...`` of ``names`` as f-string text, each value written from ``source[name]``, or
+    from ``u[name]`` for the ``normalised`` ones; the ``prepared`` fields (among them) hold free-form JSON
+    already through :func:`jcs.prepare`."""
     fields = model.model_fields
     parts = []
     for name in names:
-        value = f'{source}["{name}"]'
+        value = f'{"u" if name in normalised else source}["{name}"]'
         expression = "_json({v}).decode()" if name in prepared else _expression(fields[name].annotation, ns)
         parts.append(
             _encode_string(name).replace("{", "{{").replace("}", "}}") + ":{" + expression.replace("{v}", value) + "}"
@@ -213,14 +217,18 @@ def _adapter_writer(annotation: Any) -> Callable[[Any], str]:
     return lambda value: jcs.dumps(adapter.dump_python(value, mode="json")).decode()
 
 
+Writer = Callable[[Mapping[str, Any]], Prepared]
+
+
 @functools.cache
-def _writer(model: type[AuditEvent]) -> Callable[[Mapping[str, Any]], tuple[str, ...]] | None:
-    """The writer of ``model``: from an event's values (free-form JSON fields already through
-    :func:`jcs.prepare`), the canonical text around the chained members; ``None`` when the model
-    serialises itself (the reference form is used)."""
+def _writer(model: type[AuditEvent]) -> Writer | None:
+    """The writer of ``model``: from an event's values (``event.__dict__``), its :class:`Prepared` form;
+    ``None`` when the model serialises itself (the reference form is used). The generated function
+    normalises the datetime and free-form JSON fields (``u``), then writes every member."""
     if _custom_serialisation(model):
         return None
     ns = _Namespace()
+    ns.values.update(_utc=utc, _Prepared=Prepared)
     lay = layout(model)
     runs: list[list[str]] = [[]]
     for name in lay.members:
@@ -228,9 +236,15 @@ def _writer(model: type[AuditEvent]) -> Callable[[Mapping[str, Any]], tuple[str,
             runs.append([])
         else:
             runs[-1].append(name)
-    texts = [_members(model, run, ns, "d", lay.open_json) for run in runs]
+    normalised = (*lay.datetimes, *lay.open_json)
+    texts = [_members(model, run, ns, "d", lay.open_json, normalised) for run in runs]
     pieces = _piece_texts(texts, ("{{", "}}"))
-    source = "def write(d):\n    return (" + ", ".join(f"f'{p}'" for p in pieces) + ",)\n"
+    update = ", ".join([
+        *(f'"{n}": (None if d["{n}"] is None else _utc(d["{n}"]))' for n in lay.datetimes),
+        *(f'"{n}": _prepare(d["{n}"])' for n in lay.open_json),
+    ])
+    written = ", ".join(f"f'{p}'.encode()" for p in pieces)
+    source = f"def write(d):\n    u = {{{update}}}\n    return _Prepared(({written},), u)\n"
     return _compile("write", source, ns)
 
 
@@ -258,18 +272,10 @@ def prepare(event: AuditEvent) -> Prepared:
     return prepare_reference(event)
 
 
-def _prepare_fast(event: AuditEvent, write: Callable[[Mapping[str, Any]], tuple[str, ...]]) -> Prepared:
-    lay = layout(type(event))
-    values = event.__dict__
-    update: dict[str, Any] = {}
-    for name in lay.datetimes:
-        value = values[name]
-        if value is not None:
-            update[name] = utc(value)
-    for name in lay.open_json:
-        update[name] = jcs.prepare(values[name])  # jcs.NotFast for floats, non-ASCII keys, ...
-    texts = write({**values, **update})
-    return Prepared(tuple([text.encode() for text in texts]), update)  # strict UTF-8: a lone surrogate raises
+def _prepare_fast(event: AuditEvent, write: Writer) -> Prepared:
+    """``write`` raises for anything it does not take exactly (:class:`jcs.NotFast` for a float or a
+    non-ASCII key in ``data``; :class:`UnicodeEncodeError` for a lone surrogate: strict UTF-8)."""
+    return write(event.__dict__)
 
 
 def prepare_reference(event: AuditEvent) -> Prepared:
