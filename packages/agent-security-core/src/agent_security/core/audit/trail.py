@@ -101,25 +101,20 @@ class SharedHead(Protocol):
     def lock_head(self) -> AbstractContextManager[HeadLock]: ...
 
 
-class _Group:
-    """The events one :meth:`AuditTrail.record` call answers for: its own, the checkpoint it triggered,
-    and what subscribers recorded while they were delivered. ``last`` is the last of them queued."""
-
-    __slots__ = ("error", "last")
-
-    def __init__(self) -> None:
-        self.last: _Entry | None = None
-        self.error: BaseException | None = None
-
-
 class _Entry:
-    """One chained event waiting for delivery. The chained copy is built once, by the deliverer."""
+    """One chained event waiting for delivery; the chained copy is built once, by whoever delivers it.
 
-    __slots__ = ("done", "event", "group", "source", "update")
+    The entry of a :meth:`AuditTrail.record` call heads a *group*: the events that call answers for (its
+    own, the checkpoint it triggered, what subscribers recorded while they were delivered). On the head,
+    ``last`` is the group's last event queued and ``error`` its first delivery failure."""
 
-    def __init__(self, group: _Group, source: AuditEvent | None, update: dict[str, Any] | None,
+    __slots__ = ("done", "error", "event", "group", "last", "source", "update")
+
+    def __init__(self, group: _Entry | None, source: AuditEvent | None, update: dict[str, Any] | None,
                  event: AuditEvent | None = None) -> None:
-        self.group = group
+        self.group: _Entry = group if group is not None else self
+        self.last: _Entry = self
+        self.error: BaseException | None = None
         self.source = source
         self.update = update
         self.event = event
@@ -131,13 +126,6 @@ class _Entry:
             self.event = self.source.model_copy(update=self.update)
             self.source = self.update = None
         return self.event
-
-
-def _pending(queue: deque[_Entry], group: _Group | None) -> bool:
-    """Whether a deliverer waiting for ``group`` (for everything queued: ``None``) has more to deliver."""
-    if group is None:
-        return bool(queue)
-    return group.last is not None and not group.last.done
 
 
 def _now_function(clock: Any) -> Callable[[], datetime]:
@@ -181,7 +169,7 @@ class AuditTrail:
         self._queue: deque[_Entry] = deque()
         self._deliverer: int | None = None
         """Thread id of the thread delivering (holding the delivery lock), else None."""
-        self._delivering: _Group | None = None
+        self._delivering: _Entry | None = None
         """The group of the event being delivered (what a re-entrant record() joins)."""
         self._sequence = last_sequence
         self._hash = last_hash or GENESIS_HASH
@@ -241,18 +229,19 @@ class AuditTrail:
         """Sequence, chain and deliver ``event``; return the chained event (a new object)."""
         prepared = _writer.prepare(event)  # the canonical bytes, before any lock
         nested = self._deliverer == threading.get_ident()
-        group = self._delivering if nested and self._delivering is not None else _Group()
+        entry = _Entry(self._delivering if nested else None, event, prepared.update)
+        group = entry.group
         with self._lock:
             if self._closed:
                 raise TrailClosedError("the audit trail is closed")
             if self._heads:
-                entry = self._link_shared(group, event, prepared)
+                self._link_shared(entry, prepared)
             else:
                 sequence, prev_hash = self._sequence + 1, self._hash
                 digest = hashlib.sha256(_writer.chained_bytes(prepared, prev_hash, sequence)).hexdigest()
                 self._sequence, self._hash = sequence, digest
-                entry = _Entry(group, event, {**prepared.update, "sequence": sequence, "prev_hash": prev_hash,
-                                              "hash": digest})
+                update = prepared.update
+                update["sequence"], update["prev_hash"], update["hash"] = sequence, prev_hash, digest
                 self._queue.append(entry)
                 group.last = entry
                 self._unsigned += 1
@@ -270,18 +259,20 @@ class AuditTrail:
         it builds its events itself. Removed with it."""
         return self.record(AuditEvent.model_construct(fields_set, **values))
 
-    def _link_shared(self, group: _Group, event: AuditEvent, prepared: _writer.Prepared) -> _Entry:
-        """Link ``event`` on the head the shared sinks hold and write it to them, under their locks; queue
-        it (and a checkpoint when one is due) for delivery. Call under the trail lock."""
+    def _link_shared(self, entry: _Entry, prepared: _writer.Prepared) -> None:
+        """Link ``entry``'s event on the head the shared sinks hold and write it to them, under their locks;
+        queue it (and a checkpoint when one is due) for delivery. Call under the trail lock."""
+        assert entry.source is not None
+        group = entry.group
         with ExitStack() as stack:
             locks = [stack.enter_context(head.lock_head()) for head in self._heads]
             link = locks[0].link
             sequence, prev_hash = (link[0] + 1, link[1]) if link is not None else (1, GENESIS_HASH)
             digest = hashlib.sha256(_writer.chained_bytes(prepared, prev_hash, sequence)).hexdigest()
-            chained = event.model_copy(update={**prepared.update, "sequence": sequence, "prev_hash": prev_hash,
-                                               "hash": digest})
-            entries = [_Entry(group, None, None, chained)]
+            chained = entry.source.model_copy(update={**prepared.update, "sequence": sequence,
+                                                      "prev_hash": prev_hash, "hash": digest})
             self._write_heads(locks, chained)
+            entries = [entry]
             unsigned = self._unsigned + 1
             if self._signer is not None and unsigned >= self._sign_every:
                 checkpoint = self._checkpoint_event(sequence, digest)
@@ -289,10 +280,10 @@ class AuditTrail:
                 entries.append(_Entry(group, None, None, checkpoint))
                 sequence, digest, unsigned = checkpoint.sequence, checkpoint.hash or "", 0
         # the locks are released and every write is durable: the events are part of the chain
+        entry.event, entry.source, entry.update = chained, None, None
         self._sequence, self._hash, self._unsigned = sequence, digest, unsigned
         self._queue.extend(entries)
         group.last = entries[-1]
-        return entries[0]
 
     def _write_heads(self, locks: list[HeadLock], event: AuditEvent) -> None:
         for head, lock in zip(self._heads, locks, strict=True):
@@ -317,7 +308,7 @@ class AuditTrail:
         return event.model_copy(update={**prepared.update, "sequence": sequence, "prev_hash": head_hash,
                                         "hash": digest})
 
-    def _queue_checkpoint(self, group: _Group) -> _Entry:
+    def _queue_checkpoint(self, group: _Entry) -> _Entry:
         """Chain a checkpoint of the current head and queue it in ``group``; call under the trail lock."""
         if self._heads:
             with ExitStack() as stack:
@@ -337,14 +328,14 @@ class AuditTrail:
 
     # -- delivery ------------------------------------------------------------------------------------
 
-    def _deliver(self, group: _Group | None) -> None:
+    def _deliver(self, group: _Entry | None) -> None:
         """Deliver queued events in chain order until every event of ``group`` was delivered (every
         queued event when ``group`` is None). Each event's error is kept by its group."""
         with self._delivery_lock:
             self._deliverer = threading.get_ident()
             queue = self._queue
             try:
-                while _pending(queue, group):
+                while queue if group is None else not group.last.done:
                     entry = queue.popleft()
                     self._delivering = entry.group
                     try:
@@ -364,7 +355,11 @@ class AuditTrail:
 
     def _sign_now(self, *, close: bool) -> AuditEvent | None:
         nested = self._deliverer == threading.get_ident()
-        group = self._delivering if nested and self._delivering is not None else _Group()
+        if nested and self._delivering is not None:
+            group = self._delivering
+        else:
+            group = _Entry(None, None, None)  # heads the checkpoint's group; no event of its own
+            group.done = True
         with self._lock:
             if self._closed:
                 return None
