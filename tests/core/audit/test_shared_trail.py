@@ -41,8 +41,14 @@ def _run_writers(paths: list[Path], *, key: Path | None = None, sign_every: int 
         )
         for w in range(PROCESSES)
     ]
-    for proc in procs:
-        _, err = proc.communicate(timeout=300)
+    try:
+        results = [proc.communicate(timeout=300) for proc in procs]
+    finally:
+        for proc in procs:  # none left running, whatever is asserted below
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    for proc, (_, err) in zip(procs, results, strict=True):
         assert proc.returncode == 0, err.decode()[-2000:]
 
 

@@ -42,6 +42,20 @@ def _setup(tmp_path: Path, store: str) -> tuple[Path, Path, Path, dict[str, str]
     return trail, config, policy, env
 
 
+def _finish(procs: list[subprocess.Popen[str]], timeout: float) -> list[tuple[str, str]]:
+    """Every process's output, once all have ended (none is left running, whatever is asserted after)."""
+    outputs = []
+    try:
+        for proc in procs:
+            outputs.append(proc.communicate(timeout=timeout))
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    return outputs
+
+
 def _verify_cli(trail: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "agent_security.core.cli", "audit", "verify", str(trail)],
@@ -72,8 +86,7 @@ def test_eight_processes_fifty_checks_one_trail(tmp_path: Path, store: str) -> N
         for w in range(PROCESSES)
     ]
     answers = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=600)
+    for proc, (out, err) in zip(procs, _finish(procs, 600), strict=True):
         assert proc.returncode == 0, err[-2000:]
         answers += [json.loads(line) for line in out.splitlines()]
     assert len(answers) == PROCESSES * CALLS
@@ -118,8 +131,7 @@ def test_concurrent_agent_security_check_commands(tmp_path: Path, store: str) ->
             )
             for w in range(PROCESSES)
         ]
-        for proc in procs:
-            out, err = proc.communicate(timeout=300)
+        for proc, (out, err) in zip(procs, _finish(procs, 300), strict=True):
             assert proc.returncode == 0, out + err
             assert "AUDIT_FAILURE" not in out
     verified = _verify_cli(trail, env)
