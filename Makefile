@@ -24,8 +24,9 @@ demo: sync ## Run the end-to-end demo
 test: sync check-namespace ## Run the whole test suite
 	$(RUN) pytest
 
-lint: sync ## Lint with ruff
+lint: sync ## Lint with ruff (rules and formatting)
 	$(RUN) ruff check .
+	$(RUN) ruff format --check .
 
 format: sync ## Format with ruff
 	$(RUN) ruff format . && $(RUN) ruff check --fix .

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -49,7 +52,7 @@ def bench_trail(n: int = 5_000) -> None:
             ("record -> SQLite WAL synchronous=FULL", SqliteAuditSink(Path(d) / "a.db"), 500),
             ("record -> SQLite WAL synchronous=NORMAL", SqliteAuditSink(Path(d) / "b.db", synchronous="NORMAL"), n),
         ):
-            trail = AuditTrail(sink.agent_security_audit_event)
+            trail = AuditTrail.open(sink.agent_security_audit_event, [sink])
             t = time.perf_counter()
             for i in range(m):
                 trail.record(_event(i))
@@ -78,6 +81,77 @@ def bench_plugins(n: int = 20_000) -> None:
         _rate(label, n, time.perf_counter() - t)
 
 
+def bench_threads(n: int = 4_000, threads: int = 8) -> None:
+    """Events/s recorded into one trail (memory sink) by 1 thread, then by ``threads`` threads at once."""
+    print(f"one trail, memory sink: 1 thread vs {threads} threads")
+    events = [_event(i) for i in range(n)]
+    single = AuditTrail(MemoryAuditSink(n).agent_security_audit_event)
+    t = time.perf_counter()
+    for event in events:
+        single.record(event)
+    one = n / (time.perf_counter() - t)
+    print(f"  {'1 thread':<46} {one:>10,.0f}/s")
+    shared = AuditTrail(MemoryAuditSink(n).agent_security_audit_event)
+    per = n // threads
+    barrier = threading.Barrier(threads + 1)
+
+    def worker(k: int) -> None:
+        barrier.wait()
+        for event in events[k * per:(k + 1) * per]:
+            shared.record(event)
+
+    workers = [threading.Thread(target=worker, args=(k,)) for k in range(threads)]
+    for w in workers:
+        w.start()
+    barrier.wait()
+    t = time.perf_counter()
+    for w in workers:
+        w.join()
+    many = per * threads / (time.perf_counter() - t)
+    print(f"  {f'{threads} threads':<46} {many:>10,.0f}/s   ({many / one:.2f}x one thread)")
+
+
+_WRITER = """
+import sys, time
+from agent_security.core.audit import AuditTrail, JsonlAuditSink, SqliteAuditSink
+from agent_security.core.models import AuditEvent
+path, n = sys.argv[1], int(sys.argv[2])
+sink = SqliteAuditSink(path) if path.endswith(".db") else JsonlAuditSink(path)
+trail = AuditTrail.open(sink.agent_security_audit_event, [sink])
+print("ready", flush=True)
+sys.stdin.readline()
+for i in range(n):
+    trail.record(AuditEvent(agent_id="w", data={"i": i}))
+sink.close()
+"""
+
+
+def bench_processes(n: int = 200, processes: int = 8) -> None:
+    """Events/s appended to one JSON Lines file or SQLite database (fsync / synchronous=FULL) by
+    ``processes`` writer processes at once, each with its own trail (shared head)."""
+    print(f"one trail shared by {processes} processes x {n} events (durable writes)")
+    with tempfile.TemporaryDirectory() as d:
+        for name in ("shared.jsonl", "shared.db"):
+            path = str(Path(d) / name)
+            for count in (1, processes):
+                procs = [subprocess.Popen([sys.executable, "-c", _WRITER, path, str(n)], stdin=subprocess.PIPE,
+                                          stdout=subprocess.PIPE, text=True) for _ in range(count)]
+                for p in procs:  # every writer started and opened: time the appends only
+                    assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+                t = time.perf_counter()
+                for p in procs:
+                    assert p.stdin is not None
+                    p.stdin.write("go\n")
+                    p.stdin.flush()
+                for p in procs:
+                    assert p.wait(timeout=600) == 0
+                _rate(f"{name}: {count} process(es)", n * count, time.perf_counter() - t)
+            report = verify_file(path)
+            assert report.ok and report.events == n * (processes + 1), report.problems
+
+
 if __name__ == "__main__":
     bench_trail()
+    bench_threads()
+    bench_processes()
     bench_plugins()

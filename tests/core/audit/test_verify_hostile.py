@@ -236,14 +236,14 @@ def test_sqlite_row_count_that_differs_from_the_rows_read_is_reported(tmp_path, 
     from agent_security.core.audit import verify as verify_module
 
     path, _ = _sqlite(tmp_path, write_trail, n=4)
-    real = verify_module._sqlite_rows
+    real = verify_module.sqlite_rows
 
     def skipping(conn):  # a reader that misses a row, as a crafted database could make a scan do
         for row in real(conn):
             if row[0] != 2:
                 yield row
 
-    monkeypatch.setattr(verify_module, "_sqlite_rows", skipping)
+    monkeypatch.setattr(verify_module, "sqlite_rows", skipping)
     report = verify_file(path)
     assert ("malformed", "the table counts 4 row(s) but 3 were read") in [
         (i.kind, i.message[:41]) for i in report.issues]
@@ -257,14 +257,14 @@ def test_sqlite_verify_reads_one_snapshot_while_the_writer_appends(tmp_path, wri
     trail = AuditTrail(sink.agent_security_audit_event)
     for i in range(3):
         trail.record(AuditEvent(event_id=f"e{i}"))
-    real = verify_module._sqlite_rows
+    real = verify_module.sqlite_rows
 
     def appending(conn):  # the writer goes on while verify reads
         for row in real(conn):
             yield row
             trail.record(AuditEvent(event_id=f"during-{row[0]}"))
 
-    monkeypatch.setattr(verify_module, "_sqlite_rows", appending)
+    monkeypatch.setattr(verify_module, "sqlite_rows", appending)
     report = verify_file(path)
     sink.close()
     assert report.ok, report.problems  # no rows "deleted" after the snapshot's last row, no count mismatch

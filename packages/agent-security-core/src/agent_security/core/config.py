@@ -110,6 +110,10 @@ class AuditConfig(SectionModel):
     signing_key_path: str | None = None
     """Ed25519 private key (PEM) used to sign the chain head every ``sign_every`` events."""
     sign_every: int = Field(100, ge=1)
+    witness: str | None = None
+    """Copy every signed checkpoint to a witness outside the writer's reach: ``file:///path`` (a file, or a
+    directory that gets ``audit-witness.jsonl``), ``syslog:``, ``syslog:///socket`` or
+    ``syslog://host:port``. Needs ``signing_key_path``; check with ``audit verify --witness``."""
 
 
 class CoreConfig(SectionModel):

@@ -1,8 +1,9 @@
-"""``agent-security audit``: verify a trail, make a signing key.
+"""``agent-security audit``: verify a trail, make a signing key, print the event schema.
 
 ``audit verify FILE [--public-key PEM ...] [--expect-head SEQ:HASH] [--min-events N] [--max-unsigned N]
-[--json]`` exits 0 when the trail verifies, 1 when it is tampered (or a signature fails, or it does not
-meet an expectation), 2 when the file or a key cannot be read (one line on stderr, never a traceback). The root CLI adds
+[--witness PATH ...] [--json]`` exits 0 when the trail verifies, 1 when it is tampered (or a signature
+fails, or it does not meet an expectation), 2 when the file, a key or a witness cannot be read (one line
+on stderr, never a traceback). ``audit schema`` prints the audit event's JSON Schema. The root CLI adds
 :data:`audit_group` with ``cli.add_command(audit_group)``.
 """
 
@@ -16,7 +17,9 @@ from typing import NoReturn
 import click
 
 from agent_security.core.audit.keys import AuditSigner, load_public_key
+from agent_security.core.audit.schema import schema_json
 from agent_security.core.audit.verify import TrailReadError, report_json, verify_file
+from agent_security.core.audit.witness import WitnessReadError, WitnessRecord, read_witness
 
 __all__ = ["audit_group"]
 
@@ -51,15 +54,19 @@ def _parse_head(ctx: click.Context, param: click.Parameter, value: str | None) -
               help="Fail (exit 1) if the trail holds fewer events.")
 @click.option("--max-unsigned", type=click.IntRange(min=0), default=None,
               help="Fail (exit 1) if more events follow the last verified checkpoint; needs --public-key.")
+@click.option("--witness", "witnesses", multiple=True, type=click.Path(path_type=Path),
+              help="A witness of the trail's checkpoints (its file or directory, or a syslog file holding "
+                   "them); repeatable. Detects a truncated tail, an emptied file and a recomputed chain.")
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 def verify_command(file: Path, public_keys: tuple[Path, ...], expect_head: tuple[int, str] | None,
-                   min_events: int | None, max_unsigned: int | None, as_json: bool) -> None:
+                   min_events: int | None, max_unsigned: int | None, witnesses: tuple[Path, ...],
+                   as_json: bool) -> None:
     """Verify FILE (JSON Lines or SQLite). Exit 0 ok, 1 tampered, 2 unreadable."""
     if max_unsigned is not None and not public_keys:
         raise click.UsageError("--max-unsigned needs --public-key: without a key no event counts as signed")
     try:
         _verify(file, public_keys, as_json, expect_head=expect_head, min_events=min_events,
-                max_unsigned=max_unsigned)
+                max_unsigned=max_unsigned, witnesses=witnesses)
     except click.ClickException:
         raise
     except Exception as exc:  # a hostile file must never produce a traceback, nor a misleading exit 1
@@ -85,20 +92,34 @@ def _error(message: str) -> NoReturn:
 
 
 def _verify(file: Path, public_keys: tuple[Path, ...], as_json: bool, *, expect_head: tuple[int, str] | None,
-            min_events: int | None, max_unsigned: int | None) -> None:
+            min_events: int | None, max_unsigned: int | None, witnesses: tuple[Path, ...] = ()) -> None:
     try:
         keys = [load_public_key(p) for p in public_keys] if public_keys else None
     except (OSError, ValueError) as exc:
         _error(f"cannot load public key: {exc}")
+    records: list[WitnessRecord] | None = None
+    if witnesses:
+        records = []
+        for path in witnesses:
+            try:
+                found, bad = read_witness(path)
+            except WitnessReadError as exc:
+                _error(f"cannot read witness: {exc}")
+            if bad:
+                _error(f"cannot read witness: {path}: line {bad[0]} names a checkpoint record but is not one "
+                       f"({len(bad)} such line(s))")
+            records += found
     try:
         report = verify_file(file, keys, expect_head=expect_head, min_events=min_events,
-                             max_unsigned=max_unsigned)
+                             max_unsigned=max_unsigned, witness=records)
     except TrailReadError as exc:
         _error(str(exc))
     if as_json:
         click.echo(report_json(report))  # JSON escapes every control character
     else:
         _echo(report.summary())
+        if report.witnessed_through is not None:
+            _echo(f"witnessed through sequence {report.witnessed_through}")
         if report.signed_through is not None:
             _echo(f"signed through sequence {report.signed_through} "
                   f"({report.unsigned_tail} event(s) after it are unsigned)")
@@ -135,3 +156,9 @@ def keygen_command(private_key: Path, public_key: Path | None) -> None:
     with os.fdopen(pub_fd, "wb") as fh:
         fh.write(signer.public_key_pem())
     click.echo(f"key id {signer.key_id}\nprivate key: {private_key}\npublic key: {pub}")
+
+
+@audit_group.command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema of an audit event (one line of a JSON Lines trail, a SQLite row's event_json)."""
+    click.echo(schema_json(), nl=False)

@@ -23,7 +23,10 @@ What is detected, and how it is reported (``VerifyIssue.kind``):
   events follow the last verified checkpoint than ``max_unsigned`` allows;
 * ``truncated`` — fewer events than ``min_events``, or the ``expect_head`` event is beyond the end;
 * ``head_mismatch`` — the trail does not end exactly at the ``expect_head`` event (another hash, no such
-  event, or events after it).
+  event, or events after it);
+* ``witness_mismatch`` — a checkpoint a witness saw (``witness=``, see
+  :mod:`agent_security.core.audit.witness`) is in the trail with another hash, or not at all (the trail
+  was rewritten); a witnessed checkpoint beyond the end of the trail is ``truncated``.
 
 What is **not** detected from the file alone, stated in every report's ``notes``: anyone able to write the
 file can rewrite the chain consistently from any point (recomputing every hash) unless checkpoint
@@ -42,7 +45,7 @@ import json
 import os
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
@@ -50,29 +53,25 @@ from typing import Any, BinaryIO, Literal
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from agent_security.core.audit._sqlite_rows import TrailReadError, check_table, sqlite_connect, sqlite_rows
 from agent_security.core.audit._strict import MalformedEvent, parse_event
 from agent_security.core.audit._strict import safe as _safe
 from agent_security.core.audit.chain import CHECKPOINT_KEY, GENESIS_HASH, checkpoint_message, event_hash
 from agent_security.core.audit.keys import PemSource, public_keys_by_id, verify_signature
-from agent_security.core.audit.sinks import INDEXED_COLUMNS, MAX_LINE_BYTES, _columns, jsonl_lines
-from agent_security.core.errors import AgentSecurityError
+from agent_security.core.audit.sinks import columns as _columns
+from agent_security.core.audit.sinks import jsonl_lines
+from agent_security.core.audit.witness import WitnessRecord, witness_issues
 from agent_security.core.files import NotRegularFileError, open_regular
 from agent_security.core.models import AuditEvent
 
 __all__ = ["MAX_ISSUES", "TrailReadError", "VerifyIssue", "VerifyReport", "verify_file", "verify_trail"]
 
 IssueKind = Literal["edited", "deleted", "inserted", "reordered", "malformed", "column_mismatch",
-                    "bad_checkpoint", "bad_signature", "unknown_key", "unsigned", "truncated", "head_mismatch"]
+                    "bad_checkpoint", "bad_signature", "unknown_key", "unsigned", "truncated", "head_mismatch",
+                    "witness_mismatch"]
 SQLITE_MAGIC = b"SQLite format 3\x00"
 MAX_ISSUES = 1_000
 """Issues a report keeps (the first ones by position); the rest are only counted (``issues_omitted``)."""
-_SQLITE_VALUE_LIMIT = 4 * MAX_LINE_BYTES
-"""Bytes: SQLite refuses to load a larger value from the database at all (one UTF-8 character of an
-event may take four bytes; the character limit of an event is :data:`MAX_LINE_BYTES`)."""
-
-
-class TrailReadError(AgentSecurityError):
-    """The trail could not be read at all (missing file, not a trail, unreadable database)."""
 
 
 class VerifyIssue(BaseModel):
@@ -109,6 +108,8 @@ class VerifyReport(BaseModel):
     issue_counts: dict[str, int] = {}
     """Every issue found (kept or omitted), counted by kind."""
     notes: tuple[str, ...]
+    witnessed_through: int | None = None
+    """Last checkpoint sequence a witness record vouches for (``None``: no witness given, or none matched)."""
 
     @property
     def issue_total(self) -> int:
@@ -168,7 +169,7 @@ def _head(expect_head: tuple[int, str] | None) -> tuple[int, str] | None:
 class _Verifier:
     def __init__(self, keys: dict[str, Ed25519PublicKey] | None, max_issues: int = MAX_ISSUES, *,
                  expect_head: tuple[int, str] | None = None, min_events: int | None = None,
-                 max_unsigned: int | None = None) -> None:
+                 max_unsigned: int | None = None, witness: Iterable[WitnessRecord] | None = None) -> None:
         if max_issues < 1:
             raise ValueError("max_issues must be >= 1")
         if min_events is not None and min_events < 0:
@@ -183,6 +184,8 @@ class _Verifier:
         self.expect_head = _head(expect_head)
         self.min_events = min_events
         self.max_unsigned = max_unsigned
+        self.witness = list(witness) if witness is not None else None
+        self.witnessed_through: int | None = None
         # the kept issues: a heap whose top is the issue to drop first (highest position, latest found)
         self._kept: list[tuple[int, int, VerifyIssue]] = []
         self._found = 0
@@ -371,6 +374,23 @@ class _Verifier:
                            f"{unsigned} event(s) are not covered by a signature since {since}; at most "
                            f"{self.max_unsigned} allowed")
 
+    def check_witness(self, notes: list[str]) -> None:
+        """Compare the trail with what a witness saw (see :func:`witness_issues`)."""
+        assert self.witness is not None
+        found, self.witnessed_through = witness_issues(
+            ((lk.position, lk.sequence, lk.hash) for lk in self.links), self.witness, self.keys)
+        for position, sequence, kind, message in found:
+            self.issue(position, sequence, kind, message)  # type: ignore[arg-type]
+        if not self.witness:
+            notes.append("The witness holds no checkpoint: nothing was compared with it.")
+        elif self.keys is None:
+            notes.append("Witness records were compared by hash; their signatures were not checked (no public "
+                         "key given).")
+        last = self.links[-1].sequence if self.links else None
+        if self.witnessed_through is not None and last is not None and last > self.witnessed_through:
+            notes.append(f"Events after sequence {self.witnessed_through} are not witnessed yet: a truncation "
+                         "back to it would not be detected by the witness.")
+
     def report(self, source: str, label: str, extra_notes: Iterable[str] = ()) -> VerifyReport:
         self.link_pass()
         links = self.links
@@ -395,6 +415,8 @@ class _Verifier:
             notes.append(f"Events after sequence {self.signed_through} are not covered by a signature: "
                          "removing or appending events there would not be detected.")
         self.anchors(tail)
+        if self.witness is not None:
+            self.check_witness(notes)
         if not links:
             notes.append("The trail is empty. An emptied or replaced file verifies: give the number of events "
                          "or the head you expect (--min-events, --expect-head) to tell.")
@@ -409,7 +431,7 @@ class _Verifier:
             head_hash=links[-1].hash if links else None, checkpoints=self.checkpoints,
             verified_checkpoints=self.verified, signatures_checked=self.keys is not None,
             signed_through=self.signed_through,
-            unsigned_tail=tail,
+            unsigned_tail=tail, witnessed_through=self.witnessed_through,
             issues=tuple(issues), issues_omitted=self._found - len(issues), issue_counts=dict(self.counts),
             notes=tuple(notes))
 
@@ -425,16 +447,18 @@ def verify_trail(events: Iterable[AuditEvent | Mapping[str, Any] | str | bytes],
                  public_keys: Iterable[PemSource | Ed25519PublicKey] | None = None, *,
                  source: str = "<events>", max_issues: int = MAX_ISSUES,
                  expect_head: tuple[int, str] | None = None, min_events: int | None = None,
-                 max_unsigned: int | None = None) -> VerifyReport:
+                 max_unsigned: int | None = None, witness: Iterable[WitnessRecord] | None = None) -> VerifyReport:
     """Verify events in trail order (positions are 1-based indexes).
 
     What the trail alone cannot prove, the caller can say: ``expect_head=(sequence, hash)`` fails unless
     the trail ends exactly at that event (recorded off-host earlier: detects truncation, replacement and
     appends); ``min_events`` fails a trail with fewer events; ``max_unsigned`` (needs ``public_keys``)
-    fails when more events than that follow the last verified checkpoint.
+    fails when more events than that follow the last verified checkpoint; ``witness`` (records from
+    :func:`~agent_security.core.audit.witness.read_witness`) fails when a checkpoint a witness saw is not
+    in the trail as it was.
     """
     v = _Verifier(_keys(public_keys), max_issues, expect_head=expect_head, min_events=min_events,
-                  max_unsigned=max_unsigned)
+                  max_unsigned=max_unsigned, witness=witness)
     for pos, item in enumerate(events, start=1):
         v.add(pos, item)
     return v.report(source, "index")
@@ -451,137 +475,17 @@ def _verify_jsonl(fh: BinaryIO, source: str, v: _Verifier) -> VerifyReport:
     return v.report(source, "line")
 
 
-_ROW_COLUMNS = ("id", *INDEXED_COLUMNS, "event_json")
-
-
-def _sqlite_connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
-    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, _SQLITE_VALUE_LIMIT)
-    return conn
-
-
-def _check_table(conn: sqlite3.Connection) -> None:
-    """Refuse an ``audit_events`` that is not a plain table with the sink's columns: a view (which could
-    compute rows without end), a virtual table, or computed columns make reading it unbounded."""
-    rows = conn.execute("SELECT type, sql FROM sqlite_master WHERE name = 'audit_events' COLLATE NOCASE"
-                        ).fetchall()
-    if not rows:
-        raise TrailReadError("no audit_events table: not an audit database")
-    kind, sql = rows[0]
-    if kind != "table" or not (isinstance(sql, str) and sql[:13].upper() == "CREATE TABLE "):
-        what = ("a virtual table" if kind == "table" else
-                f"a {kind}" if kind in ("view", "index", "trigger") else f"of type {_safe(kind)}")
-        raise TrailReadError(f"audit_events is {what}, not a table: not an audit database")
-    columns = {str(r[1]).lower(): r for r in conn.execute("PRAGMA table_xinfo(audit_events)")}
-    missing = [c for c in _ROW_COLUMNS if c not in columns]
-    if missing:
-        raise TrailReadError(f"audit_events lacks column(s) {', '.join(missing)}: not an audit database")
-    computed = [name for name, r in columns.items() if r[6]]
-    if computed:
-        raise TrailReadError(f"audit_events has computed column(s) {_safe(', '.join(computed))}: "
-                             "not an audit database")
-
-
-_SELECT = (f"SELECT id, {', '.join(INDEXED_COLUMNS)}, "  # noqa: S608 - fixed names
-           f"CASE WHEN length(event_json) > {MAX_LINE_BYTES} THEN NULL ELSE event_json END, "
-           f"length(event_json) > {MAX_LINE_BYTES} FROM audit_events")
-
-_Row = tuple[int, dict[str, Any] | None, Any, str | None]
-"""``(row id, columns, event_json, problem)``: ``columns`` is ``None`` when the row could not be loaded."""
-
-
-def _unloadable(exc: sqlite3.Error) -> bool:
-    """A row SQLite refuses to load (a value over the length limit) or whose text is not UTF-8."""
-    if isinstance(exc, sqlite3.DataError):
-        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_TOOBIG
-    return isinstance(exc, sqlite3.OperationalError) and str(exc).startswith("Could not decode")
-
-
-def _row_id(value: Any) -> int:
-    if type(value) is not int:
-        raise TrailReadError(f"audit_events holds a row whose id is {_safe(value)}, not an integer: "
-                             "not an audit database")
-    return value
-
-
-def _row(row: tuple[Any, ...]) -> _Row:
-    row_id = _row_id(row[0])
-    cols = dict(zip(INDEXED_COLUMNS, row[1:-2], strict=True))
-    if row[-1]:
-        return row_id, cols, None, f"event_json is longer than {MAX_LINE_BYTES} characters"
-    return row_id, cols, row[-2], None
-
-
-def _lenient_text(raw: bytes) -> str:
-    return raw.decode("utf-8", "replace")
-
-
-def _read_one(conn: sqlite3.Connection, row_id: int) -> _Row:
-    """One row read alone, after the scan failed on it."""
-    query = f"{_SELECT} WHERE id = ?"
-    try:
-        raw = conn.execute(query, (row_id,)).fetchone()
-    except sqlite3.Error as exc:
-        if not _unloadable(exc):
-            raise
-        if isinstance(exc, sqlite3.DataError):
-            return row_id, None, None, f"the row holds a value larger than {_SQLITE_VALUE_LIMIT} bytes"
-        conn.text_factory = _lenient_text
-        try:
-            conn.execute(query, (row_id,)).fetchone()
-        except sqlite3.DataError:
-            return row_id, None, None, f"the row holds a value larger than {_SQLITE_VALUE_LIMIT} bytes"
-        finally:
-            conn.text_factory = str
-        return row_id, None, None, "the row holds text that is not valid UTF-8"
-    if raw is None:
-        return row_id, None, None, "the row vanished while it was read"
-    return _row(raw)
-
-
-def _sqlite_rows(conn: sqlite3.Connection) -> Iterator[_Row]:
-    """Every row of ``audit_events`` in id order, with no filter, each value bounded in size.
-
-    A row SQLite refuses to load (a value over :data:`_SQLITE_VALUE_LIMIT` bytes, text that is not UTF-8)
-    is reported with ``columns=None`` and reading resumes after it. A row id that is not an integer (not a
-    table the sink made) raises :class:`TrailReadError`.
-    """
-    after: int | None = None
-    while True:
-        try:  # executing steps to the first row: it may fail already
-            cur = (conn.execute(f"{_SELECT} ORDER BY id") if after is None
-                   else conn.execute(f"{_SELECT} WHERE id > ? ORDER BY id", (after,)))
-            for raw in cur:
-                row = _row(raw)
-                after = row[0]
-                yield row
-            return
-        except sqlite3.Error as exc:
-            if not _unloadable(exc):
-                raise
-        # The failing row is the next one, or the one after it (the cursor reads a row ahead): read the
-        # next row alone, then resume the scan after it.
-        nxt = (conn.execute("SELECT id FROM audit_events ORDER BY id LIMIT 1") if after is None
-               else conn.execute("SELECT id FROM audit_events WHERE id > ? ORDER BY id LIMIT 1", (after,))
-               ).fetchone()
-        if nxt is None:
-            return
-        row = _read_one(conn, _row_id(nxt[0]))
-        after = row[0]
-        yield row
-
-
 def _verify_sqlite(path: Path, v: _Verifier) -> VerifyReport:
     notes: list[str] = []
     max_id = 0
     rows_read = 0
-    conn = _sqlite_connect(path)
+    conn = sqlite_connect(path)
     try:
         # One read transaction: the rows, their count and sqlite_sequence are one snapshot, even while the
         # writer appends (WAL readers do not block it).
         conn.execute("BEGIN")
-        _check_table(conn)
-        for row_id, cols, body, problem in _sqlite_rows(conn):
+        check_table(conn)
+        for row_id, cols, body, problem in sqlite_rows(conn):
             max_id = row_id
             rows_read += 1
             if problem is not None or cols is None:
@@ -628,17 +532,18 @@ def _verify_sqlite(path: Path, v: _Verifier) -> VerifyReport:
 def verify_file(path: str | os.PathLike[str],
                 public_keys: Iterable[PemSource | Ed25519PublicKey] | None = None, *,
                 max_issues: int = MAX_ISSUES, expect_head: tuple[int, str] | None = None,
-                min_events: int | None = None, max_unsigned: int | None = None) -> VerifyReport:
+                min_events: int | None = None, max_unsigned: int | None = None,
+                witness: Iterable[WitnessRecord] | None = None) -> VerifyReport:
     """Verify a JSON Lines file or SQLite database written by the audit sinks.
 
     Raises :class:`TrailReadError` when the file cannot be read as a trail at all (it is missing, not a
     regular file — a FIFO or a device is refused before anything is read —, or not an audit database).
     At most ``max_issues`` issues are kept in the report; the rest are counted. ``expect_head``,
-    ``min_events`` and ``max_unsigned``: see :func:`verify_trail`.
+    ``min_events``, ``max_unsigned`` and ``witness``: see :func:`verify_trail`.
     """
     p = Path(path)
     v = _Verifier(_keys(public_keys), max_issues, expect_head=expect_head, min_events=min_events,
-                  max_unsigned=max_unsigned)
+                  max_unsigned=max_unsigned, witness=witness)
     try:
         with open_regular(p) as fh:
             magic = fh.read(len(SQLITE_MAGIC))

@@ -33,6 +33,7 @@ from agent_security.core.builtin.output_validator import output_validator
 from agent_security.core.builtin.rate_limiter import rate_limiter
 from agent_security.core.builtin.session_context import session_context
 from agent_security.core.config import SectionModel, Settings
+from agent_security.core.errors import ConfigurationError
 from agent_security.core.hookspecs import hookimpl
 from agent_security.core.host import Host
 from agent_security.core.plugins import PluginInfo
@@ -114,5 +115,23 @@ CONFIGURATORS = (
 )
 
 
-def configurators() -> list[_Configurator]:
-    return [_Configurator(name, model, desc) for name, model, desc in CONFIGURATORS]
+class _AuditWitnessConfigurator:
+    """Installs the audit witness of ``[core.audit] witness`` (see :mod:`agent_security.core.audit.witness`)."""
+
+    name = "audit_witness_config"
+
+    @hookimpl
+    def agent_security_configure(self, host: Host, settings: Settings) -> None:
+        audit = settings.core.audit
+        if audit.witness is None:
+            return
+        if audit.signing_key_path is None:
+            raise ConfigurationError("[core.audit] witness needs signing_key_path: a witness keeps signed "
+                                     "checkpoints, and without a key there are none")
+        from agent_security.core.audit.witness import open_witness
+
+        host.register_plugin(open_witness(audit.witness))
+
+
+def configurators() -> list[Any]:
+    return [*(_Configurator(name, model, desc) for name, model, desc in CONFIGURATORS), _AuditWitnessConfigurator()]

@@ -128,36 +128,19 @@ def close_all(sinks: Iterable[Any]) -> None:
 
 
 def open_trail(rt: Runtime, core: CoreConfig, sinks: Sequence[Any]) -> AuditTrail:
-    """The trail, continuing the chain a durable sink already holds; sinks whose chains disagree are
-    refused. Every event goes to every ``agent_security_audit_event`` subscriber."""
+    """The trail: its head held by the shared durable sinks (any number of processes may append), or the
+    chain a sink already holds continued; sinks whose chains disagree are refused. Every event goes to
+    every ``agent_security_audit_event`` subscriber."""
     signer = (
         AuditSigner.from_pem(read_bounded(core.audit.signing_key_path, MAX_KEY_FILE_BYTES, what="audit signing key"))
         if core.audit.signing_key_path
         else None
     )
-    links = {}
-    for sink in sinks:
-        last_link = getattr(sink, "last_link", None)
-        if callable(last_link):
-            links[getattr(sink, "name", type(sink).__name__)] = last_link()
-    heads = set(links.values())
-    if len(heads) > 1:
-        raise ConfigurationError(f"audit sinks hold different chains and cannot be continued together: {links}")
-    head = next(iter(heads), None)
 
     def dispatch(event: AuditEvent) -> None:
         rt.relay.audit_event(event, rt.report)
 
-    if head is None:
-        return AuditTrail(dispatch, signer=signer, sign_every=core.audit.sign_every, clock=rt.clock.now)
-    return AuditTrail(
-        dispatch,
-        signer=signer,
-        sign_every=core.audit.sign_every,
-        clock=rt.clock.now,
-        last_sequence=head[0],
-        last_hash=head[1],
-    )
+    return AuditTrail.open(dispatch, sinks, signer=signer, sign_every=core.audit.sign_every, clock=rt.clock.now)
 
 
 def validate_sections(infos: Iterable[PluginInfo], settings: Settings) -> None:
