@@ -107,7 +107,7 @@ def test_flat_freeze_equals_general_walk(args: dict[Any, Any]) -> None:
     )
 )
 def test_canonical_json_bytes_are_json_dumps(value: Any) -> None:
-    body = {"k": value, "a": "x", "n": None}
+    body = {"a": "x", "k": value, "n": None}  # the callers' bodies: sorted ASCII keys
     try:
         expected = reference_json_bytes(body)
     except ValueError:
@@ -115,6 +115,29 @@ def test_canonical_json_bytes_are_json_dumps(value: Any) -> None:
             canonical_json_bytes(body, "k")
         return
     assert canonical_json_bytes(body, "k") == expected
+
+
+@pytest.mark.parametrize("update", [{"sequence": 3, "hash": "h"}, {"data": {"k": [1]}}, {}])
+def test_evolve_is_model_copy(update: dict[str, Any]) -> None:
+    from agent_security.core._speedups import evolve
+    from agent_security.core.models import AuditEvent
+
+    event = AuditEvent(kind="decision", agent_id="a", data={"x": 1})
+    a, b = evolve(event, update), event.model_copy(update=update)
+    assert a == b and list(a.__dict__) == list(b.__dict__) and a.model_fields_set == b.model_fields_set
+
+
+def test_assemble_is_the_validating_constructor_for_values_of_the_right_types() -> None:
+    from agent_security.core._speedups import assemble
+    from agent_security.core.models import AuditEvent, Outcome, Reason
+
+    values: dict[str, Any] = {"kind": "decision", "agent_id": "a", "outcome": Outcome.DENY, "allowed": False,
+                              "reasons": (Reason(code="C"),), "timestamp": datetime(2026, 1, 1, tzinfo=UTC),
+                              "data": {"phase": "decided"}}
+    built, validated = assemble(AuditEvent, dict(values)), AuditEvent(**values)
+    assert built.model_dump(exclude={"event_id"}) == validated.model_dump(exclude={"event_id"})
+    assert list(built.__dict__) == list(validated.__dict__) and built.event_id != validated.event_id
+    assert built.model_fields_set == validated.model_fields_set == set(values)
 
 
 def test_remember_is_bounded() -> None:

@@ -100,7 +100,10 @@ def restrictiveness(outcome: Outcome | str) -> int:
     Used wherever two opinions meet: several evaluators combine to the most restrictive, and an
     ``after_decision`` plugin may only move a decision up this scale unless it is trusted to relax.
     """
-    return _RESTRICTIVENESS[Outcome(outcome)]
+    try:
+        return _RESTRICTIVENESS[outcome]  # type: ignore[index]  # an Outcome, or its value (a StrEnum)
+    except (KeyError, TypeError):
+        return _RESTRICTIVENESS[Outcome(outcome)]  # raises ValueError for what is no outcome
 
 
 class TrustLevel(StrEnum):

@@ -52,6 +52,7 @@ from contextlib import AbstractContextManager, ExitStack
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+from agent_security.core._speedups import evolve
 from agent_security.core.audit import _writer
 from agent_security.core.audit.chain import CHECKPOINT_KEY, GENESIS_HASH, checkpoint_message
 from agent_security.core.audit.keys import AuditSigner
@@ -123,7 +124,7 @@ class _Entry:
     def chained(self) -> AuditEvent:
         if self.event is None:
             assert self.source is not None and self.update is not None
-            self.event = self.source.model_copy(update=self.update)
+            self.event = evolve(self.source, self.update)  # every updated value is the trail's own
             self.source = self.update = None
         return self.event
 

@@ -15,11 +15,12 @@ from __future__ import annotations
 from collections.abc import Generator, Mapping
 from typing import Any
 
+from agent_security.core._speedups import assemble
 from agent_security.core.arguments import InvalidArguments
 from agent_security.core.errors import ConfigurationError
 from agent_security.core.models import APPROVAL_LIKE, ActionRequest, AuditEvent, CheckResult, Decision, Outcome
 from agent_security.core.pipeline import events, phases
-from agent_security.core.pipeline.request import RequestDefaults, build_request, placeholder_request
+from agent_security.core.pipeline.request import build_request, placeholder_request
 from agent_security.core.pipeline.resolve import resolve
 from agent_security.core.pipeline.runtime import Runtime
 from agent_security.core.resolution import request_hash
@@ -38,7 +39,7 @@ def _request(
     rt: Runtime, params: Mapping[str, Any] | None, request: ActionRequest | None
 ) -> tuple[ActionRequest, str, Decision | None]:
     """The request to decide, its hash, and the DENY it already deserves (``INVALID_REQUEST``), if any."""
-    defaults = RequestDefaults(rt.default_environment, rt.default_owner)
+    defaults = rt.defaults
     denial: Decision | None = None
     if request is None:
         assert params is not None
@@ -107,17 +108,25 @@ def run_check(
 
     blocked = final.outcome is not Outcome.ALLOW  # (observe mode: approval-like outcomes stay unresolved)
     observe = rt.mode == "observe"
-    return CheckResult(
-        allowed=not blocked or observe,
-        decision=decision,
-        final_decision=final,
-        event=primary,
-        events=tuple(recorded),
-        request=request,
-        request_hash=rhash,
-        tool_args=request.action.tool_args,
-        would_block=blocked and observe,
-    )
+    return _result({"allowed": not blocked or observe, "decision": decision, "final_decision": final,
+                    "event": primary, "events": tuple(recorded), "request": request, "request_hash": rhash,
+                    "tool_args": dict(request.action.tool_args), "would_block": blocked and observe})
+
+
+def _result(values: dict[str, Any]) -> CheckResult:
+    """The one builder of a check's result. Its values are the pipeline's own records; what a plugin or
+    a caller could have built unvalidated is checked, and anything unexpected is validated."""
+    if (
+        type(values["decision"]) is Decision
+        and type(values["final_decision"]) is Decision
+        and type(values["request"]) is ActionRequest
+        and type(values["event"]) is AuditEvent
+        and all(type(e) is AuditEvent for e in values["events"])
+        and all(type(k) is str for k in values["tool_args"])
+        and type(values["request_hash"]) is str
+    ):
+        return assemble(CheckResult, values)
+    return CheckResult(**values)
 
 
 def _alerts(

@@ -10,8 +10,10 @@ DENY ``AUDIT_FAILURE``, because an unaudited allow is not allowed.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
+from agent_security.core._speedups import assemble
 from agent_security.core.arguments import InvalidArguments, freeze_json
 from agent_security.core.context import CheckContext
 from agent_security.core.errors import AuditWriteError
@@ -100,24 +102,52 @@ def audit_check(
     if ctx.annotations:
         data["plugins"] = _bounded(ctx.annotations)
     observe = rt.mode == "observe"
-    if kind == "decision" and observe and decision.outcome is not Outcome.ALLOW:
+    outcome = decision.outcome
+    if kind == "decision" and observe and outcome is not Outcome.ALLOW:
         data["would_block"] = True
-    event = AuditEvent(
-        kind=kind,
-        request_id=request.request_id,
-        agent_id=agent.agent_id,
-        tool_name=action.tool_name,
-        environment=agent.environment,
-        outcome=decision.outcome,
-        allowed=decision.outcome is Outcome.ALLOW or observe,
-        reasons=decision.reasons,
-        plugin_source=decision.plugin_source,
-        mode=rt.mode,
-        request_hash=rhash,
-        timestamp=ctx.now if kind == "decision" else rt.clock.now(),
-        data=data,
-    )
-    return record(rt, event)
+    values = {
+        "kind": kind,
+        "request_id": request.request_id,
+        "agent_id": agent.agent_id,
+        "tool_name": action.tool_name,
+        "environment": agent.environment,
+        "outcome": outcome,
+        "allowed": outcome is Outcome.ALLOW or observe,
+        "reasons": decision.reasons,
+        "plugin_source": decision.plugin_source,
+        "mode": rt.mode,
+        "request_hash": rhash,
+        "timestamp": ctx.now if kind == "decision" else rt.clock.now(),
+        "data": data,
+    }
+    return record(rt, _check_event(values))
+
+
+_CORE_KINDS_OF_A_CHECK = frozenset({"decision", "resolution", "execution"})
+
+
+def _check_event(values: dict[str, Any]) -> AuditEvent:
+    """The one builder of a check's audit event. Its values come from the validated request and decision
+    and from the pipeline itself; what a caller could have built unvalidated (a pre-built request, a
+    plugin's decision) or read from an injected clock is checked here, and anything unexpected goes through
+    the validating constructor."""
+    timestamp, reasons, source = values["timestamp"], values["reasons"], values["plugin_source"]
+    if (
+        values["kind"] in _CORE_KINDS_OF_A_CHECK
+        and type(values["request_id"]) is str
+        and type(values["agent_id"]) is str
+        and type(values["tool_name"]) is str
+        and type(values["environment"]) is str
+        and type(values["outcome"]) is Outcome
+        and type(reasons) is tuple
+        and all(type(r) is Reason for r in reasons)
+        and (source is None or type(source) is str)
+        and type(values["request_hash"]) is str
+        and type(timestamp) is datetime
+        and timestamp.tzinfo is not None
+    ):
+        return assemble(AuditEvent, values)
+    return AuditEvent(**values)
 
 
 def record_alerts(

@@ -32,7 +32,7 @@ from agent_security.core.pipeline.owned import AuditCallbackSink, CallbacksPlugi
 from agent_security.core.pipeline.plugin_host import PluginHost
 from agent_security.core.pipeline.policy_source import PolicySource
 from agent_security.core.pipeline.protect import protect
-from agent_security.core.pipeline.request import RequestDefaults, build_request
+from agent_security.core.pipeline.request import build_request
 from agent_security.core.pipeline.results import DECIDED_ELSEWHERE, result_request, run_result_check
 from agent_security.core.pipeline.runtime import Callbacks, Runtime
 from agent_security.core.plugins import LoadedPlugin, PluginInfo, load_entry_points
@@ -432,8 +432,7 @@ class AgentSecurity:
     def build_request(self, **fields: Any) -> ActionRequest:
         """The :class:`ActionRequest` :meth:`check_tool_call` would decide for these fields (validated,
         arguments deep-copied and bounded). Raises ``InvalidRequest`` for a field it would deny."""
-        defaults = RequestDefaults(self._rt.default_environment, self._rt.default_owner)
-        return build_request(defaults, self._rt.clock.now(), **fields)
+        return build_request(self._rt.defaults, self._rt.clock.now(), **fields)
 
     def check_tool_call(self, **params: Any) -> CheckResult:
         """Decide one tool call. Never raises for a denial; a field of the wrong type or size is DENY

@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from agent_security.core._speedups import remember
+from agent_security.core._speedups import assemble, remember
 from agent_security.core.arguments import MAX_STRING, InputTooLarge, InvalidArguments, freeze_json
-from agent_security.core.models import Action, ActionRequest, AgentAttestation, AgentInfo, RequestContext, ToolIdentity
+from agent_security.core.models import Action, ActionRequest, AgentInfo, RequestContext
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -26,6 +26,7 @@ __all__ = [
     "MAX_ID_CHARS",
     "MAX_LIST_ITEMS",
     "MAX_TOOL_NAME",
+    "REQUEST_FIELDS",
     "InvalidRequest",
     "RequestDefaults",
     "build_request",
@@ -88,117 +89,93 @@ def _frozen_mapping(name: str, value: Any) -> Any:
         raise InvalidRequest(f"{name}: {exc}") from exc
 
 
-def build_request(
-    defaults: RequestDefaults,
-    timestamp: datetime,
-    *,
-    tool_name: str,
-    agent_id: str,
-    tool_args: Mapping[str, Any] | None = None,
-    agent_name: str | None = None,
-    environment: str | None = None,
-    owner: str | None = None,
-    action_type: str | None = None,
-    user_input: str | None = None,
-    data_labels: Iterable[str] | None = None,
-    risk_hints: Iterable[str] | None = None,
-    session_id: str | None = None,
-    trace_id: str | None = None,
-    parent_agent_id: str | None = None,
-    agent_type: str | None = None,
-    trust_level: str | None = None,
-    roles: Iterable[str] | None = None,
-    capabilities: Iterable[str] | None = None,
-    max_delegation_depth: int | None = None,
-    attestation: Mapping[str, Any] | AgentAttestation | None = None,
-    tool_identity: Mapping[str, Any] | ToolIdentity | None = None,
-    delegation_chain: Iterable[str] | None = None,
-    context: Mapping[str, Any] | None = None,
-) -> ActionRequest:
-    """The request for these fields (arguments deep-copied and bounded), stamped ``timestamp``.
+# Where each optional field of the caller goes: (part, name in the part, how it is read).
+_TEXT, _LIST, _MAPPING, _VALUE = "text", "list", "mapping", "value"
+_FIELDS: dict[str, tuple[str, str, str]] = {
+    "agent_name": ("agent", "name", _TEXT),
+    "environment": ("agent", "environment", _TEXT),
+    "owner": ("agent", "owner", _TEXT),
+    "agent_type": ("agent", "agent_type", _TEXT),
+    "trust_level": ("agent", "trust_level", _TEXT),
+    "roles": ("agent", "roles", _LIST),
+    "capabilities": ("agent", "capabilities", _LIST),
+    "max_delegation_depth": ("agent", "max_delegation_depth", _VALUE),
+    "attestation": ("agent", "attestation", _MAPPING),
+    "action_type": ("action", "type", _TEXT),
+    "tool_identity": ("action", "tool_identity", _MAPPING),
+    "user_input": ("context", "user_input", _TEXT),
+    "session_id": ("context", "session_id", _TEXT),
+    "trace_id": ("context", "trace_id", _TEXT),
+    "parent_agent_id": ("context", "parent_agent_id", _TEXT),
+    "data_labels": ("context", "data_labels", _LIST),
+    "risk_hints": ("context", "risk_hints", _LIST),
+    "delegation_chain": ("context", "delegation_chain", _LIST),
+    "context": ("context", "extra", _MAPPING),
+}
+REQUEST_FIELDS = frozenset({"tool_name", "agent_id", "tool_args", *_FIELDS})
+"""Every field :func:`build_request` (and ``check_tool_call``) takes."""
+_DEFAULTED = frozenset({"name", "environment", "owner", "type"})
+"""Fields whose empty value means "the default" (Agent-SPM's ``name || agentId``)."""
 
-    Raises :class:`InvalidRequest` (:class:`~agent_security.core.arguments.InputTooLarge` past a
-    bound, :class:`~agent_security.core.arguments.InvalidArguments` for arguments that cannot be
-    represented faithfully) for any field the pipeline must refuse.
+
+def build_request(defaults: RequestDefaults, timestamp: datetime, /, **fields: Any) -> ActionRequest:
+    """The request for the caller's ``fields`` (see :data:`REQUEST_FIELDS`; arguments deep-copied and
+    bounded), stamped ``timestamp``.
+
+    Raises :class:`InvalidRequest` (:class:`~agent_security.core.arguments.InputTooLarge` past a bound,
+    :class:`~agent_security.core.arguments.InvalidArguments` for arguments that cannot be represented
+    faithfully) for any field the pipeline must refuse, and ``TypeError`` for a field the API does not have.
     """
+    unknown = fields.keys() - REQUEST_FIELDS
+    if unknown:
+        raise TypeError(f"unknown request field(s): {', '.join(sorted(unknown))}")
+    tool_name, agent_id = fields.get("tool_name"), fields.get("agent_id")
     for name, value in (("tool_name", tool_name), ("agent_id", agent_id)):
         if not isinstance(value, str) or not value.strip():
             raise InvalidRequest(f"{name} must be a non-empty string")
     _identifier("tool_name", tool_name, MAX_TOOL_NAME)
-    named: tuple[tuple[str, Any], ...] = (
-        ("agent_id", agent_id),
-        ("agent_name", agent_name),
-        ("environment", environment),
-        ("owner", owner),
-        ("action_type", action_type),
-        ("session_id", session_id),
-        ("trace_id", trace_id),
-        ("parent_agent_id", parent_agent_id),
-        ("agent_type", agent_type),
-        ("trust_level", trust_level),
-    )
-    for name, value in named:
-        _identifier(name, value)
-    _identifier("user_input", user_input, MAX_STRING)
+    _identifier("agent_id", agent_id)
+    tool_args = fields.get("tool_args")
     if tool_args is None:
         tool_args = {}
-    if not isinstance(tool_args, Mapping):
+    elif not isinstance(tool_args, Mapping):
         raise InvalidRequest(f"tool_args must be a mapping of argument names to values, not {type(tool_args).__name__}")
-    if context is not None and not isinstance(context, Mapping):
-        raise InvalidRequest(f"context must be a mapping, not {type(context).__name__}")
-
-    agent: dict[str, Any] = {
-        "agent_id": agent_id,
-        "name": agent_name or agent_id,
-        "owner": owner or defaults.owner,
-        "environment": environment or defaults.environment,
+    parts: dict[str, dict[str, Any]] = {
+        "agent": {"agent_id": agent_id, "name": agent_id, "owner": defaults.owner,
+                  "environment": defaults.environment},
+        "action": {"type": "tool_call", "tool_name": tool_name, "tool_args": freeze_json(tool_args)},
+        "context": {},
     }
-    optional: tuple[tuple[str, Any], ...] = (
-        ("agent_type", agent_type),
-        ("trust_level", trust_level),
-        ("max_delegation_depth", max_delegation_depth),
-        ("attestation", _frozen_mapping("attestation", attestation)),
-    )
-    for key, value in optional:
-        if value is not None:
-            agent[key] = value
-    for key, listed in (("roles", roles), ("capabilities", capabilities)):
-        items = _listed(key, listed)
-        if items is not None:
-            agent[key] = items
-    action: dict[str, Any] = {
-        "type": action_type or "tool_call",
-        "tool_name": tool_name,
-        "tool_args": freeze_json(tool_args),
+    for key, value in fields.items():
+        where = _FIELDS.get(key)
+        if where is None or value is None:
+            continue
+        part, name, kind = where
+        if kind == _TEXT:
+            _identifier(key, value, MAX_STRING if key == "user_input" else MAX_ID_CHARS)
+            if not value and name in _DEFAULTED:
+                continue
+        elif kind == _LIST:
+            value = _listed(key, value)
+        elif kind == _MAPPING:
+            if key == "context":
+                if not isinstance(value, Mapping):
+                    raise InvalidRequest(f"context must be a mapping, not {type(value).__name__}")
+                if not value:
+                    continue
+            value = _frozen_mapping(key, value)
+        parts[part][name] = value
+    agent, context = parts["agent"], parts["context"]
+    shared_context = "extra" not in context and len(context.get("user_input") or "") <= _SHARED_INPUT
+    built = {
+        "timestamp": timestamp,
+        "agent": _part(AgentInfo, "agent", agent, shared="attestation" not in agent),
+        "action": _part(Action, "action", parts["action"], shared=False),
+        "context": _part(RequestContext, "context", context, shared=shared_context),
     }
-    if tool_identity is not None:
-        action["tool_identity"] = _frozen_mapping("tool_identity", tool_identity)
-    ctx: dict[str, Any] = {}
-    plain: tuple[tuple[str, Any], ...] = (
-        ("user_input", user_input),
-        ("session_id", session_id),
-        ("trace_id", trace_id),
-        ("parent_agent_id", parent_agent_id),
-    )
-    for key, value in plain:
-        if value is not None:
-            ctx[key] = value
-    for key, listed in (
-        ("data_labels", data_labels),
-        ("risk_hints", risk_hints),
-        ("delegation_chain", delegation_chain),
-    ):
-        items = _listed(key, listed)
-        if items is not None:
-            ctx[key] = items
-    if context:
-        ctx["extra"] = _frozen_mapping("context", dict(context))
-    return ActionRequest(
-        timestamp=timestamp,
-        agent=_part(AgentInfo, "agent", agent, shared="attestation" not in agent),
-        action=_part(Action, "action", action, shared=False),
-        context=_part(RequestContext, "context", ctx, shared=not context and len(user_input or "") <= _SHARED_INPUT),
-    )
+    if type(timestamp) is datetime:  # the parts were validated just above; the clock's reading is checked
+        return assemble(ActionRequest, built)
+    return ActionRequest(**built)
 
 
 _SHARED_PARTS: dict[tuple[type, tuple[tuple[str, Any], ...]], Any] = {}

@@ -19,7 +19,7 @@ from agent_security.core.models import ActionRequest, Decision, ExecutionResult,
 from agent_security.core.pipeline import events
 from agent_security.core.pipeline.hooks import PluginFailure
 from agent_security.core.pipeline.phases import attributed, plugin_error, wait_for
-from agent_security.core.pipeline.request import RequestDefaults, build_request, placeholder_request
+from agent_security.core.pipeline.request import build_request, placeholder_request
 from agent_security.core.pipeline.runtime import Runtime
 from agent_security.core.resolution import request_hash
 
@@ -31,7 +31,7 @@ DECIDED_ELSEWHERE = Decision.allow("DECIDED_ELSEWHERE", "The call was decided be
 
 def result_request(rt: Runtime, fields: Mapping[str, Any]) -> tuple[ActionRequest, Decision | None]:
     """The request a result belongs to, built from the caller's fields; a DENY when they are invalid."""
-    defaults = RequestDefaults(rt.default_environment, rt.default_owner)
+    defaults = rt.defaults
     try:
         return build_request(defaults, rt.clock.now(), **fields), None
     except InvalidArguments as exc:

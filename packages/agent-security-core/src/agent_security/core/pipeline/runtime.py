@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent_security.core.context import CheckContext
 from agent_security.core.pipeline.drive import FATAL, Workers, run_coroutine_sync
+from agent_security.core.pipeline.request import RequestDefaults
 
 if TYPE_CHECKING:
     from agent_security.core.audit.trail import AuditTrail
@@ -56,8 +57,12 @@ class Runtime:
     default_environment: str
     default_owner: str
     trail: AuditTrail = field(init=False)
+    defaults: RequestDefaults = field(init=False)
     host: Host = field(init=False)
     closed: bool = False
+
+    def __post_init__(self) -> None:
+        self.defaults = RequestDefaults(self.default_environment, self.default_owner)
 
     def report(self, error: BaseException, where: str) -> None:
         """Tell ``on_error`` about a failure; the reporter itself can never break a check."""
