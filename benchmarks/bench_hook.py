@@ -8,6 +8,8 @@ installed distribution) and the check. Measured here:
 * the round trip: the wall time of ``agent-security check --policy examples/policies/default-policy.json``
   with a small call on stdin, median of ``--runs`` (default 20) after two warm-up runs (so the bytecode
   cache is written, as it is after a user's first call), run from an empty directory with no config;
+  interleaved with the interpreter-start runs and the breakdown probes below, so that all of them come
+  from the same minutes of a machine whose load may change;
 * the same with no bytecode cache at all (``PYTHONPYCACHEPREFIX`` pointing to an empty folder and
   ``PYTHONDONTWRITEBYTECODE``: every module compiled from source, the standard library's too, so an
   upper bound for the first call after an install that wrote no ``.pyc``), median of 3;
@@ -51,6 +53,7 @@ CALL = {
     "session_id": "hook-session",
 }
 BUDGET_MS = 150.0
+PROBES = 5
 
 PROBE = """
 import json, sys, time
@@ -121,12 +124,12 @@ def importtime(env: dict[str, str], cwd: Path) -> tuple[float, list[tuple[str, f
     for line in proc.stderr.splitlines():
         if not line.startswith("import time:") or "[us]" in line:
             continue
-        self_us, cumulative_us, name = line[len("import time:") :].split("|")
+        own, cumulative, name = line[len("import time:") :].split("|")
         depth = (len(name) - len(name.lstrip())) // 2
-        tree.append((depth, name.strip(), int(self_us), int(cumulative_us)))
+        tree.append((depth, name.strip(), int(own), int(cumulative)))
         if depth == 0:
             if name.strip() == "agent_security.core":
-                total = int(cumulative_us) / 1000
+                total = int(cumulative) / 1000
                 break
             tree = []
     by_package: dict[str, float] = defaultdict(float)
@@ -160,7 +163,27 @@ def main() -> None:
         hook = [cli, "check", "--policy", str(POLICY)]
         for _ in range(2):
             timed_run(hook, env, work, stdin)
-        warm = sorted(timed_run(hook, env, work, stdin) for _ in range(args.runs))
+        # The round trips, the interpreter's start and the breakdown probes are interleaved, so that all
+        # come from the same minutes of a machine whose load may change.
+        warm: list[float] = []
+        starts: list[float] = []
+        probes: list[tuple[float, dict[str, float]]] = []
+        for i in range(args.runs):
+            warm.append(timed_run(hook, env, work, stdin))
+            starts.append(timed_run([sys.executable, "-c", "pass"], env, work))
+            if i % max(1, args.runs // PROBES) == 0 and len(probes) < PROBES:
+                t0 = time.perf_counter()
+                proc = subprocess.run(
+                    [sys.executable, "-c", PROBE, str(POLICY), stdin],
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                    cwd=work,
+                    check=True,
+                )
+                wall = (time.perf_counter() - t0) * 1000
+                probes.append((wall, json.loads(proc.stdout.strip().splitlines()[-1])))
+        warm.sort()
         cold = []
         for i in range(3):
             cache = home / f"no-pyc-{i}"
@@ -169,20 +192,9 @@ def main() -> None:
                     hook, clean_env(home, PYTHONPYCACHEPREFIX=str(cache), PYTHONDONTWRITEBYTECODE="1"), work, stdin
                 )
             )
-        startup = statistics.median(timed_run([sys.executable, "-c", "pass"], env, work) for _ in range(args.runs))
+        startup = statistics.median(starts)
         steps: dict[str, list[float]] = defaultdict(list)
-        for _ in range(5):
-            t0 = time.perf_counter()
-            proc = subprocess.run(
-                [sys.executable, "-c", PROBE, str(POLICY), stdin],
-                capture_output=True,
-                text=True,
-                env=env,
-                cwd=work,
-                check=True,
-            )
-            wall = (time.perf_counter() - t0) * 1000
-            inside = json.loads(proc.stdout.strip().splitlines()[-1])
+        for wall, inside in probes:
             for step, seconds in inside.items():
                 steps[step].append(seconds * 1000)
             steps["interpreter exit (module teardown)"].append(wall - startup - sum(inside.values()) * 1000)
@@ -192,13 +204,13 @@ def main() -> None:
     breakdown = [("interpreter start (python -c pass)", startup)]
     breakdown += [(step, statistics.median(v)) for step, v in steps.items()]
     rest = median - sum(ms for _, ms in breakdown)
-    breakdown.append(("the rest (click, reading stdin, the JSON answer)", rest))
+    breakdown.append(("the rest (click, stdin, the JSON answer; by difference)", rest))
     print(f"machine: {_report.machine()}")
     print(
         f"hook round trip: median {median:.0f} ms, min {warm[0]:.0f}, max {warm[-1]:.0f} ({args.runs} runs); "
         f"with no bytecode cache: median {statistics.median(cold):.0f} ms (3 runs)"
     )
-    print("where the time goes (median of 5 fresh processes):")
+    print(f"where the time goes (median of {len(probes)} fresh processes):")
     for step, ms in breakdown:
         print(f"  {step:<52} {ms:>7.1f} ms")
     print(
@@ -224,7 +236,7 @@ def main() -> None:
             f"`agent-security check` round trip median {median:.0f} ms (min {warm[0]:.0f}, {args.runs} runs); "
             f"with no bytecode cache {statistics.median(cold):.0f} ms.",
             "",
-            "| where the time goes (fresh process, median of 5) | ms |",
+            f"| where the time goes (fresh process, median of {len(probes)}) | ms |",
             "|---|---|",
         ]
         lines += [f"| {step} | {ms:.1f} |" for step, ms in breakdown]
