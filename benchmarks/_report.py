@@ -26,10 +26,15 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 
 
 def machine() -> str:
-    """One line describing where the figures were measured."""
+    """One line describing where the figures were measured, with the load average when it is known (a
+    machine shared with other work moves every figure, the thread ratio most)."""
+    try:
+        load = f", load average {os.getloadavg()[0]:.1f}"
+    except (AttributeError, OSError):
+        load = ""
     return (
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()} "
-        f"({platform.python_implementation()}), {platform.system()}"
+        f"({platform.python_implementation()}), {platform.system()}{load}"
     )
 
 
