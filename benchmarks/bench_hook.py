@@ -212,16 +212,16 @@ def main() -> None:
     )
     print(f"where the time goes (median of {len(probes)} fresh processes):")
     for step, ms in breakdown:
-        print(f"  {step:<52} {ms:>7.1f} ms")
+        print(f"  {step:<56} {ms:>7.1f} ms")
     print(
         f"python -X importtime -c 'import agent_security.core': {total_it:.0f} ms (inflated by importtime); "
         "self time by package:"
     )
     for package, ms in packages[:12]:
-        print(f"  {package:<52} {ms:>7.1f} ms  {ms / total_it:>4.0%}")
+        print(f"  {package:<56} {ms:>7.1f} ms  {ms / total_it:>4.0%}")
     print("  cumulative, by direct import of agent_security.core (the first importer pays):")
     for module, ms in direct[:8]:
-        print(f"    {module:<50} {ms:>7.1f} ms")
+        print(f"    {module:<54} {ms:>7.1f} ms")
     budgets = [
         _report.Budget("hook round trip, median (no daemon)", median, BUDGET_MS, " ms", digits=0),
         _report.Budget("hook round trip, no bytecode cache", statistics.median(cold), None, " ms", digits=0),

@@ -8,6 +8,7 @@ race under threads, fails the suite instead of silently changing what ``make ben
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from types import ModuleType
 
@@ -92,6 +93,11 @@ def test_threads_keep_every_decision(bench: ModuleType) -> None:
     assert bench_threads.expected_allowed(13) == 4 + 2
     rate, cpu_us = bench_threads.measure(4, 400)  # raises if a decision or the audit chain differs
     assert rate > 0 and cpu_us > 0
+    core = bench_threads.one_core()
+    if core is not None:
+        before = os.sched_getaffinity(0)
+        assert bench_threads.measure(4, 400, core)[0] > 0
+        assert os.sched_getaffinity(0) == before  # the confinement is undone
 
 
 def test_memory_worker_samples_and_redacts(bench: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
