@@ -8,7 +8,8 @@ per agent and tool: 1,000,000 calls per 60 s, counted on every call, never tripp
 token half the time) and the hash-chained audit trail with its in-memory ring (10,000 events).
 
 Many distinct callers: 10,000 agents and 100,000 sessions, each agent running the workload's ten calls
-in turn with arguments that differ on every call. What the instance keeps must be bounded by its
+in turn with arguments that differ on every call. A call refused by the rate limiter (or because a
+store bound was reached) stops the run: the limits are set never to trip. What the instance keeps must be bounded by its
 configuration (store size, session cap, ring size, the limits), not by the number of calls: the RSS
 should stay flat once the caches and bounded structures are full.
 
@@ -125,7 +126,13 @@ def run_worker(n: int) -> None:
         kwargs["tool_args"] = {**kwargs["tool_args"], "request": i}
         kwargs["agent_id"] = f"agent-{j % AGENTS}"
         kwargs["session_id"] = f"sess-{j % SESSIONS}"
-        allowed += check(**kwargs).allowed
+        result = check(**kwargs)
+        allowed += result.allowed
+        code = result.final_decision.codes[0]
+        if code.startswith("RATE_LIMIT") or code.endswith("_UNAVAILABLE"):
+            # The limits are set never to trip: a refusal means a bound was reached, and the run would
+            # measure refusals instead of checks.
+            raise SystemExit(f"check {i} was refused by a control: {code}")
     log = security.get_audit_log()
     if not all(log[k].prev_hash == log[k - 1].hash for k in range(1, len(log))):
         raise SystemExit("the audit chain is broken")
