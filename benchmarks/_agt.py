@@ -9,7 +9,8 @@ Usage (from ``benchmarks/bench_pipeline.py``, same process that measures ours)::
 
 ``run_agt`` creates (once) the virtual environment ``.bench-venvs/agt`` at the repository root (git-
 ignored) with the same Python interpreter that runs the caller, installs the pinned
-``agent-governance-toolkit-core`` into it with uv (pip as a last resort), dumps ``_workload.WORKLOAD``
+``agent-governance-toolkit-core`` into it with uv, or with the standard library's ``venv`` and pip when
+uv is missing or fails (a CI image with nothing but Python and pip), dumps ``_workload.WORKLOAD``
 to a temporary JSON file and runs ``agt_workload.py`` with the venv's interpreter in isolated mode
 (``-I``: nothing of this workspace, ``agent_security`` included, is importable there). It never raises:
 on any failure (no network, no uv, a crash in the AGT run) it prints why and returns ``None``.
@@ -119,20 +120,19 @@ def ensure_venv(venv: Path = VENV_DIR) -> Path | None:
         if _installed_version(python) == AGT_VERSION:
             return python
         errors.append(f"{' '.join(uv)}: installed, but {AGT_DIST} {AGT_VERSION} is not importable")
-    if not errors:
-        # No uv anywhere: the standard library venv and pip.
-        try:
-            made = _run([sys.executable, "-m", "venv", "--clear", str(venv)], INSTALL_TIMEOUT_S)
-            if made.returncode == 0:
-                inst = _run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                             requirement], INSTALL_TIMEOUT_S)
-                if inst.returncode == 0 and _installed_version(python) == AGT_VERSION:
-                    return python
-                errors.append(f"pip install: {_tail(inst.stderr)}")
-            else:
-                errors.append(f"python -m venv: {_tail(made.stderr)}")
-        except (OSError, subprocess.SubprocessError) as exc:
-            errors.append(f"venv/pip: {exc}")
+    # No uv, or uv failed: the standard library's venv and pip (all a bare CI image has).
+    try:
+        made = _run([sys.executable, "-m", "venv", "--clear", str(venv)], INSTALL_TIMEOUT_S)
+        if made.returncode == 0:
+            inst = _run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                         requirement], INSTALL_TIMEOUT_S)
+            if inst.returncode == 0 and _installed_version(python) == AGT_VERSION:
+                return python
+            errors.append(f"pip install: {_tail(inst.stderr)}")
+        else:
+            errors.append(f"python -m venv: {_tail(made.stderr)}")
+    except (OSError, subprocess.SubprocessError) as exc:
+        errors.append(f"venv/pip: {exc}")
     _say(f"could not install {requirement}; skipping the AGT comparison.")
     for err in errors:
         _say(err)

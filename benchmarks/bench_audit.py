@@ -18,9 +18,9 @@ from agent_security.core.audit import (
     verify_file,
 )
 from agent_security.core.builtin import kill_switch, rate_limiter, session_context
-from agent_security.core.context import CheckContext
 from agent_security.core.models import Action, ActionRequest, AgentInfo, AuditEvent, Outcome, Reason, RequestContext
 from agent_security.core.store import MemoryStore
+from agent_security.core.testing import make_context
 
 
 def _event(i: int) -> AuditEvent:
@@ -76,7 +76,7 @@ def bench_plugins(n: int = 20_000) -> None:
                           ("session_context (reserve)", session_context(limits={"t": 10**9}, store=store))):
         t = time.perf_counter()
         for i in range(n):
-            ctx = CheckContext(security=None, store=store, now=None, monotonic=float(i) / 1000)  # type: ignore[arg-type]
+            ctx = make_context(store, monotonic=float(i) / 1000)
             plugin.agent_security_before_check(req, ctx)
         _rate(label, n, time.perf_counter() - t)
 

@@ -15,8 +15,7 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from agent_security.core import CheckContext, MemoryStore
-from agent_security.core.testing import make_request
+from agent_security.core.testing import make_context, make_request
 from agent_security.egress import Scanner, egress_enforcer
 from agent_security.egress.testing import evaluate, generate, load_corpus
 
@@ -143,7 +142,7 @@ def main() -> int:
         tool_channel_mappings=[{"tool_name": "send_email", "channel": "email", "destination_field": "to"}]
     )
     request = make_request("send_email", args)
-    ctx = CheckContext(security=None, store=MemoryStore(), now=datetime.now(UTC), monotonic=0.0)  # type: ignore[arg-type]
+    ctx = make_context(now=datetime.now(UTC))
     p50, p99, pmax = latency(lambda: scanner.scan(args))
     e50, e99, emax = latency(lambda: enforcer.agent_security_before_check(request, ctx))
     print()

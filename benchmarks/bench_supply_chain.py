@@ -14,7 +14,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from agent_security.core import Action, ActionRequest, AgentInfo, CheckContext, MemoryStore
+from agent_security.core import Action, ActionRequest, AgentInfo
+from agent_security.core.testing import make_context
 from agent_security.supply_chain import DEFAULT_RULES, CommandGovernor, McpScanner, supply_chain_guard, tool_hash
 
 COMMANDS = [
@@ -65,7 +66,7 @@ def main() -> None:
     for cmd in COMMANDS:
         rows.append((f"governor.check {cmd[:44]!r}", *_time(lambda c=cmd: gov.check(c), args.n)))
     guard = supply_chain_guard()
-    ctx = CheckContext(security=None, store=MemoryStore(), now=datetime.now(UTC), monotonic=0.0)  # type: ignore[arg-type]
+    ctx = make_context(now=datetime.now(UTC))
     req = ActionRequest(agent=AgentInfo(agent_id="a"), action=Action(tool_name="bash",
                                                                      tool_args={"command": "git status && ls"}))
     other = ActionRequest(agent=AgentInfo(agent_id="a"), action=Action(tool_name="send_email", tool_args={"to": "x"}))

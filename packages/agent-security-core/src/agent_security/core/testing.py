@@ -12,7 +12,7 @@ from typing import Any
 
 from agent_security.core.models import Action, ActionRequest, AgentInfo, Decision, RequestContext
 
-__all__ = ["FakeClock", "StaticEngine", "check_placeholder_plugin", "make_request"]
+__all__ = ["FakeClock", "StaticEngine", "check_placeholder_plugin", "make_context", "make_request"]
 
 
 class FakeClock:
@@ -60,6 +60,19 @@ def make_request(tool_name: str = "tool", tool_args: Mapping[str, Any] | None = 
         action=Action(type=action_type, tool_name=tool_name, tool_args=dict(tool_args or {})),
         context=RequestContext(user_input=user_input, data_labels=tuple(data_labels), session_id=session_id),
     )
+
+
+def make_context(store: Any = None, *, now: datetime | None = None, monotonic: float = 0.0, host: Any = None,
+                 alert_sink: Callable[[str, str, Mapping[str, Any]], None] | None = None) -> Any:
+    """A :class:`~agent_security.core.context.CheckContext` for calling a plugin's hooks directly (tests,
+    benchmarks): a fresh :class:`~agent_security.core.store.MemoryStore` unless ``store`` is given, and
+    ``now`` (default 2026-06-01 12:00 UTC) as the check's time."""
+    from agent_security.core.context import CheckContext
+    from agent_security.core.store import MemoryStore
+
+    return CheckContext(host=host, store=store if store is not None else MemoryStore(),
+                        now=now or datetime(2026, 6, 1, 12, 0, tzinfo=UTC), monotonic=monotonic,
+                        _alert_sink=alert_sink)
 
 
 def check_placeholder_plugin(name: str, distribution: str, config_dir: Any) -> None:
