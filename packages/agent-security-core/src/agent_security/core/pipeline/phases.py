@@ -18,14 +18,22 @@ from pydantic import BaseModel, ValidationError
 
 from agent_security.core.context import CheckContext
 from agent_security.core.errors import PluginContractError
-from agent_security.core.models import APPROVAL_LIKE, ActionRequest, Decision, Outcome, PluginResult, restrictiveness
+from agent_security.core.models import (
+    APPROVAL_LIKE,
+    ActionRequest,
+    Decision,
+    ExecutionResult,
+    Outcome,
+    PluginResult,
+    restrictiveness,
+)
 from agent_security.core.pipeline.drive import CLOSING, Blocking, Wait, WaitTimeout
 from agent_security.core.pipeline.events import merge_denial
 from agent_security.core.pipeline.hooks import Impl, PluginFailure
 from agent_security.core.pipeline.runtime import Runtime
-from agent_security.core.resolution import request_hash
+from agent_security.core.resolution import Resolution, request_hash
 
-__all__ = ["CheckState", "after_decision", "evaluate", "guards", "notify", "plugin_error", "wait_for"]
+__all__ = ["CheckState", "after_decision", "evaluate", "guards", "notify", "plugin_error", "wait_for", "waits"]
 
 
 @dataclass(eq=False)
@@ -41,6 +49,15 @@ class CheckState:
     """The phase the decision came from, for the audit event."""
     gates: list[tuple[Decision, str]] = field(default_factory=list)
     """Approval-like outcomes guards raised; resolved with the policy's decision, the stricter first."""
+
+
+_ANSWERS = frozenset({PluginResult, Decision, ExecutionResult, Resolution})
+
+
+def waits(result: Any) -> bool:
+    """Whether a hook's result stands for an answer still to come (an awaitable, a blocking call) rather
+    than being the answer (``None`` or one of the contract's records)."""
+    return result is not None and type(result) not in _ANSWERS
 
 
 def wait_for(
@@ -169,7 +186,9 @@ def guards(rt: Runtime, state: CheckState) -> Generator[Any, Any, None]:
         state.ctx.phase = phase
         for impl in impls:
             try:
-                res = yield from wait_for(rt, impl, phase, call(impl, state.request, state.ctx))
+                res = call(impl, state.request, state.ctx)
+                if waits(res):
+                    res = yield from wait_for(rt, impl, phase, res)
                 if res is not None and not isinstance(res, PluginResult):
                     raise PluginFailure(
                         impl, phase, PluginContractError(f"agent_security_{phase} must return PluginResult or None")
@@ -215,8 +234,8 @@ def guards(rt: Runtime, state: CheckState) -> Generator[Any, Any, None]:
 # -- evaluate and after_decision ------------------------------------------------------------------------
 
 
-def _answer(rt: Runtime, impl: Impl, phase: str, result: Any) -> Generator[Any, Any, Decision | None]:
-    answer = yield from wait_for(rt, impl, phase, result)
+def _decision(impl: Impl, phase: str, answer: Any) -> Decision | None:
+    """``answer`` when the hook contract allows it (a Decision or None), else the plugin's failure."""
     if answer is not None and not isinstance(answer, Decision):
         raise PluginFailure(impl, phase, PluginContractError(f"agent_security_{phase} must return Decision or None"))
     return answer
@@ -229,7 +248,10 @@ def evaluate(rt: Runtime, state: CheckState) -> Generator[Any, Any, None]:
     votes: list[Decision] = []
     for impl in rt.relay.plan.evaluate:
         try:
-            vote = yield from _answer(rt, impl, "evaluate", rt.relay.evaluate(impl, state.request, state.ctx))
+            vote = rt.relay.evaluate(impl, state.request, state.ctx)
+            if waits(vote):
+                vote = yield from wait_for(rt, impl, "evaluate", vote)
+            vote = _decision(impl, "evaluate", vote)
         except PluginFailure as failure:
             error = plugin_error(rt, failure, state.ctx)
             if error is not None:
@@ -240,6 +262,9 @@ def evaluate(rt: Runtime, state: CheckState) -> Generator[Any, Any, None]:
             votes.append(attributed(vote, impl, state.ctx, keep_unset=True))
     if not votes:
         state.decision = Decision.deny("NO_DECISION", "No evaluator produced a decision")
+        return
+    if len(votes) == 1 and not state.gates:  # the usual case: the policy alone
+        state.decision = votes[0]
         return
     candidates = [*votes, *(gate for gate, _ in state.gates)]
     decision = max(candidates, key=lambda d: restrictiveness(d.outcome))
@@ -275,9 +300,10 @@ def after_decision(rt: Runtime, state: CheckState) -> Generator[Any, Any, None]:
     state.ctx.phase = "after_decision"
     for impl in rt.relay.plan.after_decision:
         try:
-            new = yield from _answer(
-                rt, impl, "after_decision", rt.relay.after_decision(impl, state.request, decision, state.ctx)
-            )
+            new = rt.relay.after_decision(impl, state.request, decision, state.ctx)
+            if waits(new):
+                new = yield from wait_for(rt, impl, "after_decision", new)
+            new = _decision(impl, "after_decision", new)
         except PluginFailure as failure:
             error = plugin_error(rt, failure, state.ctx)
             if error is not None:
@@ -303,7 +329,9 @@ def notify(rt: Runtime, state: CheckState, final: Decision) -> Generator[Any, An
     state.ctx.phase = "notify"
     for impl in rt.relay.plan.notify:
         try:
-            yield from wait_for(rt, impl, "notify", rt.relay.notify(impl, state.request, final, state.ctx))
+            result = rt.relay.notify(impl, state.request, final, state.ctx)
+            if waits(result):
+                yield from wait_for(rt, impl, "notify", result)
         except PluginFailure as failure:
             error = plugin_error(rt, failure, state.ctx)
             if error is not None and final.outcome is not Outcome.DENY:
