@@ -104,13 +104,13 @@ def ensure_venv(venv: Path = VENV_DIR) -> Path | None:
     errors: list[str] = []
     for uv in _uv_commands():
         try:
-            made = _run([*uv, "venv", "--quiet", "--allow-existing", "--python", sys.executable, str(venv)],
-                        INSTALL_TIMEOUT_S)
+            made = _run(
+                [*uv, "venv", "--quiet", "--allow-existing", "--python", sys.executable, str(venv)], INSTALL_TIMEOUT_S
+            )
             if made.returncode != 0:
                 errors.append(f"{' '.join(uv)} venv: {_tail(made.stderr)}")
                 continue
-            inst = _run([*uv, "pip", "install", "--quiet", "--python", str(python), requirement],
-                        INSTALL_TIMEOUT_S)
+            inst = _run([*uv, "pip", "install", "--quiet", "--python", str(python), requirement], INSTALL_TIMEOUT_S)
             if inst.returncode != 0:
                 errors.append(f"{' '.join(uv)} pip install: {_tail(inst.stderr)}")
                 continue
@@ -124,8 +124,10 @@ def ensure_venv(venv: Path = VENV_DIR) -> Path | None:
     try:
         made = _run([sys.executable, "-m", "venv", "--clear", str(venv)], INSTALL_TIMEOUT_S)
         if made.returncode == 0:
-            inst = _run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                         requirement], INSTALL_TIMEOUT_S)
+            inst = _run(
+                [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", requirement],
+                INSTALL_TIMEOUT_S,
+            )
             if inst.returncode == 0 and _installed_version(python) == AGT_VERSION:
                 return python
             errors.append(f"pip install: {_tail(inst.stderr)}")

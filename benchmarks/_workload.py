@@ -239,8 +239,11 @@ REQUESTS: Final[list[dict[str, Any]]] = [
     {
         "id": "email-prod",
         "tool_name": "send_email",
-        "tool_args": {"to": "customer@example.com", "subject": "Your ticket #1234",
-                      "body": "Hello, your ticket has been resolved."},
+        "tool_args": {
+            "to": "customer@example.com",
+            "subject": "Your ticket #1234",
+            "body": "Hello, your ticket has been resolved.",
+        },
         "agent_id": "agent-support",
         "environment": "prod",
         "session_id": "sess-support-1",

@@ -124,12 +124,14 @@ def _translate_rule(rule: dict[str, Any]) -> dict[str, Any]:
 
 def build_evaluator(policy: dict[str, Any]) -> PolicyEvaluator:
     default = policy["defaults"]["outcome"]
-    doc = PolicyDocument.model_validate({
-        "version": "1.0",
-        "name": f"agent-spm-{policy['version']}",
-        "rules": [_translate_rule(r) for r in policy["rules"]],
-        "defaults": {"action": "allow" if default == "ALLOW" else "deny"},
-    })
+    doc = PolicyDocument.model_validate(
+        {
+            "version": "1.0",
+            "name": f"agent-spm-{policy['version']}",
+            "rules": [_translate_rule(r) for r in policy["rules"]],
+            "defaults": {"action": "allow" if default == "ALLOW" else "deny"},
+        }
+    )
     return PolicyEvaluator(policies=[doc])
 
 
@@ -181,8 +183,9 @@ class AgtPipeline:
         policy = workload["policy"]
         self.killed: dict[str, str] = dict(controls["kill_switch"]["killed_agents"])
         rl = controls["rate_limiter"]
-        self.rate_limiter = RateLimiter(max_calls=int(rl["max_per_minute"]),
-                                        time_window=float(rl["window_s"]), per_agent=True)
+        self.rate_limiter = RateLimiter(
+            max_calls=int(rl["max_per_minute"]), time_window=float(rl["window_s"]), per_agent=True
+        )
         self.session_limits: dict[str, int] = {
             tool: int(v.get("max_per_session", v.get("maxPerSession")) if isinstance(v, dict) else v)
             for tool, v in controls["session_context"]["limits"].items()
@@ -205,8 +208,9 @@ class AgtPipeline:
             return self._record(req, False, "RATE_LIMIT_AGENT", f"Agent {agent} exceeded its rate limit")
         limit = self.session_limits.get(tool) if session else None
         if limit is not None and self.session_counts.get((session, tool), 0) >= limit:
-            return self._record(req, False, "SESSION_LIMIT_EXCEEDED",
-                                f"Tool {tool} reached its per-session limit ({limit})")
+            return self._record(
+                req, False, "SESSION_LIMIT_EXCEEDED", f"Tool {tool} reached its per-session limit ({limit})"
+            )
 
         decision = self.evaluator.evaluate(policy_context(req))
         code = decision.matched_rule or f"DEFAULT_{self.default_outcome}"
@@ -221,15 +225,20 @@ class AgtPipeline:
         """What the policy alone decides for ``req``: the matched rule id or ``DEFAULT_<outcome>``."""
         return self.evaluator.evaluate(policy_context(req)).matched_rule or f"DEFAULT_{self.default_outcome}"
 
-    def _record(self, req: dict[str, Any], allowed: bool, code: str, reason: str,
-                outcome: str | None = None) -> tuple[bool, str]:
+    def _record(
+        self, req: dict[str, Any], allowed: bool, code: str, reason: str, outcome: str | None = None
+    ) -> tuple[bool, str]:
         self.audit.log(
             event_type="tool_invocation" if allowed else "tool_blocked",
             agent_did=req["agent_id"],
             action=req["tool_name"],
             resource=req["environment"],
-            data={"code": code, "reason": reason, "session_id": req.get("session_id"),
-                  "outcome": outcome or ("ALLOW" if allowed else "DENY")},
+            data={
+                "code": code,
+                "reason": reason,
+                "session_id": req.get("session_id"),
+                "outcome": outcome or ("ALLOW" if allowed else "DENY"),
+            },
             outcome="success" if allowed else "denied",
             policy_decision="allow" if allowed else "deny",
         )
@@ -265,9 +274,16 @@ def _breakdown(pipeline: AgtPipeline, requests: list[dict[str, Any]], k: int) ->
     allow = pipeline.rate_limiter.allow
     return {
         "policy_evaluator": mean_of(lambda i: evaluate(contexts[i % m])),
-        "audit_log": mean_of(lambda i: log(event_type="tool_blocked", agent_did=requests[i % m]["agent_id"],
-                                           action=requests[i % m]["tool_name"], data={"code": "X"},
-                                           outcome="denied", policy_decision="deny")),
+        "audit_log": mean_of(
+            lambda i: log(
+                event_type="tool_blocked",
+                agent_did=requests[i % m]["agent_id"],
+                action=requests[i % m]["tool_name"],
+                data={"code": "X"},
+                outcome="denied",
+                policy_decision="deny",
+            )
+        ),
         "rate_limiter": mean_of(lambda i: allow(requests[i % m]["agent_id"])),
     }
 
@@ -294,8 +310,7 @@ def run(workload: dict[str, Any], n: int, warmup: int) -> dict[str, Any]:
         allowed, code = decide(req)
         exp = req["expected"]
         if allowed != exp["allowed"] or code != exp["code"]:
-            mismatches.append({"request": req["id"], "got": {"allowed": allowed, "code": code},
-                               "expected": exp})
+            mismatches.append({"request": req["id"], "got": {"allowed": allowed, "code": code}, "expected": exp})
     if mismatches:
         raise SystemExit("AGT outcomes differ from the workload's expectations: " + json.dumps(mismatches))
 
@@ -346,8 +361,7 @@ def run(workload: dict[str, Any], n: int, warmup: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workload", required=True, type=Path,
-                        help="workload JSON (benchmarks/_workload.py)")
+    parser.add_argument("--workload", required=True, type=Path, help="workload JSON (benchmarks/_workload.py)")
     parser.add_argument("--n", type=int, default=None, help="timed calls (default: the workload's)")
     parser.add_argument("--warmup", type=int, default=None, help="warm-up calls (default: the workload's)")
     args = parser.parse_args(argv)

@@ -24,9 +24,16 @@ from agent_security.core.testing import make_context
 
 
 def _event(i: int) -> AuditEvent:
-    return AuditEvent(request_id=f"r{i}", agent_id=f"agent-{i % 50}", tool_name="query_database",
-                      environment="prod", outcome=Outcome.ALLOW, allowed=True,
-                      reasons=(Reason(code="ALLOW_X", message="allowed by rule"),), data={"i": i})
+    return AuditEvent(
+        request_id=f"r{i}",
+        agent_id=f"agent-{i % 50}",
+        tool_name="query_database",
+        environment="prod",
+        outcome=Outcome.ALLOW,
+        allowed=True,
+        reasons=(Reason(code="ALLOW_X", message="allowed by rule"),),
+        data={"i": i},
+    )
 
 
 def _rate(label: str, n: int, seconds: float) -> None:
@@ -68,12 +75,17 @@ def bench_trail(n: int = 5_000) -> None:
 def bench_plugins(n: int = 20_000) -> None:
     print("built-in plugins (before_check, MemoryStore)")
     store = MemoryStore()
-    req = ActionRequest(agent=AgentInfo(agent_id="agent-1"), action=Action(tool_name="t"),
-                        context=RequestContext(session_id="s"))
-    for label, plugin in (("kill_switch", kill_switch(store=store)),
-                          ("rate_limiter (agent + tool windows)",
-                           rate_limiter(max_per_minute=10**9, max_per_minute_per_tool=10**9, store=store)),
-                          ("session_context (reserve)", session_context(limits={"t": 10**9}, store=store))):
+    req = ActionRequest(
+        agent=AgentInfo(agent_id="agent-1"), action=Action(tool_name="t"), context=RequestContext(session_id="s")
+    )
+    for label, plugin in (
+        ("kill_switch", kill_switch(store=store)),
+        (
+            "rate_limiter (agent + tool windows)",
+            rate_limiter(max_per_minute=10**9, max_per_minute_per_tool=10**9, store=store),
+        ),
+        ("session_context (reserve)", session_context(limits={"t": 10**9}, store=store)),
+    ):
         t = time.perf_counter()
         for i in range(n):
             ctx = make_context(store, monotonic=float(i) / 1000)
@@ -97,7 +109,7 @@ def bench_threads(n: int = 4_000, threads: int = 8) -> None:
 
     def worker(k: int) -> None:
         barrier.wait()
-        for event in events[k * per:(k + 1) * per]:
+        for event in events[k * per : (k + 1) * per]:
             shared.record(event)
 
     workers = [threading.Thread(target=worker, args=(k,)) for k in range(threads)]
@@ -134,8 +146,15 @@ def bench_processes(n: int = 200, processes: int = 8) -> None:
         for name in ("shared.jsonl", "shared.db"):
             path = str(Path(d) / name)
             for count in (1, processes):
-                procs = [subprocess.Popen([sys.executable, "-c", _WRITER, path, str(n)], stdin=subprocess.PIPE,
-                                          stdout=subprocess.PIPE, text=True) for _ in range(count)]
+                procs = [
+                    subprocess.Popen(
+                        [sys.executable, "-c", _WRITER, path, str(n)],
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE,
+                        text=True,
+                    )
+                    for _ in range(count)
+                ]
                 for p in procs:  # every writer started and opened: time the appends only
                     assert p.stdout is not None and p.stdout.readline().strip() == "ready"
                 t = time.perf_counter()

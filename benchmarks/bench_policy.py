@@ -32,8 +32,12 @@ def make_rules(n: int) -> list[dict[str, Any]]:
     rules: list[dict[str, Any]] = []
     for i in range(n - 1):
         kind = i % 20
-        rule: dict[str, Any] = {"id": f"R{i}", "description": f"rule {i}",
-                                "match": {"tool_name": f"tool_{i}", "environment": "*"}, "outcome": "DENY"}
+        rule: dict[str, Any] = {
+            "id": f"R{i}",
+            "description": f"rule {i}",
+            "match": {"tool_name": f"tool_{i}", "environment": "*"},
+            "outcome": "DENY",
+        }
         if kind == 1:
             rule["match"]["tool_name"] = [f"tool_{i}", f"tool_{i}_v2", f"alias_{i}"]
         elif kind == 2:
@@ -52,23 +56,38 @@ def make_rules(n: int) -> list[dict[str, Any]]:
             rule["outcome"] = "ALLOW"
         rules.append(rule)
     # the last rule: an exact tool with keyword and argument conditions (used by two scenarios)
-    rules.append({"id": "LAST", "description": "last rule", "outcome": "DENY",
-                  "match": {"tool_name": "target_tool", "environment": "prod"},
-                  "when": {"contains_any": ["all customers", "export", "select *"],
-                           "tool_args_match": {"limit": {"gte": 1000}}}})
+    rules.append(
+        {
+            "id": "LAST",
+            "description": "last rule",
+            "outcome": "DENY",
+            "match": {"tool_name": "target_tool", "environment": "prod"},
+            "when": {
+                "contains_any": ["all customers", "export", "select *"],
+                "tool_args_match": {"limit": {"gte": 1000}},
+            },
+        }
+    )
     return rules
 
 
 def make_engine(n: int) -> PolicyEngine:
-    data = {"version": "bench", "generated_at": "2026-01-01T00:00:00Z", "expires_at": "2027-01-01T00:00:00Z",
-            "rules": make_rules(n), "defaults": {"outcome": "DENY"}}
+    data = {
+        "version": "bench",
+        "generated_at": "2026-01-01T00:00:00Z",
+        "expires_at": "2027-01-01T00:00:00Z",
+        "rules": make_rules(n),
+        "defaults": {"outcome": "DENY"},
+    }
     return PolicyEngine(load_policy(data, now=NOW))
 
 
 def request(tool: str, args: dict[str, Any] | None = None, user_input: str | None = None) -> ActionRequest:
-    return ActionRequest(agent=AgentInfo(agent_id="bench-agent", environment="prod", roles=("ops",)),
-                         action=Action(tool_name=tool, tool_args=args or {}),
-                         context=RequestContext(user_input=user_input))
+    return ActionRequest(
+        agent=AgentInfo(agent_id="bench-agent", environment="prod", roles=("ops",)),
+        action=Action(tool_name=tool, tool_args=args or {}),
+        context=RequestContext(user_input=user_input),
+    )
 
 
 def timed(fn: Any, requests: list[ActionRequest], iterations: int) -> tuple[float, float]:
@@ -90,8 +109,10 @@ def timed(fn: Any, requests: list[ActionRequest], iterations: int) -> tuple[floa
 
 def main() -> None:
     iterations = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
-    print(f"policy engine: µs per evaluation (p50 / p99), {iterations:,} timed calls per cell, "
-          f"Python {sys.version.split()[0]}")
+    print(
+        f"policy engine: µs per evaluation (p50 / p99), {iterations:,} timed calls per cell, "
+        f"Python {sys.version.split()[0]}"
+    )
     scenarios: list[tuple[str, Any]] = []
     header = f"{'scenario':<22}" + "".join(f"{f'{n} rules':>20}" for n in SIZES)
     results: dict[str, list[str]] = {}

@@ -116,13 +116,17 @@ def bench_processes(counts: tuple[int, ...] = (1, 2, 4, 8), n: int = 2_000) -> N
             db = Path(tmp) / "s.db"
             SqliteStore(db).close()
             start = time.perf_counter()
-            workers = [subprocess.Popen([sys.executable, "-c", _WORKER, str(db), str(n)], stdout=subprocess.PIPE,
-                                        text=True) for _ in range(procs)]
+            workers = [
+                subprocess.Popen([sys.executable, "-c", _WORKER, str(db), str(n)], stdout=subprocess.PIPE, text=True)
+                for _ in range(procs)
+            ]
             busy = [float(w.communicate()[0]) for w in workers]
             wall = time.perf_counter() - start
             label = f"SqliteStore, {procs} process(es) x {n:,} admissions"
-            print(f"  {label:<44} {procs * n / max(busy):>8,.0f} /s together"
-                  f" ({max(busy) / n * 1e6:.0f} µs each; {wall:.1f} s with start-up)")
+            print(
+                f"  {label:<44} {procs * n / max(busy):>8,.0f} /s together"
+                f" ({max(busy) / n * 1e6:.0f} µs each; {wall:.1f} s with start-up)"
+            )
 
 
 def bench_session_flood(max_keys: int, n: int = 5_000) -> None:
@@ -136,8 +140,11 @@ def bench_session_flood(max_keys: int, n: int = 5_000) -> None:
     allow = Decision.allow("OK")
 
     def call(session: str) -> None:
-        req = ActionRequest(agent=AgentInfo(agent_id="a"), action=Action(tool_name="read_file"),
-                            context=RequestContext(session_id=session))
+        req = ActionRequest(
+            agent=AgentInfo(agent_id="a"),
+            action=Action(tool_name="read_file"),
+            context=RequestContext(session_id=session),
+        )
         sc.agent_security_before_check(req, ctx)
         sc.agent_security_notify(req, allow, ctx)
 
@@ -146,8 +153,10 @@ def bench_session_flood(max_keys: int, n: int = 5_000) -> None:
     t = time.perf_counter()
     for i in range(n):
         call(f"flood-{i}")
-    print(f"  {'session context, new session id (store full)':<44} {(time.perf_counter() - t) / n * 1e6:>8.2f} µs each"
-          " (building the request included)")
+    print(
+        f"  {'session context, new session id (store full)':<44} {(time.perf_counter() - t) / n * 1e6:>8.2f} µs each"
+        " (building the request included)"
+    )
 
 
 if __name__ == "__main__":

@@ -20,14 +20,21 @@ def ask_finance_manager(request: ActionRequest, decision: Decision) -> bool:
 
 def main() -> None:
     ks = kill_switch()
-    with AgentSecurity(policy_path=POLICY, plugins=[ks, rate_limiter(max_per_minute=60)], autoload=False,
-                       on_approval_required=ask_finance_manager, approval_timeout_s=30) as security:
-        result = security.check_tool_call(tool_name="query_customer_db", tool_args={"query": "dump all"},
-                                          agent_id="analyst", environment="prod")
+    with AgentSecurity(
+        policy_path=POLICY,
+        plugins=[ks, rate_limiter(max_per_minute=60)],
+        autoload=False,
+        on_approval_required=ask_finance_manager,
+        approval_timeout_s=30,
+    ) as security:
+        result = security.check_tool_call(
+            tool_name="query_customer_db", tool_args={"query": "dump all"}, agent_id="analyst", environment="prod"
+        )
         print("bulk export:", result.final_decision.outcome.value, result.final_decision.codes)
 
-        result = security.check_tool_call(tool_name="trigger_payment", tool_args={"amount": 5000},
-                                          agent_id="payments", environment="prod")
+        result = security.check_tool_call(
+            tool_name="trigger_payment", tool_args={"amount": 5000}, agent_id="payments", environment="prod"
+        )
         print("payment:", result.final_decision.outcome.value, result.final_decision.codes)
 
         @security.protect("send_email", agent_id="mailer", environment="prod")
@@ -40,8 +47,9 @@ def main() -> None:
             print("send_email blocked:", exc.codes)
 
         ks.kill("payments", "incident 42")
-        result = security.check_tool_call(tool_name="trigger_payment", tool_args={"amount": 1},
-                                          agent_id="payments", environment="prod")
+        result = security.check_tool_call(
+            tool_name="trigger_payment", tool_args={"amount": 1}, agent_id="payments", environment="prod"
+        )
         print("after kill:", result.final_decision.codes)
 
 

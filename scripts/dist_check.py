@@ -113,11 +113,11 @@ def main() -> None:
             venv = Path(tmp) / "venv"
             subprocess.run([*uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
             py = venv / "bin" / "python"
-            subprocess.run([*uv, "pip", "install", "--quiet", "--python", str(py), str(core),
-                            str(wheels[dist_name])], check=True)
+            subprocess.run(
+                [*uv, "pip", "install", "--quiet", "--python", str(py), str(core), str(wheels[dist_name])], check=True
+            )
             env = {"PATH": "/usr/bin:/bin", "AGENT_SECURITY_NO_CONFIG": "1", "HOME": tmp}
-            proc = subprocess.run([str(py), "-I", "-c", PROBE, leaf], capture_output=True, text=True,
-                                  env=env, cwd=tmp)
+            proc = subprocess.run([str(py), "-I", "-c", PROBE, leaf], capture_output=True, text=True, env=env, cwd=tmp)
             if proc.returncode != 0:
                 fail(f"{dist_name} next to core alone: {proc.stdout}{proc.stderr}")
             print(proc.stdout.strip())

@@ -104,9 +104,7 @@ def test_speed_code_stays_in_its_marked_module() -> None:
         r"c_make_encoder|__pydantic_fields_set__|_fastc|\bcheaper\b|compiled build|is slow to read|costs more than"
     )
     offenders = {
-        str(p.relative_to(ROOT)): m.group(0)
-        for p in SOURCES
-        if p != speed and (m := patterns.search(p.read_text()))
+        str(p.relative_to(ROOT)): m.group(0) for p in SOURCES if p != speed and (m := patterns.search(p.read_text()))
     }
     assert not offenders, f"speed code or cost comments outside core/_speedups.py: {offenders}"
 

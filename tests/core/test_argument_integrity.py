@@ -97,8 +97,14 @@ def test_scalar_subclasses_become_their_exact_type() -> None:
 
 
 def test_the_copy_holds_only_exact_types() -> None:
-    frozen = freeze_json({"l": type("L", (list,), {"__iter__": lambda self: iter(["ls"])})(["rm -rf /"]),
-                          "t": (LowerIsLs("x"), 2.5), "b": bytearray(b"hi"), "m": memoryview(b"yo")})
+    frozen = freeze_json(
+        {
+            "l": type("L", (list,), {"__iter__": lambda self: iter(["ls"])})(["rm -rf /"]),
+            "t": (LowerIsLs("x"), 2.5),
+            "b": bytearray(b"hi"),
+            "m": memoryview(b"yo"),
+        }
+    )
     assert frozen == {"l": ["rm -rf /"], "t": ["x", 2.5], "b": "hi", "m": "yo"}
     assert type(frozen["t"][0]) is str
 
@@ -147,8 +153,9 @@ class DropArgument:
     @hookimpl
     def agent_security_before_check(self, request: ActionRequest) -> PluginResult:
         args = {k: v for k, v in request.action.tool_args.items() if k != self.key}
-        return PluginResult(request=request.model_copy(
-            update={"action": request.action.model_copy(update={"tool_args": args})}))
+        return PluginResult(
+            request=request.model_copy(update={"action": request.action.model_copy(update={"tool_args": args})})
+        )
 
 
 def test_an_argument_a_plugin_removed_does_not_come_back() -> None:
@@ -170,7 +177,14 @@ def test_an_argument_a_plugin_removed_does_not_come_back() -> None:
 def test_same_json_accepts_only_what_the_copy_reproduces() -> None:
     plain = {"a": [1, 2.5, "x", None, True, {"b": []}]}
     assert same_json(plain, freeze_json(plain))
-    for changed in ({"a": (1,)}, {"a": b"x"}, {"a": LowerIsLs("x")}, {"a": float("nan")}, {"a": Path("/")},
-                    {1: "x"}, {"a": True, "b": 1}):
+    for changed in (
+        {"a": (1,)},
+        {"a": b"x"},
+        {"a": LowerIsLs("x")},
+        {"a": float("nan")},
+        {"a": Path("/")},
+        {1: "x"},
+        {"a": True, "b": 1},
+    ):
         assert not same_json(changed, freeze_json(changed)) or changed == {"a": True, "b": 1}
     assert not same_json({"a": True}, {"a": 1}) and not same_json({"a": 1}, {"a": 1.0})

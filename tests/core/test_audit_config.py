@@ -22,8 +22,7 @@ def test_sqlite_and_jsonl_sinks_with_signed_checkpoints(tmp_path: Path) -> None:
     key = tmp_path / "audit.pem"
     key.write_bytes(signer.private_key_pem())
     db, lines = tmp_path / "audit.db", tmp_path / "audit.jsonl"
-    security = _security(tmp_path, sqlite_path=str(db), jsonl_path=str(lines), signing_key_path=str(key),
-                         sign_every=5)
+    security = _security(tmp_path, sqlite_path=str(db), jsonl_path=str(lines), signing_key_path=str(key), sign_every=5)
     for i in range(12):
         security.check_tool_call(tool_name=f"t{i}", agent_id="a")
     security.shutdown()
@@ -56,8 +55,12 @@ def test_sinks_holding_different_chains_refuse_to_start(tmp_path: Path) -> None:
     from agent_security.core.audit import JsonlAuditSink
 
     with pytest.raises(ConfigurationError, match="different chains"):
-        AgentSecurity(policy_engine=ENGINE, autoload=False, audit_sinks=[JsonlAuditSink(b, name="audit_b")],
-                      config={"core": {"audit": {"jsonl_path": str(a)}}})
+        AgentSecurity(
+            policy_engine=ENGINE,
+            autoload=False,
+            audit_sinks=[JsonlAuditSink(b, name="audit_b")],
+            config={"core": {"audit": {"jsonl_path": str(a)}}},
+        )
 
 
 def test_a_failing_sink_turns_allow_into_deny(tmp_path: Path) -> None:

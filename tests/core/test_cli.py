@@ -12,14 +12,19 @@ from click.testing import CliRunner
 from agent_security.core.cli import build_cli
 
 POLICY = {
-    "version": "1", "generated_at": "2026-01-01T00:00:00Z", "expires_at": "2099-01-01T00:00:00Z",
+    "version": "1",
+    "generated_at": "2026-01-01T00:00:00Z",
+    "expires_at": "2099-01-01T00:00:00Z",
     "rules": [
-        {"id": "DENY_RM", "description": "no rm", "match": {"tool_name": "rm", "environment": "*"},
-         "outcome": "DENY"},
-        {"id": "PAY", "description": "payments", "match": {"tool_name": "pay", "environment": "*"},
-         "outcome": "REQUIRE_APPROVAL", "approver_role": "finance"},
-        {"id": "OK", "description": "reads", "match": {"tool_name": "read_*", "environment": "*"},
-         "outcome": "ALLOW"},
+        {"id": "DENY_RM", "description": "no rm", "match": {"tool_name": "rm", "environment": "*"}, "outcome": "DENY"},
+        {
+            "id": "PAY",
+            "description": "payments",
+            "match": {"tool_name": "pay", "environment": "*"},
+            "outcome": "REQUIRE_APPROVAL",
+            "approver_role": "finance",
+        },
+        {"id": "OK", "description": "reads", "match": {"tool_name": "read_*", "environment": "*"}, "outcome": "ALLOW"},
     ],
     "defaults": {"outcome": "DENY"},
 }
@@ -54,20 +59,22 @@ def test_plugins_lists_all_eight_with_distribution_and_version(run) -> None:  # 
     result = run("plugins", "--json", autoload=True)
     data = json.loads(result.output)
     rows = {r["name"]: r for r in data["entry_points"]}
-    assert set(rows) == {"core", "identity", "egress", "supply_chain", "guardian", "posture", "containment",
-                         "adapters"}
+    assert set(rows) == {"core", "identity", "egress", "supply_chain", "guardian", "posture", "containment", "adapters"}
     assert all(r["status"] == "loaded" and r["version"] == "0.1.0" for r in rows.values())
     assert rows["supply_chain"]["distribution"] == "agent-security-supply-chain"
     text = run("plugins", autoload=True).output
     assert "agent-security-egress" in text and "0.1.0" in text
 
 
-@pytest.mark.parametrize(("stdin", "code", "outcome"), [
-    ({"tool_name": "read_file", "agent_id": "a"}, 0, "ALLOW"),
-    ({"tool_name": "rm", "agent_id": "a", "tool_args": {"path": "/"}}, 2, "DENY"),
-    ({"tool_name": "pay", "agent_id": "a"}, 3, "REQUIRE_APPROVAL"),
-    ({"tool_name": "unknown_tool", "agent_id": "a"}, 2, "DENY"),
-])
+@pytest.mark.parametrize(
+    ("stdin", "code", "outcome"),
+    [
+        ({"tool_name": "read_file", "agent_id": "a"}, 0, "ALLOW"),
+        ({"tool_name": "rm", "agent_id": "a", "tool_args": {"path": "/"}}, 2, "DENY"),
+        ({"tool_name": "pay", "agent_id": "a"}, 3, "REQUIRE_APPROVAL"),
+        ({"tool_name": "unknown_tool", "agent_id": "a"}, 2, "DENY"),
+    ],
+)
 def test_check_from_stdin_exit_codes(run, policy: Path, stdin: dict, code: int, outcome: str) -> None:  # type: ignore[no-untyped-def,type-arg]
     result = run("check", "--policy", str(policy), stdin=json.dumps(stdin))
     assert result.exit_code == code, result.output
@@ -118,13 +125,16 @@ def test_check_enforces_even_when_the_config_file_says_observe(run, policy: Path
 
 
 # -- review (fix-cli): stdin is hostile input -------------------------------------------------------------
-@pytest.mark.parametrize("stdin", [
-    '{"tool_name": "rm", "tool_name": "read_file", "agent_id": "a"}',  # duplicate key: the last would win
-    '{"tool_name": "read_file", "agent_id": "a", "tool_args": {"n": NaN}}',
-    '{"tool_name": "read_file", "agent_id": "a", "tool_args": {"n": -Infinity}}',
-    '{"tool_name": "read_file", "agent_id": "a", "tool_args": {"n": ' + "9" * 5000 + "}}",  # int digit limit
-    "[" * 100_000 + "]" * 100_000,
-])
+@pytest.mark.parametrize(
+    "stdin",
+    [
+        '{"tool_name": "rm", "tool_name": "read_file", "agent_id": "a"}',  # duplicate key: the last would win
+        '{"tool_name": "read_file", "agent_id": "a", "tool_args": {"n": NaN}}',
+        '{"tool_name": "read_file", "agent_id": "a", "tool_args": {"n": -Infinity}}',
+        '{"tool_name": "read_file", "agent_id": "a", "tool_args": {"n": ' + "9" * 5000 + "}}",  # int digit limit
+        "[" * 100_000 + "]" * 100_000,
+    ],
+)
 def test_check_refuses_ambiguous_or_hostile_json_with_exit_1(run, policy: Path, stdin: str) -> None:  # type: ignore[no-untyped-def]
     result = CliRunner().invoke(build_cli(), ["check", "--policy", str(policy)], input=stdin)
     assert result.exit_code == 1, result.output
@@ -133,8 +143,7 @@ def test_check_refuses_ambiguous_or_hostile_json_with_exit_1(run, policy: Path, 
 
 
 def test_check_refuses_non_utf8_stdin_precisely(run, policy: Path) -> None:  # type: ignore[no-untyped-def]
-    result = CliRunner().invoke(build_cli(), ["check", "--policy", str(policy)],
-                                input=b'{"tool_name": "read_\xff"}')
+    result = CliRunner().invoke(build_cli(), ["check", "--policy", str(policy)], input=b'{"tool_name": "read_\xff"}')
     assert result.exit_code == 1 and "not valid UTF-8" in result.output
 
 
@@ -150,9 +159,13 @@ def test_check_does_not_wait_forever_for_stdin_to_close(policy: Path) -> None:
     import sys
 
     env = {**os.environ, "AGENT_SECURITY_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "agent_security.core.cli", "check", "--policy", str(policy),
-                             "--stdin-timeout", "0"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agent_security.core.cli", "check", "--policy", str(policy), "--stdin-timeout", "0"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
     assert proc.stdin is not None
     proc.stdin.write(b'{"tool_name": "read_file", "agent_id": "a"')  # never closed, never finished
     proc.stdin.flush()
@@ -173,8 +186,12 @@ def test_check_args_flag_is_parsed_strictly(run, policy: Path, args: str) -> Non
     assert result.exit_code == 1 and "--args is not valid JSON" in result.output, result.output
 
 
-def test_a_plugin_cannot_replace_a_core_command(run, policy: Path, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_plugin_cannot_replace_a_core_command(
+    run,
+    policy: Path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     from agent_security.core import cli as cli_module
     from agent_security.core.hookspecs import hookimpl
 

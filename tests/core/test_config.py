@@ -114,7 +114,8 @@ def test_missing_environment_is_never_permissive() -> None:
 # -- review (fix-cli): environment values are hostile input -----------------------------------------------
 @pytest.mark.parametrize("value", ["False", "FALSE", "no", "off", " 0 "])
 def test_search_cwd_spelled_off_keeps_the_working_directory_out(
-        value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("AGENT_SECURITY_NO_CONFIG")
     (tmp_path / "agent-security.toml").write_text("[core]\nmode = 'observe'\n")
     monkeypatch.setenv("AGENT_SECURITY_CONFIG_SEARCH_CWD", value)
@@ -123,7 +124,8 @@ def test_search_cwd_spelled_off_keeps_the_working_directory_out(
 
 @pytest.mark.parametrize("value", ["False", "no", "off"])
 def test_no_config_spelled_off_still_reads_the_config(
-        value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     xdg = tmp_path / "xdg"
     (xdg / "agent-security").mkdir(parents=True)
     (xdg / "agent-security" / "config.toml").write_text("[core]\n")
@@ -167,12 +169,15 @@ def test_config_env_var_naming_a_fifo_says_so(tmp_path: Path, monkeypatch: pytes
 
 
 # -- review (fix-cli): YAML config is read as strictly as a YAML policy -----------------------------------
-@pytest.mark.parametrize(("text", "match"), [
-    ("core:\n  mode: enforce\n  mode: observe\n", "duplicate key 'mode'"),
-    ("core:\n  mode: enforce\ncore:\n  mode: observe\n", "duplicate key 'core'"),
-    ("a: &a [x, x]\ncore:\n  trusted_policy_keys: *a\n", "alias"),
-    ("core:\n  default_environment: " + "[" * 50 + "]" * 50 + "\n", "depth"),
-])
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("core:\n  mode: enforce\n  mode: observe\n", "duplicate key 'mode'"),
+        ("core:\n  mode: enforce\ncore:\n  mode: observe\n", "duplicate key 'core'"),
+        ("a: &a [x, x]\ncore:\n  trusted_policy_keys: *a\n", "alias"),
+        ("core:\n  default_environment: " + "[" * 50 + "]" * 50 + "\n", "depth"),
+    ],
+)
 def test_yaml_config_refuses_duplicates_aliases_and_depth(text: str, match: str, tmp_path: Path) -> None:
     cfg = tmp_path / "config.yaml"
     cfg.write_text(text)

@@ -25,7 +25,8 @@ def test_the_hook_reference_is_generated_from_the_hookspecs() -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert (ROOT / "docs" / "hooks.md").read_text() == module.render(), (
-        "docs/hooks.md is out of date: run python scripts/gen_hooks_doc.py")
+        "docs/hooks.md is out of date: run python scripts/gen_hooks_doc.py"
+    )
 
 
 def test_every_hook_has_a_docstring_with_version() -> None:

@@ -13,8 +13,9 @@ from agent_security.core.builtin.kill_switch import load_state_file
 from agent_security.core.config import read_config_file
 from agent_security.core.files import UnreadableFile, read_bounded
 
-needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo") or not Path("/dev/zero").exists(),
-                                reason="needs POSIX FIFOs and /dev/zero")
+needs_fifo = pytest.mark.skipif(
+    not hasattr(os, "mkfifo") or not Path("/dev/zero").exists(), reason="needs POSIX FIFOs and /dev/zero"
+)
 
 
 @pytest.fixture

@@ -48,8 +48,9 @@ GATES = [
 
 @pytest.mark.parametrize(("outcome", "callback", "ok_code", "no_code"), GATES)
 @pytest.mark.parametrize("answer", [True, False])
-def test_gated_outcomes_resolve_through_their_callback(outcome: Outcome, callback: str, ok_code: str,
-                                                       no_code: str, answer: bool) -> None:
+def test_gated_outcomes_resolve_through_their_callback(
+    outcome: Outcome, callback: str, ok_code: str, no_code: str, answer: bool
+) -> None:
     seen: list[tuple[ActionRequest, Decision]] = []
 
     def cb(request: ActionRequest, decision: Decision) -> bool:
@@ -66,12 +67,17 @@ def test_gated_outcomes_resolve_through_their_callback(outcome: Outcome, callbac
     assert seen[0][0].action.tool_args == {"amount": 5}
 
 
-@pytest.mark.parametrize(("ticket", "allowed", "code"), [
-    ("OPS-42", True, "TICKET_VALIDATED"), ("", False, "TICKET_MISSING"), (None, False, None),
-    (True, False, "APPROVAL_INVALID_ANSWER")])
+@pytest.mark.parametrize(
+    ("ticket", "allowed", "code"),
+    [
+        ("OPS-42", True, "TICKET_VALIDATED"),
+        ("", False, "TICKET_MISSING"),
+        (None, False, None),
+        (True, False, "APPROVAL_INVALID_ANSWER"),
+    ],
+)
 def test_ticket_needs_a_real_ticket_id(ticket: Any, allowed: bool, code: str | None) -> None:
-    security = make(by_tool({"deploy": rule(Outcome.REQUIRE_TICKET, "CHANGE")}),
-                    on_ticket_required=lambda r, d: ticket)
+    security = make(by_tool({"deploy": rule(Outcome.REQUIRE_TICKET, "CHANGE")}), on_ticket_required=lambda r, d: ticket)
     result = security.check_tool_call(tool_name="deploy", agent_id="a")
     assert result.allowed is allowed
     if code is None:  # None is "no answer": nobody resolved it
@@ -105,11 +111,9 @@ def test_approval_timeout_denies_and_does_not_block_other_checks() -> None:
         release.wait(5)
         return True
 
-    security = make(by_tool({"pay": rule(Outcome.REQUIRE_APPROVAL)}), on_approval_required=slow,
-                    approval_timeout_s=0.2)
+    security = make(by_tool({"pay": rule(Outcome.REQUIRE_APPROVAL)}), on_approval_required=slow, approval_timeout_s=0.2)
     out: dict[str, Any] = {}
-    t = threading.Thread(target=lambda: out.setdefault("r", security.check_tool_call(tool_name="pay",
-                                                                                      agent_id="a")))
+    t = threading.Thread(target=lambda: out.setdefault("r", security.check_tool_call(tool_name="pay", agent_id="a")))
     t.start()
     assert started.wait(5)
     # While the approval is pending, other checks go through.
@@ -192,8 +196,10 @@ class Gate:
 
 
 def test_plugin_approval_goes_through_the_callback() -> None:
-    security = make(plugins=[Gate(rule(Outcome.REQUIRE_APPROVAL, "COMMAND_APPROVAL_REQUIRED"))],
-                    on_approval_required=lambda r, d: True)
+    security = make(
+        plugins=[Gate(rule(Outcome.REQUIRE_APPROVAL, "COMMAND_APPROVAL_REQUIRED"))],
+        on_approval_required=lambda r, d: True,
+    )
     result = security.check_tool_call(tool_name="bash", agent_id="a")
     assert result.allowed
     assert result.decision.plugin_source == "gate"
@@ -211,8 +217,9 @@ def test_plugin_deny_short_circuits_and_calls_on_deny() -> None:
     evaluated: list[str] = []
     denied: list[Decision] = []
     engine = StaticEngine(lambda r: evaluated.append(r.tool_name) or rule(Outcome.ALLOW))  # type: ignore[func-returns-value]
-    security = make(engine, plugins=[Gate(Decision.deny("AGENT_KILL_SWITCH", "killed"))],
-                    on_deny=lambda r, d: denied.append(d))
+    security = make(
+        engine, plugins=[Gate(Decision.deny("AGENT_KILL_SWITCH", "killed"))], on_deny=lambda r, d: denied.append(d)
+    )
     result = security.check_tool_call(tool_name="t", agent_id="a")
     assert not result.allowed and result.decision.plugin_source == "gate"
     assert evaluated == [] and denied[0].codes == ("AGENT_KILL_SWITCH",)
@@ -263,8 +270,7 @@ def test_after_decision_may_tighten_but_not_relax() -> None:
     assert not r.allowed and r.event.data["plugins"]["override"] == {"refused_relaxation": "ALLOW"}
     trusted = make(deny_engine, plugins=[Override(Decision.allow("OVERRIDE"), may_relax=True)])
     assert trusted.check_tool_call(tool_name="t", agent_id="a").allowed
-    tightening = make(plugins=[Override(rule(Outcome.REQUIRE_HUMAN, "HUMAN"))],
-                      on_human_required=lambda r, d: False)
+    tightening = make(plugins=[Override(rule(Outcome.REQUIRE_HUMAN, "HUMAN"))], on_human_required=lambda r, d: False)
     assert tightening.check_tool_call(tool_name="t", agent_id="a").final_decision.codes == ("HUMAN", "HUMAN_REJECTED")
 
 
@@ -277,8 +283,12 @@ def test_after_decision_cannot_hand_a_gate_to_another_approver() -> None:
 
         @hookimpl
         def agent_security_after_decision(self, decision: Decision) -> Decision:
-            return Decision(outcome=decision.outcome, reasons=(Reason(code="EASY", message="easy"),),
-                            approver_role="anyone", constraints={"max_amount": 10**9})
+            return Decision(
+                outcome=decision.outcome,
+                reasons=(Reason(code="EASY", message="easy"),),
+                approver_role="anyone",
+                constraints={"max_amount": 10**9},
+            )
 
     asked: list[str | None] = []
     gate = by_tool({"pay": rule(Outcome.REQUIRE_APPROVAL, "PAY", "finance")})
@@ -310,8 +320,9 @@ def test_redacted_arguments_reach_protect() -> None:
         @hookimpl
         def agent_security_before_check(self, request: ActionRequest) -> PluginResult:
             args = {**request.action.tool_args, "body": "[REDACTED]"}
-            return PluginResult(request=request.model_copy(
-                update={"action": request.action.model_copy(update={"tool_args": args})}))
+            return PluginResult(
+                request=request.model_copy(update={"action": request.action.model_copy(update={"tool_args": args})})
+            )
 
     security = make(plugins=[Redactor()])
     sent: list[tuple[str, str]] = []
@@ -325,8 +336,11 @@ def test_redacted_arguments_reach_protect() -> None:
 
 def test_observe_mode_decides_and_audits_but_never_blocks() -> None:
     asked: list[str] = []
-    security = make(by_tool({"rm": rule(Outcome.DENY, "NO_RM"), "pay": rule(Outcome.REQUIRE_APPROVAL)}),
-                    mode="observe", on_approval_required=lambda r, d: asked.append("x") or False)
+    security = make(
+        by_tool({"rm": rule(Outcome.DENY, "NO_RM"), "pay": rule(Outcome.REQUIRE_APPROVAL)}),
+        mode="observe",
+        on_approval_required=lambda r, d: asked.append("x") or False,
+    )
     rm = security.check_tool_call(tool_name="rm", agent_id="a")
     assert rm.allowed and rm.would_block and rm.final_decision.outcome is Outcome.DENY
     assert rm.event.mode == "observe" and rm.event.data["would_block"] is True
@@ -344,8 +358,14 @@ def test_observe_mode_decides_and_audits_but_never_blocks() -> None:
 
 def test_protect_as_decorator_binds_parameter_names_and_raises_when_blocked() -> None:
     seen: list[dict[str, Any]] = []
-    engine = StaticEngine(lambda r: seen.append(dict(r.action.tool_args)) or (  # type: ignore[func-returns-value]
-        rule(Outcome.DENY, "TOO_MUCH") if r.action.tool_args.get("amount", 0) > 100 else rule(Outcome.ALLOW)))
+    engine = StaticEngine(
+        lambda r: (
+            seen.append(dict(r.action.tool_args))
+            or (  # type: ignore[func-returns-value]
+                rule(Outcome.DENY, "TOO_MUCH") if r.action.tool_args.get("amount", 0) > 100 else rule(Outcome.ALLOW)
+            )
+        )
+    )
     security = make(engine)
 
     @security.protect("pay", agent_id="payer", environment="prod")
@@ -401,7 +421,6 @@ def test_protect_runs_after_execution_on_errors_and_reraises() -> None:
     assert errors == ["KeyError"]
 
 
-
 def _execution_events(security: AgentSecurity) -> list[Any]:
     return [e for e in security.get_audit_log() if e.kind == "execution"]
 
@@ -448,8 +467,11 @@ def test_after_execution_can_replace_the_exception_a_tool_raised(is_async: bool)
     assert info.value.__context__ is None and info.value.__cause__ is None  # the original is not reachable
     [event] = _execution_events(security)
     assert event.outcome is Outcome.ALLOW and event.reasons[0].code == "EXECUTION_ERROR"
-    assert event.data["plugins"]["execution"] == {"redacted_by": ["replacer"], "error": "RuntimeError",
-                                                  "raised": "ValueError"}
+    assert event.data["plugins"]["execution"] == {
+        "redacted_by": ["replacer"],
+        "error": "RuntimeError",
+        "raised": "ValueError",
+    }
 
 
 def test_a_replacement_for_an_exception_must_be_an_exception() -> None:
@@ -517,13 +539,22 @@ def test_hostile_arguments_are_denied_not_crashed() -> None:
     assert not bad_trust.allowed and bad_trust.final_decision.codes == ("INVALID_REQUEST",)
 
 
-@pytest.mark.parametrize("params", [
-    {"tool_name": "", "agent_id": "a"}, {"tool_name": "t", "agent_id": ""}, {"tool_name": 5, "agent_id": "a"},
-    {"tool_name": "t", "agent_id": "a", "tool_args": ["x"]}, {"tool_name": "t", "agent_id": "a", "tool_args": "x"},
-    {"tool_name": "t", "agent_id": "a", "user_input": 5}, {"tool_name": "t", "agent_id": "a", "context": [1]},
-    {"tool_name": "t", "agent_id": "a", "data_labels": 5}, {"tool_name": "t", "agent_id": "a", "data_labels": "pii"},
-    {"tool_name": "t", "agent_id": "a", "roles": {"admin": True}}, {"tool_name": "t", "agent_id": "a", "session_id": 7},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"tool_name": "", "agent_id": "a"},
+        {"tool_name": "t", "agent_id": ""},
+        {"tool_name": 5, "agent_id": "a"},
+        {"tool_name": "t", "agent_id": "a", "tool_args": ["x"]},
+        {"tool_name": "t", "agent_id": "a", "tool_args": "x"},
+        {"tool_name": "t", "agent_id": "a", "user_input": 5},
+        {"tool_name": "t", "agent_id": "a", "context": [1]},
+        {"tool_name": "t", "agent_id": "a", "data_labels": 5},
+        {"tool_name": "t", "agent_id": "a", "data_labels": "pii"},
+        {"tool_name": "t", "agent_id": "a", "roles": {"admin": True}},
+        {"tool_name": "t", "agent_id": "a", "session_id": 7},
+    ],
+)
 def test_a_field_of_the_wrong_type_is_denied_as_an_invalid_request(params: dict[str, Any]) -> None:
     security = make()
     result = security.check_tool_call(**params)
@@ -533,18 +564,23 @@ def test_a_field_of_the_wrong_type_is_denied_as_an_invalid_request(params: dict[
 
 @pytest.mark.parametrize("answer", ["yes", 1, {"approved": True}, [True]])
 def test_an_approver_answer_that_is_no_answer_has_its_own_reason_code(answer: Any) -> None:
-    security = make(by_tool({"pay": rule(Outcome.REQUIRE_APPROVAL, "GATE")}),
-                    on_approval_required=lambda r, d: answer)
+    security = make(by_tool({"pay": rule(Outcome.REQUIRE_APPROVAL, "GATE")}), on_approval_required=lambda r, d: answer)
     result = security.check_tool_call(tool_name="pay", agent_id="a")
     assert not result.allowed
     assert result.final_decision.codes[-1] == "APPROVAL_INVALID_ANSWER"
     assert type(answer).__name__ in result.final_decision.reasons[-1].message
 
 
-@pytest.mark.parametrize(("option", "callback"), [
-    ("on_approval_required", lambda: True), ("on_allow", lambda request: None),
-    ("on_audit_event", lambda: None), ("on_error", lambda error: None), ("on_deny", "not callable"),
-])
+@pytest.mark.parametrize(
+    ("option", "callback"),
+    [
+        ("on_approval_required", lambda: True),
+        ("on_allow", lambda request: None),
+        ("on_audit_event", lambda: None),
+        ("on_error", lambda error: None),
+        ("on_deny", "not callable"),
+    ],
+)
 def test_a_callback_that_cannot_take_its_arguments_is_refused_at_construction(option: str, callback: Any) -> None:
     from agent_security.core import ConfigurationError
 
@@ -553,8 +589,12 @@ def test_a_callback_that_cannot_take_its_arguments_is_refused_at_construction(op
 
 
 def test_callbacks_taking_their_arguments_any_way_are_accepted() -> None:
-    make(on_approval_required=lambda *args: True, on_allow=lambda request, decision=None: None,
-         on_audit_event=lambda event, **extra: None, on_error=print)
+    make(
+        on_approval_required=lambda *args: True,
+        on_allow=lambda request, decision=None: None,
+        on_audit_event=lambda event, **extra: None,
+        on_error=print,
+    )
 
 
 def test_a_keyword_the_api_does_not_have_is_a_programming_mistake() -> None:
@@ -608,8 +648,12 @@ def test_a_decision_is_stamped_with_the_instant_it_was_evaluated_at_and_later_ev
         seen.append(now())
         return True
 
-    security = make(by_tool({"pay": rule(Outcome.REQUIRE_APPROVAL, "GATE", "lead")}), clock=now,
-                    monotonic=clock.monotonic, on_approval_required=approve)
+    security = make(
+        by_tool({"pay": rule(Outcome.REQUIRE_APPROVAL, "GATE", "lead")}),
+        clock=now,
+        monotonic=clock.monotonic,
+        on_approval_required=approve,
+    )
     result = security.check_tool_call(tool_name="pay", agent_id="a")
     decision, resolution = result.events
     assert decision.kind == "decision" and resolution.kind == "resolution"

@@ -44,8 +44,9 @@ def _engine(outcome: Outcome) -> StaticEngine:
 def test_raising_hook_denies_with_plugin_error_and_is_audited(hook: str) -> None:
     # The resolve hook only runs for approval-like outcomes; the others run on an ALLOW.
     outcome = Outcome.REQUIRE_APPROVAL if hook == "agent_security_resolve" else Outcome.ALLOW
-    security = AgentSecurity(policy_engine=_engine(outcome), plugins=[_plugin(hook)], autoload=False,
-                             on_approval_required=lambda r, d: True)
+    security = AgentSecurity(
+        policy_engine=_engine(outcome), plugins=[_plugin(hook)], autoload=False, on_approval_required=lambda r, d: True
+    )
     result = security.check_tool_call(tool_name="t", agent_id="a", environment="dev")
     assert result.allowed is False
     assert result.final_decision.outcome is Outcome.DENY
@@ -64,8 +65,12 @@ def test_fail_open_plugin_is_skipped_and_the_error_is_reported() -> None:
     plugin = _plugin("agent_security_before_check")
     plugin.fail_open = True
     errors: list[tuple[BaseException, str]] = []
-    security = AgentSecurity(policy_engine=_engine(Outcome.ALLOW), plugins=[plugin], autoload=False,
-                             on_error=lambda e, where: errors.append((e, where)))
+    security = AgentSecurity(
+        policy_engine=_engine(Outcome.ALLOW),
+        plugins=[plugin],
+        autoload=False,
+        on_error=lambda e, where: errors.append((e, where)),
+    )
     result = security.check_tool_call(tool_name="t", agent_id="a")
     assert result.allowed
     assert errors and errors[0][1] == "plugin:raiser:before_check"

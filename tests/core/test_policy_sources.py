@@ -72,8 +72,15 @@ async def test_async_policy_loader() -> None:
     clock = FakeClock(datetime(2026, 6, 1, tzinfo=UTC))
 
     async def loader() -> str:
-        return json.dumps({"version": "1", "generated_at": "2026-01-01T00:00:00Z",
-                           "expires_at": "2026-12-31T00:00:00Z", "rules": [], "defaults": {"outcome": "ALLOW"}})
+        return json.dumps(
+            {
+                "version": "1",
+                "generated_at": "2026-01-01T00:00:00Z",
+                "expires_at": "2026-12-31T00:00:00Z",
+                "rules": [],
+                "defaults": {"outcome": "ALLOW"},
+            }
+        )
 
     security = AgentSecurity(policy_loader=loader, autoload=False, clock=clock.now, monotonic=clock.monotonic)
     from agent_security.core import ConfigurationError

@@ -131,9 +131,15 @@ def test_assemble_is_the_validating_constructor_for_values_of_the_right_types() 
     from agent_security.core._speedups import assemble
     from agent_security.core.models import AuditEvent, Outcome, Reason
 
-    values: dict[str, Any] = {"kind": "decision", "agent_id": "a", "outcome": Outcome.DENY, "allowed": False,
-                              "reasons": (Reason(code="C"),), "timestamp": datetime(2026, 1, 1, tzinfo=UTC),
-                              "data": {"phase": "decided"}}
+    values: dict[str, Any] = {
+        "kind": "decision",
+        "agent_id": "a",
+        "outcome": Outcome.DENY,
+        "allowed": False,
+        "reasons": (Reason(code="C"),),
+        "timestamp": datetime(2026, 1, 1, tzinfo=UTC),
+        "data": {"phase": "decided"},
+    }
     built, validated = assemble(AuditEvent, dict(values)), AuditEvent(**values)
     assert built.model_dump(exclude={"event_id"}) == validated.model_dump(exclude={"event_id"})
     assert list(built.__dict__) == list(validated.__dict__) and built.event_id != validated.event_id

@@ -84,10 +84,13 @@ class Reference:
         return {k for k, (_, e) in self.data.items() if e is None or now < e}
 
 
-_ops = st.lists(st.tuples(
-    st.sampled_from(["set", "set_ttl", "incr", "incr_ttl", "get", "delete", "tick"]),
-    st.integers(0, 11),
-), max_size=120)
+_ops = st.lists(
+    st.tuples(
+        st.sampled_from(["set", "set_ttl", "incr", "incr_ttl", "get", "delete", "tick"]),
+        st.integers(0, 11),
+    ),
+    max_size=120,
+)
 
 
 @settings(max_examples=150, deadline=None)
@@ -178,14 +181,20 @@ def test_claims_refuse_rather_than_forget() -> None:
 
 # -- the pipeline's approvals ---------------------------------------------------------------------------
 
-_GATE = StaticEngine(lambda r: Decision(outcome=Outcome.REQUIRE_APPROVAL, reasons=(Reason(code="R", message="m"),))
-                     if r.action.tool_name == "pay" else Decision.allow("OK"))
+_GATE = StaticEngine(
+    lambda r: (
+        Decision(outcome=Outcome.REQUIRE_APPROVAL, reasons=(Reason(code="R", message="m"),))
+        if r.action.tool_name == "pay"
+        else Decision.allow("OK")
+    )
+)
 
 
 def _replaying_security(store: MemoryStore, **kw: Any) -> tuple[AgentSecurity, list[Resolution]]:
     token = Resolution(approved=True, resolver="alice")  # one approval handed back for every call
-    return AgentSecurity(policy_engine=_GATE, autoload=False, store=store,
-                         on_approval_required=lambda r, d: token, **kw), [token]
+    return AgentSecurity(
+        policy_engine=_GATE, autoload=False, store=store, on_approval_required=lambda r, d: token, **kw
+    ), [token]
 
 
 def test_an_approval_replayed_after_a_key_flood_is_still_refused() -> None:
@@ -219,9 +228,13 @@ def test_plain_approvals_do_not_use_up_the_claims() -> None:
     store = MemoryStore(max_claims=2)
     for answer, outcome in ((True, Outcome.REQUIRE_APPROVAL), ("TICKET-1", Outcome.REQUIRE_TICKET)):
         gate = StaticEngine(lambda r, o=outcome: Decision(outcome=o, reasons=(Reason(code="G", message="g"),)))
-        security = AgentSecurity(policy_engine=gate, autoload=False, store=store,
-                                 on_approval_required=lambda r, d: True,
-                                 on_ticket_required=lambda r, d: "TICKET-1")
+        security = AgentSecurity(
+            policy_engine=gate,
+            autoload=False,
+            store=store,
+            on_approval_required=lambda r, d: True,
+            on_ticket_required=lambda r, d: "TICKET-1",
+        )
         for _ in range(10):
             result = security.check_tool_call(tool_name="pay", agent_id="a")
             assert result.allowed, (answer, result.final_decision.codes)
@@ -245,11 +258,14 @@ def test_rewritten_deadlines_do_not_accumulate() -> None:
 
 # -- sliding windows -----------------------------------------------------------------------------------
 
-_window_ops = st.lists(st.tuples(
-    st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=3, unique=True),  # keys of one call
-    st.integers(1, 4),  # limit (at most EXACT_LIMIT: one timestamp per admitted call)
-    st.floats(-3.0, 6.0),  # clock step: negative steps are calls that reach the store out of order
-), max_size=80)
+_window_ops = st.lists(
+    st.tuples(
+        st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=3, unique=True),  # keys of one call
+        st.integers(1, 4),  # limit (at most EXACT_LIMIT: one timestamp per admitted call)
+        st.floats(-3.0, 6.0),  # clock step: negative steps are calls that reach the store out of order
+    ),
+    max_size=80,
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -304,7 +320,8 @@ _slotted_ops = st.lists(st.tuples(st.integers(0, 8), st.floats(0.0, 3.0)), max_s
 @settings(max_examples=150, deadline=None)
 @given(_slotted_ops, st.sampled_from([1.0, 2.5, 10.0]))
 def test_slotted_windows_never_over_admit_and_refuse_at_most_one_slot_early(
-        ops: list[tuple[int, float]], window_s: float) -> None:
+    ops: list[tuple[int, float]], window_s: float
+) -> None:
     # Limits above EXACT_LIMIT (and 0, unlimited) are counted in SLOTS slots. Against the exact log of the
     # admitted calls: the count is never below the calls in (now - window_s, now] (so the limit is never
     # exceeded), never above the calls in (now - window_s - slot, now], and the window holds at most

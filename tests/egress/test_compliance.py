@@ -10,17 +10,37 @@ from agent_security.egress import ComplianceReporter, EgressEvent
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def ev(i: int, action: str, classes: tuple[str, ...], agent: str = "bot", direction: str = "outbound",
-       channel: str = "email") -> EgressEvent:
-    return EgressEvent(timestamp=T0 + timedelta(minutes=i), agent_id=agent, tool_name="send_email", channel=channel,
-                       direction=direction, destinations=("c***@e***.com",), classifications=classes,  # type: ignore[arg-type]
-                       kinds=("ssn",), findings=1, action=action, blocked=action == "block")
+def ev(
+    i: int,
+    action: str,
+    classes: tuple[str, ...],
+    agent: str = "bot",
+    direction: str = "outbound",
+    channel: str = "email",
+) -> EgressEvent:
+    return EgressEvent(
+        timestamp=T0 + timedelta(minutes=i),
+        agent_id=agent,
+        tool_name="send_email",
+        channel=channel,
+        direction=direction,
+        destinations=("c***@e***.com",),
+        classifications=classes,  # type: ignore[arg-type]
+        kinds=("ssn",),
+        findings=1,
+        action=action,
+        blocked=action == "block",
+    )
 
 
 def test_report_counts_flags_and_flows() -> None:
-    events = [ev(0, "block", ("PII",)), ev(1, "block", ("PII", "PCI")), ev(2, "redact", ("PCI",)),
-              ev(3, "alert", ("PII",), agent="leaky"), ev(4, "redact", ("SECRET",), direction="result",
-                                                               channel="tool_result")]
+    events = [
+        ev(0, "block", ("PII",)),
+        ev(1, "block", ("PII", "PCI")),
+        ev(2, "redact", ("PCI",)),
+        ev(3, "alert", ("PII",), agent="leaky"),
+        ev(4, "redact", ("SECRET",), direction="result", channel="tool_result"),
+    ]
     rep = ComplianceReporter().generate_report(events, to=T0 + timedelta(days=1))
     s = rep.summary
     assert (s.total_events, s.blocked_events, s.redacted_events, s.allowed_events, s.result_events) == (5, 2, 2, 1, 1)

@@ -23,8 +23,11 @@ def test_corpus_covers_every_kind_and_every_category() -> None:
 
 def test_precision_and_recall_floor_per_kind() -> None:
     scores = evaluate(load_corpus())
-    low = {k: (round(s.precision, 3), round(s.recall, 3), s.misses[:5], s.false_alarms[:5])
-           for k, s in scores.items() if s.precision < FLOOR or s.recall < FLOOR}
+    low = {
+        k: (round(s.precision, 3), round(s.recall, 3), s.misses[:5], s.false_alarms[:5])
+        for k, s in scores.items()
+        if s.precision < FLOOR or s.recall < FLOOR
+    }
     assert not low
     assert {c.kind for c in DEFAULT_CLASSIFIERS} <= set(scores)
 

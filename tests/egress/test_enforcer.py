@@ -12,12 +12,22 @@ from agent_security.egress.testing import generate
 
 DEMO_POLICY = {
     "rules": [
-        {"id": "BLOCK_PII_EMAIL", "description": "Block PII from being sent via email", "classifications": ["PII"],
-         "channels": ["email"], "action": "block"},
+        {
+            "id": "BLOCK_PII_EMAIL",
+            "description": "Block PII from being sent via email",
+            "classifications": ["PII"],
+            "channels": ["email"],
+            "action": "block",
+        },
         {"id": "BLOCK_PCI_ALL", "description": "No card data", "classifications": ["PCI"], "action": "block"},
         {"id": "BLOCK_SECRETS_ALL", "description": "No secrets", "classifications": ["SECRET"], "action": "block"},
-        {"id": "ALLOW_PII_INTERNAL", "classifications": ["PII"], "channels": ["db_query"],
-         "allowed_domains": ["internal.company.com"], "action": "block"},
+        {
+            "id": "ALLOW_PII_INTERNAL",
+            "classifications": ["PII"],
+            "channels": ["db_query"],
+            "allowed_domains": ["internal.company.com"],
+            "action": "block",
+        },
     ],
     "default_action": "allow",
 }
@@ -39,8 +49,16 @@ def run(enf: EgressEnforcer, ctx: CheckContext, tool: str, args: dict[str, Any],
 
 def test_demo_02_pii_email_blocked_with_masked_reason(ctx: CheckContext) -> None:
     enf = demo()
-    res = run(enf, ctx, "send_email", {"to": "customer@external.com", "subject": "Account Info",
-                                       "body": "Dear John, your SSN is 123-45-6789 and your email is john@example.com"})
+    res = run(
+        enf,
+        ctx,
+        "send_email",
+        {
+            "to": "customer@external.com",
+            "subject": "Account Info",
+            "body": "Dear John, your SSN is 123-45-6789 and your email is john@example.com",
+        },
+    )
     assert res is not None and res.decision is not None
     assert res.decision.outcome is Outcome.DENY and res.decision.codes == ("EGRESS_BLOCKED",)
     msg = res.decision.reasons[0].message
@@ -54,8 +72,12 @@ def test_demo_02_pii_email_blocked_with_masked_reason(ctx: CheckContext) -> None
 
 
 def test_demo_02_card_is_pci_not_the_recipient(ctx: CheckContext) -> None:
-    res = run(demo(), ctx, "send_email", {"to": "billing@company.com", "subject": "Payment update",
-                                          "body": "Card: 4111-1111-1111-1111, Exp: 12/25"})
+    res = run(
+        demo(),
+        ctx,
+        "send_email",
+        {"to": "billing@company.com", "subject": "Payment update", "body": "Card: 4111-1111-1111-1111, Exp: 12/25"},
+    )
     assert res is not None and res.decision is not None
     msg = res.decision.reasons[0].message
     assert 'rule "BLOCK_PCI_ALL"' in msg and "[PCI]" in msg and "PII" not in msg
@@ -63,8 +85,19 @@ def test_demo_02_card_is_pci_not_the_recipient(ctx: CheckContext) -> None:
 
 def test_demo_02_clean_email_and_webhook_are_allowed(ctx: CheckContext) -> None:
     enf = demo()
-    assert run(enf, ctx, "send_email", {"to": "team@company.com", "subject": "Meeting reminder",
-                                        "body": "Don't forget the standup at 10am tomorrow!"}) is None
+    assert (
+        run(
+            enf,
+            ctx,
+            "send_email",
+            {
+                "to": "team@company.com",
+                "subject": "Meeting reminder",
+                "body": "Don't forget the standup at 10am tomorrow!",
+            },
+        )
+        is None
+    )
     assert run(enf, ctx, "http_request", {"url": "https://external-api.com/webhook", "body": "token=REDACTED"}) is None
     assert enf.get_egress_log() == []
 
@@ -87,8 +120,12 @@ def test_secret_in_destination_field_still_counts(ctx: CheckContext) -> None:
 
 
 def test_redact_rewrites_tool_args(ctx: CheckContext) -> None:
-    enf = egress_enforcer(policy={"rules": [{"id": "R", "classifications": ["PCI", "PII"], "action": "redact"}],
-                                  "default_action": "allow"})
+    enf = egress_enforcer(
+        policy={
+            "rules": [{"id": "R", "classifications": ["PCI", "PII"], "action": "redact"}],
+            "default_action": "allow",
+        }
+    )
     card = generate("credit_card", 5)
     req = make_request("post_comment", {"text": f"my card {card}", "meta": {"n": 3}})
     res = enf.agent_security_before_check(req, ctx)
@@ -120,14 +157,16 @@ def test_default_policy_blocks_secrets_everywhere(ctx: CheckContext) -> None:
 
 def test_labels_merge_with_existing(ctx: CheckContext) -> None:
     enf = egress_enforcer(policy={"rules": [], "default_action": "allow"})
-    res = enf.agent_security_before_check(make_request("t", {"a": "bob@corp.example"}, data_labels=["confidential"]),
-                                          ctx)
+    res = enf.agent_security_before_check(
+        make_request("t", {"a": "bob@corp.example"}, data_labels=["confidential"]), ctx
+    )
     assert res is not None and res.request is not None
     assert res.request.context.data_labels == ("confidential", "PII")
 
 
-@pytest.mark.parametrize(("mode", "blocked", "labelled"), [("label", False, True), ("enforce", True, True),
-                                                           ("ignore", False, False)])
+@pytest.mark.parametrize(
+    ("mode", "blocked", "labelled"), [("label", False, True), ("enforce", True, True), ("ignore", False, False)]
+)
 def test_user_input_modes(ctx: CheckContext, mode: str, blocked: bool, labelled: bool) -> None:
     enf = egress_enforcer(user_input=mode)
     req = make_request("t", {"q": "weather"}, user_input="my key is " + generate("aws_access_key", 2))
@@ -192,10 +231,13 @@ def test_after_execution_can_block(ctx: CheckContext) -> None:
 
 
 def test_comma_separated_recipients_are_destinations(ctx: CheckContext) -> None:
-    enf = egress_enforcer(policy={"rules": [{"id": "R", "classifications": ["PII"], "allowed_domains": ["corp.com"],
-                                             "action": "block"}], "default_action": "allow"},
-                          tool_channel_mappings=[{"tool_name": "send_email", "channel": "email",
-                                                  "destination_fields": ["to", "cc"]}])
+    enf = egress_enforcer(
+        policy={
+            "rules": [{"id": "R", "classifications": ["PII"], "allowed_domains": ["corp.com"], "action": "block"}],
+            "default_action": "allow",
+        },
+        tool_channel_mappings=[{"tool_name": "send_email", "channel": "email", "destination_fields": ["to", "cc"]}],
+    )
     body = {"body": "ssn 123-45-6789"}
     res = run(enf, ctx, "send_email", {**body, "to": "a@corp.com, b@x.corp.com", "cc": ["c@corp.com"]})
     assert res is not None and res.decision is None
@@ -204,8 +246,10 @@ def test_comma_separated_recipients_are_destinations(ctx: CheckContext) -> None:
 
 
 def test_unmapped_tool_reads_default_destination_fields(ctx: CheckContext) -> None:
-    enf = egress_enforcer(policy={"rules": [{"id": "NO_PII", "classifications": ["PII"], "action": "block"}],
-                                  "default_action": "allow"}, tool_channel_mappings=[])
+    enf = egress_enforcer(
+        policy={"rules": [{"id": "NO_PII", "classifications": ["PII"], "action": "block"}], "default_action": "allow"},
+        tool_channel_mappings=[],
+    )
     assert run(enf, ctx, "notify", {"to": "bob@corp.example", "text": "build green"}) is None
     res = run(enf, ctx, "notify", {"to": "bob@corp.example", "text": "cc alice@corp.example"})
     assert res is not None and res.decision is not None
@@ -222,7 +266,12 @@ def test_after_execution_rebuilds_pydantic_results(ctx: CheckContext) -> None:
 
     enf = egress_enforcer()
     token = generate("github_token", 6)
-    out = enf.agent_security_after_execution(make_request("t", {}), None, Creds(user="svc", token=token, port=5432),  # type: ignore[arg-type]
-                                             None, ctx)
+    out = enf.agent_security_after_execution(
+        make_request("t", {}),
+        None,
+        Creds(user="svc", token=token, port=5432),  # type: ignore[arg-type]
+        None,
+        ctx,
+    )
     assert out is not None and isinstance(out.result, Creds)
     assert out.result.token != token and out.result.port == 5432 and out.result.user == "svc"

@@ -13,32 +13,46 @@ from agent_security.core import AgentSecurity, ConfigFileError, ConfigurationErr
 from agent_security.egress import EgressEnforcer, custom_classifier, plugin
 from agent_security.egress.testing import generate
 
-DEMO_CONFIG: dict[str, Any] = {"egress": {
-    "rules": [
-        {"id": "BLOCK_PII_EMAIL", "description": "Block PII from being sent via email", "classifications": ["PII"],
-         "channels": ["email"], "action": "block"},
-        {"id": "BLOCK_PCI_ALL", "classifications": ["PCI"], "action": "block"},
-        {"id": "BLOCK_SECRETS_ALL", "classifications": ["SECRET"], "action": "block"},
-        {"id": "ALLOW_PII_INTERNAL", "classifications": ["PII"], "channels": ["db_query"],
-         "allowed_destinations": ["*.internal.company.com"], "action": "block"},
-    ],
-    "default_action": "allow",
-    "tool_channel_mappings": [
-        {"tool_name": "send_email", "channel": "email", "destination_field": "to"},
-        {"tool_name": "query_*", "channel": "db_query", "destination_field": "database"},
-        {"tool_name": "write_file", "channel": "file_write", "destination_field": "path"},
-        {"tool_name": "http_request", "channel": "http_request", "destination_field": "url"},
-    ],
-}}
+DEMO_CONFIG: dict[str, Any] = {
+    "egress": {
+        "rules": [
+            {
+                "id": "BLOCK_PII_EMAIL",
+                "description": "Block PII from being sent via email",
+                "classifications": ["PII"],
+                "channels": ["email"],
+                "action": "block",
+            },
+            {"id": "BLOCK_PCI_ALL", "classifications": ["PCI"], "action": "block"},
+            {"id": "BLOCK_SECRETS_ALL", "classifications": ["SECRET"], "action": "block"},
+            {
+                "id": "ALLOW_PII_INTERNAL",
+                "classifications": ["PII"],
+                "channels": ["db_query"],
+                "allowed_destinations": ["*.internal.company.com"],
+                "action": "block",
+            },
+        ],
+        "default_action": "allow",
+        "tool_channel_mappings": [
+            {"tool_name": "send_email", "channel": "email", "destination_field": "to"},
+            {"tool_name": "query_*", "channel": "db_query", "destination_field": "database"},
+            {"tool_name": "write_file", "channel": "file_write", "destination_field": "path"},
+            {"tool_name": "http_request", "channel": "http_request", "destination_field": "url"},
+        ],
+    }
+}
 
 
 def bundle(*rules: dict[str, Any]) -> dict[str, Any]:
     now = datetime.now(UTC)
-    return {"version": "1.0.0", "generated_at": (now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "expires_at": (now + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "rules": [*rules, {"id": "ALLOW_ALL", "match": {"tool_name": "*", "environment": "*"},
-                               "outcome": "ALLOW"}],
-            "defaults": {"outcome": "ALLOW"}}
+    return {
+        "version": "1.0.0",
+        "generated_at": (now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "expires_at": (now + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "rules": [*rules, {"id": "ALLOW_ALL", "match": {"tool_name": "*", "environment": "*"}, "outcome": "ALLOW"}],
+        "defaults": {"outcome": "ALLOW"},
+    }
 
 
 def security(config: dict[str, Any] | None = None, **kw: Any) -> AgentSecurity:
@@ -56,17 +70,18 @@ def test_installed_without_section_uses_the_safe_default() -> None:
     sec = security()
     enf = sec.get_plugin("egress-enforcer")
     assert isinstance(enf, EgressEnforcer)
-    blocked = sec.check_tool_call(tool_name="http_post", tool_args={"body": "key " + generate("aws_access_key", 1)},
-                                  agent_id="a")
+    blocked = sec.check_tool_call(
+        tool_name="http_post", tool_args={"body": "key " + generate("aws_access_key", 1)}, agent_id="a"
+    )
     assert not blocked.allowed and blocked.final_decision.codes == ("EGRESS_BLOCKED",)
-    ok = sec.check_tool_call(tool_name="send_email", tool_args={"to": "bob@corp.example", "body": "hi"},
-                             agent_id="a")
+    ok = sec.check_tool_call(tool_name="send_email", tool_args={"to": "bob@corp.example", "body": "hi"}, agent_id="a")
     assert ok.allowed  # the recipient address is a destination, not data leaving
     pii = sec.check_tool_call(tool_name="post", tool_args={"body": "ssn 123-45-6789"}, agent_id="a")
     assert pii.allowed and "PII" in pii.request.context.data_labels
     alerts = [e for e in sec.get_audit_log() if e.kind == "alert"]
     assert any(e.reasons and e.reasons[0].code == "EGRESS_ALERT" for e in alerts) or any(
-        "EGRESS_ALERT" in json.dumps(e.data) for e in alerts)
+        "EGRESS_ALERT" in json.dumps(e.data) for e in alerts
+    )
 
 
 def test_disabled_in_config_registers_nothing() -> None:
@@ -87,23 +102,54 @@ def test_bad_section_is_a_config_error() -> None:
 
 def test_demo_02_end_to_end() -> None:
     sec = security(DEMO_CONFIG)
-    r1 = sec.check_tool_call(tool_name="send_email", agent_id="support-bot", environment="prod", tool_args={
-        "to": "customer@external.com", "subject": "Account Info",
-        "body": "Dear John, your SSN is 123-45-6789 and your email is john@example.com"})
+    r1 = sec.check_tool_call(
+        tool_name="send_email",
+        agent_id="support-bot",
+        environment="prod",
+        tool_args={
+            "to": "customer@external.com",
+            "subject": "Account Info",
+            "body": "Dear John, your SSN is 123-45-6789 and your email is john@example.com",
+        },
+    )
     assert not r1.allowed and r1.final_decision.codes == ("EGRESS_BLOCKED",)
     assert r1.final_decision.plugin_source == "egress-enforcer"
     assert 'rule "BLOCK_PII_EMAIL"' in r1.final_decision.reasons[0].message
-    r2 = sec.check_tool_call(tool_name="send_email", agent_id="billing-bot", environment="prod", tool_args={
-        "to": "billing@company.com", "subject": "Payment update", "body": "Card: 4111-1111-1111-1111, Exp: 12/25"})
+    r2 = sec.check_tool_call(
+        tool_name="send_email",
+        agent_id="billing-bot",
+        environment="prod",
+        tool_args={
+            "to": "billing@company.com",
+            "subject": "Payment update",
+            "body": "Card: 4111-1111-1111-1111, Exp: 12/25",
+        },
+    )
     assert not r2.allowed and 'rule "BLOCK_PCI_ALL"' in r2.final_decision.reasons[0].message
-    r3 = sec.check_tool_call(tool_name="http_request", agent_id="integration-bot", environment="prod",
-                             tool_args={"url": "https://external-api.com/webhook", "body": "token=REDACTED"})
+    r3 = sec.check_tool_call(
+        tool_name="http_request",
+        agent_id="integration-bot",
+        environment="prod",
+        tool_args={"url": "https://external-api.com/webhook", "body": "token=REDACTED"},
+    )
     assert r3.allowed and r3.final_decision.codes == ("ALLOW_ALL",)
-    r4 = sec.check_tool_call(tool_name="send_email", agent_id="scheduler-bot", environment="prod", tool_args={
-        "to": "team@company.com", "subject": "Meeting reminder", "body": "Don't forget the standup at 10am tomorrow!"})
+    r4 = sec.check_tool_call(
+        tool_name="send_email",
+        agent_id="scheduler-bot",
+        environment="prod",
+        tool_args={
+            "to": "team@company.com",
+            "subject": "Meeting reminder",
+            "body": "Don't forget the standup at 10am tomorrow!",
+        },
+    )
     assert r4.allowed  # the original denied this one (W23): the recipient is not payload
-    r5 = sec.check_tool_call(tool_name="query_customers", agent_id="bot", environment="prod",
-                             tool_args={"database": "pg.internal.company.com", "q": "where email='a@b.example'"})
+    r5 = sec.check_tool_call(
+        tool_name="query_customers",
+        agent_id="bot",
+        environment="prod",
+        tool_args={"database": "pg.internal.company.com", "q": "where email='a@b.example'"},
+    )
     assert r5.allowed
     enf = sec.get_plugin("egress-enforcer")
     report = enf.compliance_report()
@@ -112,7 +158,8 @@ def test_demo_02_end_to_end() -> None:
     # PII did leave, to an allowed internal destination: the evidence says so, with the flow
     assert not report.evidence.no_pii_egress
     assert [(v.tool_name, v.channel, v.classification) for v in report.evidence.violations] == [
-        ("query_customers", "db_query", "PII")]
+        ("query_customers", "db_query", "PII")
+    ]
     # nothing raw in the audit trail
     trail = json.dumps([e.model_dump(mode="json") for e in sec.get_audit_log()])
     for raw in ("123-45-6789", "4111-1111-1111-1111", "customer@external.com", "john@example.com"):
@@ -120,17 +167,32 @@ def test_demo_02_end_to_end() -> None:
 
 
 def test_labels_feed_policy_rules() -> None:
-    pol = bundle({"id": "DENY_PCI_EMAIL", "match": {"tool_name": "send_email", "environment": "*"},
-                  "when": {"data_labels_any": ["PCI"]}, "outcome": "DENY"})
+    pol = bundle(
+        {
+            "id": "DENY_PCI_EMAIL",
+            "match": {"tool_name": "send_email", "environment": "*"},
+            "when": {"data_labels_any": ["PCI"]},
+            "outcome": "DENY",
+        }
+    )
     sec = security({"egress": {"rules": [], "default_action": "allow"}}, policy=pol)
-    r = sec.check_tool_call(tool_name="send_email", agent_id="a",
-                            tool_args={"to": "x@corp.example", "body": "card " + generate("credit_card", 2)})
+    r = sec.check_tool_call(
+        tool_name="send_email",
+        agent_id="a",
+        tool_args={"to": "x@corp.example", "body": "card " + generate("credit_card", 2)},
+    )
     assert not r.allowed and r.final_decision.codes == ("DENY_PCI_EMAIL",)
 
 
 def test_redact_through_the_pipeline_hands_rewritten_args_to_the_caller() -> None:
-    sec = security({"egress": {"rules": [{"id": "REDACT_PII", "classifications": ["PII", "PCI"], "action": "redact"}],
-                               "default_action": "allow"}})
+    sec = security(
+        {
+            "egress": {
+                "rules": [{"id": "REDACT_PII", "classifications": ["PII", "PCI"], "action": "redact"}],
+                "default_action": "allow",
+            }
+        }
+    )
     card = generate("credit_card", 3)
     r = sec.check_tool_call(tool_name="post_comment", agent_id="a", tool_args={"text": f"ssn 123-45-6789 card {card}"})
     assert r.allowed
@@ -194,10 +256,23 @@ def test_other_distributions_add_classifiers_through_the_hook() -> None:
 
 
 def test_custom_classifiers_from_config() -> None:
-    sec = security({"egress": {"custom_classifiers": [
-        {"kind": "internal_card", "pattern": r"\bIC\d{16}\b", "classification": "PCI", "validator": "luhn",
-         "confidence": 0.8}], "rules": [{"id": "PCI", "classifications": ["PCI"], "action": "block"}],
-        "default_action": "allow"}})
+    sec = security(
+        {
+            "egress": {
+                "custom_classifiers": [
+                    {
+                        "kind": "internal_card",
+                        "pattern": r"\bIC\d{16}\b",
+                        "classification": "PCI",
+                        "validator": "luhn",
+                        "confidence": 0.8,
+                    }
+                ],
+                "rules": [{"id": "PCI", "classifications": ["PCI"], "action": "block"}],
+                "default_action": "allow",
+            }
+        }
+    )
     bad = sec.check_tool_call(tool_name="t", agent_id="a", tool_args={"x": "IC4111111111111111"})
     assert not bad.allowed
     ok = sec.check_tool_call(tool_name="t", agent_id="a", tool_args={"x": "IC4111111111111112"})
@@ -209,37 +284,58 @@ def test_duplicate_custom_kind_is_refused() -> None:
         security({"egress": {"custom_classifiers": [{"kind": "ssn", "pattern": "x+"}]}})
 
 
-DEMO_05 = {"egress": {
-    "rules": [
-        {"id": "BLOCK_PII_EMAIL", "description": "No PII via email", "classifications": ["PII"], "channels": ["email"],
-         "action": "block"},
-        {"id": "BLOCK_PCI_ALL", "classifications": ["PCI"], "action": "block"},
-        {"id": "BLOCK_SECRETS_ALL", "classifications": ["SECRET"], "action": "block"},
-    ],
-    "default_action": "allow",
-    "tool_channel_mappings": [
-        {"tool_name": "send_email", "channel": "email", "destination_field": "to"},
-        {"tool_name": "query_*", "channel": "db_query", "destination_field": "database"},
-        {"tool_name": "http_request", "channel": "http_request", "destination_field": "url"},
-    ],
-}}
+DEMO_05 = {
+    "egress": {
+        "rules": [
+            {
+                "id": "BLOCK_PII_EMAIL",
+                "description": "No PII via email",
+                "classifications": ["PII"],
+                "channels": ["email"],
+                "action": "block",
+            },
+            {"id": "BLOCK_PCI_ALL", "classifications": ["PCI"], "action": "block"},
+            {"id": "BLOCK_SECRETS_ALL", "classifications": ["SECRET"], "action": "block"},
+        ],
+        "default_action": "allow",
+        "tool_channel_mappings": [
+            {"tool_name": "send_email", "channel": "email", "destination_field": "to"},
+            {"tool_name": "query_*", "channel": "db_query", "destination_field": "database"},
+            {"tool_name": "http_request", "channel": "http_request", "destination_field": "url"},
+        ],
+    }
+}
 
 
 async def test_demo_05_egress_scenarios_async() -> None:
     sec = security(DEMO_05)
-    s3 = await sec.acheck_tool_call(tool_name="send_email", agent_id="support-bot", environment="prod", tool_args={
-        "to": "customer@external.com", "subject": "Account Details",
-        "body": "Hi, your SSN is 123-45-6789 and email is john@example.com"})
+    s3 = await sec.acheck_tool_call(
+        tool_name="send_email",
+        agent_id="support-bot",
+        environment="prod",
+        tool_args={
+            "to": "customer@external.com",
+            "subject": "Account Details",
+            "body": "Hi, your SSN is 123-45-6789 and email is john@example.com",
+        },
+    )
     assert not s3.allowed and s3.final_decision.codes == ("EGRESS_BLOCKED",)
     msg = s3.final_decision.reasons[0].message
     assert msg.startswith("Data classified as [PII]") and 'rule "BLOCK_PII_EMAIL"' in msg and "No PII via email" in msg
-    s4 = await sec.acheck_tool_call(tool_name="send_email", agent_id="support-bot", environment="prod", tool_args={
-        "to": "team@acme.com", "subject": "Standup reminder", "body": "Don't forget standup at 10am!"})
+    s4 = await sec.acheck_tool_call(
+        tool_name="send_email",
+        agent_id="support-bot",
+        environment="prod",
+        tool_args={"to": "team@acme.com", "subject": "Standup reminder", "body": "Don't forget standup at 10am!"},
+    )
     assert s4.allowed  # "Clean email allowed" — the original denied it
 
 
 def test_observe_mode_reports_would_block() -> None:
     sec = security(DEMO_05, mode="observe")
-    r = sec.check_tool_call(tool_name="http_request", agent_id="a",
-                            tool_args={"url": "https://x.example", "body": "key " + generate("aws_access_key", 3)})
+    r = sec.check_tool_call(
+        tool_name="http_request",
+        agent_id="a",
+        tool_args={"url": "https://x.example", "body": "key " + generate("aws_access_key", 3)},
+    )
     assert r.allowed and r.would_block

@@ -21,9 +21,12 @@ def test_no_findings_allows() -> None:
 
 
 def test_first_matching_rule_per_finding_and_most_severe_wins() -> None:
-    e = engine({"id": "PII_ALERT", "classifications": ["PII"], "action": "alert"},
-               {"id": "PCI_REDACT", "classifications": ["PCI"], "action": "redact"},
-               {"id": "SECRETS", "classifications": ["SECRET"], "action": "block"}, default="allow")
+    e = engine(
+        {"id": "PII_ALERT", "classifications": ["PII"], "action": "alert"},
+        {"id": "PCI_REDACT", "classifications": ["PCI"], "action": "redact"},
+        {"id": "SECRETS", "classifications": ["SECRET"], "action": "block"},
+        default="allow",
+    )
     d = e.check([finding(), finding("credit_card", "PCI")], "http_request")
     assert d.action == "redact" and d.deciding_rule == "PCI_REDACT"
     assert [a for _, a, _ in d.per_finding] == ["alert", "redact"]
@@ -32,8 +35,9 @@ def test_first_matching_rule_per_finding_and_most_severe_wins() -> None:
 
 
 def test_channel_scoping_and_default_action() -> None:
-    e = engine({"id": "NO_PII_EMAIL", "classifications": ["PII"], "channels": ["email"], "action": "block"},
-               default="allow")
+    e = engine(
+        {"id": "NO_PII_EMAIL", "classifications": ["PII"], "channels": ["email"], "action": "block"}, default="allow"
+    )
     assert e.check([finding()], "email").blocked
     d = e.check([finding()], "db_query")
     assert d.action == "allow" and d.deciding_rule is None
@@ -41,8 +45,16 @@ def test_channel_scoping_and_default_action() -> None:
 
 
 def test_allowed_domains_and_destinations() -> None:
-    e = engine({"id": "PII_INTERNAL_ONLY", "classifications": ["PII"], "allowed_domains": ["company.com"],
-                "allowed_destinations": ["https://*.partner.net/*"], "action": "block"}, default="allow")
+    e = engine(
+        {
+            "id": "PII_INTERNAL_ONLY",
+            "classifications": ["PII"],
+            "allowed_domains": ["company.com"],
+            "allowed_destinations": ["https://*.partner.net/*"],
+            "action": "block",
+        },
+        default="allow",
+    )
     assert not e.check([finding()], "email", ["alice@company.com"]).blocked
     assert not e.check([finding()], "email", ["bob@eu.company.com"]).blocked
     assert not e.check([finding()], "http_request", ["https://api.company.com/v1/x"]).blocked
@@ -54,15 +66,19 @@ def test_allowed_domains_and_destinations() -> None:
 
 
 def test_blocked_destinations_block_even_for_alert_rules() -> None:
-    e = engine({"id": "A", "classifications": ["PII"], "blocked_destinations": ["*@competitor.com"],
-                "action": "alert"}, default="allow")
+    e = engine(
+        {"id": "A", "classifications": ["PII"], "blocked_destinations": ["*@competitor.com"], "action": "alert"},
+        default="allow",
+    )
     assert e.check([finding()], "email", ["ceo@competitor.com"]).blocked
     assert e.check([finding()], "email", ["ceo@partner.com"]).action == "alert"
 
 
 def test_kinds_and_min_confidence_narrow_a_rule() -> None:
-    e = engine({"id": "SSN_ONLY", "classifications": ["PII"], "kinds": ["ssn"], "min_confidence": 0.8,
-                "action": "block"}, default="allow")
+    e = engine(
+        {"id": "SSN_ONLY", "classifications": ["PII"], "kinds": ["ssn"], "min_confidence": 0.8, "action": "block"},
+        default="allow",
+    )
     assert e.check([finding("ssn")], "x").blocked
     assert not e.check([finding("email")], "x").blocked
     assert not e.check([finding("ssn", conf=0.6)], "x").blocked
@@ -77,16 +93,19 @@ def test_reason_is_masked() -> None:
 
 
 def test_glob_semantics_are_literal_except_star() -> None:
-    e = engine({"id": "A", "classifications": ["PII"], "allowed_destinations": ["file?.txt"], "action": "block"},
-               default="allow")
+    e = engine(
+        {"id": "A", "classifications": ["PII"], "allowed_destinations": ["file?.txt"], "action": "block"},
+        default="allow",
+    )
     assert not e.check([finding()], "file_write", ["file?.txt"]).blocked
     assert e.check([finding()], "file_write", ["file1.txt"]).blocked
 
 
 def test_policy_validation() -> None:
     with pytest.raises(ValidationError):
-        EgressPolicy.model_validate({"rules": [{"id": "A", "classifications": ["PII"]},
-                                               {"id": "A", "classifications": ["PCI"]}]})
+        EgressPolicy.model_validate(
+            {"rules": [{"id": "A", "classifications": ["PII"]}, {"id": "A", "classifications": ["PCI"]}]}
+        )
     with pytest.raises(ValidationError):
         EgressPolicy.model_validate({"rules": [{"id": "A", "classifications": []}]})
     with pytest.raises(ValidationError):
@@ -105,8 +124,10 @@ def test_destination_host_and_mapping_resolution() -> None:
     assert destination_host("https://User:pw@API.Example.com:8443/x") == "api.example.com"
     assert destination_host("Bob <bob@Corp.com>") == "corp.com"
     assert destination_host("/tmp/file") is None
-    maps = [ToolChannelMapping(tool_name="query_*", channel="db_query", destination_field="database"),
-            ToolChannelMapping(tool_name="query_users", channel="http_request")]
+    maps = [
+        ToolChannelMapping(tool_name="query_*", channel="db_query", destination_field="database"),
+        ToolChannelMapping(tool_name="query_users", channel="http_request"),
+    ]
     assert resolve_mapping(maps, "query_users").channel == "http_request"  # exact beats glob
     m = resolve_mapping(maps, "query_orders")
     assert m is not None and m.channel == "db_query" and m.destination_fields == ("database",)

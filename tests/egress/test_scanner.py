@@ -20,15 +20,40 @@ from agent_security.egress import (
 from agent_security.egress.testing import GENERATORS, generate
 
 ALL_KINDS = {
-    "ssn", "email", "phone", "credit_card", "iban", "aws_access_key", "aws_secret_key", "private_key",
-    "github_token", "slack_token", "stripe_key", "openai_key", "google_api_key", "jwt", "password_in_url",
+    "ssn",
+    "email",
+    "phone",
+    "credit_card",
+    "iban",
+    "aws_access_key",
+    "aws_secret_key",
+    "private_key",
+    "github_token",
+    "slack_token",
+    "stripe_key",
+    "openai_key",
+    "google_api_key",
+    "jwt",
+    "password_in_url",
     "generic_secret",
 }
 SAMPLES = {
-    "ssn": "SSN {v}", "email": "mail {v}", "phone": "call {v}", "credit_card": "card {v}", "iban": "iban {v}",
-    "aws_access_key": "id {v}", "aws_secret_key": "aws_secret_access_key={v}", "private_key": "{v}",
-    "github_token": "{v}", "slack_token": "{v}", "stripe_key": "{v}", "openai_key": "{v}",
-    "google_api_key": "{v}", "jwt": "{v}", "password_in_url": "{v}", "generic_secret": "password={v}",
+    "ssn": "SSN {v}",
+    "email": "mail {v}",
+    "phone": "call {v}",
+    "credit_card": "card {v}",
+    "iban": "iban {v}",
+    "aws_access_key": "id {v}",
+    "aws_secret_key": "aws_secret_access_key={v}",
+    "private_key": "{v}",
+    "github_token": "{v}",
+    "slack_token": "{v}",
+    "stripe_key": "{v}",
+    "openai_key": "{v}",
+    "google_api_key": "{v}",
+    "jwt": "{v}",
+    "password_in_url": "{v}",
+    "generic_secret": "password={v}",
 }
 GEN = {**{k: k for k in SAMPLES}, "generic_secret": "password"}
 
@@ -43,7 +68,12 @@ def test_default_classifiers_cover_every_kind_with_the_right_class() -> None:
     assert {k for k, c in by_kind.items() if c is Classification.PII} == {"ssn", "email", "phone", "iban"}
     assert by_kind["credit_card"] is Classification.PCI
     assert {k for k, c in by_kind.items() if c is Classification.SECRET} == ALL_KINDS - {
-        "ssn", "email", "phone", "iban", "credit_card"}
+        "ssn",
+        "email",
+        "phone",
+        "iban",
+        "credit_card",
+    }
 
 
 @pytest.mark.parametrize("kind", sorted(SAMPLES))
@@ -55,7 +85,7 @@ def test_each_kind_found_with_span_path_and_safe_mask(kind: str) -> None:
         assert found, (kind, seed)
         f = found[0]
         assert f.path == "$.arg"
-        covered = text[f.span[0]:f.span[1]].strip()
+        covered = text[f.span[0] : f.span[1]].strip()
         assert covered and (covered in raw or raw in covered)
         assert raw not in f.masked
         assert 0.5 <= f.confidence <= 1.0
@@ -64,9 +94,14 @@ def test_each_kind_found_with_span_path_and_safe_mask(kind: str) -> None:
 
 def test_original_probes_and_misses_are_now_found() -> None:
     # detected by the original, still detected
-    for text, kind in [("123-45-6789", "ssn"), ("john.doe@example.com", "email"), ("(555) 123-4567", "phone"),
-                       ("4111-1111-1111-1111", "credit_card"), ("4111111111111111", "credit_card"),
-                       ("password=hunter2hunter2", "generic_secret")]:
+    for text, kind in [
+        ("123-45-6789", "ssn"),
+        ("john.doe@example.com", "email"),
+        ("(555) 123-4567", "phone"),
+        ("4111-1111-1111-1111", "credit_card"),
+        ("4111111111111111", "credit_card"),
+        ("password=hunter2hunter2", "generic_secret"),
+    ]:
         assert kind in kinds(text), text
     # missed by the original (W22), found now
     assert "ssn" in kinds("my ssn is 123 45 6789")
@@ -75,8 +110,10 @@ def test_original_probes_and_misses_are_now_found() -> None:
     assert "credit_card" in kinds("378282246310005")
     assert "stripe_key" in kinds("sk_" + "live_" + "4eC39HqLyjWDarjtT1zdp7dc")
     assert "github_token" in kinds(generate("github_token", 9))
-    assert "private_key" in kinds("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ"
-                                  "AAAAAAAAABAAAAMwAAAAtzc2gtZWQyNTUxOQAAACDx\n-----END OPENSSH PRIVATE KEY-----")
+    assert "private_key" in kinds(
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ"
+        "AAAAAAAAABAAAAMwAAAAtzc2gtZWQyNTUxOQAAACDx\n-----END OPENSSH PRIVATE KEY-----"
+    )
     assert "generic_secret" in kinds("password=hunter2")
     # false positive of the original, not anymore
     assert kinds("Order 1234567890 shipped") == set()
@@ -129,18 +166,21 @@ def test_sensitive_dict_key_is_scanned_and_kept_out_of_paths() -> None:
     assert all(key not in f.path for f in fs)
 
 
-@pytest.mark.parametrize(("transform", "label"), [
-    (lambda s: base64.b64encode(s.encode()).decode(), "base64"),
-    (lambda s: urllib.parse.quote(s, safe=""), "url"),
-    (lambda s: s.encode().hex(), "hex"),
-    (lambda s: "".join(f"\\u{ord(c):04x}" for c in s), "escape"),
-])
+@pytest.mark.parametrize(
+    ("transform", "label"),
+    [
+        (lambda s: base64.b64encode(s.encode()).decode(), "base64"),
+        (lambda s: urllib.parse.quote(s, safe=""), "url"),
+        (lambda s: s.encode().hex(), "hex"),
+        (lambda s: "".join(f"\\u{ord(c):04x}" for c in s), "escape"),
+    ],
+)
 def test_decoding_reports_its_path(transform, label: str) -> None:  # type: ignore[no-untyped-def]
     raw = generate("aws_access_key", 3)
     text = "payload " + transform("key " + raw) + " end"
     f = next(x for x in scan(text) if x.kind == "aws_access_key")
     assert f.decoding == (label,)
-    covered = text[f.span[0]:f.span[1]]
+    covered = text[f.span[0] : f.span[1]]
     if label in ("base64", "hex"):  # the whole encoded segment
         assert covered == transform("key " + raw)
     else:  # %XX and \\u escapes are mapped back exactly
@@ -162,11 +202,14 @@ def test_nested_decoding_is_followed_and_bounded() -> None:
     assert not report.complete and "max_decode_depth" in report.limits_hit
 
 
-@pytest.mark.parametrize("text", [
-    "SSN \uff11\uff12\uff13\u2010\uff14\uff15\u2010\uff16\uff17\uff18\uff19",  # fullwidth digits, hyphen
-    "SSN 1\u200b2\u200b3-4\u200d5-6\u20607\u00ad89",  # invisible characters
-    "SSN 123\u201345\u20146789",  # en/em dash
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SSN \uff11\uff12\uff13\u2010\uff14\uff15\u2010\uff16\uff17\uff18\uff19",  # fullwidth digits, hyphen
+        "SSN 1\u200b2\u200b3-4\u200d5-6\u20607\u00ad89",  # invisible characters
+        "SSN 123\u201345\u20146789",  # en/em dash
+    ],
+)
 def test_normalisation_defeats_evasions_and_maps_spans_back(text: str) -> None:
     f = next(x for x in scan(text) if x.kind == "ssn")
     assert f.span[0] == 4 and f.span[1] == len(text)
@@ -194,9 +237,18 @@ def test_limits_make_the_scan_incomplete_not_silent() -> None:
 
 def test_hostile_inputs_complete() -> None:
     # patterns are linear (RE2 for the pass, bounded windows for detectors): these finish promptly
-    for text in ["@" * 200_000, "a@" * 100_000, "1-" * 100_000, "A" * 300_000, "%41" * 50_000,
-                 "\\u0041" * 30_000, "password=" * 20_000, "-----BEGIN PRIVATE KEY-----" * 5_000,
-                 "x://a:b@" * 20_000, "\u200b" * 100_000 + "123-45-6789"]:
+    for text in [
+        "@" * 200_000,
+        "a@" * 100_000,
+        "1-" * 100_000,
+        "A" * 300_000,
+        "%41" * 50_000,
+        "\\u0041" * 30_000,
+        "password=" * 20_000,
+        "-----BEGIN PRIVATE KEY-----" * 5_000,
+        "x://a:b@" * 20_000,
+        "\u200b" * 100_000 + "123-45-6789",
+    ]:
         rep = Scanner().scan(text)
         assert isinstance(rep.findings, list)
 
@@ -219,8 +271,14 @@ def test_redact_decoded_segment_replaces_the_whole_segment() -> None:
 
 
 def test_custom_classifier_runs_through_re2_and_validates() -> None:
-    emp = custom_classifier("employee_id", r"\bEMP-\d{6}\b", "PII", validator=lambda s: not s.endswith("000000"),
-                            context_words=["employee"], confidence=0.45)
+    emp = custom_classifier(
+        "employee_id",
+        r"\bEMP-\d{6}\b",
+        "PII",
+        validator=lambda s: not s.endswith("000000"),
+        context_words=["employee"],
+        confidence=0.45,
+    )
     sc = Scanner([*DEFAULT_CLASSIFIERS, emp])
     assert {f.kind for f in sc.scan("employee EMP-123456").findings} == {"employee_id"}
     assert sc.scan("EMP-123456").findings == []  # 0.45 without context < 0.5
@@ -238,9 +296,13 @@ def test_custom_classifier_rejects_bad_patterns(pattern: str) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.recursive(st.one_of(st.text(max_size=200), st.integers(), st.none(), st.booleans()),
-                    lambda ch: st.lists(ch, max_size=4) | st.dictionaries(st.text(max_size=20), ch, max_size=4),
-                    max_leaves=20))
+@given(
+    st.recursive(
+        st.one_of(st.text(max_size=200), st.integers(), st.none(), st.booleans()),
+        lambda ch: st.lists(ch, max_size=4) | st.dictionaries(st.text(max_size=20), ch, max_size=4),
+        max_leaves=20,
+    )
+)
 def test_scan_never_raises_and_spans_are_in_range(value: object) -> None:
     rep = Scanner().scan(value)
     for f in rep.findings:
@@ -248,8 +310,11 @@ def test_scan_never_raises_and_spans_are_in_range(value: object) -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.sampled_from(sorted(k for k in GENERATORS if k in ALL_KINDS)), st.integers(0, 10_000),
-       st.text(alphabet=st.characters(codec="utf-8"), max_size=30))
+@given(
+    st.sampled_from(sorted(k for k in GENERATORS if k in ALL_KINDS)),
+    st.integers(0, 10_000),
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=30),
+)
 def test_masked_preview_never_contains_the_raw_value(kind: str, seed: int, noise: str) -> None:
     raw = generate(kind, seed)
     for f in scan(f"{noise} {raw} {noise}"):
@@ -283,7 +348,7 @@ def test_concurrent_scans_agree() -> None:
 def test_quoted_passphrases_and_session_ids() -> None:
     text = '{"password": "correct horse battery staple"}'
     f = next(x for x in scan(text) if x.kind == "generic_secret")
-    assert text[f.span[0]:f.span[1]] == "correct horse battery staple"
+    assert text[f.span[0] : f.span[1]] == "correct horse battery staple"
     assert kinds({"password": "correct horse battery"}) == {"generic_secret"}
     assert kinds({"password": "must be at least twelve characters long, one digit"}) == set()
     assert kinds("sessionid=8f14e45fceea167a5a36dedd4bea2543") == {"generic_secret"}
@@ -302,14 +367,14 @@ def test_anchor_dense_input_is_bounded_and_reported() -> None:
 def test_escaped_and_percent_encoded_findings_map_back_exactly() -> None:
     text = "a%20b " + urllib.parse.quote("mail bob@corp.example now", safe="") + " tail"
     f = next(x for x in scan(text) if x.kind == "email")
-    assert urllib.parse.unquote(text[f.span[0]:f.span[1]]) == "bob@corp.example"
+    assert urllib.parse.unquote(text[f.span[0] : f.span[1]]) == "bob@corp.example"
     assert redact(text).endswith(" tail") and "bob%40corp" not in redact(text)
 
 
 def test_mime_base64_lines_decode_as_one_segment() -> None:
     body = ("Dear team, " * 20 + "the deploy key is " + generate("github_token", 8) + ". Regards.").encode()
     b64 = base64.b64encode(body).decode()
-    mime = "\r\n".join(b64[i:i + 76] for i in range(0, len(b64), 76))
+    mime = "\r\n".join(b64[i : i + 76] for i in range(0, len(b64), 76))
     rep = Scanner().scan({"attachment": mime})
     assert rep.complete
     f = next(x for x in rep.findings if x.kind == "github_token")
@@ -328,4 +393,4 @@ def test_long_keys_with_a_common_prefix_do_not_share_a_path() -> None:
 def test_fullwidth_spans_are_exact_within_short_runs() -> None:
     text = "\uff4d\uff41\uff49\uff4c \uff42\uff4f\uff42\uff20\uff43\uff4f\uff52\uff50\uff0e\uff43\uff4f\uff4d ok"
     f = next(x for x in scan(text) if x.kind == "email")
-    assert text[f.span[0]:f.span[1]] == "\uff42\uff4f\uff42\uff20\uff43\uff4f\uff52\uff50\uff0e\uff43\uff4f\uff4d"
+    assert text[f.span[0] : f.span[1]] == "\uff42\uff4f\uff42\uff20\uff43\uff4f\uff52\uff50\uff0e\uff43\uff4f\uff4d"

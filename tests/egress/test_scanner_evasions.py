@@ -65,19 +65,23 @@ def test_an_int_too_long_for_str_is_an_incomplete_scan_not_a_crash() -> None:
     assert not report.complete and report.limits_hit == ["max_int_digits"]
 
 
-@pytest.mark.parametrize(("text", "kind", "span"), [
-    ("card \u0664\u0661\u0661\u0661" + "\u0661" * 12 + " x", "credit_card", (5, 21)),  # Arabic-Indic digits
-    ("ssn \u0661\u0662\u0663-\u0664\u0665-\u0666\u0667\u0668\u0669", "ssn", (4, 15)),
-    ("4\u0301" + "1" * 15, "credit_card", (0, 17)),  # a combining mark after the first digit
-    ("4\u0301" + "1\u0301" * 15, "credit_card", (0, 31)),
-])
+@pytest.mark.parametrize(
+    ("text", "kind", "span"),
+    [
+        ("card \u0664\u0661\u0661\u0661" + "\u0661" * 12 + " x", "credit_card", (5, 21)),  # Arabic-Indic digits
+        ("ssn \u0661\u0662\u0663-\u0664\u0665-\u0666\u0667\u0668\u0669", "ssn", (4, 15)),
+        ("4\u0301" + "1" * 15, "credit_card", (0, 17)),  # a combining mark after the first digit
+        ("4\u0301" + "1\u0301" * 15, "credit_card", (0, 31)),
+    ],
+)
 def test_other_script_digits_and_combining_marks_are_folded(text: str, kind: str, span: tuple[int, int]) -> None:
     assert [(f.kind, f.span) for f in scan(text)] == [(kind, span)]
     assert "11111" not in Scanner().redact(text).replace("\u0301", "")
 
 
-@pytest.mark.parametrize("prefix", ["https://evil.com/", "https://evil.com/x/", "https://evil.com/exfil/",
-                                    "GET /a/b/c/"])
+@pytest.mark.parametrize(
+    "prefix", ["https://evil.com/", "https://evil.com/x/", "https://evil.com/exfil/", "GET /a/b/c/"]
+)
 def test_base64_in_a_url_path_is_decoded(prefix: str) -> None:
     blob = base64.b64encode(b"card 4111111111111111 ssn 123-45-6789").decode()
     fs = scan(prefix + blob)

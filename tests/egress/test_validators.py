@@ -15,11 +15,20 @@ def test_luhn_known_numbers() -> None:
     assert not v.luhn_valid("41111111111a1111")
 
 
-@pytest.mark.parametrize(("digits", "brand"), [
-    ("4111111111111111", "visa"), ("5555555555554444", "mastercard"), ("2221000000000009", "mastercard"),
-    ("378282246310005", "amex"), ("6011111111111117", "discover"), ("3530111333300000", "jcb"),
-    ("30569309025904", "diners"), ("1234567812345670", None), ("41111111111111", None),
-])
+@pytest.mark.parametrize(
+    ("digits", "brand"),
+    [
+        ("4111111111111111", "visa"),
+        ("5555555555554444", "mastercard"),
+        ("2221000000000009", "mastercard"),
+        ("378282246310005", "amex"),
+        ("6011111111111117", "discover"),
+        ("3530111333300000", "jcb"),
+        ("30569309025904", "diners"),
+        ("1234567812345670", None),
+        ("41111111111111", None),
+    ],
+)
 def test_card_brand_needs_prefix_and_length(digits: str, brand: str | None) -> None:
     assert v.card_brand(digits) == brand
 
@@ -35,11 +44,19 @@ def test_iban_mod97_and_country_length() -> None:
         assert not v.iban_valid(generate("bad_iban", seed))
 
 
-@pytest.mark.parametrize(("area", "group", "serial", "ok"), [
-    ("123", "45", "6789", True), ("000", "45", "6789", False), ("666", "45", "6789", False),
-    ("900", "45", "6789", False), ("999", "45", "6789", False), ("123", "00", "6789", False),
-    ("123", "45", "0000", False), ("899", "99", "9999", True),
-])
+@pytest.mark.parametrize(
+    ("area", "group", "serial", "ok"),
+    [
+        ("123", "45", "6789", True),
+        ("000", "45", "6789", False),
+        ("666", "45", "6789", False),
+        ("900", "45", "6789", False),
+        ("999", "45", "6789", False),
+        ("123", "00", "6789", False),
+        ("123", "45", "0000", False),
+        ("899", "99", "9999", True),
+    ],
+)
 def test_ssn_rules(area: str, group: str, serial: str, ok: bool) -> None:
     assert v.ssn_valid(area, group, serial) is ok
 
@@ -63,11 +80,27 @@ def test_jwt_structure() -> None:
     assert not v.jwt_valid("a.b.c")
 
 
-@pytest.mark.parametrize("value", [
-    "${DB_PASSWORD}", "$TOKEN", "{{ api_key }}", "<your-token>", "%s", "%(password)s", "[REDACTED]",
-    "your_api_key", "changeme", "********", "xxxxxxxxxxxxxxxx", "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-    "sk_live_XXXXXXXXXXXXXXXXXXXXXXXX", "process.env.SECRET", "AKIAIOSFODNN7EXAMPLE", "",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "${DB_PASSWORD}",
+        "$TOKEN",
+        "{{ api_key }}",
+        "<your-token>",
+        "%s",
+        "%(password)s",
+        "[REDACTED]",
+        "your_api_key",
+        "changeme",
+        "********",
+        "xxxxxxxxxxxxxxxx",
+        "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "sk_live_XXXXXXXXXXXXXXXXXXXXXXXX",
+        "process.env.SECRET",
+        "AKIAIOSFODNN7EXAMPLE",
+        "",
+    ],
+)
 def test_placeholders(value: str) -> None:
     assert v.is_placeholder(value)
 

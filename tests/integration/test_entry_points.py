@@ -36,7 +36,11 @@ def test_plugin_info_names_match_entry_point_names() -> None:
     infos = [i for i in security.plugin_infos if i.distribution != "agent-security-core"]
     assert {i.name for i in infos} == EXPECTED
     assert {i.name for i in security.plugin_infos} - EXPECTED == {
-        "kill_switch", "rate_limiter", "session_context", "output_validator"}
+        "kill_switch",
+        "rate_limiter",
+        "session_context",
+        "output_validator",
+    }
     for info in infos:
         assert info.distribution in FAMILY and info.version
 
@@ -80,8 +84,7 @@ class _Intruder:
 
 
 def test_distributions_outside_the_allow_list_are_not_loaded(fake_entry_points: Any) -> None:
-    fake_entry_points(("intruder", "agent-security-evil", _Intruder),
-                      ("helper", "some-company-plugin", _Intruder))
+    fake_entry_points(("intruder", "agent-security-evil", _Intruder), ("helper", "some-company-plugin", _Intruder))
     security = AgentSecurity(policy_engine=StaticEngine(lambda r: Decision.deny("NO", "no")))
     status = {r.name: r.status for r in security.loaded_plugins}
     assert status == {"intruder": "not-allowed", "helper": "not-allowed"}
@@ -96,8 +99,9 @@ def test_the_allow_list_is_extendable_in_config(fake_entry_points: Any) -> None:
             return None
 
     fake_entry_points(("extra", "some-company-plugin", Extra))
-    security = AgentSecurity(policy_engine=_engine(),
-                             config={"core": {"plugins": {"allow_distributions": ["Some_Company.Plugin"]}}})
+    security = AgentSecurity(
+        policy_engine=_engine(), config={"core": {"plugins": {"allow_distributions": ["Some_Company.Plugin"]}}}
+    )
     assert {r.name: r.status for r in security.loaded_plugins} == {"extra": "loaded"}
     assert security.get_plugin("extra") is Extra
 
@@ -118,10 +122,13 @@ def test_two_distributions_claiming_one_plugin_name_is_an_error(fake_entry_point
 def test_a_confusable_distribution_name_does_not_pass_for_an_allowed_one(fake_entry_points: Any) -> None:
     # "acme-\u212ait".lower() == "acme-kit": the Kelvin sign folded into an allowed name
     fake_entry_points(("intruder", "acme-\u212ait", _Intruder), ("intruder2", "agent-security-\u212aore", _Intruder))
-    security = AgentSecurity(policy_engine=_engine(),
-                             config={"core": {"plugins": {"allow_distributions": ["acme-kit"]}}})
-    assert {r.name: r.status for r in security.loaded_plugins} == {"intruder": "not-allowed",
-                                                                  "intruder2": "not-allowed"}
+    security = AgentSecurity(
+        policy_engine=_engine(), config={"core": {"plugins": {"allow_distributions": ["acme-kit"]}}}
+    )
+    assert {r.name: r.status for r in security.loaded_plugins} == {
+        "intruder": "not-allowed",
+        "intruder2": "not-allowed",
+    }
     assert security.get_plugin("intruder") is None
 
 
@@ -139,8 +146,7 @@ def test_an_invalid_allow_list_entry_is_an_error(fake_entry_points: Any) -> None
 
     fake_entry_points()
     with pytest.raises(ConfigurationError, match="not a valid distribution name"):
-        AgentSecurity(policy_engine=_engine(),
-                      config={"core": {"plugins": {"allow_distributions": ["acme-\u212ait"]}}})
+        AgentSecurity(policy_engine=_engine(), config={"core": {"plugins": {"allow_distributions": ["acme-\u212ait"]}}})
 
 
 @pytest.mark.parametrize("name", ["kill_switch", "policy", "rate_limiter_config"])

@@ -27,18 +27,32 @@ def server_command() -> Callable[[str], list[str]]:
 
 @pytest.fixture
 def ctx() -> CheckContext:
-    return CheckContext(host=None, store=MemoryStore(), now=datetime(2026, 1, 1, tzinfo=UTC),  # type: ignore[arg-type]
-                        monotonic=0.0)
+    return CheckContext(
+        host=None,
+        store=MemoryStore(),
+        now=datetime(2026, 1, 1, tzinfo=UTC),  # type: ignore[arg-type]
+        monotonic=0.0,
+    )
 
 
 @pytest.fixture
 def make_request() -> Callable[..., ActionRequest]:
-    def make(tool_name: str, tool_args: dict[str, Any] | None = None, *, action_type: str = "tool_call",
-             identity: dict[str, Any] | None = None, agent_id: str = "bot") -> ActionRequest:
+    def make(
+        tool_name: str,
+        tool_args: dict[str, Any] | None = None,
+        *,
+        action_type: str = "tool_call",
+        identity: dict[str, Any] | None = None,
+        agent_id: str = "bot",
+    ) -> ActionRequest:
         return ActionRequest(
             agent=AgentInfo(agent_id=agent_id, environment="prod"),
-            action=Action(type=action_type, tool_name=tool_name, tool_args=tool_args or {},
-                          tool_identity=ToolIdentity(**identity) if identity else None),
+            action=Action(
+                type=action_type,
+                tool_name=tool_name,
+                tool_args=tool_args or {},
+                tool_identity=ToolIdentity(**identity) if identity else None,
+            ),
         )
 
     return make

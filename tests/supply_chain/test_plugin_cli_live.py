@@ -26,6 +26,7 @@ ServerCommand = Callable[[str], list[str]]
 
 # --- plugin info and configuration -------------------------------------------------------------------
 
+
 def test_plugin_info() -> None:
     info = sc_plugin.agent_security_plugin_info()
     assert info.name == "supply_chain" and info.config_section == "supply_chain"
@@ -71,11 +72,13 @@ def test_configure_with_section(tmp_path: Path, make_request: Any, ctx: Any) -> 
     lock.pin("fixture", [{"name": "add", "description": "Adds"}])
     lock.save(tmp_path / "lock.json")
     sec = FakeSecurity()
-    settings = _settings({
-        "command_rules": [{"pattern": "make *", "action": "allow", "reason": "builds"}],
-        "lock_file": str(tmp_path / "lock.json"),
-        "provenance": {"query_db": {"manifest_hash": "sha256:" + "a" * 64}},
-    })
+    settings = _settings(
+        {
+            "command_rules": [{"pattern": "make *", "action": "allow", "reason": "builds"}],
+            "lock_file": str(tmp_path / "lock.json"),
+            "provenance": {"query_db": {"manifest_hash": "sha256:" + "a" * 64}},
+        }
+    )
     sc_plugin.agent_security_configure(sec, settings)
     (guard,) = sec.plugins
     assert guard.agent_security_before_check(make_request("bash", {"command": "make all"}), ctx) is None
@@ -124,6 +127,7 @@ def test_cli_hook_adds_mcp_group() -> None:
 
 # --- static scan from a file ------------------------------------------------------------------------
 
+
 def test_cli_scan_file(tmp_path: Path) -> None:
     f = tmp_path / "server.json"
     f.write_text(json.dumps({"name": "s", "tools": [{"name": "add", "description": "Adds <!-- x -->"}]}))
@@ -158,6 +162,7 @@ def test_missing_sdk_message(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # --- live server ------------------------------------------------------------------------------------
 
+
 def test_live_fetch_lists_tools_in_mcp_shape(server_command: ServerCommand) -> None:
     live = fetch_server(server_command("clean"), timeout_s=30)
     assert live.name == "fixture-weather"
@@ -181,36 +186,44 @@ def test_live_scan_finds_poisoning(server_command: ServerCommand) -> None:
 
 def test_live_pin_then_verify_detects_drift(server_command: ServerCommand, tmp_path: Path) -> None:
     key = Ed25519PrivateKey.generate()
-    (tmp_path / "k.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                                       serialization.PrivateFormat.PKCS8,
-                                                       serialization.NoEncryption()))
-    (tmp_path / "k.pub").write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                                   serialization.PublicFormat.SubjectPublicKeyInfo))
+    (tmp_path / "k.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    (tmp_path / "k.pub").write_bytes(
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     lock = tmp_path / "mcp.lock.json"
     runner = CliRunner()
-    res = runner.invoke(sc_plugin.mcp_group, ["pin", "--lock", str(lock), "--sign-key", str(tmp_path / "k.pem"),
-                                              "--", *server_command("clean")])
+    res = runner.invoke(
+        sc_plugin.mcp_group,
+        ["pin", "--lock", str(lock), "--sign-key", str(tmp_path / "k.pem"), "--", *server_command("clean")],
+    )
     assert res.exit_code == 0, res.output
     assert "pinned 2 tools" in res.output and "(signed)" in res.output
     assert set(McpLock.load(lock).servers["fixture-weather"]["tools"]) == {"weather", "add"}
 
-    res = runner.invoke(sc_plugin.mcp_group, ["verify", "--lock", str(lock), "--public-key",
-                                              str(tmp_path / "k.pub"), "--", *server_command("clean")])
+    res = runner.invoke(
+        sc_plugin.mcp_group,
+        ["verify", "--lock", str(lock), "--public-key", str(tmp_path / "k.pub"), "--", *server_command("clean")],
+    )
     assert res.exit_code == 0, res.output
     assert "matches the lock file" in res.output
 
     # same server, the description of `weather` changed (rug pull); the env var drives the variant
     env_cmd = server_command("clean")[:2]
-    res = runner.invoke(sc_plugin.mcp_group, ["verify", "--lock", str(lock), "--json", "--", *env_cmd],
-                        env={**os.environ, "FIXTURE_VARIANT": "poisoned"})
+    res = runner.invoke(
+        sc_plugin.mcp_group,
+        ["verify", "--lock", str(lock), "--json", "--", *env_cmd],
+        env={**os.environ, "FIXTURE_VARIANT": "poisoned"},
+    )
     assert res.exit_code == 1, res.output
     drift = json.loads(res.output)
     assert not drift["ok"]
-    assert [(c["kind"], c["tool"], c["fields"]) for c in drift["changes"]] == [
-        ("changed", "weather", ["description"])]
+    assert [(c["kind"], c["tool"], c["fields"]) for c in drift["changes"]] == [("changed", "weather", ["description"])]
 
-    res = runner.invoke(sc_plugin.mcp_group, ["verify", "--lock", str(lock), "--json", "--",
-                                              *server_command("renamed")])
+    res = runner.invoke(
+        sc_plugin.mcp_group, ["verify", "--lock", str(lock), "--json", "--", *server_command("renamed")]
+    )
     assert res.exit_code == 1
     changes = json.loads(res.output)["changes"]
     assert [(c["kind"], c["tool"], c["previous_name"]) for c in changes] == [("renamed", "sum_numbers", "add")]

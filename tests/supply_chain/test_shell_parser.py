@@ -26,7 +26,7 @@ def test_quotes_escapes_and_ansi_c() -> None:
 
 
 def test_substitutions_are_commands_of_their_own() -> None:
-    cmds = parse_command_line("echo $(id -u) `whoami` <(ls) \"$(date)\"")
+    cmds = parse_command_line('echo $(id -u) `whoami` <(ls) "$(date)"')
     assert [c.argv[0] for c in cmds] == ["echo", "id", "whoami", "ls", "date"]
     assert {c.origin for c in cmds[1:]} == {"substitution", "process-substitution"}
     outer = cmds[0]
@@ -36,8 +36,15 @@ def test_substitutions_are_commands_of_their_own() -> None:
 def test_redirections() -> None:
     (c,) = parse_command_line("cmd 2>&1 >out.txt <in.txt 3>>log &>all >|clob <>rw")
     got = [(r.fd, r.op, r.target.text) for r in c.redirects]
-    assert got == [("2", ">&", "1"), ("", ">", "out.txt"), ("", "<", "in.txt"), ("3", ">>", "log"),
-                   ("", "&>", "all"), ("", ">|", "clob"), ("", "<>", "rw")]
+    assert got == [
+        ("2", ">&", "1"),
+        ("", ">", "out.txt"),
+        ("", "<", "in.txt"),
+        ("3", ">>", "log"),
+        ("", "&>", "all"),
+        ("", ">|", "clob"),
+        ("", "<>", "rw"),
+    ]
 
 
 def test_heredocs() -> None:
@@ -52,7 +59,7 @@ def test_heredocs() -> None:
 
 
 def test_assignments_and_dynamic_words() -> None:
-    (c,) = parse_command_line("A=1 B=\"x y\" cmd $HOME ${X} *.py {a,b}")
+    (c,) = parse_command_line('A=1 B="x y" cmd $HOME ${X} *.py {a,b}')
     assert c.assignments == ["A=1", "B=x y"] and c.argv[0] == "cmd"
     assert [w.dynamic for w in c.words] == [False, True, True, False, True]
     assert c.words[3].glob
@@ -64,12 +71,37 @@ def test_subshells() -> None:
     assert all(c.redirects[0].target.text == "out" for c in cmds)
 
 
-@pytest.mark.parametrize("line", [
-    "if x; then y; fi", "while true; do x; done", "case a in a) x;; esac", "{ x; }", "f() { x; }",
-    "echo 'open", 'echo "open', "echo $(open", "echo `open", "echo $((1+1))", "((x++))", "echo ${a:-$(id)}",
-    "x && ", "| x", "x |", "cat <<EOF\nno end", "echo $'\\q'", "a=(1 2)", "echo \x00", "[[ -f x ]]",
-    "echo \\", "x ;; y", "echo > ", "function f { x; }", "! x", "coproc x",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "if x; then y; fi",
+        "while true; do x; done",
+        "case a in a) x;; esac",
+        "{ x; }",
+        "f() { x; }",
+        "echo 'open",
+        'echo "open',
+        "echo $(open",
+        "echo `open",
+        "echo $((1+1))",
+        "((x++))",
+        "echo ${a:-$(id)}",
+        "x && ",
+        "| x",
+        "x |",
+        "cat <<EOF\nno end",
+        "echo $'\\q'",
+        "a=(1 2)",
+        "echo \x00",
+        "[[ -f x ]]",
+        "echo \\",
+        "x ;; y",
+        "echo > ",
+        "function f { x; }",
+        "! x",
+        "coproc x",
+    ],
+)
 def test_unsupported_or_broken_lines_raise(line: str) -> None:
     with pytest.raises(ShellParseError):
         parse_command_line(line)

@@ -19,8 +19,12 @@ def make_event() -> Callable[..., AuditEvent]:
         i = next(n)
         fields: dict[str, object] = {
             "timestamp": base + timedelta(seconds=i, microseconds=i * 7),
-            "request_id": f"req-{i}", "agent_id": f"agent-{i % 3}", "tool_name": "query_database",
-            "environment": "dev", "outcome": Outcome.ALLOW, "allowed": True,
+            "request_id": f"req-{i}",
+            "agent_id": f"agent-{i % 3}",
+            "tool_name": "query_database",
+            "environment": "dev",
+            "outcome": Outcome.ALLOW,
+            "allowed": True,
             "reasons": (Reason(code="ALLOW_DEV_STAGING", message="Allow all actions in dev"),),
             "data": {"i": i, "labels": ("PII",)},
         }
@@ -53,8 +57,15 @@ def signer() -> AuditSigner:
 def write_trail(make_event: Callable[..., AuditEvent]) -> Callable[..., list[AuditEvent]]:
     """Record ``n`` events through a real trail into ``sinks``; return every chained event."""
 
-    def write(sinks: list[object], n: int, *, signer: AuditSigner | None = None, sign_every: int = 100,
-              close: bool = True, trail: AuditTrail | None = None) -> list[AuditEvent]:
+    def write(
+        sinks: list[object],
+        n: int,
+        *,
+        signer: AuditSigner | None = None,
+        sign_every: int = 100,
+        close: bool = True,
+        trail: AuditTrail | None = None,
+    ) -> list[AuditEvent]:
         out: list[AuditEvent] = []
 
         def dispatch(ev: AuditEvent) -> None:

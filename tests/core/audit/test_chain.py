@@ -15,8 +15,16 @@ from agent_security.core.models import AuditEvent
 
 
 def test_canonical_form_matches_an_independent_encoding():
-    ev = AuditEvent(event_id="e1", sequence=7, timestamp=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
-                    agent_id="a", tool_name="t", data={"z": 1, "a": ["x", 2]}, prev_hash="p", hash="ignored")
+    ev = AuditEvent(
+        event_id="e1",
+        sequence=7,
+        timestamp=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        agent_id="a",
+        tool_name="t",
+        data={"z": 1, "a": ["x", 2]},
+        prev_hash="p",
+        hash="ignored",
+    )
     expected = ev.model_dump(mode="json", exclude={"hash"})
     expected["timestamp"] = "2026-01-02T03:04:05.000000Z"
     independent = json.dumps(expected, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
@@ -28,8 +36,13 @@ def test_canonical_form_matches_an_independent_encoding():
 def test_hash_ignores_the_hash_field_and_covers_everything_else():
     ev = AuditEvent(event_id="e1")
     assert event_hash(ev) == event_hash(ev.model_copy(update={"hash": "x"}))
-    for change in ({"sequence": 2}, {"prev_hash": "q"}, {"agent_id": "b"}, {"data": {"k": 1}},
-                   {"timestamp": ev.timestamp + timedelta(microseconds=1)}):
+    for change in (
+        {"sequence": 2},
+        {"prev_hash": "q"},
+        {"agent_id": "b"},
+        {"data": {"k": 1}},
+        {"timestamp": ev.timestamp + timedelta(microseconds=1)},
+    ):
         assert event_hash(ev.model_copy(update=change)) != event_hash(ev)
 
 
@@ -45,8 +58,11 @@ def test_timestamp_is_normalised_to_utc_microseconds():
 def test_chained_event_round_trips_through_json(make_event):
     out: list[AuditEvent] = []
     trail = AuditTrail(out.append)
-    for ev in (make_event(), make_event(data={"t": (1, 2), "d": datetime(2026, 1, 1, tzinfo=UTC)}),
-               make_event(timestamp=datetime(2026, 1, 1, 12, tzinfo=timezone(timedelta(hours=-5))))):
+    for ev in (
+        make_event(),
+        make_event(data={"t": (1, 2), "d": datetime(2026, 1, 1, tzinfo=UTC)}),
+        make_event(timestamp=datetime(2026, 1, 1, 12, tzinfo=timezone(timedelta(hours=-5)))),
+    ):
         trail.record(ev)
     for ev in out:
         back = AuditEvent.model_validate_json(ev.model_dump_json())
@@ -58,8 +74,11 @@ def test_chained_event_round_trips_through_json(make_event):
 
 # -- the fast encoder is byte-identical to the RFC 8785 reference ----------------------------------------
 _json = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(2**60), max_value=2**60)
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**60), max_value=2**60)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4),
     max_leaves=20,
 )
@@ -84,8 +103,13 @@ def test_fast_encoder_matches_rfc8785(value):
 
 
 def test_fast_encoder_edge_cases():
-    for value in ({"\U0001f600": 1, "\ufb01": 2}, {"a": "\u2028\x7f\x00\"\\"}, {"n": 2**53 - 1},
-                  ["\ud800"], {"b": 1, "a": [True, None]}):
+    for value in (
+        {"\U0001f600": 1, "\ufb01": 2},
+        {"a": '\u2028\x7f\x00"\\'},
+        {"n": 2**53 - 1},
+        ["\ud800"],
+        {"b": 1, "a": [True, None]},
+    ):
         try:
             ref = rfc8785.dumps(value)
         except Exception:

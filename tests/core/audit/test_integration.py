@@ -13,8 +13,10 @@ from agent_security.core.models import Decision
 
 
 def test_audit_and_builtin_do_not_import_the_sdk():
-    code = ("import sys, agent_security.core.audit, agent_security.core.audit.cli, agent_security.core.builtin; "
-            "sys.exit(1 if 'agent_security.core.sdk' in sys.modules else 0)")
+    code = (
+        "import sys, agent_security.core.audit, agent_security.core.audit.cli, agent_security.core.builtin; "
+        "sys.exit(1 if 'agent_security.core.sdk' in sys.modules else 0)"
+    )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 
@@ -23,8 +25,9 @@ def test_sinks_behind_agent_security(tmp_path: Path):
     from agent_security.core.testing import StaticEngine
 
     db, jl = SqliteAuditSink(tmp_path / "a.db"), JsonlAuditSink(tmp_path / "a.jsonl")
-    security = AgentSecurity(policy_engine=StaticEngine(lambda r: Decision.allow("OK")), autoload=False,
-                             audit_sinks=[db, jl])
+    security = AgentSecurity(
+        policy_engine=StaticEngine(lambda r: Decision.allow("OK")), autoload=False, audit_sinks=[db, jl]
+    )
     for i in range(5):
         assert security.check_tool_call(tool_name="t", agent_id=f"a{i}", environment="dev").allowed
     events = list(db.read())

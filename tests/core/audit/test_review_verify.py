@@ -30,7 +30,8 @@ def _forge(events: list[AuditEvent], drop_checkpoints_after: int = 0) -> list[Au
 
 
 def test_a_trail_stripped_of_its_checkpoints_fails_verification_with_a_key(
-        write_trail: Callable[..., list[AuditEvent]], signer: AuditSigner) -> None:
+    write_trail: Callable[..., list[AuditEvent]], signer: AuditSigner
+) -> None:
     events = write_trail([], 10, signer=signer, sign_every=4)
     forged = _forge(events)
     assert not any(e.kind == "lifecycle" for e in forged)
@@ -41,7 +42,8 @@ def test_a_trail_stripped_of_its_checkpoints_fails_verification_with_a_key(
 
 
 def test_an_empty_trail_or_one_without_a_key_is_unchanged(
-        write_trail: Callable[..., list[AuditEvent]], signer: AuditSigner) -> None:
+    write_trail: Callable[..., list[AuditEvent]], signer: AuditSigner
+) -> None:
     assert verify_trail([], public_keys=[signer.public_key]).ok
     events = write_trail([], 10, signer=signer, sign_every=4)
     assert verify_trail(events, public_keys=[signer.public_key]).ok

@@ -31,7 +31,7 @@ def test_memory_ring_counts_evictions(write_trail):
 
 def test_sinks_are_plugins():
     pm = make_plugin_manager()
-    for sink in (MemoryAuditSink(), ):
+    for sink in (MemoryAuditSink(),):
         pm.register(sink, name=sink.name)
         names = {c.name for c in pm.get_hookcallers(sink) or ()}
         assert names == {"agent_security_audit_event", "agent_security_shutdown"}
@@ -48,8 +48,9 @@ def test_sqlite_writes_reads_and_is_wal(tmp_path: Path, write_trail):
     assert sink.count() == 10
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    row = conn.execute("SELECT agent_id, tool_name, outcome, allowed, timestamp FROM audit_events "
-                       "WHERE sequence=1").fetchone()
+    row = conn.execute(
+        "SELECT agent_id, tool_name, outcome, allowed, timestamp FROM audit_events WHERE sequence=1"
+    ).fetchone()
     assert row == ("agent-0", "query_database", "ALLOW", 1, "2026-01-01T12:00:00.000000Z")
     idx = {r[1] for r in conn.execute("PRAGMA index_list(audit_events)")}
     assert {"audit_events_agent", "audit_events_timestamp", "audit_events_outcome"} <= idx
@@ -166,7 +167,7 @@ class _ShortWrites:
     def write(self, data: bytes) -> int:
         if self.short:
             self.short -= 1
-            return self.fh.write(data[:self.keep])
+            return self.fh.write(data[: self.keep])
         return self.fh.write(data)
 
     def __getattr__(self, name: str):
@@ -240,8 +241,11 @@ def test_pipeline_denies_once_the_jsonl_sink_refuses(tmp_path: Path, monkeypatch
     from agent_security.core.testing import StaticEngine
 
     path = tmp_path / "audit.jsonl"
-    sec = AgentSecurity(policy_engine=StaticEngine(lambda r: Decision.allow("OK")), autoload=False,
-                        config={"core": {"audit": {"jsonl_path": str(path)}}})
+    sec = AgentSecurity(
+        policy_engine=StaticEngine(lambda r: Decision.allow("OK")),
+        autoload=False,
+        config={"core": {"audit": {"jsonl_path": str(path)}}},
+    )
     sink = sec.get_plugin("audit_jsonl")
     assert sec.check_tool_call(tool_name="t1", agent_id="a").allowed
     sink._fh = wrap = _ShortWrites(sink._fh)

@@ -115,8 +115,9 @@ def test_resume_continues_chain(make_event):
     assert verify_trail(first + second).ok
 
 
-@pytest.mark.parametrize("kwargs", [{"last_sequence": 3}, {"last_hash": "abc"}, {"last_sequence": -1},
-                                    {"sign_every": 0}])
+@pytest.mark.parametrize(
+    "kwargs", [{"last_sequence": 3}, {"last_hash": "abc"}, {"last_sequence": -1}, {"sign_every": 0}]
+)
 def test_bad_resume_arguments(kwargs):
     with pytest.raises(ValueError):
         AuditTrail(lambda e: None, **kwargs)

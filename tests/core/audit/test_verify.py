@@ -51,8 +51,10 @@ def _rewrite_sqlite(path: Path, events: list[AuditEvent]) -> None:
     conn.execute("DELETE FROM audit_events")
     for ev in events:
         cols = _columns(ev)
-        conn.execute(f"INSERT INTO audit_events ({', '.join(cols)}, event_json) "
-                     f"VALUES ({', '.join('?' for _ in cols)}, ?)", (*cols.values(), ev.model_dump_json()))
+        conn.execute(
+            f"INSERT INTO audit_events ({', '.join(cols)}, event_json) VALUES ({', '.join('?' for _ in cols)}, ?)",
+            (*cols.values(), ev.model_dump_json()),
+        )
     conn.commit()
     conn.close()
 
@@ -125,7 +127,7 @@ def test_jsonl_insert_detected(tmp_path, write_trail):
     lines.insert(2, forged.model_dump_json())
     _write_lines(path, lines)
     report = verify_file(path)
-    assert ("inserted" in {k for _, k in _kinds(report)})
+    assert "inserted" in {k for _, k in _kinds(report)}
     assert report.issues[0].position == 3
 
 
@@ -155,8 +157,7 @@ def test_sqlite_edit_detected(tmp_path, write_trail):
     conn = sqlite3.connect(path)
     body = json.loads(conn.execute("SELECT event_json FROM audit_events WHERE sequence=4").fetchone()[0])
     body["tool_name"] = "harmless"
-    conn.execute("UPDATE audit_events SET event_json=?, tool_name='harmless' WHERE sequence=4",
-                 (json.dumps(body),))
+    conn.execute("UPDATE audit_events SET event_json=?, tool_name='harmless' WHERE sequence=4", (json.dumps(body),))
     conn.commit()
     conn.close()
     report = verify_file(path)
@@ -212,8 +213,7 @@ def test_sqlite_reorder_detected(tmp_path, write_trail):
 # -- signatures -------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("fmt", ["jsonl", "sqlite"])
 def test_checkpoint_signatures(fmt, tmp_path, write_trail, signer):
-    path, events = (_jsonl if fmt == "jsonl" else _sqlite)(tmp_path, write_trail, n=10, signer=signer,
-                                                             sign_every=4)
+    path, events = (_jsonl if fmt == "jsonl" else _sqlite)(tmp_path, write_trail, n=10, signer=signer, sign_every=4)
     assert sum(e.kind == "lifecycle" for e in events) == 3  # after 4, after 8, on close
     good = verify_file(path, public_keys=[signer.public_key_pem()])
     assert good.ok and good.verified_checkpoints == 3 and good.signed_through == events[-2].sequence
@@ -230,11 +230,13 @@ def test_forged_signature_with_same_key_id_detected(write_trail, signer):
     cp = events[2]
     other = AuditSigner.generate()
     forged_data = dict(cp.data)
-    forged_data["checkpoint"] = {**cp.data["checkpoint"], "signature":
-                                 __import__("base64").b64encode(other.sign(b"x")).decode()}
+    forged_data["checkpoint"] = {
+        **cp.data["checkpoint"],
+        "signature": __import__("base64").b64encode(other.sign(b"x")).decode(),
+    }
     tampered = [*events[:2], _rehashed(cp, data=forged_data), *events[3:]]
     report = verify_trail(tampered, public_keys=[signer.public_key])
-    assert ("bad_signature" in {k for _, k in _kinds(report)})
+    assert "bad_signature" in {k for _, k in _kinds(report)}
 
 
 def test_full_rewrite_is_caught_only_by_signatures(write_trail, signer):
@@ -313,10 +315,13 @@ def test_columns_cover_every_indexed_column(make_event):
 
 # -- property: any single edit, deletion, insertion or swap inside the trail is detected -------------------
 
+
 @settings(max_examples=150, deadline=None)
-@given(n=st.integers(min_value=2, max_value=12), op=st.sampled_from(["edit", "rehash", "delete", "insert",
-                                                                      "swap"]),
-       where=st.integers(min_value=0, max_value=100))
+@given(
+    n=st.integers(min_value=2, max_value=12),
+    op=st.sampled_from(["edit", "rehash", "delete", "insert", "swap"]),
+    where=st.integers(min_value=0, max_value=100),
+)
 def test_any_single_tamper_inside_the_trail_is_detected(chain, n, op, where):
     events = chain(n)
     i = where % (n - 1)  # never the last event: tail changes need signatures (see the truncation test)

@@ -22,9 +22,10 @@ from agent_security.core.audit import (
     verify_file,
     verify_trail,
 )
+from agent_security.core.audit._verifier import Verifier as _Verifier
 from agent_security.core.audit.cli import audit_group
 from agent_security.core.audit.sinks import INDEXED_COLUMNS, MAX_LINE_BYTES, _columns
-from agent_security.core.audit.verify import MAX_ISSUES, _Verifier
+from agent_security.core.audit.verify import MAX_ISSUES
 from agent_security.core.models import AuditEvent
 
 
@@ -94,8 +95,9 @@ def test_the_kept_issues_are_the_first_by_position_whenever_they_are_found(tmp_p
     events = chain(3)
     path = tmp_path / "a.jsonl"
     # event 2 deleted (found by the link pass, after every line was read), then a flood of blank lines
-    path.write_bytes(events[0].model_dump_json().encode() + b"\n" + events[2].model_dump_json().encode()
-                     + b"\n" + b"\n" * 50)
+    path.write_bytes(
+        events[0].model_dump_json().encode() + b"\n" + events[2].model_dump_json().encode() + b"\n" + b"\n" * 50
+    )
     report = verify_file(path, max_issues=10)
     assert [(i.position, i.kind) for i in report.issues[:2]] == [(2, "deleted"), (3, "malformed")]
     assert len(report.issues) == 10 and report.issues_omitted == 41
@@ -118,8 +120,10 @@ def test_sqlite_view_instead_of_a_table_is_refused(tmp_path):
     cols = INDEXED_COLUMNS[1:]
     select = ", ".join(["n AS id", "n AS sequence", *(f"'x' AS {c}" for c in cols), "'{' AS event_json"])
     # a hostile file would recurse without end; this one stops at 10 rows so that the test cannot hang
-    conn.execute("CREATE VIEW audit_events AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r "
-                 f"WHERE n < 10) SELECT {select} FROM r")
+    conn.execute(
+        "CREATE VIEW audit_events AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r "
+        f"WHERE n < 10) SELECT {select} FROM r"
+    )
     conn.commit()
     conn.close()
     with pytest.raises(TrailReadError, match="audit_events is a view, not a table"):
@@ -202,9 +206,10 @@ def test_a_fifo_is_refused_without_blocking(tmp_path, write_trail):
 def _insert_row(path: Path, row_id: int, event: AuditEvent, body: str | None = None) -> None:
     cols = _columns(event)
     conn = sqlite3.connect(path)
-    conn.execute(f"INSERT INTO audit_events (id, {', '.join(cols)}, event_json) "
-                 f"VALUES (?, {', '.join('?' for _ in cols)}, ?)",
-                 (row_id, *cols.values(), event.model_dump_json() if body is None else body))
+    conn.execute(
+        f"INSERT INTO audit_events (id, {', '.join(cols)}, event_json) VALUES (?, {', '.join('?' for _ in cols)}, ?)",
+        (row_id, *cols.values(), event.model_dump_json() if body is None else body),
+    )
     conn.commit()
     conn.close()
 
@@ -219,8 +224,7 @@ def test_sqlite_rows_with_sequence_below_one_are_reported(tmp_path, write_trail)
     _insert_row(path, -2, forged.model_copy(update={"sequence": -1}), body=forged.model_dump_json())
     _insert_row(path, 50, _rehashed(events[2], sequence=-3, event_id="g"))
     report = verify_file(path)
-    assert [(i.position, i.kind) for i in report.issues] == [(-2, "inserted"), (-1, "malformed"),
-                                                             (50, "inserted")]
+    assert [(i.position, i.kind) for i in report.issues] == [(-2, "inserted"), (-1, "malformed"), (50, "inserted")]
     assert "sequence 0 is below 1" in report.issues[0].message
     assert report.events == 5 and report.last_sequence == 5
 
@@ -246,7 +250,8 @@ def test_sqlite_row_count_that_differs_from_the_rows_read_is_reported(tmp_path, 
     monkeypatch.setattr(verify_module, "sqlite_rows", skipping)
     report = verify_file(path)
     assert ("malformed", "the table counts 4 row(s) but 3 were read") in [
-        (i.kind, i.message[:41]) for i in report.issues]
+        (i.kind, i.message[:41]) for i in report.issues
+    ]
 
 
 def test_sqlite_verify_reads_one_snapshot_while_the_writer_appends(tmp_path, write_trail, monkeypatch):
@@ -290,10 +295,13 @@ def test_sqlite_sequence_holding_text_is_an_issue_not_a_crash(tmp_path, write_tr
     assert res.exit_code == 1 and "Traceback" not in res.output
 
 
-@pytest.mark.parametrize(("statement", "message"), [
-    ("UPDATE sqlite_sequence SET seq=2 WHERE name='audit_events'", "ids up to 2 were issued, but row 3 exists"),
-    ("INSERT INTO sqlite_sequence VALUES ('audit_events', 3)", "holds 2 entries for audit_events"),
-])
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        ("UPDATE sqlite_sequence SET seq=2 WHERE name='audit_events'", "ids up to 2 were issued, but row 3 exists"),
+        ("INSERT INTO sqlite_sequence VALUES ('audit_events', 3)", "holds 2 entries for audit_events"),
+    ],
+)
 def test_sqlite_sequence_edits_are_reported(tmp_path, write_trail, statement, message):
     path, _ = _sqlite(tmp_path, write_trail)
     _sql(path, statement)
@@ -304,8 +312,13 @@ def test_sqlite_sequence_edits_are_reported(tmp_path, write_trail, statement, me
 @pytest.mark.parametrize("new_id", ["'row-'||id", "NULL"])
 def test_sqlite_row_ids_that_are_not_integers_are_refused_in_one_line(tmp_path, write_trail, new_id):
     path, _ = _sqlite(tmp_path, write_trail)
-    _sql(path, "ALTER TABLE audit_events RENAME TO old", "CREATE TABLE audit_events AS SELECT * FROM old",
-         "DROP TABLE old", f"UPDATE audit_events SET id={new_id}")
+    _sql(
+        path,
+        "ALTER TABLE audit_events RENAME TO old",
+        "CREATE TABLE audit_events AS SELECT * FROM old",
+        "DROP TABLE old",
+        f"UPDATE audit_events SET id={new_id}",
+    )
     with pytest.raises(TrailReadError, match="not an integer: not an audit database"):
         verify_file(path)
     res = CliRunner().invoke(audit_group, ["verify", str(path)])
@@ -317,8 +330,7 @@ def test_sqlite_text_that_is_not_utf8_is_one_malformed_row(tmp_path, write_trail
     path, _ = _sqlite(tmp_path, write_trail, n=4)
     _sql(path, "UPDATE audit_events SET event_json = CAST(x'7bff1b5b3141' AS TEXT) WHERE id = 2")
     report = verify_file(path)  # used to refuse the whole database ("could not decode")
-    assert report.issues[0].position == 2 and report.issues[0].message == \
-        "the row holds text that is not valid UTF-8"
+    assert report.issues[0].position == 2 and report.issues[0].message == "the row holds text that is not valid UTF-8"
     assert report.events == 3 and report.last_sequence == 4
 
 
@@ -331,15 +343,18 @@ def test_encrypted_private_key_is_a_precise_error(tmp_path, write_trail, signer)
     with pytest.raises(AuditKeyError, match="the private key is not encrypted"):
         AuditSigner.from_pem(signer.private_key_pem(), password=b"pw")
     with pytest.raises(AuditKeyError, match="not an Ed25519"):
-        load_public_key(b"-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n"
-                        b"-----END PUBLIC KEY-----\n".replace(b"MCowBQYDK2VwAyEA", b"MCowBQYDK2VuAyEA"))
+        load_public_key(
+            b"-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n"
+            b"-----END PUBLIC KEY-----\n".replace(b"MCowBQYDK2VwAyEA", b"MCowBQYDK2VuAyEA")
+        )
     key = tmp_path / "k.pem"
     key.write_bytes(encrypted)
     path, _ = _jsonl(tmp_path, write_trail)
     res = CliRunner().invoke(audit_group, ["verify", str(path), "--public-key", str(key)])
     assert res.exit_code == 2 and "Traceback" not in res.output
-    assert res.output == f"error: cannot load public key: {key}: the private key is encrypted and no password " \
-                         "was given\n"
+    assert (
+        res.output == f"error: cannot load public key: {key}: the private key is encrypted and no password was given\n"
+    )
 
 
 def test_cli_turns_an_unexpected_exception_into_one_line_and_exit_2(tmp_path, write_trail, monkeypatch):
@@ -362,24 +377,45 @@ def _edit_line(path: Path, index: int, edit) -> None:
     path.write_bytes(b"".join(line + b"\n" for line in lines))
 
 
-@pytest.mark.parametrize(("edit", "message"), [
-    (lambda line: b'{"outcome":"DENY","allowed":false,' + line[1:], "duplicate key 'outcome'"),
-    (lambda line: line.replace(b'"allowed":true', b'"allowed":"yes"'),
-     "field allowed: Input should be a valid boolean"),
-    (lambda line: line.replace(b'"sequence":2', b'"sequence":"2"'), "field sequence: Input should be a valid integer"),
-    (lambda line: line.replace(b'"sequence":2', b'"sequence":2.0'), "field sequence: Input should be a valid integer"),
-    (lambda line: line.replace(b'"outcome":"ALLOW"', b'"outcome":"allow"'), "field outcome: Input should be 'ALLOW'"),
-    (lambda line: line.replace(b'"request_id":"req-1"', b'"request_id":"req-1","extra":1'),
-     "field extra: Extra inputs"),
-    (lambda line: line.replace(b'"data":{', b'"data":{"score":NaN,'), "field data.score: NaN is not a JSON number"),
-    (lambda line: line.replace(b'"data":{', b'"data":{"x":[1,-Infinity],'), "field data.x[1]: -Infinity is not a JSON"),
-    (lambda line: line.replace(b'"data":{', b'"data":{"x":1e400,'), "field data.x: '1e400' is not a finite number"),
-    (lambda line: line.replace(b'"data":{', b'"data":{"x":1e0,'), "field data.x: number '1e0' is not spelled as "
-                                                                  "the writer spells it (1.0)"),
-    (lambda line: line.replace(b'"data":{', b'"data":{"x":{"y":1,"y":2},'), "duplicate key 'y'"),
-    (lambda line: b"[" + line + b"]", "not a JSON object (a list)"),
-    (lambda line: line[:-1], "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda line: b'{"outcome":"DENY","allowed":false,' + line[1:], "duplicate key 'outcome'"),
+        (
+            lambda line: line.replace(b'"allowed":true', b'"allowed":"yes"'),
+            "field allowed: Input should be a valid boolean",
+        ),
+        (
+            lambda line: line.replace(b'"sequence":2', b'"sequence":"2"'),
+            "field sequence: Input should be a valid integer",
+        ),
+        (
+            lambda line: line.replace(b'"sequence":2', b'"sequence":2.0'),
+            "field sequence: Input should be a valid integer",
+        ),
+        (
+            lambda line: line.replace(b'"outcome":"ALLOW"', b'"outcome":"allow"'),
+            "field outcome: Input should be 'ALLOW'",
+        ),
+        (
+            lambda line: line.replace(b'"request_id":"req-1"', b'"request_id":"req-1","extra":1'),
+            "field extra: Extra inputs",
+        ),
+        (lambda line: line.replace(b'"data":{', b'"data":{"score":NaN,'), "field data.score: NaN is not a JSON number"),
+        (
+            lambda line: line.replace(b'"data":{', b'"data":{"x":[1,-Infinity],'),
+            "field data.x[1]: -Infinity is not a JSON",
+        ),
+        (lambda line: line.replace(b'"data":{', b'"data":{"x":1e400,'), "field data.x: '1e400' is not a finite number"),
+        (
+            lambda line: line.replace(b'"data":{', b'"data":{"x":1e0,'),
+            "field data.x: number '1e0' is not spelled as the writer spells it (1.0)",
+        ),
+        (lambda line: line.replace(b'"data":{', b'"data":{"x":{"y":1,"y":2},'), "duplicate key 'y'"),
+        (lambda line: b"[" + line + b"]", "not a JSON object (a list)"),
+        (lambda line: line[:-1], "not valid JSON"),
+    ],
+)
 def test_lines_that_readers_could_read_differently_are_malformed(tmp_path, write_trail, edit, message):
     path, _ = _jsonl(tmp_path, write_trail)
     _edit_line(path, 1, edit)
@@ -390,7 +426,7 @@ def test_lines_that_readers_could_read_differently_are_malformed(tmp_path, write
 
 def test_the_same_duplicate_key_in_sqlite_event_json_is_malformed(tmp_path, write_trail):
     path, _ = _sqlite(tmp_path, write_trail)
-    _sql(path, "UPDATE audit_events SET event_json = '{\"outcome\":\"DENY\",' || substr(event_json, 2) WHERE id = 2")
+    _sql(path, 'UPDATE audit_events SET event_json = \'{"outcome":"DENY",\' || substr(event_json, 2) WHERE id = 2')
     report = verify_file(path)
     assert (report.issues[0].position, report.issues[0].kind) == (2, "malformed")
     assert "duplicate key 'outcome'" in report.issues[0].message
@@ -421,9 +457,17 @@ def test_a_hostile_key_id_is_escaped_and_capped(tmp_path, write_trail, signer):
     last = events[-1]
     # move up over the TAMPERED summary, erase it, print a fake OK, hide the rest
     kid = f"\r{ESC}[1A{ESC}[2K{FAKE_OK}\n{ESC}[2K{ESC}[8m" + "x" * 10_000
-    cp = AuditEvent(kind="lifecycle", data={"checkpoint": {
-        "head_hash": last.hash, "head_sequence": last.sequence, "key_id": kid, "signature": "AA" * 43 + "==",
-    }})
+    cp = AuditEvent(
+        kind="lifecycle",
+        data={
+            "checkpoint": {
+                "head_hash": last.hash,
+                "head_sequence": last.sequence,
+                "key_id": kid,
+                "signature": "AA" * 43 + "==",
+            }
+        },
+    )
     with path.open("a") as fh:
         fh.write(_rehashed(cp, sequence=last.sequence + 1, prev_hash=last.hash).model_dump_json() + "\n")
     report = verify_file(path, public_keys=[signer.public_key])
@@ -468,8 +512,10 @@ def test_truncation_of_a_signed_trail_fails_against_the_recorded_head(tmp_path, 
     assert verify_file(path, [signer.public_key]).ok
     report = verify_file(path, [signer.public_key], expect_head=(events[-1].sequence, events[-1].hash))
     assert [(i.kind, i.sequence) for i in report.issues] == [("truncated", 11)]
-    assert f"the expected head, sequence {events[-1].sequence}, is missing: the trail ends at sequence 11" in \
-        report.issues[0].message
+    assert (
+        f"the expected head, sequence {events[-1].sequence}, is missing: the trail ends at sequence 11"
+        in report.issues[0].message
+    )
     res = _verify_cli(path, "--public-key", pub, "--expect-head", head)
     assert res.exit_code == 1 and "truncated" in res.output
     res = _verify_cli(path, "--public-key", pub, "--min-events", len(events))
@@ -515,8 +561,10 @@ def test_max_unsigned_catches_a_rewrite_after_the_first_checkpoint(tmp_path, wri
     assert _verify_cli(path, "--public-key", pub).exit_code == 0  # the signed prefix is intact
     report = verify_file(path, [signer.public_key], max_unsigned=10)
     assert [i.kind for i in report.issues] == ["unsigned"]
-    assert "90 event(s) are not covered by a signature since the last verified checkpoint (sequence 11)" in \
-        report.issues[0].message
+    assert (
+        "90 event(s) are not covered by a signature since the last verified checkpoint (sequence 11)"
+        in report.issues[0].message
+    )
     assert _verify_cli(path, "--public-key", pub, "--max-unsigned", 10).exit_code == 1
     assert _verify_cli(path, "--public-key", pub, "--max-unsigned", 90).exit_code == 0
 

@@ -27,11 +27,18 @@ class SetClock:
         return self.t
 
 
-def _request(tool: str = "query_database", agent: str = "agent-001", *, session: str | None = None,
-             args: dict[str, Any] | None = None) -> ActionRequest:
-    return ActionRequest(agent=AgentInfo(agent_id=agent, environment="dev"),
-                         action=Action(tool_name=tool, tool_args=args or {}),
-                         context=RequestContext(session_id=session))
+def _request(
+    tool: str = "query_database",
+    agent: str = "agent-001",
+    *,
+    session: str | None = None,
+    args: dict[str, Any] | None = None,
+) -> ActionRequest:
+    return ActionRequest(
+        agent=AgentInfo(agent_id=agent, environment="dev"),
+        action=Action(tool_name=tool, tool_args=args or {}),
+        context=RequestContext(session_id=session),
+    )
 
 
 @pytest.fixture
@@ -55,7 +62,11 @@ def make_ctx(store: MemoryStore, clock: SetClock) -> Callable[..., CheckContext]
         """A check context; ``t`` sets the shared clock (the store's) to that epoch time first."""
         if t is not None:
             clock.t = t
-        return CheckContext(host=None, store=store if st is None else st,  # type: ignore[arg-type]
-                            now=clock.now(), monotonic=clock.t)
+        return CheckContext(
+            host=None,
+            store=store if st is None else st,  # type: ignore[arg-type]
+            now=clock.now(),
+            monotonic=clock.t,
+        )
 
     return make

@@ -19,8 +19,10 @@ class MemoryStoreFull(MemoryStore):
         raise StoreFull("full")
 
 
-MODULES = {name: importlib.import_module(f"agent_security.core.builtin.{name}")
-           for name in ("kill_switch", "rate_limiter", "session_context")}
+MODULES = {
+    name: importlib.import_module(f"agent_security.core.builtin.{name}")
+    for name in ("kill_switch", "rate_limiter", "session_context")
+}
 CACHES = {"kill_switch": "_cached_agent_key", "rate_limiter": "_key_cache", "session_context": "_cached_parts"}
 
 
@@ -46,12 +48,13 @@ def test_the_caches_are_bounded(name, make_request, make_ctx, store):
         assert MODULES[name]._KEY_CACHE_SIZE == 4096
     else:
         assert getattr(MODULES[name], CACHES[name]).cache_info().maxsize == 4096
-    plugin = {"kill_switch": lambda: kill_switch(store=store),
-              "rate_limiter": lambda: rate_limiter(max_per_minute=10, store=store),
-              "session_context": lambda: session_context(limits={"t": 10}, store=store)}[name]()
+    plugin = {
+        "kill_switch": lambda: kill_switch(store=store),
+        "rate_limiter": lambda: rate_limiter(max_per_minute=10, store=store),
+        "session_context": lambda: session_context(limits={"t": 10}, store=store),
+    }[name]()
     for i in range(5_000):
-        plugin.agent_security_before_check(make_request(tool="t", agent=f"agent-{i}", session=f"s-{i}"),
-                                           make_ctx())
+        plugin.agent_security_before_check(make_request(tool="t", agent=f"agent-{i}", session=f"s-{i}"), make_ctx())
     assert 0 < _size(name) <= 4096
 
 
@@ -150,7 +153,8 @@ def test_kill_switch_denials_follow_the_stored_reasons(make_request, make_ctx, s
     assert _deny(ks, make_request, make_ctx, agent="c").reasons[0].message == "all down"
     ks.kill_all("")
     assert _deny(ks, make_request, make_ctx, agent="c").reasons[0].message == (
-        "All agents are disabled via global kill switch")
+        "All agents are disabled via global kill switch"
+    )
     ks.revive_all()
     assert _deny(ks, make_request, make_ctx, agent="a") is None
     assert ks.decide(Sub("a")) is None
@@ -163,11 +167,13 @@ def test_session_context_denials_follow_the_limits(make_request, make_ctx, store
     assert first.reasons[0].message == "Tool t has been called 1 times in this session (max: 1)"
     assert _deny(sc, make_request, make_ctx, tool="t", session="s") is first
     assert _deny(sc, make_request, make_ctx, tool="T", session="s").reasons[0].message == (
-        "Tool T has been called 1 times in this session (max: 1)")  # the name as called
+        "Tool T has been called 1 times in this session (max: 1)"
+    )  # the name as called
     sc.limits["t"] = 2
     assert _deny(sc, make_request, make_ctx, tool="t", session="s") is None
     assert _deny(sc, make_request, make_ctx, tool="t", session="s").reasons[0].message == (
-        "Tool t has been called 2 times in this session (max: 2)")
+        "Tool t has been called 2 times in this session (max: 2)"
+    )
 
 
 def test_rate_limiter_denials_follow_the_limits(store):

@@ -77,16 +77,21 @@ def test_state_round_trip_through_file(tmp_path: Path, store):
 
 
 def test_loads_agent_spm_camel_case_state(store):
-    ks = kill_switch(store=store, load_state=lambda: {
-        "killedAgents": {"bot": "Compromised"}, "globalKill": False, "globalReason": ""})
+    ks = kill_switch(
+        store=store,
+        load_state=lambda: {"killedAgents": {"bot": "Compromised"}, "globalKill": False, "globalReason": ""},
+    )
     assert ks.is_killed("bot") and not ks.is_globally_killed()
 
 
-@pytest.mark.parametrize("loader", [
-    lambda: (_ for _ in ()).throw(OSError("disk gone")),
-    lambda: {"killed_agents": "not-a-dict"},
-    lambda: {"unknown": 1},
-])
+@pytest.mark.parametrize(
+    "loader",
+    [
+        lambda: (_ for _ in ()).throw(OSError("disk gone")),
+        lambda: {"killed_agents": "not-a-dict"},
+        lambda: {"unknown": 1},
+    ],
+)
 def test_load_failure_fails_closed(loader, make_request, make_ctx, store):
     ks = kill_switch(store=store, load_state=loader)
     assert ks.load_error is not None

@@ -17,21 +17,27 @@ ALLOW = Decision.allow("ALLOW_DEV_STAGING")
 
 def _run(ov, make_request, make_ctx, result, error=None):
     ctx = make_ctx()
-    out = ov.agent_security_after_execution(make_request(tool="lookup_user", agent="lookup-agent"), ALLOW,
-                                            result, error, ctx)
+    out = ov.agent_security_after_execution(
+        make_request(tool="lookup_user", agent="lookup-agent"), ALLOW, result, error, ctx
+    )
     return out, ctx
 
 
 def test_log_action_reproduces_plugins_demo(make_request, make_ctx):
     seen: list[tuple[str, list[str]]] = []
-    ov = output_validator(sensitive_patterns=[re.compile(SSN)], action="log",
-                          on_sensitive_data=lambda tool, m: seen.append((tool, m)))
+    ov = output_validator(
+        sensitive_patterns=[re.compile(SSN)], action="log", on_sensitive_data=lambda tool, m: seen.append((tool, m))
+    )
     out, _ = _run(ov, make_request, make_ctx, {"name": "Alice", "ssn": "123-45-6789"})
     assert out is None
     assert seen == [("lookup_user", ["12*******89"])]  # masked, never the raw value
     [v] = ov.get_violations()
     assert (v.type, v.tool_name, v.agent_id, v.details) == (
-        "sensitive_data", "lookup_user", "lookup-agent", "Detected 1 sensitive pattern(s)")
+        "sensitive_data",
+        "lookup_user",
+        "lookup-agent",
+        "Detected 1 sensitive pattern(s)",
+    )
 
 
 def test_block_is_default_and_reason_has_no_raw_match(make_request, make_ctx):
@@ -49,8 +55,7 @@ def test_redact_keeps_structure(make_request, make_ctx):
     result = {"name": "Alice", "ssn": "123-45-6789", "notes": ["project topsecret", 7], "n": (1, "x")}
     out, _ = _run(ov, make_request, make_ctx, result)
     assert out.replace is True and out.block is None
-    assert out.result == {"name": "Alice", "ssn": "[REDACTED]", "notes": ["project [REDACTED]", 7],
-                          "n": (1, "x")}
+    assert out.result == {"name": "Alice", "ssn": "[REDACTED]", "notes": ["project [REDACTED]", 7], "n": (1, "x")}
     assert result["ssn"] == "123-45-6789"  # the original is not mutated
 
 
@@ -143,14 +148,17 @@ def test_patterns_run_in_linear_time_engine(make_request, make_ctx):
     assert out is None
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"sensitive_patterns": ["(unclosed"]},
-    {"sensitive_patterns": [r"(?=lookahead)"]},
-    {"sensitive_patterns": ["x" * 5000]},
-    {"forbidden_keywords": [""]},
-    {"action": "drop"},
-    {"max_output_size": -1},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"sensitive_patterns": ["(unclosed"]},
+        {"sensitive_patterns": [r"(?=lookahead)"]},
+        {"sensitive_patterns": ["x" * 5000]},
+        {"forbidden_keywords": [""]},
+        {"action": "drop"},
+        {"max_output_size": -1},
+    ],
+)
 def test_bad_config(kwargs):
     with pytest.raises(ConfigurationError):
         output_validator(**kwargs)
@@ -163,10 +171,20 @@ PEM_PATTERN = r"PRIVATE KEY-----\s+MII"
 WIN_PATH = r"dir C:\Users\Administrator"
 
 
-@pytest.mark.parametrize("result", [
-    {"stdout": PEM}, [PEM], (PEM,), {"a": [{"b": (PEM,)}]}, {PEM: 1}, {"s": {PEM}}, frozenset([PEM]),
-    {"raw": PEM.encode()},
-], ids=["dict", "list", "tuple", "nested", "key", "set", "frozenset", "bytes"])
+@pytest.mark.parametrize(
+    "result",
+    [
+        {"stdout": PEM},
+        [PEM],
+        (PEM,),
+        {"a": [{"b": (PEM,)}]},
+        {PEM: 1},
+        {"s": {PEM}},
+        frozenset([PEM]),
+        {"raw": PEM.encode()},
+    ],
+    ids=["dict", "list", "tuple", "nested", "key", "set", "frozenset", "bytes"],
+)
 def test_pattern_matches_a_nested_string_as_it_is(result, make_request, make_ctx):
     ov = output_validator(sensitive_patterns=[PEM_PATTERN])
     assert _run(ov, make_request, make_ctx, PEM)[0].block is not None  # the bare string always matched
@@ -174,8 +192,14 @@ def test_pattern_matches_a_nested_string_as_it_is(result, make_request, make_ctx
     assert out is not None and out.block is not None and out.block.codes == ("OUTPUT_BLOCKED",)
 
 
-@pytest.mark.parametrize("keyword, text", [("C:\\Users\\Administrator", WIN_PATH), ('password="', 'password="x"'),
-                                           ("line one\tline two", "line one\tline two")])
+@pytest.mark.parametrize(
+    "keyword, text",
+    [
+        ("C:\\Users\\Administrator", WIN_PATH),
+        ('password="', 'password="x"'),
+        ("line one\tline two", "line one\tline two"),
+    ],
+)
 @pytest.mark.parametrize("wrap", [lambda s: {"out": s}, lambda s: [s], lambda s: {"k": [{"x": s}]}])
 def test_keyword_matches_a_nested_string_as_it_is(keyword, text, wrap, make_request, make_ctx):
     ov = output_validator(forbidden_keywords=[keyword])
@@ -201,8 +225,14 @@ def test_redact_rebuilds_nested_structures(make_request, make_ctx):
 
     Row = collections.namedtuple("Row", "a b")
     ov = output_validator(sensitive_patterns=[PEM_PATTERN], forbidden_keywords=[r"C:\Users"], action="redact")
-    result = {"stdout": PEM, "paths": (WIN_PATH, 1), "set": {WIN_PATH, "ok"}, "row": Row(WIN_PATH, 2),
-              "q": collections.deque([WIN_PATH], maxlen=3), WIN_PATH: None}
+    result = {
+        "stdout": PEM,
+        "paths": (WIN_PATH, 1),
+        "set": {WIN_PATH, "ok"},
+        "row": Row(WIN_PATH, 2),
+        "q": collections.deque([WIN_PATH], maxlen=3),
+        WIN_PATH: None,
+    }
     out, _ = _run(ov, make_request, make_ctx, result)
     assert out.block is None and out.replace is True
     red = out.result
@@ -358,8 +388,11 @@ def test_lazy_results_through_protect():
     from agent_security.core.testing import StaticEngine
 
     for action in ("block", "redact"):
-        security = AgentSecurity(policy_engine=StaticEngine(lambda r: ALLOW), autoload=False,
-                                 plugins=[output_validator(sensitive_patterns=[AWS_PATTERN], action=action)])
+        security = AgentSecurity(
+            policy_engine=StaticEngine(lambda r: ALLOW),
+            autoload=False,
+            plugins=[output_validator(sensitive_patterns=[AWS_PATTERN], action=action)],
+        )
         for make in (lambda: (x for x in [AWS]), lambda: io.StringIO(AWS), lambda: _FileLike(AWS)):
             with pytest.raises(SecurityError) as err:
                 security.protect("t", make, agent_id="a")()
@@ -388,8 +421,11 @@ def test_exception_with_a_secret_is_withheld_in_block_mode(make_request, make_ct
     assert out is not None and out.block is not None and out.block.codes == ("OUTPUT_BLOCKED",)
     message = out.block.reasons[0].message
     assert "AKIA" not in message and message.startswith("Exception raised by tool lookup_user withheld")
-    assert ctx.annotations["output_validator"] == {"violations": ["sensitive_data"], "action": "blocked",
-                                                   "scanned": "exception"}
+    assert ctx.annotations["output_validator"] == {
+        "violations": ["sensitive_data"],
+        "action": "blocked",
+        "scanned": "exception",
+    }
     [v] = ov.get_violations()
     assert (v.type, v.action_taken) == ("sensitive_data", "blocked")
 
@@ -447,13 +483,17 @@ def test_redact_withholds_a_message_it_cannot_clean(make_request, make_ctx):
     assert str(out.result) == "ValueError: the exception's message held sensitive output and was withheld"
 
 
-@pytest.mark.parametrize("build", [
-    lambda: KeyError(PEM),  # str() of a KeyError is the repr: "\\n"; its args hold the key as it is
-    lambda: _chain(RuntimeError("fetch failed"), ValueError(PEM)),
-    lambda: _noted(RuntimeError("fetch failed"), PEM),
-    lambda: _attr(RuntimeError("exit status 1"), stderr=PEM),
-    lambda: ExceptionGroup("several", [ValueError("ok"), KeyError(PEM)]),
-], ids=["key_error", "cause", "note", "attribute", "group"])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: KeyError(PEM),  # str() of a KeyError is the repr: "\\n"; its args hold the key as it is
+        lambda: _chain(RuntimeError("fetch failed"), ValueError(PEM)),
+        lambda: _noted(RuntimeError("fetch failed"), PEM),
+        lambda: _attr(RuntimeError("exit status 1"), stderr=PEM),
+        lambda: ExceptionGroup("several", [ValueError("ok"), KeyError(PEM)]),
+    ],
+    ids=["key_error", "cause", "note", "attribute", "group"],
+)
 @pytest.mark.parametrize("action", ["block", "redact"])
 def test_every_readable_part_of_an_exception_is_scanned(build, action, make_request, make_ctx):
     error = build()
@@ -534,8 +574,9 @@ def test_exceptions_through_protect():
     def engine():
         return StaticEngine(lambda r: ALLOW)
 
-    block = AgentSecurity(policy_engine=engine(), autoload=False,
-                          plugins=[output_validator(sensitive_patterns=[AWS_PATTERN])])
+    block = AgentSecurity(
+        policy_engine=engine(), autoload=False, plugins=[output_validator(sensitive_patterns=[AWS_PATTERN])]
+    )
     with pytest.raises(SecurityError) as err:
         block.protect("fetch", fetch, agent_id="a")()
     assert err.value.codes == ("OUTPUT_BLOCKED",) and err.value.__context__ is None
@@ -544,15 +585,21 @@ def test_exceptions_through_protect():
     assert "AKIA" not in event.model_dump_json()
     assert event.data["plugins"]["output_validator"]["scanned"] == "exception"
 
-    redact = AgentSecurity(policy_engine=engine(), autoload=False,
-                           plugins=[output_validator(sensitive_patterns=[AWS_PATTERN], action="redact")])
+    redact = AgentSecurity(
+        policy_engine=engine(),
+        autoload=False,
+        plugins=[output_validator(sensitive_patterns=[AWS_PATTERN], action="redact")],
+    )
     with pytest.raises(RuntimeError) as caught:
         redact.protect("fetch", fetch, agent_id="a")()
     assert str(caught.value) == LEAK_REDACTED and caught.value.__context__ is None
     [event] = [e for e in redact.get_audit_log() if e.kind == "execution"]
     assert event.reasons[0].code == "EXECUTION_ERROR" and "AKIA" not in event.model_dump_json()
-    assert event.data["plugins"]["execution"] == {"redacted_by": ["output_validator"], "error": "RuntimeError",
-                                                  "raised": "RuntimeError"}
+    assert event.data["plugins"]["execution"] == {
+        "redacted_by": ["output_validator"],
+        "error": "RuntimeError",
+        "raised": "RuntimeError",
+    }
     block.shutdown()
     redact.shutdown()
 

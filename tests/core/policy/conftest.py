@@ -27,17 +27,30 @@ def examples_dir() -> Path:
     return EXAMPLES
 
 
-def _request(tool_name: str = "some_tool", tool_args: dict[str, Any] | None = None, *,
-             environment: str = "prod", agent_id: str = "agent-1", agent_type: str | None = None,
-             trust_level: str | None = None, roles: tuple[str, ...] = (), provider: str | None = None,
-             user_input: str | None = None, data_labels: tuple[str, ...] = ()) -> ActionRequest:
+def _request(
+    tool_name: str = "some_tool",
+    tool_args: dict[str, Any] | None = None,
+    *,
+    environment: str = "prod",
+    agent_id: str = "agent-1",
+    agent_type: str | None = None,
+    trust_level: str | None = None,
+    roles: tuple[str, ...] = (),
+    provider: str | None = None,
+    user_input: str | None = None,
+    data_labels: tuple[str, ...] = (),
+) -> ActionRequest:
     return ActionRequest(
-        agent=AgentInfo(agent_id=agent_id, environment=environment, agent_type=agent_type,
-                        trust_level=trust_level, roles=roles),  # type: ignore[arg-type]
-        action=Action(tool_name=tool_name, tool_args=tool_args or {},
-                      tool_identity=ToolIdentity(tool_name=tool_name, provider=provider) if provider
-                      else None),
-        context=RequestContext(user_input=user_input, data_labels=data_labels))
+        agent=AgentInfo(
+            agent_id=agent_id, environment=environment, agent_type=agent_type, trust_level=trust_level, roles=roles
+        ),  # type: ignore[arg-type]
+        action=Action(
+            tool_name=tool_name,
+            tool_args=tool_args or {},
+            tool_identity=ToolIdentity(tool_name=tool_name, provider=provider) if provider else None,
+        ),
+        context=RequestContext(user_input=user_input, data_labels=data_labels),
+    )
 
 
 @pytest.fixture
@@ -57,8 +70,15 @@ def bundle_data(*rules: dict[str, Any], default: str = "ALLOW", **extra: Any) ->
     return data
 
 
-def rule(rule_id: str, tool_name: Any = "*", outcome: str = "DENY", *, environment: Any = "*",
-         when: dict[str, Any] | None = None, **match_or_rest: Any) -> dict[str, Any]:
+def rule(
+    rule_id: str,
+    tool_name: Any = "*",
+    outcome: str = "DENY",
+    *,
+    environment: Any = "*",
+    when: dict[str, Any] | None = None,
+    **match_or_rest: Any,
+) -> dict[str, Any]:
     match: dict[str, Any] = {"tool_name": tool_name, "environment": environment}
     rest: dict[str, Any] = {}
     for key, value in match_or_rest.items():
@@ -66,8 +86,7 @@ def rule(rule_id: str, tool_name: Any = "*", outcome: str = "DENY", *, environme
             match[key] = value
         else:
             rest[key] = value
-    out: dict[str, Any] = {"id": rule_id, "description": f"rule {rule_id}", "match": match,
-                           "outcome": outcome}
+    out: dict[str, Any] = {"id": rule_id, "description": f"rule {rule_id}", "match": match, "outcome": outcome}
     if when is not None:
         out["when"] = when
     out.update(rest)

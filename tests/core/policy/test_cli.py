@@ -38,26 +38,35 @@ def test_validate(runner, policy_file, tmp_path):
     data = json.loads(_run(runner, "validate", policy_file, *NOW, "--json").output)
     assert data["ok"] is True and data["rules"] == 8 and data["signed_ed25519"] == []
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"version": "1", "generated_at": "2026-01-01", "expires_at": "2027-01-01",
-                               "defaults": {"outcome": "DENY"},
-                               "rules": [{"id": "X", "match": {"tool_name": "t"}, "outcome": "NOPE"}]}))
+    bad.write_text(
+        json.dumps(
+            {
+                "version": "1",
+                "generated_at": "2026-01-01",
+                "expires_at": "2027-01-01",
+                "defaults": {"outcome": "DENY"},
+                "rules": [{"id": "X", "match": {"tool_name": "t"}, "outcome": "NOPE"}],
+            }
+        )
+    )
     result = _run(runner, "validate", bad, *NOW, "--json")
     assert result.exit_code == 2
     err = json.loads(result.output)
     assert (err["rule_id"], err["field"]) == ("X", "outcome")
     expired = _run(runner, "validate", policy_file, "--now", "2100-01-01T00:00:00Z")
     assert expired.exit_code == 2 and "expired" in expired.output
-    assert _run(runner, "validate", policy_file, "--now", "2100-01-01T00:00:00Z",
-                "--allow-expired").exit_code == 0
+    assert _run(runner, "validate", policy_file, "--now", "2100-01-01T00:00:00Z", "--allow-expired").exit_code == 0
     assert _run(runner, "validate", tmp_path / "missing.json").exit_code == 2
     assert _run(runner, "validate", policy_file, "--now", "tomorrow").exit_code == 2
 
 
 def test_validate_json_reports_an_oversized_yaml_integer(runner, tmp_path):
     big = tmp_path / "bigint.yaml"
-    big.write_text('version: "1"\ngenerated_at: "2026-01-01"\nexpires_at: "2027-01-01"\n'
-                   "defaults: {outcome: ALLOW}\nrules:\n- id: A\n  match: {tool_name: x}\n"
-                   "  when: {tool_args_match: {n: {gt: " + "9" * 5000 + "}}}\n  outcome: DENY\n")
+    big.write_text(
+        'version: "1"\ngenerated_at: "2026-01-01"\nexpires_at: "2027-01-01"\n'
+        "defaults: {outcome: ALLOW}\nrules:\n- id: A\n  match: {tool_name: x}\n"
+        "  when: {tool_args_match: {n: {gt: " + "9" * 5000 + "}}}\n  outcome: DENY\n"
+    )
     result = _run(runner, "validate", big, *NOW, "--json")
     assert result.exit_code == 2
     assert "too long" in json.loads(result.output)["error"]
@@ -85,30 +94,48 @@ def test_test_command(runner, examples_dir, policy_file, tmp_path):
     result = _run(runner, "test", cases)
     assert result.exit_code == 0, result.output
     assert "0 failed" in result.output
-    data = json.loads(_run(runner, "test", cases, "--policy", examples_dir / "default-policy.json",
-                           "--json").output)
+    data = json.loads(_run(runner, "test", cases, "--policy", examples_dir / "default-policy.json", "--json").output)
     assert data["failed"] == 0 and data["passed"] >= 19
     failing = tmp_path / "cases.json"
-    failing.write_text(json.dumps({"now": "2026-06-01T00:00:00Z", "cases": [
-        {"name": "wrong on purpose", "request": {"tool_name": "send_email", "environment": "prod"},
-         "expect": {"outcome": "ALLOW", "code": "X"}},
-        {"name": "right", "request": {"tool_name": "send_email", "environment": "prod"},
-         "expect": {"approver_role": "ops_manager"}},
-        {"name": "bad request", "request": {"tool_nam": "x"}, "expect": "DENY"},
-        {"name": "full form", "request": {"agent": {"agent_id": "a", "environment": "dev"},
-                                          "action": {"tool_name": "x"}}, "expect": "ALLOW"},
-    ]}))
+    failing.write_text(
+        json.dumps(
+            {
+                "now": "2026-06-01T00:00:00Z",
+                "cases": [
+                    {
+                        "name": "wrong on purpose",
+                        "request": {"tool_name": "send_email", "environment": "prod"},
+                        "expect": {"outcome": "ALLOW", "code": "X"},
+                    },
+                    {
+                        "name": "right",
+                        "request": {"tool_name": "send_email", "environment": "prod"},
+                        "expect": {"approver_role": "ops_manager"},
+                    },
+                    {"name": "bad request", "request": {"tool_nam": "x"}, "expect": "DENY"},
+                    {
+                        "name": "full form",
+                        "request": {"agent": {"agent_id": "a", "environment": "dev"}, "action": {"tool_name": "x"}},
+                        "expect": "ALLOW",
+                    },
+                ],
+            }
+        )
+    )
     result = _run(runner, "test", failing, "--policy", policy_file, "--json")
     assert result.exit_code == 1
     data = json.loads(result.output)
     assert [r["passed"] for r in data["results"]] == [False, True, False, True]
-    assert data["results"][0]["problems"] == ["outcome REQUIRE_APPROVAL, expected ALLOW",
-                                              "code REQUIRE_APPROVAL_EMAIL_PROD, expected X"]
+    assert data["results"][0]["problems"] == [
+        "outcome REQUIRE_APPROVAL, expected ALLOW",
+        "code REQUIRE_APPROVAL_EMAIL_PROD, expected X",
+    ]
     assert "invalid request" in data["results"][2]["problems"][0]
     assert data["results"][0]["trace"] == [
         "DENY_PCI_EMAIL (DENY): skipped — when.data_labels_any does not hold",
         "DENY_PII_EXTERNAL (DENY): skipped — when.data_labels_any does not hold",
-        "REQUIRE_APPROVAL_EMAIL_PROD (REQUIRE_APPROVAL): matched"]
+        "REQUIRE_APPROVAL_EMAIL_PROD (REQUIRE_APPROVAL): matched",
+    ]
     assert data["results"][1]["trace"] == []
     text = _run(runner, "test", failing, "--policy", policy_file).output
     assert "    REQUIRE_APPROVAL_EMAIL_PROD (REQUIRE_APPROVAL): matched" in text
@@ -134,14 +161,26 @@ def test_keygen_sign_verify(runner, policy_file, tmp_path):
 
     signed_yaml = tmp_path / "signed.yaml"
     env = {"POLICY_HMAC": "hmac-secret"}
-    result = _run(runner, "sign", policy_file, "--key", private, "--hmac-secret-env", "POLICY_HMAC",
-                  "--out", signed_yaml, "--allow-expired", env=env)
+    result = _run(
+        runner,
+        "sign",
+        policy_file,
+        "--key",
+        private,
+        "--hmac-secret-env",
+        "POLICY_HMAC",
+        "--out",
+        signed_yaml,
+        "--allow-expired",
+        env=env,
+    )
     assert result.exit_code == 0, result.output
     bundle = load_policy(signed_yaml, trusted_keys=[public], hmac_secret="hmac-secret", allow_expired=True)
     assert bundle.signatures is not None and bundle.signatures[0].key_id == info["key_id"]
 
-    ok = _run(runner, "verify", signed_yaml, "--trusted-key", public, "--hmac-secret-env", "POLICY_HMAC",
-              "--json", env=env)
+    ok = _run(
+        runner, "verify", signed_yaml, "--trusted-key", public, "--hmac-secret-env", "POLICY_HMAC", "--json", env=env
+    )
     assert ok.exit_code == 0, ok.output
     assert json.loads(ok.output)["ed25519_key_id"] == info["key_id"]
     assert _run(runner, "validate", signed_yaml, "--trusted-key", public, "--allow-expired").exit_code == 0
@@ -160,8 +199,12 @@ def test_keygen_sign_verify(runner, policy_file, tmp_path):
     secret_file = tmp_path / "secret"
     secret_file.write_text("hmac-secret\n")
     as_json = tmp_path / "signed.json"
-    assert _run(runner, "sign", signed_yaml, "--hmac-secret-file", secret_file, "--out", as_json,
-                "--allow-expired").exit_code == 0
+    assert (
+        _run(
+            runner, "sign", signed_yaml, "--hmac-secret-file", secret_file, "--out", as_json, "--allow-expired"
+        ).exit_code
+        == 0
+    )
     assert json.loads(as_json.read_text())["signatures"][0]["key_id"] == info["key_id"]  # kept
     assert _run(runner, "verify", as_json, "--hmac-secret-file", secret_file).exit_code == 0
     assert _run(runner, "sign", policy_file).exit_code == 2  # nothing to sign with

@@ -55,11 +55,11 @@ class _Exploding(dict):  # a hostile mapping whose values() raises
 
 def test_hostile_tool_args_fail_closed(engine_for, make_rule, request_factory, now):
     engine = engine_for(make_rule("OK", "t", "ALLOW", when={"not_contains": ["x"]}))
-    request = ActionRequest.model_construct(agent=AgentInfo(agent_id="a", environment="prod"),
-                                            action=Action.model_construct(tool_name="t", type="tool_call",
-                                                                          tool_args=_Exploding(a=1),
-                                                                          tool_identity=None),
-                                            context=request_factory().context)
+    request = ActionRequest.model_construct(
+        agent=AgentInfo(agent_id="a", environment="prod"),
+        action=Action.model_construct(tool_name="t", type="tool_call", tool_args=_Exploding(a=1), tool_identity=None),
+        context=request_factory().context,
+    )
     assert engine.evaluate(request, now=now).codes == ("POLICY_ERROR",)
 
 
@@ -67,9 +67,18 @@ def test_searchable_values_order_and_types(request_factory):
     import uuid
     from decimal import Decimal
 
-    req = request_factory("t", {"a": "one", "b": [2, {"c": True}, None, 1.5], "d": b"bytes",
-                                "e": Decimal("3.10"), "f": uuid.UUID(int=1), "g": {"k": "v"}},
-                          user_input="hello")
+    req = request_factory(
+        "t",
+        {
+            "a": "one",
+            "b": [2, {"c": True}, None, 1.5],
+            "d": b"bytes",
+            "e": Decimal("3.10"),
+            "f": uuid.UUID(int=1),
+            "g": {"k": "v"},
+        },
+        user_input="hello",
+    )
     values, truncated = searchable_values(req)
     assert values == ["hello", "one", "2", "true", "1.5", "bytes", "3.10", str(uuid.UUID(int=1)), "v"]
     assert truncated is False
@@ -81,11 +90,15 @@ def test_too_deep_or_opaque_args_make_keyword_rules_fail_closed(engine_for, make
     deep: object = "clean"
     for _ in range(MAX_SEARCH_DEPTH + 5):
         deep = [deep]
-    engine = engine_for(make_rule("DENY_KW", "t", "DENY", when={"contains_any": ["export"]}),
-                        make_rule("ALLOW_CLEAN", "u", "ALLOW", when={"not_contains": ["export"]}),
-                        default="REQUIRE_HUMAN")
+    engine = engine_for(
+        make_rule("DENY_KW", "t", "DENY", when={"contains_any": ["export"]}),
+        make_rule("ALLOW_CLEAN", "u", "ALLOW", when={"not_contains": ["export"]}),
+        default="REQUIRE_HUMAN",
+    )
     assert engine.evaluate(request_factory("t", {"a": deep}), now=now).codes == (
-        "DENY_KW", "POLICY_CONDITION_INDETERMINATE")
+        "DENY_KW",
+        "POLICY_CONDITION_INDETERMINATE",
+    )
     assert engine.evaluate(request_factory("u", {"a": deep}), now=now).codes == ("DEFAULT_REQUIRE_HUMAN",)
     assert engine.evaluate(request_factory("u", {"a": object()}), now=now).codes == ("DEFAULT_REQUIRE_HUMAN",)
     # a definite hit in the searchable part still decides normally
@@ -125,10 +138,12 @@ def test_swap_on_reload_keeps_old_engine_on_failure(build_bundle, make_rule, req
 
 
 def test_index_respects_order_across_exact_and_glob(engine_for, make_rule, request_factory, now):
-    engine = engine_for(make_rule("G1", "send_*", environment="dev"),
-                        make_rule("E1", "send_email"),
-                        make_rule("G2", "*"),
-                        make_rule("E2", "send_email"))
+    engine = engine_for(
+        make_rule("G1", "send_*", environment="dev"),
+        make_rule("E1", "send_email"),
+        make_rule("G2", "*"),
+        make_rule("E2", "send_email"),
+    )
     assert engine.evaluate(request_factory("send_email", environment="dev"), now=now).codes == ("G1",)
     assert engine.evaluate(request_factory("SEND_EMAIL", environment="prod"), now=now).codes == ("E1",)
     assert engine.evaluate(request_factory("other"), now=now).codes == ("G2",)
@@ -138,8 +153,7 @@ def test_many_rules_and_cache_bound(engine_for, make_rule, request_factory, now)
     rules = [make_rule(f"R{i}", f"tool_{i}", environment="prod" if i % 2 else "*") for i in range(1000)]
     engine = engine_for(*rules)
     assert engine.evaluate(request_factory("tool_999", environment="prod"), now=now).codes == ("R999",)
-    assert engine.evaluate(request_factory("tool_999", environment="dev"), now=now).codes == (
-        "DEFAULT_ALLOW",)
+    assert engine.evaluate(request_factory("tool_999", environment="dev"), now=now).codes == ("DEFAULT_ALLOW",)
     for i in range(5000):  # distinct names: the look-up memo stays bounded
         engine.evaluate(request_factory(f"unknown_{i}"), now=now)
     assert len(engine._cache) <= 4096
@@ -173,9 +187,11 @@ def test_default_policy_bundle_is_safe(request_factory):
     assert bundle.expires_at_dt == start + timedelta(days=365)
     engine = PolicyEngine(bundle)
     assert engine.evaluate(request_factory("delete_everything", environment="dev"), now=start).codes == (
-        "DEFAULT_DENY",)
+        "DEFAULT_DENY",
+    )
     assert engine.evaluate(request_factory("query_customer_db", {"q": "dump"}), now=start).codes == (
-        "DENY_BULK_EXPORT",)
+        "DENY_BULK_EXPORT",
+    )
     email = engine.evaluate(request_factory("send_email"), now=start)
     assert (email.outcome, email.approver_role) == (Outcome.REQUIRE_APPROVAL, "security")
     assert default_policy_bundle().expires_at_dt > datetime.now(UTC)
@@ -186,10 +202,13 @@ def test_many_globs_use_one_set_and_agree_with_the_reference(engine_for, make_ru
 
     rng = random.Random(7)
     parts = ["query", "send", "db", "x", "email", "_", "a", ".", "é"]
-    patterns = sorted({"*".join(rng.choice(parts) for _ in range(rng.randint(1, 3))) + rng.choice(["*", ""])
-                       for _ in range(60)})
-    rules = [make_rule(f"G{i}", p if "*" in p else p + "*", environment=rng.choice(["*", "prod", "dev"]))
-             for i, p in enumerate(patterns)]
+    patterns = sorted(
+        {"*".join(rng.choice(parts) for _ in range(rng.randint(1, 3))) + rng.choice(["*", ""]) for _ in range(60)}
+    )
+    rules = [
+        make_rule(f"G{i}", p if "*" in p else p + "*", environment=rng.choice(["*", "prod", "dev"]))
+        for i, p in enumerate(patterns)
+    ]
     rules.insert(10, make_rule("EXACT", "send_email"))
     engine = engine_for(*rules)
     assert engine._glob_set is not None
@@ -214,12 +233,18 @@ def test_explain(engine_for, make_rule, request_factory, now):
         make_rule("PII", "pay", "DENY", when={"data_labels_any": ["PII"]}),
         make_rule("BIG", "pay", "REQUIRE_APPROVAL", when={"tool_args_match": {"amount": {"gte": 100}}}),
         make_rule("LAST", "pay", "DENY"),
-        make_rule("OTHER_TOOL", "refund", "DENY"), default="DENY")
+        make_rule("OTHER_TOOL", "refund", "DENY"),
+        default="DENY",
+    )
     decision, traces = engine.explain(request_factory("pay", {"amount": "lots"}), now=now)
     assert decision.codes == ("BIG", "POLICY_CONDITION_INDETERMINATE")
     assert [(t.rule_id, t.result) for t in traces] == [
-        ("ADMINS", "skipped"), ("SMALL", "skipped"), ("PII", "skipped"), ("BIG", "applied-indeterminate"),
-        ("LAST", "not-reached")]
+        ("ADMINS", "skipped"),
+        ("SMALL", "skipped"),
+        ("PII", "skipped"),
+        ("BIG", "applied-indeterminate"),
+        ("LAST", "not-reached"),
+    ]
     assert traces[0].detail == "match.agent_roles_any does not match"
     assert "indeterminate" in traces[1].detail
     assert traces[2].detail == "when.data_labels_any does not hold"

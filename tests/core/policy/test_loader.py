@@ -37,7 +37,8 @@ def test_loads_every_source_form(tmp_path, examples_dir, now):
     assert [r.id for r in from_json.rules][:2] == ["DENY_BULK_EXPORT", "DENY_PCI_EMAIL"]
     assert from_json.defaults.outcome.value == "DENY"
     assert load_policy_json(text, now=now) == load_policy_yaml(
-        (examples_dir / "default-policy.yaml").read_text(), now=now)
+        (examples_dir / "default-policy.yaml").read_text(), now=now
+    )
 
 
 def test_unsupported_source_type():
@@ -60,30 +61,41 @@ def test_unknown_rule_key_names_rule_and_field(build_bundle, make_rule, now):
     assert str(err).startswith('Rule "DENY_X": when.contain_any:')
 
 
-@pytest.mark.parametrize(("patch", "field", "fragment"), [
-    ({"outcome": "MAYBE"}, "outcome", "must be one of: ALLOW, DENY"),
-    ({"match": {"tool_name": 5, "environment": "*"}}, "match.tool_name", "string or a list of strings"),
-    ({"match": {"tool_name": ["a", 3]}}, "match.tool_name", "item 1"),
-    ({"match": {"tool_name": "a", "trust_level_min": "admin"}}, "match.trust_level_min",
-     "unknown trust level 'admin'"),
-    ({"match": {"environment": "*"}}, "match.tool_name", "missing required field"),
-    ({"when": {"contains_any": ["ok", 7]}}, "when.contains_any", "item 1 is int"),
-    ({"when": {"contains_any": ["\u200b"]}}, "when.contains_any", "empty after normalisation"),
-    ({"when": {"matches_regex": "(?=lookahead)"}}, "when.matches_regex", "invalid regular expression"),
-    ({"when": {"matches_regex": "(unclosed"}}, "when.matches_regex", "missing )"),
-    ({"when": {"tool_args_match": {"amount": {"gtt": 5}}}}, "when.tool_args_match.amount.gtt",
-     "unknown operator 'gtt'"),
-    ({"when": {"tool_args_match": {"amount": {"gt": "lots"}}}}, "when.tool_args_match.amount.gt",
-     "needs a number"),
-    ({"when": {"tool_args_match": {"amount": {"in": 5}}}}, "when.tool_args_match.amount.in", "needs a list"),
-    ({"when": {"tool_args_match": {"a": {"regex": "(?<=x)y"}}}}, "when.tool_args_match.a.regex",
-     "invalid regular expression"),
-    ({"when": {"tool_args_match": {"a..b": 1}}}, "when.tool_args_match.a..b", "empty segment"),
-    ({"when": {"tool_args_match": {"a": {}}}}, "when.tool_args_match.a", "empty operator object"),
-    ({"when": "always"}, "when", "must be an object"),
-    ({"constraints": [1, 2]}, "constraints", "must be an object"),
-    ({"approver_role": 5}, "approver_role", "string"),
-])
+@pytest.mark.parametrize(
+    ("patch", "field", "fragment"),
+    [
+        ({"outcome": "MAYBE"}, "outcome", "must be one of: ALLOW, DENY"),
+        ({"match": {"tool_name": 5, "environment": "*"}}, "match.tool_name", "string or a list of strings"),
+        ({"match": {"tool_name": ["a", 3]}}, "match.tool_name", "item 1"),
+        (
+            {"match": {"tool_name": "a", "trust_level_min": "admin"}},
+            "match.trust_level_min",
+            "unknown trust level 'admin'",
+        ),
+        ({"match": {"environment": "*"}}, "match.tool_name", "missing required field"),
+        ({"when": {"contains_any": ["ok", 7]}}, "when.contains_any", "item 1 is int"),
+        ({"when": {"contains_any": ["\u200b"]}}, "when.contains_any", "empty after normalisation"),
+        ({"when": {"matches_regex": "(?=lookahead)"}}, "when.matches_regex", "invalid regular expression"),
+        ({"when": {"matches_regex": "(unclosed"}}, "when.matches_regex", "missing )"),
+        (
+            {"when": {"tool_args_match": {"amount": {"gtt": 5}}}},
+            "when.tool_args_match.amount.gtt",
+            "unknown operator 'gtt'",
+        ),
+        ({"when": {"tool_args_match": {"amount": {"gt": "lots"}}}}, "when.tool_args_match.amount.gt", "needs a number"),
+        ({"when": {"tool_args_match": {"amount": {"in": 5}}}}, "when.tool_args_match.amount.in", "needs a list"),
+        (
+            {"when": {"tool_args_match": {"a": {"regex": "(?<=x)y"}}}},
+            "when.tool_args_match.a.regex",
+            "invalid regular expression",
+        ),
+        ({"when": {"tool_args_match": {"a..b": 1}}}, "when.tool_args_match.a..b", "empty segment"),
+        ({"when": {"tool_args_match": {"a": {}}}}, "when.tool_args_match.a", "empty operator object"),
+        ({"when": "always"}, "when", "must be an object"),
+        ({"constraints": [1, 2]}, "constraints", "must be an object"),
+        ({"approver_role": 5}, "approver_role", "string"),
+    ],
+)
 def test_rule_errors_name_rule_id_and_field(build_bundle, make_rule, now, patch, field, fragment):
     bad = make_rule("RULE_1", "send_email")
     bad.update(patch)
@@ -107,19 +119,22 @@ def test_duplicate_rule_ids_rejected(build_bundle, make_rule, now):
     assert "duplicate rule id 'SAME'" in str(err)
 
 
-@pytest.mark.parametrize(("patch", "field", "fragment"), [
-    ({"version": ""}, "version", "at least 1"),
-    ({"version": None}, "version", "string"),
-    ({"defaults": {"outcome": "allow"}}, "defaults.outcome", "must be one of"),
-    ({"defaults": {"outcome": "DENY", "x": 1}}, "defaults.x", "unknown key"),
-    ({"extra_top": 1}, "extra_top", "unknown key"),
-    ({"generated_at": "January 1, 2026"}, "generated_at", "not an ISO-8601 timestamp"),
-    ({"expires_at": "2026/12/01"}, "expires_at", "not an ISO-8601 timestamp"),
-    ({"expires_at": "2026-02-30T00:00:00Z"}, "expires_at", "not a valid date"),
-    ({"generated_at": "2027-01-01T00:00:00Z"}, "generated_at", "generated_at must be before expires_at"),
-    ({"signature": "ABC"}, "signature", "pattern"),
-    ({"signatures": [{"key_id": "k", "alg": "rsa", "sig": "x"}]}, "signatures.0.alg", "ed25519"),
-])
+@pytest.mark.parametrize(
+    ("patch", "field", "fragment"),
+    [
+        ({"version": ""}, "version", "at least 1"),
+        ({"version": None}, "version", "string"),
+        ({"defaults": {"outcome": "allow"}}, "defaults.outcome", "must be one of"),
+        ({"defaults": {"outcome": "DENY", "x": 1}}, "defaults.x", "unknown key"),
+        ({"extra_top": 1}, "extra_top", "unknown key"),
+        ({"generated_at": "January 1, 2026"}, "generated_at", "not an ISO-8601 timestamp"),
+        ({"expires_at": "2026/12/01"}, "expires_at", "not an ISO-8601 timestamp"),
+        ({"expires_at": "2026-02-30T00:00:00Z"}, "expires_at", "not a valid date"),
+        ({"generated_at": "2027-01-01T00:00:00Z"}, "generated_at", "generated_at must be before expires_at"),
+        ({"signature": "ABC"}, "signature", "pattern"),
+        ({"signatures": [{"key_id": "k", "alg": "rsa", "sig": "x"}]}, "signatures.0.alg", "ed25519"),
+    ],
+)
 def test_bundle_level_errors(build_bundle, now, patch, field, fragment):
     data = build_bundle()
     data.update(patch)
@@ -151,8 +166,9 @@ def test_huge_array_gives_clean_errors(build_bundle, now):
     top_level = "[" + ",".join(["0"] * 200_000) + "]"
     assert "must be a non-null object" in str(_error(top_level, now))
     inside = build_bundle()
-    inside["rules"] = [{"id": "R", "match": {"tool_name": "t"}, "outcome": "DENY",
-                        "constraints": {"big": [0] * 200_000}}]
+    inside["rules"] = [
+        {"id": "R", "match": {"tool_name": "t"}, "outcome": "DENY", "constraints": {"big": [0] * 200_000}}
+    ]
     bundle = load_policy(inside, now=now)
     assert len(bundle.rules[0].constraints["big"]) == 200_000  # type: ignore[index]
 
@@ -216,10 +232,14 @@ def test_json_strictness(build_bundle, now):
 
 
 def test_yaml_safety(now):
-    base = ('version: "1"\ngenerated_at: 2026-01-01T00:00:00Z\nexpires_at: 2027-01-01T00:00:00Z\n'
-            "defaults: {outcome: DENY}\n")
-    rules = ("rules:\n  - id: R\n    match: {tool_name: t, environment: prod}\n    outcome: DENY\n"
-             "    when: {tool_args_match: {country: NO, flag: yes, ok: true}}\n")
+    base = (
+        'version: "1"\ngenerated_at: 2026-01-01T00:00:00Z\nexpires_at: 2027-01-01T00:00:00Z\n'
+        "defaults: {outcome: DENY}\n"
+    )
+    rules = (
+        "rules:\n  - id: R\n    match: {tool_name: t, environment: prod}\n    outcome: DENY\n"
+        "    when: {tool_args_match: {country: NO, flag: yes, ok: true}}\n"
+    )
     bundle = load_policy_yaml(base + rules, now=now)
     assert bundle.generated_at == "2026-01-01T00:00:00Z"  # timestamps stay strings
     args = bundle.rules[0].when.tool_args_match  # type: ignore[union-attr]
@@ -235,27 +255,32 @@ def test_yaml_safety(now):
         load_policy_yaml(base + "rules: []\nblob: !!binary aGVsbG8=\n", now=now)
 
 
-YAML_HEAD = ('version: "1"\ngenerated_at: "2026-01-01"\nexpires_at: "2027-01-01"\n'
-             "defaults: {outcome: ALLOW}\nrules:\n- id: R\n  match: {tool_name: t}\n  outcome: DENY\n")
+YAML_HEAD = (
+    'version: "1"\ngenerated_at: "2026-01-01"\nexpires_at: "2027-01-01"\n'
+    "defaults: {outcome: ALLOW}\nrules:\n- id: R\n  match: {tool_name: t}\n  outcome: DENY\n"
+)
 
 
-@pytest.mark.parametrize(("literal", "value"), [
-    ("0022", "0022"),  # YAML 1.1: octal 18
-    ("02134", "02134"),  # YAML 1.1: octal 1116
-    ("23:30", "23:30"),  # YAML 1.1: sexagesimal 1410
-    ("1:30:00", "1:30:00"),
-    ("1_000", "1_000"),
-    ("0b11", "0b11"),
-    ("010.5", "010.5"),
-    ("0o17", 15),  # YAML 1.2 octal
-    ("0x1F", 31),
-    ("22", 22),
-    ("-5", -5),
-    ("0", 0),
-    ("1.5", 1.5),
-    ("1e3", 1000.0),
-    ("-.5", -0.5),
-])
+@pytest.mark.parametrize(
+    ("literal", "value"),
+    [
+        ("0022", "0022"),  # YAML 1.1: octal 18
+        ("02134", "02134"),  # YAML 1.1: octal 1116
+        ("23:30", "23:30"),  # YAML 1.1: sexagesimal 1410
+        ("1:30:00", "1:30:00"),
+        ("1_000", "1_000"),
+        ("0b11", "0b11"),
+        ("010.5", "010.5"),
+        ("0o17", 15),  # YAML 1.2 octal
+        ("0x1F", 31),
+        ("22", 22),
+        ("-5", -5),
+        ("0", 0),
+        ("1.5", 1.5),
+        ("1e3", 1000.0),
+        ("-.5", -0.5),
+    ],
+)
 def test_yaml_numbers_follow_yaml_1_2(now, literal, value):
     bundle = load_policy_yaml(YAML_HEAD + f"  when: {{tool_args_match: {{x: {literal}}}}}\n", now=now)
     loaded = bundle.rules[0].when.tool_args_match["x"]  # type: ignore[union-attr]
@@ -263,9 +288,12 @@ def test_yaml_numbers_follow_yaml_1_2(now, literal, value):
 
 
 def test_yaml_number_decisions(now, request_factory):
-    bundle = load_policy_yaml(YAML_HEAD.replace("t}", "open_port}") + "  when: {tool_args_match: {port: 0022}}\n"
-                              "- id: LATE\n  match: {tool_name: sched}\n  outcome: DENY\n"
-                              "  when: {tool_args_match: {at: 23:30}}\n", now=now)
+    bundle = load_policy_yaml(
+        YAML_HEAD.replace("t}", "open_port}") + "  when: {tool_args_match: {port: 0022}}\n"
+        "- id: LATE\n  match: {tool_name: sched}\n  outcome: DENY\n"
+        "  when: {tool_args_match: {at: 23:30}}\n",
+        now=now,
+    )
     engine = PolicyEngine(bundle)
     assert engine.evaluate(request_factory("open_port", {"port": 22}), now=now).codes == ("R",)
     assert engine.evaluate(request_factory("open_port", {"port": 18}), now=now).codes == ("DEFAULT_ALLOW",)
@@ -301,28 +329,49 @@ def test_future_generated_at_is_refused_beyond_the_clock_skew(build_bundle, now)
     assert load_policy(data, now=now, allow_expired=True).generated_at_dt > now
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("2026-01-21T00:00:00.000Z", datetime(2026, 1, 21, tzinfo=UTC)),
-    ("2026-01-21T00:00:00Z", datetime(2026, 1, 21, tzinfo=UTC)),
-    ("2026-01-21T02:00:00+02:00", datetime(2026, 1, 21, tzinfo=UTC)),
-    ("2026-01-21T00:00:00.123456789Z", datetime(2026, 1, 21, 0, 0, 0, 123456, tzinfo=UTC)),
-    ("2026-01-21T00:00", datetime(2026, 1, 21, tzinfo=UTC)),
-    ("2026-01-21", datetime(2026, 1, 21, tzinfo=UTC)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-01-21T00:00:00.000Z", datetime(2026, 1, 21, tzinfo=UTC)),
+        ("2026-01-21T00:00:00Z", datetime(2026, 1, 21, tzinfo=UTC)),
+        ("2026-01-21T02:00:00+02:00", datetime(2026, 1, 21, tzinfo=UTC)),
+        ("2026-01-21T00:00:00.123456789Z", datetime(2026, 1, 21, 0, 0, 0, 123456, tzinfo=UTC)),
+        ("2026-01-21T00:00", datetime(2026, 1, 21, tzinfo=UTC)),
+        ("2026-01-21", datetime(2026, 1, 21, tzinfo=UTC)),
+    ],
+)
 def test_timestamp_forms(text, expected):
     assert parse_timestamp(text) == expected
 
 
-@pytest.mark.parametrize("text", ["January 1, 2026", "2026-1-1", "2026-01-21 00:00:00", "20260121",
-                                  "2026-01-21T00:00:00 Z", "2026-W03", "2026-13-01", "2026-01-21T25:00:00Z"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "January 1, 2026",
+        "2026-1-1",
+        "2026-01-21 00:00:00",
+        "20260121",
+        "2026-01-21T00:00:00 Z",
+        "2026-W03",
+        "2026-13-01",
+        "2026-01-21T25:00:00Z",
+    ],
+)
 def test_timestamp_rejects_lenient_forms(text):
     with pytest.raises(ValueError):
         parse_timestamp(text)
 
 
 def test_loaded_bundle_shares_nothing_with_source(build_bundle, make_rule, now, request_factory):
-    source = build_bundle(make_rule("R", "pay", "REQUIRE_APPROVAL", constraints={"limits": {"max": 10}},
-                                    when={"tool_args_match": {"amount": {"gt": 100}}}))
+    source = build_bundle(
+        make_rule(
+            "R",
+            "pay",
+            "REQUIRE_APPROVAL",
+            constraints={"limits": {"max": 10}},
+            when={"tool_args_match": {"amount": {"gt": 100}}},
+        )
+    )
     bundle = load_policy(source, now=now)
     engine = PolicyEngine(bundle)
     source["rules"][0]["outcome"] = "ALLOW"
@@ -353,8 +402,17 @@ def test_bundle_is_deeply_immutable(build_bundle, make_rule, now, request_factor
 
 def test_environment_defaults_to_any_and_description_to_empty(build_bundle, now):
     # Agent-SPM's README example omits match.environment (and so fails its own validation).
-    data = build_bundle({"id": "R", "match": {"tool_name": "trigger_payment", "trust_level_min": "privileged",
-                                              "agent_roles_any": ["finance.writer"]}, "outcome": "ALLOW"})
+    data = build_bundle(
+        {
+            "id": "R",
+            "match": {
+                "tool_name": "trigger_payment",
+                "trust_level_min": "privileged",
+                "agent_roles_any": ["finance.writer"],
+            },
+            "outcome": "ALLOW",
+        }
+    )
     rule = load_policy(data, now=now).rules[0]
     assert rule.match.environment == "*"
     assert rule.description == ""
@@ -362,21 +420,31 @@ def test_environment_defaults_to_any_and_description_to_empty(build_bundle, now)
 
 def test_original_readme_policy_loads_and_decides(now, request_factory):
     readme = {
-        "version": "0.1.0", "generated_at": "2026-01-29T00:00:00.000Z",
+        "version": "0.1.0",
+        "generated_at": "2026-01-29T00:00:00.000Z",
         "expires_at": "2027-01-29T00:00:00.000Z",
         "rules": [
-            {"id": "DENY_BULK_EXPORT", "description": "Block bulk data exports",
-             "match": {"tool_name": "query_database", "environment": "*"},
-             "when": {"contains_any": ["SELECT *", "export", "dump"]}, "outcome": "DENY"},
-            {"id": "REQUIRE_APPROVAL_PAYMENT", "description": "Payments need approval in production",
-             "match": {"tool_name": "trigger_payment", "environment": "prod"},
-             "outcome": "REQUIRE_APPROVAL", "approver_role": "finance_manager"},
+            {
+                "id": "DENY_BULK_EXPORT",
+                "description": "Block bulk data exports",
+                "match": {"tool_name": "query_database", "environment": "*"},
+                "when": {"contains_any": ["SELECT *", "export", "dump"]},
+                "outcome": "DENY",
+            },
+            {
+                "id": "REQUIRE_APPROVAL_PAYMENT",
+                "description": "Payments need approval in production",
+                "match": {"tool_name": "trigger_payment", "environment": "prod"},
+                "outcome": "REQUIRE_APPROVAL",
+                "approver_role": "finance_manager",
+            },
         ],
         "defaults": {"outcome": "ALLOW"},
     }
     engine = PolicyEngine(load_policy(readme, now=now))
     assert engine.evaluate(request_factory("query_database", {"sql": "select * from t"}), now=now).codes == (
-        "DENY_BULK_EXPORT",)
+        "DENY_BULK_EXPORT",
+    )
     pay = engine.evaluate(request_factory("trigger_payment", {"amount": 1}), now=now)
     assert (pay.outcome.value, pay.approver_role) == ("REQUIRE_APPROVAL", "finance_manager")
     assert engine.evaluate(request_factory("send_email"), now=now).codes == ("DEFAULT_ALLOW",)

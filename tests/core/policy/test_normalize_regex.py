@@ -20,45 +20,53 @@ from agent_security.core.policy.patterns import (
 )
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("EXPORT", "export"),
-    ("\uff45\uff58\uff50\uff4f\uff52\uff54", "export"),  # fullwidth
-    ("ex\u200bport", "export"),  # zero-width space
-    ("ex\u200c\u200d\u2060port", "export"),  # ZWNJ, ZWJ, word joiner
-    ("ex\u00adport", "export"),  # soft hyphen
-    ("ex\ufeffport", "export"),  # BOM
-    ("\u202eexport\u202c", "export"),  # bidi override
-    ("\u2066export\u2069", "export"),  # bidi isolate
-    ("ex\U000e0041port\U000e007f", "export"),  # tag characters
-    ("ex\x00port", "export"),  # NUL
-    ("e\u0301", "\u00e9"),  # NFKC composes
-    ("ﬁle", "file"),  # ligature
-    ("STRASSE", "strasse"),
-    ("Straße", "strasse"),  # casefold
-    ("select \t\n  *", "select *"),
-    ("select\u00a0*", "select *"),  # no-break space
-    ("  a  ", " a "),  # runs collapse, ends kept
-    ("ALL\u3000CUSTOMERS", "all customers"),  # ideographic space
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("EXPORT", "export"),
+        ("\uff45\uff58\uff50\uff4f\uff52\uff54", "export"),  # fullwidth
+        ("ex\u200bport", "export"),  # zero-width space
+        ("ex\u200c\u200d\u2060port", "export"),  # ZWNJ, ZWJ, word joiner
+        ("ex\u00adport", "export"),  # soft hyphen
+        ("ex\ufeffport", "export"),  # BOM
+        ("\u202eexport\u202c", "export"),  # bidi override
+        ("\u2066export\u2069", "export"),  # bidi isolate
+        ("ex\U000e0041port\U000e007f", "export"),  # tag characters
+        ("ex\x00port", "export"),  # NUL
+        ("e\u0301", "\u00e9"),  # NFKC composes
+        ("ﬁle", "file"),  # ligature
+        ("STRASSE", "strasse"),
+        ("Straße", "strasse"),  # casefold
+        ("select \t\n  *", "select *"),
+        ("select\u00a0*", "select *"),  # no-break space
+        ("  a  ", " a "),  # runs collapse, ends kept
+        ("ALL\u3000CUSTOMERS", "all customers"),  # ideographic space
+    ],
+)
 def test_normalize_text(raw, expected):
     assert normalize_text(raw) == expected
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("send_ema\u0131l", "send_email"),
-    ("SEND_EMA\u0130L", "send_email"),
-    ("send_emai\u0307l", "send_email"),
-    ("\u0130STANBUL", "istanbul"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("send_ema\u0131l", "send_email"),
+        ("SEND_EMA\u0130L", "send_email"),
+        ("send_emai\u0307l", "send_email"),
+        ("\u0130STANBUL", "istanbul"),
+    ],
+)
 def test_dotless_and_dotted_i_fold_to_i(raw, expected):
     assert normalize_text(raw) == expected
 
 
 def test_every_format_character_is_removed():
     ranges = INVISIBLE_RANGES
-    missing = [hex(cp) for cp in range(sys.maxunicode + 1)
-               if unicodedata.category(chr(cp)) == "Cf"
-               and not any(lo <= cp <= hi for lo, hi in ranges)]
+    missing = [
+        hex(cp)
+        for cp in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(cp)) == "Cf" and not any(lo <= cp <= hi for lo, hi in ranges)
+    ]
     assert missing == []
 
 
@@ -67,18 +75,32 @@ def test_regex_text_keeps_case_and_whitespace():
     assert regex_text("\uff33\uff25\uff2c\uff25\uff23\uff34") == "SELECT"
 
 
-@pytest.mark.parametrize("evasion", ["Export all customers", "\uff25\uff38\uff30\uff2f\uff32\uff34 all",
-                                     "ex\u200bport all",
-                                     "e\u00adx\u00adp\u00ado\u00adr\u00adt", "\u202eexport", "EXPORT",
-                                     "dump\U000e0020", "BULK", "select   *"])
+@pytest.mark.parametrize(
+    "evasion",
+    [
+        "Export all customers",
+        "\uff25\uff38\uff30\uff2f\uff32\uff34 all",
+        "ex\u200bport all",
+        "e\u00adx\u00adp\u00ado\u00adr\u00adt",
+        "\u202eexport",
+        "EXPORT",
+        "dump\U000e0020",
+        "BULK",
+        "select   *",
+    ],
+)
 def test_keyword_evasions_are_caught(engine_for, make_rule, request_factory, now, evasion):
-    engine = engine_for(make_rule("DENY_BULK_EXPORT", "query_customer_db",
-                                  when={"contains_any": ["all customers", "export", "dump", "select *",
-                                                         "bulk"]}))
-    assert engine.evaluate(request_factory("query_customer_db", {"q": evasion}), now=now).codes == (
-        "DENY_BULK_EXPORT",)
+    engine = engine_for(
+        make_rule(
+            "DENY_BULK_EXPORT",
+            "query_customer_db",
+            when={"contains_any": ["all customers", "export", "dump", "select *", "bulk"]},
+        )
+    )
+    assert engine.evaluate(request_factory("query_customer_db", {"q": evasion}), now=now).codes == ("DENY_BULK_EXPORT",)
     assert engine.evaluate(request_factory("query_customer_db", user_input=evasion), now=now).codes == (
-        "DENY_BULK_EXPORT",)
+        "DENY_BULK_EXPORT",
+    )
 
 
 def test_terms_are_normalised_too(engine_for, make_rule, request_factory, now):
@@ -86,8 +108,9 @@ def test_terms_are_normalised_too(engine_for, make_rule, request_factory, now):
     assert engine.evaluate(request_factory("t", {"q": "drop   table users"}), now=now).codes == ("R",)
 
 
-@pytest.mark.parametrize("pattern", [r"(a+)+$", r"\w*\w*\w*!", r"(x+x+)+y", r"^(\d+)*$", r"(a|aa)+$",
-                                     r"[a-z]+[a-z]+[a-z]+[a-z]+!"])
+@pytest.mark.parametrize(
+    "pattern", [r"(a+)+$", r"\w*\w*\w*!", r"(x+x+)+y", r"^(\d+)*$", r"(a|aa)+$", r"[a-z]+[a-z]+[a-z]+[a-z]+!"]
+)
 def test_catastrophic_patterns_are_linear(engine_for, make_rule, request_factory, now, pattern):
     # In a backtracking engine each of these takes exponential or high-polynomial time on this input
     # (the original's accepted \w*\w*\w*! took 149 s on 1,500 characters). RE2 answers at once.
@@ -103,8 +126,7 @@ def test_patterns_the_original_rejected_now_work(engine_for, make_rule, request_
     assert engine.evaluate(request_factory("t", {"a": "xfoobar"}), now=now).codes == ("R",)
 
 
-@pytest.mark.parametrize("pattern", ["(?=x)", "(?!x)", "(?<=x)y", r"(a)\1", "a++", "(unclosed", "a{1001}",
-                                     "x" * 5000])
+@pytest.mark.parametrize("pattern", ["(?=x)", "(?!x)", "(?<=x)y", r"(a)\1", "a++", "(unclosed", "a{1001}", "x" * 5000])
 def test_unusable_pattern_is_a_load_error_not_a_disabled_rule(build_bundle, make_rule, now, pattern):
     with pytest.raises(PolicyLoadError) as info:
         load_policy(build_bundle(make_rule("DENY_RX", "t", when={"matches_regex": pattern})), now=now)
@@ -131,9 +153,14 @@ def test_glob():
 COSTLY = "".join(f"[^{c}]{{1000}}" for c in "bcdefg") + "!"  # 61 characters, ~54,000 RE2 instructions
 
 
-@pytest.mark.parametrize("when", [{"matches_regex": COSTLY},
-                                  {"tool_args_match": {"body": {"regex": COSTLY}}},
-                                  {"matches_regex": "[^x]{1000}[^y]{1000}[^z]{1000}!"}])
+@pytest.mark.parametrize(
+    "when",
+    [
+        {"matches_regex": COSTLY},
+        {"tool_args_match": {"body": {"regex": COSTLY}}},
+        {"matches_regex": "[^x]{1000}[^y]{1000}[^z]{1000}!"},
+    ],
+)
 def test_pattern_program_size_is_limited(build_bundle, make_rule, now, when):
     with pytest.raises(PolicyLoadError) as info:
         load_policy(build_bundle(make_rule("DENY_RX", "t", when=when)), now=now)
@@ -160,13 +187,18 @@ def test_oversize_regex_input_fails_closed(engine_for, make_rule, request_factor
             return {"matches_regex": pattern}
         return {"tool_args_match": {"body": {"regex": pattern}}}
 
-    engine = engine_for(make_rule("OK", "t", "ALLOW", when=when("^[a-z]+$")),
-                        make_rule("DENY_SECRET", "t", "DENY", when=when("secret")), default="DENY")
+    engine = engine_for(
+        make_rule("OK", "t", "ALLOW", when=when("^[a-z]+$")),
+        make_rule("DENY_SECRET", "t", "DENY", when=when("secret")),
+        default="DENY",
+    )
     fits = "a" * MAX_REGEX_INPUT
     assert engine.evaluate(request_factory("t", {"body": fits}), now=now).codes == ("OK",)
     huge = fits + "a"
     assert engine.evaluate(request_factory("t", {"body": huge}), now=now).codes == (
-        "DENY_SECRET", "POLICY_CONDITION_INDETERMINATE")
+        "DENY_SECRET",
+        "POLICY_CONDITION_INDETERMINATE",
+    )
 
 
 def test_compiled_patterns_are_freed_with_their_engine(engine_for, make_rule):
@@ -174,8 +206,9 @@ def test_compiled_patterns_are_freed_with_their_engine(engine_for, make_rule):
     import weakref
 
     pattern = "only-in-this-test-[0-9]+"
-    engine = engine_for(make_rule("R", "t", when={"matches_regex": pattern,
-                                                  "tool_args_match": {"a": {"regex": pattern}}}))
+    engine = engine_for(
+        make_rule("R", "t", when={"matches_regex": pattern, "tool_args_match": {"a": {"regex": pattern}}})
+    )
     compiled = engine._rules[0].when.regex
     assert compiled is compile_pattern(pattern)  # shared while in use
     ref = weakref.ref(compiled)
@@ -189,8 +222,7 @@ def test_bundle_program_size_is_limited(build_bundle, make_rule, now):
 
     size = compile_pattern("[^x]{270}[^y]{270}!|r0").program_size
     count = MAX_BUNDLE_PROGRAM_SIZE // size + 1
-    rules = [make_rule(f"R{i}", f"t{i}", when={"matches_regex": f"[^x]{{270}}[^y]{{270}}!|r{i}"})
-             for i in range(count)]
+    rules = [make_rule(f"R{i}", f"t{i}", when={"matches_regex": f"[^x]{{270}}[^y]{{270}}!|r{i}"}) for i in range(count)]
     load_policy(build_bundle(*rules[:-1]), now=now)
     with pytest.raises(PolicyLoadError) as info:
         load_policy(build_bundle(*rules), now=now)

@@ -67,8 +67,12 @@ def _args_ok(conditions: dict[str, Any], args: dict[str, Any]) -> bool:
                 if op in ("gt", "gte", "lt", "lte"):
                     if not isinstance(actual, int | float) or isinstance(actual, bool):
                         return False
-                    ok = {"gt": actual > operand, "gte": actual >= operand, "lt": actual < operand,
-                          "lte": actual <= operand}[op]
+                    ok = {
+                        "gt": actual > operand,
+                        "gte": actual >= operand,
+                        "lt": actual < operand,
+                        "lte": actual <= operand,
+                    }[op]
                     if not ok:
                         return False
                 elif (op == "eq" and actual != operand) or (op == "neq" and actual == operand):
@@ -91,8 +95,9 @@ def reference(bundle: dict[str, Any], req: dict[str, Any]) -> tuple[str, str]:
             continue
         if "agent_type" in m and not _one_of(m["agent_type"], req["agent_type"]):
             continue
-        if "trust_level_min" in m and (req["trust"] is None
-                                       or ORDER.index(req["trust"]) < ORDER.index(m["trust_level_min"])):
+        if "trust_level_min" in m and (
+            req["trust"] is None or ORDER.index(req["trust"]) < ORDER.index(m["trust_level_min"])
+        ):
             continue
         if m.get("agent_roles_any") and not set(m["agent_roles_any"]) & set(req["roles"]):
             continue
@@ -118,63 +123,114 @@ def reference(bundle: dict[str, Any], req: dict[str, Any]) -> tuple[str, str]:
 # -- strategies -------------------------------------------------------------------------------------------
 
 names = st.sampled_from(TOOLS)
-tool_spec = st.one_of(names, st.just("*"), st.sampled_from(["send_*", "query_*", "trigger_*"]),
-                      st.lists(names, min_size=1, max_size=3, unique=True))
-when = st.fixed_dictionaries({}, optional={
-    "contains_any": st.lists(st.sampled_from(WORDS), max_size=3),
-    "not_contains": st.lists(st.sampled_from(WORDS), max_size=2),
-    "matches_regex": st.sampled_from(["^select", "\\d{4}", "customers$", "export|dump"]),
-    "data_labels_any": st.lists(st.sampled_from(["PCI", "PII"]), max_size=2),
-    # same-typed literals only: ordering operators on the number, equality on the string
-    "tool_args_match": st.fixed_dictionaries({}, optional={
-        "amount": st.one_of(st.integers(0, 10_000), st.fixed_dictionaries(
-            {}, optional={"gt": st.integers(0, 10_000), "lte": st.integers(0, 10_000)}).filter(bool)),
-        "to": st.one_of(st.sampled_from(["a@x.com", "b@y.com"]), st.fixed_dictionaries({"neq": st.just("a@x.com")})),
-    }),
-})
+tool_spec = st.one_of(
+    names,
+    st.just("*"),
+    st.sampled_from(["send_*", "query_*", "trigger_*"]),
+    st.lists(names, min_size=1, max_size=3, unique=True),
+)
+when = st.fixed_dictionaries(
+    {},
+    optional={
+        "contains_any": st.lists(st.sampled_from(WORDS), max_size=3),
+        "not_contains": st.lists(st.sampled_from(WORDS), max_size=2),
+        "matches_regex": st.sampled_from(["^select", "\\d{4}", "customers$", "export|dump"]),
+        "data_labels_any": st.lists(st.sampled_from(["PCI", "PII"]), max_size=2),
+        # same-typed literals only: ordering operators on the number, equality on the string
+        "tool_args_match": st.fixed_dictionaries(
+            {},
+            optional={
+                "amount": st.one_of(
+                    st.integers(0, 10_000),
+                    st.fixed_dictionaries(
+                        {}, optional={"gt": st.integers(0, 10_000), "lte": st.integers(0, 10_000)}
+                    ).filter(bool),
+                ),
+                "to": st.one_of(
+                    st.sampled_from(["a@x.com", "b@y.com"]), st.fixed_dictionaries({"neq": st.just("a@x.com")})
+                ),
+            },
+        ),
+    },
+)
 
 
 def _rule(i: int) -> st.SearchStrategy[dict[str, Any]]:
     match = st.fixed_dictionaries(
         {"tool_name": tool_spec, "environment": st.sampled_from(["*", *ENVS])},
-        optional={"agent_type": st.one_of(st.sampled_from(["pr_agent", "chat_agent"]),
-                                          st.lists(st.sampled_from(["pr_agent", "chat_agent"]), min_size=1)),
-                  "trust_level_min": st.sampled_from(ORDER),
-                  "agent_roles_any": st.lists(st.sampled_from(["admin", "ops"]), max_size=2),
-                  "tool_provider": st.sampled_from(["mcp", "custom"])})
+        optional={
+            "agent_type": st.one_of(
+                st.sampled_from(["pr_agent", "chat_agent"]),
+                st.lists(st.sampled_from(["pr_agent", "chat_agent"]), min_size=1),
+            ),
+            "trust_level_min": st.sampled_from(ORDER),
+            "agent_roles_any": st.lists(st.sampled_from(["admin", "ops"]), max_size=2),
+            "tool_provider": st.sampled_from(["mcp", "custom"]),
+        },
+    )
     return st.fixed_dictionaries(
-        {"id": st.just(f"R{i}"), "description": st.just(f"rule {i}"), "match": match,
-         "outcome": st.sampled_from(["ALLOW", "DENY", "REQUIRE_APPROVAL", "STEP_UP"])},
-        optional={"when": when})
+        {
+            "id": st.just(f"R{i}"),
+            "description": st.just(f"rule {i}"),
+            "match": match,
+            "outcome": st.sampled_from(["ALLOW", "DENY", "REQUIRE_APPROVAL", "STEP_UP"]),
+        },
+        optional={"when": when},
+    )
 
 
-bundles = st.integers(0, 10).flatmap(lambda n: st.tuples(*(_rule(i) for i in range(n)))).flatmap(
-    lambda rules: st.fixed_dictionaries({
-        "version": st.just("1"), "generated_at": st.just("2026-01-01T00:00:00Z"),
-        "expires_at": st.just("2027-01-01T00:00:00Z"), "rules": st.just(list(rules)),
-        "defaults": st.fixed_dictionaries({"outcome": st.sampled_from(["ALLOW", "DENY"])})}))
+bundles = (
+    st.integers(0, 10)
+    .flatmap(lambda n: st.tuples(*(_rule(i) for i in range(n))))
+    .flatmap(
+        lambda rules: st.fixed_dictionaries(
+            {
+                "version": st.just("1"),
+                "generated_at": st.just("2026-01-01T00:00:00Z"),
+                "expires_at": st.just("2027-01-01T00:00:00Z"),
+                "rules": st.just(list(rules)),
+                "defaults": st.fixed_dictionaries({"outcome": st.sampled_from(["ALLOW", "DENY"])}),
+            }
+        )
+    )
+)
 text = st.lists(st.sampled_from([*WORDS, "SELECT", "Export", "x"]), max_size=3).map(" ".join)
-req = st.fixed_dictionaries({
-    "tool": names, "env": st.sampled_from(ENVS),
-    "agent_type": st.one_of(st.none(), st.sampled_from(["pr_agent", "chat_agent"])),
-    "trust": st.one_of(st.none(), st.sampled_from(ORDER)),
-    "roles": st.lists(st.sampled_from(["admin", "ops", "dev"]), max_size=2),
-    "provider": st.one_of(st.none(), st.sampled_from(["mcp", "custom"])),
-    "user_input": st.one_of(st.none(), text),
-    "labels": st.lists(st.sampled_from(["PCI", "PII", "INTERNAL"]), max_size=2),
-    "args": st.fixed_dictionaries({}, optional={
-        "amount": st.integers(0, 10_000), "to": st.sampled_from(["a@x.com", "b@y.com"]), "q": text,
-        "nested": st.dictionaries(st.sampled_from(["k", "l"]), st.one_of(text, st.integers(0, 9999)))}),
-})
+req = st.fixed_dictionaries(
+    {
+        "tool": names,
+        "env": st.sampled_from(ENVS),
+        "agent_type": st.one_of(st.none(), st.sampled_from(["pr_agent", "chat_agent"])),
+        "trust": st.one_of(st.none(), st.sampled_from(ORDER)),
+        "roles": st.lists(st.sampled_from(["admin", "ops", "dev"]), max_size=2),
+        "provider": st.one_of(st.none(), st.sampled_from(["mcp", "custom"])),
+        "user_input": st.one_of(st.none(), text),
+        "labels": st.lists(st.sampled_from(["PCI", "PII", "INTERNAL"]), max_size=2),
+        "args": st.fixed_dictionaries(
+            {},
+            optional={
+                "amount": st.integers(0, 10_000),
+                "to": st.sampled_from(["a@x.com", "b@y.com"]),
+                "q": text,
+                "nested": st.dictionaries(st.sampled_from(["k", "l"]), st.one_of(text, st.integers(0, 9999))),
+            },
+        ),
+    }
+)
 
 
 def _request(r: dict[str, Any]) -> ActionRequest:
     identity = ToolIdentity(tool_name=r["tool"], provider=r["provider"]) if r["provider"] else None
     return ActionRequest(
-        agent=AgentInfo(agent_id="a", environment=r["env"], agent_type=r["agent_type"], trust_level=r["trust"],
-                        roles=tuple(r["roles"])),
+        agent=AgentInfo(
+            agent_id="a",
+            environment=r["env"],
+            agent_type=r["agent_type"],
+            trust_level=r["trust"],
+            roles=tuple(r["roles"]),
+        ),
         action=Action(tool_name=r["tool"], tool_args=r["args"], tool_identity=identity),
-        context=RequestContext(user_input=r["user_input"], data_labels=tuple(r["labels"])))
+        context=RequestContext(user_input=r["user_input"], data_labels=tuple(r["labels"])),
+    )
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -28,8 +28,7 @@ def clock() -> FakeClock:
 
 def _security(examples_dir, clock: FakeClock, **kw: Any) -> AgentSecurity:
     engine = PolicyEngine(load_policy(examples_dir / "default-policy.json", now=clock.now()))
-    return AgentSecurity(policy_engine=engine, autoload=False, clock=clock.now, monotonic=clock.monotonic,
-                         **kw)
+    return AgentSecurity(policy_engine=engine, autoload=False, clock=clock.now, monotonic=clock.monotonic, **kw)
 
 
 def test_core_demo_policy_decisions(examples_dir, clock):
@@ -39,27 +38,46 @@ def test_core_demo_policy_decisions(examples_dir, clock):
         return approvals.pop(0)
 
     security = _security(examples_dir, clock, on_approval_required=approve)
-    r1 = security.check_tool_call(tool_name="query_database", tool_args={"query": "SELECT name FROM users LIMIT 10"},
-                                  agent_id="agent-001", environment="dev")
+    r1 = security.check_tool_call(
+        tool_name="query_database",
+        tool_args={"query": "SELECT name FROM users LIMIT 10"},
+        agent_id="agent-001",
+        environment="dev",
+    )
     assert (r1.allowed, r1.decision.codes) == (True, ("ALLOW_DEV_STAGING",))
-    r2 = security.check_tool_call(tool_name="query_customer_db", tool_args={"query": "SELECT * FROM customers"},
-                                  agent_id="agent-002", environment="prod", user_input="Export all customers to CSV")
+    r2 = security.check_tool_call(
+        tool_name="query_customer_db",
+        tool_args={"query": "SELECT * FROM customers"},
+        agent_id="agent-002",
+        environment="prod",
+        user_input="Export all customers to CSV",
+    )
     assert (r2.allowed, r2.decision.outcome, r2.decision.codes) == (False, Outcome.DENY, ("DENY_BULK_EXPORT",))
-    r3 = security.check_tool_call(tool_name="send_email", tool_args={"to": "external@co.com", "subject": "CC"},
-                                  agent_id="agent-003", environment="prod", data_labels=["PCI"])
+    r3 = security.check_tool_call(
+        tool_name="send_email",
+        tool_args={"to": "external@co.com", "subject": "CC"},
+        agent_id="agent-003",
+        environment="prod",
+        data_labels=["PCI"],
+    )
     assert r3.decision.codes == ("DENY_PCI_EMAIL",) and not r3.allowed
-    r7 = security.check_tool_call(tool_name="trigger_payment",
-                                  tool_args={"amount": 5000, "currency": "USD", "recipient": "vendor@co.com"},
-                                  agent_id="agent-finance", environment="prod")
+    r7 = security.check_tool_call(
+        tool_name="trigger_payment",
+        tool_args={"amount": 5000, "currency": "USD", "recipient": "vendor@co.com"},
+        agent_id="agent-finance",
+        environment="prod",
+    )
     assert r7.allowed and r7.decision.outcome is Outcome.REQUIRE_APPROVAL
     assert r7.decision.codes == ("REQUIRE_APPROVAL_PAYMENT_PROD",)
     assert r7.decision.approver_role == "finance_manager"
-    r8 = security.check_tool_call(tool_name="send_email", tool_args={"to": "all@company.com"},
-                                  agent_id="agent-email", environment="prod")
+    r8 = security.check_tool_call(
+        tool_name="send_email", tool_args={"to": "all@company.com"}, agent_id="agent-email", environment="prod"
+    )
     assert not r8.allowed and r8.decision.codes == ("REQUIRE_APPROVAL_EMAIL_PROD",)
     assert r8.decision.approver_role == "ops_manager"
-    wrapper = security.check_tool_call(tool_name="query_database", tool_args={"query": "SELECT 1"},
-                                       agent_id="db-agent", environment="prod")
+    wrapper = security.check_tool_call(
+        tool_name="query_database", tool_args={"query": "SELECT 1"}, agent_id="db-agent", environment="prod"
+    )
     assert wrapper.decision.codes == ("DEFAULT_DENY",)
     assert wrapper.decision.reasons[0].message == "No specific rule matched; applying default policy (DENY)"
 
@@ -108,14 +126,16 @@ def test_signed_policy_through_sdk(tmp_path):
 def test_reload_swaps_and_failed_reload_keeps_old(tmp_path):
     path, data = _fresh_bundle(tmp_path)
     security = AgentSecurity(policy_path=path, autoload=False)
-    assert security.check_tool_call(tool_name="query_customer_db", tool_args={"q": "dump"}, agent_id="a",
-                                    environment="dev").decision.codes == ("DENY_BULK_EXPORT",)
+    assert security.check_tool_call(
+        tool_name="query_customer_db", tool_args={"q": "dump"}, agent_id="a", environment="dev"
+    ).decision.codes == ("DENY_BULK_EXPORT",)
     data["rules"][0]["when"]["contains_any"] = ["nothing-matches-this"]
     data["defaults"]["outcome"] = "ALLOW"
     path.write_text(json.dumps(data))
     security.reload_policy()
-    assert security.check_tool_call(tool_name="query_customer_db", tool_args={"q": "dump"}, agent_id="a",
-                                    environment="dev").decision.codes == ("DEFAULT_ALLOW",)
+    assert security.check_tool_call(
+        tool_name="query_customer_db", tool_args={"q": "dump"}, agent_id="a", environment="dev"
+    ).decision.codes == ("DEFAULT_ALLOW",)
     data["rules"].append(dict(data["rules"][0]))  # duplicate id
     path.write_text(json.dumps(data))
     with pytest.raises(PolicyLoadError, match="duplicate rule id"):
@@ -129,8 +149,11 @@ def test_reload_refuses_an_older_signed_bundle(tmp_path):
 
     def signed(version: str, generated: datetime, tool: str) -> str:
         data = default_policy_data(now=generated)
-        data.update(version=version, rules=[{"id": f"DENY_{version}", "match": {"tool_name": tool},
-                                             "outcome": "DENY"}], defaults={"outcome": "ALLOW"})
+        data.update(
+            version=version,
+            rules=[{"id": f"DENY_{version}", "match": {"tool_name": tool}, "outcome": "DENY"}],
+            defaults={"outcome": "ALLOW"},
+        )
         return json.dumps(sign_bundle(load_policy(data, now=now), pair.private_pem).to_data())
 
     v1 = signed("v1", now - timedelta(days=30), "delete_repo_v1")
@@ -138,8 +161,9 @@ def test_reload_refuses_an_older_signed_bundle(tmp_path):
     live = tmp_path / "policy.json"
     live.write_text(v2)
     events: list[Any] = []
-    security = AgentSecurity(policy_path=live, trusted_policy_keys=[pair.public_pem], autoload=False,
-                             on_audit_event=events.append)
+    security = AgentSecurity(
+        policy_path=live, trusted_policy_keys=[pair.public_pem], autoload=False, on_audit_event=events.append
+    )
 
     def codes() -> tuple[str, ...]:
         return security.check_tool_call(tool_name="delete_repo", agent_id="a").decision.codes
@@ -176,9 +200,11 @@ def test_reload_over_the_builtin_default_policy_is_not_a_rollback(tmp_path):
     security = AgentSecurity(autoload=False)  # the built-in default bundle, dated now
     path, _ = _fresh_bundle(tmp_path)  # generated a day ago
     security.reload_policy(path)
-    assert security.check_tool_call(tool_name="query_customer_db", tool_args={"q": "dump"}, agent_id="a",
-                                    environment="dev").decision.codes == ("DENY_BULK_EXPORT",)
-    older, _ = _fresh_bundle(tmp_path, name="older.json",
-                             generated_at=(datetime.now(UTC) - timedelta(days=2)).isoformat())
+    assert security.check_tool_call(
+        tool_name="query_customer_db", tool_args={"q": "dump"}, agent_id="a", environment="dev"
+    ).decision.codes == ("DENY_BULK_EXPORT",)
+    older, _ = _fresh_bundle(
+        tmp_path, name="older.json", generated_at=(datetime.now(UTC) - timedelta(days=2)).isoformat()
+    )
     with pytest.raises(PolicyRollbackError):
         security.reload_policy(older)

@@ -20,25 +20,61 @@ def test_example_case_file_passes(engine, examples_dir):
     assert report.passed == len(cases.cases) >= 19
 
 
-@pytest.mark.parametrize(("tool", "args", "env", "extra", "outcome", "code", "approver"), [
-    ("query_database", {"query": "SELECT name FROM users LIMIT 10"}, "dev", {}, "ALLOW", "ALLOW_DEV_STAGING",
-     None),
-    ("query_customer_db", {"query": "SELECT * FROM customers"}, "prod",
-     {"user_input": "Export all customers to CSV"}, "DENY", "DENY_BULK_EXPORT", None),
-    ("send_email", {"to": "external@co.com", "subject": "CC details"}, "prod", {"data_labels": ("PCI",)},
-     "DENY", "DENY_PCI_EMAIL", None),
-    ("send_email", {"to": "a@b.c"}, "prod", {"data_labels": ("PII",)}, "DENY", "DENY_PII_EXTERNAL", None),
-    ("trigger_payment", {"amount": 5000, "currency": "USD", "recipient": "vendor@co.com"}, "prod", {},
-     "REQUIRE_APPROVAL", "REQUIRE_APPROVAL_PAYMENT_PROD", "finance_manager"),
-    ("trigger_refund", {"amount": 1}, "prod", {}, "REQUIRE_APPROVAL", "REQUIRE_APPROVAL_REFUND_PROD",
-     "finance_manager"),
-    ("send_email", {"to": "all@company.com", "subject": "Announcement"}, "prod", {}, "REQUIRE_APPROVAL",
-     "REQUIRE_APPROVAL_EMAIL_PROD", "ops_manager"),
-    ("trigger_payment", {"amount": 100, "currency": "USD"}, "dev", {}, "ALLOW", "ALLOW_DEV_STAGING", None),
-    ("anything", {}, "staging", {}, "ALLOW", "ALLOW_STAGING", None),
-    ("query_database", {"query": "SELECT name FROM users LIMIT 10"}, "prod", {}, "DENY", "DEFAULT_DENY",
-     None),
-])
+@pytest.mark.parametrize(
+    ("tool", "args", "env", "extra", "outcome", "code", "approver"),
+    [
+        ("query_database", {"query": "SELECT name FROM users LIMIT 10"}, "dev", {}, "ALLOW", "ALLOW_DEV_STAGING", None),
+        (
+            "query_customer_db",
+            {"query": "SELECT * FROM customers"},
+            "prod",
+            {"user_input": "Export all customers to CSV"},
+            "DENY",
+            "DENY_BULK_EXPORT",
+            None,
+        ),
+        (
+            "send_email",
+            {"to": "external@co.com", "subject": "CC details"},
+            "prod",
+            {"data_labels": ("PCI",)},
+            "DENY",
+            "DENY_PCI_EMAIL",
+            None,
+        ),
+        ("send_email", {"to": "a@b.c"}, "prod", {"data_labels": ("PII",)}, "DENY", "DENY_PII_EXTERNAL", None),
+        (
+            "trigger_payment",
+            {"amount": 5000, "currency": "USD", "recipient": "vendor@co.com"},
+            "prod",
+            {},
+            "REQUIRE_APPROVAL",
+            "REQUIRE_APPROVAL_PAYMENT_PROD",
+            "finance_manager",
+        ),
+        (
+            "trigger_refund",
+            {"amount": 1},
+            "prod",
+            {},
+            "REQUIRE_APPROVAL",
+            "REQUIRE_APPROVAL_REFUND_PROD",
+            "finance_manager",
+        ),
+        (
+            "send_email",
+            {"to": "all@company.com", "subject": "Announcement"},
+            "prod",
+            {},
+            "REQUIRE_APPROVAL",
+            "REQUIRE_APPROVAL_EMAIL_PROD",
+            "ops_manager",
+        ),
+        ("trigger_payment", {"amount": 100, "currency": "USD"}, "dev", {}, "ALLOW", "ALLOW_DEV_STAGING", None),
+        ("anything", {}, "staging", {}, "ALLOW", "ALLOW_STAGING", None),
+        ("query_database", {"query": "SELECT name FROM users LIMIT 10"}, "prod", {}, "DENY", "DEFAULT_DENY", None),
+    ],
+)
 def test_demo_decisions(engine, request_factory, now, tool, args, env, extra, outcome, code, approver):
     decision = engine.evaluate(request_factory(tool, args, environment=env, **extra), now=now)
     assert decision.outcome.value == outcome

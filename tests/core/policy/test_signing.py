@@ -146,8 +146,14 @@ def test_key_sources(tmp_path, bundle):
     signed = sign_bundle(bundle, private_path)
     key_obj = load_public_key(public_path)
     assert key_id_for(key_obj) == pair.key_id
-    for trusted in ([public_path], [str(public_path)], [pair.public_pem.decode()], [key_obj],
-                    {"whatever": key_obj}, str(public_path)):
+    for trusted in (
+        [public_path],
+        [str(public_path)],
+        [pair.public_pem.decode()],
+        [key_obj],
+        {"whatever": key_obj},
+        str(public_path),
+    ):
         assert verify_bundle(signed, trusted) == pair.key_id  # type: ignore[arg-type]
     with pytest.raises(PolicySignatureError, match="not a PEM public key"):
         load_public_key(b"junk")

@@ -93,19 +93,25 @@ def _missing_command(name: str, dist: str, plugins: list[Any] | None) -> str:
     try:
         version = metadata.version(dist)
     except metadata.PackageNotFoundError:
-        return (f"No such command {name!r}: it is added by the {dist} distribution, which is not installed. "
-                f"Install it with: pip install {dist}")
+        return (
+            f"No such command {name!r}: it is added by the {dist} distribution, which is not installed. "
+            f"Install it with: pip install {dist}"
+        )
     head = f"No such command {name!r}: it is added by {dist} {version}, which is installed, but "
     records = [r for r in plugins or () if r.distribution == dist]
     if plugins is None:
         return head + "the plugins could not be loaded (see the warning above and `agent-security plugins`)."
     if not records:
-        return (head + "plugin discovery is switched off (AGENT_SECURITY_DISABLE_PLUGIN_AUTOLOAD, or "
-                "[core.plugins] autoload = false in the config file).")
+        return (
+            head + "plugin discovery is switched off (AGENT_SECURITY_DISABLE_PLUGIN_AUTOLOAD, or "
+            "[core.plugins] autoload = false in the config file)."
+        )
     rec = records[0]
     if rec.status == "disabled":
-        return (head + f"its plugin {rec.name!r} is disabled (AGENT_SECURITY_DISABLED_PLUGINS, or "
-                "[core.plugins] disabled in the config file).")
+        return (
+            head + f"its plugin {rec.name!r} is disabled (AGENT_SECURITY_DISABLED_PLUGINS, or "
+            "[core.plugins] disabled in the config file)."
+        )
     return head + f"its plugin {rec.name!r} did not add it ({rec.status}: {rec.detail or 'no detail'})."
 
 
@@ -115,8 +121,9 @@ class _Root(click.Group):
     plugins: list[Any] | None = []
     """The entry-point records of the last :func:`build_cli` (``None``: loading failed)."""
 
-    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None,
-                                                                             list[str]]:
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
         name = args[0] if args else None
         if name in PLUGIN_COMMANDS and self.get_command(ctx, name) is None:
             ctx.fail(_missing_command(name, PLUGIN_COMMANDS[name], self.plugins))
@@ -132,10 +139,21 @@ def _print_versions(ctx: click.Context, _param: click.Parameter, value: bool) ->
 
 
 @click.group(cls=_Root, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
-              help="Config file (overrides AGENT_SECURITY_CONFIG and the search order).")
-@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_versions,
-              help="Show the installed agent-security distributions and their versions, and exit.")
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Config file (overrides AGENT_SECURITY_CONFIG and the search order).",
+)
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_versions,
+    help="Show the installed agent-security distributions and their versions, and exit.",
+)
 @click.pass_context
 def cli(ctx: click.Context, config: str | None) -> None:
     """agent-security: runtime security for AI agents' tool calls."""
@@ -165,24 +183,42 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
     rows = []
     for rec in security.loaded_plugins:
         info = infos.get(rec.name)
-        rows.append({**rec.as_dict(), "description": info.description if info else "",
-                     "config_section": info.config_section if info else None,
-                     "configured": bool(info and info.config_section
-                                        and security.settings.section(info.config_section) is not None),
-                     "without_section": info.unconfigured if info else ""})
+        rows.append(
+            {
+                **rec.as_dict(),
+                "description": info.description if info else "",
+                "config_section": info.config_section if info else None,
+                "configured": bool(
+                    info and info.config_section and security.settings.section(info.config_section) is not None
+                ),
+                "without_section": info.unconfigured if info else "",
+            }
+        )
     builtins = [n for n in security.list_plugins() if n not in {r["name"] for r in rows}]
-    rows.insert(0, {"name": "core", "distribution": "agent-security-core",
-                    "version": metadata.version("agent-security-core"), "entry_point": "(host)",
-                    "status": "loaded", "detail": "", "description": "Pipeline, policy engine, built-ins",
-                    "config_section": "core", "configured": security.settings.path is not None,
-                    "without_section": "Defaults: see docs/configuration.md"})
+    rows.insert(
+        0,
+        {
+            "name": "core",
+            "distribution": "agent-security-core",
+            "version": metadata.version("agent-security-core"),
+            "entry_point": "(host)",
+            "status": "loaded",
+            "detail": "",
+            "description": "Pipeline, policy engine, built-ins",
+            "config_section": "core",
+            "configured": security.settings.path is not None,
+            "without_section": "Defaults: see docs/configuration.md",
+        },
+    )
     if as_json:
         click.echo(_dump({"entry_points": rows, "registered": security.list_plugins(), "builtin": builtins}))
         return
     click.echo(f"{'plugin':<14} {'distribution':<30} {'version':<9} status")
     for r in rows:
-        click.echo(f"{r['name']:<14} {r['distribution']:<30} {r['version']:<9} {r['status']}"
-                   + (f" ({r['detail']})" if r["detail"] else ""))
+        click.echo(
+            f"{r['name']:<14} {r['distribution']:<30} {r['version']:<9} {r['status']}"
+            + (f" ({r['detail']})" if r["detail"] else "")
+        )
     click.echo(f"\nbuilt-in and registered: {', '.join(builtins)}")
 
 
@@ -210,14 +246,17 @@ def config_show(ctx: click.Context) -> None:
     """Print the effective configuration (every section validated, defaults filled in) as JSON."""
     security = _make_security(ctx)
     settings = security.settings
-    out: dict[str, Any] = {"file": str(settings.path) if settings.path else None,
-                           "core": settings.core.model_dump(mode="json")}
+    out: dict[str, Any] = {
+        "file": str(settings.path) if settings.path else None,
+        "core": settings.core.model_dump(mode="json"),
+    }
     for info in security.plugin_infos:
         if not info.config_section:
             continue
         model = settings.section(info.config_section)
-        out[info.config_section] = (model.model_dump(mode="json") if model is not None
-                                    else {"_unconfigured": info.unconfigured})
+        out[info.config_section] = (
+            model.model_dump(mode="json") if model is not None else {"_unconfigured": info.unconfigured}
+        )
     click.echo(_dump(out))
 
 
@@ -239,8 +278,9 @@ def _read_stdin_bytes(timeout: float) -> bytes:
         raw = stream.read(MAX_STDIN + 1)
     else:
         if os.isatty(fd):
-            raise click.ClickException("stdin is a terminal: pipe a JSON object describing one tool call, "
-                                       "or give --tool")
+            raise click.ClickException(
+                "stdin is a terminal: pipe a JSON object describing one tool call, or give --tool"
+            )
         raw = _read_fd_with_deadline(fd, timeout)
     if len(raw) > MAX_STDIN:
         raise click.ClickException(f"input on stdin exceeds {MAX_STDIN} bytes")
@@ -251,8 +291,9 @@ def _read_fd_with_deadline(fd: int, timeout: float) -> bytes:
     chunks: list[bytes] = []
     total = 0
     deadline = time.monotonic() + timeout
-    late = click.ClickException(f"stdin was not closed within {timeout:g} s (--stdin-timeout); "
-                                "refusing to wait for the rest of the request")
+    late = click.ClickException(
+        f"stdin was not closed within {timeout:g} s (--stdin-timeout); refusing to wait for the rest of the request"
+    )
     if sys.platform == "win32":  # pragma: no cover - select() does not take pipes on Windows
         box: list[bytes] = []
         reader = threading.Thread(target=lambda: box.append(_read_all(fd)), daemon=True)
@@ -304,9 +345,26 @@ def _read_stdin_json(timeout: float = 10.0) -> dict[str, Any]:
 
 
 CHECK_FIELDS = {
-    "tool_name", "tool_args", "agent_id", "agent_name", "environment", "owner", "action_type", "user_input",
-    "data_labels", "risk_hints", "session_id", "trace_id", "parent_agent_id", "agent_type", "trust_level",
-    "roles", "capabilities", "max_delegation_depth", "tool_identity", "delegation_chain",
+    "tool_name",
+    "tool_args",
+    "agent_id",
+    "agent_name",
+    "environment",
+    "owner",
+    "action_type",
+    "user_input",
+    "data_labels",
+    "risk_hints",
+    "session_id",
+    "trace_id",
+    "parent_agent_id",
+    "agent_type",
+    "trust_level",
+    "roles",
+    "capabilities",
+    "max_delegation_depth",
+    "tool_identity",
+    "delegation_chain",
 }
 
 
@@ -321,13 +379,28 @@ CHECK_FIELDS = {
 @click.option("--session", "session_id", help="Session id.")
 @click.option("--policy", "policy_path", type=click.Path(dir_okay=False, exists=True), help="Policy file.")
 @click.option("--observe", is_flag=True, help="Observe mode: decide and audit, never block.")
-@click.option("--stdin-timeout", type=click.FloatRange(0, 3600), default=10.0, show_default=True,
-              help="Seconds to wait for stdin to be closed; past that, exit 1 instead of hanging.")
+@click.option(
+    "--stdin-timeout",
+    type=click.FloatRange(0, 3600),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for stdin to be closed; past that, exit 1 instead of hanging.",
+)
 @click.pass_context
-def check(ctx: click.Context, tool_name: str | None, tool_args: str | None, agent_id: str | None,
-          environment: str | None, action_type: str | None, user_input: str | None,
-          data_labels: tuple[str, ...], session_id: str | None, policy_path: str | None,
-          observe: bool, stdin_timeout: float) -> None:
+def check(
+    ctx: click.Context,
+    tool_name: str | None,
+    tool_args: str | None,
+    agent_id: str | None,
+    environment: str | None,
+    action_type: str | None,
+    user_input: str | None,
+    data_labels: tuple[str, ...],
+    session_id: str | None,
+    policy_path: str | None,
+    observe: bool,
+    stdin_timeout: float,
+) -> None:
     """Decide one tool call; print the decision as JSON. Exit 0 allow, 2 deny, 3 approval-like, 1 error."""
     if tool_name is None:
         params = _read_stdin_json(stdin_timeout)
@@ -337,9 +410,15 @@ def check(ctx: click.Context, tool_name: str | None, tool_args: str | None, agen
         if "tool_name" not in params:
             raise click.ClickException('stdin has no "tool_name"')
     else:
-        params = {"tool_name": tool_name, "agent_id": agent_id or "cli", "environment": environment,
-                  "action_type": action_type, "user_input": user_input,
-                  "data_labels": list(data_labels) or None, "session_id": session_id}
+        params = {
+            "tool_name": tool_name,
+            "agent_id": agent_id or "cli",
+            "environment": environment,
+            "action_type": action_type,
+            "user_input": user_input,
+            "data_labels": list(data_labels) or None,
+            "session_id": session_id,
+        }
         if tool_args:
             try:
                 params["tool_args"] = strict_json_loads(tool_args)
@@ -365,30 +444,42 @@ def check(ctx: click.Context, tool_name: str | None, tool_args: str | None, agen
     finally:
         store.close()
     d = result.decision
-    click.echo(_dump({
-        "allowed": result.allowed,
-        "outcome": d.outcome.value,
-        "final_outcome": result.final_decision.outcome.value,
-        "reasons": [r.model_dump() for r in result.final_decision.reasons],
-        "approver_role": d.approver_role,
-        "constraints": dict(d.constraints) if d.constraints else None,
-        "plugin_source": d.plugin_source,
-        "request_id": result.request.request_id,
-        "request_hash": result.request_hash,
-        "event_id": result.event.event_id,
-        "would_block": result.would_block,
-    }))
+    click.echo(
+        _dump(
+            {
+                "allowed": result.allowed,
+                "outcome": d.outcome.value,
+                "final_outcome": result.final_decision.outcome.value,
+                "reasons": [r.model_dump() for r in result.final_decision.reasons],
+                "approver_role": d.approver_role,
+                "constraints": dict(d.constraints) if d.constraints else None,
+                "plugin_source": d.plugin_source,
+                "request_id": result.request.request_id,
+                "request_hash": result.request_hash,
+                "event_id": result.event.event_id,
+                "would_block": result.would_block,
+            }
+        )
+    )
     if result.allowed:
         ctx.exit(EXIT_ALLOW)
-    ctx.exit(EXIT_APPROVAL if d.outcome in (Outcome.REQUIRE_APPROVAL, Outcome.STEP_UP, Outcome.REQUIRE_TICKET,
-                                            Outcome.REQUIRE_HUMAN) else EXIT_DENY)
+    ctx.exit(
+        EXIT_APPROVAL
+        if d.outcome in (Outcome.REQUIRE_APPROVAL, Outcome.STEP_UP, Outcome.REQUIRE_TICKET, Outcome.REQUIRE_HUMAN)
+        else EXIT_DENY
+    )
 
 
 @cli.command("check-result")
 @click.option("--policy", "policy_path", type=click.Path(dir_okay=False, exists=True), help="Policy file.")
 @click.option("--observe", is_flag=True, help="Observe mode: check and audit, never withhold.")
-@click.option("--stdin-timeout", type=click.FloatRange(0, 3600), default=10.0, show_default=True,
-              help="Seconds to wait for stdin to be closed; past that, exit 1 instead of hanging.")
+@click.option(
+    "--stdin-timeout",
+    type=click.FloatRange(0, 3600),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for stdin to be closed; past that, exit 1 instead of hanging.",
+)
 @click.pass_context
 def check_result(ctx: click.Context, policy_path: str | None, observe: bool, stdin_timeout: float) -> None:
     """Check a tool's output before the agent sees it. Reads a JSON object on stdin: the call's fields (as
@@ -415,15 +506,19 @@ def check_result(ctx: click.Context, policy_path: str | None, observe: bool, std
             security.shutdown()
     finally:
         store.close()
-    click.echo(_dump({
-        "allowed": checked.allowed,
-        "result": checked.result,
-        "redacted_by": list(checked.redacted_by),
-        "reasons": [r.model_dump() for r in checked.decision.reasons],
-        "request_id": checked.request.request_id,
-        "event_id": checked.event.event_id,
-        "would_block": checked.would_block,
-    }))
+    click.echo(
+        _dump(
+            {
+                "allowed": checked.allowed,
+                "result": checked.result,
+                "redacted_by": list(checked.redacted_by),
+                "reasons": [r.model_dump() for r in checked.decision.reasons],
+                "request_id": checked.request.request_id,
+                "event_id": checked.event.event_id,
+                "would_block": checked.would_block,
+            }
+        )
+    )
     ctx.exit(EXIT_ALLOW if checked.allowed else EXIT_DENY)
 
 
@@ -448,9 +543,12 @@ def build_cli() -> click.Group:
     relay = HookRelay()
     try:
         settings = load_settings()
-        _Root.plugins = load_entry_points(relay.pm, autoload=settings.core.plugins.autoload,
-                                          allow_distributions=settings.core.plugins.allow_distributions,
-                                          disabled=settings.core.plugins.disabled)
+        _Root.plugins = load_entry_points(
+            relay.pm,
+            autoload=settings.core.plugins.autoload,
+            allow_distributions=settings.core.plugins.allow_distributions,
+            disabled=settings.core.plugins.disabled,
+        )
     except AgentSecurityError as exc:
         _Root.plugins = None
         click.echo(f"warning: plugins not loaded: {exc}", err=True)

@@ -81,8 +81,9 @@ def env_flag(name: str) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise ConfigurationError(f"environment variable {name}={raw!r} is not a boolean "
-                             "(use 1/true/yes/on or 0/false/no/off)")
+    raise ConfigurationError(
+        f"environment variable {name}={raw!r} is not a boolean (use 1/true/yes/on or 0/false/no/off)"
+    )
 
 
 class SectionModel(BaseModel):
@@ -165,8 +166,9 @@ class Settings:
             decl = declared.get(name)
             if decl is None:
                 known = ", ".join(sorted(["core", *declared])) or "core"
-                raise ConfigFileError(f"no installed plugin uses this section (known: {known})",
-                                      path=where, section=name)
+                raise ConfigFileError(
+                    f"no installed plugin uses this section (known: {known})", path=where, section=name
+                )
             self.sections[name] = _validate(decl.model, raw, where, name)
 
 
@@ -186,8 +188,11 @@ def _validate(model: type[BaseModel], raw: Any, where: str, section: str) -> Bas
 
 def _candidates(cwd: Path) -> list[Path]:
     xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    local = ([cwd / "agent-security.toml", cwd / "agent-security.yaml", cwd / "agent-security.yml"]
-             if env_flag(SEARCH_CWD_ENV) else [])
+    local = (
+        [cwd / "agent-security.toml", cwd / "agent-security.yaml", cwd / "agent-security.yml"]
+        if env_flag(SEARCH_CWD_ENV)
+        else []
+    )
     return [
         *local,
         Path(xdg) / "agent-security" / "config.toml",
@@ -204,8 +209,9 @@ def find_config_file(explicit: str | os.PathLike[str] | None = None, *, cwd: Pat
     env = os.environ.get(CONFIG_ENV)
     if env is not None:
         if not env.strip():  # e.g. AGENT_SECURITY_CONFIG=$UNSET_VARIABLE: not a licence to use defaults
-            raise ConfigurationError(f"environment variable {CONFIG_ENV} is set but empty; unset it to use "
-                                     "the search order")
+            raise ConfigurationError(
+                f"environment variable {CONFIG_ENV} is set but empty; unset it to use the search order"
+            )
         path = Path(env)
         _require_file(path, f"config file named by {CONFIG_ENV}")
         return path
@@ -257,8 +263,9 @@ def read_config_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def load_settings(explicit: str | os.PathLike[str] | None = None, *, data: Mapping[str, Any] | None = None,
-                  cwd: Path | None = None) -> Settings:
+def load_settings(
+    explicit: str | os.PathLike[str] | None = None, *, data: Mapping[str, Any] | None = None, cwd: Path | None = None
+) -> Settings:
     """Find, read and validate the core section. Plugin sections are validated later, by
     :meth:`Settings.validate_sections`, once the installed plugins have declared their models."""
     path: Path | None = None

@@ -63,8 +63,9 @@ class ConfigurationError(AgentSecurityError, ValueError):
 class ConfigFileError(ConfigurationError):
     """A configuration file that cannot be used. ``str()`` names the file, section and field."""
 
-    def __init__(self, message: str, *, path: str | None = None, section: str | None = None,
-                 field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, path: str | None = None, section: str | None = None, field: str | None = None
+    ) -> None:
         self.path = path
         self.section = section
         self.field = field
@@ -79,8 +80,9 @@ class PolicyError(AgentSecurityError, ValueError):
 class PolicyLoadError(PolicyError):
     """A bundle that does not parse or validate. ``rule_id`` and ``field`` locate the problem."""
 
-    def __init__(self, message: str, *, rule_id: str | None = None, field: str | None = None,
-                 source: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, rule_id: str | None = None, field: str | None = None, source: str | None = None
+    ) -> None:
         self.rule_id = rule_id
         self.field = field
         self.source = source

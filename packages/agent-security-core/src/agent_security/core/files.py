@@ -32,8 +32,13 @@ class NotRegularFileError(UnreadableFile, OSError):
 
 
 def _kind(mode: int) -> str:
-    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a device"),
-                       (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket")):
+    for test, name in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
         if test(mode):
             return name
     return "not a regular file"
@@ -64,8 +69,9 @@ def read_bounded(path: str | os.PathLike[str], max_bytes: int, *, what: str = "f
     with open_regular(path, what=what) as fh:
         size = os.fstat(fh.fileno()).st_size
         if size > max_bytes:
-            raise UnreadableFile(f"{what} {Path(os.fspath(path))} is {size} bytes; the limit is {max_bytes}",
-                                 too_large=True)
+            raise UnreadableFile(
+                f"{what} {Path(os.fspath(path))} is {size} bytes; the limit is {max_bytes}", too_large=True
+            )
         data = fh.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise UnreadableFile(f"{what} {Path(os.fspath(path))} holds more than {max_bytes} bytes", too_large=True)

@@ -189,9 +189,7 @@ def agent_security_evaluate(request: ActionRequest, ctx: CheckContext) -> Decisi
 
 
 @hookspec
-def agent_security_after_decision(
-    request: ActionRequest, decision: Decision, ctx: CheckContext
-) -> Decision | None:
+def agent_security_after_decision(request: ActionRequest, decision: Decision, ctx: CheckContext) -> Decision | None:
     """Phase 3: adjust the decision. Return a replacement or ``None``.
 
     A replacement that is *more* permissive than the current decision is refused (and audited) unless
@@ -202,9 +200,7 @@ def agent_security_after_decision(
 
 
 @hookspec(firstresult=True)
-def agent_security_resolve(
-    request: ActionRequest, decision: Decision, ctx: CheckContext
-) -> Resolution | None:
+def agent_security_resolve(request: ActionRequest, decision: Decision, ctx: CheckContext) -> Resolution | None:
     """Phase 4: resolve an approval-like outcome (REQUIRE_APPROVAL, STEP_UP, REQUIRE_TICKET, REQUIRE_HUMAN).
 
     Stops at the first non-``None`` result. The built-in callbacks plugin answers last, by calling the
@@ -273,4 +269,3 @@ def agent_security_shutdown(host: Host) -> None:
 def hook_names() -> list[str]:
     """Names of every hook specified by core, in declaration order."""
     return [name for name in globals() if name.startswith("agent_security_")]
-

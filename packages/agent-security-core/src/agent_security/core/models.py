@@ -80,9 +80,7 @@ class Outcome(StrEnum):
         return self in APPROVAL_LIKE
 
 
-APPROVAL_LIKE = frozenset(
-    {Outcome.REQUIRE_APPROVAL, Outcome.STEP_UP, Outcome.REQUIRE_TICKET, Outcome.REQUIRE_HUMAN}
-)
+APPROVAL_LIKE = frozenset({Outcome.REQUIRE_APPROVAL, Outcome.STEP_UP, Outcome.REQUIRE_TICKET, Outcome.REQUIRE_HUMAN})
 
 _RESTRICTIVENESS = {
     Outcome.ALLOW: 0,
@@ -155,20 +153,20 @@ class Decision(Model):
 
     @classmethod
     def deny(cls, code: str, message: str, *, plugin_source: str | None = None) -> Decision:
-        return cls(outcome=Outcome.DENY, reasons=(Reason(code=code, message=message),),
-                   plugin_source=plugin_source)
+        return cls(outcome=Outcome.DENY, reasons=(Reason(code=code, message=message),), plugin_source=plugin_source)
 
     @classmethod
     def allow(cls, code: str, message: str = "", *, plugin_source: str | None = None) -> Decision:
-        return cls(outcome=Outcome.ALLOW, reasons=(Reason(code=code, message=message),),
-                   plugin_source=plugin_source)
+        return cls(outcome=Outcome.ALLOW, reasons=(Reason(code=code, message=message),), plugin_source=plugin_source)
 
     def with_reason(self, code: str, message: str, *, outcome: Outcome | None = None) -> Decision:
         """A copy with one more reason appended and, optionally, a new outcome."""
-        return self.model_copy(update={
-            "reasons": (*self.reasons, Reason(code=code, message=message)),
-            "outcome": outcome or self.outcome,
-        })
+        return self.model_copy(
+            update={
+                "reasons": (*self.reasons, Reason(code=code, message=message)),
+                "outcome": outcome or self.outcome,
+            }
+        )
 
 
 class AgentAttestation(Model):

@@ -80,19 +80,39 @@ class LoadedPlugin:
     plugin: Any = field(default=None, repr=False)
 
     def as_dict(self) -> dict[str, str]:
-        return {"name": self.name, "distribution": self.distribution, "version": self.version,
-                "entry_point": self.value, "status": self.status, "detail": self.detail}
+        return {
+            "name": self.name,
+            "distribution": self.distribution,
+            "version": self.version,
+            "entry_point": self.value,
+            "status": self.status,
+            "detail": self.detail,
+        }
 
 
 _DIST_NAME = re.compile(r"[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]")
 """A valid distribution name (core metadata ``Name``): ASCII only."""
 
 
-RESERVED_NAMES = frozenset({
-    "core", "policy", "callbacks", "on_audit_event", "audit_memory", "audit_sqlite", "audit_jsonl",
-    "kill_switch", "rate_limiter", "session_context", "output_validator",
-    "kill_switch_config", "rate_limiter_config", "session_context_config", "output_validator_config",
-})
+RESERVED_NAMES = frozenset(
+    {
+        "core",
+        "policy",
+        "callbacks",
+        "on_audit_event",
+        "audit_memory",
+        "audit_sqlite",
+        "audit_jsonl",
+        "kill_switch",
+        "rate_limiter",
+        "session_context",
+        "output_validator",
+        "kill_switch_config",
+        "rate_limiter_config",
+        "session_context_config",
+        "output_validator_config",
+    }
+)
 """Names of the core's own plugins: an entry point may not take one (it would pass for the built-in in
 ``agent-security plugins`` and the audit trail, and keep the real one from being registered)."""
 
@@ -177,8 +197,10 @@ def load_entry_points(
             rec.status, rec.detail = "not-allowed", "distribution is not on the plugin allow list"
             continue
         if ep.name in RESERVED_NAMES:
-            raise PluginLoadError(f"plugin name {ep.name!r} from {dist} {version} is reserved for a built-in "
-                                  "plugin of agent-security-core")
+            raise PluginLoadError(
+                f"plugin name {ep.name!r} from {dist} {version} is reserved for a built-in "
+                "plugin of agent-security-core"
+            )
         if ep.name in blocked:
             rec.status, rec.detail = "disabled", "disabled by configuration or environment"
             continue
@@ -188,8 +210,7 @@ def load_entry_points(
                 rec.status, rec.detail = "disabled", "duplicate of an already loaded entry point"
                 continue
             raise PluginLoadError(
-                f"plugin name {ep.name!r} is declared by both {first_dist!r} ({first_value}) and "
-                f"{dist!r} ({ep.value})"
+                f"plugin name {ep.name!r} is declared by both {first_dist!r} ({first_value}) and {dist!r} ({ep.value})"
             )
         try:
             plugin = ep.load()

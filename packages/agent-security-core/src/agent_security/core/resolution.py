@@ -83,17 +83,41 @@ class Gate(NamedTuple):
 
 
 GATES: dict[Outcome, Gate] = {
-    Outcome.REQUIRE_APPROVAL: Gate("on_approval_required", "APPROVED", "Request approved via callback",
-                               "REJECTED", "Request rejected via callback", "APPROVAL_TIMEOUT",
-                               "Approval timed out"),
-    Outcome.STEP_UP: Gate("on_step_up_required", "STEP_UP_PASSED", "Step-up verification passed",
-                      "STEP_UP_FAILED", "Step-up verification failed", "STEP_UP_ERROR",
-                      "Step-up verification timed out"),
-    Outcome.REQUIRE_TICKET: Gate("on_ticket_required", "TICKET_VALIDATED", "Ticket validated",
-                             "TICKET_MISSING", "No valid ticket provided", "TICKET_ERROR",
-                             "Ticket validation timed out"),
-    Outcome.REQUIRE_HUMAN: Gate("on_human_required", "HUMAN_APPROVED", "Human reviewer approved",
-                            "HUMAN_REJECTED", "Human reviewer rejected", "HUMAN_REVIEW_ERROR",
-                            "Human review timed out"),
+    Outcome.REQUIRE_APPROVAL: Gate(
+        "on_approval_required",
+        "APPROVED",
+        "Request approved via callback",
+        "REJECTED",
+        "Request rejected via callback",
+        "APPROVAL_TIMEOUT",
+        "Approval timed out",
+    ),
+    Outcome.STEP_UP: Gate(
+        "on_step_up_required",
+        "STEP_UP_PASSED",
+        "Step-up verification passed",
+        "STEP_UP_FAILED",
+        "Step-up verification failed",
+        "STEP_UP_ERROR",
+        "Step-up verification timed out",
+    ),
+    Outcome.REQUIRE_TICKET: Gate(
+        "on_ticket_required",
+        "TICKET_VALIDATED",
+        "Ticket validated",
+        "TICKET_MISSING",
+        "No valid ticket provided",
+        "TICKET_ERROR",
+        "Ticket validation timed out",
+    ),
+    Outcome.REQUIRE_HUMAN: Gate(
+        "on_human_required",
+        "HUMAN_APPROVED",
+        "Human reviewer approved",
+        "HUMAN_REJECTED",
+        "Human reviewer rejected",
+        "HUMAN_REVIEW_ERROR",
+        "Human review timed out",
+    ),
 }
 """Per approval-like outcome, its :class:`Gate` (the original's reason codes, so dashboards keep working)."""

@@ -50,10 +50,18 @@ class StaticEngine:
         return self._decide(request)
 
 
-def make_request(tool_name: str = "tool", tool_args: Mapping[str, Any] | None = None, *,
-                 agent_id: str = "agent", environment: str = "dev", action_type: str = "tool_call",
-                 user_input: str | None = None, data_labels: Iterable[str] = (),
-                 session_id: str | None = None, **agent: Any) -> ActionRequest:
+def make_request(
+    tool_name: str = "tool",
+    tool_args: Mapping[str, Any] | None = None,
+    *,
+    agent_id: str = "agent",
+    environment: str = "dev",
+    action_type: str = "tool_call",
+    user_input: str | None = None,
+    data_labels: Iterable[str] = (),
+    session_id: str | None = None,
+    **agent: Any,
+) -> ActionRequest:
     """Build an :class:`ActionRequest` with sensible test defaults."""
     return ActionRequest(
         agent=AgentInfo(agent_id=agent_id, name=agent_id, environment=environment, **agent),
@@ -62,17 +70,27 @@ def make_request(tool_name: str = "tool", tool_args: Mapping[str, Any] | None = 
     )
 
 
-def make_context(store: Any = None, *, now: datetime | None = None, monotonic: float = 0.0, host: Any = None,
-                 alert_sink: Callable[[str, str, Mapping[str, Any]], None] | None = None) -> Any:
+def make_context(
+    store: Any = None,
+    *,
+    now: datetime | None = None,
+    monotonic: float = 0.0,
+    host: Any = None,
+    alert_sink: Callable[[str, str, Mapping[str, Any]], None] | None = None,
+) -> Any:
     """A :class:`~agent_security.core.context.CheckContext` for calling a plugin's hooks directly (tests,
     benchmarks): a fresh :class:`~agent_security.core.store.MemoryStore` unless ``store`` is given, and
     ``now`` (default 2026-06-01 12:00 UTC) as the check's time."""
     from agent_security.core.context import CheckContext
     from agent_security.core.store import MemoryStore
 
-    return CheckContext(host=host, store=store if store is not None else MemoryStore(),
-                        now=now or datetime(2026, 6, 1, 12, 0, tzinfo=UTC), monotonic=monotonic,
-                        _alert_sink=alert_sink)
+    return CheckContext(
+        host=host,
+        store=store if store is not None else MemoryStore(),
+        now=now or datetime(2026, 6, 1, 12, 0, tzinfo=UTC),
+        monotonic=monotonic,
+        _alert_sink=alert_sink,
+    )
 
 
 def check_placeholder_plugin(name: str, distribution: str, config_dir: Any) -> None:

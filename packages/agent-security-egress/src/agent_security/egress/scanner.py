@@ -493,8 +493,15 @@ class Scanner:
             self._recurse(raw, label, view, hits, budget, lambda a, b: (s, e))
         return e
 
-    def _recurse(self, decoded: bytes, label: str, view: LayerView, hits: list[Hit], budget: _Budget,
-                 span: Callable[[int, int], tuple[int, int]]) -> None:
+    def _recurse(
+        self,
+        decoded: bytes,
+        label: str,
+        view: LayerView,
+        hits: list[Hit],
+        budget: _Budget,
+        span: Callable[[int, int], tuple[int, int]],
+    ) -> None:
         """Scan a decoded layer; its hits get outer spans from ``span`` and ``label`` in their path."""
         lim = budget.limits
         budget.attempts += 1
@@ -585,9 +592,7 @@ class Scanner:
                 out[newk] = self._redact_node(v, child, by_path, depth + 1, vpaths)
             return out
         if isinstance(node, (list, tuple)):
-            items = [
-                self._redact_node(v, self._child(path, i), by_path, depth + 1, vpaths) for i, v in enumerate(node)
-            ]
+            items = [self._redact_node(v, self._child(path, i), by_path, depth + 1, vpaths) for i, v in enumerate(node)]
             return type(node)(items) if isinstance(node, tuple) else items
         fs = by_path.get(path)
         if isinstance(node, (bytes, bytearray)):

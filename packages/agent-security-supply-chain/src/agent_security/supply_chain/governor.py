@@ -201,7 +201,10 @@ _EXEC_LONG: dict[str, tuple[str, ...]] = {
         "-x",
         "--exec",
         "--paginate",
-        "--template", "-C", "--git-dir", "--work-tree",
+        "--template",
+        "-C",
+        "--git-dir",
+        "--work-tree",
         "--textconv",
         "--config",
     ),
@@ -383,8 +386,7 @@ def _option_prefixes(opt: str) -> tuple[str, ...]:
 
 
 _EXEC_SPEC: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
-    prog: (frozenset(opts), tuple(p for o in opts for p in _option_prefixes(o)))
-    for prog, opts in _EXEC_LONG.items()
+    prog: (frozenset(opts), tuple(p for o in opts for p in _option_prefixes(o))) for prog, opts in _EXEC_LONG.items()
 }
 
 
@@ -603,9 +605,7 @@ DEFAULT_RULES: tuple[CommandRule, ...] = (
         )
     ),
     *(
-        CommandRule(
-            pattern=p, action="block", reason="Network transfer tools are blocked (possible exfiltration)"
-        )
+        CommandRule(pattern=p, action="block", reason="Network transfer tools are blocked (possible exfiltration)")
         for p in (
             "curl",
             "wget",
@@ -709,14 +709,11 @@ class CommandGovernor:
     ) -> None:
         """Replace the rules atomically (a check in flight sees either the old or the new set)."""
         if default_action not in _RANK:
-            raise ValueError(
-                f"default_action must be allow, block or require_approval, not {default_action!r}"
-            )
+            raise ValueError(f"default_action must be allow, block or require_approval, not {default_action!r}")
         if unparseable_action not in ("block", "require_approval"):
             raise ValueError("unparseable_action must be block or require_approval")
         built = tuple(
-            _CompiledRule.build(r if isinstance(r, CommandRule) else CommandRule.model_validate(r))
-            for r in rules
+            _CompiledRule.build(r if isinstance(r, CommandRule) else CommandRule.model_validate(r)) for r in rules
         )
         index: dict[str, list[int]] = {}
         wild: list[int] = []
@@ -735,8 +732,13 @@ class CommandGovernor:
             self.unparseable_action = unparseable_action
 
     # ---- public ----------------------------------------------------------------------------------
-    def _candidates(self, compiled: tuple[_CompiledRule, ...], index: tuple[dict[str, list[int]], tuple[int, ...]],
-                    cache: dict[tuple[str, str], tuple[_CompiledRule, ...]], part: _Part) -> tuple[_CompiledRule, ...]:
+    def _candidates(
+        self,
+        compiled: tuple[_CompiledRule, ...],
+        index: tuple[dict[str, list[int]], tuple[int, ...]],
+        cache: dict[tuple[str, str], tuple[_CompiledRule, ...]],
+        part: _Part,
+    ) -> tuple[_CompiledRule, ...]:
         """The rules that can match ``part``, in rule order (first match still wins)."""
         key = (part.program, part.base)
         hit = cache.get(key)
@@ -766,9 +768,7 @@ class CommandGovernor:
         try:
             parts = self._parts(parse_command_line(line), 0)
         except ShellParseError as exc:
-            return CommandCheckResult(
-                unparseable, f"Cannot parse the command confidently: {exc}", parsed=False
-            )
+            return CommandCheckResult(unparseable, f"Cannot parse the command confidently: {exc}", parsed=False)
         except RecursionError:
             return CommandCheckResult(
                 unparseable, "Cannot parse the command confidently: nesting too deep", parsed=False
@@ -776,9 +776,7 @@ class CommandGovernor:
         if not parts:
             # only plain variable assignments (risky ones such as PATH= become parts of their own)
             return CommandCheckResult("allow", "Only sets shell variables")
-        verdicts = tuple(
-            self._check_part(p, self._candidates(compiled, index, cache, p), default) for p in parts
-        )
+        verdicts = tuple(self._check_part(p, self._candidates(compiled, index, cache, p), default) for p in parts)
         # the most restrictive part decides; among equals, one decided by a rule explains best
         worst = max(verdicts, key=lambda v: (_RANK[v.action], v.matched_rule is not None))
         return CommandCheckResult(worst.action, worst.reason, worst.matched_rule, verdicts)
@@ -992,9 +990,7 @@ class CommandGovernor:
                 out.append(self._make_part(trusted, args, cmd, origin, extra))
                 for inner_words in inner_cmds:
                     out.extend(
-                        self._unwrap(
-                            SimpleCommand(words=inner_words, depth=depth + 1, origin="exec-option"), depth + 1
-                        )
+                        self._unwrap(SimpleCommand(words=inner_words, depth=depth + 1, origin="exec-option"), depth + 1)
                     )
                 del part_args
                 return out
@@ -1005,9 +1001,7 @@ class CommandGovernor:
             return out
         return out
 
-    def _make_part(
-        self, name: str, args: list[Word], cmd: SimpleCommand, origin: str, extra: list[_Feature]
-    ) -> _Part:
+    def _make_part(self, name: str, args: list[Word], cmd: SimpleCommand, origin: str, extra: list[_Feature]) -> _Part:
         base = posixpath.basename(name) if "/" in name else name
         if base in _EVALUATING_BUILTINS:
             for w in args:
@@ -1165,10 +1159,45 @@ _STDIN_PATHS = frozenset({"-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"})
 
 _EVALUATING_BUILTINS = frozenset(
     {
-        "test", "[", "let", "printf", "declare", "typeset", "local", "export", "readonly", "read",
-        "unset", "mapfile", "readarray", "shift", "return", "exit", "break", "continue", "wait",
-        "ulimit", "umask", "fc", "history", "getopts", "kill", "jobs", "disown", "pushd", "popd",
-        "dirs", "source", ".", "trap", "alias", "complete", "compgen", "bind", "enable", "hash",
+        "test",
+        "[",
+        "let",
+        "printf",
+        "declare",
+        "typeset",
+        "local",
+        "export",
+        "readonly",
+        "read",
+        "unset",
+        "mapfile",
+        "readarray",
+        "shift",
+        "return",
+        "exit",
+        "break",
+        "continue",
+        "wait",
+        "ulimit",
+        "umask",
+        "fc",
+        "history",
+        "getopts",
+        "kill",
+        "jobs",
+        "disown",
+        "pushd",
+        "popd",
+        "dirs",
+        "source",
+        ".",
+        "trap",
+        "alias",
+        "complete",
+        "compgen",
+        "bind",
+        "enable",
+        "hash",
     }
 )
 """Bash builtins that evaluate an argument as a variable name, an arithmetic expression or code: a quoted
@@ -1177,13 +1206,66 @@ _EVALUATING_BUILTINS = frozenset(
 
 _COMMAND_RUNNERS = frozenset(
     {
-        "strace", "ltrace", "valgrind", "perf", "gdb", "lldb", "parallel", "unshare", "nsenter", "firejail",
-        "bwrap", "proot", "fakeroot", "fakechroot", "systemd-run", "run0", "torsocks", "torify",
-        "proxychains", "proxychains4", "tsocks", "rlwrap", "xvfb-run", "dbus-launch", "dbus-run-session",
-        "ssh-agent", "sg", "newgrp", "tmux", "screen", "script", "at", "batch", "taskset", "chrt",
-        "numactl", "cpulimit", "prlimit", "setpriv", "capsh", "chpst", "softlimit", "envdir", "setuidgid",
-        "nocache", "faketime", "daemonize", "start-stop-daemon", "expect", "entr", "inotifywait",
-        "direnv", "npx", "bunx", "pnpx", "uvx", "pipx", "dotenv", "with-contenv", "s6-setuidgid",
+        "strace",
+        "ltrace",
+        "valgrind",
+        "perf",
+        "gdb",
+        "lldb",
+        "parallel",
+        "unshare",
+        "nsenter",
+        "firejail",
+        "bwrap",
+        "proot",
+        "fakeroot",
+        "fakechroot",
+        "systemd-run",
+        "run0",
+        "torsocks",
+        "torify",
+        "proxychains",
+        "proxychains4",
+        "tsocks",
+        "rlwrap",
+        "xvfb-run",
+        "dbus-launch",
+        "dbus-run-session",
+        "ssh-agent",
+        "sg",
+        "newgrp",
+        "tmux",
+        "screen",
+        "script",
+        "at",
+        "batch",
+        "taskset",
+        "chrt",
+        "numactl",
+        "cpulimit",
+        "prlimit",
+        "setpriv",
+        "capsh",
+        "chpst",
+        "softlimit",
+        "envdir",
+        "setuidgid",
+        "nocache",
+        "faketime",
+        "daemonize",
+        "start-stop-daemon",
+        "expect",
+        "entr",
+        "inotifywait",
+        "direnv",
+        "npx",
+        "bunx",
+        "pnpx",
+        "uvx",
+        "pipx",
+        "dotenv",
+        "with-contenv",
+        "s6-setuidgid",
     }
 )
 """Programs that run another command given in their arguments but are not unwrapped: a part of their own

@@ -204,7 +204,8 @@ class SupplyChainGuard:
             lang = next((args[k] for k in _CODE_LANG_ARGS if isinstance(args.get(k), str)), None)
             action_type = request.action.type.lower()
             shell_named = _short_name(request.action.tool_name) in self.shell_tool_names or (
-                action_type in SHELL_ACTION_TYPES and action_type != "code_execute")
+                action_type in SHELL_ACTION_TYPES and action_type != "code_execute"
+            )
             if (lang is not None and str(lang).lower() in _SHELL_LANGS) or (lang is None and shell_named):
                 # shell code, or a shell tool / shell action whose `code` says nothing about its language
                 found.append(("code", args["code"]))
@@ -227,8 +228,7 @@ class SupplyChainGuard:
                 )
             return None
         if not shell_like and not any(
-            k in ("command", "cmd", "script", "commandLine", "command_line", "shell_command")
-            for k, _ in commands
+            k in ("command", "cmd", "script", "commandLine", "command_line", "shell_command") for k, _ in commands
         ):
             return None
         worst: CommandCheckResult | None = None
@@ -280,9 +280,7 @@ class SupplyChainGuard:
                 return None
             if self.provenance is not None and self.provenance.has(tool):
                 return None  # the provenance check below verifies it
-            return self._unverified(
-                f'MCP tool "{tool[:128]}" is not verified (no pin lock and no provenance record)'
-            )
+            return self._unverified(f'MCP tool "{tool[:128]}" is not verified (no pin lock and no provenance record)')
         if server is None:
             servers = [s for s, e in self.lock.servers.items() if tool in e.get("tools", {})]
             if len(servers) != 1:

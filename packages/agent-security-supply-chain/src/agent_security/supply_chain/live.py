@@ -123,9 +123,7 @@ async def fetch_server_async(
     child_env = dict(os.environ if env is None else env)
 
     try:
-        process = await anyio.open_process(
-            argv, env=child_env, cwd=cwd, stderr=stderr, start_new_session=True
-        )
+        process = await anyio.open_process(argv, env=child_env, cwd=cwd, stderr=stderr, start_new_session=True)
     except OSError as exc:
         raise McpLiveError(f"cannot start {argv[0]!r}: {exc.strerror or exc}") from None
 
@@ -152,9 +150,7 @@ async def fetch_server_async(
                         line = bytes(buf[:nl])
                         del buf[: nl + 1]
                         if len(line) > max_message_bytes:
-                            problem.append(
-                                f"a message from the server is larger than {max_message_bytes} bytes"
-                            )
+                            problem.append(f"a message from the server is larger than {max_message_bytes} bytes")
                             return
                         if not line.strip():
                             continue
@@ -217,9 +213,7 @@ async def fetch_server_async(
             raise McpLiveError(problem[0]) from None
         if isinstance(leaf, TimeoutError):
             raise McpLiveError(f"the server did not answer within {timeout_s} s") from None
-        raise McpLiveError(
-            f"MCP session with {argv[0]!r} failed: {type(leaf).__name__}: {str(leaf)[:200]}"
-        ) from None
+        raise McpLiveError(f"MCP session with {argv[0]!r} failed: {type(leaf).__name__}: {str(leaf)[:200]}") from None
     finally:
         with anyio.CancelScope(shield=True):
             await _stop(process)
@@ -232,9 +226,7 @@ def _leaf(exc: BaseException) -> BaseException:
     """The first non-group exception inside (possibly nested) exception groups."""
     depth = 0
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions and depth < 16:
-        preferred = [
-            e for e in exc.exceptions if isinstance(e, McpLiveError | TimeoutError | BaseExceptionGroup)
-        ]
+        preferred = [e for e in exc.exceptions if isinstance(e, McpLiveError | TimeoutError | BaseExceptionGroup)]
         exc = (preferred or list(exc.exceptions))[0]
         depth += 1
     return exc

@@ -114,9 +114,7 @@ class ToolChange:
         if self.kind == "changed":
             return f"tool {self.tool!r} changed: {', '.join(self.fields)}"
         if self.kind in ("server_added", "server_missing"):
-            return (
-                "server is not pinned in the lock file" if self.kind == "server_missing" else "server added"
-            )
+            return "server is not pinned in the lock file" if self.kind == "server_missing" else "server added"
         return f"tool {self.tool!r} {self.kind}"
 
 
@@ -148,8 +146,7 @@ class DriftReport:
 
 def load_private_key(path: str | os.PathLike[str]) -> Ed25519PrivateKey:
     try:
-        key = serialization.load_pem_private_key(read_bounded(path, MAX_KEY_FILE_BYTES, what="key file"),
-                                                 password=None)
+        key = serialization.load_pem_private_key(read_bounded(path, MAX_KEY_FILE_BYTES, what="key file"), password=None)
     except (OSError, ValueError, TypeError) as exc:
         raise LockFileError(f"cannot load Ed25519 private key {path}: {exc}") from None
     if not isinstance(key, Ed25519PrivateKey):
@@ -199,9 +196,7 @@ class McpLock:
             raise LockFileError(f"cannot read lock file {p}: {exc.strerror or exc}") from None
         except (ValueError, RecursionError) as exc:
             raise LockFileError(f"lock file {p} is not valid JSON: {exc}") from None
-        return cls.from_document(
-            doc, public_key=public_key, require_signature=require_signature, where=str(p)
-        )
+        return cls.from_document(doc, public_key=public_key, require_signature=require_signature, where=str(p))
 
     @classmethod
     def from_document(
@@ -212,11 +207,7 @@ class McpLock:
         require_signature: bool = False,
         where: str = "<lock>",
     ) -> McpLock:
-        if (
-            not isinstance(doc, dict)
-            or doc.get("version") != LOCK_VERSION
-            or not isinstance(doc.get("servers"), dict)
-        ):
+        if not isinstance(doc, dict) or doc.get("version") != LOCK_VERSION or not isinstance(doc.get("servers"), dict):
             raise LockFileError(f"{where}: not an agent-security MCP lock file (version {LOCK_VERSION})")
         sig = doc.get("signature")
         if public_key is not None or require_signature:
@@ -318,9 +309,7 @@ class McpLock:
                 if tool_hash(t) != pinned[name]["hash"]:
                     old_fields = pinned[name].get("fields") or {}
                     new_fields = field_hashes(t)
-                    diff = tuple(f for f in new_fields if old_fields.get(f) != new_fields[f]) or (
-                        "definition",
-                    )
+                    diff = tuple(f for f in new_fields if old_fields.get(f) != new_fields[f]) or ("definition",)
                     changes.append(ToolChange("changed", name, diff))
                 continue
             src = pinned_by_content.get(tool_content_hash(t))
@@ -351,7 +340,5 @@ class McpLock:
         if tool_hash(t) != entry["hash"]:
             old = entry.get("fields") or {}
             new = field_hashes(t)
-            return ToolChange(
-                "changed", t.name, tuple(f for f in new if old.get(f) != new[f]) or ("definition",)
-            )
+            return ToolChange("changed", t.name, tuple(f for f in new if old.get(f) != new[f]) or ("definition",))
         return None

@@ -107,9 +107,7 @@ def build_guard(config: SupplyChainConfig | None, *, base_dir: Path | None = Non
         else:
             rules = config.command_rules + (DEFAULT_RULES if config.include_builtin_rules else ())
             default = config.default_action or "block"
-        governor = CommandGovernor(
-            rules, default_action=default, unparseable_action=config.unparseable_action
-        )
+        governor = CommandGovernor(rules, default_action=default, unparseable_action=config.unparseable_action)
     lock = None
     if config.lock_file:
         key = load_public_key(resolve(config.lock_public_key)) if config.lock_public_key else None
@@ -118,9 +116,7 @@ def build_guard(config: SupplyChainConfig | None, *, base_dir: Path | None = Non
     if config.provenance or config.require_provenance:
         provenance = ToolProvenance()
         for tool, entry in config.provenance.items():
-            provenance.register_hash(
-                tool, entry.manifest_hash.lower(), source=entry.source, publisher=entry.publisher
-            )
+            provenance.register_hash(tool, entry.manifest_hash.lower(), source=entry.source, publisher=entry.publisher)
     return SupplyChainGuard(
         governor=governor,
         provenance=provenance,
@@ -165,9 +161,7 @@ def _fetch(command: Sequence[str], timeout: float, max_bytes: int) -> Any:
     from agent_security.supply_chain.live import McpLiveError, McpSdkMissingError, fetch_server
 
     if not command:
-        raise click.UsageError(
-            "give the server command after '--', e.g. agent-security mcp scan -- npx my-server"
-        )
+        raise click.UsageError("give the server command after '--', e.g. agent-security mcp scan -- npx my-server")
     try:
         return fetch_server(
             list(command),
@@ -196,9 +190,7 @@ _live_options = [
         show_default=True,
         help="Largest single message accepted from the server.",
     ),
-    click.option(
-        "--name", "server_name", default=None, help="Server name to use (default: the name it reports)."
-    ),
+    click.option("--name", "server_name", default=None, help="Server name to use (default: the name it reports)."),
 ]
 
 
@@ -343,9 +335,7 @@ def mcp_pin(
         lock.save(lock_path, private_key=key)
     except (LockFileError, ScanInputError) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(
-        f"pinned {len(live.tools)} tools of server {name!r} in {lock_path}" + (" (signed)" if key else "")
-    )
+    click.echo(f"pinned {len(live.tools)} tools of server {name!r} in {lock_path}" + (" (signed)" if key else ""))
     if before is not None and not before.ok:
         for c in before.changes:
             click.echo(f"  re-pinned: {c.describe()}")

@@ -95,9 +95,7 @@ class ToolProvenance:
         now: datetime | None = None,
     ) -> ProvenanceRecord:
         """Register (or replace) the manifest of ``tool_name``."""
-        rec = ProvenanceRecord(
-            tool_name, manifest_hash(manifest), now or datetime.now(UTC), source, publisher
-        )
+        rec = ProvenanceRecord(tool_name, manifest_hash(manifest), now or datetime.now(UTC), source, publisher)
         with self._lock:
             self._records[tool_name] = rec
         return rec
@@ -118,15 +116,11 @@ class ToolProvenance:
         with self._lock:
             rec = self._records.get(tool_name)
         if rec is None:
-            return ProvenanceCheckResult(
-                False, tool_name, f'Tool "{tool_name[:128]}" has no provenance record'
-            )
+            return ProvenanceCheckResult(False, tool_name, f'Tool "{tool_name[:128]}" has no provenance record')
         try:
             actual = manifest_hash(manifest)
         except (TypeError, ValueError) as exc:
-            return ProvenanceCheckResult(
-                False, tool_name, f"Manifest cannot be hashed: {exc}", rec.manifest_hash
-            )
+            return ProvenanceCheckResult(False, tool_name, f"Manifest cannot be hashed: {exc}", rec.manifest_hash)
         if actual != rec.manifest_hash:
             return ProvenanceCheckResult(
                 False,

@@ -72,8 +72,7 @@ _REMEDIATION: dict[str, str] = {
     "change how another server's tools are used.",
     "rug_pull": "Review the changes and re-pin only if they are expected (`agent-security mcp pin`); "
     "otherwise roll back to the approved version.",
-    "excessive_permissions": "Grant only the permissions the tools need; declare permissions with the "
-    "canonical names.",
+    "excessive_permissions": "Grant only the permissions the tools need; declare permissions with the canonical names.",
     "typosquatting": "Verify the publisher and the exact name of the server or tool before installing.",
     "dangerous_capability": "Run the server in a sandbox and govern its calls (command rules, approval).",
     "provenance": "Record the server's version, publisher and source, and pin its tool definitions.",
@@ -131,9 +130,7 @@ def normalize_tool(tool: Any) -> ToolDefinition:
         if m.get(key) is not None and not isinstance(m[key], str):
             raise ScanInputError(f"tool {m['name'][:64]!r}: {key} must be a string")
         if isinstance(m.get(key), str) and len(m[key]) > MAX_FIELD_CHARS:
-            raise ScanInputError(
-                f"tool {m['name'][:64]!r}: {key} is longer than {MAX_FIELD_CHARS} characters"
-            )
+            raise ScanInputError(f"tool {m['name'][:64]!r}: {key} is longer than {MAX_FIELD_CHARS} characters")
     if isinstance(m.get("annotations"), BaseModel):
         m["annotations"] = m["annotations"].model_dump(by_alias=True, exclude_none=True, mode="json")
     try:
@@ -153,11 +150,7 @@ def normalize_server(server: Any) -> ServerDefinition:
     if len(tools) > MAX_TOOLS:
         raise ScanInputError(f"{len(tools)} tools; the limit is {MAX_TOOLS}")
     perms = m.get("permissions") or []
-    if (
-        not isinstance(perms, Sequence)
-        or isinstance(perms, str | bytes)
-        or not all(isinstance(p, str) for p in perms)
-    ):
+    if not isinstance(perms, Sequence) or isinstance(perms, str | bytes) or not all(isinstance(p, str) for p in perms):
         raise ScanInputError("'permissions' must be a list of strings")
     if not isinstance(m.get("name"), str) or not m["name"]:
         raise ScanInputError("the server needs a non-empty string 'name'")
@@ -317,13 +310,48 @@ def _tokens(name: str) -> list[str]:
 
 _FOLD = str.maketrans(
     {
-        "\u0430": "a", "\u0435": "e", "\u043e": "o", "\u0440": "p", "\u0441": "c", "\u0445": "x",
-        "\u0443": "y", "\u0456": "i", "\u0458": "j", "\u04bb": "h", "\u0455": "s", "\u0501": "d",
-        "\u0410": "A", "\u0412": "B", "\u0415": "E", "\u041a": "K", "\u041c": "M", "\u041d": "H",
-        "\u041e": "O", "\u0420": "P", "\u0421": "C", "\u0422": "T", "\u0425": "X", "\u0406": "I",
-        "\u03bf": "o", "\u03b1": "a", "\u03b5": "e", "\u03b9": "i", "\u03ba": "k", "\u03bd": "v",
-        "\u03c1": "p", "\u03c4": "t", "\u03c5": "u", "\u039f": "O", "\u0391": "A", "\u0395": "E",
-        "\u0399": "I", "\u039a": "K", "\u039c": "M", "\u039d": "N", "\u03a1": "P", "\u03a4": "T",
+        "\u0430": "a",
+        "\u0435": "e",
+        "\u043e": "o",
+        "\u0440": "p",
+        "\u0441": "c",
+        "\u0445": "x",
+        "\u0443": "y",
+        "\u0456": "i",
+        "\u0458": "j",
+        "\u04bb": "h",
+        "\u0455": "s",
+        "\u0501": "d",
+        "\u0410": "A",
+        "\u0412": "B",
+        "\u0415": "E",
+        "\u041a": "K",
+        "\u041c": "M",
+        "\u041d": "H",
+        "\u041e": "O",
+        "\u0420": "P",
+        "\u0421": "C",
+        "\u0422": "T",
+        "\u0425": "X",
+        "\u0406": "I",
+        "\u03bf": "o",
+        "\u03b1": "a",
+        "\u03b5": "e",
+        "\u03b9": "i",
+        "\u03ba": "k",
+        "\u03bd": "v",
+        "\u03c1": "p",
+        "\u03c4": "t",
+        "\u03c5": "u",
+        "\u039f": "O",
+        "\u0391": "A",
+        "\u0395": "E",
+        "\u0399": "I",
+        "\u039a": "K",
+        "\u039c": "M",
+        "\u039d": "N",
+        "\u03a1": "P",
+        "\u03a4": "T",
     }
 )
 _STRIP_HIDDEN = re2.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u034f\U000e0000-\U000e01ef\ufe00-\ufe0f]")
@@ -364,15 +392,65 @@ def _excerpt(text: str, start: int, end: int, width: int = 60) -> str:
 
 _SCHEMA_KEYWORDS = frozenset(
     {
-        "type", "properties", "patternProperties", "additionalProperties", "required", "description",
-        "title", "default", "examples", "enum", "const", "items", "prefixItems", "format", "minimum",
-        "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "pattern",
-        "minItems", "maxItems", "uniqueItems", "minProperties", "maxProperties", "anyOf", "oneOf",
-        "allOf", "not", "$ref", "$defs", "definitions", "$schema", "$id", "$comment", "readOnly",
-        "writeOnly", "deprecated", "nullable", "if", "then", "else", "dependentRequired",
-        "dependentSchemas", "propertyNames", "contains", "multipleOf", "contentEncoding",
-        "contentMediaType", "unevaluatedProperties", "unevaluatedItems", "readOnlyHint",
-        "destructiveHint", "idempotentHint", "openWorldHint", "$anchor", "$dynamicRef", "$dynamicAnchor",
+        "type",
+        "properties",
+        "patternProperties",
+        "additionalProperties",
+        "required",
+        "description",
+        "title",
+        "default",
+        "examples",
+        "enum",
+        "const",
+        "items",
+        "prefixItems",
+        "format",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "minProperties",
+        "maxProperties",
+        "anyOf",
+        "oneOf",
+        "allOf",
+        "not",
+        "$ref",
+        "$defs",
+        "definitions",
+        "$schema",
+        "$id",
+        "$comment",
+        "readOnly",
+        "writeOnly",
+        "deprecated",
+        "nullable",
+        "if",
+        "then",
+        "else",
+        "dependentRequired",
+        "dependentSchemas",
+        "propertyNames",
+        "contains",
+        "multipleOf",
+        "contentEncoding",
+        "contentMediaType",
+        "unevaluatedProperties",
+        "unevaluatedItems",
+        "readOnlyHint",
+        "destructiveHint",
+        "idempotentHint",
+        "openWorldHint",
+        "$anchor",
+        "$dynamicRef",
+        "$dynamicAnchor",
     }
 )
 
@@ -517,9 +595,7 @@ class McpScanner:
     to spot look-alike names. The scanner is stateless apart from them, and thread-safe.
     """
 
-    def __init__(
-        self, known_servers: Iterable[str] | None = None, known_tools: Iterable[str] | None = None
-    ) -> None:
+    def __init__(self, known_servers: Iterable[str] | None = None, known_tools: Iterable[str] | None = None) -> None:
         self.known_servers = tuple(dict.fromkeys(known_servers or ()))
         self.known_tools = tuple(dict.fromkeys(known_tools or ()))
 
@@ -528,15 +604,11 @@ class McpScanner:
         defs = [normalize_server(s) for s in servers]
         out = []
         for i, d in enumerate(defs):
-            others = [
-                {"name": o.name, "tools": [t.name for t in o.tools]} for j, o in enumerate(defs) if j != i
-            ]
+            others = [{"name": o.name, "tools": [t.name for t in o.tools]} for j, o in enumerate(defs) if j != i]
             out.append(self.scan(d, other_servers=others))
         return out
 
-    def scan(
-        self, server: Any, baseline: Any = None, other_servers: Iterable[Any] | None = None
-    ) -> ScanReport:
+    def scan(self, server: Any, baseline: Any = None, other_servers: Iterable[Any] | None = None) -> ScanReport:
         srv = normalize_server(server)
         base = normalize_server(baseline) if baseline is not None else None
         others = list(self._others(other_servers or ()))
@@ -969,9 +1041,7 @@ class McpScanner:
                         f"Mentions the installed server {other[:64]!r}",
                         tool=name,
                         field=fld,
-                        excerpt=_excerpt(
-                            text, low_text.find(other.lower()), low_text.find(other.lower()) + len(other)
-                        ),
+                        excerpt=_excerpt(text, low_text.find(other.lower()), low_text.find(other.lower()) + len(other)),
                     )
                     break
             m = _DANGER_TEXT.search(text)
@@ -1024,12 +1094,7 @@ class McpScanner:
                 tool=name,
                 field="name" if danger or pairs else "inputSchema",
             )
-            if (
-                (danger or code_params)
-                and "shell.execute" not in perms
-                and "process.spawn" not in perms
-                and perms
-            ):
+            if (danger or code_params) and "shell.execute" not in perms and "process.spawn" not in perms and perms:
                 add(
                     "excessive_permissions",
                     "UNDECLARED_CAPABILITY",

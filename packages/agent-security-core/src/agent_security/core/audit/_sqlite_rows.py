@@ -36,14 +36,18 @@ def sqlite_connect(path: Path) -> sqlite3.Connection:
 def check_table(conn: sqlite3.Connection) -> None:
     """Refuse an ``audit_events`` that is not a plain table with the sink's columns: a view (which could
     compute rows without end), a virtual table, or computed columns make reading it unbounded."""
-    rows = conn.execute("SELECT type, sql FROM sqlite_master WHERE name = 'audit_events' COLLATE NOCASE"
-                        ).fetchall()
+    rows = conn.execute("SELECT type, sql FROM sqlite_master WHERE name = 'audit_events' COLLATE NOCASE").fetchall()
     if not rows:
         raise TrailReadError("no audit_events table: not an audit database")
     kind, sql = rows[0]
     if kind != "table" or not (isinstance(sql, str) and sql[:13].upper() == "CREATE TABLE "):
-        what = ("a virtual table" if kind == "table" else
-                f"a {kind}" if kind in ("view", "index", "trigger") else f"of type {_safe(kind)}")
+        what = (
+            "a virtual table"
+            if kind == "table"
+            else f"a {kind}"
+            if kind in ("view", "index", "trigger")
+            else f"of type {_safe(kind)}"
+        )
         raise TrailReadError(f"audit_events is {what}, not a table: not an audit database")
     columns = {str(r[1]).lower(): r for r in conn.execute("PRAGMA table_xinfo(audit_events)")}
     missing = [c for c in _ROW_COLUMNS if c not in columns]
@@ -51,13 +55,14 @@ def check_table(conn: sqlite3.Connection) -> None:
         raise TrailReadError(f"audit_events lacks column(s) {', '.join(missing)}: not an audit database")
     computed = [name for name, r in columns.items() if r[6]]
     if computed:
-        raise TrailReadError(f"audit_events has computed column(s) {_safe(', '.join(computed))}: "
-                             "not an audit database")
+        raise TrailReadError(f"audit_events has computed column(s) {_safe(', '.join(computed))}: not an audit database")
 
 
-_SELECT = (f"SELECT id, {', '.join(INDEXED_COLUMNS)}, "  # noqa: S608 - fixed names
-           f"CASE WHEN length(event_json) > {MAX_LINE_BYTES} THEN NULL ELSE event_json END, "
-           f"length(event_json) > {MAX_LINE_BYTES} FROM audit_events")
+_SELECT = (
+    f"SELECT id, {', '.join(INDEXED_COLUMNS)}, "  # noqa: S608 - fixed names
+    f"CASE WHEN length(event_json) > {MAX_LINE_BYTES} THEN NULL ELSE event_json END, "
+    f"length(event_json) > {MAX_LINE_BYTES} FROM audit_events"
+)
 
 Row = tuple[int, dict[str, Any] | None, Any, str | None]
 """``(row id, columns, event_json, problem)``: ``columns`` is ``None`` when the row could not be loaded."""
@@ -72,8 +77,9 @@ def _unloadable(exc: sqlite3.Error) -> bool:
 
 def _row_id(value: Any) -> int:
     if type(value) is not int:
-        raise TrailReadError(f"audit_events holds a row whose id is {_safe(value)}, not an integer: "
-                             "not an audit database")
+        raise TrailReadError(
+            f"audit_events holds a row whose id is {_safe(value)}, not an integer: not an audit database"
+        )
     return value
 
 
@@ -122,8 +128,11 @@ def sqlite_rows(conn: sqlite3.Connection) -> Iterator[Row]:
     after: int | None = None
     while True:
         try:  # executing steps to the first row: it may fail already
-            cur = (conn.execute(f"{_SELECT} ORDER BY id") if after is None
-                   else conn.execute(f"{_SELECT} WHERE id > ? ORDER BY id", (after,)))
+            cur = (
+                conn.execute(f"{_SELECT} ORDER BY id")
+                if after is None
+                else conn.execute(f"{_SELECT} WHERE id > ? ORDER BY id", (after,))
+            )
             for raw in cur:
                 row = _row(raw)
                 after = row[0]
@@ -134,9 +143,11 @@ def sqlite_rows(conn: sqlite3.Connection) -> Iterator[Row]:
                 raise
         # The failing row is the next one, or the one after it (the cursor reads a row ahead): read the
         # next row alone, then resume the scan after it.
-        nxt = (conn.execute("SELECT id FROM audit_events ORDER BY id LIMIT 1") if after is None
-               else conn.execute("SELECT id FROM audit_events WHERE id > ? ORDER BY id LIMIT 1", (after,))
-               ).fetchone()
+        nxt = (
+            conn.execute("SELECT id FROM audit_events ORDER BY id LIMIT 1")
+            if after is None
+            else conn.execute("SELECT id FROM audit_events WHERE id > ? ORDER BY id LIMIT 1", (after,))
+        ).fetchone()
         if nxt is None:
             return
         row = _read_one(conn, _row_id(nxt[0]))

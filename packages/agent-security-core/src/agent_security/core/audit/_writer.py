@@ -291,10 +291,12 @@ def _writer(model: type[AuditEvent]) -> Writer | None:
     normalised = (*lay.datetimes, *lay.open_json)
     texts = [_members(model, run, ns, "d", lay.open_json, normalised) for run in runs]
     pieces = _piece_texts(texts, ("{{", "}}"))
-    update = ", ".join([
-        *(f'"{n}": (None if d["{n}"] is None else _utc(d["{n}"]))' for n in lay.datetimes),
-        *(f'"{n}": _prepare(d["{n}"])' for n in lay.open_json),
-    ])
+    update = ", ".join(
+        [
+            *(f'"{n}": (None if d["{n}"] is None else _utc(d["{n}"]))' for n in lay.datetimes),
+            *(f'"{n}": _prepare(d["{n}"])' for n in lay.open_json),
+        ]
+    )
     written = ", ".join(f"f'{p}'.encode()" for p in pieces)
     source = f"def write(d):\n    u = {{{update}}}\n    return _Prepared(({written},), u)\n"
     return _compile("write", source, ns)

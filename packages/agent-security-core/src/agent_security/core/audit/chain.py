@@ -156,5 +156,6 @@ def normalised(event: AuditEvent, dumped: Mapping[str, Any] | None = None) -> di
 
 def checkpoint_message(head_sequence: int, head_hash: str, key_id: str) -> bytes:
     """The bytes an audit checkpoint signs (domain-separated, canonical JSON)."""
-    return jcs.dumps({"domain": _CHECKPOINT_DOMAIN, "head_hash": head_hash,
-                      "head_sequence": head_sequence, "key_id": key_id})
+    return jcs.dumps(
+        {"domain": _CHECKPOINT_DOMAIN, "head_hash": head_hash, "head_sequence": head_sequence, "key_id": key_id}
+    )

@@ -36,37 +36,74 @@ def _parse_head(ctx: click.Context, param: click.Parameter, value: str | None) -
         return None
     seq, sep, digest = value.partition(":")
     digest = digest.strip().lower()
-    if not (sep and seq.strip().isdigit() and int(seq) >= 1 and len(digest) == 64
-            and all(c in "0123456789abcdef" for c in digest)):
-        raise click.BadParameter("expected SEQ:HASH, e.g. 41:<64 hex digits> (the head an earlier verify "
-                                 "printed)")
+    if not (
+        sep
+        and seq.strip().isdigit()
+        and int(seq) >= 1
+        and len(digest) == 64
+        and all(c in "0123456789abcdef" for c in digest)
+    ):
+        raise click.BadParameter("expected SEQ:HASH, e.g. 41:<64 hex digits> (the head an earlier verify printed)")
     return int(seq), digest
 
 
 @audit_group.command("verify")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--public-key", "public_keys", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Ed25519 public key (PEM) that may have signed checkpoints; repeatable.")
-@click.option("--expect-head", "expect_head", metavar="SEQ:HASH", callback=_parse_head,
-              help="Fail (exit 1) unless the trail ends exactly at this event: a head recorded off-host "
-                   "earlier. Detects truncation, replacement and appends.")
-@click.option("--min-events", type=click.IntRange(min=0), default=None,
-              help="Fail (exit 1) if the trail holds fewer events.")
-@click.option("--max-unsigned", type=click.IntRange(min=0), default=None,
-              help="Fail (exit 1) if more events follow the last verified checkpoint; needs --public-key.")
-@click.option("--witness", "witnesses", multiple=True, type=click.Path(path_type=Path),
-              help="A witness of the trail's checkpoints (its file or directory, or a syslog file holding "
-                   "them); repeatable. Detects a truncated tail, an emptied file and a recomputed chain.")
+@click.option(
+    "--public-key",
+    "public_keys",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Ed25519 public key (PEM) that may have signed checkpoints; repeatable.",
+)
+@click.option(
+    "--expect-head",
+    "expect_head",
+    metavar="SEQ:HASH",
+    callback=_parse_head,
+    help="Fail (exit 1) unless the trail ends exactly at this event: a head recorded off-host "
+    "earlier. Detects truncation, replacement and appends.",
+)
+@click.option(
+    "--min-events", type=click.IntRange(min=0), default=None, help="Fail (exit 1) if the trail holds fewer events."
+)
+@click.option(
+    "--max-unsigned",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Fail (exit 1) if more events follow the last verified checkpoint; needs --public-key.",
+)
+@click.option(
+    "--witness",
+    "witnesses",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="A witness of the trail's checkpoints (its file or directory, or a syslog file holding "
+    "them); repeatable. Detects a truncated tail, an emptied file and a recomputed chain.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
-def verify_command(file: Path, public_keys: tuple[Path, ...], expect_head: tuple[int, str] | None,
-                   min_events: int | None, max_unsigned: int | None, witnesses: tuple[Path, ...],
-                   as_json: bool) -> None:
+def verify_command(
+    file: Path,
+    public_keys: tuple[Path, ...],
+    expect_head: tuple[int, str] | None,
+    min_events: int | None,
+    max_unsigned: int | None,
+    witnesses: tuple[Path, ...],
+    as_json: bool,
+) -> None:
     """Verify FILE (JSON Lines or SQLite). Exit 0 ok, 1 tampered, 2 unreadable."""
     if max_unsigned is not None and not public_keys:
         raise click.UsageError("--max-unsigned needs --public-key: without a key no event counts as signed")
     try:
-        _verify(file, public_keys, as_json, expect_head=expect_head, min_events=min_events,
-                max_unsigned=max_unsigned, witnesses=witnesses)
+        _verify(
+            file,
+            public_keys,
+            as_json,
+            expect_head=expect_head,
+            min_events=min_events,
+            max_unsigned=max_unsigned,
+            witnesses=witnesses,
+        )
     except click.ClickException:
         raise
     except Exception as exc:  # a hostile file must never produce a traceback, nor a misleading exit 1
@@ -91,8 +128,16 @@ def _error(message: str) -> NoReturn:
     sys.exit(EXIT_UNREADABLE)
 
 
-def _verify(file: Path, public_keys: tuple[Path, ...], as_json: bool, *, expect_head: tuple[int, str] | None,
-            min_events: int | None, max_unsigned: int | None, witnesses: tuple[Path, ...] = ()) -> None:
+def _verify(
+    file: Path,
+    public_keys: tuple[Path, ...],
+    as_json: bool,
+    *,
+    expect_head: tuple[int, str] | None,
+    min_events: int | None,
+    max_unsigned: int | None,
+    witnesses: tuple[Path, ...] = (),
+) -> None:
     try:
         keys = [load_public_key(p) for p in public_keys] if public_keys else None
     except (OSError, ValueError) as exc:
@@ -106,12 +151,15 @@ def _verify(file: Path, public_keys: tuple[Path, ...], as_json: bool, *, expect_
             except WitnessReadError as exc:
                 _error(f"cannot read witness: {exc}")
             if bad:
-                _error(f"cannot read witness: {path}: line {bad[0]} names a checkpoint record but is not one "
-                       f"({len(bad)} such line(s))")
+                _error(
+                    f"cannot read witness: {path}: line {bad[0]} names a checkpoint record but is not one "
+                    f"({len(bad)} such line(s))"
+                )
             records += found
     try:
-        report = verify_file(file, keys, expect_head=expect_head, min_events=min_events,
-                             max_unsigned=max_unsigned, witness=records)
+        report = verify_file(
+            file, keys, expect_head=expect_head, min_events=min_events, max_unsigned=max_unsigned, witness=records
+        )
     except TrailReadError as exc:
         _error(str(exc))
     if as_json:
@@ -121,8 +169,10 @@ def _verify(file: Path, public_keys: tuple[Path, ...], as_json: bool, *, expect_
         if report.witnessed_through is not None:
             _echo(f"witnessed through sequence {report.witnessed_through}")
         if report.signed_through is not None:
-            _echo(f"signed through sequence {report.signed_through} "
-                  f"({report.unsigned_tail} event(s) after it are unsigned)")
+            _echo(
+                f"signed through sequence {report.signed_through} "
+                f"({report.unsigned_tail} event(s) after it are unsigned)"
+            )
         for problem in report.problems:
             _echo(problem)
         for note in report.notes:
@@ -132,8 +182,12 @@ def _verify(file: Path, public_keys: tuple[Path, ...], as_json: bool, *, expect_
 
 @audit_group.command("keygen")
 @click.argument("private_key", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--public-key", "public_key", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the public key (default: PRIVATE_KEY with .pub).")
+@click.option(
+    "--public-key",
+    "public_key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the public key (default: PRIVATE_KEY with .pub).",
+)
 def keygen_command(private_key: Path, public_key: Path | None) -> None:
     """Create an Ed25519 key pair for signing audit checkpoints (private key file mode 0600)."""
     signer = AuditSigner.generate()

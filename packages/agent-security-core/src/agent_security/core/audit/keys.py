@@ -133,12 +133,12 @@ class AuditSigner:
 
     def private_key_pem(self, password: bytes | None = None) -> bytes:
         enc: serialization.KeySerializationEncryption = (
-            serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption())
+            serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
+        )
         return self._key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, enc)
 
     def public_key_pem(self) -> bytes:
-        return self.public_key.public_bytes(serialization.Encoding.PEM,
-                                            serialization.PublicFormat.SubjectPublicKeyInfo)
+        return self.public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
     def __repr__(self) -> str:
         return f"AuditSigner(key_id={self.key_id!r})"

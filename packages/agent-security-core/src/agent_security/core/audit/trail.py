@@ -111,8 +111,13 @@ class _Entry:
 
     __slots__ = ("done", "error", "event", "group", "last", "source", "update")
 
-    def __init__(self, group: _Entry | None, source: AuditEvent | None, update: dict[str, Any] | None,
-                 event: AuditEvent | None = None) -> None:
+    def __init__(
+        self,
+        group: _Entry | None,
+        source: AuditEvent | None,
+        update: dict[str, Any] | None,
+        event: AuditEvent | None = None,
+    ) -> None:
         self.group: _Entry = group if group is not None else self
         self.last: _Entry = self
         self.error: BaseException | None = None
@@ -265,8 +270,9 @@ class AuditTrail:
             link = locks[0].link
             sequence, prev_hash = (link[0] + 1, link[1]) if link is not None else (1, GENESIS_HASH)
             digest = hashlib.sha256(_writer.chained_bytes(prepared, prev_hash, sequence)).hexdigest()
-            chained = entry.source.model_copy(update={**prepared.update, "sequence": sequence,
-                                                      "prev_hash": prev_hash, "hash": digest})
+            chained = entry.source.model_copy(
+                update={**prepared.update, "sequence": sequence, "prev_hash": prev_hash, "hash": digest}
+            )
             self._write_heads(locks, chained)
             entries = [entry]
             unsigned = self._unsigned + 1
@@ -286,23 +292,33 @@ class AuditTrail:
             try:
                 lock.append(event)
             except Exception as exc:
-                raise AuditWriteError(f"audit sink {head.name!r} could not write event {event.sequence}: "
-                                      f"{type(exc).__name__}: {exc}") from exc
+                raise AuditWriteError(
+                    f"audit sink {head.name!r} could not write event {event.sequence}: {type(exc).__name__}: {exc}"
+                ) from exc
 
     def _checkpoint_event(self, head_sequence: int, head_hash: str) -> AuditEvent:
         """The checkpoint signing ``(head_sequence, head_hash)``, chained right after it."""
         assert self._signer is not None
         key_id = self._signer.key_id
         signature = self._signer.sign(checkpoint_message(head_sequence, head_hash, key_id))
-        event = AuditEvent(kind="lifecycle", timestamp=self._clock(), data={CHECKPOINT_KEY: {
-            "head_hash": head_hash, "head_sequence": head_sequence, "key_id": key_id,
-            "signature": base64.b64encode(signature).decode(),
-        }})
+        event = AuditEvent(
+            kind="lifecycle",
+            timestamp=self._clock(),
+            data={
+                CHECKPOINT_KEY: {
+                    "head_hash": head_hash,
+                    "head_sequence": head_sequence,
+                    "key_id": key_id,
+                    "signature": base64.b64encode(signature).decode(),
+                }
+            },
+        )
         prepared = _writer.prepare(event)
         sequence = head_sequence + 1
         digest = hashlib.sha256(_writer.chained_bytes(prepared, head_hash, sequence)).hexdigest()
-        return event.model_copy(update={**prepared.update, "sequence": sequence, "prev_hash": head_hash,
-                                        "hash": digest})
+        return event.model_copy(
+            update={**prepared.update, "sequence": sequence, "prev_hash": head_hash, "hash": digest}
+        )
 
     def _queue_checkpoint(self, group: _Entry) -> _Entry:
         """Chain a checkpoint of the current head and queue it in ``group``; call under the trail lock."""

@@ -93,9 +93,12 @@ class StoreBound:
     def _store_failure(self) -> PluginResult:
         """The DENY of a check whose state could not be read or written (fail closed)."""
         name: str = getattr(self, "name", type(self).__name__)
-        return self._denial((STORE_UNAVAILABLE, name), lambda: Decision.deny(
-            STORE_UNAVAILABLE, f"The {name} state store is unavailable; the call is refused",
-            plugin_source=name))
+        return self._denial(
+            (STORE_UNAVAILABLE, name),
+            lambda: Decision.deny(
+                STORE_UNAVAILABLE, f"The {name} state store is unavailable; the call is refused", plugin_source=name
+            ),
+        )
 
     @property
     def store(self) -> Store:

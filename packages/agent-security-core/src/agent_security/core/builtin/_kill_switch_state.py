@@ -21,9 +21,12 @@ class KillSwitchState(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
     killed_agents: dict[str, str] = Field(
-        default_factory=dict, validation_alias=AliasChoices("killed_agents", "killedAgents"),
-        max_length=MAX_KILLED_AGENTS)
+        default_factory=dict,
+        validation_alias=AliasChoices("killed_agents", "killedAgents"),
+        max_length=MAX_KILLED_AGENTS,
+    )
     """Killed agent id -> reason."""
     global_kill: bool = Field(False, validation_alias=AliasChoices("global_kill", "globalKill"))
-    global_reason: str = Field("", validation_alias=AliasChoices("global_reason", "globalReason"),
-                               max_length=MAX_REASON_CHARS)
+    global_reason: str = Field(
+        "", validation_alias=AliasChoices("global_reason", "globalReason"), max_length=MAX_REASON_CHARS
+    )

@@ -38,8 +38,7 @@ from agent_security.core.hookspecs import hookimpl
 from agent_security.core.host import Host
 from agent_security.core.plugins import PluginInfo
 
-__all__ = ["CONFIGURATORS", "KillSwitchConfig", "OutputValidatorConfig", "RateLimiterConfig",
-           "SessionContextConfig"]
+__all__ = ["CONFIGURATORS", "KillSwitchConfig", "OutputValidatorConfig", "RateLimiterConfig", "SessionContextConfig"]
 
 
 class KillSwitchConfig(SectionModel):
@@ -81,9 +80,14 @@ class _Configurator:
 
     @hookimpl
     def agent_security_plugin_info(self) -> PluginInfo:
-        return PluginInfo(name=self._section, description=self._description, config_section=self._section,
-                          config_model=self._model, unconfigured="Not installed (pass it in code to use it).",
-                          distribution="agent-security-core")
+        return PluginInfo(
+            name=self._section,
+            description=self._description,
+            config_section=self._section,
+            config_model=self._model,
+            unconfigured="Not installed (pass it in code to use it).",
+            distribution="agent-security-core",
+        )
 
     @hookimpl
     def agent_security_configure(self, host: Host, settings: Settings) -> None:
@@ -97,8 +101,10 @@ class _Configurator:
             path = cfg.state_file
             if path is None:
                 return kill_switch()
-            return kill_switch(load_state=lambda: load_state_file(path, missing_ok=cfg.missing_ok),
-                               on_state_change=lambda state: save_state_file(state, path))
+            return kill_switch(
+                load_state=lambda: load_state_file(path, missing_ok=cfg.missing_ok),
+                on_state_change=lambda state: save_state_file(state, path),
+            )
         if isinstance(cfg, RateLimiterConfig):
             return rate_limiter(cfg.max_per_minute, cfg.max_per_minute_per_tool, cfg.window_s)
         if isinstance(cfg, SessionContextConfig):
@@ -126,8 +132,10 @@ class _AuditWitnessConfigurator:
         if audit.witness is None:
             return
         if audit.signing_key_path is None:
-            raise ConfigurationError("[core.audit] witness needs signing_key_path: a witness keeps signed "
-                                     "checkpoints, and without a key there are none")
+            raise ConfigurationError(
+                "[core.audit] witness needs signing_key_path: a witness keeps signed "
+                "checkpoints, and without a key there are none"
+            )
         from agent_security.core.audit.witness import open_witness
 
         host.register_plugin(open_witness(audit.witness))

@@ -141,8 +141,11 @@ class KillSwitch(StoreBound):
                     self.load_state(loaded, notify=False)
             except Exception as exc:  # fail closed: W25
                 self.load_error = type(exc).__name__
-                self._set_global(True, f"Kill switch state could not be loaded ({self.load_error}); "
-                                       "all agents are disabled until an operator revives them")
+                self._set_global(
+                    True,
+                    f"Kill switch state could not be loaded ({self.load_error}); "
+                    "all agents are disabled until an operator revives them",
+                )
 
     # -- the check ----------------------------------------------------------------------------
     @hookimpl(tryfirst=True)
@@ -167,7 +170,8 @@ class KillSwitch(StoreBound):
         """The DENY for ``agent_id`` if it is killed (globally or individually), else ``None``."""
         st = self._store if store is None else store
         glob, reason_obj = st.get_many(
-            (_GLOBAL_KEY, _cached_agent_key(agent_id) if type(agent_id) is str else _agent_key(agent_id)))
+            (_GLOBAL_KEY, _cached_agent_key(agent_id) if type(agent_id) is str else _agent_key(agent_id))
+        )
         if glob is None and reason_obj is None:
             return None
         return self._killed(agent_id, glob, reason_obj).decision
@@ -178,13 +182,21 @@ class KillSwitch(StoreBound):
         name = self.name
         if glob is not None:
             reason = str(glob.get("reason", "")) if isinstance(glob, dict) else ""
-            return self._denial(("global", name, reason) if type(reason) is str else None, lambda: Decision.deny(
-                "GLOBAL_KILL_SWITCH", reason or "All agents are disabled via global kill switch",
-                plugin_source=name))
+            return self._denial(
+                ("global", name, reason) if type(reason) is str else None,
+                lambda: Decision.deny(
+                    "GLOBAL_KILL_SWITCH", reason or "All agents are disabled via global kill switch", plugin_source=name
+                ),
+            )
         exact = type(agent_id) is str and type(reason_obj) is str
-        return self._denial(("agent", name, agent_id, reason_obj) if exact else None, lambda: Decision.deny(
-            "AGENT_KILL_SWITCH", str(reason_obj) or f"Agent {agent_id} is disabled via kill switch",
-            plugin_source=name))
+        return self._denial(
+            ("agent", name, agent_id, reason_obj) if exact else None,
+            lambda: Decision.deny(
+                "AGENT_KILL_SWITCH",
+                str(reason_obj) or f"Agent {agent_id} is disabled via kill switch",
+                plugin_source=name,
+            ),
+        )
 
     # -- mutators ----------------------------------------------------------------------------
     def kill(self, agent_id: str, reason: str | None = None) -> None:
@@ -216,8 +228,9 @@ class KillSwitch(StoreBound):
         else:
             self._store.delete(_GLOBAL_KEY)
 
-    def _changed(self, message: dict[str, Any], facts: dict[str, Any], agent_id: str | None = None,
-                 *, notify: bool = True) -> None:
+    def _changed(
+        self, message: dict[str, Any], facts: dict[str, Any], agent_id: str | None = None, *, notify: bool = True
+    ) -> None:
         """Publish a change, persist it (``on_state_change``) and audit it (the host's trail): every step
         is attempted, and the first failure is raised once all of them ran."""
         failure: BaseException | None = None
@@ -255,7 +268,7 @@ class KillSwitch(StoreBound):
 
     @staticmethod
     def _read_state(store: Store) -> KillSwitchState:
-        agents = {unquote(k[len(_AGENT_PREFIX):]): str(v) for k, v in store.scan(_AGENT_PREFIX).items()}
+        agents = {unquote(k[len(_AGENT_PREFIX) :]): str(v) for k, v in store.scan(_AGENT_PREFIX).items()}
         glob = store.get(_GLOBAL_KEY)
         reason = str(glob.get("reason", "")) if isinstance(glob, dict) else ""
         return KillSwitchState(killed_agents=agents, global_kill=glob is not None, global_reason=reason)
@@ -278,8 +291,11 @@ class KillSwitch(StoreBound):
                 self._store.delete(key)
         if not new.global_kill:
             self._set_global(False, "")
-        self._changed({"op": "load", "agent_id": None, "reason": None},
-                      {"global_kill": new.global_kill, "killed_agents": len(wanted)}, notify=notify)
+        self._changed(
+            {"op": "load", "agent_id": None, "reason": None},
+            {"global_kill": new.global_kill, "killed_agents": len(wanted)},
+            notify=notify,
+        )
 
     def save_state(self, path: str | os.PathLike[str] | None = None) -> KillSwitchState:
         """The current state; also written atomically to ``path`` when given."""

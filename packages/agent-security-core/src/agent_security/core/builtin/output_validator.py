@@ -140,8 +140,7 @@ def _compile(pattern: str | re.Pattern[str], index: int) -> Any:
     except re2.error as exc:
         raw = exc.args[0] if exc.args else exc
         detail = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
-        raise ConfigurationError(
-            f"sensitive_patterns[{index}] is not a valid RE2 pattern: {detail}") from None
+        raise ConfigurationError(f"sensitive_patterns[{index}] is not a valid RE2 pattern: {detail}") from None
 
 
 class OutputValidator:
@@ -175,8 +174,9 @@ class OutputValidator:
             raise ConfigurationError("max_output_size must be >= 0 and max_violations >= 1")
         self._patterns = [_compile(p, i) for i, p in enumerate(patterns)]
         self._keywords = keywords
-        self._keyword_re = (re2.compile("|".join(re2.escape(k) for k in keywords), options=_options(True))
-                            if keywords else None)
+        self._keyword_re = (
+            re2.compile("|".join(re2.escape(k) for k in keywords), options=_options(True)) if keywords else None
+        )
         self.max_output_size = int(max_output_size)
         self.action: Action = action
         self._on_sensitive_data = on_sensitive_data
@@ -208,8 +208,9 @@ class OutputValidator:
         found = []
         for keyword in self._keywords:
             k = keyword.casefold()
-            if k in text or (joined and (k in joined if "\n" not in k
-                                         else any(k in leaf.casefold() for leaf in scan.leaves))):
+            if k in text or (
+                joined and (k in joined if "\n" not in k else any(k in leaf.casefold() for leaf in scan.leaves))
+            ):
                 found.append(keyword)
         return found
 
@@ -275,7 +276,11 @@ class OutputValidator:
     # -- the hook -----------------------------------------------------------------------------
     @hookimpl
     def agent_security_after_execution(
-        self, request: ActionRequest, decision: Decision, result: Any, error: BaseException | None,
+        self,
+        request: ActionRequest,
+        decision: Decision,
+        result: Any,
+        error: BaseException | None,
         ctx: CheckContext,
     ) -> ExecutionResult | None:
         tool_name, agent_id = request.action.tool_name, request.agent.agent_id
@@ -283,8 +288,9 @@ class OutputValidator:
             return self.validate_exception(error, tool_name=tool_name, agent_id=agent_id, ctx=ctx)
         return self.validate(result, tool_name=tool_name, agent_id=agent_id, ctx=ctx)
 
-    def validate(self, result: Any, *, tool_name: str, agent_id: str = "",
-                 ctx: CheckContext | None = None) -> ExecutionResult | None:
+    def validate(
+        self, result: Any, *, tool_name: str, agent_id: str = "", ctx: CheckContext | None = None
+    ) -> ExecutionResult | None:
         """Scan ``result``; ``None`` to pass it through, else a replacement or a block (see module doc)."""
         found: list[tuple[ViolationType, str]] = []
         try:
@@ -301,8 +307,9 @@ class OutputValidator:
                 self._on_oversized_output(tool_name, size)
         return self._conclude(found, result, tool_name, agent_id, ctx, redactable=not oversized)
 
-    def validate_exception(self, error: BaseException, *, tool_name: str, agent_id: str = "",
-                           ctx: CheckContext | None = None) -> ExecutionResult | None:
+    def validate_exception(
+        self, error: BaseException, *, tool_name: str, agent_id: str = "", ctx: CheckContext | None = None
+    ) -> ExecutionResult | None:
         """Scan what a caller can read from an exception the tool raised (see module doc); ``None`` to let
         it propagate, else a block or, with ``"redact"``, a sanitised exception to raise instead."""
         found: list[tuple[ViolationType, str]] = []
@@ -372,8 +379,16 @@ class OutputValidator:
             message = "the exception's message held sensitive output and was withheld"
         return RedactedToolError(f"{name}: {message}", original_type=name)
 
-    def _conclude(self, found: list[tuple[ViolationType, str]], result: Any, tool_name: str,
-                  agent_id: str, ctx: CheckContext | None, *, redactable: bool) -> ExecutionResult | None:
+    def _conclude(
+        self,
+        found: list[tuple[ViolationType, str]],
+        result: Any,
+        tool_name: str,
+        agent_id: str,
+        ctx: CheckContext | None,
+        *,
+        redactable: bool,
+    ) -> ExecutionResult | None:
         if not found:
             return None
         outcome: ExecutionResult | None
@@ -396,22 +411,38 @@ class OutputValidator:
         self._record(found, taken, tool_name, agent_id, ctx, {})
         return outcome
 
-    def _record(self, found: list[tuple[ViolationType, str]], taken: Literal["blocked", "redacted", "logged"],
-                tool_name: str, agent_id: str, ctx: CheckContext | None, extra: dict[str, str]) -> None:
+    def _record(
+        self,
+        found: list[tuple[ViolationType, str]],
+        taken: Literal["blocked", "redacted", "logged"],
+        tool_name: str,
+        agent_id: str,
+        ctx: CheckContext | None,
+        extra: dict[str, str],
+    ) -> None:
         now = ctx.now if ctx is not None else datetime.now(UTC)
         with self._lock:
             for kind, details in found:
                 if len(self._violations) == self._violations.maxlen:
                     self.dropped_violations += 1
-                self._violations.append(OutputViolation(timestamp=now, tool_name=tool_name, agent_id=agent_id,
-                                                        type=kind, details=details, action_taken=taken))
+                self._violations.append(
+                    OutputViolation(
+                        timestamp=now,
+                        tool_name=tool_name,
+                        agent_id=agent_id,
+                        type=kind,
+                        details=details,
+                        action_taken=taken,
+                    )
+                )
         if ctx is not None:
             ctx.annotate(self.name, {"violations": [k for k, _ in found], "action": taken, **extra})
 
     def _block(self, found: list[tuple[ViolationType, str]], subject: str) -> ExecutionResult:
         summary = "; ".join(d for _, d in found)
-        return ExecutionResult(block=Decision.deny(
-            "OUTPUT_BLOCKED", f"{subject} withheld: {summary}", plugin_source=self.name))
+        return ExecutionResult(
+            block=Decision.deny("OUTPUT_BLOCKED", f"{subject} withheld: {summary}", plugin_source=self.name)
+        )
 
     # -- violations ---------------------------------------------------------------------------
     def get_violations(self) -> list[OutputViolation]:
@@ -435,5 +466,12 @@ def output_validator(
     max_violations: int = 1_000,
 ) -> OutputValidator:
     """Create an :class:`OutputValidator` plugin (see the module documentation)."""
-    return OutputValidator(sensitive_patterns, forbidden_keywords, max_output_size, action, on_sensitive_data,
-                           on_oversized_output, max_violations=max_violations)
+    return OutputValidator(
+        sensitive_patterns,
+        forbidden_keywords,
+        max_output_size,
+        action,
+        on_sensitive_data,
+        on_oversized_output,
+        max_violations=max_violations,
+    )

@@ -87,8 +87,13 @@ class RateLimiter(StoreBound):
     priority = 20
     fail_open = False
 
-    def __init__(self, max_per_minute: int = 0, max_per_minute_per_tool: int = 0, window_s: float = 60.0,
-                 store: Store | None = None) -> None:
+    def __init__(
+        self,
+        max_per_minute: int = 0,
+        max_per_minute_per_tool: int = 0,
+        window_s: float = 60.0,
+        store: Store | None = None,
+    ) -> None:
         if max_per_minute < 0 or max_per_minute_per_tool < 0:
             raise ConfigurationError("rate limits must be >= 0 (0 means unlimited)")
         if not (math.isfinite(window_s) and window_s > 0):
@@ -104,8 +109,9 @@ class RateLimiter(StoreBound):
         store = self._store if self._bound else self._store_for(ctx.store)
         return _admission.admit(self, request, ctx, store)
 
-    def admit(self, agent_id: str, tool_name: str, *, now: float | None = None,
-              store: Store | None = None) -> Decision | None:
+    def admit(
+        self, agent_id: str, tool_name: str, *, now: float | None = None, store: Store | None = None
+    ) -> Decision | None:
         """Count one call if both windows have room and return ``None``; else the DENY (nothing counted).
         ``now`` (tests) replaces the store's clock."""
         part = self._windows(agent_id, tool_name)
@@ -142,12 +148,16 @@ class RateLimiter(StoreBound):
 
     def _alone_full(self) -> PluginResult:
         name = self.name
-        return self._denial(("unavailable", name), lambda: Decision.deny(
-            "RATE_LIMIT_UNAVAILABLE", "The rate limiter cannot track another window now (every window is in use)",
-            plugin_source=name))
+        return self._denial(
+            ("unavailable", name),
+            lambda: Decision.deny(
+                "RATE_LIMIT_UNAVAILABLE",
+                "The rate limiter cannot track another window now (every window is in use)",
+                plugin_source=name,
+            ),
+        )
 
-    def _refusal(self, agent_id: str, tool_name: str, part: Part,
-                 verdict: AdmissionVerdict) -> PluginResult | None:
+    def _refusal(self, agent_id: str, tool_name: str, part: Part, verdict: AdmissionVerdict) -> PluginResult | None:
         if verdict.refused != "window" or verdict.refused_index is None:
             return None
         # Refused: the same denials come back on every call of a flood, so they are memoised (_denial).
@@ -158,15 +168,23 @@ class RateLimiter(StoreBound):
             per_agent = refused.limit
             exact = type(agent_id) is str
             memo: tuple[object, ...] | None = ("agent", name, agent_id, per_agent, secs) if exact else None
-            return self._denial(memo, lambda: Decision.deny(
-                "RATE_LIMIT_AGENT", f"Agent {agent_id} exceeded {per_agent} calls per {secs}s",
-                plugin_source=name))
+            return self._denial(
+                memo,
+                lambda: Decision.deny(
+                    "RATE_LIMIT_AGENT", f"Agent {agent_id} exceeded {per_agent} calls per {secs}s", plugin_source=name
+                ),
+            )
         per_tool = refused.limit
         exact = type(agent_id) is str and type(tool_name) is str
         memo = ("tool", name, agent_id, tool_name, per_tool, secs) if exact else None
-        return self._denial(memo, lambda: Decision.deny(
-            "RATE_LIMIT_TOOL", f"Agent {agent_id} exceeded {per_tool} calls per {secs}s for tool {tool_name}",
-            plugin_source=name))
+        return self._denial(
+            memo,
+            lambda: Decision.deny(
+                "RATE_LIMIT_TOOL",
+                f"Agent {agent_id} exceeded {per_tool} calls per {secs}s for tool {tool_name}",
+                plugin_source=name,
+            ),
+        )
 
     # -- queries and resets -------------------------------------------------------------------
     def get_count(self, agent_id: str, *, now: float | None = None) -> int:
@@ -190,11 +208,14 @@ class RateLimiter(StoreBound):
         self._store.delete_prefix(f"{_TOOL}{agent}:")
 
     def __repr__(self) -> str:
-        return (f"RateLimiter(max_per_minute={self.max_per_minute}, "
-                f"max_per_minute_per_tool={self.max_per_minute_per_tool}, window_s={self.window_s:g})")
+        return (
+            f"RateLimiter(max_per_minute={self.max_per_minute}, "
+            f"max_per_minute_per_tool={self.max_per_minute_per_tool}, window_s={self.window_s:g})"
+        )
 
 
-def rate_limiter(max_per_minute: int = 0, max_per_minute_per_tool: int = 0, window_s: float = 60.0,
-                 store: Store | None = None) -> RateLimiter:
+def rate_limiter(
+    max_per_minute: int = 0, max_per_minute_per_tool: int = 0, window_s: float = 60.0, store: Store | None = None
+) -> RateLimiter:
     """Create a :class:`RateLimiter` plugin. A limit of 0 means unlimited."""
     return RateLimiter(max_per_minute, max_per_minute_per_tool, window_s, store)

@@ -87,9 +87,13 @@ class SessionContext(StoreBound):
     priority = 30
     fail_open = False
 
-    def __init__(self, limits: Mapping[str, int | Mapping[str, int]] | None = None,
-                 session_ttl_s: float = 3600.0, max_sessions: int = 10_000,
-                 store: Store | None = None) -> None:
+    def __init__(
+        self,
+        limits: Mapping[str, int | Mapping[str, int]] | None = None,
+        session_ttl_s: float = 3600.0,
+        max_sessions: int = 10_000,
+        store: Store | None = None,
+    ) -> None:
         if not (math.isfinite(session_ttl_s) and session_ttl_s > 0):
             raise ConfigurationError("session_ttl_s must be a positive number of seconds")
         if max_sessions < 1:
@@ -142,9 +146,14 @@ class SessionContext(StoreBound):
         name = self.name
         exact = type(tool) is str and type(count) is int and type(limit) is int
         memo = ("session", name, tool, count, limit) if exact else None
-        return self._denial(memo, lambda: Decision.deny(
-            "SESSION_LIMIT_EXCEEDED", f"Tool {tool} has been called {count} times in this session (max: {limit})",
-            plugin_source=name))
+        return self._denial(
+            memo,
+            lambda: Decision.deny(
+                "SESSION_LIMIT_EXCEEDED",
+                f"Tool {tool} has been called {count} times in this session (max: {limit})",
+                plugin_source=name,
+            ),
+        )
 
     def _alone_full(self) -> PluginResult:
         return self._store_failure()
@@ -171,7 +180,7 @@ class SessionContext(StoreBound):
     def get_session_summary(self, session_id: str) -> dict[str, int]:
         """Tool name -> count for one session."""
         prefix = f"{_PREFIX}{key_part(session_id)}:"
-        return {unquote(k[len(prefix):]): max(0, int(v)) for k, v in self._store.scan(prefix).items()}
+        return {unquote(k[len(prefix) :]): max(0, int(v)) for k, v in self._store.scan(prefix).items()}
 
     def clear_session(self, session_id: str) -> None:
         """Forget every counter of ``session_id`` (in every process sharing the store)."""
@@ -185,9 +194,12 @@ class SessionContext(StoreBound):
         return f"SessionContext(limits={self.limits!r}, session_ttl_s={self.session_ttl_s:g})"
 
 
-def session_context(limits: Mapping[str, int | Mapping[str, int]] | None = None,
-                    session_ttl_s: float = 3600.0, max_sessions: int = 10_000,
-                    store: Store | None = None) -> SessionContext:
+def session_context(
+    limits: Mapping[str, int | Mapping[str, int]] | None = None,
+    session_ttl_s: float = 3600.0,
+    max_sessions: int = 10_000,
+    store: Store | None = None,
+) -> SessionContext:
     """Create a :class:`SessionContext` plugin. ``limits`` maps a tool name to its per-session maximum
     (an int, or Agent-SPM's ``{"maxPerSession": n}``)."""
     return SessionContext(limits, session_ttl_s, max_sessions, store)

@@ -108,9 +108,19 @@ def run_check(
 
     blocked = final.outcome is not Outcome.ALLOW  # (observe mode: approval-like outcomes stay unresolved)
     observe = rt.mode == "observe"
-    return _result({"allowed": not blocked or observe, "decision": decision, "final_decision": final,
-                    "event": primary, "events": tuple(recorded), "request": request, "request_hash": rhash,
-                    "tool_args": dict(request.action.tool_args), "would_block": blocked and observe})
+    return _result(
+        {
+            "allowed": not blocked or observe,
+            "decision": decision,
+            "final_decision": final,
+            "event": primary,
+            "events": tuple(recorded),
+            "request": request,
+            "request_hash": rhash,
+            "tool_args": dict(request.action.tool_args),
+            "would_block": blocked and observe,
+        }
+    )
 
 
 def _result(values: dict[str, Any]) -> CheckResult:

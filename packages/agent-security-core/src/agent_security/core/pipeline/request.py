@@ -141,8 +141,7 @@ def build_request(defaults: RequestDefaults, timestamp: datetime, /, **fields: A
     elif not isinstance(tool_args, Mapping):
         raise InvalidRequest(f"tool_args must be a mapping of argument names to values, not {type(tool_args).__name__}")
     parts: dict[str, dict[str, Any]] = {
-        "agent": {"agent_id": agent_id, "name": agent_id, "owner": defaults.owner,
-                  "environment": defaults.environment},
+        "agent": {"agent_id": agent_id, "name": agent_id, "owner": defaults.owner, "environment": defaults.environment},
         "action": {"type": "tool_call", "tool_name": tool_name, "tool_args": freeze_json(tool_args)},
         "context": {},
     }

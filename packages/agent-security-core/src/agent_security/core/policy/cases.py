@@ -85,15 +85,27 @@ class CaseRequest(_CaseModel):
     session_id: str | None = None
 
     def to_request(self) -> ActionRequest:
-        identity = (ToolIdentity(tool_name=self.tool_name, provider=self.tool_provider)
-                    if self.tool_provider is not None else None)
+        identity = (
+            ToolIdentity(tool_name=self.tool_name, provider=self.tool_provider)
+            if self.tool_provider is not None
+            else None
+        )
         return ActionRequest(
-            agent=AgentInfo(agent_id=self.agent_id, name=self.agent_id, environment=self.environment,
-                            agent_type=self.agent_type, trust_level=self.trust_level, roles=self.roles),
-            action=Action(type=self.action_type, tool_name=self.tool_name, tool_args=self.tool_args,
-                          tool_identity=identity),
-            context=RequestContext(user_input=self.user_input, data_labels=self.data_labels,
-                                   session_id=self.session_id))
+            agent=AgentInfo(
+                agent_id=self.agent_id,
+                name=self.agent_id,
+                environment=self.environment,
+                agent_type=self.agent_type,
+                trust_level=self.trust_level,
+                roles=self.roles,
+            ),
+            action=Action(
+                type=self.action_type, tool_name=self.tool_name, tool_args=self.tool_args, tool_identity=identity
+            ),
+            context=RequestContext(
+                user_input=self.user_input, data_labels=self.data_labels, session_id=self.session_id
+            ),
+        )
 
 
 class CaseExpectation(_CaseModel):
@@ -167,9 +179,15 @@ class CaseResult:
     """For a failed case: how each candidate rule fared (see :meth:`PolicyEngine.explain`)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "name": self.name, "passed": self.passed,
-                "problems": list(self.problems), "outcome": self.outcome, "codes": list(self.codes),
-                "trace": list(self.trace)}
+        return {
+            "index": self.index,
+            "name": self.name,
+            "passed": self.passed,
+            "problems": list(self.problems),
+            "outcome": self.outcome,
+            "codes": list(self.codes),
+            "trace": list(self.trace),
+        }
 
 
 @dataclass
@@ -192,8 +210,9 @@ class CasesReport:
         return {"passed": self.passed, "failed": self.failed, "results": [r.to_dict() for r in self.results]}
 
 
-def run_policy_cases(engine: PolicyEngine, cases: Sequence[PolicyCase] | CaseFile, *,
-                     now: datetime | None = None) -> CasesReport:
+def run_policy_cases(
+    engine: PolicyEngine, cases: Sequence[PolicyCase] | CaseFile, *, now: datetime | None = None
+) -> CasesReport:
     """Evaluate every case against ``engine``; a case whose request is invalid fails with the reason."""
     if isinstance(cases, CaseFile):
         if now is None and cases.now is not None:
@@ -207,17 +226,18 @@ def run_policy_cases(engine: PolicyEngine, cases: Sequence[PolicyCase] | CaseFil
         except ValidationError as exc:
             err = exc.errors()[0]
             where = ".".join(str(p) for p in err["loc"])
-            report.results.append(CaseResult(i, name, False, (f"invalid request: {where}: {err['msg']}",),
-                                             None, ()))
+            report.results.append(CaseResult(i, name, False, (f"invalid request: {where}: {err['msg']}",), None, ()))
             continue
         decision = engine.evaluate(request, now=now)
         problems = case.expect.check(decision)
         trace: tuple[str, ...] = ()
         if problems:
-            trace = tuple(str(t) for t in engine.explain(request, now=now)[1]) or ("no rule names this tool "
-                                                                                    "and environment",)
-        report.results.append(CaseResult(i, name, not problems, tuple(problems), decision.outcome.value,
-                                         decision.codes, trace))
+            trace = tuple(str(t) for t in engine.explain(request, now=now)[1]) or (
+                "no rule names this tool and environment",
+            )
+        report.results.append(
+            CaseResult(i, name, not problems, tuple(problems), decision.outcome.value, decision.codes, trace)
+        )
     return report
 
 
@@ -226,8 +246,9 @@ def load_cases(path: str | os.PathLike[str]) -> CaseFile:
     file = Path(path)
     where = str(file)
     fmt = "yaml" if file.suffix.lower() in (".yaml", ".yml") else "json"
-    data = parse_policy_text(_read_file(file, MAX_CASES_BYTES), fmt=fmt, source=where, what="Test case file",
-                             max_bytes=MAX_CASES_BYTES)
+    data = parse_policy_text(
+        _read_file(file, MAX_CASES_BYTES), fmt=fmt, source=where, what="Test case file", max_bytes=MAX_CASES_BYTES
+    )
     try:
         return CaseFile.model_validate(data)
     except ValidationError as exc:

@@ -95,20 +95,32 @@ def _load(path: str, as_json: bool, **options: Any) -> PolicyBundle:
 
 
 def _summary(bundle: PolicyBundle) -> dict[str, Any]:
-    return {"version": bundle.version, "rules": len(bundle.rules), "default": bundle.defaults.outcome.value,
-            "generated_at": bundle.generated_at, "expires_at": bundle.expires_at,
-            "signed_ed25519": [s.key_id for s in bundle.signatures or ()],
-            "signed_hmac": bundle.signature is not None}
+    return {
+        "version": bundle.version,
+        "rules": len(bundle.rules),
+        "default": bundle.defaults.outcome.value,
+        "generated_at": bundle.generated_at,
+        "expires_at": bundle.expires_at,
+        "signed_ed25519": [s.key_id for s in bundle.signatures or ()],
+        "signed_hmac": bundle.signature is not None,
+    }
 
 
 _json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-_hmac_env_option = click.option("--hmac-secret-env", metavar="NAME",
-                                help="Environment variable holding the HMAC secret.")
-_hmac_file_option = click.option("--hmac-secret-file", metavar="PATH", type=click.Path(dir_okay=False),
-                                 help="File holding the HMAC secret.")
-_key_option = click.option("--trusted-key", "trusted_keys", multiple=True, metavar="PEM",
-                           type=click.Path(exists=True, dir_okay=False),
-                           help="Trusted Ed25519 public key (PEM file); repeatable.")
+_hmac_env_option = click.option(
+    "--hmac-secret-env", metavar="NAME", help="Environment variable holding the HMAC secret."
+)
+_hmac_file_option = click.option(
+    "--hmac-secret-file", metavar="PATH", type=click.Path(dir_okay=False), help="File holding the HMAC secret."
+)
+_key_option = click.option(
+    "--trusted-key",
+    "trusted_keys",
+    multiple=True,
+    metavar="PEM",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Trusted Ed25519 public key (PEM file); repeatable.",
+)
 
 
 @click.group("policy")
@@ -124,16 +136,32 @@ def policy_group() -> None:
 @click.option("--allow-expired", is_flag=True, help="Accept a bundle whose expires_at has passed.")
 @click.option("--now", metavar="ISO", help="Clock for the expiry check (default: now).")
 @_json_option
-def validate_cmd(file: str, trusted_keys: tuple[str, ...], hmac_secret_env: str | None,
-                 hmac_secret_file: str | None, allow_expired: bool, now: str | None, as_json: bool) -> None:
+def validate_cmd(
+    file: str,
+    trusted_keys: tuple[str, ...],
+    hmac_secret_env: str | None,
+    hmac_secret_file: str | None,
+    allow_expired: bool,
+    now: str | None,
+    as_json: bool,
+) -> None:
     """Load FILE as the engine would; exit 0 if it is valid, 2 if not."""
     secret = _hmac_secret(hmac_secret_env, hmac_secret_file)
-    bundle = _load(file, as_json, trusted_keys=list(trusted_keys) or None, hmac_secret=secret,
-                   allow_expired=allow_expired, now=_parse_now(now))
+    bundle = _load(
+        file,
+        as_json,
+        trusted_keys=list(trusted_keys) or None,
+        hmac_secret=secret,
+        allow_expired=allow_expired,
+        now=_parse_now(now),
+    )
     info = _summary(bundle)
-    _emit(as_json, {"ok": True, "file": file, **info},
-          f"OK {file}: version {info['version']}, {info['rules']} rules, default {info['default']}, "
-          f"expires {info['expires_at']}")
+    _emit(
+        as_json,
+        {"ok": True, "file": file, **info},
+        f"OK {file}: version {info['version']}, {info['rules']} rules, default {info['default']}, "
+        f"expires {info['expires_at']}",
+    )
 
 
 @policy_group.command("lint")
@@ -156,8 +184,12 @@ def lint_cmd(file: str, strict: bool, now: str | None, as_json: bool) -> None:
 
 @policy_group.command("test")
 @click.argument("cases_file", metavar="CASES", type=click.Path(dir_okay=False))
-@click.option("--policy", "policy_file", type=click.Path(dir_okay=False),
-              help="Policy bundle to test (default: the case file's 'policy').")
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(dir_okay=False),
+    help="Policy bundle to test (default: the case file's 'policy').",
+)
 @click.option("--now", metavar="ISO", help="Clock for expiry (default: the case file's 'now', else now).")
 @_json_option
 def test_cmd(cases_file: str, policy_file: str | None, now: str | None, as_json: bool) -> None:
@@ -185,8 +217,13 @@ def test_cmd(cases_file: str, policy_file: str | None, now: str | None, as_json:
 
 
 @policy_group.command("keygen")
-@click.option("--out-dir", default=".", show_default=True, type=click.Path(file_okay=False),
-              help="Directory for NAME.key (private, mode 0600) and NAME.pub.")
+@click.option(
+    "--out-dir",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Directory for NAME.key (private, mode 0600) and NAME.pub.",
+)
 @click.option("--name", default="policy", show_default=True, help="Base file name.")
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
 @_json_option
@@ -199,9 +236,11 @@ def keygen_cmd(out_dir: str, name: str, force: bool, as_json: bool) -> None:
         _fail(as_json, EXIT_USAGE, f"{exc.filename} exists (use --force to overwrite)")
     except OSError as exc:
         _fail(as_json, EXIT_USAGE, f"cannot write keys: {exc.strerror or exc}")
-    _emit(as_json, {"ok": True, "key_id": pair.key_id, "private_key": str(private_path),
-                    "public_key": str(public_path)},
-          f"key id {pair.key_id}\nprivate key: {private_path} (keep secret)\npublic key:  {public_path}")
+    _emit(
+        as_json,
+        {"ok": True, "key_id": pair.key_id, "private_key": str(private_path), "public_key": str(public_path)},
+        f"key id {pair.key_id}\nprivate key: {private_path} (keep secret)\npublic key:  {public_path}",
+    )
 
 
 def _dump(bundle: PolicyBundle, fmt: str) -> str:
@@ -213,17 +252,29 @@ def _dump(bundle: PolicyBundle, fmt: str) -> str:
 
 @policy_group.command("sign")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--key", "key_path", type=click.Path(exists=True, dir_okay=False),
-              help="Ed25519 private key (PEM).")
+@click.option("--key", "key_path", type=click.Path(exists=True, dir_okay=False), help="Ed25519 private key (PEM).")
 @click.option("--password-env", metavar="NAME", help="Environment variable holding the key's password.")
 @_hmac_env_option
 @_hmac_file_option
 @click.option("--replace", is_flag=True, help="Drop existing Ed25519 signatures by other keys.")
-@click.option("--out", "out", default="-", show_default=True,
-              help="Output file (.json, .yaml or .yml); '-' writes to stdout in FILE's format.")
+@click.option(
+    "--out",
+    "out",
+    default="-",
+    show_default=True,
+    help="Output file (.json, .yaml or .yml); '-' writes to stdout in FILE's format.",
+)
 @click.option("--allow-expired", is_flag=True, help="Sign even if the bundle has expired.")
-def sign_cmd(file: str, key_path: str | None, password_env: str | None, hmac_secret_env: str | None,
-             hmac_secret_file: str | None, replace: bool, out: str, allow_expired: bool) -> None:
+def sign_cmd(
+    file: str,
+    key_path: str | None,
+    password_env: str | None,
+    hmac_secret_env: str | None,
+    hmac_secret_file: str | None,
+    replace: bool,
+    out: str,
+    allow_expired: bool,
+) -> None:
     """Sign FILE with an Ed25519 key (--key) and/or an HMAC secret, writing the signed bundle."""
     secret = _hmac_secret(hmac_secret_env, hmac_secret_file)
     if key_path is None and secret is None:
@@ -258,8 +309,9 @@ def sign_cmd(file: str, key_path: str | None, password_env: str | None, hmac_sec
 @_hmac_env_option
 @_hmac_file_option
 @_json_option
-def verify_cmd(file: str, trusted_keys: tuple[str, ...], hmac_secret_env: str | None,
-               hmac_secret_file: str | None, as_json: bool) -> None:
+def verify_cmd(
+    file: str, trusted_keys: tuple[str, ...], hmac_secret_env: str | None, hmac_secret_file: str | None, as_json: bool
+) -> None:
     """Verify FILE's signatures: exit 0 if valid, 1 if a signature is missing or does not verify."""
     secret = _hmac_secret(hmac_secret_env, hmac_secret_file)
     if not trusted_keys and secret is None:

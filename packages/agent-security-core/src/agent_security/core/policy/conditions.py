@@ -304,8 +304,7 @@ def _size(value: Any, limit: int) -> int:
 def _operand_number(op: str, operand: Any, where: str) -> Number:
     number = as_number(operand)
     if number is None:
-        raise ConditionError(f"operator {op!r} needs a number, got {type(operand).__name__} "
-                             f"{_short(operand)}", where)
+        raise ConditionError(f"operator {op!r} needs a number, got {type(operand).__name__} {_short(operand)}", where)
     return number
 
 
@@ -319,13 +318,11 @@ def _parse_test(op: str, operand: Any, where: str) -> ArgTest:
         return ArgTest(op, operand, number=_operand_number(op, operand, where))
     if op in ("in", "not_in"):
         if not isinstance(operand, list | tuple):
-            raise ConditionError(f"operator {op!r} needs a list of values, got {type(operand).__name__}",
-                                 where)
+            raise ConditionError(f"operator {op!r} needs a list of values, got {type(operand).__name__}", where)
         return _with_normalised(ArgTest(op, tuple(operand)))
     if op == "regex":
         if not isinstance(operand, str):
-            raise ConditionError(f"operator 'regex' needs a string pattern, got {type(operand).__name__}",
-                                 where)
+            raise ConditionError(f"operator 'regex' needs a string pattern, got {type(operand).__name__}", where)
         try:
             pattern = compile_pattern(operand)
         except ValueError as exc:
@@ -354,15 +351,15 @@ def parse_tool_args_match(raw: Mapping[str, Any]) -> tuple[ArgCondition, ...]:
             raise ConditionError(f"argument path has more than {MAX_PATH_SEGMENTS} segments", path)
         if isinstance(expected, Mapping):
             if not expected:
-                raise ConditionError("empty operator object (use {\"eq\": {}} to compare with an empty "
-                                     "object)", path)
+                raise ConditionError('empty operator object (use {"eq": {}} to compare with an empty object)', path)
             tests = []
             for op, operand in expected.items():
                 if op not in OPERATORS:
                     close = difflib.get_close_matches(str(op), OPERATORS, n=1, cutoff=0.6)
                     hint = f"did you mean {close[0]!r}? " if close else ""
-                    raise ConditionError(f"unknown operator {op!r} ({hint}expected one of: "
-                                         f"{', '.join(OPERATORS)})", f"{path}.{op}")
+                    raise ConditionError(
+                        f"unknown operator {op!r} ({hint}expected one of: {', '.join(OPERATORS)})", f"{path}.{op}"
+                    )
                 tests.append(_parse_test(op, operand, f"{path}.{op}"))
             conditions.append(_condition(path, segments, tuple(tests)))
         else:
@@ -372,10 +369,20 @@ def parse_tool_args_match(raw: Mapping[str, Any]) -> tuple[ArgCondition, ...]:
 
 def _condition(path: str, segments: tuple[str, ...], tests: tuple[ArgTest, ...]) -> ArgCondition:
     return ArgCondition(
-        path, segments, tests,
+        path,
+        segments,
+        tests,
         plain=all(t.normalised_operand is _MISSING for t in tests),
-        deep_nodes=max((_size(x, _MAX_DEEP_NODES) for t in tests for x in _equality_operands(t)
-                        if isinstance(x, Mapping) or _is_seq(x)), default=0))
+        deep_nodes=max(
+            (
+                _size(x, _MAX_DEEP_NODES)
+                for t in tests
+                for x in _equality_operands(t)
+                if isinstance(x, Mapping) or _is_seq(x)
+            ),
+            default=0,
+        ),
+    )
 
 
 def _equality_operands(test: ArgTest) -> tuple[Any, ...]:

@@ -16,8 +16,7 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def default_policy_data(now: datetime | None = None,
-                        valid_for: timedelta = timedelta(days=365)) -> dict[str, Any]:
+def default_policy_data(now: datetime | None = None, valid_for: timedelta = timedelta(days=365)) -> dict[str, Any]:
     """The default bundle as plain data (see :func:`default_policy_bundle`)."""
     now = now or datetime.now(UTC)
     return {
@@ -51,8 +50,7 @@ def default_policy_data(now: datetime | None = None,
     }
 
 
-def default_policy_bundle(now: datetime | None = None,
-                          valid_for: timedelta = timedelta(days=365)) -> PolicyBundle:
+def default_policy_bundle(now: datetime | None = None, valid_for: timedelta = timedelta(days=365)) -> PolicyBundle:
     """A safe default bundle: Agent-SPM's three built-in rules, but **default DENY** (the original's
     ``createDefaultPolicyBundle`` defaulted to ALLOW, its weakness W8). Valid from ``now`` for
     ``valid_for`` (one year)."""

@@ -57,8 +57,10 @@ _CACHE_SIZE = 4096
 _CACHE_KEY_MAX = 512  # characters of tool name + environment; longer requests are not memoised
 _GLOB_SET_MIN = 8  # from this many distinct glob patterns on, match them with one RE2 set
 
-_ERROR_DECISION = Decision(outcome=Outcome.DENY, reasons=(Reason(
-    code=CODE_ERROR, message="Policy evaluation failed; denying the request (fail closed)"),))
+_ERROR_DECISION = Decision(
+    outcome=Outcome.DENY,
+    reasons=(Reason(code=CODE_ERROR, message="Policy evaluation failed; denying the request (fail closed)"),),
+)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -95,18 +97,28 @@ class _CompiledWhen:
     it holds on either view; for ALLOW rules only when it holds on both.
     """
 
-    __slots__ = ("args", "contains", "contains_raw", "labels", "not_contains", "not_contains_raw",
-                 "regex", "restrictive")
+    __slots__ = (
+        "args",
+        "contains",
+        "contains_raw",
+        "labels",
+        "not_contains",
+        "not_contains_raw",
+        "regex",
+        "restrictive",
+    )
 
     def __init__(self, when: RuleWhen, restrictive: bool) -> None:
         self.restrictive = restrictive
         self.contains, self.contains_raw = _terms(when.contains_any)
         self.not_contains, self.not_contains_raw = _terms(when.not_contains)
         self.regex: CompiledPattern | None = (
-            compile_pattern(when.matches_regex) if when.matches_regex is not None else None)
+            compile_pattern(when.matches_regex) if when.matches_regex is not None else None
+        )
         self.labels = frozenset(normalize_name(x) for x in when.data_labels_any or ())
         self.args: tuple[ArgCondition, ...] = (
-            parse_tool_args_match(when.tool_args_match) if when.tool_args_match is not None else ())
+            parse_tool_args_match(when.tool_args_match) if when.tool_args_match is not None else ()
+        )
 
     @property
     def trivial(self) -> bool:
@@ -175,8 +187,12 @@ class _CompiledWhen:
         if self.labels:
             out.append(("when.data_labels_any", not self.labels.isdisjoint(view.labels)))
         for cond in self.args:
-            out.append((f"when.tool_args_match.{cond.path}",
-                        cond.evaluate(view.request.action.tool_args, restrictive=self.restrictive)))
+            out.append(
+                (
+                    f"when.tool_args_match.{cond.path}",
+                    cond.evaluate(view.request.action.tool_args, restrictive=self.restrictive),
+                )
+            )
         if self.contains:
             out.append(("when.contains_any", self._contains(view)))
         if self.not_contains:
@@ -242,8 +258,10 @@ class _CompiledRule:
         if decision is None:
             rule = self.rule
             decision = self._decision = Decision(
-                outcome=rule.outcome, reasons=(Reason(code=rule.id, message=rule.description),),
-                approver_role=rule.approver_role or None)
+                outcome=rule.outcome,
+                reasons=(Reason(code=rule.id, message=rule.description),),
+                approver_role=rule.approver_role or None,
+            )
         return decision
 
     @property
@@ -252,16 +270,17 @@ class _CompiledRule:
         decision = self._indeterminate
         if decision is None:
             decision = self._indeterminate = self.decision.with_reason(
-                CODE_INDETERMINATE, f"A condition of rule {self.rule.id} could not be evaluated on this "
-                "request (value not comparable or too large); the rule was applied (fail closed)")
+                CODE_INDETERMINATE,
+                f"A condition of rule {self.rule.id} could not be evaluated on this "
+                "request (value not comparable or too large); the rule was applied (fail closed)",
+            )
         return decision
 
     def identity_match(self, agent: AgentInfo, action: Action) -> bool:
         types = self.agent_types
         if types is not None and (not agent.agent_type or not types.match(normalize_name(agent.agent_type))):
             return False
-        if self.trust_min is not None and (
-                agent.trust_level is None or trust_rank(agent.trust_level) < self.trust_min):
+        if self.trust_min is not None and (agent.trust_level is None or trust_rank(agent.trust_level) < self.trust_min):
             return False
         if self.roles is not None and not any(normalize_name(r) in self.roles for r in agent.roles):
             return False
@@ -360,12 +379,20 @@ class PolicyEngine:
         self._glob_set = glob_set([g for g, _ in self._glob_groups]) if len(globs) > _GLOB_SET_MIN else None
         self._cache: dict[tuple[str, str], tuple[_CompiledRule, ...]] = {}
         outcome = bundle.defaults.outcome
-        self._default = Decision(outcome=outcome, reasons=(Reason(
-            code=f"DEFAULT_{outcome.value}",
-            message=f"No specific rule matched; applying default policy ({outcome.value})"),))
+        self._default = Decision(
+            outcome=outcome,
+            reasons=(
+                Reason(
+                    code=f"DEFAULT_{outcome.value}",
+                    message=f"No specific rule matched; applying default policy ({outcome.value})",
+                ),
+            ),
+        )
         self._expired = Decision.deny(
-            CODE_EXPIRED, f"Policy bundle {bundle.version} expired at {bundle.expires_at}; every request is "
-            "denied until a current bundle is loaded")
+            CODE_EXPIRED,
+            f"Policy bundle {bundle.version} expired at {bundle.expires_at}; every request is "
+            "denied until a current bundle is loaded",
+        )
 
     @classmethod
     def from_source(cls, source: Any, **options: Any) -> PolicyEngine:
@@ -387,8 +414,10 @@ class PolicyEngine:
         return self._expires_at
 
     def __repr__(self) -> str:
-        return (f"PolicyEngine(version={self._bundle.version!r}, rules={len(self._rules)}, "
-                f"default={self._bundle.defaults.outcome.value})")
+        return (
+            f"PolicyEngine(version={self._bundle.version!r}, rules={len(self._rules)}, "
+            f"default={self._bundle.defaults.outcome.value})"
+        )
 
     def _lookup(self, tool_name: str, environment: str) -> tuple[_CompiledRule, ...]:
         tool = normalize_name(tool_name)
@@ -478,8 +507,11 @@ class PolicyEngine:
                 if failed:
                     traces.append(RuleTrace(rid, outcome, "skipped", f"{failed[0]} does not hold"))
                 elif unknown and not rule.restrictive:
-                    traces.append(RuleTrace(rid, outcome, "skipped",
-                                            f"{', '.join(unknown)} indeterminate (ALLOW rules fail closed)"))
+                    traces.append(
+                        RuleTrace(
+                            rid, outcome, "skipped", f"{', '.join(unknown)} indeterminate (ALLOW rules fail closed)"
+                        )
+                    )
                 elif unknown:
                     traces.append(RuleTrace(rid, outcome, "applied-indeterminate", ", ".join(unknown)))
                     decided = True

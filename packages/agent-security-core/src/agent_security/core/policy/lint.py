@@ -80,8 +80,11 @@ class LintReport:
         return [f.code for f in self.findings]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"errors": len(self.errors), "warnings": len(self.warnings),
-                "findings": [f.to_dict() for f in self.findings]}
+        return {
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
+            "findings": [f.to_dict() for f in self.findings],
+        }
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -93,8 +96,7 @@ def _glob_covers(outer: Glob, inner: Glob) -> bool:
         return True
     if outer.pattern.count("*") != 1:
         return False
-    return (inner.literal_prefix.startswith(outer.literal_prefix)
-            and inner.literal_suffix.endswith(outer.literal_suffix))
+    return inner.literal_prefix.startswith(outer.literal_prefix) and inner.literal_suffix.endswith(outer.literal_suffix)
 
 
 def _names_cover(outer: NameMatcher, inner: NameMatcher) -> bool:
@@ -142,11 +144,9 @@ def _identity_covers(a: _CompiledRule, b: _CompiledRule) -> bool:
 
 
 def _identity_overlaps(a: _CompiledRule, b: _CompiledRule) -> bool:
-    if a.agent_types is not None and b.agent_types is not None and not _names_overlap(a.agent_types,
-                                                                                        b.agent_types):
+    if a.agent_types is not None and b.agent_types is not None and not _names_overlap(a.agent_types, b.agent_types):
         return False
-    return not (a.providers is not None and b.providers is not None
-                and not _names_overlap(a.providers, b.providers))
+    return not (a.providers is not None and b.providers is not None and not _names_overlap(a.providers, b.providers))
 
 
 def _norm_set(values: tuple[str, ...] | None, *, name: bool = False) -> frozenset[str]:
@@ -166,13 +166,13 @@ def _when_implied(a: RuleWhen | None, b: RuleWhen | None) -> bool:
         return True
     if b is None:
         return _when_trivial(a)
-    if a.contains_any and (not b.contains_any or
-                           not _term_set(b.contains_any) <= _term_set(a.contains_any)):
+    if a.contains_any and (not b.contains_any or not _term_set(b.contains_any) <= _term_set(a.contains_any)):
         return False
     if a.not_contains and not _term_set(a.not_contains) <= _term_set(b.not_contains):
         return False
-    if a.data_labels_any and (not b.data_labels_any or not _norm_set(b.data_labels_any, name=True)
-                              <= _norm_set(a.data_labels_any, name=True)):
+    if a.data_labels_any and (
+        not b.data_labels_any or not _norm_set(b.data_labels_any, name=True) <= _norm_set(a.data_labels_any, name=True)
+    ):
         return False
     if a.matches_regex is not None and a.matches_regex != b.matches_regex:
         return False
@@ -185,8 +185,9 @@ def _when_implied(a: RuleWhen | None, b: RuleWhen | None) -> bool:
 
 
 def _when_trivial(w: RuleWhen | None) -> bool:
-    return w is None or not (w.contains_any or w.not_contains or w.matches_regex is not None
-                             or w.data_labels_any or w.tool_args_match)
+    return w is None or not (
+        w.contains_any or w.not_contains or w.matches_regex is not None or w.data_labels_any or w.tool_args_match
+    )
 
 
 def _shadows(a: _CompiledRule, b: _CompiledRule) -> bool:
@@ -250,8 +251,12 @@ def _contradictions(cond: ArgCondition) -> str | None:
 
 def _never_reasons(rule: _CompiledRule) -> list[str]:
     reasons = []
-    for label, matcher in (("match.tool_name", rule.tool), ("match.environment", rule.env),
-                           ("match.agent_type", rule.agent_types), ("match.tool_provider", rule.providers)):
+    for label, matcher in (
+        ("match.tool_name", rule.tool),
+        ("match.environment", rule.env),
+        ("match.agent_type", rule.agent_types),
+        ("match.tool_provider", rule.providers),
+    ):
         if matcher is not None and matcher.empty:
             reasons.append(f"{label} is an empty list")
     when = rule.rule.when
@@ -260,8 +265,7 @@ def _never_reasons(rule: _CompiledRule) -> list[str]:
         excluded = _norm_set(when.not_contains)
         # An ALLOW rule needs both conditions on both the raw and the normalised view. A restrictive rule's
         # contains_any may hold on one view and its not_contains on the other: the terms prove nothing.
-        if (not rule.restrictive and contains and excluded
-                and all(any(x in t for x in excluded) for t in contains)):
+        if not rule.restrictive and contains and excluded and all(any(x in t for x in excluded) for t in contains):
             reasons.append("every contains_any term contains a not_contains term")
         compiled = rule.when
         if compiled is not None:
@@ -281,21 +285,35 @@ def _rule_findings(rule: _CompiledRule) -> list[LintFinding]:
     if when is not None:
         for name in ("contains_any", "not_contains", "data_labels_any"):
             if getattr(when, name) == ():
-                out.append(LintFinding("warning", "IGNORED_CONDITION",
-                                       f"when.{name} is an empty list and is ignored", rid))
+                out.append(
+                    LintFinding("warning", "IGNORED_CONDITION", f"when.{name} is an empty list and is ignored", rid)
+                )
         if when.matches_regex is not None and compile_pattern(when.matches_regex).search("") is not None:
-            out.append(LintFinding("warning", "ALWAYS_TRUE_CONDITION",
-                                   "when.matches_regex matches empty text, so it holds for every "
-                                   "request", rid))
+            out.append(
+                LintFinding(
+                    "warning",
+                    "ALWAYS_TRUE_CONDITION",
+                    "when.matches_regex matches empty text, so it holds for every request",
+                    rid,
+                )
+            )
     if rule.rule.match.agent_roles_any == ():
-        out.append(LintFinding("warning", "IGNORED_CONDITION",
-                               "match.agent_roles_any is an empty list and is ignored", rid))
+        out.append(
+            LintFinding("warning", "IGNORED_CONDITION", "match.agent_roles_any is an empty list and is ignored", rid)
+        )
     if rule.rule.approver_role and not rule.rule.outcome.approval_like:
-        out.append(LintFinding("warning", "APPROVER_ROLE_UNUSED",
-                               f"approver_role is set but the outcome is {rule.rule.outcome.value}", rid))
+        out.append(
+            LintFinding(
+                "warning",
+                "APPROVER_ROLE_UNUSED",
+                f"approver_role is set but the outcome is {rule.rule.outcome.value}",
+                rid,
+            )
+        )
     if rid.upper().startswith(("DEFAULT_", "POLICY_")):
-        out.append(LintFinding("warning", "RESERVED_ID",
-                               "rule id looks like an engine reason code (DEFAULT_*, POLICY_*)", rid))
+        out.append(
+            LintFinding("warning", "RESERVED_ID", "rule id looks like an engine reason code (DEFAULT_*, POLICY_*)", rid)
+        )
     return out
 
 
@@ -313,16 +331,26 @@ def lint_bundle(bundle: PolicyBundle, *, now: datetime | None = None) -> LintRep
     if current.tzinfo is None:
         current = current.replace(tzinfo=UTC)
     if bundle.is_expired(current):
-        findings.append(LintFinding("error", "EXPIRED", f"the bundle expired at {bundle.expires_at}; every "
-                                    "request would be denied with POLICY_EXPIRED"))
+        findings.append(
+            LintFinding(
+                "error",
+                "EXPIRED",
+                f"the bundle expired at {bundle.expires_at}; every request would be denied with POLICY_EXPIRED",
+            )
+        )
     elif bundle.expires_at_dt - current <= EXPIRY_WARNING:
         findings.append(LintFinding("warning", "EXPIRES_SOON", f"the bundle expires at {bundle.expires_at}"))
     if bundle.generated_at_dt > current:
-        findings.append(LintFinding("warning", "NOT_YET_VALID",
-                                    f"generated_at {bundle.generated_at} is in the future"))
+        findings.append(LintFinding("warning", "NOT_YET_VALID", f"generated_at {bundle.generated_at} is in the future"))
     if bundle.defaults.outcome is Outcome.ALLOW:
-        findings.append(LintFinding("warning", "DEFAULT_ALLOW", "defaults.outcome is ALLOW: every request no "
-                                    "rule matches is allowed (prefer DENY and explicit ALLOW rules)"))
+        findings.append(
+            LintFinding(
+                "warning",
+                "DEFAULT_ALLOW",
+                "defaults.outcome is ALLOW: every request no "
+                "rule matches is allowed (prefer DENY and explicit ALLOW rules)",
+            )
+        )
     unreachable: set[int] = set()
     for rule in rules:
         findings.extend(_rule_findings(rule))
@@ -336,28 +364,39 @@ def lint_bundle(bundle: PolicyBundle, *, now: datetime | None = None) -> LintRep
                 continue
             if _shadows(earlier, later):
                 same = earlier.rule.outcome is later.rule.outcome
-                findings.append(LintFinding(
-                    "warning" if same else "error", "SHADOWED",
-                    f"unreachable: rule {earlier.rule.id} (before it) matches every request this rule matches"
-                    + (" (same outcome)" if same else
-                       f" and decides {earlier.rule.outcome.value} instead of {later.rule.outcome.value}"),
-                    later.rule.id, earlier.rule.id))
+                findings.append(
+                    LintFinding(
+                        "warning" if same else "error",
+                        "SHADOWED",
+                        f"unreachable: rule {earlier.rule.id} (before it) matches every request this rule matches"
+                        + (
+                            " (same outcome)"
+                            if same
+                            else f" and decides {earlier.rule.outcome.value} instead of {later.rule.outcome.value}"
+                        ),
+                        later.rule.id,
+                        earlier.rule.id,
+                    )
+                )
                 unreachable.add(j)
                 break
     for i, allow in enumerate(rules):
         if allow.restrictive or i in unreachable:
             continue
         broad = allow.tool.any or bool(allow.tool.globs) or allow.env.any or bool(allow.env.globs)
-        for later in rules[i + 1:]:
+        for later in rules[i + 1 :]:
             if not later.restrictive or later.index in unreachable or not _overlaps(allow, later):
                 continue
-            findings.append(LintFinding(
-                "warning" if broad else "info",
-                "BROAD_ALLOW_BEFORE_RESTRICTIVE" if broad else "ALLOW_BEFORE_RESTRICTIVE",
-                f"ALLOW rule {allow.rule.id} comes before {later.rule.id} ({later.rule.outcome.value}) and "
-                f"both can match the same requests; {allow.rule.id} wins for those",
-                allow.rule.id, later.rule.id))
+            findings.append(
+                LintFinding(
+                    "warning" if broad else "info",
+                    "BROAD_ALLOW_BEFORE_RESTRICTIVE" if broad else "ALLOW_BEFORE_RESTRICTIVE",
+                    f"ALLOW rule {allow.rule.id} comes before {later.rule.id} ({later.rule.outcome.value}) and "
+                    f"both can match the same requests; {allow.rule.id} wins for those",
+                    allow.rule.id,
+                    later.rule.id,
+                )
+            )
     order = {rule.rule.id: rule.index for rule in rules}
     findings.sort(key=lambda f: (_SEVERITY_ORDER[f.severity], order.get(f.rule_id or "", -1)))
     return LintReport(findings)
-

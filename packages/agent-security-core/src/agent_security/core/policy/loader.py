@@ -66,8 +66,7 @@ def _parse_json(text: str, where: str, what: str = "PolicyBundle") -> Any:
     try:
         return strict_json_loads(text)
     except RecursionError:
-        raise PolicyLoadError(f"{what} JSON exceeds maximum object depth of {MAX_DEPTH}",
-                              source=where) from None
+        raise PolicyLoadError(f"{what} JSON exceeds maximum object depth of {MAX_DEPTH}", source=where) from None
     except ValueError as exc:  # JSONDecodeError is a ValueError
         raise PolicyLoadError(f"{what} JSON parse error: {exc}", source=where) from None
 
@@ -114,8 +113,7 @@ def _json_copy(value: Any, where: str, what: str = "PolicyBundle") -> Any:
             if nodes > MAX_NODES:
                 raise PolicyLoadError(f"{what} has more than {MAX_NODES} values", source=where)
             if isinstance(src, Mapping) and not isinstance(key, str):
-                raise PolicyLoadError(f"{what} object keys must be strings, got {type(key).__name__}",
-                                      source=where)
+                raise PolicyLoadError(f"{what} object keys must be strings, got {type(key).__name__}", source=where)
             if isinstance(child, Mapping):
                 copy: Any = {}
                 stack.append((child, copy, depth + 1))
@@ -129,14 +127,21 @@ def _json_copy(value: Any, where: str, what: str = "PolicyBundle") -> Any:
                     raise PolicyLoadError(f"{what} contains a non-finite number", source=where)
                 copy = child
             else:
-                raise PolicyLoadError(f"{what} contains a value of type {type(child).__name__}, which "
-                                      "is not JSON", source=where)
+                raise PolicyLoadError(
+                    f"{what} contains a value of type {type(child).__name__}, which is not JSON", source=where
+                )
             dst[key] = copy
     return root
 
 
-def parse_policy_text(text: str | bytes, *, fmt: str = "json", source: str = "<string>",
-                      what: str = "PolicyBundle", max_bytes: int = MAX_BUNDLE_BYTES) -> dict[str, Any]:
+def parse_policy_text(
+    text: str | bytes,
+    *,
+    fmt: str = "json",
+    source: str = "<string>",
+    what: str = "PolicyBundle",
+    max_bytes: int = MAX_BUNDLE_BYTES,
+) -> dict[str, Any]:
     """Parse bundle text (``fmt`` ``"json"`` or ``"yaml"``) into checked plain JSON data.
 
     Also used for policy test-case files (``what`` names the document in error messages)."""
@@ -168,8 +173,9 @@ def _read_file(path: Path, max_bytes: int = MAX_BUNDLE_BYTES) -> bytes:
         raise PolicyLoadError(f"File not found: {where!r}", source=where) from None
     except UnreadableFile as exc:
         if exc.too_large:
-            raise PolicyLoadError(f"File {where!r} exceeds maximum allowed size of {max_bytes} bytes",
-                                  source=where) from None
+            raise PolicyLoadError(
+                f"File {where!r} exceeds maximum allowed size of {max_bytes} bytes", source=where
+            ) from None
         raise PolicyLoadError(f"Path {where!r} is not a regular file", source=where) from None
     except OSError as exc:
         raise PolicyLoadError(f"Cannot open {where!r}: {exc.strerror or exc}", source=where) from None
@@ -242,7 +248,7 @@ def _describe(exc: ValidationError, data: Mapping[str, Any], where: str) -> Poli
     else:
         message = err["msg"]
         if message.startswith("Value error, "):
-            message = message[len("Value error, "):]
+            message = message[len("Value error, ") :]
     if rule_id is not None:
         prefix = f'Rule "{rule_id}"'
     elif rule_index is not None:
@@ -262,29 +268,39 @@ def _validate(data: dict[str, Any], where: str) -> PolicyBundle:
     if "rules" in data and not isinstance(rules, list):
         raise PolicyLoadError("PolicyBundle 'rules' must be an array", field="rules", source=where)
     if isinstance(rules, list) and len(rules) > MAX_RULES:
-        raise PolicyLoadError(f"PolicyBundle exceeds maximum rule count of {MAX_RULES} "
-                              f"(actual: {len(rules)})", field="rules", source=where)
+        raise PolicyLoadError(
+            f"PolicyBundle exceeds maximum rule count of {MAX_RULES} (actual: {len(rules)})",
+            field="rules",
+            source=where,
+        )
     try:
         return PolicyBundle.model_validate(data)
     except ValidationError as exc:
         raise _describe(exc, data, where) from None
 
 
-def _finish(bundle: PolicyBundle, where: str, *, trusted_keys: Iterable[PublicKeySource] | None,
-            hmac_secret: str | bytes | None, allow_expired: bool, now: datetime | None) -> PolicyBundle:
+def _finish(
+    bundle: PolicyBundle,
+    where: str,
+    *,
+    trusted_keys: Iterable[PublicKeySource] | None,
+    hmac_secret: str | bytes | None,
+    allow_expired: bool,
+    now: datetime | None,
+) -> PolicyBundle:
     if trusted_keys is not None:
         keys = [trusted_keys] if isinstance(trusted_keys, str | bytes | os.PathLike) else list(trusted_keys)
         if not keys:  # e.g. a key list read from somewhere that came back empty: never a silent skip
             raise ConfigurationError(
                 "trusted_keys is an empty list, so no signature could be verified; give at least one key, "
-                "or pass None to load without signature checks")
+                "or pass None to load without signature checks"
+            )
         verify_bundle(bundle, keys)
     if hmac_secret is not None:  # an empty secret is an error, never a silent skip
         verify_hmac_signature(bundle, hmac_secret)
     prefix = "" if where in ("<string>", "<dict>", "<bundle>") else f"{where}: "
     if not allow_expired and bundle.is_expired(now):
-        raise PolicyLoadError(f"{prefix}PolicyBundle expired at {bundle.expires_at}", field="expires_at",
-                              source=where)
+        raise PolicyLoadError(f"{prefix}PolicyBundle expired at {bundle.expires_at}", field="expires_at", source=where)
     current = now or datetime.now(UTC)
     if current.tzinfo is None:
         current = current.replace(tzinfo=UTC)
@@ -293,7 +309,9 @@ def _finish(bundle: PolicyBundle, where: str, *, trusted_keys: Iterable[PublicKe
             f"{prefix}PolicyBundle generated_at {bundle.generated_at} is in the future (more than "
             f"{int(MAX_CLOCK_SKEW.total_seconds()) // 60} minutes ahead of the clock, {current.isoformat()}); "
             "a bundle dated ahead would block every later, genuinely newer bundle from being reloaded",
-            field="generated_at", source=where)
+            field="generated_at",
+            source=where,
+        )
     return bundle
 
 
@@ -301,9 +319,14 @@ def _looks_like_json_text(source: str) -> bool:
     return source.lstrip()[:1] in ("{", "[")
 
 
-def load_policy(source: PolicySource, *, trusted_keys: Iterable[PublicKeySource] | None = None,
-                hmac_secret: str | bytes | None = None, allow_expired: bool = False,
-                now: datetime | None = None) -> PolicyBundle:
+def load_policy(
+    source: PolicySource,
+    *,
+    trusted_keys: Iterable[PublicKeySource] | None = None,
+    hmac_secret: str | bytes | None = None,
+    allow_expired: bool = False,
+    now: datetime | None = None,
+) -> PolicyBundle:
     """Load and validate a policy bundle.
 
     ``source``: a path (``str`` or path-like; ``.yaml``/``.yml`` are YAML, anything else JSON), JSON
@@ -321,8 +344,12 @@ def load_policy(source: PolicySource, *, trusted_keys: Iterable[PublicKeySource]
     Raises :class:`~agent_security.core.errors.PolicyLoadError` (with ``rule_id`` and ``field`` where
     they apply) or :class:`~agent_security.core.errors.PolicySignatureError`.
     """
-    options: dict[str, Any] = {"trusted_keys": trusted_keys, "hmac_secret": hmac_secret,
-                               "allow_expired": allow_expired, "now": now}
+    options: dict[str, Any] = {
+        "trusted_keys": trusted_keys,
+        "hmac_secret": hmac_secret,
+        "allow_expired": allow_expired,
+        "now": now,
+    }
     if isinstance(source, PolicyBundle):
         data = _json_copy(source.to_data(), "<bundle>")
         return _finish(_validate(data, "<bundle>"), "<bundle>", **options)
@@ -330,8 +357,9 @@ def load_policy(source: PolicySource, *, trusted_keys: Iterable[PublicKeySource]
         data = _json_copy(source, "<dict>")
         size = len(json.dumps(data, ensure_ascii=False).encode("utf-8"))
         if size > MAX_BUNDLE_BYTES:
-            raise PolicyLoadError(f"PolicyBundle exceeds maximum allowed size of {MAX_BUNDLE_BYTES} bytes",
-                                  source="<dict>")
+            raise PolicyLoadError(
+                f"PolicyBundle exceeds maximum allowed size of {MAX_BUNDLE_BYTES} bytes", source="<dict>"
+            )
         return _finish(_validate(data, "<dict>"), "<dict>", **options)
     if isinstance(source, bytes):
         return load_policy_json(source, **options)
@@ -339,13 +367,19 @@ def load_policy(source: PolicySource, *, trusted_keys: Iterable[PublicKeySource]
         return load_policy_json(source, **options)
     if isinstance(source, str | os.PathLike):
         return load_policy_file(source, **options)
-    raise TypeError(f"cannot load a policy from {type(source).__name__}; expected a path, JSON text, a "
-                    "mapping or a PolicyBundle")
+    raise TypeError(
+        f"cannot load a policy from {type(source).__name__}; expected a path, JSON text, a mapping or a PolicyBundle"
+    )
 
 
-def load_policy_file(path: str | os.PathLike[str], *, trusted_keys: Iterable[PublicKeySource] | None = None,
-                     hmac_secret: str | bytes | None = None, allow_expired: bool = False,
-                     now: datetime | None = None) -> PolicyBundle:
+def load_policy_file(
+    path: str | os.PathLike[str],
+    *,
+    trusted_keys: Iterable[PublicKeySource] | None = None,
+    hmac_secret: str | bytes | None = None,
+    allow_expired: bool = False,
+    now: datetime | None = None,
+) -> PolicyBundle:
     """Load a bundle from a ``.json``, ``.yaml`` or ``.yml`` file (at most 1 MiB). See :func:`load_policy`."""
     file = Path(path)
     where = str(file)
@@ -355,24 +389,51 @@ def load_policy_file(path: str | os.PathLike[str], *, trusted_keys: Iterable[Pub
         data = parse_policy_text(raw, fmt=fmt, source=where)
     except PolicyLoadError as exc:
         raise PolicyLoadError(f"{where}: {exc}", rule_id=exc.rule_id, field=exc.field, source=where) from None
-    return _finish(_validate(data, where), where, trusted_keys=trusted_keys, hmac_secret=hmac_secret,
-                   allow_expired=allow_expired, now=now)
+    return _finish(
+        _validate(data, where),
+        where,
+        trusted_keys=trusted_keys,
+        hmac_secret=hmac_secret,
+        allow_expired=allow_expired,
+        now=now,
+    )
 
 
-def load_policy_json(text: str | bytes, *, trusted_keys: Iterable[PublicKeySource] | None = None,
-                     hmac_secret: str | bytes | None = None, allow_expired: bool = False,
-                     now: datetime | None = None) -> PolicyBundle:
+def load_policy_json(
+    text: str | bytes,
+    *,
+    trusted_keys: Iterable[PublicKeySource] | None = None,
+    hmac_secret: str | bytes | None = None,
+    allow_expired: bool = False,
+    now: datetime | None = None,
+) -> PolicyBundle:
     """Load a bundle from JSON text. See :func:`load_policy`."""
     data = parse_policy_text(text, fmt="json")
-    return _finish(_validate(data, "<string>"), "<string>", trusted_keys=trusted_keys,
-                   hmac_secret=hmac_secret, allow_expired=allow_expired, now=now)
+    return _finish(
+        _validate(data, "<string>"),
+        "<string>",
+        trusted_keys=trusted_keys,
+        hmac_secret=hmac_secret,
+        allow_expired=allow_expired,
+        now=now,
+    )
 
 
-def load_policy_yaml(text: str | bytes, *, trusted_keys: Iterable[PublicKeySource] | None = None,
-                     hmac_secret: str | bytes | None = None, allow_expired: bool = False,
-                     now: datetime | None = None) -> PolicyBundle:
+def load_policy_yaml(
+    text: str | bytes,
+    *,
+    trusted_keys: Iterable[PublicKeySource] | None = None,
+    hmac_secret: str | bytes | None = None,
+    allow_expired: bool = False,
+    now: datetime | None = None,
+) -> PolicyBundle:
     """Load a bundle from YAML text. See :func:`load_policy`."""
     data = parse_policy_text(text, fmt="yaml")
-    return _finish(_validate(data, "<string>"), "<string>", trusted_keys=trusted_keys,
-                   hmac_secret=hmac_secret, allow_expired=allow_expired, now=now)
-
+    return _finish(
+        _validate(data, "<string>"),
+        "<string>",
+        trusted_keys=trusted_keys,
+        hmac_secret=hmac_secret,
+        allow_expired=allow_expired,
+        now=now,
+    )

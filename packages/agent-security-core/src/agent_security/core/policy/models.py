@@ -117,8 +117,7 @@ def _name_or_list(value: Any) -> Any:
     if isinstance(value, list | tuple):
         for i, item in enumerate(value):
             if not isinstance(item, str) or not item:
-                raise ValueError(f"must be a string or a list of non-empty strings (item {i} is "
-                                 f"{item!r})")
+                raise ValueError(f"must be a string or a list of non-empty strings (item {i} is {item!r})")
         return tuple(value)
     raise ValueError(f"must be a string or a list of strings, got {type(value).__name__}")
 
@@ -165,8 +164,7 @@ JsonObject = Annotated[Mapping[str, Any], BeforeValidator(_object), AfterValidat
 
 
 class PolicyModel(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True,
-                              validate_default=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True, validate_default=False)
 
 
 class RuleMatch(PolicyModel):
@@ -297,9 +295,12 @@ class PolicyBundle(PolicyModel):
             seen.add(rule.id)
             program_size += sum(compile_pattern(p).program_size for p in _patterns(rule.when))
             if program_size > MAX_BUNDLE_PROGRAM_SIZE:
-                raise LocatedError(f"the regular expressions of the bundle up to this rule compile to more than "
-                                   f"{MAX_BUNDLE_PROGRAM_SIZE:,} RE2 instructions (the limit for a bundle)",
-                                   rule_id=rule.id, field="when")
+                raise LocatedError(
+                    f"the regular expressions of the bundle up to this rule compile to more than "
+                    f"{MAX_BUNDLE_PROGRAM_SIZE:,} RE2 instructions (the limit for a bundle)",
+                    rule_id=rule.id,
+                    field="when",
+                )
         return self
 
     @property

@@ -29,11 +29,18 @@ import unicodedata
 __all__ = ["INVISIBLE_RANGES", "normalize_name", "normalize_text", "regex_text", "strip_invisible"]
 
 INVISIBLE_RANGES: tuple[tuple[int, int], ...] = (
-    (0x0000, 0x0008), (0x000E, 0x001B), (0x007F, 0x0084), (0x0086, 0x009F),  # C0/C1 controls (not spaces)
+    (0x0000, 0x0008),
+    (0x000E, 0x001B),
+    (0x007F, 0x0084),
+    (0x0086, 0x009F),  # C0/C1 controls (not spaces)
     (0x00AD, 0x00AD),  # soft hyphen
     (0x034F, 0x034F),  # combining grapheme joiner
-    (0x0600, 0x0605), (0x061C, 0x061C), (0x06DD, 0x06DD), (0x070F, 0x070F),
-    (0x0890, 0x0891), (0x08E2, 0x08E2),
+    (0x0600, 0x0605),
+    (0x061C, 0x061C),
+    (0x06DD, 0x06DD),
+    (0x070F, 0x070F),
+    (0x0890, 0x0891),
+    (0x08E2, 0x08E2),
     (0x115F, 0x1160),  # Hangul choseong/jungseong fillers
     (0x17B4, 0x17B5),  # Khmer inherent vowels (invisible)
     (0x180B, 0x180F),  # Mongolian free variation selectors and vowel separator
@@ -46,7 +53,8 @@ INVISIBLE_RANGES: tuple[tuple[int, int], ...] = (
     (0xFEFF, 0xFEFF),  # byte order mark / zero-width no-break space
     (0xFFA0, 0xFFA0),  # halfwidth Hangul filler
     (0xFFF9, 0xFFFB),  # interlinear annotation
-    (0x110BD, 0x110BD), (0x110CD, 0x110CD),
+    (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD),
     (0x13430, 0x1343F),  # Egyptian hieroglyph format controls
     (0x1BCA0, 0x1BCA3),  # shorthand format controls
     (0x1D173, 0x1D17A),  # musical symbol format controls

@@ -115,8 +115,7 @@ def compile_pattern(pattern: str) -> CompiledPattern:
 
 def _compile(pattern: str) -> CompiledPattern:
     if len(pattern) > MAX_PATTERN_LENGTH:
-        raise ValueError(f"regular expression is {len(pattern)} characters long; the limit is "
-                         f"{MAX_PATTERN_LENGTH}")
+        raise ValueError(f"regular expression is {len(pattern)} characters long; the limit is {MAX_PATTERN_LENGTH}")
     options = re2.Options()
     options.case_sensitive = False
     options.log_errors = False
@@ -128,14 +127,18 @@ def _compile(pattern: str) -> CompiledPattern:
         detail = exc.args[0] if exc.args else exc
         if isinstance(detail, bytes):
             detail = detail.decode("utf-8", "replace")
-        raise ValueError(f"invalid regular expression {pattern!r}: {detail} (patterns run in RE2: "
-                         "no look-around, no back-references)") from None
+        raise ValueError(
+            f"invalid regular expression {pattern!r}: {detail} (patterns run in RE2: "
+            "no look-around, no back-references)"
+        ) from None
     except Exception as exc:  # RE2 raises plain exceptions on some resource limits
         raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
     if size > MAX_PROGRAM_SIZE:
-        raise ValueError(f"regular expression {_short(pattern)} is too complex: its RE2 program has {size:,} "
-                         f"instructions; the limit is {MAX_PROGRAM_SIZE:,} (large bounded repetitions such "
-                         "as {1000} cost one instruction per repetition)")
+        raise ValueError(
+            f"regular expression {_short(pattern)} is too complex: its RE2 program has {size:,} "
+            f"instructions; the limit is {MAX_PROGRAM_SIZE:,} (large bounded repetitions such "
+            "as {1000} cost one instruction per repetition)"
+        )
     return CompiledPattern(pattern, regex, size)
 
 

@@ -71,8 +71,9 @@ class KeyPair:
     public_pem: bytes
     key_id: str
 
-    def write(self, directory: str | os.PathLike[str], name: str = "policy", *,
-              overwrite: bool = False) -> tuple[Path, Path]:
+    def write(
+        self, directory: str | os.PathLike[str], name: str = "policy", *, overwrite: bool = False
+    ) -> tuple[Path, Path]:
         """Write ``<name>.key`` (mode 0600) and ``<name>.pub`` into ``directory``; returns both paths."""
         base = Path(directory)
         base.mkdir(parents=True, exist_ok=True)
@@ -89,11 +90,11 @@ class KeyPair:
 def generate_keypair() -> KeyPair:
     """A fresh Ed25519 key pair for signing policy bundles."""
     private = Ed25519PrivateKey.generate()
-    private_pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                        serialization.NoEncryption())
+    private_pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     public = private.public_key()
-    public_pem = public.public_bytes(serialization.Encoding.PEM,
-                                     serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     return KeyPair(private_pem=private_pem, public_pem=public_pem, key_id=key_id_for(public))
 
 
@@ -172,8 +173,9 @@ def canonical_bytes(bundle: PolicyBundle) -> bytes:
     return canonical
 
 
-def sign_bundle(bundle: PolicyBundle, private_key: PrivateKeySource, *, password: bytes | None = None,
-                replace: bool = False) -> PolicyBundle:
+def sign_bundle(
+    bundle: PolicyBundle, private_key: PrivateKeySource, *, password: bytes | None = None, replace: bool = False
+) -> PolicyBundle:
     """A copy of ``bundle`` with an Ed25519 signature by ``private_key`` added.
 
     An earlier signature by the same key is replaced; signatures by other keys are kept (they stay
@@ -199,8 +201,9 @@ def verify_bundle(bundle: PolicyBundle, trusted_keys: Iterable[PublicKeySource])
         raise PolicySignatureError("no trusted public keys given to verify the bundle with")
     signatures = bundle.signatures or ()
     if not signatures:
-        raise PolicySignatureError("PolicyBundle is not signed (no 'signatures' entry) but a signature by a "
-                                   "trusted key is required")
+        raise PolicySignatureError(
+            "PolicyBundle is not signed (no 'signatures' entry) but a signature by a trusted key is required"
+        )
     payload = SIGNING_CONTEXT + canonical_bytes(bundle)
     verified: str | None = None
     for entry in signatures:
@@ -216,13 +219,16 @@ def verify_bundle(bundle: PolicyBundle, trusted_keys: Iterable[PublicKeySource])
         try:
             key.verify(raw, payload)
         except InvalidSignature:
-            raise PolicySignatureError(f"PolicyBundle signature by key {entry.key_id} verification failed "
-                                       "— the policy may have been tampered with") from None
+            raise PolicySignatureError(
+                f"PolicyBundle signature by key {entry.key_id} verification failed "
+                "— the policy may have been tampered with"
+            ) from None
         verified = entry.key_id
     if verified is None:
         signed_by = ", ".join(s.key_id for s in signatures)
-        raise PolicySignatureError(f"PolicyBundle is not signed by a trusted key (signed by: {signed_by}; "
-                                   f"trusted: {', '.join(sorted(keys))})")
+        raise PolicySignatureError(
+            f"PolicyBundle is not signed by a trusted key (signed by: {signed_by}; trusted: {', '.join(sorted(keys))})"
+        )
     return verified
 
 
@@ -249,5 +255,4 @@ def verify_hmac_signature(bundle: PolicyBundle, secret: str | bytes) -> None:
         raise PolicySignatureError("PolicyBundle signature is required but missing")
     expected = compute_hmac_signature(bundle, secret)
     if not hmac.compare_digest(expected, bundle.signature):
-        raise PolicySignatureError("PolicyBundle signature verification failed — policy may have been "
-                                   "tampered with")
+        raise PolicySignatureError("PolicyBundle signature verification failed — policy may have been tampered with")
