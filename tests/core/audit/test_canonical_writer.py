@@ -1,4 +1,4 @@
-"""The trail's canonical writer (``audit._writer``, generated from the model's fields) writes exactly the
+"""The trail's canonical writer (``_speedups.audit_writer``, generated from the model's fields) writes exactly the
 reference canonical bytes (RFC 8785 of the event's JSON form, ``chain.canonical_bytes``), whatever the
 fields hold; a field added to the model is written with no other edit; and hashes are those of 0.1."""
 
@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from pydantic import Field
 
 from agent_security.core import jcs
-from agent_security.core.audit import AuditTrail, _writer, canonical_bytes, event_hash, verify_file
+from agent_security.core._speedups import audit_writer as _writer
+from agent_security.core.audit import AuditTrail, canonical_bytes, event_hash, verify_file
 from agent_security.core.audit.chain import canonical_dict, format_timestamp, layout
 from agent_security.core.models import SCHEMA_VERSION, AuditEvent, Outcome, Reason
 

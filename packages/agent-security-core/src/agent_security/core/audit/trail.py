@@ -52,8 +52,8 @@ from contextlib import AbstractContextManager, ExitStack
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+from agent_security.core._speedups import audit_writer as _writer
 from agent_security.core._speedups import evolve
-from agent_security.core.audit import _writer
 from agent_security.core.audit.chain import CHECKPOINT_KEY, GENESIS_HASH, checkpoint_message
 from agent_security.core.audit.keys import AuditSigner
 from agent_security.core.errors import AuditWriteError, ConfigurationError

@@ -1,6 +1,9 @@
 """Speed code, kept in one place: nothing else in the project trades clarity for time. Its benchmark is
-``benchmarks/bench_pipeline.py`` (the whole check, where these pieces matter), and a test holds each
-function equal to its reference (``tests/core/test_speedups.py``).
+``benchmarks/bench_pipeline.py`` (the whole check, where these pieces matter), and tests hold each function
+equal to its reference (``tests/core/test_speedups.py``, ``tests/core/audit/test_canonical_writer.py``).
+
+* :mod:`.audit_writer` writes an audit event's canonical bytes with a writer generated from the event
+  model's fields (the reference form is :func:`agent_security.core.audit.chain.canonical_dict`).
 
 * :func:`remember` is the bounded memo every cache of the core uses.
 * :func:`assemble` builds one of the core's frozen records from values its builder knows to have their

@@ -1,4 +1,4 @@
-"""The trail's canonical writer: the one place in the audit package that exists for speed.
+"""The trail's canonical writer, part of the core's speed code (:mod:`agent_security.core._speedups`).
 
 The reference canonical form is :func:`agent_security.core.audit.chain.canonical_dict` written by RFC 8785
 (``model_dump`` then a key-sorted dump: several times the cost of the rest of recording an event). This
