@@ -19,8 +19,9 @@ import select
 import sys
 import threading
 import time
+from collections.abc import Callable
 from importlib import metadata
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -41,6 +42,8 @@ __all__ = [
     "installed_distributions",
     "main",
 ]
+
+R = TypeVar("R")
 
 EXIT_ALLOW, EXIT_ERROR, EXIT_DENY, EXIT_APPROVAL = 0, 1, 2, 3
 MAX_STDIN = 10 * 1024 * 1024
@@ -368,6 +371,39 @@ CHECK_FIELDS = {
 }
 
 
+def _call_from_stdin(timeout: float, extra: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """One tool call's fields from the JSON object on stdin (``extra``: fields a command adds)."""
+    params = _read_stdin_json(timeout)
+    unknown = sorted(set(params) - CHECK_FIELDS - extra)
+    if unknown:
+        raise click.ClickException(f"unknown field(s) in stdin: {', '.join(unknown)}")
+    if "tool_name" not in params:
+        raise click.ClickException('stdin has no "tool_name"')
+    return params
+
+
+def _with_security(ctx: click.Context, policy_path: str | None, observe: bool, what: str, run: Callable[[Any], R]) -> R:
+    """``run(security)`` on an instance with the CLI's store, closed afterwards. Exit 0 means "run the
+    tool" (or "hand the output back"): only an explicit ``--observe`` may turn a would-block into 0, never
+    a config file's ``[core] mode`` (which is about the library, and may come from the working directory).
+    Any failure is exit 1 with its reason: never a traceback, never exit 0."""
+    kwargs: dict[str, Any] = {"policy_path": policy_path} if policy_path else {}
+    kwargs["mode"] = "observe" if observe else "enforce"
+    kwargs["store"] = store = _open_store(ctx)
+    try:
+        security = _make_security(ctx, **kwargs)
+        try:
+            return run(security)
+        except (TypeError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from exc
+        except Exception as exc:
+            raise click.ClickException(f"the {what} could not run: {type(exc).__name__}: {exc}") from exc
+        finally:
+            security.shutdown()
+    finally:
+        store.close()
+
+
 @cli.command()
 @click.option("--tool", "tool_name", help="Tool name (else read a JSON object from stdin).")
 @click.option("--args", "tool_args", help="Tool arguments as a JSON object.")
@@ -403,12 +439,7 @@ def check(
 ) -> None:
     """Decide one tool call; print the decision as JSON. Exit 0 allow, 2 deny, 3 approval-like, 1 error."""
     if tool_name is None:
-        params = _read_stdin_json(stdin_timeout)
-        unknown = sorted(set(params) - CHECK_FIELDS)
-        if unknown:
-            raise click.ClickException(f"unknown field(s) in stdin: {', '.join(unknown)}")
-        if "tool_name" not in params:
-            raise click.ClickException('stdin has no "tool_name"')
+        params = _call_from_stdin(stdin_timeout)
     else:
         params = {
             "tool_name": tool_name,
@@ -426,23 +457,7 @@ def check(
                 raise click.ClickException(f"--args is not valid JSON: {exc}") from None
         params = {k: v for k, v in params.items() if v is not None}
     params.setdefault("agent_id", "cli")
-    kwargs: dict[str, Any] = {"policy_path": policy_path} if policy_path else {}
-    # Exit 0 means "run the tool": only an explicit --observe may turn a would-block into 0, never a
-    # config file's [core] mode (which is about the library, and may come from the working directory).
-    kwargs["mode"] = "observe" if observe else "enforce"
-    kwargs["store"] = store = _open_store(ctx)
-    try:
-        security = _make_security(ctx, **kwargs)
-        try:
-            result = security.check_tool_call(**params)
-        except (TypeError, ValueError) as exc:
-            raise click.ClickException(str(exc)) from exc
-        except Exception as exc:  # never a traceback, never exit 0: any failure to decide is exit 1
-            raise click.ClickException(f"the check could not run: {type(exc).__name__}: {exc}") from exc
-        finally:
-            security.shutdown()
-    finally:
-        store.close()
+    result = _with_security(ctx, policy_path, observe, "check", lambda security: security.check_tool_call(**params))
     d = result.decision
     click.echo(
         _dump(
@@ -485,27 +500,12 @@ def check_result(ctx: click.Context, policy_path: str | None, observe: bool, std
     """Check a tool's output before the agent sees it. Reads a JSON object on stdin: the call's fields (as
     for ``check``) and ``"result"``, the tool's output. Prints the output to hand back (redacted where a
     plugin redacted it) as JSON. Exit 0 pass, 2 withheld, 1 error."""
-    params = _read_stdin_json(stdin_timeout)
-    unknown = sorted(set(params) - CHECK_FIELDS - {"result"})
-    if unknown:
-        raise click.ClickException(f"unknown field(s) in stdin: {', '.join(unknown)}")
-    if "tool_name" not in params:
-        raise click.ClickException('stdin has no "tool_name"')
+    params = _call_from_stdin(stdin_timeout, frozenset({"result"}))
     output = params.pop("result", None)
     params.setdefault("agent_id", "cli")
-    kwargs: dict[str, Any] = {"policy_path": policy_path} if policy_path else {}
-    kwargs["mode"] = "observe" if observe else "enforce"
-    kwargs["store"] = store = _open_store(ctx)
-    try:
-        security = _make_security(ctx, **kwargs)
-        try:
-            checked = security.check_result(output, **params)
-        except Exception as exc:  # never a traceback, never exit 0: any failure to check is exit 1
-            raise click.ClickException(f"the result check could not run: {type(exc).__name__}: {exc}") from exc
-        finally:
-            security.shutdown()
-    finally:
-        store.close()
+    checked = _with_security(
+        ctx, policy_path, observe, "result check", lambda security: security.check_result(output, **params)
+    )
     click.echo(
         _dump(
             {
