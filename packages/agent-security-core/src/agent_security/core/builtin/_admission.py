@@ -105,13 +105,15 @@ def _partners(leader: Member, ctx: Any, store: Store) -> list[Member]:
     return found
 
 
+_KIND_OFFSET = {"flag": 0, "window": 1, "counter": 2}
+
+
 def _slice(verdict: AdmissionVerdict, flags: int, windows: int, counters: int, part: Part) -> AdmissionVerdict:
     """The verdict on one member's part, from the verdict on all parts (offsets into each sequence)."""
     nf, nw, nc = len(part.flags), len(part.windows), len(part.counters)
-    refused = None
-    index = None
+    refused = index = None
     if verdict.refused is not None and verdict.refused_index is not None:
-        start, size = {"flag": (flags, nf), "window": (windows, nw), "counter": (counters, nc)}[verdict.refused]
+        start, size = ((flags, nf), (windows, nw), (counters, nc))[_KIND_OFFSET[verdict.refused]]
         if start <= verdict.refused_index < start + size:
             refused, index = verdict.refused, verdict.refused_index - start
     return AdmissionVerdict(

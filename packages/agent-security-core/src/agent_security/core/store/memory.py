@@ -290,8 +290,9 @@ class MemoryStore(Store):
                 if cap is not None and current[i] + amount > cap:
                     return AdmissionVerdict(False, values, counts, tuple(current), "counter", i)
             if windows:
-                new = {key for (key, _, _), w in zip(windows, found_windows, strict=True) if w is None}
-                self._make_room(len(new), t)  # may raise StoreFull: nothing is recorded yet
+                if None in found_windows:  # new windows need room (may raise StoreFull: nothing recorded yet)
+                    new = {key for (key, _, _), w in zip(windows, found_windows, strict=True) if w is None}
+                    self._make_room(len(new), t)
                 after = []
                 for key, limit, span in windows:
                     window = self._windows.get(key)
