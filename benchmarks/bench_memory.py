@@ -3,7 +3,7 @@
 Every built-in enabled on one ``AgentSecurity`` (autoload off): the workload's 100-rule policy, the kill
 switch (one agent in a hundred killed), the rate limiter (the workload's per-agent limit and the same
 per agent and tool: 1,000,000 calls per 60 s, counted on every call, never tripping), session context
-(the workload's per-session tool limits, at most 10,000 sessions tracked), the output validator
+(the workload's per-session tool limits; the counters live in the store for their TTL), the output validator
 (``action="redact"``: every tenth call goes through a ``protect()``-wrapped tool whose result holds a
 token half the time) and the hash-chained audit trail with its in-memory ring (10,000 events).
 
