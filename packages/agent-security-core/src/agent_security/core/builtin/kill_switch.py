@@ -81,6 +81,12 @@ _cached_agent_key = functools.lru_cache(maxsize=4096)(_agent_key)
 """:func:`_agent_key` memoised for exact strings (bounded, as key_part): read on every check."""
 
 
+@functools.lru_cache(maxsize=4096)
+def _cached_part(agent_id: str) -> Part:
+    """The flags a check of ``agent_id`` reads (the global key and the agent's), for exact strings."""
+    return Part(flags=(_GLOBAL_KEY, _cached_agent_key(agent_id)))
+
+
 def _reason(text: str | None) -> str:
     text = text or ""
     return text if len(text) <= MAX_REASON_CHARS else text[: MAX_REASON_CHARS - 1] + "…"
@@ -155,7 +161,9 @@ class KillSwitch(StoreBound):
 
     def _part(self, request: ActionRequest) -> Part:
         agent_id = request.agent.agent_id
-        return Part(flags=(_GLOBAL_KEY, _cached_agent_key(agent_id) if type(agent_id) is str else _agent_key(agent_id)))
+        if type(agent_id) is str:
+            return _cached_part(agent_id)
+        return Part(flags=(_GLOBAL_KEY, _agent_key(agent_id)))
 
     def _answer(self, request: ActionRequest, part: Part, verdict: AdmissionVerdict) -> PluginResult | None:
         if verdict.refused != "flag":

@@ -32,6 +32,7 @@ name (``Send_Email`` counts as ``send_email``, as the policy sees it). :meth:`Ra
 
 from __future__ import annotations
 
+import functools
 import math
 
 from agent_security.core._speedups import remember
@@ -78,6 +79,17 @@ def _cached_keys(agent_id: str, tool_name: str) -> tuple[str, str]:
             remember(_key_cache, pair, keys, _KEY_CACHE_SIZE)
         return keys
     return _keys(agent_id, tool_name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _window_part(agent_key: str, tool_key: str, per_agent: int, per_tool: int, span: float) -> Part:
+    """The windows a check admits: only limited windows are recorded (an unlimited one would count every
+    call for nothing)."""
+    if per_tool <= 0:
+        return Part(windows=(WindowLimit(agent_key, per_agent, span),))
+    if per_agent <= 0:
+        return Part(windows=(WindowLimit(tool_key, per_tool, span),))
+    return Part(windows=(WindowLimit(agent_key, per_agent, span), WindowLimit(tool_key, per_tool, span)))
 
 
 class RateLimiter(StoreBound):
@@ -132,13 +144,7 @@ class RateLimiter(StoreBound):
         if per_agent <= 0 and per_tool <= 0:
             return None
         agent_key, tool_key = _cached_keys(agent_id, tool_name)
-        span = self.window_s
-        # Only limited windows are recorded: an unlimited one would count every call for nothing.
-        if per_tool <= 0:
-            return Part(windows=(WindowLimit(agent_key, per_agent, span),))
-        if per_agent <= 0:
-            return Part(windows=(WindowLimit(tool_key, per_tool, span),))
-        return Part(windows=(WindowLimit(agent_key, per_agent, span), WindowLimit(tool_key, per_tool, span)))
+        return _window_part(agent_key, tool_key, per_agent, per_tool, self.window_s)
 
     def _part(self, request: ActionRequest) -> Part | None:
         return self._windows(request.agent.agent_id, request.action.tool_name)

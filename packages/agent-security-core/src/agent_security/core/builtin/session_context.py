@@ -72,6 +72,12 @@ _cached_parts = functools.lru_cache(maxsize=4096)(_parts)
 """:func:`_parts` memoised: the same sessions and tools come back on every check (bounded, as key_part)."""
 
 
+@functools.lru_cache(maxsize=4096)
+def _counter_part(key: str, limit: int, ttl_s: float | None) -> Part:
+    """The session counter a check reserves."""
+    return Part(counters=(CounterLimit(key, limit, ttl_s),))
+
+
 def _limit(tool: str, value: Any) -> int:
     if isinstance(value, Mapping):
         value = value.get("max_per_session", value.get("maxPerSession"))
@@ -128,7 +134,7 @@ class SessionContext(StoreBound):
         limit = self.limits.get(normalised)
         if limit is None:
             return None
-        return Part(counters=(CounterLimit(key, limit, self.session_ttl_s),))
+        return _counter_part(key, limit, self.session_ttl_s)
 
     def _answer(self, request: ActionRequest, part: Part, verdict: AdmissionVerdict) -> PluginResult | None:
         (counter,) = part.counters
