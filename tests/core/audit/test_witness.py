@@ -218,3 +218,36 @@ def test_file_witness_appends_one_line_per_checkpoint(tmp_path: Path) -> None:
     w.close()
     assert len((tmp_path / "w.jsonl").read_text().splitlines()) == 2
     assert (tmp_path / "w.jsonl").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_store_witness_catches_truncation_and_a_recomputed_chain(tmp_path: Path, signer: AuditSigner) -> None:
+    """The witness kept in a state store of its own (another SQLite file here; a Redis server in a fleet)."""
+    url = "sqlite:///" + str(tmp_path / "elsewhere" / "witness.db").lstrip("/")
+    trail = tmp_path / "trail.jsonl"
+    witness = open_witness(url)
+    _write(trail, signer, witness, _events())
+    witness.close()
+    records, bad = read_witness(url)
+    assert not bad and len(records) == EVENTS // SIGN_EVERY + 1
+    assert verify_file(trail, [signer.public_key], witness=records).ok
+    pub = tmp_path / "key.pub"
+    pub.write_bytes(signer.public_key_pem())
+    assert _cli("verify", str(trail), "--public-key", str(pub), "--witness", url).returncode == 0
+    forged = [e.model_copy(update={"outcome": Outcome.ALLOW, "allowed": True}) for e in _events()]
+    trail.unlink()
+    _write(trail, signer, None, forged)  # the writer recomputes and re-signs everything
+    assert verify_file(trail, [signer.public_key]).ok
+    assert verify_file(trail, [signer.public_key], witness=read_witness(url)[0]).issue_counts.get("witness_mismatch")
+    assert _cli("verify", str(trail), "--public-key", str(pub), "--witness", url).returncode == 1
+    trail.write_bytes(b"")
+    assert verify_file(trail, [signer.public_key], witness=read_witness(url)[0]).issue_counts.get("truncated")
+
+
+def test_a_store_witness_refuses_to_witness_a_checkpoint_twice(tmp_path: Path) -> None:
+    url = "sqlite:///" + str(tmp_path / "witness.db").lstrip("/")
+    witness = open_witness(url).witness
+    record = {"type": "agent-security.audit.checkpoint", "v": 1, "checkpoint_sequence": 6}
+    witness.publish(record)
+    with pytest.raises(RuntimeError, match="already witnessed"):  # fail closed: the record stays as it was
+        witness.publish({**record, "head_hash": "rewound"})
+    witness.close()

@@ -113,8 +113,9 @@ class AuditConfig(SectionModel):
     sign_every: int = Field(100, ge=1)
     witness: str | None = None
     """Copy every signed checkpoint to a witness outside the writer's reach: ``file:///path`` (a file, or a
-    directory that gets ``audit-witness.jsonl``), ``syslog:``, ``syslog:///socket`` or
-    ``syslog://host:port``. Needs ``signing_key_path``; check with ``audit verify --witness``."""
+    directory that gets ``audit-witness.jsonl``), ``syslog:``, ``syslog:///socket``,
+    ``syslog://host:port`` or a store of its own (``sqlite:///other/mount/witness.db``). Needs
+    ``signing_key_path``; check with ``audit verify --witness``."""
 
 
 class CoreConfig(SectionModel):

@@ -77,9 +77,9 @@ def _parse_head(ctx: click.Context, param: click.Parameter, value: str | None) -
     "--witness",
     "witnesses",
     multiple=True,
-    type=click.Path(path_type=Path),
-    help="A witness of the trail's checkpoints (its file or directory, or a syslog file holding "
-    "them); repeatable. Detects a truncated tail, an emptied file and a recomputed chain.",
+    help="A witness of the trail's checkpoints: its file or directory, a syslog file holding them, or a "
+    "store witness's URL (sqlite:///path); repeatable. Detects a truncated tail, an emptied file and a "
+    "recomputed chain.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 def verify_command(
@@ -88,7 +88,7 @@ def verify_command(
     expect_head: tuple[int, str] | None,
     min_events: int | None,
     max_unsigned: int | None,
-    witnesses: tuple[Path, ...],
+    witnesses: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Verify FILE (JSON Lines or SQLite). Exit 0 ok, 1 tampered, 2 unreadable."""
@@ -136,7 +136,7 @@ def _verify(
     expect_head: tuple[int, str] | None,
     min_events: int | None,
     max_unsigned: int | None,
-    witnesses: tuple[Path, ...] = (),
+    witnesses: tuple[str, ...] = (),
 ) -> None:
     try:
         keys = [load_public_key(p) for p in public_keys] if public_keys else None

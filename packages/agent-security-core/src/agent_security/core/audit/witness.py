@@ -14,7 +14,9 @@ Configure one with ``[core.audit] witness = "<uri>"`` (a signing key is required
   ``audit-witness.jsonl`` in it;
 * ``syslog:`` (``/dev/log``), ``syslog:///path/to/socket`` or ``syslog://host:514`` (UDP): one message
   per checkpoint, ``agent-security-audit: AGENT_SECURITY_AUDIT_CHECKPOINT {json}``, facility ``authpriv``.
-  Give the collected log file to ``--witness``: the records are found in its lines.
+  Give the collected log file to ``--witness``: the records are found in its lines;
+* a state store of its own, ``sqlite:///other/mount/witness.db`` (a Redis URL with the fleet
+  distribution): one key per checkpoint, written once. Give the same URL to ``--witness``.
 
 A witness record is ``{"type": "agent-security.audit.checkpoint", "v": 1, "head_sequence",
 "head_hash", "key_id", "signature", "checkpoint_sequence", "checkpoint_hash", "timestamp"}``; the
@@ -179,8 +181,55 @@ class SyslogWitness:
         return f"SyslogWitness({self.address!r})"
 
 
+STORE_PREFIX = "audit:witness:"
+"""The key prefix of a store witness's records (then the checkpoint's sequence, zero-padded)."""
+STORE_SCHEMES = frozenset({"sqlite", "redis", "rediss"})
+
+
+class StoreWitness:
+    """Keeps witness records in a state store of their own (``sqlite:///other/mount/witness.db``, later a
+    Redis server): one key per checkpoint, written once (a record already there is never replaced)."""
+
+    def __init__(self, url: str) -> None:
+        from agent_security.core.store import open_store
+
+        self.url = url
+        self._store = open_store(url)
+
+    def publish(self, record: Mapping[str, Any]) -> None:
+        key = f"{STORE_PREFIX}{int(record['checkpoint_sequence']):020d}"
+        if not self._store.claim(key + ":written", ttl_s=_FOREVER_S):
+            raise RuntimeError(
+                f"witness {self.url}: checkpoint {record['checkpoint_sequence']} is already "
+                "witnessed (another trail writes here, or the chain was rewound)"
+            )
+        self._store.set(key, dict(record))
+
+    def close(self) -> None:
+        self._store.close()
+
+    def __repr__(self) -> str:
+        return f"StoreWitness({self.url!r})"
+
+
+_FOREVER_S = 100 * 365 * 86_400.0
+
+
+def _store_records(url: str) -> list[Mapping[str, Any]]:
+    from agent_security.core.store import open_store
+
+    store = open_store(url)
+    try:
+        found = store.scan(STORE_PREFIX)
+    finally:
+        store.close()
+    return [value for key, value in sorted(found.items()) if not key.endswith(":written")]
+
+
 def _witness_for(uri: str) -> Witness:
     parts = urlsplit(uri)
+    if parts.scheme in STORE_SCHEMES:
+        return StoreWitness(uri)
     if parts.scheme == "syslog":
         if parts.hostname:
             return SyslogWitness((parts.hostname, parts.port or 514))
@@ -192,7 +241,8 @@ def _witness_for(uri: str) -> Witness:
     if parts.scheme == "" and uri:
         return FileWitness(uri)
     raise ConfigurationError(
-        f"witness {uri!r}: expected file:///path, a path, syslog:, syslog:///socket or syslog://host:port"
+        f"witness {uri!r}: expected file:///path, a path, syslog:, syslog:///socket, syslog://host:port or a "
+        "store (sqlite:///path)"
     )
 
 
@@ -258,8 +308,25 @@ def _record(obj: Any, line: int) -> WitnessRecord | None:
 
 
 def read_witness(path: str | os.PathLike[str]) -> tuple[list[WitnessRecord], list[int]]:
-    """The witness records in a witness file, a directory holding ``audit-witness.jsonl``, or a log file
-    whose lines carry them (syslog); and the lines that name a record but cannot be read as one."""
+    """The witness records in a witness file, a directory holding ``audit-witness.jsonl``, a log file
+    whose lines carry them (syslog), or a store witness's URL (``sqlite:///path``); and the lines (records)
+    that name a record but cannot be read as one."""
+    if isinstance(path, str) and urlsplit(path).scheme in STORE_SCHEMES:
+        try:
+            stored = _store_records(path)
+        except Exception as exc:  # unreadable, locked, not a store
+            raise WitnessReadError(f"{path}: {exc}") from None
+        if len(stored) > MAX_RECORDS:
+            raise WitnessReadError(f"{path}: more than {MAX_RECORDS} witness records")
+        kept: list[WitnessRecord] = []
+        unreadable: list[int] = []
+        for index, value in enumerate(stored, start=1):
+            rec = _record(value, index)
+            if rec is None:
+                unreadable.append(index)
+            else:
+                kept.append(rec)
+        return kept, unreadable
     p = Path(path)
     if p.is_dir():
         p = p / WITNESS_FILE_NAME
