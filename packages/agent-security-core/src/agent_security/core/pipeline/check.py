@@ -16,11 +16,9 @@ from collections.abc import Generator, Mapping
 from typing import Any
 
 from agent_security.core._speedups import assemble
-from agent_security.core.arguments import InvalidArguments
-from agent_security.core.errors import ConfigurationError
 from agent_security.core.models import APPROVAL_LIKE, ActionRequest, AuditEvent, CheckResult, Decision, Outcome
 from agent_security.core.pipeline import events, phases
-from agent_security.core.pipeline.request import build_request, placeholder_request
+from agent_security.core.pipeline.request import request_or_denial
 from agent_security.core.pipeline.resolve import resolve
 from agent_security.core.pipeline.runtime import Runtime
 from agent_security.core.resolution import request_hash
@@ -39,15 +37,10 @@ def _request(
     rt: Runtime, params: Mapping[str, Any] | None, request: ActionRequest | None
 ) -> tuple[ActionRequest, str, Decision | None]:
     """The request to decide, its hash, and the DENY it already deserves (``INVALID_REQUEST``), if any."""
-    defaults = rt.defaults
     denial: Decision | None = None
     if request is None:
         assert params is not None
-        try:
-            request = build_request(defaults, rt.clock.now(), **params)
-        except InvalidArguments as exc:  # hostile or malformed content: decided and audited as a DENY
-            request = placeholder_request(params, defaults, rt.clock.now())
-            denial = Decision.deny("INVALID_REQUEST", str(exc))
+        request, denial = request_or_denial(rt.defaults, rt.clock.now(), params)
     try:
         rhash = request_hash(request)
     except (TypeError, ValueError, RecursionError):  # a pre-built request (check_request) is not bounded
@@ -61,12 +54,7 @@ def run_check(
 ) -> Generator[Any, Any, CheckResult]:
     """The pipeline of one check, for a driver of :mod:`.drive`: from the caller's fields (``params``)
     or a built ``request``."""
-    if rt.closed:
-        raise ConfigurationError("this AgentSecurity has been shut down")
-    if not rt.policy.ready:
-        raise ConfigurationError(
-            "AgentSecurity is not initialized: call init() or await ainit() when using policy_loader"
-        )
+    rt.ensure_ready()
     built, rhash, denial = _request(rt, params, request)
     state = phases.CheckState(
         built, rhash, rt.new_context(rhash, built.timestamp if request is None else None), decision=denial

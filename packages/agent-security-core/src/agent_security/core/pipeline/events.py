@@ -198,9 +198,6 @@ def error_event(rt: Runtime, code: str, message: str) -> None:
     )
 
 
-MAX_KIND_CHARS = 64
-
-
 def plugin_event(
     rt: Runtime,
     kind: str,

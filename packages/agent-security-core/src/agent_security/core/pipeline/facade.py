@@ -261,7 +261,7 @@ class AgentSecurity:
         be replayed), unless ``allow_rollback``. A failing load raises and leaves the active policy in
         place; both outcomes are audited.
         """
-        self._ensure_open()
+        self._rt.ensure_open()
         policy = self._rt.policy
         try:
             src = policy.source_for_reload(source)
@@ -280,7 +280,7 @@ class AgentSecurity:
     ) -> None:
         """:meth:`reload_policy` from ``loader`` (else the instance's source or loader), awaited when it is
         ``async``: Agent-SPM's ``reloadPolicyAsync(loader)``."""
-        self._ensure_open()
+        self._rt.ensure_open()
         policy = self._rt.policy
         try:
             load = loader if loader is not None else policy.loader
@@ -304,18 +304,8 @@ class AgentSecurity:
         self._rt.report(exc, "reload_policy")
 
     def get_policy_bundle(self) -> Any:
-        self._ensure_initialized()
+        self._rt.ensure_initialized()
         return self._rt.policy.bundle
-
-    def _ensure_open(self) -> None:
-        if self._rt.closed:
-            raise ConfigurationError("this AgentSecurity has been shut down")
-
-    def _ensure_initialized(self) -> None:
-        if not self._rt.policy.ready:
-            raise ConfigurationError(
-                "AgentSecurity is not initialized: call init() or await ainit() when using policy_loader"
-            )
 
     # -- plugins -----------------------------------------------------------------------------------
     def _register(self, obj: Any, *, name: str | None = None, explicit: bool) -> str:
@@ -332,7 +322,7 @@ class AgentSecurity:
         :class:`~agent_security.core.host.Host` now, and one with ``bind_store(store)`` the store, so its
         state is shared from the start.
         """
-        self._ensure_open()
+        self._rt.ensure_open()
         relay = self._rt.relay
         plugin_name = name or getattr(plugin, "name", None) or type(plugin).__name__
         replaced = None
@@ -474,7 +464,7 @@ class AgentSecurity:
     def _result_check(
         self, result: Any, check: CheckResult | None, error: BaseException | None, fields: Mapping[str, Any]
     ) -> Generator[Any, Any, ResultCheck]:
-        self._ensure_open()
+        self._rt.ensure_open()
         if check is not None:
             if fields:
                 raise TypeError("check_result takes either check= or the call's fields, not both")

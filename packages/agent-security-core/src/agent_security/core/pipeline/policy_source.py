@@ -3,9 +3,8 @@ YAML text, a bundle or a loader; reloading it atomically; refusing a rollback to
 
 from __future__ import annotations
 
-import inspect
 import threading
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -110,7 +109,3 @@ class PolicySource:
     def load_from_loader(self, result: Any) -> None:
         """Install what the loader returned (its awaited result), once."""
         self.swap(self.build(result), allow_rollback=True)
-
-
-async def await_loaded(loaded: Awaitable[Any] | Any) -> Any:
-    return await loaded if inspect.isawaitable(loaded) else loaded

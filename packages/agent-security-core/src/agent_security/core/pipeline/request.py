@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from agent_security.core._speedups import assemble, remember
 from agent_security.core.arguments import MAX_STRING, InputTooLarge, InvalidArguments, freeze_json
-from agent_security.core.models import Action, ActionRequest, AgentInfo, RequestContext
+from agent_security.core.models import Action, ActionRequest, AgentInfo, Decision, RequestContext
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -31,6 +31,7 @@ __all__ = [
     "RequestDefaults",
     "build_request",
     "placeholder_request",
+    "request_or_denial",
 ]
 
 MAX_TOOL_NAME = 256
@@ -38,9 +39,6 @@ MAX_ID_CHARS = 1024
 """Longest identifier-like request field (agent id, session id, environment, a label, a role, ...)."""
 MAX_LIST_ITEMS = 1024
 """Most items in a list-like request field (data labels, roles, delegation chain, ...)."""
-
-_AGENT_LISTS = ("roles", "capabilities")
-_CONTEXT_LISTS = ("data_labels", "risk_hints", "delegation_chain")
 
 
 class InvalidRequest(InvalidArguments):
@@ -212,6 +210,17 @@ def _part(model: type[M], name: str, fields: dict[str, Any], *, shared: bool) ->
     if key is not None:
         remember(_SHARED_PARTS, key, part, _MAX_SHARED_PARTS)
     return part
+
+
+def request_or_denial(
+    defaults: RequestDefaults, timestamp: datetime, fields: Mapping[str, Any]
+) -> tuple[ActionRequest, Decision | None]:
+    """The request for the caller's ``fields``, and ``None``; or, for fields it must refuse, a
+    :func:`placeholder_request` and the DENY ``INVALID_REQUEST`` they deserve (decided and audited)."""
+    try:
+        return build_request(defaults, timestamp, **fields), None
+    except InvalidArguments as exc:  # hostile or malformed content, not a programming mistake
+        return placeholder_request(fields, defaults, timestamp), Decision.deny("INVALID_REQUEST", str(exc))
 
 
 def placeholder_request(params: Mapping[str, Any], defaults: RequestDefaults, timestamp: datetime) -> ActionRequest:

@@ -13,13 +13,12 @@ from __future__ import annotations
 from collections.abc import Generator, Mapping
 from typing import Any
 
-from agent_security.core.arguments import InvalidArguments
 from agent_security.core.errors import PluginContractError
 from agent_security.core.models import ActionRequest, Decision, ExecutionResult, Outcome, ResultCheck
 from agent_security.core.pipeline import events
 from agent_security.core.pipeline.hooks import PluginFailure
 from agent_security.core.pipeline.phases import attributed, plugin_error, wait_for
-from agent_security.core.pipeline.request import build_request, placeholder_request
+from agent_security.core.pipeline.request import request_or_denial
 from agent_security.core.pipeline.runtime import Runtime
 from agent_security.core.resolution import request_hash
 
@@ -31,11 +30,7 @@ DECIDED_ELSEWHERE = Decision.allow("DECIDED_ELSEWHERE", "The call was decided be
 
 def result_request(rt: Runtime, fields: Mapping[str, Any]) -> tuple[ActionRequest, Decision | None]:
     """The request a result belongs to, built from the caller's fields; a DENY when they are invalid."""
-    defaults = rt.defaults
-    try:
-        return build_request(defaults, rt.clock.now(), **fields), None
-    except InvalidArguments as exc:
-        return placeholder_request(fields, defaults, rt.clock.now()), Decision.deny("INVALID_REQUEST", str(exc))
+    return request_or_denial(rt.defaults, rt.clock.now(), fields)
 
 
 def run_result_check(

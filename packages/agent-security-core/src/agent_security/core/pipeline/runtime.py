@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from agent_security.core.context import CheckContext
+from agent_security.core.errors import ConfigurationError
 from agent_security.core.pipeline.drive import FATAL, Workers, run_coroutine_sync
 from agent_security.core.pipeline.request import RequestDefaults
 
@@ -63,6 +64,22 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self.defaults = RequestDefaults(self.default_environment, self.default_owner)
+
+    def ensure_open(self) -> None:
+        if self.closed:
+            raise ConfigurationError("this AgentSecurity has been shut down")
+
+    def ensure_initialized(self) -> None:
+        """A policy is in place (a loader-only instance needs ``init()`` first)."""
+        if not self.policy.ready:
+            raise ConfigurationError(
+                "AgentSecurity is not initialized: call init() or await ainit() when using policy_loader"
+            )
+
+    def ensure_ready(self) -> None:
+        """Open, and initialized: what a check needs."""
+        self.ensure_open()
+        self.ensure_initialized()
 
     def report(self, error: BaseException, where: str) -> None:
         """Tell ``on_error`` about a failure; the reporter itself can never break a check."""
