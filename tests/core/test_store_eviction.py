@@ -65,3 +65,44 @@ def test_many_sessions_cannot_evict_a_kill() -> None:
     result = security.check_tool_call(tool_name="tool0", agent_id="rogue")
     assert result.allowed is False
     assert "AGENT_KILL_SWITCH" in result.final_decision.codes
+
+
+# ------------------------------------------------------------------------------------------------
+# Memory over a long run: below its bound, the store held every key written until it reached
+# ``max_keys``, so a process's memory grew with the calls it had seen, not with what was live.
+# ------------------------------------------------------------------------------------------------
+
+
+def test_expired_keys_are_dropped_as_new_ones_are_written() -> None:
+    from agent_security.core.testing import FakeClock
+
+    clock = FakeClock()
+    store = MemoryStore(max_keys=100_000, clock=clock)
+    for hour in range(5):
+        for i in range(1000):
+            store.incr(f"session:{hour}:{i}", ttl_s=3600)
+        clock.advance(3601)
+    # each hour's counters expire during the next hour's writes: about one hour's worth is held
+    assert len(store) <= 1000
+    assert store.get("session:4:999") is None  # expired
+    store.incr("session:5:0", ttl_s=3600)
+    assert store.get("session:5:0") == 1
+
+
+def test_windows_that_count_nothing_are_dropped_as_new_ones_are_made() -> None:
+    from agent_security.core.store import WindowLimit
+    from agent_security.core.testing import FakeClock
+
+    clock = FakeClock()
+    store = MemoryStore(max_keys=100_000, clock=clock)
+    for minute in range(5):
+        for i in range(500):
+            assert store.admit(windows=[WindowLimit(f"rate:{minute}:{i}", 10, 60.0)]).admitted
+        clock.advance(61)
+    assert len(store._windows) <= 500 + 2
+    # a live window is never dropped: its budget holds
+    for _ in range(10):
+        assert store.admit(windows=[WindowLimit("rate:hot", 10, 60.0)]).admitted
+    for i in range(2000):
+        store.admit(windows=[WindowLimit(f"rate:other:{i}", 10, 60.0)])
+    assert not store.admit(windows=[WindowLimit("rate:hot", 10, 60.0)]).admitted

@@ -6,6 +6,8 @@ written keys *that have a TTL* (counters, windows of caller-chosen ids), and onl
 least recently written durable keys: a flood of caller-chosen keys keeps memory bounded without pushing
 out durable state such as kill-switch entries. Every eviction step is amortised O(log n) (a deadline heap
 and one write-order list per kind), so a key flood cannot turn each write into a scan of the whole store.
+Below the bound, each write also drops a few expired keys and each new window a few windows that count
+nothing any more, so the store holds about what is live rather than filling up to its bound.
 
 Claims (:meth:`MemoryStore.claim`, approval nonces) are kept apart, at most ``max_claims`` of them, and are
 never evicted before they expire: with ``max_claims`` live claims, a new claim raises :class:`StoreFull`.
@@ -97,7 +99,7 @@ class MemoryStore(Store):
             return False, None
         return True, value
 
-    def _put(self, key: str, value: Any, expires: float | None) -> None:
+    def _put(self, key: str, value: Any, expires: float | None, now: float) -> None:
         data = self._data
         old = data.get(key)
         data[key] = (value, expires)
@@ -117,8 +119,21 @@ class MemoryStore(Store):
             if len(deadlines) > 2 * len(self._expiring) + 64:  # mostly stale (rewritten or deleted keys)
                 self._deadlines = [(e, k) for k, (_, e) in data.items() if e is not None]
                 heapq.heapify(self._deadlines)
+        self._expire(now)
         if len(data) > self._max_keys:
             self._evict(key)
+
+    def _expire(self, now: float) -> None:
+        """Drop up to two keys whose TTL has passed (a write's share of the cleaning): the store holds
+        about what is live, not everything written since it last reached ``max_keys``."""
+        deadlines = self._deadlines
+        for _ in range(2):
+            if not deadlines or deadlines[0][0] > now:
+                return
+            expires, key = heapq.heappop(deadlines)
+            item = self._data.get(key)
+            if item is not None and item[1] == expires:
+                self._drop(key)
 
     def _evict(self, keep: str) -> None:
         """Bring the store back to ``max_keys``: expired keys, then the oldest keys with a TTL, then the
@@ -157,8 +172,8 @@ class MemoryStore(Store):
             if value is None:
                 self._drop(key)
                 return
-            expires = None if ttl_s is None else self._time() + ttl_s
-            self._put(key, _copy(value), expires)
+            now = self._time()
+            self._put(key, _copy(value), None if ttl_s is None else now + ttl_s, now)
 
     def delete(self, key: str) -> bool:
         with self._lock:
@@ -198,7 +213,7 @@ class MemoryStore(Store):
                 (self._durable if expires is None else self._expiring).move_to_end(key)
                 return new
             self._drop(key)
-        self._put(key, amount, None if ttl_s is None else now + ttl_s)
+        self._put(key, amount, None if ttl_s is None else now + ttl_s, now)
         return amount
 
     def incr(self, key: str, amount: int = 1, *, ttl_s: float | None = None) -> int:
@@ -292,6 +307,7 @@ class MemoryStore(Store):
             if windows:
                 if None in found_windows:  # new windows need room (may raise StoreFull: nothing recorded yet)
                     new = {key for (key, _, _), w in zip(windows, found_windows, strict=True) if w is None}
+                    self._drop_dead_windows(len(new) + 1, t)
                     self._make_room(len(new), t)
                 after = []
                 for key, limit, span in windows:
@@ -306,6 +322,18 @@ class MemoryStore(Store):
             if counters:
                 current = [self._incr_locked(key, amount, ttl_s, t) for key, _, ttl_s, amount in counters]
             return AdmissionVerdict(True, values, counts, tuple(current))
+
+    def _drop_dead_windows(self, most: int, now: float) -> None:
+        """Drop up to ``most`` least recently used windows that no longer count anything (a new window's
+        share of the cleaning: windows of callers gone quiet do not wait for the store to fill up)."""
+        windows = self._windows
+        for _ in range(most):
+            if not windows:
+                return
+            key, window = next(iter(windows.items()))
+            if window.live(now):
+                return
+            del windows[key]
 
     def _make_room(self, new: int, now: float) -> None:
         """Room for ``new`` more windows: drop the least recently used windows while they no longer count
