@@ -197,7 +197,7 @@ def test_request_hash_bytes_are_canonical_json(
     args: dict[str, Any], text: str, session: str | None, user_input: str | None
 ) -> None:
     request = ActionRequest(
-        agent=AgentInfo(agent_id=text or "a", environment=text),
+        agent=AgentInfo(agent_id=f"a{text}", environment=text),
         action=Action(tool_name=text or "t", tool_args=args),
         context=RequestContext(session_id=session, user_input=user_input),
     )

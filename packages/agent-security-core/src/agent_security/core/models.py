@@ -13,9 +13,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agent_security.core._ids import new_id, utcnow
+from agent_security.core.normalize import canonical_agent_id
 
 __all__ = [
     "APPROVAL_LIKE",
@@ -169,6 +170,15 @@ class Decision(Model):
         )
 
 
+def _agent_id(value: str) -> str:
+    """An agent id in its one canonical form (:func:`~agent_security.core.normalize.canonical_agent_id`),
+    so that every spelling reaching an agent meets its kill, its limits and its registration."""
+    canonical = canonical_agent_id(value)
+    if not canonical:
+        raise ValueError("an agent id must have a visible character")
+    return canonical
+
+
 class AgentAttestation(Model):
     issuer: str
     issued_at: str
@@ -191,6 +201,11 @@ class AgentInfo(Model):
     attestation: AgentAttestation | None = None
     verified: bool = False
     """True only when an identity plugin replaced the claims with registered values."""
+
+    @field_validator("agent_id")
+    @classmethod
+    def _canonical_agent_id(cls, value: str) -> str:
+        return _agent_id(value)
 
 
 class ToolIdentity(Model):
@@ -221,6 +236,16 @@ class RequestContext(Model):
     delegation_chain: tuple[str, ...] = ()
     extra: Mapping[str, Any] = Field(default_factory=dict)
     """Free-form context (the original's ``[key: string]: any``); never used by core decisions."""
+
+    @field_validator("parent_agent_id")
+    @classmethod
+    def _canonical_parent(cls, value: str | None) -> str | None:
+        return None if value is None else _agent_id(value)
+
+    @field_validator("delegation_chain")
+    @classmethod
+    def _canonical_chain(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_agent_id(v) for v in value)
 
 
 class ActionRequest(Model):

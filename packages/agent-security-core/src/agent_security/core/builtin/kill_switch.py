@@ -55,6 +55,7 @@ from agent_security.core.context import CheckContext
 from agent_security.core.files import read_bounded
 from agent_security.core.hookspecs import hookimpl
 from agent_security.core.models import ActionRequest, Decision, PluginResult
+from agent_security.core.normalize import canonical_agent_id
 from agent_security.core.store import AdmissionVerdict, Store
 
 __all__ = [
@@ -74,7 +75,11 @@ _GLOBAL_KEY = _PREFIX + "global"
 
 
 def _agent_key(agent_id: str) -> str:
-    return _AGENT_PREFIX + key_part(agent_id)
+    """The agent's flag; the id in its canonical form, so that a kill holds for every spelling of it."""
+    canonical = canonical_agent_id(agent_id)
+    if not canonical:
+        raise ValueError(f"not an agent id: {agent_id!r} has no visible character")
+    return _AGENT_PREFIX + key_part(canonical)
 
 
 _cached_agent_key = functools.lru_cache(maxsize=4096)(_agent_key)
@@ -210,12 +215,14 @@ class KillSwitch(StoreBound):
     def kill(self, agent_id: str, reason: str | None = None) -> None:
         """Disable one agent. ``reason`` becomes the DENY message (default ``Agent <id> disabled``)."""
         text = _reason(reason) or _reason(f"Agent {agent_id} disabled")
-        self._store.set(_AGENT_PREFIX + key_part(agent_id), text)
+        agent_id = canonical_agent_id(agent_id)
+        self._store.set(_agent_key(agent_id), text)
         self._changed({"op": "kill", "agent_id": agent_id, "reason": text}, {"reason": text}, agent_id)
 
     def revive(self, agent_id: str) -> None:
         """Re-enable one agent (a global kill, if any, stays in force)."""
-        self._store.delete(_AGENT_PREFIX + key_part(agent_id))
+        agent_id = canonical_agent_id(agent_id)
+        self._store.delete(_agent_key(agent_id))
         self._changed({"op": "revive", "agent_id": agent_id, "reason": None}, {}, agent_id)
 
     def kill_all(self, reason: str | None = None) -> None:
@@ -288,7 +295,7 @@ class KillSwitch(StoreBound):
             new = state if isinstance(state, KillSwitchState) else KillSwitchState.model_validate(state)
         except ValidationError as exc:
             raise ValueError(f"invalid kill switch state: {exc.errors()[0]['msg']}") from None
-        wanted = {_AGENT_PREFIX + key_part(a): _reason(r) for a, r in new.killed_agents.items()}
+        wanted = {_agent_key(a): _reason(r) for a, r in new.killed_agents.items()}
         # Kill before reviving, so that no moment has fewer kills than both the old and new state.
         if new.global_kill:
             self._set_global(True, _reason(new.global_reason))
@@ -316,7 +323,7 @@ class KillSwitch(StoreBound):
         # Kills made before registration are carried over (merged: never fewer kills than either side).
         state = self._read_state(old)
         for agent, reason in state.killed_agents.items():
-            new.set(_AGENT_PREFIX + key_part(agent), reason)
+            new.set(_agent_key(agent), reason)
         if state.global_kill:
             new.set(_GLOBAL_KEY, {"reason": state.global_reason})
 

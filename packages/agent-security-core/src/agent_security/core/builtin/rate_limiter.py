@@ -43,7 +43,7 @@ from agent_security.core.context import CheckContext
 from agent_security.core.errors import ConfigurationError, StoreError
 from agent_security.core.hookspecs import hookimpl
 from agent_security.core.models import ActionRequest, Decision, PluginResult
-from agent_security.core.policy.normalize import normalize_name
+from agent_security.core.normalize import canonical_agent_id, normalize_name
 from agent_security.core.store import AdmissionVerdict, Store, StoreFull, WindowLimit
 
 __all__ = ["RateLimiter", "rate_limiter"]
@@ -60,7 +60,7 @@ def _seconds(window_s: float) -> str:
 def _keys(agent_id: str, tool_name: str) -> tuple[str, str]:
     """The window keys of ``(agent_id, tool_name)``: ``a:<agent>`` and ``t:<agent>:<normalised tool>``
     (identifiers percent-encoded)."""
-    agent = key_part(agent_id)
+    agent = key_part(canonical_agent_id(agent_id))
     return _AGENT + agent, f"{_TOOL}{agent}:{key_part(normalize_name(tool_name))}"
 
 
@@ -209,7 +209,7 @@ class RateLimiter(StoreBound):
 
     def reset_agent(self, agent_id: str) -> None:
         """Forget the windows of ``agent_id`` only (agent ``"a"`` never touches agent ``"a:b"``)."""
-        agent = key_part(agent_id)
+        agent = key_part(canonical_agent_id(agent_id))
         self._store.delete(_AGENT + agent)
         self._store.delete_prefix(f"{_TOOL}{agent}:")
 

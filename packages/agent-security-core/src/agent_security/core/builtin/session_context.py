@@ -49,7 +49,7 @@ from agent_security.core.context import CheckContext
 from agent_security.core.errors import ConfigurationError, StoreError
 from agent_security.core.hookspecs import hookimpl
 from agent_security.core.models import ActionRequest, Decision, Outcome, PluginResult
-from agent_security.core.policy.normalize import normalize_name
+from agent_security.core.normalize import normalize_name
 from agent_security.core.store import AdmissionVerdict, CounterLimit, Store
 
 __all__ = ["SessionContext", "session_context"]

@@ -59,6 +59,8 @@ def run_check(
     state = phases.CheckState(
         built, rhash, rt.new_context(rhash, built.timestamp if request is None else None), decision=denial
     )
+    if params is not None and denial is None:
+        _note_spelling(state, params.get("agent_id"))
     if denial is None:
         yield from phases.guards(rt, state)
     if state.decision is None:
@@ -109,6 +111,13 @@ def run_check(
             "would_block": blocked and observe,
         }
     )
+
+
+def _note_spelling(state: phases.CheckState, claimed: Any) -> None:
+    """Audit the spelling the caller used for the agent id when it is not the canonical one (``Agent-7``,
+    ``agent-7\u200b``): the check, its kill and its limits are the canonical agent's."""
+    if type(claimed) is str and claimed != state.request.agent.agent_id:
+        state.ctx.annotate("identity", {"claimed_agent_id": claimed[:256]})
 
 
 def _result(values: dict[str, Any]) -> CheckResult:

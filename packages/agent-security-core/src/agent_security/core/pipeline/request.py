@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from agent_security.core._speedups import assemble, remember
 from agent_security.core.arguments import MAX_STRING, InputTooLarge, InvalidArguments, freeze_json
 from agent_security.core.models import Action, ActionRequest, AgentInfo, Decision, RequestContext
+from agent_security.core.normalize import canonical_agent_id
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -231,9 +232,10 @@ def placeholder_request(params: Mapping[str, Any], defaults: RequestDefaults, ti
         value = params.get(key)
         return (value if isinstance(value, str) and value.strip() else fallback)[:limit]
 
+    agent_id = text("agent_id", "unknown", MAX_ID_CHARS)
     return ActionRequest(
         agent=AgentInfo(
-            agent_id=text("agent_id", "unknown", MAX_ID_CHARS),
+            agent_id=agent_id if canonical_agent_id(agent_id) else "unknown",
             environment=text("environment", defaults.environment, MAX_ID_CHARS),
         ),
         action=Action(tool_name=text("tool_name", "unknown", MAX_TOOL_NAME)),

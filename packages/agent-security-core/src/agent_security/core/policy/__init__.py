@@ -13,6 +13,7 @@ in place. See ``docs/policies.md`` for the schema, the semantics and how they di
 
 from __future__ import annotations
 
+from agent_security.core.normalize import normalize_text
 from agent_security.core.policy.defaults import default_policy_bundle, default_policy_data
 from agent_security.core.policy.engine import PolicyEngine, RuleTrace, searchable_values
 from agent_security.core.policy.loader import (
@@ -32,7 +33,6 @@ from agent_security.core.policy.models import (
     RuleMatch,
     RuleWhen,
 )
-from agent_security.core.policy.normalize import normalize_text
 from agent_security.core.policy.signing import (
     KeyPair,
     canonical_bytes,

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from agent_security.core.policy.normalize import regex_text
+from agent_security.core.normalize import regex_text
 from agent_security.core.policy.patterns import CompiledPattern, compile_pattern
 
 __all__ = [

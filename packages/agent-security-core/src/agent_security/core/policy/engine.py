@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from agent_security.core._speedups import remember
 from agent_security.core.models import Action, ActionRequest, AgentInfo, Decision, Outcome, Reason, trust_rank
+from agent_security.core.normalize import normalize_name, normalize_text
 from agent_security.core.policy._frozen import deep_thaw
 from agent_security.core.policy.conditions import (
     INDETERMINATE,
@@ -28,7 +29,6 @@ from agent_security.core.policy.conditions import (
     parse_tool_args_match,
 )
 from agent_security.core.policy.models import PolicyBundle, PolicyRule, RuleWhen
-from agent_security.core.policy.normalize import normalize_name, normalize_text
 from agent_security.core.policy.patterns import CompiledPattern, Glob, compile_pattern, glob_set
 from agent_security.core.policy.view import (
     MAX_SEARCH_CHARS,

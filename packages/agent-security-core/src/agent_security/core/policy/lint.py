@@ -31,10 +31,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from agent_security.core.models import Outcome
+from agent_security.core.normalize import normalize_name, normalize_text
 from agent_security.core.policy.conditions import ArgCondition, as_number, json_equal
 from agent_security.core.policy.engine import NameMatcher, _CompiledRule
 from agent_security.core.policy.models import PolicyBundle, RuleWhen
-from agent_security.core.policy.normalize import normalize_name, normalize_text
 from agent_security.core.policy.patterns import Glob, compile_pattern
 
 __all__ = ["LintFinding", "LintReport", "lint_bundle"]

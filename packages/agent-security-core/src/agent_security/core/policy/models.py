@@ -29,9 +29,9 @@ from pydantic import (
 )
 
 from agent_security.core.models import Outcome, TrustLevel
+from agent_security.core.normalize import normalize_text
 from agent_security.core.policy._frozen import deep_freeze
 from agent_security.core.policy.conditions import parse_tool_args_match
-from agent_security.core.policy.normalize import normalize_text
 from agent_security.core.policy.patterns import compile_pattern
 
 __all__ = [

@@ -12,10 +12,10 @@ from enum import Enum
 from typing import Any
 
 from agent_security.core.models import ActionRequest
+from agent_security.core.normalize import normalize_name, normalize_text, regex_text
 from agent_security.core.policy.conditions import (
     js_string,
 )
-from agent_security.core.policy.normalize import normalize_name, normalize_text, regex_text
 
 __all__ = [
     "MAX_SEARCH_CHARS",
