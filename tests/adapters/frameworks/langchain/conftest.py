@@ -39,8 +39,6 @@ def security(tmp_path: Any) -> Iterator[AgentSecurity]:
         yield sec
 
 
-
-
 @pytest.fixture
 def policy() -> str:
     return POLICY

@@ -140,7 +140,9 @@ def test_pipeline_mode_uses_the_instance_callbacks(policy: str) -> None:
         return False
 
     with AgentSecurity(policy_json=policy, autoload=False, on_approval_required=approver) as security:
-        graph = build(security, call("pay", {"amount": 5}, "p1"), [AgentSecurityMiddleware(security, approval="pipeline")])
+        graph = build(
+            security, call("pay", {"amount": 5}, "p1"), [AgentSecurityMiddleware(security, approval="pipeline")]
+        )
         state = graph.invoke(ASK, CONFIG, version="v2")
     assert seen == ["pay"] and RAN == [] and not state.interrupts
 

@@ -8,12 +8,10 @@ from typing import Any
 
 import pytest
 from langchain.agents import create_agent
-from langchain.agents.middleware import HumanInTheLoopMiddleware
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.types import Command
 
 from agent_security.adapters.framework import AgentHalted
 from agent_security.adapters.langchain import AgentSecurityMiddleware
@@ -123,7 +121,6 @@ async def test_async_allowed_call_runs(security: AgentSecurity) -> None:
     graph = agent(security, call("send_email", {"to": "a@corp.example", "body": "hi"}, "c1"), done())
     await graph.ainvoke(ASK, CONFIG)
     assert RAN == [("send_email", {"to": "a@corp.example", "body": "hi"})]
-
 
 
 def test_agent_id_and_session_are_configurable(security: AgentSecurity) -> None:

@@ -98,12 +98,12 @@ class CrewAIGuard:
         """CrewAI ``pre_tool_call`` hook: returns on ALLOW, raises ``HookAborted`` otherwise."""
         try:
             if _is_secured(ctx):
-                return None
+                return
             outcome = framework.check_or_deny(self.security, self.fields(ctx))
             if framework.allowed(outcome):
                 assert isinstance(outcome, CheckResult)
                 _LAST.set(_Record(ctx.tool_input, outcome, None))
-                return None
+                return
             decision = framework.final(outcome)
             if framework.is_kill(decision, self.kill_codes):
                 reason = framework.reason_text(decision, prefix="Agent halted by agent-security")

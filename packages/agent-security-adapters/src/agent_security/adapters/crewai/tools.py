@@ -18,7 +18,7 @@ from pydantic import PrivateAttr
 
 from agent_security.adapters import framework
 from agent_security.adapters.crewai.fields import call_fields
-from agent_security.core import AgentSecurity, CheckResult
+from agent_security.core import AgentSecurity, CheckResult, Decision
 
 __all__ = ["GuardedTool", "secure_tool"]
 
@@ -35,7 +35,7 @@ class GuardedTool(BaseTool):  # type: ignore[misc]  # crewai is untyped for mypy
     def _fields(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
         return call_fields(self.name, kwargs, **self._options)
 
-    def _gate(self, outcome: CheckResult | framework.Decision) -> str | None:
+    def _gate(self, outcome: CheckResult | Decision) -> str | None:
         if framework.allowed(outcome):
             return None
         decision = framework.final(outcome)

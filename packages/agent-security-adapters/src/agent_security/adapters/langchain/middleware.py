@@ -17,8 +17,8 @@ once. See docs/adapters/langchain.md.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import replace
 from typing import Any, Literal
 
 from langchain.agents.middleware import AgentMiddleware
@@ -158,9 +158,7 @@ class AgentSecurityMiddleware(AgentMiddleware):  # type: ignore[misc]  # langcha
         finally:
             reset_slot(token)
 
-    async def _acheck(
-        self, fields: Mapping[str, Any], answer: Any = None, request_hash: str = ""
-    ) -> tuple[Any, Slot]:
+    async def _acheck(self, fields: Mapping[str, Any], answer: Any = None, request_hash: str = "") -> tuple[Any, Slot]:
         slot = Slot(answer=None if answer is None else parse_answer(answer, request_hash))
         token = set_slot(slot if self.approval == "interrupt" else None)
         try:
