@@ -6,7 +6,9 @@ UV := $(PYTHON) -m uv
 RUN := $(UV) run --no-sync
 export UV_PYTHON ?= $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 
-.PHONY: help uv sync demo test lint format typecheck bench bench-docs build dist-check check-namespace clean
+FRAMEWORKS_DIR := tests/adapters/frameworks
+
+.PHONY: help uv sync demo test test-langchain test-crewai lint format typecheck bench bench-docs build dist-check check-namespace clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -23,6 +25,20 @@ demo: sync ## Run the end-to-end demo
 
 test: sync check-namespace ## Run the whole test suite
 	$(RUN) pytest
+
+# Each framework adapter is tested in an environment of its own (crewai pins openai<3, mcp<2, pydantic<2.13),
+# created on first use from the pinned requirements next to its tests, with core and adapters editable.
+.venv-%/.ready: $(FRAMEWORKS_DIR)/%/requirements.txt | uv
+	@rm -rf .venv-$*
+	$(UV) venv --quiet .venv-$*
+	$(UV) pip install --quiet -p .venv-$* -r $< -e packages/agent-security-core -e packages/agent-security-adapters
+	@touch $@
+
+test-langchain: .venv-langchain/.ready ## Run the LangChain adapter tests in .venv-langchain
+	AGENT_SECURITY_FRAMEWORK=langchain .venv-langchain/bin/python -m pytest $(FRAMEWORKS_DIR)/langchain
+
+test-crewai: .venv-crewai/.ready ## Run the CrewAI adapter tests in .venv-crewai
+	AGENT_SECURITY_FRAMEWORK=crewai .venv-crewai/bin/python -m pytest $(FRAMEWORKS_DIR)/crewai
 
 lint: sync ## Lint with ruff (rules and formatting)
 	$(RUN) ruff check .
@@ -58,4 +74,4 @@ check-namespace: ## The shared namespace folder must stay empty of files; every 
 	@for d in packages/*/src/agent_security/*/; do [ -f "$$d/py.typed" ] || { echo "$$d lacks py.typed"; exit 1; }; done
 
 clean: ## Remove build and cache output
-	rm -rf dist .venv .mypy_cache .ruff_cache .pytest_cache
+	rm -rf dist .venv .venv-langchain .venv-crewai .mypy_cache .ruff_cache .pytest_cache
