@@ -55,6 +55,7 @@ __all__ = [
     "Plan",
     "answer",
     "arespond",
+    "failure_output",
     "parse",
     "plan",
     "render_call",
@@ -260,6 +261,33 @@ def withheld_like(output: Any, notice: str, _depth: int = 0) -> Any:
     if output is None:
         return notice
     return walk(output, None, _depth)
+
+
+def failure_output(event: Mapping[str, Any], reason: str) -> dict[str, Any]:
+    """The JSON that blocks ``event`` when it could not be decided (for hosts where a hook answers with
+    JSON only, such as the Agent SDK's callbacks; the command hook exits 2 instead)."""
+    text = f"agent-security: blocked: {reason}"[:MAX_REASON]
+    name = event.get("hook_event_name") if isinstance(event, Mapping) else None
+    if name == "PermissionRequest":
+        return {
+            "hookSpecificOutput": {"hookEventName": name, "decision": {"behavior": "deny", "message": text}}
+        }
+    if name == "PostToolUse":
+        output = event.get("tool_response")
+        replacement = withheld_like(output, f"[{text}]")
+        specific: dict[str, Any] = {"hookEventName": name, "updatedToolOutput": replacement}
+        if isinstance(event.get("tool_name"), str) and event["tool_name"].startswith("mcp__"):
+            specific["updatedMCPToolOutput"] = replacement
+        return {"decision": "block", "reason": text, "hookSpecificOutput": specific}
+    if name == "PreToolUse":
+        return {
+            "hookSpecificOutput": {
+                "hookEventName": name,
+                "permissionDecision": "deny",
+                "permissionDecisionReason": text,
+            }
+        }
+    return {"decision": "block", "reason": text}  # UserPromptSubmit, and an event we cannot even name
 
 
 def _run_kwargs(p: Plan) -> dict[str, Any]:
