@@ -186,7 +186,10 @@ def install_command(ctx: click.Context, host: str, scope: str, root: Path | None
     command: list[str] | None = None
     config_path = (ctx.obj or {}).get("config")
     if config_path:
-        default_command: list[str] = module.default_command()
+        make_default = getattr(module, "default_command", None)
+        if make_default is None:
+            raise click.ClickException(f"the {host} installer cannot take --config; configure it by file instead")
+        default_command: list[str] = make_default()
         command = [default_command[0], "--config", str(Path(config_path).resolve()), *default_command[1:]]
     try:
         path = module.install(scope, root=root, command=command)
