@@ -75,8 +75,11 @@ async def test_the_callback_returns_the_command_hooks_json(security: Any) -> Non
 
 async def test_post_tool_use_redaction_through_the_callback(security: Any) -> None:
     callback = hook_callback(security)
-    event = {**_pre("Bash", {"command": "cat"}), "hook_event_name": "PostToolUse",
-             "tool_response": {"stdout": "card 4111 1111 1111 1111", "stderr": "", "interrupted": False}}
+    event = {
+        **_pre("Bash", {"command": "cat"}),
+        "hook_event_name": "PostToolUse",
+        "tool_response": {"stdout": "card 4111 1111 1111 1111", "stderr": "", "interrupted": False},
+    }
     out = await callback(event, "toolu_9", {"signal": None})
     assert "4111 1111 1111 1111" not in json.dumps(out)
     assert set(out["hookSpecificOutput"]["updatedToolOutput"]) == {"stdout", "stderr", "interrupted"}

@@ -66,9 +66,7 @@ def test_mcp_tools_are_matched_by_server_and_tool_and_approval_becomes_ask(examp
 
 
 def test_an_approval_in_a_mode_that_asks_nobody_is_a_denial() -> None:
-    run = run_hook(
-        event(tool_name="mcp__github__delete_repo", tool_input={}, permission_mode="bypassPermissions")
-    )
+    run = run_hook(event(tool_name="mcp__github__delete_repo", tool_input={}, permission_mode="bypassPermissions"))
     assert run.decision == "deny" and "asks nobody" in run.stdout
 
 
@@ -89,21 +87,27 @@ def test_post_tool_use_redacts_in_the_tools_output_shape(example_payload) -> Non
     assert set(out) == {"stdout", "stderr", "interrupted", "isImage"}
     assert "4111 1111 1111 1111" not in out["stdout"] and "1111" in out["stdout"]
     mcp = run_hook(
-        event("PostToolUse", tool_name="mcp__db__query", tool_input={}, tool_response=[
-            {"type": "text", "text": "card 4111 1111 1111 1111"}
-        ])
+        event(
+            "PostToolUse",
+            tool_name="mcp__db__query",
+            tool_input={},
+            tool_response=[{"type": "text", "text": "card 4111 1111 1111 1111"}],
+        )
     )
     spec = mcp.json["hookSpecificOutput"]
     assert spec["updatedMCPToolOutput"] == spec["updatedToolOutput"]
-    assert spec["updatedMCPToolOutput"][0]["type"] == "text" and "4111 1111" not in spec["updatedMCPToolOutput"][0]["text"]
+    assert (
+        spec["updatedMCPToolOutput"][0]["type"] == "text" and "4111 1111" not in spec["updatedMCPToolOutput"][0]["text"]
+    )
 
 
 def test_post_tool_use_withholds_output_egress_blocks(tmp_path: Path) -> None:
     config = tmp_path / "agent-security.toml"
     config.write_text('[egress]\nresult_actions = { PCI = "block" }\n')
     response = {"stdout": "card 4111 1111 1111 1111", "stderr": "warn", "interrupted": False, "isImage": False}
-    run = run_hook(event("PostToolUse", tool_name="Bash", tool_input={"command": "cat x"}, tool_response=response),
-                   config=config)
+    run = run_hook(
+        event("PostToolUse", tool_name="Bash", tool_input={"command": "cat x"}, tool_response=response), config=config
+    )
     assert run.json["decision"] == "block" and "EGRESS_BLOCKED" in run.json["reason"]
     replaced = run.json["hookSpecificOutput"]["updatedToolOutput"]
     assert set(replaced) == set(response) and replaced["interrupted"] is False
@@ -111,8 +115,14 @@ def test_post_tool_use_withholds_output_egress_blocks(tmp_path: Path) -> None:
 
 
 def test_permission_request_denies_or_has_no_opinion() -> None:
-    denied = run_hook(event("PermissionRequest", tool_name="Bash", tool_input={"command": "rm -rf /"},
-                            permission_suggestions=[{"type": "addRules"}]))
+    denied = run_hook(
+        event(
+            "PermissionRequest",
+            tool_name="Bash",
+            tool_input={"command": "rm -rf /"},
+            permission_suggestions=[{"type": "addRules"}],
+        )
+    )
     decision = denied.json["hookSpecificOutput"]["decision"]
     assert decision["behavior"] == "deny" and "COMMAND_BLOCKED" in decision["message"]
     assert run_hook(event("PermissionRequest", tool_name="Bash", tool_input={"command": "ls"})).json == {}
@@ -137,8 +147,9 @@ def test_a_kill_denies_and_stops_claude(tmp_path: Path) -> None:
         kill_switch(store=store).kill("claude-code", "incident 42")
     finally:
         store.close()
-    run = run_hook(event(tool_name="Bash", tool_input={"command": "ls"}, agent_id="sub-1", agent_type="Explore"),
-                   config=config)
+    run = run_hook(
+        event(tool_name="Bash", tool_input={"command": "ls"}, agent_id="sub-1", agent_type="Explore"), config=config
+    )
     assert run.decision == "deny" and run.json["continue"] is False
     assert "AGENT_KILL_SWITCH: incident 42" in run.json["stopReason"]
 
@@ -169,9 +180,11 @@ def test_missing_fields_duplicates_and_non_objects_are_exit_2() -> None:
 
 
 def test_huge_input_is_exit_2() -> None:
-    raw = b'{"hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": {"command": "' + b"a" * (
-        11 * 1024 * 1024
-    ) + b'"}}'
+    raw = (
+        b'{"hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": {"command": "'
+        + b"a" * (11 * 1024 * 1024)
+        + b'"}}'
+    )
     run = run_hook(raw)
     assert run.code == 2 and "exceeds" in run.stderr
 
@@ -216,21 +229,25 @@ def test_a_config_that_does_not_load_is_exit_2(tmp_path: Path) -> None:
 def test_an_unavailable_store_is_exit_2(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("x")
-    run = run_hook(event(tool_name="Bash", tool_input={"command": "ls"}),
-                   env={"AGENT_SECURITY_STATE_DIR": str(blocker / "sub")})
+    run = run_hook(
+        event(tool_name="Bash", tool_input={"command": "ls"}), env={"AGENT_SECURITY_STATE_DIR": str(blocker / "sub")}
+    )
     assert run.code == 2 and "state store" in run.stderr
 
 
 def test_an_unknown_host_is_exit_2() -> None:
-    proc = subprocess.run([str(SCRIPT), "hook", "nosuchhost"], input=b"{}", capture_output=True, check=False,
-                          timeout=60)
+    proc = subprocess.run(
+        [str(SCRIPT), "hook", "nosuchhost"], input=b"{}", capture_output=True, check=False, timeout=60
+    )
     assert proc.returncode == 2 and b"unknown host" in proc.stderr
 
 
 def test_the_whole_call_past_its_timeout_is_exit_2(tmp_path: Path) -> None:
     # A 10 MB argument takes the pipeline well over 0.1 s to read: the deadline answers first.
-    raw = b'{"hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": {"command": "' + b"a" * (
-        9 * 1024 * 1024
-    ) + b'"}}'
+    raw = (
+        b'{"hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": {"command": "'
+        + b"a" * (9 * 1024 * 1024)
+        + b'"}}'
+    )
     run = run_hook(raw, "--timeout", "0.1")
     assert run.code == 2 and "did not finish within 0.1 s" in run.stderr

@@ -35,9 +35,15 @@ def test_install_is_idempotent_and_keeps_the_users_settings_and_hooks(tmp_path: 
     target = tmp_path / ".claude" / "settings.json"
     target.parent.mkdir()
     theirs = {"matcher": "Bash", "hooks": [{"type": "command", "command": "my-linter"}]}
-    target.write_text(json.dumps({"model": "opus", "permissions": {"deny": ["Read(.env)"]},
-                                  "hooks": {"PreToolUse": [theirs], "Stop": [{"hooks": [{"type": "command",
-                                                                                         "command": "notify"}]}]}}))
+    target.write_text(
+        json.dumps(
+            {
+                "model": "opus",
+                "permissions": {"deny": ["Read(.env)"]},
+                "hooks": {"PreToolUse": [theirs], "Stop": [{"hooks": [{"type": "command", "command": "notify"}]}]},
+            }
+        )
+    )
     cci.install("project", root=tmp_path)
     first = target.read_bytes()
     data = json.loads(first)
@@ -53,8 +59,18 @@ def test_install_replaces_an_older_entry_of_ours_in_place(tmp_path: Path) -> Non
     target = tmp_path / ".claude" / "settings.json"
     target.parent.mkdir()
     old = {"type": "command", "command": "/old/bin/agent-security hook claude-code", "onFailure": "continue"}
-    target.write_text(json.dumps({"hooks": {"PreToolUse": [{"matcher": "Bash", "hooks": [old]},
-                                                           {"matcher": "Read", "hooks": [{"command": "x"}]}]}}))
+    target.write_text(
+        json.dumps(
+            {
+                "hooks": {
+                    "PreToolUse": [
+                        {"matcher": "Bash", "hooks": [old]},
+                        {"matcher": "Read", "hooks": [{"command": "x"}]},
+                    ]
+                }
+            }
+        )
+    )
     cci.install("project", root=tmp_path)
     groups = _settings(tmp_path)["hooks"]["PreToolUse"]
     assert len(groups) == 2 and groups[0]["matcher"] == "*" and groups[0]["hooks"][0]["onFailure"] == "block"
@@ -81,13 +97,23 @@ def test_managed_scope_path_per_os(tmp_path: Path) -> None:
 def test_cli_install_then_doctor_reports_a_live_hook(tmp_path: Path) -> None:
     config = tmp_path / "agent-security.toml"
     config.write_text(f'[core]\npolicy_path = "{EXAMPLE / "policy.yaml"}"\n')
-    done = subprocess.run([str(SCRIPT), "--config", str(config), "install", "claude-code", "--user", "--root",
-                           str(tmp_path)], capture_output=True, text=True, check=False, timeout=60)
+    done = subprocess.run(
+        [str(SCRIPT), "--config", str(config), "install", "claude-code", "--user", "--root", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     entry = _settings(tmp_path)["hooks"]["PreToolUse"][0]["hooks"][0]
     assert entry["args"] == ["--config", str(config), "hook", "claude-code"]
-    doctor = subprocess.run([str(SCRIPT), "doctor", "claude-code", "--root", str(tmp_path)],
-                            capture_output=True, text=True, check=False, timeout=120)
+    doctor = subprocess.run(
+        [str(SCRIPT), "doctor", "claude-code", "--root", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert doctor.returncode == 0, doctor.stdout
     assert "canary call (Bash 'rm -rf /') is blocked" in doctor.stdout and "hooks are live" in doctor.stdout
 
@@ -128,6 +154,11 @@ def test_doctor_reports_nothing_configured(tmp_path: Path) -> None:
 
 
 def test_install_for_a_host_without_an_installer_is_a_clear_error(tmp_path: Path) -> None:
-    proc = subprocess.run([str(SCRIPT), "install", "nosuchhost", "--root", str(tmp_path)], capture_output=True,
-                          text=True, check=False, timeout=60)
+    proc = subprocess.run(
+        [str(SCRIPT), "install", "nosuchhost", "--root", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     assert proc.returncode == 1 and "unknown host 'nosuchhost'" in proc.stderr

@@ -25,7 +25,12 @@ def test_a_shell_command_that_is_not_a_string_is_passed_on_for_the_governor_to_r
 @pytest.mark.parametrize(
     ("tool", "args", "kind", "path"),
     [
-        ("Write", {"file_path": "../.ssh/authorized_keys", "content": "k"}, "file_write", "/home/u/.ssh/authorized_keys"),
+        (
+            "Write",
+            {"file_path": "../.ssh/authorized_keys", "content": "k"},
+            "file_write",
+            "/home/u/.ssh/authorized_keys",
+        ),
         ("Edit", {"file_path": "src/./a/../b.py"}, "file_write", "/home/u/p/src/b.py"),
         ("Read", {"file_path": "~/.aws/credentials"}, "file_read", "/home/u/.aws/credentials"),
         ("Grep", {"pattern": "x", "path": "/etc/../etc/shadow"}, "file_read", "/etc/shadow"),

@@ -33,9 +33,9 @@ unknown values of fields we only record (``permission_mode``, ``effort``...) are
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent_security.adapters.hooks.answer import HookAnswer
@@ -173,9 +173,7 @@ def _is_kill(decision: Decision) -> bool:
 
 def _unresolved_approval(check: CheckResult) -> bool:
     """An approval-like outcome that no callback resolved (the CLI has none): the user should be asked."""
-    return check.decision.outcome.approval_like and any(
-        r.code == "NO_RESOLVER" for r in check.final_decision.reasons
-    )
+    return check.decision.outcome.approval_like and any(r.code == "NO_RESOLVER" for r in check.final_decision.reasons)
 
 
 def render_call(p: Plan, check: CheckResult) -> dict[str, Any]:
@@ -269,9 +267,7 @@ def failure_output(event: Mapping[str, Any], reason: str) -> dict[str, Any]:
     text = f"agent-security: blocked: {reason}"[:MAX_REASON]
     name = event.get("hook_event_name") if isinstance(event, Mapping) else None
     if name == "PermissionRequest":
-        return {
-            "hookSpecificOutput": {"hookEventName": name, "decision": {"behavior": "deny", "message": text}}
-        }
+        return {"hookSpecificOutput": {"hookEventName": name, "decision": {"behavior": "deny", "message": text}}}
     if name == "PostToolUse":
         output = event.get("tool_response")
         replacement = withheld_like(output, f"[{text}]")
@@ -315,8 +311,10 @@ async def arespond(event: Mapping[str, Any], security: AgentSecurity, *, agent_i
 
 
 def _home() -> str | None:
-    home = os.path.expanduser("~")
-    return home if home and home != "~" else None
+    try:
+        return str(Path.home())
+    except RuntimeError:  # no home directory known: "~" stays as given
+        return None
 
 
 def answer(raw: bytes, security: AgentSecurity, *, agent_id: str = HOST) -> HookAnswer:

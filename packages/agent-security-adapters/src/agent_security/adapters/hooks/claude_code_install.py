@@ -212,13 +212,10 @@ def _write_atomic(path: Path, data: dict[str, Any]) -> None:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        Path(tmp).chmod(mode)
+        Path(tmp).replace(path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        Path(tmp).unlink(missing_ok=True)
         raise
 
 
@@ -338,8 +335,9 @@ def doctor(*, root: Path | None = None) -> tuple[bool, list[str]]:
             report(h.get("onFailure") == "block", f"{where}: onFailure is {h.get('onFailure')!r} (must be 'block')")
     for path, h, _ in entries["PreToolUse"]:
         argv = _argv(h)
-        limit = h.get("timeout") if isinstance(h.get("timeout"), int | float) else HOOK_TIMEOUT
-        ran, blocked, detail = _run_canary(argv, float(min(max(limit, 1), 120)))
+        configured = h.get("timeout")
+        limit = float(configured) if isinstance(configured, int | float) else float(HOOK_TIMEOUT)
+        ran, blocked, detail = _run_canary(argv, min(max(limit, 1.0), 120.0))
         report(ran, f"PreToolUse ({path}): the command runs" + ("" if ran else f": {detail}"))
         if ran:
             report(blocked, f"PreToolUse ({path}): a canary call (Bash 'rm -rf /') is blocked: {detail}")

@@ -89,8 +89,8 @@ def _emit(answer: HookAnswer) -> None:
             sys.stderr.write(answer.stderr)
         sys.stdout.flush()
         sys.stderr.flush()
-    except Exception:
-        pass  # nowhere to report it; the exit code still blocks
+    except Exception:  # noqa: S110 - nowhere to report it; the exit code still blocks
+        pass
 
 
 def _answer_with_deadline(
@@ -134,9 +134,7 @@ def _answer_with_deadline(
     help="Seconds for the whole call (keep it below the host's hook timeout); past that, exit 2.",
 )
 @click.pass_context
-def hook_command(
-    ctx: click.Context, host: str, policy_path: str | None, stdin_timeout: float, timeout: float
-) -> None:
+def hook_command(ctx: click.Context, host: str, policy_path: str | None, stdin_timeout: float, timeout: float) -> None:
     """Answer one hook call from HOST (claude-code, cursor, copilot): the host's JSON on stdin, the host's
     answer on stdout. Exit 0 (answer on stdout) or 2 (blocked, reason on stderr); never anything else."""
     code = EXIT_BLOCK

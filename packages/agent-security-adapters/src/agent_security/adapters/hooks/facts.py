@@ -192,9 +192,9 @@ def tool_call_facts(
     if key in FILE_READ_TOOLS or key in FILE_WRITE_TOOLS:
         kind = "file_write" if key in FILE_WRITE_TOOLS else "file_read"
         _resolve_paths(args, cwd, home, extra)
-        if kind == "file_read" and key in ("glob", "grep", "ls", "list_dir", "file_search") and "path" not in args:
-            if cwd is not None:  # no path: the tool searches the working directory
-                extra["paths"] = [cwd[:MAX_PATH]]
+        searches = key in ("glob", "grep", "ls", "list_dir", "file_search")
+        if searches and "path" not in args and cwd is not None:  # no path: the tool searches the working directory
+            extra["paths"] = [cwd[:MAX_PATH]]
         return ToolCallFacts(tool_name, args, kind, kind, None, extra)
     if key in WEB_FETCH_TOOLS:
         host = _url_host(args.get("url"))
