@@ -1,5 +1,5 @@
 """Fixtures of the host hook tests: a policy, a config with a JSON Lines audit trail, a real AgentSecurity
-on a SQLite store, and a runner process (``hook_runner.py``) sharing that store."""
+on a SQLite store, and a runner process (``agent-security-test-hook.py``) sharing that store."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 from agent_security.core.pipeline.facade import AgentSecurity
 from agent_security.core.store import open_store
 
-RUNNER = Path(__file__).with_name("hook_runner.py")
+RUNNER = Path(__file__).with_name("agent-security-test-hook.py")
 
 POLICY: dict[str, Any] = {
     "version": "1",
@@ -46,7 +46,7 @@ class Setup:
         return [e for e in events if e.get("kind") == "decision"]
 
     def runner(self, host: str) -> list[str]:
-        return [sys.executable, str(RUNNER), host, str(self.config)]
+        return [sys.executable, str(RUNNER), "hook", host, str(self.config)]
 
 
 @pytest.fixture

@@ -95,7 +95,7 @@ def install(scope: str, *, root: Path | None = None, command: Sequence[str] | No
         "timeoutSec": TIMEOUT_S,
         "comment": "agent-security: every tool call is checked; a failure of the hook denies the call",
     }
-    mine = [i for i, e in enumerate(entries) if _is_ours(e)]
+    mine = [i for i, e in enumerate(entries) if _is_ours(e) or (isinstance(e, dict) and e.get("bash") == bash)]
     if mine:
         entries[mine[0]] = entry
         for i in reversed(mine[1:]):

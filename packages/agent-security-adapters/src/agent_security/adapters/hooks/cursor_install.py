@@ -87,7 +87,11 @@ def install(scope: str, *, root: Path | None = None, command: Sequence[str] | No
         entries = hooks.setdefault(event, [])
         if not isinstance(entries, list):
             raise InstallError(f"{path}: hooks.{event} is not a list; the file was not changed")
-        mine = [i for i, e in enumerate(entries) if isinstance(e, dict) and is_ours(e.get("command"), HOST)]
+        mine = [
+            i
+            for i, e in enumerate(entries)
+            if isinstance(e, dict) and (is_ours(e.get("command"), HOST) or e.get("command") == entry["command"])
+        ]
         if mine:
             entries[mine[0]] = dict(entry)
             for i in reversed(mine[1:]):

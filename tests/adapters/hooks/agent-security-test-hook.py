@@ -1,6 +1,7 @@
 """A hook process for the tests, standing in for ``agent-security hook <host>`` until the CLI command lands:
 stdin to :func:`registry.answer_hook` with a real ``AgentSecurity`` on the shared SQLite store, the answer to
-stdout/stderr and the exit code. ``python hook_runner.py <host> <config.toml>``."""
+stdout/stderr and the exit code. ``python agent-security-test-hook.py hook <host> <config.toml>`` (the
+real command's shape, so the installers recognise the entry as theirs)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 
 
 def main() -> int:
-    host, config = sys.argv[1], sys.argv[2]
+    host, config = sys.argv[2], sys.argv[3]
     raw = sys.stdin.buffer.read()
     from agent_security.adapters.hooks.answer import HookAnswer
     from agent_security.adapters.hooks.registry import answer_hook
