@@ -20,7 +20,7 @@ def test_install_writes_the_documented_shape_idempotently(tmp_path: Path, setup:
     assert data["version"] == 1
     (entry,) = data["hooks"]["preToolUse"]
     assert entry["type"] == "command" and entry["timeoutSec"] == copilot_install.TIMEOUT_S
-    assert entry["bash"].endswith("agent-security-test-hook.py hook copilot " + str(setup.config))
+    assert entry["bash"].endswith(f"--config {setup.config} hook copilot")
     assert entry["powershell"].startswith("& '")
     first = path.read_text()
     copilot_install.install("project", root=tmp_path, command=setup.runner("copilot"))

@@ -32,7 +32,7 @@ def test_install_writes_every_event_fail_closed(tmp_path: Path, setup: Any) -> N
     for event in cursor_install.EVENTS:
         (entry,) = data["hooks"][event]
         assert entry["failClosed"] is True and entry["timeout"] == cursor_install.TIMEOUT_S
-        assert entry["command"].endswith("agent-security-test-hook.py hook cursor " + str(setup.config))
+        assert entry["command"].endswith(f"--config {setup.config} hook cursor")
 
 
 def test_install_is_idempotent_and_keeps_other_hooks(tmp_path: Path) -> None:
