@@ -1,19 +1,32 @@
 """Entry point of agent-security-adapters (group ``agent_security``, name ``adapters``).
 
-Release 0.1.0 ships the distribution's place in the plugin system only: it is discovered, listed by
-``agent-security plugins``, and validates its ``[adapters]`` config section. It registers no check hooks
-yet, so installing it changes no decision. The capability it will carry is on the roadmap.
+* ``agent_security_plugin_info``: name ``adapters``, config section ``[adapters]`` (:class:`AdaptersConfig`).
+* ``agent_security_cli``: adds ``agent-security mcp proxy`` (to agent-security-supply-chain's ``mcp`` group).
+
+The adapters register no check hooks: installing the distribution changes no decision. Framework adapters
+are imported by the application (``agent_security.adapters.openai_agents``, ...), never by this module.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from pydantic import Field
+
+from agent_security.adapters.mcp_proxy.config import McpProxyConfig
 from agent_security.core import PluginInfo, SectionModel, hookimpl
 
-__all__ = ["AdaptersConfig", "agent_security_plugin_info"]
+if TYPE_CHECKING:
+    import click
+
+__all__ = ["AdaptersConfig", "agent_security_cli", "agent_security_plugin_info"]
 
 
 class AdaptersConfig(SectionModel):
-    """Configuration section ``[adapters]``. No settings yet."""
+    """Configuration section ``[adapters]``."""
+
+    mcp_proxy: McpProxyConfig = Field(default_factory=McpProxyConfig)
+    """``[adapters.mcp_proxy]``: the MCP proxy (``agent-security mcp proxy``)."""
 
 
 @hookimpl
@@ -23,5 +36,12 @@ def agent_security_plugin_info() -> PluginInfo:
         description="Claude Code and Cursor hooks, LangChain, CrewAI, OpenAI Agents SDK and an MCP proxy.",
         config_section="adapters",
         config_model=AdaptersConfig,
-        unconfigured="Nothing yet: 0.1.0 registers no check hooks.",
+        unconfigured="Registers no check hooks; adds `agent-security mcp proxy`.",
     )
+
+
+@hookimpl
+def agent_security_cli(cli: click.Group) -> None:
+    from agent_security.adapters.mcp_proxy.cli import attach
+
+    attach(cli)
