@@ -6,7 +6,7 @@ UV := $(PYTHON) -m uv
 RUN := $(UV) run --no-sync
 export UV_PYTHON ?= $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 
-.PHONY: help uv sync demo test lint format typecheck bench bench-docs build dist-check check-namespace clean
+.PHONY: help uv sync demo test test-openai-agents test-mcp1 lint format typecheck bench bench-docs build dist-check check-namespace clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -23,6 +23,28 @@ demo: sync ## Run the end-to-end demo
 
 test: sync check-namespace ## Run the whole test suite
 	$(RUN) pytest
+
+# Frameworks that cannot share the workspace environment are tested in environments of their own, created
+# (when missing or when their pinned requirements change) with uv from tests/adapters/frameworks/<name>/.
+FRAMEWORKS := tests/adapters/frameworks
+ADAPTER_PKGS := -e packages/agent-security-core -e packages/agent-security-egress \
+  -e packages/agent-security-supply-chain -e packages/agent-security-adapters
+
+.venv-openai-agents/.installed: $(FRAMEWORKS)/openai_agents/requirements.txt | uv
+	@test -x .venv-openai-agents/bin/python || $(UV) venv --quiet .venv-openai-agents
+	$(UV) pip install --quiet -p .venv-openai-agents -r $< $(ADAPTER_PKGS)
+	@touch $@
+
+test-openai-agents: .venv-openai-agents/.installed ## Test the OpenAI Agents SDK adapter in its own environment
+	.venv-openai-agents/bin/python -m pytest -p no:cacheprovider $(FRAMEWORKS)/openai_agents
+
+.venv-mcp1/.installed: $(FRAMEWORKS)/mcp1/requirements.txt | uv
+	@test -x .venv-mcp1/bin/python || $(UV) venv --quiet .venv-mcp1
+	$(UV) pip install --quiet -p .venv-mcp1 -r $<
+	@touch $@
+
+test-mcp1: sync .venv-mcp1/.installed ## Test the MCP proxy with an mcp 1.x client (old protocol) from its own environment
+	AGENT_SECURITY_MCP1_PYTHON=$(CURDIR)/.venv-mcp1/bin/python $(RUN) pytest -p no:cacheprovider $(FRAMEWORKS)/mcp1
 
 lint: sync ## Lint with ruff (rules and formatting)
 	$(RUN) ruff check .
@@ -58,4 +80,4 @@ check-namespace: ## The shared namespace folder must stay empty of files; every 
 	@for d in packages/*/src/agent_security/*/; do [ -f "$$d/py.typed" ] || { echo "$$d lacks py.typed"; exit 1; }; done
 
 clean: ## Remove build and cache output
-	rm -rf dist .venv .mypy_cache .ruff_cache .pytest_cache
+	rm -rf dist .venv .venv-openai-agents .venv-mcp1 .mypy_cache .ruff_cache .pytest_cache

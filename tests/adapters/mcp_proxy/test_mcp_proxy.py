@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mcp import Client, StdioServerParameters
+from mcp import Client, MCPError, StdioServerParameters
 
 HERE = Path(__file__).parent
 UPSTREAM = HERE / "upstream_server.py"
@@ -24,7 +24,10 @@ generated_at: "2026-01-01T00:00:00Z"
 expires_at: "2099-01-01T00:00:00Z"
 rules:
   - {id: DENY_DELETE, match: {tool_name: mcp__upstream-test__delete_all, environment: "*"}, outcome: DENY}
-  - {id: DENY_BIG_ECHO, match: {tool_name: mcp__upstream-test__echo, environment: "*"}, when: {contains_any: [forbidden]}, outcome: DENY}
+  - id: DENY_BIG_ECHO
+    match: {tool_name: mcp__upstream-test__echo, environment: "*"}
+    when: {contains_any: [forbidden]}
+    outcome: DENY
   - {id: ALLOW_REST, match: {tool_name: "*", environment: "*"}, outcome: ALLOW}
 defaults: {outcome: DENY}
 """
@@ -34,8 +37,20 @@ def proxy_argv(tmp_path: Path, *extra: str, config: Path | None = None) -> list[
     policy = tmp_path / "policy.yaml"
     policy.write_text(POLICY)
     root = ["--config", str(config)] if config else []
-    return [sys.executable, "-m", "agent_security.core.cli", *root, "mcp", "proxy", "--policy", str(policy), *extra,
-            "--", sys.executable, str(UPSTREAM)]
+    return [
+        sys.executable,
+        "-m",
+        "agent_security.core.cli",
+        *root,
+        "mcp",
+        "proxy",
+        "--policy",
+        str(policy),
+        *extra,
+        "--",
+        sys.executable,
+        str(UPSTREAM),
+    ]
 
 
 @asynccontextmanager
@@ -98,7 +113,7 @@ async def test_upstream_death_is_an_error_result_not_a_pass(tmp_path: Path) -> N
         assert dead.is_error and "upstream call" in text(dead)
         after = await client.call_tool("echo", {"text": "hi"})
         assert after.is_error
-        with pytest.raises(Exception):  # the listing cannot be made: a protocol error, never a stale list
+        with pytest.raises(MCPError):  # the listing cannot be made: a protocol error, never a stale list
             await client.list_tools()
 
 
@@ -159,7 +174,16 @@ def test_a_server_that_does_not_start_fails_the_proxy(tmp_path: Path) -> None:
 
     policy = tmp_path / "policy.yaml"
     policy.write_text(POLICY)
-    argv = [sys.executable, "-m", "agent_security.core.cli", "mcp", "proxy", "--policy", str(policy), "--",
-            str(tmp_path / "no-such-server")]
+    argv = [
+        sys.executable,
+        "-m",
+        "agent_security.core.cli",
+        "mcp",
+        "proxy",
+        "--policy",
+        str(policy),
+        "--",
+        str(tmp_path / "no-such-server"),
+    ]
     proc = subprocess.run(argv, input=b"", capture_output=True, timeout=60)
     assert proc.returncode != 0

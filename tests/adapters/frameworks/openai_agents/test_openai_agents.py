@@ -83,9 +83,7 @@ def agent_with(model: ScriptedModel, *tools: Any) -> Agent[Any]:
 async def test_allowed_call_runs_and_output_reaches_model(security: Any) -> None:
     t = Tools()
     guard = OpenAIAgentsGuard(security)
-    model = ScriptedModel(
-        [[function_call("read_note", {"name": "a"}, call_id="c1")], [assistant_message("done")]]
-    )
+    model = ScriptedModel([[function_call("read_note", {"name": "a"}, call_id="c1")], [assistant_message("done")]])
     result = await Runner.run(agent_with(model, guard.protect(t.read_note)), "go")
     assert result.final_output == "done"
     assert t.ran == [("read_note", {"name": "a"})]
@@ -95,9 +93,7 @@ async def test_allowed_call_runs_and_output_reaches_model(security: Any) -> None
 async def test_denied_call_never_runs_and_model_reads_reason(security: Any) -> None:
     t = Tools()
     guard = OpenAIAgentsGuard(security)
-    model = ScriptedModel(
-        [[function_call("delete_all", {"scope": "prod"}, call_id="c1")], [assistant_message("ok")]]
-    )
+    model = ScriptedModel([[function_call("delete_all", {"scope": "prod"}, call_id="c1")], [assistant_message("ok")]])
     await Runner.run(agent_with(model, guard.protect(t.delete_all)), "go")
     assert t.ran == []
     [shown] = tool_outputs(model)
@@ -153,9 +149,7 @@ async def test_secret_in_output_is_redacted_before_the_model_sees_it(security: A
 async def test_approval_like_outcome_interrupts_then_runs_once_approved(security: Any) -> None:
     t = Tools()
     guard = OpenAIAgentsGuard(security)
-    model = ScriptedModel(
-        [[function_call("pay", {"amount": 5}, call_id="c1")], [assistant_message("paid")]]
-    )
+    model = ScriptedModel([[function_call("pay", {"amount": 5}, call_id="c1")], [assistant_message("paid")]])
     agent = agent_with(model, guard.protect(t.pay))
     first = await Runner.run(agent, "go")
     assert t.ran == []

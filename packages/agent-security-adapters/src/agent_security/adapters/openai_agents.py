@@ -134,9 +134,7 @@ class OpenAIAgentsGuard:
         if security.get_plugin(RESOLVER_NAME) is None:  # one resolver serves every guard of the instance
             security.register_plugin(SdkApprovalResolver(), name=RESOLVER_NAME)
         self.input_guardrail: Any = ToolInputGuardrail(guardrail_function=self._input, name="agent_security_input")
-        self.output_guardrail: Any = ToolOutputGuardrail(
-            guardrail_function=self._output, name="agent_security_output"
-        )
+        self.output_guardrail: Any = ToolOutputGuardrail(guardrail_function=self._output, name="agent_security_output")
 
     # ---- attaching ----------------------------------------------------------------------------------
     def protect(self, tool: Any, *, approvals: bool = True) -> Any:
@@ -158,7 +156,7 @@ class OpenAIAgentsGuard:
         """The ``needs_approval`` callable for the tool ``tool_name``: True when the pipeline's decision is
         approval-like (the decision is kept for the input guardrail, so the call is not counted twice)."""
 
-        async def needs_approval(run_context: Any, params: dict[str, Any], call_id: str) -> bool:
+        async def needs_approval(run_context: Any, params: Any, call_id: str) -> bool:
             if not isinstance(params, dict):
                 return True  # the SDK could not read the arguments: let a human see them
             agent = getattr(run_context, "agent", None)

@@ -15,7 +15,9 @@ __all__ = ["attach", "proxy_command"]
 @click.command("proxy", context_settings={"ignore_unknown_options": True})
 @click.option("--policy", "policy_path", type=click.Path(dir_okay=False, exists=True), help="Policy file.")
 @click.option("--server-name", default=None, help="Server name in tool names and pins (default: as reported).")
-@click.option("--lock", "lock_file", type=click.Path(dir_okay=False), default=None, help="Pin lock file (kept across runs).")
+@click.option(
+    "--lock", "lock_file", type=click.Path(dir_okay=False), default=None, help="Pin lock file (kept across runs)."
+)
 @click.option("--on-drift", type=click.Choice(["refuse", "flag"]), default=None, help="Drifted tools: refuse or flag.")
 @click.option("--agent", "agent_id", default=None, help="Agent id of every check (default: mcp-proxy).")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)

@@ -77,12 +77,12 @@ class Gate:
         with self._mutex:
             if self._lock_path is not None and self._lock_path.exists():
                 self.lock = McpLock.load(self._lock_path)
-            if self.server not in self.lock.servers:
-                if self._lock_path is None or self.config.pin_on_first_use:
-                    pinnable = [t for t in tools if self._scan_level(t) is None]
-                    self.lock.pin(self.server, pinnable)
-                    if self._lock_path is not None:
-                        self.lock.save(self._lock_path)
+            first_use = self._lock_path is None or self.config.pin_on_first_use
+            if self.server not in self.lock.servers and first_use:
+                # pin what passes the scan (trust on first use); an unsafe tool is never pinned
+                self.lock.pin(self.server, [t for t in tools if self._scan_level(t) is None])
+                if self._lock_path is not None:
+                    self.lock.save(self._lock_path)
         return self.judge(tools)
 
     def judge(self, tools: Sequence[Mapping[str, Any]]) -> GateView:

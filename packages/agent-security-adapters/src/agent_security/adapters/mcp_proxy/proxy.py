@@ -226,16 +226,22 @@ class McpProxy:
         if name not in view.served:
             return self._refuse(name, "MCP_TOOL_UNKNOWN", f'the server offers no tool "{name[:128]}"')
         raw, validator = view.served[name]
-        args: dict[str, Any] = {} if arguments is None else arguments
+        args: Any = {} if arguments is None else arguments
         if not isinstance(args, dict):
             return self._refuse(name, "MCP_ARGS_INVALID", "the arguments are not an object")
         if dumps_bounded(args, self.config.max_args_bytes) is None:
-            return self._refuse(name, "MCP_ARGS_INVALID", f"the arguments are larger than {self.config.max_args_bytes} bytes")
+            return self._refuse(
+                name, "MCP_ARGS_INVALID", f"the arguments are larger than {self.config.max_args_bytes} bytes"
+            )
         problem = validator.errors(args)
         if problem is not None:
-            return self._refuse(name, "MCP_ARGS_INVALID", f"the arguments do not match the tool's inputSchema: {problem}")
+            return self._refuse(
+                name, "MCP_ARGS_INVALID", f"the arguments do not match the tool's inputSchema: {problem}"
+            )
 
-        check = await self.security.acheck_tool_call(**self._fields(proxied_tool_name(self.server_name, name), args, raw))
+        check = await self.security.acheck_tool_call(
+            **self._fields(proxied_tool_name(self.server_name, name), args, raw)
+        )
         if not check.allowed:
             reasons = "; ".join(f"{r.code}: {r.message}" for r in check.final_decision.reasons)
             return _error(PREFIX + (reasons or check.final_decision.outcome.value))
