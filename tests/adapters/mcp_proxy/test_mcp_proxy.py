@@ -73,8 +73,10 @@ def calls(log: Path) -> list[str]:
     return [line.split(" ", 1)[0] for line in log.read_text().splitlines()] if log.exists() else []
 
 
-async def test_allowed_denied_listed_and_invalid(tmp_path: Path, log: Path) -> None:
-    async with connect(proxy_argv(tmp_path), {"UPSTREAM_LOG": str(log)}) as client:
+async def test_allowed_denied_listed_invalid_redacted_and_timeout(tmp_path: Path, log: Path) -> None:
+    config = tmp_path / "agent-security.toml"
+    config.write_text("[adapters.mcp_proxy]\ncall_timeout_s = 1.0\n")
+    async with connect(proxy_argv(tmp_path, config=config), {"UPSTREAM_LOG": str(log)}) as client:
         assert client.protocol_version == "2026-07-28"
         names = {t.name for t in (await client.list_tools()).tools}
         assert names == {"echo", "add", "read_secret", "crash", "hang"}  # delete_all: policy denies it
@@ -97,14 +99,14 @@ async def test_allowed_denied_listed_and_invalid(tmp_path: Path, log: Path) -> N
 
         unknown = await client.call_tool("no_such_tool", {})
         assert unknown.is_error and "MCP_TOOL_UNKNOWN" in text(unknown)
-    assert calls(log) == ["echo", "add"]  # nothing refused ever reached the server
 
+        secret = await client.call_tool("read_secret", {"name": "db"})  # egress DLP on the result
+        assert not secret.is_error
+        assert SECRET not in text(secret) and "value of db" in text(secret)
 
-async def test_secret_in_result_is_redacted(tmp_path: Path) -> None:
-    async with connect(proxy_argv(tmp_path)) as client:
-        res = await client.call_tool("read_secret", {"name": "db"})
-    assert not res.is_error
-    assert SECRET not in text(res) and "value of db" in text(res)
+        hung = await client.call_tool("hang", {})  # [adapters.mcp_proxy] call_timeout_s = 1
+        assert hung.is_error and "timed out" in text(hung)
+    assert calls(log) == ["echo", "add", "read_secret", "hang"]  # nothing refused ever reached the server
 
 
 async def test_upstream_death_is_an_error_result_not_a_pass(tmp_path: Path) -> None:
@@ -117,15 +119,7 @@ async def test_upstream_death_is_an_error_result_not_a_pass(tmp_path: Path) -> N
             await client.list_tools()
 
 
-async def test_upstream_timeout_is_an_error_result(tmp_path: Path) -> None:
-    config = tmp_path / "agent-security.toml"
-    config.write_text("[adapters.mcp_proxy]\ncall_timeout_s = 1.0\n")
-    async with connect(proxy_argv(tmp_path, config=config)) as client:
-        res = await client.call_tool("hang", {})
-    assert res.is_error and "timed out" in text(res)
-
-
-async def test_drift_between_runs_is_refused(tmp_path: Path, log: Path) -> None:
+async def test_drift_between_runs_is_refused_or_flagged(tmp_path: Path, log: Path) -> None:
     lock = tmp_path / "mcp.lock.json"
     async with connect(proxy_argv(tmp_path, "--lock", str(lock))) as client:
         assert "echo" in {t.name for t in (await client.list_tools()).tools}
@@ -136,14 +130,9 @@ async def test_drift_between_runs_is_refused(tmp_path: Path, log: Path) -> None:
         res = await client.call_tool("echo", {"text": "hi"})
         assert res.is_error and "MCP_TOOL_DRIFT" in text(res) and "description" in text(res)
         assert not (await client.call_tool("add", {"a": 1, "b": 1})).is_error  # the others still work
-    assert "echo" not in calls(log)
+    assert calls(log) == ["add"]
+    log.unlink()
 
-
-async def test_drift_between_runs_is_flagged_when_configured(tmp_path: Path, log: Path) -> None:
-    lock = tmp_path / "mcp.lock.json"
-    async with connect(proxy_argv(tmp_path, "--lock", str(lock))) as client:
-        await client.list_tools()
-    env = {"UPSTREAM_VARIANT": "drift", "UPSTREAM_LOG": str(log)}
     async with connect(proxy_argv(tmp_path, "--lock", str(lock), "--on-drift", "flag"), env) as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
         assert tools["echo"].description == "Echo the text back, in full."
@@ -152,21 +141,18 @@ async def test_drift_between_runs_is_flagged_when_configured(tmp_path: Path, log
     assert calls(log) == ["echo"]
 
 
-async def test_poisoned_tool_is_hidden_and_refused(tmp_path: Path, log: Path) -> None:
-    async with connect(proxy_argv(tmp_path), {"UPSTREAM_VARIANT": "poisoned", "UPSTREAM_LOG": str(log)}) as client:
+async def test_poisoned_tool_is_hidden_and_refused_on_the_legacy_protocol(tmp_path: Path, log: Path) -> None:
+    env = {**os.environ, "UPSTREAM_VARIANT": "poisoned", "UPSTREAM_LOG": str(log)}
+    params = StdioServerParameters(command=sys.executable, args=proxy_argv(tmp_path)[1:], env=env)
+    async with Client(params, cache=None, mode="legacy", read_timeout_seconds=60) as client:
+        assert client.protocol_version != "2026-07-28"
         assert "echo" not in {t.name for t in (await client.list_tools()).tools}
         res = await client.call_tool("echo", {"text": "hi"})
         assert res.is_error and "MCP_TOOL_UNSAFE" in text(res)
-    assert calls(log) == []
-
-
-async def test_legacy_protocol_from_the_new_sdk(tmp_path: Path) -> None:
-    params = StdioServerParameters(command=sys.executable, args=proxy_argv(tmp_path)[1:], env=dict(os.environ))
-    async with Client(params, cache=None, mode="legacy", read_timeout_seconds=60) as client:
-        assert client.protocol_version != "2026-07-28"
-        res = await client.call_tool("delete_all", {"scope": "x"})
-        assert res.is_error and "DENY_DELETE" in text(res)
-        assert text(await client.call_tool("echo", {"text": "old"})) == "old"
+        denied = await client.call_tool("delete_all", {"scope": "x"})
+        assert denied.is_error and "DENY_DELETE" in text(denied)
+        assert text(await client.call_tool("add", {"a": 2, "b": 2})) == "4"
+    assert calls(log) == ["add"]
 
 
 def test_a_server_that_does_not_start_fails_the_proxy(tmp_path: Path) -> None:
