@@ -79,8 +79,10 @@ class Gate:
                 self.lock = McpLock.load(self._lock_path)
             first_use = self._lock_path is None or self.config.pin_on_first_use
             if self.server not in self.lock.servers and first_use:
-                # pin what passes the scan (trust on first use); an unsafe tool is never pinned
-                self.lock.pin(self.server, [t for t in tools if self._scan_level(t) is None])
+                # pin what passes the scan (trust on first use); an unsafe or duplicated tool is never pinned
+                names = [t.get("name") for t in tools]
+                pinnable = [t for t in tools if names.count(t.get("name")) == 1 and self._scan_level(t) is None]
+                self.lock.pin(self.server, pinnable)
                 if self._lock_path is not None:
                     self.lock.save(self._lock_path)
         return self.judge(tools)
