@@ -7,8 +7,9 @@ RUN := $(UV) run --no-sync
 export UV_PYTHON ?= $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 
 FRAMEWORKS_DIR := tests/adapters/frameworks
+FRAMEWORK_TESTS := test-langchain test-crewai test-openai-agents test-mcp1 test-claude-agent-sdk
 
-.PHONY: help uv sync demo test test-langchain test-crewai lint format typecheck bench bench-docs build dist-check check-namespace clean
+.PHONY: help uv sync demo test test-main test-frameworks $(FRAMEWORK_TESTS) lint format typecheck bench bench-docs build dist-check check-namespace clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -23,22 +24,47 @@ sync: uv ## Create .venv and install all eight distributions (editable) from uv.
 demo: sync ## Run the end-to-end demo
 	@$(RUN) agent-security demo
 
-test: sync check-namespace ## Run the whole test suite
+test: test-main test-frameworks ## Run the whole test suite (the workspace's, then each framework's)
+
+test-main: sync check-namespace ## The workspace environment's tests
 	$(RUN) pytest
 
-# Each framework adapter is tested in an environment of its own (crewai pins openai<3, mcp<2, pydantic<2.13),
-# created on first use from the pinned requirements next to its tests, with core and adapters editable.
-.venv-%/.ready: $(FRAMEWORKS_DIR)/%/requirements.txt | uv
-	@rm -rf .venv-$*
-	$(UV) venv --quiet .venv-$*
-	$(UV) pip install --quiet -p .venv-$* -r $< -e packages/agent-security-core -e packages/agent-security-adapters
-	@touch $@
+# Each framework adapter is tested against the real framework in an environment of its own (crewai pins
+# openai<3, mcp<2 and pydantic<2.13; openai-agents needs openai>=3; the Claude Agent SDK bundles a 400 MB CLI).
+# .venv-<name> is made with uv from the pinned $(FRAMEWORKS_DIR)/<name>/requirements.txt plus the workspace
+# packages the tests use (editable), and made again when the requirements change.
+CORE_ADAPTERS := -e packages/agent-security-core -e packages/agent-security-adapters
+WITH_CONTROLS := $(CORE_ADAPTERS) -e packages/agent-security-egress -e packages/agent-security-supply-chain
 
-test-langchain: .venv-langchain/.ready ## Run the LangChain adapter tests in .venv-langchain
-	AGENT_SECURITY_FRAMEWORK=langchain .venv-langchain/bin/python -m pytest $(FRAMEWORKS_DIR)/langchain
+define framework_env
+.venv-$(1)/.ready: $(FRAMEWORKS_DIR)/$(1)/requirements.txt | uv
+	@rm -rf .venv-$(1)
+	$$(UV) venv --quiet .venv-$(1)
+	$$(UV) pip install --quiet -p .venv-$(1) -r $$< $(2)
+	@touch $$@
+endef
+$(eval $(call framework_env,langchain,$(CORE_ADAPTERS)))
+$(eval $(call framework_env,crewai,$(CORE_ADAPTERS)))
+$(eval $(call framework_env,openai_agents,$(WITH_CONTROLS)))
+$(eval $(call framework_env,claude_agent_sdk,$(WITH_CONTROLS)))
+$(eval $(call framework_env,mcp1,))
 
-test-crewai: .venv-crewai/.ready ## Run the CrewAI adapter tests in .venv-crewai
-	AGENT_SECURITY_FRAMEWORK=crewai .venv-crewai/bin/python -m pytest $(FRAMEWORKS_DIR)/crewai
+test-langchain: .venv-langchain/.ready ## LangChain adapter tests (.venv-langchain)
+	AGENT_SECURITY_FRAMEWORK=langchain .venv-langchain/bin/python -m pytest -p no:cacheprovider $(FRAMEWORKS_DIR)/langchain
+
+test-crewai: .venv-crewai/.ready ## CrewAI adapter tests (.venv-crewai)
+	AGENT_SECURITY_FRAMEWORK=crewai .venv-crewai/bin/python -m pytest -p no:cacheprovider $(FRAMEWORKS_DIR)/crewai
+
+test-openai-agents: .venv-openai_agents/.ready ## OpenAI Agents SDK adapter tests (.venv-openai_agents)
+	AGENT_SECURITY_FRAMEWORK=openai_agents .venv-openai_agents/bin/python -m pytest -p no:cacheprovider $(FRAMEWORKS_DIR)/openai_agents
+
+test-claude-agent-sdk: .venv-claude_agent_sdk/.ready ## Claude Agent SDK adapter tests (.venv-claude_agent_sdk)
+	AGENT_SECURITY_FRAMEWORK=claude_agent_sdk .venv-claude_agent_sdk/bin/python -m pytest -p no:cacheprovider $(FRAMEWORKS_DIR)/claude_agent_sdk
+
+test-mcp1: sync .venv-mcp1/.ready ## The MCP proxy (workspace env) with an mcp 1.x client from .venv-mcp1
+	AGENT_SECURITY_FRAMEWORK=mcp1 AGENT_SECURITY_MCP1_PYTHON=$(CURDIR)/.venv-mcp1/bin/python $(RUN) pytest -p no:cacheprovider $(FRAMEWORKS_DIR)/mcp1
+
+test-frameworks: $(FRAMEWORK_TESTS) ## Every framework adapter's tests, each in its own environment
 
 lint: sync ## Lint with ruff (rules and formatting)
 	$(RUN) ruff check .
@@ -74,4 +100,4 @@ check-namespace: ## The shared namespace folder must stay empty of files; every 
 	@for d in packages/*/src/agent_security/*/; do [ -f "$$d/py.typed" ] || { echo "$$d lacks py.typed"; exit 1; }; done
 
 clean: ## Remove build and cache output
-	rm -rf dist .venv .venv-langchain .venv-crewai .mypy_cache .ruff_cache .pytest_cache
+	rm -rf dist .venv .venv-*/ .mypy_cache .ruff_cache .pytest_cache

@@ -122,7 +122,8 @@ def test_configure_disabled_and_bad_sections(tmp_path: Path) -> None:
 def test_cli_hook_adds_mcp_group() -> None:
     root = click.Group("agent-security")
     sc_plugin.agent_security_cli(root)
-    assert set(root.commands["mcp"].commands) == {"scan", "pin", "verify"}  # type: ignore[attr-defined]
+    # agent-security-adapters adds `proxy` to this same group object (once its CLI hook has run)
+    assert {"scan", "pin", "verify"} <= set(root.commands["mcp"].commands)  # type: ignore[attr-defined]
 
 
 # --- static scan from a file ------------------------------------------------------------------------

@@ -1,16 +1,21 @@
 """Entry point of agent-security-adapters (group ``agent_security``, name ``adapters``).
 
-* ``agent_security_plugin_info``: name ``adapters``, config section ``[adapters]`` (no settings yet).
+* ``agent_security_plugin_info``: name ``adapters``, config section ``[adapters]`` (:class:`AdaptersConfig`).
 * ``agent_security_cli``: adds ``agent-security hook <host>``, ``install <host>`` and ``doctor <host>``
-  (:mod:`agent_security.adapters.hooks.cli`, imported only when the command line is built).
+  (:mod:`agent_security.adapters.hooks.cli`) and ``agent-security mcp proxy`` (to
+  agent-security-supply-chain's ``mcp`` group), imported only when the command line is built.
 
-It registers no check hooks: the adapters call the pipeline, they do not add decisions to it.
+The adapters register no check hooks: installing the distribution changes no decision. Framework adapters
+are imported by the application (``agent_security.adapters.openai_agents``, ...), never by this module.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pydantic import Field
+
+from agent_security.adapters.mcp_proxy.config import McpProxyConfig
 from agent_security.core import PluginInfo, SectionModel, hookimpl
 
 if TYPE_CHECKING:
@@ -20,7 +25,10 @@ __all__ = ["AdaptersConfig", "agent_security_cli", "agent_security_plugin_info"]
 
 
 class AdaptersConfig(SectionModel):
-    """Configuration section ``[adapters]``. No settings yet."""
+    """Configuration section ``[adapters]``."""
+
+    mcp_proxy: McpProxyConfig = Field(default_factory=McpProxyConfig)
+    """``[adapters.mcp_proxy]``: the MCP proxy (``agent-security mcp proxy``)."""
 
 
 @hookimpl
@@ -30,7 +38,7 @@ def agent_security_plugin_info() -> PluginInfo:
         description="Claude Code and Cursor hooks, LangChain, CrewAI, OpenAI Agents SDK and an MCP proxy.",
         config_section="adapters",
         config_model=AdaptersConfig,
-        unconfigured="Nothing to configure: the adapters call the pipeline and add no check hooks.",
+        unconfigured="Registers no check hooks; adds the hook, install, doctor and mcp proxy commands.",
     )
 
 
@@ -41,3 +49,7 @@ def agent_security_cli(cli: click.Group) -> None:
     cli.add_command(hook_command, "hook")
     cli.add_command(install_command, "install")
     cli.add_command(doctor_command, "doctor")
+
+    from agent_security.adapters.mcp_proxy.cli import attach
+
+    attach(cli)

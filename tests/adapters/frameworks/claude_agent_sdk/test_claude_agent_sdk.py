@@ -1,7 +1,7 @@
 """The Claude Agent SDK callbacks, called as the SDK calls them, with the SDK's own types.
 
-Runs where ``claude-agent-sdk`` is installed (``scripts/test-claude-agent-sdk.sh`` makes that environment,
-``.venv-claude-sdk``); skipped elsewhere."""
+Runs in an environment of its own, where ``claude-agent-sdk`` is installed (``make test-claude-agent-sdk``
+makes ``.venv-claude_agent_sdk``); not collected elsewhere."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest
 
-sdk = pytest.importorskip("claude_agent_sdk")
-
-from claude_agent_sdk import (  # noqa: E402
+import claude_agent_sdk as sdk
+from claude_agent_sdk import (
     ClaudeAgentOptions,
     HookMatcher,
     PermissionResultAllow,
