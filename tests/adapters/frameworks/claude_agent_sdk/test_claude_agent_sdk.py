@@ -27,7 +27,7 @@ from agent_security.core import AgentSecurity  # noqa: E402
 from agent_security.core.builtin import kill_switch  # noqa: E402
 from agent_security.core.store import SqliteStore  # noqa: E402
 
-POLICY = Path(__file__).resolve().parents[3] / "examples" / "claude-code" / "policy.yaml"
+POLICY = Path(__file__).resolve().parents[4] / "examples" / "claude-code" / "policy.yaml"
 
 
 @pytest.fixture
