@@ -16,3 +16,15 @@ def test_demo_table_lists_hosts_and_decisions() -> None:
     assert any(r.startswith("copilot") and "COMMAND_BLOCKED" in r for r in rows)
     assert any("BLOCK (exit 2)" in r for r in rows)
     assert "hosts run: " in text and "cursor" in text.split("hosts run: ")[1]
+
+
+def test_agent_security_demo_adapters_on_the_command_line() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).parent / "agent-security"
+    done = subprocess.run([str(script), "demo", "adapters"], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "hosts run: claude-code, cursor, copilot" in done.stdout
+    assert "COMMAND_BLOCKED" in done.stdout

@@ -2,8 +2,8 @@
 
 * ``agent_security_plugin_info``: name ``adapters``, config section ``[adapters]`` (:class:`AdaptersConfig`).
 * ``agent_security_cli``: adds ``agent-security hook <host>``, ``install <host>`` and ``doctor <host>``
-  (:mod:`agent_security.adapters.hooks.cli`) and ``agent-security mcp proxy`` (to
-  agent-security-supply-chain's ``mcp`` group), imported only when the command line is built.
+  (:mod:`agent_security.adapters.hooks.cli`), ``agent-security mcp proxy`` (to agent-security-supply-chain's
+  ``mcp`` group) and ``agent-security demo adapters``, imported only when the command line is built.
 
 The adapters register no check hooks: installing the distribution changes no decision. Framework adapters
 are imported by the application (``agent_security.adapters.openai_agents``, ...), never by this module.
@@ -11,15 +11,11 @@ are imported by the application (``agent_security.adapters.openai_agents``, ...)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+import click
 from pydantic import Field
 
 from agent_security.adapters.mcp_proxy.config import McpProxyConfig
 from agent_security.core import PluginInfo, SectionModel, hookimpl
-
-if TYPE_CHECKING:
-    import click
 
 __all__ = ["AdaptersConfig", "agent_security_cli", "agent_security_plugin_info"]
 
@@ -53,3 +49,14 @@ def agent_security_cli(cli: click.Group) -> None:
     from agent_security.adapters.mcp_proxy.cli import attach
 
     attach(cli)
+    demo = cli.commands.get("demo")
+    if isinstance(demo, click.Group):
+        demo.add_command(demo_adapters, "adapters")
+
+
+@click.command("adapters")
+def demo_adapters() -> None:
+    """Sample calls from Claude Code, Cursor and the Copilot CLI, answered by the real pipeline."""
+    from agent_security.adapters.demo import run_adapters_demo
+
+    raise SystemExit(run_adapters_demo())

@@ -525,10 +525,14 @@ def check_result(ctx: click.Context, policy_path: str | None, observe: bool, std
     ctx.exit(EXIT_ALLOW if checked.allowed else EXIT_DENY)
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @click.option("--quick", is_flag=True, help="The five-scenario quick demo.")
-def demo(quick: bool) -> None:
-    """Run the end-to-end demo: a readable run of decisions through the default pipeline."""
+@click.pass_context
+def demo(ctx: click.Context, quick: bool) -> None:
+    """Run the end-to-end demo: a readable run of decisions through the default pipeline. Distributions
+    add demos of their own as subcommands (``agent-security demo adapters``, ...)."""
+    if ctx.invoked_subcommand is not None:
+        return
     from agent_security.core.demo import run_demo
 
     raise SystemExit(run_demo(quick=quick))
