@@ -13,7 +13,9 @@ and returns its own; when the pipeline calls the rate limiter and the session co
 theirs without touching the store. So a refusal is still reported by the plugin it belongs to, with its
 reason code and ``plugin_source``, and the pipeline's contract is unchanged. A member that the leader
 could not include (another store, another host, no host at all in a unit test) admits its part alone:
-the same answers, one call each.
+the same answers, one call each. When every part is admitted, each member says what that means for it
+(the session context registers its reservation); when one is refused, only the member it belongs to is
+asked, with the verdict on its own part.
 
 * Nothing is admitted when a kill flag is set or any limit refuses. A call refused by the session limit
   consumes no rate budget either.
@@ -65,8 +67,12 @@ class Member(Protocol):
         """This member's part for ``request`` (``None``: nothing to admit)."""
         ...
 
-    def _answer(self, request: ActionRequest, part: Part, verdict: AdmissionVerdict) -> PluginResult | None:
-        """This member's answer given the verdict on its part (registers reservations when admitted)."""
+    def _admitted(self, request: ActionRequest, part: Part) -> PluginResult | None:
+        """This member's answer when every part was admitted (registers its reservations)."""
+        ...
+
+    def _refused(self, request: ActionRequest, part: Part, verdict: AdmissionVerdict) -> PluginResult | None:
+        """This member's answer when its own part was refused (``verdict``: the verdict on its part)."""
         ...
 
     def _alone_full(self) -> PluginResult:
@@ -98,7 +104,7 @@ def _partners(leader: Member, ctx: Any, store: Store) -> list[Member]:
         if name == leader.name:
             continue
         other = get(name)
-        if other is None or other is leader or not hasattr(other, "_part") or not hasattr(other, "_answer"):
+        if other is None or other is leader or not hasattr(other, "_part") or not hasattr(other, "_admitted"):
             continue
         if getattr(other, "store_bound", False) and other.store is store:
             found.append(other)
@@ -133,7 +139,9 @@ def _alone(member: Member, request: ActionRequest, store: Store, part: Part) -> 
         return member._alone_full()
     except StoreError:
         return member._store_failure()
-    return member._answer(request, part, verdict)
+    if verdict.admitted:
+        return member._admitted(request, part)
+    return member._refused(request, part, verdict)
 
 
 def admit(member: Member, request: ActionRequest, ctx: Any, store: Store) -> PluginResult | None:
@@ -171,18 +179,37 @@ def admit(member: Member, request: ActionRequest, ctx: Any, store: Store) -> Plu
         return None if part is None else _alone(member, request, store, part)
     except StoreError:
         return member._store_failure()
-    answers: dict[int, PluginResult | None] = {id(other): None for other in partners}
+    answers: dict[int, PluginResult | None] = dict.fromkeys(map(id, partners))
     mine: PluginResult | None = None
-    f = w = c = 0
-    for who, p in members:
-        result = who._answer(request, p, _slice(verdict, f, w, c, p))
-        f, w, c = f + len(p.flags), w + len(p.windows), c + len(p.counters)
+    if verdict.admitted:
+        for who, p in members:
+            result = who._admitted(request, p)
+            if who is member:
+                mine = result
+            else:
+                answers[id(who)] = result
+    else:  # only the member whose part was refused has something to say
+        who, p, sliced = _refused_member(members, verdict)
+        result = who._refused(request, p, sliced)
         if who is member:
             mine = result
         else:
             answers[id(who)] = result
     _keep(ctx, answers)
     return mine
+
+
+def _refused_member(
+    members: list[tuple[Member, Part]], verdict: AdmissionVerdict
+) -> tuple[Member, Part, AdmissionVerdict]:
+    """The member whose part holds the refused flag, window or counter, with the verdict on its part."""
+    f = w = c = 0
+    for who, p in members:
+        sliced = _slice(verdict, f, w, c, p)
+        if sliced.refused is not None:
+            return who, p, sliced
+        f, w, c = f + len(p.flags), w + len(p.windows), c + len(p.counters)
+    raise AssertionError("a refused admission names no part")  # the store names what it refused
 
 
 def _keep(ctx: Any, answers: dict[int, PluginResult | None]) -> None:

@@ -170,7 +170,10 @@ class KillSwitch(StoreBound):
             return _cached_part(agent_id)
         return Part(flags=(_GLOBAL_KEY, _agent_key(agent_id)))
 
-    def _answer(self, request: ActionRequest, part: Part, verdict: AdmissionVerdict) -> PluginResult | None:
+    def _admitted(self, request: ActionRequest, part: Part) -> PluginResult | None:
+        return None
+
+    def _refused(self, request: ActionRequest, part: Part, verdict: AdmissionVerdict) -> PluginResult | None:
         if verdict.refused != "flag":
             return None
         glob, reason_obj = verdict.flags

@@ -149,7 +149,10 @@ class RateLimiter(StoreBound):
     def _part(self, request: ActionRequest) -> Part | None:
         return self._windows(request.agent.agent_id, request.action.tool_name)
 
-    def _answer(self, request: ActionRequest, part: Part, verdict: AdmissionVerdict) -> PluginResult | None:
+    def _admitted(self, request: ActionRequest, part: Part) -> PluginResult | None:
+        return None
+
+    def _refused(self, request: ActionRequest, part: Part, verdict: AdmissionVerdict) -> PluginResult | None:
         return self._refusal(request.agent.agent_id, request.action.tool_name, part, verdict)
 
     def _alone_full(self) -> PluginResult:

@@ -136,18 +136,20 @@ class SessionContext(StoreBound):
             return None
         return _counter_part(key, limit, self.session_ttl_s)
 
-    def _answer(self, request: ActionRequest, part: Part, verdict: AdmissionVerdict) -> PluginResult | None:
+    def _admitted(self, request: ActionRequest, part: Part) -> PluginResult | None:
+        # The slot is reserved until the final decision: notify releases it unless that is ALLOW.
         (counter,) = part.counters
-        if verdict.admitted:
-            # The slot is reserved until the final decision: notify releases it unless that is ALLOW.
-            with self._lock:
-                pending = self._pending
-                pending[request.request_id] = (self.store, counter.key)
-                while len(pending) > MAX_PENDING:  # never released: stays counted (safe side)
-                    pending.popitem(last=False)
-            return None
+        with self._lock:
+            pending = self._pending
+            pending[request.request_id] = (self.store, counter.key)
+            while len(pending) > MAX_PENDING:  # never released: stays counted (safe side)
+                pending.popitem(last=False)
+        return None
+
+    def _refused(self, request: ActionRequest, part: Part, verdict: AdmissionVerdict) -> PluginResult | None:
         if verdict.refused != "counter":
             return None
+        (counter,) = part.counters
         tool, count, limit = request.action.tool_name, verdict.counters[0], counter.limit
         name = self.name
         exact = type(tool) is str and type(count) is int and type(limit) is int
