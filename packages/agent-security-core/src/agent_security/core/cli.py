@@ -50,6 +50,7 @@ MAX_STDIN = 10 * 1024 * 1024
 
 PLUGIN_COMMANDS: dict[str, str] = {
     "mcp": "agent-security-supply-chain",
+    "serve": "agent-security-adapters",
 }
 """The subcommands other distributions add, and the distribution that adds each (kept in step with the
 distributions' ``agent_security_cli`` hooks by a test)."""
