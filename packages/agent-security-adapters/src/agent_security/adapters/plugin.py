@@ -1,19 +1,32 @@
 """Entry point of agent-security-adapters (group ``agent_security``, name ``adapters``).
 
-Release 0.1.0 ships the distribution's place in the plugin system only: it is discovered, listed by
-``agent-security plugins``, and validates its ``[adapters]`` config section. It registers no check hooks
-yet, so installing it changes no decision. The capability it will carry is on the roadmap.
+It validates the ``[adapters]`` config section and adds ``agent-security serve`` (the hook daemon,
+:mod:`agent_security.adapters.daemon`). It registers no check hooks: installing it changes no decision.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field
+
 from agent_security.core import PluginInfo, SectionModel, hookimpl
 
-__all__ = ["AdaptersConfig", "agent_security_plugin_info"]
+if TYPE_CHECKING:
+    import click
+
+__all__ = ["AdaptersConfig", "agent_security_cli", "agent_security_plugin_info"]
 
 
 class AdaptersConfig(SectionModel):
-    """Configuration section ``[adapters]``. No settings yet."""
+    """Configuration section ``[adapters]``."""
+
+    daemon: Literal["auto", "manual", "off"] = "auto"
+    """The hook daemon (``agent-security serve``): ``auto`` uses it and lets the first hook call start it;
+    ``manual`` uses one started by hand, never starts one; ``off`` never uses one (and ``serve`` refuses to
+    start). Without a daemon every hook call checks in-process."""
+    daemon_idle_timeout_s: float = Field(900.0, gt=0, le=7 * 86_400)
+    """The daemon exits after this many seconds without a hook call."""
 
 
 @hookimpl
@@ -23,5 +36,12 @@ def agent_security_plugin_info() -> PluginInfo:
         description="Claude Code and Cursor hooks, LangChain, CrewAI, OpenAI Agents SDK and an MCP proxy.",
         config_section="adapters",
         config_model=AdaptersConfig,
-        unconfigured="Nothing yet: 0.1.0 registers no check hooks.",
+        unconfigured="Registers no check hooks; hook calls may start the hook daemon (daemon = auto).",
     )
+
+
+@hookimpl
+def agent_security_cli(cli: click.Group) -> None:
+    from agent_security.adapters.daemon.cli import serve_command
+
+    cli.add_command(serve_command)
