@@ -43,7 +43,7 @@ def serve_command(
     not the user's own. The first hook call starts one in the background unless the config says
     [adapters] daemon = "manual" or "off"."""
     from agent_security.adapters.daemon.client import client_timeout, request_daemon
-    from agent_security.adapters.daemon.freshness import client_identity, selection_key
+    from agent_security.adapters.daemon.freshness import ConfigUnresolved, client_identity, selection_key
     from agent_security.adapters.daemon.paths import UnsafeDirectory, daemon_paths
     from agent_security.adapters.daemon.protocol import PROTOCOL_VERSION
     from agent_security.adapters.daemon.server import AlreadyServing, serve
@@ -51,7 +51,10 @@ def serve_command(
     if config_path is None and ctx.parent is not None and isinstance(ctx.parent.obj, dict):
         config_path = ctx.parent.obj.get("config")
     if status or stop:
-        paths = daemon_paths(selection_key(client_identity(config_path)))
+        try:
+            paths = daemon_paths(selection_key(client_identity(config_path)))
+        except ConfigUnresolved as exc:
+            raise click.ClickException(str(exc)) from None
         try:
             message = {"v": PROTOCOL_VERSION, "op": "shutdown" if stop else "ping"}
             reply = request_daemon(paths, message, client_timeout())
