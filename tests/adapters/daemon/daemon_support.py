@@ -99,7 +99,9 @@ class Env:
             if reply is not None and reply.get("pid") == proc.pid:
                 return Daemon(proc, proc.pid)
             if proc.poll() is not None:
-                raise AssertionError(f"the daemon exited {proc.returncode}: {proc.stderr.read() if proc.stderr else ''!r}")
+                raise AssertionError(
+                    f"the daemon exited {proc.returncode}: {proc.stderr.read() if proc.stderr else ''!r}"
+                )
             time.sleep(0.02)
         raise AssertionError("the daemon did not answer in time")
 

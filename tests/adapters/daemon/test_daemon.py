@@ -14,8 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from daemon_support import ALLOWED, DEADLINE_S, DENIED, Env  # noqa: E402
+from daemon_support import ALLOWED, DEADLINE_S, DENIED, Env
 
 from agent_security.adapters.daemon.protocol import PROTOCOL_VERSION, dumps, loads
 
@@ -113,7 +114,7 @@ def _frame(obj: object) -> bytes:
     "reply",
     [
         None,  # killed mid-call: the request is read, the connection closed unanswered
-        b"\x00\x00\x00\x05{\"a\"",  # a short frame
+        b'\x00\x00\x00\x05{"a"',  # a short frame
         b"\xff\xff\xff\xff",  # an oversized frame
         _frame([1, 2]),  # not an object
         _frame({"status": "ok", "answer": {"stdout": "", "stderr": "", "exit_code": 1}}),  # exit 1 runs the tool
@@ -302,7 +303,7 @@ def test_oversized_hook_input_is_blocked(denv: Env) -> None:
 
 
 def test_the_json_codec_matches_json() -> None:
-    for value in [{"a": [1, 2.5, None, True, False, "\u00e9\ud800\n\"\\"], "b": {}}, {}, {"n": -(2**70)}]:
+    for value in [{"a": [1, 2.5, None, True, False, '\u00e9\ud800\n"\\'], "b": {}}, {}, {"n": -(2**70)}]:
         text = dumps(value)
         assert json.loads(text) == value and loads(text) == value
     for bad in ["{", "{}x", "NaN", "[1,]", "", "  ", '{"a":1}{}', "[" * 100_000]:
