@@ -17,7 +17,7 @@ installed distribution) and the check. Measured here:
   ``import agent_security.core``, the CLI module (click), ``AgentSecurity(policy_path=...,
   autoload=False)``, autoload (discovering and importing the other distributions), one check, shutdown,
   the interpreter's exit;
-* ``python -X importtime -c "import agent_security.core"``: what importing the core pulls in, by
+* ``python -X importtime -c "import agent_security.core.pipeline.facade"``: what an in-process check pulls in, by
   package (self time) and by the core's own direct imports (cumulative).
 
 * ``agent-security hook <host>`` (issue 17), the command a host's hook entry runs, with a
@@ -127,11 +127,15 @@ def cli_path() -> str:
     return str(script)
 
 
+IMPORTED = "agent_security.core.pipeline.facade"
+"""What an in-process check imports first (``agent_security.core`` itself resolves its names lazily)."""
+
+
 def importtime(env: dict[str, str], cwd: Path) -> tuple[float, list[tuple[str, float]], list[tuple[str, float]]]:
-    """Total, self time per package, and cumulative time per direct import of ``agent_security.core``
+    """Total, self time per package, and cumulative time per direct import of :data:`IMPORTED`
     (milliseconds, as ``-X importtime`` reports them: inflated by its own bookkeeping)."""
     proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "import agent_security.core"],
+        [sys.executable, "-X", "importtime", "-c", f"import {IMPORTED}"],
         capture_output=True,
         text=True,
         env=env,
@@ -149,7 +153,7 @@ def importtime(env: dict[str, str], cwd: Path) -> tuple[float, list[tuple[str, f
         depth = (len(name) - len(name.lstrip())) // 2
         tree.append((depth, name.strip(), int(own), int(cumulative)))
         if depth == 0:
-            if name.strip() == "agent_security.core":
+            if name.strip() == IMPORTED:
                 total = int(cumulative) / 1000
                 break
             tree = []
@@ -299,12 +303,12 @@ def main() -> None:
     for step, ms in breakdown:
         print(f"  {step:<56} {ms:>7.1f} ms")
     print(
-        f"python -X importtime -c 'import agent_security.core': {total_it:.0f} ms (inflated by importtime); "
+        f"python -X importtime -c 'import {IMPORTED}': {total_it:.0f} ms (inflated by importtime); "
         "self time by package:"
     )
     for package, ms in packages[:12]:
         print(f"  {package:<56} {ms:>7.1f} ms  {ms / total_it:>4.0%}")
-    print("  cumulative, by direct import of agent_security.core (the first importer pays):")
+    print(f"  cumulative, by direct import of {IMPORTED} (the first importer pays):")
     for module, ms in direct[:8]:
         print(f"    {module:<54} {ms:>7.1f} ms")
     budgets = [
@@ -337,7 +341,7 @@ def main() -> None:
         lines += [f"| {step} | {ms:.1f} |" for step, ms in breakdown]
         lines += [
             "",
-            f'`python -X importtime -c "import agent_security.core"`: {total_it:.0f} ms in all '
+            f'`python -X importtime -c "import {IMPORTED}"`: {total_it:.0f} ms in all '
             "(inflated by importtime's own bookkeeping); self time by package:",
             "",
             "| package | ms | share |",
