@@ -18,8 +18,9 @@ uv: ## Install uv with pip if it is missing
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check "uv>=0.5" \
 	  || $(PYTHON) -m pip install --quiet --disable-pip-version-check --user --break-system-packages "uv>=0.5"
 
-sync: uv ## Create .venv and install all eight distributions (editable) from uv.lock
-	@$(UV) sync --locked --all-packages --quiet
+sync: uv ## Create .venv and install all eight distributions (editable) from uv.lock, byte-compiled
+	@$(UV) sync --locked --all-packages --quiet --compile-bytecode
+	@$(RUN) python -m compileall -q -j 0 packages/*/src
 
 demo: sync ## Run the end-to-end demo
 	@$(RUN) agent-security demo

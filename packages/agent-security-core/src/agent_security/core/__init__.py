@@ -14,59 +14,58 @@ Typical use::
 
 from __future__ import annotations
 
-from importlib import metadata
-from typing import TYPE_CHECKING, Any
+import sys
 
-from agent_security.core.clock import SYSTEM_CLOCK, Clock, SystemClock
-from agent_security.core.config import ConfigSection, SectionModel, Settings
-from agent_security.core.context import CheckContext
-from agent_security.core.errors import (
-    AgentSecurityError,
-    AuditIntegrityError,
-    AuditWriteError,
-    ConfigFileError,
-    ConfigurationError,
-    PluginContractError,
-    PluginError,
-    PluginLoadError,
-    PolicyError,
-    PolicyLoadError,
-    PolicyRollbackError,
-    PolicySignatureError,
-    RedactedToolError,
-    SecurityError,
-    StoreError,
-    StoreFull,
-    StoreUnavailable,
-)
-from agent_security.core.hookspecs import HOOKSPEC_VERSION, PROJECT_NAME, hookimpl, hookspec
-from agent_security.core.host import Host
-from agent_security.core.models import (
-    Action,
-    ActionRequest,
-    AgentInfo,
-    AuditEvent,
-    CheckResult,
-    Decision,
-    ExecutionResult,
-    Outcome,
-    PluginResult,
-    Reason,
-    RequestContext,
-    ResultCheck,
-    ToolIdentity,
-    TrustLevel,
-    restrictiveness,
-    trust_rank,
-)
-from agent_security.core.plugins import PluginInfo
-from agent_security.core.resolution import Approval, Resolution, request_hash
-from agent_security.core.store import MemoryStore, Store
-
+TYPE_CHECKING = False  # not typing's: importing typing costs a hook call milliseconds (mypy knows the name)
 if TYPE_CHECKING:
-    from agent_security.core.pipeline.facade import AgentSecurity
+    from typing import Any
 
-__version__ = metadata.version("agent-security-core")
+    from agent_security.core.clock import SYSTEM_CLOCK, Clock, SystemClock
+    from agent_security.core.config import ConfigSection, SectionModel, Settings
+    from agent_security.core.context import CheckContext
+    from agent_security.core.errors import (
+        AgentSecurityError,
+        AuditIntegrityError,
+        AuditWriteError,
+        ConfigFileError,
+        ConfigurationError,
+        PluginContractError,
+        PluginError,
+        PluginLoadError,
+        PolicyError,
+        PolicyLoadError,
+        PolicyRollbackError,
+        PolicySignatureError,
+        RedactedToolError,
+        SecurityError,
+        StoreError,
+        StoreFull,
+        StoreUnavailable,
+    )
+    from agent_security.core.hookspecs import HOOKSPEC_VERSION, PROJECT_NAME, hookimpl, hookspec
+    from agent_security.core.host import Host
+    from agent_security.core.models import (
+        Action,
+        ActionRequest,
+        AgentInfo,
+        AuditEvent,
+        CheckResult,
+        Decision,
+        ExecutionResult,
+        Outcome,
+        PluginResult,
+        Reason,
+        RequestContext,
+        ResultCheck,
+        ToolIdentity,
+        TrustLevel,
+        restrictiveness,
+        trust_rank,
+    )
+    from agent_security.core.pipeline.facade import AgentSecurity
+    from agent_security.core.plugins import PluginInfo
+    from agent_security.core.resolution import Approval, Resolution, request_hash
+    from agent_security.core.store import MemoryStore, Store
 
 __all__ = [
     "HOOKSPEC_VERSION",
@@ -124,12 +123,90 @@ __all__ = [
     "trust_rank",
 ]
 
+_LAZY: dict[str, str] = {
+    # agent_security.core.hookspecs
+    "HOOKSPEC_VERSION": "agent_security.core.hookspecs",
+    "PROJECT_NAME": "agent_security.core.hookspecs",
+    "hookimpl": "agent_security.core.hookspecs",
+    "hookspec": "agent_security.core.hookspecs",
+    # agent_security.core.clock
+    "SYSTEM_CLOCK": "agent_security.core.clock",
+    "Clock": "agent_security.core.clock",
+    "SystemClock": "agent_security.core.clock",
+    # agent_security.core.models
+    "Action": "agent_security.core.models",
+    "ActionRequest": "agent_security.core.models",
+    "AgentInfo": "agent_security.core.models",
+    "AuditEvent": "agent_security.core.models",
+    "CheckResult": "agent_security.core.models",
+    "Decision": "agent_security.core.models",
+    "ExecutionResult": "agent_security.core.models",
+    "Outcome": "agent_security.core.models",
+    "PluginResult": "agent_security.core.models",
+    "Reason": "agent_security.core.models",
+    "RequestContext": "agent_security.core.models",
+    "ResultCheck": "agent_security.core.models",
+    "ToolIdentity": "agent_security.core.models",
+    "TrustLevel": "agent_security.core.models",
+    "restrictiveness": "agent_security.core.models",
+    "trust_rank": "agent_security.core.models",
+    # agent_security.core.pipeline.facade
+    "AgentSecurity": "agent_security.core.pipeline.facade",
+    # agent_security.core.errors
+    "AgentSecurityError": "agent_security.core.errors",
+    "AuditIntegrityError": "agent_security.core.errors",
+    "AuditWriteError": "agent_security.core.errors",
+    "ConfigFileError": "agent_security.core.errors",
+    "ConfigurationError": "agent_security.core.errors",
+    "PluginContractError": "agent_security.core.errors",
+    "PluginError": "agent_security.core.errors",
+    "PluginLoadError": "agent_security.core.errors",
+    "PolicyError": "agent_security.core.errors",
+    "PolicyLoadError": "agent_security.core.errors",
+    "PolicyRollbackError": "agent_security.core.errors",
+    "PolicySignatureError": "agent_security.core.errors",
+    "RedactedToolError": "agent_security.core.errors",
+    "SecurityError": "agent_security.core.errors",
+    "StoreError": "agent_security.core.errors",
+    "StoreFull": "agent_security.core.errors",
+    "StoreUnavailable": "agent_security.core.errors",
+    # agent_security.core.resolution
+    "Approval": "agent_security.core.resolution",
+    "Resolution": "agent_security.core.resolution",
+    "request_hash": "agent_security.core.resolution",
+    # agent_security.core.context
+    "CheckContext": "agent_security.core.context",
+    # agent_security.core.config
+    "ConfigSection": "agent_security.core.config",
+    "SectionModel": "agent_security.core.config",
+    "Settings": "agent_security.core.config",
+    # agent_security.core.host
+    "Host": "agent_security.core.host",
+    # agent_security.core.store
+    "MemoryStore": "agent_security.core.store",
+    "Store": "agent_security.core.store",
+    # agent_security.core.plugins
+    "PluginInfo": "agent_security.core.plugins",
+}
+"""Each public name and the module that defines it. Names resolve on first use (PEP 562), so that
+``import agent_security.core`` costs nothing: a hook's client imports ``agent_security.core.launcher``
+and must not pay for pydantic, pluggy or the policy engine when the daemon answers."""
+
 
 def __getattr__(name: str) -> Any:
-    # The SDK imports the policy engine and the built-in plugins; load it on first use so that
-    # ``import agent_security.core`` stays cheap for plugins that only need the contract.
-    if name == "AgentSecurity":
-        from agent_security.core.pipeline.facade import AgentSecurity
+    module = _LAZY.get(name)
+    if module is not None:
+        __import__(module)  # not importlib.import_module: importing importlib costs a hook call time
+        value = getattr(sys.modules[module], name)
+    elif name == "__version__":
+        from importlib import metadata
 
-        return AgentSecurity
-    raise AttributeError(f"module 'agent_security.core' has no attribute {name!r}")
+        value = metadata.version("agent-security-core")
+    else:
+        raise AttributeError(f"module 'agent_security.core' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -53,6 +53,7 @@ PLUGIN_COMMANDS: dict[str, str] = {
     "hook": "agent-security-adapters",
     "install": "agent-security-adapters",
     "doctor": "agent-security-adapters",
+    "serve": "agent-security-adapters",
 }
 """The subcommands other distributions add, and the distribution that adds each (kept in step with the
 distributions' ``agent_security_cli`` hooks by a test)."""
