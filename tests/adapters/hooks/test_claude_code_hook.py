@@ -10,10 +10,12 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from agent_security.core.builtin import kill_switch
 from agent_security.core.store import SqliteStore, default_state_path
 from agent_security.egress.testing import github_token
-from tests.adapters.hooks.conftest import SCRIPT, event, run_hook
+from tests.adapters.hooks.conftest import EXAMPLE, SCRIPT, event, run_hook
 
 
 def test_curl_pipe_to_shell_is_denied_by_the_governor(example_payload) -> None:  # type: ignore[no-untyped-def]
@@ -189,8 +191,11 @@ def test_huge_input_is_exit_2() -> None:
     assert run.code == 2 and "exceeds" in run.stderr
 
 
-def test_stdin_never_closed_is_exit_2_fast() -> None:
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fast path", "click command"])
+def test_stdin_never_closed_is_exit_2_fast(fast_path: bool) -> None:
     argv = [str(SCRIPT), "hook", "claude-code", "--stdin-timeout", "0.5"]
+    if not fast_path:  # --policy is taken by the click command only
+        argv += ["--policy", str(EXAMPLE / "policy.yaml")]
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         assert proc.stdin is not None
@@ -242,12 +247,26 @@ def test_an_unknown_host_is_exit_2() -> None:
     assert proc.returncode == 2 and b"unknown host" in proc.stderr
 
 
-def test_the_whole_call_past_its_timeout_is_exit_2(tmp_path: Path) -> None:
-    # A 10 MB argument takes the pipeline well over 0.1 s to read: the deadline answers first.
-    raw = (
-        b'{"hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": {"command": "'
-        + b"a" * (9 * 1024 * 1024)
-        + b'"}}'
-    )
-    run = run_hook(raw, "--timeout", "0.1")
-    assert run.code == 2 and "did not finish within 0.1 s" in run.stderr
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fast path", "click command"])
+def test_the_whole_call_past_its_timeout_is_exit_2(tmp_path: Path, fast_path: bool) -> None:
+    # Another process holds the state store's write lock: the check waits for it (up to the store's own
+    # timeout, 5 s) and the hook's deadline answers first.
+    import sqlite3
+
+    db = tmp_path / "state.db"
+    config = tmp_path / "agent-security.toml"
+    config.write_text(f'[core]\npolicy_path = "{EXAMPLE / "policy.yaml"}"\nstore = "sqlite:///{db}"\n')
+    warm = run_hook(event(tool_name="Bash", tool_input={"command": "ls"}), config=config, policy=None)
+    assert warm.code == 0, warm.stderr  # the store exists, with its schema
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        # --policy is taken by the click command only (the fast path reads the policy from the config)
+        policy = None if fast_path else EXAMPLE / "policy.yaml"
+        run = run_hook(
+            event(tool_name="Bash", tool_input={"command": "ls"}), "--timeout", "0.5", config=config, policy=policy
+        )
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert run.code == 2 and "within 0.5 s" in run.stderr

@@ -59,9 +59,13 @@ def main() -> None:
             sys.stderr.write(f"agent-security: blocked: the hook cannot start ({type(exc).__name__}: {exc})\n")
             sys.exit(_BLOCK)
         if run_hook is not None:
-            code = run_hook(args)
+            try:
+                code = run_hook(args)
+            except BaseException as exc:  # an interrupt included: a hook that has not decided blocks
+                sys.stderr.write(f"agent-security: blocked: internal error ({type(exc).__name__}: {exc})\n")
+                sys.exit(_BLOCK)
             if code is not None:
-                sys.exit(code)
+                sys.exit(code if code in (0, _BLOCK) else _BLOCK)
     from agent_security.core.cli import main as cli_main
 
     cli_main()

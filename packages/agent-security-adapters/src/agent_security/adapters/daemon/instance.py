@@ -5,19 +5,16 @@ whether the daemon or an in-process check answers them."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agent_security.adapters.hooks.answer import HookAnswer
-
 if TYPE_CHECKING:
     from agent_security.core.pipeline.facade import AgentSecurity
     from agent_security.core.store import Store
 
-__all__ = ["DAEMON_MODES", "HookPipeline", "answer_locally", "build_pipeline", "configured_mode", "daemon_setting"]
+__all__ = ["DAEMON_MODES", "HookPipeline", "build_pipeline", "configured_mode", "daemon_setting"]
 
 MAX_DEPENDENCIES = 64
 DAEMON_MODES = ("auto", "manual", "off")
@@ -42,17 +39,24 @@ class HookPipeline:
             self.store.close()
 
 
-def build_pipeline(config_path: str | None) -> HookPipeline:
-    """The pipeline of a hook call; raises what the core raises for a bad config or policy."""
+def build_pipeline(config_path: str | None, policy_path: str | None = None) -> HookPipeline:
+    """The pipeline of a hook call (``policy_path`` overrides ``[core] policy_path``); raises what the
+    core raises for a bad config or policy, or a store that cannot be opened."""
     from agent_security.core.config import load_settings
     from agent_security.core.pipeline.facade import AgentSecurity
     from agent_security.core.store import default_store_url, open_store
 
     settings = load_settings(config_path)
     core = settings.core
-    store = open_store(core.store or default_store_url(), namespace=core.store_namespace)
     try:
-        security = AgentSecurity(config_path=config_path, store=store, mode="enforce")
+        store = open_store(core.store or default_store_url(), namespace=core.store_namespace)
+    except Exception as exc:
+        from agent_security.core.errors import StoreUnavailable
+
+        raise StoreUnavailable(f"the state store cannot be opened ({type(exc).__name__}: {exc})") from exc
+    try:
+        kwargs: dict[str, Any] = {"policy_path": policy_path} if policy_path else {}
+        security = AgentSecurity(config_path=config_path, store=store, mode="enforce", **kwargs)
     except BaseException:
         store.close()
         raise
@@ -94,18 +98,3 @@ def configured_mode(config_path: str | None) -> str:
         return daemon_setting(load_settings(config_path).raw)
     except Exception:
         return "off"
-
-
-def answer_locally(host: str, raw: bytes, config_path: str | None) -> HookAnswer:
-    """One hook call checked in this process. Never raises: a failure is the fail-closed answer."""
-    from agent_security.adapters.hooks.registry import answer_hook
-
-    try:
-        pipeline = build_pipeline(config_path)
-    except Exception as exc:
-        return HookAnswer.fail_closed(f"the pipeline could not be built ({type(exc).__name__}: {exc})")
-    try:
-        return answer_hook(host, raw, pipeline.security)
-    finally:
-        with contextlib.suppress(Exception):  # the answer stands: a close failure must not make it a crash
-            pipeline.close()

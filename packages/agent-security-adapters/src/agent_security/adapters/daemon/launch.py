@@ -1,12 +1,14 @@
 """``agent-security hook <host> [--config PATH]`` on its fast path (called by ``agent_security.core.launcher``).
 
-1. read the hook's stdin (bounded);
+1. read the hook's stdin (bounded, and closed by the host within :data:`STDIN_TIMEOUT_S`);
 2. ask the daemon (:mod:`.client`, standard library only: no pydantic, no click);
 3. when it gives no answer (down, stale, slow, malformed, not the user's own), check in-process, with
    ``agent_security.adapters.hooks.inprocess.answer_in_process`` when installed, else
    :func:`.instance.answer_locally` (both build the same pipeline); if the daemon was down and the config
    says ``[adapters] daemon = "auto"`` (the default), start one for the next calls;
-4. print the answer and return its exit code. Anything unexpected is the fail-closed answer (exit 2).
+4. print the answer and return its exit code. Anything unexpected is the fail-closed answer (exit 2), and so
+   is an in-process check still running after :data:`ANSWER_TIMEOUT_S` (under the 30 s the installers give
+   the hosts: a host that times a hook out may run the call).
 
 Arguments this module does not know return ``None`` before stdin is read: the launcher then runs the full
 click CLI, which reports them.
@@ -22,50 +24,127 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import BinaryIO, TextIO
 
-__all__ = ["MAX_STDIN", "parse_args", "run_hook"]
+__all__ = ["ANSWER_TIMEOUT_S", "MAX_STDIN", "STDIN_TIMEOUT_S", "parse_args", "run_hook"]
 
 MAX_STDIN = 10 * 1024 * 1024
+STDIN_TIMEOUT_S = 10.0
+"""Seconds the host has to write the hook input and close stdin."""
+ANSWER_TIMEOUT_S = 25.0
+"""Seconds an in-process check may take before the call is blocked."""
 
 
-def parse_args(args: list[str]) -> tuple[str, str | None] | None:
-    """``(host, config_path)`` from ``<host> [--config PATH]`` (the global ``--config`` may come before
-    ``hook``: the launcher passes it here), or ``None`` for anything else."""
+class _StdinError(Exception):
+    """stdin was not closed in time, or holds more than :data:`MAX_STDIN` bytes."""
+
+
+class HookArgs:
+    """What the fast path takes: ``<host> [--config PATH] [--stdin-timeout S] [--timeout S]``."""
+
+    __slots__ = ("answer_timeout", "config_path", "host", "stdin_timeout")
+
+    def __init__(self, host: str, config_path: str | None, stdin_timeout: float, answer_timeout: float) -> None:
+        self.host = host
+        self.config_path = config_path
+        self.stdin_timeout = stdin_timeout
+        self.answer_timeout = answer_timeout
+
+
+_SECONDS = {"--stdin-timeout": (0.0, 3600.0), "--timeout": (0.1, 3600.0)}
+
+
+def parse_args(args: list[str]) -> HookArgs | None:
+    """The fast path's arguments (the global ``--config`` may come before ``hook``: the launcher passes it
+    here), or ``None`` for anything else: the full click CLI then runs and reports it."""
     host: str | None = None
-    config: str | None = None
+    values: dict[str, str] = {}
     i = 0
     while i < len(args):
         arg = args[i]
-        if arg == "--config" and i + 1 < len(args) and config is None:
-            config, i = args[i + 1], i + 2
-            continue
-        if arg.startswith("--config=") and config is None:
-            config, i = arg[len("--config=") :], i + 1
-            continue
+        name, eq, value = arg.partition("=")
+        if name in ("--config", *_SECONDS) and name not in values:
+            if eq:
+                values[name], i = value, i + 1
+                continue
+            if i + 1 < len(args):
+                values[name], i = args[i + 1], i + 2
+                continue
+            return None
         if arg.startswith("-") or host is not None:
             return None
         host, i = arg, i + 1
-    return (host, config) if host else None
+    if not host:
+        return None
+    seconds = {"--stdin-timeout": STDIN_TIMEOUT_S, "--timeout": ANSWER_TIMEOUT_S}
+    for name, (low, high) in _SECONDS.items():
+        if name in values:
+            try:
+                number = float(values[name])
+            except ValueError:
+                return None
+            if not low <= number <= high:  # NaN included
+                return None
+            seconds[name] = number
+    return HookArgs(host, values.get("--config"), seconds["--stdin-timeout"], seconds["--timeout"])
 
 
-def _read_stdin(stream: BinaryIO) -> bytes | None:
-    data = stream.read(MAX_STDIN + 1)
-    return None if len(data) > MAX_STDIN else data
-
-
-def _in_process(host: str, raw: bytes, config_path: str | None) -> HookAnswer:
-    import importlib
-
+def _read_stdin(stream: BinaryIO, timeout: float = STDIN_TIMEOUT_S) -> bytes:
+    """The hook input: at most :data:`MAX_STDIN` bytes, which must reach end-of-file within ``timeout``
+    seconds (a host that never closes stdin must not make the hook hang until the host gives up on it)."""
     try:
-        inprocess = importlib.import_module("agent_security.adapters.hooks.inprocess")
-    except ImportError:
-        from agent_security.adapters.daemon.instance import answer_locally
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        fd = -1
+    if fd < 0 or sys.platform == "win32":  # an in-memory stream; Windows' select() takes no pipes
+        data = stream.read(MAX_STDIN + 1)
+    else:
+        import os
+        import select
+        import time
 
-        return answer_locally(host, raw, config_path)
-    answer = inprocess.answer_in_process(host, raw, config_path=config_path)
+        chunks: list[bytes] = []
+        total = 0
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if not select.select([fd], [], [], max(remaining, 0.0))[0]:
+                raise _StdinError(f"stdin was not closed within {timeout:g} s")
+            chunk = os.read(fd, 1024 * 1024)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > MAX_STDIN:
+                break
+        data = b"".join(chunks)
+    if len(data) > MAX_STDIN:
+        raise _StdinError(f"the hook input exceeds {MAX_STDIN} bytes")
+    return data
+
+
+def _in_process(host: str, raw: bytes, config_path: str | None, timeout: float = ANSWER_TIMEOUT_S) -> HookAnswer:
+    """The in-process check's answer, or the fail-closed answer when it takes longer than ``timeout``."""
+    import threading
+
+    from agent_security.adapters.hooks.inprocess import answer_in_process
+
+    box: list[HookAnswer] = []
+
+    def work() -> None:
+        try:
+            box.append(answer_in_process(host, raw, config_path=config_path))
+        except BaseException as exc:  # e.g. a SystemExit raised deep inside a plugin
+            box.append(HookAnswer.fail_closed(f"internal error ({type(exc).__name__}: {exc})"))
+
+    worker = threading.Thread(target=work, name="agent-security-hook", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if not box:
+        return HookAnswer.fail_closed(f"the check did not finish within {timeout:g} s")
+    answer = box[0]
     return answer if isinstance(answer, HookAnswer) else HookAnswer.fail_closed("the in-process check gave no answer")
 
 
-def answer(host: str, raw: bytes, config_path: str | None) -> HookAnswer:
+def answer(host: str, raw: bytes, config_path: str | None, timeout: float = ANSWER_TIMEOUT_S) -> HookAnswer:
     """The answer to one hook call: the daemon's, else an in-process check's. Never raises."""
     try:
         from agent_security.adapters.daemon.client import ask_daemon
@@ -73,7 +152,7 @@ def answer(host: str, raw: bytes, config_path: str | None) -> HookAnswer:
         reply = ask_daemon(host, raw, config_path=config_path)
         if reply.answer is not None:
             return reply.answer
-        result = _in_process(host, raw, config_path)
+        result = _in_process(host, raw, config_path, timeout)
         if reply.status in ("down", "changed") and reply.paths is not None:
             from agent_security.adapters.daemon.instance import configured_mode
 
@@ -93,15 +172,12 @@ def run_hook(
     parsed = parse_args(args)
     if parsed is None:
         return None
-    host, config_path = parsed
     out, err = stdout or sys.stdout, stderr or sys.stderr
     try:
-        raw = _read_stdin(stdin or sys.stdin.buffer)
-        result = (
-            HookAnswer.fail_closed(f"the hook input exceeds {MAX_STDIN} bytes")
-            if raw is None
-            else answer(host, raw, config_path)
-        )
+        raw = _read_stdin(stdin or sys.stdin.buffer, parsed.stdin_timeout)
+        result = answer(parsed.host, raw, parsed.config_path, parsed.answer_timeout)
+    except _StdinError as exc:
+        result = HookAnswer.fail_closed(str(exc))
     except BaseException as exc:
         result = HookAnswer.fail_closed(f"internal error ({type(exc).__name__}: {exc})")
     try:
