@@ -103,7 +103,7 @@ def test_threads_keep_every_decision(bench: ModuleType) -> None:
 def test_memory_worker_samples_and_redacts(bench: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
     import bench_memory
 
-    bench_memory.run_worker(400)  # raises unless results were redacted and the audit chain holds
+    bench_memory.run_worker(400, hours=24.0)  # raises unless results were redacted and the audit chain holds
     samples = [json.loads(ln) for ln in capsys.readouterr().out.splitlines()]
     assert [s["checks"] for s in samples] == list(range(0, 401, 40))
     assert all(s["rss"] > 0 for s in samples)
