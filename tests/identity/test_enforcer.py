@@ -29,13 +29,19 @@ PAY = {"tool_name": "trigger_payment", "tool_args": {"amount": 1}, "environment"
 READ = {"tool_name": "query_customer_db", "tool_args": {"query": "SELECT name"}, "environment": "prod"}
 
 
-def make(policy_path: Path, *, plugins: tuple[Any, ...] = (), **kw: Any) -> tuple[AgentSecurity, AgentRegistry, list[Any]]:
+def make(
+    policy_path: Path, *, plugins: tuple[Any, ...] = (), **kw: Any
+) -> tuple[AgentSecurity, AgentRegistry, list[Any]]:
     agents = kw.pop("agents", None)
     agents = AgentRegistry() if agents is None else agents
     events: list[Any] = []
     enforcer = identity_enforcer(agent_registry=agents, **kw)
     security = AgentSecurity(
-        policy_path=policy_path, autoload=False, plugins=[enforcer, *plugins], clock=lambda: NOW, on_audit_event=events.append
+        policy_path=policy_path,
+        autoload=False,
+        plugins=[enforcer, *plugins],
+        clock=lambda: NOW,
+        on_audit_event=events.append,
     )
     return security, agents, events
 
@@ -50,7 +56,7 @@ def test_self_asserted_system_is_denied_by_a_privileged_only_rule(policy_path: P
     assert len(mismatch) == 1 and mismatch[0].agent_id == "helper"
     assert mismatch[0].reasons[0].code == "IDENTITY_MISMATCH"
     assert set(mismatch[0].data["fields"]) == {"trust_level", "roles"}
-    changes = [e for e in events if e.kind == "decision"][0].data["plugins"]["identity"]["changes"]
+    changes = next(e for e in events if e.kind == "decision").data["plugins"]["identity"]["changes"]
     assert changes["trust_level"]["claimed"] == "system" and changes["trust_level"]["registered"] == "verified"
 
 
@@ -113,7 +119,9 @@ def test_tool_checks_run_when_registration_is_required(policy_path: Path) -> Non
     """The original returned before its tool checks whenever registration was required (W20)."""
     tools = ToolRegistry()
     tools.register(tool_name="query_customer_db", manifest_hash=compute_hash("m"), permissions_required=["db.read"])
-    security, agents, _ = make(policy_path, tool_registry=tools, require_tool_registration=True, enforce_tool_permissions=True)
+    security, agents, _ = make(
+        policy_path, tool_registry=tools, require_tool_registration=True, enforce_tool_permissions=True
+    )
     agents.register(agent_id="reader", roles=["db.reader"], permissions=["db.read"], environment="prod")
     agents.register(agent_id="nope", roles=["db.reader"], environment="prod")
     ok = security.check_tool_call(**READ, agent_id="reader")
@@ -140,7 +148,9 @@ def test_attestations_in_a_check(policy_path: Path, ca_key: Ed25519PrivateKey) -
     for token, code in ((forged, "ATTESTATION_INVALID"), (expired, "ATTESTATION_EXPIRED")):
         bad = security.check_tool_call(**READ, agent_id="ext", context={"identity": {"attestation": token}})
         assert bad.final_decision.codes == (code,)
-    legacy = security.check_tool_call(**READ, agent_id="ext", attestation={"issuer": "ca", "issued_at": "x", "signature": good})
+    legacy = security.check_tool_call(
+        **READ, agent_id="ext", attestation={"issuer": "ca", "issued_at": "x", "signature": good}
+    )
     assert legacy.request.agent.verified
 
 
@@ -152,7 +162,9 @@ def test_an_unsigned_delegation_chain_is_dropped_or_denied(policy_path: Path) ->
     assert events[-1].data["plugins"]["identity"]["changes"]["delegation_chain"]["claimed"] == ["root", "mid"]
     deny, agents2, _ = make(policy_path, unsigned_delegation="deny")
     agents2.register(agent_id="bot", environment="prod")
-    assert deny.check_tool_call(**READ, agent_id="bot", delegation_chain=["x"]).final_decision.codes == ("DELEGATION_UNSIGNED",)
+    assert deny.check_tool_call(**READ, agent_id="bot", delegation_chain=["x"]).final_decision.codes == (
+        "DELEGATION_UNSIGNED",
+    )
 
 
 def test_a_store_failure_denies(policy_path: Path) -> None:

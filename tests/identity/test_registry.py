@@ -146,20 +146,33 @@ def test_mcp_tools_are_registered_from_a_pin_file(tmp_path: Path) -> None:
     from agent_security.supply_chain.pinning import McpLock
 
     lock = McpLock()
-    lock.pin("files", [{"name": "read_file", "description": "Read a file", "inputSchema": {"type": "object"}}], version="1.2.0")
+    lock.pin(
+        "files",
+        [{"name": "read_file", "description": "Read a file", "inputSchema": {"type": "object"}}],
+        version="1.2.0",
+    )
     key = Ed25519PrivateKey.generate()
     lock.save(tmp_path / "mcp-lock.json", private_key=key)
     pub = tmp_path / "pub.pem"
-    pub.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    pub.write_bytes(
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     tools = ToolRegistry()
-    assert tools.register_mcp_lock(tmp_path / "mcp-lock.json", public_key=pub, permissions={"mcp__files__read_file": ["fs.read"]}) == 1
+    assert (
+        tools.register_mcp_lock(
+            tmp_path / "mcp-lock.json", public_key=pub, permissions={"mcp__files__read_file": ["fs.read"]}
+        )
+        == 1
+    )
     rec = tools.lookup("mcp__files__read_file")
     assert rec is not None and rec.provider == "mcp" and rec.version == "1.2.0"
     assert rec.manifest_hash == lock.tool_entry("files", "read_file")["hash"]  # type: ignore[index]
     assert rec.permissions_required == ("fs.read",)
     other = tmp_path / "other.pem"
     other.write_bytes(
-        Ed25519PrivateKey.generate().public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     with pytest.raises(RegistryFileError, match="signature"):
         ToolRegistry().register_mcp_lock(tmp_path / "mcp-lock.json", public_key=other)

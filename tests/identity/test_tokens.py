@@ -65,7 +65,15 @@ def test_forged_expired_and_early_attestations_are_refused(ca_key: Ed25519Privat
 
 def test_the_algorithm_is_pinned_and_keys_never_come_from_the_token(ca_key: Ed25519PrivateKey) -> None:
     v = verifier(ca_key)
-    claims = {"iss": "ca", "sub": "bot", "aud": "agent-security", "kind": "agent-attestation", "iat": T, "exp": T + 60, "jti": "j"}
+    claims = {
+        "iss": "ca",
+        "sub": "bot",
+        "aud": "agent-security",
+        "kind": "agent-attestation",
+        "iat": T,
+        "exp": T + 60,
+        "jti": "j",
+    }
     unsigned = _b64({"alg": "none", "typ": "JWT"}) + "." + _b64(claims) + "."
     pem = public_key_pem(ca_key).encode()
     hs = jwt.encode(claims, "k" * 32, algorithm="HS256", headers={"kid": "k1"})
@@ -87,7 +95,9 @@ def test_key_rotation_audience_and_unknown_issuers(ca_key: Ed25519PrivateKey) ->
     with pytest.raises(TokenError):  # signed with the new key but naming the old one
         v.verify_attestation(issue_attestation(new, issuer="ca", agent_id="b", now=T, kid="old"), agent_id="b", now=T)
     with pytest.raises(TokenError):
-        v.verify_attestation(issue_attestation(new, issuer="ca", agent_id="b", now=T, kid="new", audience="other"), agent_id="b", now=T)
+        v.verify_attestation(
+            issue_attestation(new, issuer="ca", agent_id="b", now=T, kid="new", audience="other"), agent_id="b", now=T
+        )
     with pytest.raises(TokenError, match="not configured"):
         v.verify_attestation(issue_attestation(new, issuer="x", agent_id="b", now=T, kid="new"), agent_id="b", now=T)
 
@@ -99,7 +109,9 @@ def test_lifetime_is_bounded_and_jti_revocation_is_shared(ca_key: Ed25519Private
         revocations=JtiRevocations(store=store, refresh_s=0),
     )
     with pytest.raises(TokenError, match="lifetime"):
-        v.verify_attestation(issue_attestation(ca_key, issuer="ca", agent_id="b", now=T, ttl_s=3600, kid="k1"), agent_id="b", now=T)
+        v.verify_attestation(
+            issue_attestation(ca_key, issuer="ca", agent_id="b", now=T, ttl_s=3600, kid="k1"), agent_id="b", now=T
+        )
     token = issue_attestation(ca_key, issuer="ca", agent_id="b", now=T, ttl_s=60, kid="k1", jti="j-1")
     v.verify_attestation(token, agent_id="b", now=T)
     JtiRevocations(store=store, refresh_s=0).revoke("j-1", exp=T + 60, now=T)  # another process
@@ -122,7 +134,11 @@ def world() -> tuple[AgentRegistry, dict[str, Ed25519PrivateKey]]:
     keys = {n: Ed25519PrivateKey.generate() for n in ("a", "b", "c", "d")}
     reg = AgentRegistry()
     for name, key in keys.items():
-        reg.register(agent_id=name, trust_level="privileged" if name == "a" else "verified", public_keys={"k": public_key_pem(key)})
+        reg.register(
+            agent_id=name,
+            trust_level="privileged" if name == "a" else "verified",
+            public_keys={"k": public_key_pem(key)},
+        )
     return reg, keys
 
 
@@ -131,7 +147,9 @@ def hop(keys: dict[str, Ed25519PrivateKey], src: str, dst: str, scope: tuple[str
 
 
 def chain(reg: AgentRegistry, tokens: list[str], acting: str, tool: str = "t", depth: int = 3) -> object:
-    return verify_chain(tokens, acting_agent=acting, tool_name=tool, verifier=TokenVerifier(), registry=reg, max_depth=depth, now=T)
+    return verify_chain(
+        tokens, acting_agent=acting, tool_name=tool, verifier=TokenVerifier(), registry=reg, max_depth=depth, now=T
+    )
 
 
 def test_a_signed_chain_verifies_root_first(world: tuple[AgentRegistry, dict[str, Ed25519PrivateKey]]) -> None:
@@ -148,11 +166,40 @@ def test_a_signed_chain_verifies_root_first(world: tuple[AgentRegistry, dict[str
         (lambda k: [hop(k, "a", "b"), hop(k, "c", "d")], "d", "t", 3, "DELEGATION_BROKEN"),
         (lambda k: [hop(k, "a", "b")], "c", "t", 3, "DELEGATION_BROKEN"),
         (lambda k: [hop(k, "a", "b", ("query_*",))], "b", "send_email", 3, "DELEGATION_SCOPE"),
-        (lambda k: [issue_delegation(k["b"], delegator="a", delegate="b", scope=["*"], now=T, kid="k")], "b", "t", 3, "DELEGATION_INVALID"),
-        (lambda k: [issue_delegation(k["a"], delegator="a", delegate="b", scope=["*"], now=T - 7200, ttl_s=60, kid="k")], "b", "t", 3, "DELEGATION_EXPIRED"),
-        (lambda k: [issue_delegation(k["a"], delegator="ghost", delegate="b", scope=["*"], now=T, kid="k")], "b", "t", 3, "DELEGATION_INVALID"),
+        (
+            lambda k: [issue_delegation(k["b"], delegator="a", delegate="b", scope=["*"], now=T, kid="k")],
+            "b",
+            "t",
+            3,
+            "DELEGATION_INVALID",
+        ),
+        (
+            lambda k: [
+                issue_delegation(k["a"], delegator="a", delegate="b", scope=["*"], now=T - 7200, ttl_s=60, kid="k")
+            ],
+            "b",
+            "t",
+            3,
+            "DELEGATION_EXPIRED",
+        ),
+        (
+            lambda k: [issue_delegation(k["a"], delegator="ghost", delegate="b", scope=["*"], now=T, kid="k")],
+            "b",
+            "t",
+            3,
+            "DELEGATION_INVALID",
+        ),
     ],
-    ids=["one-hop-too-deep", "cycle", "disconnected", "wrong-end", "scope", "signed-by-delegate", "expired", "unregistered"],
+    ids=[
+        "one-hop-too-deep",
+        "cycle",
+        "disconnected",
+        "wrong-end",
+        "scope",
+        "signed-by-delegate",
+        "expired",
+        "unregistered",
+    ],
 )
 def test_bad_chains_are_refused(world, build, acting, tool, depth, code) -> None:  # type: ignore[no-untyped-def]
     reg, keys = world
@@ -170,14 +217,18 @@ def test_a_delegators_own_depth_limit_holds(world: tuple[AgentRegistry, dict[str
     assert chain(reg, [hop(keys, "a", "b")], "b").depth == 1  # type: ignore[attr-defined]
 
 
-def test_an_issuer_may_sign_hops_only_when_allowed(world: tuple[AgentRegistry, dict[str, Ed25519PrivateKey]], ca_key: Ed25519PrivateKey) -> None:
+def test_an_issuer_may_sign_hops_only_when_allowed(
+    world: tuple[AgentRegistry, dict[str, Ed25519PrivateKey]], ca_key: Ed25519PrivateKey
+) -> None:
     reg, _ = world
     token = issue_delegation(ca_key, delegator="a", delegate="b", scope=["*"], now=T, issuer="ca", kid="k1")
     for allowed in (False, True):
         v = TokenVerifier(issuers=[Issuer(name="ca", keys={"k1": ca_key.public_key()}, may_delegate=allowed)])
-        run = lambda: verify_chain([token], acting_agent="b", tool_name="t", verifier=v, registry=reg, max_depth=3, now=T)  # noqa: E731
         if allowed:
-            assert run().chain == ("a",)
+            verified = verify_chain(
+                [token], acting_agent="b", tool_name="t", verifier=v, registry=reg, max_depth=3, now=T
+            )
+            assert verified.chain == ("a",)
         else:
             with pytest.raises(DelegationError):
-                run()
+                verify_chain([token], acting_agent="b", tool_name="t", verifier=v, registry=reg, max_depth=3, now=T)

@@ -157,7 +157,7 @@ class IdentityEnforcer:
 
     def _identify(self, request: ActionRequest, ctx: Any) -> PluginResult | None:
         agent, action = request.agent, request.action
-        record = self.agents.get(agent.agent_id)
+        record = self.agents.get_canonical(agent.agent_id)  # the request model canonicalised it
         tool_record = self.tools.get(action.tool_name)
         attestation_token, delegation_tokens = _tokens(request)
         if attestation_token is None and not delegation_tokens and not request.context.delegation_chain:
@@ -411,7 +411,7 @@ class IdentityEnforcer:
         if outcome.denial is not None:
             return outcome.denial
         update: dict[str, Any] = {}
-        if outcome.agent is not None and outcome.agent != request.agent:
+        if outcome.agent is not None and outcome.agent is not request.agent:
             update["agent"] = outcome.agent
         if outcome.tool_identity is not request.action.tool_identity:
             update["action"] = request.action.model_copy(update={"tool_identity": outcome.tool_identity})

@@ -217,6 +217,10 @@ class AgentRegistry:
         """The record of ``agent_id`` (any spelling of it), revoked or not; ``None`` when unknown."""
         return self._table.get(canonical_agent_id(agent_id))
 
+    def get_canonical(self, agent_id: str) -> AgentRecord | None:
+        """:meth:`get` for an id already in canonical form (an ``AgentInfo.agent_id``)."""
+        return self._table.snapshot().get(agent_id)
+
     def lookup(self, agent_id: str) -> AgentRecord | None:
         """The record of a registered, unrevoked agent; ``None`` otherwise."""
         record = self.get(agent_id)
