@@ -49,6 +49,7 @@ EXIT_ALLOW, EXIT_ERROR, EXIT_DENY, EXIT_APPROVAL = 0, 1, 2, 3
 MAX_STDIN = 10 * 1024 * 1024
 
 PLUGIN_COMMANDS: dict[str, str] = {
+    "identity": "agent-security-identity",
     "mcp": "agent-security-supply-chain",
     "hook": "agent-security-adapters",
     "install": "agent-security-adapters",
