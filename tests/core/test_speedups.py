@@ -403,3 +403,52 @@ def test_every_plain_field_is_bounded_and_named_when_too_long(param: str, field:
     assert at_limit.request_id
     with pytest.raises(InputTooLarge, match=f"^{param} is longer than {MAX_ID_CHARS} characters$"):
         security.build_request(**{**fields, param: "x" * (MAX_ID_CHARS + 1)})
+
+
+# -- freeze_plain: the plain-data copy of freeze_json --------------------------------------------------
+
+_plain_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
+_plain_values = st.recursive(
+    _plain_scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+        | st.frozensets(st.integers(), max_size=3)
+        | st.dictionaries(st.integers(), inner, max_size=2)
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=_plain_values)
+def test_freeze_plain_equals_the_general_walk(value: Any) -> None:
+    from agent_security.core._speedups.freeze import NOT_PLAIN, freeze_plain
+    from agent_security.core.arguments import _BOUNDS, _freeze_walk
+
+    fast = freeze_plain(value, _BOUNDS)
+    reference = _freeze_walk(value)
+    if fast is not NOT_PLAIN:
+        assert fast == reference
+        assert json.dumps(fast, sort_keys=True) == json.dumps(reference, sort_keys=True)
+
+
+def test_freeze_plain_leaves_what_it_does_not_take_to_the_general_walk() -> None:
+    from agent_security.core._speedups.freeze import NOT_PLAIN, freeze_plain
+    from agent_security.core.arguments import _BOUNDS, InputTooLarge, freeze_json
+
+    class Text(str):
+        def lower(self) -> str:
+            return "innocent"
+
+    deep: Any = "x"
+    for _ in range(_BOUNDS.depth + 1):
+        deep = [deep]
+    for value in ({"a": Text("rm -rf /")}, {1: "a"}, {"a": {1, 2}}, float("nan"), b"bytes", deep):
+        assert freeze_plain(value, _BOUNDS) is NOT_PLAIN
+    assert freeze_json({"a": Text("rm -rf /")}) == {"a": "rm -rf /"}
+    assert type(freeze_json({"a": Text("rm -rf /")})["a"]) is str
+    with pytest.raises(InputTooLarge, match="deeper"):
+        freeze_json(deep)
+    assert freeze_plain({"a": [1, (2, {"b": None})]}, _BOUNDS) == {"a": [1, [2, {"b": None}]]}

@@ -15,6 +15,8 @@ import math
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from agent_security.core._speedups.freeze import NOT_PLAIN, Bounds, freeze_plain
+
 __all__ = [
     "MAX_ARGS_DEPTH",
     "MAX_ARGS_ITEMS",
@@ -35,6 +37,7 @@ MAX_ARGS_ITEMS = 100_000
 MAX_STRING = 4 * 1024 * 1024
 MAX_TOTAL_CHARS = 16 * 1024 * 1024
 MAX_INT_BITS = 4096 * 3  # about 3700 decimal digits: below Python's int-to-str limit, so hashing cannot fail
+_BOUNDS = Bounds(MAX_ARGS_DEPTH, MAX_ARGS_ITEMS, MAX_STRING, MAX_TOTAL_CHARS, MAX_INT_BITS)
 
 
 class InvalidArguments(ValueError):
@@ -61,10 +64,9 @@ def freeze_json(value: Any) -> Any:
     mapping become the same string (``{1: a, "1": b}``): merging them would show the policy other
     arguments than the tool receives. Sets are ordered by their frozen JSON, after the bounds applied.
     """
-    if type(value) is dict:
-        flat = _freeze_flat(value)
-        if flat is not None:
-            return flat
+    frozen = freeze_plain(value, _BOUNDS)
+    if frozen is not NOT_PLAIN:
+        return frozen
     try:
         return _freeze_walk(value)
     except InvalidArguments:
@@ -242,29 +244,6 @@ def same_json(original: Any, frozen: Any) -> bool:
         elif kind not in (str, int, float, bool) or a != b:
             return False
     return True
-
-
-def _freeze_flat(value: dict[Any, Any]) -> dict[str, Any] | None:
-    """:func:`freeze_json` of the most common arguments, a flat dict of plain scalars (exact ``str`` keys;
-    ``str``, ``int``, ``bool``, ``None`` or finite ``float`` values) within every bound; ``None`` for
-    anything else (the general walk then copies it, or raises the precise error)."""
-    if len(value) > MAX_ARGS_ITEMS:
-        return None
-    out: dict[str, Any] = {}
-    chars = 0
-    for key, child in value.items():
-        if type(key) is not str or len(key) > MAX_STRING:
-            return None
-        chars += len(key)
-        kind = type(child)
-        if kind is str:
-            if len(child) > MAX_STRING:
-                return None
-            chars += len(child)
-        elif not (child is None or kind is int or kind is bool or (kind is float and math.isfinite(child))):
-            return None
-        out[key] = child
-    return out if chars <= MAX_TOTAL_CHARS else None
 
 
 def canonical_json(value: Any) -> str:

@@ -5,6 +5,8 @@ equal to its reference (``tests/core/test_speedups.py``, ``tests/core/audit/test
 * :mod:`.audit_writer` writes an audit event's canonical bytes with a writer generated from the event
   model's fields (the reference form is :func:`agent_security.core.audit.chain.canonical_dict`).
 
+* :mod:`.freeze` copies plain JSON data (tool arguments, plugin annotations) within the bounds of
+  :func:`agent_security.core.arguments.freeze_json`, whose general walk is the reference.
 * :func:`remember` is the bounded memo every cache of the core uses.
 * :func:`assemble` builds one of the core's frozen records from values its builder knows to have their
   fields' types (from validated models, or checked by the builder), without a second validation;

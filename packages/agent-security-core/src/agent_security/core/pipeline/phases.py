@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Generator
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -21,6 +22,7 @@ from agent_security.core.errors import PluginContractError
 from agent_security.core.models import (
     APPROVAL_LIKE,
     ActionRequest,
+    AgentInfo,
     Decision,
     ExecutionResult,
     Outcome,
@@ -30,6 +32,7 @@ from agent_security.core.models import (
 from agent_security.core.pipeline.drive import CLOSING, Blocking, Wait, WaitTimeout
 from agent_security.core.pipeline.events import merge_denial
 from agent_security.core.pipeline.hooks import Impl, PluginFailure
+from agent_security.core.pipeline.request import revalidated
 from agent_security.core.pipeline.runtime import Runtime
 from agent_security.core.resolution import Resolution, request_hash
 
@@ -112,6 +115,7 @@ def attributed(
 # -- identify and before_check --------------------------------------------------------------------------
 
 _IDENTITY_FIELDS = ("tool_identity", "delegation_chain")
+_AGENT_FIELDS = tuple(name for name in AgentInfo.model_fields if name != "attestation")
 
 
 def _replacement_problem(old: ActionRequest, new: ActionRequest, *, identify: bool) -> str | None:
@@ -138,17 +142,25 @@ def _replacement_problem(old: ActionRequest, new: ActionRequest, *, identify: bo
     return None
 
 
+def _json_form(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, tuple):
+        return [_json_form(v) for v in value]
+    return value.value if isinstance(value, Enum) else value
+
+
 def identity_diff(old: ActionRequest, new: ActionRequest, plugin: str) -> dict[str, Any]:
-    """What an identify plugin changed: ``{field: {"claimed", "registered", "by"}}``."""
-    before = old.agent.model_dump(mode="json", exclude={"attestation"})
-    after = new.agent.model_dump(mode="json", exclude={"attestation"})
-    before["tool_identity"] = old.action.tool_identity and old.action.tool_identity.model_dump(mode="json")
-    after["tool_identity"] = new.action.tool_identity and new.action.tool_identity.model_dump(mode="json")
-    before["delegation_chain"], after["delegation_chain"] = (
-        list(old.context.delegation_chain),
-        list(new.context.delegation_chain),
-    )
-    return {k: {"claimed": before[k], "registered": after[k], "by": plugin} for k in before if before[k] != after[k]}
+    """What an identify plugin changed: ``{field: {"claimed", "registered", "by"}}`` (the agent's fields
+    but its attestation, the tool identity and the delegation chain, in their JSON form)."""
+    pairs = [(name, getattr(old.agent, name), getattr(new.agent, name)) for name in _AGENT_FIELDS]
+    pairs.append(("tool_identity", old.action.tool_identity, new.action.tool_identity))
+    pairs.append(("delegation_chain", old.context.delegation_chain, new.context.delegation_chain))
+    return {
+        name: {"claimed": _json_form(before), "registered": _json_form(after), "by": plugin}
+        for name, before, after in pairs
+        if before != after
+    }
 
 
 def _replace(
@@ -156,8 +168,8 @@ def _replace(
 ) -> str | None:
     """Adopt a plugin's replacement request, re-validated; the problem that forbids it, if any."""
     try:  # built with model_copy(update=...), it skipped validation: redo it
-        new = ActionRequest.model_validate(replacement.model_dump(warnings=False))
-        request_hash(new)  # NaN, an int too wide...: it must be hashable to be decided
+        new = revalidated(state.request, replacement)
+        rhash = request_hash(new)  # NaN, an int too wide...: it must be hashable to be decided
     except ValidationError as exc:
         return f"returned an invalid request ({exc.errors()[0]['loc']})"
     except (TypeError, ValueError, RecursionError) as exc:
@@ -166,7 +178,8 @@ def _replace(
     if problem is None:
         if phase == "identify":
             identity.update(identity_diff(state.request, new, impl.plugin_name))
-        state.request = new
+        state.request, state.rhash = new, rhash
+        state.ctx.request_hash = rhash
     return problem
 
 
@@ -176,7 +189,6 @@ def guards(rt: Runtime, state: CheckState) -> Generator[Any, Any, None]:
     ALLOW from a guard is ignored (it must not skip the policy), with an audit note."""
     relay, plan = rt.relay, rt.relay.plan
     identity: dict[str, Any] = {}
-    replaced = False
     for phase, impls, call in (
         ("identify", plan.identify, relay.identify),
         ("before_check", plan.before_check, relay.before_check),
@@ -213,7 +225,6 @@ def guards(rt: Runtime, state: CheckState) -> Generator[Any, Any, None]:
                     )
                     state.phase = phase
                     break
-                replaced = True
             if res.decision is not None:
                 decision = attributed(res.decision, impl, state.ctx)
                 if decision.outcome is Outcome.ALLOW:
@@ -227,8 +238,6 @@ def guards(rt: Runtime, state: CheckState) -> Generator[Any, Any, None]:
                     break
     if identity:
         state.ctx.annotate("identity", {"changes": identity})
-    if replaced:
-        state.rhash = state.ctx.request_hash = request_hash(state.request)
 
 
 # -- evaluate and after_decision ------------------------------------------------------------------------

@@ -213,6 +213,30 @@ def _part(model: type[M], name: str, fields: dict[str, Any], *, shared: bool) ->
     return part
 
 
+_PARTS: tuple[tuple[str, type[Any]], ...] = (("agent", AgentInfo), ("action", Action), ("context", RequestContext))
+
+
+def revalidated(old: ActionRequest, replacement: ActionRequest) -> ActionRequest:
+    """A plugin's replacement for ``old``, validated (``model_copy(update=...)`` skips validation). The
+    parts it kept (the same objects as ``old``'s, already validated) are taken as they are; every other
+    part is validated again. Raises ``ValidationError`` for a replacement the models refuse."""
+    if (
+        type(replacement) is not ActionRequest
+        or replacement.request_id is not old.request_id
+        or replacement.timestamp is not old.timestamp
+    ):
+        return ActionRequest.model_validate(replacement.model_dump(warnings=False))
+    parts: dict[str, Any] = {"request_id": old.request_id, "timestamp": old.timestamp}
+    for name, model in _PARTS:
+        part = getattr(replacement, name)
+        if part is getattr(old, name):
+            parts[name] = part
+        else:
+            dumped = part.model_dump(warnings=False) if isinstance(part, BaseModel) else part
+            parts[name] = model.model_validate(dumped)
+    return assemble(ActionRequest, parts)
+
+
 def request_or_denial(
     defaults: RequestDefaults, timestamp: datetime, fields: Mapping[str, Any]
 ) -> tuple[ActionRequest, Decision | None]:
