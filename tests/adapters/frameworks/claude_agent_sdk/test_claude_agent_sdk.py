@@ -123,3 +123,15 @@ async def test_can_use_tool_allows_denies_and_turns_approval_into_denial(securit
     assert denied.interrupt is False
     approval = await decide("mcp__github__delete_repo", {}, ctx)
     assert isinstance(approval, PermissionResultDeny) and "ASK_UNKNOWN_MCP_DELETE" in approval.message
+
+
+def test_the_example_runs_offline() -> None:
+    import subprocess
+    import sys
+
+    example = Path(__file__).resolve().parents[4] / "examples" / "claude-agent-sdk" / "agent.py"
+    done = subprocess.run([sys.executable, str(example)], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "no objection" in lines[0] and "PermissionResultAllow" in lines[0]
+    assert all("deny" in line and "PermissionResultDeny" in line for line in lines[1:])
