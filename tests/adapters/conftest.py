@@ -21,4 +21,6 @@ collect_ignore = [f"frameworks/{name}" for name in FRAMEWORKS if name != _chosen
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    return [f"not collected here: tests/adapters/frameworks/{n} (run: {t})" for n, t in FRAMEWORKS.items() if n != _chosen]
+    return [
+        f"not collected here: tests/adapters/frameworks/{n} (run: {t})" for n, t in FRAMEWORKS.items() if n != _chosen
+    ]

@@ -86,7 +86,6 @@ def example_payload() -> Any:
     return load
 
 
-
 POLICY: dict[str, Any] = {
     "version": "1",
     "generated_at": "2026-01-01T00:00:00.000Z",

@@ -10,8 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-import claude_agent_sdk as sdk
 from claude_agent_sdk import (
     ClaudeAgentOptions,
     HookMatcher,
@@ -19,13 +17,13 @@ from claude_agent_sdk import (
     PermissionResultDeny,
     ToolPermissionContext,
 )
-from claude_agent_sdk._internal.query import _convert_hook_output_for_cli  # noqa: E402
+from claude_agent_sdk._internal.query import _convert_hook_output_for_cli
 
-from agent_security.adapters.claude_agent_sdk import can_use_tool, hook_callback, hook_matchers  # noqa: E402
-from agent_security.adapters.hooks import claude_code  # noqa: E402
-from agent_security.core import AgentSecurity  # noqa: E402
-from agent_security.core.builtin import kill_switch  # noqa: E402
-from agent_security.core.store import SqliteStore  # noqa: E402
+from agent_security.adapters.claude_agent_sdk import can_use_tool, hook_callback, hook_matchers
+from agent_security.adapters.hooks import claude_code
+from agent_security.core import AgentSecurity
+from agent_security.core.builtin import kill_switch
+from agent_security.core.store import SqliteStore
 
 POLICY = Path(__file__).resolve().parents[4] / "examples" / "claude-code" / "policy.yaml"
 
