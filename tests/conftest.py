@@ -15,6 +15,9 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyt
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg")))
     # The CLI keeps its state (limits, kills, nonces) in a SQLite file: one fresh file per test.
     monkeypatch.setenv("AGENT_SECURITY_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+    # A hook call may start the hook daemon for the next ones: not from the suite (a daemon would outlive
+    # it). The daemon's own tests give their processes an environment of their own.
+    monkeypatch.setenv("AGENT_SECURITY_DAEMON", "off")
 
 
 class _FakeDist:
