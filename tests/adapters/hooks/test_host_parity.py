@@ -12,10 +12,8 @@ import pytest
 
 from agent_security.adapters.hooks import claude_code, copilot, cursor
 from agent_security.adapters.hooks.registry import answer_hook
-from agent_security.core.pipeline.facade import AgentSecurity
 
 CWD = "/home/dev/project"
-CALL_FIELDS = ("tool_args", "action_type", "tool_identity")
 
 
 def from_claude(tool: str, args: dict[str, Any]) -> dict[str, Any]:
