@@ -12,8 +12,7 @@ import pytest
 
 from agent_security.adapters.hooks import claude_code_install, copilot_install, cursor_install
 from agent_security.adapters.hooks._install_common import InstallError, is_ours, read_config, runs_hook
-
-from .conftest import SCRIPT
+from tests.adapters.hooks.conftest import SCRIPT
 
 
 def test_an_entry_of_ours_whatever_the_path_and_options() -> None:
