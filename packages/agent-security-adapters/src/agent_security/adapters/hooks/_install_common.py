@@ -181,6 +181,11 @@ class CanaryRun:
     stdout: str
     stderr: str
 
+    @property
+    def detail(self) -> str:
+        """What the run said, for a report line: its output, else its error output, else its exit code."""
+        return (self.stdout.strip() or self.stderr.strip() or f"exit {self.exit_code}")[:300]
+
 
 def run_command(
     command: str | Sequence[str], payload: Mapping[str, Any] | bytes, *, cwd: Path | None, timeout_s: float

@@ -166,8 +166,7 @@ def doctor(*, root: Path | None = None) -> tuple[bool, list[str]]:
             lines.append(f"ok   canary (bash {CANARY_COMMAND!r}) denied")
         else:
             ok = False
-            detail = run.stdout.strip() or run.stderr.strip() or f"exit {run.exit_code}"
-            lines.append(f"FAIL canary (bash {CANARY_COMMAND!r}) was not denied: {detail[:300]}")
+            lines.append(f"FAIL canary (bash {CANARY_COMMAND!r}) was not denied: {run.detail}")
         run = run_command(command, b"{not json", cwd=cwd, timeout_s=TIMEOUT_S)
         if run.exit_code not in (None, 0):
             lines.append(f"ok   malformed input denied (exit {run.exit_code})")

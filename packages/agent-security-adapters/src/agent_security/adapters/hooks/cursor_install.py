@@ -181,8 +181,7 @@ def doctor(*, root: Path | None = None) -> tuple[bool, list[str]]:
                 lines.append(f"ok   {event} canary ({CANARY_COMMAND!r}) blocked")
             else:
                 ok = False
-                detail = run.stdout.strip() or run.stderr.strip() or f"exit {run.exit_code}"
-                lines.append(f"FAIL {event} canary ({CANARY_COMMAND!r}) was not blocked: {detail[:300]}")
+                lines.append(f"FAIL {event} canary ({CANARY_COMMAND!r}) was not blocked: {run.detail}")
         run = run_command(command, b"{not json", cwd=cwd, timeout_s=TIMEOUT_S)
         if run.exit_code == 2:
             lines.append("ok   malformed input blocked (exit 2)")
