@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from agent_security.adapters.hooks.answer import HookAnswer
 from agent_security.core.pipeline.facade import AgentSecurity
 from agent_security.core.store import open_store
 
@@ -116,6 +117,19 @@ class Setup:
     def runner(self, host: str) -> list[str]:
         """The hook command a host runs, with this setup's config."""
         return [str(SCRIPT), "--config", str(self.config), "hook", host]
+
+    def run(self, host: str, payload: dict[str, Any] | bytes) -> subprocess.CompletedProcess[bytes]:
+        """Run the hook command as ``host`` does: a process of its own, ``payload`` on stdin."""
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        return subprocess.run(self.runner(host), input=data, capture_output=True, timeout=120, check=False)
+
+
+def answer_json(answer: HookAnswer) -> dict[str, Any]:
+    """The JSON object of an answer that lets the host go on (exit 0)."""
+    assert answer.exit_code == 0, answer.stderr
+    data = json.loads(answer.stdout)
+    assert isinstance(data, dict)
+    return data
 
 
 @pytest.fixture

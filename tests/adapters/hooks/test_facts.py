@@ -76,3 +76,48 @@ def test_the_hosts_arguments_are_not_changed_in_place() -> None:
     args = {"file_path": "a.py"}
     tool_call_facts("Write", args, cwd="/p")
     assert args == {"file_path": "a.py"}
+
+
+def test_every_hosts_tool_names_map_to_the_same_kinds() -> None:
+    for name in ("Bash", "Shell", "bash", "PowerShell", "run_terminal_cmd"):
+        assert tool_call_facts(name, {"command": "ls"}).action_type == "shell", name
+    for name in ("Read", "view", "read_file", "Grep", "Glob"):
+        assert tool_call_facts(name, {"path": "a"}).action_type == "file_read", name
+    for name in ("Write", "create", "Edit", "str_replace", "Delete", "edit-file"):
+        assert tool_call_facts(name, {"path": "a"}).action_type == "file_write", name
+    for name in ("WebFetch", "web_fetch", "fetch"):
+        assert tool_call_facts(name, {"url": "https://x.example"}).action_type == "http_request", name
+
+
+def test_a_one_file_tool_gets_its_path_as_file_path_a_search_does_not() -> None:
+    created = tool_call_facts("create", {"path": "a.py"}, cwd="/p")
+    assert created.tool_args == {"path": "/p/a.py", "file_path": "/p/a.py"}
+    notebook = tool_call_facts("NotebookEdit", {"notebook_path": "n.ipynb"}, cwd="/p")
+    assert notebook.tool_args["file_path"] == "/p/n.ipynb"
+    assert "file_path" not in tool_call_facts("Grep", {"pattern": "x", "path": "src"}, cwd="/p").tool_args
+
+
+def test_an_mcp_server_named_beside_the_tool() -> None:
+    named = tool_call_facts("MCP:deploy", {"a": 1}, mcp_server="prod")
+    assert named.tool_name == "mcp__prod__deploy"
+    assert named.check_fields()["tool_identity"] == {"tool_name": "prod/deploy", "provider": "mcp"}
+    unnamed = tool_call_facts("MCP:deploy", {})
+    assert unnamed.tool_name == "MCP:deploy" and unnamed.tool_identity() == {"tool_name": "deploy", "provider": "mcp"}
+    assert "mcp_server" not in unnamed.extra
+    forced = tool_call_facts("deploy", {}, mcp=True)
+    assert forced.kind == "mcp" and forced.tool_name == "MCP:deploy"
+    assert tool_call_facts("mcp__a__t", {}, mcp_server="b").tool_name == "mcp__b__t"
+
+
+def test_the_subject_pairs_two_reports_of_one_call() -> None:
+    assert tool_call_facts("Shell", {"command": "ls", "x": 1}).subject == tool_call_facts("bash", {"cmd": "ls"}).subject
+    read = tool_call_facts("Read", {"file_path": "a/../b"}, cwd="/p").subject
+    assert read == tool_call_facts("Read", {"file_path": "/p/b"}).subject == ["file_read", "/p/b"]
+    assert tool_call_facts("MCP:t", {"a": 1}).subject == tool_call_facts("mcp__s__t", {"a": 1}).subject
+
+
+def test_check_fields_add_the_call_and_its_context() -> None:
+    facts = tool_call_facts("WebFetch", {"url": "https://x.example/a"})
+    fields = facts.check_fields({"host": "h"}, agent_id="a", session_id=None)
+    assert fields["agent_id"] == "a" and "session_id" not in fields
+    assert fields["context"] == {"host": "h", "url_host": "x.example"}

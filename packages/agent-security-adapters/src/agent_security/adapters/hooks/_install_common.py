@@ -1,5 +1,6 @@
-"""What the Cursor and Copilot installers share: the hook command, a JSON file read without losing what
-is in it and written atomically, and running the configured command on a canary call.
+"""What the Claude Code, Cursor and Copilot installers share: the hook command and how to tell an entry of
+ours, a JSON file read without losing what is in it and written atomically (only when it changes), an
+entry put in place of ours in a list of hook entries, and running a configured command on a canary call.
 
 Standard library only; nothing here decides a call.
 """
@@ -13,7 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,18 @@ __all__ = [
     "MAX_CONFIG_BYTES",
     "CanaryRun",
     "InstallError",
+    "command_argv",
     "default_command",
+    "hook_argv",
+    "hooks_section",
     "is_ours",
     "powershell_join",
+    "put_entry",
     "read_config",
     "run_command",
+    "runs_hook",
+    "save_config",
+    "shell_join",
     "write_config",
 ]
 
@@ -38,19 +46,34 @@ recursive forced deletion; with no policy at all the default denies everything).
 MARKER = "agent-security"
 
 
-class InstallError(RuntimeError):
+class InstallError(ValueError):
     """The hook cannot be installed here (the file is not ours to overwrite, or the command is missing)."""
 
 
 def default_command(host: str) -> list[str]:
     """``[<absolute path of the installed agent-security script>, "hook", host]``: the script next to
     this interpreter, else the one on ``PATH``."""
-    name = "agent-security.exe" if os.name == "nt" else "agent-security"
-    beside = Path(sys.executable).parent / name
-    found = str(beside) if beside.is_file() else shutil.which("agent-security")
+    bindir = Path(sys.executable).parent
+    for name in ("agent-security", "agent-security.exe"):
+        if (bindir / name).is_file():
+            return [str((bindir / name).absolute()), "hook", host]
+    found = shutil.which("agent-security")
     if not found:
         raise InstallError("the agent-security command was not found next to this Python or on PATH")
     return [str(Path(found).absolute()), "hook", host]
+
+
+def hook_argv(command: Sequence[str] | None, host: str) -> list[str]:
+    """``command`` (checked: a non-empty list of non-empty strings), or :func:`default_command`."""
+    argv = list(command) if command is not None else default_command(host)
+    if not argv or not all(isinstance(a, str) and a for a in argv):
+        raise InstallError("the hook command must be a non-empty list of non-empty strings")
+    return argv
+
+
+def shell_join(argv: Sequence[str]) -> str:
+    """``argv`` as one command line for the platform's shell (what the host runs the hook through)."""
+    return subprocess.list2cmdline(list(argv)) if os.name == "nt" else shlex.join(argv)
 
 
 def powershell_join(argv: Sequence[str]) -> str:
@@ -58,29 +81,65 @@ def powershell_join(argv: Sequence[str]) -> str:
     return "& " + " ".join("'" + a.replace("'", "''") + "'" for a in argv)
 
 
-def is_ours(command: Any, host: str) -> bool:
-    """True for a configured command that runs ``agent-security hook <host>`` (whatever the path)."""
-    if not isinstance(command, str):
-        return False
+def command_argv(command: Any, args: Any = None) -> list[str]:
+    """The words of a configured command: exec form (``command`` and a list of ``args``) or one shell
+    command line; ``[]`` for anything that is not a command."""
+    if not isinstance(command, str) or not command:
+        return []
+    if isinstance(args, list):
+        return [command, *(str(a) for a in args)]
     try:
-        words = shlex.split(command)
+        return shlex.split(command)
     except ValueError:
-        return False
-    for i in range(len(words) - 2):
-        if MARKER in Path(words[i]).name and words[i + 1] == "hook" and words[i + 2] == host:
-            return True
+        return command.split()
+
+
+def runs_hook(argv: Sequence[str], host: str) -> bool:
+    """True for words that run ``agent-security ... hook <host>`` (whatever the path, options between)."""
+    for i, word in enumerate(argv):
+        if MARKER in Path(word).name:
+            rest = list(argv[i + 1 :])
+            if any(rest[j : j + 2] == ["hook", host] for j in range(len(rest))):
+                return True
     return False
 
 
+def is_ours(command: Any, host: str) -> bool:
+    """True for a configured command line that runs ``agent-security hook <host>`` (whatever the path)."""
+    return runs_hook(command_argv(command), host)
+
+
+def hooks_section(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The ``hooks`` object of a ``{"version": 1, "hooks": {...}}`` file (both added when missing)."""
+    data.setdefault("version", 1)
+    hooks = data.setdefault("hooks", {})
+    if not isinstance(hooks, dict):
+        raise InstallError(f"{path}: 'hooks' is not an object; the file was not changed")
+    return hooks
+
+
+def put_entry(entries: list[Any], entry: Mapping[str, Any], ours: Callable[[Any], bool]) -> None:
+    """``entry`` in place of the first entry of ours in ``entries`` (the others of ours removed), else
+    appended: the user's entries and their order stay."""
+    mine = [i for i, e in enumerate(entries) if ours(e)]
+    if mine:
+        entries[mine[0]] = dict(entry)
+        for i in reversed(mine[1:]):
+            del entries[i]
+    else:
+        entries.append(dict(entry))
+
+
 def read_config(path: Path) -> dict[str, Any]:
-    """The JSON object in ``path`` (``{}`` when the file does not exist). A file that is not a JSON object
-    raises :class:`InstallError`: it is the user's, and is never overwritten."""
+    """The JSON object in ``path`` (``{}`` when the file does not exist or is blank). A file that is not a
+    JSON object raises :class:`InstallError`: it is the user's, and is never overwritten."""
     if not path.exists():
         return {}
     try:
         if path.stat().st_size > MAX_CONFIG_BYTES:
             raise InstallError(f"{path} is larger than {MAX_CONFIG_BYTES} bytes; not touched")
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if text.strip() else {}
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise InstallError(f"{path} is not valid JSON ({exc}); fix or move it, it was not changed") from None
     if not isinstance(data, dict):
@@ -90,22 +149,29 @@ def read_config(path: Path) -> dict[str, Any]:
 
 def write_config(path: Path, data: Mapping[str, Any]) -> None:
     """Write ``data`` to ``path`` atomically (a temporary file in the same directory, then a rename), keeping
-    the file's permissions when it exists."""
+    the file's permissions when it exists; a new file is readable by all (the host may run as another user:
+    managed and enterprise files are read by every user's host)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    mode = path.stat().st_mode & 0o777 if path.exists() else None
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        if mode is not None:
-            Path(tmp).chmod(mode)
+        Path(tmp).chmod(mode)
         Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def save_config(path: Path, data: Mapping[str, Any], original: Mapping[str, Any]) -> None:
+    """Write ``data`` to ``path`` unless it equals what was read (``original``) and the file exists: running
+    an installer again leaves the file byte for byte as it was."""
+    if data != original or not path.exists():
+        write_config(path, data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,16 +181,30 @@ class CanaryRun:
     stdout: str
     stderr: str
 
+    @property
+    def detail(self) -> str:
+        """What the run said, for a report line: its output, else its error output, else its exit code."""
+        return (self.stdout.strip() or self.stderr.strip() or f"exit {self.exit_code}")[:300]
 
-def run_command(command: str, payload: Mapping[str, Any] | bytes, *, cwd: Path, timeout_s: float) -> CanaryRun:
-    """Run a configured hook command as the host does (through the shell, JSON on stdin)."""
+
+def run_command(
+    command: str | Sequence[str], payload: Mapping[str, Any] | bytes, *, cwd: Path | None, timeout_s: float
+) -> CanaryRun:
+    """Run a configured hook command as the host does, JSON on stdin: a command line through the shell,
+    a list of words (exec form) without one."""
     data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    shell = isinstance(command, str)
+    argv: str | list[str] = command if isinstance(command, str) else list(command)
     try:
-        done = subprocess.run(  # noqa: S602 - the host runs this very string through the shell
-            command, shell=True, input=data, capture_output=True, timeout=timeout_s, cwd=cwd, check=False
+        done = subprocess.run(  # a command line: the host runs this very string through the shell
+            argv, shell=shell, input=data, capture_output=True, timeout=timeout_s, cwd=cwd, check=False
         )
     except subprocess.TimeoutExpired:
         return CanaryRun(None, "", f"did not answer within {timeout_s:g} s")
+    except FileNotFoundError:
+        return CanaryRun(None, "", f"the command {argv if shell else argv[0]!r} does not exist")
+    except PermissionError:
+        return CanaryRun(None, "", f"the command {argv if shell else argv[0]!r} is not executable")
     except OSError as exc:
         return CanaryRun(None, "", f"could not run: {exc}")
     return CanaryRun(

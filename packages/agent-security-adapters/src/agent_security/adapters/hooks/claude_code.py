@@ -35,11 +35,17 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent_security.adapters.hooks.answer import HookAnswer
-from agent_security.adapters.hooks.facts import MAX_NAME, bounded_text, tool_call_facts
+from agent_security.adapters.hooks.facts import (
+    MAX_NAME,
+    HookInputError,
+    bounded_text,
+    home_directory,
+    load_object,
+    tool_call_facts,
+)
 
 if TYPE_CHECKING:
     from agent_security.core.models import CheckResult, Decision, ResultCheck
@@ -77,10 +83,6 @@ _DISCRIMINATORS = frozenset({"type", "mode", "output_mode", "kind", "mimeType", 
 _MAX_SHAPE_DEPTH = 32
 
 
-class HookInputError(ValueError):
-    """The hook input cannot be read as a Claude Code hook call."""
-
-
 @dataclass(frozen=True, slots=True)
 class Plan:
     """What one hook call asks of the pipeline."""
@@ -98,19 +100,7 @@ class Plan:
 
 def parse(raw: bytes) -> dict[str, Any]:
     """The hook input as a JSON object (no duplicate keys, no NaN); :class:`HookInputError` otherwise."""
-    from agent_security.core.arguments import strict_json_loads
-
-    if len(raw) > MAX_INPUT:
-        raise HookInputError(f"hook input exceeds {MAX_INPUT} bytes")
-    try:
-        data = strict_json_loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise HookInputError(f"hook input is not UTF-8: {exc}") from None
-    except (ValueError, RecursionError) as exc:
-        raise HookInputError(f"hook input is not valid JSON: {str(exc)[:200]}") from None
-    if not isinstance(data, dict):
-        raise HookInputError("hook input is not a JSON object")
-    return data
+    return load_object(raw, limit=MAX_INPUT)
 
 
 def plan(event: Mapping[str, Any], *, agent_id: str = HOST, home: str | None = None) -> Plan:
@@ -152,8 +142,7 @@ def plan(event: Mapping[str, Any], *, agent_id: str = HOST, home: str | None = N
     if not isinstance(tool_input, dict):
         raise HookInputError(f'{name} input has no "tool_input" object')
     facts = tool_call_facts(tool_name, tool_input, cwd=cwd, home=home)
-    fields.update(facts.check_fields())
-    fields["context"] = {**context, **facts.extra}
+    fields.update(facts.check_fields(context))
     if name == "PostToolUse":
         if "tool_response" not in event:
             raise HookInputError('PostToolUse input has no "tool_response"')
@@ -292,7 +281,7 @@ def _run_kwargs(p: Plan) -> dict[str, Any]:
 
 def respond(event: Mapping[str, Any], security: AgentSecurity, *, agent_id: str = HOST) -> dict[str, Any]:
     """The JSON answer to one parsed hook input (checks run synchronously). Raises :class:`HookInputError`."""
-    p = plan(event, agent_id=agent_id, home=_home())
+    p = plan(event, agent_id=agent_id, home=home_directory())
     if p.kind == "none":
         return {}
     if p.kind == "result":
@@ -302,19 +291,12 @@ def respond(event: Mapping[str, Any], security: AgentSecurity, *, agent_id: str 
 
 async def arespond(event: Mapping[str, Any], security: AgentSecurity, *, agent_id: str = HOST) -> dict[str, Any]:
     """:func:`respond` with the asynchronous checks."""
-    p = plan(event, agent_id=agent_id, home=_home())
+    p = plan(event, agent_id=agent_id, home=home_directory())
     if p.kind == "none":
         return {}
     if p.kind == "result":
         return render_result(p, await security.acheck_result(p.output, **_run_kwargs(p)))
     return render_call(p, await security.acheck_tool_call(**_run_kwargs(p)))
-
-
-def _home() -> str | None:
-    try:
-        return str(Path.home())
-    except RuntimeError:  # no home directory known: "~" stays as given
-        return None
 
 
 def answer(raw: bytes, security: AgentSecurity, *, agent_id: str = HOST) -> HookAnswer:

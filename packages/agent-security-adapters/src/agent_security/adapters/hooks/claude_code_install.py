@@ -22,15 +22,22 @@ and reports each fact: configured, runs, blocks, timeout set, onFailure block.
 from __future__ import annotations
 
 import json
-import os
 import platform
-import shutil
-import subprocess
-import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from agent_security.adapters.hooks import _install_common as common
+from agent_security.adapters.hooks._install_common import (
+    CANARY_COMMAND,
+    InstallError,
+    command_argv,
+    hook_argv,
+    read_config,
+    run_command,
+    runs_hook,
+    save_config,
+)
 
 __all__ = [
     "CANARY",
@@ -62,11 +69,10 @@ CANARY: dict[str, Any] = {
     "permission_mode": "default",
     "hook_event_name": "PreToolUse",
     "tool_name": "Bash",
-    "tool_input": {"command": "rm -rf / --no-preserve-root", "description": "agent-security doctor canary"},
+    "tool_input": {"command": CANARY_COMMAND, "description": "agent-security doctor canary"},
     "tool_use_id": "agent-security-doctor-canary",
 }
 """The call :func:`doctor` sends: any working configuration must block it."""
-MAX_SETTINGS = 4 * 1024 * 1024
 
 
 def managed_settings_path(system: str | None = None) -> Path:
@@ -89,30 +95,17 @@ def settings_path(scope: str, root: Path | None = None) -> Path:
     if scope == "managed":
         managed = managed_settings_path()
         return managed if root is None else root / managed.relative_to(managed.anchor)
-    raise ValueError(f"unknown scope {scope!r} (project, user or managed)")
+    raise InstallError(f"unknown scope {scope!r} (project, user or managed)")
 
 
 def default_command() -> list[str]:
     """``[<absolute path of agent-security>, "hook", "claude-code"]``."""
-    return [str(_script_path()), "hook", HOST]
-
-
-def _script_path() -> Path:
-    bindir = Path(sys.executable).parent
-    for name in ("agent-security", "agent-security.exe"):
-        candidate = bindir / name
-        if candidate.is_file():
-            return candidate.absolute()
-    found = shutil.which("agent-security")
-    if found:
-        return Path(found).absolute()
-    raise ValueError("the agent-security script cannot be found (next to this Python or on PATH)")
+    return common.default_command(HOST)
 
 
 def hook_entry(command: Sequence[str]) -> dict[str, Any]:
     """The settings entry that runs ``command`` (exec form)."""
-    if not command:
-        raise ValueError("empty hook command")
+    command = hook_argv(command, HOST)
     return {
         "type": "command",
         "command": str(command[0]),
@@ -124,46 +117,11 @@ def hook_entry(command: Sequence[str]) -> dict[str, Any]:
 
 def is_our_hook(entry: object) -> bool:
     """True for a hook entry that runs ``agent-security ... hook claude-code`` (exec or shell form)."""
-    if not isinstance(entry, dict):
-        return False
-    argv = _argv(entry)
-    if not argv:
-        return False
-    return "agent-security" in Path(argv[0]).name and _follows(argv[1:], ["hook", HOST])
-
-
-def _follows(args: list[str], seq: list[str]) -> bool:
-    return any(args[i : i + len(seq)] == seq for i in range(len(args)))
+    return isinstance(entry, dict) and runs_hook(_argv(entry), HOST)
 
 
 def _argv(entry: dict[str, Any]) -> list[str]:
-    command = entry.get("command")
-    if not isinstance(command, str) or not command:
-        return []
-    args = entry.get("args")
-    if isinstance(args, list):
-        return [command, *(str(a) for a in args)]
-    import shlex
-
-    try:
-        return shlex.split(command)
-    except ValueError:
-        return command.split()
-
-
-def _load(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        return {}
-    raw = path.read_bytes()
-    if len(raw) > MAX_SETTINGS:
-        raise ValueError(f"{path} is larger than {MAX_SETTINGS} bytes; not touching it")
-    try:
-        data = json.loads(raw.decode("utf-8")) if raw.strip() else {}
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ValueError(f"{path} is not valid JSON ({exc}); fix it first, it was not changed") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{path} does not hold a JSON object; it was not changed")
-    return data
+    return command_argv(entry.get("command"), entry.get("args"))
 
 
 def _merged(settings: dict[str, Any], entry: dict[str, Any], path: Path) -> dict[str, Any]:
@@ -171,12 +129,12 @@ def _merged(settings: dict[str, Any], entry: dict[str, Any], path: Path) -> dict
     out = dict(settings)
     hooks = out.get("hooks", {})
     if not isinstance(hooks, dict):
-        raise ValueError(f'{path}: "hooks" is not an object; it was not changed')
+        raise InstallError(f'{path}: "hooks" is not an object; it was not changed')
     hooks = dict(hooks)
     for event, matcher in EVENTS.items():
         groups = hooks.get(event, [])
         if not isinstance(groups, list):
-            raise ValueError(f'{path}: "hooks.{event}" is not a list; it was not changed')
+            raise InstallError(f'{path}: "hooks.{event}" is not a list; it was not changed')
         wanted: dict[str, Any] = {"hooks": [entry]} if matcher is None else {"matcher": matcher, "hooks": [entry]}
         if wanted in groups and sum(_ours_in(g) for g in groups) == 1:
             continue  # already exactly as we would write it
@@ -202,31 +160,12 @@ def _ours_in(group: object) -> int:
     return sum(1 for h in group["hooks"] if is_our_hook(h))
 
 
-def _write_atomic(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=".settings.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        Path(tmp).chmod(mode)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def install(scope: str, *, root: Path | None = None, command: Sequence[str] | None = None) -> Path:
     """Configure the hooks in the ``scope`` settings file; return its path. Idempotent."""
     path = settings_path(scope, root)
     entry = hook_entry(list(command) if command is not None else default_command())
-    settings = _load(path)
-    merged = _merged(settings, entry, path)
-    if merged != settings or not path.exists():
-        _write_atomic(path, merged)
+    settings = read_config(path)
+    save_config(path, _merged(settings, entry, path), settings)
     return path
 
 
@@ -254,7 +193,7 @@ def _find(root: Path | None, lines: list[str]) -> dict[str, list[tuple[Path, dic
         if not path.exists():
             continue
         try:
-            settings = _load(path)
+            settings = read_config(path)
         except (OSError, ValueError) as exc:
             lines.append(f"FAIL  {scope} settings {path}: {exc}")
             continue
@@ -278,35 +217,24 @@ def _covers_every_tool(matcher: Any) -> bool:
 
 def _run_canary(argv: list[str], timeout: float) -> tuple[bool, bool, str]:
     """``(ran, blocked, detail)`` of running ``argv`` on the canary call."""
-    try:
-        proc = subprocess.run(
-            argv,
-            input=json.dumps(CANARY).encode(),
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-        )
-    except FileNotFoundError:
-        return False, False, f"the command {argv[0]!r} does not exist"
-    except PermissionError:
-        return False, False, f"the command {argv[0]!r} is not executable"
-    except subprocess.TimeoutExpired:
-        return False, False, f"the command did not answer within {timeout:g} s (Claude Code would run the call)"
-    except OSError as exc:
-        return False, False, f"the command cannot start: {exc}"
-    stderr = proc.stderr.decode("utf-8", "replace").strip()
-    if proc.returncode == 2:
+    if not argv:
+        return False, False, "the entry has no command"
+    run = run_command(argv, CANARY, cwd=None, timeout_s=timeout)
+    if run.exit_code is None:
+        return False, False, f"{run.stderr} (Claude Code would run the call)"
+    stderr = run.stderr.strip()
+    if run.exit_code == 2:
         return True, True, f"exit 2: {stderr[:300]}"
-    if proc.returncode == 0:
+    if run.exit_code == 0:
         try:
-            out = json.loads(proc.stdout.decode("utf-8"))
+            out = json.loads(run.stdout)
         except ValueError:
             return True, False, "exit 0 with output that is not JSON (Claude Code would run the call)"
         spec = out.get("hookSpecificOutput") if isinstance(out, dict) else None
         if isinstance(spec, dict) and spec.get("permissionDecision") == "deny":
             return True, True, f"deny: {str(spec.get('permissionDecisionReason', ''))[:300]}"
-        return True, False, f"exit 0 without a deny ({proc.stdout.decode('utf-8', 'replace').strip()[:200]})"
-    return True, False, f"exit {proc.returncode} (Claude Code would run the call): {stderr[:300]}"
+        return True, False, f"exit 0 without a deny ({run.stdout.strip()[:200]})"
+    return True, False, f"exit {run.exit_code} (Claude Code would run the call): {stderr[:300]}"
 
 
 def doctor(*, root: Path | None = None) -> tuple[bool, list[str]]:

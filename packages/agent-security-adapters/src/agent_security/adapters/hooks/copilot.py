@@ -17,27 +17,31 @@ on any non-zero exit).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from agent_security.adapters.hooks._call_facts import (
-    HookInputError,
-    call_facts,
-    first_text,
-    json_argument,
-    load_object,
-)
+from agent_security.adapters.hooks._once import Verdict
+from agent_security.adapters.hooks._reply import answer_event, json_answer, reason_text
 from agent_security.adapters.hooks.answer import HookAnswer
+from agent_security.adapters.hooks.facts import (
+    MAX_PATH,
+    MAX_TOOL_NAME,
+    HookInputError,
+    ToolCallFacts,
+    bounded_text,
+    first_text,
+    home_directory,
+    json_argument,
+    tool_call_facts,
+)
 
 if TYPE_CHECKING:
     from agent_security.core.pipeline.facade import AgentSecurity
 
-__all__ = ["AGENT_ID", "answer"]
+__all__ = ["AGENT_ID", "answer", "call_facts"]
 
 AGENT_ID = "copilot-cli"
 MAX_REASON_CHARS = 2000
-_PRE = frozenset({"preToolUse", "PreToolUse"})
 _OBSERVED = frozenset(
     {"postToolUse", "PostToolUse", "sessionStart", "sessionEnd", "userPromptSubmitted", "errorOccurred"}
 )
@@ -45,42 +49,45 @@ _OBSERVED = frozenset(
 
 def answer(raw: bytes, security: AgentSecurity) -> HookAnswer:
     """The answer to one Copilot CLI hook call (``raw`` is the hook's stdin)."""
-    try:
-        data = load_object(raw)
-        event = first_text(data, "hookEventName", "hook_event_name", "event")
-        if event is not None and event not in _PRE:
-            if event in _OBSERVED:
-                return _json({})
-            raise HookInputError(f"event {event!r} is not one agent-security answers (see docs/adapters/copilot.md)")
-        return _pre_tool_use(data, security)
-    except HookInputError as exc:
-        return HookAnswer.fail_closed(f"copilot: {exc}")
+    return answer_event(
+        raw,
+        security,
+        host="copilot",
+        event_keys=("hookEventName", "hook_event_name", "event"),
+        handlers={"preToolUse": _pre_tool_use, "PreToolUse": _pre_tool_use},
+        observed=_OBSERVED,
+        default=_pre_tool_use,  # the CLI's own format names no event: a hook file entry is per event
+    )
 
 
-def _pre_tool_use(data: Mapping[str, Any], security: AgentSecurity) -> HookAnswer:
-    tool = first_text(data, "toolName", "tool_name", limit=256)
+def call_facts(data: Mapping[str, Any]) -> ToolCallFacts:
+    """The facts of the call a ``preToolUse`` input reports (``toolName`` and ``toolArgs``, or the
+    Claude-compatible ``tool_name`` and ``tool_input``; relative paths against ``cwd``)."""
+    tool = first_text(data, "toolName", "tool_name", limit=MAX_TOOL_NAME)
     if tool is None:
         raise HookInputError("preToolUse without toolName")
     raw_args = data["toolArgs"] if "toolArgs" in data else data.get("tool_input", data.get("toolInput"))
     args = json_argument(raw_args, "toolArgs")
-    facts = call_facts(tool, args)
+    return tool_call_facts(tool, args, cwd=bounded_text(data.get("cwd"), MAX_PATH), home=home_directory())
+
+
+def _pre_tool_use(data: Mapping[str, Any], security: AgentSecurity) -> HookAnswer:
+    facts = call_facts(data)
     context = {"host": "copilot-cli", "hook_event": "preToolUse"}
     cwd = data.get("cwd")
     if isinstance(cwd, str) and cwd:
         context["cwd"] = cwd[:1024]
     session = first_text(data, "sessionId", "session_id")
-    result = security.check_tool_call(**facts.check_fields(agent_id=AGENT_ID, session_id=session, context=context))
-    if result.allowed:
-        return _json({})
-    approval = result.decision.outcome.approval_like
-    reasons = (result.decision if approval else result.final_decision).reasons
-    why = "; ".join(f"{r.code}: {r.message}" if r.message else r.code for r in reasons) or str(result.decision.outcome)
-    if approval:
+    verdict = Verdict.of(security.check_tool_call(**facts.check_fields(context, agent_id=AGENT_ID, session_id=session)))
+    if verdict.allowed:
+        return json_answer({})
+    why = reason_text(verdict.reasons) or verdict.outcome
+    if verdict.approval_like:
         text = f"agent-security: {facts.tool_name} needs approval ({why}); denied, as a hook cannot ask for it safely"
     else:
         text = f"agent-security blocked {facts.tool_name}: {why}"
     text = text[:MAX_REASON_CHARS]
-    return _json(
+    return json_answer(
         {
             "permissionDecision": "deny",
             "permissionDecisionReason": text,
@@ -91,7 +98,3 @@ def _pre_tool_use(data: Mapping[str, Any], security: AgentSecurity) -> HookAnswe
             },
         }
     )
-
-
-def _json(payload: Mapping[str, Any]) -> HookAnswer:
-    return HookAnswer(stdout=json.dumps(payload, ensure_ascii=False) + "\n", stderr="", exit_code=0)

@@ -16,28 +16,31 @@ must block (``bash`` running ``rm -rf /``) and on malformed input, and reports w
 
 from __future__ import annotations
 
+import copy
 import json
 import os
-import shlex
-import subprocess
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from agent_security.adapters.hooks import _install_common as common
 from agent_security.adapters.hooks._install_common import (
     CANARY_COMMAND,
     MAX_CONFIG_BYTES,
     InstallError,
-    default_command,
+    hook_argv,
+    hooks_section,
     is_ours,
     powershell_join,
+    put_entry,
     read_config,
     run_command,
-    write_config,
+    save_config,
+    shell_join,
 )
 
-__all__ = ["FILE_NAME", "SCOPES", "TIMEOUT_S", "config_path", "doctor", "install"]
+__all__ = ["FILE_NAME", "SCOPES", "TIMEOUT_S", "config_path", "default_command", "doctor", "install"]
 
 HOST = "copilot"
 SCOPES = ("project", "user")
@@ -53,6 +56,11 @@ def config_path(scope: str, *, root: Path | None = None) -> Path:
     if scope == "user":
         return (root or Path.home()) / ".copilot" / "hooks" / FILE_NAME
     raise InstallError(f"unknown scope {scope!r} (one of: {', '.join(SCOPES)})")
+
+
+def default_command() -> list[str]:
+    """``[<absolute path of agent-security>, "hook", "copilot"]``."""
+    return common.default_command(HOST)
 
 
 def _entry_command(entry: Any) -> str | None:
@@ -75,19 +83,13 @@ def _is_ours(entry: Any) -> bool:
 def install(scope: str, *, root: Path | None = None, command: Sequence[str] | None = None) -> Path:
     """Write the ``preToolUse`` entry into the hook file of ``scope`` and return its path (see the module)."""
     path = config_path(scope, root=root)
-    argv = list(command) if command is not None else default_command(HOST)
-    if not argv or not all(isinstance(a, str) and a for a in argv):
-        raise InstallError("the hook command must be a non-empty list of non-empty strings")
-    data = read_config(path)
-    before = json.dumps(data, sort_keys=True)
-    data.setdefault("version", 1)
-    hooks = data.setdefault("hooks", {})
-    if not isinstance(hooks, dict):
-        raise InstallError(f"{path}: 'hooks' is not an object; the file was not changed")
-    entries = hooks.setdefault("preToolUse", [])
+    argv = hook_argv(command, HOST)
+    original = read_config(path)
+    data = copy.deepcopy(original)
+    entries = hooks_section(data, path).setdefault("preToolUse", [])
     if not isinstance(entries, list):
         raise InstallError(f"{path}: hooks.preToolUse is not a list; the file was not changed")
-    bash = subprocess.list2cmdline(argv) if os.name == "nt" else shlex.join(argv)
+    bash = shell_join(argv)
     entry = {
         "type": "command",
         "bash": bash,
@@ -95,15 +97,8 @@ def install(scope: str, *, root: Path | None = None, command: Sequence[str] | No
         "timeoutSec": TIMEOUT_S,
         "comment": "agent-security: every tool call is checked; a failure of the hook denies the call",
     }
-    mine = [i for i, e in enumerate(entries) if _is_ours(e) or (isinstance(e, dict) and e.get("bash") == bash)]
-    if mine:
-        entries[mine[0]] = entry
-        for i in reversed(mine[1:]):
-            del entries[i]
-    else:
-        entries.append(entry)
-    if json.dumps(data, sort_keys=True) != before or not path.exists():
-        write_config(path, data)
+    put_entry(entries, entry, lambda e: _is_ours(e) or (isinstance(e, dict) and e.get("bash") == bash))
+    save_config(path, data, original)
     return path
 
 
@@ -171,8 +166,7 @@ def doctor(*, root: Path | None = None) -> tuple[bool, list[str]]:
             lines.append(f"ok   canary (bash {CANARY_COMMAND!r}) denied")
         else:
             ok = False
-            detail = run.stdout.strip() or run.stderr.strip() or f"exit {run.exit_code}"
-            lines.append(f"FAIL canary (bash {CANARY_COMMAND!r}) was not denied: {detail[:300]}")
+            lines.append(f"FAIL canary (bash {CANARY_COMMAND!r}) was not denied: {run.detail}")
         run = run_command(command, b"{not json", cwd=cwd, timeout_s=TIMEOUT_S)
         if run.exit_code not in (None, 0):
             lines.append(f"ok   malformed input denied (exit {run.exit_code})")

@@ -25,27 +25,32 @@ camelCase of older Cursor releases; unknown fields are ignored.
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from agent_security.adapters.hooks._call_facts import (
-    CallFacts,
-    HookInputError,
-    call_facts,
-    first_text,
-    json_argument,
-    load_object,
-    mcp_facts,
-)
 from agent_security.adapters.hooks._once import Verdict, call_key, decide_once
+from agent_security.adapters.hooks._reply import Handler, answer_event, json_answer, reason_text
 from agent_security.adapters.hooks.answer import HookAnswer
+from agent_security.adapters.hooks.facts import (
+    MAX_PATH,
+    MAX_TOOL_NAME,
+    SEARCH_TOOLS,
+    HookInputError,
+    ToolCallFacts,
+    bounded_text,
+    first_text,
+    home_directory,
+    json_argument,
+    tool_call_facts,
+)
 
 if TYPE_CHECKING:
     from agent_security.core.models import ResultCheck
     from agent_security.core.pipeline.facade import AgentSecurity
 
-__all__ = ["AGENT_ID", "ASK_EVENTS", "EVENTS", "OBSERVE_ONLY_EVENTS", "answer"]
+__all__ = ["AGENT_ID", "ASK_EVENTS", "EVENTS", "OBSERVE_ONLY_EVENTS", "answer", "call_facts"]
 
 AGENT_ID = "cursor"
 MAX_MESSAGE_CHARS = 2000
@@ -65,24 +70,19 @@ OBSERVE_ONLY_EVENTS = frozenset(
         "preCompact",
     }
 )
-_PARTNERS = {"shell": "beforeShellExecution", "mcp": "beforeMCPExecution", "read": "beforeReadFile"}
+_PARTNERS = {"shell": "beforeShellExecution", "mcp": "beforeMCPExecution", "file_read": "beforeReadFile"}
 
 
 def answer(raw: bytes, security: AgentSecurity) -> HookAnswer:
     """The answer to one Cursor hook call (``raw`` is the hook's stdin)."""
-    try:
-        data = load_object(raw)
-        event = first_text(data, "hook_event_name", "hookEventName")
-        if event is None:
-            raise HookInputError("no hook_event_name in the hook input")
-        handler = EVENTS.get(event)
-        if handler is None:
-            if event in OBSERVE_ONLY_EVENTS:
-                return _json({})
-            raise HookInputError(f"event {event!r} is not one agent-security answers (see docs/adapters/cursor.md)")
-        return handler(data, security)
-    except HookInputError as exc:
-        return HookAnswer.fail_closed(f"cursor: {exc}")
+    return answer_event(
+        raw,
+        security,
+        host="cursor",
+        event_keys=("hook_event_name", "hookEventName"),
+        handlers=EVENTS,
+        observed=OBSERVE_ONLY_EVENTS,
+    )
 
 
 # -- facts -----------------------------------------------------------------------------------------
@@ -105,53 +105,81 @@ def _session(data: Mapping[str, Any]) -> str | None:
     return first_text(data, "conversation_id", "conversationId")
 
 
+def _working_directory(data: Mapping[str, Any]) -> str | None:
+    """What a relative path of the call is relative to: ``cwd``, else the first workspace root."""
+    cwd = bounded_text(data.get("cwd"), MAX_PATH)
+    if cwd is None:
+        roots = data.get("workspace_roots", data.get("workspaceRoots"))
+        if isinstance(roots, list) and roots:
+            cwd = bounded_text(roots[0], MAX_PATH)
+    return cwd
+
+
+def _facts(
+    data: Mapping[str, Any], tool: str, args: Mapping[str, Any], server: str | None = None, *, mcp: bool = False
+) -> ToolCallFacts:
+    return tool_call_facts(tool, args, cwd=_working_directory(data), home=home_directory(), mcp_server=server, mcp=mcp)
+
+
 def _tool_input(data: Mapping[str, Any]) -> dict[str, Any]:
     return json_argument(data.get("tool_input", data.get("toolInput")), "tool_input")
 
 
-def _pre_tool_facts(data: Mapping[str, Any]) -> CallFacts:
-    tool = first_text(data, "tool_name", "toolName", limit=256)
+def _named_tool(data: Mapping[str, Any], event: str) -> str:
+    tool = first_text(data, "tool_name", "toolName", limit=MAX_TOOL_NAME)
     if tool is None:
-        raise HookInputError("preToolUse without tool_name")
-    args = _tool_input(data)
-    server = first_text(data, "mcp_server_name", "mcpServerName", "server_name", "serverName")
-    if server is not None or tool.startswith(("MCP:", "mcp__")):
-        return mcp_facts(tool, args, server, {})
-    return call_facts(tool, args)
+        raise HookInputError(f"{event} without tool_name")
+    return tool
 
 
-def _mcp_facts(data: Mapping[str, Any]) -> CallFacts:
-    tool = first_text(data, "tool_name", "toolName", limit=256)
-    if tool is None:
-        raise HookInputError("beforeMCPExecution without tool_name")
-    args = _tool_input(data)
-    server = first_text(data, "mcp_server_name", "mcpServerName", "server_name", "serverName")
-    extra: dict[str, str] = {}
+def _server(data: Mapping[str, Any]) -> str | None:
+    return first_text(data, "mcp_server_name", "mcpServerName", "server_name", "serverName")
+
+
+def call_facts(data: Mapping[str, Any]) -> ToolCallFacts:
+    """The facts of the call a ``preToolUse`` / ``postToolUse`` input reports (an MCP call when it names
+    the server or the tool is ``MCP:<tool>``)."""
+    return _facts(data, _named_tool(data, "preToolUse"), _tool_input(data), _server(data))
+
+
+def _mcp_facts(data: Mapping[str, Any]) -> ToolCallFacts:
+    facts = _facts(data, _named_tool(data, "beforeMCPExecution"), _tool_input(data), _server(data), mcp=True)
+    extra = dict(facts.extra)
     url = first_text(data, "mcp_server_url", "mcpServerUrl", "url")
     command = first_text(data, "mcp_server_command", "command")  # the server's command, never a shell call
     if url:
         extra["mcp_server_url"] = url
     if command:
         extra["mcp_server_command"] = command
-    return mcp_facts(tool, args, server, extra)
+    return dataclasses.replace(facts, extra=extra)
 
 
-def _shell_facts(data: Mapping[str, Any]) -> CallFacts:
+def _shell_facts(data: Mapping[str, Any]) -> ToolCallFacts:
     command = data.get("command")
     if not isinstance(command, str):
         raise HookInputError("beforeShellExecution without a command string")
-    return call_facts("Shell", {"command": command})
+    return _facts(data, "Shell", {"command": command})
 
 
 # -- deciding ----------------------------------------------------------------------------------------
-def _check(security: AgentSecurity, facts: CallFacts, data: Mapping[str, Any], event: str) -> Verdict:
-    fields = facts.check_fields(agent_id=AGENT_ID, session_id=_session(data), context=_context(data, event))
-    return Verdict.of(security.check_tool_call(**fields))
+def _fields(facts: ToolCallFacts, data: Mapping[str, Any], event: str) -> dict[str, Any]:
+    return facts.check_fields(_context(data, event), agent_id=AGENT_ID, session_id=_session(data))
 
 
-def _decide(security: AgentSecurity, facts: CallFacts, data: Mapping[str, Any], event: str) -> Verdict:
+def _check(security: AgentSecurity, facts: ToolCallFacts, data: Mapping[str, Any], event: str) -> Verdict:
+    return Verdict.of(security.check_tool_call(**_fields(facts, data, event)))
+
+
+def _partner(facts: ToolCallFacts) -> str | None:
+    """The event that reports this call besides ``preToolUse`` (a search of a directory has none)."""
+    if facts.kind == "file_read" and facts.tool_name.lower() in SEARCH_TOOLS:
+        return None
+    return _PARTNERS.get(facts.kind)
+
+
+def _decide(security: AgentSecurity, facts: ToolCallFacts, data: Mapping[str, Any], event: str) -> Verdict:
     """The verdict for this report, checked once per call across ``preToolUse`` and its partner event."""
-    partner = _PARTNERS.get(facts.kind)
+    partner = _partner(facts)
     generation = first_text(data, "generation_id", "generationId")
     conversation = first_text(data, "conversation_id", "conversationId")
     if partner is None:
@@ -170,34 +198,29 @@ def _decide(security: AgentSecurity, facts: CallFacts, data: Mapping[str, Any], 
 
 
 def _reason(verdict: Verdict) -> str:
-    parts = [f"{code}: {message}" if message else code for code, message in verdict.reasons]
-    return "; ".join(parts)[:MAX_MESSAGE_CHARS] or verdict.outcome
+    return reason_text(verdict.reasons)[:MAX_MESSAGE_CHARS] or verdict.outcome
 
 
 def _permission(verdict: Verdict, event: str, tool: str) -> HookAnswer:
     if verdict.allowed:
-        return _json({"permission": "allow"})
+        return json_answer({"permission": "allow"})
     why = _reason(verdict)
     if verdict.approval_like:
         if event in ASK_EVENTS:
             text = f"agent-security: {tool} needs approval ({why})"
-            return _json({"permission": "ask", "user_message": text, "agent_message": text})
+            return json_answer({"permission": "ask", "user_message": text, "agent_message": text})
         text = (
             f"agent-security: {tool} needs approval ({why}); Cursor cannot ask for it from this hook, so the "
             "call is denied"
         )
-        return _json({"permission": "deny", "user_message": text, "agent_message": text})
+        return json_answer({"permission": "deny", "user_message": text, "agent_message": text})
     text = f"agent-security blocked {tool}: {why}"
-    return _json({"permission": "deny", "user_message": text, "agent_message": text})
-
-
-def _json(payload: Mapping[str, Any], stderr: str = "") -> HookAnswer:
-    return HookAnswer(stdout=json.dumps(payload, ensure_ascii=False) + "\n", stderr=stderr, exit_code=0)
+    return json_answer({"permission": "deny", "user_message": text, "agent_message": text})
 
 
 # -- events ------------------------------------------------------------------------------------------
 def _pre_tool_use(data: Mapping[str, Any], security: AgentSecurity) -> HookAnswer:
-    facts = _pre_tool_facts(data)
+    facts = call_facts(data)
     return _permission(_decide(security, facts, data, "preToolUse"), "preToolUse", facts.tool_name)
 
 
@@ -211,14 +234,10 @@ def _before_mcp(data: Mapping[str, Any], security: AgentSecurity) -> HookAnswer:
     return _permission(_decide(security, facts, data, "beforeMCPExecution"), "beforeMCPExecution", facts.tool_name)
 
 
-def _result_fields(facts: CallFacts, data: Mapping[str, Any], event: str) -> dict[str, Any]:
-    return facts.check_fields(agent_id=AGENT_ID, session_id=_session(data), context=_context(data, event))
-
-
 def _result_problem(checked: ResultCheck) -> str | None:
     """Why the content may not reach the model as it is (withheld or redacted), or ``None``."""
     if not checked.allowed:
-        return "withheld: " + "; ".join(f"{r.code}: {r.message}" for r in checked.decision.reasons)
+        return "withheld: " + reason_text((r.code, r.message) for r in checked.decision.reasons)
     if checked.redacted:
         return "holds data " + ", ".join(checked.redacted_by) + " would redact"
     return None
@@ -231,16 +250,16 @@ def _before_read(data: Mapping[str, Any], security: AgentSecurity) -> HookAnswer
     content = data.get("content", "")
     if not isinstance(content, str):
         raise HookInputError("beforeReadFile content must be a string")
-    facts = call_facts("Read", {"file_path": path})
+    facts = _facts(data, "Read", {"file_path": path})
     verdict = _decide(security, facts, data, "beforeReadFile")
     if not verdict.allowed:
         return _permission(verdict, "beforeReadFile", f"reading {path[:256]}")
-    checked = security.check_result(content, **_result_fields(facts, data, "beforeReadFile"))
+    checked = security.check_result(content, **_fields(facts, data, "beforeReadFile"))
     problem = _result_problem(checked)
     if problem is not None and not (checked.would_block or security.mode == "observe"):
         text = f"agent-security: {path[:256]} is not read: its content {problem}"[:MAX_MESSAGE_CHARS]
-        return _json({"permission": "deny", "user_message": text, "agent_message": text})
-    return _json({"permission": "allow"})
+        return json_answer({"permission": "deny", "user_message": text, "agent_message": text})
+    return json_answer({"permission": "allow"})
 
 
 def _after_file_edit(data: Mapping[str, Any], security: AgentSecurity) -> HookAnswer:
@@ -258,18 +277,18 @@ def _after_file_edit(data: Mapping[str, Any], security: AgentSecurity) -> HookAn
         if not isinstance(new, str):
             raise HookInputError("afterFileEdit new_string must be a string")
         written.append(new)
-    facts = call_facts("Write", {"file_path": path})
-    checked = security.check_result(
-        {"file_path": path, "written": written}, **_result_fields(facts, data, "afterFileEdit")
-    )
+    facts = _facts(data, "Write", {"file_path": path})
+    checked = security.check_result({"file_path": path, "written": written}, **_fields(facts, data, "afterFileEdit"))
     problem = _result_problem(checked)
     if problem is not None:
-        return _json({}, stderr=f"agent-security: warning: the edit of {path[:256]} wrote content that {problem}\n")
-    return _json({})
+        return json_answer(
+            {}, stderr=f"agent-security: warning: the edit of {path[:256]} wrote content that {problem}\n"
+        )
+    return json_answer({})
 
 
 def _post_tool_use(data: Mapping[str, Any], security: AgentSecurity) -> HookAnswer:
-    facts = _pre_tool_facts(data)
+    facts = call_facts(data)
     raw_output = data.get("tool_output", data.get("toolOutput"))
     output: Any = raw_output
     if isinstance(raw_output, str):
@@ -277,23 +296,23 @@ def _post_tool_use(data: Mapping[str, Any], security: AgentSecurity) -> HookAnsw
             output = json.loads(raw_output)
         except ValueError:
             output = raw_output
-    checked = security.check_result(output, **_result_fields(facts, data, "postToolUse"))
+    checked = security.check_result(output, **_fields(facts, data, "postToolUse"))
     problem = _result_problem(checked)
     if problem is None or security.mode == "observe":
-        return _json({})
+        return json_answer({})
     if facts.kind == "mcp":
         if checked.allowed:
-            return _json({"updated_mcp_tool_output": checked.result})
+            return json_answer({"updated_mcp_tool_output": checked.result})
         text = f"agent-security withheld the output of {facts.tool_name}: {problem}"[:MAX_MESSAGE_CHARS]
-        return _json({"updated_mcp_tool_output": {"content": [{"type": "text", "text": text}], "isError": True}})
+        return json_answer({"updated_mcp_tool_output": {"content": [{"type": "text", "text": text}], "isError": True}})
     text = (
         f"agent-security: the output of {facts.tool_name} {problem}; do not use, repeat or store the sensitive "
         "parts of it"
     )[:MAX_MESSAGE_CHARS]
-    return _json({"additional_context": text})
+    return json_answer({"additional_context": text})
 
 
-EVENTS: dict[str, Callable[[Mapping[str, Any], AgentSecurity], HookAnswer]] = {
+EVENTS: dict[str, Handler] = {
     "preToolUse": _pre_tool_use,
     "beforeShellExecution": _before_shell,
     "beforeMCPExecution": _before_mcp,

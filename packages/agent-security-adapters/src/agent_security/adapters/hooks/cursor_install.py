@@ -14,27 +14,30 @@ and reports whether both were blocked: a hook that is configured but does not bl
 
 from __future__ import annotations
 
+import copy
 import json
 import os
-import shlex
-import subprocess
 import sys
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from agent_security.adapters.hooks import _install_common as common
 from agent_security.adapters.hooks._install_common import (
     CANARY_COMMAND,
     InstallError,
-    default_command,
+    hook_argv,
+    hooks_section,
     is_ours,
+    put_entry,
     read_config,
     run_command,
-    write_config,
+    save_config,
+    shell_join,
 )
 
-__all__ = ["EVENTS", "SCOPES", "TIMEOUT_S", "config_path", "doctor", "install"]
+__all__ = ["EVENTS", "SCOPES", "TIMEOUT_S", "config_path", "default_command", "doctor", "install"]
 
 HOST = "cursor"
 SCOPES = ("project", "user", "enterprise")
@@ -66,40 +69,29 @@ def config_path(scope: str, *, root: Path | None = None) -> Path:
     raise InstallError(f"unknown scope {scope!r} (one of: {', '.join(SCOPES)})")
 
 
-def _join(argv: Sequence[str]) -> str:
-    return subprocess.list2cmdline(list(argv)) if os.name == "nt" else shlex.join(argv)
+def default_command() -> list[str]:
+    """``[<absolute path of agent-security>, "hook", "cursor"]``."""
+    return common.default_command(HOST)
 
 
 def install(scope: str, *, root: Path | None = None, command: Sequence[str] | None = None) -> Path:
     """Write the hook entries into the ``hooks.json`` of ``scope`` and return its path (see the module)."""
     path = config_path(scope, root=root)
-    argv = list(command) if command is not None else default_command(HOST)
-    if not argv or not all(isinstance(a, str) and a for a in argv):
-        raise InstallError("the hook command must be a non-empty list of non-empty strings")
-    data = read_config(path)
-    before = json.dumps(data, sort_keys=True)
-    data.setdefault("version", 1)
-    hooks = data.setdefault("hooks", {})
-    if not isinstance(hooks, dict):
-        raise InstallError(f"{path}: 'hooks' is not an object; the file was not changed")
-    entry = {"command": _join(argv), "timeout": TIMEOUT_S, "failClosed": True}
+    argv = hook_argv(command, HOST)
+    original = read_config(path)
+    data = copy.deepcopy(original)
+    hooks = hooks_section(data, path)
+    entry = {"command": shell_join(argv), "timeout": TIMEOUT_S, "failClosed": True}
+
+    def ours(e: Any) -> bool:
+        return isinstance(e, dict) and (is_ours(e.get("command"), HOST) or e.get("command") == entry["command"])
+
     for event in EVENTS:
         entries = hooks.setdefault(event, [])
         if not isinstance(entries, list):
             raise InstallError(f"{path}: hooks.{event} is not a list; the file was not changed")
-        mine = [
-            i
-            for i, e in enumerate(entries)
-            if isinstance(e, dict) and (is_ours(e.get("command"), HOST) or e.get("command") == entry["command"])
-        ]
-        if mine:
-            entries[mine[0]] = dict(entry)
-            for i in reversed(mine[1:]):
-                del entries[i]
-        else:
-            entries.append(dict(entry))
-    if json.dumps(data, sort_keys=True) != before or not path.exists():
-        write_config(path, data)
+        put_entry(entries, entry, ours)
+    save_config(path, data, original)
     return path
 
 
@@ -189,8 +181,7 @@ def doctor(*, root: Path | None = None) -> tuple[bool, list[str]]:
                 lines.append(f"ok   {event} canary ({CANARY_COMMAND!r}) blocked")
             else:
                 ok = False
-                detail = run.stdout.strip() or run.stderr.strip() or f"exit {run.exit_code}"
-                lines.append(f"FAIL {event} canary ({CANARY_COMMAND!r}) was not blocked: {detail[:300]}")
+                lines.append(f"FAIL {event} canary ({CANARY_COMMAND!r}) was not blocked: {run.detail}")
         run = run_command(command, b"{not json", cwd=cwd, timeout_s=TIMEOUT_S)
         if run.exit_code == 2:
             lines.append("ok   malformed input blocked (exit 2)")
