@@ -89,7 +89,7 @@ def env_flag(name: str) -> bool:
 class SectionModel(BaseModel):
     """Base for plugin configuration models: unknown keys are errors."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class PluginsConfig(SectionModel):
