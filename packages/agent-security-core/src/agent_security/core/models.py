@@ -58,7 +58,7 @@ EVENT_KIND_PATTERN = r"^(?:decision|resolution|execution|lifecycle|alert|error|[
 class Model(BaseModel):
     """Base of every core model: frozen, unknown keys rejected."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Outcome(StrEnum):
@@ -125,9 +125,6 @@ def trust_rank(level: TrustLevel | str) -> int:
 
 class Reason(Model):
     """Why a decision was reached. Messages never carry raw argument values (no secrets, no PII)."""
-
-    model_config = ConfigDict(use_attribute_docstrings=True)
-    """The attribute docstrings are the field descriptions of the exported audit event schema."""
 
     code: str
     """Stable machine-readable code: a policy rule id, ``DEFAULT_<OUTCOME>``, ``PLUGIN_ERROR``, ..."""
@@ -305,9 +302,6 @@ class AuditEvent(Model):
     ``prev_hash`` and ``hash`` chain events together; ``sequence`` numbers them from 1 per trail.
     ``data`` holds only redacted, structural facts (never tool arguments or user input).
     """
-
-    model_config = ConfigDict(use_attribute_docstrings=True)
-    """The attribute docstrings are the field descriptions of the exported schema (:mod:`.audit.schema`)."""
 
     schema_version: str = SCHEMA_VERSION
     event_id: str = Field(default_factory=new_id)
