@@ -12,13 +12,15 @@ are imported by the application (``agent_security.adapters.openai_agents``, ...)
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import click
 from pydantic import Field
 
 from agent_security.adapters.mcp_proxy.config import McpProxyConfig
 from agent_security.core import PluginInfo, SectionModel, hookimpl
+
+if TYPE_CHECKING:
+    import click
 
 __all__ = ["AdaptersConfig", "agent_security_cli", "agent_security_plugin_info"]
 
@@ -50,6 +52,8 @@ def agent_security_plugin_info() -> PluginInfo:
 
 @hookimpl
 def agent_security_cli(cli: click.Group) -> None:
+    import click
+
     from agent_security.adapters.hooks.cli import doctor_command, hook_command, install_command
 
     cli.add_command(hook_command, "hook")
@@ -64,12 +68,6 @@ def agent_security_cli(cli: click.Group) -> None:
     cli.add_command(serve_command)
     demo = cli.commands.get("demo")
     if isinstance(demo, click.Group):
+        from agent_security.adapters.demo_cli import demo_adapters
+
         demo.add_command(demo_adapters, "adapters")
-
-
-@click.command("adapters")
-def demo_adapters() -> None:
-    """Sample calls from Claude Code, Cursor and the Copilot CLI, answered by the real pipeline."""
-    from agent_security.adapters.demo import run_adapters_demo
-
-    raise SystemExit(run_adapters_demo())

@@ -22,13 +22,11 @@ must not silently drop a protection). Every error names the file, the section an
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent_security.core.errors import ConfigFileError, ConfigurationError, PolicyLoadError
@@ -89,7 +87,7 @@ def env_flag(name: str) -> bool:
 class SectionModel(BaseModel):
     """Base for plugin configuration models: unknown keys are errors."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class PluginsConfig(SectionModel):
@@ -232,6 +230,29 @@ def _require_file(path: Path, what: str) -> None:
     raise ConfigFileError(f"{what} not found", path=str(path))
 
 
+def _parse_yaml(text: str, where: str) -> Any:
+    # The policy loader's YAML: JSON-like (YAML 1.2 booleans and numbers, no timestamps), no duplicate
+    # keys (PyYAML lets the last one win: an appended `mode: observe` overrode the first), no aliases (a
+    # few lines of anchors expand to millions of values), bounded depth.
+    import yaml
+
+    from agent_security.core.policy.yaml_reader import read_yaml
+
+    try:
+        return read_yaml(text, source=where, what="config file")
+    except yaml.YAMLError as exc:
+        raise ConfigFileError(f"cannot parse: {exc}", path=where) from None
+
+
+def _parse_toml(text: str, where: str) -> Any:
+    import tomllib
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigFileError(f"cannot parse: {exc}", path=where) from None
+
+
 def read_config_file(path: Path) -> dict[str, Any]:
     """Parse a TOML or YAML config file into a dict (bounded size; top level must be a table)."""
     where = str(path)
@@ -244,18 +265,10 @@ def read_config_file(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise ConfigFileError("not valid UTF-8", path=where) from None
     try:
-        if path.suffix.lower() in (".yaml", ".yml"):
-            # The policy loader's YAML: JSON-like (YAML 1.2 booleans and numbers, no timestamps), no
-            # duplicate keys (PyYAML lets the last one win: an appended `mode: observe` overrode the
-            # first), no aliases (a few lines of anchors expand to millions of values), bounded depth.
-            from agent_security.core.policy.yaml_reader import read_yaml
-
-            data = read_yaml(text, source=where, what="config file")
-        else:
-            data = tomllib.loads(text)
+        data = _parse_yaml(text, where) if path.suffix.lower() in (".yaml", ".yml") else _parse_toml(text, where)
     except PolicyLoadError as exc:
         raise ConfigFileError(f"cannot parse: {exc.args[0] if exc.args else exc}", path=where) from None
-    except (yaml.YAMLError, tomllib.TOMLDecodeError, RecursionError) as exc:
+    except RecursionError as exc:
         raise ConfigFileError(f"cannot parse: {exc}", path=where) from None
     if data is None:
         return {}

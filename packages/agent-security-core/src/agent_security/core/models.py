@@ -56,9 +56,9 @@ EVENT_KIND_PATTERN = r"^(?:decision|resolution|execution|lifecycle|alert|error|[
 
 
 class Model(BaseModel):
-    """Base of every core model: frozen, unknown keys rejected, attribute docstrings as field docs."""
+    """Base of every core model: frozen, unknown keys rejected."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Outcome(StrEnum):

@@ -12,44 +12,43 @@ Public API::
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping
-from importlib import metadata
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from agent_security.supply_chain.governor import (
-    DEFAULT_RULES,
-    CommandAction,
-    CommandCheckResult,
-    CommandGovernor,
-    CommandRule,
-    PartVerdict,
-)
-from agent_security.supply_chain.guard import (
-    SHELL_TOOL_NAMES,
-    ManifestProvider,
-    SupplyChainGuard,
-    parse_mcp_tool_name,
-)
-from agent_security.supply_chain.pinning import (
-    DriftReport,
-    LockFileError,
-    McpLock,
-    ToolChange,
-    canonical_hash,
-    load_private_key,
-    load_public_key,
-    tool_hash,
-)
-from agent_security.supply_chain.provenance import (
-    ProvenanceCheckResult,
-    ProvenanceRecord,
-    ToolProvenance,
-    manifest_hash,
-)
-from agent_security.supply_chain.scanner import McpScanner, ScanFinding, ScanInputError, ScanReport
-from agent_security.supply_chain.shell import ShellParseError, parse_command_line
-
-__version__ = metadata.version("agent-security-supply-chain")
+if TYPE_CHECKING:
+    from agent_security.supply_chain.governor import (
+        DEFAULT_RULES,
+        CommandAction,
+        CommandCheckResult,
+        CommandGovernor,
+        CommandRule,
+        PartVerdict,
+    )
+    from agent_security.supply_chain.guard import (
+        SHELL_TOOL_NAMES,
+        ManifestProvider,
+        SupplyChainGuard,
+        parse_mcp_tool_name,
+    )
+    from agent_security.supply_chain.pinning import (
+        DriftReport,
+        LockFileError,
+        McpLock,
+        ToolChange,
+        canonical_hash,
+        load_private_key,
+        load_public_key,
+        tool_hash,
+    )
+    from agent_security.supply_chain.provenance import (
+        ProvenanceCheckResult,
+        ProvenanceRecord,
+        ToolProvenance,
+        manifest_hash,
+    )
+    from agent_security.supply_chain.scanner import McpScanner, ScanFinding, ScanInputError, ScanReport
+    from agent_security.supply_chain.shell import ShellParseError, parse_command_line
 
 __all__ = [
     "DEFAULT_RULES",
@@ -83,6 +82,58 @@ __all__ = [
     "tool_hash",
 ]
 
+_LAZY: dict[str, str] = {
+    "DEFAULT_RULES": "agent_security.supply_chain.governor",
+    "CommandAction": "agent_security.supply_chain.governor",
+    "CommandCheckResult": "agent_security.supply_chain.governor",
+    "CommandGovernor": "agent_security.supply_chain.governor",
+    "CommandRule": "agent_security.supply_chain.governor",
+    "PartVerdict": "agent_security.supply_chain.governor",
+    "SHELL_TOOL_NAMES": "agent_security.supply_chain.guard",
+    "ManifestProvider": "agent_security.supply_chain.guard",
+    "SupplyChainGuard": "agent_security.supply_chain.guard",
+    "parse_mcp_tool_name": "agent_security.supply_chain.guard",
+    "DriftReport": "agent_security.supply_chain.pinning",
+    "LockFileError": "agent_security.supply_chain.pinning",
+    "McpLock": "agent_security.supply_chain.pinning",
+    "ToolChange": "agent_security.supply_chain.pinning",
+    "canonical_hash": "agent_security.supply_chain.pinning",
+    "load_private_key": "agent_security.supply_chain.pinning",
+    "load_public_key": "agent_security.supply_chain.pinning",
+    "tool_hash": "agent_security.supply_chain.pinning",
+    "ProvenanceCheckResult": "agent_security.supply_chain.provenance",
+    "ProvenanceRecord": "agent_security.supply_chain.provenance",
+    "ToolProvenance": "agent_security.supply_chain.provenance",
+    "manifest_hash": "agent_security.supply_chain.provenance",
+    "McpScanner": "agent_security.supply_chain.scanner",
+    "ScanFinding": "agent_security.supply_chain.scanner",
+    "ScanInputError": "agent_security.supply_chain.scanner",
+    "ScanReport": "agent_security.supply_chain.scanner",
+    "ShellParseError": "agent_security.supply_chain.shell",
+    "parse_command_line": "agent_security.supply_chain.shell",
+}
+"""Each public name and the module that defines it, imported on first use (PEP 562): the guard's shell
+checks load neither the MCP scanner nor the lock file's signing code."""
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is not None:
+        __import__(module)
+        value = getattr(sys.modules[module], name)
+    elif name == "__version__":
+        from importlib import metadata
+
+        value = metadata.version("agent-security-supply-chain")
+    else:
+        raise AttributeError(f"module 'agent_security.supply_chain' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 def supply_chain_guard(
     *,
@@ -103,6 +154,10 @@ def supply_chain_guard(
     the built-in conservative rules are used (default ``require_approval``). ``lock`` is an
     :class:`McpLock` or the path of a lock file.
     """
+    from agent_security.supply_chain.governor import DEFAULT_RULES, CommandGovernor
+    from agent_security.supply_chain.guard import SupplyChainGuard
+    from agent_security.supply_chain.pinning import McpLock
+
     gov = governor
     if gov is None and govern_commands:
         if command_rules is None:

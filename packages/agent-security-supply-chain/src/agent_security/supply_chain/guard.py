@@ -24,13 +24,14 @@ from __future__ import annotations
 import shlex
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from agent_security.core import ActionRequest, CheckContext, Decision, Outcome, PluginResult, Reason, hookimpl
 from agent_security.supply_chain.governor import CommandCheckResult, CommandGovernor
-from agent_security.supply_chain.pinning import McpLock, ToolChange
-from agent_security.supply_chain.provenance import ToolProvenance
-from agent_security.supply_chain.scanner import ScanInputError, normalize_tool
+
+if TYPE_CHECKING:
+    from agent_security.supply_chain.pinning import McpLock, ToolChange
+    from agent_security.supply_chain.provenance import ToolProvenance
 
 __all__ = [
     "COMMAND_ARG_NAMES",
@@ -155,6 +156,8 @@ class SupplyChainGuard:
         """Record the tool definitions a host (or proxy) actually received from ``server`` (e.g. from
         ``tools/list``), so later calls are checked against what the model really saw. Returns the drift
         against the lock (empty when there is no lock or nothing drifted)."""
+        from agent_security.supply_chain.scanner import normalize_tool
+
         changes: list[ToolChange] = []
         new: dict[tuple[str, str], dict[str, Any]] = {}
         for raw in tools:
@@ -298,6 +301,8 @@ class SupplyChainGuard:
         with self._olock:
             observed = self._observed.get((server, tool))
         if observed is not None:
+            from agent_security.supply_chain.scanner import ScanInputError  # loaded with the lock
+
             try:
                 change = self.lock.check_tool(server, observed)
             except ScanInputError as exc:

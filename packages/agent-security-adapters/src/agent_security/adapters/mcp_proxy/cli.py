@@ -97,7 +97,7 @@ def attach(cli: click.Group) -> None:
     group object its plugin adds, whichever plugin runs first), else a group of our own."""
     group: click.Group | None = None
     try:
-        from agent_security.supply_chain.plugin import mcp_group
+        from agent_security.supply_chain.cli import mcp_group
 
         group = mcp_group
     except ImportError:

@@ -5,32 +5,38 @@ See ``docs/audit.md``. This package never imports the SDK: posture and other rea
 
 from __future__ import annotations
 
-from agent_security.core.audit.chain import GENESIS_HASH, canonical_bytes, checkpoint_message, event_hash
-from agent_security.core.audit.keys import AuditKeyError, AuditSigner, key_id, load_public_key
-from agent_security.core.audit.schema import event_schema
-from agent_security.core.audit.sinks import (
-    JsonlAuditSink,
-    MemoryAuditSink,
-    SqliteAuditSink,
-    read_jsonl_lines,
-    read_sqlite_rows,
-)
-from agent_security.core.audit.trail import AuditTrail, HeadLock, Linkable, SharedHead, TrailClosedError
-from agent_security.core.audit.verify import (
-    TrailReadError,
-    VerifyIssue,
-    VerifyReport,
-    verify_file,
-    verify_trail,
-)
-from agent_security.core.audit.witness import (
-    FileWitness,
-    SyslogWitness,
-    WitnessRecord,
-    WitnessSink,
-    open_witness,
-    read_witness,
-)
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from agent_security.core.audit.chain import GENESIS_HASH, canonical_bytes, checkpoint_message, event_hash
+    from agent_security.core.audit.keys import AuditKeyError, AuditSigner, key_id, load_public_key
+    from agent_security.core.audit.schema import event_schema
+    from agent_security.core.audit.sinks import (
+        JsonlAuditSink,
+        MemoryAuditSink,
+        SqliteAuditSink,
+        read_jsonl_lines,
+        read_sqlite_rows,
+    )
+    from agent_security.core.audit.trail import AuditTrail, HeadLock, Linkable, SharedHead, TrailClosedError
+    from agent_security.core.audit.verify import (
+        TrailReadError,
+        VerifyIssue,
+        VerifyReport,
+        verify_file,
+        verify_trail,
+    )
+    from agent_security.core.audit.witness import (
+        FileWitness,
+        SyslogWitness,
+        WitnessRecord,
+        WitnessSink,
+        open_witness,
+        read_witness,
+    )
 
 __all__ = [
     "GENESIS_HASH",
@@ -64,3 +70,52 @@ __all__ = [
     "verify_file",
     "verify_trail",
 ]
+
+_LAZY: dict[str, str] = {
+    "GENESIS_HASH": "agent_security.core.audit.chain",
+    "canonical_bytes": "agent_security.core.audit.chain",
+    "checkpoint_message": "agent_security.core.audit.chain",
+    "event_hash": "agent_security.core.audit.chain",
+    "AuditKeyError": "agent_security.core.audit.keys",
+    "AuditSigner": "agent_security.core.audit.keys",
+    "key_id": "agent_security.core.audit.keys",
+    "load_public_key": "agent_security.core.audit.keys",
+    "event_schema": "agent_security.core.audit.schema",
+    "JsonlAuditSink": "agent_security.core.audit.sinks",
+    "MemoryAuditSink": "agent_security.core.audit.sinks",
+    "SqliteAuditSink": "agent_security.core.audit.sinks",
+    "read_jsonl_lines": "agent_security.core.audit.sinks",
+    "read_sqlite_rows": "agent_security.core.audit.sinks",
+    "AuditTrail": "agent_security.core.audit.trail",
+    "HeadLock": "agent_security.core.audit.trail",
+    "Linkable": "agent_security.core.audit.trail",
+    "SharedHead": "agent_security.core.audit.trail",
+    "TrailClosedError": "agent_security.core.audit.trail",
+    "TrailReadError": "agent_security.core.audit.verify",
+    "VerifyIssue": "agent_security.core.audit.verify",
+    "VerifyReport": "agent_security.core.audit.verify",
+    "verify_file": "agent_security.core.audit.verify",
+    "verify_trail": "agent_security.core.audit.verify",
+    "FileWitness": "agent_security.core.audit.witness",
+    "SyslogWitness": "agent_security.core.audit.witness",
+    "WitnessRecord": "agent_security.core.audit.witness",
+    "WitnessSink": "agent_security.core.audit.witness",
+    "open_witness": "agent_security.core.audit.witness",
+    "read_witness": "agent_security.core.audit.witness",
+}
+"""Each public name and the module that defines it, imported on first use (PEP 562): the check path
+imports the sinks and the trail, not verification, witnesses or the schema export."""
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'agent_security.core.audit' has no attribute {name!r}")
+    __import__(module)
+    value = getattr(sys.modules[module], name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

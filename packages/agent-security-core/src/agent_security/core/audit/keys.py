@@ -2,6 +2,9 @@
 
 The key id is ``"ed25519:" + sha256(raw 32-byte public key)[:32 hex]`` — stable, derived from the public
 key alone, so a verifier given a set of public keys finds the right one for each checkpoint.
+
+``cryptography`` is imported when a key is first loaded, generated or checked: a trail that signs nothing
+does not load it.
 """
 
 from __future__ import annotations
@@ -10,13 +13,13 @@ import hashlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
-
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from typing import TYPE_CHECKING
 
 from agent_security.core.errors import AgentSecurityError
 from agent_security.core.files import MAX_KEY_FILE_BYTES, UnreadableFile, read_bounded
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 __all__ = ["AuditKeyError", "AuditSigner", "key_id", "load_public_key", "public_keys_by_id"]
 
@@ -51,6 +54,10 @@ def _pem_bytes(source: PemSource) -> bytes:
 
 
 def _load_private(data: bytes, password: bytes | None, where: str) -> Ed25519PrivateKey:
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     try:
         key = serialization.load_pem_private_key(data, password=password)
     except TypeError:  # what cryptography raises for a missing (or an unexpected) password
@@ -71,12 +78,18 @@ def _first_line(exc: Exception) -> str:
 
 def key_id(public_key: Ed25519PublicKey) -> str:
     """The fingerprint that names ``public_key`` in checkpoints."""
+    from cryptography.hazmat.primitives import serialization
+
     raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return "ed25519:" + hashlib.sha256(raw).hexdigest()[:32]
 
 
 def load_public_key(source: PemSource | Ed25519PublicKey) -> Ed25519PublicKey:
     """An Ed25519 public key from PEM text/bytes or a PEM file path (a private key PEM also works)."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     if isinstance(source, Ed25519PublicKey):
         return source
     where = _where(source)
@@ -101,6 +114,8 @@ def public_keys_by_id(keys: Iterable[PemSource | Ed25519PublicKey]) -> dict[str,
 
 
 def verify_signature(public_key: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:
+    from cryptography.exceptions import InvalidSignature
+
     try:
         public_key.verify(signature, message)
     except InvalidSignature:
@@ -118,6 +133,8 @@ class AuditSigner:
 
     @classmethod
     def generate(cls) -> AuditSigner:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
         return cls(Ed25519PrivateKey.generate())
 
     @classmethod
@@ -132,12 +149,16 @@ class AuditSigner:
         return self._key.sign(message)
 
     def private_key_pem(self, password: bytes | None = None) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
         enc: serialization.KeySerializationEncryption = (
             serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
         )
         return self._key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, enc)
 
     def public_key_pem(self) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
         return self.public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
     def __repr__(self) -> str:

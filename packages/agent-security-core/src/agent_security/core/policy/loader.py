@@ -27,7 +27,7 @@ import os
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -36,8 +36,10 @@ from agent_security.core.errors import ConfigurationError, PolicyLoadError
 from agent_security.core.files import UnreadableFile, read_bounded
 from agent_security.core.policy.conditions import ConditionError
 from agent_security.core.policy.models import MAX_RULES, LocatedError, PolicyBundle, close_key, known_keys
-from agent_security.core.policy.signing import PublicKeySource, verify_bundle, verify_hmac_signature
 from agent_security.core.policy.yaml_reader import MAX_DEPTH, MAX_NODES, read_yaml
+
+if TYPE_CHECKING:
+    from agent_security.core.policy.signing import PublicKeySource
 
 __all__ = [
     "MAX_BUNDLE_BYTES",
@@ -295,8 +297,12 @@ def _finish(
                 "trusted_keys is an empty list, so no signature could be verified; give at least one key, "
                 "or pass None to load without signature checks"
             )
+        from agent_security.core.policy.signing import verify_bundle
+
         verify_bundle(bundle, keys)
     if hmac_secret is not None:  # an empty secret is an error, never a silent skip
+        from agent_security.core.policy.signing import verify_hmac_signature
+
         verify_hmac_signature(bundle, hmac_secret)
     prefix = "" if where in ("<string>", "<dict>", "<bundle>") else f"{where}: "
     if not allow_expired and bundle.is_expired(now):

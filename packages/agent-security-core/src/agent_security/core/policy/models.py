@@ -164,7 +164,7 @@ JsonObject = Annotated[Mapping[str, Any], BeforeValidator(_object), AfterValidat
 
 
 class PolicyModel(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True, validate_default=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=False, defer_build=True)
 
 
 class RuleMatch(PolicyModel):
