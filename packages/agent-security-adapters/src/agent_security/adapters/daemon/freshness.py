@@ -9,8 +9,8 @@ The **client** describes what an in-process check would load (:func:`client_iden
   file the core's search order picks (:func:`resolve_config`, the same order as
   ``agent_security.core.config.find_config_file``) and the working directory. The selection names the
   daemon (:func:`selection_key`): calls that would load something else never reach this daemon;
-* the *content*: the config file's SHA-256 and the installed agent-security distributions with their
-  versions (from their ``.dist-info`` folders on ``sys.path``).
+* the *content*: the config file's SHA-256 and when each folder on ``sys.path`` last changed (an install,
+  upgrade or removal of a distribution changes its folder).
 
 The **daemon** keeps the identity it was built from, plus the digest of every file its pipeline read:
 the config file, the policy (``[core] policy_path``) and every other existing file a config value names
@@ -21,7 +21,7 @@ are ``changed``: the caller checks in-process and the daemon exits, so the next 
 """
 
 # os.path on purpose: the hook client must not import pathlib, which costs it milliseconds.
-# ruff: noqa: PTH100, PTH109, PTH111, PTH113, PTH116, PTH118, PTH208
+# ruff: noqa: PTH100, PTH109, PTH111, PTH113, PTH116, PTH118, PTH119
 from __future__ import annotations
 
 import os
@@ -115,20 +115,20 @@ def digest_files(paths: Iterable[str]) -> dict[str, str]:
     return {p: digest_file(p) for p in paths}
 
 
-def installed_versions(path: Iterable[str] | None = None) -> dict[str, str]:
-    """``{distribution: version}`` of the agent-security distributions installed on ``sys.path``, read
-    from their ``.dist-info`` folder names (a reinstall or upgrade changes them)."""
-    found: dict[str, str] = {}
-    for entry in path if path is not None else sys.path:
+def installed_versions(path: Iterable[str] | None = None) -> dict[str, int]:
+    """When each folder distributions install into (``site-packages`` / ``dist-packages`` on ``sys.path``)
+    last changed (``st_mtime_ns``): installing, upgrading or removing a distribution adds or renames its
+    ``.dist-info`` there, which changes the folder's time. A folder that changes for another reason (an
+    unrelated install) only costs a fresh daemon. ``path`` (tests) names the folders to look at."""
+    found: dict[str, int] = {}
+    if path is None:
+        path = [e for e in sys.path if os.path.basename(e.rstrip(os.sep)) in ("site-packages", "dist-packages")]
+    for entry in path:
         try:
-            names = os.listdir(entry or ".")
+            found[entry] = os.stat(entry or ".").st_mtime_ns
         except OSError:
             continue
-        for name in names:
-            if name.startswith("agent_security") and name.endswith(".dist-info"):
-                dist, _, version = name[: -len(".dist-info")].partition("-")
-                found.setdefault(dist, version)
-    return dict(sorted(found.items()))
+    return found
 
 
 def client_identity(
@@ -167,7 +167,7 @@ def compare(
     if cwd_matters and ours.get("cwd") != theirs.get("cwd"):
         return "mismatch", "another working directory (the config names relative paths)"
     if ours.get("versions") != theirs.get("versions"):
-        return "changed", "the installed agent-security distributions changed"
+        return "changed", "the installed distributions changed"
     if ours.get("config_digest") != theirs.get("config_digest"):
         return "changed", "the config file changed"
     for path, digest in files.items():
