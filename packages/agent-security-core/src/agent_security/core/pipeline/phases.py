@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from agent_security.core._speedups import remember
 from agent_security.core.context import CheckContext
 from agent_security.core.errors import PluginContractError
 from agent_security.core.models import (
@@ -153,14 +154,49 @@ def _json_form(value: Any) -> Any:
 def identity_diff(old: ActionRequest, new: ActionRequest, plugin: str) -> dict[str, Any]:
     """What an identify plugin changed: ``{field: {"claimed", "registered", "by"}}`` (the agent's fields
     but its attestation, the tool identity and the delegation chain, in their JSON form)."""
+    compared = (
+        old.agent,
+        new.agent,
+        old.action.tool_identity,
+        new.action.tool_identity,
+        old.context.delegation_chain,
+        new.context.delegation_chain,
+    )
+    key = (plugin, *map(id, compared))
+    known = _DIFFS.get(key)
+    if known is not None and all(a is b for a, b in zip(known[0], compared, strict=True)):
+        return {name: dict(change) for name, change in known[1].items()}
     pairs = [(name, getattr(old.agent, name), getattr(new.agent, name)) for name in _AGENT_FIELDS]
     pairs.append(("tool_identity", old.action.tool_identity, new.action.tool_identity))
     pairs.append(("delegation_chain", old.context.delegation_chain, new.context.delegation_chain))
-    return {
+    diff = {
         name: {"claimed": _json_form(before), "registered": _json_form(after), "by": plugin}
         for name, before, after in pairs
         if before != after
     }
+    remember(_DIFFS, key, (compared, diff), 1024)
+    return {name: dict(change) for name, change in diff.items()}
+
+
+_DIFFS: dict[tuple[Any, ...], tuple[tuple[Any, ...], dict[str, Any]]] = {}
+"""The diffs of the (frozen) parts last compared, kept alive with them: the same agent claims and gets
+the same registered identity on every check."""
+
+
+def _same_hashed_fields(old: ActionRequest, new: ActionRequest) -> bool:
+    """Whether ``new`` has every field :func:`request_hash` reads equal to ``old``'s."""
+    a, b = old.agent, new.agent
+    x, y = old.action, new.action
+    c, d = old.context, new.context
+    return (
+        a.agent_id == b.agent_id
+        and a.environment == b.environment
+        and x.type == y.type
+        and x.tool_name == y.tool_name
+        and (x.tool_args is y.tool_args or x.tool_args == y.tool_args)
+        and c.session_id == d.session_id
+        and c.user_input == d.user_input
+    )
 
 
 def _replace(
@@ -169,7 +205,9 @@ def _replace(
     """Adopt a plugin's replacement request, re-validated; the problem that forbids it, if any."""
     try:  # built with model_copy(update=...), it skipped validation: redo it
         new = revalidated(state.request, replacement)
-        rhash = request_hash(new)  # NaN, an int too wide...: it must be hashable to be decided
+        # the hash binds approvals to what was asked; equal fields (the old ones were hashed) hash alike,
+        # anything else (NaN, an int too wide...) must be hashable to be decided
+        rhash = state.rhash if _same_hashed_fields(state.request, new) else request_hash(new)
     except ValidationError as exc:
         return f"returned an invalid request ({exc.errors()[0]['loc']})"
     except (TypeError, ValueError, RecursionError) as exc:

@@ -231,10 +231,21 @@ def revalidated(old: ActionRequest, replacement: ActionRequest) -> ActionRequest
         part = getattr(replacement, name)
         if part is getattr(old, name):
             parts[name] = part
-        else:
-            dumped = part.model_dump(warnings=False) if isinstance(part, BaseModel) else part
-            parts[name] = model.model_validate(dumped)
+            continue
+        known = _VALIDATED_PARTS.get(id(part))
+        if known is not None and known[0] is part:  # a plugin handing back the part it built before
+            parts[name] = known[1]
+            continue
+        dumped = part.model_dump(warnings=False) if isinstance(part, BaseModel) else part
+        parts[name] = validated = model.model_validate(dumped)
+        if type(part) is model:  # frozen: the same object always validates to the same part
+            remember(_VALIDATED_PARTS, id(part), (part, validated), _MAX_SHARED_PARTS)
     return assemble(ActionRequest, parts)
+
+
+_VALIDATED_PARTS: dict[int, tuple[Any, Any]] = {}
+"""A replacement part (by identity, kept alive with it) and its validated copy: plugins that remember
+what they concluded for an agent hand back the same part on every check."""
 
 
 def request_or_denial(
