@@ -14,12 +14,8 @@ Typical use::
 
 from __future__ import annotations
 
-import sys
-
-TYPE_CHECKING = False  # not typing's: importing typing costs a hook call milliseconds (mypy knows the name)
+TYPE_CHECKING = False  # the package imports nothing when it loads (see agent_security.core.lazy)
 if TYPE_CHECKING:
-    from typing import Any
-
     from agent_security.core.clock import SYSTEM_CLOCK, Clock, SystemClock
     from agent_security.core.config import ConfigSection, SectionModel, Settings
     from agent_security.core.context import CheckContext
@@ -193,20 +189,6 @@ _LAZY: dict[str, str] = {
 and must not pay for pydantic, pluggy or the policy engine when the daemon answers."""
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is not None:
-        __import__(module)  # not importlib.import_module: importing importlib costs a hook call time
-        value = getattr(sys.modules[module], name)
-    elif name == "__version__":
-        from importlib import metadata
+from agent_security.core.lazy import lazy_exports  # noqa: E402
 
-        value = metadata.version("agent-security-core")
-    else:
-        raise AttributeError(f"module 'agent_security.core' has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, distribution="agent-security-core")

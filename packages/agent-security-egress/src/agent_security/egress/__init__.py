@@ -7,12 +7,8 @@ blocks, redacts, alerts on or allows them per channel and destination.
 
 from __future__ import annotations
 
-import sys
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from agent_security.egress.classifiers import DEFAULT_CLASSIFIERS, Classifier, Hit, custom_classifier
     from agent_security.egress.compliance import ComplianceReport, ComplianceReporter
     from agent_security.egress.enforcer import (
@@ -94,20 +90,6 @@ _LAZY: dict[str, str] = {
 hooks load the scanner and the enforcer, not the compliance reports."""
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is not None:
-        __import__(module)
-        value = getattr(sys.modules[module], name)
-    elif name == "__version__":
-        from importlib import metadata
+from agent_security.core.lazy import lazy_exports  # noqa: E402
 
-        value = metadata.version("agent-security-egress")
-    else:
-        raise AttributeError(f"module 'agent_security.egress' has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, distribution="agent-security-egress")

@@ -12,7 +12,6 @@ Public API::
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -116,23 +115,9 @@ _LAZY: dict[str, str] = {
 checks load neither the MCP scanner nor the lock file's signing code."""
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is not None:
-        __import__(module)
-        value = getattr(sys.modules[module], name)
-    elif name == "__version__":
-        from importlib import metadata
+from agent_security.core.lazy import lazy_exports  # noqa: E402
 
-        value = metadata.version("agent-security-supply-chain")
-    else:
-        raise AttributeError(f"module 'agent_security.supply_chain' has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, distribution="agent-security-supply-chain")
 
 
 def supply_chain_guard(

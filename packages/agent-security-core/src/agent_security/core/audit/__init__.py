@@ -5,12 +5,8 @@ See ``docs/audit.md``. This package never imports the SDK: posture and other rea
 
 from __future__ import annotations
 
-import sys
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from agent_security.core.audit.chain import GENESIS_HASH, canonical_bytes, checkpoint_message, event_hash
     from agent_security.core.audit.keys import AuditKeyError, AuditSigner, key_id, load_public_key
     from agent_security.core.audit.schema import event_schema
@@ -107,15 +103,6 @@ _LAZY: dict[str, str] = {
 imports the sinks and the trail, not verification, witnesses or the schema export."""
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'agent_security.core.audit' has no attribute {name!r}")
-    __import__(module)
-    value = getattr(sys.modules[module], name)
-    globals()[name] = value
-    return value
+from agent_security.core.lazy import lazy_exports  # noqa: E402
 
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -13,12 +13,8 @@ in place. See ``docs/policies.md`` for the schema, the semantics and how they di
 
 from __future__ import annotations
 
-import sys
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from agent_security.core.normalize import normalize_text
     from agent_security.core.policy.defaults import default_policy_bundle, default_policy_data
     from agent_security.core.policy.engine import PolicyEngine, RuleTrace, searchable_values
@@ -122,15 +118,6 @@ _LAZY: dict[str, str] = {
 its policy without the signing code, which needs cryptography."""
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'agent_security.core.policy' has no attribute {name!r}")
-    __import__(module)
-    value = getattr(sys.modules[module], name)
-    globals()[name] = value
-    return value
+from agent_security.core.lazy import lazy_exports  # noqa: E402
 
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
