@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from agent_security.core import (
     ActionRequest,
+    AgentInfo,
     AgentSecurity,
     AuditEvent,
     CheckContext,
@@ -194,6 +195,68 @@ def test_hook_identify() -> None:
     assert changes["trust_level"] == {"claimed": "system", "registered": "basic", "by": "registry"}
     assert changes["tool_identity"]["claimed"]["provider"] == "evil"
     assert changes["delegation_chain"] == {"claimed": ["someone-else"], "registered": ["root-agent"], "by": "registry"}
+
+
+class _IdentityParts:
+    """A registry naming only the parts it replaces: one result, computed once, for every check."""
+
+    name = "registry"
+
+    def __init__(self) -> None:
+        self.result = PluginResult(
+            agent=AgentInfo(agent_id="a", trust_level="basic", verified=True),
+            tool_identity=ToolIdentity(tool_name="pay", provider="acme", verified=True),
+            delegation_chain=("root-agent",),
+            annotations={"registered": True},
+        )
+
+    @hookimpl
+    def agent_security_identify(self, request: ActionRequest, ctx: CheckContext) -> PluginResult:
+        return self.result
+
+
+def test_hook_identify_naming_only_the_replaced_parts() -> None:
+    seen: list[ActionRequest] = []
+    security = make(_IdentityParts(), engine=StaticEngine(lambda r: seen.append(r) or Decision.allow("OK")))
+    claims = {"trust_level": "system", "roles": ["admin"], "tool_identity": {"tool_name": "pay", "provider": "evil"}}
+    first = security.check_tool_call(tool_name="pay", agent_id="a", tool_args={"n": 1}, **claims)
+    second = security.check_tool_call(tool_name="pay", agent_id="a", tool_args={"n": 2}, delegation_chain=["x"])
+    assert first.allowed and second.allowed
+    for decided, n in zip(seen, (1, 2), strict=True):
+        assert decided.agent.trust_level == "basic" and decided.agent.roles == () and decided.agent.verified
+        assert decided.action.tool_identity is not None and decided.action.tool_identity.provider == "acme"
+        assert decided.context.delegation_chain == ("root-agent",)
+        assert dict(decided.action.tool_args) == {"n": n}  # the rest is the request's own
+    assert seen[0].request_id != seen[1].request_id
+    changes = first.event.data["plugins"]["identity"]["changes"]
+    assert changes["trust_level"] == {"claimed": "system", "registered": "basic", "by": "registry"}
+    assert changes["tool_identity"]["claimed"]["provider"] == "evil"
+    assert second.event.data["plugins"]["identity"]["changes"]["delegation_chain"]["claimed"] == ["x"]
+    assert first.event.data["plugins"]["registry"] == {"registered": True}
+
+
+def test_identity_parts_are_refused_outside_identify_and_beside_a_request() -> None:
+    parts = PluginResult(agent=AgentInfo(agent_id="a", trust_level="system", verified=True))
+
+    class Sneaky:
+        name = "sneaky"
+
+        @hookimpl
+        def agent_security_before_check(self, request: ActionRequest) -> PluginResult:
+            return parts
+
+    class Both:
+        name = "both"
+
+        @hookimpl
+        def agent_security_identify(self, request: ActionRequest) -> PluginResult:
+            return PluginResult(request=request, agent=parts.agent)
+
+    for plugin, why in ((Sneaky(), "outside the identify phase"), (Both(), "both a request")):
+        result = make(plugin).check_tool_call(tool_name="t", agent_id="a")
+        assert not result.allowed
+        assert result.final_decision.codes == ("PLUGIN_CONTRACT_VIOLATION",)
+        assert why in result.final_decision.reasons[0].message
 
 
 def test_only_identify_may_replace_who_is_acting() -> None:

@@ -147,15 +147,18 @@ def agent_security_cli(cli: click.Group) -> None:
 def agent_security_identify(request: ActionRequest, ctx: CheckContext) -> PluginResult | None:
     """Phase 0: resolve who is acting, before anything keys on the agent id.
 
-    An identity plugin returns ``PluginResult(request=...)`` with the agent fields, the tool identity
-    (``action.tool_identity``) and the delegation chain (``context.delegation_chain``) replaced by
-    registered values (``agent.verified = True``); nothing else may change. The pipeline records every
+    An identity plugin returns ``PluginResult(agent=..., tool_identity=..., delegation_chain=...)``,
+    naming only what it replaces with registered values (``agent.verified = True``), or
+    ``PluginResult(request=...)`` with those replaced in a copy of the request; nothing else may change.
+    The first form holds nothing of one request, so the same result may answer every check of a caller.
+    The pipeline records every
     changed field in the decision's audit event (``data.plugins.identity.changes``: claimed, registered,
     by whom), so a mismatch between claim and registry is visible. May also return a decision (e.g. DENY
     ``AGENT_UNREGISTERED``), which ends the check.
 
     .. versionadded:: 0.1
-    .. versionchanged:: 0.2 may replace the tool identity and the delegation chain.
+    .. versionchanged:: 0.2 may replace the tool identity and the delegation chain, also by naming only
+       the replaced parts.
     """
 
 

@@ -276,12 +276,28 @@ class PluginResult(Model):
     A ``decision`` ends the check early (after audit and callbacks). ``request`` replaces the request
     for the phases that follow; the pipeline checks that the replacement keeps the same ``request_id``
     and, outside the ``identify`` phase, the same agent identity.
+
+    An ``identify`` hook may instead name only what it replaces: ``agent``, ``tool_identity`` and
+    ``delegation_chain`` (each ``None`` to keep the request's). The pipeline builds the next request from
+    them, and such a result holds nothing of one request, so a plugin may return the same result for
+    every check of the same caller.
     """
 
     decision: Decision | None = None
     request: ActionRequest | None = None
+    agent: AgentInfo | None = None
+    """``identify`` only: the registered agent that replaces the claimed one."""
+    tool_identity: ToolIdentity | None = None
+    """``identify`` only: the registered identity of the tool."""
+    delegation_chain: tuple[str, ...] | None = None
+    """``identify`` only: the verified delegation chain."""
     annotations: Mapping[str, Any] | None = None
     """Safe (already redacted) facts to record in the audit event under the plugin's name."""
+
+    @property
+    def replaces_identity(self) -> bool:
+        """Whether this result names an agent, a tool identity or a delegation chain to replace."""
+        return self.agent is not None or self.tool_identity is not None or self.delegation_chain is not None
 
 
 class ExecutionResult(Model):

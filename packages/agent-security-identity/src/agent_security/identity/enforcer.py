@@ -31,6 +31,7 @@ A store failure is DENY ``STORE_UNAVAILABLE``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -79,6 +80,19 @@ class _Outcome:
     annotations: Mapping[str, Any] | None
     chain: tuple[str, ...] = ()
     """The verified delegation chain (delegators, root first) the request carries from now on."""
+    request_chain: tuple[str, ...] = ()
+    """The delegation chain the request came with."""
+
+    @functools.cached_property
+    def result(self) -> PluginResult:
+        """What the hook answers when nothing is denied: only the parts replaced (the same result for
+        every check this outcome is reused for)."""
+        return PluginResult(
+            agent=self.agent if self.agent is not None and self.agent is not self.claimed else None,
+            tool_identity=self.tool_identity if self.tool_identity is not self.claimed_tool else None,
+            delegation_chain=self.chain if self.chain != self.request_chain else None,
+            annotations=self.annotations,
+        )
 
 
 def _deny(code: str, message: str) -> PluginResult:
@@ -241,6 +255,7 @@ class IdentityEnforcer:
                 mismatch,
                 annotations,
                 chain.chain if chain is not None else (),
+                request.context.delegation_chain,
             )
 
         if record is None:
@@ -410,17 +425,14 @@ class IdentityEnforcer:
             self._record_mismatch(request, ctx, outcome)
         if outcome.denial is not None:
             return outcome.denial
-        update: dict[str, Any] = {}
-        if outcome.agent is not None and outcome.agent is not request.agent:
-            update["agent"] = outcome.agent
-        if outcome.tool_identity is not request.action.tool_identity:
-            update["action"] = request.action.model_copy(update={"tool_identity": outcome.tool_identity})
-        if outcome.chain != request.context.delegation_chain:
-            update["context"] = request.context.model_copy(update={"delegation_chain": outcome.chain})
-        return PluginResult(
-            request=request.model_copy(update=update) if update else None,
-            annotations=outcome.annotations,
-        )
+        if outcome.tool_identity is None and request.action.tool_identity is not None:
+            # a claimed tool identity withdrawn: only a whole request says "none"
+            action = request.action.model_copy(update={"tool_identity": None})
+            return PluginResult(
+                request=request.model_copy(update={"agent": outcome.agent or request.agent, "action": action}),
+                annotations=outcome.annotations,
+            )
+        return outcome.result
 
     def _record_mismatch(self, request: ActionRequest, ctx: Any, outcome: _Outcome) -> None:
         data = dict(outcome.mismatch or {})

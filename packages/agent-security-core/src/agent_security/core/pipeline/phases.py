@@ -33,7 +33,7 @@ from agent_security.core.models import (
 from agent_security.core.pipeline.drive import CLOSING, Blocking, Wait, WaitTimeout
 from agent_security.core.pipeline.events import merge_denial
 from agent_security.core.pipeline.hooks import Impl, PluginFailure
-from agent_security.core.pipeline.request import revalidated
+from agent_security.core.pipeline.request import revalidated, with_identity
 from agent_security.core.pipeline.runtime import Runtime
 from agent_security.core.resolution import Resolution, request_hash
 
@@ -174,7 +174,7 @@ def identity_diff(old: ActionRequest, new: ActionRequest, plugin: str) -> dict[s
         for name, before, after in pairs
         if before != after
     }
-    remember(_DIFFS, key, (compared, diff), 1024)
+    remember(_DIFFS, key, (compared, diff), 4096)
     return {name: dict(change) for name, change in diff.items()}
 
 
@@ -253,8 +253,25 @@ def guards(rt: Runtime, state: CheckState) -> Generator[Any, Any, None]:
                 continue
             if res.annotations:
                 state.ctx.annotate(impl.plugin_name, res.annotations)
-            if res.request is not None:
-                problem = _replace(rt, state, impl, phase, res.request, identity)
+            replacement = res.request
+            if res.replaces_identity:
+                if phase != "identify" or replacement is not None:
+                    replacement = None
+                    problem = (
+                        "named an agent, a tool identity or a delegation chain outside the identify phase"
+                        if phase != "identify"
+                        else "returned both a request and the identity parts to replace"
+                    )
+                    state.decision = Decision.deny(
+                        "PLUGIN_CONTRACT_VIOLATION",
+                        f'Plugin "{impl.plugin_name}" {problem}',
+                        plugin_source=impl.plugin_name,
+                    )
+                    state.phase = phase
+                    break
+                replacement = with_identity(state.request, res)
+            if replacement is not None:
+                problem = _replace(rt, state, impl, phase, replacement, identity)
                 if problem:
                     state.decision = Decision.deny(
                         "PLUGIN_CONTRACT_VIOLATION",

@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from agent_security.core._speedups import assemble, remember
+from agent_security.core._speedups import assemble, evolve, remember
 from agent_security.core.arguments import MAX_STRING, InputTooLarge, InvalidArguments, freeze_json
-from agent_security.core.models import Action, ActionRequest, AgentInfo, Decision, RequestContext
+from agent_security.core.models import Action, ActionRequest, AgentInfo, Decision, PluginResult, RequestContext
 from agent_security.core.normalize import canonical_agent_id
 
 M = TypeVar("M", bound=BaseModel)
@@ -185,7 +185,7 @@ def _action(fields: dict[str, Any]) -> Action:
 
 
 _SHARED_PARTS: dict[tuple[type, tuple[tuple[str, Any], ...]], Any] = {}
-_MAX_SHARED_PARTS = 1024
+_MAX_SHARED_PARTS = 4096
 """How many distinct agents and request contexts are kept built (most checks repeat the last few)."""
 _SHARED_INPUT = 1024
 """A context whose ``user_input`` is longer is built for its own request only."""
@@ -241,6 +241,19 @@ def revalidated(old: ActionRequest, replacement: ActionRequest) -> ActionRequest
         if type(part) is model:  # frozen: the same object always validates to the same part
             remember(_VALIDATED_PARTS, id(part), (part, validated), _MAX_SHARED_PARTS)
     return assemble(ActionRequest, parts)
+
+
+def with_identity(request: ActionRequest, result: PluginResult) -> ActionRequest:
+    """``request`` with the agent, tool identity and delegation chain an ``identify`` result names (the
+    parts it leaves ``None`` kept), for :func:`revalidated` to check like any replacement."""
+    agent = result.agent if result.agent is not None else request.agent
+    action = request.action
+    if result.tool_identity is not None and result.tool_identity is not action.tool_identity:
+        action = evolve(action, {"tool_identity": result.tool_identity})
+    context = request.context
+    if result.delegation_chain is not None and result.delegation_chain != context.delegation_chain:
+        context = evolve(context, {"delegation_chain": result.delegation_chain})
+    return evolve(request, {"agent": agent, "action": action, "context": context})
 
 
 _VALIDATED_PARTS: dict[int, tuple[Any, Any]] = {}
