@@ -93,18 +93,13 @@ def proxy_command(
 
 
 def attach(cli: click.Group) -> None:
-    """Add ``proxy`` to the ``mcp`` group: agent-security-supply-chain's when it is installed (the same
-    group object its plugin adds, whichever plugin runs first), else a group of our own."""
-    group: click.Group | None = None
+    """Add ``proxy`` to agent-security-supply-chain's ``mcp`` group (the same group object its plugin adds,
+    whichever plugin runs first). The proxy scans and pins with supply-chain: without it there is no
+    ``mcp`` group here, and ``agent-security mcp`` says which distribution to install."""
     try:
         from agent_security.supply_chain.cli import mcp_group
-
-        group = mcp_group
     except ImportError:
-        existing = cli.commands.get("mcp")
-        group = existing if isinstance(existing, click.Group) else None
-        if group is None:
-            group = click.Group("mcp", help="Run MCP servers behind agent-security.")
-            cli.add_command(group)
+        return
+    group: click.Group = mcp_group
     if "proxy" not in group.commands:
         group.add_command(proxy_command)
