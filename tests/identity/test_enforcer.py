@@ -220,3 +220,5 @@ def test_cli_register_list_revoke_and_demo(tmp_path: Path) -> None:
     assert runner.invoke(cli, ["identity", "register", "agent-7"]).exit_code == 1
     demo = runner.invoke(cli, ["identity", "demo"])
     assert demo.exit_code == 0 and "all outcomes as expected" in demo.output
+    demo = runner.invoke(cli, ["demo", "identity"])
+    assert demo.exit_code == 0 and "all outcomes as expected" in demo.output

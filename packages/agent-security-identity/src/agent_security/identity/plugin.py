@@ -116,6 +116,9 @@ def agent_security_configure(host: Host, settings: Settings) -> None:
 
 @hookimpl
 def agent_security_cli(cli: click.Group) -> None:
-    from agent_security.identity.cli import identity
+    from agent_security.identity.cli import demo, identity
 
     cli.add_command(identity)
+    group = cli.commands.get("demo")
+    if isinstance(group, click.Group):  # agent-security demo identity, beside the core's demo
+        group.add_command(demo, "identity")
