@@ -256,15 +256,14 @@ def guards(rt: Runtime, state: CheckState) -> Generator[Any, Any, None]:
             replacement = res.request
             if res.replaces_identity:
                 if phase != "identify" or replacement is not None:
-                    replacement = None
-                    problem = (
+                    why = (
                         "named an agent, a tool identity or a delegation chain outside the identify phase"
                         if phase != "identify"
                         else "returned both a request and the identity parts to replace"
                     )
                     state.decision = Decision.deny(
                         "PLUGIN_CONTRACT_VIOLATION",
-                        f'Plugin "{impl.plugin_name}" {problem}',
+                        f'Plugin "{impl.plugin_name}" {why}',
                         plugin_source=impl.plugin_name,
                     )
                     state.phase = phase
