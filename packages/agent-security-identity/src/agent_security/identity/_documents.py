@@ -23,15 +23,55 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from agent_security.core.errors import AgentSecurityError
 from agent_security.core.files import UnreadableFile, read_bounded
-from agent_security.identity.errors import RegistryFileError
+from agent_security.identity.errors import RegistryError, RegistryFileError
 
-__all__ = ["DOCUMENT_VERSION", "MAX_RECORDS", "MAX_REGISTRY_BYTES", "read_document", "write_document"]
+__all__ = [
+    "DOCUMENT_VERSION",
+    "MAX_RECORDS",
+    "MAX_REGISTRY_BYTES",
+    "read_document",
+    "register_records",
+    "write_document",
+]
+
+R = TypeVar("R", bound=BaseModel)
+
+
+def register_records(
+    register: Callable[[R], Any],
+    model: type[R],
+    items: Iterable[Mapping[str, Any]],
+    *,
+    what: str,
+    source: str,
+    skip_revoked: bool,
+) -> int:
+    """Validate every record of ``items`` as ``model`` first (a bad record registers nothing), then
+    ``register`` each; a revoked id stays revoked whatever a file says (``skip_revoked``: skipped, else
+    the registry's error). Returns how many were registered."""
+    try:
+        records = [model.model_validate(item) for item in items]
+    except ValidationError as exc:
+        raise RegistryFileError(f"{source}: invalid {what} record: {exc.errors()[0]}") from exc
+    count = 0
+    for record in records:
+        try:
+            register(record)
+        except RegistryError:
+            if not skip_revoked:
+                raise
+            continue
+        count += 1
+    return count
+
 
 DOCUMENT_VERSION = 1
 MAX_REGISTRY_BYTES = 32 * 1024 * 1024

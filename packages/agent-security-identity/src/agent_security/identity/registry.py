@@ -25,10 +25,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from agent_security.core.models import TrustLevel, trust_rank
 from agent_security.core.normalize import canonical_agent_id
 from agent_security.core.store import Store
-from agent_security.identity._documents import DOCUMENT_VERSION, read_document, write_document
+from agent_security.identity._documents import DOCUMENT_VERSION, read_document, register_records, write_document
 from agent_security.identity._table import StoredTable
 from agent_security.identity.confusables import skeleton
-from agent_security.identity.errors import RegistryError, RegistryFileError
+from agent_security.identity.errors import RegistryError
 
 __all__ = ["MAX_PUBLIC_KEYS", "AgentRecord", "AgentRegistry"]
 
@@ -263,20 +263,9 @@ class AgentRegistry:
         self, items: Iterable[Mapping[str, Any]], *, source: str = "<records>", skip_revoked: bool = False
     ) -> int:
         """Register every agent of ``items`` (validated all first: a bad record registers nothing)."""
-        try:
-            records = [AgentRecord.model_validate(item) for item in items]
-        except ValidationError as exc:
-            raise RegistryFileError(f"{source}: invalid agent record: {exc.errors()[0]}") from exc
-        count = 0
-        for record in records:
-            try:
-                self.register(record)
-            except RegistryError:
-                if not skip_revoked:
-                    raise
-                continue  # a revoked id stays revoked, whatever a file says
-            count += 1
-        return count
+        return register_records(
+            self.register, AgentRecord, items, what="agent", source=source, skip_revoked=skip_revoked
+        )
 
     def load(self, path: str | os.PathLike[str], *, skip_revoked: bool = False) -> int:
         """Register the agents of a registry file (YAML or JSON; see :mod:`agent_security.identity._documents`)."""

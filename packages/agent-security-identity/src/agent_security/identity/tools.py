@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from agent_security.core.normalize import normalize_name
 from agent_security.core.store import Store
-from agent_security.identity._documents import DOCUMENT_VERSION, read_document, write_document
+from agent_security.identity._documents import DOCUMENT_VERSION, read_document, register_records, write_document
 from agent_security.identity._table import StoredTable
 from agent_security.identity.errors import RegistryError, RegistryFileError
 
@@ -185,20 +185,7 @@ class ToolRegistry:
     def load_records(
         self, items: Iterable[Mapping[str, Any]], *, source: str = "<records>", skip_revoked: bool = False
     ) -> int:
-        try:
-            records = [ToolRecord.model_validate(item) for item in items]
-        except ValidationError as exc:
-            raise RegistryFileError(f"{source}: invalid tool record: {exc.errors()[0]}") from exc
-        count = 0
-        for record in records:
-            try:
-                self.register(record)
-            except RegistryError:
-                if not skip_revoked:
-                    raise
-                continue  # a revoked id stays revoked, whatever a file says
-            count += 1
-        return count
+        return register_records(self.register, ToolRecord, items, what="tool", source=source, skip_revoked=skip_revoked)
 
     def load(self, path: str | os.PathLike[str], *, skip_revoked: bool = False) -> int:
         return self.load_records(
