@@ -35,7 +35,8 @@ POLICY = {
 def _setup(tmp_path: Path, store: str) -> tuple[Path, Path, Path, dict[str, str]]:
     trail = tmp_path / ("trail.db" if store == "sqlite" else "trail.jsonl")
     config = tmp_path / "agent-security.toml"
-    config.write_text(f'[core.audit]\n{store}_path = "{trail}"\n')
+    # eight processes on two cores: a writer may wait long for the lock on a busy machine (not a failure)
+    config.write_text(f'[core.audit]\n{store}_path = "{trail}"\nlock_timeout_s = 120\n')
     policy = tmp_path / "policy.json"
     policy.write_text(json.dumps(POLICY))
     env = {**os.environ, "AGENT_SECURITY_DISABLE_PLUGIN_AUTOLOAD": "1"}
@@ -126,3 +127,27 @@ def test_concurrent_agent_security_check_commands(tmp_path: Path, store: str) ->
             assert "AUDIT_FAILURE" not in out
     verified = _verify_cli(trail, env)
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_the_lock_timeout_comes_from_the_config(tmp_path: Path) -> None:
+    import fcntl
+
+    from agent_security.core import AgentSecurity
+
+    trail = tmp_path / "trail.jsonl"
+    config = tmp_path / "agent-security.toml"
+    config.write_text(f'[core.audit]\njsonl_path = "{trail}"\nlock_timeout_s = 0.2\n')
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps(POLICY))
+    errors: list[str] = []
+    with AgentSecurity(
+        config_path=config, policy_path=policy, autoload=False, on_error=lambda exc, where: errors.append(str(exc))
+    ) as security:
+        assert security.check_tool_call(tool_name="read_file", agent_id="a").allowed
+        with open(trail, "ab") as holder:  # another writer holds the trail
+            fcntl.flock(holder.fileno(), fcntl.LOCK_EX)
+            result = security.check_tool_call(tool_name="read_file", agent_id="a")
+            fcntl.flock(holder.fileno(), fcntl.LOCK_UN)
+    assert not result.allowed
+    assert "AUDIT_FAILURE" in result.final_decision.codes
+    assert any("more than 0.2 s" in e for e in errors), errors

@@ -106,6 +106,9 @@ class AuditConfig(SectionModel):
     """Write the trail to this SQLite database (WAL mode)."""
     jsonl_path: str | None = None
     """Write the trail to this JSON Lines file."""
+    lock_timeout_s: float = Field(10.0, gt=0, le=3600)
+    """Seconds a write waits while another process holds the trail's file or database; past that the
+    write fails, and the check it records is denied (``AUDIT_FAILURE``)."""
     signing_key_path: str | None = None
     """Ed25519 private key (PEM) used to sign the chain head every ``sign_every`` events."""
     sign_every: int = Field(100, ge=1)

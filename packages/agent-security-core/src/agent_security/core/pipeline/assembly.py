@@ -114,9 +114,13 @@ def durable_sinks(core: CoreConfig) -> list[SqliteAuditSink | JsonlAuditSink]:
     """The audit sinks the configuration asks for (``[core.audit] sqlite_path`` / ``jsonl_path``)."""
     sinks: list[SqliteAuditSink | JsonlAuditSink] = []
     if core.audit.sqlite_path:
-        sinks.append(SqliteAuditSink(core.audit.sqlite_path, name="audit_sqlite"))
+        sinks.append(
+            SqliteAuditSink(core.audit.sqlite_path, name="audit_sqlite", lock_timeout_s=core.audit.lock_timeout_s)
+        )
     if core.audit.jsonl_path:
-        sinks.append(JsonlAuditSink(core.audit.jsonl_path, name="audit_jsonl"))
+        sinks.append(
+            JsonlAuditSink(core.audit.jsonl_path, name="audit_jsonl", lock_timeout_s=core.audit.lock_timeout_s)
+        )
     return sinks
 
 
