@@ -14,11 +14,7 @@ command line: ``[core] mode = "observe"`` in a config file does not make it exit
 from __future__ import annotations
 
 import json
-import os
-import select
 import sys
-import threading
-import time
 from collections.abc import Callable
 from importlib import metadata
 from typing import Any, TypeVar
@@ -31,6 +27,7 @@ from agent_security.core.errors import AgentSecurityError
 from agent_security.core.models import Outcome
 from agent_security.core.pipeline.hooks import HookRelay
 from agent_security.core.plugins import load_entry_points
+from agent_security.core.stdin import StdinError, read_stdin
 
 __all__ = [
     "EXIT_ALLOW",
@@ -269,72 +266,17 @@ def config_show(ctx: click.Context) -> None:
 
 
 def _read_stdin_bytes(timeout: float) -> bytes:
-    """At most ``MAX_STDIN`` bytes of stdin, which must reach end-of-file within ``timeout`` seconds.
-
-    A caller that never closes stdin must not hang ``check``: the agent hosts treat a hook that times out
-    as "proceed" (Claude Code, Cursor without ``failClosed``), so a hang is an allow. We give up first,
-    with exit 1.
-    """
-    stream = sys.stdin.buffer if sys.stdin is not None else None
-    if stream is None:
-        raise click.ClickException("no stdin: pipe a JSON object describing one tool call, or give --tool")
+    """At most ``MAX_STDIN`` bytes of stdin, closed within ``timeout`` seconds
+    (:func:`agent_security.core.stdin.read_stdin`); anything else is exit 1 with the reason."""
     try:
-        fd = stream.fileno()
-    except (AttributeError, OSError, ValueError):
-        fd = -1  # an in-memory stream (tests, embedding): it cannot block
-    if fd < 0:
-        raw = stream.read(MAX_STDIN + 1)
-    else:
-        if os.isatty(fd):
-            raise click.ClickException(
-                "stdin is a terminal: pipe a JSON object describing one tool call, or give --tool"
-            )
-        raw = _read_fd_with_deadline(fd, timeout)
-    if len(raw) > MAX_STDIN:
-        raise click.ClickException(f"input on stdin exceeds {MAX_STDIN} bytes")
-    return raw
-
-
-def _read_fd_with_deadline(fd: int, timeout: float) -> bytes:
-    chunks: list[bytes] = []
-    total = 0
-    deadline = time.monotonic() + timeout
-    late = click.ClickException(
-        f"stdin was not closed within {timeout:g} s (--stdin-timeout); refusing to wait for the rest of the request"
-    )
-    if sys.platform == "win32":  # pragma: no cover - select() does not take pipes on Windows
-        box: list[bytes] = []
-        reader = threading.Thread(target=lambda: box.append(_read_all(fd)), daemon=True)
-        reader.start()
-        reader.join(timeout)
-        if reader.is_alive() or not box:
-            raise late
-        return box[0]
-    while True:
-        remaining = deadline - time.monotonic()
-        ready = select.select([fd], [], [], max(remaining, 0.0))[0] if remaining > 0 else []
-        # past the deadline, one last non-waiting look: data (or EOF) that is already there is not late
-        if not ready and not select.select([fd], [], [], 0)[0]:
-            raise late
-        chunk = os.read(fd, 1024 * 1024)
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
-        total += len(chunk)
-        if total > MAX_STDIN:
-            return b"".join(chunks)
-
-
-def _read_all(fd: int) -> bytes:  # pragma: no cover - Windows only
-    chunks: list[bytes] = []
-    total = 0
-    while total <= MAX_STDIN:
-        chunk = os.read(fd, 1024 * 1024)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        total += len(chunk)
-    return b"".join(chunks)
+        return read_stdin(
+            sys.stdin.buffer if sys.stdin is not None else None,
+            timeout=timeout,
+            limit=MAX_STDIN,
+            hint="pipe a JSON object describing one tool call, or give --tool",
+        )
+    except StdinError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _read_stdin_json(timeout: float = 10.0) -> dict[str, Any]:

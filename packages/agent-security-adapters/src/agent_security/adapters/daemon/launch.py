@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import sys
 
-from agent_security.adapters.hooks.answer import HookAnswer
+from agent_security.adapters.hooks.answer import HookAnswer, answer_within
+from agent_security.core.stdin import StdinError, read_stdin
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -31,10 +32,6 @@ STDIN_TIMEOUT_S = 10.0
 """Seconds the host has to write the hook input and close stdin."""
 ANSWER_TIMEOUT_S = 25.0
 """Seconds an in-process check may take before the call is blocked."""
-
-
-class _StdinError(Exception):
-    """stdin was not closed in time, or holds more than :data:`MAX_STDIN` bytes."""
 
 
 class HookArgs:
@@ -87,61 +84,11 @@ def parse_args(args: list[str]) -> HookArgs | None:
     return HookArgs(host, values.get("--config"), seconds["--stdin-timeout"], seconds["--timeout"])
 
 
-def _read_stdin(stream: BinaryIO, timeout: float = STDIN_TIMEOUT_S) -> bytes:
-    """The hook input: at most :data:`MAX_STDIN` bytes, which must reach end-of-file within ``timeout``
-    seconds (a host that never closes stdin must not make the hook hang until the host gives up on it)."""
-    try:
-        fd = stream.fileno()
-    except (AttributeError, OSError, ValueError):
-        fd = -1
-    if fd < 0 or sys.platform == "win32":  # an in-memory stream; Windows' select() takes no pipes
-        data = stream.read(MAX_STDIN + 1)
-    else:
-        import os
-        import select
-        import time
-
-        chunks: list[bytes] = []
-        total = 0
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if not select.select([fd], [], [], max(remaining, 0.0))[0]:
-                raise _StdinError(f"stdin was not closed within {timeout:g} s")
-            chunk = os.read(fd, 1024 * 1024)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-            if total > MAX_STDIN:
-                break
-        data = b"".join(chunks)
-    if len(data) > MAX_STDIN:
-        raise _StdinError(f"the hook input exceeds {MAX_STDIN} bytes")
-    return data
-
-
 def _in_process(host: str, raw: bytes, config_path: str | None, timeout: float = ANSWER_TIMEOUT_S) -> HookAnswer:
     """The in-process check's answer, or the fail-closed answer when it takes longer than ``timeout``."""
-    import threading
-
     from agent_security.adapters.hooks.inprocess import answer_in_process
 
-    box: list[HookAnswer] = []
-
-    def work() -> None:
-        try:
-            box.append(answer_in_process(host, raw, config_path=config_path))
-        except BaseException as exc:  # e.g. a SystemExit raised deep inside a plugin
-            box.append(HookAnswer.fail_closed(f"internal error ({type(exc).__name__}: {exc})"))
-
-    worker = threading.Thread(target=work, name="agent-security-hook", daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if not box:
-        return HookAnswer.fail_closed(f"the check did not finish within {timeout:g} s")
-    answer = box[0]
-    return answer if isinstance(answer, HookAnswer) else HookAnswer.fail_closed("the in-process check gave no answer")
+    return answer_within(lambda: answer_in_process(host, raw, config_path=config_path), timeout)
 
 
 def answer(host: str, raw: bytes, config_path: str | None, timeout: float = ANSWER_TIMEOUT_S) -> HookAnswer:
@@ -174,9 +121,14 @@ def run_hook(
         return None
     out, err = stdout or sys.stdout, stderr or sys.stderr
     try:
-        raw = _read_stdin(stdin or sys.stdin.buffer, parsed.stdin_timeout)
+        raw = read_stdin(
+            stdin or sys.stdin.buffer,
+            timeout=parsed.stdin_timeout,
+            limit=MAX_STDIN,
+            hint="the host pipes the hook input there",
+        )
         result = answer(parsed.host, raw, parsed.config_path, parsed.answer_timeout)
-    except _StdinError as exc:
+    except StdinError as exc:
         result = HookAnswer.fail_closed(str(exc))
     except BaseException as exc:
         result = HookAnswer.fail_closed(f"internal error ({type(exc).__name__}: {exc})")

@@ -6,7 +6,11 @@ Standard library only, and not even ``dataclasses`` (which imports ``inspect``: 
 
 from __future__ import annotations
 
-__all__ = ["EXIT_BLOCK", "HookAnswer"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = ["EXIT_BLOCK", "HookAnswer", "answer_within"]
 
 EXIT_BLOCK = 2
 """The exit code every supported host reads as "do not run the tool", with stderr as the reason.
@@ -70,3 +74,26 @@ class HookAnswer:
         if not isinstance(stdout, str) or not isinstance(stderr, str) or type(code) is not int:
             return cls.fail_closed("malformed answer from the daemon")
         return cls(stdout=stdout, stderr=stderr, exit_code=code)
+
+
+def answer_within(work: Callable[[], HookAnswer], timeout: float) -> HookAnswer:
+    """``work()``'s answer, or the fail-closed answer when it raises (anything, ``SystemExit`` included),
+    answers something else, or is still running after ``timeout`` seconds (it is left to the process's
+    exit: the caller ends the process with the answer's code)."""
+    import threading
+
+    box: list[object] = []
+
+    def run() -> None:
+        try:
+            box.append(work())
+        except BaseException as exc:  # e.g. a SystemExit raised deep inside a plugin
+            box.append(HookAnswer.fail_closed(f"internal error ({type(exc).__name__}: {exc})"))
+
+    worker = threading.Thread(target=run, name="agent-security-hook", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if not box:
+        return HookAnswer.fail_closed(f"the hook call did not finish within {timeout:g} s (--timeout)")
+    answer = box[0]
+    return answer if isinstance(answer, HookAnswer) else HookAnswer.fail_closed("the check gave no answer")

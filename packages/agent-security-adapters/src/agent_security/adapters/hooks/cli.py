@@ -16,14 +16,13 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import threading
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import click
 
-from agent_security.adapters.hooks.answer import EXIT_BLOCK, HookAnswer
+from agent_security.adapters.hooks.answer import EXIT_BLOCK, HookAnswer, answer_within
 
 __all__ = ["INSTALLERS", "MAX_STDIN", "doctor_command", "hook_command", "install_command", "read_stdin", "run_hook"]
 
@@ -36,37 +35,19 @@ INSTALLERS: dict[str, str] = {
 """Host name to the module that installs and checks its hook configuration (imported when used)."""
 
 
-class StdinError(Exception):
-    """stdin could not be read in time or in size."""
-
-
 def read_stdin(timeout: float, limit: int = MAX_STDIN) -> bytes:
-    """At most ``limit`` bytes of stdin, which must reach end-of-file within ``timeout`` seconds."""
-    from agent_security.core.cli import _read_fd_with_deadline  # one implementation of the deadline read
+    """At most ``limit`` bytes of stdin, which must reach end-of-file within ``timeout`` seconds
+    (:func:`agent_security.core.stdin.read_stdin`)."""
+    from agent_security.core.stdin import read_stdin as read_bounded_stdin
 
     stream = sys.stdin.buffer if sys.stdin is not None else None
-    if stream is None:
-        raise StdinError("no stdin: the host pipes the hook input there")
-    try:
-        fd = stream.fileno()
-    except (AttributeError, OSError, ValueError):
-        fd = -1
-    if fd < 0:
-        raw = stream.read(limit + 1)
-    else:
-        if os.isatty(fd):
-            raise StdinError("stdin is a terminal: the host pipes the hook input there")
-        try:
-            raw = _read_fd_with_deadline(fd, timeout)
-        except click.ClickException as exc:
-            raise StdinError(exc.message) from None
-    if len(raw) > limit:
-        raise StdinError(f"hook input exceeds {limit} bytes")
-    return raw
+    return read_bounded_stdin(stream, timeout=timeout, limit=limit, hint="the host pipes the hook input there")
 
 
 def run_hook(host: str, config_path: str | None, policy_path: str | None, stdin_timeout: float) -> HookAnswer:
     """Read stdin and answer; every failure is the fail-closed answer (never raises an ``Exception``)."""
+    from agent_security.core.stdin import StdinError
+
     try:
         raw = read_stdin(stdin_timeout)
     except StdinError as exc:
@@ -93,29 +74,6 @@ def _emit(answer: HookAnswer) -> None:
         pass
 
 
-def _answer_with_deadline(
-    host: str, config_path: str | None, policy_path: str | None, stdin_timeout: float, timeout: float
-) -> HookAnswer:
-    box: list[HookAnswer] = []
-    failure: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            box.append(run_hook(host, config_path, policy_path, stdin_timeout))
-        except BaseException as exc:  # e.g. a SystemExit raised deep inside a plugin
-            failure.append(exc)
-
-    worker = threading.Thread(target=work, name="agent-security-hook", daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if box:
-        return box[0]
-    if failure:
-        exc = failure[0]
-        return HookAnswer.fail_closed(f"internal error ({type(exc).__name__}: {exc})")
-    return HookAnswer.fail_closed(f"the hook call did not finish within {timeout:g} s (--timeout)")
-
-
 @click.command("hook")
 @click.argument("host")
 @click.option("--policy", "policy_path", default=None, help="Policy file (else [core] policy_path).")
@@ -140,7 +98,7 @@ def hook_command(ctx: click.Context, host: str, policy_path: str | None, stdin_t
     code = EXIT_BLOCK
     try:
         config_path = (ctx.obj or {}).get("config")
-        answer = _answer_with_deadline(host, config_path, policy_path, stdin_timeout, timeout)
+        answer = answer_within(lambda: run_hook(host, config_path, policy_path, stdin_timeout), timeout)
         code = answer.exit_code if answer.exit_code in (0, EXIT_BLOCK) else EXIT_BLOCK
         if code != answer.exit_code:
             answer = HookAnswer.fail_closed(f"an answer with exit code {answer.exit_code} is not allowed here")
