@@ -4,7 +4,7 @@ approval is bound to (:func:`request_hash`)."""
 from __future__ import annotations
 
 from hashlib import sha256
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -12,7 +12,7 @@ from agent_security.core._ids import random_id
 from agent_security.core._speedups import canonical_json_bytes
 from agent_security.core.models import ActionRequest, Outcome
 
-__all__ = ["GATES", "Approval", "Gate", "Resolution", "request_hash"]
+__all__ = ["GATES", "Approval", "Gate", "Resolution", "hashed_fields", "request_hash"]
 
 
 def request_hash(request: ActionRequest) -> str:
@@ -24,8 +24,14 @@ def request_hash(request: ActionRequest) -> str:
     "environment", "session_id", "tool_args", "tool_name", "user_input"}``. Raises ``TypeError`` or
     ``ValueError`` for arguments that are not JSON (a pre-built request that was never bounded).
     """
+    return sha256(canonical_json_bytes(hashed_fields(request), "tool_args")).hexdigest()
+
+
+def hashed_fields(request: ActionRequest) -> dict[str, Any]:
+    """What :func:`request_hash` hashes, keys in canonical order: two requests with equal fields here
+    have the same hash."""
     agent, action, context = request.agent, request.action, request.context
-    body = {
+    return {
         "action_type": action.type,
         "agent_id": agent.agent_id,
         "environment": agent.environment,
@@ -34,7 +40,6 @@ def request_hash(request: ActionRequest) -> str:
         "tool_name": action.tool_name,
         "user_input": context.user_input,
     }
-    return sha256(canonical_json_bytes(body, "tool_args")).hexdigest()
 
 
 class Resolution(BaseModel):

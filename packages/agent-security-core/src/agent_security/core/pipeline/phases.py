@@ -35,7 +35,7 @@ from agent_security.core.pipeline.events import merge_denial
 from agent_security.core.pipeline.hooks import Impl, PluginFailure
 from agent_security.core.pipeline.request import revalidated, with_identity
 from agent_security.core.pipeline.runtime import Runtime
-from agent_security.core.resolution import Resolution, request_hash
+from agent_security.core.resolution import Resolution, hashed_fields, request_hash
 
 __all__ = ["CheckState", "after_decision", "evaluate", "guards", "notify", "plugin_error", "wait_for", "waits"]
 
@@ -183,22 +183,6 @@ _DIFFS: dict[tuple[Any, ...], tuple[tuple[Any, ...], dict[str, Any]]] = {}
 the same registered identity on every check."""
 
 
-def _same_hashed_fields(old: ActionRequest, new: ActionRequest) -> bool:
-    """Whether ``new`` has every field :func:`request_hash` reads equal to ``old``'s."""
-    a, b = old.agent, new.agent
-    x, y = old.action, new.action
-    c, d = old.context, new.context
-    return (
-        a.agent_id == b.agent_id
-        and a.environment == b.environment
-        and x.type == y.type
-        and x.tool_name == y.tool_name
-        and (x.tool_args is y.tool_args or x.tool_args == y.tool_args)
-        and c.session_id == d.session_id
-        and c.user_input == d.user_input
-    )
-
-
 def _replace(
     rt: Runtime, state: CheckState, impl: Impl, phase: str, replacement: ActionRequest, identity: dict[str, Any]
 ) -> str | None:
@@ -207,7 +191,7 @@ def _replace(
         new = revalidated(state.request, replacement)
         # the hash binds approvals to what was asked; equal fields (the old ones were hashed) hash alike,
         # anything else (NaN, an int too wide...) must be hashable to be decided
-        rhash = state.rhash if _same_hashed_fields(state.request, new) else request_hash(new)
+        rhash = state.rhash if hashed_fields(state.request) == hashed_fields(new) else request_hash(new)
     except ValidationError as exc:
         return f"returned an invalid request ({exc.errors()[0]['loc']})"
     except (TypeError, ValueError, RecursionError) as exc:
