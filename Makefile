@@ -9,7 +9,7 @@ export UV_PYTHON ?= $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 FRAMEWORKS_DIR := tests/adapters/frameworks
 FRAMEWORK_TESTS := test-langchain test-crewai test-openai-agents test-mcp1 test-claude-agent-sdk
 
-.PHONY: help uv sync demo test test-main test-frameworks $(FRAMEWORK_TESTS) lint format typecheck bench bench-docs build dist-check check-namespace clean
+.PHONY: help uv sync system-deps demo test test-main test-frameworks $(FRAMEWORK_TESTS) lint format typecheck bench bench-docs build dist-check check-namespace clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -22,12 +22,25 @@ sync: uv ## Create .venv and install all eight distributions (editable) from uv.
 	@$(UV) sync --locked --all-packages --quiet --compile-bytecode
 	@$(RUN) python -m compileall -q -j 0 packages/*/src
 
+# Debian packages some tests use for real (one per line of this list, added by the distribution that needs it).
+# Installed with apt-get when missing and when we are root or have passwordless sudo; tests that need one
+# skip when it is absent, except under AGENT_SECURITY_REQUIRE_SYSTEM=1 (set by .ci/run), where they fail.
+SYSTEM_PACKAGES :=
+
+system-deps: ## Install the Debian packages the tests use, when missing (apt-get)
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=""; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else \
+	  echo "system-deps: cannot install$$missing (not root); the tests that need them will skip"; exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then echo "system-deps: no apt-get to install$$missing"; exit 0; fi; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null
+
 demo: sync ## Run the end-to-end demo
 	@$(RUN) agent-security demo
 
 test: test-main test-frameworks ## Run the whole test suite (the workspace's, then each framework's)
 
-test-main: sync check-namespace ## The workspace environment's tests
+test-main: sync check-namespace system-deps ## The workspace environment's tests
 	$(RUN) pytest
 
 # Each framework adapter is tested against the real framework in an environment of its own (crewai pins

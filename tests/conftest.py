@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+from collections.abc import Callable
+
 import pytest
 
 
@@ -51,3 +55,20 @@ def fake_entry_points(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyp
         monkeypatch.setattr(plugins.metadata, "entry_points", lambda group=None: list(eps))
 
     return install
+
+
+@pytest.fixture
+def system_program() -> Callable[[str], str]:
+    """``system_program("redis-server")`` returns the program's path. A program from a Debian package
+    (``make system-deps`` installs them) that is absent skips the test, except under
+    ``AGENT_SECURITY_REQUIRE_SYSTEM=1`` (CI), where it fails: CI never passes by skipping a real component."""
+
+    def find(name: str) -> str:
+        path = shutil.which(name)
+        if path is not None:
+            return path
+        if os.environ.get("AGENT_SECURITY_REQUIRE_SYSTEM") == "1":
+            pytest.fail(f"{name} is required (AGENT_SECURITY_REQUIRE_SYSTEM=1) but not on PATH")
+        pytest.skip(f"{name} is not installed (make system-deps installs it)")
+
+    return find
