@@ -29,11 +29,8 @@ import os
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict
 
 from agent_security.core.files import MAX_KEY_FILE_BYTES, UnreadableFile, read_bounded
@@ -42,6 +39,12 @@ from agent_security.core.normalize import canonical_agent_id
 from agent_security.core.store import Store
 from agent_security.identity._table import StoredTable
 from agent_security.identity.errors import TokenError, TokenExpired, TokenRevoked
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+# PyJWT and cryptography's key classes are imported where a key or token is handled, not with this module:
+# every check imports it, and a deployment with no issuer configured never handles a token.
 
 __all__ = [
     "ALGORITHM",
@@ -67,6 +70,9 @@ _FORBIDDEN_HEADERS = ("jku", "x5u", "jwk", "x5c", "x5t", "x5t#S256", "crit")
 
 def load_public_key(source: str | os.PathLike[str] | bytes) -> Ed25519PublicKey:
     """An Ed25519 public key from a PEM file path, or PEM text/bytes (``-----BEGIN PUBLIC KEY-----``)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     try:
         if isinstance(source, bytes):
             data = source
@@ -84,6 +90,9 @@ def load_public_key(source: str | os.PathLike[str] | bytes) -> Ed25519PublicKey:
 
 def load_private_key(source: str | os.PathLike[str] | bytes) -> Ed25519PrivateKey:
     """An Ed25519 private key (PKCS#8 PEM, unencrypted) from a file path or PEM text/bytes."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     try:
         if isinstance(source, bytes):
             data = source
@@ -101,6 +110,9 @@ def load_private_key(source: str | os.PathLike[str] | bytes) -> Ed25519PrivateKe
 
 def public_key_pem(key: Ed25519PublicKey | Ed25519PrivateKey) -> str:
     """The PEM (SubjectPublicKeyInfo) of a public key, or of a private key's public half."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     pub = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
     return pub.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
@@ -195,6 +207,8 @@ class TokenVerifier:
         """The token's header (checked: EdDSA, no key references) and its unverified ``iss``."""
         if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_CHARS:
             raise TokenError(f"a token is a compact JWS of at most {MAX_TOKEN_CHARS} characters")
+        import jwt
+
         try:
             header = jwt.get_unverified_header(token)
             claims = jwt.decode(token, options={"verify_signature": False})
@@ -229,6 +243,8 @@ class TokenVerifier:
             key = keys[kid]
         else:
             raise TokenError(f"the token's key id {str(kid)[:64]!r} is not a key of {iss!r}")
+        import jwt
+
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
@@ -317,6 +333,8 @@ def issue_attestation(
     jti: str | None = None,
 ) -> str:
     """A signed attestation for ``agent_id`` (compact JWS), valid from ``now`` for ``ttl_s`` seconds."""
+    import jwt
+
     claims: dict[str, Any] = {
         "iss": issuer,
         "sub": canonical_agent_id(agent_id),

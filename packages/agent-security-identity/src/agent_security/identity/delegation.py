@@ -30,15 +30,17 @@ import fnmatch
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import jwt
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from typing import TYPE_CHECKING, Any
 
 from agent_security.core.normalize import canonical_agent_id, normalize_name
 from agent_security.identity.attestation import ALGORITHM, DELEGATION_KIND, TokenVerifier, load_public_key
 from agent_security.identity.errors import TokenError, TokenExpired, TokenRevoked
 from agent_security.identity.registry import AgentRecord, AgentRegistry
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+# PyJWT is imported where a delegation token is handled (see attestation's note).
 
 __all__ = ["MAX_HOPS", "DelegationError", "DelegationHop", "VerifiedChain", "issue_delegation", "verify_chain"]
 
@@ -82,6 +84,8 @@ def _in_scope(tool_name: str, scope: Sequence[str]) -> bool:
 
 def _hop(token: Any, verifier: TokenVerifier, registry: AgentRegistry, now: float) -> tuple[DelegationHop, AgentRecord]:
     header, iss = verifier.header_and_issuer(token)
+    import jwt
+
     claims = jwt.decode(token, options={"verify_signature": False})
     delegator_id = canonical_agent_id(str(claims.get("delegator", ""))[:1024])
     if not delegator_id:
@@ -139,6 +143,8 @@ def verify_chain(
         raise DelegationError(
             f"Delegation depth {len(tokens)} exceeds maximum {limit}", code="DELEGATION_DEPTH_EXCEEDED"
         )
+    import jwt
+
     hops: list[DelegationHop] = []
     delegators: list[AgentRecord] = []
     for token in tokens:
@@ -207,5 +213,7 @@ def issue_delegation(
         "exp": int(now + ttl_s),
         "jti": jti or uuid.uuid4().hex,
     }
+    import jwt
+
     headers = {"kid": kid} if kid else None
     return jwt.encode(claims, private_key, algorithm=ALGORITHM, headers=headers)

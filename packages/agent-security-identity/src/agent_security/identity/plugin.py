@@ -17,8 +17,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import click
-
 from agent_security.core import ConfigurationError, PluginInfo, Settings, hookimpl
 from agent_security.identity.attestation import Issuer, JtiRevocations, TokenVerifier, load_public_key
 from agent_security.identity.config import IdentityConfig, IssuerConfig
@@ -29,6 +27,8 @@ from agent_security.identity.tools import ToolRegistry
 from agent_security.identity.trust import TrustEvaluator
 
 if TYPE_CHECKING:
+    import click
+
     from agent_security.core.host import Host
     from agent_security.core.store import Store
 
@@ -116,6 +116,8 @@ def agent_security_configure(host: Host, settings: Settings) -> None:
 
 @hookimpl
 def agent_security_cli(cli: click.Group) -> None:
+    import click
+
     from agent_security.identity.cli import demo, identity
 
     cli.add_command(identity)

@@ -10,11 +10,11 @@ and return what it returns.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import contextvars
 import functools
 import inspect
+import sys
 import threading
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
@@ -22,7 +22,6 @@ from typing import Any, TypeVar, cast
 
 __all__ = [
     "CLOSING",
-    "FATAL",
     "PROCESS_FATAL",
     "Blocking",
     "Cancelled",
@@ -32,6 +31,7 @@ __all__ = [
     "Workers",
     "drive_async",
     "drive_sync",
+    "is_fatal",
     "run_coroutine_sync",
 ]
 
@@ -107,9 +107,18 @@ class Cancelled(Exception):
 _MAX_CANCELLED_STEPS = 64
 
 
-# BaseExceptions that end the process or the task and must propagate. Any other BaseException raised by
-# a plugin or callback (gevent.Timeout, trio.Cancelled, a library's own) is a plugin failure: DENY.
-FATAL: tuple[type[BaseException], ...] = (KeyboardInterrupt, SystemExit, GeneratorExit, asyncio.CancelledError)
+def is_fatal(error: BaseException) -> bool:
+    """Whether ``error`` ends the process or the task and must propagate. Any other BaseException raised by
+    a plugin or callback (gevent.Timeout, trio.Cancelled, a library's own) is a plugin failure: DENY.
+
+    asyncio is imported where a coroutine is run, not with this module (a synchronous check in a fresh
+    process, a host's hook, never needs it); its CancelledError can only have been raised once it is."""
+    if isinstance(error, KeyboardInterrupt | SystemExit | GeneratorExit):
+        return True
+    asyncio = sys.modules.get("asyncio")
+    return asyncio is not None and isinstance(error, asyncio.CancelledError)
+
+
 # Raised by plugin or callback code itself (never by the drivers), CancelledError and GeneratorExit are
 # that code's failure, not this task's cancellation: only these two end a check from inside a hook.
 PROCESS_FATAL: tuple[type[BaseException], ...] = (KeyboardInterrupt, SystemExit)
@@ -122,6 +131,8 @@ _DEFAULT_WORKERS = Workers(32)
 
 
 def run_coroutine_sync(aw: Awaitable[Any], timeout: float | None) -> Any:
+    import asyncio
+
     async def bounded() -> Any:
         return await asyncio.wait_for(aw, timeout)
 
@@ -164,6 +175,8 @@ def _settle_sync(step: Wait | Blocking) -> _Settled:
 
 
 async def _settle_async(step: Wait | Blocking) -> _Settled:
+    import asyncio
+
     try:
         if isinstance(step, Wait):
             return await asyncio.wait_for(step.awaitable, step.timeout), None
@@ -199,6 +212,8 @@ def drive_sync(gen: Generator[Any, Any, R]) -> R:
 
 async def drive_async(gen: Generator[Any, Any, R]) -> R:
     """:func:`drive_sync` on the running loop: each wait is awaited."""
+    import asyncio
+
     settled: _Settled = (None, None)
     while True:
         done, step = _advance(gen, settled)

@@ -8,7 +8,6 @@ policy, audit trail) and delegates: checks to :mod:`.check`, result checks to :m
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -531,6 +530,8 @@ class AgentSecurity:
             )
 
     async def ashutdown(self) -> None:
+        import asyncio
+
         await asyncio.to_thread(self.shutdown)
 
     def __enter__(self) -> AgentSecurity:

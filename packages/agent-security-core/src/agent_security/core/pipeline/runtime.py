@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent_security.core.context import CheckContext
 from agent_security.core.errors import ConfigurationError
-from agent_security.core.pipeline.drive import FATAL, Workers, run_coroutine_sync
+from agent_security.core.pipeline.drive import Workers, is_fatal, run_coroutine_sync
 from agent_security.core.pipeline.request import RequestDefaults
 
 if TYPE_CHECKING:
@@ -90,10 +90,9 @@ class Runtime:
             result = on_error(error, where)
             if inspect.isawaitable(result):
                 run_coroutine_sync(result, 10.0)
-        except FATAL:
-            raise
-        except BaseException:  # noqa: S110 - the error reporter must never break a check
-            pass
+        except BaseException as exc:  # the error reporter must never break a check
+            if is_fatal(exc):
+                raise
 
     def new_context(self, rhash: str, now: datetime | None = None) -> CheckContext:
         """The context of one check; ``now`` defaults to a fresh reading of the clock."""

@@ -35,8 +35,8 @@ from agent_security.core.arguments import strict_json_loads
 from agent_security.core.errors import ConfigurationError, PolicyLoadError
 from agent_security.core.files import UnreadableFile, read_bounded
 from agent_security.core.policy.conditions import ConditionError
+from agent_security.core.policy.limits import MAX_DEPTH, MAX_NODES
 from agent_security.core.policy.models import MAX_RULES, LocatedError, PolicyBundle, close_key, known_keys
-from agent_security.core.policy.yaml_reader import MAX_DEPTH, MAX_NODES, read_yaml
 
 if TYPE_CHECKING:
     from agent_security.core.policy.signing import PublicKeySource
@@ -74,6 +74,9 @@ def _parse_json(text: str, where: str, what: str = "PolicyBundle") -> Any:
 
 
 def _parse_yaml(text: str, where: str, what: str = "PolicyBundle") -> Any:
+    # PyYAML is imported when a YAML document is read: a JSON policy, the common case, never needs it.
+    from agent_security.core.policy.yaml_reader import read_yaml
+
     return read_yaml(text, source=where, what=what, max_depth=MAX_DEPTH, max_nodes=MAX_NODES)
 
 

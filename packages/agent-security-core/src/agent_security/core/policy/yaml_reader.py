@@ -44,6 +44,7 @@ from yaml.reader import Reader
 from yaml.scanner import Scanner
 
 from agent_security.core.errors import PolicyLoadError
+from agent_security.core.policy.limits import MAX_DEPTH, MAX_NODES
 
 _CParser: Any
 try:  # PyYAML built with libyaml (the manylinux, macOS and Windows wheels are)
@@ -55,10 +56,6 @@ __all__ = ["LIBYAML", "MAX_DEPTH", "MAX_NODES", "read_yaml"]
 
 LIBYAML: bool = _CParser is not None
 """Whether YAML is parsed by libyaml (else by PyYAML's pure-Python parser, about 20 times slower)."""
-MAX_DEPTH = 20
-"""Nesting levels a document may have (the top-level object is level 1)."""
-MAX_NODES = 1_000_000
-"""Values (scalars and collections, keys not counted) a document may hold."""
 
 # YAML 1.2 core schema numbers, JSON-like: PyYAML's YAML 1.1 rules read 0022 as octal 18, 23:30 as
 # sexagesimal 1410 and 1_000 as 1000. Here a decimal integer has no leading zero (0022 and 02134 stay

@@ -35,14 +35,15 @@ a DENY: a store error never lets a call through.
 
 from __future__ import annotations
 
-import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from agent_security.core.clock import SYSTEM_CLOCK, Clock
 from agent_security.core.store.keys import KeySpace
+
+_T = TypeVar("_T")
 
 __all__ = [
     "AdmissionVerdict",
@@ -230,31 +231,31 @@ class Store(ABC):
 
     # -- the asynchronous twins: correct for any store (a worker thread), overridden where direct -------
     async def aget(self, key: str, default: Any = None) -> Any:
-        return await asyncio.to_thread(self.get, key, default)
+        return await _in_thread(self.get, key, default)
 
     async def aget_many(self, keys: Sequence[str], default: Any = None) -> list[Any]:
-        return await asyncio.to_thread(self.get_many, keys, default)
+        return await _in_thread(self.get_many, keys, default)
 
     async def aset(self, key: str, value: Any, *, ttl_s: float | None = None) -> None:
-        await asyncio.to_thread(lambda: self.set(key, value, ttl_s=ttl_s))
+        await _in_thread(lambda: self.set(key, value, ttl_s=ttl_s))
 
     async def adelete(self, key: str) -> bool:
-        return await asyncio.to_thread(self.delete, key)
+        return await _in_thread(self.delete, key)
 
     async def adelete_prefix(self, prefix: str) -> int:
-        return await asyncio.to_thread(self.delete_prefix, prefix)
+        return await _in_thread(self.delete_prefix, prefix)
 
     async def ascan(self, prefix: str) -> dict[str, Any]:
-        return await asyncio.to_thread(self.scan, prefix)
+        return await _in_thread(self.scan, prefix)
 
     async def aincr(self, key: str, amount: int = 1, *, ttl_s: float | None = None) -> int:
-        return await asyncio.to_thread(lambda: self.incr(key, amount, ttl_s=ttl_s))
+        return await _in_thread(lambda: self.incr(key, amount, ttl_s=ttl_s))
 
     async def arelease(self, key: str, amount: int = 1) -> int | None:
-        return await asyncio.to_thread(self.release, key, amount)
+        return await _in_thread(self.release, key, amount)
 
     async def aclaim(self, key: str, *, ttl_s: float) -> bool:
-        return await asyncio.to_thread(lambda: self.claim(key, ttl_s=ttl_s))
+        return await _in_thread(lambda: self.claim(key, ttl_s=ttl_s))
 
     async def aadmit(
         self,
@@ -264,18 +265,26 @@ class Store(ABC):
         *,
         now: float | None = None,
     ) -> AdmissionVerdict:
-        return await asyncio.to_thread(lambda: self.admit(flags, windows, counters, now=now))
+        return await _in_thread(lambda: self.admit(flags, windows, counters, now=now))
 
     async def awindow_admit(
         self, keys: Sequence[str], limits: Sequence[int], *, window_s: float, now: float | None = None
     ) -> WindowVerdict:
-        return await asyncio.to_thread(lambda: self.window_admit(keys, limits, window_s=window_s, now=now))
+        return await _in_thread(lambda: self.window_admit(keys, limits, window_s=window_s, now=now))
 
     async def awindow_count(self, key: str, *, window_s: float, now: float | None = None) -> int:
-        return await asyncio.to_thread(lambda: self.window_count(key, window_s=window_s, now=now))
+        return await _in_thread(lambda: self.window_count(key, window_s=window_s, now=now))
 
     async def apublish(self, channel: str, message: Any) -> None:
-        await asyncio.to_thread(self.publish, channel, message)
+        await _in_thread(self.publish, channel, message)
 
     async def aclose(self) -> None:
-        await asyncio.to_thread(self.close)
+        await _in_thread(self.close)
+
+
+async def _in_thread(fn: Callable[..., _T], /, *args: Any) -> _T:
+    """``asyncio.to_thread``, with asyncio imported on first use: a synchronous check in a fresh process
+    (a host's hook) never needs it."""
+    import asyncio
+
+    return await asyncio.to_thread(fn, *args)
