@@ -95,12 +95,12 @@ BUDGET_BENCHES := benchmarks/bench_pipeline.py benchmarks/bench_threads.py bench
 bench: sync ## Run every benchmark; print the budgets (PASS/MISS, never a failure) at the end
 	@summary=$$(mktemp); failed=""; \
 	for b in benchmarks/bench_*.py; do echo "== $$b"; \
-	  BENCH_SUMMARY=$$summary $(RUN) python $$b || failed="$$failed $$b"; done; \
+	  BENCH_SUMMARY=$$summary UV="$(UV)" $(RUN) python $$b || failed="$$failed $$b"; done; \
 	echo "== budgets"; cat $$summary; rm -f $$summary; \
 	if [ -n "$$failed" ]; then echo "benchmarks that did not run to the end:$$failed"; exit 1; fi
 
 bench-docs: sync ## Run the budget benchmarks and write their figures into docs/benchmarks.md
-	@for b in $(BUDGET_BENCHES); do echo "== $$b"; $(RUN) python $$b --write-docs || exit 1; done
+	@for b in $(BUDGET_BENCHES); do echo "== $$b"; UV="$(UV)" $(RUN) python $$b --write-docs || exit 1; done
 
 build: sync ## Build the eight wheels and sdists into dist/
 	rm -rf dist && $(UV) build --all-packages --no-sources --quiet -o dist
