@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -31,12 +32,51 @@ if TYPE_CHECKING:
     from agent_security.core.host import Host
     from agent_security.core.models import ActionRequest, AuditEvent, Decision
 
-__all__ = ["HookRelay", "Impl", "Plan", "PluginFailure", "new_plugin_manager"]
+__all__ = ["HookRelay", "Impl", "Plan", "PluginFailure", "PluginManager", "new_plugin_manager"]
+
+
+class PluginManager(pluggy.PluginManager):
+    """pluggy's manager, finding hook implementations by their name as pytest does: only attributes named
+    ``agent_security_*`` implement a hook (every hook of the core and of each distribution is named so),
+    and only those are inspected in full when a plugin registers. Any other attribute marked with
+    :data:`~agent_security.core.hookimpl` (a ``specname=`` alias) is refused with
+    :class:`~agent_security.core.errors.PluginContractError` rather than left silently unregistered: a
+    security hook that never runs must not look like one that allowed."""
+
+    def parse_hookimpl_opts(self, plugin: object, name: str) -> pluggy.HookimplOpts | None:
+        if name.startswith(_HOOK_PREFIX):
+            return super().parse_hookimpl_opts(plugin, name)
+        if _marked(plugin, name):
+            raise PluginContractError(
+                f"{name!r} is marked as an agent-security hook implementation but is not named "
+                f"{_HOOK_PREFIX}<hook>: name it after the hook it implements"
+            )
+        return None
+
+
+_HOOK_PREFIX = f"{PROJECT_NAME}_"
+_MARKER = f"{PROJECT_NAME}_impl"
+
+
+def _marked(plugin: object, name: str) -> bool:
+    """Whether the raw attribute ``name`` of ``plugin`` carries the hookimpl marker, read from the instance
+    and class dictionaries only (no property, ``__getattr__`` or descriptor of the plugin runs)."""
+    owners = [plugin] if isinstance(plugin, types.ModuleType) else [plugin, *type(plugin).__mro__]
+    for owner in owners:
+        namespace = getattr(owner, "__dict__", None)
+        if isinstance(namespace, dict | types.MappingProxyType) and name in namespace:
+            value = namespace[name]
+            if isinstance(value, classmethod | staticmethod):
+                value = value.__func__
+            return isinstance(value, types.FunctionType | types.MethodType) and _MARKER in getattr(
+                value, "__dict__", {}
+            )
+    return False
 
 
 def new_plugin_manager() -> pluggy.PluginManager:
     """A fresh plugin manager with the core hook specifications (no plugins registered)."""
-    pm = pluggy.PluginManager(PROJECT_NAME)
+    pm = PluginManager(PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
     # historic: every plugin registered from now on gets agent_security_addhooks(pluginmanager=pm) at once
     pm.hook.agent_security_addhooks.call_historic(kwargs={"pluginmanager": pm})
