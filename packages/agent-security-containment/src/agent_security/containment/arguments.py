@@ -95,9 +95,9 @@ def _classify_string(key: str, text: str) -> Kind | None:
     if not text or len(text) > MAX_CANDIDATE_CHARS:
         return None
     stripped = text.strip()
-    if looks_like_url(stripped):
-        return "url"
     tokens = set(key_tokens(key))
+    if looks_like_url(stripped) and (tokens & (URL_TOKENS | HOST_TOKENS) or not any(c.isspace() for c in stripped)):
+        return "url"  # a whole URL; under a URL key even one with spaces (malformed: a violation)
     single_line = "\n" not in text and "\r" not in text
     if tokens & HOST_TOKENS and single_line and " " not in stripped:
         return "host" if "/" not in stripped else "url"

@@ -100,6 +100,9 @@ class _FunctionValidator:
     def fetch(self, ticket_id: str) -> TicketInfo | None:
         result = self._fn(ticket_id)
         if inspect.isawaitable(result):
+            close = getattr(result, "close", None)
+            if callable(close):
+                close()  # never awaited: closed, not left to warn
             raise TicketLookupError("the lookup function is async: use avalidate")
         return _as_info(result)
 
