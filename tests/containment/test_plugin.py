@@ -211,3 +211,22 @@ def test_demo_command() -> None:
     result = CliRunner().invoke(build_cli(), ["demo", "containment"])
     assert result.exit_code == 0, result.output
     assert "all outcomes as expected" in result.output
+
+
+def test_the_example_runs_as_its_readme_says() -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run(
+        [sys.executable, str(root / "examples" / "containment" / "run.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    outcomes = [line.split()[0] for line in lines[:10]]
+    assert outcomes == ["ALLOW", "DENY", "DENY", "ALLOW", "DENY", "ALLOW", "DENY", "DENY", "ALLOW", "DENY"]
+    assert "TICKET_MISSING" in lines[7] and "TICKET_OUT_OF_SCOPE" in lines[9]
+    assert lines[10].startswith(("sandboxed run:", "no process sandbox here:"))

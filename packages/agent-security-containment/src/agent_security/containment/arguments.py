@@ -21,6 +21,7 @@ docs/containment.md): this module does not parse shell.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -80,11 +81,28 @@ class Found:
 
 def key_tokens(key: str) -> tuple[str, ...]:
     """``"outputFilePath"`` -> ``("output", "file", "path")``."""
-    return tuple(t for t in _SPLIT.split(_CAMEL.sub("_", key).lower()) if t)
+    return _key_facts(key)[0]
 
 
-def _normal_key(key: str) -> str:
-    return "_".join(key_tokens(key))
+@dataclass(frozen=True, slots=True)
+class _KeyFacts:
+    tokens: frozenset[str]
+    env: bool
+    timeout_scale: float | None
+    """1.0 for a timeout in seconds, 0.001 in milliseconds, ``None`` for a key that is no timeout."""
+
+
+_TIMEOUT_MS_NORMAL = frozenset(k.replace("_", "") for k in TIMEOUT_MS)
+_TIMEOUT_S_NORMAL = frozenset(k.replace("_", "") for k in TIMEOUT_S)
+
+
+@lru_cache(maxsize=8192)
+def _key_facts(key: str) -> tuple[tuple[str, ...], _KeyFacts]:
+    tokens = tuple(t for t in _SPLIT.split(_CAMEL.sub("_", key[:256]).lower()) if t)
+    normal = "_".join(tokens)
+    squashed = normal.replace("_", "")
+    scale = 0.001 if squashed in _TIMEOUT_MS_NORMAL else 1.0 if squashed in _TIMEOUT_S_NORMAL else None
+    return tokens, _KeyFacts(frozenset(tokens), normal in ENV_KEYS, scale)
 
 
 def _path_shaped(text: str) -> bool:
@@ -95,7 +113,8 @@ def _classify_string(key: str, text: str) -> Kind | None:
     if not text or len(text) > MAX_CANDIDATE_CHARS:
         return None
     stripped = text.strip()
-    tokens = set(key_tokens(key))
+    facts = _key_facts(key)[1]
+    tokens = facts.tokens
     if looks_like_url(stripped) and (tokens & (URL_TOKENS | HOST_TOKENS) or not any(c.isspace() for c in stripped)):
         return "url"  # a whole URL; under a URL key even one with spaces (malformed: a violation)
     single_line = "\n" not in text and "\r" not in text
@@ -103,7 +122,7 @@ def _classify_string(key: str, text: str) -> Kind | None:
         return "host" if "/" not in stripped else "url"
     if tokens & URL_TOKENS and single_line and " " not in stripped and not _path_shaped(stripped):
         return "url"
-    if _normal_key(key) in ENV_KEYS:
+    if facts.env:
         return "env"
     if tokens & PATH_TOKENS and single_line:
         return "path"
@@ -115,11 +134,8 @@ def _classify_string(key: str, text: str) -> Kind | None:
 
 
 def _timeout(key: str, value: Any) -> float | None:
-    norm = _normal_key(key).replace("_", "")
-    is_ms = norm in {k.replace("_", "") for k in TIMEOUT_MS}
-    if not is_ms and norm not in {k.replace("_", "") for k in TIMEOUT_S}:
-        return None
-    if isinstance(value, bool):
+    scale = _key_facts(key)[1].timeout_scale
+    if scale is None or isinstance(value, bool):
         return None
     number: float
     if isinstance(value, int | float):
@@ -131,7 +147,7 @@ def _timeout(key: str, value: Any) -> float | None:
             return None
     else:
         return None
-    return number / 1000.0 if is_ms else number
+    return number * scale
 
 
 def find_arguments(args: Mapping[str, Any]) -> Iterator[Found]:
@@ -157,7 +173,7 @@ def find_arguments(args: Mapping[str, Any]) -> Iterator[Found]:
                 if seconds is not None:
                     yield Found(where, key, "timeout_s", seconds)
         elif isinstance(value, Mapping):
-            env_map = _normal_key(key) in ENV_KEYS
+            env_map = _key_facts(key)[1].env
             for k, v in reversed(list(value.items())):
                 name = str(k)
                 if env_map:  # {"env": {"NAME": "value"}}: the names, and a value that is a whole URL

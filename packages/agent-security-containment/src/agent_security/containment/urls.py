@@ -53,6 +53,8 @@ METADATA_NAMES = frozenset(
     {"metadata", "metadata.google.internal", "metadata.goog", "instance-data", "instance-data.ec2.internal"}
 )
 _PRIVATE_SUFFIXES = (".localhost", ".internal", ".local", ".localdomain", ".home.arpa", ".lan", ".intranet")
+_UNREADABLE = re.compile(r"[\s\x00-\x1f\x7f\\]")
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9_.\-]+$")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]{0,31}):")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _V4_COMPAT = ipaddress.ip_network("::/96")
@@ -101,7 +103,7 @@ def parse_url(raw: str) -> UrlInfo:
     unreadable port or host."""
     if len(raw) > MAX_URL_CHARS:
         raise UrlError(f"URL longer than {MAX_URL_CHARS} characters")
-    if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in raw) or "\\" in raw:
+    if _UNREADABLE.search(raw):
         raise UrlError("URL holds whitespace, control characters or backslashes")
     try:
         parts = urlsplit(raw)
@@ -149,6 +151,8 @@ def parse_host(text: str) -> HostInfo:
 
 
 def _idna(host: str) -> str:
+    if _PLAIN_NAME.match(host):  # ASCII letters, digits, '-', '_', '.': UTS-46 maps them to lower case only
+        return host.lower()
     try:
         return idna.encode(host, uts46=True, std3_rules=False).decode("ascii").lower()
     except idna.IDNAError:
