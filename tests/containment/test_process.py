@@ -12,14 +12,24 @@ import pytest
 
 from agent_security.containment import SandboxManager, SandboxUnavailable
 from agent_security.containment import process as process_module
+from agent_security.containment.landlock import landlock_abi
 
 
-@pytest.fixture
-def bwrap(system_program: Callable[[str], str]) -> str:
-    path = system_program("bwrap")
+@pytest.fixture(params=["bubblewrap", "landlock"])
+def bwrap(request: pytest.FixtureRequest, system_program: Callable[[str], str], monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test runs under both backends: bubblewrap, and unshare with Landlock (the fallback)."""
+    backend = str(request.param)
+    if backend == "bubblewrap":
+        system_program("bwrap")
+    else:
+        system_program("unshare")
+        if landlock_abi() < 1:
+            pytest.skip("this kernel has no Landlock")
+    monkeypatch.setenv(process_module.BACKEND_VARIABLE, backend)
+    monkeypatch.setattr(process_module, "_probe", None)
     ok, why = process_module.backend_status()
     assert ok, why
-    return path
+    return backend
 
 
 @pytest.fixture
@@ -37,39 +47,38 @@ def run(command: list[str] | str, **profile: object) -> process_module.SandboxRe
     return SandboxManager().run(command, {"timeout_s": 20, **profile})
 
 
-def test_private_view_cleared_environment_and_no_root(
+def test_private_view_cleared_environment_and_no_privileges(
     bwrap: str, shared_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SECRET_TOKEN", "s3cret")
     monkeypatch.setenv("APP_MODE", "demo")
-    (shared_dir / "in.txt").write_text("hello")
+    granted, other = shared_dir / "granted", shared_dir / "other"
+    granted.mkdir()
+    other.mkdir()
+    (granted / "in.txt").write_text("hello\n")
+    (other / "secret.txt").write_text("not for the tool\n")  # world-readable: only the sandbox stops it
+    for d in (granted, other):
+        d.chmod(0o755)
     result = run(
-        "ls /; cat in.txt; echo; env; id -u; "
-        "test -e /work && echo work-visible; test -e /root && echo root-visible; true",
-        read_paths=[str(shared_dir)],
-        workdir=str(shared_dir),
+        f"cat in.txt; env; grep CapEff /proc/self/status; cat {other}/secret.txt; cat /etc/shadow; "
+        "ls /root; ls /work; true",
+        read_paths=[str(granted)],
+        workdir=str(granted),
         allowed_env_vars=["APP_*"],
     )
     assert result.success, result.stderr
     lines = result.stdout.splitlines()
-    assert set(lines[: lines.index("hello")]) <= {
-        "bin",
-        "dev",
-        "etc",
-        "lib",
-        "lib32",
-        "lib64",
-        "libx32",
-        "proc",
-        "sbin",
-        "tmp",
-        "usr",
-    }
     assert "hello" in lines and "APP_MODE=demo" in lines
-    assert "s3cret" not in result.stdout and "work-visible" not in lines and "root-visible" not in lines
-    assert "0" not in lines  # never root inside
-    assert result.backend == "bubblewrap" and result.sandbox_type == "process"
+    assert "s3cret" not in result.stdout and "not for the tool" not in result.stdout
+    assert "CapEff:\t0000000000000000" in lines
+    assert result.backend == bwrap and result.sandbox_type == "process"
     assert result.resource_usage["max_rss_kb"] > 0
+    if bwrap == "bubblewrap":  # a view with nothing of the machine but /usr and a few /etc files
+        listing = run("ls /").stdout.split()
+        assert set(listing) <= {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "sbin", "tmp", "usr"}
+        assert "uid=0(" not in run("id").stdout  # never root inside
+    else:  # the names stay, their contents are refused by the kernel
+        assert "Permission denied" in run("ls /").stderr
 
 
 def test_write_paths_are_writable_read_paths_are_not_denied_paths_are_hidden(bwrap: str, shared_dir: Path) -> None:
@@ -145,26 +154,43 @@ def test_registered_profile_by_name(bwrap: str) -> None:
 
 def test_refuses_rather_than_run_unconfined(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     marker = tmp_path / "ran"
+    real_which = shutil.which
+    monkeypatch.delenv(process_module.BACKEND_VARIABLE, raising=False)
+    monkeypatch.setattr(process_module, "_probe", None)
+    monkeypatch.setattr(process_module.shutil, "which", lambda name: None if name == "bwrap" else real_which(name))
+    monkeypatch.setattr(process_module, "landlock_abi", lambda: 0)
+    with pytest.raises(SandboxUnavailable, match=r"bubblewrap.*not installed.*no Landlock"):
+        SandboxManager().run(["touch", str(marker)], {})
     monkeypatch.setattr(process_module, "_probe", None)
     monkeypatch.setattr(process_module.shutil, "which", lambda name: None)
-    with pytest.raises(SandboxUnavailable, match="bubblewrap"):
+    with pytest.raises(SandboxUnavailable, match="prlimit"):
         SandboxManager().run(["touch", str(marker)], {})
-    assert not marker.exists()
     monkeypatch.setattr(process_module, "_probe", None)
+    monkeypatch.setenv(process_module.BACKEND_VARIABLE, "chroot")
+    with pytest.raises(SandboxUnavailable, match="not one of"):
+        SandboxManager().run(["touch", str(marker)], {})
     for kind in ("container", "wasm", "none"):
         with pytest.raises(SandboxUnavailable, match='only "process" profiles'):
             SandboxManager().run(["touch", str(marker)], {"type": kind})
     assert not marker.exists()
+    monkeypatch.setattr(process_module, "_probe", None)
 
 
 def test_a_sandbox_that_cannot_be_built_refuses(monkeypatch: pytest.MonkeyPatch, shared_dir: Path) -> None:
     fake = shared_dir / "bwrap"  # a bwrap that fails as it does without user namespaces
     fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
     fake.chmod(0o755)
-    monkeypatch.setattr(process_module, "_probe", None)
     real_which = shutil.which
     monkeypatch.setattr(process_module.shutil, "which", lambda name: str(fake) if name == "bwrap" else real_which(name))
+    monkeypatch.setenv(process_module.BACKEND_VARIABLE, "bubblewrap")
+    monkeypatch.setattr(process_module, "_probe", None)
     with pytest.raises(SandboxUnavailable, match="No permissions"):
+        SandboxManager().run(["true"], {})
+    # both backends unusable: both reasons, nothing run
+    monkeypatch.delenv(process_module.BACKEND_VARIABLE)
+    monkeypatch.setattr(process_module, "landlock_abi", lambda: 0)
+    monkeypatch.setattr(process_module, "_probe", None)
+    with pytest.raises(SandboxUnavailable, match=r"No permissions.*no Landlock"):
         SandboxManager().run(["true"], {})
     monkeypatch.setattr(process_module, "_probe", None)
 

@@ -21,9 +21,9 @@ docs/containment.md): this module does not parse shell.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from agent_security.containment.urls import looks_like_url

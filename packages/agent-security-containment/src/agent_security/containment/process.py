@@ -34,13 +34,16 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from agent_security.containment.landlock import build_landlock_argv, landlock_abi, python_for_helper
 from agent_security.containment.profiles import SandboxProfile
 from agent_security.core.paths import PathError, resolve_path
 
@@ -61,7 +64,10 @@ _ETC_FILES = (
 )
 _NET_ETC_FILES = ("/etc/resolv.conf", "/etc/hosts", "/etc/ssl", "/etc/ca-certificates", "/etc/gai.conf")
 _PROBE_LOCK = threading.Lock()
-_probe: tuple[bool, str] | None = None
+_probe: tuple[bool, str, str] | None = None
+BACKENDS = ("bubblewrap", "landlock")
+BACKEND_VARIABLE = "AGENT_SECURITY_SANDBOX_BACKEND"
+"""Set to ``bubblewrap`` or ``landlock`` to use only that backend (default: bubblewrap, else landlock)."""
 
 
 class SandboxUnavailable(RuntimeError):
@@ -91,8 +97,13 @@ class SandboxResult:
 
 
 def backend_status() -> tuple[bool, str]:
-    """``(True, "bubblewrap <path>")`` when a sandbox can be built here, else ``(False, why)``. Probed
-    once per process by running ``true`` in an empty sandbox."""
+    """``(True, "bubblewrap <path>")`` (or ``"landlock ..."``) when a sandbox can be built here, else
+    ``(False, why)``. Probed once per process by running ``true`` in an empty sandbox."""
+    ok, why, _ = _status()
+    return ok, why
+
+
+def _status() -> tuple[bool, str, str]:
     global _probe
     with _PROBE_LOCK:
         if _probe is None:
@@ -100,21 +111,64 @@ def backend_status() -> tuple[bool, str]:
         return _probe
 
 
-def _run_probe() -> tuple[bool, str]:
-    bwrap, prlimit = shutil.which("bwrap"), shutil.which("prlimit")
+def _run_probe() -> tuple[bool, str, str]:
+    forced = os.environ.get(BACKEND_VARIABLE, "").strip().lower()
+    if forced and forced not in BACKENDS:
+        return False, f"{BACKEND_VARIABLE}={forced!r} is not one of {', '.join(BACKENDS)}", ""
+    if shutil.which("prlimit") is None:
+        return False, "prlimit (util-linux) is not installed", ""
+    reasons = []
+    for name in (forced,) if forced else BACKENDS:
+        ok, why = _probe_bwrap() if name == "bubblewrap" else _probe_landlock()
+        if ok:
+            return True, why, name
+        reasons.append(why)
+    return False, "; ".join(reasons), ""
+
+
+def _probe_bwrap() -> tuple[bool, str]:
+    bwrap = shutil.which("bwrap")
     if bwrap is None:
         return False, "bubblewrap (bwrap) is not installed (Debian package: bubblewrap)"
-    if prlimit is None:
-        return False, "prlimit (util-linux) is not installed"
-    argv = [bwrap, *_base_view(network=False), "--", "/usr/bin/true"]
+    return _try([bwrap, *_base_view(network=False), "--", "/usr/bin/true"], {}, f"bubblewrap {bwrap}", "bwrap")
+
+
+def _probe_landlock() -> tuple[bool, str]:
+    unshare, python = shutil.which("unshare"), python_for_helper()
+    if unshare is None or python is None:
+        return False, "unshare (util-linux) or a system python3 for the Landlock helper is missing"
+    abi = landlock_abi()
+    if abi < 1:
+        return False, "the kernel has no Landlock (needed without bubblewrap)"
+    with _private_tmp() as tmp:
+        argv, env = build_landlock_argv(
+            ["/usr/bin/true"], unshare=unshare, python=python, read=(), write=(), denied=(), tmp=tmp,
+            cwd=tmp, env={}, network=False,
+        )  # fmt: skip
+        return _try(argv, env, f"landlock ABI {abi} with unshare {unshare}", "unshare with Landlock")
+
+
+def _try(argv: list[str], env: dict[str, str], description: str, what: str) -> tuple[bool, str]:
     try:
-        proc = subprocess.run(argv, capture_output=True, timeout=20, env={}, **_identity())
+        proc = subprocess.run(argv, capture_output=True, timeout=20, env=env, **_identity())
     except (OSError, subprocess.SubprocessError) as exc:
-        return False, f"bwrap cannot start: {exc}"
+        return False, f"{what} cannot start: {exc}"
     if proc.returncode != 0:
         why = proc.stderr.decode("utf-8", "replace").strip()[:300]
-        return False, f"bwrap cannot build a sandbox here (user namespaces disabled?): {why}"
-    return True, f"bubblewrap {bwrap}"
+        return False, f"{what} cannot build a sandbox here (user namespaces disabled?): {why}"
+    return True, description
+
+
+@contextmanager
+def _private_tmp() -> Iterator[str]:
+    """A fresh temporary directory the sandbox's user owns (the Landlock backend's /tmp and HOME)."""
+    path = tempfile.mkdtemp(prefix="agent-security-sandbox-")
+    try:
+        if os.geteuid() == 0:
+            os.chown(path, NOBODY, NOBODY)
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _identity() -> dict[str, Any]:
@@ -149,9 +203,7 @@ def _roots(paths: tuple[str, ...] | None) -> list[str]:
     return out
 
 
-def build_argv(command: Sequence[str] | str, profile: SandboxProfile, bwrap: str, prlimit: str) -> list[str]:
-    """The full command line for ``command`` under ``profile`` (see the module documentation)."""
-    argv = _command(command)
+def _limits(profile: SandboxProfile, prlimit: str) -> list[str]:
     limits = [prlimit, "--core=0", "--nofile=256"]
     if profile.memory_limit_mb is not None:
         limits.append(f"--as={profile.memory_limit_mb * 1024 * 1024}")
@@ -161,6 +213,21 @@ def build_argv(command: Sequence[str] | str, profile: SandboxProfile, bwrap: str
         limits.append(f"--nproc={profile.max_processes}")
     if profile.max_file_size_mb is not None:
         limits.append(f"--fsize={profile.max_file_size_mb * 1024 * 1024}")
+    return [*limits, "--"]
+
+
+def _environment(profile: SandboxProfile) -> dict[str, str]:
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"}  # noqa: S108
+    if profile.allowed_env_vars:
+        for name, value in os.environ.items():
+            if any(fnmatch.fnmatchcase(name, p) for p in profile.allowed_env_vars):
+                env[name] = value
+    return env
+
+
+def build_argv(command: Sequence[str] | str, profile: SandboxProfile, bwrap: str, prlimit: str) -> list[str]:
+    """The full bubblewrap command line for ``command`` under ``profile`` (see the module documentation)."""
+    argv = _command(command)
     view = _base_view(network=profile.network_enabled)
     # a path that does not exist is not bound; one that exists but the sandbox user cannot reach makes
     # bwrap fail (never a silently missing directory)
@@ -174,17 +241,12 @@ def build_argv(command: Sequence[str] | str, profile: SandboxProfile, bwrap: str
             view += ["--tmpfs", path, "--remount-ro", path]
         elif Path(path).exists():
             view += ["--ro-bind", "/dev/null", path]
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"}  # noqa: S108
-    if profile.allowed_env_vars:
-        for name, value in os.environ.items():
-            if any(fnmatch.fnmatchcase(name, p) for p in profile.allowed_env_vars):
-                env[name] = value
     view.append("--clearenv")
-    for name, value in env.items():
+    for name, value in _environment(profile).items():
         view += ["--setenv", name, value]
     workdir = _roots((profile.workdir,)) if profile.workdir else []
     view += ["--chdir", workdir[0] if workdir else "/tmp"]  # noqa: S108
-    return [*limits, "--", bwrap, *view, "--", *argv]
+    return [*_limits(profile, prlimit), bwrap, *view, "--", *argv]
 
 
 def _command(command: Sequence[str] | str) -> list[str]:
@@ -208,25 +270,48 @@ def run_sandboxed(
     the profile is not a ``process`` one; ``ValueError`` for a malformed command."""
     if profile.type != "process":
         raise SandboxUnavailable(f'a "{profile.type}" profile cannot be run: only "process" profiles run here')
-    ok, why = backend_status()
+    argv_in = _command(command)
+    ok, why, backend = _status()
     if not ok:
         raise SandboxUnavailable(f"no process sandbox on this machine: {why}; the command was not run")
-    bwrap, prlimit = shutil.which("bwrap"), shutil.which("prlimit")
-    if bwrap is None or prlimit is None:
-        raise SandboxUnavailable("bwrap or prlimit disappeared; the command was not run")
-    argv = build_argv(command, profile, bwrap, prlimit)
     limit = min(profile.timeout_s, timeout_s) if timeout_s is not None else profile.timeout_s
-    return _execute(argv, stdin, limit, profile.max_output_bytes)
+    prlimit = shutil.which("prlimit")
+    if backend == "bubblewrap":
+        bwrap = shutil.which("bwrap")
+        if bwrap is None or prlimit is None:
+            raise SandboxUnavailable("bwrap or prlimit disappeared; the command was not run")
+        argv = build_argv(argv_in, profile, bwrap, prlimit)
+        return _execute(argv, {}, stdin, limit, profile.max_output_bytes, backend)
+    unshare, python = shutil.which("unshare"), python_for_helper()
+    if unshare is None or python is None or prlimit is None:
+        raise SandboxUnavailable("unshare, prlimit or python3 disappeared; the command was not run")
+    with _private_tmp() as tmp:
+        workdir = _roots((profile.workdir,)) if profile.workdir else []
+        inner, env = build_landlock_argv(
+            argv_in,
+            unshare=unshare,
+            python=python,
+            read=_roots(profile.read_paths),
+            write=_roots(profile.allowed_paths) + _roots(profile.write_paths),
+            denied=_roots(profile.denied_paths),
+            tmp=tmp,
+            cwd=workdir[0] if workdir else tmp,
+            env=_environment(profile),
+            network=profile.network_enabled,
+        )
+        return _execute([*_limits(profile, prlimit), *inner], env, stdin, limit, profile.max_output_bytes, backend)
 
 
-def _execute(argv: list[str], stdin: bytes | None, timeout_s: float, max_output: int) -> SandboxResult:
+def _execute(
+    argv: list[str], env: dict[str, str], stdin: bytes | None, timeout_s: float, max_output: int, backend: str
+) -> SandboxResult:
     started = time.monotonic()
     proc = subprocess.Popen(
         argv,
         stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env={},
+        env=env,
         start_new_session=True,
         close_fds=True,
         **_identity(),
@@ -274,6 +359,7 @@ def _execute(argv: list[str], stdin: bytes | None, timeout_s: float, max_output:
         stdout=out.text(),
         stderr=err.text(),
         execution_time_ms=elapsed_ms,
+        backend=backend,
         timed_out=timed_out.is_set(),
         output_truncated=out.truncated or err.truncated,
         error=error,
