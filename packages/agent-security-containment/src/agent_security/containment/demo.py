@@ -6,7 +6,8 @@ outcome differs from the expected one):
 
 1. Tool calls checked against their sandbox profiles through ``AgentSecurity`` with the containment
    plugin: the path and URL tricks the original's ``startsWith`` and ``args.url`` checks let through.
-2. A command run in the process sandbox (bubblewrap): what it can see and reach. Skipped, with the
+2. A command run in the process sandbox (bubblewrap, or namespaces and Landlock): what it can see and
+   reach. Skipped, with the
    reason, where no sandbox can be built (it never runs unconfined).
 3. Change control against a local server speaking the Jira REST JSON: a valid ticket, one out of scope,
    one expired, one unknown, and the ticket system failing.
@@ -122,7 +123,7 @@ def _part_process() -> bool:
         profile = {"write_paths": [work], "workdir": work, "timeout_s": 5, "memory_limit_mb": 256}
         script = (
             "echo report > out.txt; ls /; "
-            "test -e /home && echo home-visible || echo home-hidden; "
+            "ls /home >/dev/null 2>&1 && echo home-visible || echo home-hidden; "
             "cat /etc/shadow 2>/dev/null || echo shadow-hidden; "
             "python3 -c 'import socket; socket.create_connection((\"1.1.1.1\", 53), 2)' 2>/dev/null && echo net || echo no-network; "
             'echo "AWS_SECRET=${AWS_SECRET_ACCESS_KEY:-unset}"'
@@ -132,9 +133,7 @@ def _part_process() -> bool:
         written = (Path(work) / "out.txt").read_text().strip() == "report"
     expected = {"home-hidden", "shadow-hidden", "no-network", "AWS_SECRET=unset"}
     ok = result.success and expected <= set(lines) and written
-    click.echo(
-        f"  {'ok ' if ok else 'BAD'} filesystem view: {' '.join(x for x in lines if x.isalpha() and x.islower() and len(x) <= 5)}"
-    )
+    click.echo(f"  {'ok ' if ok else 'BAD'} backend {result.backend} ({why})")
     click.echo(f"  {'ok ' if ok else 'BAD'} {' '.join(sorted(expected & set(lines)))}; wrote its work dir: {written}")
     timed = SandboxManager().run(["sleep", "30"], {"timeout_s": 0.5})
     click.echo(f"  {'ok ' if timed.timed_out else 'BAD'} sleep 30 under a 0.5 s timeout: {timed.error}")

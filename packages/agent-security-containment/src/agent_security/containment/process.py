@@ -22,7 +22,9 @@ The command runs as::
 * **Environment**: cleared; ``PATH``, ``HOME=/tmp`` and ``LANG`` set, plus the caller's variables that
   ``allowed_env_vars`` names.
 
-Without a working ``bwrap`` (the Debian package ``bubblewrap``) and ``prlimit`` (util-linux),
+Without a working ``bwrap`` (the Debian package ``bubblewrap``), the second backend runs the command
+under ``unshare`` namespaces and Landlock (:mod:`agent_security.containment.landlock`);
+``AGENT_SECURITY_SANDBOX_BACKEND`` picks one. Where neither works (or ``prlimit`` is missing),
 :func:`run_sandboxed` raises :class:`SandboxUnavailable` and runs nothing: it never runs a command
 unconfined.
 """
