@@ -112,6 +112,7 @@ def test_every_argument_that_holds_a_path_is_checked(manager: SandboxManager, tr
     assert codes(manager, "read_file", {"path": inside, "content": "/etc/shadow is secret\nreally"}) == []
     assert codes(manager, "read_file", {"path": inside, "message": "/etc/shadow"}) == []
     assert codes(manager, "read_file", {"path": inside, "target": "production", "location": "Paris"}) == []
+    assert codes(manager, "read_file", {"path": inside, "email_address": "a@b.example", "address": "1 Main St"}) == []
 
 
 def test_read_versus_write(manager: SandboxManager, tree: dict[str, Path]) -> None:

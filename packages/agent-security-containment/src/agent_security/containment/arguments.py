@@ -60,6 +60,7 @@ TEXT_TOKENS = frozenset(
 )  # fmt: skip
 TIMEOUT_MS = frozenset({"timeout_ms", "timeoutms", "timeout_millis", "timeout_milliseconds"})
 TIMEOUT_S = frozenset({"timeout", "timeout_s", "timeout_sec", "timeout_secs", "timeout_seconds", "timeoutseconds"})
+_HOSTISH = re.compile(r"^[\w.\-\[\]:%/]+$")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SPLIT = re.compile(r"[^a-z0-9]+")
 
@@ -118,8 +119,8 @@ def _classify_string(key: str, text: str) -> Kind | None:
     if looks_like_url(stripped) and (tokens & (URL_TOKENS | HOST_TOKENS) or not any(c.isspace() for c in stripped)):
         return "url"  # a whole URL; under a URL key even one with spaces (malformed: a violation)
     single_line = "\n" not in text and "\r" not in text
-    if tokens & HOST_TOKENS and single_line and " " not in stripped:
-        return "host" if "/" not in stripped else "url"
+    if tokens & HOST_TOKENS and single_line and _HOSTISH.match(stripped):
+        return "host" if "/" not in stripped else "url"  # not "a@b.example" (an e-mail address)
     if tokens & URL_TOKENS and single_line and " " not in stripped and not _path_shaped(stripped):
         return "url"
     if facts.env:
