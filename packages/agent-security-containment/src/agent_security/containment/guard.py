@@ -83,7 +83,7 @@ class ContainmentPlugin:
         tool = request.action.tool_name
         if self.sandbox_manager is not None:
             result = self.sandbox_manager.check_constraints(tool, request.action.tool_args)
-            if result.profile is not None or not result.allowed:
+            if not result.allowed:
                 ctx.annotate(
                     "containment",
                     {"profile": result.profile, "violations": [v.code for v in result.details][:32]},
