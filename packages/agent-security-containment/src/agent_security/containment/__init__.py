@@ -15,8 +15,9 @@ from __future__ import annotations
 from importlib import metadata
 
 from agent_security.containment.constraints import Violation
+from agent_security.containment.errors import ContainmentError, SandboxUnavailable, UrlError
 from agent_security.containment.guard import ContainmentPlugin, containment_plugin
-from agent_security.containment.process import SandboxResult, SandboxUnavailable, backend_status
+from agent_security.containment.process import SandboxResult, backend_status
 from agent_security.containment.profiles import SandboxProfile, SandboxType
 from agent_security.containment.sandbox import ConstraintResult, SandboxManager
 from agent_security.containment.tickets import (
@@ -33,6 +34,7 @@ __version__ = metadata.version("agent-security-containment")
 __all__ = [
     "ChangeControl",
     "ConstraintResult",
+    "ContainmentError",
     "ContainmentPlugin",
     "JiraValidator",
     "SandboxManager",
@@ -45,6 +47,7 @@ __all__ = [
     "TicketInfo",
     "TicketLookupError",
     "TicketValidator",
+    "UrlError",
     "Violation",
     "__version__",
     "backend_status",

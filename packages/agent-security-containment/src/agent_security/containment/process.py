@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from agent_security.containment.errors import SandboxUnavailable
 from agent_security.containment.landlock import build_landlock_argv, landlock_abi, python_for_helper
 from agent_security.containment.profiles import SandboxProfile
 from agent_security.core.paths import PathError, resolve_path
@@ -70,10 +71,6 @@ _probe: tuple[bool, str, str] | None = None
 BACKENDS = ("bubblewrap", "landlock")
 BACKEND_VARIABLE = "AGENT_SECURITY_SANDBOX_BACKEND"
 """Set to ``bubblewrap`` or ``landlock`` to use only that backend (default: bubblewrap, else landlock)."""
-
-
-class SandboxUnavailable(RuntimeError):
-    """No sandbox can be built on this machine (or for this profile): the command was not run."""
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from agent_security.containment.errors import TicketLookupError
+
 __all__ = [
     "ChangeControl",
     "ScopeField",
@@ -35,10 +37,6 @@ __all__ = [
 
 MAX_TICKET_ID = 128
 ScopeField = Literal["agent", "tool", "environment"]
-
-
-class TicketLookupError(RuntimeError):
-    """The ticket system could not be asked or gave an answer that cannot be read (a denial)."""
 
 
 @dataclass(frozen=True)

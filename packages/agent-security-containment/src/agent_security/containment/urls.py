@@ -20,6 +20,8 @@ from urllib.parse import unquote, urlsplit
 
 import idna
 
+from agent_security.containment.errors import UrlError
+
 __all__ = [
     "DEFAULT_PORTS",
     "METADATA_ADDRESSES",
@@ -60,10 +62,6 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _V4_COMPAT = ipaddress.ip_network("::/96")
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-class UrlError(ValueError):
-    """A URL or host that cannot be read unambiguously (judge it as a violation)."""
 
 
 @dataclass(frozen=True, slots=True)
