@@ -17,8 +17,9 @@ The command runs as::
 * **Identity**: a caller running as root runs the command as ``nobody`` (65534): a sandboxed tool never
   runs as root, and the process limit holds (the kernel does not count root's processes).
 * **Limits**: address space (``memory_limit_mb``), CPU seconds (``cpu_limit``), processes
-  (``max_processes``), file size (``max_file_size_mb``), 256 open files, no core dumps; the wall-clock
-  ``timeout_s`` kills the whole process tree; output beyond ``max_output_bytes`` is dropped (reported).
+  (``max_processes`` more than the sandbox user runs already: the kernel counts all of them), file
+  size (``max_file_size_mb``), 256 open files, no core dumps; the wall-clock ``timeout_s`` kills the
+  whole process tree; output beyond ``max_output_bytes`` is dropped (reported).
 * **Environment**: cleared; ``PATH``, ``HOME=/tmp`` and ``LANG`` set, plus the caller's variables that
   ``allowed_env_vars`` names.
 
@@ -202,6 +203,29 @@ def _roots(paths: tuple[str, ...] | None) -> list[str]:
     return out
 
 
+def tasks_of(uid: int) -> int:
+    """How many tasks (processes and threads) ``uid`` runs now. The kernel's process limit counts every
+    task of the user, so the sandbox's limit is this many plus ``max_processes``."""
+    count = 0
+    try:
+        entries = list(Path("/proc").iterdir())
+    except OSError:
+        return 0
+    for entry in entries:
+        if not entry.name.isdigit():
+            continue
+        try:
+            with (entry / "status").open("rb") as f:
+                status = f.read(4096)
+        except OSError:
+            continue
+        uid_line = status.partition(b"\nUid:")[2].split(b"\n", 1)[0].split()
+        if uid_line and uid_line[0] == str(uid).encode():
+            threads = status.partition(b"\nThreads:")[2].split(b"\n", 1)[0].strip()
+            count += int(threads) if threads.isdigit() else 1
+    return count
+
+
 def _limits(profile: SandboxProfile, prlimit: str) -> list[str]:
     limits = [prlimit, "--core=0", "--nofile=256"]
     if profile.memory_limit_mb is not None:
@@ -209,7 +233,8 @@ def _limits(profile: SandboxProfile, prlimit: str) -> list[str]:
     if profile.cpu_limit is not None:
         limits.append(f"--cpu={max(1, int(profile.cpu_limit + 0.999))}")
     if profile.max_processes is not None:
-        limits.append(f"--nproc={profile.max_processes}")
+        uid = NOBODY if os.geteuid() == 0 else os.getuid()
+        limits.append(f"--nproc={tasks_of(uid) + profile.max_processes}")
     if profile.max_file_size_mb is not None:
         limits.append(f"--fsize={profile.max_file_size_mb * 1024 * 1024}")
     return [*limits, "--"]
