@@ -23,8 +23,10 @@ an exception it raises is reported to the audit trail and changes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
-from collections.abc import Callable, Iterable
+import inspect
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -41,13 +43,12 @@ from agent_security.core import (
     hookimpl,
 )
 from agent_security.core.normalize import normalize_name
-from agent_security.core.pipeline.drive import Blocking
 
 __all__ = ["PLUGIN_NAME", "ContainmentPlugin", "containment_plugin"]
 
 PLUGIN_NAME = "containment-guard"
 DEFAULT_TICKET_ARGS = ("ticket_id", "ticket", "change_ticket", "change_id", "change_request")
-TicketProvider = Callable[[ActionRequest, Decision], "str | None"]
+TicketProvider = Callable[[ActionRequest, Decision], "str | Awaitable[str | None] | None"]
 OnBlocked = Callable[[str, str], Any]
 
 
@@ -105,10 +106,10 @@ class ContainmentPlugin:
                 plugin_source=self.name,
             )
             return PluginResult(decision=gate)
-        return Blocking(self._validate_before, (request, ticket, ctx), None)
+        return self._validate_before(request, ticket, ctx)  # awaited by the pipeline, bounded by hook_timeout_s
 
-    def _validate_before(self, request: ActionRequest, ticket: str, ctx: CheckContext) -> PluginResult | None:
-        check = self._validate(request, ticket, ctx.now)
+    async def _validate_before(self, request: ActionRequest, ticket: str, ctx: CheckContext) -> PluginResult | None:
+        check = await self._validate(request, ticket, ctx.now)
         ctx.annotate("containment", {"ticket": _ticket_facts(check)})
         if check.valid:
             return None
@@ -120,18 +121,20 @@ class ContainmentPlugin:
     def agent_security_resolve(self, request: ActionRequest, decision: Decision, ctx: CheckContext) -> Any:
         if decision.outcome is not Outcome.REQUIRE_TICKET or self.change_control is None:
             return None
-        return Blocking(self._resolve, (request, decision, ctx), None)
+        return self._resolve(request, decision, ctx)  # awaited by the pipeline, bounded by approval_timeout_s
 
-    def _resolve(self, request: ActionRequest, decision: Decision, ctx: CheckContext) -> Resolution:
+    async def _resolve(self, request: ActionRequest, decision: Decision, ctx: CheckContext) -> Resolution:
         ticket = self.ticket_in(request)
         if ticket is None and self.ticket_provider is not None:
-            given = self.ticket_provider(request, decision)
+            given = await asyncio.to_thread(self.ticket_provider, request, decision)
+            if inspect.isawaitable(given):
+                given = await given
             ticket = given.strip() if isinstance(given, str) and given.strip() else None
         bound = {"request_hash": ctx.request_hash or None, "request_id": request.request_id, "resolver": self.name}
         if ticket is None:
             names = ", ".join(self.ticket_arg_names[:4])
             return Resolution(approved=False, message=f"No change ticket given (arguments: {names})", **bound)
-        check = self._validate(request, ticket, ctx.now)
+        check = await self._validate(request, ticket, ctx.now)
         ctx.annotate("containment", {"ticket": _ticket_facts(check)})
         if check.valid:
             return Resolution(approved=True, ticket_id=ticket, message=check.message, **bound)
@@ -151,9 +154,9 @@ class ContainmentPlugin:
         key = normalize_name(tool)
         return any(key == t or fnmatch.fnmatchcase(key, t) for t in self.ticket_required_tools)
 
-    def _validate(self, request: ActionRequest, ticket: str, now: datetime) -> TicketCheck:
+    async def _validate(self, request: ActionRequest, ticket: str, now: datetime) -> TicketCheck:
         assert self.change_control is not None
-        return self.change_control.validate(
+        return await self.change_control.avalidate(
             ticket,
             agent_id=request.agent.agent_id,
             tool_name=request.action.tool_name,
