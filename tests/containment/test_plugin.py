@@ -230,3 +230,25 @@ def test_the_example_runs_as_its_readme_says() -> None:
     assert outcomes == ["ALLOW", "DENY", "DENY", "ALLOW", "DENY", "ALLOW", "DENY", "DENY", "ALLOW", "DENY"]
     assert "TICKET_MISSING" in lines[7] and "TICKET_OUT_OF_SCOPE" in lines[9]
     assert lines[10].startswith(("sandboxed run:", "no process sandbox here:"))
+
+
+def test_violations_are_in_the_audit_event_and_async_ticket_providers(server: TicketServer) -> None:
+    manager = SandboxManager()
+    manager.register_sandbox("read_file", {"read_paths": ["/srv"]})
+    sec = security(plugins=[containment_plugin(sandbox_manager=manager)])
+    result = sec.check_tool_call(tool_name="read_file", tool_args={"path": "/srv/../etc/passwd"}, agent_id="a")
+    assert result.event.data["plugins"]["containment"] == {"profile": "read_file", "violations": ["PATH_NOT_ALLOWED"]}
+    ok = sec.check_tool_call(tool_name="read_file", tool_args={"path": "/srv/x"}, agent_id="a")
+    assert "containment" not in ok.event.data.get("plugins", {})
+
+    async def provider(request: Any, decision: Decision) -> str:
+        return "CHG-1"
+
+    control = ChangeControl(validator=JiraValidator(server.url), required_statuses=("Approved",))
+    sec2 = security(TICKET, plugins=[containment_plugin(change_control=control, ticket_provider=provider)])
+    result = sec2.check_tool_call(tool_name="db_migrate", agent_id="ops-bot", environment="prod")
+    assert result.allowed
+    facts = [e.data.get("plugins", {}).get("containment") for e in result.events]
+    assert {"valid": True, "code": "TICKET_VALID", "cached": False, "id": "CHG-1", "status": "Approved"} in [
+        f["ticket"] for f in facts if f
+    ]
