@@ -1,0 +1,156 @@
+"""CEF and LEEF lines for an audit event, escaped so that no value can add a field or a header.
+
+**CEF** (ArcSight Common Event Format 25): ``CEF:0|Vendor|Product|Version|SignatureID|Name|Severity|ext``.
+Header fields escape ``\\`` and ``|``; extension values escape ``\\``, ``=`` and newlines (``\\n``, ``\\r``);
+other control characters become spaces in both. The signature id is ``<kind>:<outcome>`` and the name a
+fixed phrase, so free text (reason messages, agent ids, tool names) only ever sits in an extension value
+(the original put the outcome in the signature id, reason messages in the name, separated the extension
+with ``|`` and escaped nothing: an agent id ``a|b=c`` shifted every field).
+
+**LEEF 2.0** (IBM QRadar): ``LEEF:2.0|Vendor|Product|Version|EventID|x09|`` then ``key=value`` pairs
+separated by a tab (declared in the header, ``x09``). LEEF has no escape for the delimiter inside a value:
+tabs and other control characters in values become spaces, and ``|`` and ``\\`` are escaped in the header.
+Keys are fixed ASCII names, never taken from the event.
+
+Every value is cut to :data:`MAX_VALUE` characters, a whole line to :data:`MAX_LINE`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC
+
+from agent_security.core.models import AuditEvent
+from agent_security.posture.soc.severity import cef_severity
+
+__all__ = ["MAX_LINE", "MAX_VALUE", "PRODUCT", "VENDOR", "VERSION", "to_cef", "to_leef"]
+
+VENDOR = "agent-security"
+PRODUCT = "agent-security"
+VERSION = "0.1.0"
+MAX_VALUE = 1023
+MAX_LINE = 8192
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u0085\u2028\u2029]")
+_ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
+
+_NAMES = {
+    "ALLOW": "Tool call allowed",
+    "DENY": "Tool call denied",
+    "REQUIRE_APPROVAL": "Tool call requires approval",
+    "STEP_UP": "Tool call requires step-up authentication",
+    "REQUIRE_TICKET": "Tool call requires a change ticket",
+    "REQUIRE_HUMAN": "Tool call requires a human",
+}
+
+
+def _cut(value: str) -> str:
+    return value if len(value) <= MAX_VALUE else value[: MAX_VALUE - 1] + "…"
+
+
+def cef_header(value: str) -> str:
+    """A CEF header field: ``\\`` and ``|`` escaped, every control character a space."""
+    return _ANY_CONTROL.sub(" ", _cut(value)).replace("\\", "\\\\").replace("|", "\\|")
+
+
+def cef_value(value: str) -> str:
+    """A CEF extension value: ``\\``, ``=`` and newlines escaped, other control characters spaces."""
+    value = _CONTROL.sub(" ", _cut(value)).replace("\\", "\\\\").replace("=", "\\=")
+    return value.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def signature(event: AuditEvent) -> tuple[str, str]:
+    """``(signature id, name)``: fixed text, from the event's kind and outcome only."""
+    outcome = event.outcome.value if event.outcome is not None else ""
+    sig = f"{event.kind}:{outcome}" if outcome else event.kind
+    if event.kind == "decision":
+        name = _NAMES.get(outcome, "Tool call decision")
+    elif event.kind.startswith("guardian."):
+        name = "Guardian incident"
+    elif event.kind.startswith("kill_switch."):
+        name = "Kill switch " + event.kind.removeprefix("kill_switch.").replace("_", " ")
+    else:
+        name = "Agent security " + event.kind.replace(".", " ").replace("_", " ")
+    return sig, name
+
+
+_CUSTOM = (
+    ("cs1", "toolName", "tool_name"),
+    ("cs2", "requestId", "request_id"),
+    ("cs3", "environment", "environment"),
+    ("cs4", "pluginSource", "plugin_source"),
+    ("cs5", "mode", "mode"),
+    ("cs6", "eventHash", "hash"),
+)
+
+
+def _extension(event: AuditEvent) -> list[tuple[str, str]]:
+    when = event.timestamp if event.timestamp.tzinfo else event.timestamp.replace(tzinfo=UTC)
+    codes = ",".join(r.code for r in event.reasons)
+    messages = "; ".join(r.message for r in event.reasons if r.message)
+    fields: list[tuple[str, str | None]] = [
+        ("rt", str(int(when.timestamp() * 1000))),
+        ("externalId", event.event_id),
+        ("cat", event.kind),
+        ("act", event.outcome.value if event.outcome is not None else None),
+        ("suser", event.agent_id),
+        ("reason", codes or None),
+        ("msg", messages or None),
+    ]
+    for key, label, attr in _CUSTOM:
+        value = getattr(event, attr)
+        if value is not None:
+            fields += [(f"{key}Label", label), (key, str(value))]
+    fields += [("cn1Label", "sequence"), ("cn1", str(event.sequence))]
+    return [(k, v) for k, v in fields if v is not None]
+
+
+def to_cef(event: AuditEvent, *, vendor: str = VENDOR, product: str = PRODUCT, version: str = VERSION) -> str:
+    """One CEF line (no trailing newline); see the module documentation."""
+    sig, name = signature(event)
+    header = "|".join(
+        [
+            "CEF:0",
+            cef_header(vendor),
+            cef_header(product),
+            cef_header(version),
+            cef_header(sig),
+            cef_header(name),
+            str(cef_severity(event)),
+        ]
+    )
+    line = header + "|" + " ".join(f"{k}={cef_value(v)}" for k, v in _extension(event))
+    return line if len(line) <= MAX_LINE else line[:MAX_LINE].rsplit(" ", 1)[0]
+
+
+def leef_value(value: str) -> str:
+    """A LEEF attribute value: every control character (the tab delimiter included) a space."""
+    return _ANY_CONTROL.sub(" ", _cut(value))
+
+
+def to_leef(event: AuditEvent, *, vendor: str = VENDOR, product: str = PRODUCT, version: str = VERSION) -> str:
+    """One LEEF 2.0 line (no trailing newline); see the module documentation."""
+    sig, _ = signature(event)
+    when = event.timestamp if event.timestamp.tzinfo else event.timestamp.replace(tzinfo=UTC)
+    header = "|".join(
+        ["LEEF:2.0", cef_header(vendor), cef_header(product), cef_header(version), cef_header(sig), "x09"]
+    )
+    attrs: list[tuple[str, str | None]] = [
+        ("devTime", when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"),
+        ("devTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSX"),
+        ("sev", str(cef_severity(event))),
+        ("cat", event.kind),
+        ("action", event.outcome.value if event.outcome is not None else None),
+        ("usrName", event.agent_id),
+        ("resource", event.tool_name),
+        ("reason", ",".join(r.code for r in event.reasons) or None),
+        ("msg", "; ".join(r.message for r in event.reasons if r.message) or None),
+        ("requestId", event.request_id),
+        ("eventId", event.event_id),
+        ("environment", event.environment),
+        ("pluginSource", event.plugin_source),
+        ("sequence", str(event.sequence)),
+        ("eventHash", event.hash),
+    ]
+    body = "\t".join(f"{k}={leef_value(v)}" for k, v in attrs if v is not None)
+    line = f"{header}|{body}"
+    return line if len(line) <= MAX_LINE else line[:MAX_LINE].rsplit("\t", 1)[0]
