@@ -98,13 +98,12 @@ def test_the_table_names_every_plugin_command_and_its_distribution() -> None:
         group = click.Group("probe")
         # the core groups that plugins add to (``"audit export"``): a fresh group each, to see what is added
         core_groups = {n: click.Group(n) for n in {key.split()[0] for key in PLUGIN_COMMANDS if " " in key}}
-        for name, sub in core_groups.items():
-            group.add_command(sub, name)
+        for name, core_group in core_groups.items():
+            group.add_command(core_group, name)
         hook(cli=group)
         for name, command in group.commands.items():
             if core_groups.get(name) is command:  # a core group: what the plugin added to it
-                for sub in command.commands:  # type: ignore[attr-defined]
-                    added[f"{name} {sub}"] = rec.distribution
+                added.update({f"{name} {sub}": rec.distribution for sub in core_groups[name].commands})
                 continue
             assert name not in core, f"{rec.distribution} adds {name!r}, a core command"
             added[name] = rec.distribution
