@@ -30,7 +30,7 @@ PRODUCT = "agent-security"
 VERSION = "0.1.0"
 MAX_VALUE = 1023
 MAX_LINE = 8192
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u0085\u2028\u2029]")
+_CONTROL = re.compile(r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f\u0085\u2028\u2029]")
 _ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
 
 _NAMES = {
@@ -55,7 +55,7 @@ def cef_header(value: str) -> str:
 def cef_value(value: str) -> str:
     """A CEF extension value: ``\\``, ``=`` and newlines escaped, other control characters spaces."""
     value = _CONTROL.sub(" ", _cut(value)).replace("\\", "\\\\").replace("=", "\\=")
-    return value.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\r")
+    return value.replace("\n", "\\n").replace("\r", "\\r")
 
 
 def signature(event: AuditEvent) -> tuple[str, str]:

@@ -149,11 +149,25 @@ class SyslogSender:
             raise
 
     def close(self) -> None:
-        if self._sock is not None:
-            try:
-                self._sock.close()
-            finally:
-                self._sock = None
+        """Close the connection so that nothing sent is lost: TLS ends with close_notify, then the write
+        side is shut and the server's close awaited (at most a second). Closing a socket that still holds
+        unread data (TLS 1.3 session tickets) would send a reset, and a reset makes the server's kernel
+        drop messages it has not read yet."""
+        sock, self._sock = self._sock, None
+        if sock is None:
+            return
+        try:
+            if self.transport != "udp":
+                sock.settimeout(min(1.0, self.timeout_s))
+                if isinstance(sock, ssl.SSLSocket):
+                    sock = sock.unwrap()
+                sock.shutdown(socket.SHUT_WR)
+                while sock.recv(4096):
+                    pass
+        except OSError:  # the server closed first, or did not answer in time: nothing more to do
+            pass
+        finally:
+            sock.close()
 
     def __enter__(self) -> SyslogSender:
         return self
