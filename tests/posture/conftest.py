@@ -3,7 +3,7 @@ and a fake clock (nothing depends on the wall clock), to a JSON Lines file or a 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +106,7 @@ class TrailWriter:
 
 
 @pytest.fixture
-def make_trail(tmp_path: Path) -> Callable[..., TrailWriter]:
+def make_trail(tmp_path: Path) -> Iterator[Callable[..., TrailWriter]]:
     policy = tmp_path / "policy.yaml"
     policy.write_text(POLICY)
     writers: list[TrailWriter] = []

@@ -44,7 +44,7 @@ def _event(agent: str, tool: str, reason: str, **kw: object) -> AuditEvent:
         "reasons": (Reason(code="DENY_X", message=reason),),
         "plugin_source": "policy",
     }
-    return AuditEvent(**(defaults | kw))  # type: ignore[arg-type]
+    return AuditEvent(**(defaults | kw))
 
 
 def _unescape_chars(text: str) -> list[tuple[str, bool]]:

@@ -53,7 +53,7 @@ def _event(**kw: object) -> AuditEvent:
         "request_id": "r1",
         "hash": "cd" * 32,
     }
-    return AuditEvent(**(base | kw))  # type: ignore[arg-type]
+    return AuditEvent(**(base | kw))
 
 
 def test_rfc5424_message_escapes_structured_data_and_bounds_header_fields() -> None:
