@@ -167,3 +167,27 @@ def test_opentelemetry_log_records_from_the_trail_and_live(standard_trail: Path)
     live = [r.log_record for r in memory.get_finished_logs()]
     assert any(r.attributes and r.attributes.get("agent_security.kind") == "decision" for r in live)
     security.shutdown()
+
+
+def test_posture_reads_who_is_stopped_now_and_the_registries_from_a_store(standard_trail: Path, tmp_path: Path) -> None:
+    from agent_security.core.builtin import kill_switch
+    from agent_security.core.store import open_store
+    from agent_security.identity.registry import AgentRegistry
+
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    store = open_store(url)
+    AgentRegistry(store=store).register(
+        agent_id="rogue-bot", trust_level="basic", environment="prod", owner="sec@example.com"
+    )
+    switch = kill_switch(store=store)
+    switch.revive("rogue-bot")  # the trail says rogue-bot was killed; the store says it is back
+    switch.kill("finance-bot", "leaked key")
+    store.close()
+    code, out, err = _run("posture", str(standard_trail), "--store", url, "--json", "-")
+    assert code == 0, err
+    data = json.loads(out)
+    factors = {s["item_id"]: [f["factor"] for f in s["factors"]] for s in data["risk"]["agent_scores"]}
+    assert "killed" in factors["finance-bot"] and "killed" not in factors["rogue-bot"]
+    assert "unregistered" not in factors["rogue-bot"] and "unregistered" in factors["finance-bot"]
+    code, _, err = _run("posture", str(standard_trail), "--store", "bogus://x")
+    assert code == 2 and "cannot read the store" in err

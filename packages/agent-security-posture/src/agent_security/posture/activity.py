@@ -189,6 +189,16 @@ class TrailSummary:
         slots = range(start, end, width)
         return [(datetime.fromtimestamp(s, UTC), out.get(s, Counter())) for s in slots]
 
+    def apply_kill_state(self, killed_agents: dict[str, str], global_kill: bool = False) -> None:
+        """Take the kill switch's current state (read from its store) over what the trail says: the store is
+        authoritative for who is stopped now."""
+        for agent in self.agents.values():
+            agent.killed, agent.kill_reason = agent.agent_id in killed_agents, killed_agents.get(agent.agent_id, "")
+        for agent_id, reason in list(killed_agents.items())[:MAX_KEYS]:
+            activity = self._agent(agent_id[:256])
+            activity.killed, activity.kill_reason = True, reason
+        self.global_kill = global_kill
+
     # -- building ----------------------------------------------------------------------------------
     def _cite(self, fact: str, event_id: str) -> None:
         ids = self.evidence.setdefault(fact, [])

@@ -227,27 +227,48 @@ def forward_command(
     click.echo(f"{total} event(s) forwarded; resume after sequence {forwarder.position.sequence}", err=True)
 
 
-def _registries(store_url: str | None, registry: Path | None) -> tuple[Any, Any]:
-    """The identity registries from ``--registry`` (a registry file) or a store, when agent-security-identity
-    is installed; ``(None, None)`` otherwise."""
-    if store_url is None and registry is None:
-        return None, None
+def _store_url(ctx: click.Context, store_url: str | None) -> tuple[str | None, str | None]:
+    """``(url, namespace)``: ``--store``, else ``[core] store`` when the configuration names one."""
+    from agent_security.core.config import load_settings
+    from agent_security.core.errors import AgentSecurityError
+
+    root = ctx.find_root().obj
+    try:
+        core = load_settings(root.get("config") if isinstance(root, dict) else None).core
+    except (AgentSecurityError, OSError, ValueError) as exc:
+        _fail(f"the configuration cannot be read: {exc}")
+    return store_url or core.store, core.store_namespace
+
+
+def _from_store(ctx: click.Context, store_url: str | None, registry: Path | None) -> tuple[Any, Any, Any]:
+    """The identity registries (from ``--registry``, a registry file, or the store; when
+    agent-security-identity is installed) and the kill switch's state (from the store)."""
+    url, namespace = _store_url(ctx, store_url)
+    if url is None and registry is None:
+        return None, None, None
+    from agent_security.core.builtin import kill_switch
+    from agent_security.core.store import open_store
+
+    try:
+        store = open_store(url or "memory://", namespace=namespace)
+        kill_state = kill_switch(store=store).get_state() if url else None
+    except Exception as exc:  # a store that cannot be opened or read: one line, exit 2
+        _fail(f"cannot read the store: {type(exc).__name__}: {exc}")
     try:
         from agent_security.identity.registry import AgentRegistry
         from agent_security.identity.tools import ToolRegistry
     except ImportError:
-        _fail("--store and --registry read the identity registries: install agent-security-identity")
-    from agent_security.core.store import open_store
-
+        if registry is not None:
+            _fail("--registry reads the identity registries: install agent-security-identity")
+        return None, None, kill_state
     try:
-        store = open_store(store_url or "memory://")
         agents, tools = AgentRegistry(store=store), ToolRegistry(store=store)
         if registry is not None:
             agents.load(registry)
             tools.load(registry)
-    except Exception as exc:  # a registry or store that cannot be read: one line, exit 2
+    except Exception as exc:  # a registry that cannot be read: one line, exit 2
         _fail(f"cannot read the registries: {type(exc).__name__}: {exc}")
-    return agents, tools
+    return agents, tools, kill_state
 
 
 @click.command("posture")
@@ -315,13 +336,14 @@ def posture_command(
     from agent_security.posture.report import PostureReport
 
     path = _trail(ctx, trail)
-    agents, tools = _registries(store_url, registry)
+    agents, tools, kill_state = _from_store(ctx, store_url, registry)
     try:
         report = PostureReport.from_trail(
             path,
             verify=not no_verify,
             agent_registry=agents,
             tool_registry=tools,
+            kill_state=kill_state,
             frameworks=frameworks or None,
             now=datetime.now(UTC),
         )

@@ -48,9 +48,14 @@ class PostureReport:
         frameworks: Iterable[str] | None = None,
         verify_report: Any = None,
         source: str = "",
+        kill_state: Any = None,
     ) -> PostureReport:
+        """``kill_state``: the kill switch's current state (``KillSwitch.get_state()``), authoritative over
+        the trail for which agents are stopped now."""
         now = now or datetime.now(UTC)
         summary = summarize(events)
+        if kill_state is not None:
+            summary.apply_kill_state(dict(kill_state.killed_agents), bool(kill_state.global_kill))
         inventory = PostureInventory.build(
             agent_registry=agent_registry, tool_registry=tool_registry, summary=summary, now=lambda: now
         )
