@@ -17,7 +17,6 @@ Every value is cut to :data:`MAX_VALUE` characters, a whole line to :data:`MAX_L
 
 from __future__ import annotations
 
-import re
 from datetime import UTC
 
 from agent_security.core.models import AuditEvent
@@ -30,8 +29,14 @@ PRODUCT = "agent-security"
 VERSION = "0.1.0"
 MAX_VALUE = 1023
 MAX_LINE = 8192
-_CONTROL = re.compile(r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f\u0085\u2028\u2029]")
-_ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
+_CONTROLS = [*range(0x20), 0x7F, 0x85, 0x2028, 0x2029]
+_SPACES: dict[int, str] = dict.fromkeys(_CONTROLS, " ")
+_HEADER_TABLE = str.maketrans(_SPACES | {ord("\\"): "\\\\", ord("|"): "\\|"})
+"""CEF header: ``\\`` and ``|`` escaped, every control character a space."""
+_VALUE_TABLE = str.maketrans(_SPACES | {ord("\\"): "\\\\", ord("="): "\\=", ord("\n"): "\\n", ord("\r"): "\\r"})
+"""CEF extension value: ``\\``, ``=`` and line breaks escaped, other control characters spaces."""
+_LEEF_TABLE = str.maketrans(_SPACES)
+"""LEEF attribute value: every control character (the tab delimiter included) a space."""
 
 _NAMES = {
     "ALLOW": "Tool call allowed",
@@ -49,13 +54,12 @@ def _cut(value: str) -> str:
 
 def cef_header(value: str) -> str:
     """A CEF header field: ``\\`` and ``|`` escaped, every control character a space."""
-    return _ANY_CONTROL.sub(" ", _cut(value)).replace("\\", "\\\\").replace("|", "\\|")
+    return _cut(value).translate(_HEADER_TABLE)
 
 
 def cef_value(value: str) -> str:
     """A CEF extension value: ``\\``, ``=`` and newlines escaped, other control characters spaces."""
-    value = _CONTROL.sub(" ", _cut(value)).replace("\\", "\\\\").replace("=", "\\=")
-    return value.replace("\n", "\\n").replace("\r", "\\r")
+    return _cut(value).translate(_VALUE_TABLE)
 
 
 def signature(event: AuditEvent) -> tuple[str, str]:
@@ -124,7 +128,7 @@ def to_cef(event: AuditEvent, *, vendor: str = VENDOR, product: str = PRODUCT, v
 
 def leef_value(value: str) -> str:
     """A LEEF attribute value: every control character (the tab delimiter included) a space."""
-    return _ANY_CONTROL.sub(" ", _cut(value))
+    return _cut(value).translate(_LEEF_TABLE)
 
 
 def to_leef(event: AuditEvent, *, vendor: str = VENDOR, product: str = PRODUCT, version: str = VERSION) -> str:

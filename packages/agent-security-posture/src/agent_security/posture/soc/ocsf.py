@@ -16,6 +16,7 @@ the audit event id and ``metadata.correlation_uid`` the request id.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -64,6 +65,7 @@ def _metadata(event: AuditEvent, profiles: list[str]) -> dict[str, Any]:
     return meta
 
 
+@functools.lru_cache(maxsize=4096)
 def _activity(tool: str) -> tuple[int, str]:
     name = tool.lower()
     for uid, label, pattern in _ACTIVITIES:

@@ -17,6 +17,7 @@ certificate against ``ca`` or the system store, its name against the host).
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import socket
@@ -35,7 +36,10 @@ Transport = Literal["udp", "tcp", "tls"]
 FACILITY_LOG_AUDIT = 13
 _BOM = "\ufeff"
 _PRINTABLE = re.compile(r"[^\x21-\x7e]")
-_SD_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SD_TABLE = str.maketrans(
+    dict.fromkeys([*range(0x20), 0x7F], " ") | {ord("\\"): "\\\\", ord('"'): '\\"', ord("]"): "\\]"}
+)
+"""An SD-PARAM value: ``"``, ``\\`` and ``]`` escaped (RFC 5424 6.3.3), control characters spaces."""
 MAX_TCP_BYTES = 64 * 1024
 
 
@@ -45,9 +49,13 @@ def _token(value: str, limit: int) -> str:
     return value or "-"
 
 
+@functools.lru_cache(maxsize=1)
+def _hostname() -> str:
+    return socket.gethostname()
+
+
 def _sd_value(value: str) -> str:
-    value = _SD_CONTROL.sub(" ", value[:1024])
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("]", "\\]")
+    return value[:1024].translate(_SD_TABLE)
 
 
 def format_syslog(
@@ -66,7 +74,7 @@ def format_syslog(
     pri = facility * 8 + syslog_severity(event)
     when = event.timestamp if event.timestamp.tzinfo else event.timestamp.replace(tzinfo=UTC)
     stamp = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond:06d}Z"
-    host = _token(hostname if hostname is not None else socket.gethostname(), 255)
+    host = _token(hostname if hostname is not None else _hostname(), 255)
     params = [
         ("kind", event.kind),
         ("agent", event.agent_id),
