@@ -168,6 +168,9 @@ class PostureInventory:
         """Items per type (types with no item are absent, as in the original)."""
         return dict(Counter(i.type for i in self.get_all()))
 
+    get_summary = summary
+    """The original's name (``getSummary``)."""
+
     # -- from the registries and the trail ---------------------------------------------------------
     def add_registries(self, agent_registry: Any = None, tool_registry: Any = None) -> None:
         """Every agent (revoked ones included, marked) and tool of the identity registries."""
