@@ -62,6 +62,9 @@ def cef_value(value: str) -> str:
     return _cut(value).translate(_VALUE_TABLE)
 
 
+_DEFAULT_HEAD = f"CEF:0|{VENDOR}|{PRODUCT}|{VERSION}|"
+
+
 def signature(event: AuditEvent) -> tuple[str, str]:
     """``(signature id, name)``: fixed text, from the event's kind and outcome only."""
     outcome = event.outcome.value if event.outcome is not None else ""
@@ -78,51 +81,52 @@ def signature(event: AuditEvent) -> tuple[str, str]:
 
 
 _CUSTOM = (
-    ("cs1", "toolName", "tool_name"),
-    ("cs2", "requestId", "request_id"),
-    ("cs3", "environment", "environment"),
-    ("cs4", "pluginSource", "plugin_source"),
-    ("cs5", "mode", "mode"),
-    ("cs6", "eventHash", "hash"),
+    (" cs1Label=toolName cs1=", "tool_name"),
+    (" cs2Label=requestId cs2=", "request_id"),
+    (" cs3Label=environment cs3=", "environment"),
+    (" cs4Label=pluginSource cs4=", "plugin_source"),
+    (" cs5Label=mode cs5=", "mode"),
+    (" cs6Label=eventHash cs6=", "hash"),
 )
+"""Custom string fields: the fixed ``key=`` text before each value (labels are constants, never escaped)."""
 
 
-def _extension(event: AuditEvent) -> list[tuple[str, str]]:
+def _extension(event: AuditEvent) -> str:
+    """The extension: fixed keys, each value escaped (:func:`cef_value`)."""
     when = event.timestamp if event.timestamp.tzinfo else event.timestamp.replace(tzinfo=UTC)
-    codes = ",".join(r.code for r in event.reasons)
-    messages = "; ".join(r.message for r in event.reasons if r.message)
-    fields: list[tuple[str, str | None]] = [
-        ("rt", str(int(when.timestamp() * 1000))),
-        ("externalId", event.event_id),
-        ("cat", event.kind),
-        ("act", event.outcome.value if event.outcome is not None else None),
-        ("suser", event.agent_id),
-        ("reason", codes or None),
-        ("msg", messages or None),
+    parts = [
+        f"rt={int(when.timestamp() * 1000)} externalId=",
+        cef_value(event.event_id),
+        " cat=",
+        cef_value(event.kind),
     ]
-    for key, label, attr in _CUSTOM:
+    if event.outcome is not None:
+        parts += [" act=", event.outcome.value]
+    if event.agent_id is not None:
+        parts += [" suser=", cef_value(event.agent_id)]
+    if event.reasons:
+        parts += [" reason=", cef_value(",".join(r.code for r in event.reasons))]
+        messages = "; ".join(r.message for r in event.reasons if r.message)
+        if messages:
+            parts += [" msg=", cef_value(messages)]
+    for prefix, attr in _CUSTOM:
         value = getattr(event, attr)
         if value is not None:
-            fields += [(f"{key}Label", label), (key, str(value))]
-    fields += [("cn1Label", "sequence"), ("cn1", str(event.sequence))]
-    return [(k, v) for k, v in fields if v is not None]
+            parts += [prefix, cef_value(str(value))]
+    parts.append(f" cn1Label=sequence cn1={event.sequence}")
+    return "".join(parts)
 
 
 def to_cef(event: AuditEvent, *, vendor: str = VENDOR, product: str = PRODUCT, version: str = VERSION) -> str:
     """One CEF line (no trailing newline); see the module documentation."""
     sig, name = signature(event)
-    header = "|".join(
-        [
-            "CEF:0",
-            cef_header(vendor),
-            cef_header(product),
-            cef_header(version),
-            cef_header(sig),
-            cef_header(name),
-            str(cef_severity(event)),
-        ]
+    head = (
+        _DEFAULT_HEAD
+        if (vendor, product, version) == (VENDOR, PRODUCT, VERSION)
+        else f"CEF:0|{cef_header(vendor)}|{cef_header(product)}|{cef_header(version)}|"
     )
-    line = header + "|" + " ".join(f"{k}={cef_value(v)}" for k, v in _extension(event))
+    header = f"{head}{cef_header(sig)}|{cef_header(name)}|{cef_severity(event)}"
+    line = f"{header}|{_extension(event)}"
     return line if len(line) <= MAX_LINE else line[:MAX_LINE].rsplit(" ", 1)[0]
 
 
