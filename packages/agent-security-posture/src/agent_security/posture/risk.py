@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from agent_security.posture.activity import AgentActivity, TrailSummary
+from agent_security.posture.activity import AgentActivity, Incident, TrailSummary
 from agent_security.posture.inventory import InventoryItem
 
 __all__ = ["FleetRiskScore", "RiskFactor", "RiskLevel", "RiskScore", "RiskScorer", "level_of"]
@@ -128,7 +128,7 @@ def _static_agent(meta: dict[str, Any]) -> list[RiskFactor]:
     return out
 
 
-def _behaviour(item: InventoryItem, act: AgentActivity | None, summary: TrailSummary) -> list[RiskFactor]:
+def _behaviour(item: InventoryItem, act: AgentActivity | None, incidents: list[Incident]) -> list[RiskFactor]:
     out: list[RiskFactor] = []
     acted = act is not None and act.decisions > 0
     if not item.registered and acted:
@@ -141,7 +141,6 @@ def _behaviour(item: InventoryItem, act: AgentActivity | None, summary: TrailSum
         out.append(RiskFactor("revoked_active", 25, "Revoked agent still attempts tool calls"))
     if act is not None and act.killed:
         out.append(RiskFactor("killed", 20, f"Agent is stopped by the kill switch ({act.kill_reason or 'no reason'})"))
-    incidents = [i for i in summary.open_incidents if i.agent_id == item.id]
     if incidents:
         impact = min(40, sum(_INCIDENT_WEIGHT.get(i.severity, 10) for i in incidents))
         out.append(
@@ -169,12 +168,16 @@ class RiskScorer:
 
     def __init__(self, summary: TrailSummary | None = None) -> None:
         self.summary = summary or TrailSummary()
+        self._incidents: dict[str | None, list[Incident]] = {}
+        for incident in self.summary.open_incidents:
+            self._incidents.setdefault(incident.agent_id, []).append(incident)
 
     def score_item(self, item: InventoryItem) -> RiskScore:
         meta = item.metadata
         factors: list[RiskFactor] = []
         if item.type == "agent":
-            factors = _static_agent(meta) + _behaviour(item, self.summary.agents.get(item.id), self.summary)
+            activity = self.summary.agents.get(item.id)
+            factors = _static_agent(meta) + _behaviour(item, activity, self._incidents.get(item.id, []))
         elif item.type == "tool":
             if not meta.get("verified"):
                 factors.append(RiskFactor("unverified", 25, "Tool is not verified"))
