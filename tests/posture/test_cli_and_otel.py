@@ -191,3 +191,18 @@ def test_posture_reads_who_is_stopped_now_and_the_registries_from_a_store(standa
     assert "unregistered" not in factors["rogue-bot"] and "unregistered" in factors["finance-bot"]
     code, _, err = _run("posture", str(standard_trail), "--store", "bogus://x")
     assert code == 2 and "cannot read the store" in err
+
+
+def test_an_empty_trail_gives_an_empty_posture_not_an_error(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from agent_security.posture.report import PostureReport
+
+    report = PostureReport.build([], now=datetime(2026, 6, 1, tzinfo=UTC))
+    html = report.to_html()
+    assert "No decision in the trail." in html and "No open incident." in html
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    code, out, err = _run("posture", str(empty), "--no-verify")
+    assert code == 0, err
+    assert "Fleet risk 0 low" in out and "no event" in out
