@@ -31,6 +31,13 @@ OUTCOME_COLORS = {
 LEVEL_COLORS = {"critical": "#b71c1c", "high": "#e65100", "medium": "#f9a825", "low": "#2e7d32"}
 STATUS_COLORS = {"met": "#2e7d32", "partial": "#f9a825", "not_met": "#c62828", "not_applicable": "#9e9e9e"}
 
+_SHORT = {
+    "eu_ai_act": "EU AI Act",
+    "uk_ai_principles": "UK AI principles",
+    "owasp_agentic": "OWASP Agentic Top 10",
+    "nist_ai_rmf": "NIST AI RMF",
+}
+
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f5f6f8;color:#1d2330}
 header{background:#1d2330;color:#fff;padding:18px 28px}header h1{margin:0;font-size:22px}
@@ -45,6 +52,7 @@ border-bottom:1px solid #e6e8ee;vertical-align:top}th{color:#5a6275;font-weight:
 .kpi b{display:block;font-size:26px}.kpi span{color:#5a6275;font-size:12px}.muted{color:#5a6275;font-size:12px}
 .legend span{display:inline-block;margin-right:12px;font-size:12px}.legend i{display:inline-block;width:10px;
 height:10px;margin-right:4px;border-radius:2px}code{font-size:11px;color:#5a6275}
+#chart-timeline{max-height:300px}
 """
 
 
@@ -104,7 +112,7 @@ def _timeline_svg(series: list[tuple[datetime, Counter[str]]]) -> str:
 def _hbars_svg(rows: list[tuple[str, int]], color: str, element_id: str, label: str, unit: str = "") -> str:
     if not rows:
         return '<p class="muted">Nothing to show.</p>'
-    width, row_h, left = 620, 24, 250
+    width, row_h, left = 620, 30, 250
     peak = max(n for _, n in rows) or 1
     height = row_h * len(rows) + 6
     parts = [
@@ -114,13 +122,13 @@ def _hbars_svg(rows: list[tuple[str, int]], color: str, element_id: str, label: 
     for i, (name, n) in enumerate(rows):
         y = 3 + i * row_h
         w = (width - left - 60) * n / peak
-        shown = name if len(name) <= 30 else name[:29] + "…"
+        shown = name if len(name) <= 26 else name[:25] + "…"
         parts.append(
-            f'<text x="{left - 8}" y="{y + 15}" font-size="12" text-anchor="end" fill="#1d2330">'
+            f'<text x="{left - 8}" y="{y + 19}" font-size="15" text-anchor="end" fill="#1d2330">'
             f"{_e(shown)}<title>{_e(name)}</title></text>"
             f'<rect class="hbar" x="{left}" y="{y + 3}" width="{max(w, 1):.1f}" height="{row_h - 8}" '
             f'fill="{color}" rx="2"/>'
-            f'<text x="{left + w + 6:.1f}" y="{y + 15}" font-size="12" fill="#1d2330">{n}{unit}</text>'
+            f'<text x="{left + w + 6:.1f}" y="{y + 19}" font-size="15" fill="#1d2330">{n}{unit}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -214,7 +222,7 @@ def render_html(report: PostureReport, title: str = "Agent security posture") ->
         )
     )
     scores = _hbars_svg(
-        [(r.title.split(" (")[0], r.compliance_score) for r in report.compliance],
+        [(_SHORT.get(r.framework, r.framework), r.compliance_score) for r in report.compliance],
         "#1565c0",
         "chart-compliance",
         "Compliance score per framework",
