@@ -215,10 +215,7 @@ def forward_command(
         _warn(str(exc))
         sys.exit(EXIT_ATTENTION)
     except OSError as exc:
-        _warn(
-            f"forwarding stopped after {total} event(s): {exc}; the next run resumes after sequence "
-            f"{forwarder.position.sequence}"
-        )
+        _warn(f"forwarding stopped: {exc}; the next run resumes after sequence {forwarder.position.sequence}")
         sys.exit(EXIT_ATTENTION)
     finally:
         sender.close()
