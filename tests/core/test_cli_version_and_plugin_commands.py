@@ -96,8 +96,26 @@ def test_the_table_names_every_plugin_command_and_its_distribution() -> None:
         if hook is None:
             continue
         group = click.Group("probe")
+        # the core groups that plugins add to (``"audit export"``): a fresh group each, to see what is added
+        core_groups = {n: click.Group(n) for n in {key.split()[0] for key in PLUGIN_COMMANDS if " " in key}}
+        for name, core_group in core_groups.items():
+            group.add_command(core_group, name)
         hook(cli=group)
-        for name in group.commands:
+        for name, command in group.commands.items():
+            if core_groups.get(name) is command:  # a core group: what the plugin added to it
+                added.update({f"{name} {sub}": rec.distribution for sub in core_groups[name].commands})
+                continue
             assert name not in core, f"{rec.distribution} adds {name!r}, a core command"
             added[name] = rec.distribution
     assert added == {n: d for n, d in PLUGIN_COMMANDS.items() if d in installed_distributions()}
+
+
+def test_a_missing_subcommand_of_a_core_group_names_its_distribution(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(PLUGIN_COMMANDS, "audit frobnicate", "agent-security-frobnicator")
+    monkeypatch.setenv("AGENT_SECURITY_DISABLE_PLUGIN_AUTOLOAD", "1")
+    result = CliRunner().invoke(build_cli(), ["audit", "frobnicate"])
+    assert result.exit_code == 2
+    assert "No such command 'audit frobnicate': it is added by the agent-security-frobnicator distribution" in (
+        result.output
+    )
+    assert CliRunner().invoke(build_cli(), ["audit", "verify", "--help"]).exit_code == 0

@@ -52,9 +52,12 @@ PLUGIN_COMMANDS: dict[str, str] = {
     "install": "agent-security-adapters",
     "doctor": "agent-security-adapters",
     "serve": "agent-security-adapters",
+    "posture": "agent-security-posture",
+    "audit export": "agent-security-posture",
+    "audit forward": "agent-security-posture",
 }
 """The subcommands other distributions add, and the distribution that adds each (kept in step with the
-distributions' ``agent_security_cli`` hooks by a test)."""
+distributions' ``agent_security_cli`` hooks by a test). ``"group name"`` keys are added to a core group."""
 
 
 def _dump(data: Any) -> str:
@@ -132,6 +135,10 @@ class _Root(click.Group):
         name = args[0] if args else None
         if name in PLUGIN_COMMANDS and self.get_command(ctx, name) is None:
             ctx.fail(_missing_command(name, PLUGIN_COMMANDS[name], self.plugins))
+        group = self.get_command(ctx, name) if name else None
+        nested = f"{name} {args[1]}" if len(args) > 1 else None
+        if nested in PLUGIN_COMMANDS and isinstance(group, click.Group) and group.get_command(ctx, args[1]) is None:
+            ctx.fail(_missing_command(nested, PLUGIN_COMMANDS[nested], self.plugins))
         return super().resolve_command(ctx, args)
 
 

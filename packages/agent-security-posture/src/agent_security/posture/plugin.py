@@ -1,19 +1,22 @@
 """Entry point of agent-security-posture (group ``agent_security``, name ``posture``).
 
-Release 0.1.0 ships the distribution's place in the plugin system only: it is discovered, listed by
-``agent-security plugins``, and validates its ``[posture]`` config section. It registers no check hooks
-yet, so installing it changes no decision. The capability it will carry is on the roadmap.
+Posture reads the audit trail and the registries; it registers no check hook, so installing it changes no
+decision. It adds commands to the CLI: ``agent-security posture`` and, in the core's ``audit`` group,
+``audit export`` and ``audit forward``.
 """
 
 from __future__ import annotations
 
+import click
+
 from agent_security.core import PluginInfo, SectionModel, hookimpl
 
-__all__ = ["PostureConfig", "agent_security_plugin_info"]
+__all__ = ["PostureConfig", "agent_security_cli", "agent_security_plugin_info"]
 
 
 class PostureConfig(SectionModel):
-    """Configuration section ``[posture]``. No settings yet."""
+    """Configuration section ``[posture]``. No settings yet: the commands take their options on the
+    command line and read the trail named by ``[core.audit]``."""
 
 
 @hookimpl
@@ -23,5 +26,17 @@ def agent_security_plugin_info() -> PluginInfo:
         description="Inventory, risk scores, compliance reports and SIEM export (CEF, LEEF, OCSF, syslog).",
         config_section="posture",
         config_model=PostureConfig,
-        unconfigured="Nothing yet: 0.1.0 registers no check hooks.",
+        unconfigured="Reads the audit trail on demand (agent-security posture, audit export, audit forward); "
+        "registers no check hook.",
     )
+
+
+@hookimpl
+def agent_security_cli(cli: click.Group) -> None:
+    from agent_security.posture.cli import export_command, forward_command, posture_command
+
+    cli.add_command(posture_command, "posture")
+    audit = cli.commands.get("audit")
+    if isinstance(audit, click.Group):  # agent-security audit export / forward, beside the core's verify
+        audit.add_command(export_command, "export")
+        audit.add_command(forward_command, "forward")
