@@ -1,6 +1,7 @@
 """What a hook's in-process check loads: a host runs one fresh process per tool call, so a module it does
 not need is paid on every call. A synchronous check of a JSON policy with every distribution installed and
-nothing configured imports no event loop, no YAML parser, no JWT library or X.509 code, and no click."""
+nothing configured imports no event loop, no YAML parser, no JWT library or X.509 code, no click, no
+HTTP client and no terminal renderer."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ CALL = {
     "tool_input": {"command": "ls -la"},
     "tool_use_id": "t",
 }
-NOT_NEEDED = ("asyncio", "yaml", "jwt", "cryptography.x509", "click")
+NOT_NEEDED = ("asyncio", "yaml", "jwt", "cryptography.x509", "click", "httpx", "rich")
 
 PROBE = """
 import io, json, sys

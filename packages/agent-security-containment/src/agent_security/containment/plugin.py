@@ -12,17 +12,18 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-import click
-
 from agent_security.containment.config import ChangeControlConfig, ContainmentConfig
-from agent_security.containment.guard import ContainmentPlugin
-from agent_security.containment.sandbox import SandboxManager
-from agent_security.containment.tickets import ChangeControl
-from agent_security.containment.validators import HttpTicketValidator, JiraValidator, ServiceNowValidator
 from agent_security.core import ConfigurationError, PluginInfo, Settings, hookimpl
 
 if TYPE_CHECKING:
+    import click
+
+    from agent_security.containment.guard import ContainmentPlugin
+    from agent_security.containment.tickets import ChangeControl
     from agent_security.core.host import Host
+
+# The guard, the sandbox and the ticket validators are imported when a [containment] section asks for them:
+# installed but not configured, the distribution costs a check (and a hook's fresh process) nothing.
 
 __all__ = [
     "ContainmentConfig",
@@ -47,6 +48,9 @@ def _secret(name: str | None, what: str) -> str | None:
 
 def build_change_control(cfg: ChangeControlConfig) -> ChangeControl:
     """A :class:`ChangeControl` with the configured Jira or ServiceNow validator (credentials read now)."""
+    from agent_security.containment.tickets import ChangeControl
+    from agent_security.containment.validators import HttpTicketValidator, JiraValidator, ServiceNowValidator
+
     common: dict[str, Any] = {
         "username": _secret(cfg.username_env, "username_env"),
         "password": _secret(cfg.password_env, "password_env"),
@@ -85,6 +89,9 @@ def build_change_control(cfg: ChangeControlConfig) -> ChangeControl:
 
 def build_plugin(config: ContainmentConfig) -> ContainmentPlugin:
     """The guard for a validated section."""
+    from agent_security.containment.guard import ContainmentPlugin
+    from agent_security.containment.sandbox import SandboxManager
+
     manager = SandboxManager(require_profile=config.require_profile)
     try:
         for name, profile in config.sandboxes.items():
@@ -125,6 +132,8 @@ def agent_security_configure(host: Host, settings: Settings) -> None:
 
 @hookimpl
 def agent_security_cli(cli: click.Group) -> None:
+    import click
+
     from agent_security.containment.demo import demo
 
     group = cli.commands.get("demo")

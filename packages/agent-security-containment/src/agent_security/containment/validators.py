@@ -22,12 +22,16 @@ import re
 import threading
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import httpx
-
 from agent_security.containment.tickets import TicketInfo, TicketLookupError, scope_text
+
+if TYPE_CHECKING:
+    import httpx
+
+# httpx is imported at the first lookup, not with the plugin: when rich and click are installed, importing
+# httpx also imports its command-line client (rich, pygments), which every hook process would pay.
 
 __all__ = ["MAX_ANSWER_BYTES", "HttpTicketValidator", "JiraValidator", "ServiceNowValidator", "parse_when"]
 
@@ -84,7 +88,7 @@ class HttpTicketValidator:
         self._headers = {"Accept": "application/json", **(headers or {})}
         if bearer_token:
             self._headers["Authorization"] = f"Bearer {bearer_token}"
-        self._auth = httpx.BasicAuth(username, password or "") if username else None
+        self._credentials = (username, password or "") if username else None
         self._verify = verify
         self._client: httpx.Client | None = None
         self._lock = threading.Lock()
@@ -98,6 +102,8 @@ class HttpTicketValidator:
 
     # ---- lookups -------------------------------------------------------------------------------------
     def fetch(self, ticket_id: str) -> TicketInfo | None:
+        import httpx
+
         path, params = self.request(_safe(ticket_id))
         try:
             with self._sync_client().stream("GET", path, params=params) as response:
@@ -110,6 +116,8 @@ class HttpTicketValidator:
         return self._answer(ticket_id, status, body)
 
     async def afetch(self, ticket_id: str) -> TicketInfo | None:
+        import httpx
+
         path, params = self.request(_safe(ticket_id))
         try:
             async with self._async_client() as client, client.stream("GET", path, params=params) as response:
@@ -132,13 +140,20 @@ class HttpTicketValidator:
                 self._client = None
 
     # ---- helpers -------------------------------------------------------------------------------------
+    def _auth(self) -> httpx.BasicAuth | None:
+        import httpx
+
+        return httpx.BasicAuth(*self._credentials) if self._credentials else None
+
     def _sync_client(self) -> httpx.Client:
+        import httpx
+
         with self._lock:
             if self._client is None:
                 self._client = httpx.Client(
                     base_url=self.base_url,
                     headers=self._headers,
-                    auth=self._auth,
+                    auth=self._auth(),
                     timeout=self.timeout_s,
                     verify=self._verify,
                     follow_redirects=False,
@@ -146,10 +161,12 @@ class HttpTicketValidator:
             return self._client
 
     def _async_client(self) -> httpx.AsyncClient:
+        import httpx
+
         return httpx.AsyncClient(
             base_url=self.base_url,
             headers=self._headers,
-            auth=self._auth,
+            auth=self._auth(),
             timeout=self.timeout_s,
             verify=self._verify,
             follow_redirects=False,

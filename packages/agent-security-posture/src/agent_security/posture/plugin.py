@@ -7,9 +7,12 @@ decision. It adds commands to the CLI: ``agent-security posture`` and, in the co
 
 from __future__ import annotations
 
-import click
+from typing import TYPE_CHECKING
 
 from agent_security.core import PluginInfo, SectionModel, hookimpl
+
+if TYPE_CHECKING:
+    import click
 
 __all__ = ["PostureConfig", "agent_security_cli", "agent_security_plugin_info"]
 
@@ -33,6 +36,8 @@ def agent_security_plugin_info() -> PluginInfo:
 
 @hookimpl
 def agent_security_cli(cli: click.Group) -> None:
+    import click
+
     from agent_security.posture.cli import export_command, forward_command, posture_command
 
     cli.add_command(posture_command, "posture")
