@@ -1,11 +1,95 @@
-"""agent-security-guardian 0.1.0: discovered, described, config section validated, no decision changed."""
+"""The distribution's plugin: discovered, configured from ``[guardian]`` alone, and its demo command."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from agent_security.core.testing import check_placeholder_plugin
+import pytest
+from click.testing import CliRunner
+
+from agent_security.core import AgentSecurity
+from agent_security.core.cli import build_cli
+from agent_security.core.errors import ConfigFileError
+from agent_security.core.testing import FakeClock
+from agent_security.guardian import GuardianAgent, GuardianConfig
+
+POLICY = """{"version": "1.0.0", "generated_at": "2026-01-01T00:00:00.000Z", "expires_at": "2099-01-01T00:00:00.000Z",
+ "rules": [{"id": "ALLOW_ALL", "match": {"tool_name": "*", "environment": "*"}, "outcome": "ALLOW"}],
+ "defaults": {"outcome": "DENY"}}"""
 
 
-def test_placeholder_plugin_contract(tmp_path: Path) -> None:
-    check_placeholder_plugin("guardian", "agent-security-guardian", tmp_path)
+def _security(tmp_path: Path, section: str) -> AgentSecurity:
+    cfg = tmp_path / "agent-security.toml"
+    cfg.write_text(section)
+    return AgentSecurity(config_path=cfg, policy_json=POLICY, clock=FakeClock())
+
+
+def test_discovered_and_described() -> None:
+    security = AgentSecurity(policy_json=POLICY)
+    info = next(i for i in security.plugin_infos if i.name == "guardian")
+    assert info.distribution == "agent-security-guardian" and info.version
+    assert info.config_section == "guardian" and info.config_model is GuardianConfig
+    assert "Not installed" in info.unconfigured
+    assert security.get_plugin("guardian-agent") is None  # opt-in: no section, no guardian
+
+
+def test_configured_from_the_section_alone_with_a_blueprint(tmp_path: Path) -> None:
+    security = _security(
+        tmp_path, '[guardian]\nblueprint = "finance"\nfrequency_threshold = 2\ntimezone = "Europe/London"\n'
+    )
+    guardian = security.get_plugin("guardian-agent")
+    assert isinstance(guardian, GuardianAgent)
+    cfg = guardian.config
+    assert cfg.name == "Finance Guardian" and cfg.mode == "block" and cfg.frequency_threshold == 2
+    assert cfg.auto_kill_threshold == 3 and cfg.timezone == "Europe/London"
+    assert security.get_plugin("kill_switch") is not None  # block mode needs one: installed
+    for _ in range(8):
+        security.check_tool_call(tool_name="query_customer_db", agent_id="bot", environment="prod")
+    # 12:00 UTC is 13:00 in London, inside 8-18; the frequency spike alone is one incident of three
+    assert [i.type.value for i in guardian.incidents()] == ["frequency_spike"]
+
+
+def test_the_section_is_validated(tmp_path: Path) -> None:
+    with pytest.raises(ConfigFileError) as err:
+        _security(tmp_path, "[guardian]\nfrequncy_threshold = 3\n")
+    assert err.value.section == "guardian" and err.value.field == "frequncy_threshold"
+    with pytest.raises(ConfigFileError):
+        _security(tmp_path, '[guardian]\nmode = "kill-everyone"\n')
+    with pytest.raises(ConfigFileError):
+        _security(tmp_path, '[guardian]\nblueprint = "marketing"\n')
+
+
+def test_disabled_section_registers_nothing(tmp_path: Path) -> None:
+    assert _security(tmp_path, "[guardian]\nenabled = false\n").get_plugin("guardian-agent") is None
+
+
+def test_monitor_section_adds_no_kill_switch(tmp_path: Path) -> None:
+    security = _security(tmp_path, '[guardian]\nmode = "monitor"\n')
+    assert security.get_plugin("guardian-agent") is not None and security.get_plugin("kill_switch") is None
+
+
+def test_an_application_kill_switch_replaces_the_installed_one(tmp_path: Path) -> None:
+    from agent_security.core.builtin import kill_switch
+
+    cfg = tmp_path / "agent-security.toml"
+    cfg.write_text('[guardian]\nblueprint = "finance"\n')
+    mine = kill_switch()
+    guardian = GuardianAgent({"mode": "monitor"})
+    security = AgentSecurity(config_path=cfg, policy_json=POLICY, plugins=[mine, guardian])
+    assert security.get_plugin("kill_switch") is mine
+    assert security.get_plugin("guardian-agent") is guardian
+
+
+def test_demo_guardian_command() -> None:
+    result = CliRunner().invoke(build_cli(), ["demo", "guardian"])
+    assert result.exit_code == 0, result.output
+    assert "all outcomes as expected" in result.output
+    assert "DENY AGENT_KILL_SWITCH" in result.output
+
+
+def test_demo_rows_are_reusable() -> None:
+    from agent_security.guardian.demo import guardian_rows
+
+    rows = guardian_rows()
+    assert len(rows) >= 10 and all(r.ok for r in rows)
+    assert all(r.scenario and r.ours and r.original for r in rows)

@@ -75,7 +75,9 @@ class GuardianAgent:
     :param on_kill: called with ``(agent_id, incident)`` once an agent is killed or put under review.
     """
 
-    name = "guardian"
+    name = "guardian-agent"
+    """The registered plugin name (the entry-point module is ``guardian``); an application's own
+    ``GuardianAgent`` replaces the one the ``[guardian]`` section built."""
     fail_open = False
 
     def __init__(
@@ -183,8 +185,9 @@ class GuardianAgent:
                          {"agent_since": st.since}, (eid,))
                     ]  # fmt: skip
             found = self._rates(pair, st.volume, agent, tool, ts, eid, found)
-            if self._sequences.sequences:
-                for s, (start, ids) in st.seq.advance(self._sequences, tool, ts, eid, cfg.sequence_window_s):
+            relevant = self._sequences.by_tool.get(tool, self._sequences.wild)
+            if relevant:
+                for s, (start, ids) in st.seq.advance(self._sequences, relevant, tool, ts, eid, cfg.sequence_window_s):
                     steps = self._sequences.sequences[s]
                     found = found or []
                     found.append(
@@ -192,9 +195,12 @@ class GuardianAgent:
                          f'Agent "{agent}" executed suspicious tool sequence: [{" → ".join(steps)}]',
                          {"pattern": list(steps), "seconds": round(ts - start, 3)}, ids)
                     )  # fmt: skip
-            if self._hours is not None:
-                inside, hour = self._hours.check(ts)
-                if not inside:
+            gate = self._hours
+            if gate is not None:
+                if not gate.lo <= ts < gate.hi:
+                    gate.refresh(ts)
+                if not gate.inside:
+                    hour = gate.hour
                     hours = cfg.allowed_hours
                     assert hours is not None
                     found = found or []
@@ -208,7 +214,9 @@ class GuardianAgent:
         if denied and cfg.denial_burst_threshold:
             burst = st.denials
             burst.recent.append(eid)
-            n = burst.hit(int(ts / self._burst_bucket_s))
+            n = burst.tick(int(ts / self._burst_bucket_s), 0, self.config.baseline)
+            if n > cfg.denial_burst_threshold:
+                n = burst.exact()
             if n > cfg.denial_burst_threshold:
                 found = found or []
                 found.append(
@@ -236,9 +244,13 @@ class GuardianAgent:
         interval = int(ts / base.interval_s)
         pair.recent.append(eid)
         volume.recent.append(eid)
-        n = pair.hit(bucket)
-        spike = base.enabled and pair.learn(interval, base)
-        if (cfg.frequency_threshold and n > cfg.frequency_threshold) or spike:
+        n = pair.tick(bucket, interval, base)
+        spike = pair.count > pair.limit and base.enabled
+        threshold = cfg.frequency_threshold
+        if threshold and n > threshold:
+            n = pair.exact()
+        if (threshold and n > threshold) or spike:
+            n = pair.exact()
             found = found or []
             found.append(
                 (AnomalyType.FREQUENCY_SPIKE, tool, "high",
@@ -248,9 +260,13 @@ class GuardianAgent:
                   "interval_count": pair.count, "baseline_mean": round(pair.mean, 3),
                   "baseline_limit": _limit(pair), "baseline_spike": spike}, tuple(pair.recent))
             )  # fmt: skip
-        n = volume.hit(bucket)
-        spike = base.enabled and volume.learn(interval, base)
-        if (cfg.volume_threshold and n > cfg.volume_threshold) or spike:
+        n = volume.tick(bucket, interval, base)
+        spike = volume.count > volume.limit and base.enabled
+        threshold = cfg.volume_threshold
+        if threshold and n > threshold:
+            n = volume.exact()
+        if (threshold and n > threshold) or spike:
+            n = volume.exact()
             found = found or []
             found.append(
                 (AnomalyType.VOLUME_SPIKE, "", "high",
@@ -500,7 +516,7 @@ class ReviewGate:
     """Correct mode: a call of an agent under review needs a human (``REQUIRE_HUMAN`` ``GUARDIAN_REVIEW``).
     Registered by the guardian itself; reads one store key per check."""
 
-    name = "guardian_review"
+    name = "guardian-review"
     fail_open = False
 
     def __init__(self, guardian: GuardianAgent) -> None:

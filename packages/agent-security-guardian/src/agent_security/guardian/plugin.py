@@ -1,7 +1,7 @@
 """Entry point of agent-security-guardian (group ``agent_security``, name ``guardian``).
 
 ``agent_security_configure`` builds one :class:`~agent_security.guardian.GuardianAgent` per
-``AgentSecurity`` from the ``[guardian]`` section and registers it (plugin name ``guardian``); in block
+``AgentSecurity`` from the ``[guardian]`` section and registers it (plugin name ``guardian-agent``); in block
 mode it also makes sure a kill switch is registered (the built-in one, when the configuration installs
 none), so that a kill holds. Without a ``[guardian]`` section nothing is registered: the guardian is
 opt-in. ``agent-security demo guardian`` runs the guardian's demo scenarios.

@@ -1,9 +1,10 @@
 """Incremental statistics of the detectors: every update is O(1) and every structure is bounded.
 
-* :class:`Rate`: calls in a sliding window (:data:`BUCKETS` buckets of ``window_s / BUCKETS`` seconds, so
-  a call is counted for between ``window_s - bucket`` and ``window_s`` seconds: a count never exceeds
-  the exact one) and, beside it, the learned baseline: the calls of each finished ``interval_s`` update an
-  exponentially weighted mean and variance; the interval in progress is a spike once it exceeds
+* :class:`Rate`: calls in a sliding window (:data:`BUCKETS` buckets of ``window_s / BUCKETS`` seconds; the
+  window is the newest bucket and the ``BUCKETS - 1`` before it, so a call is counted for between
+  ``window_s - bucket`` and ``window_s`` seconds: a count never exceeds the exact one) and, beside it,
+  the learned baseline: the calls of each finished ``interval_s`` update an exponentially weighted mean
+  and variance; the interval in progress is a spike once it exceeds
   ``max(min_count, mean + z * stddev)`` after the warm-up.
 * :class:`SequenceProgress`: the partial matches of ordered tool sequences, other calls allowed between
   the steps, within a window from the first step to the last.
@@ -17,7 +18,6 @@ in the store between processes.
 from __future__ import annotations
 
 import math
-from collections import deque
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,12 +34,21 @@ _INF = math.inf
 
 
 class Rate:
-    """A sliding-window count and a per-interval baseline (see the module documentation)."""
+    """A sliding-window count and a per-interval baseline (see the module documentation).
 
-    __slots__ = ("buckets", "count", "interval", "limit", "mean", "n", "total", "var")
+    Bucket ``b`` is kept at slot ``b % BUCKETS`` with its number ``b`` beside it. A slot is only reset when
+    a newer bucket takes it, so ``total`` may still hold buckets that have left the window: it is an upper
+    bound of the count, exact as soon as :meth:`exact` has run. A threshold is checked on ``total`` first
+    and on :meth:`exact` only when ``total`` exceeds it, so the common call costs a few operations whatever
+    the pace of the calls."""
+
+    __slots__ = ("count", "counts", "interval", "last", "limit", "mean", "n", "stamps", "total", "var")
 
     def __init__(self) -> None:
-        self.buckets: deque[list[int]] = deque()
+        self.stamps = [-1] * BUCKETS
+        self.counts = [0] * BUCKETS
+        self.last = -1
+        """The newest bucket counted."""
         self.total = 0
         self.interval = -1
         self.count = 0
@@ -48,31 +57,46 @@ class Rate:
         self.n = 0
         self.limit = _INF
 
-    def hit(self, bucket: int) -> int:
-        """Count one call in ``bucket`` (``int(ts / (window_s / BUCKETS))``); the count in the window."""
-        buckets = self.buckets
-        if buckets and buckets[-1][0] >= bucket:
-            buckets[-1][1] += 1  # this bucket, or a late event counted in the newest one
+    def tick(self, bucket: int, interval: int, cfg: BaselineConfig) -> int:
+        """Count one call at bucket ``int(ts / (window_s / BUCKETS))`` and interval ``int(ts / interval_s)``;
+        return an upper bound of the count in the window (:meth:`exact` gives the count). The interval is a
+        spike when ``count > limit`` afterwards."""
+        if bucket >= self.last:
+            self.last = bucket
         else:
-            buckets.append([bucket, 1])
-        total = self.total + 1
-        cutoff = bucket - BUCKETS
-        while buckets[0][0] <= cutoff:
-            total -= buckets.popleft()[1]
-        self.total = total
-        return total
-
-    def learn(self, interval: int, cfg: BaselineConfig) -> bool:
-        """Count one call in ``interval`` (``int(ts / interval_s)``); True when the interval is a spike."""
-        if interval > self.interval:  # an earlier interval (a late event) is counted in the current one
-            if self.interval >= 0:
-                self._fold(self.count, cfg)
-                for _ in range(min(interval - self.interval - 1, MAX_GAP_FOLDS)):
-                    self._fold(0, cfg)
-            self.interval = interval
-            self.count = 0
+            bucket = self.last  # a late event (an earlier bucket) is counted in the newest one
+        slot = bucket % BUCKETS
+        counts = self.counts
+        if self.stamps[slot] != bucket:
+            self.total -= counts[slot]
+            counts[slot] = 0
+            self.stamps[slot] = bucket
+        counts[slot] += 1
+        self.total += 1
+        if interval > self.interval:  # likewise, an earlier interval is counted in the current one
+            self._roll(interval, cfg)
         self.count += 1
-        return self.count > self.limit
+        return self.total
+
+    def exact(self) -> int:
+        """The count in the window ending at the newest bucket (stale buckets are dropped)."""
+        oldest = self.last - BUCKETS
+        stamps, counts = self.stamps, self.counts
+        for slot in range(BUCKETS):
+            if stamps[slot] <= oldest and counts[slot]:
+                self.total -= counts[slot]
+                counts[slot] = 0
+        return self.total
+
+    def _roll(self, interval: int, cfg: BaselineConfig) -> None:
+        if self.interval >= 0:
+            self._fold(self.count, cfg)
+            gap = interval - self.interval - 1
+            if gap > 0:
+                for _ in range(min(gap, MAX_GAP_FOLDS)):
+                    self._fold(0, cfg)
+        self.interval = interval
+        self.count = 0
 
     def _fold(self, x: int, cfg: BaselineConfig) -> None:
         if self.n == 0:
@@ -87,17 +111,22 @@ class Rate:
             self.limit = max(float(cfg.min_count), self.mean + cfg.z * math.sqrt(self.var))
 
     def dump(self) -> list[Any]:
-        return [[list(b) for b in self.buckets], self.interval, self.count, self.mean, self.var, self.n, self.limit]
+        limit = None if self.limit == _INF else self.limit
+        return [list(self.stamps), list(self.counts), self.last, self.interval, self.count, self.mean, self.var,
+                self.n, limit]  # fmt: skip
 
     @classmethod
     def load(cls, data: Any) -> Rate:
         rate = cls()
-        buckets, rate.interval, rate.count, rate.mean, rate.var, rate.n, limit = data
-        rate.buckets = deque([int(b), int(c)] for b, c in buckets[-(BUCKETS + 1) :])
-        rate.total = sum(c for _, c in rate.buckets)
+        stamps, counts, last, interval, count, mean, var, n, limit = data
+        if len(stamps) != BUCKETS or len(counts) != BUCKETS:
+            raise ValueError("a rate has one count per bucket")
+        rate.stamps = [int(b) for b in stamps]
+        rate.counts = [int(c) for c in counts]
+        rate.total = sum(rate.counts)
+        rate.last, rate.interval, rate.count, rate.n = int(last), int(interval), int(count), int(n)
+        rate.mean, rate.var = float(mean), float(var)
         rate.limit = _INF if limit is None else float(limit)
-        rate.interval, rate.count, rate.n = int(rate.interval), int(rate.count), int(rate.n)
-        rate.mean, rate.var = float(rate.mean), float(rate.var)
         return rate
 
 
@@ -132,11 +161,11 @@ class SequenceProgress:
         self.partial: dict[int, list[Partial | None]] = {}
 
     def advance(
-        self, seqs: SequenceSet, tool: str, ts: float, event_id: str, window_s: float
+        self, seqs: SequenceSet, relevant: tuple[int, ...], tool: str, ts: float, event_id: str, window_s: float
     ) -> list[tuple[int, Partial]]:
-        """Take one call into account; the sequences it completes, each with its match."""
+        """Take one call into account (``relevant``: ``seqs.relevant(tool)``); the sequences it completes."""
         found: list[tuple[int, Partial]] = []
-        for s in seqs.relevant(tool):
+        for s in relevant:
             steps = seqs.sequences[s]
             length = len(steps)
             part = self.partial.get(s)
@@ -178,21 +207,26 @@ class SequenceProgress:
 
 
 class HourGate:
-    """Whether an instant falls within the allowed hours, in a timezone (cached per quarter hour)."""
+    """Whether an instant falls within the allowed hours, in a timezone, cached per quarter hour: the
+    answer (``inside``, ``hour``) holds for ``lo <= ts < hi``; call :meth:`refresh` outside that."""
 
-    __slots__ = ("_cached", "_hours", "_slot", "_zone")
+    __slots__ = ("_hours", "_zone", "hi", "hour", "inside", "lo")
 
     def __init__(self, hours: AllowedHours, timezone: str) -> None:
         self._hours = hours
         self._zone = ZoneInfo(timezone)
-        self._slot = -1
-        self._cached: tuple[bool, int] = (True, 0)
+        self.lo = self.hi = 0.0
+        self.inside = True
+        self.hour = 0
+
+    def refresh(self, ts: float) -> None:
+        slot = ts // 900
+        self.hour = datetime.fromtimestamp(ts, self._zone).hour
+        self.inside = self._hours.allows(self.hour)
+        self.lo, self.hi = slot * 900, (slot + 1) * 900
 
     def check(self, ts: float) -> tuple[bool, int]:
-        """``(allowed, local hour)`` at epoch second ``ts``."""
-        slot = int(ts // 900)
-        if slot != self._slot:
-            hour = datetime.fromtimestamp(ts, self._zone).hour
-            self._cached = (self._hours.allows(hour), hour)
-            self._slot = slot
-        return self._cached
+        """``(inside, local hour)`` at epoch second ``ts``."""
+        if not self.lo <= ts < self.hi:
+            self.refresh(ts)
+        return self.inside, self.hour
