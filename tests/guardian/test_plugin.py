@@ -93,3 +93,19 @@ def test_demo_rows_are_reusable() -> None:
     rows = guardian_rows()
     assert len(rows) >= 10 and all(r.ok for r in rows)
     assert all(r.scenario and r.ours and r.original for r in rows)
+
+
+def test_with_a_kill_switch_section_the_configured_one_is_used(tmp_path: Path) -> None:
+    security = _security(tmp_path, '[kill_switch]\n\n[guardian]\nblueprint = "finance"\n')
+    assert security.get_plugin("kill_switch") is not None and security.get_plugin("guardian-agent") is not None
+
+
+def test_the_example_runs() -> None:
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[2] / "examples" / "guardian" / "run.py"
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "rogue-bot    query_customer_db  DENY  AGENT_KILL_SWITCH" in proc.stdout
+    assert "auto_kill" in proc.stdout and "finance-bot  query_customer_db  ALLOW" in proc.stdout

@@ -1,10 +1,10 @@
 """Entry point of agent-security-guardian (group ``agent_security``, name ``guardian``).
 
 ``agent_security_configure`` builds one :class:`~agent_security.guardian.GuardianAgent` per
-``AgentSecurity`` from the ``[guardian]`` section and registers it (plugin name ``guardian-agent``); in block
-mode it also makes sure a kill switch is registered (the built-in one, when the configuration installs
-none), so that a kill holds. Without a ``[guardian]`` section nothing is registered: the guardian is
-opt-in. ``agent-security demo guardian`` runs the guardian's demo scenarios.
+``AgentSecurity`` from the ``[guardian]`` section and registers it (plugin name ``guardian-agent``); in
+block mode it also makes sure a kill switch is registered (the built-in one, when the configuration has no
+``[kill_switch]`` section), so that a kill holds. Without a ``[guardian]`` section nothing is registered:
+the guardian is opt-in. ``agent-security demo guardian`` runs the guardian's demo scenarios.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def agent_security_configure(host: Host, settings: Settings) -> None:
         cfg = GuardianConfig.model_validate(cfg.model_dump() if hasattr(cfg, "model_dump") else cfg)
     if not cfg.enabled:
         return
-    if cfg.mode == "block" and host.get_plugin("kill_switch") is None:
+    if cfg.mode == "block" and host.get_plugin("kill_switch") is None and settings.section("kill_switch") is None:
         from agent_security.core.builtin import kill_switch
 
         host.register_plugin(kill_switch())
