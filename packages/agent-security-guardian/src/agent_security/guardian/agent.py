@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Any
 from agent_security.core import Decision, MemoryStore, Outcome, Reason, hookimpl
 from agent_security.core.normalize import canonical_agent_id
 from agent_security.guardian.config import GuardianConfig
+from agent_security.guardian.detect import Detectors, Finding
 from agent_security.guardian.incidents import SEVERITY_RANK, Action, AnomalyType, Incident, IncidentBook, OpenIncident
-from agent_security.guardian.state import PREFIX, AgentState, Tracked, key, state_key
-from agent_security.guardian.stats import BUCKETS, HourGate, SequenceSet
+from agent_security.guardian.state import PREFIX, key
 
 if TYPE_CHECKING:
     from agent_security.core import AuditEvent, Store
@@ -43,13 +43,6 @@ if TYPE_CHECKING:
     from agent_security.core.models import ActionRequest
 
 __all__ = ["GuardianAgent", "ReviewGate"]
-
-KILL_CODES = frozenset({"AGENT_KILL_SWITCH", "GLOBAL_KILL_SWITCH", "GUARDIAN_REVIEW"})
-MAX_SYNC_WRITES = 256
-"""States written per periodic sync (the rest wait for the next one); shutdown writes them all."""
-
-Finding = tuple[AnomalyType, str, str, str, dict[str, Any], tuple[str, ...]]
-"""(type, subject, severity, description, details, evidence)"""
 
 
 @dataclass
@@ -100,14 +93,9 @@ class GuardianAgent:
         self._on_incident = on_incident
         self._on_kill = on_kill
         self._lock = threading.Lock()
-        self._agents: dict[str, AgentState] = {}
+        self._detectors = Detectors(cfg, self._store)
         self._book = IncidentBook(cfg.cooldown_s, cfg.max_incidents, cfg.max_evidence, max_open=4 * cfg.max_agents)
-        self._sequences = SequenceSet(cfg.suspicious_sequences)
-        self._hours = HourGate(cfg.allowed_hours, cfg.timezone) if cfg.allowed_hours is not None else None
-        self._bucket_s = cfg.window_s / BUCKETS
-        self._burst_bucket_s = cfg.denial_burst_window_s / BUCKETS
         self._kill_rank = SEVERITY_RANK[cfg.kill_min_severity]
-        self._next_sync = float("-inf")
         self._acted: set[str] = set()
         """Agents this guardian killed or sent to review (until revived)."""
 
@@ -124,7 +112,7 @@ class GuardianAgent:
         """Use the instance's store (called on registration), unless one was given."""
         if not self._store_fixed:
             with self._lock:
-                self._store = store
+                self._store = self._detectors.store = store
                 self._store_fixed = True
 
     def bind_host(self, host: Host) -> None:
@@ -161,122 +149,22 @@ class GuardianAgent:
         return self._act(work)
 
     def _observe(self, event: AuditEvent, agent: str, call: bool) -> _Work | None:
-        cfg = self.config
-        denied = event.outcome is Outcome.DENY
-        if denied and any(r.code in KILL_CODES for r in event.reasons):
-            return None  # already stopped: the kill switch's denials are in the trail
+        detectors = self._detectors
         ts = event.timestamp.timestamp()
+        found = detectors.observe(event, agent, call, ts)
         work: _Work | None = None
-        st = self._agents.get(agent)
-        if st is None:
-            st, invalid = self._state(agent, ts)
-            if invalid is not None:
-                work = _Work(agent, invalid=[(agent, invalid)])
-        found: list[Finding] | None = None
-        eid = event.event_id
-        if call:
-            tool = event.tool_name or ""
-            pair = st.pairs.get(tool)
-            if pair is None:
-                pair = st.add_tool(tool, cfg.max_evidence, cfg.max_tools_per_agent)
-                if cfg.first_use and ts - st.since >= cfg.first_use_after_s:
-                    found = [
-                        (AnomalyType.FIRST_USE, tool, "low", f'Agent "{agent}" used tool "{tool}" for the first time',
-                         {"agent_since": st.since}, (eid,))
-                    ]  # fmt: skip
-            found = self._rates(pair, st.volume, agent, tool, ts, eid, found)
-            relevant = self._sequences.by_tool.get(tool, self._sequences.wild)
-            if relevant:
-                for s, (start, ids) in st.seq.advance(self._sequences, relevant, tool, ts, eid, cfg.sequence_window_s):
-                    steps = self._sequences.sequences[s]
-                    found = found or []
-                    found.append(
-                        (AnomalyType.SUSPICIOUS_SEQUENCE, " > ".join(steps), "high",
-                         f'Agent "{agent}" executed suspicious tool sequence: [{" → ".join(steps)}]',
-                         {"pattern": list(steps), "seconds": round(ts - start, 3)}, ids)
-                    )  # fmt: skip
-            gate = self._hours
-            if gate is not None:
-                if not gate.lo <= ts < gate.hi:
-                    gate.refresh(ts)
-                if not gate.inside:
-                    hour = gate.hour
-                    hours = cfg.allowed_hours
-                    assert hours is not None
-                    found = found or []
-                    found.append(
-                        (AnomalyType.OFF_HOURS, "", "medium",
-                         f'Agent "{agent}" active outside allowed hours ({hours.start}:00-{hours.end}:00 '
-                         f"{cfg.timezone}, event at {hour}:00)",
-                         {"hour": hour, "allowed_start": hours.start, "allowed_end": hours.end,
-                          "timezone": cfg.timezone}, (eid,))
-                    )  # fmt: skip
-        if denied and cfg.denial_burst_threshold:
-            burst = st.denials
-            burst.recent.append(eid)
-            n = burst.tick(int(ts / self._burst_bucket_s), 0, self.config.baseline)
-            if n > cfg.denial_burst_threshold:
-                n = burst.exact()
-            if n > cfg.denial_burst_threshold:
-                found = found or []
-                found.append(
-                    (AnomalyType.DENIAL_BURST, "", "high",
-                     f'Agent "{agent}" was denied {n} calls in {cfg.denial_burst_window_s:g}s '
-                     f"(threshold: {cfg.denial_burst_threshold})",
-                     {"count": n, "window_s": cfg.denial_burst_window_s}, tuple(burst.recent))
-                )  # fmt: skip
-        st.dirty = True
-        if ts >= self._next_sync:
-            self._sync(ts)
+        if detectors.invalid:
+            work = _Work(agent, invalid=detectors.invalid)
+            detectors.invalid = []
         if found is not None:
             work = self._open(found, agent, event, ts, work)
+        if ts >= detectors.next_sync:
+            detectors.sync(ts)
+            self._book.sweep(ts)
         if self._book.closed:
             work = work or _Work(agent)
             work.closed = self._book.take_closed()
         return work
-
-    def _rates(
-        self, pair: Tracked, volume: Tracked, agent: str, tool: str, ts: float, eid: str, found: list[Finding] | None
-    ) -> list[Finding] | None:
-        cfg = self.config
-        base = cfg.baseline
-        bucket = int(ts / self._bucket_s)
-        interval = int(ts / base.interval_s)
-        pair.recent.append(eid)
-        volume.recent.append(eid)
-        n = pair.tick(bucket, interval, base)
-        spike = pair.count > pair.limit and base.enabled
-        threshold = cfg.frequency_threshold
-        if threshold and n > threshold:
-            n = pair.exact()
-        if (threshold and n > threshold) or spike:
-            n = pair.exact()
-            found = found or []
-            found.append(
-                (AnomalyType.FREQUENCY_SPIKE, tool, "high",
-                 f'Agent "{agent}" made {n} calls to "{tool}" in {cfg.window_s:g}s '
-                 f"(threshold: {cfg.frequency_threshold or '-'}; learned: {_learned(pair)})",
-                 {"count": n, "window_s": cfg.window_s, "threshold": cfg.frequency_threshold,
-                  "interval_count": pair.count, "baseline_mean": round(pair.mean, 3),
-                  "baseline_limit": _limit(pair), "baseline_spike": spike}, tuple(pair.recent))
-            )  # fmt: skip
-        n = volume.tick(bucket, interval, base)
-        spike = volume.count > volume.limit and base.enabled
-        threshold = cfg.volume_threshold
-        if threshold and n > threshold:
-            n = volume.exact()
-        if (threshold and n > threshold) or spike:
-            n = volume.exact()
-            found = found or []
-            found.append(
-                (AnomalyType.VOLUME_SPIKE, "", "high",
-                 f'Agent "{agent}" made {n} calls in {cfg.window_s:g}s '
-                 f"(threshold: {cfg.volume_threshold or '-'}; learned: {_learned(volume)})",
-                 {"count": n, "window_s": cfg.window_s, "threshold": cfg.volume_threshold,
-                  "interval_count": volume.count, "baseline_mean": round(volume.mean, 3),
-                  "baseline_limit": _limit(volume), "baseline_spike": spike}, tuple(volume.recent))
-            )  # fmt: skip
-        return found
 
     def _open(self, found: list[Finding], agent: str, event: AuditEvent, ts: float, work: _Work | None) -> _Work | None:
         """Open an incident for each finding that has none open; count them; decide a kill."""
@@ -407,43 +295,11 @@ class GuardianAgent:
         return ks
 
     # -- state ----------------------------------------------------------------------------------------
-    def _state(self, agent: str, ts: float) -> tuple[AgentState, str | None]:
-        cfg = self.config
-        data = self._store.get(state_key(agent))
-        invalid = None
-        st = None
-        if data is not None:
-            try:
-                st = AgentState.load(agent, data, self._sequences, cfg.max_evidence, cfg.max_tools_per_agent)
-            except (ValueError, TypeError, KeyError, IndexError) as exc:
-                invalid = f"{type(exc).__name__}: {str(exc)[:200]}"
-        if st is None:
-            st = AgentState(agent, ts, cfg.max_evidence)
-        agents = self._agents
-        if len(agents) >= cfg.max_agents:
-            old = agents.pop(next(iter(agents)))
-            if old.dirty:
-                self._store.set(state_key(old.agent_id), old.dump(self._sequences))
-        agents[agent] = st
-        return st, invalid
-
-    def _sync(self, ts: float, limit: int | None = MAX_SYNC_WRITES) -> None:
-        """Write changed states to the store (at most ``limit``) and close quiet incidents. Holds the lock."""
-        written = 0
-        for st in self._agents.values():
-            if st.dirty:
-                if limit is not None and written >= limit:
-                    break
-                self._store.set(state_key(st.agent_id), st.dump(self._sequences))
-                st.dirty = False
-                written += 1
-        self._book.sweep(ts)
-        self._next_sync = ts + self.config.sync_interval_s
-
     def flush(self) -> None:
         """Write every changed detection state to the store now (also done at shutdown)."""
         with self._lock:
-            self._sync(self._next_sync - self.config.sync_interval_s, limit=None)
+            detectors = self._detectors
+            detectors.sync(detectors.next_sync - self.config.sync_interval_s, limit=None)
 
     # -- queries and operator actions -----------------------------------------------------------------
     def incidents(self, agent_id: str | None = None) -> list[Incident]:
@@ -502,14 +358,14 @@ class GuardianAgent:
     def reset(self) -> None:
         """Forget everything: in-memory state and every ``guardian:`` key of the store (fleet-wide)."""
         with self._lock:
-            self._agents.clear()
+            self._detectors.clear()
             self._book.clear()
             self._acted.clear()
             self._store.delete_prefix(PREFIX)
-            self._next_sync = float("-inf")
 
     def __repr__(self) -> str:
-        return f"GuardianAgent(name={self.config.name!r}, mode={self.config.mode!r}, agents={len(self._agents)})"
+        cfg = self.config
+        return f"GuardianAgent(name={cfg.name!r}, mode={cfg.mode!r}, agents={len(self._detectors.agents)})"
 
 
 class ReviewGate:
@@ -538,11 +394,3 @@ class ReviewGate:
             "a human must approve each call",
             outcome=Outcome.REQUIRE_HUMAN,
         ).model_copy(update={"plugin_source": "guardian"})
-
-
-def _learned(rate: Tracked) -> str:
-    return "warming up" if rate.limit == float("inf") else f"{rate.count} this interval, limit {rate.limit:.1f}"
-
-
-def _limit(rate: Tracked) -> float | None:
-    return None if rate.limit == float("inf") else round(rate.limit, 3)
