@@ -195,3 +195,17 @@ def test_callbacks_see_incidents_and_kills() -> None:
     call(security, clock)
     call(security, clock)
     assert seen == ["frequency_spike", "auto_kill"] and kills == ["bot"]
+
+
+def test_a_revival_through_the_kill_switch_restarts_the_count() -> None:
+    security, guardian, clock = world({"mode": "block", "frequency_threshold": 2, "auto_kill_threshold": 1})
+    for _ in range(4):
+        call(security, clock)
+    assert guardian.is_killed("bot")
+    security.get_plugin("kill_switch").revive("bot")  # the operator uses the kill switch, not the guardian
+    assert call(security, clock, step=300).allowed
+    for _ in range(4):  # at it again: killed again (Agent-SPM kept a revived agent's old count)
+        call(security, clock)
+    assert call(security, clock).final_decision.codes == ("AGENT_KILL_SWITCH",)
+    security.get_plugin("kill_switch").revive_all()
+    assert call(security, clock, step=300).allowed

@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 
 __all__ = ["GuardianAgent", "ReviewGate"]
 
+_REVIVALS = frozenset({"kill_switch.revive", "kill_switch.revive_all"})
+
 
 @dataclass
 class _Work:
@@ -96,8 +98,6 @@ class GuardianAgent:
         self._detectors = Detectors(cfg, self._store)
         self._book = IncidentBook(cfg.cooldown_s, cfg.max_incidents, cfg.max_evidence, max_open=4 * cfg.max_agents)
         self._kill_rank = SEVERITY_RANK[cfg.kill_min_severity]
-        self._acted: set[str] = set()
-        """Agents this guardian killed or sent to review (until revived)."""
 
     # -- wiring ---------------------------------------------------------------------------------------
     @property
@@ -138,6 +138,8 @@ class GuardianAgent:
         elif kind == "resolution" and event.outcome is Outcome.DENY:
             call = False
         else:
+            if kind in _REVIVALS and self.config.mode == "block":
+                self._revived(event.agent_id)
             return []
         agent = event.agent_id
         if not agent:
@@ -147,6 +149,25 @@ class GuardianAgent:
         if work is None:
             return []
         return self._act(work)
+
+    def _revived(self, agent: str | None) -> None:
+        """The kill switch revived ``agent`` (``None``: every agent), by whatever means: its incidents are
+        closed and its count starts afresh, so that it is killed again if it goes on."""
+        with self._lock:
+            self._forget(agent)
+
+    def _forget(self, agent: str | None) -> None:
+        """Close ``agent``'s incidents (``None``: everyone's) and clear its count and kill. Holds the lock."""
+        store = self._store
+        if agent is None:
+            self._book.sweep(float("inf"))
+            for kind in ("violations", "kill", "open"):
+                store.delete_prefix(f"{PREFIX}{kind}:")
+        else:
+            self._book.close_agent(agent)
+            for kind in ("violations", "kill"):
+                store.delete(key(kind, agent))
+            store.delete_prefix(key("open", agent) + ":")
 
     def _observe(self, event: AuditEvent, agent: str, call: bool) -> _Work | None:
         detectors = self._detectors
@@ -200,10 +221,9 @@ class GuardianAgent:
         work.incidents = new
         if cfg.auto_kill_threshold and counted:
             total = store.incr(key("violations", agent), counted)
-            if total >= cfg.auto_kill_threshold and agent not in self._acted:
-                self._acted.add(agent)
-                if store.incr(key("kill", agent)) == 1:  # once, whichever process gets there first
-                    work.kill = self._kill_incident(agent, event, total, new)
+            if total >= cfg.auto_kill_threshold and store.incr(key("kill", agent)) == 1:
+                # once, whichever process gets there first, until the agent is revived
+                work.kill = self._kill_incident(agent, event, total, new)
         return work
 
     def _kill_incident(self, agent: str, event: AuditEvent, total: int, new: list[Incident]) -> Incident:
@@ -343,13 +363,8 @@ class GuardianAgent:
         baselines stay)."""
         agent = canonical_agent_id(agent_id)
         with self._lock:
-            self._acted.discard(agent)
-            self._book.close_agent(agent)
-            self._book.take_closed()
-            store = self._store
-            for kind in ("violations", "kill", "review"):
-                store.delete(key(kind, agent))
-            store.delete_prefix(key("open", agent) + ":")
+            self._forget(agent)
+            self._store.delete(key("review", agent))
         if self.config.mode == "block":
             ks = self._kill_switch_plugin()
             if ks.is_killed(agent):
@@ -360,7 +375,6 @@ class GuardianAgent:
         with self._lock:
             self._detectors.clear()
             self._book.clear()
-            self._acted.clear()
             self._store.delete_prefix(PREFIX)
 
     def __repr__(self) -> str:
