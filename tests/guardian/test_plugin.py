@@ -109,3 +109,44 @@ def test_the_example_runs() -> None:
     assert proc.returncode == 0, proc.stderr
     assert "rogue-bot    query_customer_db  DENY  AGENT_KILL_SWITCH" in proc.stdout
     assert "auto_kill" in proc.stdout and "finance-bot  query_customer_db  ALLOW" in proc.stdout
+
+
+def test_guardian_command_status_revive_incidents(tmp_path: Path) -> None:
+    """The operator's commands, on the store and trail a hook process wrote (a real SQLite file)."""
+    import json as _json
+
+    trail = tmp_path / "audit.jsonl"
+    store = tmp_path / "state.db"
+    cfg = tmp_path / "agent-security.toml"
+    cfg.write_text(
+        f'[core]\nstore = "sqlite:///{store}"\n[core.audit]\njsonl_path = "{trail}"\n'
+        '[guardian]\nmode = "block"\nfrequency_threshold = 2\nauto_kill_threshold = 1\nfirst_use = false\n'
+    )
+    from agent_security.core.store import open_store
+
+    security = AgentSecurity(config_path=cfg, policy_json=POLICY, store=open_store(f"sqlite:///{store}"))
+    for _ in range(4):
+        security.check_tool_call(tool_name="query", agent_id="rogue-bot")
+    security.shutdown()
+    cli, runner = build_cli(), CliRunner()
+    shown = runner.invoke(cli, ["--config", str(cfg), "guardian", "status", "Rogue-Bot"])
+    assert shown.exit_code == 0, shown.output
+    status = _json.loads(shown.output)
+    assert status["killed"] is True and status["incidents_counted"] == 1 and status["known_tools"] == ["query"]
+    listed = runner.invoke(cli, ["guardian", "incidents", "--trail", str(trail), "--json"])
+    assert listed.exit_code == 0, listed.output
+    rows = [_json.loads(line) for line in listed.output.splitlines()]
+    assert [r["type"] for r in rows] == ["frequency_spike", "auto_kill"] and rows[0]["agent_id"] == "rogue-bot"
+    revived = runner.invoke(cli, ["--config", str(cfg), "guardian", "revive", "rogue-bot"])
+    assert revived.exit_code == 0, revived.output
+    status = _json.loads(runner.invoke(cli, ["--config", str(cfg), "guardian", "status", "rogue-bot"]).output)
+    assert status["killed"] is False and status["incidents_counted"] == 0
+    kinds = [_json.loads(line)["kind"] for line in trail.read_text().splitlines()]
+    assert "kill_switch.revive" in kinds  # the revival is audited
+
+
+def test_guardian_command_without_a_section(tmp_path: Path) -> None:
+    cfg = tmp_path / "agent-security.toml"
+    cfg.write_text(f'[core]\nstore = "sqlite:///{tmp_path / "s.db"}"\n')
+    result = CliRunner().invoke(build_cli(), ["--config", str(cfg), "guardian", "revive", "x"])
+    assert result.exit_code == 1 and "no guardian is configured" in result.output

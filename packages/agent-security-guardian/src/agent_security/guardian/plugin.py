@@ -4,7 +4,8 @@
 ``AgentSecurity`` from the ``[guardian]`` section and registers it (plugin name ``guardian-agent``); in
 block mode it also makes sure a kill switch is registered (the built-in one, when the configuration has no
 ``[kill_switch]`` section), so that a kill holds. Without a ``[guardian]`` section nothing is registered:
-the guardian is opt-in. ``agent-security demo guardian`` runs the guardian's demo scenarios.
+the guardian is opt-in. ``agent-security guardian status|revive|incidents`` serves operators;
+``agent-security demo guardian`` runs the guardian's demo scenarios.
 """
 
 from __future__ import annotations
@@ -52,8 +53,10 @@ def agent_security_configure(host: Host, settings: Settings) -> None:
 
 @hookimpl
 def agent_security_cli(cli: click.Group) -> None:
+    from agent_security.guardian.cli import guardian
     from agent_security.guardian.demo import demo_command
 
+    cli.add_command(guardian)
     group = cli.commands.get("demo")
     if isinstance(group, click.Group):  # agent-security demo guardian, beside the core's demo
         group.add_command(demo_command, "guardian")
