@@ -124,7 +124,10 @@ def test_guardian_command_status_revive_incidents(tmp_path: Path) -> None:
     )
     from agent_security.core.store import open_store
 
-    security = AgentSecurity(config_path=cfg, policy_json=POLICY, store=open_store(f"sqlite:///{store}"))
+    clock = FakeClock()
+    security = AgentSecurity(
+        config_path=cfg, policy_json=POLICY, store=open_store(f"sqlite:///{store}", clock=clock), clock=clock
+    )
     for _ in range(4):
         security.check_tool_call(tool_name="query", agent_id="rogue-bot")
     security.shutdown()
