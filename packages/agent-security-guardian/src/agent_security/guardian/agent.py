@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent_security.core import Decision, MemoryStore, Outcome, Reason, hookimpl
 from agent_security.core.normalize import canonical_agent_id
+from agent_security.guardian.backlog import Backlog
 from agent_security.guardian.config import GuardianConfig
 from agent_security.guardian.detect import Detectors, Finding
 from agent_security.guardian.incidents import SEVERITY_RANK, Action, AnomalyType, Incident, IncidentBook, OpenIncident
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = ["GuardianAgent", "ReviewGate"]
 
 _REVIVALS = frozenset({"kill_switch.revive", "kill_switch.revive_all"})
+_ANALYSED = frozenset({"decision", "resolution", *_REVIVALS})
 
 
 @dataclass
@@ -98,6 +100,9 @@ class GuardianAgent:
         self._detectors = Detectors(cfg, self._store)
         self._book = IncidentBook(cfg.cooldown_s, cfg.max_incidents, cfg.max_evidence, max_open=4 * cfg.max_agents)
         self._kill_rank = SEVERITY_RANK[cfg.kill_min_severity]
+        self._backlog = (
+            Backlog(self._observe_event, self._act, cfg.queue_size) if cfg.analysis == "background" else None
+        )
 
     # -- wiring ---------------------------------------------------------------------------------------
     @property
@@ -124,14 +129,33 @@ class GuardianAgent:
     # -- the audit stream -----------------------------------------------------------------------------
     @hookimpl
     def agent_security_audit_event(self, event: AuditEvent) -> None:
-        self.process_event(event)
+        backlog = self._backlog
+        if backlog is None:
+            self.process_event(event)
+        elif event.kind in _ANALYSED:
+            backlog.put(event)
+        elif event.kind == "lifecycle" and event.data.get("lifecycle") == "shutdown":
+            backlog.drain()  # while the trail still takes the incidents
 
     @hookimpl
     def agent_security_shutdown(self) -> None:
+        if self._backlog is not None:
+            self._backlog.close()
         self.flush()
 
+    def drain(self) -> None:
+        """Background analysis: analyse every queued event now, in this thread (a no-op inline)."""
+        if self._backlog is not None:
+            self._backlog.drain()
+
     def process_event(self, event: AuditEvent) -> list[Incident]:
-        """Analyse one audit event; return the incidents it opened (an ``auto_kill`` one last)."""
+        """Analyse one audit event now; return the incidents it opened (an ``auto_kill`` one last)."""
+        work = self._observe_event(event)
+        if work is None:
+            return []
+        return self._act(work)
+
+    def _observe_event(self, event: AuditEvent) -> _Work | None:
         kind = event.kind
         if kind == "decision":
             call = True
@@ -140,15 +164,12 @@ class GuardianAgent:
         else:
             if kind in _REVIVALS and self.config.mode == "block":
                 self._revived(event.agent_id)
-            return []
+            return None
         agent = event.agent_id
         if not agent:
-            return []
+            return None
         with self._lock:
-            work = self._observe(event, agent, call)
-        if work is None:
-            return []
-        return self._act(work)
+            return self._observe(event, agent, call)
 
     def _revived(self, agent: str | None) -> None:
         """The kill switch revived ``agent`` (``None``: every agent), by whatever means: its incidents are

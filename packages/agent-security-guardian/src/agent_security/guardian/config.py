@@ -114,6 +114,12 @@ class GuardianConfig(SectionModel):
     """Incidents kept in memory for :meth:`~agent_security.guardian.GuardianAgent.incidents` (the trail keeps all)."""
     max_evidence: int = Field(default=16, ge=1, le=1_000)
     """Event ids an incident carries as evidence."""
+    analysis: Literal["inline", "background"] = "inline"
+    """``inline``: each event is analysed before the check that wrote it returns, so a kill holds from the
+    agent's very next call. ``background``: a worker thread analyses the events (the check only queues its
+    event); a kill then holds once the worker reached the triggering event."""
+    queue_size: int = Field(default=10_000, ge=1, le=10_000_000)
+    """Background analysis: events that may wait; beyond, a call is denied (the guardian fails closed)."""
     sync_interval_s: float = Field(default=10.0, ge=0, le=86_400)
     """How often (event time) detection state is written to the store for other processes; 0: after every event."""
 
