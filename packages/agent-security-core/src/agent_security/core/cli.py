@@ -47,6 +47,7 @@ MAX_STDIN = 10 * 1024 * 1024
 
 PLUGIN_COMMANDS: dict[str, str] = {
     "identity": "agent-security-identity",
+    "guardian": "agent-security-guardian",
     "mcp": "agent-security-supply-chain",
     "hook": "agent-security-adapters",
     "install": "agent-security-adapters",
