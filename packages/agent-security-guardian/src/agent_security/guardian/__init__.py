@@ -13,15 +13,13 @@ See :mod:`agent_security.guardian.agent` for what it reads and writes.
 
 from __future__ import annotations
 
-from importlib import metadata
-
-from agent_security.guardian.agent import GuardianAgent, ReviewGate
-from agent_security.guardian.backlog import AnalysisFailed
-from agent_security.guardian.blueprints import BLUEPRINT_ENGINEERING, BLUEPRINT_FINANCE, BLUEPRINT_SOC, BLUEPRINTS
-from agent_security.guardian.config import AllowedHours, BaselineConfig, GuardianConfig, Mode, Severity
-from agent_security.guardian.incidents import Action, AnomalyType, Incident
-
-__version__ = metadata.version("agent-security-guardian")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from agent_security.guardian.agent import GuardianAgent, ReviewGate
+    from agent_security.guardian.backlog import AnalysisFailed
+    from agent_security.guardian.blueprints import BLUEPRINT_ENGINEERING, BLUEPRINT_FINANCE, BLUEPRINT_SOC, BLUEPRINTS
+    from agent_security.guardian.config import AllowedHours, BaselineConfig, GuardianConfig, Mode, Severity
+    from agent_security.guardian.incidents import Action, AnomalyType, Incident
 
 __all__ = [
     "BLUEPRINTS",
@@ -41,3 +39,28 @@ __all__ = [
     "Severity",
     "__version__",
 ]
+
+_LAZY: dict[str, str] = {
+    "GuardianAgent": "agent_security.guardian.agent",
+    "ReviewGate": "agent_security.guardian.agent",
+    "AnalysisFailed": "agent_security.guardian.backlog",
+    "BLUEPRINTS": "agent_security.guardian.blueprints",
+    "BLUEPRINT_ENGINEERING": "agent_security.guardian.blueprints",
+    "BLUEPRINT_FINANCE": "agent_security.guardian.blueprints",
+    "BLUEPRINT_SOC": "agent_security.guardian.blueprints",
+    "AllowedHours": "agent_security.guardian.config",
+    "BaselineConfig": "agent_security.guardian.config",
+    "GuardianConfig": "agent_security.guardian.config",
+    "Mode": "agent_security.guardian.config",
+    "Severity": "agent_security.guardian.config",
+    "Action": "agent_security.guardian.incidents",
+    "AnomalyType": "agent_security.guardian.incidents",
+    "Incident": "agent_security.guardian.incidents",
+}
+"""Each public name and the module that defines it, imported on first use (PEP 562): installed without a
+[guardian] section, the distribution loads only its plugin and configuration model."""
+
+
+from agent_security.core.lazy import lazy_exports  # noqa: E402
+
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, distribution="agent-security-guardian")

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import click
-
 from agent_security.core import PluginInfo, Settings, hookimpl
-from agent_security.guardian.agent import GuardianAgent
 from agent_security.guardian.config import GuardianConfig
 
 if TYPE_CHECKING:
+    import click
+
     from agent_security.core.host import Host
 
 __all__ = ["GuardianConfig", "agent_security_cli", "agent_security_configure", "agent_security_plugin_info"]
@@ -48,11 +47,15 @@ def agent_security_configure(host: Host, settings: Settings) -> None:
         from agent_security.core.builtin import kill_switch
 
         host.register_plugin(kill_switch())
+    from agent_security.guardian.agent import GuardianAgent
+
     host.register_plugin(GuardianAgent(cfg))
 
 
 @hookimpl
 def agent_security_cli(cli: click.Group) -> None:
+    import click
+
     from agent_security.guardian.cli import guardian
     from agent_security.guardian.demo import demo_command
 
