@@ -25,7 +25,7 @@ sync: uv ## Create .venv and install all eight distributions (editable) from uv.
 # Debian packages some tests use for real (one per line of this list, added by the distribution that needs it).
 # Installed with apt-get when missing and when we are root or have passwordless sudo; tests that need one
 # skip when it is absent, except under AGENT_SECURITY_REQUIRE_SYSTEM=1 (set by .ci/run), where they fail.
-SYSTEM_PACKAGES :=
+SYSTEM_PACKAGES := redis-server
 
 system-deps: ## Install the Debian packages the tests use, when missing (apt-get)
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
