@@ -15,7 +15,7 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _redis_server import RedisServer  # noqa: E402
+from _redis_server import RedisServer
 
 
 @pytest.fixture(scope="module")

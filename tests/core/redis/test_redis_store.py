@@ -230,9 +230,8 @@ def test_set_and_publish_is_one_transaction(redis_server: Any) -> None:
 
 def test_a_slow_server_is_store_unavailable_and_the_check_denies(redis_server: Any) -> None:
     store = open_store(redis_server.url + "?timeout_s=0.2")
-    security = AgentSecurity(
-        policy_engine=StaticEngine(lambda r: Decision.allow("OK")), store=store, plugins=[kill_switch(), rate_limiter(100)]
-    )
+    engine = StaticEngine(lambda r: Decision.allow("OK"))
+    security = AgentSecurity(policy_engine=engine, store=store, plugins=[kill_switch(), rate_limiter(100)])
     observer = AgentSecurity(
         policy_engine=StaticEngine(lambda r: Decision.allow("OK")), store=store, plugins=[kill_switch()], mode="observe"
     )
