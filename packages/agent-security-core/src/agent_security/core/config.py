@@ -106,6 +106,11 @@ class AuditConfig(SectionModel):
     """Write the trail to this SQLite database (WAL mode)."""
     jsonl_path: str | None = None
     """Write the trail to this JSON Lines file."""
+    redis_stream: str | None = None
+    """Also append every event to a Redis stream shared by the fleet (``redis://``, ``rediss://``,
+    ``redis+sentinel://``; needs the ``redis`` extra), in the namespace of ``[core] store_namespace``."""
+    redis_stream_maxlen: int = Field(1_000_000, ge=1, le=1_000_000_000)
+    """Entries the Redis stream keeps (about: trimmed with ``MAXLEN ~``)."""
     lock_timeout_s: float = Field(10.0, gt=0, le=3600)
     """Seconds a write waits while another process holds the trail's file or database; past that the
     write fails, and the check it records is denied (``AUDIT_FAILURE``)."""

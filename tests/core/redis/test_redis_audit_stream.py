@@ -1,0 +1,93 @@
+"""The Redis Streams audit sink: a fleet's events in one stream, read back in order; fail closed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from agent_security.core import AgentSecurity, Decision
+from agent_security.core.audit import RedisStreamAuditSink, read_redis_stream
+from agent_security.core.models import AuditEvent
+from agent_security.core.testing import StaticEngine
+
+
+def _config(tmp_path: Path, url: str, maxlen: int = 1_000_000) -> Path:
+    path = tmp_path / "agent-security.toml"
+    path.write_text(
+        f'[core]\nstore_namespace = "payments"\n[core.audit]\nredis_stream = "{url}"\nredis_stream_maxlen = {maxlen}\n'
+    )
+    return path
+
+
+def test_configured_stream_receives_every_chained_event(redis_server: Any, tmp_path: Path) -> None:
+    security = AgentSecurity(
+        config_path=_config(tmp_path, redis_server.url), policy_engine=StaticEngine(lambda r: Decision.allow("OK"))
+    )
+    for i in range(5):
+        assert security.check_tool_call(tool_name=f"t{i}", agent_id="a").allowed
+    security.shutdown()
+    rows = list(read_redis_stream(redis_server.url, namespace="payments"))
+    assert len(rows) >= 5
+    events = [AuditEvent.model_validate_json(body) for _, _, body in rows]
+    assert [e.sequence for e in events] == list(range(1, len(events) + 1))
+    for (_, fields, _), event in zip(rows, events, strict=True):
+        assert fields["sequence"] == str(event.sequence) and fields["hash"] == event.hash
+    assert [e.prev_hash for e in events[1:]] == [e.hash for e in events[:-1]]  # the process's own chain
+    assert {e.tool_name for e in events if e.kind == "decision"} >= {f"t{i}" for i in range(5)}
+    # Reading from a position (exclusive) returns only what came after it.
+    third = rows[2][0]
+    assert [r[0] for r in read_redis_stream(redis_server.url, namespace="payments", after=third)] == [
+        r[0] for r in rows[3:]
+    ]
+    assert list(read_redis_stream(redis_server.url, namespace="other")) == []
+
+
+def test_processes_of_a_fleet_aggregate_into_one_stream(redis_server: Any, tmp_path: Path) -> None:
+    config = _config(tmp_path, redis_server.url)
+    code = textwrap.dedent(
+        """
+        import sys
+        from agent_security.core import AgentSecurity, Decision
+        from agent_security.core.testing import StaticEngine
+        s = AgentSecurity(config_path=sys.argv[1], policy_engine=StaticEngine(lambda r: Decision.allow("OK")))
+        for _ in range(20):
+            assert s.check_tool_call(tool_name="t", agent_id=sys.argv[2]).allowed
+        s.shutdown()
+        """
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(config), f"agent-{i}"]) for i in range(3)]
+    for proc in procs:
+        assert proc.wait(timeout=120) == 0
+    sink = RedisStreamAuditSink.from_url(redis_server.url, namespace="payments")
+    events = list(sink.read())
+    assert sink.count() == len(events)
+    sink.close()
+    decisions = [e for e in events if e.kind == "decision"]
+    assert sorted({e.agent_id for e in decisions}) == ["agent-0", "agent-1", "agent-2"]
+    assert len(decisions) == 60
+    sources = {fields["source"] for _, fields, _ in read_redis_stream(redis_server.url, namespace="payments")}
+    assert len(sources) == 3  # each process's chain is told apart by its source
+
+
+def test_the_stream_is_bounded(redis_server: Any, tmp_path: Path) -> None:
+    security = AgentSecurity(
+        config_path=_config(tmp_path, redis_server.url, maxlen=10),
+        policy_engine=StaticEngine(lambda r: Decision.allow("OK")),
+    )
+    for _ in range(300):
+        security.check_tool_call(tool_name="t", agent_id="a")
+    security.shutdown()
+    assert len(list(read_redis_stream(redis_server.url, namespace="payments"))) < 300  # trimmed (MAXLEN ~)
+
+
+def test_an_unreachable_stream_fails_closed(tmp_path: Path) -> None:
+    security = AgentSecurity(
+        config_path=_config(tmp_path, "redis://127.0.0.1:1/0?timeout_s=0.2"),
+        policy_engine=StaticEngine(lambda r: Decision.allow("OK")),
+    )
+    result = security.check_tool_call(tool_name="t", agent_id="a")
+    assert not result.allowed and "AUDIT_FAILURE" in {r.code for r in result.final_decision.reasons}
+    security.shutdown()
