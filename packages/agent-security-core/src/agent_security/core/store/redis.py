@@ -134,6 +134,10 @@ class RedisStore(Store):
         self._subs: dict[str, list[Subscriber]] = {}
         self._lock = threading.Lock()
         self._listener: Listener | None = None
+        self._companions: list[Any] = []
+        """Other synchronous clients to close with the store (a Sentinel's connections to its sentinels)."""
+        self._async_companions: dict[int, list[Any]] = {}
+        """For an asyncio client (by id), the clients to close with it."""
 
     # -- construction --------------------------------------------------------------------------------
     @classmethod
@@ -203,20 +207,24 @@ class RedisStore(Store):
         sentinel = Sentinel(hosts, sentinel_kwargs=sentinel_kwargs, **conn)
         client = sentinel.master_for(service, retry=kwargs["retry"])
         pubsub = sentinel.master_for(service, socket_timeout=None, health_check_interval=2)
-
-        def async_client() -> aredis.Redis:
-            client: aredis.Redis = ASentinel(hosts, sentinel_kwargs=sentinel_kwargs, **conn).master_for(service)
-            return client
-
-        return cls(
+        store = cls(
             client,
-            aclient_factory=async_client,
             pubsub_client=pubsub,
             namespace=namespace,
             clock=clock,
             timeout_s=timeout_s,
             description=f"redis+sentinel://{service}",
         )
+        store._companions = list(sentinel.sentinels)
+
+        def async_client() -> aredis.Redis:
+            found = ASentinel(hosts, sentinel_kwargs=sentinel_kwargs, **conn)
+            master: aredis.Redis = found.master_for(service)
+            store._async_companions[id(master)] = list(found.sentinels)
+            return master
+
+        store._aclient_factory = async_client
+        return store
 
     # -- plumbing ------------------------------------------------------------------------------------
     def _v(self, key: str) -> str:
@@ -460,6 +468,8 @@ class RedisStore(Store):
         self.client.close()
         if self._pubsub_client is not self.client:
             self._pubsub_client.close()
+        for other in self._companions:
+            other.close()
 
     # -- the asynchronous twins: redis.asyncio, no thread ---------------------------------------------
     async def aget(self, key: str, default: Any = None) -> Any:
@@ -536,6 +546,8 @@ class RedisStore(Store):
         found = self._aclients.pop(loop, None)
         if found is not None:
             await found[0].aclose()
+            for other in self._async_companions.pop(id(found[0]), []):
+                await other.aclose()
         await asyncio.to_thread(self.close)
 
     def __repr__(self) -> str:
