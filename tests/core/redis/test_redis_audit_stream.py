@@ -91,3 +91,27 @@ def test_an_unreachable_stream_fails_closed(tmp_path: Path) -> None:
     result = security.check_tool_call(tool_name="t", agent_id="a")
     assert not result.allowed and "AUDIT_FAILURE" in {r.code for r in result.final_decision.reasons}
     security.shutdown()
+
+
+def test_a_redis_witness_keeps_every_signed_checkpoint(redis_server: Any, tmp_path: Path) -> None:
+    from agent_security.core.audit import AuditSigner, verify_file
+    from agent_security.core.audit.witness import read_witness
+
+    signer = AuditSigner.generate()
+    key = tmp_path / "signing.pem"
+    key.write_bytes(signer.private_key_pem())
+    trail = tmp_path / "trail.jsonl"
+    config = tmp_path / "witnessed.toml"
+    config.write_text(
+        f'[core.audit]\njsonl_path = "{trail}"\nsigning_key_path = "{key}"\nsign_every = 3\n'
+        f'witness = "{redis_server.url}"\n'
+    )
+    security = AgentSecurity(config_path=config, policy_engine=StaticEngine(lambda r: Decision.allow("OK")))
+    for _ in range(10):
+        assert security.check_tool_call(tool_name="t", agent_id="a").allowed
+    security.shutdown()
+    records, bad = read_witness(redis_server.url)
+    assert not bad and len(records) >= 3
+    assert verify_file(trail, [signer.public_key], witness=records).ok
+    trail.write_bytes(b"")
+    assert verify_file(trail, [signer.public_key], witness=records).issue_counts.get("truncated")

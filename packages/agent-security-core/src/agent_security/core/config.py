@@ -134,10 +134,10 @@ class CoreConfig(SectionModel):
     trusted_policy_keys: tuple[str, ...] = ()
     """Paths of Ed25519 public keys (PEM); when set, only bundles signed by one of them load."""
     store: str | None = None
-    """The state store's URL (``memory://``, ``sqlite:///path/state.db``; ``redis://`` with the fleet
-    distribution), opened with :func:`agent_security.core.store.open_store`. Unset: the library default
-    (memory) for ``AgentSecurity``, a SQLite file (:func:`~agent_security.core.store.default_state_path`)
-    for the CLI and hooks."""
+    """The state store's URL (``memory://``, ``sqlite:///path/state.db``; ``redis://``, ``rediss://``,
+    ``redis+sentinel://`` with the ``redis`` extra), opened with :func:`agent_security.core.store.open_store`.
+    Unset: the library default (memory) for ``AgentSecurity``, a SQLite file
+    (:func:`~agent_security.core.store.default_state_path`) for the CLI and hooks."""
     store_namespace: str | None = Field(None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:\-]+$")
     """Prefix of every store key (``"app:tenant"``): stores sharing one database but not their state."""
 
