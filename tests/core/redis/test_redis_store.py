@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import redis
+import redis.asyncio as aredis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -250,3 +251,29 @@ def test_a_slow_server_is_store_unavailable_and_the_check_denies(redis_server: A
     security.shutdown()
     observer.shutdown()
     store.close()
+
+
+class CountingAsyncConnection(aredis.Connection):
+    sent = 0
+
+    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        type(self).sent += 1
+        await super().send_packed_command(command, check_health)
+
+
+async def test_an_async_admission_is_one_round_trip(redis_server: Any) -> None:
+    def factory() -> aredis.Redis:
+        pool = aredis.ConnectionPool.from_url(
+            redis_server.url, decode_responses=True, connection_class=CountingAsyncConnection
+        )
+        return aredis.Redis.from_pool(pool)
+
+    store = RedisStore(redis.Redis.from_url(redis_server.url, decode_responses=True), aclient_factory=factory)
+    part = (["kill_switch:global", "kill_switch:agent:a"], [WindowLimit("w", 100, 60)], [CounterLimit("c", 100)])
+    for _ in range(2):  # the handshake and the script's first load
+        await store.aadmit(*part)
+    before = CountingAsyncConnection.sent
+    for _ in range(20):
+        assert (await store.aadmit(*part)).admitted
+    assert CountingAsyncConnection.sent - before == 20
+    await store.aclose()
