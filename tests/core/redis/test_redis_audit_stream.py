@@ -27,7 +27,8 @@ def test_configured_stream_receives_every_chained_event(redis_server: Any, tmp_p
         config_path=_config(tmp_path, redis_server.url), policy_engine=StaticEngine(lambda r: Decision.allow("OK"))
     )
     for i in range(5):
-        assert security.check_tool_call(tool_name=f"t{i}", agent_id="a").allowed
+        result = security.check_tool_call(tool_name=f"t{i}", agent_id="a")
+        assert result.allowed, result.final_decision
     security.shutdown()
     rows = list(read_redis_stream(redis_server.url, namespace="payments"))
     assert len(rows) >= 5

@@ -155,6 +155,8 @@ class RedisStore(Store):
             "socket_connect_timeout": timeout_s,
             "decode_responses": True,
             "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+            # RESP2: no HELLO exchange when a connection opens (a hook process connects for one call).
+            "protocol": 2,
             **redis_kwargs,
         }
         scheme = urlsplit(plain).scheme.lower()
@@ -249,11 +251,14 @@ class RedisStore(Store):
         if found is None:
             if self._aclient_factory is None:
                 raise StoreUnavailable("this Redis store was built without an asyncio client")
-            for old in [lp for lp in self._aclients if lp.is_closed()]:
-                del self._aclients[old]
-            client = self._aclient_factory()
-            found = client, {name: client.register_script(src) for name, src in _SCRIPTS.items()}
-            self._aclients[loop] = found
+            with self._lock:
+                for old in [lp for lp in self._aclients if lp.is_closed()]:
+                    del self._aclients[old]
+                found = self._aclients.get(loop)
+                if found is None:
+                    client = self._aclient_factory()
+                    found = client, {name: client.register_script(src) for name, src in _SCRIPTS.items()}
+                    self._aclients[loop] = found
         return found
 
     @staticmethod
