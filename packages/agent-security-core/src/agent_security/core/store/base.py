@@ -226,9 +226,7 @@ class Store(ABC):
     @abstractmethod
     def publish(self, channel: str, message: Any) -> None: ...
 
-    def set_and_publish(
-        self, key: str, value: Any, channel: str, message: Any, *, ttl_s: float | None = None
-    ) -> None:
+    def set_and_publish(self, key: str, value: Any, channel: str, message: Any, *, ttl_s: float | None = None) -> None:
         """``set(key, value)`` (``None``: delete) then ``publish(channel, message)``; a store with
         transactions does both in one (the Redis store: one ``MULTI``/``EXEC``)."""
         self.set(key, value, ttl_s=ttl_s)
