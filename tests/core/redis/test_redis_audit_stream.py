@@ -116,3 +116,30 @@ def test_a_redis_witness_keeps_every_signed_checkpoint(redis_server: Any, tmp_pa
     assert verify_file(trail, [signer.public_key], witness=records).ok
     trail.write_bytes(b"")
     assert verify_file(trail, [signer.public_key], witness=records).issue_counts.get("truncated")
+
+
+def test_audit_stream_prints_the_fleets_events_as_json_lines(redis_server: Any, tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from agent_security.core.audit.cli import audit_group as cli  # agent-security audit
+
+    security = AgentSecurity(
+        config_path=_config(tmp_path, redis_server.url), policy_engine=StaticEngine(lambda r: Decision.allow("OK"))
+    )
+    for _ in range(3):
+        security.check_tool_call(tool_name="t", agent_id="a")
+    security.shutdown()
+    runner = CliRunner()
+    out = runner.invoke(cli, ["stream", redis_server.url, "--namespace", "payments"])
+    assert out.exit_code == 0, out.output
+    events = [AuditEvent.model_validate_json(line) for line in out.output.splitlines()]
+    assert [e.sequence for e in events] == list(range(1, len(events) + 1)) and len(events) >= 3
+    first = runner.invoke(cli, ["stream", redis_server.url, "--namespace", "payments", "--limit", "1", "--envelope"])
+    (envelope,) = [json.loads(line) for line in first.output.splitlines()]
+    assert envelope["event"]["sequence"] == 1 and envelope["source"] and envelope["id"]
+    after = runner.invoke(cli, ["stream", redis_server.url, "--namespace", "payments", "--after", envelope["id"]])
+    assert len(after.output.splitlines()) == len(events) - 1
+    down = runner.invoke(cli, ["stream", "redis://127.0.0.1:1/0?timeout_s=0.2"])
+    assert down.exit_code == 2 and "cannot read the audit stream" in down.output
