@@ -277,3 +277,14 @@ async def test_an_async_admission_is_one_round_trip(redis_server: Any) -> None:
         assert (await store.aadmit(*part)).admitted
     assert CountingAsyncConnection.sent - before == 20
     await store.aclose()
+
+
+def test_a_closed_store_is_unavailable(redis_server: Any) -> None:
+    store = open_store(redis_server.url)
+    store.set("k", 1)
+    store.close()
+    store.close()  # idempotent
+    with pytest.raises(StoreUnavailable):
+        store.get("k")
+    with pytest.raises(StoreUnavailable):
+        store.admit(["f"])

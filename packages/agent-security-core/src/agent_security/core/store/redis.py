@@ -134,6 +134,7 @@ class RedisStore(Store):
         self._subs: dict[str, list[Subscriber]] = {}
         self._lock = threading.Lock()
         self._listener: Listener | None = None
+        self._closed = False
         self._companions: list[Any] = []
         """Other synchronous clients to close with the store (a Sentinel's connections to its sentinels)."""
         self._async_companions: dict[int, list[Any]] = {}
@@ -240,6 +241,8 @@ class RedisStore(Store):
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
+        if self._closed:
+            raise StoreUnavailable("the Redis store is closed")
         try:
             yield
         except RedisError as exc:
@@ -466,7 +469,10 @@ class RedisStore(Store):
                 continue
 
     def close(self) -> None:
+        """Stop the subscriber thread and close the connections; any later call is ``StoreUnavailable``.
+        An asyncio client is closed by :meth:`aclose` in its own event loop."""
         with self._lock:
+            self._closed = True
             listener, self._listener = self._listener, None
         if listener is not None:
             listener.close()
