@@ -27,7 +27,8 @@ sync: uv ## Create .venv and install all eight distributions (editable) from uv.
 # skip when it is absent, except under AGENT_SECURITY_REQUIRE_SYSTEM=1 (set by .ci/run), where they fail.
 SYSTEM_PACKAGES := \
   bubblewrap \
-  chromium
+  chromium \
+  redis-server
 
 system-deps: ## Install the Debian packages the tests use, when missing (apt-get)
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

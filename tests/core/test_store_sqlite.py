@@ -320,8 +320,9 @@ def test_open_store_urls(tmp_path: Path) -> None:
     assert isinstance(store, SqliteStore) and store.timeout_s == 2 and store.namespace == "app"
     assert (tmp_path / "deep" / "dir" / "s.db").exists()
     store.close()
-    with pytest.raises(ConfigurationError, match="agent-security-fleet"):
-        open_store("redis://localhost:6379/0")
+    redis_store = open_store("redis://localhost:6379/0")  # the Redis store (tests/core/redis); connects lazily
+    assert type(redis_store).__name__ == "RedisStore"
+    redis_store.close()
     for bad in ("ftp://x", "sqlite://", f"sqlite:///{tmp_path}/s.db?size=1", "memory://x"):
         with pytest.raises(ConfigurationError):
             open_store(bad)

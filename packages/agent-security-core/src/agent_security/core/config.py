@@ -106,6 +106,11 @@ class AuditConfig(SectionModel):
     """Write the trail to this SQLite database (WAL mode)."""
     jsonl_path: str | None = None
     """Write the trail to this JSON Lines file."""
+    redis_stream: str | None = None
+    """Also append every event to a Redis stream shared by the fleet (``redis://``, ``rediss://``,
+    ``redis+sentinel://``; needs the ``redis`` extra), in the namespace of ``[core] store_namespace``."""
+    redis_stream_maxlen: int = Field(1_000_000, ge=1, le=1_000_000_000)
+    """Entries the Redis stream keeps (about: trimmed with ``MAXLEN ~``)."""
     lock_timeout_s: float = Field(10.0, gt=0, le=3600)
     """Seconds a write waits while another process holds the trail's file or database; past that the
     write fails, and the check it records is denied (``AUDIT_FAILURE``)."""
@@ -129,10 +134,10 @@ class CoreConfig(SectionModel):
     trusted_policy_keys: tuple[str, ...] = ()
     """Paths of Ed25519 public keys (PEM); when set, only bundles signed by one of them load."""
     store: str | None = None
-    """The state store's URL (``memory://``, ``sqlite:///path/state.db``; ``redis://`` with the fleet
-    distribution), opened with :func:`agent_security.core.store.open_store`. Unset: the library default
-    (memory) for ``AgentSecurity``, a SQLite file (:func:`~agent_security.core.store.default_state_path`)
-    for the CLI and hooks."""
+    """The state store's URL (``memory://``, ``sqlite:///path/state.db``; ``redis://``, ``rediss://``,
+    ``redis+sentinel://`` with the ``redis`` extra), opened with :func:`agent_security.core.store.open_store`.
+    Unset: the library default (memory) for ``AgentSecurity``, a SQLite file
+    (:func:`~agent_security.core.store.default_state_path`) for the CLI and hooks."""
     store_namespace: str | None = Field(None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:\-]+$")
     """Prefix of every store key (``"app:tenant"``): stores sharing one database but not their state."""
 

@@ -9,6 +9,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from agent_security.core.audit.chain import GENESIS_HASH, canonical_bytes, checkpoint_message, event_hash
     from agent_security.core.audit.keys import AuditKeyError, AuditSigner, key_id, load_public_key
+    from agent_security.core.audit.redis_stream_sink import RedisStreamAuditSink, read_redis_stream
     from agent_security.core.audit.schema import event_schema
     from agent_security.core.audit.sinks import (
         JsonlAuditSink,
@@ -44,6 +45,7 @@ __all__ = [
     "JsonlAuditSink",
     "Linkable",
     "MemoryAuditSink",
+    "RedisStreamAuditSink",
     "SharedHead",
     "SqliteAuditSink",
     "SyslogWitness",
@@ -61,6 +63,7 @@ __all__ = [
     "load_public_key",
     "open_witness",
     "read_jsonl_lines",
+    "read_redis_stream",
     "read_sqlite_rows",
     "read_witness",
     "verify_file",
@@ -82,6 +85,8 @@ _LAZY: dict[str, str] = {
     "SqliteAuditSink": "agent_security.core.audit.sinks",
     "read_jsonl_lines": "agent_security.core.audit.sinks",
     "read_sqlite_rows": "agent_security.core.audit.sinks",
+    "RedisStreamAuditSink": "agent_security.core.audit.redis_stream_sink",
+    "read_redis_stream": "agent_security.core.audit.redis_stream_sink",
     "AuditTrail": "agent_security.core.audit.trail",
     "HeadLock": "agent_security.core.audit.trail",
     "Linkable": "agent_security.core.audit.trail",

@@ -3,7 +3,9 @@
 ``audit verify FILE [--public-key PEM ...] [--expect-head SEQ:HASH] [--min-events N] [--max-unsigned N]
 [--witness PATH ...] [--json]`` exits 0 when the trail verifies, 1 when it is tampered (or a signature
 fails, or it does not meet an expectation), 2 when the file, a key or a witness cannot be read (one line
-on stderr, never a traceback). ``audit schema`` prints the audit event's JSON Schema. The root CLI adds
+on stderr, never a traceback). ``audit schema`` prints the audit event's JSON Schema. ``audit stream URL
+[--namespace NS] [--after ID] [--limit N] [--envelope]`` prints the events of a fleet's Redis stream
+(``[core.audit] redis_stream``) as JSON Lines, for posture and SIEM tools. The root CLI adds
 :data:`audit_group` with ``cli.add_command(audit_group)``.
 """
 
@@ -210,6 +212,41 @@ def keygen_command(private_key: Path, public_key: Path | None) -> None:
     with os.fdopen(pub_fd, "wb") as fh:
         fh.write(signer.public_key_pem())
     click.echo(f"key id {signer.key_id}\nprivate key: {private_key}\npublic key: {pub}")
+
+
+@audit_group.command("stream")
+@click.argument("url")
+@click.option("--namespace", default=None, help="The store namespace the writers use ([core] store_namespace).")
+@click.option("--after", default="0-0", show_default=True, help="Print the entries after this stream id.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Print at most this many entries.")
+@click.option("--envelope", is_flag=True, help='Print {"id", "source", "event"} objects instead of bare events.')
+def stream_command(url: str, namespace: str | None, after: str, limit: int | None, envelope: bool) -> None:
+    """Print the audit events of a Redis stream (redis://, rediss://, redis+sentinel://) as JSON Lines."""
+    import json
+
+    from agent_security.core.errors import AgentSecurityError
+
+    try:
+        from agent_security.core.audit.redis_stream_sink import read_redis_stream
+    except ImportError:
+        _error("reading a Redis stream needs redis-py (pip install 'agent-security-core[redis]')")
+    printed = 0
+    try:
+        for entry_id, fields, body in read_redis_stream(url, namespace=namespace, after=after):
+            if limit is not None and printed >= limit:
+                break
+            if envelope:
+                try:
+                    event = json.loads(body)
+                except ValueError:
+                    event = None
+                line = json.dumps({"id": entry_id, "source": fields.get("source"), "event": event})
+            else:
+                line = body
+            _echo(line)
+            printed += 1
+    except (AgentSecurityError, ValueError) as exc:
+        _error(f"cannot read the audit stream: {exc}")
 
 
 @audit_group.command("schema")

@@ -15,8 +15,8 @@ Configure one with ``[core.audit] witness = "<uri>"`` (a signing key is required
 * ``syslog:`` (``/dev/log``), ``syslog:///path/to/socket`` or ``syslog://host:514`` (UDP): one message
   per checkpoint, ``agent-security-audit: AGENT_SECURITY_AUDIT_CHECKPOINT {json}``, facility ``authpriv``.
   Give the collected log file to ``--witness``: the records are found in its lines;
-* a state store of its own, ``sqlite:///other/mount/witness.db`` (a Redis URL with the fleet
-  distribution): one key per checkpoint, written once. Give the same URL to ``--witness``.
+* a state store of its own, ``sqlite:///other/mount/witness.db`` (or a Redis URL, with the ``redis``
+  extra): one key per checkpoint, written once. Give the same URL to ``--witness``.
 
 A witness record is ``{"type": "agent-security.audit.checkpoint", "v": 1, "head_sequence",
 "head_hash", "key_id", "signature", "checkpoint_sequence", "checkpoint_hash", "timestamp"}``; the
@@ -183,11 +183,11 @@ class SyslogWitness:
 
 STORE_PREFIX = "audit:witness:"
 """The key prefix of a store witness's records (then the checkpoint's sequence, zero-padded)."""
-STORE_SCHEMES = frozenset({"sqlite", "redis", "rediss"})
+STORE_SCHEMES = frozenset({"sqlite", "redis", "rediss", "redis+sentinel"})
 
 
 class StoreWitness:
-    """Keeps witness records in a state store of their own (``sqlite:///other/mount/witness.db``, later a
+    """Keeps witness records in a state store of their own (``sqlite:///other/mount/witness.db``, or a
     Redis server): one key per checkpoint, written once (a record already there is never replaced)."""
 
     def __init__(self, url: str) -> None:

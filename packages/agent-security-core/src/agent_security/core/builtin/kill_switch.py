@@ -10,7 +10,12 @@ State lives in the plugin's :class:`~agent_security.core.store.Store` (see
 :mod:`agent_security.core.builtin._base` for which store), one key per killed agent plus one global key,
 so a shared store makes a kill fleet-wide at once: every check reads the store, nothing is cached.
 Every change is published on the store channel :data:`KILL_SWITCH_CHANNEL` as
-``{"op": ..., "agent_id": ..., "reason": ...}`` (the guardian and other processes subscribe to it).
+``{"op": ..., "agent_id": ..., "reason": ...}`` (the guardian and other processes subscribe to it); a kill
+or revive of one agent, and a global kill, write the flag and publish in one store call
+(:meth:`Store.set_and_publish <agent_security.core.store.Store.set_and_publish>`: one transaction on
+Redis). :meth:`KillSwitch.watch` hands a process the whole state after every change and after every
+reconnection of its store's subscription (a lost message is made up by reading the state again); the
+check itself never depends on it.
 
 **Fail closed on start.** ``load_state`` (a callable returning the saved :class:`KillSwitchState`) runs in
 the constructor. If it raises or returns something that does not validate, the switch starts **globally
@@ -219,26 +224,40 @@ class KillSwitch(StoreBound):
         """Disable one agent. ``reason`` becomes the DENY message (default ``Agent <id> disabled``)."""
         text = _reason(reason) or _reason(f"Agent {agent_id} disabled")
         agent_id = canonical_agent_id(agent_id)
-        self._store.set(_agent_key(agent_id), text)
-        self._changed({"op": "kill", "agent_id": agent_id, "reason": text}, {"reason": text}, agent_id)
+        message = {"op": "kill", "agent_id": agent_id, "reason": text}
+        published = self._write(_agent_key(agent_id), text, message)
+        self._changed(message, {"reason": text}, agent_id, published=published)
 
     def revive(self, agent_id: str) -> None:
         """Re-enable one agent (a global kill, if any, stays in force)."""
         agent_id = canonical_agent_id(agent_id)
-        self._store.delete(_agent_key(agent_id))
-        self._changed({"op": "revive", "agent_id": agent_id, "reason": None}, {}, agent_id)
+        message = {"op": "revive", "agent_id": agent_id, "reason": None}
+        published = self._write(_agent_key(agent_id), None, message)
+        self._changed(message, {}, agent_id, published=published)
 
     def kill_all(self, reason: str | None = None) -> None:
         """Disable every agent."""
         text = _reason(reason)
-        self._set_global(True, text)
-        self._changed({"op": "kill_all", "agent_id": None, "reason": text}, {"reason": text})
+        message = {"op": "kill_all", "agent_id": None, "reason": text}
+        published = self._write(_GLOBAL_KEY, {"reason": text}, message)
+        self._changed(message, {"reason": text}, published=published)
 
     def revive_all(self) -> None:
         """Lift the global kill **and** every per-agent kill."""
         self._set_global(False, "")
         revived = self._store.delete_prefix(_AGENT_PREFIX)
         self._changed({"op": "revive_all", "agent_id": None, "reason": None}, {"agents_revived": revived})
+
+    def _write(self, key: str, value: Any, message: dict[str, Any]) -> bool:
+        """Write ``key`` (``None``: delete) and publish ``message`` together; ``False`` when the write took
+        effect but the message could not be sent (:meth:`_changed` then publishes it again)."""
+        store = self._store
+        try:
+            store.set_and_publish(key, value, KILL_SWITCH_CHANNEL, message)
+            return True
+        except Exception:
+            store.set(key, value)  # the flag must hold (or this raises); the message is retried after
+            return False
 
     def _set_global(self, on: bool, reason: str) -> None:
         if on:
@@ -247,15 +266,22 @@ class KillSwitch(StoreBound):
             self._store.delete(_GLOBAL_KEY)
 
     def _changed(
-        self, message: dict[str, Any], facts: dict[str, Any], agent_id: str | None = None, *, notify: bool = True
+        self,
+        message: dict[str, Any],
+        facts: dict[str, Any],
+        agent_id: str | None = None,
+        *,
+        notify: bool = True,
+        published: bool = False,
     ) -> None:
-        """Publish a change, persist it (``on_state_change``) and audit it (the host's trail): every step
-        is attempted, and the first failure is raised once all of them ran."""
+        """Publish a change (unless ``published``), persist it (``on_state_change``) and audit it (the host's
+        trail): every step is attempted, and the first failure is raised once all of them ran."""
         failure: BaseException | None = None
-        try:
-            self._store.publish(KILL_SWITCH_CHANNEL, message)
-        except Exception as exc:
-            failure = exc
+        if not published:
+            try:
+                self._store.publish(KILL_SWITCH_CHANNEL, message)
+            except Exception as exc:
+                failure = exc
         if notify and self._on_state_change is not None:
             try:
                 self._on_state_change(self.get_state())
@@ -269,6 +295,21 @@ class KillSwitch(StoreBound):
                 failure = failure or exc
         if failure is not None:
             raise failure
+
+    def watch(self, callback: Callable[[KillSwitchState], None]) -> Callable[[], None]:
+        """Call ``callback(state)`` with the whole state after every change made by any process sharing the
+        store, and after the store's subscription reconnects (messages may have been lost meanwhile).
+        Runs on the store's subscriber thread; returns the function that stops watching. A state that
+        cannot be read is skipped (the next message or reconnection reads it again)."""
+
+        def changed(channel: str, message: Any) -> None:
+            try:
+                state = self.get_state()
+            except Exception:
+                return
+            callback(state)
+
+        return self._store.subscribe(KILL_SWITCH_CHANNEL, changed)
 
     # -- queries ------------------------------------------------------------------------------
     def is_killed(self, agent_id: str) -> bool:

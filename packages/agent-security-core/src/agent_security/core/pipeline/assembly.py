@@ -110,9 +110,10 @@ def trusted_keys(core: CoreConfig, given: Sequence[Any] | None) -> list[Any]:
     return keys
 
 
-def durable_sinks(core: CoreConfig) -> list[SqliteAuditSink | JsonlAuditSink]:
-    """The audit sinks the configuration asks for (``[core.audit] sqlite_path`` / ``jsonl_path``)."""
-    sinks: list[SqliteAuditSink | JsonlAuditSink] = []
+def durable_sinks(core: CoreConfig) -> list[Any]:
+    """The audit sinks the configuration asks for (``[core.audit] sqlite_path`` / ``jsonl_path`` /
+    ``redis_stream``)."""
+    sinks: list[Any] = []
     if core.audit.sqlite_path:
         sinks.append(
             SqliteAuditSink(core.audit.sqlite_path, name="audit_sqlite", lock_timeout_s=core.audit.lock_timeout_s)
@@ -121,6 +122,23 @@ def durable_sinks(core: CoreConfig) -> list[SqliteAuditSink | JsonlAuditSink]:
         sinks.append(
             JsonlAuditSink(core.audit.jsonl_path, name="audit_jsonl", lock_timeout_s=core.audit.lock_timeout_s)
         )
+    if core.audit.redis_stream:
+        try:
+            from agent_security.core.audit.redis_stream_sink import RedisStreamAuditSink
+        except ImportError:
+            close_all(sinks)
+            raise ConfigurationError(
+                "[core.audit] redis_stream needs redis-py (pip install 'agent-security-core[redis]')"
+            ) from None
+        try:
+            sinks.append(
+                RedisStreamAuditSink.from_url(
+                    core.audit.redis_stream, namespace=core.store_namespace, maxlen=core.audit.redis_stream_maxlen
+                )
+            )
+        except ValueError as exc:
+            close_all(sinks)
+            raise ConfigurationError(f"[core.audit] redis_stream: {exc}") from None
     return sinks
 
 

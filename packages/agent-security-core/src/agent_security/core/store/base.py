@@ -15,7 +15,10 @@ one in a worker thread (correct for any store); a store answers them directly wh
   every rate *window* and every *counter* (session limits) together: when a flag is set or any limit
   refuses, nothing is recorded. One call, so one round trip for a networked store;
 * ``window_admit`` / ``window_count``: ``admit`` for windows only, and a window's count;
-* ``publish`` / ``subscribe``: fan-out of small messages (kill-switch changes across processes).
+* ``publish`` / ``subscribe``: fan-out of small messages (kill-switch changes across processes);
+  ``set_and_publish`` writes a key and publishes its change together (one transaction where the store has
+  them). A store whose subscription was interrupted delivers :data:`RESYNC` to its subscribers once it is
+  back: messages may have been lost, read the state again.
 
 **Time.** Windows and TTLs are measured on the store's :class:`~agent_security.core.clock.Clock`
 ``time()``, seconds since the epoch, which every process on a machine (and hosts with synchronised
@@ -46,6 +49,7 @@ from agent_security.core.store.keys import KeySpace
 _T = TypeVar("_T")
 
 __all__ = [
+    "RESYNC",
     "AdmissionVerdict",
     "CounterLimit",
     "Store",
@@ -57,6 +61,8 @@ __all__ = [
 ]
 
 Subscriber = Callable[[str, Any], None]
+RESYNC: dict[str, str] = {"op": "resync"}
+"""The message a subscriber receives after its store reconnected: messages may have been missed."""
 TimeSource = Clock | Callable[[], float]
 """A :class:`Clock` (its ``time()`` is read), or a function returning epoch seconds (tests)."""
 
@@ -220,6 +226,12 @@ class Store(ABC):
     # -- publish/subscribe -----------------------------------------------------------------------
     @abstractmethod
     def publish(self, channel: str, message: Any) -> None: ...
+
+    def set_and_publish(self, key: str, value: Any, channel: str, message: Any, *, ttl_s: float | None = None) -> None:
+        """``set(key, value)`` (``None``: delete) then ``publish(channel, message)``; a store with
+        transactions does both in one (the Redis store: one ``MULTI``/``EXEC``)."""
+        self.set(key, value, ttl_s=ttl_s)
+        self.publish(channel, message)
 
     @abstractmethod
     def subscribe(self, channel: str, callback: Subscriber) -> Callable[[], None]:

@@ -6,8 +6,10 @@ Accepted URLs:
 * ``sqlite:///absolute/path.db`` or ``sqlite://relative/path.db`` (also a plain ``sqlite:path``): a
   :class:`~agent_security.core.store.SqliteStore`, shared by the processes of one machine. The query
   string may set ``timeout_s`` and ``poll_interval_s`` (``sqlite:///s.db?timeout_s=2``);
-* ``redis://``, ``rediss://``: a fleet store, provided by a separate distribution (not installed by the
-  core): a clear :class:`~agent_security.core.errors.ConfigurationError` says so.
+* ``redis://host:6379/0``, ``rediss://`` (TLS), ``redis+sentinel://host1:26379,host2:26379/service/0``:
+  a :class:`~agent_security.core.store.redis.RedisStore` shared by a fleet; ``?timeout_s=`` bounds every
+  call (default 0.5 s). Needs the ``redis`` extra (``pip install 'agent-security-core[redis]'``),
+  imported only here: without it a clear :class:`~agent_security.core.errors.ConfigurationError` says so.
 
 :func:`default_state_path` is where the CLI and the hooks keep their state when nothing is configured.
 """
@@ -27,7 +29,7 @@ from agent_security.core.store.sqlite import SqliteStore
 __all__ = ["STATE_DIR_ENV", "default_state_path", "default_store_url", "open_store"]
 
 STATE_DIR_ENV = "AGENT_SECURITY_STATE_DIR"
-FLEET_DISTRIBUTION = "agent-security-fleet"
+REDIS_EXTRA = "agent-security-core[redis]"
 _SQLITE_OPTIONS = {"timeout_s", "poll_interval_s", "message_ttl_s"}
 
 
@@ -78,8 +80,30 @@ def open_store(url: str, *, clock: TimeSource = SYSTEM_CLOCK, namespace: str | N
         except ValueError as exc:
             raise ConfigurationError(f"store URL {url!r}: {exc}") from None
     if scheme in ("redis", "rediss", "redis+sentinel"):
-        raise ConfigurationError(
-            f"store URL {url!r}: Redis stores come with the {FLEET_DISTRIBUTION} "
-            f"distribution (pip install {FLEET_DISTRIBUTION}), which is not installed"
-        )
+        return _open_redis(url, clock=clock, namespace=namespace)
     raise ConfigurationError(f"store URL {url!r}: unknown scheme (use memory://, sqlite:///path or redis://)")
+
+
+def _open_redis(url: str, *, clock: TimeSource, namespace: str | None) -> Store:
+    try:
+        from agent_security.core.store.redis import RedisStore
+    except ImportError as exc:
+        if getattr(exc, "name", None) not in ("redis", "redis.asyncio") and "redis" not in str(exc):
+            raise
+        raise ConfigurationError(
+            f"store URL {_redacted(url)!r}: Redis stores need redis-py (pip install '{REDIS_EXTRA}')"
+        ) from None
+    try:
+        return RedisStore.from_url(url, clock=clock, namespace=namespace)
+    except ValueError as exc:
+        raise ConfigurationError(f"store URL {_redacted(url)!r}: {exc}") from None
+
+
+def _redacted(url: str) -> str:
+    """``url`` without its password (error messages end up in logs)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    user = parts.username or ""
+    return parts._replace(netloc=f"{user}:***@{host}").geturl()

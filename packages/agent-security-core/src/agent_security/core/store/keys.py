@@ -9,9 +9,10 @@ Two stores with different namespaces share nothing, even on one database or Redi
 it: keys with the same tag land on one slot, so one atomic operation (a Lua script, a transaction) may
 touch all of them. A namespace is written as the tag (``{app:tenant}:kill_switch:global``), so every key
 of a namespace shares one slot and every multi-key operation of the store contract (``get_many``,
-``admit``, ``window_admit``) is legal on a cluster. Without a namespace, logical keys are used as they
-are: a key may carry its own tag (:func:`tagged`) to keep related keys together, and a clustered store
-must refuse a multi-key call whose keys do not share a slot (:func:`same_slot`).
+``admit``, ``window_admit``) is legal on a cluster (the Redis store always has one: ``agent-security``
+unless configured). Without a namespace, logical keys are used as they are: a key may carry its own
+tag (:func:`tagged`) to keep related keys together, and a clustered store must refuse a multi-key call
+whose keys do not share a slot (:func:`same_slot`).
 
 Identifiers inside keys (agent ids, tool names, sessions) are percent-encoded by the plugins
 (``agent_security.core.builtin._base.key_part``), which escapes ``{``, ``}`` and ``:``: a caller-chosen id
