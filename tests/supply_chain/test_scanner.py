@@ -55,7 +55,7 @@ def test_safe_server_is_low_risk() -> None:
     assert r.risk_level == "low"  # read-only: filesystem.read and a read-only query tool
     assert r.recommendation == "allow"
     assert rules(r) == {"MEDIUM_RISK_PERMISSION"}
-    assert r.risk_score == 8  # same weight as the original (8)
+    assert r.risk_score == 3  # one low finding (filesystem.read; the original weighed it 8)
 
 
 def test_sketchy_server_is_blocked() -> None:
