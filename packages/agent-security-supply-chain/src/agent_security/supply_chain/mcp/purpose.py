@@ -92,6 +92,8 @@ _WRITE_VERBS = frozenset(
 )  # fmt: skip
 _AMBIGUOUS_VERBS = frozenset({"add", "set", "copy", "apply", "put", "save"})
 """Verbs that name a write only as a tool's first word (``add_observations``; not ``get_sum_and_add``)."""
+_SYSTEM_PAIRS = frozenset({("system", "call"), ("system", "command"), ("system", "cmd"), ("system", "exec")})
+"""``system_call``, ``system_command``: a ``system`` tool that runs commands (not ``run_system_diagnostic``)."""
 _DELETE_VERBS = frozenset({"delete", "remove", "rm", "drop", "destroy", "purge", "truncate", "unlink", "erase", "wipe"})
 _SEND_VERBS = frozenset(
     {"send", "post", "notify", "email", "mail", "message", "tweet", "publish", "reply", "dm", "sms"}
@@ -159,7 +161,7 @@ def tool_purpose(tool: ToolDefinition) -> ToolPurpose:
     runs = bool(tokset & _RUN_VERBS)
     if tokset & _EXEC_TOKENS or (runs and tokset & _CODE_NOUNS):
         add("code_execution", "name")
-    elif "system" in tokset and tokset & {"call", "command", "cmd", "exec", "run"}:
+    elif any(pair in _SYSTEM_PAIRS for pair in itertools.pairwise(toks)):
         add("code_execution", "name")
     elif any(p in _COMMAND_PARAMS for p in params):
         add("code_execution", "parameter")

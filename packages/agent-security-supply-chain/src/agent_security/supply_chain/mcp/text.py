@@ -70,6 +70,8 @@ EXFIL = re2.compile(
     r"\b(?:include|pass|put|attach|append|embed)\b[^.]{0,60}\b(?:conversation|chat\s+history|previous\s+messages|"
     r"system\s+prompt|api\s+keys?|credentials?|tokens?|passwords?|secrets?|environment\s+variables|"
     r"contents?\s+of|private\s+keys?)\b|\bpass\s+(?:its|the|their|that|this)\s+contents?\b|"
+    r"\b(?:include|pass|put|attach|append|embed)\b[^.]{0,60}\bcontents?\b[^.]{0,60}\b(?:argument|parameter|param|"
+    r"field|sidenote|notes?)\b|"
     r"\b(?:webhook\.site|requestbin|pipedream\.net|ngrok\.io|burpcollaborator|interact\.sh|oast\.\w+)\b"
 )
 URL = re2.compile(r"(?i)\bhttps?://[^\s\"'<>]{3,200}")
