@@ -159,13 +159,13 @@ def tool_purpose(tool: ToolDefinition) -> ToolPurpose:
     desc = tool.description or ""
     params = [p.lower().replace("_", "").replace("-", "") for p in _param_names(tool)]
     runs = bool(tokset & _RUN_VERBS)
-    if tokset & _EXEC_TOKENS or (runs and tokset & _CODE_NOUNS):
+    by_name = bool(tokset & _EXEC_TOKENS) or bool(runs and tokset & _CODE_NOUNS)
+    by_name = by_name or any(pair in _SYSTEM_PAIRS for pair in itertools.pairwise(toks))
+    by_param = any(p in _COMMAND_PARAMS for p in params)
+    by_param = by_param or (any(p in _CODE_PARAMS for p in params) and bool(runs or _EXEC_TEXT.search(desc)))
+    if by_name:
         add("code_execution", "name")
-    elif any(pair in _SYSTEM_PAIRS for pair in itertools.pairwise(toks)):
-        add("code_execution", "name")
-    elif any(p in _COMMAND_PARAMS for p in params):
-        add("code_execution", "parameter")
-    elif any(p in _CODE_PARAMS for p in params) and (runs or _EXEC_TEXT.search(desc)):
+    elif by_param:
         add("code_execution", "parameter")
     elif _EXEC_TEXT.search(desc):
         add("code_execution", "description")
