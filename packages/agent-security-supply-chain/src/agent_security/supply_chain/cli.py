@@ -139,7 +139,7 @@ def mcp_scan(
         report = McpScanner(known_servers=known_server).scan(definition, baseline=base)
     except ScanInputError as exc:
         raise CouldNotScan(f"cannot scan: {exc}") from None
-    except Exception as exc:  # noqa: BLE001 - any failure means nothing was judged, never "safe" nor "risky"
+    except Exception as exc:
         raise CouldNotScan(f"cannot scan: {type(exc).__name__}: {exc}") from None
     drift = None
     if lock_path:

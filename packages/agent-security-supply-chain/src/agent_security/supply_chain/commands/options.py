@@ -1,0 +1,273 @@
+"""Options and environment variables that make a read-only program run code, load plugins, write, delete or
+upload: a rule written for the program's read-only form does not cover them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import re2
+
+from agent_security.supply_chain.commands.model import Part
+from agent_security.supply_chain.shell import Word
+
+__all__ = ["dangerous_options"]
+
+# ------------------------------------------------------------------------------------------------
+# Options that execute code or write, per program. A rule written for the read-only form of a program
+# (``"find *"``, ``"git *"``, ``"sed *"``) does not cover them.
+# ------------------------------------------------------------------------------------------------
+
+_EXEC_LONG: dict[str, tuple[str, ...]] = {
+    "find": ("-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint", "-fprint0", "-fprintf", "-fls"),
+    "git": (
+        "-c",
+        "--config-env",
+        "--exec-path",
+        "--upload-pack",
+        "--receive-pack",
+        "-u",
+        "--ext-diff",
+        "--output",
+        "-O",
+        "--open-files-in-pager",
+        "--extcmd",
+        "-x",
+        "--exec",
+        "--paginate",
+        "--template",
+        "-C",
+        "--git-dir",
+        "--work-tree",
+        "--textconv",
+        "--config",
+    ),
+    "tar": (
+        "--to-command",
+        "--checkpoint-action",
+        "--use-compress-program",
+        "-I",
+        "--rsh-command",
+        "--info-script",
+        "-F",
+        "--new-volume-script",
+        "--extract",
+        "--get",
+        "--overwrite",
+        "--unlink-first",
+    ),
+    "rsync": ("-e", "--rsh", "--rsync-path"),
+    "ssh": ("-o", "-F", "-L", "-R", "-D", "-w"),
+    "scp": ("-o", "-F", "-S"),
+    "zip": ("-T", "-TT", "--unzip-command", "--test"),
+    "sort": ("-o", "--output", "--compress-program"),
+    "man": ("-P", "--pager", "-H", "--html"),
+    "less": ("-o", "--log-file", "-O", "--LOG-FILE"),
+    "more": (),
+    "curl": (
+        "-o",
+        "--output",
+        "-O",
+        "--remote-name",
+        "--remote-name-all",
+        "-K",
+        "--config",
+        "-T",
+        "--upload-file",
+        "--output-dir",
+        "-D",
+        "--dump-header",
+        "-c",
+        "--cookie-jar",
+        "--trace",
+        "--trace-ascii",
+        "--libcurl",
+        "--create-dirs",
+    ),
+    "wget": (
+        "-O",
+        "--output-document",
+        "-o",
+        "--output-file",
+        "-P",
+        "--directory-prefix",
+        "--post-file",
+        "--body-file",
+        "-e",
+        "--execute",
+        "-i",
+        "--input-file",
+        "-x",
+    ),
+    "python": ("-c", "-m"),
+    "python3": ("-c", "-m"),
+    "perl": ("-e", "-E", "-i", "-n", "-p"),
+    "ruby": ("-e", "-i"),
+    "node": ("-e", "--eval", "-p", "--print", "-r", "--require"),
+    "php": ("-r",),
+    "npm": ("exec", "x", "--script-shell"),
+    "npx": ("-c", "--call"),
+    "make": ("-f", "--file", "--eval", "-E", "SHELL="),
+    "tee": (),
+    "xxd": ("-r",),
+    "docker": ("run", "exec", "-v", "--volume", "--privileged", "--mount"),
+    "kubectl": ("exec", "run", "apply", "delete", "cp", "edit", "patch", "replace"),
+    "systemctl": ("start", "stop", "restart", "enable", "disable", "edit", "mask", "kill"),
+    "dd": ("of=",),
+    "openssl": ("-out", "s_client", "enc"),
+    "gzip": ("-f",),
+    "unzip": ("-o",),
+    "chmod": ("+s", "u+s", "g+s"),
+    "vim": ("-c", "+", "--cmd"),
+    "vi": ("-c", "+", "--cmd"),
+    "nvim": ("-c", "+", "--cmd"),
+    "sed": ("--in-place",),
+    "rg": ("--pre", "--pre-glob", "--search-zip", "-z"),
+    "tree": ("-o",),
+    "file": ("-C", "--compile"),
+    "ed": (),
+    "diff": ("--output",),
+    "date": ("-s", "--set"),
+    "hostname": (),
+}
+"""Options (exact token, or ``--opt=`` prefix) that execute or write."""
+
+_EXEC_SHORT: dict[str, str] = {
+    "sed": "i",
+    "tar": "xFI",
+    "perl": "eEinp",
+    "ruby": "ei",
+    "sort": "o",
+    "curl": "oOKT",
+    "wget": "OPei",
+    "unzip": "o",
+    "python": "c",
+    "python3": "c",
+    "ssh": "oFLRDw",
+    "scp": "oFS",
+    "gzip": "f",
+    "less": "oO",
+    "xxd": "r",
+}
+"""Single-letter options (also inside a cluster such as ``-ni``) that execute or write."""
+
+
+def _sed_dangerous(args: Sequence[Word]) -> list[str]:
+    found: list[str] = []
+    scripts: list[str] = []
+    take_next = False
+    positional = 0
+    for w in args:
+        t = w.text
+        if take_next:
+            scripts.append(t)
+            take_next = False
+            continue
+        if t in ("-e", "--expression"):
+            take_next = True
+            continue
+        if t.startswith("--expression="):
+            scripts.append(t.split("=", 1)[1])
+            continue
+        if t in ("-f", "--file") or t.startswith("--file="):
+            found.append("-f (script file)")
+            continue
+        if t.startswith("-") and len(t) > 1:
+            continue
+        positional += 1
+        if positional == 1 and not any(a.text in ("-e", "--expression") for a in args):
+            scripts.append(t)
+    for s in scripts:
+        # 'e' command / 's///e' flag execute; 'w', 'W', 'r', 'R' commands / 's///w' read or write files
+        if re2.search(
+            r"(?:^|[;{}\n])\s*(?:\d+(?:~\d+)?|\$|/[^/]*/[IM]*|\\[^\w\s][^;\n]*)?"
+            r"(?:\s*,\s*(?:\d+|\$|/[^/]*/[IM]*|[+~]\d+|\\[^\w\s][^;\n]*))?\s*!?\s*[ewWrR]",
+            s,
+        ) or re2.search(r"s/[^/]*/[^/]*/[gpIiMm0-9]*[ewW]", s):
+            found.append("sed script runs commands or writes files")
+            break
+    return found
+
+
+def _awk_dangerous(args: Sequence[Word]) -> list[str]:
+    skip = False
+    for w in args:
+        t = w.text
+        if skip:  # the value of -v / -F
+            skip = False
+            continue
+        if t in ("-v", "--assign", "-F", "--field-separator"):
+            skip = True
+            continue
+        if t in ("-f", "--file", "-i", "--include", "-l", "--load", "-E", "--exec") or t.startswith("-f"):
+            return [f"{t} (program from a file)"]
+        if t.startswith("-"):
+            continue
+        if re2.search(r"system\s*\(|\|\s*&?\s*getline|print[f]?[^;}]*(?:>|\|)|@load|ENVIRON|close\s*\(", t):
+            return ["awk program runs commands, writes files or reads the environment"]
+        return []
+    return []
+
+
+def _option_prefixes(opt: str) -> tuple[str, ...]:
+    if opt.startswith("--"):
+        return (opt + "=",)
+    if opt.endswith("="):
+        return (opt,)
+    if len(opt) == 2 and opt[0] == "-":
+        return (opt,)  # a short option with its value attached: -O'sh -c id', -ccore.pager=x
+    return ()
+
+
+_EXEC_SPEC: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
+    prog: (frozenset(opts), tuple(p for o in opts for p in _option_prefixes(o))) for prog, opts in _EXEC_LONG.items()
+}
+
+
+def dangerous_options(part: Part) -> list[str]:
+    name = part.program if part.program == part.base else part.base
+    stem = name.rstrip("0123456789.") if name.startswith(("python", "perl", "ruby")) else name
+    found: list[str] = []
+    args = part.args
+    longs = _EXEC_LONG.get(name) or _EXEC_LONG.get(stem) or ()
+    exact, prefixes = _EXEC_SPEC.get(name) or _EXEC_SPEC.get(stem) or (frozenset(), ())
+    shorts = _EXEC_SHORT.get(name) or _EXEC_SHORT.get(stem) or ""
+    for i, w in enumerate(args):
+        t = w.text
+        if t.startswith("--") and len(t) > 2:
+            # GNU getopt_long accepts any unambiguous abbreviation: sed --in-pl, sort --compress-prog=sh
+            given = t.split("=", 1)[0]
+            for opt in longs:
+                if opt.startswith("--") and opt != given and opt.startswith(given):
+                    found.append(opt)
+        if t in exact or (prefixes and t.startswith(prefixes)):
+            for opt in longs:
+                if t == opt or any(t.startswith(p) for p in _option_prefixes(opt)):
+                    found.append(opt)
+        if shorts and t.startswith("-") and not t.startswith("--") and len(t) > 1:
+            for ch in t[1:]:
+                if ch in shorts:
+                    found.append(f"-{ch}")
+        if name == "tar" and i == 0 and not t.startswith("-") and shorts:  # old-style 'tar xzf'
+            for ch in t:
+                if ch in shorts:
+                    found.append(f"-{ch}")
+        if name in ("less", "more", "vim", "vi", "nvim", "view") and t.startswith("+"):
+            found.append("+command")
+    if name == "uniq" and len([w for w in args if not w.text.startswith("-")]) >= 2:
+        found.append("output file")
+    if name == "sed":
+        found += _sed_dangerous(args)
+    if name in ("awk", "gawk", "mawk", "nawk", "busybox awk"):
+        found += _awk_dangerous(args)
+    if (
+        name == "git"
+        and any(a.text == "config" for a in args)
+        and not any(a.text in ("--get", "--list", "-l", "--get-all", "--get-regexp") for a in args)
+    ):
+        found.append("git config (writes configuration that later runs commands)")
+    if name == "git" and any(a.text in ("filter-branch", "bisect") for a in args):
+        found.append("git filter-branch/bisect run")
+    if name == "git" and "submodule" in (a.text for a in args) and "foreach" in (a.text for a in args):
+        found.append("git submodule foreach")
+    # dedupe, keep order
+    return list(dict.fromkeys(found))
