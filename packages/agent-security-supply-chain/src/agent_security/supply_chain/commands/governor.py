@@ -60,7 +60,8 @@ from agent_security.supply_chain.commands.model import (
     _trusted_name,
     _write_target,
 )
-from agent_security.supply_chain.commands.options import dangerous_options
+from agent_security.supply_chain.commands.options import dangerous_options, search_patterns
+from agent_security.supply_chain.commands.paths import word_hits
 from agent_security.supply_chain.commands.rules import CompiledRule
 from agent_security.supply_chain.commands.wrappers import (
     _COMMAND_RUNNERS,
@@ -75,7 +76,7 @@ from agent_security.supply_chain.commands.wrappers import (
     _split_find_exec,
     _stored_code,
 )
-from agent_security.supply_chain.patterns import SHELLS, is_interpreter, sensitive_path_hits
+from agent_security.supply_chain.patterns import SHELLS, is_interpreter
 from agent_security.supply_chain.shell import MAX_DEPTH, ShellParseError, SimpleCommand, Word, parse_command_line
 
 __all__ = ["CommandGovernor"]
@@ -423,8 +424,9 @@ class CommandGovernor:
                 feats.append(Feature(f"write redirection to {tgt[:60]}", ">"))
             if r.target.substitution or (r.target.dynamic and r.op not in ("<<", "<<-")):
                 feats.append(Feature("redirection target built at run time", "$"))
-            for hit in sensitive_path_hits(tgt, 2):
-                feats.append(Feature(f"sensitive path {hit}", hit))
+            if r.op not in ("<<", "<<-", "<<<"):
+                for hit in word_hits(tgt, glob=r.target.glob, dynamic=r.target.dynamic):
+                    feats.append(Feature(f"sensitive path {hit}", hit))
         if base in _COMMAND_RUNNERS:
             # not unwrapped (their options differ too much): never a silent allow
             feats.append(Feature(f"{base} runs another command", f"{base} "))
@@ -436,8 +438,11 @@ class CommandGovernor:
                 feats.append(Feature(f"interpreter {base} reads code from a redirection", "<"))
         if any(w.dynamic or w.substitution for w in args):
             feats.append(Feature("argument built at run time (substitution, variable or xargs input)", "$"))
-        for w in args:
-            for hit in sensitive_path_hits(w.text, 2):
+        patterns = search_patterns(base, args)
+        for i, w in enumerate(args):
+            if i in patterns:
+                continue  # a search pattern that names a sensitive file reads nothing
+            for hit in word_hits(w.text, glob=w.glob, dynamic=w.dynamic):
                 feats.append(Feature(f"sensitive path {hit}", hit))
         for opt in dangerous_options(part):
             token = opt.split(" ", 1)[0] if opt.startswith(("-", "+")) else opt

@@ -29,6 +29,7 @@ TRUSTED_DIRS = frozenset(
 )
 """Directories whose programs are known by their base name (``/usr/bin/curl`` is ``curl``)."""
 
+_STD_FD = re2.compile(r"^/(?:dev/fd|proc/(?:self|thread-self|\d+)/fd)/[0-2]$")
 _SAFE_DEVICES = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/stdin", "/dev/tty"})
 _RISKY_ENV = re2.compile(
     r"^(?:PATH|LD_[A-Z_]+|DYLD_[A-Z_]+|PYTHONPATH|PYTHONSTARTUP|PYTHONHOME|PERL5LIB|PERL5OPT|RUBYLIB|RUBYOPT|"
@@ -146,4 +147,5 @@ def _write_target(r: Redirect) -> bool:
     tgt = r.target.text
     if r.op in (">&",) and (tgt.isdigit() or tgt == "-"):
         return False
-    return tgt not in _SAFE_DEVICES and not tgt.startswith("/dev/fd/")
+    # a descriptor path other than the standard streams writes to whatever that descriptor is open on
+    return tgt not in _SAFE_DEVICES and not _STD_FD.search(tgt)

@@ -271,3 +271,66 @@ def dangerous_options(part: Part) -> list[str]:
         found.append("git submodule foreach")
     # dedupe, keep order
     return list(dict.fromkeys(found))
+
+
+# ------------------------------------------------------------------------------------------------
+# Search patterns: arguments that are matched against text, not opened as files.
+# ------------------------------------------------------------------------------------------------
+
+_GREP_VALUE_OPTS = frozenset(
+    {"-A", "-B", "-C", "-m", "-d", "-D", "--label", "--max-count", "--after-context", "--before-context",
+     "--context", "--devices", "--directories", "--color", "--colour", "-g", "--glob", "-t", "--type", "-T",
+     "--type-not", "-M", "--max-columns", "-j", "--threads", "--max-depth", "--iglob", "-E", "--encoding",
+     "--include", "--exclude", "--exclude-dir", "--binary-files"}
+)  # fmt: skip
+_GREP_PROGRAMS = frozenset({"grep", "egrep", "fgrep", "rg", "ag", "ack", "zgrep", "git-grep"})
+_FIND_PATTERN_OPTS = frozenset(
+    {"-name", "-iname", "-path", "-ipath", "-wholename", "-iwholename", "-regex", "-iregex", "-lname", "-ilname"}
+)
+_GIT_LOG_PATTERN_OPTS = ("-S", "-G", "--grep", "--author", "--committer", "--grep-reflog")
+
+
+def search_patterns(program: str, args: Sequence[Word]) -> set[int]:
+    """Indices of ``args`` that are search patterns, not paths: grep/rg's pattern (the first operand, or
+    each ``-e`` value), find's ``-name``/``-path``/``-regex`` values, ``git grep``'s pattern and ``git log``'s
+    ``-S``/``-G``/``--grep`` values. A pattern that names a sensitive file reads nothing."""
+    texts = [w.text for w in args]
+    out: set[int] = set()
+    if program == "git" and texts:
+        sub = next((i for i, t in enumerate(texts) if not t.startswith("-")), None)
+        if sub is not None and texts[sub] == "grep":
+            return {sub + 1 + i for i in search_patterns("git-grep", args[sub + 1 :])}
+        for i, t in enumerate(texts):
+            if t in _GIT_LOG_PATTERN_OPTS and i + 1 < len(texts):
+                out.add(i + 1)
+            elif t.startswith(_GIT_LOG_PATTERN_OPTS):
+                out.add(i)
+        return out
+    if program == "find":
+        return {i + 1 for i, t in enumerate(texts) if t in _FIND_PATTERN_OPTS and i + 1 < len(texts)}
+    if program not in _GREP_PROGRAMS:
+        return out
+    explicit = False
+    i = 0
+    while i < len(texts):
+        t = texts[i]
+        if t == "--":
+            if not explicit and i + 1 < len(texts):
+                out.add(i + 1)
+            return out
+        if t in ("-e", "--regexp") and i + 1 < len(texts):
+            out.add(i + 1)
+            explicit = True
+            i += 2
+            continue
+        if t.startswith("--regexp=") or (t.startswith("-e") and len(t) > 2 and not t.startswith("--")):
+            out.add(i)
+            explicit = True
+        elif t in _GREP_VALUE_OPTS:
+            i += 2
+            continue
+        elif not t.startswith("-") and not explicit:
+            out.add(i)
+            return out
+        i += 1
+    return out
