@@ -445,8 +445,13 @@ class CommandGovernor:
             for hit in word_hits(w.text, glob=w.glob, dynamic=w.dynamic):
                 feats.append(Feature(f"sensitive path {hit}", hit))
         for opt in dangerous_options(part):
-            token = opt.split(" ", 1)[0] if opt.startswith(("-", "+")) else opt
-            feats.append(Feature(f"{base} {opt}", token))
+            if opt.startswith(("-", "+")):
+                token = opt.split(" ", 1)[0]  # the option: a pattern covers it by naming it
+            elif opt.startswith(base + " "):
+                token = " ".join(opt.split(" ")[:2])  # "npm test", "git config": named in the pattern
+            else:
+                token = opt
+            feats.append(Feature(opt if opt.startswith(base + " ") else f"{base} {opt}", token))
         # dedupe by label
         seen: set[str] = set()
         part.features = [f for f in feats if not (f.label in seen or seen.add(f.label))]  # type: ignore[func-returns-value]

@@ -19,28 +19,6 @@ __all__ = ["dangerous_options"]
 
 _EXEC_LONG: dict[str, tuple[str, ...]] = {
     "find": ("-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint", "-fprint0", "-fprintf", "-fls"),
-    "git": (
-        "-c",
-        "--config-env",
-        "--exec-path",
-        "--upload-pack",
-        "--receive-pack",
-        "-u",
-        "--ext-diff",
-        "--output",
-        "-O",
-        "--open-files-in-pager",
-        "--extcmd",
-        "-x",
-        "--exec",
-        "--paginate",
-        "--template",
-        "-C",
-        "--git-dir",
-        "--work-tree",
-        "--textconv",
-        "--config",
-    ),
     "tar": (
         "--to-command",
         "--checkpoint-action",
@@ -104,7 +82,6 @@ _EXEC_LONG: dict[str, tuple[str, ...]] = {
     "ruby": ("-e", "-i"),
     "node": ("-e", "--eval", "-p", "--print", "-r", "--require"),
     "php": ("-r",),
-    "npm": ("exec", "x", "--script-shell"),
     "npx": ("-c", "--call"),
     "make": ("-f", "--file", "--eval", "-E", "SHELL="),
     "tee": (),
@@ -259,16 +236,16 @@ def dangerous_options(part: Part) -> list[str]:
         found += _sed_dangerous(args)
     if name in ("awk", "gawk", "mawk", "nawk", "busybox awk"):
         found += _awk_dangerous(args)
-    if (
-        name == "git"
-        and any(a.text == "config" for a in args)
-        and not any(a.text in ("--get", "--list", "-l", "--get-all", "--get-regexp") for a in args)
-    ):
-        found.append("git config (writes configuration that later runs commands)")
-    if name == "git" and any(a.text in ("filter-branch", "bisect") for a in args):
-        found.append("git filter-branch/bisect run")
-    if name == "git" and "submodule" in (a.text for a in args) and "foreach" in (a.text for a in args):
-        found.append("git submodule foreach")
+    if name == "git":
+        found += _git_dangerous([w.text for w in args])
+    if name in ("npm", "pnpm", "yarn", "bun"):
+        found += _npm_dangerous(name, [w.text for w in args])
+    if name in ("pytest", "py.test"):
+        found += _pytest_dangerous([w.text for w in args])
+    if stem in ("python", "python3") and len(args) >= 2 and args[0].text == "-m" and args[1].text in _PYTEST_MODULES:
+        found += _pytest_dangerous([w.text for w in args[2:]])
+    if name == "rg" and any(a.text.startswith("--hostname-bin") for a in args):
+        found.append("--hostname-bin")
     # dedupe, keep order
     return list(dict.fromkeys(found))
 
@@ -334,3 +311,130 @@ def search_patterns(program: str, args: Sequence[Word]) -> set[int]:
             return out
         i += 1
     return out
+
+
+# ------------------------------------------------------------------------------------------------
+# git, npm, pytest: reviewed against their manuals (docs/supply-chain.md lists what a read-only rule covers).
+# ------------------------------------------------------------------------------------------------
+
+_GIT_GLOBAL_WITH_VALUE = frozenset(
+    {"-c", "-C", "--git-dir", "--work-tree", "--namespace", "--config-env", "--exec-path"}
+)
+_GIT_GLOBAL_DANGEROUS = ("-c", "--config-env", "--exec-path", "-C", "--git-dir", "--work-tree", "-p", "--paginate")
+"""Before the subcommand: set configuration (``core.pager``, ``alias.x=!cmd``, ``core.fsmonitor``,
+``diff.external``), the helper directory, or another repository whose configuration then applies."""
+_GIT_SUB_DANGEROUS: dict[str, tuple[str, ...]] = {
+    "diff": ("--output", "--ext-diff", "--textconv"),
+    "log": ("--output", "--ext-diff", "--textconv"),
+    "show": ("--output", "--ext-diff", "--textconv"),
+    "blame": ("--textconv",),
+    "grep": ("-O", "--open-files-in-pager", "--textconv"),
+    "branch": ("-d", "-D", "--delete", "-m", "-M", "--move", "-c", "-C", "--copy", "-f", "--force", "-u",
+               "--set-upstream-to", "--unset-upstream", "--edit-description", "-t", "--track"),
+    "ls-remote": ("--upload-pack", "-u"),
+    "fetch": ("--upload-pack",),
+    "clone": ("--upload-pack", "-u", "--template", "-c", "--config"),
+    "push": ("--receive-pack", "--exec"),
+    "archive": ("--exec", "--remote", "-o", "--output"),
+    "rebase": ("-x", "--exec"),
+    "difftool": ("-x", "--extcmd", "-t", "--tool"),
+    "mergetool": ("-t", "--tool"),
+    "status": (),
+    "rev-parse": (),
+    "ls-files": (),
+}  # fmt: skip
+"""After the subcommand: options that write a file (``--output``), run an external program (``--ext-diff``,
+``--textconv`` drivers, ``grep -O`` pager, ``--upload-pack``, ``rebase --exec``), or change branches."""
+
+
+def _opt_hit(t: str, opts: tuple[str, ...]) -> str | None:
+    for o in opts:
+        if (
+            t == o
+            or (o.startswith("--") and t.startswith(o + "="))
+            or (len(o) == 2 and t.startswith(o) and len(t) > 2 and not t.startswith("--"))
+        ):
+            return o
+        if o.startswith("--") and t.startswith("--") and len(t) > 3 and o.startswith(t.split("=", 1)[0]):
+            return o  # an unambiguous abbreviation
+    return None  # fmt: skip
+
+
+def _git_dangerous(texts: list[str]) -> list[str]:
+    found: list[str] = []
+    i = 0
+    while i < len(texts) and texts[i].startswith("-"):
+        hit = _opt_hit(texts[i], _GIT_GLOBAL_DANGEROUS)
+        if hit:
+            found.append(hit)
+        i += 2 if texts[i] in _GIT_GLOBAL_WITH_VALUE else 1
+    if i >= len(texts):
+        return found
+    sub, rest = texts[i], texts[i + 1 :]
+    for t in rest:
+        if t == "--":
+            break
+        hit = _opt_hit(t, _GIT_SUB_DANGEROUS.get(sub, ()))
+        if hit:
+            found.append(hit)
+    if sub == "config" and not any(t in ("--get", "--list", "-l", "--get-all", "--get-regexp", "get", "list")
+                                   for t in rest):  # fmt: skip
+        found.append("git config (writes configuration that later runs commands)")
+    if sub in ("filter-branch", "filter-repo") or (sub == "bisect" and "run" in rest):
+        found.append(f"git {sub} runs commands")
+    if sub == "submodule" and "foreach" in rest:
+        found.append("git submodule foreach")
+    return found
+
+
+_NPM_READ_ONLY = frozenset(
+    {"ls", "list", "ll", "la", "view", "info", "show", "v", "outdated", "search", "help", "help-search",
+     "config", "c", "get", "prefix", "root", "bin", "whoami", "ping", "doctor", "fund", "explain", "why",
+     "query", "docs", "bugs", "repo", "--version", "-v", "version", "audit", "sbom", "diff"}
+)  # fmt: skip
+"""npm subcommands that only read (``config`` and ``version`` only without arguments that set;
+``audit`` only without ``fix``)."""
+_NPM_OPTIONS = ("--script-shell", "--userconfig", "--globalconfig", "--prefix", "--registry", "--node-options",
+                "--call", "-c")  # fmt: skip
+
+
+def _npm_dangerous(name: str, texts: list[str]) -> list[str]:
+    found = [f"{name} {hit}" for t in texts if (hit := _opt_hit(t, _NPM_OPTIONS))]
+    sub = next((t for t in texts if not t.startswith("-")), None)
+    if sub is None:
+        return found
+    rest = texts[texts.index(sub) + 1 :]
+    writes = (
+        sub not in _NPM_READ_ONLY
+        or (sub in ("config", "c") and any(t in ("set", "delete", "edit", "fix") for t in rest))
+        or (sub == "version" and any(not t.startswith("-") for t in rest))
+        or (sub == "audit" and "fix" in rest)
+    )
+    if writes:
+        # install/ci/rebuild run lifecycle scripts, run/test/start/exec run package code, publish uploads
+        found.append(f"{name} {sub}")
+    return found
+
+
+_PYTEST_MODULES = frozenset({"pytest", "py.test"})
+_PYTEST_DANGEROUS = (
+    "-p", "--pyargs", "-c", "--config-file", "--rootdir", "--confcutdir", "-o", "--override-ini", "--basetemp",
+    "--junitxml", "--junit-xml", "--resultlog", "--report-log", "--pastebin", "--pdbcls", "--debug",
+    "--html", "--cov-report", "--json-report-file", "--import-mode", "--inifile",
+)  # fmt: skip
+"""Options that load plugins or configuration (``-p``, ``-c``, ``-o addopts=...``, ``--rootdir``, ``--pdbcls``),
+write or delete files (``--basetemp`` empties its directory, ``--junitxml``, ``--debug``) or upload
+(``--pastebin``). ``-p no:name`` only disables a plugin and is allowed."""
+
+
+def _pytest_dangerous(texts: list[str]) -> list[str]:
+    found: list[str] = []
+    for i, t in enumerate(texts):
+        hit = _opt_hit(t, _PYTEST_DANGEROUS)
+        if hit is None:
+            continue
+        value = t[2:] if hit == "-p" and len(t) > 2 else (texts[i + 1] if i + 1 < len(texts) else "")
+        if hit == "-p" and value.startswith("no:"):
+            continue
+        found.append(hit)
+    return found

@@ -248,7 +248,25 @@ DEFAULT_RULES: tuple[CommandRule, ...] = (
     ),
     *(
         CommandRule(pattern=f"git {sub}*", action="allow", reason="Read-only git command")
-        for sub in ("status", "log", "diff", "show", "branch", "rev-parse", "ls-files", "blame")
+        for sub in ("status", "log", "diff", "show", "rev-parse", "ls-files", "blame")
+    ),
+    *(
+        CommandRule(pattern=p, action="allow", reason="Read-only git command")
+        for p in (
+            "git branch",
+            "git branch -a*",
+            "git branch -r*",
+            "git branch -v*",
+            "git branch -l*",
+            "git branch --list*",
+            "git branch --show-current",
+            "git branch --contains*",
+            "git branch --merged*",
+        )
+    ),
+    *(
+        CommandRule(pattern=f"npm {sub}*", action="allow", reason="Read-only npm command")
+        for sub in ("ls", "view", "outdated", "explain", "why")
     ),
 )
 """The conservative built-in rules used when no ``[supply_chain]`` section configures the governor:
