@@ -14,7 +14,7 @@ from agent_security.core.files import UnreadableFile, read_bounded
 from agent_security.supply_chain.pinning import LockFileError, McpLock, load_private_key, load_public_key
 from agent_security.supply_chain.scanner import McpScanner, ScanInputError
 
-__all__ = ["EXIT_COULD_NOT_SCAN", "EXIT_RISKY", "CouldNotScan", "mcp_group"]
+__all__ = ["EXIT_COULD_NOT_SCAN", "EXIT_RISKY", "CouldNotScan", "demo_supply_chain", "mcp_group"]
 
 EXIT_RISKY = 1
 """``mcp scan``: the risk level reached ``--fail-on``, or the lock file reports drift (``mcp verify``: drift)."""
@@ -267,3 +267,11 @@ def _read_json(path: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise CouldNotScan(f"{path}: expected a JSON object")
     return data
+
+
+@click.command("supply-chain")
+def demo_supply_chain() -> None:
+    """Agent-SPM's supply-chain demo (MCP scans, provenance, command rules, guarded calls) with our outcomes."""
+    from agent_security.supply_chain.demo import run_supply_chain_demo
+
+    raise SystemExit(run_supply_chain_demo())
