@@ -11,12 +11,12 @@ not a command.
 
 from __future__ import annotations
 
+import functools
+import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-
-import re2
 
 __all__ = [
     "CODE_ARG_NAMES",
@@ -92,19 +92,35 @@ INERT_LANGUAGES = frozenset(
 _CODE_RUNNER_TOKENS = frozenset(
     {"run", "exec", "execute", "eval", "evaluate", "repl", "interpret", "interpreter", "sandbox", "notebook", "jupyter"}
 )
-_SEP = re2.compile(r"[^a-z0-9]+")
+_SEP = re.compile(r"[^a-z0-9]+")
+
+
+@functools.lru_cache(maxsize=4096)
+def _arg_key(name: str) -> str:
+    return _SEP.sub("", name.lower())
 
 
 def arg_key(name: str) -> str:
     """An argument name as compared here: lower-cased, separators removed."""
-    return str(_SEP.sub("", name.lower()))
+    return _arg_key(name[:256])
 
 
-def name_tokens(name: str) -> set[str]:
-    spaced = re2.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
-    return {t for t in re2.split(r"[^A-Za-z0-9]+", spaced.lower()) if t}
+# fixed, trivially linear patterns on short names: the standard library's engine is faster to call here
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+_NON_WORD = re.compile(r"[^A-Za-z0-9]+")
 
 
+@functools.lru_cache(maxsize=4096)
+def _name_tokens(name: str) -> frozenset[str]:
+    spaced = _CAMEL.sub(r"\1 \2", name)
+    return frozenset(t for t in _NON_WORD.split(spaced.lower()) if t)
+
+
+def name_tokens(name: str) -> frozenset[str]:
+    return _name_tokens(name[:256])
+
+
+@functools.lru_cache(maxsize=4096)
 def language_of_tool(tool_name: str) -> str | None:
     """The language a tool's name gives its code (``python``, ``run_python``, ``node_eval``, ``bash``)."""
     toks = name_tokens(tool_name)
@@ -114,6 +130,7 @@ def language_of_tool(tool_name: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def runs_code(tool_name: str) -> bool:
     """Whether a tool's name says it runs what it is given (``run_code``, ``execute``, ``python_repl``)."""
     return bool(name_tokens(tool_name) & _CODE_RUNNER_TOKENS)
@@ -130,11 +147,18 @@ class Command:
     language: str | None = None
 
 
+_LANGUAGE_KEYS: dict[str, str] = {
+    f"{lang}{suffix}": lang
+    for lang in (*INTERPRETER_LANGUAGES, *SHELL_LANGUAGES)
+    for suffix in ("", "code", "script", "source")
+}
+"""Argument names that say their language (``python``, ``python_code``, ``bash_script``)."""
+
+
 def _language_of(args: Mapping[str, Any], key: str) -> str | None:
-    own = arg_key(key)
-    for lang in (*INTERPRETER_LANGUAGES, *SHELL_LANGUAGES):
-        if own in (lang, f"{lang}code", f"{lang}script", f"{lang}source"):
-            return lang
+    own = _LANGUAGE_KEYS.get(arg_key(key))
+    if own is not None:
+        return own
     for k, v in args.items():
         if isinstance(k, str) and arg_key(k) in LANGUAGE_ARG_NAMES and isinstance(v, str):
             return arg_key(v) or None
@@ -150,8 +174,7 @@ def _as_line(value: object) -> str | None:
 
 
 def _language_key(key: str) -> bool:
-    own = arg_key(key)
-    return any(own in (lang, f"{lang}code", f"{lang}script") for lang in (*INTERPRETER_LANGUAGES, *SHELL_LANGUAGES))
+    return arg_key(key) in _LANGUAGE_KEYS
 
 
 def commands_in_args(

@@ -124,10 +124,14 @@ def path_hits(word: str, *, cwd: str | None = None, home: str | None = None, glo
         return []
     home = home or os.environ.get("HOME") or "/root"
     is_glob = bool(_GLOB_CHARS & set(word)) if glob is None else glob
-    if is_glob and not word.startswith(("/", "~")):
+    rooted = word.startswith(("/", "~"))
+    if is_glob and not rooted:
         return _relative_glob_hits(word)
+    if "/" not in word and not rooted:
+        return []  # a bare name: only its text can name a credential (``id_rsa``, ``.env``): see text_hits
     try:
-        resolved = resolve_path(word, cwd=cwd, home=home, follow_symlinks=not is_glob)
+        # the agent's working directory is not known here: symlinks are followed for rooted paths only
+        resolved = resolve_path(word, cwd=cwd, home=home, follow_symlinks=rooted and not is_glob)
     except PathError:
         return []
     if resolved.via_fd:

@@ -8,7 +8,9 @@ powerful capability, medium), a weather server that asks for ``shell.execute``, 
 
 from __future__ import annotations
 
+import functools
 import itertools
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -114,10 +116,21 @@ _EXEC_TEXT = re2.compile(
 _ENV_TEXT = re2.compile(r"(?i)\benvironment\s+variables\b")
 
 
+# fixed, trivially linear patterns on short names: the standard library's engine is faster to call here
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+_NON_WORD = re.compile(r"[^A-Za-z0-9]+")
+
+
+@functools.lru_cache(maxsize=4096)
+def _tokens(name: str) -> tuple[str, ...]:
+    """``"getEnvVars"``, ``"get-env"``, ``"get_env"``: ``["get", "env", "vars"]``."""
+    spaced = _CAMEL.sub(r"\1 \2", name)
+    return tuple(t for t in _NON_WORD.split(spaced.lower()) if t)
+
+
 def tokens(name: str) -> list[str]:
     """``"getEnvVars"``, ``"get-env"``, ``"get_env"``: ``["get", "env", "vars"]``."""
-    spaced = re2.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
-    return [t for t in re2.split(r"[^A-Za-z0-9]+", spaced.lower()) if t]
+    return list(_tokens(name[:256]))
 
 
 @dataclass(frozen=True)
