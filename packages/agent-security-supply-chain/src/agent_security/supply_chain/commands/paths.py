@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 
 import re2
 
@@ -46,17 +47,26 @@ def _text_regex(pattern: str) -> str:
     return "(?:^|[/\\s'\"=~:(])" + body + "(?:$|[/\\s'\"`;|&)>,:])"
 
 
-_PATH_RES = tuple((loc, re2.compile(_pattern_regex(loc.pattern))) for loc in LOCATIONS)
-_ANY_PATH = re2.compile("|".join(f"(?:{_pattern_regex(loc.pattern)})" for loc in LOCATIONS))
+def _location_set(expression: Callable[[str], str]) -> re2.Set:
+    locations = re2.Set.SearchSet()
+    for loc in LOCATIONS:
+        locations.Add(expression(loc.pattern))
+    locations.Compile()
+    return locations
+
+
+_ANY_PATH = _location_set(_pattern_regex)
+"""Every location in one RE2 set: one pass names all the locations a path matches."""
 SENSITIVE_TEXT = re2.compile("(?i)" + "|".join(f"(?:{_text_regex(loc.pattern)})" for loc in LOCATIONS))
 """Any mention of a credential location in free text."""
+_ANY_TEXT = _location_set(lambda pattern: "(?i)" + _text_regex(pattern))
+"""The same, as a set: one quick pass says whether there is any mention at all."""
 
 
 def credential_hits(path: str, limit: int = 3) -> list[CredentialLocation]:
     """The locations an absolute, resolved ``path`` is (or is below)."""
-    if not _ANY_PATH.search(path):
-        return []
-    return [loc for loc, rx in _PATH_RES if rx.search(path)][:limit]
+    found = _ANY_PATH.Match(path)
+    return [LOCATIONS[i] for i in sorted(found or ())[:limit]]
 
 
 def _samples() -> tuple[str, ...]:
@@ -168,6 +178,8 @@ def _tilde(sample: str) -> str:
 def text_hits(text: str, limit: int = 5) -> list[str]:
     """The credential locations mentioned in ``text`` (each trimmed to 40 characters)."""
     hits: list[str] = []
+    if not _ANY_TEXT.Match(text):
+        return hits
     for m in SENSITIVE_TEXT.finditer(text):
         frag = m.group(0).strip(" '\"=~/:(`;|&)>,")
         if frag and frag not in hits:
