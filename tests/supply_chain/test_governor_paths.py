@@ -118,3 +118,25 @@ def test_every_category_has_locations_and_each_location_is_recognised() -> None:
 )
 def test_locations_by_category(category: str, path: str) -> None:
     assert category in {loc.category for loc in credential_hits(path)}
+
+
+@pytest.mark.parametrize(
+    ("command", "sensitive_part"),
+    [
+        ("cd /etc; cat shadow", "cat"),
+        ("cd /etc && cat ./sudoers", "cat"),
+        ("cd /tmp && cat ../etc/shadow", "cat"),
+        ("cd /home/alice/.aws && head credentials", "head"),
+        ("pushd /etc >/dev/null; cat shadow", "cat"),
+    ],
+)
+def test_relative_paths_after_cd_are_resolved_against_the_new_directory(command: str, sensitive_part: str) -> None:
+    result = GOV.check(command)
+    part = next(p for p in result.parts if p.program == sensitive_part)
+    assert any(f.startswith("sensitive path") for f in part.features), result.parts
+    assert result.action != "allow"
+
+
+def test_cd_into_an_ordinary_directory_stays_allowed() -> None:
+    assert GOV.check("cd src && cat main.py && ls -la").action == "allow"
+    assert GOV.check("cd $UNKNOWN && cat notes.txt").action != "allow"  # the directory is unknown

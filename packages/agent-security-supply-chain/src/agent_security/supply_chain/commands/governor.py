@@ -46,6 +46,7 @@ from __future__ import annotations
 import posixpath
 import threading
 from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
 from typing import Any, Literal
 
 from agent_security.supply_chain.commands.model import (
@@ -61,7 +62,7 @@ from agent_security.supply_chain.commands.model import (
     _write_target,
 )
 from agent_security.supply_chain.commands.options import dangerous_options, search_patterns
-from agent_security.supply_chain.commands.paths import word_hits
+from agent_security.supply_chain.commands.paths import changed_directory, word_hits
 from agent_security.supply_chain.commands.rules import CompiledRule
 from agent_security.supply_chain.commands.wrappers import (
     _COMMAND_RUNNERS,
@@ -80,6 +81,9 @@ from agent_security.supply_chain.patterns import SHELLS, is_interpreter
 from agent_security.supply_chain.shell import MAX_DEPTH, ShellParseError, SimpleCommand, Word, parse_command_line
 
 __all__ = ["CommandGovernor"]
+
+_CWD: ContextVar[str | None] = ContextVar("agent_security_governor_cwd", default=None)
+"""The directory a command line has moved to with ``cd`` so far, while one check runs (``None``: unknown)."""
 
 
 class CommandGovernor:
@@ -165,6 +169,7 @@ class CommandGovernor:
         line = command.strip()
         if not line:
             return CommandCheckResult(unparseable, "empty command", parsed=False)
+        token = _CWD.set(None)  # per check (thread- and task-local): `cd` earlier in the line moves it
         try:
             parts = self._parts(parse_command_line(line), 0)
         except ShellParseError as exc:
@@ -173,6 +178,8 @@ class CommandGovernor:
             return CommandCheckResult(
                 unparseable, "Cannot parse the command confidently: nesting too deep", parsed=False
             )
+        finally:
+            _CWD.reset(token)
         if not parts:
             # only plain variable assignments (risky ones such as PATH= become parts of their own)
             return CommandCheckResult("allow", "Only sets shell variables")
@@ -412,6 +419,10 @@ class CommandGovernor:
                         f"argument of {base!r} holds a substitution the shell would expand at run time"
                     )
         program = _trusted_name(name) or name
+        cwd = _CWD.get()
+        if base in ("cd", "pushd"):
+            # later parts of the line run there (a subshell's `cd` is followed too: judged more strictly)
+            _CWD.set(changed_directory([w.text if not w.dynamic else "$" for w in args], cwd))
         part = Part(program, base, list(args), list(cmd.redirects), cmd.piped_input, origin, list(extra))
         feats = part.features
         for r in cmd.redirects:
@@ -425,7 +436,7 @@ class CommandGovernor:
             if r.target.substitution or (r.target.dynamic and r.op not in ("<<", "<<-")):
                 feats.append(Feature("redirection target built at run time", "$"))
             if r.op not in ("<<", "<<-", "<<<"):
-                for hit in word_hits(tgt, glob=r.target.glob, dynamic=r.target.dynamic):
+                for hit in word_hits(tgt, glob=r.target.glob, dynamic=r.target.dynamic, cwd=cwd):
                     feats.append(Feature(f"sensitive path {hit}", hit))
         if base in _COMMAND_RUNNERS:
             # not unwrapped (their options differ too much): never a silent allow
@@ -442,7 +453,7 @@ class CommandGovernor:
         for i, w in enumerate(args):
             if i in patterns:
                 continue  # a search pattern that names a sensitive file reads nothing
-            for hit in word_hits(w.text, glob=w.glob, dynamic=w.dynamic):
+            for hit in word_hits(w.text, glob=w.glob, dynamic=w.dynamic, cwd=cwd):
                 feats.append(Feature(f"sensitive path {hit}", hit))
         for opt in dangerous_options(part):
             if opt.startswith(("-", "+")):

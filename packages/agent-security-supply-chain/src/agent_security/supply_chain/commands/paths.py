@@ -18,7 +18,7 @@ import re2
 from agent_security.core.paths import PathError, resolve_path
 from agent_security.supply_chain.commands.credentials import LOCATIONS, CredentialLocation
 
-__all__ = ["SENSITIVE_TEXT", "credential_hits", "glob_hits", "path_hits", "text_hits", "word_hits"]
+__all__ = ["SENSITIVE_TEXT", "changed_directory", "credential_hits", "glob_hits", "path_hits", "text_hits", "word_hits"]
 
 _HOME_PREFIX = r"(?:/root|/home/[^/]+|/Users/[^/]+|/var/root)"
 _GLOB_CHARS = frozenset("*?[")
@@ -134,13 +134,14 @@ def path_hits(word: str, *, cwd: str | None = None, home: str | None = None, glo
         return []
     home = home or os.environ.get("HOME") or "/root"
     is_glob = bool(_GLOB_CHARS & set(word)) if glob is None else glob
-    rooted = word.startswith(("/", "~"))
+    rooted = word.startswith(("/", "~")) or (cwd is not None and cwd.startswith("/"))
     if is_glob and not rooted:
         return _relative_glob_hits(word)
     if "/" not in word and not rooted:
         return []  # a bare name: only its text can name a credential (``id_rsa``, ``.env``): see text_hits
     try:
-        # the agent's working directory is not known here: symlinks are followed for rooted paths only
+        # the agent's working directory is not known (unless the line changed it with ``cd``): symlinks are
+        # followed for rooted paths only
         resolved = resolve_path(word, cwd=cwd, home=home, follow_symlinks=rooted and not is_glob)
     except PathError:
         return []
@@ -192,14 +193,29 @@ def text_hits(text: str, limit: int = 5) -> list[str]:
 _HOME_VAR = re2.compile(r"^\$(?:HOME|\{HOME\})(/|$)")
 
 
-def word_hits(text: str, *, glob: bool = False, dynamic: bool = False, limit: int = 3) -> list[str]:
+def word_hits(
+    text: str, *, glob: bool = False, dynamic: bool = False, cwd: str | None = None, limit: int = 3
+) -> list[str]:
     """Everything that makes a command word sensitive: a mention of a credential location in its text, and
     the location it names once the shell has expanded it (``$HOME``, ``~``, globs) and the kernel resolved
-    it (``..``, ``/proc/self/root``, ``/dev/fd``, symlinks)."""
+    it (``..``, ``/proc/self/root``, ``/dev/fd``, symlinks); relative words against ``cwd`` when known."""
     hits = text_hits(text, limit)
     word = _HOME_VAR.sub(r"~\1", text) if dynamic else text
     if "$" not in word and "`" not in word:
-        for h in path_hits(word, glob=glob):
+        for h in path_hits(word, glob=glob, cwd=cwd):
             if h not in hits and not any(h in x or x in h for x in hits):
                 hits.append(h)
     return hits[:limit]
+
+
+def changed_directory(args: list[str], cwd: str | None, *, home: str | None = None) -> str | None:
+    """The working directory after ``cd``/``pushd`` with ``args`` from ``cwd`` (``None``: unknown)."""
+    target = next((a for a in args if not a.startswith("-") or a == "-"), "~")
+    if target == "-" or "$" in target or "`" in target or _GLOB_CHARS & set(target):
+        return None
+    if not target.startswith(("/", "~")) and cwd is None:
+        return None
+    try:
+        return resolve_path(target, cwd=cwd, home=home or os.environ.get("HOME") or "/root").path
+    except PathError:
+        return None

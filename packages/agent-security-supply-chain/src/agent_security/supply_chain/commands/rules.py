@@ -209,6 +209,7 @@ DEFAULT_RULES: tuple[CommandRule, ...] = (
         CommandRule(pattern=p, action="allow", reason="Read-only command")
         for p in (
             "ls",
+            "cd",
             "pwd",
             "echo",
             "cat",
