@@ -64,6 +64,8 @@ from agent_security.supply_chain.commands.model import (
 from agent_security.supply_chain.commands.options import dangerous_options, search_patterns
 from agent_security.supply_chain.commands.paths import changed_directory, word_hits
 from agent_security.supply_chain.commands.rules import CompiledRule
+from agent_security.supply_chain.commands.shell import parse_command_line
+from agent_security.supply_chain.commands.words import MAX_DEPTH, ShellParseError, SimpleCommand, Word
 from agent_security.supply_chain.commands.wrappers import (
     _COMMAND_RUNNERS,
     _EVALUATING_BUILTINS,
@@ -78,7 +80,6 @@ from agent_security.supply_chain.commands.wrappers import (
     _stored_code,
 )
 from agent_security.supply_chain.patterns import SHELLS, is_interpreter
-from agent_security.supply_chain.shell import MAX_DEPTH, ShellParseError, SimpleCommand, Word, parse_command_line
 
 __all__ = ["CommandGovernor"]
 

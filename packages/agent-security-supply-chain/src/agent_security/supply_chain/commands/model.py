@@ -9,7 +9,7 @@ from typing import Any, Literal
 import re2
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent_security.supply_chain.shell import Redirect, Word
+from agent_security.supply_chain.commands.words import Redirect, Word
 
 __all__ = [
     "TRUSTED_DIRS",

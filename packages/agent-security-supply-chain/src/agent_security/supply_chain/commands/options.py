@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import re2
 
 from agent_security.supply_chain.commands.model import Part
-from agent_security.supply_chain.shell import Word
+from agent_security.supply_chain.commands.words import Word
 
 __all__ = ["dangerous_options"]
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from agent_security.supply_chain.shell import ShellParseError, Word
+from agent_security.supply_chain.commands.words import ShellParseError, Word
 
 _TRANSPARENT = frozenset(
     {
