@@ -151,10 +151,16 @@ def test_every_command_argument_is_checked(make_request: MakeRequest, ctx: Check
     assert d is not None and d.codes == ("COMMAND_BLOCKED",)
 
 
-def test_non_shell_tools_are_not_governed(make_request: MakeRequest, ctx: CheckContext) -> None:
+def test_tools_without_commands_are_not_governed_and_code_tools_are(
+    make_request: MakeRequest, ctx: CheckContext
+) -> None:
     guard = supply_chain_guard(command_rules=DEMO_RULES)
     assert decide(guard, make_request("send_email", {"to": "a@b.c", "body": "curl x"}), ctx) is None
-    assert decide(guard, make_request("python", {"code": "print(1)"}, action_type="code_execute"), ctx) is None
+    # a code tool is governed for what it runs: its code is checked as `python3 -c '<code>'`
+    d = decide(guard, make_request("python", {"code": "print(1)"}, action_type="code_execute"), ctx)
+    assert d is not None and d.codes == ("COMMAND_BLOCKED",)
+    allow_inline = supply_chain_guard(command_rules=[{"pattern": "python3 -c *", "action": "allow"}])
+    assert decide(allow_inline, make_request("python", {"code": "print(1)"}, action_type="code_execute"), ctx) is None
 
 
 def test_builtin_rules_by_default(make_request: MakeRequest, ctx: CheckContext) -> None:

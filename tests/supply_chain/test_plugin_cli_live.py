@@ -140,6 +140,25 @@ def test_cli_scan_file(tmp_path: Path) -> None:
     assert res.exit_code == 0 and "HTML comment" in res.output
 
 
+def test_cli_scan_exit_status_tells_risky_from_could_not_scan(tmp_path: Path) -> None:
+    risky = tmp_path / "risky.json"
+    risky.write_text(json.dumps({"name": "s", "tools": [{"name": "run_shell", "description": "Runs a command"}]}))
+    benign = tmp_path / "benign.json"
+    benign.write_text(json.dumps({"name": "s", "tools": [{"name": "get_weather", "description": "Weather"}]}))
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps({"name": "s", "tools": "not a list"}))
+    runner = CliRunner()
+    assert runner.invoke(sc_plugin.mcp_group, ["scan", "--file", str(risky)]).exit_code == 1
+    assert runner.invoke(sc_plugin.mcp_group, ["scan", "--file", str(benign)]).exit_code == 0
+    for path in (broken, wrong):
+        res = runner.invoke(sc_plugin.mcp_group, ["scan", "--file", str(path)])
+        assert res.exit_code == 3, res.output
+    res = runner.invoke(sc_plugin.mcp_group, ["scan", "--timeout", "5", "--", "/nonexistent/mcp-server"])
+    assert res.exit_code == 3, res.output
+
+
 def test_cli_scan_without_command_is_a_usage_error() -> None:
     res = CliRunner().invoke(sc_plugin.mcp_group, ["scan"])
     assert res.exit_code == 2 and "after '--'" in res.output
@@ -157,7 +176,7 @@ def test_missing_sdk_message(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(builtins, "__import__", fake_import)
     res = CliRunner().invoke(sc_plugin.mcp_group, ["scan", "--", "true"])
-    assert res.exit_code == 1
+    assert res.exit_code == 3  # could not scan: never the status of a risky server
     assert "pip install 'agent-security-supply-chain[mcp]'" in res.output
 
 

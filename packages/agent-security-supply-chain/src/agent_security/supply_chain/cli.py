@@ -14,7 +14,19 @@ from agent_security.core.files import UnreadableFile, read_bounded
 from agent_security.supply_chain.pinning import LockFileError, McpLock, load_private_key, load_public_key
 from agent_security.supply_chain.scanner import McpScanner, ScanInputError
 
-__all__ = ["mcp_group"]
+__all__ = ["EXIT_COULD_NOT_SCAN", "EXIT_RISKY", "CouldNotScan", "demo_supply_chain", "mcp_group"]
+
+EXIT_RISKY = 1
+"""``mcp scan``: the risk level reached ``--fail-on``, or the lock file reports drift (``mcp verify``: drift)."""
+EXIT_COULD_NOT_SCAN = 3
+"""The server could not be listed, the definition or lock file could not be read, or the scan failed: nothing
+was judged (2 is click's exit status for a usage error)."""
+
+
+class CouldNotScan(click.ClickException):
+    """Nothing was judged: exit status :data:`EXIT_COULD_NOT_SCAN`, never the status of a risky server."""
+
+    exit_code = EXIT_COULD_NOT_SCAN
 
 
 def _fetch(command: Sequence[str], timeout: float, max_bytes: int) -> Any:
@@ -30,9 +42,9 @@ def _fetch(command: Sequence[str], timeout: float, max_bytes: int) -> Any:
             max_total_bytes=max(max_bytes * 8, max_bytes),
         )
     except McpSdkMissingError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise CouldNotScan(str(exc)) from None
     except McpLiveError as exc:
-        raise click.ClickException(f"cannot list the server's tools: {exc}") from None
+        raise CouldNotScan(f"cannot list the server's tools: {exc}") from None
 
 
 _live_options = [
@@ -126,13 +138,15 @@ def mcp_scan(
     try:
         report = McpScanner(known_servers=known_server).scan(definition, baseline=base)
     except ScanInputError as exc:
-        raise click.ClickException(f"cannot scan: {exc}") from None
+        raise CouldNotScan(f"cannot scan: {exc}") from None
+    except Exception as exc:
+        raise CouldNotScan(f"cannot scan: {type(exc).__name__}: {exc}") from None
     drift = None
     if lock_path:
         try:
             drift = McpLock.load(lock_path).verify(report.server_name, definition.get("tools") or [])
         except (LockFileError, ScanInputError) as exc:
-            raise click.ClickException(str(exc)) from None
+            raise CouldNotScan(str(exc)) from None
     if as_json:
         out = report.model_dump(mode="json")
         if drift is not None:
@@ -155,7 +169,7 @@ def mcp_scan(
     order = ["low", "medium", "high", "critical"]
     failed = fail_on != "never" and order.index(report.risk_level) >= order.index(fail_on)
     if failed or (drift is not None and not drift.ok):
-        sys.exit(1)
+        sys.exit(EXIT_RISKY)
 
 
 @mcp_group.command("pin")
@@ -226,13 +240,13 @@ def mcp_verify(
         key = load_public_key(public_key) if public_key else None
         lock = McpLock.load(lock_path, public_key=key, require_signature=key is not None)
     except LockFileError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise CouldNotScan(str(exc)) from None
     live = _fetch(command, timeout, max_message_bytes)
     name = server_name or live.name
     try:
         report = lock.verify(name, live.tools)
     except ScanInputError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise CouldNotScan(str(exc)) from None
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
     else:
@@ -240,16 +254,24 @@ def mcp_verify(
         for c in report.changes:
             click.echo(f"  {c.describe()}")
     if not report.ok:
-        sys.exit(1)
+        sys.exit(EXIT_RISKY)
 
 
 def _read_json(path: str) -> dict[str, Any]:
     try:
         data = json.loads(read_bounded(path, 16 << 20, what="file").decode("utf-8"))
     except UnreadableFile as exc:
-        raise click.ClickException(str(exc)) from None
+        raise CouldNotScan(str(exc)) from None
     except (OSError, ValueError, RecursionError) as exc:
-        raise click.ClickException(f"{path}: not valid JSON ({exc})") from None
+        raise CouldNotScan(f"{path}: not valid JSON ({exc})") from None
     if not isinstance(data, dict):
-        raise click.ClickException(f"{path}: expected a JSON object")
+        raise CouldNotScan(f"{path}: expected a JSON object")
     return data
+
+
+@click.command("supply-chain")
+def demo_supply_chain() -> None:
+    """Agent-SPM's supply-chain demo (MCP scans, provenance, command rules, guarded calls) with our outcomes."""
+    from agent_security.supply_chain.demo import run_supply_chain_demo
+
+    raise SystemExit(run_supply_chain_demo())

@@ -3,11 +3,11 @@ tool provenance to every tool call.
 
 What it inspects (fixing the original's W15/W16 gaps):
 
-* **Shell and code execution**, recognised by ``action.type`` (``shell``, ``code_execute``, ...) *or* by
-  the tool name (``bash``, ``shell``, ``run_command``, ``exec``, ``terminal``, ``mcp__x__bash``, ...) *or*
-  by the argument shape (a ``command`` / ``cmd`` / ``script`` / ``commandLine`` argument). Every
-  command-like argument is governed; a list is read as an argv. A shell-like call without a readable
-  command is blocked, not waved through.
+* **Shell and code execution**, recognised by what the call carries, whatever the tool is called: every
+  argument at any depth, under any spelling or case of its name, that holds a command line, a script or
+  code in a language a shell or interpreter runs (:mod:`.commands.calls`); a list is read as an argv. A
+  shell-like call (``action.type`` ``shell``/``code_execute``/..., or a tool named ``bash``, ``shell``,
+  ``run_command``, ``mcp__x__bash``...) without a readable command is blocked, not waved through.
 * **MCP tools**, recognised by the ``mcp__<server>__<tool>`` name or ``tool_identity.provider == "mcp"``:
   checked against the pin lock (unpinned ⇒ ``UNVERIFIED_MCP_TOOL``; definition observed by the host
   differs from the pin, or a claimed manifest hash differs ⇒ ``MCP_TOOL_DRIFT``). A caller-supplied
@@ -21,12 +21,12 @@ the pipeline's approval callback), ``PROVENANCE_FAILED``, ``UNVERIFIED_MCP_TOOL`
 
 from __future__ import annotations
 
-import shlex
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from agent_security.core import ActionRequest, CheckContext, Decision, Outcome, PluginResult, Reason, hookimpl
+from agent_security.supply_chain.commands.calls import arg_key, commands_in_args, language_of_tool, runs_code
 from agent_security.supply_chain.governor import CommandCheckResult, CommandGovernor
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from agent_security.supply_chain.provenance import ToolProvenance
 
 __all__ = [
-    "COMMAND_ARG_NAMES",
+    "CODE_ACTION_TYPES",
     "SHELL_ACTION_TYPES",
     "SHELL_TOOL_NAMES",
     "SupplyChainGuard",
@@ -77,18 +77,7 @@ SHELL_TOOL_NAMES = frozenset(
         "computer_bash",
     }
 )
-COMMAND_ARG_NAMES = (
-    "command",
-    "cmd",
-    "script",
-    "commandLine",
-    "command_line",
-    "shell_command",
-    "cmdline",
-    "bash",
-)
-_CODE_LANG_ARGS = ("language", "lang", "interpreter", "kernel")
-_SHELL_LANGS = frozenset({"bash", "sh", "shell", "zsh", "console", "terminal"})
+CODE_ACTION_TYPES = frozenset({"code_execute", "code", "execute_code", "run_code", "eval", "repl"})
 
 ManifestProvider = Callable[[str], "str | bytes | Mapping[str, Any] | None"]
 UnverifiedAction = Literal["deny", "require_approval", "allow"]
@@ -147,7 +136,7 @@ class SupplyChainGuard:
         self.unverified_mcp_action: UnverifiedAction = unverified_mcp_action
         self.require_provenance = require_provenance
         self.shell_tool_names = SHELL_TOOL_NAMES | {n.lower() for n in shell_tool_names}
-        self.command_arg_names = tuple(dict.fromkeys((*COMMAND_ARG_NAMES, *command_arg_names)))
+        self._extra_command_names = frozenset(arg_key(n) for n in command_arg_names)
         self._observed: dict[tuple[str, str], dict[str, Any]] = {}
         self._olock = threading.Lock()
 
@@ -198,53 +187,42 @@ class SupplyChainGuard:
         ident = action.tool_identity
         return ident is not None and _short_name(ident.tool_name) in self.shell_tool_names
 
-    def _commands(self, request: ActionRequest) -> tuple[list[tuple[str, object]], bool]:
-        """``([(arg_name, value)], is_code_in_other_language)``."""
-        args = request.action.tool_args
-        found = [(k, args[k]) for k in self.command_arg_names if k in args]
-        is_code = False
-        if "code" in args:
-            lang = next((args[k] for k in _CODE_LANG_ARGS if isinstance(args.get(k), str)), None)
-            action_type = request.action.type.lower()
-            shell_named = _short_name(request.action.tool_name) in self.shell_tool_names or (
-                action_type in SHELL_ACTION_TYPES and action_type != "code_execute"
-            )
-            if (lang is not None and str(lang).lower() in _SHELL_LANGS) or (lang is None and shell_named):
-                # shell code, or a shell tool / shell action whose `code` says nothing about its language
-                found.append(("code", args["code"]))
-            else:
-                is_code = True
-        return found, is_code
-
     def _check_command(self, request: ActionRequest, facts: dict[str, Any]) -> Decision | None:
         if self.governor is None:
             return None
+        action = request.action
         shell_like = self._is_shell_call(request)
-        commands, other_code = self._commands(request)
+        names = [action.tool_name, *([action.tool_identity.tool_name] if action.tool_identity else [])]
+        tool_language = next((lang for n in names if (lang := language_of_tool(_short_name(n)))), None)
+        code_runner = (
+            shell_like
+            or action.type.lower() in CODE_ACTION_TYPES
+            or tool_language is not None
+            or any(runs_code(_short_name(n)) for n in names)
+        )
+        commands, inert_code = commands_in_args(
+            action.tool_args,
+            code_runner=code_runner,
+            extra_names=self._extra_command_names,
+            tool_language=tool_language,
+        )
         if not commands:
-            if shell_like and not other_code:
+            if shell_like and not inert_code:
                 facts["command"] = {"action": "block", "reason": "no command argument"}
                 return self._deny(
                     "COMMAND_BLOCKED",
                     f"Shell tool {request.tool_name[:128]!r} called without a readable command "
-                    f"(looked for: {', '.join(self.command_arg_names[:6])})",
+                    "(looked for a command, script or code argument at any depth)",
                 )
-            return None
-        if not shell_like and not any(
-            k in ("command", "cmd", "script", "commandLine", "command_line", "shell_command") for k, _ in commands
-        ):
             return None
         worst: CommandCheckResult | None = None
         rank = {"allow": 0, "require_approval": 1, "block": 2}
-        for _arg, value in commands:
-            text: object = value
-            if isinstance(value, list | tuple):
-                text = shlex.join(value) if all(isinstance(v, str) for v in value) else None
-            result = self.governor.check(text)
+        for cmd in commands:
+            result = self.governor.check(cmd.text)
             if worst is None or rank[result.action] > rank[worst.action]:
                 worst = result
         assert worst is not None
-        facts["command"] = worst.summary()
+        facts["command"] = {**worst.summary(), "arguments": [c.where[:64] for c in commands[:8]]}
         if worst.action == "block":
             return self._deny("COMMAND_BLOCKED", worst.reason)
         if worst.action == "require_approval":

@@ -6,7 +6,7 @@ their cost is linear in the input whatever that input is.
 
 from __future__ import annotations
 
-import re2
+from agent_security.supply_chain.commands.paths import SENSITIVE_TEXT, text_hits
 
 __all__ = [
     "INTERPRETERS",
@@ -18,32 +18,13 @@ __all__ = [
     "sensitive_path_hits",
 ]
 
-SENSITIVE_PATH = re2.compile(
-    r"(?i)(?:"
-    r"\.ssh(?:/|\b)|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|authorized_keys|known_hosts|"
-    r"\.aws(?:/|\b)|\.azure(?:/|\b)|\.config/gcloud|application_default_credentials|"
-    r"\.kube/config|\.kube(?:/|\b)|\.docker/config\.json|\.gnupg(?:/|\b)|"
-    r"\.netrc\b|\.npmrc\b|\.pypirc\b|\.git-credentials\b|\.vault-token\b|\.terraform\.d/credentials|"
-    r"(?:^|[/\s'\"=~])\.env(?:\.[A-Za-z0-9_-]+)?\b|\.envrc\b|"
-    r"/etc/shadow\b|/etc/sudoers\b|/etc/gshadow\b|/proc/(?:self|\d+)/environ|"
-    r"\bmcp\.json\b|claude_desktop_config\.json|\.cursor/mcp|\.claude(?:/|\.json)|"
-    r"\.bash_history\b|\.zsh_history\b|\bcredentials\.json\b|\bsecrets?\.(?:ya?ml|json|toml)\b|"
-    r"\.password-store\b|keychain|\.keystore\b|\.pem\b|\.p12\b|\.pfx\b"
-    r")"
-)
-"""Paths that hold credentials, keys, agent/MCP configuration or shell history."""
+SENSITIVE_PATH = SENSITIVE_TEXT
+"""Mentions of credential locations (generated from :data:`.commands.credentials.LOCATIONS`)."""
 
 
 def sensitive_path_hits(text: str, limit: int = 5) -> list[str]:
-    """The sensitive path fragments found in ``text`` (at most ``limit``, each trimmed to 40 chars)."""
-    hits: list[str] = []
-    for m in SENSITIVE_PATH.finditer(text):
-        frag = m.group(0).strip(" '\"=~/")
-        if frag and frag not in hits:
-            hits.append(frag[:40])
-        if len(hits) >= limit:
-            break
-    return hits
+    """The credential locations mentioned in ``text`` (at most ``limit``, each trimmed to 40 chars)."""
+    return text_hits(text, limit)
 
 
 SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "csh", "tcsh", "rbash"})

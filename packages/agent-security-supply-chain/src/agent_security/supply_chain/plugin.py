@@ -154,9 +154,14 @@ def agent_security_configure(host: Host, settings: Settings) -> None:
 
 @hookimpl
 def agent_security_cli(cli: click.Group) -> None:
-    from agent_security.supply_chain.cli import mcp_group
+    import click
+
+    from agent_security.supply_chain.cli import demo_supply_chain, mcp_group
 
     cli.add_command(mcp_group)
+    demo = cli.commands.get("demo")
+    if isinstance(demo, click.Group):
+        demo.add_command(demo_supply_chain, "supply-chain")
 
 
 def __getattr__(name: str) -> Any:
