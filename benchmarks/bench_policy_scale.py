@@ -31,10 +31,33 @@ from agent_security.core.policy import PolicyEngine, load_policy
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 P50_BUDGET_US = 50.0
-WORDS = (
-    "export dump truncate shutdown wipe exfil keylog rootkit payload beacon implant spray pivot "
-    "escalate tamper overwrite purge scrape harvest siphon leak smuggle tunnel bypass disable"
-).split()
+WORDS = [
+    "export",
+    "dump",
+    "truncate",
+    "shutdown",
+    "wipe",
+    "exfil",
+    "keylog",
+    "rootkit",
+    "payload",
+    "beacon",
+    "implant",
+    "spray",
+    "pivot",
+    "escalate",
+    "tamper",
+    "overwrite",
+    "purge",
+    "scrape",
+    "harvest",
+    "siphon",
+    "leak",
+    "smuggle",
+    "tunnel",
+    "bypass",
+    "disable",
+]
 
 
 def make_rules(seed: int = 20) -> list[dict[str, Any]]:

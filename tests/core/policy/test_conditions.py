@@ -199,7 +199,8 @@ def test_argument_strings_are_also_compared_normalised(engine_for, make_rule, re
 
 def test_argument_case_fires_a_deny_rule_but_not_an_allow_rule(engine_for, make_rule, request_factory, now):
     # issue 20: a DENY rule reads the value loosely (case folded), an ALLOW rule takes the exact reading
-    assert _hit(engine_for, make_rule, request_factory, now, {"host": {"in": ["evil.com"]}}, {"host": "EVIL.com"}) == "R"
+    condition = {"host": {"in": ["evil.com"]}}
+    assert _hit(engine_for, make_rule, request_factory, now, condition, {"host": "EVIL.com"}) == "R"
     assert (
         _hit(engine_for, make_rule, request_factory, now, {"host": "ok.org"}, {"host": "OK.org"}, outcome="ALLOW")
         == "DEFAULT_ALLOW"

@@ -32,15 +32,14 @@ from __future__ import annotations
 
 import difflib
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from agent_security.core.normalize import regex_text
 from agent_security.core.policy.patterns import CompiledPattern, compile_pattern
-from agent_security.core.policy.readings import MAX_NUMERIC_STRING, Number, as_number, loose_equal, loose_text, unwrap
+from agent_security.core.policy.readings import Number, as_number, loose_equal, loose_text, unwrap
 
 __all__ = [
     "INDETERMINATE",
@@ -284,7 +283,7 @@ class ArgCondition:
         on any reading, an ALLOW rule's only if it holds on all of them."""
         if len(self.segments) == 1:  # one value (the usual case)
             first = self.segments[0]
-            value = args[first] if first in args else _MISSING
+            value = args.get(first, _MISSING)
             if not _is_seq(value):
                 return self._evaluate_one(value, restrictive)
         found, overflow = self.values(args)

@@ -20,24 +20,19 @@ from typing import Any, Literal
 
 from agent_security.core._speedups import remember
 from agent_security.core.models import Action, ActionRequest, AgentInfo, Decision, Outcome, Reason, trust_rank
-from agent_security.core.normalize import normalize_name, normalize_text
+from agent_security.core.normalize import normalize_name
 from agent_security.core.policy._frozen import deep_thaw
-from agent_security.core.policy.conditions import (
-    INDETERMINATE,
-    ArgCondition,
-    combine_results,
-    parse_tool_args_match,
-)
-from agent_security.core.policy.models import PolicyBundle, PolicyRule, RuleWhen
-from agent_security.core.policy.patterns import CompiledPattern, Glob, compile_pattern, glob_set
+from agent_security.core.policy.conditions import INDETERMINATE
+from agent_security.core.policy.models import PolicyBundle, PolicyRule
+from agent_security.core.policy.patterns import Glob, glob_set
 from agent_security.core.policy.view import (
     MAX_SEARCH_CHARS,
     MAX_SEARCH_DEPTH,
     MAX_SEARCH_NODES,
     RequestView,
-    found_terms,
     searchable_values,
 )
+from agent_security.core.policy.when import CompiledWhen
 
 __all__ = [
     "MAX_SEARCH_CHARS",
@@ -88,133 +83,12 @@ class NameMatcher:
         return not self.exact and not self.globs
 
 
-class _CompiledWhen:
-    """A rule's ``when`` conditions, compiled.
-
-    Every text condition (``contains_any``, ``not_contains``, ``matches_regex``, ``tool_args_match``) is
-    evaluated on the raw and on the normalised view of the text. Normalisation may only make a restrictive
-    rule *more* likely to apply: for DENY and approval-like rules (``restrictive``) a condition holds when
-    it holds on either view; for ALLOW rules only when it holds on both.
-    """
-
-    __slots__ = (
-        "args",
-        "contains",
-        "contains_raw",
-        "labels",
-        "not_contains",
-        "not_contains_raw",
-        "regex",
-        "restrictive",
-    )
-
-    def __init__(self, when: RuleWhen, restrictive: bool) -> None:
-        self.restrictive = restrictive
-        self.contains, self.contains_raw = _terms(when.contains_any)
-        self.not_contains, self.not_contains_raw = _terms(when.not_contains)
-        self.regex: CompiledPattern | None = (
-            compile_pattern(when.matches_regex) if when.matches_regex is not None else None
-        )
-        self.labels = frozenset(normalize_name(x) for x in when.data_labels_any or ())
-        self.args: tuple[ArgCondition, ...] = (
-            parse_tool_args_match(when.tool_args_match) if when.tool_args_match is not None else ()
-        )
-
-    @property
-    def trivial(self) -> bool:
-        return not (self.contains or self.not_contains or self.regex or self.labels or self.args)
-
-    def _contains(self, view: RequestView) -> bool | None:
-        if found_terms(self.contains_raw, self.contains, view, either=self.restrictive):
-            return True
-        return INDETERMINATE if view.truncated else False
-
-    def _not_contains(self, view: RequestView) -> bool | None:
-        # holds on a view when no term is found there; restrictive: on either view, so it fails only
-        # when a term is found in both
-        if found_terms(self.not_contains_raw, self.not_contains, view, either=not self.restrictive):
-            return False
-        return INDETERMINATE if view.truncated else True
-
-    def _regex(self, view: RequestView) -> bool | None:
-        pattern = self.regex
-        assert pattern is not None
-        raw, norm = view.regex_texts
-        undecided = INDETERMINATE if view.truncated else False
-
-        def on(text: str) -> bool | None:  # not searched (over the input limit): indeterminate
-            hit = pattern.matches(text)
-            return undecided if hit is False else hit
-
-        first = on(raw)
-        if first is self.restrictive or raw is norm:
-            return first
-        return combine_results((first, on(norm)), either=self.restrictive)
-
-    def evaluate(self, view: RequestView) -> bool | None:
-        result: bool | None = True
-        if self.labels and self.labels.isdisjoint(view.labels):
-            return False
-        for cond in self.args:
-            r = cond.evaluate(view.request.action.tool_args, restrictive=self.restrictive)
-            if r is False:
-                return False
-            if r is INDETERMINATE:
-                result = INDETERMINATE
-        if self.contains:
-            r = self._contains(view)
-            if r is False:
-                return False
-            if r is INDETERMINATE:
-                result = INDETERMINATE
-        if self.not_contains:
-            r = self._not_contains(view)
-            if r is False:
-                return False
-            if r is INDETERMINATE:
-                result = INDETERMINATE
-        if self.regex is not None:
-            r = self._regex(view)
-            if r is False:
-                return False
-            if r is INDETERMINATE:
-                result = INDETERMINATE
-        return result
-
-    def condition_results(self, view: RequestView) -> list[tuple[str, bool | None]]:
-        """Every condition's own result, in evaluation order (for :meth:`PolicyEngine.explain`)."""
-        out: list[tuple[str, bool | None]] = []
-        if self.labels:
-            out.append(("when.data_labels_any", not self.labels.isdisjoint(view.labels)))
-        for cond in self.args:
-            out.append(
-                (
-                    f"when.tool_args_match.{cond.path}",
-                    cond.evaluate(view.request.action.tool_args, restrictive=self.restrictive),
-                )
-            )
-        if self.contains:
-            out.append(("when.contains_any", self._contains(view)))
-        if self.not_contains:
-            out.append(("when.not_contains", self._not_contains(view)))
-        if self.regex is not None:
-            out.append(("when.matches_regex", self._regex(view)))
-        return out
-
-
 def _matcher(spec: str | tuple[str, ...], matchers: dict[Any, NameMatcher]) -> NameMatcher:
     """One matcher per distinct name spec of a bundle (most rules share ``environment: "*"``)."""
     found = matchers.get(spec)
     if found is None:
         found = matchers[spec] = NameMatcher(spec)
     return found
-
-
-def _terms(terms: tuple[str, ...] | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Keyword terms normalised, and as written (lower-cased); the same tuple when they agree."""
-    norm = tuple(dict.fromkeys(normalize_text(t) for t in terms or ()))
-    raw = tuple(dict.fromkeys(t.lower() for t in terms or ()))
-    return norm, (norm if raw == norm else raw)
 
 
 class _CompiledRule:
@@ -245,7 +119,7 @@ class _CompiledRule:
         self.trust_min = trust_rank(m.trust_level_min) if m.trust_level_min is not None else None
         self.roles = frozenset(normalize_name(r) for r in m.agent_roles_any) if m.agent_roles_any else None
         self.restrictive = rule.outcome is not Outcome.ALLOW
-        when = _CompiledWhen(rule.when, self.restrictive) if rule.when is not None else None
+        when = CompiledWhen(rule.when, self.restrictive) if rule.when is not None else None
         self.when = None if when is None or when.trivial else when
         self.constraints = rule.constraints
         self._decision: Decision | None = None

@@ -9,7 +9,8 @@ Keyword conditions and the tool names of DENY and approval-like rules are also c
    ``ëxport`` read ``export``;
 4. every *non-ASCII* character is replaced by its confusable prototype from Unicode's confusables
    table (UTS #39, as shipped by the ``confusable-homoglyphs`` package), and a Latin small capital by
-   its letter: Cyrillic ``ѕ`` reads ``s``, ``ᴇ`` reads ``e``, mathematical ``𝐞`` reads ``e``;
+   its letter: Cyrillic ``\\u0455`` reads ``s``, ``\\u1d07`` reads ``e``, mathematical ``\\U0001d41e``
+   reads ``e``;
 5. :func:`~agent_security.core.normalize.normalize_text` (case folding, whitespace collapsed).
 
 ASCII characters are their own prototype here (UTS #39 would also equate ``m`` with ``rn``, ``l``
@@ -56,9 +57,11 @@ def _prototypes() -> dict[str, str]:
         if len(char) != 1 or char.isascii() or len(entries) != 1:
             continue
         other = str(entries[0]["c"])
-        if len(other) > 1 or len(data.get(other, ())) > 1:
-            out[char] = other
-        elif (other.isascii(), -ord(other)) > (char.isascii(), -ord(char)):
+        if (
+            len(other) > 1
+            or len(data.get(other, ())) > 1
+            or (other.isascii(), -ord(other)) > (char.isascii(), -ord(char))
+        ):
             out[char] = other
     return out
 
@@ -83,7 +86,8 @@ def prototype_table() -> dict[int, str]:
         if _table is not None:
             return _table
         built: dict[int, str] = {ord(k): v for k, v in _prototypes().items()}
-        for cp in (*range(0x0180, 0x0300), *range(0x1D00, 0x1DC0), *range(0xA720, 0xA800), *range(0x10780, 0x107C0)):
+        ranges = (range(0x0180, 0x0300), range(0x1D00, 0x1DC0), range(0xA720, 0xA800), range(0x10780, 0x107C0))
+        for cp in (cp for r in ranges for cp in r):
             letter = _small_capital(chr(cp))
             if letter is not None:
                 built[cp] = letter

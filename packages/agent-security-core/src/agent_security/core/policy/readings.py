@@ -29,7 +29,16 @@ from typing import Any
 
 from agent_security.core.normalize import normalize_text, regex_text
 
-__all__ = ["MAX_NUMERIC_STRING", "Number", "as_bool", "as_number", "loose_equal", "loose_string", "loose_text", "unwrap"]
+__all__ = [
+    "MAX_NUMERIC_STRING",
+    "Number",
+    "as_bool",
+    "as_number",
+    "loose_equal",
+    "loose_string",
+    "loose_text",
+    "unwrap",
+]
 
 MAX_NUMERIC_STRING = 64
 _NUMERIC = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,4})?")

@@ -3,6 +3,7 @@ keys included, and its user input), within bounds, in the raw and normalised for
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
@@ -13,16 +14,16 @@ from typing import Any
 
 from agent_security.core.models import ActionRequest
 from agent_security.core.normalize import normalize_name, normalize_text, regex_text
-from agent_security.core.policy.conditions import (
-    js_string,
-)
+from agent_security.core.policy.conditions import js_string
+from agent_security.core.policy.fold import fold_text
 
 __all__ = [
     "MAX_SEARCH_CHARS",
     "MAX_SEARCH_DEPTH",
     "MAX_SEARCH_NODES",
     "RequestView",
-    "found_terms",
+    "Terms",
+    "keyword_forms",
     "searchable_values",
 ]
 
@@ -39,7 +40,7 @@ did not find what it looks for is *indeterminate* and the rule fails closed."""
 # Searchable text
 
 
-def searchable_values(request: ActionRequest) -> tuple[list[str], bool]:
+def searchable_values(request: ActionRequest, starts: list[int] | None = None) -> tuple[list[str], bool]:
     """The strings keyword and regex conditions search, and whether the list is incomplete.
 
     ``context.user_input`` (if non-empty) first, then every value at any depth of ``tool_args`` in
@@ -48,11 +49,22 @@ def searchable_values(request: ActionRequest) -> tuple[list[str], bool]:
     use their string form. Any other object, or data beyond the ``MAX_SEARCH_*`` limits, makes the
     result incomplete.
     """
+    values, truncated, found = _grouped_values(request)
+    if starts is not None:
+        starts.extend(found)
+    return values, truncated
+
+
+def _grouped_values(request: ActionRequest) -> tuple[list[str], bool, list[int]]:
+    """:func:`searchable_values` and where each group starts (``user_input``, then each top-level
+    argument; an empty group starts where the next one does)."""
     values: list[str] = []
+    starts: list[int] = []
     append = values.append
     user_input = request.context.user_input
     chars = 0
     if user_input:
+        starts.append(0)
         append(user_input)
         chars = len(user_input)
     truncated = False
@@ -61,9 +73,11 @@ def searchable_values(request: ActionRequest) -> tuple[list[str], bool]:
     stack: list[Iterator[Any]] = [iter(request.action.tool_args.values())]
     while stack:
         for node in stack[-1]:
+            if len(stack) == 1:
+                starts.append(len(values))
             nodes += 1
             if nodes > MAX_SEARCH_NODES:
-                return values, True
+                return values, True, starts
             kind = type(node)
             if kind is str:
                 text: str = node
@@ -79,7 +93,7 @@ def searchable_values(request: ActionRequest) -> tuple[list[str], bool]:
                     stack.append(iter(node.values()))
                 elif isinstance(node, set | frozenset):
                     if len(node) > MAX_SEARCH_NODES:
-                        return values, True
+                        return values, True, starts
                     stack.append(iter(sorted(node, key=repr)))
                 else:
                     stack.append(iter(node))
@@ -94,11 +108,11 @@ def searchable_values(request: ActionRequest) -> tuple[list[str], bool]:
                 text = scalar
             chars += len(text)
             if chars > MAX_SEARCH_CHARS:
-                return values, True
+                return values, True, starts
             append(text)
         else:
             stack.pop()
-    return values, truncated
+    return values, truncated, starts
 
 
 def _scalar_text(value: Any) -> str | None:
@@ -114,26 +128,60 @@ def _scalar_text(value: Any) -> str | None:
 class RequestView:
     """Lazily computed, per-request facts shared by the rules of one evaluation.
 
-    Text conditions see the searchable values in two *views*: as written (``raw``) and normalised (see
-    ``normalize``). When normalisation changes nothing, both views are the same object and each condition
-    searches once.
+    Text conditions see the searchable values in three *views*: as written (``raw``), normalised (see
+    ``normalize``) and folded (see ``fold``). When a view changes nothing, it is the same object as the
+    one before and each condition searches once. The values may be read all together (``user_input``
+    first), without ``user_input`` (``args_*``), or one by one (``value_forms``).
     """
 
-    __slots__ = ("_keyword_norm", "_keyword_raw", "_labels", "_regex", "_truncated", "_values", "request")
+    __slots__ = (
+        "_args_keywords",
+        "_args_regex",
+        "_forms",
+        "_keyword_fold",
+        "_keyword_norm",
+        "_keyword_raw",
+        "_labels",
+        "_regex",
+        "_starts",
+        "_truncated",
+        "_values",
+        "request",
+        "user_input_count",
+    )
 
     def __init__(self, request: ActionRequest) -> None:
         self.request = request
         self._values: list[str] | None = None
+        self._starts: list[int] = []
         self._truncated = False
         self._keyword_raw: str | None = None
         self._keyword_norm: str | None = None
+        self._keyword_fold: str | None = None
         self._regex: tuple[str, str] | None = None
+        self._args_keywords: tuple[str, str, str] | None = None
+        self._args_regex: tuple[str, str] | None = None
+        self._forms: dict[tuple[int, int], tuple[str, str, str]] | None = None
         self._labels: frozenset[str] | None = None
+        self.user_input_count = 1 if request.context.user_input else 0
 
     def _load(self) -> list[str]:
         if self._values is None:
-            self._values, self._truncated = searchable_values(self.request)
+            self._values, self._truncated = searchable_values(self.request, self._starts)
         return self._values
+
+    @property
+    def groups(self) -> list[tuple[int, int]]:
+        """``(start, end)`` index ranges of :attr:`values`, one per non-empty group: ``user_input``, then
+        each top-level argument with all the values inside it."""
+        values = self._load()
+        bounds = [*self._starts, len(values)]
+        return [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
+
+    @property
+    def values(self) -> list[str]:
+        """The searchable values (``user_input`` first when present)."""
+        return self._load()
 
     @property
     def truncated(self) -> bool:
@@ -158,6 +206,44 @@ class RequestView:
         return self._keyword_norm
 
     @property
+    def keyword_fold(self) -> str:
+        """Text for folded keyword terms (see ``fold``); the same object as :attr:`keyword_norm` when
+        equal (always, for ASCII text)."""
+        if self._keyword_fold is None:
+            norm = self.keyword_norm
+            values = self._load()
+            if all(v.isascii() for v in values):
+                self._keyword_fold = norm
+            else:
+                fold = "\x00".join([fold_text(v) for v in values])
+                self._keyword_fold = norm if fold == norm else fold
+        return self._keyword_fold
+
+    @property
+    def keyword_texts(self) -> tuple[str, str, str]:
+        """``(raw, norm, fold)`` keyword texts of all the values."""
+        return self.keyword_raw, self.keyword_norm, self.keyword_fold
+
+    @property
+    def args_keyword_texts(self) -> tuple[str, str, str]:
+        """``(raw, norm, fold)`` keyword texts of the tool arguments alone (``user_input`` left out)."""
+        if not self.user_input_count:
+            return self.keyword_texts
+        if self._args_keywords is None:
+            self._args_keywords = keyword_forms(self._load()[1:])
+        return self._args_keywords
+
+    def group_forms(self, group: tuple[int, int]) -> tuple[str, str, str]:
+        """``(raw, norm, fold)`` keyword texts of one group of values (see :attr:`groups`)."""
+        forms = self._forms
+        if forms is None:
+            forms = self._forms = {}
+        found = forms.get(group)
+        if found is None:
+            found = forms[group] = keyword_forms(self._load()[group[0] : group[1]])
+        return found
+
+    @property
     def regex_texts(self) -> tuple[str, str]:
         """``(raw, normalised)`` text for ``matches_regex``: the values joined with spaces, as written /
         with :func:`regex_text` applied (the same object twice when equal)."""
@@ -169,20 +255,67 @@ class RequestView:
         return self._regex
 
     @property
+    def args_regex_texts(self) -> tuple[str, str]:
+        """:attr:`regex_texts` of the tool arguments alone (``user_input`` left out)."""
+        if not self.user_input_count:
+            return self.regex_texts
+        if self._args_regex is None:
+            values = self._load()[1:]
+            raw = " ".join(values)
+            norm = " ".join([regex_text(v) for v in values])
+            self._args_regex = (raw, raw if norm == raw else norm)
+        return self._args_regex
+
+    @property
     def labels(self) -> frozenset[str]:
         if self._labels is None:
             self._labels = frozenset(normalize_name(x) for x in self.request.context.data_labels)
         return self._labels
 
 
-def found_terms(raw_terms: tuple[str, ...], norm_terms: tuple[str, ...], view: RequestView, *, either: bool) -> bool:
-    """Whether a term occurs in the raw view (raw terms) *or* (``either``) / *and* the normalised view
-    (normalised terms). The normalised text is built only when the raw view does not decide."""
-    raw = view.keyword_raw
-    first = any(t in raw for t in raw_terms)
-    if first is either:
-        return first
-    norm = view.keyword_norm
-    if norm is raw and raw_terms is norm_terms:
-        return first
-    return any(t in norm for t in norm_terms)
+def keyword_forms(values: list[str]) -> tuple[str, str, str]:
+    """``(raw, norm, fold)`` keyword texts of ``values`` joined with NUL (a form equal to the one before
+    is the same object)."""
+    raw = "\x00".join(values).lower()
+    norm = "\x00".join([normalize_text(v) for v in values])
+    norm = raw if norm == raw else norm
+    if all(v.isascii() for v in values):
+        return raw, norm, norm
+    fold = "\x00".join([fold_text(v) for v in values])
+    return raw, norm, norm if fold == norm else fold
+
+
+class Terms:
+    """Keyword terms in the three forms the views compare them in: as written (lower-cased),
+    normalised and folded. A form equal to the one before is the same tuple."""
+
+    __slots__ = ("fold", "norm", "raw")
+
+    def __init__(self, terms: tuple[str, ...] | None) -> None:
+        norm = tuple(dict.fromkeys(normalize_text(t) for t in terms or ()))
+        raw = tuple(dict.fromkeys(t.lower() for t in terms or ()))
+        fold = tuple(dict.fromkeys(fold_text(t) for t in terms or ()))
+        self.norm = norm
+        self.raw = norm if raw == norm else raw
+        self.fold = norm if fold == norm else fold
+
+    def __bool__(self) -> bool:
+        return bool(self.norm)
+
+    def all_forms(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((*self.raw, *self.norm, *self.fold)))
+
+    def found(self, texts: tuple[str, str, str], *, either: bool) -> bool:
+        """Whether a term occurs in the raw *or* (``either``) / *and* the normalised and folded texts
+        (each form of the terms in its own text; a text equal to the one before is not searched again)."""
+        raw, norm, fold = texts
+        first = any(t in raw for t in self.raw)
+        if first is either:
+            return first
+        if not (norm is raw and self.norm is self.raw):
+            second = any(t in norm for t in self.norm)
+            if second is either:
+                return second
+        if fold is norm and self.fold is self.norm:
+            return not either
+        return any(t in fold for t in self.fold)
