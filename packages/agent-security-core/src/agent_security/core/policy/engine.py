@@ -23,8 +23,10 @@ from agent_security.core.models import Action, ActionRequest, AgentInfo, Decisio
 from agent_security.core.normalize import normalize_name
 from agent_security.core.policy._frozen import deep_thaw
 from agent_security.core.policy.conditions import INDETERMINATE
+from agent_security.core.policy.fold import fold_name, fold_text
 from agent_security.core.policy.models import PolicyBundle, PolicyRule
 from agent_security.core.policy.patterns import Glob, glob_set
+from agent_security.core.policy.prefilter import Prefilter
 from agent_security.core.policy.view import (
     MAX_SEARCH_CHARS,
     MAX_SEARCH_DEPTH,
@@ -51,6 +53,7 @@ CODE_INDETERMINATE = "POLICY_CONDITION_INDETERMINATE"
 _CACHE_SIZE = 4096
 _CACHE_KEY_MAX = 512  # characters of tool name + environment; longer requests are not memoised
 _GLOB_SET_MIN = 8  # from this many distinct glob patterns on, match them with one RE2 set
+_PREFILTER_MIN = 16  # from this many gated candidate rules on, a request's gates are opened first
 
 _ERROR_DECISION = Decision(
     outcome=Outcome.DENY,
@@ -65,7 +68,7 @@ _ERROR_DECISION = Decision(
 class NameMatcher:
     """Matches a normalised name against exact names and ``*`` globs (from a rule's name field)."""
 
-    __slots__ = ("any", "exact", "globs")
+    __slots__ = ("_folded", "any", "exact", "globs")
 
     def __init__(self, spec: str | Sequence[str]) -> None:
         names = [spec] if isinstance(spec, str) else list(spec)
@@ -73,10 +76,23 @@ class NameMatcher:
         self.exact = frozenset(n for n in normalised if "*" not in n)
         self.globs = tuple(Glob(n) for n in dict.fromkeys(normalised) if "*" in n)
         self.any = any(g.matches_everything for g in self.globs)
+        self._folded: tuple[frozenset[str], tuple[Glob, ...]] | None = None
 
     def match(self, name: str) -> bool:
         """``name`` must already be normalised."""
         return self.any or name in self.exact or any(g.match(name) for g in self.globs)
+
+    def match_folded(self, folded: str) -> bool:
+        """Whether a folded name (:func:`~agent_security.core.policy.fold.fold_name`) matches the folded
+        form of these names (built on first use)."""
+        if self.any:
+            return True
+        forms = self._folded
+        if forms is None:
+            exact = frozenset(fold_name(n) for n in self.exact)
+            globs = tuple(Glob("*".join(fold_text(p) for p in g.pattern.split("*"))) for g in self.globs)
+            forms = self._folded = (exact, globs)
+        return folded in forms[0] or any(g.match(folded) for g in forms[1])
 
     @property
     def empty(self) -> bool:
@@ -150,6 +166,13 @@ class _CompiledRule:
             )
         return decision
 
+    def names_tool(self, tool: str, folded: str) -> bool:
+        """Whether the rule's tool names match a tool (normalised, and folded): a DENY or approval-like
+        rule also matches the folded name (a confusable spelling), an ALLOW rule does not."""
+        if self.tool.match(tool):
+            return True
+        return self.restrictive and folded != tool and self.tool.match_folded(folded)
+
     def identity_match(self, agent: AgentInfo, action: Action) -> bool:
         types = self.agent_types
         if types is not None and (not agent.agent_type or not types.match(normalize_name(agent.agent_type))):
@@ -198,6 +221,27 @@ class _CompiledRule:
         return base.model_copy(update={"constraints": deep_thaw(self.constraints)})
 
 
+class _Plan:
+    """The candidate rules of one tool name and environment, split for the prefilter: the rules without
+    a gate (always evaluated) and the gated ones (evaluated when their gate is open)."""
+
+    __slots__ = ("by_index", "gated_count", "rules", "ungated")
+
+    def __init__(self, rules: tuple[_CompiledRule, ...], gated: frozenset[int]) -> None:
+        self.rules = rules
+        self.by_index = {r.index: r for r in rules}
+        self.ungated = tuple(r.index for r in rules if r.index not in gated)
+        self.gated_count = len(rules) - len(self.ungated)
+
+    def select(self, open_gates: set[int]) -> list[_CompiledRule]:
+        """The rules to evaluate (ungated, and gated with an open gate), in first-match order."""
+        by_index = self.by_index
+        chosen = [i for i in open_gates if i in by_index]
+        chosen.extend(self.ungated)
+        chosen.sort()
+        return [by_index[i] for i in chosen]
+
+
 @dataclass(frozen=True)
 class RuleTrace:
     """How one candidate rule (tool name and environment matched) fared for a request."""
@@ -230,6 +274,8 @@ class PolicyEngine:
         "_expires_at",
         "_glob_groups",
         "_glob_set",
+        "_prefilter",
+        "_restrictive",
         "_rules",
     )
 
@@ -251,7 +297,9 @@ class PolicyEngine:
         # Glob rules, one entry per distinct pattern. Many patterns are matched in one pass by an RE2 set.
         self._glob_groups = tuple((g, tuple(ids)) for g, ids in globs.values())
         self._glob_set = glob_set([g for g, _ in self._glob_groups]) if len(globs) > _GLOB_SET_MIN else None
-        self._cache: dict[tuple[str, str], tuple[_CompiledRule, ...]] = {}
+        self._cache: dict[tuple[str, str], _Plan] = {}
+        self._restrictive = tuple(r for r in self._rules if r.restrictive)
+        self._prefilter = Prefilter((r.index, r.when) for r in self._rules if r.when is not None)
         outcome = bundle.defaults.outcome
         self._default = Decision(
             outcome=outcome,
@@ -293,7 +341,7 @@ class PolicyEngine:
             f"default={self._bundle.defaults.outcome.value})"
         )
 
-    def _lookup(self, tool_name: str, environment: str) -> tuple[_CompiledRule, ...]:
+    def _lookup(self, tool_name: str, environment: str) -> _Plan:
         tool = normalize_name(tool_name)
         env = normalize_name(environment)
         indices = set(self._by_tool.get(tool, ()))
@@ -305,8 +353,11 @@ class PolicyEngine:
             for glob, ids in groups:
                 if glob.match(tool):
                     indices.update(ids)
+        folded = tool if tool_name.isascii() else fold_name(tool_name)
+        if folded != tool:  # a confusable spelling: DENY and approval-like rules on the folded name too
+            indices.update(r.index for r in self._restrictive if r.tool.match_folded(folded))
         rules = self._rules
-        found = tuple(rules[i] for i in sorted(indices) if rules[i].env.match(env))
+        found = _Plan(tuple(rules[i] for i in sorted(indices) if rules[i].env.match(env)), self._prefilter.gated)
         if len(tool_name) + len(environment) <= _CACHE_KEY_MAX:  # never memoise oversized keys
             remember(self._cache, (tool_name, environment), found, _CACHE_SIZE)
         return found
@@ -325,17 +376,24 @@ class PolicyEngine:
                 return self._expired
             action = request.action
             agent = request.agent
-            candidates = self._cache.get((action.tool_name, agent.environment))
-            if candidates is None:
-                candidates = self._lookup(action.tool_name, agent.environment)
-            return self._first_match(candidates, request)
+            plan = self._cache.get((action.tool_name, agent.environment))
+            if plan is None:
+                plan = self._lookup(action.tool_name, agent.environment)
+            if plan.gated_count < _PREFILTER_MIN:
+                return self._first_match(plan.rules, request)
+            view = RequestView(request)
+            open_gates = self._prefilter.open_gates(view)
+            if open_gates is None:
+                return self._first_match(plan.rules, request, view)
+            return self._first_match(plan.select(open_gates), request, view)
         except Exception:
             return _ERROR_DECISION
 
-    def _first_match(self, candidates: Iterable[_CompiledRule], request: ActionRequest) -> Decision:
+    def _first_match(
+        self, candidates: Iterable[_CompiledRule], request: ActionRequest, view: RequestView | None = None
+    ) -> Decision:
         agent = request.agent
         action = request.action
-        view: RequestView | None = None
         for rule in candidates:
             if not rule.identity_match(agent, action):
                 continue
@@ -361,11 +419,12 @@ class PolicyEngine:
             return decision, traces
         try:
             tool = normalize_name(request.action.tool_name)
+            folded = fold_name(request.action.tool_name)
             env = normalize_name(request.agent.environment)
             view = RequestView(request)
             decided = False
             for rule in self._rules:
-                if not (rule.tool.match(tool) and rule.env.match(env)):
+                if not (rule.names_tool(tool, folded) and rule.env.match(env)):
                     continue
                 rid, outcome = rule.rule.id, rule.rule.outcome.value
                 if decided:
@@ -405,8 +464,9 @@ class PolicyEngine:
             if now >= self._expires_at:
                 return self._expired
             tool = normalize_name(request.action.tool_name)
+            folded = fold_name(request.action.tool_name)
             env = normalize_name(request.agent.environment)
-            candidates = [r for r in self._rules if r.tool.match(tool) and r.env.match(env)]
+            candidates = [r for r in self._rules if r.names_tool(tool, folded) and r.env.match(env)]
             return self._first_match(candidates, request)
         except Exception:
             return _ERROR_DECISION
