@@ -14,7 +14,17 @@ from agent_security.core.policy import PolicyEngine, load_policy
 from agent_security.core.policy.when import CompiledWhen
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
-WORDS = ["export", "dump", "wipe", "--dry-run", "ｅｘｐｏｒｔ", "\u0435xport", "all", "5000", "drop"]
+WORDS = [
+    "export",
+    "dump",
+    "wipe",
+    "--dry-run",
+    "\uff45\uff58\uff50\uff4f\uff52\uff54",
+    "\u0435xport",
+    "all",
+    "5000",
+    "drop",
+]
 PATTERNS = [r"\bwipe\s+all\b", r"^drop", r"dump$", r"\d{4}", r"exp(o|0)rt"]
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "MAX_SEARCH_CHARS",
     "MAX_SEARCH_DEPTH",
     "MAX_SEARCH_NODES",
+    "KeywordTexts",
     "RequestView",
     "Terms",
     "keyword_forms",
@@ -40,7 +41,7 @@ did not find what it looks for is *indeterminate* and the rule fails closed."""
 # Searchable text
 
 
-def searchable_values(request: ActionRequest, starts: list[int] | None = None) -> tuple[list[str], bool]:
+def searchable_values(request: ActionRequest) -> tuple[list[str], bool]:
     """The strings keyword and regex conditions search, and whether the list is incomplete.
 
     ``context.user_input`` (if non-empty) first, then every value at any depth of ``tool_args`` in
@@ -49,9 +50,56 @@ def searchable_values(request: ActionRequest, starts: list[int] | None = None) -
     use their string form. Any other object, or data beyond the ``MAX_SEARCH_*`` limits, makes the
     result incomplete.
     """
-    values, truncated, found = _grouped_values(request)
-    if starts is not None:
-        starts.extend(found)
+    values: list[str] = []
+    append = values.append
+    user_input = request.context.user_input
+    chars = 0
+    if user_input:
+        append(user_input)
+        chars = len(user_input)
+    truncated = False
+    nodes = 0
+    # Depth-first over iterators (no recursion, no per-node allocation for scalars).
+    stack: list[Iterator[Any]] = [iter(request.action.tool_args.values())]
+    while stack:
+        for node in stack[-1]:
+            nodes += 1
+            if nodes > MAX_SEARCH_NODES:
+                return values, True
+            kind = type(node)
+            if kind is str:
+                text: str = node
+            elif kind is int or kind is float or kind is bool:
+                text = js_string(node) or ""
+            elif node is None:
+                continue
+            elif isinstance(node, Mapping | list | tuple | set | frozenset):
+                if len(stack) > MAX_SEARCH_DEPTH:
+                    truncated = True
+                    continue
+                if isinstance(node, Mapping):
+                    stack.append(iter(node.values()))
+                elif isinstance(node, set | frozenset):
+                    if len(node) > MAX_SEARCH_NODES:
+                        return values, True
+                    stack.append(iter(sorted(node, key=repr)))
+                else:
+                    stack.append(iter(node))
+                break
+            else:
+                scalar = js_string(node)
+                if scalar is None:
+                    scalar = _scalar_text(node)
+                if scalar is None:
+                    truncated = True
+                    continue
+                text = scalar
+            chars += len(text)
+            if chars > MAX_SEARCH_CHARS:
+                return values, True
+            append(text)
+        else:
+            stack.pop()
     return values, truncated
 
 
@@ -125,6 +173,19 @@ def _scalar_text(value: Any) -> str | None:
     return None
 
 
+class KeywordTexts:
+    """Keyword texts in the three views (see :func:`keyword_forms`); :class:`RequestView` offers the same
+    three attributes, computed lazily."""
+
+    __slots__ = ("ascii", "keyword_fold", "keyword_norm", "keyword_raw")
+
+    def __init__(self, raw: str, norm: str, fold: str) -> None:
+        self.keyword_raw = raw
+        self.keyword_norm = norm
+        self.keyword_fold = fold
+        self.ascii = False  # not needed: the three texts are already built
+
+
 class RequestView:
     """Lazily computed, per-request facts shared by the rules of one evaluation.
 
@@ -143,40 +204,44 @@ class RequestView:
         "_keyword_raw",
         "_labels",
         "_regex",
-        "_starts",
         "_truncated",
         "_values",
+        "ascii",
         "request",
-        "user_input_count",
     )
 
     def __init__(self, request: ActionRequest) -> None:
         self.request = request
         self._values: list[str] | None = None
-        self._starts: list[int] = []
         self._truncated = False
         self._keyword_raw: str | None = None
+        self.ascii = False
+        """Whether the values are all ASCII (known once :attr:`keyword_raw` is built)."""
         self._keyword_norm: str | None = None
         self._keyword_fold: str | None = None
         self._regex: tuple[str, str] | None = None
-        self._args_keywords: tuple[str, str, str] | None = None
+        self._args_keywords: KeywordTexts | None = None
         self._args_regex: tuple[str, str] | None = None
-        self._forms: dict[tuple[int, int], tuple[str, str, str]] | None = None
+        self._forms: dict[tuple[int, int], KeywordTexts] | None = None
         self._labels: frozenset[str] | None = None
-        self.user_input_count = 1 if request.context.user_input else 0
 
     def _load(self) -> list[str]:
         if self._values is None:
-            self._values, self._truncated = searchable_values(self.request, self._starts)
+            self._values, self._truncated = searchable_values(self.request)
         return self._values
 
     @property
     def groups(self) -> list[tuple[int, int]]:
         """``(start, end)`` index ranges of :attr:`values`, one per non-empty group: ``user_input``, then
         each top-level argument with all the values inside it."""
-        values = self._load()
-        bounds = [*self._starts, len(values)]
+        values, _, starts = _grouped_values(self.request)  # the same traversal, with group starts
+        bounds = [*starts, len(values)]
         return [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
+
+    @property
+    def user_input_count(self) -> int:
+        """1 when the first of :attr:`values` is ``user_input``, else 0."""
+        return 1 if self.request.context.user_input else 0
 
     @property
     def values(self) -> list[str]:
@@ -192,7 +257,9 @@ class RequestView:
     def keyword_raw(self) -> str:
         """Text for raw keyword terms: the values joined with NUL, lower-cased (nothing else)."""
         if self._keyword_raw is None:
-            self._keyword_raw = "\x00".join(self._load()).lower()
+            joined = "\x00".join(self._load())
+            self.ascii = joined.isascii()
+            self._keyword_raw = joined.lower()
         return self._keyword_raw
 
     @property
@@ -210,9 +277,9 @@ class RequestView:
         """Text for folded keyword terms (see ``fold``); the same object as :attr:`keyword_norm` when
         equal (always, for ASCII text)."""
         if self._keyword_fold is None:
-            norm = self.keyword_norm
+            norm = self.keyword_norm  # sets ascii
             values = self._load()
-            if all(v.isascii() for v in values):
+            if self.ascii:
                 self._keyword_fold = norm
             else:
                 fold = "\x00".join([fold_text(v) for v in values])
@@ -225,22 +292,22 @@ class RequestView:
         return self.keyword_raw, self.keyword_norm, self.keyword_fold
 
     @property
-    def args_keyword_texts(self) -> tuple[str, str, str]:
-        """``(raw, norm, fold)`` keyword texts of the tool arguments alone (``user_input`` left out)."""
+    def args_keywords(self) -> KeywordTexts | RequestView:
+        """The keyword texts of the tool arguments alone (``user_input`` left out)."""
         if not self.user_input_count:
-            return self.keyword_texts
+            return self
         if self._args_keywords is None:
-            self._args_keywords = keyword_forms(self._load()[1:])
+            self._args_keywords = KeywordTexts(*keyword_forms(self._load()[1:]))
         return self._args_keywords
 
-    def group_forms(self, group: tuple[int, int]) -> tuple[str, str, str]:
-        """``(raw, norm, fold)`` keyword texts of one group of values (see :attr:`groups`)."""
+    def group_forms(self, group: tuple[int, int]) -> KeywordTexts:
+        """The keyword texts of one group of values (see :attr:`groups`)."""
         forms = self._forms
         if forms is None:
             forms = self._forms = {}
         found = forms.get(group)
         if found is None:
-            found = forms[group] = keyword_forms(self._load()[group[0] : group[1]])
+            found = forms[group] = KeywordTexts(*keyword_forms(self._load()[group[0] : group[1]]))
         return found
 
     @property
@@ -276,10 +343,11 @@ class RequestView:
 def keyword_forms(values: list[str]) -> tuple[str, str, str]:
     """``(raw, norm, fold)`` keyword texts of ``values`` joined with NUL (a form equal to the one before
     is the same object)."""
-    raw = "\x00".join(values).lower()
+    joined = "\x00".join(values)
+    raw = joined.lower()
     norm = "\x00".join([normalize_text(v) for v in values])
     norm = raw if norm == raw else norm
-    if all(v.isascii() for v in values):
+    if joined.isascii():
         return raw, norm, norm
     fold = "\x00".join([fold_text(v) for v in values])
     return raw, norm, norm if fold == norm else fold
@@ -305,17 +373,22 @@ class Terms:
     def all_forms(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys((*self.raw, *self.norm, *self.fold)))
 
-    def found(self, texts: tuple[str, str, str], *, either: bool) -> bool:
+    def found(self, texts: KeywordTexts | RequestView, *, either: bool) -> bool:
         """Whether a term occurs in the raw *or* (``either``) / *and* the normalised and folded texts
-        (each form of the terms in its own text; a text equal to the one before is not searched again)."""
-        raw, norm, fold = texts
+        (each form of the terms in its own text; a text equal to the one before is not searched again, and
+        is not even built when the raw text decides)."""
+        raw = texts.keyword_raw
         first = any(t in raw for t in self.raw)
         if first is either:
             return first
+        norm = texts.keyword_norm
         if not (norm is raw and self.norm is self.raw):
             second = any(t in norm for t in self.norm)
             if second is either:
                 return second
+        if self.fold is self.norm and texts.ascii:  # ASCII text folds as it normalises
+            return not either
+        fold = texts.keyword_fold
         if fold is norm and self.fold is self.norm:
             return not either
         return any(t in fold for t in self.fold)

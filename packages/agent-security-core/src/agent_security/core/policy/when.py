@@ -26,7 +26,7 @@ from agent_security.core.normalize import normalize_name, regex_text
 from agent_security.core.policy.conditions import INDETERMINATE, ArgCondition, js_string, parse_tool_args_match
 from agent_security.core.policy.models import RuleWhen
 from agent_security.core.policy.patterns import CompiledPattern, compile_pattern, has_anchor
-from agent_security.core.policy.view import RequestView, Terms, keyword_forms
+from agent_security.core.policy.view import KeywordTexts, RequestView, Terms, keyword_forms
 
 __all__ = ["CompiledWhen"]
 
@@ -59,9 +59,9 @@ class CompiledWhen:
 
     def _contains(self, view: RequestView) -> bool | None:
         if self.restrictive:
-            hit = self.contains.found(view.keyword_texts, either=True)
+            hit = self.contains.found(view, either=True)
         else:
-            hit = self.contains.found(view.args_keyword_texts, either=False)
+            hit = self.contains.found(view.args_keywords, either=False)
         if hit:
             return True
         return INDETERMINATE if view.truncated else False
@@ -116,18 +116,18 @@ class CompiledWhen:
     def _not_contains(self, view: RequestView) -> bool | None:
         terms = self.not_contains
         if not self.restrictive:  # ALLOW: no term anywhere, in any view
-            if terms.found(view.keyword_texts, either=True):
+            if terms.found(view, either=True):
                 return False
             return INDETERMINATE if view.truncated else True
         concerned = self._concerned(view)
         if concerned is not None:  # applies unless every concerned argument carries the exemption
             return not all(terms.found(forms, either=False) for forms in concerned)
-        if terms.found(view.args_keyword_texts, either=False):
+        if terms.found(view.args_keywords, either=False):
             return False
         return INDETERMINATE if view.truncated else True
 
-    def _concerned(self, view: RequestView) -> Iterator[tuple[str, str, str]] | None:
-        """The ``(raw, norm, fold)`` forms of the values the rule concerns, or ``None`` for none."""
+    def _concerned(self, view: RequestView) -> Iterator[KeywordTexts] | None:
+        """The keyword texts of the arguments the rule concerns, or ``None`` for none."""
         if self.contains or self.regex is not None:
             hits = [
                 group
@@ -138,7 +138,7 @@ class CompiledWhen:
             return iter([view.group_forms(g) for g in hits]) if hits else None
         if self.args:
             strings = [list(_strings(cond, view.request.action.tool_args)) for cond in self.args]
-            concerned = [keyword_forms(s) for s in strings if s]
+            concerned = [KeywordTexts(*keyword_forms(s)) for s in strings if s]
             if concerned:
                 return iter(concerned)
         return None
