@@ -258,3 +258,28 @@ def test_an_allow_rule_does_not_match_a_confusable_tool_name(engine_for, make_ru
     engine = engine_for(make_rule("R", "read_file", "ALLOW"), default="DENY")
     assert engine.evaluate(request_factory("read_file"), now=now).codes == ("R",)
     assert engine.evaluate(request_factory("r\u0435ad_file"), now=now).codes == ("DEFAULT_DENY",)
+
+
+def test_lint_warns_of_an_exemption_without_an_argument():
+    from agent_security.core.policy import load_policy
+    from agent_security.core.policy.lint import lint_bundle
+
+    data = {
+        "version": "1",
+        "generated_at": "2026-01-01T00:00:00Z",
+        "expires_at": "2027-01-01T00:00:00Z",
+        "rules": [
+            {"id": "A", "match": {"tool_name": "*"}, "when": {"not_contains": ["@corp.com"]}, "outcome": "DENY"},
+            {
+                "id": "B",
+                "match": {"tool_name": "*"},
+                "when": {"contains_any": ["x"], "not_contains": ["y"]},
+                "outcome": "DENY",
+            },
+        ],
+        "defaults": {"outcome": "ALLOW"},
+    }
+    report = lint_bundle(load_policy(data, allow_expired=True))
+    assert [(f.rule_id, f.code) for f in report.findings if f.code == "UNANCHORED_EXEMPTION"] == [
+        ("A", "UNANCHORED_EXEMPTION")
+    ]
