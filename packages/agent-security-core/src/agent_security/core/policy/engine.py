@@ -225,13 +225,14 @@ class _Plan:
     """The candidate rules of one tool name and environment, split for the prefilter: the rules without
     a gate (always evaluated) and the gated ones (evaluated when their gate is open)."""
 
-    __slots__ = ("by_index", "gated_count", "rules", "ungated")
+    __slots__ = ("by_index", "gated_count", "prefilter", "rules", "ungated")
 
     def __init__(self, rules: tuple[_CompiledRule, ...], gated: frozenset[int]) -> None:
         self.rules = rules
         self.by_index = {r.index: r for r in rules}
         self.ungated = tuple(r.index for r in rules if r.index not in gated)
         self.gated_count = len(rules) - len(self.ungated)
+        self.prefilter = self.gated_count >= _PREFILTER_MIN
 
     def select(self, open_gates: set[int]) -> list[_CompiledRule]:
         """The rules to evaluate (ungated, and gated with an open gate), in first-match order."""
@@ -379,7 +380,7 @@ class PolicyEngine:
             plan = self._cache.get((action.tool_name, agent.environment))
             if plan is None:
                 plan = self._lookup(action.tool_name, agent.environment)
-            if plan.gated_count < _PREFILTER_MIN:
+            if not plan.prefilter:
                 return self._first_match(plan.rules, request)
             view = RequestView(request)
             open_gates = self._prefilter.open_gates(view)

@@ -81,7 +81,7 @@ class Prefilter:
                 need |= _KEY
                 for key in cond.top_keys:
                     by_key.setdefault(key, set()).add(index)
-            if when.contains:
+            if when.contains is not None:
                 need |= _TERM
                 for term in when.contains.all_forms():
                     terms.setdefault(term, []).append(index)

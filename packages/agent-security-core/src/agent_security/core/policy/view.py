@@ -192,17 +192,15 @@ class RequestView:
     Text conditions see the searchable values in three *views*: as written (``raw``), normalised (see
     ``normalize``) and folded (see ``fold``). When a view changes nothing, it is the same object as the
     one before and each condition searches once. The values may be read all together (``user_input``
-    first), without ``user_input`` (``args_*``), or one by one (``value_forms``).
+    first), without ``user_input`` (``args_*``), or argument by argument (``groups``).
     """
 
     __slots__ = (
-        "_args_keywords",
-        "_args_regex",
-        "_forms",
         "_keyword_fold",
         "_keyword_norm",
         "_keyword_raw",
         "_labels",
+        "_more",
         "_regex",
         "_truncated",
         "_values",
@@ -220,9 +218,7 @@ class RequestView:
         self._keyword_norm: str | None = None
         self._keyword_fold: str | None = None
         self._regex: tuple[str, str] | None = None
-        self._args_keywords: KeywordTexts | None = None
-        self._args_regex: tuple[str, str] | None = None
-        self._forms: dict[tuple[int, int], KeywordTexts] | None = None
+        self._more: dict[Any, Any] | None = None  # the rarely needed texts (args alone, groups)
         self._labels: frozenset[str] | None = None
 
     def _load(self) -> list[str]:
@@ -291,23 +287,29 @@ class RequestView:
         """``(raw, norm, fold)`` keyword texts of all the values."""
         return self.keyword_raw, self.keyword_norm, self.keyword_fold
 
+    def _extra(self) -> dict[Any, Any]:
+        more = self._more
+        if more is None:
+            more = self._more = {}
+        return more
+
     @property
     def args_keywords(self) -> KeywordTexts | RequestView:
         """The keyword texts of the tool arguments alone (``user_input`` left out)."""
         if not self.user_input_count:
             return self
-        if self._args_keywords is None:
-            self._args_keywords = KeywordTexts(*keyword_forms(self._load()[1:]))
-        return self._args_keywords
+        more = self._extra()
+        found = more.get("args")
+        if found is None:
+            found = more["args"] = KeywordTexts(*keyword_forms(self._load()[1:]))
+        return found
 
     def group_forms(self, group: tuple[int, int]) -> KeywordTexts:
         """The keyword texts of one group of values (see :attr:`groups`)."""
-        forms = self._forms
-        if forms is None:
-            forms = self._forms = {}
-        found = forms.get(group)
+        more = self._extra()
+        found = more.get(group)
         if found is None:
-            found = forms[group] = KeywordTexts(*keyword_forms(self._load()[group[0] : group[1]]))
+            found = more[group] = KeywordTexts(*keyword_forms(self._load()[group[0] : group[1]]))
         return found
 
     @property
@@ -326,12 +328,14 @@ class RequestView:
         """:attr:`regex_texts` of the tool arguments alone (``user_input`` left out)."""
         if not self.user_input_count:
             return self.regex_texts
-        if self._args_regex is None:
+        more = self._extra()
+        found = more.get("args_regex")
+        if found is None:
             values = self._load()[1:]
             raw = " ".join(values)
             norm = " ".join([regex_text(v) for v in values])
-            self._args_regex = (raw, raw if norm == raw else norm)
-        return self._args_regex
+            found = more["args_regex"] = (raw, raw if norm == raw else norm)
+        return found
 
     @property
     def labels(self) -> frozenset[str]:
@@ -366,9 +370,6 @@ class Terms:
         self.norm = norm
         self.raw = norm if raw == norm else raw
         self.fold = norm if fold == norm else fold
-
-    def __bool__(self) -> bool:
-        return bool(self.norm)
 
     def all_forms(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys((*self.raw, *self.norm, *self.fold)))

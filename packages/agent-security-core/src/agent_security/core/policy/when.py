@@ -40,8 +40,8 @@ class CompiledWhen:
 
     def __init__(self, when: RuleWhen, restrictive: bool) -> None:
         self.restrictive = restrictive
-        self.contains = Terms(when.contains_any)
-        self.not_contains = Terms(when.not_contains)
+        self.contains = Terms(when.contains_any) if when.contains_any else None
+        self.not_contains = Terms(when.not_contains) if when.not_contains else None
         self.regex: CompiledPattern | None = (
             compile_pattern(when.matches_regex) if when.matches_regex is not None else None
         )
@@ -53,11 +53,18 @@ class CompiledWhen:
 
     @property
     def trivial(self) -> bool:
-        return not (self.contains or self.not_contains or self.regex or self.labels or self.args)
+        return (
+            self.contains is None
+            and self.not_contains is None
+            and self.regex is None
+            and not self.labels
+            and not self.args
+        )
 
     # -- contains_any ---------------------------------------------------------------------------------
 
     def _contains(self, view: RequestView) -> bool | None:
+        assert self.contains is not None
         if self.restrictive:
             hit = self.contains.found(view, either=True)
         else:
@@ -115,6 +122,7 @@ class CompiledWhen:
 
     def _not_contains(self, view: RequestView) -> bool | None:
         terms = self.not_contains
+        assert terms is not None
         if not self.restrictive:  # ALLOW: no term anywhere, in any view
             if terms.found(view, either=True):
                 return False
@@ -128,11 +136,12 @@ class CompiledWhen:
 
     def _concerned(self, view: RequestView) -> Iterator[KeywordTexts] | None:
         """The keyword texts of the arguments the rule concerns, or ``None`` for none."""
-        if self.contains or self.regex is not None:
+        contains = self.contains
+        if contains is not None or self.regex is not None:
             hits = [
                 group
                 for group in view.groups
-                if (self.contains and self.contains.found(view.group_forms(group), either=True))
+                if (contains is not None and contains.found(view.group_forms(group), either=True))
                 or (self.regex is not None and self._regex_on_group(view, group))
             ]
             return iter([view.group_forms(g) for g in hits]) if hits else None
@@ -155,7 +164,7 @@ class CompiledWhen:
                 return False
             if r is INDETERMINATE:
                 result = INDETERMINATE
-        if self.contains:
+        if self.contains is not None:
             r = self._contains(view)
             if r is False:
                 return False
@@ -167,7 +176,7 @@ class CompiledWhen:
                 return False
             if r is INDETERMINATE:
                 result = INDETERMINATE
-        if self.not_contains:
+        if self.not_contains is not None:
             r = self._not_contains(view)
             if r is False:
                 return False
@@ -187,11 +196,11 @@ class CompiledWhen:
                     cond.evaluate(view.request.action.tool_args, restrictive=self.restrictive),
                 )
             )
-        if self.contains:
+        if self.contains is not None:
             out.append(("when.contains_any", self._contains(view)))
         if self.regex is not None:
             out.append(("when.matches_regex", self._regex(view)))
-        if self.not_contains:
+        if self.not_contains is not None:
             out.append(("when.not_contains", self._not_contains(view)))
         return out
 
