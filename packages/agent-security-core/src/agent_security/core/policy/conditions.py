@@ -205,6 +205,8 @@ class ArgCondition:
     deep_nodes: int = 0
     """Values (at any depth) of the largest array or object operand of an equality test: strings inside
     an argument of at most that size are normalised too (a larger one cannot equal any operand)."""
+    bool_operands: bool = False
+    """An equality operand is or holds a boolean (a number then reads differently loosely)."""
 
     @property
     def holds_when_missing(self) -> bool:
@@ -282,9 +284,8 @@ class ArgCondition:
         normalised and loosely. A ``restrictive`` (DENY, approval-like) rule's condition holds if it holds
         on any reading, an ALLOW rule's only if it holds on all of them."""
         if len(self.segments) == 1:  # one value (the usual case)
-            first = self.segments[0]
-            value = args.get(first, _MISSING)
-            if not _is_seq(value):
+            value = args.get(self.segments[0], _MISSING)
+            if not isinstance(value, list | tuple):
                 return self._evaluate_one(value, restrictive)
         found, overflow = self.values(args)
         results = [self._evaluate_one(v, restrictive) for v in found]
@@ -294,8 +295,11 @@ class ArgCondition:
 
     def _evaluate_one(self, actual: Any, either: bool) -> bool | None:
         result = self._tests(actual, normalised=False)
-        if result is either:
+        if result is either or actual is _MISSING:  # decided, or every reading of "missing" agrees
             return result
+        kind = actual.__class__
+        if (kind is int or kind is float) and self.plain and not self.bool_operands:
+            return result  # a number reads the same loosely and normalised
         loose = self._loose(actual)
         if loose is either:
             return loose
@@ -437,11 +441,24 @@ def parse_tool_args_match(raw: Mapping[str, Any]) -> tuple[ArgCondition, ...]:
     return tuple(conditions)
 
 
+def _holds_bool(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, bool):
+        return True
+    if depth > _MAX_NORMALISE_DEPTH:
+        return True
+    if isinstance(value, Mapping):
+        return any(_holds_bool(v, depth + 1) for v in value.values())
+    if _is_seq(value):
+        return any(_holds_bool(v, depth + 1) for v in value)
+    return False
+
+
 def _condition(path: str, segments: tuple[str, ...], tests: tuple[ArgTest, ...]) -> ArgCondition:
     return ArgCondition(
         path,
         segments,
         tests,
+        bool_operands=any(_holds_bool(x) for t in tests for x in _equality_operands(t)),
         plain=all(t.normalised_operand is _MISSING for t in tests),
         deep_nodes=max(
             (

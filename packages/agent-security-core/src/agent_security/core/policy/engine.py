@@ -225,14 +225,12 @@ class _Plan:
     """The candidate rules of one tool name and environment, split for the prefilter: the rules without
     a gate (always evaluated) and the gated ones (evaluated when their gate is open)."""
 
-    __slots__ = ("by_index", "gated_count", "prefilter", "rules", "ungated")
+    __slots__ = ("by_index", "rules", "ungated")
 
     def __init__(self, rules: tuple[_CompiledRule, ...], gated: frozenset[int]) -> None:
         self.rules = rules
         self.by_index = {r.index: r for r in rules}
         self.ungated = tuple(r.index for r in rules if r.index not in gated)
-        self.gated_count = len(rules) - len(self.ungated)
-        self.prefilter = self.gated_count >= _PREFILTER_MIN
 
     def select(self, open_gates: set[int]) -> list[_CompiledRule]:
         """The rules to evaluate (ungated, and gated with an open gate), in first-match order."""
@@ -298,7 +296,7 @@ class PolicyEngine:
         # Glob rules, one entry per distinct pattern. Many patterns are matched in one pass by an RE2 set.
         self._glob_groups = tuple((g, tuple(ids)) for g, ids in globs.values())
         self._glob_set = glob_set([g for g, _ in self._glob_groups]) if len(globs) > _GLOB_SET_MIN else None
-        self._cache: dict[tuple[str, str], _Plan] = {}
+        self._cache: dict[tuple[str, str], tuple[_CompiledRule, ...] | _Plan] = {}
         self._restrictive = tuple(r for r in self._rules if r.restrictive)
         self._prefilter = Prefilter((r.index, r.when) for r in self._rules if r.when is not None)
         outcome = bundle.defaults.outcome
@@ -342,7 +340,7 @@ class PolicyEngine:
             f"default={self._bundle.defaults.outcome.value})"
         )
 
-    def _lookup(self, tool_name: str, environment: str) -> _Plan:
+    def _lookup(self, tool_name: str, environment: str) -> tuple[_CompiledRule, ...] | _Plan:
         tool = normalize_name(tool_name)
         env = normalize_name(environment)
         indices = set(self._by_tool.get(tool, ()))
@@ -358,7 +356,11 @@ class PolicyEngine:
         if folded != tool:  # a confusable spelling: DENY and approval-like rules on the folded name too
             indices.update(r.index for r in self._restrictive if r.tool.match_folded(folded))
         rules = self._rules
-        found = _Plan(tuple(rules[i] for i in sorted(indices) if rules[i].env.match(env)), self._prefilter.gated)
+        candidates = tuple(rules[i] for i in sorted(indices) if rules[i].env.match(env))
+        gated = self._prefilter.gated
+        found: tuple[_CompiledRule, ...] | _Plan = candidates
+        if len(candidates) >= _PREFILTER_MIN and sum(1 for r in candidates if r.index in gated) >= _PREFILTER_MIN:
+            found = _Plan(candidates, gated)
         if len(tool_name) + len(environment) <= _CACHE_KEY_MAX:  # never memoise oversized keys
             remember(self._cache, (tool_name, environment), found, _CACHE_SIZE)
         return found
@@ -380,8 +382,9 @@ class PolicyEngine:
             plan = self._cache.get((action.tool_name, agent.environment))
             if plan is None:
                 plan = self._lookup(action.tool_name, agent.environment)
-            if not plan.prefilter:
-                return self._first_match(plan.rules, request)
+            if plan.__class__ is tuple:  # a small candidate list: no prefilter
+                return self._first_match(plan, request)
+            assert isinstance(plan, _Plan)
             view = RequestView(request)
             open_gates = self._prefilter.open_gates(view)
             if open_gates is None:
@@ -467,7 +470,12 @@ class PolicyEngine:
             tool = normalize_name(request.action.tool_name)
             folded = fold_name(request.action.tool_name)
             env = normalize_name(request.agent.environment)
-            candidates = [r for r in self._rules if r.names_tool(tool, folded) and r.env.match(env)]
+            candidates = [
+                r
+                for r in self._rules
+                if (r.tool.match(tool) or (r.restrictive and folded != tool and r.tool.match_folded(folded)))
+                and r.env.match(env)
+            ]
             return self._first_match(candidates, request)
         except Exception:
             return _ERROR_DECISION
