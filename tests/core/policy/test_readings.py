@@ -283,3 +283,14 @@ def test_lint_warns_of_an_exemption_without_an_argument():
     assert [(f.rule_id, f.code) for f in report.findings if f.code == "UNANCHORED_EXEMPTION"] == [
         ("A", "UNANCHORED_EXEMPTION")
     ]
+
+
+def test_the_mark_table_covers_every_combining_mark():
+    import sys
+    import unicodedata
+
+    from agent_security.core.policy.fold import prototype_table
+
+    table = prototype_table()
+    marks = [cp for cp in range(0x80, sys.maxunicode + 1) if unicodedata.category(chr(cp)) in ("Mn", "Me")]
+    assert [cp for cp in marks if table.get(cp) != ""] == []

@@ -17,7 +17,7 @@ ASCII characters are their own prototype here (UTS #39 would also equate ``m`` w
 with ``1`` and ``d`` with ``cl``): plain ASCII text reads as written, so a rule on ``clear`` does not
 meet ``dear``. Text that is all ASCII folds exactly as :func:`normalize_text` does.
 
-The table is built on first use of non-ASCII text (about 0.2 s) and kept for the process.
+The table is built on first use of non-ASCII text (about 0.1 s) and kept for the process.
 """
 
 from __future__ import annotations
@@ -91,7 +91,8 @@ def prototype_table() -> dict[int, str]:
             letter = _small_capital(chr(cp))
             if letter is not None:
                 built[cp] = letter
-        for cp in range(0x80, 0x110000):
+        # every Mn/Me character lies in U+0300-U+1FFFF or in the variation selectors supplement
+        for cp in (*range(0x0300, 0x20000), *range(0xE0100, 0xE01F0)):
             if unicodedata.category(chr(cp)) in _MARK_CATEGORIES:
                 built[cp] = ""
         _table = built
