@@ -6,7 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from agent_security.core.policy.conditions import parse_tool_args_match
 from agent_security.core.policy.fold import fold_name, fold_text
 
 RESTRICTIVE = ("DENY", "REQUIRE_APPROVAL")
@@ -294,3 +297,31 @@ def test_the_mark_table_covers_every_combining_mark():
     table = prototype_table()
     marks = [cp for cp in range(0x80, sys.maxunicode + 1) if unicodedata.category(chr(cp)) in ("Mn", "Me")]
     assert [cp for cp in marks if table.get(cp) != ""] == []
+
+
+_scalars = st.one_of(
+    st.booleans(),
+    st.integers(-3, 3),
+    st.sampled_from(["true", "yes", "0", "PROD", " prod ", "prod", "\uff50\uff52\uff4f\uff44", "pr\u200bod", "x", ""]),
+)
+_values = st.one_of(_scalars, st.lists(_scalars, max_size=2))
+_operators = st.sampled_from(["eq", "neq", "in", "not_in", "regex", "gt"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(_operators, _values, _values)
+def test_more_readings_never_make_a_deny_rule_weaker_or_an_allow_rule_stronger(op, operand, actual):
+    if op in ("in", "not_in"):
+        operand = [operand]
+    elif op == "regex":
+        operand = "^prod$"
+    elif op == "gt":
+        operand = 0
+    (cond,) = parse_tool_args_match({"v": {op: operand}})
+    strict = cond.tests[0].test(actual)
+    deny = cond.evaluate({"v": actual}, restrictive=True)
+    allow = cond.evaluate({"v": actual}, restrictive=False)
+    if strict is True:
+        assert deny is True
+    if allow is True:
+        assert strict is True
