@@ -20,21 +20,16 @@ Everything is bounded by :class:`ScanLimits`; when a limit stops the scan early 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import bisect
 import functools
 import json
 import re
 import threading
-import urllib.parse
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-import re2
-
-from agent_security.core.errors import ConfigurationError
+from agent_security.egress._speedups.prefilter import CombinedPass, Passes, Prefilter
 from agent_security.egress.classifiers import (
     DEFAULT_CLASSIFIERS,
     Classifier,
@@ -42,6 +37,15 @@ from agent_security.egress.classifiers import (
     aws_secret_ok,
     secret_key_type,
     secret_value_ok,
+)
+from agent_security.egress.decoding import (
+    LAYER_RX,
+    OverBudget,
+    decode_a85,
+    decode_blob,
+    decode_chars,
+    layer_unescape,
+    unescape_layer,
 )
 from agent_security.egress.findings import Classification, Finding, ScanReport
 from agent_security.egress.normalize import normalize
@@ -72,15 +76,13 @@ class ScanLimits:
     """Anchor matches examined per call (total work on anchor-dense hostile input)."""
 
 
-_DECODE_BLOB = r"[A-Za-z0-9+/]{15,}(?:\r?\n[A-Za-z0-9+/]{4,})*={0,2}"  # MIME line breaks included
-_DECODE_URL = r"(?:%[0-9A-Fa-f]{2})+"
-_DECODE_ESC = r"(?:\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2})+"
-_RUN_STOP = frozenset(b" \t\r\n\"'<>`")
-_ESC_RX = re.compile(rb"\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})|\\([nrt\"'/\\])")
-_PCT_RX = re.compile(rb"%([0-9A-Fa-f]{2})")
-_HEX_RX = re.compile(rb"[0-9A-Fa-f]+")
 _AWS_SECRET_FULL = re.compile(rb"[A-Za-z0-9/+]{40}")
-_MAX_SLASH_STARTS = 8
+# the whole run a decoder trigger matched inside: base64/base64url/hex/base32 characters, MIME line breaks
+_RUN_FWD = re.compile(rb"[A-Za-z0-9+/_\-]*(?:\r?\n[A-Za-z0-9+/_\-]{4,})*={0,6}")
+_RUN_BACK = re.compile(rb"[A-Za-z0-9+/_\-]{0,1024}")
+_CHARS_RUN = re.compile(rb"(?:0x[0-9A-Fa-f]{2}|\d{1,3})(?:\s*,\s*(?:0x[0-9A-Fa-f]{2}|\d{1,3})){7,4095}")
+_A85_END = re.compile(rb"<~[!-uz\s]{0,1048576}?~>")
+_LAYER_DECODERS = frozenset(("url", "escape", "html"))
 
 
 class _Budget:
@@ -109,65 +111,8 @@ class LayerView:
     """Whole-layer decoders (``url``, ``escape``) already applied to this layer."""
     key_end: int = -1
     """End of the last key name the generic-secret detector examined (hits inside it are skipped)."""
-
-
-@dataclass
-class _Group:
-    classifiers: list[Classifier] = field(default_factory=list)
-    decoder: str | None = None
-
-
-def _compile(anchors: Sequence[tuple[str, _Group]]) -> tuple[_Search, list[_Group]]:
-    groups: list[_Group] = [_Group()]  # index 0 unused (group numbers start at 1)
-    parts = []
-    for anchor, group in anchors:
-        parts.append(f"({anchor})")
-        groups.append(group)
-    try:
-        rx = re2.compile("|".join(parts))
-    except Exception as exc:
-        raise ConfigurationError(f"cannot compile the combined classifier pattern: {exc}") from None
-    if rx.groups != len(parts):
-        raise ConfigurationError("classifier anchors must not contain capturing groups; use (?:...)")
-    return _searcher(rx), groups
-
-
-_Search = Callable[[bytes, int, int], "tuple[int, int, int] | None"]
-
-
-def _searcher(rx: Any) -> _Search:
-    """``search(data, pos, end) -> (start, end, group) | None`` over bytes.
-
-    Calls the compiled RE2 object's ``Match`` directly when the binding exposes it (it skips the
-    wrapper's generator and match object: about half the cost of a call on short strings), else the
-    public ``search``.
-    """
-    regexp = getattr(rx, "_regexp", None)
-    anchor = getattr(getattr(getattr(re2, "_re2", None), "RE2", None), "Anchor", None)
-    if regexp is not None and anchor is not None and hasattr(regexp, "Match"):
-        unanchored = anchor.UNANCHORED
-        match = regexp.Match
-
-        def fast(data: bytes, pos: int, end: int) -> tuple[int, int, int] | None:
-            spans = match(unanchored, data, pos, end)
-            s, e = spans[0]
-            if s < 0:
-                return None
-            for i in range(1, len(spans)):
-                if spans[i][0] >= 0:
-                    return s, e, i
-            return None
-
-        return fast
-
-    def slow(data: bytes, pos: int, end: int) -> tuple[int, int, int] | None:
-        m = rx.search(data, pos, end)
-        if m is None:
-            return None
-        s, e = m.span()
-        return s, e, m.lastindex
-
-    return slow
+    gate: bool = False
+    """A bare number was seen: the context-gated anchors run over this layer too."""
 
 
 @functools.lru_cache(maxsize=4096)
@@ -194,25 +139,7 @@ class Scanner:
         self.min_confidence = min_confidence
         kinds = [c.kind for c in self.classifiers]
         self.kinds = tuple(dict.fromkeys(kinds))
-        builtin: dict[str, _Group] = {}
-        custom: dict[str, _Group] = {}
-        for c in self.classifiers:
-            table = builtin if c.builtin else custom
-            table.setdefault(c.anchor, _Group()).classifiers.append(c)
-        primary = list(builtin.items())
-        # decoding anchors go last: at equal start positions RE2 prefers earlier alternatives
-        primary += [
-            (_DECODE_URL, _Group(decoder="url")),
-            (_DECODE_ESC, _Group(decoder="escape")),
-            (_DECODE_BLOB, _Group(decoder="blob")),
-        ]
-        self._rx, self._groups = _compile(primary)
-        inner = [(a, g) for a, g in primary if g.decoder != "blob"]
-        self._inner_rx, self._inner_groups = _compile(inner)
-        self._custom_rx: _Search | None = None
-        self._custom_groups: list[_Group] = []
-        if custom:
-            self._custom_rx, self._custom_groups = _compile(list(custom.items()))
+        self._prefilter = Prefilter(self.classifiers)
         self._generic_kinds = {c.kind for c in self.classifiers if c.kind == "generic_secret"}
         self._classification = {c.kind: c.classification for c in self.classifiers}
 
@@ -408,39 +335,58 @@ class Scanner:
     def _scan_layer(self, data: bytes, key: str | None, depth: int, budget: _Budget) -> list[Hit]:
         budget.scanned += len(data)
         budget.layers += 1
-        layer = budget.layers
-        view = LayerView(data, key, depth, layer)
+        passes = self._prefilter.passes_for(key)
+        custom = self._prefilter.custom
+        first = passes.outer.search(data, 0, len(data))
+        if first is None and custom is None:
+            return []  # the common case: nothing in the layer wakes any detector
+        view = LayerView(data, key, depth, budget.layers)
         hits: list[Hit] = []
-        self._pass(self._rx, self._groups, view, 0, len(data), hits, budget)
-        if self._custom_rx is not None:
-            self._pass(self._custom_rx, self._custom_groups, view, 0, len(data), hits, budget)
+        if first is not None:
+            self._pass(passes.outer, passes, view, first, len(data), hits, budget)
+            if view.gate and passes.gated is not None:
+                self._pass(passes.gated, passes, view, 0, len(data), hits, budget)
+        if custom is not None:
+            self._pass(custom, passes, view, 0, len(data), hits, budget)
         return hits
 
     def _pass(
         self,
-        rx: _Search,
-        groups: list[_Group],
+        rx: CombinedPass,
+        passes: Passes,
         view: LayerView,
-        pos: int,
+        pos: int | tuple[int, int, int],
         end: int,
         hits: list[Hit],
         budget: _Budget,
     ) -> None:
+        """Wake the detectors and decoders whose anchors match in ``view.data[pos:end]`` (``pos`` may be the
+        first match, already found).
+
+        After a detector's anchor the search goes on one byte later (anchors start at a boundary or with a
+        literal, so they do not match again inside themselves, and an anchor inside another is still seen)
+        or after the hit a detector consumed; after a decoder's segment, past the segment (the decoder runs
+        the detectors' pass over it). The first bare number (the gate) turns on the context-gated pass for
+        the layer, and the search goes on without the gate."""
         data = view.data
-        search = rx
-        while pos < end:
-            m = search(data, pos, end)
-            if m is None:
-                return
+        search = rx.search
+        groups = rx.groups
+        limit = budget.limits.max_anchor_hits
+        m: tuple[int, int, int] | None = pos if isinstance(pos, tuple) else search(data, pos, end)
+        while m is not None:
             s, e, gi = m
             budget.hits += 1
-            if budget.hits > budget.limits.max_anchor_hits:
+            if budget.hits > limit:
                 budget.report.hit("max_anchor_hits")
                 return
             group = groups[gi]
-            nxt = e if e > s else s + 1
-            if group.decoder is not None:
-                nxt = max(nxt, self._decode(group.decoder, view, s, e, hits, budget))
+            nxt = s + 1
+            if group.decoder == "gate":
+                view.gate = True
+                search, groups = passes.after_gate.search, passes.after_gate.groups
+                nxt = s
+            elif group.decoder is not None:
+                nxt = max(e, self._decode(group.decoder, passes, view, s, e, hits, budget))
             else:
                 for clf in group.classifiers:
                     try:
@@ -455,48 +401,82 @@ class Scanner:
                         report.hit("classifier_error")
                         if clf.name not in report.classifier_errors:
                             report.classifier_errors.append(clf.name)
-            pos = nxt
+            if nxt >= end:
+                return
+            m = search(data, nxt, end)
 
     # -- decoding ----------------------------------------------------------------------------------
-    def _decode(self, how: str, view: LayerView, s: int, e: int, hits: list[Hit], budget: _Budget) -> int:
+    def _decode(
+        self, how: str, passes: Passes, view: LayerView, s: int, e: int, hits: list[Hit], budget: _Budget
+    ) -> int:
+        """Decode what the trigger at ``s:e`` found; return where the outer search goes on."""
         lim = budget.limits
         if budget.attempts > lim.max_decode_attempts:
             return e  # already reported; stop paying for more decoding
-        if how != "blob":
-            # %XX and \\uXXXX are decoded for the whole layer at once, with an offset map back
+        if how in _LAYER_DECODERS:
+            # %XX, \uXXXX and &#NN; are decoded for the whole layer at once, with an offset map back
             if view.decoded is None:
                 view.decoded = set()
             elif how in view.decoded:
                 return e
             view.decoded.add(how)
-            rx = _PCT_RX if how == "url" else _ESC_RX
-            decoded = _fast_unescape(view.data, how)
+            decoded = unescape_layer(view.data, how)
             if decoded == view.data or not self._charge(len(decoded), budget):
                 return e
-            maps: list[_ByteMap] = []
+            maps: list[Any] = []
 
             def span(a: int, b: int) -> tuple[int, int]:
                 if not maps:  # built only when the decoded layer had hits
-                    maps.append(_layer_unescape(view.data, rx)[1])
-                return maps[0].span(a, b)
+                    maps.append(layer_unescape(view.data, LAYER_RX[how])[1])
+                return maps[0].span(a, b)  # type: ignore[no-any-return]
 
-            self._recurse(decoded, how, view, hits, budget, span)
+            self._recurse(decoded, (how,), view, hits, budget, span)
             return e
         data = view.data
+        if how == "chars":
+            m = _CHARS_RUN.match(data, s)
+            seg_end = m.end() if m else e
+            raw = decode_chars(data[s:seg_end])
+            if raw is not None and self._charge(len(raw), budget):
+                self._recurse(raw, ("chars",), view, hits, budget, lambda a, b: (s, seg_end))
+            return seg_end
+        if how == "a85":
+            m = _A85_END.match(data, s, min(len(data), s + lim.max_segment_bytes))
+            if m is None:
+                return e
+            raw = decode_a85(m.group(0))
+            if raw is not None and self._charge(len(raw), budget):
+                self._recurse(raw, ("ascii85",), view, hits, budget, lambda a, b: (s, m.end()))
+            return m.end()
+        # a base64 / hex / base32 run: widen the trigger's match to the whole run
+        back = _RUN_BACK.match(data[max(0, s - 1024) : s][::-1])
+        rs = s - (back.end() if back else 0)
+        fwd = _RUN_FWD.match(data, e)
+        re_ = fwd.end() if fwd else e
         # anchors hidden inside a long token ("my_aws_secret_access_key...") are still seen
-        self._pass(self._inner_rx, self._inner_groups, view, s + 1, e, hits, budget)
-        blob = data[s:e]
+        if s + 1 < re_:
+            self._pass(passes.inner, passes, view, s + 1, re_, hits, budget)
+        blob = data[rs:re_]
+        if len(blob) > lim.max_segment_bytes:
+            budget.report.hit("max_segment_bytes")
+            return re_
         if b"\n" in blob:
             blob = blob.replace(b"\r", b"").replace(b"\n", b"")
-        raw, label = self._try_blob(blob, budget)
-        if raw is not None:
-            self._recurse(raw, label, view, hits, budget, lambda a, b: (s, e))
-        return e
+        remaining = lim.max_decoded_bytes - budget.decoded
+        try:
+            got = decode_blob(blob, remaining, lambda n: self._charge(n, budget))
+        except OverBudget:
+            budget.report.hit("max_decoded_bytes")
+            return re_
+        if got is not None:
+            raw, label = got
+            self._recurse(raw, label, view, hits, budget, lambda a, b: (rs, re_))
+        return re_
 
     def _recurse(
         self,
         decoded: bytes,
-        label: str,
+        label: tuple[str, ...],
         view: LayerView,
         hits: list[Hit],
         budget: _Budget,
@@ -519,43 +499,9 @@ class Scanner:
             decoded = normalize(text)[0].encode("utf-8", "surrogatepass")
         for h in self._scan_layer(decoded, view.key, view.depth + 1, budget):
             h.start, h.end = span(h.start, h.end)
-            h.decoding = (label, *h.decoding)
+            h.decoding = (*label, *h.decoding)
             h.consume = True
             hits.append(h)
-
-    def _try_blob(self, blob: bytes, budget: _Budget) -> tuple[bytes | None, str]:
-        if len(blob) > budget.limits.max_segment_bytes:
-            budget.report.hit("max_segment_bytes")
-            return None, ""
-        if len(blob) >= 16 and len(blob) % 2 == 0 and _HEX_RX.fullmatch(blob):
-            unhexed = binascii.unhexlify(blob)
-            if not self._charge(len(unhexed), budget):
-                return None, ""
-            if len(unhexed) >= 8 and _mostly_text(unhexed):
-                return unhexed, "hex"
-        raw = self._b64_text(blob, budget)
-        if raw is None and b"/" in blob:
-            # a blob glued to a URL path ("evil.com/x/<base64>"): "/" is in the alphabet, so the segment
-            # may start after any slash; try the first few
-            pos = blob.find(b"/")
-            tries = 0
-            while raw is None and pos >= 0 and tries < _MAX_SLASH_STARTS and len(blob) - pos > 16:
-                tries += 1
-                raw = self._b64_text(blob[pos + 1 :], budget)
-                pos = blob.find(b"/", pos + 1)
-        return (raw, "base64") if raw is not None else (None, "")
-
-    def _b64_text(self, blob: bytes, budget: _Budget) -> bytes | None:
-        body = blob.rstrip(b"=")
-        if len(body) % 4 == 1:
-            return None
-        try:
-            raw = base64.b64decode(body + b"=" * (-len(body) % 4), validate=True)
-        except (binascii.Error, ValueError):
-            return None
-        if not self._charge(len(raw), budget):
-            return None
-        return raw if len(raw) >= 8 and _mostly_text(raw) else None
 
     @staticmethod
     def _charge(n: int, budget: _Budget) -> bool:
@@ -677,86 +623,6 @@ def _resolve(hits: list[Hit]) -> list[Hit]:
         out.append(h)
     out.sort(key=lambda x: (x.start, x.end))
     return out
-
-
-class _ByteMap:
-    """Offsets in a decoded byte string back to the encoded one (rewritten segments, as in normalize)."""
-
-    __slots__ = ("_segs", "_starts")
-
-    def __init__(self) -> None:
-        self._segs: list[tuple[int, int, int, int]] = []
-        self._starts: list[int] = []
-
-    def add(self, ns: int, ne: int, os_: int, oe: int) -> None:
-        self._segs.append((ns, ne, os_, oe))
-        self._starts.append(ns)
-
-    def _map(self, pos: int, end: bool) -> int:
-        # an end offset belongs to the segment before it; a start offset to the one it begins
-        i = (bisect.bisect_left(self._starts, pos) if end else bisect.bisect_right(self._starts, pos)) - 1
-        if i < 0:
-            return pos
-        _, ne, os_, oe = self._segs[i]
-        if pos < ne or (end and pos == ne):
-            return oe if end else os_
-        return oe + (pos - ne)
-
-    def span(self, start: int, end: int) -> tuple[int, int]:
-        return self._map(start, False), self._map(end, True)
-
-
-def _layer_unescape(data: bytes, rx: re.Pattern[bytes]) -> tuple[bytes, _ByteMap]:
-    """Replace every escape ``rx`` matches (``%XX``; or ``\\uXXXX``, ``\\xXX``, ``\\n``...), with the map back."""
-    out: list[bytes] = []
-    omap = _ByteMap()
-    pos = npos = 0
-    for m in rx.finditer(data):
-        s, e = m.span()
-        if s > pos:
-            out.append(data[pos:s])
-            npos += s - pos
-        rep = _escape_value(m)
-        out.append(rep)
-        omap.add(npos, npos + len(rep), s, e)
-        npos += len(rep)
-        pos = e
-    out.append(data[pos:])
-    joined = b"".join(out)
-    if b"\xed" in joined:  # \\ud83d\\ude00 encoded separately: join surrogate pairs when they form one
-        try:
-            joined = joined.decode("utf-8", "surrogatepass").encode("utf-16", "surrogatepass").decode("utf-16").encode()
-        except UnicodeError:
-            pass
-    return joined, omap
-
-
-def _fast_unescape(data: bytes, how: str) -> bytes:
-    """The decoded bytes only (no offset map): ``unquote_to_bytes`` for ``%XX``, one ``re.sub`` for escapes."""
-    if how == "url":
-        return urllib.parse.unquote_to_bytes(data)
-    return _layer_unescape(data, _ESC_RX)[0] if b"\\ud" in data.lower() else _ESC_RX.sub(_escape_value, data)
-
-
-def _escape_value(m: re.Match[bytes]) -> bytes:
-    groups = m.groups()
-    if len(groups) == 1:  # %XX
-        return bytes([int(groups[0], 16)])
-    if groups[0]:
-        return chr(int(groups[0], 16)).encode("utf-8", "surrogatepass")
-    if groups[1]:
-        return bytes([int(groups[1], 16)])
-    c = groups[2]
-    return {b"n": b"\n", b"r": b"\r", b"t": b"\t"}.get(c, c)
-
-
-def _mostly_text(raw: bytes) -> bool:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    printable = sum(1 for ch in text if ch.isprintable() or ch in "\t\r\n")
-    return printable >= 0.9 * len(text)
 
 
 # ------------------------------------------------------------------------------------------------
