@@ -4,7 +4,7 @@ Segment decoders take one encoded run and return its decoded bytes (or ``None`` 
 text): base64 (standard and URL-safe, MIME line breaks), gzip/zlib/raw deflate under base64, hex, base32,
 Ascii85 (``<~ ~>``) and character arrays (``72, 101, 108`` or ``0x48, 0x65``). Layer decoders rewrite every
 escape of a layer at once, with a map of offsets back: ``%XX`` (``url``), ``\\uXXXX`` / ``\\xXX`` / ``\\n``
-(``escape``) and HTML character references (``html``).
+(``escape``), HTML character references (``html``) and ``[at]`` / ``(dot)`` (``obfuscation``).
 
 Decompression is bounded by the bytes the caller still allows (``limit``): a payload that would inflate past
 it is reported as over budget (:class:`OverBudget`), so the scan says it is incomplete instead of guessing.
@@ -69,10 +69,14 @@ class ByteMap:
 ESC_RX = re.compile(rb"\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})|\\([nrt\"'/\\])")
 PCT_RX = re.compile(rb"%([0-9A-Fa-f]{2})")
 HTML_RX = re.compile(rb"&#[xX][0-9A-Fa-f]{1,6};|&#\d{1,7};|&[A-Za-z][A-Za-z0-9]{1,31};")
-LAYER_RX = {"url": PCT_RX, "escape": ESC_RX, "html": HTML_RX}
+OBF_RX = re.compile(rb"[ \t]*[\[({][ \t]*([Aa][Tt]|[Dd][Oo][Tt])[ \t]*[\])}][ \t]*")
+"""The email obfuscations ``[at]`` / ``(dot)``, folded to ``@`` / ``.``."""
+LAYER_RX = {"url": PCT_RX, "escape": ESC_RX, "html": HTML_RX, "obfuscation": OBF_RX}
 
 
 def _escape_value(m: re.Match[bytes]) -> bytes:
+    if m.re is OBF_RX:
+        return b"@" if m.group(1).lower() == b"at" else b"."
     groups = m.groups()
     if not groups:  # an HTML character reference
         return html.unescape(m.group(0).decode("ascii")).encode("utf-8", "surrogatepass")

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from agent_security.egress._speedups.flat import scan_flat
 from agent_security.egress._speedups.prefilter import CombinedPass, Passes, Prefilter
 from agent_security.egress.classifiers import (
     DEFAULT_CLASSIFIERS,
@@ -82,7 +83,7 @@ _RUN_FWD = re.compile(rb"[A-Za-z0-9+/_\-]*(?:\r?\n[A-Za-z0-9+/_\-]{4,})*={0,6}")
 _RUN_BACK = re.compile(rb"[A-Za-z0-9+/_\-]{0,1024}")
 _CHARS_RUN = re.compile(rb"(?:0x[0-9A-Fa-f]{2}|\d{1,3})(?:\s*,\s*(?:0x[0-9A-Fa-f]{2}|\d{1,3})){7,4095}")
 _A85_END = re.compile(rb"<~[!-uz\s]{0,1048576}?~>")
-_LAYER_DECODERS = frozenset(("url", "escape", "html"))
+_LAYER_DECODERS = frozenset(("url", "escape", "html", "obfuscation"))
 
 
 class _Budget:
@@ -124,6 +125,26 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _SHORT_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,13}")
 
 
+class _KeyContext:
+    """Whether a normalised key is context for a whole-leaf check (a secret-like key, an AWS secret key
+    name), memoised: ``nkey in ctx``."""
+
+    __slots__ = ("_memo", "_scanner")
+
+    def __init__(self, scanner: Scanner) -> None:
+        self._scanner = scanner
+        self._memo: dict[str, bool] = {}
+
+    def __contains__(self, nkey: str) -> bool:
+        got = self._memo.get(nkey)
+        if got is None:
+            got = secret_key_type(nkey) is not None or "secretaccesskey" in nkey or "awssecret" in nkey
+            if len(self._memo) >= 4096:
+                self._memo.clear()
+            self._memo[nkey] = got
+        return got
+
+
 class Scanner:
     """A compiled set of classifiers. Immutable after construction and safe to share between threads."""
 
@@ -140,6 +161,7 @@ class Scanner:
         kinds = [c.kind for c in self.classifiers]
         self.kinds = tuple(dict.fromkeys(kinds))
         self._prefilter = Prefilter(self.classifiers)
+        self._key_context = _KeyContext(self)
         self._generic_kinds = {c.kind for c in self.classifiers if c.kind == "generic_secret"}
         self._classification = {c.kind: c.classification for c in self.classifiers}
 
@@ -148,7 +170,8 @@ class Scanner:
         """Scan a string or any JSON-like value; see the module docstring."""
         report = ScanReport()
         budget = _Budget(self.limits, report)
-        self._walk(value, "$", None, 0, budget)
+        if type(value) is not dict or not scan_flat(self, value, budget):
+            self._walk(value, "$", None, 0, budget)
         report.bytes_scanned = budget.scanned
         report.decoded_segments = budget.attempts
         return report
@@ -239,7 +262,10 @@ class Scanner:
             # unknown leaf (pydantic model, dataclass, ...): scan its text form rather than skip it
             self._scan_string(str(node), path, key, budget)
 
-    def _scan_string(self, text: str, path: str, key: str | None, budget: _Budget) -> None:
+    def _scan_string(
+        self, text: str, path: str, key: str | None, budget: _Budget, first: tuple[int, int, int] | None = None
+    ) -> None:
+        """Scan one string (``first``: the prefilter's first match in its ASCII bytes, already found)."""
         if not text:
             return
         report = budget.report
@@ -250,7 +276,7 @@ class Scanner:
             return
         nkey = _norm_key(key) if key is not None else None
         top = budget.layers + 1
-        hits = self._scan_layer(data, nkey, 0, budget)
+        hits = self._scan_layer(data, nkey, 0, budget, first)
         if nkey is not None:
             hits.extend(self._key_context_hits(data, nkey, top))
         if not hits:
@@ -332,12 +358,15 @@ class Scanner:
         return out
 
     # -- one layer ---------------------------------------------------------------------------------
-    def _scan_layer(self, data: bytes, key: str | None, depth: int, budget: _Budget) -> list[Hit]:
+    def _scan_layer(
+        self, data: bytes, key: str | None, depth: int, budget: _Budget, first: tuple[int, int, int] | None = None
+    ) -> list[Hit]:
         budget.scanned += len(data)
         budget.layers += 1
         passes = self._prefilter.passes_for(key)
         custom = self._prefilter.custom
-        first = passes.outer.search(data, 0, len(data))
+        if first is None:
+            first = passes.outer.search(data, 0, len(data))
         if first is None and custom is None:
             return []  # the common case: nothing in the layer wakes any detector
         view = LayerView(data, key, depth, budget.layers)

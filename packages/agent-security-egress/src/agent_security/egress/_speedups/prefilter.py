@@ -45,6 +45,7 @@ DECODER_TRIGGERS: tuple[tuple[str, str], ...] = (
     ("url", r"(?:%[0-9A-Fa-f]{2})+"),
     ("escape", r"(?:\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2})+"),
     ("html", r"&#[xX]?[0-9A-Fa-f]{1,6};|&(?:commat|period|colon|sol|equals|lowbar|plus|sol);"),
+    ("obfuscation", r"[\[({][ \t]*(?i:at|dot)[ \t]*[\])}]"),
     ("chars", r"\b(?:0x[2-7][0-9A-Fa-f]|\d{2,3})(?:\s*,\s*(?:0x[0-9A-Fa-f]{2}|\d{1,3})){7}"),
     ("a85", _A85),
     ("blob", f"{_COMPRESSED}|{B64_TEXT}|{HEX_TEXT}|{_B32_TEXT}"),

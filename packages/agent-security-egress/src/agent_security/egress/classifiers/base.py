@@ -13,7 +13,6 @@ default). Context words before a hit and the JSON key the value sits under raise
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -102,9 +101,19 @@ def s_(b: bytes) -> str:
     return b.decode("utf-8", "replace")
 
 
-@functools.lru_cache(maxsize=256)
-def _words(words: tuple[bytes, ...]) -> re.Pattern[bytes]:
-    return re.compile(b"|".join(re.escape(w) for w in words))
+_WORDS: dict[int, tuple[object, re.Pattern[bytes]]] = {}
+
+
+def _words(words: Sequence[bytes]) -> re.Pattern[bytes]:
+    """The alternation of ``words``, compiled once per word list (keyed by the list object: the lists are
+    module constants, and hashing their contents on every call would cost more than the search)."""
+    got = _WORDS.get(id(words))
+    if got is None or got[0] is not words:
+        if len(_WORDS) >= 1024:
+            _WORDS.clear()
+        got = (words, re.compile(b"|".join(re.escape(w) for w in words)))
+        _WORDS[id(words)] = got
+    return got[1]
 
 
 def score(
@@ -120,11 +129,11 @@ def score(
     key name, lowered by negative words."""
     c = base
     win = view.data[max(0, start - window) : start].lower()
-    if context and _words(tuple(context)).search(win):
+    if context and _words(context).search(win):
         c += 0.15
     if keys and view.key and any(k in view.key for k in keys):
         c += 0.2
-    if negative and _words(tuple(negative)).search(win):
+    if negative and _words(negative).search(win):
         c -= 0.3
     return max(0.0, min(1.0, c))
 

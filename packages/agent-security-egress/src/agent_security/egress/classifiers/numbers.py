@@ -239,7 +239,26 @@ def _iban_len(cc: bytes) -> int | None:
 
 
 _LOCAL_REV = re.compile(rb"[A-Za-z0-9._%+\-]{1,64}")  # matched on the reversed window: linear
-_DOMAIN_RX = re.compile(rb"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.){1,8}([A-Za-z]{2,24})(?![A-Za-z0-9\-])")
+_HOST_RUN = re.compile(rb"[A-Za-z0-9.\-]{1,255}")
+
+
+def _domain(data: bytes, start: int) -> tuple[int, bytes] | None:
+    """The end and top-level label of the longest domain (two to nine labels, an alphabetic top-level
+    label of 2-24 letters) at ``start``, without backtracking over the labels."""
+    m = _HOST_RUN.match(data, start)
+    if m is None:
+        return None
+    labels = m.group(0).split(b".")
+    for k in range(min(len(labels), 9), 1, -1):
+        tld = labels[k - 1]
+        if not (2 <= len(tld) <= 24 and tld.isalpha()):
+            continue
+        head = labels[: k - 1]
+        if all(lb and len(lb) <= 63 and lb[:1] != b"-" and lb[-1:] != b"-" for lb in head):
+            return start + len(b".".join(labels[:k])), tld
+    return None
+
+
 _FILE_TLDS = {
     b"png",
     b"jpg",
@@ -280,6 +299,9 @@ _FILE_TLDS = {
 }
 
 
+_EMAIL_CTX = (b"email", b"e-mail", b"mail", b"contact")
+
+
 def _detect_email(view: LayerView, s: int, e: int) -> Iterable[Hit]:
     data = view.data
     lm = _LOCAL_REV.match(data[max(0, s - 64) : s][::-1])
@@ -293,14 +315,15 @@ def _detect_email(view: LayerView, s: int, e: int) -> Iterable[Hit]:
         return
     if ls > 0 and data[ls - 1] in b":/\\" and data[max(0, ls - 7) : ls].lower() != b"mailto:":
         return  # credentials in a URL: password_in_url's business
-    dm = _DOMAIN_RX.match(data, s + 1, min(len(data), s + 256))
-    if dm is None or dm.group(1).lower() in _FILE_TLDS:
+    dom = _domain(data, s + 1)
+    if dom is None or dom[1].lower() in _FILE_TLDS:
         return
-    if local == b"git" and data[dm.end() : dm.end() + 1] == b":":  # git@host:org/repo
+    dend = dom[0]
+    if local == b"git" and data[dend : dend + 1] == b":":  # git@host:org/repo
         return
-    conf = score(view, ls, 0.85, (b"email", b"e-mail", b"mail", b"contact"), ("email", "mail"), (b"lorem",))
-    masked = s_(local[:1]) + "***@" + s_(dm.group(0))
-    yield Hit("email", Classification.PII, ls, dm.end(), conf, masked, 50, "email")
+    conf = score(view, ls, 0.85, _EMAIL_CTX, ("email", "mail"), (b"lorem",))
+    masked = s_(local[:1]) + "***@" + s_(data[s + 1 : dend])
+    yield Hit("email", Classification.PII, ls, dend, conf, masked, 50, "email")
 
 
 # ------------------------------------------------------------------------------------------------

@@ -156,13 +156,15 @@ for _r in RULES:
         else:
             _ANYWHERE.append((_r, _rx))
 _FLOATING = frozenset(rx for _, rx in _ANYWHERE)
+
 _CLASS = {"generic_secret": Classification.SECRET, "private_key": Classification.SECRET,
           "slack_token": Classification.SECRET}  # fmt: skip
 
 
 def _detect_rule(view: LayerView, s: int, e: int) -> Iterable[Hit]:
     data = view.data
-    for rule, rx in (*_BY_PREFIX.get(data[s : s + 2], ()), *_ANYWHERE):
+    floating = [(r, x) for r, x in _ANYWHERE if _ANCHOR_AT[id(r)].match(data, s, min(len(data), s + 256))]
+    for rule, rx in (*_BY_PREFIX.get(data[s : s + 2], ()), *floating):
         if rule.anchor or rx in _FLOATING:  # the token may start before the anchor: find the one around it
             m = rx.search(data, max(0, s - 64), min(len(data), s + 1200))
             if m is None or not m.start() <= s < m.end():
@@ -212,6 +214,9 @@ def _cut(alternative: str) -> str:
 def rule_anchor(rule: Rule) -> str:
     return rule.anchor or "|".join(_cut(a) for a in _alternatives(rule.pattern))
 
+
+# a rule found away from its prefix is tried only where its own anchor matched
+_ANCHOR_AT = {id(rule): re.compile(rule_anchor(rule).encode()) for rule, _ in _ANYWHERE}
 
 PLATFORM_TOKEN = Classifier(
     "platform_token",
