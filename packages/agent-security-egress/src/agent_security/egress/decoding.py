@@ -129,6 +129,14 @@ def unescape_layer(data: bytes, how: str) -> bytes:
 _HEX_RX = re.compile(rb"[0-9A-Fa-f]+")
 _B32_RX = re.compile(rb"[A-Z2-7]+=*")
 _MAX_SLASH_STARTS = 8
+_SLASH_WINDOW = 512
+"""A base64 run glued to a URL path starts after one of the slashes in its first bytes."""
+_SAMPLE = 4096
+"""Characters of a long run decoded first (a multiple of 4)."""
+
+
+def _COMPRESSED_MAGIC(raw: bytes) -> bool:  # noqa: N802 - reads as the constant it stands for
+    return raw[:2] == b"\x1f\x8b" or (raw[:1] == b"\x78" and len(raw) > 2 and (raw[0] * 256 + raw[1]) % 31 == 0)
 
 
 def mostly_text(raw: bytes) -> bool:
@@ -196,13 +204,19 @@ def decode_blob(blob: bytes, limit: int, charge: Callable[[int], bool]) -> tuple
         if raw and charge(len(raw)) and len(raw) >= 8 and mostly_text(raw):
             return raw, ("base32",)
     starts = [0]
-    pos = blob.find(b"/")
-    while pos >= 0 and len(starts) <= _MAX_SLASH_STARTS and len(blob) - pos > 16:
+    pos = blob.find(b"/", 0, _SLASH_WINDOW)
+    while 0 <= pos < _SLASH_WINDOW and len(starts) <= _MAX_SLASH_STARTS and len(blob) - pos > 16:
         # a blob glued to a URL path ("evil.com/x/<base64>"): "/" is in the alphabet, so the segment may
         # start after any slash; try the first few
         starts.append(pos + 1)
         pos = blob.find(b"/", pos + 1)
     for start in starts:
+        if len(blob) - start > _SAMPLE:
+            # a long run: decode a sample first, and the whole run only when the sample is text (or a
+            # compressed stream); a megabyte of base64 image data costs a few kilobytes of decoding
+            sample = _b64(blob[start : start + _SAMPLE])
+            if sample is None or not (_COMPRESSED_MAGIC(sample) or mostly_text(sample[:-3] or sample)):
+                continue
         decoded = _b64(blob[start:])
         if decoded is None:
             continue

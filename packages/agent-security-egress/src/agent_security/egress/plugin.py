@@ -82,6 +82,8 @@ class LimitsConfig(SectionModel):
     max_decode_attempts: int = Field(default=2_000, ge=0)
     max_findings: int = Field(default=1_000, ge=1)
     max_anchor_hits: int = Field(default=200_000, ge=1)
+    max_segment_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_int_digits: int = Field(default=4300, ge=20, le=4300)
 
 
 class EgressConfig(SectionModel):

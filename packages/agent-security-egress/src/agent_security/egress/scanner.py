@@ -51,7 +51,7 @@ from agent_security.egress.decoding import (
 from agent_security.egress.findings import Classification, Finding, ScanReport
 from agent_security.egress.normalize import normalize
 
-__all__ = ["LayerView", "ScanLimits", "Scanner", "default_scanner", "redact", "scan"]
+__all__ = ["LIMIT_REASONS", "LayerView", "ScanLimits", "Scanner", "default_scanner", "redact", "scan"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,24 @@ class ScanLimits:
     """Largest single encoded segment decoded."""
     max_anchor_hits: int = 200_000
     """Anchor matches examined per call (total work on anchor-dense hostile input)."""
+    max_int_digits: int = 4300
+    """Digits of an integer value converted to text and scanned (at most Python's own limit, 4300)."""
+
+
+LIMIT_REASONS: dict[str, str] = {
+    "max_total_bytes": "EGRESS_LIMIT_TOTAL_BYTES",
+    "max_depth": "EGRESS_LIMIT_DEPTH",
+    "max_nodes": "EGRESS_LIMIT_NODES",
+    "max_decode_depth": "EGRESS_LIMIT_DECODE_DEPTH",
+    "max_decoded_bytes": "EGRESS_LIMIT_DECODED_BYTES",
+    "max_decode_attempts": "EGRESS_LIMIT_DECODE_ATTEMPTS",
+    "max_findings": "EGRESS_LIMIT_FINDINGS",
+    "max_segment_bytes": "EGRESS_LIMIT_SEGMENT_BYTES",
+    "max_anchor_hits": "EGRESS_LIMIT_ANCHOR_HITS",
+    "max_int_digits": "EGRESS_LIMIT_INT_DIGITS",
+}
+"""The reason code of each limit (a limit's name is also its ``[egress.limits]`` key). A denial for an
+incomplete scan carries ``EGRESS_SCAN_LIMIT`` and then the code of every limit that stopped it."""
 
 
 _AWS_SECRET_FULL = re.compile(rb"[A-Za-z0-9/+]{40}")
@@ -238,7 +256,7 @@ class Scanner:
             return
         elif isinstance(node, (int, float)):
             text = _number_text(node)
-            if text is None:  # an int too long for str() (> 4300 digits): not looked at, so say so
+            if text is None or len(text) > budget.limits.max_int_digits:  # not looked at, so say so
                 report.hit("max_int_digits")
             elif text:
                 self._scan_string(text, path, key, budget)

@@ -39,7 +39,8 @@ _TOKEN_NOT = re.compile(
     r"author|authority|authenticat|tokenurl|tokenendpoint|tokenpath|"
     r"expir|ttl|length|usage|budget|estimate|keyid$|keyname$|cookiename|samesite|"
     r"type$|file$|path$|url$|name$|(?<!session)id$|count$|enabled$|policy$|"
-    r"hash|digest|checksum|fingerprint|integrity|sha\d*$|md5$|public|pubkey"
+    r"hash|digest|checksum|fingerprint|integrity|sha\d*$|md5$|public|pubkey|secretsmanager|secretmanager|"
+    r"manager$|vault$|store$"
 )
 
 

@@ -177,8 +177,8 @@ def _detect_rule(view: LayerView, s: int, e: int) -> Iterable[Hit]:
         keyed = m.group(0).startswith((b"AccountKey=", b"SharedAccessKey="))
         if (before.isalnum() or before in (b"+", b"/")) and not keyed:
             return  # inside a longer token or a base64 run
-        if alnum_at(data, m.end()):
-            return
+        if alnum_at(data, m.end()) and alnum_at(data, m.end() - 1):
+            return  # the token runs on: not this shape
         token = s_(m.group(0))
         body = token.split("=", 1)[1] if token.startswith(("AccountKey=", "SharedAccessKey=")) else token
         if rule.entropy and (is_placeholder(body) or shannon_entropy(body) < rule.entropy):
