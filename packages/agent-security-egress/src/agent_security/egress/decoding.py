@@ -135,7 +135,7 @@ _SAMPLE = 4096
 """Characters of a long run decoded first (a multiple of 4)."""
 
 
-def _COMPRESSED_MAGIC(raw: bytes) -> bool:  # noqa: N802 - reads as the constant it stands for
+def _COMPRESSED_MAGIC(raw: bytes) -> bool:
     return raw[:2] == b"\x1f\x8b" or (raw[:1] == b"\x78" and len(raw) > 2 and (raw[0] * 256 + raw[1]) % 31 == 0)
 
 
