@@ -9,7 +9,7 @@ export UV_PYTHON ?= $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 FRAMEWORKS_DIR := tests/adapters/frameworks
 FRAMEWORK_TESTS := test-langchain test-crewai test-openai-agents test-mcp1 test-claude-agent-sdk
 
-.PHONY: help uv sync system-deps demo test test-main test-frameworks $(FRAMEWORK_TESTS) lint format typecheck bench bench-docs build dist-check check-namespace clean
+.PHONY: help uv sync system-deps demo efficacy-dlp test test-main test-frameworks $(FRAMEWORK_TESTS) lint format typecheck bench bench-docs build dist-check check-namespace clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -37,6 +37,9 @@ system-deps: ## Install the Debian packages the tests use, when missing (apt-get
 
 demo: sync ## Run the end-to-end demo
 	@$(RUN) agent-security demo
+
+efficacy-dlp: sync ## Per-kind precision and recall of the egress scanner on its labelled corpora (public test material + fakes)
+	$(RUN) python -m agent_security.egress.efficacy
 
 test: test-main test-frameworks ## Run the whole test suite (the workspace's, then each framework's)
 

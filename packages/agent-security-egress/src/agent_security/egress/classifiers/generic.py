@@ -58,14 +58,15 @@ def secret_key_type(key: str) -> str | None:
 
 
 _DIGIT = re.compile(r"\d")
+_SYMBOL = re.compile(r"[^\w.\-/+=]")
 # values that name a secret instead of holding one: code that fetches it, a reference to a secret store,
 # a hash or digest, an identifier, a UUID, a public key, a URL
 _NOT_A_SECRET = re.compile(
     r"""^(?:
-        [A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+(?:\(.*)?      # settings.API_KEY, os.environ.get(...
+        [A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+(?:[(\[].*)?   # settings.API_KEY, os.environ.get(..., req.json[
       | [A-Za-z_$][\w$]*\(.*                               # getpass(), input(...), os_getenv("X")
       | [a-z]+(?:_[a-z]+)+                                  # snake_case identifier
-      | \$\{.* | \$\(.* | \{\{.* | %\(.* | \$[A-Za-z_]\w*   # ${VAR}, $(cmd), {{ var }}, %(pw)s, $VAR (cut)
+      | \$\{[^{}]*\}? | \$\([^()]*\)? | \{\{[^{}]*\}\} | %\([^()]*\)?s? | \$[A-Za-z_]\w*  # ${VAR}, $(cmd), {{ v }}, %(pw)s, $VAR
       | (?:vault|op|secret|secrets|azurekeyvault|akv|sm|ssm|gcpsm|awssm|keyvault|doppler|infisical)
         (?::|://).*                                         # vault:secret/db#pw, op://vault/item
       | arn:aws[\w-]*:(?:secretsmanager|ssm|kms):.*        # AWS secret store ARNs
@@ -100,7 +101,7 @@ def secret_value_ok(kind: str, value: str) -> float:
     if len(v) < 16 or re.search(r"\s", v):
         return 0.0
     ent = shannon_entropy(v)
-    classes = (v != v.upper()) + (v != v.lower()) + (_DIGIT.search(v) is not None)
+    classes = (v != v.upper()) + (v != v.lower()) + (_DIGIT.search(v) is not None) + (_SYMBOL.search(v) is not None)
     if ent >= 3.5 and classes >= 2:
         return 0.8
     if ent >= 3.0 and classes >= 2 and len(v) >= 24:
@@ -109,7 +110,7 @@ def secret_value_ok(kind: str, value: str) -> float:
 
 
 _KEY_TAIL = re.compile(rb"[A-Za-z0-9_.\-]{0,48}")
-_ASSIGN_RX = re.compile(rb"[\"'\\]{0,3}[ \t]*(?::=|=>|[:=])[ \t]*(?:\\?[\"'`])?")
+_ASSIGN_RX = re.compile(rb"[\"'\\\]]{0,3}[ \t]*(?::=|=>|[:=])[ \t]*@?(?:\\?[\"'`])?")
 _CLI_VALUE_RX = re.compile(rb"(?:=|[ \t]+)([\"']?)([^\s\"'`-][^\s\"'`]{0,255})")
 _BEARER_RX = re.compile(rb"[ \t]+([A-Za-z0-9._~+/\-]{16,4096}=*)")
 _QUOTED = {q: re.compile(b"[^\n" + q + b"\\\\]{1,512}(?=\\\\?" + q + b")") for q in (b'"', b"'", b"`")}
