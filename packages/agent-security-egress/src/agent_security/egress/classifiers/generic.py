@@ -66,7 +66,8 @@ _NOT_A_SECRET = re.compile(
         [A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+(?:[(\[].*)?   # settings.API_KEY, os.environ.get(..., req.json[
       | [A-Za-z_$][\w$]*\(.*                               # getpass(), input(...), os_getenv("X")
       | [a-z]+(?:_[a-z]+)+                                  # snake_case identifier
-      | \$\{[^{}]*\}? | \$\([^()]*\)? | \{\{[^{}]*\}\} | %\([^()]*\)?s? | \$[A-Za-z_]\w*  # ${VAR}, $(cmd), {{ v }}, %(pw)s, $VAR
+      | \$\{[^{}]*\}? | \$\([^()]*\)? | \$[A-Za-z_]\w*     # ${VAR}, $(cmd), $VAR (maybe cut at the brace)
+      | \{\{[^{}]*\}\} | %\([^()]*\)?s?                     # {{ var }}, %(pw)s
       | (?:vault|op|secret|secrets|azurekeyvault|akv|sm|ssm|gcpsm|awssm|keyvault|doppler|infisical)
         (?::|://).*                                         # vault:secret/db#pw, op://vault/item
       | arn:aws[\w-]*:(?:secretsmanager|ssm|kms):.*        # AWS secret store ARNs
