@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from agent_security.egress import Scanner, scan
 from agent_security.egress._speedups.prefilter import B64_TEXT, HEX_TEXT, compile_pass
 from agent_security.egress.findings import ScanReport
-from agent_security.egress.scanner import _Budget
+from agent_security.egress.limits import Budget as _Budget
 from agent_security.egress.testing import generate
 from agent_security.egress.validators import CARD_BRANDS, card_brand, card_number_regex, luhn_valid
 

@@ -20,9 +20,7 @@ Everything is bounded by :class:`ScanLimits`; when a limit stops the scan early 
 
 from __future__ import annotations
 
-import bisect
 import functools
-import json
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -49,50 +47,12 @@ from agent_security.egress.decoding import (
     unescape_layer,
 )
 from agent_security.egress.findings import Classification, Finding, ScanReport
+from agent_security.egress.limits import LIMIT_REASONS, Budget, ScanLimits
 from agent_security.egress.normalize import normalize
+from agent_security.egress.redaction import child_path, key_path, number_text, redact_node, value_marks, value_path
+from agent_security.egress.resolution import resolve
 
 __all__ = ["LIMIT_REASONS", "LayerView", "ScanLimits", "Scanner", "default_scanner", "redact", "scan"]
-
-
-@dataclass(frozen=True)
-class ScanLimits:
-    """Bounds on one scan call. Defaults suit tool arguments of up to a few megabytes."""
-
-    max_total_bytes: int = 16 * 1024 * 1024
-    """Total bytes scanned, across all strings and decoded layers."""
-    max_depth: int = 64
-    """JSON nesting depth."""
-    max_nodes: int = 100_000
-    """Containers, keys and leaves visited."""
-    max_decode_depth: int = 3
-    """Nested encodings followed (``url`` inside ``base64`` inside ``escape`` is 3)."""
-    max_decoded_bytes: int = 4 * 1024 * 1024
-    """Total bytes produced by decoding."""
-    max_decode_attempts: int = 2_000
-    """Encoded-looking segments tried."""
-    max_findings: int = 1_000
-    max_segment_bytes: int = 1024 * 1024
-    """Largest single encoded segment decoded."""
-    max_anchor_hits: int = 200_000
-    """Anchor matches examined per call (total work on anchor-dense hostile input)."""
-    max_int_digits: int = 4300
-    """Digits of an integer value converted to text and scanned (at most Python's own limit, 4300)."""
-
-
-LIMIT_REASONS: dict[str, str] = {
-    "max_total_bytes": "EGRESS_LIMIT_TOTAL_BYTES",
-    "max_depth": "EGRESS_LIMIT_DEPTH",
-    "max_nodes": "EGRESS_LIMIT_NODES",
-    "max_decode_depth": "EGRESS_LIMIT_DECODE_DEPTH",
-    "max_decoded_bytes": "EGRESS_LIMIT_DECODED_BYTES",
-    "max_decode_attempts": "EGRESS_LIMIT_DECODE_ATTEMPTS",
-    "max_findings": "EGRESS_LIMIT_FINDINGS",
-    "max_segment_bytes": "EGRESS_LIMIT_SEGMENT_BYTES",
-    "max_anchor_hits": "EGRESS_LIMIT_ANCHOR_HITS",
-    "max_int_digits": "EGRESS_LIMIT_INT_DIGITS",
-}
-"""The reason code of each limit (a limit's name is also its ``[egress.limits]`` key). A denial for an
-incomplete scan carries ``EGRESS_SCAN_LIMIT`` and then the code of every limit that stopped it."""
 
 
 _AWS_SECRET_FULL = re.compile(rb"[A-Za-z0-9/+]{40}")
@@ -102,20 +62,6 @@ _RUN_BACK = re.compile(rb"[A-Za-z0-9+/_\-]{0,1024}")
 _CHARS_RUN = re.compile(rb"(?:0x[0-9A-Fa-f]{2}|\d{1,3})(?:\s*,\s*(?:0x[0-9A-Fa-f]{2}|\d{1,3})){7,4095}")
 _A85_END = re.compile(rb"<~[!-uz\s]{0,1048576}?~>")
 _LAYER_DECODERS = frozenset(("url", "escape", "html", "obfuscation"))
-
-
-class _Budget:
-    __slots__ = ("attempts", "decoded", "hits", "layers", "limits", "nodes", "report", "scanned")
-
-    def __init__(self, limits: ScanLimits, report: ScanReport) -> None:
-        self.limits = limits
-        self.report = report
-        self.scanned = 0
-        self.decoded = 0
-        self.attempts = 0
-        self.nodes = 0
-        self.layers = 0
-        self.hits = 0
 
 
 @dataclass(slots=True)
@@ -187,7 +133,7 @@ class Scanner:
     def scan(self, value: Any) -> ScanReport:
         """Scan a string or any JSON-like value; see the module docstring."""
         report = ScanReport()
-        budget = _Budget(self.limits, report)
+        budget = Budget(self.limits, report)
         if type(value) is not dict or not scan_flat(self, value, budget):
             self._walk(value, "$", None, 0, budget)
         report.bytes_scanned = budget.scanned
@@ -217,29 +163,11 @@ class Scanner:
         if not by_path:
             return value
         # values under a sensitive key have their own path (``$.<value#3>``); note which ones hold findings
-        vpaths = {p[: p.index(">", i) + 1] for p in by_path for i in _value_marks(p)}
-        return self._redact_node(value, "$", by_path, 0, vpaths)
+        vpaths = {p[: p.index(">", i) + 1] for p in by_path for i in value_marks(p)}
+        return redact_node(value, "$", by_path, 0, vpaths, self.limits.max_depth)
 
     # -- walking -----------------------------------------------------------------------------------
-    def _child(self, path: str, key: Any, index: int = 0) -> str:
-        if isinstance(key, int):
-            return f"{path}[{key}]"
-        k = str(key)
-        if _IDENT.fullmatch(k):
-            return f"{path}.{k}"
-        if len(k) > 64:  # truncated in the path: the key's position keeps two long keys apart
-            return f"{path}[{json.dumps(k[:48] + '...')}#{index}]"
-        return f"{path}[{json.dumps(k)}]"
-
-    def _key_path(self, path: str, index: int) -> str:
-        return f"{path}.<key#{index}>"
-
-    def _value_path(self, path: str, index: int) -> str:
-        """The path of the value under a sensitive key: distinct from the key's own path, so redacting
-        one never rewrites the other with its spans."""
-        return f"{path}.<value#{index}>"
-
-    def _walk(self, node: Any, path: str, key: str | None, depth: int, budget: _Budget) -> None:
+    def _walk(self, node: Any, path: str, key: str | None, depth: int, budget: Budget) -> None:
         report = budget.report
         if not report.complete and ("max_total_bytes" in report.limits_hit or "max_nodes" in report.limits_hit):
             return
@@ -255,7 +183,7 @@ class Scanner:
         elif isinstance(node, bool) or node is None:
             return
         elif isinstance(node, (int, float)):
-            text = _number_text(node)
+            text = number_text(node)
             if text is None or len(text) > budget.limits.max_int_digits:  # not looked at, so say so
                 report.hit("max_int_digits")
             elif text:
@@ -265,15 +193,15 @@ class Scanner:
                 ks = str(k)
                 child = ""
                 if not _SHORT_KEY.fullmatch(ks):  # a short identifier cannot hold any finding
-                    kpath = self._key_path(path, i)
+                    kpath = key_path(path, i)
                     before = len(report.findings)
                     self._scan_string(ks, kpath, None, budget)
                     if len(report.findings) > before:  # the key itself is sensitive: keep it out of paths
-                        child = self._value_path(path, i)
-                self._walk(v, child or self._child(path, ks, i), ks, depth + 1, budget)
+                        child = value_path(path, i)
+                self._walk(v, child or child_path(path, ks, i), ks, depth + 1, budget)
         elif isinstance(node, (list, tuple)):
             for i, v in enumerate(node):
-                self._walk(v, self._child(path, i), key, depth + 1, budget)
+                self._walk(v, child_path(path, i), key, depth + 1, budget)
         elif isinstance(node, (bytes, bytearray)):
             self._scan_string(bytes(node).decode("utf-8", "replace"), path, key, budget)
         else:
@@ -281,7 +209,7 @@ class Scanner:
             self._scan_string(str(node), path, key, budget)
 
     def _scan_string(
-        self, text: str, path: str, key: str | None, budget: _Budget, first: tuple[int, int, int] | None = None
+        self, text: str, path: str, key: str | None, budget: Budget, first: tuple[int, int, int] | None = None
     ) -> None:
         """Scan one string (``first``: the prefilter's first match in its ASCII bytes, already found)."""
         if not text:
@@ -299,7 +227,7 @@ class Scanner:
             hits.extend(self._key_context_hits(data, nkey, top))
         if not hits:
             return
-        hits = _resolve(hits)
+        hits = resolve(hits)
         ascii_text = norm.isascii()
         bpos = cpos = 0  # byte -> character offsets, advanced incrementally (hits are sorted by start)
         for h in hits:
@@ -377,7 +305,7 @@ class Scanner:
 
     # -- one layer ---------------------------------------------------------------------------------
     def _scan_layer(
-        self, data: bytes, key: str | None, depth: int, budget: _Budget, first: tuple[int, int, int] | None = None
+        self, data: bytes, key: str | None, depth: int, budget: Budget, first: tuple[int, int, int] | None = None
     ) -> list[Hit]:
         budget.scanned += len(data)
         budget.layers += 1
@@ -405,7 +333,7 @@ class Scanner:
         pos: int | tuple[int, int, int],
         end: int,
         hits: list[Hit],
-        budget: _Budget,
+        budget: Budget,
     ) -> None:
         """Wake the detectors and decoders whose anchors match in ``view.data[pos:end]`` (``pos`` may be the
         first match, already found).
@@ -454,7 +382,7 @@ class Scanner:
 
     # -- decoding ----------------------------------------------------------------------------------
     def _decode(
-        self, how: str, passes: Passes, view: LayerView, s: int, e: int, hits: list[Hit], budget: _Budget
+        self, how: str, passes: Passes, view: LayerView, s: int, e: int, hits: list[Hit], budget: Budget
     ) -> int:
         """Decode what the trigger at ``s:e`` found; return where the outer search goes on."""
         lim = budget.limits
@@ -526,7 +454,7 @@ class Scanner:
         label: tuple[str, ...],
         view: LayerView,
         hits: list[Hit],
-        budget: _Budget,
+        budget: Budget,
         span: Callable[[int, int], tuple[int, int]],
     ) -> None:
         """Scan a decoded layer; its hits get outer spans from ``span`` and ``label`` in their path."""
@@ -551,126 +479,13 @@ class Scanner:
             hits.append(h)
 
     @staticmethod
-    def _charge(n: int, budget: _Budget) -> bool:
+    def _charge(n: int, budget: Budget) -> bool:
         """Account for ``n`` decoded bytes; False (and the scan marked incomplete) past the limit."""
         budget.decoded += n
         if budget.decoded > budget.limits.max_decoded_bytes:
             budget.report.hit("max_decoded_bytes")
             return False
         return True
-
-    # -- redaction ---------------------------------------------------------------------------------
-    def _redact_node(
-        self, node: Any, path: str, by_path: dict[str, list[Finding]], depth: int, vpaths: set[str]
-    ) -> Any:
-        if depth > self.limits.max_depth:
-            return node
-        if isinstance(node, str):
-            return _apply(node, by_path.get(path, ()))
-        if isinstance(node, bool) or node is None:
-            return node
-        if isinstance(node, (int, float)):
-            fs = by_path.get(path)
-            return _apply(_number_text(node) or "", fs) if fs else node
-        if isinstance(node, Mapping):
-            out: dict[Any, Any] = {}
-            for i, (k, v) in enumerate(node.items()):
-                kpath = self._key_path(path, i)
-                kfs = by_path.get(kpath)
-                newk = _apply(str(k), kfs) if kfs else k
-                if kfs and (newk in out or newk in node):  # two keys masked alike must not merge
-                    newk = f"{newk}#{i}"
-                vpath = self._value_path(path, i)
-                child = vpath if vpath in vpaths else self._child(path, str(k), i)
-                out[newk] = self._redact_node(v, child, by_path, depth + 1, vpaths)
-            return out
-        if isinstance(node, (list, tuple)):
-            items = [self._redact_node(v, self._child(path, i), by_path, depth + 1, vpaths) for i, v in enumerate(node)]
-            return type(node)(items) if isinstance(node, tuple) else items
-        fs = by_path.get(path)
-        if isinstance(node, (bytes, bytearray)):
-            return _apply(bytes(node).decode("utf-8", "replace"), fs).encode() if fs else node
-        return _apply(str(node), fs) if fs else node
-
-
-def _number_text(node: int | float) -> str | None:
-    """The digits a number carries: ``str`` of an int, of an integral float (``4111111111111111.0`` is a
-    card number too); ``""`` for other floats; ``None`` for an int too long to convert."""
-    if isinstance(node, float):
-        if not (node.is_integer() and abs(node) < 1e20):
-            return ""
-        node = int(node)
-    try:
-        return str(node)
-    except ValueError:
-        return None
-
-
-def _value_marks(path: str) -> Iterable[int]:
-    i = path.find(".<value#")
-    while i >= 0:
-        yield i
-        i = path.find(".<value#", i + 1)
-
-
-def _apply(text: str, findings: Iterable[Finding]) -> str:
-    spans = sorted({(f.span, f.masked) for f in findings}, key=lambda x: (x[0][0], -x[0][1]))
-    if not spans:
-        return text
-    merged: list[tuple[int, int, str]] = []
-    for (s, e), masked in spans:
-        if merged and s < merged[-1][1]:
-            ps, pe, pm = merged[-1]
-            merged[-1] = (ps, max(pe, e), pm)
-        else:
-            merged.append((s, e, masked))
-    out = []
-    pos = 0
-    for s, e, masked in merged:
-        out.append(text[pos:s])
-        out.append(f"[{masked}]" if not masked.startswith("[") else masked)
-        pos = e
-    out.append(text[pos:])
-    return "".join(out)
-
-
-def _resolve(hits: list[Hit]) -> list[Hit]:
-    """Drop duplicates and overlaps, in O(n log n).
-
-    Within one layer, overlapping hits keep the higher priority (then the higher confidence). A decoded
-    hit is dropped when a plain hit of the same kind lies inside its encoded segment (the same value
-    seen twice, e.g. in a URL that also had %-escapes).
-    """
-    if len(hits) == 1:
-        return hits
-    by_layer: dict[int, tuple[list[int], list[int]]] = {}
-    kept: list[Hit] = []
-    for h in sorted(hits, key=lambda x: (-x.priority, -x.confidence, x.start)):
-        starts, ends = by_layer.setdefault(h.layer, ([], []))
-        s, e = h.inner
-        i = bisect.bisect_left(starts, e)
-        if i > 0 and ends[i - 1] > s:
-            continue  # overlaps an accepted hit of this layer (accepted ones never overlap each other)
-        starts.insert(i, s)
-        ends.insert(i, e)
-        kept.append(h)
-    plain: dict[str, list[int]] = {}
-    for h in kept:
-        if not h.decoding:
-            plain.setdefault(h.kind, []).append(h.start)
-    for v in plain.values():
-        v.sort()
-    out = []
-    for h in kept:
-        if h.decoding and h.kind in plain:
-            ps = plain[h.kind]
-            i = bisect.bisect_left(ps, h.start)
-            if i < len(ps) and ps[i] < h.end:
-                continue
-        out.append(h)
-    out.sort(key=lambda x: (x.start, x.end))
-    return out
-
 
 # ------------------------------------------------------------------------------------------------
 # module-level convenience

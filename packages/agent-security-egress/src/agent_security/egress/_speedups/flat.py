@@ -15,7 +15,8 @@ import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from agent_security.egress.scanner import Scanner, _Budget
+    from agent_security.egress.limits import Budget as _Budget
+    from agent_security.egress.scanner import Scanner
 
 __all__ = ["scan_flat"]
 
