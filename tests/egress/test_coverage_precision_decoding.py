@@ -171,3 +171,18 @@ def test_an_incomplete_scan_names_its_limit_in_the_denial() -> None:
     assert not res.allowed
     assert res.decision.codes[:2] == ("EGRESS_SCAN_LIMIT", "EGRESS_LIMIT_TOTAL_BYTES")
     assert json.dumps(res.decision.codes)
+
+
+def test_values_split_across_fields_and_character_arrays_are_joined() -> None:
+    assert {(f.kind, f.path, f.decoding) for f in scan({"a": "4111 1111", "b": " 1111 1111"})} == {
+        ("credit_card", "$", ("joined",))
+    }
+    assert {(f.kind, f.decoding) for f in scan({"parts": [GH[:10], GH[10:]]})} == {("github_token", ("joined",))}
+    assert {(f.kind, f.decoding) for f in scan({"c": list(PAYLOAD.encode())})} == {
+        ("email", ("chars",)),
+        ("github_token", ("chars",)),
+    }
+    assert {(f.kind, f.decoding) for f in scan({"c": list(PAYLOAD)})} >= {("github_token", ("chars",))}
+    # a finding inside one field is reported once, at that field
+    assert [(f.kind, f.path) for f in scan({"to": "a@b.com", "x": "hello"})] == [("email", "$.to")]
+    assert scan({"first": "John", "last": "Smith", "zip": "94107", "ext": "12"}) == []

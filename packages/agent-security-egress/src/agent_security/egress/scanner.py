@@ -49,6 +49,7 @@ from agent_security.egress.decoding import (
 from agent_security.egress.findings import Classification, Finding, ScanReport
 from agent_security.egress.limits import LIMIT_REASONS, Budget, ScanLimits
 from agent_security.egress.normalize import normalize
+from agent_security.egress.pieces import scan_pieces
 from agent_security.egress.redaction import child_path, key_path, number_text, redact_node, value_marks, value_path
 from agent_security.egress.resolution import resolve
 
@@ -199,9 +200,11 @@ class Scanner:
                     if len(report.findings) > before:  # the key itself is sensitive: keep it out of paths
                         child = value_path(path, i)
                 self._walk(v, child or child_path(path, ks, i), ks, depth + 1, budget)
+            scan_pieces(self, node, path, budget)
         elif isinstance(node, (list, tuple)):
             for i, v in enumerate(node):
                 self._walk(v, child_path(path, i), key, depth + 1, budget)
+            scan_pieces(self, node, path, budget)
         elif isinstance(node, (bytes, bytearray)):
             self._scan_string(bytes(node).decode("utf-8", "replace"), path, key, budget)
         else:

@@ -14,6 +14,8 @@ import functools
 import re
 from typing import TYPE_CHECKING, Any
 
+from agent_security.egress.pieces import scan_pieces
+
 if TYPE_CHECKING:
     from agent_security.egress.limits import Budget as _Budget
     from agent_security.egress.scanner import Scanner
@@ -72,4 +74,6 @@ def scan_flat(scanner: Scanner, value: dict[Any, Any], budget: _Budget) -> bool:
             budget.layers += 1
             continue
         scanner._scan_string(v, path, k, budget, first)
+    if len(plan) >= 2:
+        scan_pieces(scanner, value, "$", budget)
     return True
