@@ -61,9 +61,11 @@ class AnchorGroup:
     decoder: str | None = None
 
 
-_MAX_MEM = 64 << 20
-"""RE2's memory for one compiled pass (its lazily built DFA): the default 8 MB runs out on the combined
-pattern and RE2 would fall back to its slower NFA."""
+_MAX_MEM = 32 << 20
+"""RE2's memory cap for one compiled pass (its lazily built automata). Below about 32 MB, text dense with
+near-misses makes RE2 drop and rebuild its DFA states over and over (20x slower on the benchmark's near-miss
+text); in use the passes grow to a few megabytes each (about 40 MB in all after scanning megabytes of mixed
+and random text)."""
 
 _Search = Callable[[bytes, int, int], "tuple[int, int, int] | None"]
 
