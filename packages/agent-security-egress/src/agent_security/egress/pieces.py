@@ -4,10 +4,12 @@ After a container's children are scanned one by one, its direct children are loo
 
 * a list of byte values (``[104, 117, 110, 116, ...]``) or of one-character strings that spells text is
   scanned as that text (decoding ``("chars",)``);
-* the short strings of a dict or a list are joined in order and scanned once more; a finding that spans two
-  or more of them (``{"a": "4111 1111", "b": " 1111 1111"}``, a token cut in two) is reported with decoding
-  ``("joined",)``, the container's path and its span in the joined text. Findings inside one piece were
-  already reported by the piece's own scan.
+* the short strings of a dict or a list are joined in order and, when a prefilter match spans two of them,
+  scanned once more; a finding that spans two or more of them (``{"a": "4111 1111", "b": " 1111 1111"}``,
+  a token cut in two) is reported with decoding ``("joined",)``, the container's path and its span in the
+  joined text. Findings inside one piece were already reported by the piece's own scan. (A split is seen
+  when it falls inside the anchor of the value's shape: anywhere in a card number, inside a token's prefix
+  and first characters, around an email's ``@``.)
 """
 
 from __future__ import annotations
@@ -41,12 +43,11 @@ def scan_pieces(scanner: Scanner, node: Mapping[Any, Any] | Sequence[Any], path:
         if text is not None:
             _scan(scanner, text, path, budget, ("chars",), None)
             return
-    keys = [str(k) for k in node] if isinstance(node, Mapping) else list(range(len(values)))
-    chosen = [(child_path(path, k, i), v) for i, (k, v) in enumerate(zip(keys, values, strict=True))]
-    chosen = [(p, v) for p, v in chosen if type(v) is str and 0 < len(v) <= MAX_PIECE]
+    keys: list[Any] = list(node) if isinstance(node, Mapping) else list(range(len(values)))
+    chosen = [i for i, v in enumerate(values) if type(v) is str and 0 < len(v) <= MAX_PIECE]
     if len(chosen) < 2:
         return
-    pieces = [v for _, v in chosen]
+    pieces: list[str] = [values[i] for i in chosen]
     joined = "".join(pieces)
     if len(joined) > MAX_JOINED:
         return
@@ -55,7 +56,26 @@ def scan_pieces(scanner: Scanner, node: Mapping[Any, Any] | Sequence[Any], path:
     for p in pieces[:-1]:
         pos += len(p)
         bounds.append(pos)
-    _scan(scanner, joined, path, budget, ("joined",), bounds, [p for p, _ in chosen])
+    if joined.isascii() and not _crosses(scanner, joined.encode(), bounds):
+        return  # no anchor spans two pieces: nothing new to find in the joined text
+    paths = [child_path(path, str(keys[i]) if isinstance(node, Mapping) else i, i) for i in chosen]
+    _scan(scanner, joined, path, budget, ("joined",), bounds, paths)
+
+
+def _crosses(scanner: Scanner, data: bytes, bounds: list[int]) -> bool:
+    """Whether a prefilter match in ``data`` spans a boundary between two pieces."""
+    search = scanner._prefilter.default.outer.search
+    pos = 0
+    for _ in range(64):
+        m = search(data, pos, len(data))
+        if m is None:
+            return False
+        s, e, _g = m
+        i = bisect.bisect_right(bounds, s)
+        if i < len(bounds) and bounds[i] < e:
+            return True
+        pos = s + 1
+    return True  # many matches: let the scan decide
 
 
 def _char_array(values: list[Any]) -> str | None:

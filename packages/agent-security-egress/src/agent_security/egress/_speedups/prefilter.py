@@ -61,11 +61,11 @@ class AnchorGroup:
     decoder: str | None = None
 
 
-_MAX_MEM = 32 << 20
-"""RE2's memory cap for one compiled pass (its lazily built automata). Below about 32 MB, text dense with
-near-misses makes RE2 drop and rebuild its DFA states over and over (20x slower on the benchmark's near-miss
-text); in use the passes grow to a few megabytes each (about 40 MB in all after scanning megabytes of mixed
-and random text)."""
+_MAX_MEM = 64 << 20
+"""RE2's memory cap for one compiled pass (its lazily built automata). Below this, a megabyte of text dense
+with near-misses makes RE2 drop and rebuild its DFA states over and over (10x slower on the benchmark's
+near-miss text at 32 MB); in use the passes grow to a few megabytes each (about 40 MB in all after scanning
+megabytes of mixed and random text)."""
 
 _Search = Callable[[bytes, int, int], "tuple[int, int, int] | None"]
 
