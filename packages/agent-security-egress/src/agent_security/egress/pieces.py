@@ -35,21 +35,23 @@ MAX_JOINED = 4096
 
 def scan_pieces(scanner: Scanner, node: Mapping[Any, Any] | Sequence[Any], path: str, budget: Budget) -> None:
     """Scan the children of ``node`` together (see the module docstring)."""
-    values = list(node.values()) if isinstance(node, Mapping) else list(node)
+    is_map = type(node) is dict or isinstance(node, Mapping)
+    values = list(node.values()) if is_map else list(node)  # type: ignore[union-attr]
     if len(values) < 2 or len(values) > MAX_JOINED:
         return
-    if len(values) >= MIN_CHARS and isinstance(node, (list, tuple)):
+    if len(values) >= MIN_CHARS and not is_map:
         text = _char_array(values)
         if text is not None:
             _scan(scanner, text, path, budget, ("chars",), None)
             return
-    keys: list[Any] = list(node) if isinstance(node, Mapping) else list(range(len(values)))
     chosen = [i for i, v in enumerate(values) if type(v) is str and 0 < len(v) <= MAX_PIECE]
     if len(chosen) < 2:
         return
     pieces: list[str] = [values[i] for i in chosen]
     joined = "".join(pieces)
     if len(joined) > MAX_JOINED:
+        return
+    if len(joined) < MIN_CHARS:
         return
     bounds: list[int] = []
     pos = 0
@@ -58,19 +60,20 @@ def scan_pieces(scanner: Scanner, node: Mapping[Any, Any] | Sequence[Any], path:
         bounds.append(pos)
     if joined.isascii() and not _crosses(scanner, joined.encode(), bounds):
         return  # no anchor spans two pieces: nothing new to find in the joined text
-    paths = [child_path(path, str(keys[i]) if isinstance(node, Mapping) else i, i) for i in chosen]
+    keys: list[Any] = list(node) if is_map else list(range(len(values)))
+    paths = [child_path(path, str(keys[i]) if is_map else i, i) for i in chosen]
     _scan(scanner, joined, path, budget, ("joined",), bounds, paths)
 
 
 def _crosses(scanner: Scanner, data: bytes, bounds: list[int]) -> bool:
     """Whether a prefilter match in ``data`` spans a boundary between two pieces."""
-    search = scanner._prefilter.default.outer.search
+    span = scanner._prefilter.default.outer.span
     pos = 0
     for _ in range(64):
-        m = search(data, pos, len(data))
+        m = span(data, pos, len(data))
         if m is None:
             return False
-        s, e, _g = m
+        s, e = m
         i = bisect.bisect_right(bounds, s)
         if i < len(bounds) and bounds[i] < e:
             return True

@@ -93,6 +93,8 @@ class CombinedPass:
 
     search: _Search
     groups: tuple[AnchorGroup, ...]
+    span: Callable[[bytes, int, int], tuple[int, int] | None]
+    """The leftmost match's span only (no alternative looked up)."""
 
 
 def compile_pass(alternatives: Sequence[tuple[str, AnchorGroup]]) -> CombinedPass:
@@ -124,7 +126,27 @@ def compile_pass(alternatives: Sequence[tuple[str, AnchorGroup]]) -> CombinedPas
         captured = re2.compile("|".join(f"({a})" for a in anchors), options)
     except Exception as exc:
         raise ConfigurationError(f"cannot compile the combined classifier pattern: {exc}") from None
-    return CombinedPass(_searcher(rx, which, captured, len(anchors)), tuple(groups))
+    return CombinedPass(_searcher(rx, which, captured, len(anchors)), tuple(groups), _spanner(rx))
+
+
+def _spanner(rx: Any) -> Callable[[bytes, int, int], tuple[int, int] | None]:
+    regexp = getattr(rx, "_regexp", None)
+    anchor = getattr(getattr(getattr(re2, "_re2", None), "RE2", None), "Anchor", None)
+    if regexp is not None and anchor is not None and hasattr(regexp, "Match"):
+        unanchored = anchor.UNANCHORED
+        match = regexp.Match
+
+        def fast(data: bytes, pos: int, end: int) -> tuple[int, int] | None:
+            s, e = match(unanchored, data, pos, end)[0]
+            return None if s < 0 else (s, e)
+
+        return fast
+
+    def slow(data: bytes, pos: int, end: int) -> tuple[int, int] | None:
+        m = rx.search(data, pos, end)
+        return None if m is None else (m.start(), m.end())
+
+    return slow
 
 
 def _searcher(rx: Any, which: Any, captured: Any, n: int) -> _Search:
