@@ -29,7 +29,7 @@ class DemoInfo:
 
     @property
     def requires(self) -> list[str]:
-        return [part.split("[")[0].strip() for part in self.distribution.split("+") if "every" not in part]
+        return [part.split("[")[0].strip() for part in self.distribution.split("+")]
 
 
 CATALOGUE: tuple[DemoInfo, ...] = (
@@ -45,10 +45,11 @@ CATALOGUE: tuple[DemoInfo, ...] = (
     DemoInfo("supply-chain", "MCP server scans, tool provenance, command rules, guarded calls",
              "agent-security-supply-chain", "examples/03-supply-chain"),
     DemoInfo("guardian-posture", "A finance guardian's incidents, then risk scores and a compliance summary "
-             "from the demo's audit trail", "agent-security-posture + agent-security-guardian",
+             "from the demo's audit trail",
+             "agent-security-posture + agent-security-guardian + agent-security-identity",
              "examples/04-guardian-posture"),
     DemoInfo("full", "Every distribution in one pipeline, one scenario flow, then the posture report",
-             "agent-security-posture + every distribution", "examples/05-full-spm"),
+             "agent-security-posture[demos]", "examples/05-full-spm"),
     DemoInfo("adapters", "Host hooks (Claude Code, Cursor, Copilot, ...) answering real hook payloads",
              "agent-security-adapters"),
     DemoInfo("containment", "Per-tool sandboxes and change tickets checked before a tool runs",
@@ -68,9 +69,9 @@ def _installed(distribution: str) -> bool:
 
 def _why_not(info: DemoInfo) -> str:
     missing = [d for d in info.requires if not _installed(d)]
-    if missing or "every" in info.distribution:
+    if missing:
         return f"no: install {info.distribution}"
-    return f"no: {' + '.join(info.requires)} installed, but without this demo (or its plugin did not load)"
+    return f"no: {info.distribution} is installed without this demo (or its plugin did not load)"
 
 
 def catalogue_table(commands: Mapping[str, Any]) -> Table:
