@@ -29,6 +29,7 @@ KEY_LINES: dict[str, str] = {
     "core.py": "0 unexpected result(s)",
     "quick.py": "every outcome is the documented one",
     "identity.py": "all outcomes as expected",
+    "egress.py": "all outcomes as expected",
     "supply_chain.py": "every outcome is the documented one",
     "guardian.py": "all outcomes as expected",
     "guardian_posture.py": "all outcomes as expected",
