@@ -6,20 +6,16 @@ their cost is linear in the input whatever that input is.
 
 from __future__ import annotations
 
-from agent_security.supply_chain.commands.paths import SENSITIVE_TEXT, text_hits
+from agent_security.supply_chain.commands.paths import text_hits
 
 __all__ = [
     "INTERPRETERS",
     "PERMISSION_ALIASES",
     "PERMISSION_RISK",
-    "SENSITIVE_PATH",
     "SHELLS",
     "normalize_permission",
     "sensitive_path_hits",
 ]
-
-SENSITIVE_PATH = SENSITIVE_TEXT
-"""Mentions of credential locations (generated from :data:`.commands.credentials.LOCATIONS`)."""
 
 
 def sensitive_path_hits(text: str, limit: int = 5) -> list[str]:

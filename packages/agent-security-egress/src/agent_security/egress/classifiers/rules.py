@@ -9,6 +9,7 @@ few with a kind of their own) with the rule's name as ``classifier``. Published 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, NamedTuple
@@ -145,17 +146,23 @@ def _alternatives(pattern: str) -> list[str]:
     return out
 
 
-_BY_PREFIX: dict[bytes, list[tuple[Rule, re.Pattern[bytes]]]] = {}
-_ANYWHERE: list[tuple[Rule, re.Pattern[bytes]]] = []
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[bytes]:
+    """A rule's pattern (or anchor), compiled when the prefilter first wakes its rule: a process that
+    never meets a token of a platform never compiles its pattern."""
+    return re.compile(pattern.encode())
+
+
+_BY_PREFIX: dict[bytes, list[tuple[Rule, str]]] = {}
+_ANYWHERE: list[tuple[Rule, str]] = []
 for _r in RULES:
     for _alt in _alternatives(_r.pattern):
-        _rx = re.compile(_alt.encode())
         _lit = re.match(r"[A-Za-z0-9_\-~/]{2}", _alt)
         if _lit is not None and _alt[2:3] not in ("{", "*", "+", "?"):
-            _BY_PREFIX.setdefault(_lit.group(0).encode(), []).append((_r, _rx))
+            _BY_PREFIX.setdefault(_lit.group(0).encode(), []).append((_r, _alt))
         else:
-            _ANYWHERE.append((_r, _rx))
-_FLOATING = frozenset(rx for _, rx in _ANYWHERE)
+            _ANYWHERE.append((_r, _alt))
+_FLOATING = frozenset(alt for _, alt in _ANYWHERE)
 
 _CLASS = {"generic_secret": Classification.SECRET, "private_key": Classification.SECRET,
           "slack_token": Classification.SECRET}  # fmt: skip
@@ -163,9 +170,11 @@ _CLASS = {"generic_secret": Classification.SECRET, "private_key": Classification
 
 def _detect_rule(view: LayerView, s: int, e: int) -> Iterable[Hit]:
     data = view.data
-    floating = [(r, x) for r, x in _ANYWHERE if _ANCHOR_AT[id(r)].match(data, s, min(len(data), s + 256))]
-    for rule, rx in (*_BY_PREFIX.get(data[s : s + 2], ()), *floating):
-        if rule.anchor or rx in _FLOATING:  # the token may start before the anchor: find the one around it
+    end = min(len(data), s + 256)
+    floating = [(r, a) for r, a in _ANYWHERE if _compiled(_ANCHOR_AT[id(r)]).match(data, s, end)]
+    for rule, alternative in (*_BY_PREFIX.get(data[s : s + 2], ()), *floating):
+        rx = _compiled(alternative)
+        if rule.anchor or alternative in _FLOATING:  # the token may start before the anchor: find it around
             m = rx.search(data, max(0, s - 64), min(len(data), s + 1200))
             if m is None or not m.start() <= s < m.end():
                 continue
@@ -216,7 +225,7 @@ def rule_anchor(rule: Rule) -> str:
 
 
 # a rule found away from its prefix is tried only where its own anchor matched
-_ANCHOR_AT = {id(rule): re.compile(rule_anchor(rule).encode()) for rule, _ in _ANYWHERE}
+_ANCHOR_AT = {id(rule): rule_anchor(rule) for rule, _ in _ANYWHERE}
 
 PLATFORM_TOKEN = Classifier(
     "platform_token",

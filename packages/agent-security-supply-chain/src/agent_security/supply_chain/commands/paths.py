@@ -4,7 +4,7 @@ A word of a command is first expanded by the shell parser (quoting, ``~``), then
 resolver :func:`agent_security.core.paths.resolve_path` (``..``, ``/proc/self/root``, ``/dev/fd``,
 symlinks that exist here), then matched against :data:`.credentials.LOCATIONS`. A glob (``~/.s?h/id_*``,
 ``/etc/sha*``) is a hit when it could expand to a credential location. Text that merely mentions a
-location (a description, a search pattern) is matched by :data:`SENSITIVE_TEXT`.
+location (a description, a search pattern) is matched by :func:`sensitive_text`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import re2
 from agent_security.core.paths import PathError, resolve_path
 from agent_security.supply_chain.commands.credentials import LOCATIONS, CredentialLocation
 
-__all__ = ["SENSITIVE_TEXT", "changed_directory", "credential_hits", "glob_hits", "path_hits", "text_hits", "word_hits"]
+__all__ = ["changed_directory", "credential_hits", "glob_hits", "path_hits", "sensitive_text", "text_hits", "word_hits"]
 
 _HOME_PREFIX = r"(?:/root|/home/[^/]+|/Users/[^/]+|/var/root)"
 _GLOB_CHARS = frozenset("*?[")
@@ -55,17 +55,31 @@ def _location_set(expression: Callable[[str], str]) -> re2.Set:
     return locations
 
 
-_ANY_PATH = _location_set(_pattern_regex)
-"""Every location in one RE2 set: one pass names all the locations a path matches."""
-SENSITIVE_TEXT = re2.compile("(?i)" + "|".join(f"(?:{_text_regex(loc.pattern)})" for loc in LOCATIONS))
-"""Any mention of a credential location in free text."""
-_ANY_TEXT = _location_set(lambda pattern: "(?i)" + _text_regex(pattern))
-"""The same, as a set: one quick pass says whether there is any mention at all."""
+# The three automata are built on first use (a check that names no path and no text builds none): an RE2 set
+# of ~130 locations takes milliseconds to compile, which a hook's one-call process would pay every time.
+
+
+@functools.cache
+def _any_path() -> re2.Set:
+    """Every location in one RE2 set: one pass names all the locations a path matches."""
+    return _location_set(_pattern_regex)
+
+
+@functools.cache
+def sensitive_text() -> re2._Regexp:
+    """Any mention of a credential location in free text."""
+    return re2.compile("(?i)" + "|".join(f"(?:{_text_regex(loc.pattern)})" for loc in LOCATIONS))
+
+
+@functools.cache
+def _any_text() -> re2.Set:
+    """The same, as a set: one quick pass says whether there is any mention at all."""
+    return _location_set(lambda pattern: "(?i)" + _text_regex(pattern))
 
 
 def credential_hits(path: str, limit: int = 3) -> list[CredentialLocation]:
     """The locations an absolute, resolved ``path`` is (or is below)."""
-    found = _ANY_PATH.Match(path)
+    found = _any_path().Match(path)
     return [LOCATIONS[i] for i in sorted(found or ())[:limit]]
 
 
@@ -179,9 +193,9 @@ def _tilde(sample: str) -> str:
 def text_hits(text: str, limit: int = 5) -> list[str]:
     """The credential locations mentioned in ``text`` (each trimmed to 40 characters)."""
     hits: list[str] = []
-    if not _ANY_TEXT.Match(text):
+    if not _any_text().Match(text):
         return hits
-    for m in SENSITIVE_TEXT.finditer(text):
+    for m in sensitive_text().finditer(text):
         frag = m.group(0).strip(" '\"=~/:(`;|&)>,")
         if frag and frag not in hits:
             hits.append(frag[:40])
