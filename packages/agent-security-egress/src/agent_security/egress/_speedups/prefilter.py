@@ -14,6 +14,7 @@ wrapper's generator and match object: about half the cost of a call on short str
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -75,16 +76,31 @@ GATE = r"\b\d{9}|\(?\b0\d{1,4}\)?[ .-]?\d{2,4}[ .-]?\d{2,4}"
 need. The first one in a layer turns the gated pass on for that layer."""
 
 
-@dataclass(frozen=True)
 class Passes:
     """The passes for one key: ``outer`` (detectors, decoders and the gate), ``after_gate`` (the same without
     the gate, used once the gate has opened), ``inner`` (detectors only, inside a decoder's segment) and
-    ``gated`` (the context-gated anchors, run over a layer once its gate opened)."""
+    ``gated`` (the context-gated anchors, run over a layer once its gate opened). ``after_gate`` and
+    ``inner`` are compiled the first time a layer needs them: most values open no gate and hold no encoded
+    segment, and a fresh process (a host's hook) checks one call."""
 
-    outer: CombinedPass
-    after_gate: CombinedPass
-    inner: CombinedPass
-    gated: CombinedPass | None
+    def __init__(
+        self,
+        detectors: list[tuple[str, AnchorGroup]],
+        decoders: list[tuple[str, AnchorGroup]],
+        gate: list[tuple[str, AnchorGroup]],
+        gated: CombinedPass | None,
+    ) -> None:
+        self._detectors, self._decoders = detectors, decoders
+        self.outer = compile_pass(detectors + decoders + gate)
+        self.gated = gated
+
+    @functools.cached_property
+    def after_gate(self) -> CombinedPass:
+        return compile_pass(self._detectors + self._decoders)
+
+    @functools.cached_property
+    def inner(self) -> CombinedPass:
+        return compile_pass(self._detectors)
 
 
 @dataclass(frozen=True)
@@ -95,6 +111,17 @@ class CombinedPass:
     groups: tuple[AnchorGroup, ...]
     span: Callable[[bytes, int, int], tuple[int, int] | None]
     """The leftmost match's span only (no alternative looked up)."""
+
+
+@functools.cache
+def _check_anchor(anchor: str) -> None:
+    """Refuse an anchor RE2 cannot compile or one with a capturing group (checked once per anchor)."""
+    try:
+        single = re2.compile(anchor)
+    except Exception as exc:
+        raise ConfigurationError(f"cannot compile the classifier anchor {anchor[:80]!r}: {exc}") from None
+    if single.groups:
+        raise ConfigurationError("classifier anchors must not contain capturing groups; use (?:...)")
 
 
 def compile_pass(alternatives: Sequence[tuple[str, AnchorGroup]]) -> CombinedPass:
@@ -109,12 +136,7 @@ def compile_pass(alternatives: Sequence[tuple[str, AnchorGroup]]) -> CombinedPas
     options = re2.Options()
     options.max_mem = _MAX_MEM
     for anchor, group in alternatives:
-        try:
-            single = re2.compile(anchor)
-        except Exception as exc:
-            raise ConfigurationError(f"cannot compile the classifier anchor {anchor[:80]!r}: {exc}") from None
-        if single.groups:
-            raise ConfigurationError("classifier anchors must not contain capturing groups; use (?:...)")
+        _check_anchor(anchor)
         anchors.append(anchor)
         groups.append(group)
     try:
@@ -221,12 +243,7 @@ class Prefilter:
         detectors = list(table.items())
         decoders = [(trigger, AnchorGroup(decoder=name)) for name, trigger in DECODER_TRIGGERS]
         gate = [(GATE, AnchorGroup(decoder="gate"))] if self._gated is not None else []
-        return Passes(
-            compile_pass(detectors + decoders + gate),
-            compile_pass(detectors + decoders),
-            compile_pass(detectors),
-            self._gated,
-        )
+        return Passes(detectors, decoders, gate, self._gated)
 
     def passes_for(self, nkey: str | None) -> Passes:
         """The passes for a value under the normalised key ``nkey``."""
