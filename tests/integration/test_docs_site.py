@@ -99,3 +99,47 @@ def test_pages_link_out_of_docs_only_by_absolute_url() -> None:
         for match in link.finditer(page.read_text()):
             ups = match.group(0).count("../")
             assert ups <= depth, f"{page.relative_to(ROOT)} links outside docs/: {match.group(0)}"
+
+
+# --- each distribution's README stands alone on PyPI -------------------------------------------------
+
+PACKAGES = sorted(p.parent for p in ROOT.glob("packages/*/pyproject.toml"))
+URL_KEYS = {"Homepage", "Documentation", "Repository", "Changelog", "Issues"}
+LINK = re.compile(r"\]\(([^)\s]+)\)|<(https?://[^>]+)>")
+
+
+def _pyproject(package: Path) -> dict[str, object]:
+    import tomllib
+
+    project: dict[str, object] = tomllib.loads((package / "pyproject.toml").read_text())["project"]
+    return project
+
+
+def test_the_eight_distributions_are_checked() -> None:
+    assert len(PACKAGES) == 8
+
+
+@pytest.mark.parametrize("package", PACKAGES, ids=lambda p: p.name)
+def test_package_metadata_names_its_project_urls(package: Path) -> None:
+    urls = _pyproject(package).get("urls")
+    assert isinstance(urls, dict) and set(urls) == URL_KEYS, f"{package.name}: [project.urls] needs {URL_KEYS}"
+    site = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
+    assert urls["Documentation"] == site["site_url"]
+    assert urls["Repository"] == site["repo_url"] == urls["Homepage"]
+    assert urls["Changelog"].endswith(f"/packages/{package.name}/CHANGELOG.md")
+    assert (package / "CHANGELOG.md").exists()
+
+
+@pytest.mark.parametrize("package", PACKAGES, ids=lambda p: p.name)
+def test_package_readme_stands_alone(package: Path) -> None:
+    text = (package / "README.md").read_text()
+    site = yaml.safe_load((ROOT / "mkdocs.yml").read_text())["site_url"]
+    assert f"pip install {package.name}" in text or f"pip install '{package.name}" in text, "no install line"
+    assert "```python\n" in text, "no example (the README examples test runs it)"
+    for match in LINK.finditer(text):
+        target = match.group(1) or match.group(2)
+        assert target.startswith("https://"), f"{package.name}/README.md: relative link {target} breaks on PyPI"
+        if target.startswith(site):
+            page = target[len(site) :].split("#", 1)[0].rstrip("/")
+            candidates = [DOCS / f"{page}.md", DOCS / page / "index.md"] if page else [DOCS / "index.md"]
+            assert any(c.exists() for c in candidates), f"{package.name}/README.md links a missing page: {target}"
