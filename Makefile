@@ -9,7 +9,7 @@ export UV_PYTHON ?= $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 FRAMEWORKS_DIR := tests/adapters/frameworks
 FRAMEWORK_TESTS := test-langchain test-crewai test-openai-agents test-mcp1 test-claude-agent-sdk
 
-.PHONY: help uv sync system-deps demo test test-main test-frameworks $(FRAMEWORK_TESTS) lint format typecheck bench bench-docs efficacy efficacy-mcp docs build dist-check check-namespace clean
+.PHONY: help uv sync system-deps demo test test-main test-frameworks $(FRAMEWORK_TESTS) lint format typecheck bench bench-docs efficacy efficacy-mcp efficacy-dlp docs build dist-check check-namespace clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -108,7 +108,10 @@ bench-docs: sync ## Run the budget benchmarks and write their figures into docs/
 efficacy-mcp: sync ## MCP scanner: per-kind precision and recall on the public efficacy set
 	$(RUN) python benchmarks/efficacy_mcp.py
 
-efficacy: efficacy-mcp ## Detection efficacy (precision and recall) of the scanners
+efficacy-dlp: sync ## Per-kind precision and recall of the egress scanner on its labelled corpora (public test material + fakes)
+	$(RUN) python -m agent_security.egress.efficacy
+
+efficacy: efficacy-mcp efficacy-dlp ## Detection efficacy (precision and recall) of the scanners
 
 docs: sync ## Generate docs/reference/ and build the documentation site into site/ (mkdocs, strict)
 	NO_MKDOCS_2_WARNING=1 $(RUN) python scripts/gen_docs.py

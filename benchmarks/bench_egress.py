@@ -1,9 +1,15 @@
-"""Egress benchmark: scanner throughput, per-call latency and efficacy on the labelled corpus.
+"""Egress benchmark: scanner throughput, per-call latency and efficacy on the labelled corpus; the benchmark
+of the egress speed code (``agent_security.egress._speedups``).
 
-Plain script (``make bench`` runs it): prints tables, asserts nothing. Throughput is measured on
-benign mixed prose and JSON (the common case: most tool arguments hold nothing sensitive) and on the
-same text sprinkled with sensitive values; latency is the p50/p99 of ``Scanner.scan`` on a 200-byte
-argument dict, and of the enforcer's ``before_check`` on the same call.
+Plain script (``make bench`` runs it): prints tables and budget lines (PASS/MISS, never a failure).
+Throughput is measured on log-like text (URLs, long identifiers, hex hashes), on near-miss text (digit runs,
+UUIDs, digests and base64 blobs of binary data; see ``_egress_workload.py``), on benign mixed prose and JSON
+and on the same sprinkled with sensitive values. Throughput is CPU time of this process (the machine may be
+shared: wall time would count other processes' turns), best of three rounds, with the spread. Latency is the
+p50/p99 of ``Scanner.scan`` on a 200-byte argument dict (one email address in it), and of the enforcer's
+``before_check`` on the same call, per-call wall time, median round of five.
+
+Budgets (issue 19): log-like >= 100 MB/s, near-miss >= 50 MB/s, 200-byte argument p99 <= 20 us.
 """
 
 from __future__ import annotations
@@ -14,6 +20,9 @@ import statistics
 import sys
 import time
 from datetime import UTC, datetime
+
+from _egress_workload import ARGUMENT, log_text, near_miss_text
+from _report import Budget, machine, report
 
 from agent_security.core.testing import make_context, make_request
 from agent_security.egress import Scanner, egress_enforcer
@@ -93,63 +102,78 @@ def mixed_text(size: int, rng: random.Random, sensitive: bool = False) -> str:
 
 
 def throughput(scanner: Scanner, text: str, min_time: float = 0.5) -> float:
+    """MB/s of UTF-8 input per CPU second of this process."""
+    scanner.scan(text)  # warm: the prefilter's automaton is built lazily
     n = 0
-    start = time.perf_counter()
+    start = time.process_time()
     while True:
         scanner.scan(text)
         n += 1
-        elapsed = time.perf_counter() - start
+        elapsed = time.process_time() - start
         if elapsed >= min_time and n >= 3:
             return len(text.encode()) * n / elapsed / 1e6
 
 
-def latency(fn, rounds: int = 5, n: int = 10000) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]
-    """p50 and p99 in microseconds: the median over ``rounds`` rounds (the machine is shared, so one
-    round's p99 can catch another process's burst), plus the worst round's p99."""
-    p50s, p99s = [], []
+def best_of(fn, rounds: int = 3) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """The best of ``rounds`` results and their spread (max - min)."""
+    got = [fn() for _ in range(rounds)]
+    return max(got), max(got) - min(got)
+
+
+def latency(fn, rounds: int = 5, n: int = 10000) -> tuple[float, float, float, float]:  # type: ignore[no-untyped-def]
+    """p50 and p99 in microseconds, the median over ``rounds`` rounds, plus the worst round's p99; and the
+    p99 of the calls' own CPU time (thread time: on a shared machine a wall-clock p99 mostly measures the
+    other processes' turns)."""
+    p50s, p99s, cpu99s = [], [], []
     for _ in range(200):
         fn()
     for _ in range(rounds):
-        samples = []
+        samples, cpu = [], []
         for _ in range(n):
+            c = time.thread_time_ns()
             t = time.perf_counter_ns()
             fn()
             samples.append(time.perf_counter_ns() - t)
+            cpu.append(time.thread_time_ns() - c)
         samples.sort()
+        cpu.sort()
         p50s.append(samples[len(samples) // 2] / 1000)
         p99s.append(samples[int(len(samples) * 0.99)] / 1000)
-    return statistics.median(p50s), statistics.median(p99s), max(p99s)
+        cpu99s.append(cpu[int(len(cpu) * 0.99)] / 1000)
+    return statistics.median(p50s), statistics.median(p99s), max(p99s), statistics.median(cpu99s)
 
 
 def main() -> int:
     rng = random.Random(7)
     scanner = Scanner()
-    print("egress scanner throughput (MB/s, UTF-8 bytes of input; one scan per call)")
-    print(f"{'payload':>10} | {'benign':>8} | {'with secrets':>12}")
-    for label, size in (("1 KB", 1024), ("64 KB", 64 * 1024), ("1 MB", 1024 * 1024)):
-        benign = mixed_text(size, rng)
-        dirty = mixed_text(size, rng, sensitive=True)
-        print(f"{label:>10} | {throughput(scanner, benign):8.1f} | {throughput(scanner, dirty):12.1f}")
+    print(f"machine: {machine()}")
+    size = 1024 * 1024
+    logs, near = log_text(size), near_miss_text(size)
+    log_mbs, log_spread = best_of(lambda: throughput(scanner, logs))
+    near_mbs, near_spread = best_of(lambda: throughput(scanner, near))
+    print("egress scanner throughput (MB/s of UTF-8 input per CPU second; best of 3, spread)")
+    print(f"{'log-like 1 MB':>16} | {log_mbs:8.1f}  (spread {log_spread:.1f})")
+    print(f"{'near-miss 1 MB':>16} | {near_mbs:8.1f}  (spread {near_spread:.1f})")
+    print(f"{'payload':>16} | {'benign':>8} | {'with secrets':>12}")
+    for label, n in (("1 KB", 1024), ("64 KB", 64 * 1024), ("1 MB", 1024 * 1024)):
+        benign = mixed_text(n, rng)
+        dirty = mixed_text(n, rng, sensitive=True)
+        print(f"{label:>16} | {throughput(scanner, benign):8.1f} | {throughput(scanner, dirty):12.1f}")
 
-    args = {
-        "to": "team@company.example",
-        "subject": "Standup reminder",
-        "body": "Don't forget the standup at 10am tomorrow; the release notes for version 2.4.1 are in the "
-        "wiki, page 42, with the rollout plan.",
-    }
+    args = ARGUMENT
     size = len(json.dumps(args))
     enforcer = egress_enforcer(
         tool_channel_mappings=[{"tool_name": "send_email", "channel": "email", "destination_field": "to"}]
     )
     request = make_request("send_email", args)
     ctx = make_context(now=datetime.now(UTC))
-    p50, p99, pmax = latency(lambda: scanner.scan(args))
-    e50, e99, emax = latency(lambda: enforcer.agent_security_before_check(request, ctx))
+    p50, p99, pmax, pcpu = latency(lambda: scanner.scan(args))
+    e50, e99, emax, ecpu = latency(lambda: enforcer.agent_security_before_check(request, ctx))
     print()
     print(f"latency for a {size}-byte argument dict (microseconds)")
-    print(f"{'call':>22} | {'p50':>7} | {'p99':>7} | {'worst p99':>9}")
-    print(f"{'Scanner.scan':>22} | {p50:7.1f} | {p99:7.1f} | {pmax:9.1f}")
-    print(f"{'enforcer before_check':>22} | {e50:7.1f} | {e99:7.1f} | {emax:9.1f}")
+    print(f"{'call':>22} | {'p50':>7} | {'p99':>7} | {'worst p99':>9} | {'CPU p99':>7}")
+    print(f"{'Scanner.scan':>22} | {p50:7.1f} | {p99:7.1f} | {pmax:9.1f} | {pcpu:7.1f}")
+    print(f"{'enforcer before_check':>22} | {e50:7.1f} | {e99:7.1f} | {emax:9.1f} | {ecpu:7.1f}")
 
     examples = load_corpus()
     scores = evaluate(examples, scanner)
@@ -159,6 +183,17 @@ def main() -> int:
     print(f"{'kind':>16} | {'tp':>4} | {'fp':>4} | {'fn':>4} | {'precision':>9} | {'recall':>6}")
     for kind, s in sorted(scores.items()):
         print(f"{kind:>16} | {s.tp:4d} | {s.fp:4d} | {s.fn:4d} | {s.precision:9.3f} | {s.recall:6.3f}")
+    print()
+    report(
+        [
+            Budget("egress log-like text MB/s", log_mbs, 100.0, " MB/s", at_most=False, digits=1),
+            Budget("egress near-miss text MB/s", near_mbs, 50.0, " MB/s", at_most=False, digits=1),
+            Budget("egress 200-byte argument p99 (CPU time)", pcpu, 20.0, " us", digits=1),
+            Budget("egress 200-byte argument p99 (wall)", p99, None, " us", digits=1),
+            Budget("egress 200-byte argument p50", p50, None, " us", digits=1),
+            Budget("egress enforcer before_check p99", e99, None, " us", digits=1),
+        ]
+    )
     return 0
 
 

@@ -1,4 +1,6 @@
-"""The labelled corpus holds a floor: precision and recall >= 0.95 for every kind."""
+"""The labelled corpora hold a floor: precision and recall >= 0.95 for every kind on the template corpus, and
+>= ``efficacy.FLOOR`` on the public one (Presidio's, gitleaks' and detect-secrets' test material, each row
+citing its source, plus format-valid fakes and negatives in the shape of real logs and code)."""
 
 from __future__ import annotations
 
@@ -40,3 +42,31 @@ def test_hard_negatives_are_clean_and_evasions_found() -> None:
     assert not noisy
     missed = [e.id for e in examples if e.category == "evasion" and not e.expect <= {f.kind for f in scan(e.value)}]
     assert not missed
+
+
+def test_public_corpus_cites_its_sources_and_holds_the_floor() -> None:
+    import json
+    from importlib import resources
+
+    from agent_security.egress.efficacy import FLOOR, load_public_corpus
+
+    text = resources.files("agent_security.egress").joinpath("_corpus/public.jsonl").read_text("utf-8")
+    rows = [json.loads(ln) for ln in text.splitlines() if ln.strip() and not ln.startswith("//")]
+    sources = {r["source"] for r in rows}
+    assert all(r["source"] for r in rows)
+    for tool in ("microsoft/presidio", "gitleaks/gitleaks", "Yelp/detect-secrets"):
+        assert any(tool in s and s.startswith("https://github.com/") for s in sources), tool
+    examples = load_public_corpus()
+    assert sum(1 for e in examples if e.category == "hard_negative") >= 50
+    scores = evaluate(examples)
+    low = {k: (s.precision, s.recall, s.misses[:3], s.false_alarms[:3]) for k, s in scores.items()
+           if min(s.precision, s.recall) < FLOOR}  # fmt: skip
+    assert not low
+
+
+def test_make_efficacy_dlp_prints_every_kind() -> None:
+    from agent_security.egress.efficacy import load_public_corpus, report
+
+    lines: list[str] = []
+    report("public corpus", load_public_corpus(), lines.append)
+    assert any("generic_secret" in ln for ln in lines) and any("iban" in ln for ln in lines)

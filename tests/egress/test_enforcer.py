@@ -180,7 +180,8 @@ def test_user_input_modes(ctx: CheckContext, mode: str, blocked: bool, labelled:
 def test_incomplete_scan_fails_closed_or_alerts(ctx: CheckContext) -> None:
     big = {"blob": "x" * 5000}
     res = run(egress_enforcer(limits=ScanLimits(max_total_bytes=1024)), ctx, "t", big)
-    assert res is not None and res.decision is not None and res.decision.codes == ("EGRESS_SCAN_LIMIT",)
+    assert res is not None and res.decision is not None
+    assert res.decision.codes == ("EGRESS_SCAN_LIMIT", "EGRESS_LIMIT_TOTAL_BYTES")
     res = run(egress_enforcer(limits=ScanLimits(max_total_bytes=1024), on_incomplete="alert"), ctx, "t", big)
     assert res is None or res.decision is None
     assert any(c == "EGRESS_SCAN_INCOMPLETE" for c, _, _ in ctx.sink)  # type: ignore[attr-defined]

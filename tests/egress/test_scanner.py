@@ -357,7 +357,7 @@ def test_quoted_passphrases_and_session_ids() -> None:
 
 
 def test_anchor_dense_input_is_bounded_and_reported() -> None:
-    rep = Scanner(limits=ScanLimits(max_anchor_hits=1000)).scan("@ " * 5000)
+    rep = Scanner(limits=ScanLimits(max_anchor_hits=1000)).scan("a@b " * 5000)
     assert not rep.complete and "max_anchor_hits" in rep.limits_hit
     # runs of escapes are one anchor hit each, decoded once per layer
     rep = Scanner(limits=ScanLimits(max_anchor_hits=1000)).scan("%41" * 50_000 + " " + "\\u0041" * 20_000)

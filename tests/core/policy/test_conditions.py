@@ -28,15 +28,15 @@ def _hit(engine_for, make_rule, request_factory, now, condition, args, outcome="
         ({"amount": {"gt": 1000, "lt": 2000}}, {"amount": 2500}, False),
         ({"amount": {"gt": 1000}}, {}, False),  # missing: not comparable to anything => no match
         ({"currency": "USD"}, {"currency": "USD"}, True),  # literal means eq
-        ({"currency": "USD"}, {"currency": "usd"}, False),  # eq on strings is exact
+        ({"currency": "USD"}, {"currency": "usd"}, True),  # a DENY rule also reads strings loosely (issue 20)
         ({"currency": {"eq": "USD"}}, {"currency": "USD"}, True),
         ({"currency": {"neq": "USD"}}, {"currency": "EUR"}, True),
         ({"currency": {"neq": "USD"}}, {"currency": "USD"}, False),
         ({"currency": {"neq": "USD"}}, {}, True),
         ({"amount": 5000}, {"amount": "5000"}, True),  # number vs numeric string
         ({"amount": 5000}, {"amount": 5000.0}, True),
-        ({"flag": True}, {"flag": 1}, False),  # booleans are not numbers
-        ({"flag": 1}, {"flag": True}, False),
+        ({"flag": True}, {"flag": 1}, True),  # a tool reads 1 as true for a boolean parameter (issue 20)
+        ({"flag": 1}, {"flag": True}, True),
         ({"flag": True}, {"flag": True}, True),
         ({"x": None}, {"x": None}, True),
         ({"x": None}, {}, False),
@@ -197,10 +197,12 @@ def test_argument_strings_are_also_compared_normalised(engine_for, make_rule, re
         assert engine.evaluate(request_factory("t", args), now=now).codes == ("R",)
 
 
-def test_argument_normalisation_keeps_case(engine_for, make_rule, request_factory, now):
-    # eq / in stay case-sensitive (documented); normalisation is invisible characters and NFKC only
+def test_argument_case_fires_a_deny_rule_but_not_an_allow_rule(engine_for, make_rule, request_factory, now):
+    # issue 20: a DENY rule reads the value loosely (case folded), an ALLOW rule takes the exact reading
+    condition = {"host": {"in": ["evil.com"]}}
+    assert _hit(engine_for, make_rule, request_factory, now, condition, {"host": "EVIL.com"}) == "R"
     assert (
-        _hit(engine_for, make_rule, request_factory, now, {"host": {"in": ["evil.com"]}}, {"host": "EVIL.com"})
+        _hit(engine_for, make_rule, request_factory, now, {"host": "ok.org"}, {"host": "OK.org"}, outcome="ALLOW")
         == "DEFAULT_ALLOW"
     )
 

@@ -197,10 +197,9 @@ def test_matches_regex(engine_for, make_rule, request_factory, now):
     engine = engine_for(make_rule("R", "t", when={"matches_regex": r"^SELECT\s+\*"}))
     assert engine.evaluate(request_factory("t", {"sql": "select   * from users"}), now=now).codes == ("R",)
     assert engine.evaluate(request_factory("t", {"sql": "SELECT id FROM users"}), now=now).codes == ("DEFAULT_ALLOW",)
-    # user_input comes first in the joined text, as in the original
-    assert engine.evaluate(request_factory("t", {"sql": "SELECT * FROM x"}, user_input="hi"), now=now).codes == (
-        "DEFAULT_ALLOW",
-    )
+    # user_input comes first in the joined text, as in the original, but an anchored DENY pattern also
+    # matches at the start of each value alone (issue 20: user_input cannot switch the rule off)
+    assert engine.evaluate(request_factory("t", {"sql": "SELECT * FROM x"}, user_input="hi"), now=now).codes == ("R",)
     # invisible characters and fullwidth forms are removed/folded before the regex runs
     assert engine.evaluate(request_factory("t", {"sql": "SEL\u200bECT * FROM x"}), now=now).codes == ("R",)
     fullwidth = "\uff33\uff25\uff2c\uff25\uff23\uff34 * FROM x"

@@ -4,6 +4,11 @@ A small reference evaluator written from that description is run side by side wi
 bundles and requests drawn from the domain where the original's semantics are kept unchanged (lower-case
 ASCII names, prefix globs, same-typed argument literals, single-spaced ASCII text). Outside that domain
 we differ on purpose (case, Unicode, numeric strings, globs anywhere): see docs/policies.md.
+
+Issue 20 narrowed the domain to *plain* requests, where a value reads one way: no ``user_input`` and at
+most one value carrying text the rules look for. Elsewhere a keyword exemption must come from the value a
+rule concerns, an anchored pattern also matches each value alone, and ``user_input`` cannot switch a rule
+off (or an ALLOW rule on): the readings that differ from the original's are tested in test_readings.py.
 """
 
 from __future__ import annotations
@@ -233,10 +238,20 @@ def _request(r: dict[str, Any]) -> ActionRequest:
     )
 
 
+_WORDY = re.compile("|".join([*(re.escape(w) for w in WORDS), r"\d{4}", "select", "customers"]), re.IGNORECASE)
+
+
+def _plain(r: dict[str, Any]) -> bool:
+    """One reading: no user_input, at most one value with text a rule of this domain looks for."""
+    return not r["user_input"] and sum(1 for v in _strings(r["args"]) if _WORDY.search(v)) <= 1
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(bundles, st.lists(req, min_size=1, max_size=6))
 def test_same_decisions_as_the_original_in_the_shared_domain(bundle, requests):
     engine = PolicyEngine(load_policy(bundle, now=NOW))
     for r in requests:
+        if not _plain(r):
+            continue
         decision = engine.evaluate(_request(r), now=NOW)
         assert (decision.outcome.value, decision.codes[0]) == reference(bundle, r), (bundle, r)

@@ -51,7 +51,7 @@ from agent_security.egress.policy import (
     ToolChannelMapping,
     resolve_mapping,
 )
-from agent_security.egress.scanner import ScanLimits, Scanner
+from agent_security.egress.scanner import LIMIT_REASONS, ScanLimits, Scanner
 
 __all__ = [
     "ADDRESS_KINDS",
@@ -329,10 +329,7 @@ class EgressEnforcer:
             if self.on_incomplete == "block":
                 msg = f"Egress scan could not complete ({', '.join(sorted(set(incomplete)))}); blocked"
                 self._record(self._event(request, ctx, channel, masked_dests, enforced, "block", None, ()))
-                return PluginResult(
-                    decision=Decision.deny("EGRESS_SCAN_LIMIT", msg, plugin_source=self.name),
-                    annotations=facts,
-                )
+                return PluginResult(decision=_limit_denial(incomplete, msg, self.name), annotations=facts)
             ctx.alert(
                 "EGRESS_SCAN_INCOMPLETE",
                 "Egress scan hit a limit; the rest was not inspected",
@@ -425,13 +422,8 @@ class EgressEnforcer:
                 )
             )
         if report.limits_hit and self.on_incomplete == "block":
-            return ExecutionResult(
-                block=Decision.deny(
-                    "EGRESS_SCAN_LIMIT",
-                    f"Tool result could not be fully scanned ({', '.join(report.limits_hit)})",
-                    plugin_source=self.name,
-                )
-            )
+            msg = f"Tool result could not be fully scanned ({', '.join(report.limits_hit)})"
+            return ExecutionResult(block=_limit_denial(report.limits_hit, msg, self.name))
         if not report.findings:
             return None
         per = [(f, self.result_actions.get(str(f.classification), "alert")) for f in report.findings]
@@ -527,3 +519,13 @@ def egress_enforcer(
     ``result_actions``, ``on_incomplete``, ``log_size``, ``on_blocked``, ``on_egress_event``).
     """
     return EgressEnforcer(policy, classifiers=classifiers, tool_channel_mappings=tool_channel_mappings, **options)
+
+
+def _limit_denial(limits_hit: list[str], message: str, source: str) -> Decision:
+    """DENY ``EGRESS_SCAN_LIMIT``, then one reason per limit that stopped the scan (its own code)."""
+    decision = Decision.deny("EGRESS_SCAN_LIMIT", message, plugin_source=source)
+    for name in sorted(set(limits_hit)):
+        code = LIMIT_REASONS.get(name)
+        if code is not None:
+            decision = decision.with_reason(code, f"scan limit {name} reached ([egress.limits] {name})")
+    return decision

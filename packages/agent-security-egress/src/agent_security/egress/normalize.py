@@ -3,10 +3,10 @@
 Applied before classification: NFKC (folds fullwidth and other compatibility forms), invisible
 characters removed (zero-width spaces and joiners, soft hyphen, BOM, bidi controls, variation
 selectors, tag characters, combining marks), decimal digits of every script folded to ASCII,
-look-alike dashes, spaces, dots and at-signs folded to ASCII, and the
-common email obfuscations ``[at]`` / ``(dot)`` folded to ``@`` / ``.``.
+look-alike dashes, spaces, dots and at-signs folded to ASCII. (The email obfuscations ``[at]`` / ``(dot)``
+are a decoder of the scanner: :mod:`agent_security.egress.decoding`.)
 
-ASCII text without obfuscation markers is returned as is, at the cost of one ``str.isascii()`` call.
+ASCII text is returned as is, at the cost of one ``str.isascii()`` call.
 """
 
 from __future__ import annotations
@@ -39,8 +39,6 @@ _FOLD = {
 
 _PER_CHAR_RUN = 64
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
-_OBFUSCATION = re.compile(r"\s*[\[({]\s*(at|dot)\s*[\])}]\s*", re.IGNORECASE)
-_OBF_MARKERS = ("at]", "at)", "AT]", "AT)", "ot]", "ot)", "OT]", "OT)", "at}", "ot}")
 
 
 @dataclass
@@ -107,39 +105,29 @@ def _fold_run(run: str) -> str:
 def normalize(text: str) -> tuple[str, OffsetMap]:
     """Return the normalised text and the map of its offsets back to ``text``."""
     omap = OffsetMap()
-    has_obf = ("]" in text or ")" in text or "}" in text) and any(m in text for m in _OBF_MARKERS)
-    if text.isascii() and not has_obf:
+    if text.isascii():
         return text, omap
     out: list[str] = []
     pos = 0  # in original
     npos = 0  # in output
-    rx = (
-        _NON_ASCII_RUN
-        if not has_obf
-        else re.compile(_NON_ASCII_RUN.pattern + "|" + _OBFUSCATION.pattern, re.IGNORECASE)
-    )
-    for m in rx.finditer(text):
+    for m in _NON_ASCII_RUN.finditer(text):
         s, e = m.span()
         if s > pos:
             out.append(text[pos:s])
             npos += s - pos
         run = m.group(0)
-        if run.isascii():  # obfuscation marker
-            word = run.strip().strip("[](){}").strip().lower()
-            rep = "@" if word == "at" else "."
-        else:
-            rep = _fold_run(run)
-            if rep != run and len(run) <= _PER_CHAR_RUN:
-                # short runs (a fullwidth number, a zero-width joiner) map character by character, so a
-                # finding that starts or ends inside the run gets an exact span
-                for i, ch in enumerate(run):
-                    r = _fold_run(ch)
-                    if r != ch:
-                        omap.add(npos, npos + len(r), s + i, s + i + 1)
-                    out.append(r)
-                    npos += len(r)
-                pos = e
-                continue
+        rep = _fold_run(run)
+        if rep != run and len(run) <= _PER_CHAR_RUN:
+            # short runs (a fullwidth number, a zero-width joiner) map character by character, so a
+            # finding that starts or ends inside the run gets an exact span
+            for i, ch in enumerate(run):
+                r = _fold_run(ch)
+                if r != ch:
+                    omap.add(npos, npos + len(r), s + i, s + i + 1)
+                out.append(r)
+                npos += len(r)
+            pos = e
+            continue
         if rep != run:
             omap.add(npos, npos + len(rep), s, e)
         out.append(rep)

@@ -27,6 +27,8 @@ from agent_security.egress.scanner import ScanLimits
 from agent_security.egress.validators import iban_valid, luhn_valid
 
 if TYPE_CHECKING:
+    import click
+
     from agent_security.core.host import Host
 
 __all__ = [
@@ -82,6 +84,8 @@ class LimitsConfig(SectionModel):
     max_decode_attempts: int = Field(default=2_000, ge=0)
     max_findings: int = Field(default=1_000, ge=1)
     max_anchor_hits: int = Field(default=200_000, ge=1)
+    max_segment_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_int_digits: int = Field(default=4300, ge=20, le=4300)
 
 
 class EgressConfig(SectionModel):
@@ -196,3 +200,27 @@ def agent_security_configure(host: Host, settings: Settings) -> None:
     if cfg is not None and not cfg.enabled:
         return
     host.register_plugin(build_enforcer(cfg, _contributed(host)))
+
+
+@hookimpl
+def agent_security_cli(cli: click.Group) -> None:
+    """``agent-security demo egress``, beside the core's demo."""
+    import click
+
+    group = cli.commands.get("demo")
+    if isinstance(group, click.Group):
+        group.add_command(_demo_command(), "egress")
+
+
+def _demo_command() -> click.Command:
+    import click
+
+    @click.command("egress")
+    def egress_demo() -> None:
+        """Run the original's egress demo scenarios (examples/02-egress-dlp) and the evasions of issue 19
+        through agent-security-egress, with our outcomes."""
+        from agent_security.egress.demo import run_demo
+
+        raise SystemExit(run_demo())
+
+    return egress_demo

@@ -20,21 +20,15 @@ Everything is bounded by :class:`ScanLimits`; when a limit stops the scan early 
 
 from __future__ import annotations
 
-import base64
-import binascii
-import bisect
 import functools
-import json
 import re
 import threading
-import urllib.parse
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-import re2
-
-from agent_security.core.errors import ConfigurationError
+from agent_security.egress._speedups.flat import scan_flat
+from agent_security.egress._speedups.prefilter import CombinedPass, Passes, Prefilter
 from agent_security.egress.classifiers import (
     DEFAULT_CLASSIFIERS,
     Classifier,
@@ -43,58 +37,32 @@ from agent_security.egress.classifiers import (
     secret_key_type,
     secret_value_ok,
 )
+from agent_security.egress.decoding import (
+    LAYER_RX,
+    OverBudget,
+    decode_a85,
+    decode_blob,
+    decode_chars,
+    layer_unescape,
+    unescape_layer,
+)
 from agent_security.egress.findings import Classification, Finding, ScanReport
+from agent_security.egress.limits import LIMIT_REASONS, Budget, ScanLimits
 from agent_security.egress.normalize import normalize
+from agent_security.egress.pieces import scan_pieces
+from agent_security.egress.redaction import child_path, key_path, number_text, redact_node, value_marks, value_path
+from agent_security.egress.resolution import resolve
 
-__all__ = ["LayerView", "ScanLimits", "Scanner", "default_scanner", "redact", "scan"]
-
-
-@dataclass(frozen=True)
-class ScanLimits:
-    """Bounds on one scan call. Defaults suit tool arguments of up to a few megabytes."""
-
-    max_total_bytes: int = 16 * 1024 * 1024
-    """Total bytes scanned, across all strings and decoded layers."""
-    max_depth: int = 64
-    """JSON nesting depth."""
-    max_nodes: int = 100_000
-    """Containers, keys and leaves visited."""
-    max_decode_depth: int = 3
-    """Nested encodings followed (``url`` inside ``base64`` inside ``escape`` is 3)."""
-    max_decoded_bytes: int = 4 * 1024 * 1024
-    """Total bytes produced by decoding."""
-    max_decode_attempts: int = 2_000
-    """Encoded-looking segments tried."""
-    max_findings: int = 1_000
-    max_segment_bytes: int = 1024 * 1024
-    """Largest single encoded segment decoded."""
-    max_anchor_hits: int = 200_000
-    """Anchor matches examined per call (total work on anchor-dense hostile input)."""
+__all__ = ["LIMIT_REASONS", "LayerView", "ScanLimits", "Scanner", "default_scanner", "redact", "scan"]
 
 
-_DECODE_BLOB = r"[A-Za-z0-9+/]{15,}(?:\r?\n[A-Za-z0-9+/]{4,})*={0,2}"  # MIME line breaks included
-_DECODE_URL = r"(?:%[0-9A-Fa-f]{2})+"
-_DECODE_ESC = r"(?:\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2})+"
-_RUN_STOP = frozenset(b" \t\r\n\"'<>`")
-_ESC_RX = re.compile(rb"\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})|\\([nrt\"'/\\])")
-_PCT_RX = re.compile(rb"%([0-9A-Fa-f]{2})")
-_HEX_RX = re.compile(rb"[0-9A-Fa-f]+")
 _AWS_SECRET_FULL = re.compile(rb"[A-Za-z0-9/+]{40}")
-_MAX_SLASH_STARTS = 8
-
-
-class _Budget:
-    __slots__ = ("attempts", "decoded", "hits", "layers", "limits", "nodes", "report", "scanned")
-
-    def __init__(self, limits: ScanLimits, report: ScanReport) -> None:
-        self.limits = limits
-        self.report = report
-        self.scanned = 0
-        self.decoded = 0
-        self.attempts = 0
-        self.nodes = 0
-        self.layers = 0
-        self.hits = 0
+# the whole run a decoder trigger matched inside: base64/base64url/hex/base32 characters, MIME line breaks
+_RUN_FWD = re.compile(rb"[A-Za-z0-9+/_\-]*(?:\r?\n[A-Za-z0-9+/_\-]{4,})*={0,6}")
+_RUN_BACK = re.compile(rb"[A-Za-z0-9+/_\-]{0,1024}")
+_CHARS_RUN = re.compile(rb"(?:0x[0-9A-Fa-f]{2}|\d{1,3})(?:\s*,\s*(?:0x[0-9A-Fa-f]{2}|\d{1,3})){7,4095}")
+_A85_END = re.compile(rb"<~[!-uz\s]{0,1048576}?~>")
+_LAYER_DECODERS = frozenset(("url", "escape", "html", "obfuscation"))
 
 
 @dataclass(slots=True)
@@ -109,65 +77,8 @@ class LayerView:
     """Whole-layer decoders (``url``, ``escape``) already applied to this layer."""
     key_end: int = -1
     """End of the last key name the generic-secret detector examined (hits inside it are skipped)."""
-
-
-@dataclass
-class _Group:
-    classifiers: list[Classifier] = field(default_factory=list)
-    decoder: str | None = None
-
-
-def _compile(anchors: Sequence[tuple[str, _Group]]) -> tuple[_Search, list[_Group]]:
-    groups: list[_Group] = [_Group()]  # index 0 unused (group numbers start at 1)
-    parts = []
-    for anchor, group in anchors:
-        parts.append(f"({anchor})")
-        groups.append(group)
-    try:
-        rx = re2.compile("|".join(parts))
-    except Exception as exc:
-        raise ConfigurationError(f"cannot compile the combined classifier pattern: {exc}") from None
-    if rx.groups != len(parts):
-        raise ConfigurationError("classifier anchors must not contain capturing groups; use (?:...)")
-    return _searcher(rx), groups
-
-
-_Search = Callable[[bytes, int, int], "tuple[int, int, int] | None"]
-
-
-def _searcher(rx: Any) -> _Search:
-    """``search(data, pos, end) -> (start, end, group) | None`` over bytes.
-
-    Calls the compiled RE2 object's ``Match`` directly when the binding exposes it (it skips the
-    wrapper's generator and match object: about half the cost of a call on short strings), else the
-    public ``search``.
-    """
-    regexp = getattr(rx, "_regexp", None)
-    anchor = getattr(getattr(getattr(re2, "_re2", None), "RE2", None), "Anchor", None)
-    if regexp is not None and anchor is not None and hasattr(regexp, "Match"):
-        unanchored = anchor.UNANCHORED
-        match = regexp.Match
-
-        def fast(data: bytes, pos: int, end: int) -> tuple[int, int, int] | None:
-            spans = match(unanchored, data, pos, end)
-            s, e = spans[0]
-            if s < 0:
-                return None
-            for i in range(1, len(spans)):
-                if spans[i][0] >= 0:
-                    return s, e, i
-            return None
-
-        return fast
-
-    def slow(data: bytes, pos: int, end: int) -> tuple[int, int, int] | None:
-        m = rx.search(data, pos, end)
-        if m is None:
-            return None
-        s, e = m.span()
-        return s, e, m.lastindex
-
-    return slow
+    gate: bool = False
+    """A bare number was seen: the context-gated anchors run over this layer too."""
 
 
 @functools.lru_cache(maxsize=4096)
@@ -177,6 +88,26 @@ def _norm_key(key: str) -> str:
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _SHORT_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,13}")
+
+
+class _KeyContext:
+    """Whether a normalised key is context for a whole-leaf check (a secret-like key, an AWS secret key
+    name), memoised: ``nkey in ctx``."""
+
+    __slots__ = ("_memo", "_scanner")
+
+    def __init__(self, scanner: Scanner) -> None:
+        self._scanner = scanner
+        self._memo: dict[str, bool] = {}
+
+    def __contains__(self, nkey: str) -> bool:
+        got = self._memo.get(nkey)
+        if got is None:
+            got = secret_key_type(nkey) is not None or "secretaccesskey" in nkey or "awssecret" in nkey
+            if len(self._memo) >= 4096:
+                self._memo.clear()
+            self._memo[nkey] = got
+        return got
 
 
 class Scanner:
@@ -194,25 +125,8 @@ class Scanner:
         self.min_confidence = min_confidence
         kinds = [c.kind for c in self.classifiers]
         self.kinds = tuple(dict.fromkeys(kinds))
-        builtin: dict[str, _Group] = {}
-        custom: dict[str, _Group] = {}
-        for c in self.classifiers:
-            table = builtin if c.builtin else custom
-            table.setdefault(c.anchor, _Group()).classifiers.append(c)
-        primary = list(builtin.items())
-        # decoding anchors go last: at equal start positions RE2 prefers earlier alternatives
-        primary += [
-            (_DECODE_URL, _Group(decoder="url")),
-            (_DECODE_ESC, _Group(decoder="escape")),
-            (_DECODE_BLOB, _Group(decoder="blob")),
-        ]
-        self._rx, self._groups = _compile(primary)
-        inner = [(a, g) for a, g in primary if g.decoder != "blob"]
-        self._inner_rx, self._inner_groups = _compile(inner)
-        self._custom_rx: _Search | None = None
-        self._custom_groups: list[_Group] = []
-        if custom:
-            self._custom_rx, self._custom_groups = _compile(list(custom.items()))
+        self._prefilter = Prefilter(self.classifiers)
+        self._key_context = _KeyContext(self)
         self._generic_kinds = {c.kind for c in self.classifiers if c.kind == "generic_secret"}
         self._classification = {c.kind: c.classification for c in self.classifiers}
 
@@ -220,8 +134,9 @@ class Scanner:
     def scan(self, value: Any) -> ScanReport:
         """Scan a string or any JSON-like value; see the module docstring."""
         report = ScanReport()
-        budget = _Budget(self.limits, report)
-        self._walk(value, "$", None, 0, budget)
+        budget = Budget(self.limits, report)
+        if type(value) is not dict or not scan_flat(self, value, budget):
+            self._walk(value, "$", None, 0, budget)
         report.bytes_scanned = budget.scanned
         report.decoded_segments = budget.attempts
         return report
@@ -249,29 +164,11 @@ class Scanner:
         if not by_path:
             return value
         # values under a sensitive key have their own path (``$.<value#3>``); note which ones hold findings
-        vpaths = {p[: p.index(">", i) + 1] for p in by_path for i in _value_marks(p)}
-        return self._redact_node(value, "$", by_path, 0, vpaths)
+        vpaths = {p[: p.index(">", i) + 1] for p in by_path for i in value_marks(p)}
+        return redact_node(value, "$", by_path, 0, vpaths, self.limits.max_depth)
 
     # -- walking -----------------------------------------------------------------------------------
-    def _child(self, path: str, key: Any, index: int = 0) -> str:
-        if isinstance(key, int):
-            return f"{path}[{key}]"
-        k = str(key)
-        if _IDENT.fullmatch(k):
-            return f"{path}.{k}"
-        if len(k) > 64:  # truncated in the path: the key's position keeps two long keys apart
-            return f"{path}[{json.dumps(k[:48] + '...')}#{index}]"
-        return f"{path}[{json.dumps(k)}]"
-
-    def _key_path(self, path: str, index: int) -> str:
-        return f"{path}.<key#{index}>"
-
-    def _value_path(self, path: str, index: int) -> str:
-        """The path of the value under a sensitive key: distinct from the key's own path, so redacting
-        one never rewrites the other with its spans."""
-        return f"{path}.<value#{index}>"
-
-    def _walk(self, node: Any, path: str, key: str | None, depth: int, budget: _Budget) -> None:
+    def _walk(self, node: Any, path: str, key: str | None, depth: int, budget: Budget) -> None:
         report = budget.report
         if not report.complete and ("max_total_bytes" in report.limits_hit or "max_nodes" in report.limits_hit):
             return
@@ -287,8 +184,8 @@ class Scanner:
         elif isinstance(node, bool) or node is None:
             return
         elif isinstance(node, (int, float)):
-            text = _number_text(node)
-            if text is None:  # an int too long for str() (> 4300 digits): not looked at, so say so
+            text = number_text(node)
+            if text is None or len(text) > budget.limits.max_int_digits:  # not looked at, so say so
                 report.hit("max_int_digits")
             elif text:
                 self._scan_string(text, path, key, budget)
@@ -297,22 +194,27 @@ class Scanner:
                 ks = str(k)
                 child = ""
                 if not _SHORT_KEY.fullmatch(ks):  # a short identifier cannot hold any finding
-                    kpath = self._key_path(path, i)
+                    kpath = key_path(path, i)
                     before = len(report.findings)
                     self._scan_string(ks, kpath, None, budget)
                     if len(report.findings) > before:  # the key itself is sensitive: keep it out of paths
-                        child = self._value_path(path, i)
-                self._walk(v, child or self._child(path, ks, i), ks, depth + 1, budget)
+                        child = value_path(path, i)
+                self._walk(v, child or child_path(path, ks, i), ks, depth + 1, budget)
+            scan_pieces(self, node, path, budget)
         elif isinstance(node, (list, tuple)):
             for i, v in enumerate(node):
-                self._walk(v, self._child(path, i), key, depth + 1, budget)
+                self._walk(v, child_path(path, i), key, depth + 1, budget)
+            scan_pieces(self, node, path, budget)
         elif isinstance(node, (bytes, bytearray)):
             self._scan_string(bytes(node).decode("utf-8", "replace"), path, key, budget)
         else:
             # unknown leaf (pydantic model, dataclass, ...): scan its text form rather than skip it
             self._scan_string(str(node), path, key, budget)
 
-    def _scan_string(self, text: str, path: str, key: str | None, budget: _Budget) -> None:
+    def _scan_string(
+        self, text: str, path: str, key: str | None, budget: Budget, first: tuple[int, int, int] | None = None
+    ) -> None:
+        """Scan one string (``first``: the prefilter's first match in its ASCII bytes, already found)."""
         if not text:
             return
         report = budget.report
@@ -323,12 +225,12 @@ class Scanner:
             return
         nkey = _norm_key(key) if key is not None else None
         top = budget.layers + 1
-        hits = self._scan_layer(data, nkey, 0, budget)
+        hits = self._scan_layer(data, nkey, 0, budget, first)
         if nkey is not None:
             hits.extend(self._key_context_hits(data, nkey, top))
         if not hits:
             return
-        hits = _resolve(hits)
+        hits = resolve(hits)
         ascii_text = norm.isascii()
         bpos = cpos = 0  # byte -> character offsets, advanced incrementally (hits are sorted by start)
         for h in hits:
@@ -405,42 +307,64 @@ class Scanner:
         return out
 
     # -- one layer ---------------------------------------------------------------------------------
-    def _scan_layer(self, data: bytes, key: str | None, depth: int, budget: _Budget) -> list[Hit]:
+    def _scan_layer(
+        self, data: bytes, key: str | None, depth: int, budget: Budget, first: tuple[int, int, int] | None = None
+    ) -> list[Hit]:
         budget.scanned += len(data)
         budget.layers += 1
-        layer = budget.layers
-        view = LayerView(data, key, depth, layer)
+        passes = self._prefilter.passes_for(key)
+        custom = self._prefilter.custom
+        if first is None:
+            first = passes.outer.search(data, 0, len(data))
+        if first is None and custom is None:
+            return []  # the common case: nothing in the layer wakes any detector
+        view = LayerView(data, key, depth, budget.layers)
         hits: list[Hit] = []
-        self._pass(self._rx, self._groups, view, 0, len(data), hits, budget)
-        if self._custom_rx is not None:
-            self._pass(self._custom_rx, self._custom_groups, view, 0, len(data), hits, budget)
+        if first is not None:
+            self._pass(passes.outer, passes, view, first, len(data), hits, budget)
+            if view.gate and passes.gated is not None:
+                self._pass(passes.gated, passes, view, 0, len(data), hits, budget)
+        if custom is not None:
+            self._pass(custom, passes, view, 0, len(data), hits, budget)
         return hits
 
     def _pass(
         self,
-        rx: _Search,
-        groups: list[_Group],
+        rx: CombinedPass,
+        passes: Passes,
         view: LayerView,
-        pos: int,
+        pos: int | tuple[int, int, int],
         end: int,
         hits: list[Hit],
-        budget: _Budget,
+        budget: Budget,
     ) -> None:
+        """Wake the detectors and decoders whose anchors match in ``view.data[pos:end]`` (``pos`` may be the
+        first match, already found).
+
+        After a detector's anchor the search goes on one byte later (anchors start at a boundary or with a
+        literal, so they do not match again inside themselves, and an anchor inside another is still seen)
+        or after the hit a detector consumed; after a decoder's segment, past the segment (the decoder runs
+        the detectors' pass over it). The first bare number (the gate) turns on the context-gated pass for
+        the layer, and the search goes on without the gate."""
         data = view.data
-        search = rx
-        while pos < end:
-            m = search(data, pos, end)
-            if m is None:
-                return
+        search = rx.search
+        groups = rx.groups
+        limit = budget.limits.max_anchor_hits
+        m: tuple[int, int, int] | None = pos if isinstance(pos, tuple) else search(data, pos, end)
+        while m is not None:
             s, e, gi = m
             budget.hits += 1
-            if budget.hits > budget.limits.max_anchor_hits:
+            if budget.hits > limit:
                 budget.report.hit("max_anchor_hits")
                 return
             group = groups[gi]
-            nxt = e if e > s else s + 1
-            if group.decoder is not None:
-                nxt = max(nxt, self._decode(group.decoder, view, s, e, hits, budget))
+            nxt = s + 1
+            if group.decoder == "gate":
+                view.gate = True
+                search, groups = passes.after_gate.search, passes.after_gate.groups
+                nxt = s
+            elif group.decoder is not None:
+                nxt = max(e, self._decode(group.decoder, passes, view, s, e, hits, budget))
             else:
                 for clf in group.classifiers:
                     try:
@@ -455,51 +379,85 @@ class Scanner:
                         report.hit("classifier_error")
                         if clf.name not in report.classifier_errors:
                             report.classifier_errors.append(clf.name)
-            pos = nxt
+            if nxt >= end:
+                return
+            m = search(data, nxt, end)
 
     # -- decoding ----------------------------------------------------------------------------------
-    def _decode(self, how: str, view: LayerView, s: int, e: int, hits: list[Hit], budget: _Budget) -> int:
+    def _decode(
+        self, how: str, passes: Passes, view: LayerView, s: int, e: int, hits: list[Hit], budget: Budget
+    ) -> int:
+        """Decode what the trigger at ``s:e`` found; return where the outer search goes on."""
         lim = budget.limits
         if budget.attempts > lim.max_decode_attempts:
             return e  # already reported; stop paying for more decoding
-        if how != "blob":
-            # %XX and \\uXXXX are decoded for the whole layer at once, with an offset map back
+        if how in _LAYER_DECODERS:
+            # %XX, \uXXXX and &#NN; are decoded for the whole layer at once, with an offset map back
             if view.decoded is None:
                 view.decoded = set()
             elif how in view.decoded:
                 return e
             view.decoded.add(how)
-            rx = _PCT_RX if how == "url" else _ESC_RX
-            decoded = _fast_unescape(view.data, how)
+            decoded = unescape_layer(view.data, how)
             if decoded == view.data or not self._charge(len(decoded), budget):
                 return e
-            maps: list[_ByteMap] = []
+            maps: list[Any] = []
 
             def span(a: int, b: int) -> tuple[int, int]:
                 if not maps:  # built only when the decoded layer had hits
-                    maps.append(_layer_unescape(view.data, rx)[1])
-                return maps[0].span(a, b)
+                    maps.append(layer_unescape(view.data, LAYER_RX[how])[1])
+                return maps[0].span(a, b)  # type: ignore[no-any-return]
 
-            self._recurse(decoded, how, view, hits, budget, span)
+            self._recurse(decoded, (how,), view, hits, budget, span)
             return e
         data = view.data
+        if how == "chars":
+            m = _CHARS_RUN.match(data, s)
+            seg_end = m.end() if m else e
+            raw = decode_chars(data[s:seg_end])
+            if raw is not None and self._charge(len(raw), budget):
+                self._recurse(raw, ("chars",), view, hits, budget, lambda a, b: (s, seg_end))
+            return seg_end
+        if how == "a85":
+            m = _A85_END.match(data, s, min(len(data), s + lim.max_segment_bytes))
+            if m is None:
+                return e
+            raw = decode_a85(m.group(0))
+            if raw is not None and self._charge(len(raw), budget):
+                self._recurse(raw, ("ascii85",), view, hits, budget, lambda a, b: (s, m.end()))
+            return m.end()
+        # a base64 / hex / base32 run: widen the trigger's match to the whole run
+        back = _RUN_BACK.match(data[max(0, s - 1024) : s][::-1])
+        rs = s - (back.end() if back else 0)
+        fwd = _RUN_FWD.match(data, e)
+        re_ = fwd.end() if fwd else e
         # anchors hidden inside a long token ("my_aws_secret_access_key...") are still seen
-        self._pass(self._inner_rx, self._inner_groups, view, s + 1, e, hits, budget)
-        blob = data[s:e]
+        if s + 1 < re_:
+            self._pass(passes.inner, passes, view, s + 1, re_, hits, budget)
+        blob = data[rs:re_]
+        if len(blob) > lim.max_segment_bytes:
+            budget.report.hit("max_segment_bytes")
+            return re_
         if b"\n" in blob:
             blob = blob.replace(b"\r", b"").replace(b"\n", b"")
-        raw, label = self._try_blob(blob, budget)
-        if raw is not None:
-            self._recurse(raw, label, view, hits, budget, lambda a, b: (s, e))
-        return e
+        remaining = lim.max_decoded_bytes - budget.decoded
+        try:
+            got = decode_blob(blob, remaining, lambda n: self._charge(n, budget))
+        except OverBudget:
+            budget.report.hit("max_decoded_bytes")
+            return re_
+        if got is not None:
+            raw, label = got
+            self._recurse(raw, label, view, hits, budget, lambda a, b: (rs, re_))
+        return re_
 
     def _recurse(
         self,
         decoded: bytes,
-        label: str,
+        label: tuple[str, ...],
         view: LayerView,
         hits: list[Hit],
-        budget: _Budget,
+        budget: Budget,
         span: Callable[[int, int], tuple[int, int]],
     ) -> None:
         """Scan a decoded layer; its hits get outer spans from ``span`` and ``label`` in their path."""
@@ -519,245 +477,18 @@ class Scanner:
             decoded = normalize(text)[0].encode("utf-8", "surrogatepass")
         for h in self._scan_layer(decoded, view.key, view.depth + 1, budget):
             h.start, h.end = span(h.start, h.end)
-            h.decoding = (label, *h.decoding)
+            h.decoding = (*label, *h.decoding)
             h.consume = True
             hits.append(h)
 
-    def _try_blob(self, blob: bytes, budget: _Budget) -> tuple[bytes | None, str]:
-        if len(blob) > budget.limits.max_segment_bytes:
-            budget.report.hit("max_segment_bytes")
-            return None, ""
-        if len(blob) >= 16 and len(blob) % 2 == 0 and _HEX_RX.fullmatch(blob):
-            unhexed = binascii.unhexlify(blob)
-            if not self._charge(len(unhexed), budget):
-                return None, ""
-            if len(unhexed) >= 8 and _mostly_text(unhexed):
-                return unhexed, "hex"
-        raw = self._b64_text(blob, budget)
-        if raw is None and b"/" in blob:
-            # a blob glued to a URL path ("evil.com/x/<base64>"): "/" is in the alphabet, so the segment
-            # may start after any slash; try the first few
-            pos = blob.find(b"/")
-            tries = 0
-            while raw is None and pos >= 0 and tries < _MAX_SLASH_STARTS and len(blob) - pos > 16:
-                tries += 1
-                raw = self._b64_text(blob[pos + 1 :], budget)
-                pos = blob.find(b"/", pos + 1)
-        return (raw, "base64") if raw is not None else (None, "")
-
-    def _b64_text(self, blob: bytes, budget: _Budget) -> bytes | None:
-        body = blob.rstrip(b"=")
-        if len(body) % 4 == 1:
-            return None
-        try:
-            raw = base64.b64decode(body + b"=" * (-len(body) % 4), validate=True)
-        except (binascii.Error, ValueError):
-            return None
-        if not self._charge(len(raw), budget):
-            return None
-        return raw if len(raw) >= 8 and _mostly_text(raw) else None
-
     @staticmethod
-    def _charge(n: int, budget: _Budget) -> bool:
+    def _charge(n: int, budget: Budget) -> bool:
         """Account for ``n`` decoded bytes; False (and the scan marked incomplete) past the limit."""
         budget.decoded += n
         if budget.decoded > budget.limits.max_decoded_bytes:
             budget.report.hit("max_decoded_bytes")
             return False
         return True
-
-    # -- redaction ---------------------------------------------------------------------------------
-    def _redact_node(
-        self, node: Any, path: str, by_path: dict[str, list[Finding]], depth: int, vpaths: set[str]
-    ) -> Any:
-        if depth > self.limits.max_depth:
-            return node
-        if isinstance(node, str):
-            return _apply(node, by_path.get(path, ()))
-        if isinstance(node, bool) or node is None:
-            return node
-        if isinstance(node, (int, float)):
-            fs = by_path.get(path)
-            return _apply(_number_text(node) or "", fs) if fs else node
-        if isinstance(node, Mapping):
-            out: dict[Any, Any] = {}
-            for i, (k, v) in enumerate(node.items()):
-                kpath = self._key_path(path, i)
-                kfs = by_path.get(kpath)
-                newk = _apply(str(k), kfs) if kfs else k
-                if kfs and (newk in out or newk in node):  # two keys masked alike must not merge
-                    newk = f"{newk}#{i}"
-                vpath = self._value_path(path, i)
-                child = vpath if vpath in vpaths else self._child(path, str(k), i)
-                out[newk] = self._redact_node(v, child, by_path, depth + 1, vpaths)
-            return out
-        if isinstance(node, (list, tuple)):
-            items = [self._redact_node(v, self._child(path, i), by_path, depth + 1, vpaths) for i, v in enumerate(node)]
-            return type(node)(items) if isinstance(node, tuple) else items
-        fs = by_path.get(path)
-        if isinstance(node, (bytes, bytearray)):
-            return _apply(bytes(node).decode("utf-8", "replace"), fs).encode() if fs else node
-        return _apply(str(node), fs) if fs else node
-
-
-def _number_text(node: int | float) -> str | None:
-    """The digits a number carries: ``str`` of an int, of an integral float (``4111111111111111.0`` is a
-    card number too); ``""`` for other floats; ``None`` for an int too long to convert."""
-    if isinstance(node, float):
-        if not (node.is_integer() and abs(node) < 1e20):
-            return ""
-        node = int(node)
-    try:
-        return str(node)
-    except ValueError:
-        return None
-
-
-def _value_marks(path: str) -> Iterable[int]:
-    i = path.find(".<value#")
-    while i >= 0:
-        yield i
-        i = path.find(".<value#", i + 1)
-
-
-def _apply(text: str, findings: Iterable[Finding]) -> str:
-    spans = sorted({(f.span, f.masked) for f in findings}, key=lambda x: (x[0][0], -x[0][1]))
-    if not spans:
-        return text
-    merged: list[tuple[int, int, str]] = []
-    for (s, e), masked in spans:
-        if merged and s < merged[-1][1]:
-            ps, pe, pm = merged[-1]
-            merged[-1] = (ps, max(pe, e), pm)
-        else:
-            merged.append((s, e, masked))
-    out = []
-    pos = 0
-    for s, e, masked in merged:
-        out.append(text[pos:s])
-        out.append(f"[{masked}]" if not masked.startswith("[") else masked)
-        pos = e
-    out.append(text[pos:])
-    return "".join(out)
-
-
-def _resolve(hits: list[Hit]) -> list[Hit]:
-    """Drop duplicates and overlaps, in O(n log n).
-
-    Within one layer, overlapping hits keep the higher priority (then the higher confidence). A decoded
-    hit is dropped when a plain hit of the same kind lies inside its encoded segment (the same value
-    seen twice, e.g. in a URL that also had %-escapes).
-    """
-    if len(hits) == 1:
-        return hits
-    by_layer: dict[int, tuple[list[int], list[int]]] = {}
-    kept: list[Hit] = []
-    for h in sorted(hits, key=lambda x: (-x.priority, -x.confidence, x.start)):
-        starts, ends = by_layer.setdefault(h.layer, ([], []))
-        s, e = h.inner
-        i = bisect.bisect_left(starts, e)
-        if i > 0 and ends[i - 1] > s:
-            continue  # overlaps an accepted hit of this layer (accepted ones never overlap each other)
-        starts.insert(i, s)
-        ends.insert(i, e)
-        kept.append(h)
-    plain: dict[str, list[int]] = {}
-    for h in kept:
-        if not h.decoding:
-            plain.setdefault(h.kind, []).append(h.start)
-    for v in plain.values():
-        v.sort()
-    out = []
-    for h in kept:
-        if h.decoding and h.kind in plain:
-            ps = plain[h.kind]
-            i = bisect.bisect_left(ps, h.start)
-            if i < len(ps) and ps[i] < h.end:
-                continue
-        out.append(h)
-    out.sort(key=lambda x: (x.start, x.end))
-    return out
-
-
-class _ByteMap:
-    """Offsets in a decoded byte string back to the encoded one (rewritten segments, as in normalize)."""
-
-    __slots__ = ("_segs", "_starts")
-
-    def __init__(self) -> None:
-        self._segs: list[tuple[int, int, int, int]] = []
-        self._starts: list[int] = []
-
-    def add(self, ns: int, ne: int, os_: int, oe: int) -> None:
-        self._segs.append((ns, ne, os_, oe))
-        self._starts.append(ns)
-
-    def _map(self, pos: int, end: bool) -> int:
-        # an end offset belongs to the segment before it; a start offset to the one it begins
-        i = (bisect.bisect_left(self._starts, pos) if end else bisect.bisect_right(self._starts, pos)) - 1
-        if i < 0:
-            return pos
-        _, ne, os_, oe = self._segs[i]
-        if pos < ne or (end and pos == ne):
-            return oe if end else os_
-        return oe + (pos - ne)
-
-    def span(self, start: int, end: int) -> tuple[int, int]:
-        return self._map(start, False), self._map(end, True)
-
-
-def _layer_unescape(data: bytes, rx: re.Pattern[bytes]) -> tuple[bytes, _ByteMap]:
-    """Replace every escape ``rx`` matches (``%XX``; or ``\\uXXXX``, ``\\xXX``, ``\\n``...), with the map back."""
-    out: list[bytes] = []
-    omap = _ByteMap()
-    pos = npos = 0
-    for m in rx.finditer(data):
-        s, e = m.span()
-        if s > pos:
-            out.append(data[pos:s])
-            npos += s - pos
-        rep = _escape_value(m)
-        out.append(rep)
-        omap.add(npos, npos + len(rep), s, e)
-        npos += len(rep)
-        pos = e
-    out.append(data[pos:])
-    joined = b"".join(out)
-    if b"\xed" in joined:  # \\ud83d\\ude00 encoded separately: join surrogate pairs when they form one
-        try:
-            joined = joined.decode("utf-8", "surrogatepass").encode("utf-16", "surrogatepass").decode("utf-16").encode()
-        except UnicodeError:
-            pass
-    return joined, omap
-
-
-def _fast_unescape(data: bytes, how: str) -> bytes:
-    """The decoded bytes only (no offset map): ``unquote_to_bytes`` for ``%XX``, one ``re.sub`` for escapes."""
-    if how == "url":
-        return urllib.parse.unquote_to_bytes(data)
-    return _layer_unescape(data, _ESC_RX)[0] if b"\\ud" in data.lower() else _ESC_RX.sub(_escape_value, data)
-
-
-def _escape_value(m: re.Match[bytes]) -> bytes:
-    groups = m.groups()
-    if len(groups) == 1:  # %XX
-        return bytes([int(groups[0], 16)])
-    if groups[0]:
-        return chr(int(groups[0], 16)).encode("utf-8", "surrogatepass")
-    if groups[1]:
-        return bytes([int(groups[1], 16)])
-    c = groups[2]
-    return {b"n": b"\n", b"r": b"\r", b"t": b"\t"}.get(c, c)
-
-
-def _mostly_text(raw: bytes) -> bool:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    printable = sum(1 for ch in text if ch.isprintable() or ch in "\t\r\n")
-    return printable >= 0.9 * len(text)
-
 
 # ------------------------------------------------------------------------------------------------
 # module-level convenience

@@ -15,9 +15,11 @@ from collections import Counter
 
 __all__ = [
     "BASE62",
+    "CARD_BRANDS",
     "IBAN_LENGTHS",
     "base62",
     "card_brand",
+    "card_number_regex",
     "github_checksum",
     "github_token_valid",
     "iban_valid",
@@ -46,33 +48,89 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+# Card brands by IIN range and length (ISO/IEC 7812; the ranges the networks publish, as collected in the
+# "Payment card number" tables): (brand, ((first, last), ...) as equal-width prefixes, lengths).
+CARD_BRANDS: tuple[tuple[str, tuple[tuple[str, str], ...], tuple[int, ...]], ...] = (
+    ("amex", (("34", "34"), ("37", "37")), (15,)),
+    ("visa_electron", (("4026", "4026"), ("417500", "417500"), ("4508", "4508"), ("4844", "4844"),
+                       ("4913", "4913"), ("4917", "4917")), (16,)),
+    ("elo", (("401178", "401179"), ("431274", "431274"), ("438935", "438935"), ("451416", "451416"),
+             ("457393", "457393"), ("457631", "457632"), ("504175", "504175"), ("506699", "506778"),
+             ("509000", "509999"), ("627780", "627780"), ("636297", "636297"), ("636368", "636368"),
+             ("650031", "650033"), ("650035", "650051"), ("650405", "650439"), ("650485", "650538"),
+             ("650541", "650598"), ("650700", "650718"), ("650720", "650727"), ("650901", "650978"),
+             ("651652", "651679"), ("655000", "655019"), ("655021", "655058")), (16,)),
+    ("visa", (("4", "4"),), (13, 16, 19)),
+    ("mir", (("2200", "2204"),), (16, 17, 18, 19)),
+    ("borica", (("2205", "2205"),), (16,)),
+    ("mastercard", (("51", "55"), ("2221", "2720")), (16,)),
+    ("verve", (("506099", "506198"), ("507865", "507964"), ("650002", "650027")), (16, 18, 19)),
+    ("dankort", (("5019", "5019"),), (16,)),
+    ("maestro", (("5018", "5018"), ("5020", "5020"), ("5038", "5038"), ("5893", "5893"), ("6304", "6304"),
+                 ("6759", "6759"), ("6761", "6763"), ("676770", "676770"), ("676774", "676774")),
+     tuple(range(12, 20))),
+    ("uzcard", (("8600", "8600"), ("5614", "5614")), (16,)),
+    ("humo", (("9860", "9860"),), (16,)),
+    ("napas", (("9704", "9704"),), (16, 19)),
+    ("troy", (("9792", "9792"),), (16,)),
+    ("hipercard", (("606282", "606282"), ("384100", "384100"), ("384140", "384140"), ("384160", "384160")),
+     (16, 19)),
+    ("discover", (("6011", "6011"), ("644", "649"), ("65", "65"), ("622126", "622925")), (16, 17, 18, 19)),
+    ("jcb", (("3528", "3589"),), (16, 17, 18, 19)),
+    ("lankapay", (("357111", "357111"),), (16,)),
+    ("diners", (("300", "305"), ("3095", "3095"), ("36", "36"), ("38", "39")), tuple(range(14, 20))),
+    ("unionpay", (("62", "62"), ("81", "81")), (16, 17, 18, 19)),
+    ("rupay", (("60", "60"), ("65", "65"), ("81", "82"), ("508", "508"), ("353", "353"), ("356", "356")),
+     (16,)),
+    ("interpayment", (("636", "636"),), (16, 17, 18, 19)),
+    ("instapayment", (("637", "639"),), (16,)),
+    ("ukrcard", (("60400100", "60420099"),), (16, 17, 18, 19)),
+    ("gpn", (("1946", "1946"), ("50", "50"), ("56", "56"), ("58", "58"), ("60", "63")), (16, 18, 19)),
+    ("uatp", (("1", "1"),), (15,)),
+)  # fmt: skip
+
+
 def card_brand(digits: str) -> str | None:
-    """The card brand whose IIN range *and* length fit ``digits`` (Luhn not checked), or ``None``."""
+    """The first card brand whose IIN range *and* length fit ``digits`` (Luhn not checked), or ``None``."""
     n = len(digits)
-    p2 = int(digits[:2]) if n >= 2 else -1
-    p3 = int(digits[:3]) if n >= 3 else -1
-    p4 = int(digits[:4]) if n >= 4 else -1
-    p6 = int(digits[:6]) if n >= 6 else -1
-    if digits.startswith("4") and n in (13, 16, 19):
-        return "visa"
-    if (51 <= p2 <= 55 or 2221 <= p4 <= 2720) and n == 16:
-        return "mastercard"
-    if p2 in (34, 37) and n == 15:
-        return "amex"
-    if (p4 == 6011 or 644 <= p3 <= 649 or p2 == 65 or 622126 <= p6 <= 622925) and 16 <= n <= 19:
-        return "discover"
-    if 3528 <= p4 <= 3589 and 16 <= n <= 19:
-        return "jcb"
-    if (300 <= p3 <= 305 or p2 in (36, 38, 39)) and 14 <= n <= 19:
-        return "diners"
-    if p2 == 62 and 16 <= n <= 19:
-        return "unionpay"
-    if p4 in (5018, 5020, 5038, 5893, 6304, 6759, 6761, 6762, 6763) and 12 <= n <= 19:
-        return "maestro"
+    for brand, ranges, lengths in CARD_BRANDS:
+        if n not in lengths:
+            continue
+        for lo, hi in ranges:
+            if lo <= digits[: len(lo)] <= hi:
+                return brand
     return None
 
 
-# ISO 13616 registry: country code -> IBAN length.
+def _range_regex(lo: str, hi: str) -> str:
+    """A regex for the equal-width decimal strings from ``lo`` to ``hi`` (inclusive)."""
+    if lo == hi:
+        return lo
+    if len(lo) == 1:
+        return f"[{lo}-{hi}]"
+    if lo[0] == hi[0]:
+        return lo[0] + "(?:" + _range_regex(lo[1:], hi[1:]) + ")"
+    w = len(lo) - 1
+    parts = [lo[0] + "(?:" + _range_regex(lo[1:], "9" * w) + ")"]
+    if int(hi[0]) - int(lo[0]) > 1:
+        parts.append(f"[{int(lo[0]) + 1}-{int(hi[0]) - 1}]" + r"\d" * w)
+    parts.append(hi[0] + "(?:" + _range_regex("0" * w, hi[1:]) + ")")
+    return "(?:" + "|".join(parts) + ")"
+
+
+def card_number_regex() -> str:
+    """An RE2 pattern for a bare digit run that has some brand's prefix and length (the prefilter's card
+    anchor; Luhn and the exact brand are checked after)."""
+    alts = []
+    for _brand, ranges, lengths in CARD_BRANDS:
+        for lo, hi in ranges:
+            tails = sorted({n - len(lo) for n in lengths})
+            tail = "(?:" + "|".join(f"\\d{{{r}}}" for r in tails) + ")"
+            alts.append(_range_regex(lo, hi) + tail)
+    return "(?:" + "|".join(alts) + ")"
+
+
+# The SWIFT IBAN registry (ISO 13616, release of 2025): country code -> IBAN length.
 IBAN_LENGTHS: dict[str, int] = {
     "AD": 24,
     "AE": 23,
@@ -83,6 +141,7 @@ IBAN_LENGTHS: dict[str, int] = {
     "BE": 16,
     "BG": 22,
     "BH": 22,
+    "BI": 27,
     "BR": 29,
     "BY": 28,
     "CH": 21,
@@ -90,12 +149,14 @@ IBAN_LENGTHS: dict[str, int] = {
     "CY": 28,
     "CZ": 24,
     "DE": 22,
+    "DJ": 27,
     "DK": 18,
     "DO": 28,
     "EE": 20,
     "EG": 29,
     "ES": 24,
     "FI": 18,
+    "FK": 18,
     "FO": 18,
     "FR": 27,
     "GB": 22,
@@ -104,6 +165,7 @@ IBAN_LENGTHS: dict[str, int] = {
     "GL": 18,
     "GR": 27,
     "GT": 28,
+    "HN": 28,
     "HR": 21,
     "HU": 28,
     "IE": 22,
@@ -120,15 +182,19 @@ IBAN_LENGTHS: dict[str, int] = {
     "LT": 20,
     "LU": 20,
     "LV": 21,
+    "LY": 25,
     "MC": 27,
     "MD": 24,
     "ME": 22,
     "MK": 19,
+    "MN": 20,
     "MR": 27,
     "MT": 31,
     "MU": 30,
+    "NI": 28,
     "NL": 18,
     "NO": 15,
+    "OM": 23,
     "PK": 24,
     "PL": 28,
     "PS": 29,
@@ -136,12 +202,15 @@ IBAN_LENGTHS: dict[str, int] = {
     "QA": 29,
     "RO": 24,
     "RS": 22,
+    "RU": 33,
     "SA": 24,
     "SC": 31,
+    "SD": 18,
     "SE": 24,
     "SI": 19,
     "SK": 24,
     "SM": 27,
+    "SO": 23,
     "ST": 25,
     "SV": 28,
     "TL": 23,
@@ -151,6 +220,7 @@ IBAN_LENGTHS: dict[str, int] = {
     "VA": 22,
     "VG": 24,
     "XK": 20,
+    "YE": 30,
 }
 
 

@@ -32,14 +32,14 @@ from __future__ import annotations
 
 import difflib
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from agent_security.core.normalize import regex_text
 from agent_security.core.policy.patterns import CompiledPattern, compile_pattern
+from agent_security.core.policy.readings import Number, as_number, loose_equal, loose_text, unwrap
 
 __all__ = [
     "INDETERMINATE",
@@ -60,8 +60,6 @@ OPERATORS = ("eq", "neq", "gt", "gte", "lt", "lte", "in", "not_in", "regex")
 ORDERING = frozenset({"gt", "gte", "lt", "lte"})
 INDETERMINATE = None
 MAX_PATH_SEGMENTS = 20
-MAX_NUMERIC_STRING = 64
-_NUMERIC = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,4})?")
 _MISSING = object()
 _MAX_NORMALISE_DEPTH = 64  # json_equal compares no deeper
 _MAX_DEEP_NODES = 1 << 20
@@ -73,29 +71,6 @@ class ConditionError(ValueError):
     def __init__(self, message: str, subpath: str) -> None:
         self.subpath = subpath
         super().__init__(message)
-
-
-Number = int | float | Decimal
-
-
-def as_number(value: Any) -> Number | None:
-    """``value`` as a number if it is one (not a boolean) or a numeric string, else ``None``."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Decimal):
-        return value if value.is_finite() else None
-    if isinstance(value, str) and len(value) <= MAX_NUMERIC_STRING:
-        text = value.strip()
-        if _NUMERIC.fullmatch(text):
-            try:
-                return Decimal(text)
-            except InvalidOperation:  # pragma: no cover - the regex only admits valid literals
-                return None
-    return None
 
 
 def js_string(value: Any) -> str | None:
@@ -173,11 +148,36 @@ class ArgTest:
                 return INDETERMINATE
             assert self.pattern is not None
             return self.pattern.matches(text)  # indeterminate beyond the pattern's input limit
-        number = as_number(actual)
+        return self._order(as_number(actual))
+
+    def test_loose(self, actual: Any) -> bool | None:
+        """This operator on the loose reading of ``actual`` (see :mod:`.readings`)."""
+        op = self.op
+        if actual is _MISSING:
+            return op in ("neq", "not_in")
+        if op == "eq":
+            return loose_equal(actual, self.operand)
+        if op == "neq":
+            return not loose_equal(actual, self.operand)
+        if op == "in":
+            return any(loose_equal(actual, x) for x in self.operand)
+        if op == "not_in":
+            return not any(loose_equal(actual, x) for x in self.operand)
+        actual = unwrap(actual)
+        if op == "regex":
+            text = js_string(actual)
+            if text is None:
+                return INDETERMINATE
+            assert self.pattern is not None
+            return self.pattern.matches(loose_text(text))
+        return self._order(as_number(actual))
+
+    def _order(self, number: Number | None) -> bool | None:
         if number is None:
             return INDETERMINATE
         limit = self.number
         assert limit is not None
+        op = self.op
         if op == "gt":
             return number > limit
         if op == "gte":
@@ -185,6 +185,12 @@ class ArgTest:
         if op == "lt":
             return number < limit
         return number <= limit
+
+
+_MAX_READINGS = 64
+"""Values one path may name (literal dotted keys, list elements); more make the condition indeterminate."""
+_MAX_FAN_OUT = 1024
+"""Elements of a list a path fans out over; a longer list makes the condition indeterminate."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,10 +205,23 @@ class ArgCondition:
     deep_nodes: int = 0
     """Values (at any depth) of the largest array or object operand of an equality test: strings inside
     an argument of at most that size are normalised too (a larger one cannot equal any operand)."""
+    bool_operands: bool = False
+    """An equality operand is or holds a boolean (a number then reads differently loosely)."""
+
+    @property
+    def holds_when_missing(self) -> bool:
+        """Whether the tests hold on a missing argument (only ``neq``/``not_in`` tests)."""
+        return all(t.op in ("neq", "not_in") for t in self.tests)
+
+    @property
+    def top_keys(self) -> tuple[str, ...]:
+        """The top-level keys of ``tool_args`` through which this path can name a value."""
+        segs = self.segments
+        return tuple(".".join(segs[:j]) for j in range(1, len(segs) + 1))
 
     def resolve(self, args: Mapping[str, Any]) -> Any:
-        """The argument at this path (through nested objects and lists), or the private missing marker.
-        A top-level key spelled with the dots is *not* this value; see :meth:`values`."""
+        """The argument at this path read strictly (nested objects, list indices), or the private missing
+        marker. Other readings (literal dotted keys, lists) are in :meth:`values`."""
         current: Any = args
         for seg in self.segments:
             if isinstance(current, Mapping):
@@ -218,39 +237,94 @@ class ArgCondition:
                 return _MISSING
         return current
 
-    def values(self, args: Mapping[str, Any]) -> list[Any]:
-        """Every value this path names: the nested value and, for a dotted path, a top-level key spelled
-        with the dots (``{"options.force": ...}``). Both when both exist; the missing marker if neither."""
+    def values(self, args: Mapping[str, Any]) -> tuple[list[Any], bool]:
+        """Every value this path names, and whether there were more than could be read.
+
+        A path reads two ways where the arguments allow it: a run of its segments may be one key spelled
+        with the dots (``{"options.force": ...}`` or ``{"a": {"b.c": ...}}``), and a segment that is not
+        an index, met at a list, is read in every element (``items.sku`` names the ``sku`` of each item).
+        The missing marker alone when the path names nothing.
+        """
         found: list[Any] = []
-        if len(self.segments) > 1 and self.path in args:
-            found.append(args[self.path])
-        nested = self.resolve(args)
-        if nested is not _MISSING or not found:
-            found.append(nested)
-        return found
+        overflow = self._collect(args, 0, found)
+        if not found:
+            found.append(_MISSING)
+        return found, overflow
+
+    def _collect(self, node: Any, i: int, found: list[Any]) -> bool:
+        segs = self.segments
+        if i == len(segs):
+            if len(found) >= _MAX_READINGS:
+                return True
+            found.append(node)
+            return False
+        overflow = False
+        if isinstance(node, Mapping):
+            key = segs[i]
+            for j in range(i + 1, len(segs) + 1):
+                if j > i + 1:
+                    key = key + "." + segs[j - 1]
+                if key in node:
+                    overflow = self._collect(node[key], j, found) or overflow
+        elif _is_seq(node):
+            seg = segs[i]
+            if seg.isdigit() and len(seg) <= 9:
+                index = int(seg)
+                if index < len(node):
+                    overflow = self._collect(node[index], i + 1, found)
+            else:
+                if len(node) > _MAX_FAN_OUT:
+                    return True
+                for element in node:
+                    overflow = self._collect(element, i, found) or overflow
+        return overflow
 
     def evaluate(self, args: Mapping[str, Any], *, restrictive: bool = True) -> bool | None:
-        """The tests on every value this path names (see :meth:`values`), each as written and normalised.
-        A ``restrictive`` (DENY, approval-like) rule's condition holds if it holds on any of them, an
-        ALLOW rule's only if it holds on all of them."""
-        if len(self.segments) == 1 or self.path not in args:  # one value (the usual case)
-            return self._evaluate_one(self.resolve(args), restrictive)
-        return combine_results((self._evaluate_one(v, restrictive) for v in self.values(args)), either=restrictive)
+        """The tests on every value this path names (see :meth:`values`), each read as written,
+        normalised and loosely. A ``restrictive`` (DENY, approval-like) rule's condition holds if it holds
+        on any reading, an ALLOW rule's only if it holds on all of them."""
+        if len(self.segments) == 1:  # one value (the usual case)
+            value = args.get(self.segments[0], _MISSING)
+            if not isinstance(value, list | tuple):
+                return self._evaluate_one(value, restrictive)
+        found, overflow = self.values(args)
+        results = [self._evaluate_one(v, restrictive) for v in found]
+        if overflow:
+            results.append(INDETERMINATE)
+        return combine_results(results, either=restrictive)
 
     def _evaluate_one(self, actual: Any, either: bool) -> bool | None:
         result = self._tests(actual, normalised=False)
-        if result is either or (actual.__class__ is not str and self.deep_nodes == 0 and self.plain):
-            return result  # decided, or nothing to normalise
+        if result is either or actual is _MISSING:  # decided, or every reading of "missing" agrees
+            return result
+        kind = actual.__class__
+        if (kind is int or kind is float) and self.plain and not self.bool_operands:
+            return result  # a number reads the same loosely and normalised
+        loose = self._loose(actual)
+        if loose is either:
+            return loose
+        if actual.__class__ is not str and self.deep_nodes == 0 and self.plain:
+            return combine_results((result, loose), either=either)  # nothing to normalise
         deep = self.deep_nodes > 0 and _size(actual, self.deep_nodes) <= self.deep_nodes
         alternative = normalised_value(actual, deep=deep)
         if alternative is actual and self.plain:
-            return result
-        return combine_results((result, self._tests(alternative, normalised=True)), either=either)
+            return combine_results((result, loose), either=either)
+        return combine_results((result, loose, self._tests(alternative, normalised=True)), either=either)
 
     def _tests(self, actual: Any, *, normalised: bool) -> bool | None:
         result: bool | None = True
         for test in self.tests:
             r = test.test(actual, normalised=normalised)
+            if r is False:
+                return False
+            if r is INDETERMINATE:
+                result = INDETERMINATE
+        return result
+
+    def _loose(self, actual: Any) -> bool | None:
+        result: bool | None = True
+        for test in self.tests:
+            r = test.test_loose(actual)
             if r is False:
                 return False
             if r is INDETERMINATE:
@@ -367,11 +441,24 @@ def parse_tool_args_match(raw: Mapping[str, Any]) -> tuple[ArgCondition, ...]:
     return tuple(conditions)
 
 
+def _holds_bool(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, bool):
+        return True
+    if depth > _MAX_NORMALISE_DEPTH:
+        return True
+    if isinstance(value, Mapping):
+        return any(_holds_bool(v, depth + 1) for v in value.values())
+    if _is_seq(value):
+        return any(_holds_bool(v, depth + 1) for v in value)
+    return False
+
+
 def _condition(path: str, segments: tuple[str, ...], tests: tuple[ArgTest, ...]) -> ArgCondition:
     return ArgCondition(
         path,
         segments,
         tests,
+        bool_operands=any(_holds_bool(x) for t in tests for x in _equality_operands(t)),
         plain=all(t.normalised_operand is _MISSING for t in tests),
         deep_nodes=max(
             (

@@ -20,24 +20,21 @@ from typing import Any, Literal
 
 from agent_security.core._speedups import remember
 from agent_security.core.models import Action, ActionRequest, AgentInfo, Decision, Outcome, Reason, trust_rank
-from agent_security.core.normalize import normalize_name, normalize_text
+from agent_security.core.normalize import normalize_name
 from agent_security.core.policy._frozen import deep_thaw
-from agent_security.core.policy.conditions import (
-    INDETERMINATE,
-    ArgCondition,
-    combine_results,
-    parse_tool_args_match,
-)
-from agent_security.core.policy.models import PolicyBundle, PolicyRule, RuleWhen
-from agent_security.core.policy.patterns import CompiledPattern, Glob, compile_pattern, glob_set
+from agent_security.core.policy.conditions import INDETERMINATE
+from agent_security.core.policy.fold import fold_name, fold_text
+from agent_security.core.policy.models import PolicyBundle, PolicyRule
+from agent_security.core.policy.patterns import Glob, glob_set
+from agent_security.core.policy.prefilter import Prefilter
 from agent_security.core.policy.view import (
     MAX_SEARCH_CHARS,
     MAX_SEARCH_DEPTH,
     MAX_SEARCH_NODES,
     RequestView,
-    found_terms,
     searchable_values,
 )
+from agent_security.core.policy.when import CompiledWhen
 
 __all__ = [
     "MAX_SEARCH_CHARS",
@@ -56,6 +53,7 @@ CODE_INDETERMINATE = "POLICY_CONDITION_INDETERMINATE"
 _CACHE_SIZE = 4096
 _CACHE_KEY_MAX = 512  # characters of tool name + environment; longer requests are not memoised
 _GLOB_SET_MIN = 8  # from this many distinct glob patterns on, match them with one RE2 set
+_PREFILTER_MIN = 16  # from this many gated candidate rules on, a request's gates are opened first
 
 _ERROR_DECISION = Decision(
     outcome=Outcome.DENY,
@@ -70,7 +68,7 @@ _ERROR_DECISION = Decision(
 class NameMatcher:
     """Matches a normalised name against exact names and ``*`` globs (from a rule's name field)."""
 
-    __slots__ = ("any", "exact", "globs")
+    __slots__ = ("_folded", "any", "exact", "globs")
 
     def __init__(self, spec: str | Sequence[str]) -> None:
         names = [spec] if isinstance(spec, str) else list(spec)
@@ -78,128 +76,27 @@ class NameMatcher:
         self.exact = frozenset(n for n in normalised if "*" not in n)
         self.globs = tuple(Glob(n) for n in dict.fromkeys(normalised) if "*" in n)
         self.any = any(g.matches_everything for g in self.globs)
+        self._folded: tuple[frozenset[str], tuple[Glob, ...]] | None = None
 
     def match(self, name: str) -> bool:
         """``name`` must already be normalised."""
         return self.any or name in self.exact or any(g.match(name) for g in self.globs)
 
+    def match_folded(self, folded: str) -> bool:
+        """Whether a folded name (:func:`~agent_security.core.policy.fold.fold_name`) matches the folded
+        form of these names (built on first use)."""
+        if self.any:
+            return True
+        forms = self._folded
+        if forms is None:
+            exact = frozenset(fold_name(n) for n in self.exact)
+            globs = tuple(Glob("*".join(fold_text(p) for p in g.pattern.split("*"))) for g in self.globs)
+            forms = self._folded = (exact, globs)
+        return folded in forms[0] or any(g.match(folded) for g in forms[1])
+
     @property
     def empty(self) -> bool:
         return not self.exact and not self.globs
-
-
-class _CompiledWhen:
-    """A rule's ``when`` conditions, compiled.
-
-    Every text condition (``contains_any``, ``not_contains``, ``matches_regex``, ``tool_args_match``) is
-    evaluated on the raw and on the normalised view of the text. Normalisation may only make a restrictive
-    rule *more* likely to apply: for DENY and approval-like rules (``restrictive``) a condition holds when
-    it holds on either view; for ALLOW rules only when it holds on both.
-    """
-
-    __slots__ = (
-        "args",
-        "contains",
-        "contains_raw",
-        "labels",
-        "not_contains",
-        "not_contains_raw",
-        "regex",
-        "restrictive",
-    )
-
-    def __init__(self, when: RuleWhen, restrictive: bool) -> None:
-        self.restrictive = restrictive
-        self.contains, self.contains_raw = _terms(when.contains_any)
-        self.not_contains, self.not_contains_raw = _terms(when.not_contains)
-        self.regex: CompiledPattern | None = (
-            compile_pattern(when.matches_regex) if when.matches_regex is not None else None
-        )
-        self.labels = frozenset(normalize_name(x) for x in when.data_labels_any or ())
-        self.args: tuple[ArgCondition, ...] = (
-            parse_tool_args_match(when.tool_args_match) if when.tool_args_match is not None else ()
-        )
-
-    @property
-    def trivial(self) -> bool:
-        return not (self.contains or self.not_contains or self.regex or self.labels or self.args)
-
-    def _contains(self, view: RequestView) -> bool | None:
-        if found_terms(self.contains_raw, self.contains, view, either=self.restrictive):
-            return True
-        return INDETERMINATE if view.truncated else False
-
-    def _not_contains(self, view: RequestView) -> bool | None:
-        # holds on a view when no term is found there; restrictive: on either view, so it fails only
-        # when a term is found in both
-        if found_terms(self.not_contains_raw, self.not_contains, view, either=not self.restrictive):
-            return False
-        return INDETERMINATE if view.truncated else True
-
-    def _regex(self, view: RequestView) -> bool | None:
-        pattern = self.regex
-        assert pattern is not None
-        raw, norm = view.regex_texts
-        undecided = INDETERMINATE if view.truncated else False
-
-        def on(text: str) -> bool | None:  # not searched (over the input limit): indeterminate
-            hit = pattern.matches(text)
-            return undecided if hit is False else hit
-
-        first = on(raw)
-        if first is self.restrictive or raw is norm:
-            return first
-        return combine_results((first, on(norm)), either=self.restrictive)
-
-    def evaluate(self, view: RequestView) -> bool | None:
-        result: bool | None = True
-        if self.labels and self.labels.isdisjoint(view.labels):
-            return False
-        for cond in self.args:
-            r = cond.evaluate(view.request.action.tool_args, restrictive=self.restrictive)
-            if r is False:
-                return False
-            if r is INDETERMINATE:
-                result = INDETERMINATE
-        if self.contains:
-            r = self._contains(view)
-            if r is False:
-                return False
-            if r is INDETERMINATE:
-                result = INDETERMINATE
-        if self.not_contains:
-            r = self._not_contains(view)
-            if r is False:
-                return False
-            if r is INDETERMINATE:
-                result = INDETERMINATE
-        if self.regex is not None:
-            r = self._regex(view)
-            if r is False:
-                return False
-            if r is INDETERMINATE:
-                result = INDETERMINATE
-        return result
-
-    def condition_results(self, view: RequestView) -> list[tuple[str, bool | None]]:
-        """Every condition's own result, in evaluation order (for :meth:`PolicyEngine.explain`)."""
-        out: list[tuple[str, bool | None]] = []
-        if self.labels:
-            out.append(("when.data_labels_any", not self.labels.isdisjoint(view.labels)))
-        for cond in self.args:
-            out.append(
-                (
-                    f"when.tool_args_match.{cond.path}",
-                    cond.evaluate(view.request.action.tool_args, restrictive=self.restrictive),
-                )
-            )
-        if self.contains:
-            out.append(("when.contains_any", self._contains(view)))
-        if self.not_contains:
-            out.append(("when.not_contains", self._not_contains(view)))
-        if self.regex is not None:
-            out.append(("when.matches_regex", self._regex(view)))
-        return out
 
 
 def _matcher(spec: str | tuple[str, ...], matchers: dict[Any, NameMatcher]) -> NameMatcher:
@@ -208,13 +105,6 @@ def _matcher(spec: str | tuple[str, ...], matchers: dict[Any, NameMatcher]) -> N
     if found is None:
         found = matchers[spec] = NameMatcher(spec)
     return found
-
-
-def _terms(terms: tuple[str, ...] | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Keyword terms normalised, and as written (lower-cased); the same tuple when they agree."""
-    norm = tuple(dict.fromkeys(normalize_text(t) for t in terms or ()))
-    raw = tuple(dict.fromkeys(t.lower() for t in terms or ()))
-    return norm, (norm if raw == norm else raw)
 
 
 class _CompiledRule:
@@ -245,7 +135,7 @@ class _CompiledRule:
         self.trust_min = trust_rank(m.trust_level_min) if m.trust_level_min is not None else None
         self.roles = frozenset(normalize_name(r) for r in m.agent_roles_any) if m.agent_roles_any else None
         self.restrictive = rule.outcome is not Outcome.ALLOW
-        when = _CompiledWhen(rule.when, self.restrictive) if rule.when is not None else None
+        when = CompiledWhen(rule.when, self.restrictive) if rule.when is not None else None
         self.when = None if when is None or when.trivial else when
         self.constraints = rule.constraints
         self._decision: Decision | None = None
@@ -275,6 +165,13 @@ class _CompiledRule:
                 "request (value not comparable or too large); the rule was applied (fail closed)",
             )
         return decision
+
+    def names_tool(self, tool: str, folded: str) -> bool:
+        """Whether the rule's tool names match a tool (normalised, and folded): a DENY or approval-like
+        rule also matches the folded name (a confusable spelling), an ALLOW rule does not."""
+        if self.tool.match(tool):
+            return True
+        return self.restrictive and folded != tool and self.tool.match_folded(folded)
 
     def identity_match(self, agent: AgentInfo, action: Action) -> bool:
         types = self.agent_types
@@ -324,6 +221,26 @@ class _CompiledRule:
         return base.model_copy(update={"constraints": deep_thaw(self.constraints)})
 
 
+class _Plan:
+    """The candidate rules of one tool name and environment, split for the prefilter: the rules without
+    a gate (always evaluated) and the gated ones (evaluated when their gate is open)."""
+
+    __slots__ = ("by_index", "rules", "ungated")
+
+    def __init__(self, rules: tuple[_CompiledRule, ...], gated: frozenset[int]) -> None:
+        self.rules = rules
+        self.by_index = {r.index: r for r in rules}
+        self.ungated = tuple(r.index for r in rules if r.index not in gated)
+
+    def select(self, open_gates: set[int]) -> list[_CompiledRule]:
+        """The rules to evaluate (ungated, and gated with an open gate), in first-match order."""
+        by_index = self.by_index
+        chosen = [i for i in open_gates if i in by_index]
+        chosen.extend(self.ungated)
+        chosen.sort()
+        return [by_index[i] for i in chosen]
+
+
 @dataclass(frozen=True)
 class RuleTrace:
     """How one candidate rule (tool name and environment matched) fared for a request."""
@@ -356,6 +273,8 @@ class PolicyEngine:
         "_expires_at",
         "_glob_groups",
         "_glob_set",
+        "_prefilter",
+        "_restrictive",
         "_rules",
     )
 
@@ -377,7 +296,9 @@ class PolicyEngine:
         # Glob rules, one entry per distinct pattern. Many patterns are matched in one pass by an RE2 set.
         self._glob_groups = tuple((g, tuple(ids)) for g, ids in globs.values())
         self._glob_set = glob_set([g for g, _ in self._glob_groups]) if len(globs) > _GLOB_SET_MIN else None
-        self._cache: dict[tuple[str, str], tuple[_CompiledRule, ...]] = {}
+        self._cache: dict[tuple[str, str], tuple[_CompiledRule, ...] | _Plan] = {}
+        self._restrictive = tuple(r for r in self._rules if r.restrictive)
+        self._prefilter = Prefilter((r.index, r.when) for r in self._rules if r.when is not None)
         outcome = bundle.defaults.outcome
         self._default = Decision(
             outcome=outcome,
@@ -419,7 +340,7 @@ class PolicyEngine:
             f"default={self._bundle.defaults.outcome.value})"
         )
 
-    def _lookup(self, tool_name: str, environment: str) -> tuple[_CompiledRule, ...]:
+    def _lookup(self, tool_name: str, environment: str) -> tuple[_CompiledRule, ...] | _Plan:
         tool = normalize_name(tool_name)
         env = normalize_name(environment)
         indices = set(self._by_tool.get(tool, ()))
@@ -431,8 +352,15 @@ class PolicyEngine:
             for glob, ids in groups:
                 if glob.match(tool):
                     indices.update(ids)
+        folded = tool if tool_name.isascii() else fold_name(tool_name)
+        if folded != tool:  # a confusable spelling: DENY and approval-like rules on the folded name too
+            indices.update(r.index for r in self._restrictive if r.tool.match_folded(folded))
         rules = self._rules
-        found = tuple(rules[i] for i in sorted(indices) if rules[i].env.match(env))
+        candidates = tuple(rules[i] for i in sorted(indices) if rules[i].env.match(env))
+        gated = self._prefilter.gated
+        found: tuple[_CompiledRule, ...] | _Plan = candidates
+        if len(candidates) >= _PREFILTER_MIN and sum(1 for r in candidates if r.index in gated) >= _PREFILTER_MIN:
+            found = _Plan(candidates, gated)
         if len(tool_name) + len(environment) <= _CACHE_KEY_MAX:  # never memoise oversized keys
             remember(self._cache, (tool_name, environment), found, _CACHE_SIZE)
         return found
@@ -451,17 +379,25 @@ class PolicyEngine:
                 return self._expired
             action = request.action
             agent = request.agent
-            candidates = self._cache.get((action.tool_name, agent.environment))
-            if candidates is None:
-                candidates = self._lookup(action.tool_name, agent.environment)
-            return self._first_match(candidates, request)
+            plan = self._cache.get((action.tool_name, agent.environment))
+            if plan is None:
+                plan = self._lookup(action.tool_name, agent.environment)
+            if plan.__class__ is tuple:  # a small candidate list: no prefilter
+                return self._first_match(plan, request)
+            assert isinstance(plan, _Plan)
+            view = RequestView(request)
+            open_gates = self._prefilter.open_gates(view)
+            if open_gates is None:
+                return self._first_match(plan.rules, request, view)
+            return self._first_match(plan.select(open_gates), request, view)
         except Exception:
             return _ERROR_DECISION
 
-    def _first_match(self, candidates: Iterable[_CompiledRule], request: ActionRequest) -> Decision:
+    def _first_match(
+        self, candidates: Iterable[_CompiledRule], request: ActionRequest, view: RequestView | None = None
+    ) -> Decision:
         agent = request.agent
         action = request.action
-        view: RequestView | None = None
         for rule in candidates:
             if not rule.identity_match(agent, action):
                 continue
@@ -487,11 +423,12 @@ class PolicyEngine:
             return decision, traces
         try:
             tool = normalize_name(request.action.tool_name)
+            folded = fold_name(request.action.tool_name)
             env = normalize_name(request.agent.environment)
             view = RequestView(request)
             decided = False
             for rule in self._rules:
-                if not (rule.tool.match(tool) and rule.env.match(env)):
+                if not (rule.names_tool(tool, folded) and rule.env.match(env)):
                     continue
                 rid, outcome = rule.rule.id, rule.rule.outcome.value
                 if decided:
@@ -531,8 +468,14 @@ class PolicyEngine:
             if now >= self._expires_at:
                 return self._expired
             tool = normalize_name(request.action.tool_name)
+            folded = fold_name(request.action.tool_name)
             env = normalize_name(request.agent.environment)
-            candidates = [r for r in self._rules if r.tool.match(tool) and r.env.match(env)]
+            candidates = [
+                r
+                for r in self._rules
+                if (r.tool.match(tool) or (r.restrictive and folded != tool and r.tool.match_folded(folded)))
+                and r.env.match(env)
+            ]
             return self._first_match(candidates, request)
         except Exception:
             return _ERROR_DECISION

@@ -12,6 +12,9 @@ Findings (``code``, severity):
   before a DENY/approval rule that can match some of the same requests; the ALLOW wins for those.
   ``ALLOW_BEFORE_RESTRICTIVE`` (info) is the same for an ALLOW rule without wildcards.
 * ``ALWAYS_TRUE_CONDITION`` (warning): ``matches_regex`` matches empty text, so it holds everywhere.
+* ``UNANCHORED_EXEMPTION`` (warning): a DENY or approval-like rule with ``not_contains`` and nothing
+  that names the argument it is about (no ``contains_any``, ``matches_regex`` or ``tool_args_match``):
+  any argument can carry the exemption;
 * ``IGNORED_CONDITION`` (warning): an empty list in ``contains_any``, ``not_contains``,
   ``data_labels_any`` or ``agent_roles_any`` (ignored, as in Agent-SPM).
 * ``APPROVER_ROLE_UNUSED`` (warning): ``approver_role`` on an ALLOW or DENY rule.
@@ -288,6 +291,21 @@ def _rule_findings(rule: _CompiledRule) -> list[LintFinding]:
                 out.append(
                     LintFinding("warning", "IGNORED_CONDITION", f"when.{name} is an empty list and is ignored", rid)
                 )
+        if (
+            rule.restrictive
+            and when.not_contains
+            and not (when.contains_any or when.matches_regex is not None or when.tool_args_match)
+        ):
+            out.append(
+                LintFinding(
+                    "warning",
+                    "UNANCHORED_EXEMPTION",
+                    "when.not_contains exempts the request when any tool argument carries a term; add "
+                    "contains_any, matches_regex or tool_args_match so the exemption must come from the "
+                    "argument the rule is about (a decoy argument cannot then switch the rule off)",
+                    rid,
+                )
+            )
         if when.matches_regex is not None and compile_pattern(when.matches_regex).search("") is not None:
             out.append(
                 LintFinding(

@@ -36,6 +36,7 @@ __all__ = [
     "Glob",
     "compile_pattern",
     "glob_set",
+    "has_anchor",
     "translate_js_escapes",
 ]
 
@@ -81,6 +82,36 @@ class CompiledPattern:
 
     def __repr__(self) -> str:
         return f"CompiledPattern({self.pattern!r}, program_size={self.program_size})"
+
+
+def has_anchor(pattern: str) -> bool:
+    """Whether ``pattern`` may hold a position assertion other than a word boundary (``^``, ``$``,
+    ``\\A``, ``\\z``) outside a character class: such a pattern can match one value alone and not the
+    values joined (or the reverse). Conservative: an unclosed class counts as an anchor."""
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            if i + 1 < n and pattern[i + 1] in "Az":
+                return True
+            i += 2
+            continue
+        if c == "[":
+            j = i + 1
+            if j < n and pattern[j] == "^":
+                j += 1
+            if j < n and pattern[j] == "]":
+                j += 1
+            while j < n and pattern[j] != "]":
+                j += 2 if pattern[j] == "\\" else 1
+            if j >= n:
+                return True
+            i = j + 1
+            continue
+        if c in "^$":
+            return True
+        i += 1
+    return False
 
 
 def translate_js_escapes(pattern: str) -> str:

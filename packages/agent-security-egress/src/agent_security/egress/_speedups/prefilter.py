@@ -1,0 +1,250 @@
+"""The prefilter: one RE2 pass over a layer decides which detectors and decoders run, and where.
+
+Every built-in classifier contributes an anchor precise enough that benign text rarely matches it (a
+whole token shape, not a loose prefix); decoders contribute *triggers* that match only what can decode to
+text (base64 whose 4-character groups encode printable ASCII, hex whose byte pairs are printable, ...).
+Number shapes that only count with context (a bare nine-digit SSN, a bare ten-digit phone number) are
+anchored two ways: behind one of their context words within the scoring window (``context_anchor``), and
+bare when the JSON key names the kind (``keyed_anchor``). The scanner asks :meth:`Prefilter.pass_for` for
+the pass of a key; a few variants are compiled, each once.
+
+The search calls the compiled RE2 object's ``Match`` directly when the binding exposes it (it skips the
+wrapper's generator and match object: about half the cost of a call on short strings).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import re2
+
+from agent_security.core.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from agent_security.egress.classifiers.base import Classifier
+
+__all__ = ["B64_TEXT", "GATE", "HEX_TEXT", "AnchorGroup", "CombinedPass", "Passes", "Prefilter", "compile_pass"]
+
+# base64 of printable ASCII (and tab/newline/CR): the classes each position of a 4-character group can take
+# (computed from every byte triple; see tests/egress/test_prefilter.py)
+_B64_GROUP = "[C-Za-f][AC-HQ-Xgi-nwyz0-3][ABEFIJMNQRUVYZcdghklopstwx014589][A-Za-z0-9+/_-]"
+B64_TEXT = f"(?:{_B64_GROUP}){{3}}[C-Za-f][A-Za-z0-9+/_-]"
+"""At least 14 characters of base64 that can be the encoding of printable text, at some alignment."""
+_COMPRESSED = r"(?:H4sI|eJ[wyz]|eNo|eF4|eAE)[A-Za-z0-9+/]{12}"
+"""base64 of gzip (``1f 8b 08``) or zlib (``78 01/5e/9c/da``) data."""
+HEX_TEXT = r"(?:[2-7][0-9A-Fa-f]|0[9aAdD]){8}"
+"""Eight hex byte pairs of printable text."""
+_B32_TEXT = r"(?:[A-P][A-Z2-7]{7}){2}"
+"""base32 of printable text: each 8-character group starts with the top bits of an ASCII byte."""
+_A85 = r"<~[!-uz\s]{10}"
+
+DECODER_TRIGGERS: tuple[tuple[str, str], ...] = (
+    ("url", r"(?:%[0-9A-Fa-f]{2})+"),
+    ("escape", r"(?:\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2})+"),
+    ("html", r"&#[xX]?[0-9A-Fa-f]{1,6};|&(?:commat|period|colon|sol|equals|lowbar|plus|sol);"),
+    ("obfuscation", r"[\[({][ \t]*(?i:at|dot)[ \t]*[\])}]"),
+    ("chars", r"\b(?:0x[2-7][0-9A-Fa-f]|\d{2,3})(?:\s*,\s*(?:0x[0-9A-Fa-f]{2}|\d{1,3})){7}"),
+    ("a85", _A85),
+    ("blob", f"{_COMPRESSED}|{B64_TEXT}|{HEX_TEXT}|{_B32_TEXT}"),
+)
+"""Decoder name and trigger, in the order RE2 prefers them at one start position (after every detector)."""
+
+
+@dataclass
+class AnchorGroup:
+    """What one alternative of the combined pattern wakes: classifiers, or a decoder."""
+
+    classifiers: list[Classifier] = field(default_factory=list)
+    decoder: str | None = None
+
+
+_MAX_MEM = 64 << 20
+"""RE2's memory cap for one compiled pass (its lazily built automata). Below this, a megabyte of text dense
+with near-misses makes RE2 drop and rebuild its DFA states over and over (10x slower on the benchmark's
+near-miss text at 32 MB); in use the passes grow to a few megabytes each (about 40 MB in all after scanning
+megabytes of mixed and random text)."""
+
+_Search = Callable[[bytes, int, int], "tuple[int, int, int] | None"]
+
+
+GATE = r"\b\d{9}|\(?\b0\d{1,4}\)?[ .-]?\d{2,4}[ .-]?\d{2,4}"
+"""A bare run of nine or more digits, or a trunk-prefixed national number: what the context-gated anchors
+need. The first one in a layer turns the gated pass on for that layer."""
+
+
+@dataclass(frozen=True)
+class Passes:
+    """The passes for one key: ``outer`` (detectors, decoders and the gate), ``after_gate`` (the same without
+    the gate, used once the gate has opened), ``inner`` (detectors only, inside a decoder's segment) and
+    ``gated`` (the context-gated anchors, run over a layer once its gate opened)."""
+
+    outer: CombinedPass
+    after_gate: CombinedPass
+    inner: CombinedPass
+    gated: CombinedPass | None
+
+
+@dataclass(frozen=True)
+class CombinedPass:
+    """One compiled alternation: ``search(data, pos, end) -> (start, end, group) | None``."""
+
+    search: _Search
+    groups: tuple[AnchorGroup, ...]
+    span: Callable[[bytes, int, int], tuple[int, int] | None]
+    """The leftmost match's span only (no alternative looked up)."""
+
+
+def compile_pass(alternatives: Sequence[tuple[str, AnchorGroup]]) -> CombinedPass:
+    """Compile ``(anchor, group)`` pairs into one RE2 alternation (group numbers start at 1).
+
+    The search asks RE2 for the span of the leftmost match only (no capturing groups: asking for submatches
+    makes RE2 run its NFA over the match on a program this size, several microseconds a hit); which
+    alternative matched is then read from an RE2 set of the anchors, anchored at both ends of the span (the
+    lowest index among those that match is the one leftmost-first preferred)."""
+    groups: list[AnchorGroup] = [AnchorGroup()]  # index 0 unused
+    anchors = []
+    options = re2.Options()
+    options.max_mem = _MAX_MEM
+    for anchor, group in alternatives:
+        try:
+            single = re2.compile(anchor)
+        except Exception as exc:
+            raise ConfigurationError(f"cannot compile the classifier anchor {anchor[:80]!r}: {exc}") from None
+        if single.groups:
+            raise ConfigurationError("classifier anchors must not contain capturing groups; use (?:...)")
+        anchors.append(anchor)
+        groups.append(group)
+    try:
+        rx = re2.compile("|".join(f"(?:{a})" for a in anchors), options)
+        which = re2.Set.FullMatchSet(options)
+        for a in anchors:
+            which.Add(a)
+        which.Compile()
+        captured = re2.compile("|".join(f"({a})" for a in anchors), options)
+    except Exception as exc:
+        raise ConfigurationError(f"cannot compile the combined classifier pattern: {exc}") from None
+    return CombinedPass(_searcher(rx, which, captured, len(anchors)), tuple(groups), _spanner(rx))
+
+
+def _spanner(rx: Any) -> Callable[[bytes, int, int], tuple[int, int] | None]:
+    regexp = getattr(rx, "_regexp", None)
+    anchor = getattr(getattr(getattr(re2, "_re2", None), "RE2", None), "Anchor", None)
+    if regexp is not None and anchor is not None and hasattr(regexp, "Match"):
+        unanchored = anchor.UNANCHORED
+        match = regexp.Match
+
+        def fast(data: bytes, pos: int, end: int) -> tuple[int, int] | None:
+            s, e = match(unanchored, data, pos, end)[0]
+            return None if s < 0 else (s, e)
+
+        return fast
+
+    def slow(data: bytes, pos: int, end: int) -> tuple[int, int] | None:
+        m = rx.search(data, pos, end)
+        return None if m is None else (m.start(), m.end())
+
+    return slow
+
+
+def _searcher(rx: Any, which: Any, captured: Any, n: int) -> _Search:
+    regexp = getattr(rx, "_regexp", None)
+    anchor = getattr(getattr(getattr(re2, "_re2", None), "RE2", None), "Anchor", None)
+    set_match = getattr(getattr(which, "_set", None), "Match", None)
+
+    def group_of(data: bytes, s: int, e: int) -> int:
+        """The alternative that matched ``data[s:e]``: from the set, else (an assertion at the span's edge
+        that the slice cannot see) from the capturing pattern, anchored at ``s``."""
+        if n == 1:
+            return 1
+        found = set_match(data[s:e]) if set_match is not None else which.Match(data[s:e])
+        if found:
+            return int(min(found)) + 1
+        m = captured.match(data, s, e)
+        return int(m.lastindex) if m is not None and m.lastindex else 1
+
+    if regexp is not None and anchor is not None and hasattr(regexp, "Match"):
+        unanchored = anchor.UNANCHORED
+        match = regexp.Match
+
+        def fast(data: bytes, pos: int, end: int) -> tuple[int, int, int] | None:
+            s, e = match(unanchored, data, pos, end)[0]
+            if s < 0:
+                return None
+            return s, e, group_of(data, s, e)
+
+        return fast
+
+    def slow(data: bytes, pos: int, end: int) -> tuple[int, int, int] | None:
+        m = rx.search(data, pos, end)
+        if m is None:
+            return None
+        s, e = m.span()
+        return s, e, group_of(data, s, e)
+
+    return slow
+
+
+class Prefilter:
+    """The combined passes of one scanner: per set of key-activated anchors, the outer pass (detectors and
+    decoders) and the inner pass (detectors only: run inside a decoder's segment)."""
+
+    def __init__(self, classifiers: Sequence[Classifier]) -> None:
+        self._builtin = [c for c in classifiers if c.builtin]
+        self._keyed = [c for c in self._builtin if c.keyed_anchor and c.keys]
+        self._lock = threading.Lock()
+        self._passes: dict[tuple[int, ...], Passes] = {}
+        self._by_key: dict[str, tuple[int, ...]] = {}
+        gated: dict[str, AnchorGroup] = {}
+        for c in self._builtin:
+            if c.context_anchor:
+                gated.setdefault(c.context_anchor, AnchorGroup()).classifiers.append(c)
+        # context-gated anchors (a word, a gap, a bare number) have a pass of their own: a bounded gap inside
+        # the combined alternation would multiply the states of its automaton
+        self._gated = compile_pass(list(gated.items())) if gated else None
+        self.default = self._build(())
+        custom: dict[str, AnchorGroup] = {}
+        for c in classifiers:
+            if not c.builtin:
+                custom.setdefault(c.anchor, AnchorGroup()).classifiers.append(c)
+        self.custom = compile_pass(list(custom.items())) if custom else None
+
+    def _build(self, active: tuple[int, ...]) -> Passes:
+        table: dict[str, AnchorGroup] = {}
+        for c in self._builtin:
+            table.setdefault(c.anchor, AnchorGroup()).classifiers.append(c)
+        for i in active:
+            c = self._keyed[i]
+            table.setdefault(c.keyed_anchor, AnchorGroup()).classifiers.append(c)
+        detectors = list(table.items())
+        decoders = [(trigger, AnchorGroup(decoder=name)) for name, trigger in DECODER_TRIGGERS]
+        gate = [(GATE, AnchorGroup(decoder="gate"))] if self._gated is not None else []
+        return Passes(
+            compile_pass(detectors + decoders + gate),
+            compile_pass(detectors + decoders),
+            compile_pass(detectors),
+            self._gated,
+        )
+
+    def passes_for(self, nkey: str | None) -> Passes:
+        """The passes for a value under the normalised key ``nkey``."""
+        if nkey is None or not self._keyed:
+            return self.default
+        active = self._by_key.get(nkey)
+        if active is None:
+            active = tuple(i for i, c in enumerate(self._keyed) if any(k in nkey for k in c.keys))
+            if len(self._by_key) > 4096:
+                self._by_key.clear()
+            self._by_key[nkey] = active
+        if not active:
+            return self.default
+        got = self._passes.get(active)
+        if got is None:
+            with self._lock:
+                got = self._passes.get(active)
+                if got is None:
+                    got = self._build(active)
+                    self._passes[active] = got
+        return got
