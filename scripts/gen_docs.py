@@ -99,7 +99,7 @@ def render_hooks() -> str:
 def _walk(
     command: click.Command, path: list[str], parent: click.Context | None
 ) -> Iterator[tuple[list[str], click.Context]]:
-    ctx = click.Context(command, info_name=path[-1], parent=parent)
+    ctx = click.Context(command, info_name=path[-1], parent=parent, **command.context_settings)
     yield path, ctx
     if isinstance(command, click.Group):
         for name in sorted(command.commands):
