@@ -288,3 +288,23 @@ def test_a_closed_store_is_unavailable(redis_server: Any) -> None:
         store.get("k")
     with pytest.raises(StoreUnavailable):
         store.admit(["f"])
+
+
+def test_agent_security_opens_a_store_url_it_is_given(redis_server: Any) -> None:
+    """``AgentSecurity(store="redis://...")`` opens the store (and closes it at shutdown), as ``[core] store``
+    does: a URL string is never taken for a store object."""
+    from agent_security.core import AgentSecurity, Decision
+    from agent_security.core.builtin import kill_switch
+    from agent_security.core.store.redis import RedisStore
+    from agent_security.core.testing import StaticEngine
+
+    engine = StaticEngine(lambda r: Decision.allow("OK"))
+    first = AgentSecurity(store=redis_server.url, policy_engine=engine, autoload=False, plugins=[kill_switch()])
+    second = AgentSecurity(store=redis_server.url, policy_engine=engine, autoload=False, plugins=[kill_switch()])
+    assert isinstance(first.store, RedisStore)
+    first.get_plugin("kill_switch").kill("agent-x", "test")
+    assert not second.check_tool_call(tool_name="t", agent_id="agent-x").allowed
+    first.shutdown()
+    second.shutdown()
+    with pytest.raises(StoreUnavailable):  # closed with the instance that opened it
+        first.store.get("k")

@@ -478,16 +478,53 @@ def check_result(ctx: click.Context, policy_path: str | None, observe: bool, std
 
 
 @cli.group(invoke_without_command=True)
-@click.option("--quick", is_flag=True, help="The five-scenario quick demo.")
+@click.option("--quick", is_flag=True, help="The five-scenario quick demo (the same as `demo quick`).")
+@click.option("--list", "list_", is_flag=True, help="List every demo, what it shows and whether it is installed.")
 @click.pass_context
-def demo(ctx: click.Context, quick: bool) -> None:
-    """Run the end-to-end demo: a readable run of decisions through the default pipeline. Distributions
-    add demos of their own as subcommands (``agent-security demo adapters``, ...)."""
+def demo(ctx: click.Context, quick: bool, list_: bool) -> None:
+    """Run a demo: ``agent-security demo NAME`` (``--list`` shows them all). With no name, the core demo:
+    the original's core scenarios, the bypasses we close and the audit trail, through the default pipeline."""
     if ctx.invoked_subcommand is not None:
         return
+    if list_:
+        from agent_security.core.demos.catalogue import catalogue_table
+
+        group = ctx.command
+        assert isinstance(group, click.Group)
+        catalogue_table(group.commands).render()
+        click.echo("\nrun one with: agent-security demo NAME")
+        return
+    if quick:
+        from agent_security.core.demos.quick import run_quick_demo
+
+        raise SystemExit(run_quick_demo())
     from agent_security.core.demo import run_demo
 
-    raise SystemExit(run_demo(quick=quick))
+    raise SystemExit(run_demo())
+
+
+@demo.command("core")
+def demo_core() -> None:
+    """The original's 9 core scenarios on its default policy, the bypasses we close, the audit trail."""
+    from agent_security.core.demo import run_demo
+
+    raise SystemExit(run_demo())
+
+
+@demo.command("quick")
+def demo_quick() -> None:
+    """The original's 5-scenario quick demo, with our outcomes beside its own."""
+    from agent_security.core.demos.quick import run_quick_demo
+
+    raise SystemExit(run_quick_demo())
+
+
+@demo.command("fleet")
+def demo_fleet() -> None:
+    """Two AgentSecurity instances sharing a kill and a rate limit through a real Redis (redis-server)."""
+    from agent_security.core.demos.fleet import run_fleet_demo
+
+    raise SystemExit(run_fleet_demo())
 
 
 def build_cli() -> click.Group:

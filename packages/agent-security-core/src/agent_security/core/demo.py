@@ -161,9 +161,9 @@ def run_demo(*, quick: bool = False, stream: Any = None) -> int:
         + (f"; from installed distributions: {', '.join(loaded)}" if loaded else "")
     )
 
-    p.heading("1. Agent-SPM's core scenarios, same policy")
+    p.heading("1. Agent-SPM's 9 core scenarios (demo.ts), same policy and plugins")
     expect(
-        "query_database in dev",
+        "S1 query_database in dev",
         security.check_tool_call(
             tool_name="query_database",
             tool_args={"query": "SELECT name FROM users LIMIT 10"},
@@ -174,7 +174,7 @@ def run_demo(*, quick: bool = False, stream: Any = None) -> int:
         "ALLOW_DEV_STAGING",
     )
     expect(
-        "bulk export of customers in prod",
+        "S2 bulk export of customers in prod",
         security.check_tool_call(
             tool_name="query_customer_db",
             tool_args={"query": "SELECT * FROM customers"},
@@ -186,7 +186,7 @@ def run_demo(*, quick: bool = False, stream: Any = None) -> int:
         "DENY_BULK_EXPORT",
     )
     expect(
-        "email labelled PCI",
+        "S3 email labelled PCI",
         security.check_tool_call(
             tool_name="send_email",
             tool_args={"to": "external@co.com", "subject": "CC details"},
@@ -199,7 +199,7 @@ def run_demo(*, quick: bool = False, stream: Any = None) -> int:
     )
     ks.kill("agent-rogue", "Suspicious bulk export pattern detected")
     expect(
-        "killed agent",
+        "S4 killed agent",
         security.check_tool_call(
             tool_name="query_database", tool_args={"query": "SELECT 1"}, agent_id="agent-rogue", environment="dev"
         ),
@@ -209,7 +209,7 @@ def run_demo(*, quick: bool = False, stream: Any = None) -> int:
     ks.revive("agent-rogue")
     for i in range(1, 5):
         expect(
-            f"rate limit, call {i} of 4 (3 per tool per minute)",
+            f"S5 rate limit, call {i} of 4 (3 per tool per minute)",
             security.check_tool_call(
                 tool_name="query_database", tool_args={"query": f"SELECT {i}"}, agent_id="agent-fast", environment="dev"
             ),
@@ -218,7 +218,7 @@ def run_demo(*, quick: bool = False, stream: Any = None) -> int:
         )
     for i in range(1, 4):
         expect(
-            f"session limit, payment {i} of 3 (2 per session)",
+            f"S6 session limit, payment {i} of 3 (2 per session)",
             security.check_tool_call(
                 tool_name="trigger_payment",
                 tool_args={"amount": 100 * i, "currency": "USD"},
@@ -230,7 +230,7 @@ def run_demo(*, quick: bool = False, stream: Any = None) -> int:
             "ALLOW_DEV_STAGING" if i <= 2 else "SESSION_LIMIT_EXCEEDED",
         )
     expect(
-        "payment in prod, approver says yes",
+        "S7 payment in prod, approver says yes",
         security.check_tool_call(
             tool_name="trigger_payment",
             tool_args={"amount": 5000, "currency": "USD", "recipient": "vendor@co.com"},
@@ -241,7 +241,7 @@ def run_demo(*, quick: bool = False, stream: Any = None) -> int:
         "APPROVED",
     )
     expect(
-        "email in prod, approver says no",
+        "S8 email in prod, approver says no",
         security.check_tool_call(
             tool_name="send_email",
             tool_args={"to": "all@company.com", "subject": "Announcement"},
@@ -259,7 +259,7 @@ def run_demo(*, quick: bool = False, stream: Any = None) -> int:
         return {"success": True, "messageId": "mock-123"}
 
     reply = send_email("user@example.com", "Test", "Hello")
-    p.out(f"  {'protect(send_email) in dev':<58} {p.paint('ALLOW', '32')} returned {reply}")
+    p.out(f"  {'S9 protect(send_email) in dev':<58} {p.paint('ALLOW', '32')} returned {reply}")
 
     if not quick:
         p.heading("2. Where the original could be bypassed")

@@ -1,7 +1,8 @@
 """The posture commands: ``agent-security audit export``, ``agent-security audit forward`` and
 ``agent-security posture``.
 
-The trail is the TRAIL argument (a JSON Lines file or a SQLite database), else the configured one
+The trail is the TRAIL argument (a JSON Lines file, a SQLite database, or for ``posture`` and ``audit export``
+a fleet's Redis audit stream by its URL, in the namespace of ``[core] store_namespace``), else the configured one
 (``[core.audit] sqlite_path``, then ``jsonl_path``). Exit codes: 0 done; 1 done but something needs a
 look (lines that are not events were skipped, the chain failed verification) or forwarding stopped on an
 error (its position is saved); 2 the trail, a registry or the destination cannot be used (one line on
@@ -41,9 +42,12 @@ def _warn(message: str) -> None:
     click.echo(_printable(f"warning: {message}"), err=True)
 
 
-def _trail(ctx: click.Context, trail: Path | None) -> Path:
+def _trail(ctx: click.Context, trail: str | None) -> Path | str:
+    """TRAIL: a trail file, or a fleet's Redis audit stream by its URL; else the configured trail file."""
     if trail is not None:
-        return trail
+        from agent_security.posture.trail import is_stream
+
+        return trail if is_stream(trail) else Path(trail)
     from agent_security.core.config import load_settings
     from agent_security.core.errors import AgentSecurityError
 
@@ -58,9 +62,23 @@ def _trail(ctx: click.Context, trail: Path | None) -> Path:
     return Path(configured)
 
 
-def _reader(path: Path) -> Any:
-    from agent_security.posture.trail import TrailReader
+def _namespace(ctx: click.Context) -> str | None:
+    """The ``[core] store_namespace`` of the configuration: the namespace a fleet's stream is written in."""
+    from agent_security.core.config import load_settings
+    from agent_security.core.errors import AgentSecurityError
 
+    root = ctx.find_root().obj
+    try:
+        return load_settings(root.get("config") if isinstance(root, dict) else None).core.store_namespace
+    except (AgentSecurityError, OSError, ValueError) as exc:
+        _fail(f"the configuration cannot be read: {exc}")
+
+
+def _reader(ctx: click.Context, path: Path | str) -> Any:
+    from agent_security.posture.trail import StreamReader, TrailReader
+
+    if isinstance(path, str):
+        return StreamReader(path, namespace=_namespace(ctx))
     try:
         return TrailReader(path)
     except OSError as exc:
@@ -80,7 +98,7 @@ def _output(path: Path | None) -> Iterator[TextIO]:
         yield fh
 
 
-_TRAIL_ARG = click.argument("trail", required=False, type=click.Path(dir_okay=False, path_type=Path))
+_TRAIL_ARG = click.argument("trail", required=False, type=click.Path(dir_okay=False))
 
 
 @click.command("export")
@@ -103,12 +121,12 @@ _TRAIL_ARG = click.argument("trail", required=False, type=click.Path(dir_okay=Fa
 )
 @click.pass_context
 def export_command(
-    ctx: click.Context, trail: Path | None, fmt: str, output: Path | None, since_sequence: int, kinds: tuple[str, ...]
+    ctx: click.Context, trail: str | None, fmt: str, output: Path | None, since_sequence: int, kinds: tuple[str, ...]
 ) -> None:
     """Export the audit trail for a SIEM: CEF, LEEF 2.0, OCSF, syslog (RFC 5424), JSON Lines, CSV or JSON."""
     from agent_security.posture.soc.formatter import AuditExporter
 
-    reader = _reader(_trail(ctx, trail))
+    reader = _reader(ctx, _trail(ctx, trail))
 
     def wanted(kind: str) -> bool:
         return not kinds or any(kind == k or (k.endswith(".") and kind.startswith(k)) for k in kinds)
@@ -166,7 +184,7 @@ def _default_state(trail: Path, url: str) -> Path:
 @click.pass_context
 def forward_command(
     ctx: click.Context,
-    trail: Path | None,
+    trail: str | None,
     url: str,
     state_path: Path | None,
     payload: str,
@@ -181,6 +199,8 @@ def forward_command(
     from agent_security.posture.soc.syslog import format_syslog, open_sender
 
     path = _trail(ctx, trail)
+    if isinstance(path, str):
+        _fail("audit forward reads a trail file; a fleet's Redis stream is read with 'agent-security audit stream'")
     try:
         sender = open_sender(url)
     except (ValueError, OSError) as exc:
@@ -318,7 +338,7 @@ def _from_store(ctx: click.Context, store_url: str | None, registry: Path | None
 @click.pass_context
 def posture_command(
     ctx: click.Context,
-    trail: Path | None,
+    trail: str | None,
     store_url: str | None,
     registry: Path | None,
     json_path: Path | None,
@@ -337,6 +357,7 @@ def posture_command(
     try:
         report = PostureReport.from_trail(
             path,
+            namespace=_namespace(ctx) if isinstance(path, str) else None,
             verify=not no_verify,
             agent_registry=agents,
             tool_registry=tools,

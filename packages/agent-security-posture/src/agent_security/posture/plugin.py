@@ -45,3 +45,8 @@ def agent_security_cli(cli: click.Group) -> None:
     if isinstance(audit, click.Group):  # agent-security audit export / forward, beside the core's verify
         audit.add_command(export_command, "export")
         audit.add_command(forward_command, "forward")
+    demo = cli.commands.get("demo")
+    if isinstance(demo, click.Group):  # agent-security demo guardian-posture / full, when their parts are installed
+        from agent_security.posture.demos.cli import add_demo_commands
+
+        add_demo_commands(demo)

@@ -21,7 +21,7 @@ from agent_security.posture.activity import TrailSummary, summarize
 from agent_security.posture.compliance import ComplianceFacts, ComplianceMapper, ComplianceReport
 from agent_security.posture.inventory import PostureInventory
 from agent_security.posture.risk import FleetRiskScore, RiskScorer
-from agent_security.posture.trail import TrailReader
+from agent_security.posture.trail import StreamReader, TrailReader, is_stream
 
 __all__ = ["PostureReport"]
 
@@ -72,12 +72,22 @@ class PostureReport:
         *,
         verify: bool = True,
         public_keys: Iterable[Any] | None = None,
+        namespace: str | None = None,
         **kwargs: Any,
     ) -> PostureReport:
-        """From a trail file. ``verify`` runs the core's chain verification (record keeping is ``met`` only
-        when it passes); lines that are not events are skipped and listed in ``problems``."""
-        reader = TrailReader(Path(path))
+        """From a trail file, or a fleet's Redis audit stream by its URL (``namespace=``: its writers'
+        ``store_namespace``). ``verify`` runs the core's chain verification on a file (record keeping is
+        ``met`` only when it passes; a stream interleaves each process's chain and is verified at each
+        process's own trail, so its report is never ``verified``); what is not an event is skipped and
+        listed in ``problems``."""
+        reader: TrailReader | StreamReader
         verify_report = None
+        if is_stream(path):
+            reader = StreamReader(str(path), namespace=namespace)
+            report = cls.build(reader.events(), verify_report=None, source=reader.path, **kwargs)
+            report.problems = list(reader.problems)
+            return report
+        reader = TrailReader(Path(path))
         if verify:
             from agent_security.core.audit import verify_file
 

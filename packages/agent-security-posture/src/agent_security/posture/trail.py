@@ -7,6 +7,9 @@ its :class:`Position` (where the next read resumes), so the forwarder can persis
   middle of an append) is not read yet; it is read once complete.
 * SQLite: the event's ``sequence`` (``read_sqlite_rows`` reads rows after it, read-only, while writers run).
 
+A fleet's Redis audit stream (``[core.audit] redis_stream``: every process's events in one stream) is read by
+:class:`StreamReader` from its URL (``redis://``, ``rediss://``, ``redis+sentinel://``), in stream order.
+
 A line or row that is not an audit event is skipped and counted in :attr:`TrailReader.skipped` (with its
 line number or row in :attr:`TrailReader.problems`, at most :data:`MAX_PROBLEMS` kept). Unknown fields of a
 newer schema are dropped, not fatal: posture reads what it knows.
@@ -27,13 +30,29 @@ from agent_security.core.audit.sinks import MAX_LINE_BYTES, read_sqlite_rows
 from agent_security.core.files import open_regular
 from agent_security.core.models import AuditEvent
 
-__all__ = ["MAX_PROBLEMS", "Position", "TrailReader", "detect_format", "parse_event", "read_events"]
+__all__ = [
+    "MAX_PROBLEMS",
+    "STREAM_SCHEMES",
+    "Position",
+    "StreamReader",
+    "TrailReader",
+    "detect_format",
+    "is_stream",
+    "parse_event",
+    "read_events",
+]
 
 MAX_PROBLEMS = 100
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _FIELDS = frozenset(AuditEvent.model_fields)
 
 TrailFormat = Literal["jsonl", "sqlite"]
+STREAM_SCHEMES = ("redis://", "rediss://", "redis+sentinel://")
+
+
+def is_stream(source: str | os.PathLike[str]) -> bool:
+    """Whether ``source`` names a Redis audit stream (a URL) rather than a trail file."""
+    return isinstance(source, str) and source.startswith(STREAM_SCHEMES)
 
 
 @dataclass(frozen=True)
@@ -155,3 +174,35 @@ class TrailReader:
 def read_events(path: str | os.PathLike[str]) -> Iterator[AuditEvent]:
     """Every event of the trail at ``path`` (JSON Lines or SQLite), skipping what is not an event."""
     return TrailReader(Path(path)).events()
+
+
+@dataclass
+class StreamReader:
+    """A fleet's Redis audit stream (the core's ``RedisStreamAuditSink``), read in stream order from its
+    ``url`` and ``namespace`` (the ``[core] store_namespace`` its writers use). Each process's events carry
+    their own chain, interleaved: verify each chain at that process's own trail file."""
+
+    url: str
+    namespace: str | None = None
+    skipped: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def path(self) -> str:
+        """Where the events come from, for messages (the URL without its password)."""
+        from agent_security.core.store.factory import redact_url
+
+        return redact_url(self.url)
+
+    def events(self) -> Iterator[AuditEvent]:
+        from agent_security.core.audit import read_redis_stream
+
+        for entry_id, _fields, body in read_redis_stream(self.url, namespace=self.namespace):
+            try:
+                if len(body) > MAX_LINE_BYTES:
+                    raise ValueError("oversized entry")
+                yield parse_event(body)
+            except ValueError as exc:
+                self.skipped += 1
+                if len(self.problems) < MAX_PROBLEMS:
+                    self.problems.append(f"{self.path}:{entry_id}: not an audit event ({type(exc).__name__})")

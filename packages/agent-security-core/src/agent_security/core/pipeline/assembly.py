@@ -90,10 +90,12 @@ def check_callbacks(callbacks: Callbacks, on_audit_event: Any) -> None:
         _require_signature(option, on_audit_event if option == "on_audit_event" else getattr(callbacks, option))
 
 
-def default_store(core: CoreConfig, clock: Clock) -> Store:
-    """The store ``[core] store`` names, else an in-memory store; on the instance's clock and namespace."""
-    if core.store:
-        return open_store(core.store, clock=clock, namespace=core.store_namespace)
+def default_store(core: CoreConfig, clock: Clock, url: str | None = None) -> Store:
+    """The store ``url`` names (``AgentSecurity(store="redis://...")``), else the one ``[core] store``
+    names, else an in-memory store; on the instance's clock and namespace."""
+    url = url if url is not None else core.store
+    if url:
+        return open_store(url, clock=clock, namespace=core.store_namespace)
     return MemoryStore(clock=clock, namespace=core.store_namespace)
 
 

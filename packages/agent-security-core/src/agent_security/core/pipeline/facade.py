@@ -68,6 +68,9 @@ class AgentSecurity:
     True, ``would_block`` tells what enforce mode would have done, and approval callbacks are not called.
     ``clock`` is a :class:`~agent_security.core.clock.Clock` (or a function returning the current
     ``datetime``, with ``monotonic``); every built-in plugin and the default store read it.
+    ``store`` is a :class:`~agent_security.core.store.Store` (the application's: it closes it) or a store URL
+    (``"sqlite:///path"``, ``"redis://..."``: opened here on this instance's clock, closed at shutdown);
+    by default ``[core] store``, else an in-memory store.
     """
 
     def __init__(
@@ -95,7 +98,7 @@ class AgentSecurity:
         mode: Mode | None = None,
         config_path: str | Path | None = None,
         config: Mapping[str, Any] | None = None,
-        store: Store | None = None,
+        store: Store | str | None = None,
         autoload: bool | None = None,
         trusted_policy_keys: Sequence[Any] | None = None,
         policy_hmac_secret: str | bytes | None = None,
@@ -132,7 +135,7 @@ class AgentSecurity:
         )
         self._rt = rt = Runtime(
             relay=HookRelay(),
-            store=store if store is not None else assembly.default_store(core, the_clock),
+            store=assembly.default_store(core, the_clock, store) if store is None or isinstance(store, str) else store,
             clock=the_clock,
             mode=chosen_mode,
             settings=settings,
@@ -144,7 +147,7 @@ class AgentSecurity:
             default_environment=default_environment or core.default_environment or "unknown",
             default_owner=default_owner or "unknown",
         )
-        self._owns_store = store is None
+        self._owns_store = store is None or isinstance(store, str)
         self._host: Host = PluginHost(rt, self.register_plugin)
         rt.host = self._host
         self._discovered: set[str] = set()

@@ -50,62 +50,13 @@ def searchable_values(request: ActionRequest) -> tuple[list[str], bool]:
     use their string form. Any other object, or data beyond the ``MAX_SEARCH_*`` limits, makes the
     result incomplete.
     """
-    values: list[str] = []
-    append = values.append
-    user_input = request.context.user_input
-    chars = 0
-    if user_input:
-        append(user_input)
-        chars = len(user_input)
-    truncated = False
-    nodes = 0
-    # Depth-first over iterators (no recursion, no per-node allocation for scalars).
-    stack: list[Iterator[Any]] = [iter(request.action.tool_args.values())]
-    while stack:
-        for node in stack[-1]:
-            nodes += 1
-            if nodes > MAX_SEARCH_NODES:
-                return values, True
-            kind = type(node)
-            if kind is str:
-                text: str = node
-            elif kind is int or kind is float or kind is bool:
-                text = js_string(node) or ""
-            elif node is None:
-                continue
-            elif isinstance(node, Mapping | list | tuple | set | frozenset):
-                if len(stack) > MAX_SEARCH_DEPTH:
-                    truncated = True
-                    continue
-                if isinstance(node, Mapping):
-                    stack.append(iter(node.values()))
-                elif isinstance(node, set | frozenset):
-                    if len(node) > MAX_SEARCH_NODES:
-                        return values, True
-                    stack.append(iter(sorted(node, key=repr)))
-                else:
-                    stack.append(iter(node))
-                break
-            else:
-                scalar = js_string(node)
-                if scalar is None:
-                    scalar = _scalar_text(node)
-                if scalar is None:
-                    truncated = True
-                    continue
-                text = scalar
-            chars += len(text)
-            if chars > MAX_SEARCH_CHARS:
-                return values, True
-            append(text)
-        else:
-            stack.pop()
+    values, truncated, _ = _grouped_values(request)
     return values, truncated
 
 
 def _grouped_values(request: ActionRequest) -> tuple[list[str], bool, list[int]]:
-    """:func:`searchable_values` and where each group starts (``user_input``, then each top-level
-    argument; an empty group starts where the next one does)."""
+    """:func:`searchable_values` (the one traversal) and where each group starts (``user_input``, then each
+    top-level argument; an empty group starts where the next one does)."""
     values: list[str] = []
     starts: list[int] = []
     append = values.append

@@ -26,7 +26,7 @@ from agent_security.core.store.base import Store, TimeSource
 from agent_security.core.store.memory import MemoryStore
 from agent_security.core.store.sqlite import SqliteStore
 
-__all__ = ["STATE_DIR_ENV", "default_state_path", "default_store_url", "open_store"]
+__all__ = ["STATE_DIR_ENV", "default_state_path", "default_store_url", "open_store", "redact_url"]
 
 STATE_DIR_ENV = "AGENT_SECURITY_STATE_DIR"
 REDIS_EXTRA = "agent-security-core[redis]"
@@ -91,16 +91,16 @@ def _open_redis(url: str, *, clock: TimeSource, namespace: str | None) -> Store:
         if getattr(exc, "name", None) not in ("redis", "redis.asyncio") and "redis" not in str(exc):
             raise
         raise ConfigurationError(
-            f"store URL {_redacted(url)!r}: Redis stores need redis-py (pip install '{REDIS_EXTRA}')"
+            f"store URL {redact_url(url)!r}: Redis stores need redis-py (pip install '{REDIS_EXTRA}')"
         ) from None
     try:
         return RedisStore.from_url(url, clock=clock, namespace=namespace)
     except ValueError as exc:
-        raise ConfigurationError(f"store URL {_redacted(url)!r}: {exc}") from None
+        raise ConfigurationError(f"store URL {redact_url(url)!r}: {exc}") from None
 
 
-def _redacted(url: str) -> str:
-    """``url`` without its password (error messages end up in logs)."""
+def redact_url(url: str) -> str:
+    """``url`` without its password (for messages and logs)."""
     parts = urlsplit(url)
     if parts.password is None:
         return url

@@ -50,7 +50,18 @@ _IMMUTABLE: frozenset[type] = frozenset({str, int, float, bool, type(None)})
 
 
 def _copy(value: Any) -> Any:
-    return value if type(value) in _IMMUTABLE else copy.deepcopy(value)
+    """A copy the caller may change without changing the stored value: JSON-shaped values (what every store
+    holds) member by member, anything else with ``copy.deepcopy``."""
+    kind = type(value)
+    if kind in _IMMUTABLE:
+        return value
+    if kind is dict:
+        return {key: _copy(member) for key, member in value.items()}
+    if kind is list:
+        return [_copy(member) for member in value]
+    if kind is tuple:
+        return tuple(_copy(member) for member in value)
+    return copy.deepcopy(value)
 
 
 class MemoryStore(Store):
