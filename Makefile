@@ -9,7 +9,7 @@ export UV_PYTHON ?= $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 FRAMEWORKS_DIR := tests/adapters/frameworks
 FRAMEWORK_TESTS := test-langchain test-crewai test-openai-agents test-mcp1 test-claude-agent-sdk
 
-.PHONY: help uv sync system-deps demo test test-main test-frameworks $(FRAMEWORK_TESTS) lint format typecheck bench bench-docs efficacy efficacy-mcp efficacy-dlp build dist-check check-namespace clean
+.PHONY: help uv sync system-deps demo test test-main test-frameworks $(FRAMEWORK_TESTS) lint format typecheck bench bench-docs efficacy efficacy-mcp efficacy-dlp docs build dist-check check-namespace clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -113,6 +113,10 @@ efficacy-dlp: sync ## Per-kind precision and recall of the egress scanner on its
 
 efficacy: efficacy-mcp efficacy-dlp ## Detection efficacy (precision and recall) of the scanners
 
+docs: sync ## Generate docs/reference/ and build the documentation site into site/ (mkdocs, strict)
+	NO_MKDOCS_2_WARNING=1 $(RUN) python scripts/gen_docs.py
+	NO_MKDOCS_2_WARNING=1 $(RUN) mkdocs build --strict --quiet
+
 build: sync ## Build the eight wheels and sdists into dist/
 	rm -rf dist && $(UV) build --all-packages --no-sources --quiet -o dist
 
@@ -125,4 +129,4 @@ check-namespace: ## The shared namespace folder must stay empty of files; every 
 	@for d in packages/*/src/agent_security/*/; do [ -f "$$d/py.typed" ] || { echo "$$d lacks py.typed"; exit 1; }; done
 
 clean: ## Remove build and cache output
-	rm -rf dist .venv .venv-*/ .mypy_cache .ruff_cache .pytest_cache
+	rm -rf dist site .venv .venv-*/ .mypy_cache .ruff_cache .pytest_cache

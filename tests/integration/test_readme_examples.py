@@ -31,7 +31,7 @@ from agent_security.core import AgentSecurity
 from agent_security.core.policy import PolicyEngine, load_policy
 
 ROOT = Path(__file__).resolve().parents[2]
-READMES = [ROOT / "README.md", *sorted(ROOT.glob("packages/*/README.md"))]
+READMES = [ROOT / "README.md", *sorted(ROOT.glob("packages/*/README.md")), ROOT / "docs" / "getting-started.md"]
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 FILE_COMMENT = re.compile(r"(?:#|//)\s*([\w.-]+\.(?:yaml|yml|json))\s*$")
 EXIT_COMMENT = re.compile(r"^(?P<command>.*\S)\s+#\s*exit (?P<code>\d+): (?P<reason>[A-Z_]+)\s*$")
