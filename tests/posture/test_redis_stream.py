@@ -50,7 +50,8 @@ def test_the_report_reads_a_fleets_stream(fleet_stream: tuple[str, Path]) -> Non
     assert data["trail"]["outcomes"].get("DENY") == 2 and data["trail"]["outcomes"].get("ALLOW") == 4
     assert {i["id"] for i in data["inventory"]["items"] if i["type"] == "agent"} == {"agent-a", "agent-b"}
     assert data["top_denied_tools"] == [{"tool_name": "delete", "denied": 2}]
-    assert not data["trail"]["verified"]  # never claimed verified: each process's chain is verified at its own trail file
+    # never claimed verified: each process's chain is verified at its own trail file
+    assert not data["trail"]["verified"]
     empty = PostureReport.from_trail(url, namespace="other", now=datetime.now(UTC)).as_dict()
     assert empty["trail"]["events"] == 0
 
