@@ -41,8 +41,13 @@ KEY_LINES: dict[str, str] = {
 """The last line each demo prints when every outcome is the documented one."""
 OTHER_EXAMPLES: dict[str, str] = {
     "identity/run.py": "ghost        DENY  AGENT_UNREGISTERED",
+    "cursor/sample_payloads.py": "agent-security blocked mcp__prod__deploy: DENY_PROD_DEPLOY",
+    "copilot/sample_payloads.py": "COMMAND_BLOCKED: Network transfer tools are blocked",
+    "mcp-proxy/client.py": "delete_note({'name': 'welcome'}) -> ERROR agent-security: blocked: POLICY_DENIED",
+    "claude-code/run.sh": "DENY_SENSITIVE_FILE_WRITE",
 }
-"""Examples outside examples/demos/ that no other test runs (quickstart, guardian, containment have theirs)."""
+"""Examples outside examples/demos/ that no other test runs (quickstart, guardian, containment have theirs;
+the framework examples run in their framework's environment: tests/adapters/frameworks/<name>)."""
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -91,9 +96,17 @@ def test_demo_script_runs_and_prints_its_key_line(
 
 @pytest.mark.parametrize("path", sorted(OTHER_EXAMPLES))
 def test_other_example_runs(path: str, tmp_path: Path) -> None:
-    proc = _run(ROOT / "examples" / path, tmp_path)
+    script = ROOT / "examples" / path
+    if script.suffix == ".sh":  # the hook command a host runs, from this environment
+        cli = str(Path(sys.executable).parent / "agent-security")
+        proc = subprocess.run(
+            ["sh", str(script)], capture_output=True, text=True, env=_env(tmp_path, AGENT_SECURITY=cli),
+            cwd=tmp_path, timeout=600, check=False,
+        )  # fmt: skip
+    else:
+        proc = _run(script, tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert OTHER_EXAMPLES[path] in proc.stdout.splitlines()
+    assert OTHER_EXAMPLES[path] in proc.stdout, proc.stdout[-3000:]
 
 
 def test_fleet_without_redis_server_says_so_and_fails_only_when_required(tmp_path: Path) -> None:
