@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import os
+import random
 import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -140,7 +140,8 @@ def _bundle() -> dict[str, Any]:
 
 def test_a_700_kb_base64_file_write_is_scanned_not_denied() -> None:
     sec = AgentSecurity(policy_bundle=_bundle())
-    image = base64.encodebytes(os.urandom(525_000)).decode()
+    # random bytes as an image's base64; seed 28 once met a two-letter platform prefix with no keyword
+    image = base64.encodebytes(random.Random(28).randbytes(525_000)).decode()
     res = sec.check_tool_call(
         tool_name="write_file", tool_args={"path": "/tmp/logo.png.b64", "content": image}, agent_id="a"
     )

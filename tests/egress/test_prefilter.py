@@ -116,3 +116,17 @@ def test_compile_pass_rejects_capturing_groups() -> None:
 
     with pytest.raises(ConfigurationError):
         compile_pass([("(a)b", AnchorGroup())])
+
+
+def test_every_built_in_anchor_compiles_alone_without_a_capturing_group() -> None:
+    """The built-in passes skip the per-anchor check a custom classifier gets (it costs a fresh process
+    milliseconds): this holds every built-in anchor, decoder trigger and the gate to it instead."""
+    from agent_security.egress._speedups.prefilter import DECODER_TRIGGERS, GATE, check_anchor
+    from agent_security.egress.classifiers import DEFAULT_CLASSIFIERS
+
+    anchors = {GATE, *(trigger for _, trigger in DECODER_TRIGGERS)}
+    for c in DEFAULT_CLASSIFIERS:
+        anchors |= {a for a in (c.anchor, c.keyed_anchor, c.context_anchor) if a}
+    assert len(anchors) > 20
+    for anchor in sorted(anchors):
+        check_anchor(anchor)

@@ -27,7 +27,17 @@ from agent_security.core.errors import ConfigurationError
 if TYPE_CHECKING:
     from agent_security.egress.classifiers.base import Classifier
 
-__all__ = ["B64_TEXT", "GATE", "HEX_TEXT", "AnchorGroup", "CombinedPass", "Passes", "Prefilter", "compile_pass"]
+__all__ = [
+    "B64_TEXT",
+    "GATE",
+    "HEX_TEXT",
+    "AnchorGroup",
+    "CombinedPass",
+    "Passes",
+    "Prefilter",
+    "check_anchor",
+    "compile_pass",
+]
 
 # base64 of printable ASCII (and tab/newline/CR): the classes each position of a 4-character group can take
 # (computed from every byte triple; see tests/egress/test_prefilter.py)
@@ -91,16 +101,16 @@ class Passes:
         gated: CombinedPass | None,
     ) -> None:
         self._detectors, self._decoders = detectors, decoders
-        self.outer = compile_pass(detectors + decoders + gate)
+        self.outer = compile_pass(detectors + decoders + gate, check=False)
         self.gated = gated
 
     @functools.cached_property
     def after_gate(self) -> CombinedPass:
-        return compile_pass(self._detectors + self._decoders)
+        return compile_pass(self._detectors + self._decoders, check=False)
 
     @functools.cached_property
     def inner(self) -> CombinedPass:
-        return compile_pass(self._detectors)
+        return compile_pass(self._detectors, check=False)
 
 
 @dataclass(frozen=True)
@@ -113,8 +123,7 @@ class CombinedPass:
     """The leftmost match's span only (no alternative looked up)."""
 
 
-@functools.cache
-def _check_anchor(anchor: str) -> None:
+def check_anchor(anchor: str) -> None:
     """Refuse an anchor RE2 cannot compile or one with a capturing group (checked once per anchor)."""
     try:
         single = re2.compile(anchor)
@@ -124,8 +133,10 @@ def _check_anchor(anchor: str) -> None:
         raise ConfigurationError("classifier anchors must not contain capturing groups; use (?:...)")
 
 
-def compile_pass(alternatives: Sequence[tuple[str, AnchorGroup]]) -> CombinedPass:
-    """Compile ``(anchor, group)`` pairs into one RE2 alternation (group numbers start at 1).
+def compile_pass(alternatives: Sequence[tuple[str, AnchorGroup]], *, check: bool = True) -> CombinedPass:
+    """Compile ``(anchor, group)`` pairs into one RE2 alternation (group numbers start at 1). ``check``: refuse
+    each anchor RE2 cannot compile alone or that has a capturing group (``False`` for the built-in passes:
+    a test holds the built-in anchors to it, and a fresh process would pay milliseconds for it).
 
     The search asks RE2 for the span of the leftmost match only (no capturing groups: asking for submatches
     makes RE2 run its NFA over the match on a program this size, several microseconds a hit); which
@@ -136,7 +147,8 @@ def compile_pass(alternatives: Sequence[tuple[str, AnchorGroup]]) -> CombinedPas
     options = re2.Options()
     options.max_mem = _MAX_MEM
     for anchor, group in alternatives:
-        _check_anchor(anchor)
+        if check:
+            check_anchor(anchor)
         anchors.append(anchor)
         groups.append(group)
     try:
@@ -225,7 +237,7 @@ class Prefilter:
                 gated.setdefault(c.context_anchor, AnchorGroup()).classifiers.append(c)
         # context-gated anchors (a word, a gap, a bare number) have a pass of their own: a bounded gap inside
         # the combined alternation would multiply the states of its automaton
-        self._gated = compile_pass(list(gated.items())) if gated else None
+        self._gated = compile_pass(list(gated.items()), check=False) if gated else None
         self.default = self._build(())
         custom: dict[str, AnchorGroup] = {}
         for c in classifiers:
