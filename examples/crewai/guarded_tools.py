@@ -7,6 +7,7 @@ Run: make test-crewai (creates .venv-crewai), then .venv-crewai/bin/python examp
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -51,8 +52,11 @@ def main() -> None:
         CrewAIGuard(security, agent_id="analyst", environment="dev"),
     ):
         tools: list[BaseTool] = [QueryCustomerDb()]
-        print("lookup:", run(tools, "query_customer_db", {"query": "select name from customers where id = 7"}))
-        print("export:", run(tools, "query_customer_db", {"query": "export all customers"}))
+        lookup = run(tools, "query_customer_db", {"query": "select name from customers where id = 7"})
+        export = run(tools, "query_customer_db", {"query": "export all customers"})
+    # one write per line: CrewAI's console panels come from its event bus and may be printed meanwhile
+    sys.stdout.write(f"lookup: {lookup}\n")
+    sys.stdout.write(f"export: {export}\n")
 
 
 if __name__ == "__main__":
