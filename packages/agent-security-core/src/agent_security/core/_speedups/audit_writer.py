@@ -26,7 +26,6 @@ from typing import Any, Literal, NamedTuple
 from pydantic import BaseModel, TypeAdapter
 
 from agent_security.core import jcs
-from agent_security.core._speedups import remember
 from agent_security.core.audit.chain import (
     CHAINED_FIELDS,
     canonical_dict,
@@ -102,57 +101,6 @@ def _timestamp(ts: Any) -> str:
     return f'"{prefix}.{_DIGITS3[micro // 1000]}{_DIGITS3[micro % 1000]}Z"'
 
 
-_FLAT_MEMO_SIZE = 1024
-_FLAT_MEMO_CHARS = 256
-_prepared_memo: dict[tuple[Any, ...], dict[str, Any]] = {}
-_text_memo: dict[tuple[Any, ...], bytes] = {}
-
-
-def _flat_key(value: Any) -> tuple[Any, ...] | None:
-    """The members of a small flat dict of exact ``str`` keys and ``str``, ``bool`` or ``None`` values (a
-    check's event ``data``: the same few members come back on every check), else ``None``. Two such dicts
-    with equal members have the same JSON form (no ``True == 1`` can arise among these types)."""
-    if type(value) is not dict:
-        return None
-    parts: list[Any] = []
-    chars = 0
-    for key, member in value.items():
-        if type(key) is not str:
-            return None
-        if type(member) is str:
-            chars += len(member)
-        elif not (member is None or member is True or member is False):
-            return None
-        chars += len(key)
-        parts.append(key)
-        parts.append(member)
-    return tuple(parts) if chars <= _FLAT_MEMO_CHARS else None
-
-
-def _prepare_open(value: Any) -> Any:
-    """:func:`jcs.prepare`, remembered for small flat dicts (a copy each time: callers own their data)."""
-    key = _flat_key(value)
-    if key is None:
-        return jcs.prepare(value)
-    known = _prepared_memo.get(key)
-    if known is None:
-        known = jcs.prepare(value)
-        remember(_prepared_memo, key, known, _FLAT_MEMO_SIZE)
-    return dict(known)
-
-
-def _write_open(prepared: Any) -> bytes:
-    """:func:`jcs.write`, remembered for small flat dicts."""
-    key = _flat_key(prepared)
-    if key is None:
-        return jcs.write(prepared)
-    known = _text_memo.get(key)
-    if known is None:
-        known = jcs.write(prepared)
-        remember(_text_memo, key, known, _FLAT_MEMO_SIZE)
-    return known
-
-
 class _Namespace:
     """The helpers a generated writer calls, each under a name of its own."""
 
@@ -162,8 +110,8 @@ class _Namespace:
             "_bad": _bad,
             "_SAFE": _SAFE_INT,
             "_timestamp": _timestamp,
-            "_json": _write_open,
-            "_prepare": _prepare_open,
+            "_json": jcs.write,
+            "_prepare": jcs.prepare,
             "_datetime": datetime,
         }
 
