@@ -85,7 +85,11 @@ def canonical_json_bytes(body: dict[str, Any], nested: str) -> bytes:
 
 M = TypeVar("M", bound=BaseModel)
 _new = object.__new__
-_set = object.__setattr__
+_slots = BaseModel.__dict__  # every model's instance state: its ``__dict__`` and pydantic's three slots
+_set_dict = _slots["__dict__"].__set__
+_set_fields_set = _slots["__pydantic_fields_set__"].__set__
+_set_extra = _slots["__pydantic_extra__"].__set__
+_set_private = _slots["__pydantic_private__"].__set__
 
 
 def _unchangeable(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -154,10 +158,10 @@ def assemble(cls: type[M], values: dict[str, Any]) -> M:
         fields_set = FieldsSet(given)
         remember(layout.fields_sets, given, fields_set, 64)
     obj = _new(cls)
-    _set(obj, "__dict__", out)
-    _set(obj, "__pydantic_fields_set__", fields_set)
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
+    _set_dict(obj, out)
+    _set_fields_set(obj, fields_set)
+    _set_extra(obj, None)
+    _set_private(obj, None)
     return obj
 
 
@@ -166,8 +170,8 @@ def evolve(obj: M, update: dict[str, Any]) -> M:
     out = obj.__dict__.copy()
     out.update(update)
     new = _new(type(obj))
-    _set(new, "__dict__", out)
-    _set(new, "__pydantic_fields_set__", obj.__pydantic_fields_set__ | update.keys())
-    _set(new, "__pydantic_extra__", obj.__pydantic_extra__)
-    _set(new, "__pydantic_private__", obj.__pydantic_private__)
+    _set_dict(new, out)
+    _set_fields_set(new, obj.__pydantic_fields_set__ | update.keys())
+    _set_extra(new, obj.__pydantic_extra__)
+    _set_private(new, obj.__pydantic_private__)
     return new
