@@ -27,7 +27,10 @@ installed distribution) and the check. Measured here:
   in-process one also with no bytecode cache (3 runs). The host is ``claude-code`` when
   ``agent_security.adapters.hooks.claude_code`` is installed, else the test host of
   ``tests/adapters/daemon/hookhost.py`` (a real check through the real pipeline), run through
-  ``tests/adapters/daemon/run.py`` (the real launcher and daemon with that host registered).
+  ``tests/adapters/daemon/run.py`` (the real launcher and daemon with that host registered);
+  interleaved with them, a fresh process that imports pydantic and defines and validates one model (what
+  any check that loads the core's pydantic models pays before the first line of agent-security runs: the
+  in-process hook's floor).
 
 Everything runs from an environment a user's ``pip install`` would give (the eight wheels built from this
 tree with ``uv build``, installed with their bytecode compiled into a fresh virtual environment), not from
@@ -69,6 +72,7 @@ CALL = {
     "session_id": "hook-session",
 }
 BUDGET_MS = 150.0
+PYDANTIC_FLOOR = "from pydantic import BaseModel\nclass Probe(BaseModel):\n    x: int = 0\nProbe(x=1)"
 DAEMON_BUDGET_MS = 15.0
 PROBES = 5
 TEST_HOST_RUNNER = ROOT / "tests" / "adapters" / "daemon" / "run.py"
@@ -243,10 +247,11 @@ def hook_round_trips(cli: str, runs: int) -> dict[str, list[float]]:
             for _ in range(3):
                 timed_run(hook, env, work, stdin)
                 timed_run(hook, cold_env, work, stdin)
-            out: dict[str, list[float]] = {"daemon": [], "in-process": [], "no-pyc": []}
+            out: dict[str, list[float]] = {"daemon": [], "in-process": [], "no-pyc": [], "pydantic": []}
             for _ in range(runs):
                 out["daemon"].append(timed_run(hook, env, work, stdin))
                 out["in-process"].append(timed_run(hook, cold_env, work, stdin))
+                out["pydantic"].append(timed_run([PYTHON, "-c", PYDANTIC_FLOOR], cold_env, work))
         finally:
             daemon.terminate()
             daemon.wait(timeout=60)
@@ -325,6 +330,7 @@ def run(args: argparse.Namespace) -> None:
     d_med, d_p95 = statistics.median(trips["daemon"]), _report.percentile(trips["daemon"], 0.95)
     c_med, c_p95 = statistics.median(trips["in-process"]), _report.percentile(trips["in-process"], 0.95)
     n_med = statistics.median(trips["no-pyc"])
+    p_med = statistics.median(trips["pydantic"])
     median = statistics.median(warm)
     breakdown = [("interpreter start (python -c pass)", startup)]
     breakdown += [(step, statistics.median(v)) for step, v in steps.items()]
@@ -334,7 +340,8 @@ def run(args: argparse.Namespace) -> None:
     print(
         f"agent-security hook ({host}), {args.runs} runs each: with the daemon median {d_med:.1f} ms, "
         f"p95 {d_p95:.1f}; without it (in-process) median {c_med:.0f} ms, p95 {c_p95:.0f}; "
-        f"in-process with no bytecode cache median {n_med:.0f} ms (3 runs)"
+        f"in-process with no bytecode cache median {n_med:.0f} ms (3 runs); a fresh process importing pydantic "
+        f"and validating one model (the in-process floor) median {p_med:.0f} ms"
     )
     print(
         f"hook round trip: median {median:.0f} ms, min {warm[0]:.0f}, max {warm[-1]:.0f} ({args.runs} runs); "
@@ -358,6 +365,7 @@ def run(args: argparse.Namespace) -> None:
         _report.Budget("hook without the daemon, median", c_med, BUDGET_MS, " ms", digits=0),
         _report.Budget("hook without the daemon, p95", c_p95, None, " ms", digits=0),
         _report.Budget("hook without the daemon, no bytecode cache", n_med, None, " ms", digits=0),
+        _report.Budget("python + pydantic + one model (in-process floor)", p_med, None, " ms", digits=0),
         _report.Budget("check round trip, median", median, None, " ms", digits=0),
         _report.Budget("check round trip, no bytecode cache", statistics.median(cold), None, " ms", digits=0),
         _report.Budget(

@@ -33,12 +33,13 @@ from typing import Literal
 from pydantic import Field
 
 from agent_security.containment.profiles import SandboxProfile
-from agent_security.containment.tickets import ScopeField
 from agent_security.core import SectionModel
 
-__all__ = ["DEFAULT_TICKET_ARGS", "ChangeControlConfig", "ContainmentConfig"]
+__all__ = ["DEFAULT_TICKET_ARGS", "ChangeControlConfig", "ContainmentConfig", "ScopeField"]
 
 DEFAULT_TICKET_ARGS = ("ticket_id", "ticket", "change_ticket", "change_id", "change_request")
+ScopeField = Literal["agent", "tool", "environment"]
+"""What a ticket's scope may bind it to."""
 
 
 class ChangeControlConfig(SectionModel):

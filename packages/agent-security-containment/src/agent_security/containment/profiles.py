@@ -38,7 +38,7 @@ class SandboxProfile(BaseModel):
       ``cpu_limit`` (CPU seconds), ``max_processes`` and ``max_file_size_mb`` bound the process.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     type: SandboxType = "process"
     allowed_paths: tuple[str, ...] | None = Field(default=None, max_length=_MAX_ENTRIES)

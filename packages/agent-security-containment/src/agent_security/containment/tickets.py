@@ -21,8 +21,9 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
+from agent_security.containment.config import ScopeField
 from agent_security.containment.errors import TicketLookupError
 
 __all__ = [
@@ -36,7 +37,6 @@ __all__ = [
 ]
 
 MAX_TICKET_ID = 128
-ScopeField = Literal["agent", "tool", "environment"]
 
 
 @dataclass(frozen=True)

@@ -130,7 +130,7 @@ _MAX_ANNOTATED = 50
 class EgressEvent(BaseModel):
     """One entry of the egress log. Holds no raw value: destinations are masked."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     timestamp: datetime
     request_id: str | None = None

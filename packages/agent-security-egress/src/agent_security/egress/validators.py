@@ -13,6 +13,8 @@ import re
 import zlib
 from collections import Counter
 
+from agent_security.egress._speedups.deferred import compile_on_use
+
 __all__ = [
     "BASE62",
     "CARD_BRANDS",
@@ -298,7 +300,7 @@ def shannon_entropy(s: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in Counter(s).values())
 
 
-_PLACEHOLDER_RX = re.compile(
+_PLACEHOLDER_RX = compile_on_use(
     r"""^(?:
         \$\{[^}]*\}            # ${VAR}
       | \$\([^)]*\)            # $(cmd)

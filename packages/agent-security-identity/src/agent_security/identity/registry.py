@@ -46,7 +46,7 @@ class AgentRecord(BaseModel):
     """One registered agent. ``public_keys`` (key id -> Ed25519 public key, PEM) sign the delegation
     tokens this agent issues to others."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     agent_id: str = Field(max_length=1024)
     """The canonical id (any spelling given is canonicalised)."""

@@ -51,7 +51,7 @@ def same_hash(a: str, b: str) -> bool:
 class ToolRecord(BaseModel):
     """One registered tool."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     tool_name: str = Field(min_length=1, max_length=256)
     """Stored in the core's normalised form."""

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from agent_security.egress._speedups.deferred import compile_on_use
 from agent_security.egress.classifiers.base import (
     Classifier,
     Hit,
@@ -22,18 +23,18 @@ if TYPE_CHECKING:
 # generic secrets: only next to a secret-like key name
 # ------------------------------------------------------------------------------------------------
 
-_PW_RX = re.compile(r"pass(?:word|wd|phrase|code)?s?$|^pwd$|pwd$|^pw$|password|passwd|passphrase")
-_PW_NOT = re.compile(
+_PW_RX = compile_on_use(r"pass(?:word|wd|phrase|code)?s?$|^pwd$|pwd$|^pw$|password|passwd|passphrase")
+_PW_NOT = compile_on_use(
     r"passport|passenger|bypass|compass|passthrough|passed|passing|passive|"
     r"policy|length|reset|hint|expir|changed|strength|required|less|field|label|prompt|"
     r"min|max|rule|file|type|hash|salt|id$|count|enabled|auth$|url$|path$|name$"
 )
-_TOKEN_RX = re.compile(
+_TOKEN_RX = compile_on_use(
     r"secret|token|apikey|accesskey|authkey|privatekey|clientsecret|credential|"
     r"^auth$|authtoken|authorization|bearer|sessionid|sessiontoken|signingkey|"
     r"encryptionkey|masterkey|cookie|webhooksecret|^key$|xapikey"
 )
-_TOKEN_NOT = re.compile(
+_TOKEN_NOT = compile_on_use(
     r"maxtokens|tokencount|tokens$|tokenizer|tokentype|tokenlimit|numtokens|totaltokens|"
     r"prompttokens|completiontokens|secretname|secretarn|secretid|secretref|secretkeyref|"
     r"author|authority|authenticat|tokenurl|tokenendpoint|tokenpath|"
@@ -57,11 +58,11 @@ def secret_key_type(key: str) -> str | None:
     return None
 
 
-_DIGIT = re.compile(r"\d")
-_SYMBOL = re.compile(r"[^\w.\-/+=]")
+_DIGIT = compile_on_use(r"\d")
+_SYMBOL = compile_on_use(r"[^\w.\-/+=]")
 # values that name a secret instead of holding one: code that fetches it, a reference to a secret store,
 # a hash or digest, an identifier, a UUID, a public key, a URL
-_NOT_A_SECRET = re.compile(
+_NOT_A_SECRET = compile_on_use(
     r"""^(?:
         [A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+(?:[(\[].*)?   # settings.API_KEY, os.environ.get(..., req.json[
       | [A-Za-z_$][\w$]*\(.*                               # getpass(), input(...), os_getenv("X")
@@ -110,12 +111,12 @@ def secret_value_ok(kind: str, value: str) -> float:
     return 0.0
 
 
-_KEY_TAIL = re.compile(rb"[A-Za-z0-9_.\-]{0,48}")
-_ASSIGN_RX = re.compile(rb"[\"'\\\]]{0,3}[ \t]*(?::=|=>|[:=])[ \t]*@?(?:\\?[\"'`])?")
-_CLI_VALUE_RX = re.compile(rb"(?:=|[ \t]+)([\"']?)([^\s\"'`-][^\s\"'`]{0,255})")
-_BEARER_RX = re.compile(rb"[ \t]+([A-Za-z0-9._~+/\-]{16,4096}=*)")
-_QUOTED = {q: re.compile(b"[^\n" + q + b"\\\\]{1,512}(?=\\\\?" + q + b")") for q in (b'"', b"'", b"`")}
-_VALUE_RX = re.compile(rb"[^\s\"'`\\,;&}<>\]\)]{1,512}")
+_KEY_TAIL = compile_on_use(rb"[A-Za-z0-9_.\-]{0,48}")
+_ASSIGN_RX = compile_on_use(rb"[\"'\\\]]{0,3}[ \t]*(?::=|=>|[:=])[ \t]*@?(?:\\?[\"'`])?")
+_CLI_VALUE_RX = compile_on_use(rb"(?:=|[ \t]+)([\"']?)([^\s\"'`-][^\s\"'`]{0,255})")
+_BEARER_RX = compile_on_use(rb"[ \t]+([A-Za-z0-9._~+/\-]{16,4096}=*)")
+_QUOTED = {q: compile_on_use(b"[^\n" + q + b"\\\\]{1,512}(?=\\\\?" + q + b")") for q in (b'"', b"'", b"`")}
+_VALUE_RX = compile_on_use(rb"[^\s\"'`\\,;&}<>\]\)]{1,512}")
 
 
 def _detect_generic(view: LayerView, s: int, e: int) -> Iterable[Hit]:
@@ -198,7 +199,7 @@ _KEYWORDS = (
     r"(?i:pass(?:word|wd|phrase)?|pwd|secret|token|api.?key|access.?key|auth|credential|private.?key|"
     r"client.?secret|session.?id|cookie|bearer)"
 )
-_KEYWORD_RX = re.compile(_KEYWORDS.encode())
+_KEYWORD_RX = compile_on_use(_KEYWORDS.encode())
 
 
 def _detect_at_keyword(view: LayerView, s: int, e: int) -> Iterable[Hit]:

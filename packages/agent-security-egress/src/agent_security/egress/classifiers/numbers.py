@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from agent_security.egress._speedups.deferred import compile_on_use
 from agent_security.egress.classifiers.base import (
     NEGATIVE,
     Classifier,
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
 _B = r"(?:\b|_)"  # a digit run starts at a word boundary (or after "_"): never re-matched one digit later
 CARD_ANCHOR = _B + r"(?:\d{4}[ .-]\d{4}[ .-]\d{4}[ .-]\d{1,4}|\d{4}[ -]\d{6}[ -]\d{4,5}|" + card_number_regex() + ")"
-_CARD_RX = re.compile(
+_CARD_RX = compile_on_use(
     rb"(?<![A-Za-z0-9])(?:\d{4}([ .-])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?"
     rb"|\d{4}([ -])\d{6}\2\d{4,5}|\d{12,19})(?![A-Za-z0-9])"
 )
@@ -54,7 +55,7 @@ _CARD_CTX = (
 _CARD_KEYS = ("card", "pan", "ccnum", "ccn", "cardnumber", "creditcard")
 
 
-_RUN_TAIL = re.compile(rb"[\d .()\-]{0,40}")
+_RUN_TAIL = compile_on_use(rb"[\d .()\-]{0,40}")
 
 
 def _digits_window(view: LayerView, s: int, e: int) -> tuple[int, int]:
@@ -91,7 +92,7 @@ def _detect_card(view: LayerView, s: int, e: int) -> Iterable[Hit]:
         )
 
 
-_SSN_RX = re.compile(rb"(?<![A-Za-z0-9-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![A-Za-z0-9]|-\d)")
+_SSN_RX = compile_on_use(rb"(?<![A-Za-z0-9-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![A-Za-z0-9]|-\d)")
 _SSN_CTX = (b"ssn", b"social security", b"social sec", b"taxpayer", b"tin ", b"tin:", b"ss#", b"ss #")
 _SSN_KEYS = ("ssn", "socialsecurity", "taxid", "tin")
 SSN_ANCHOR = _B + r"\d{3}[- ]\d{2}[- ]\d{4}\b"
@@ -110,14 +111,14 @@ def _detect_ssn(view: LayerView, s: int, e: int) -> Iterable[Hit]:
         yield Hit("ssn", Classification.PII, m.start(), m.end(), conf, "***-**-" + serial, 60, "ssn")
 
 
-_NANP_RX = re.compile(
+_NANP_RX = compile_on_use(
     rb"(?<![A-Za-z0-9+])(?:\+?1[ .-]?)?(?:\([2-9]\d{2}\)[ .-]?|[2-9]\d{2}[ .-])\d{3}[ .-]\d{4}(?![\d])"
 )
 # one character class, then a digit: linear (no nested quantifiers); the digit count is checked after
-_INTL_RX = re.compile(rb"(?<![\w+])\+[1-9][\d .()\-]{6,24}\d(?!\d)")
-_BARE_PHONE_RX = re.compile(rb"(?<![A-Za-z0-9])\d{10,11}(?![A-Za-z0-9])")
+_INTL_RX = compile_on_use(rb"(?<![\w+])\+[1-9][\d .()\-]{6,24}\d(?!\d)")
+_BARE_PHONE_RX = compile_on_use(rb"(?<![A-Za-z0-9])\d{10,11}(?![A-Za-z0-9])")
 # a national number (trunk prefix 0): checked with libphonenumber against the regions below
-_NATIONAL_RX = re.compile(rb"(?<![\w+])\(?0\d{1,4}\)?(?:[ .-]?\d{2,4}){2,4}(?![\d])")
+_NATIONAL_RX = compile_on_use(rb"(?<![\w+])\(?0\d{1,4}\)?(?:[ .-]?\d{2,4}){2,4}(?![\d])")
 _REGIONS = ("GB", "DE", "FR", "IT", "ES", "NL", "BE", "AT", "CH", "SE", "IE", "PL", "AU", "NZ", "IN", "JP", "BR",
             "ZA", "MX", "AR", "KR", "TR")  # fmt: skip
 _PHONE_CTX = (b"phone", b"tel", b"mobile", b"cell", b"call", b"fax", b"sms", b"whatsapp", b"contact")
@@ -202,7 +203,7 @@ def phone_check(text: str, how: str) -> float | None:
 # IBAN, email
 # ------------------------------------------------------------------------------------------------
 
-_IBAN_RX = re.compile(rb"[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}")
+_IBAN_RX = compile_on_use(rb"[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}")
 IBAN_ANCHOR = r"\b(?:" + "|".join(sorted(IBAN_LENGTHS)) + r")\d{2} ?[A-Z0-9]{4} ?[A-Z0-9]{4}"
 
 
@@ -238,8 +239,8 @@ def _iban_len(cc: bytes) -> int | None:
     return IBAN_LENGTHS.get(cc.decode("ascii", "replace"))
 
 
-_LOCAL_REV = re.compile(rb"[A-Za-z0-9._%+\-]{1,64}")  # matched on the reversed window: linear
-_HOST_RUN = re.compile(rb"[A-Za-z0-9.\-]{1,255}")
+_LOCAL_REV = compile_on_use(rb"[A-Za-z0-9._%+\-]{1,64}")  # matched on the reversed window: linear
+_HOST_RUN = compile_on_use(rb"[A-Za-z0-9.\-]{1,255}")
 
 
 def _domain(data: bytes, start: int) -> tuple[int, bytes] | None:

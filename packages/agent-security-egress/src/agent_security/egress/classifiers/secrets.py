@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from agent_security.egress._speedups.deferred import compile_on_use
 from agent_security.egress.classifiers.base import (
     Classifier,
     Hit,
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 # ------------------------------------------------------------------------------------------------
 
 _AWS_EXAMPLES = {b"AKIAIOSFODNN7EXAMPLE", b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
-_AWS_SECRET_VALUE_RX = re.compile(rb"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+_AWS_SECRET_VALUE_RX = compile_on_use(rb"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 
 
 def aws_secret_ok(v: bytes) -> bool:
@@ -49,7 +50,7 @@ def _detect_aws_access(view: LayerView, s: int, e: int) -> Iterable[Hit]:
         yield Hit("aws_secret_key", Classification.SECRET, m.start(), m.end(), 0.8, "****", 85, "aws_secret_key")
 
 
-_AWS_SECRET_SEP_RX = re.compile(rb"[A-Za-z_\-. ]{0,24}[\s\"'\\]*[:=]{1,2}>?[\s\"'\\]*")
+_AWS_SECRET_SEP_RX = compile_on_use(rb"[A-Za-z_\-. ]{0,24}[\s\"'\\]*[:=]{1,2}>?[\s\"'\\]*")
 
 
 def _detect_aws_secret(view: LayerView, s: int, e: int) -> Iterable[Hit]:
@@ -111,11 +112,11 @@ def _detect_github(view: LayerView, s: int, e: int) -> Iterable[Hit]:
 
 
 _SLACK_SHAPES = (
-    re.compile(rb"xox[bar]-\d{8,14}-\d{8,14}(?:-\d{8,14})?-[A-Za-z0-9]{20,40}"),
-    re.compile(rb"xoxp-\d{8,14}-\d{8,14}-\d{8,14}-[a-f0-9]{32}"),
-    re.compile(rb"xox[eo]-\d-[A-Za-z0-9-]{40,}"),
-    re.compile(rb"xoxs-[A-Za-z0-9-]{40,}"),
-    re.compile(rb"hooks\.slack\.com/services/T[A-Z0-9]{8,12}/B[A-Z0-9]{8,12}/[A-Za-z0-9]{24}"),
+    compile_on_use(rb"xox[bar]-\d{8,14}-\d{8,14}(?:-\d{8,14})?-[A-Za-z0-9]{20,40}"),
+    compile_on_use(rb"xoxp-\d{8,14}-\d{8,14}-\d{8,14}-[a-f0-9]{32}"),
+    compile_on_use(rb"xox[eo]-\d-[A-Za-z0-9-]{40,}"),
+    compile_on_use(rb"xoxs-[A-Za-z0-9-]{40,}"),
+    compile_on_use(rb"hooks\.slack\.com/services/T[A-Z0-9]{8,12}/B[A-Z0-9]{8,12}/[A-Za-z0-9]{24}"),
 )
 
 
@@ -180,13 +181,13 @@ def _detect_jwt(view: LayerView, s: int, e: int) -> Iterable[Hit]:
     yield Hit("jwt", Classification.SECRET, s, s + len(raw), 0.9, "eyJ****.eyJ****.****", 85, "jwt")
 
 
-_URL_CRED_RX = re.compile(
+_URL_CRED_RX = compile_on_use(
     rb"([A-Za-z][A-Za-z0-9+.\-]{0,15})://([^\s:/@?#\"']{1,128}):([^\s/@?#\"']{1,256})@"
     rb"([A-Za-z0-9.\-\[\]:]{1,255})"
 )
 
 
-_SCHEME_BACK = re.compile(rb"[A-Za-z][A-Za-z0-9+.\-]{0,15}\Z")
+_SCHEME_BACK = compile_on_use(rb"[A-Za-z][A-Za-z0-9+.\-]{0,15}\Z")
 
 
 def _detect_password_in_url(view: LayerView, s: int, e: int) -> Iterable[Hit]:
