@@ -51,6 +51,7 @@ __all__ = ["GuardianAgent", "ReviewGate"]
 SWEEP_INTERVAL_S = 10.0
 """How often (event time) open incidents are checked for the end of their cooldown (or every
 ``sync_interval_s``, if shorter)."""
+_DENY = Outcome.DENY
 _REVIVALS = frozenset({"kill_switch.revive", "kill_switch.revive_all"})
 _ANALYSED = frozenset({"decision", "resolution", *_REVIVALS})
 
@@ -169,7 +170,7 @@ class GuardianAgent:
         kind = event.kind
         if kind == "decision":
             call = True
-        elif kind == "resolution" and event.outcome is Outcome.DENY:
+        elif kind == "resolution" and event.outcome is _DENY:
             call = False
         else:
             if kind in _REVIVALS and self.config.mode == "block":
@@ -180,7 +181,23 @@ class GuardianAgent:
             return None
         ts = event.timestamp.timestamp()
         with self._lock:
-            return self._observe(event, agent, call, ts)
+            detectors, book = self._detectors, self._book
+            found = detectors.observe(event, agent, call, ts)
+            work: _Work | None = None
+            if detectors.invalid:
+                work = _Work(agent, invalid=detectors.invalid)
+                detectors.invalid = []
+            if found is not None:
+                work = self._open(found, agent, event, ts, work)
+            if ts >= detectors.next_due:
+                detectors.save_due(ts)
+            if ts >= self._next_sweep:
+                book.sweep(ts)
+                self._next_sweep = ts + self._sweep_s
+            if book.closed:
+                work = work or _Work(agent)
+                work.closed = book.take_closed()
+            return work
 
     def _revived(self, agent: str | None) -> None:
         """The kill switch revived ``agent`` (``None``: every agent), by whatever means: its incidents are
@@ -200,25 +217,6 @@ class GuardianAgent:
             for kind in ("violations", "kill"):
                 store.delete(key(kind, agent))
             store.delete_prefix(key("open", agent) + ":")
-
-    def _observe(self, event: AuditEvent, agent: str, call: bool, ts: float) -> _Work | None:
-        detectors = self._detectors
-        found = detectors.observe(event, agent, call, ts)
-        work: _Work | None = None
-        if detectors.invalid:
-            work = _Work(agent, invalid=detectors.invalid)
-            detectors.invalid = []
-        if found is not None:
-            work = self._open(found, agent, event, ts, work)
-        if ts >= detectors.next_due:
-            detectors.save_due(ts)
-        if ts >= self._next_sweep:
-            self._book.sweep(ts)
-            self._next_sweep = ts + self._sweep_s
-        if self._book.closed:
-            work = work or _Work(agent)
-            work.closed = self._book.take_closed()
-        return work
 
     def _open(self, found: list[Finding], agent: str, event: AuditEvent, ts: float, work: _Work | None) -> _Work | None:
         """Open an incident for each finding that has none open; count them; decide a kill."""
