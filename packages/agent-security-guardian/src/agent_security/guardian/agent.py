@@ -48,6 +48,10 @@ if TYPE_CHECKING:
 
 __all__ = ["GuardianAgent", "ReviewGate"]
 
+SWEEP_INTERVAL_S = 10.0
+"""How often (event time) open incidents are checked for the end of their cooldown (or every
+``sync_interval_s``, if shorter)."""
+_DENY = Outcome.DENY
 _REVIVALS = frozenset({"kill_switch.revive", "kill_switch.revive_all"})
 _ANALYSED = frozenset({"decision", "resolution", *_REVIVALS})
 
@@ -103,6 +107,8 @@ class GuardianAgent:
         self._detectors = Detectors(cfg, self._store)
         self._book = IncidentBook(cfg.cooldown_s, cfg.max_incidents, cfg.max_evidence, max_open=4 * cfg.max_agents)
         self._kill_rank = SEVERITY_RANK[cfg.kill_min_severity]
+        self._sweep_s = min(cfg.sync_interval_s, SWEEP_INTERVAL_S)
+        self._next_sweep = float("-inf")
         self._backlog = (
             Backlog(self._observe_event, self._act, cfg.queue_size) if cfg.analysis == "background" else None
         )
@@ -134,7 +140,9 @@ class GuardianAgent:
     def agent_security_audit_event(self, event: AuditEvent) -> None:
         backlog = self._backlog
         if backlog is None:
-            self.process_event(event)
+            work = self._observe_event(event)
+            if work is not None:
+                self._act(work)
         elif event.kind in _ANALYSED:
             backlog.put(event)
         elif event.kind == "lifecycle" and event.data.get("lifecycle") == "shutdown":
@@ -162,7 +170,7 @@ class GuardianAgent:
         kind = event.kind
         if kind == "decision":
             call = True
-        elif kind == "resolution" and event.outcome is Outcome.DENY:
+        elif kind == "resolution" and event.outcome is _DENY:
             call = False
         else:
             if kind in _REVIVALS and self.config.mode == "block":
@@ -171,8 +179,25 @@ class GuardianAgent:
         agent = event.agent_id
         if not agent:
             return None
+        ts = event.timestamp.timestamp()
         with self._lock:
-            return self._observe(event, agent, call)
+            detectors, book = self._detectors, self._book
+            found = detectors.observe(event, agent, call, ts)
+            work: _Work | None = None
+            if detectors.invalid:
+                work = _Work(agent, invalid=detectors.invalid)
+                detectors.invalid = []
+            if found is not None:
+                work = self._open(found, agent, event, ts, work)
+            if ts >= detectors.next_due:
+                detectors.save_due(ts)
+            if ts >= self._next_sweep:
+                book.sweep(ts)
+                self._next_sweep = ts + self._sweep_s
+            if book.closed:
+                work = work or _Work(agent)
+                work.closed = book.take_closed()
+            return work
 
     def _revived(self, agent: str | None) -> None:
         """The kill switch revived ``agent`` (``None``: every agent), by whatever means: its incidents are
@@ -192,24 +217,6 @@ class GuardianAgent:
             for kind in ("violations", "kill"):
                 store.delete(key(kind, agent))
             store.delete_prefix(key("open", agent) + ":")
-
-    def _observe(self, event: AuditEvent, agent: str, call: bool) -> _Work | None:
-        detectors = self._detectors
-        ts = event.timestamp.timestamp()
-        found = detectors.observe(event, agent, call, ts)
-        work: _Work | None = None
-        if detectors.invalid:
-            work = _Work(agent, invalid=detectors.invalid)
-            detectors.invalid = []
-        if found is not None:
-            work = self._open(found, agent, event, ts, work)
-        if ts >= detectors.next_sync:
-            detectors.sync(ts)
-            self._book.sweep(ts)
-        if self._book.closed:
-            work = work or _Work(agent)
-            work.closed = self._book.take_closed()
-        return work
 
     def _open(self, found: list[Finding], agent: str, event: AuditEvent, ts: float, work: _Work | None) -> _Work | None:
         """Open an incident for each finding that has none open; count them; decide a kill."""
@@ -342,8 +349,7 @@ class GuardianAgent:
     def flush(self) -> None:
         """Write every changed detection state to the store now (also done at shutdown)."""
         with self._lock:
-            detectors = self._detectors
-            detectors.sync(detectors.next_sync - self.config.sync_interval_s, limit=None)
+            self._detectors.save_all()
 
     # -- queries and operator actions -----------------------------------------------------------------
     def incidents(self, agent_id: str | None = None) -> list[Incident]:
@@ -399,6 +405,7 @@ class GuardianAgent:
         with self._lock:
             self._detectors.clear()
             self._book.clear()
+            self._next_sweep = float("-inf")
             self._store.delete_prefix(PREFIX)
 
     def __repr__(self) -> str:

@@ -120,8 +120,11 @@ class GuardianConfig(SectionModel):
     event); a kill then holds once the worker reached the triggering event."""
     queue_size: int = Field(default=10_000, ge=1, le=10_000_000)
     """Background analysis: events that may wait; beyond, a call is denied (the guardian fails closed)."""
-    sync_interval_s: float = Field(default=10.0, ge=0, le=86_400)
-    """How often (event time) detection state is written to the store for other processes; 0: after every event."""
+    sync_interval_s: float = Field(default=60.0, ge=0, le=86_400)
+    """The longest an agent's detection state may differ from what the store holds for other processes
+    (event time): a changed state is written on the first event analysed once this has passed since its
+    oldest unwritten change. A new agent and a tool new to an agent are written at once; every state at
+    shutdown (:meth:`~agent_security.guardian.GuardianAgent.flush`). 0: after every event."""
 
     @field_validator("suspicious_sequences")
     @classmethod

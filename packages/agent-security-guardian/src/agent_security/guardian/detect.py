@@ -5,13 +5,14 @@
 mention the tool, the hour gate, and, for a denial, the denial rate. Nothing in it grows with the number
 of calls; its memory is bounded by ``max_agents`` x ``max_tools_per_agent``. Descriptions are only built
 for an anomaly. The state of an agent met for the first time is read from the store (one ``get``); changed
-states are written back by :meth:`Detectors.sync` (see :mod:`agent_security.guardian.state`).
+states are written back by :meth:`Detectors.save_due` (see :mod:`agent_security.guardian.state`).
 
 Not thread-safe: the guardian calls it under its lock.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from agent_security.core import Outcome
@@ -27,8 +28,10 @@ __all__ = ["KILL_CODES", "MAX_SYNC_WRITES", "Detectors", "Finding"]
 
 KILL_CODES = frozenset({"AGENT_KILL_SWITCH", "GLOBAL_KILL_SWITCH", "GUARDIAN_REVIEW"})
 """Denials of calls already stopped: not analysed again."""
-MAX_SYNC_WRITES = 256
-"""States written per periodic sync (the rest wait for the next one); a flush writes them all."""
+MAX_SYNC_WRITES = 8
+"""States written while one event is analysed (the rest on the following events); a flush writes them all."""
+_DENY = Outcome.DENY
+_NOW = float("-inf")
 
 Finding = tuple[AnomalyType, str, str, str, dict[str, Any], tuple[str, ...]]
 """(type, subject, severity, description, details, evidence)"""
@@ -58,12 +61,17 @@ class Detectors:
         self._sequence_window = cfg.sequence_window_s
         self._by_tool = self.sequences.by_tool
         self._wild = self.sequences.wild
-        self.next_sync = float("-inf")
+        self._sync_s = cfg.sync_interval_s
+        self.unsaved: deque[tuple[float, AgentState]] = deque()
+        """``(changed, state)`` of the states with changes the store does not have, in the order they were
+        made; an entry whose state was written since (or evicted) is skipped."""
+        self.next_due = float("inf")
+        """When :meth:`save_due` has a state to write."""
 
     def observe(self, event: AuditEvent, agent: str, call: bool, ts: float) -> list[Finding] | None:
         """Take one event at epoch second ``ts`` into account (``call``: a ``decision`` event); its anomalies,
         or ``None``."""
-        denied = event.outcome is Outcome.DENY
+        denied = event.outcome is _DENY
         if denied and any(r.code in KILL_CODES for r in event.reasons):
             return None  # already stopped: the kill switch's denials are in the trail
         st = self.agents.get(agent)
@@ -76,6 +84,7 @@ class Detectors:
             pair = st.pairs.get(tool)
             if pair is None:
                 pair = st.add_tool(tool, self.config.max_evidence, self.config.max_tools_per_agent)
+                self._changed(st, _NOW)
                 after = self._first_use_after
                 if after is not None and ts - st.since >= after:
                     found = [_first_use(agent, tool, st.since, eid)]
@@ -118,7 +127,8 @@ class Detectors:
             if n > self._burst and burst.exact() > self._burst:
                 found = found or []
                 found.append(self._denials(agent, burst))
-        st.dirty = True
+        if st.changed is None:
+            self._changed(st, ts)
         return found
 
     # -- findings (built only for an anomaly) ------------------------------------------------------------
@@ -165,7 +175,8 @@ class Detectors:
 
     # -- state ----------------------------------------------------------------------------------------
     def _load(self, agent: str, ts: float) -> AgentState:
-        """The agent's state from the store (or a fresh one), kept in memory (the oldest evicted)."""
+        """The agent's state from the store (or a fresh one, written at once), kept in memory (the oldest
+        evicted, written back first if the store lacks some of it)."""
         cfg = self.config
         data = self.store.get(state_key(agent))
         st = None
@@ -174,33 +185,67 @@ class Detectors:
                 st = AgentState.load(agent, data, self.sequences, cfg.max_evidence, cfg.max_tools_per_agent)
             except (ValueError, TypeError, KeyError, IndexError) as exc:
                 self.invalid.append((agent, f"{type(exc).__name__}: {str(exc)[:200]}"))
-        if st is None:
-            st = AgentState(agent, ts, cfg.max_evidence)
         agents = self.agents
         if len(agents) >= cfg.max_agents:
-            old = agents.pop(next(iter(agents)))
-            if old.dirty:
-                self.store.set(state_key(old.agent_id), old.dump(self.sequences))
+            old = agents[next(iter(agents))]
+            if old.changed is not None:
+                self._save(old)
+            del agents[old.agent_id]
+        if st is None:
+            st = AgentState(agent, ts, cfg.max_evidence)
+            self._changed(st, _NOW)
         agents[agent] = st
         return st
 
-    def sync(self, ts: float, limit: int | None = MAX_SYNC_WRITES) -> None:
-        """Write changed states to the store (at most ``limit``); the next sync is due ``sync_interval_s``
-        after ``ts``."""
+    def _changed(self, st: AgentState, ts: float) -> None:
+        """``st`` changed at ``ts`` (``_NOW``: a change other processes should see at once: a new agent, a
+        tool new to it)."""
+        if ts == _NOW:
+            st.changed = _NOW
+            self.unsaved.appendleft((_NOW, st))
+            self.next_due = _NOW
+        elif st.changed is None:
+            st.changed = ts
+            self.unsaved.append((ts, st))
+            self.next_due = min(self.next_due, ts + self._sync_s)
+
+    def _save(self, st: AgentState) -> None:
+        self.store.set(state_key(st.agent_id), st.dump(self.sequences))
+        st.changed = None
+
+    def save_due(self, ts: float) -> None:
+        """Write the states due at event time ``ts``: changed at least ``sync_interval_s`` before it, or
+        changed in a way to share at once; at most :data:`MAX_SYNC_WRITES`, the rest on the next events. A
+        state is removed from the queue once written, so a store that fails leaves it queued."""
+        unsaved, agents = self.unsaved, self.agents
+        due = ts - self._sync_s
         written = 0
-        for st in self.agents.values():
-            if st.dirty:
-                if limit is not None and written >= limit:
-                    break
-                self.store.set(state_key(st.agent_id), st.dump(self.sequences))
-                st.dirty = False
+        while unsaved:
+            changed, st = unsaved[0]
+            if st.changed == changed and agents.get(st.agent_id) is st:
+                if changed > due or written >= MAX_SYNC_WRITES:
+                    self.next_due = changed + self._sync_s if written < MAX_SYNC_WRITES else ts
+                    return
+                self._save(st)
                 written += 1
-        self.next_sync = ts + self.config.sync_interval_s
+            unsaved.popleft()
+        self.next_due = float("inf")
+
+    def save_all(self) -> None:
+        """Write every state the store does not have in full."""
+        unsaved, agents = self.unsaved, self.agents
+        while unsaved:
+            changed, st = unsaved[0]
+            if st.changed == changed and agents.get(st.agent_id) is st:
+                self._save(st)
+            unsaved.popleft()
+        self.next_due = float("inf")
 
     def clear(self) -> None:
         self.agents.clear()
         self.invalid.clear()
-        self.next_sync = float("-inf")
+        self.unsaved.clear()
+        self.next_due = float("inf")
 
 
 def _first_use(agent: str, tool: str, since: float, eid: str) -> Finding:

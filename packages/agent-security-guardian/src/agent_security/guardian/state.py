@@ -3,8 +3,11 @@
 Each agent has one :class:`AgentState`: its volume :class:`~agent_security.guardian.stats.Rate`, one rate
 per tool it used (the frequency baseline, and the record of which tools it has used at all), its denials
 and its partial sequence matches. A process keeps the states of the agents it sees in memory (at most
-``max_agents``) and writes the ones that changed to the store every ``sync_interval_s`` and at shutdown;
-a process that meets an agent for the first time reads its state from the store. So a short-lived hook
+``max_agents``) and writes each changed state back to the store (see :meth:`Detectors.save_due
+<agent_security.guardian.detect.Detectors.save_due>`): a new agent or a tool new to an agent at once, any
+other change within ``sync_interval_s`` (event time) of when it was made, every state at shutdown, and a
+state leaving memory before it goes. A process that meets an agent for the first time reads its state
+from the store. So a short-lived hook
 process continues where the previous one stopped, and a fleet on one store learns one baseline per
 agent and tool (concurrent writers: the last write wins; the counts are statistics, not limits).
 
@@ -72,7 +75,7 @@ class Tracked(Rate):
 class AgentState:
     """One agent's detection state (not thread-safe: the guardian holds its lock)."""
 
-    __slots__ = ("agent_id", "denials", "dirty", "pairs", "seq", "since", "volume")
+    __slots__ = ("agent_id", "changed", "denials", "pairs", "seq", "since", "volume")
 
     def __init__(self, agent_id: str, since: float, evidence: int) -> None:
         self.agent_id = agent_id
@@ -82,7 +85,9 @@ class AgentState:
         self.denials = Tracked(evidence)
         self.pairs: dict[str, Tracked] = {}
         self.seq = SequenceProgress()
-        self.dirty = True
+        self.changed: float | None = None
+        """The event time of the oldest change the store does not have yet; ``None``: the store has it all
+        (``-inf``: a change to write at once)."""
 
     def add_tool(self, tool: str, evidence: int, max_tools: int) -> Tracked:
         if len(self.pairs) >= max_tools:
@@ -114,5 +119,4 @@ class AgentState:
             state.pairs[str(tool)] = Tracked.restore(tools[tool], evidence)
         if [tuple(s) for s in data.get("sequences", ())] == list(sequences.sequences):
             state.seq = SequenceProgress.load(data.get("progress"), sequences)
-        state.dirty = False
         return state
