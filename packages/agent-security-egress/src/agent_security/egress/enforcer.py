@@ -40,6 +40,7 @@ from agent_security.core import (
     hookimpl,
 )
 from agent_security.core.models import utcnow
+from agent_security.egress._speedups.flat import nothing_to_find
 from agent_security.egress.classifiers import DEFAULT_CLASSIFIERS, Classifier
 from agent_security.egress.findings import Classification, Finding, ScanReport, mask_destination
 from agent_security.egress.policy import (
@@ -292,6 +293,8 @@ class EgressEnforcer:
     @hookimpl
     def agent_security_before_check(self, request: ActionRequest, ctx: CheckContext) -> PluginResult | None:
         args = request.action.tool_args
+        if nothing_to_find(self.scanner, args, request.context.user_input if self.user_input != "ignore" else None):
+            return None
         channel, dests, dest_paths = self.resolve(request.tool_name, args)
         report = self.scanner.scan(args)
         payload = [
