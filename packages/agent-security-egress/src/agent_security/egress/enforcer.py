@@ -295,16 +295,18 @@ class EgressEnforcer:
         args = request.action.tool_args
         if nothing_to_find(self.scanner, args, request.context.user_input if self.user_input != "ignore" else None):
             return None
-        channel, dests, dest_paths = self.resolve(request.tool_name, args)
         report = self.scanner.scan(args)
-        payload = [
-            f for f in report.findings if not (f.kind in ADDRESS_KINDS and any(_under(f.path, p) for p in dest_paths))
-        ]
         ui_findings: list[Finding] = []
         ui_report: ScanReport | None = None
         if self.user_input != "ignore" and request.context.user_input:
             ui_report = self.scanner.scan(request.context.user_input)
             ui_findings = [dataclasses.replace(f, path="user_input" + f.path[1:]) for f in ui_report.findings]
+        channel, dests, dest_paths = self.resolve(request.tool_name, args)
+        payload = [
+            f for f in report.findings if not (f.kind in ADDRESS_KINDS and any(_under(f.path, p) for p in dest_paths))
+        ]
+        if not payload and not ui_findings and report.complete and (ui_report is None or ui_report.complete):
+            return None  # only the destinations' own addresses were found
         enforced = payload + (ui_findings if self.user_input == "enforce" else [])
         labels = tuple(
             dict.fromkeys([*request.context.data_labels, *(str(c) for c in _classes(payload + ui_findings))])

@@ -246,7 +246,7 @@ class Scanner:
                 bpos = h.start
                 ns = cpos
                 ne = ns + len(data[h.start : h.end].decode("utf-8", "replace"))
-            span = omap.span(ns, ne)
+            span = omap.span(ns, ne) if omap.segments else (ns, ne)
             report.findings.append(
                 Finding(
                     h.kind,
