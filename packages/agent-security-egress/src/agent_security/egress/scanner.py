@@ -226,7 +226,7 @@ class Scanner:
         nkey = _norm_key(key) if key is not None else None
         top = budget.layers + 1
         hits = self._scan_layer(data, nkey, 0, budget, first)
-        if nkey is not None:
+        if nkey is not None and nkey in self._key_context:
             hits.extend(self._key_context_hits(data, nkey, top))
         if not hits:
             return
