@@ -417,6 +417,8 @@ class EgressEnforcer:
         model: type[BaseModel] | None = None
         if isinstance(result, BaseModel):  # scan (and redact) its JSON form, then rebuild it if it validates
             model, result = type(result), result.model_dump(mode="json")
+        if nothing_to_find(self.scanner, {}, result) if type(result) is str else nothing_to_find(self.scanner, result):
+            return None
         report = self.scanner.scan(result)
         if report.classifier_errors:
             return ExecutionResult(
