@@ -7,8 +7,8 @@ path.
 * :mod:`.verdicts` remembers the governor's verdict on a command line together with what the filesystem
   answered while it was reached (the symlinks its paths resolved through), and hands it back only while
   those answers are unchanged;
-* :mod:`.calls` remembers what a tool's name and action type say about it (shell, code runner, language)
-  and tells, from the argument names alone, a call that carries no command.
+* :mod:`.calls` tells, from the argument names alone, a call that carries no command (what a tool's names and
+  action type say about it is remembered by the guard itself, ``guard._tool_facts``, a plain memo).
 """
 
 from __future__ import annotations
