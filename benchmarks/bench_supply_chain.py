@@ -1,4 +1,7 @@
 """Supply-chain benchmark: CommandGovernor.check, the guard's before_check hook, McpScanner.scan, tool hashing.
+``governor.check`` is timed on a line seen for the first time (its remembered verdict forgotten before each
+call) and, for two lines, on the same line again (the verdict reused after its paths are resolved again); the
+guard's hook on a repeated call.
 
 Each operation is warmed up, then timed call by call with ``perf_counter_ns``; p50 / p99 in microseconds.
 Usage: ``python benchmarks/bench_supply_chain.py [--n 5000]``.
@@ -70,8 +73,11 @@ def main() -> None:
     args = ap.parse_args()
     gov = CommandGovernor(DEFAULT_RULES, default_action="require_approval")
     rows: list[tuple[str, float, float]] = []
+    forget = gov._verdicts._known.clear  # a line seen for the first time (no remembered verdict)
     for cmd in COMMANDS:
-        rows.append((f"governor.check {cmd[:44]!r}", *_time(lambda c=cmd: gov.check(c), args.n)))
+        rows.append((f"governor.check {cmd[:44]!r}", *_time(lambda c=cmd: (forget(), gov.check(c)), args.n)))
+    for cmd in (COMMANDS[1], COMMANDS[-1]):
+        rows.append((f"  the same line again {cmd[:30]!r}", *_time(lambda c=cmd: gov.check(c), args.n)))
     guard = supply_chain_guard()
     ctx = make_context(now=datetime.now(UTC))
     req = ActionRequest(

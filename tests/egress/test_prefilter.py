@@ -130,3 +130,66 @@ def test_every_built_in_anchor_compiles_alone_without_a_capturing_group() -> Non
     assert len(anchors) > 20
     for anchor in sorted(anchors):
         check_anchor(anchor)
+
+
+GATE_VALUES = st.one_of(
+    VALUES,
+    st.integers(min_value=-(10**20), max_value=10**20),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(["4111 1111", " 1111 1111", "jane.doe@", "mail.example.org", "ghp_", "123456789", "0x41, 0x42"]),
+)
+
+
+@given(
+    st.dictionaries(st.sampled_from(["to", "body", "ssn", "password", "phone", "x", "api_key", "n"]), GATE_VALUES),
+    st.one_of(st.none(), VALUES.filter(lambda v: isinstance(v, str))),
+)
+@settings(max_examples=300, deadline=None)
+def test_nothing_to_find_only_when_the_scans_find_nothing(value: dict[str, Any], text: str | None) -> None:
+    """The enforcer's gate (``nothing_to_find``) answers True only when the arguments and the user input
+    scan clean and complete; and for such simple values it does answer (the gate is not dead code)."""
+    from agent_security.egress._speedups.flat import nothing_to_find
+
+    sc = Scanner()
+    reports = [sc.scan(value), *([sc.scan(text)] if text else [])]
+    clean = all(not r.findings and r.complete for r in reports)
+    if nothing_to_find(sc, value, text):
+        assert clean
+    assert nothing_to_find(sc, {"a": "hello", "b": 42, "c": None, "d": True}, "what is on page 3?")
+    assert not nothing_to_find(sc, {"a": "hello"}, "mail jane@corp.example")
+
+
+def test_nothing_to_find_sees_a_value_split_across_two_fields() -> None:
+    from agent_security.egress._speedups.flat import nothing_to_find
+
+    sc = Scanner()
+    split = {"a": "card 4111 1111", "b": " 1111 1111"}
+    assert [f.kind for f in sc.scan(split).findings] == ["credit_card"]
+    assert not nothing_to_find(sc, split)
+
+
+def test_no_built_in_anchor_asserts_the_start_or_end_of_the_text() -> None:
+    """The gate joins several values with a separator: that is sound only while no anchor of the default
+    pass can tell the start or end of the text from a non-word byte (only ``\\b`` edges are used)."""
+    import re._constants as sre_constants
+    import re._parser as sre_parse
+
+    from agent_security.egress._speedups.prefilter import DECODER_TRIGGERS, GATE
+    from agent_security.egress.classifiers import DEFAULT_CLASSIFIERS
+
+    def edges(tree: Any, out: set[Any]) -> None:
+        for op, av in tree:
+            if op is sre_constants.AT:
+                out.add(av)
+            elif op is sre_constants.SUBPATTERN:
+                edges(av[-1], out)
+            elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT):
+                edges(av[2], out)
+            elif op is sre_constants.BRANCH:
+                for branch in av[1]:
+                    edges(branch, out)
+
+    found: set[Any] = set()
+    for anchor in {GATE, *(t for _, t in DECODER_TRIGGERS), *(c.anchor for c in DEFAULT_CLASSIFIERS)}:
+        edges(sre_parse.parse(anchor), found)
+    assert found <= {sre_constants.AT_BOUNDARY, sre_constants.AT_NON_BOUNDARY}

@@ -222,3 +222,25 @@ def test_cli_register_list_revoke_and_demo(tmp_path: Path) -> None:
     assert demo.exit_code == 0 and "all outcomes as expected" in demo.output
     demo = runner.invoke(cli, ["demo", "identity"])
     assert demo.exit_code == 0 and "all outcomes as expected" in demo.output
+
+
+def test_an_identity_already_as_registered_is_not_replaced(policy_path: Path) -> None:
+    """An unregistered agent that claims what the enforcer would give it anyway (trust ``untrusted``, no
+    roles) keeps its request: nothing is replaced and no change is recorded, while the enforcer's own
+    facts are still audited; a claim that differs is replaced and recorded as before."""
+    security, _agents, events = make(policy_path, require_registration=False)
+    enforcer = security.get_plugin("identity-enforcer")
+    security.check_tool_call(**READ, agent_id="stranger", trust_level="untrusted")
+    plugins = next(e for e in reversed(events) if e.kind == "decision").data["plugins"]
+    assert "identity" not in plugins
+    assert plugins["identity-enforcer"]["registered"] is False
+    assert plugins["identity-enforcer"]["effective_trust"] == "untrusted"
+    memo = next(iter(enforcer._memo.values()))
+    assert memo.result.agent is None
+    security.check_tool_call(**READ, agent_id="stranger")
+    plugins = next(e for e in reversed(events) if e.kind == "decision").data["plugins"]
+    assert plugins["identity"]["changes"]["trust_level"] == {
+        "claimed": None,
+        "registered": "untrusted",
+        "by": "identity-enforcer",
+    }

@@ -40,6 +40,7 @@ from agent_security.core import (
     hookimpl,
 )
 from agent_security.core.models import utcnow
+from agent_security.egress._speedups.flat import nothing_to_find
 from agent_security.egress.classifiers import DEFAULT_CLASSIFIERS, Classifier
 from agent_security.egress.findings import Classification, Finding, ScanReport, mask_destination
 from agent_security.egress.policy import (
@@ -292,16 +293,20 @@ class EgressEnforcer:
     @hookimpl
     def agent_security_before_check(self, request: ActionRequest, ctx: CheckContext) -> PluginResult | None:
         args = request.action.tool_args
-        channel, dests, dest_paths = self.resolve(request.tool_name, args)
+        if nothing_to_find(self.scanner, args, request.context.user_input if self.user_input != "ignore" else None):
+            return None
         report = self.scanner.scan(args)
-        payload = [
-            f for f in report.findings if not (f.kind in ADDRESS_KINDS and any(_under(f.path, p) for p in dest_paths))
-        ]
         ui_findings: list[Finding] = []
         ui_report: ScanReport | None = None
         if self.user_input != "ignore" and request.context.user_input:
             ui_report = self.scanner.scan(request.context.user_input)
             ui_findings = [dataclasses.replace(f, path="user_input" + f.path[1:]) for f in ui_report.findings]
+        channel, dests, dest_paths = self.resolve(request.tool_name, args)
+        payload = [
+            f for f in report.findings if not (f.kind in ADDRESS_KINDS and any(_under(f.path, p) for p in dest_paths))
+        ]
+        if not payload and not ui_findings and report.complete and (ui_report is None or ui_report.complete):
+            return None  # only the destinations' own addresses were found
         enforced = payload + (ui_findings if self.user_input == "enforce" else [])
         labels = tuple(
             dict.fromkeys([*request.context.data_labels, *(str(c) for c in _classes(payload + ui_findings))])
@@ -412,6 +417,8 @@ class EgressEnforcer:
         model: type[BaseModel] | None = None
         if isinstance(result, BaseModel):  # scan (and redact) its JSON form, then rebuild it if it validates
             model, result = type(result), result.model_dump(mode="json")
+        if nothing_to_find(self.scanner, {}, result) if type(result) is str else nothing_to_find(self.scanner, result):
+            return None
         report = self.scanner.scan(result)
         if report.classifier_errors:
             return ExecutionResult(

@@ -226,7 +226,7 @@ class Scanner:
         nkey = _norm_key(key) if key is not None else None
         top = budget.layers + 1
         hits = self._scan_layer(data, nkey, 0, budget, first)
-        if nkey is not None:
+        if nkey is not None and nkey in self._key_context:
             hits.extend(self._key_context_hits(data, nkey, top))
         if not hits:
             return
@@ -246,7 +246,7 @@ class Scanner:
                 bpos = h.start
                 ns = cpos
                 ne = ns + len(data[h.start : h.end].decode("utf-8", "replace"))
-            span = omap.span(ns, ne)
+            span = omap.span(ns, ne) if omap.segments else (ns, ne)
             report.findings.append(
                 Finding(
                     h.kind,

@@ -86,10 +86,11 @@ class _Outcome:
     @functools.cached_property
     def result(self) -> PluginResult:
         """What the hook answers when nothing is denied: only the parts replaced (the same result for
-        every check this outcome is reused for)."""
+        every check this outcome is reused for). A part equal to the claimed one is not replaced: the
+        request already says what the registry says, and nothing changes to record."""
         return PluginResult(
-            agent=self.agent if self.agent is not None and self.agent is not self.claimed else None,
-            tool_identity=self.tool_identity if self.tool_identity is not self.claimed_tool else None,
+            agent=self.agent if self.agent is not None and self.agent != self.claimed else None,
+            tool_identity=self.tool_identity if self.tool_identity != self.claimed_tool else None,
             delegation_chain=self.chain if self.chain != self.request_chain else None,
             annotations=self.annotations,
         )

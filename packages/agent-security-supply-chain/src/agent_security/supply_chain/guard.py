@@ -21,6 +21,7 @@ the pipeline's approval callback), ``PROVENANCE_FAILED``, ``UNVERIFIED_MCP_TOOL`
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
@@ -106,6 +107,23 @@ def _short_name(tool_name: str) -> str:
     return name.strip().lower().replace("-", "_")
 
 
+@functools.lru_cache(maxsize=4096)
+def _tool_facts(
+    action_type: str, tool_name: str, identity_name: str | None, shell_tool_names: frozenset[str]
+) -> tuple[bool, str | None, bool]:
+    """What a call's action type and tool names say: ``(shell_like, tool_language, code_runner)``."""
+    names = [tool_name, *([identity_name] if identity_name is not None else [])]
+    shell_like = action_type.lower() in SHELL_ACTION_TYPES or any(_short_name(n) in shell_tool_names for n in names)
+    tool_language = next((lang for n in names if (lang := language_of_tool(_short_name(n)))), None)
+    code_runner = (
+        shell_like
+        or action_type.lower() in CODE_ACTION_TYPES
+        or tool_language is not None
+        or any(runs_code(_short_name(n)) for n in names)
+    )
+    return shell_like, tool_language, code_runner
+
+
 class SupplyChainGuard:
     """Before-check guard. Thread-safe; one instance per ``AgentSecurity``."""
 
@@ -178,27 +196,13 @@ class SupplyChainGuard:
         return PluginResult(decision=decision, annotations=facts or None)
 
     # ---- commands ---------------------------------------------------------------------------------
-    def _is_shell_call(self, request: ActionRequest) -> bool:
-        action = request.action
-        if action.type.lower() in SHELL_ACTION_TYPES:
-            return True
-        if _short_name(action.tool_name) in self.shell_tool_names:
-            return True
-        ident = action.tool_identity
-        return ident is not None and _short_name(ident.tool_name) in self.shell_tool_names
-
     def _check_command(self, request: ActionRequest, facts: dict[str, Any]) -> Decision | None:
         if self.governor is None:
             return None
         action = request.action
-        shell_like = self._is_shell_call(request)
-        names = [action.tool_name, *([action.tool_identity.tool_name] if action.tool_identity else [])]
-        tool_language = next((lang for n in names if (lang := language_of_tool(_short_name(n)))), None)
-        code_runner = (
-            shell_like
-            or action.type.lower() in CODE_ACTION_TYPES
-            or tool_language is not None
-            or any(runs_code(_short_name(n)) for n in names)
+        ident = action.tool_identity
+        shell_like, tool_language, code_runner = _tool_facts(
+            action.type, action.tool_name, ident.tool_name if ident is not None else None, self.shell_tool_names
         )
         commands, inert_code = commands_in_args(
             action.tool_args,

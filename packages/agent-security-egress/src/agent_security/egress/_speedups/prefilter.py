@@ -80,6 +80,9 @@ megabytes of mixed and random text)."""
 
 _Search = Callable[[bytes, int, int], "tuple[int, int, int] | None"]
 
+_SHORT = 4
+"""Longest match whose alternative :func:`_searcher` remembers by its bytes."""
+
 
 GATE = r"\b\d{9}|\(?\b0\d{1,4}\)?[ .-]?\d{2,4}[ .-]?\d{2,4}"
 """A bare run of nine or more digits, or a trunk-prefixed national number: what the context-gated anchors
@@ -188,14 +191,28 @@ def _searcher(rx: Any, which: Any, captured: Any, n: int) -> _Search:
     anchor = getattr(getattr(getattr(re2, "_re2", None), "RE2", None), "Anchor", None)
     set_match = getattr(getattr(which, "_set", None), "Match", None)
 
+    short: dict[bytes, int] = {}
+
     def group_of(data: bytes, s: int, e: int) -> int:
         """The alternative that matched ``data[s:e]``: from the set, else (an assertion at the span's edge
-        that the slice cannot see) from the capturing pattern, anchored at ``s``."""
+        that the slice cannot see) from the capturing pattern, anchored at ``s``. The set's answer for a
+        match of at most :data:`_SHORT` bytes (an email's ``x@y``) is remembered: it depends on those bytes
+        alone, and so few tell nothing about the value around them."""
         if n == 1:
             return 1
-        found = set_match(data[s:e]) if set_match is not None else which.Match(data[s:e])
+        piece = data[s:e]
+        if e - s <= _SHORT:
+            known = short.get(piece)
+            if known is not None:
+                return known
+        found = set_match(piece) if set_match is not None else which.Match(piece)
         if found:
-            return int(min(found)) + 1
+            group = int(min(found)) + 1
+            if e - s <= _SHORT:
+                if len(short) >= 4096:
+                    short.clear()
+                short[piece] = group
+            return group
         m = captured.match(data, s, e)
         return int(m.lastindex) if m is not None and m.lastindex else 1
 

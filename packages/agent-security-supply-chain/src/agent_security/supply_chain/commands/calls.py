@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from agent_security.supply_chain._speedups.calls import carries_no_command
+
 __all__ = [
     "CODE_ARG_NAMES",
     "COMMAND_ARG_NAMES",
@@ -155,6 +157,10 @@ _LANGUAGE_KEYS: dict[str, str] = {
 """Argument names that say their language (``python``, ``python_code``, ``bash_script``)."""
 
 
+_LOOKED_AT = COMMAND_ARG_NAMES | CODE_ARG_NAMES | frozenset(_LANGUAGE_KEYS)
+"""Argument names :func:`commands_in_args` reads the value of (besides the caller's extra ones)."""
+
+
 def _language_of(args: Mapping[str, Any], key: str) -> str | None:
     own = _LANGUAGE_KEYS.get(arg_key(key))
     if own is not None:
@@ -187,6 +193,8 @@ def commands_in_args(
     """``(commands, saw_inert_code)``: the commands to check in ``args`` (nested mappings and lists too),
     and whether code in a language nothing runs was seen (so a shell tool holding only that is not called
     "without a command"). ``code_runner``: the tool runs code, so code of unknown language is a shell line."""
+    if carries_no_command(args, _LOOKED_AT, extra_names, arg_key, MAX_VALUES):
+        return [], False
     found: list[Command] = []
     inert = False
     budget = MAX_VALUES

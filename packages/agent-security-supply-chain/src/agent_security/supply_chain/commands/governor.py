@@ -49,6 +49,7 @@ from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from typing import Any, Literal
 
+from agent_security.supply_chain._speedups.verdicts import Verdicts
 from agent_security.supply_chain.commands.model import (
     _RANK,
     _RISKY_ENV,
@@ -133,6 +134,7 @@ class CommandGovernor:
             self._compiled = built
             self._index = (index, tuple(wild))
             self._candidates_cache: dict[tuple[str, str], tuple[CompiledRule, ...]] = {}
+            self._verdicts: Verdicts[CommandCheckResult] = Verdicts()
             self.default_action = default_action
             self.unparseable_action = unparseable_action
 
@@ -162,7 +164,7 @@ class CommandGovernor:
     def check(self, command: object) -> CommandCheckResult:
         with self._lock:
             compiled, default, unparseable = self._compiled, self.default_action, self.unparseable_action
-            index, cache = self._index, self._candidates_cache
+            index, cache, verdicts = self._index, self._candidates_cache, self._verdicts
         if not isinstance(command, str):
             return CommandCheckResult(
                 unparseable, f"command must be a string, not {type(command).__name__}", parsed=False
@@ -170,6 +172,17 @@ class CommandGovernor:
         line = command.strip()
         if not line:
             return CommandCheckResult(unparseable, "empty command", parsed=False)
+        return verdicts.verdict(line, lambda: self._decide(line, compiled, default, unparseable, index, cache))
+
+    def _decide(
+        self,
+        line: str,
+        compiled: tuple[CompiledRule, ...],
+        default: CommandAction,
+        unparseable: Literal["block", "require_approval"],
+        index: tuple[dict[str, list[int]], tuple[int, ...]],
+        cache: dict[tuple[str, str], tuple[CompiledRule, ...]],
+    ) -> CommandCheckResult:
         token = _CWD.set(None)  # per check (thread- and task-local): `cd` earlier in the line moves it
         try:
             parts = self._parts(parse_command_line(line), 0)

@@ -15,7 +15,8 @@ from collections.abc import Callable
 
 import re2
 
-from agent_security.core.paths import PathError, resolve_path
+from agent_security.core.paths import PathError
+from agent_security.supply_chain._speedups.verdicts import resolve_path
 from agent_security.supply_chain.commands.credentials import LOCATIONS, CredentialLocation
 
 __all__ = ["changed_directory", "credential_hits", "glob_hits", "path_hits", "sensitive_text", "text_hits", "word_hits"]
