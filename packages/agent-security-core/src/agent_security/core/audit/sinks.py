@@ -19,9 +19,9 @@ schema, versioned by ``schema_version``; the SQLite layout is versioned separate
 
 from __future__ import annotations
 
-import threading
 from collections import deque
 
+from agent_security.core._speedups.locks import YieldingLock
 from agent_security.core.audit._sinkbase import MAX_LINE_BYTES, PRIVATE_MODE, Closing
 from agent_security.core.audit.jsonl_sink import JsonlAuditSink, jsonl_lines, read_jsonl_lines
 from agent_security.core.audit.sqlite_sink import (
@@ -62,7 +62,7 @@ class MemoryAuditSink(Closing):
         self.name = name
         self.max_events = max_events
         self._events: deque[AuditEvent] = deque(maxlen=max_events)
-        self._lock = threading.Lock()
+        self._lock = YieldingLock()
         self.dropped = 0
         """Events evicted because the ring was full."""
 

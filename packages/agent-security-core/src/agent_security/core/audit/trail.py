@@ -54,6 +54,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from agent_security.core._speedups import audit_writer as _writer
 from agent_security.core._speedups import evolve
+from agent_security.core._speedups.locks import YieldingLock
 from agent_security.core.audit.chain import CHECKPOINT_KEY, GENESIS_HASH, checkpoint_message
 from agent_security.core.audit.keys import AuditSigner
 from agent_security.core.errors import AuditWriteError, ConfigurationError
@@ -169,9 +170,9 @@ class AuditTrail:
         self._sign_every = sign_every
         self._clock = _now_function(clock)
         self._heads = tuple(heads)
-        self._lock = threading.Lock()
+        self._lock = YieldingLock()
         """Linking: sequence, prev_hash, hash and the delivery queue's order."""
-        self._delivery_lock = threading.Lock()
+        self._delivery_lock = YieldingLock()
         self._queue: deque[_Entry] = deque()
         self._deliverer: int | None = None
         """Thread id of the thread delivering (holding the delivery lock), else None."""

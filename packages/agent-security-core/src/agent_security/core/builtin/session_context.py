@@ -36,12 +36,12 @@ from __future__ import annotations
 
 import functools
 import math
-import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
+from agent_security.core._speedups.locks import YieldingLock
 from agent_security.core.builtin import _admission
 from agent_security.core.builtin._admission import Part
 from agent_security.core.builtin._base import StoreBound, key_part
@@ -109,7 +109,7 @@ class SessionContext(StoreBound):
         self.session_ttl_s = float(session_ttl_s)
         self.max_sessions = int(max_sessions)
         """Accepted for compatibility; sessions are no longer tracked in the process (see the module)."""
-        self._lock = threading.Lock()
+        self._lock = YieldingLock()
         self._pending: OrderedDict[str, tuple[Store, str]] = OrderedDict()
 
     @staticmethod

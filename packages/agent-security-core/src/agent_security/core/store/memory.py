@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import copy
 import heapq
-import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from agent_security.core._speedups.locks import YieldingLock
 from agent_security.core.clock import SYSTEM_CLOCK
 from agent_security.core.errors import StoreFull
 from agent_security.core.store.base import (
@@ -80,7 +80,7 @@ class MemoryStore(Store):
         if max_claims < 1:
             raise ValueError("max_claims must be >= 1")
         super().__init__(clock=clock, namespace=namespace)
-        self._lock = threading.RLock()
+        self._lock = YieldingLock(reentrant=True)
         self._data: dict[str, tuple[Any, float | None]] = {}
         self._expiring: OrderedDict[str, None] = OrderedDict()  # keys with a TTL, oldest write first
         self._durable: OrderedDict[str, None] = OrderedDict()  # keys without one, oldest write first
