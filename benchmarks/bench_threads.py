@@ -14,8 +14,10 @@ order, for ``--rounds`` rounds (default 9), so that a machine whose speed drifts
 Budget (issue 15): 8 threads >= 0.9x the single-thread throughput. The CPython GIL lets one thread run
 Python at a time: the budget asks that sharing the instance costs little, not that threads add speed.
 
-What the threads lose is mostly hand-offs between cores: a thread that blocks on a lock held by another
-gives up the GIL, and waking a thread on the other core costs far more than on the same one. So each
+What threads can lose is hand-offs between cores: a thread that blocks on a lock held by another gives
+up the GIL, and waking a thread on the other core costs far more than on the same one. This is the
+benchmark of ``agent_security.core._speedups.locks`` (the lock of the sections every check enters, whose
+waiters yield the GIL instead of sleeping on the lock). Each
 round also measures 8 threads confined to one core (``os.sched_setaffinity``, where available): the
 gap between the two is the cross-core part. Work from other processes on the same cores hides it (a
 busy second core keeps the threads on one core), so rounds on a shared machine are bimodal; the
