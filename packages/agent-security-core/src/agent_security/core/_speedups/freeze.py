@@ -36,48 +36,49 @@ class _NotPlain(Exception):
 
 def freeze_plain(value: Any, bounds: Bounds) -> Any:
     """A copy of ``value`` as ``freeze_json`` makes it (tuples become lists), or :data:`NOT_PLAIN`."""
-    max_depth, max_items, max_string, max_chars, max_bits = bounds
     totals = [0, 0]  # members, characters
-
-    def walk(v: Any, depth: int) -> Any:
-        kind = type(v)
-        if kind is str:
-            if len(v) > max_string:
-                raise _NotPlain
-            totals[1] += len(v)
-            return v
-        if v is None or kind is bool:
-            return v
-        if kind is int:
-            if v.bit_length() > max_bits:
-                raise _NotPlain
-            return v
-        if kind is float:
-            if math.isfinite(v):
-                return v
-            raise _NotPlain
-        if depth > max_depth:
-            raise _NotPlain
-        if kind is dict:
-            totals[0] += len(v)
-            if totals[0] > max_items:
-                raise _NotPlain
-            out: dict[str, Any] = {}
-            for key, child in v.items():
-                if type(key) is not str or len(key) > max_string:
-                    raise _NotPlain
-                totals[1] += len(key)
-                out[key] = walk(child, depth + 1)
-            return out
-        if kind is list or kind is tuple:
-            totals[0] += len(v)
-            if totals[0] > max_items:
-                raise _NotPlain
-            return [walk(child, depth + 1) for child in v]
-        raise _NotPlain
-
     try:
-        frozen = walk(value, 1)
+        frozen = _walk(value, 1, bounds, totals)
     except _NotPlain:
         return NOT_PLAIN
-    return frozen if totals[1] <= max_chars else NOT_PLAIN
+    return frozen if totals[1] <= bounds.chars else NOT_PLAIN
+
+
+def _walk(v: Any, depth: int, bounds: Bounds, totals: list[int]) -> Any:
+    """The copy of ``v`` at ``depth``, counting members and characters into ``totals``. A plain function
+    (a closure calling itself would be a reference cycle left for the garbage collector on every call)."""
+    kind = type(v)
+    if kind is str:
+        if len(v) > bounds.string:
+            raise _NotPlain
+        totals[1] += len(v)
+        return v
+    if v is None or kind is bool:
+        return v
+    if kind is int:
+        if v.bit_length() > bounds.int_bits:
+            raise _NotPlain
+        return v
+    if kind is float:
+        if math.isfinite(v):
+            return v
+        raise _NotPlain
+    if depth > bounds.depth:
+        raise _NotPlain
+    if kind is dict:
+        totals[0] += len(v)
+        if totals[0] > bounds.items:
+            raise _NotPlain
+        out: dict[str, Any] = {}
+        for key, child in v.items():
+            if type(key) is not str or len(key) > bounds.string:
+                raise _NotPlain
+            totals[1] += len(key)
+            out[key] = _walk(child, depth + 1, bounds, totals)
+        return out
+    if kind is list or kind is tuple:
+        totals[0] += len(v)
+        if totals[0] > bounds.items:
+            raise _NotPlain
+        return [_walk(child, depth + 1, bounds, totals) for child in v]
+    raise _NotPlain

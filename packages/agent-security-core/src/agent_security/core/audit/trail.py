@@ -108,9 +108,11 @@ class _Entry:
 
     The entry of a :meth:`AuditTrail.record` call heads a *group*: the events that call answers for (its
     own, the checkpoint it triggered, what subscribers recorded while they were delivered). On the head,
-    ``last`` is the group's last event queued and ``error`` its first delivery failure."""
+    ``last`` is the group's last event queued and ``error`` its first delivery failure. A head refers to
+    itself through ``None`` (``_group``, ``_last``), so that the usual one-event group is no reference
+    cycle left to the garbage collector."""
 
-    __slots__ = ("done", "error", "event", "group", "last", "source", "update")
+    __slots__ = ("_group", "_last", "done", "error", "event", "source", "update")
 
     def __init__(
         self,
@@ -119,13 +121,25 @@ class _Entry:
         update: dict[str, Any] | None,
         event: AuditEvent | None = None,
     ) -> None:
-        self.group: _Entry = group if group is not None else self
-        self.last: _Entry = self
+        self._group = group
+        self._last: _Entry | None = None
         self.error: BaseException | None = None
         self.source = source
         self.update = update
         self.event = event
         self.done = False
+
+    @property
+    def group(self) -> _Entry:
+        return self if self._group is None else self._group
+
+    @property
+    def last(self) -> _Entry:
+        return self if self._last is None else self._last
+
+    @last.setter
+    def last(self, entry: _Entry) -> None:
+        self._last = None if entry is self else entry
 
     def chained(self) -> AuditEvent:
         if self.event is None:
