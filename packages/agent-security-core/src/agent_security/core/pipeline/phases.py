@@ -127,19 +127,21 @@ def _replacement_problem(old: ActionRequest, new: ActionRequest, *, identify: bo
         return "changed the request_id"
     if not identify and new.agent != old.agent:
         return "changed the agent identity outside the identify phase"
-    if new.action.tool_name != old.action.tool_name:
-        return "changed the tool name"
-    if new.action.type != old.action.type:
-        return "changed the action type"
-    if not identify and new.action.tool_identity != old.action.tool_identity:
-        return "changed the tool identity outside the identify phase"
-    if not identify and new.context.delegation_chain != old.context.delegation_chain:
-        return "changed the delegation_chain outside the identify phase"
-    for name in ("session_id", "parent_agent_id"):
-        if getattr(new.context, name) != getattr(old.context, name):
-            return f"changed the {name}"
-    if not set(old.context.data_labels) <= set(new.context.data_labels):
-        return "removed data labels (labels may only be added)"
+    if new.action is not old.action:  # a part kept as it was (frozen) cannot have changed
+        if new.action.tool_name != old.action.tool_name:
+            return "changed the tool name"
+        if new.action.type != old.action.type:
+            return "changed the action type"
+        if not identify and new.action.tool_identity != old.action.tool_identity:
+            return "changed the tool identity outside the identify phase"
+    if new.context is not old.context:
+        if not identify and new.context.delegation_chain != old.context.delegation_chain:
+            return "changed the delegation_chain outside the identify phase"
+        for name in ("session_id", "parent_agent_id"):
+            if getattr(new.context, name) != getattr(old.context, name):
+                return f"changed the {name}"
+        if not set(old.context.data_labels) <= set(new.context.data_labels):
+            return "removed data labels (labels may only be added)"
     return None
 
 
@@ -164,7 +166,7 @@ def identity_diff(old: ActionRequest, new: ActionRequest, plugin: str) -> dict[s
     )
     key = (plugin, *map(id, compared))
     known = _DIFFS.get(key)
-    if known is not None and all(a is b for a, b in zip(known[0], compared, strict=True)):
+    if known is not None:  # the entry keeps the objects it was keyed by alive: their ids are theirs
         return {name: dict(change) for name, change in known[1].items()}
     pairs = [(name, getattr(old.agent, name), getattr(new.agent, name)) for name in _AGENT_FIELDS]
     pairs.append(("tool_identity", old.action.tool_identity, new.action.tool_identity))
