@@ -5,8 +5,9 @@ the core's speed code (:mod:`agent_security.core._speedups`). Its benchmark is
 Under CPython's GIL, a thread blocked on a ``threading.Lock`` sleeps without the GIL. When the holder
 releases the lock, the lock is handed to the sleeper, which wakes on the other core and must then wait
 for the GIL, while the holder, still running, blocks on the lock on its next call. From then on every
-acquisition is a hand-off between two cores: two threads sharing an instance fall to a third of one
-thread's throughput, their CPU time per check tripled.
+acquisition is a hand-off between two cores: two threads sharing an instance fell to ~0.65x of one
+thread's throughput, their CPU time per check up by half (a loop that holds one lock for half its work
+falls to a third).
 
 :class:`YieldingLock` waits differently: a thread that finds the lock held gives the GIL up
 (``time.sleep(0)``) so that the holder, which can only be waiting for the GIL, finishes its section, and
