@@ -117,9 +117,9 @@ class InlineAnalysis:
 
     def analyse(self, event: AuditEvent) -> _Work | None:
         fields = event.__dict__
-        if fields["kind"] != "decision" or fields["outcome"] is _DENY or not fields["agent_id"]:
-            return self.reference(event)
         agent = fields["agent_id"]
+        if not agent or fields["kind"] != "decision" or fields["outcome"] is _DENY:
+            return self.reference(event)
         ts = fields["timestamp"].timestamp()
         lock = self.lock
         lock.acquire()
@@ -130,39 +130,42 @@ class InlineAnalysis:
             if use is None or not self.inside:
                 return self.observe_locked(event, agent, True, ts)
             bucket = self.bucket
-            interval = self.interval
+            slot = self.slot
             pair = use.rate
             st = use.state
             volume = st.volume
+            # a newer bucket first takes its slot, as Rate.tick does before it counts (the reference,
+            # if it is called below, then finds the slot taken)
+            if pair.last != bucket:
+                if pair.last > bucket:
+                    return self.observe_locked(event, agent, True, ts)
+                pair.last = bucket
+                if pair.stamps[slot] != bucket:
+                    pair.total -= pair.counts[slot]
+                    pair.counts[slot] = 0
+                    pair.stamps[slot] = bucket
+            if volume.last != bucket:
+                if volume.last > bucket:
+                    return self.observe_locked(event, agent, True, ts)
+                volume.last = bucket
+                if volume.stamps[slot] != bucket:
+                    volume.total -= volume.counts[slot]
+                    volume.counts[slot] = 0
+                    volume.stamps[slot] = bucket
             if not (
-                bucket >= pair.last
-                and bucket >= volume.last
-                and interval == pair.interval == volume.interval
+                self.interval == pair.interval == volume.interval
                 and pair.total < self.frequency_cap
                 and volume.total < self.volume_cap
                 and not (self.baseline_on and (pair.count + 1 > pair.limit or volume.count + 1 > volume.limit))
             ):
                 return self.observe_locked(event, agent, True, ts)
             eid = fields["event_id"]
-            slot = self.slot
             pair.recent.append(eid)
-            pair.last = bucket
-            counts = pair.counts
-            if pair.stamps[slot] != bucket:
-                pair.total -= counts[slot]
-                counts[slot] = 0
-                pair.stamps[slot] = bucket
-            counts[slot] += 1
+            pair.counts[slot] += 1
             pair.total += 1
             pair.count += 1
             volume.recent.append(eid)
-            volume.last = bucket
-            counts = volume.counts
-            if volume.stamps[slot] != bucket:
-                volume.total -= counts[slot]
-                counts[slot] = 0
-                volume.stamps[slot] = bucket
-            counts[slot] += 1
+            volume.counts[slot] += 1
             volume.total += 1
             volume.count += 1
             found: list[Finding] | None = None
