@@ -14,7 +14,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent_security.core import AuditEvent, MemoryStore, Outcome, Reason
+from agent_security.core import AgentSecurity, AuditEvent, MemoryStore, Outcome, Reason
+from agent_security.core.builtin import kill_switch
 from agent_security.core.testing import FakeClock
 from agent_security.guardian import GuardianAgent, GuardianConfig
 from agent_security.guardian._speedups import same_quotient
@@ -104,6 +105,15 @@ def _state(g: GuardianAgent) -> dict[str, Any]:
     }
 
 
+def _assert_uses_index_memory(g: GuardianAgent) -> None:
+    """Each (agent, tool) a call finds with one lookup is the agent's state in memory and its rate for the
+    tool; an agent or tool evicted from memory is no longer found."""
+    det = g._detectors
+    for (agent, tool), use in det.uses.items():
+        assert det.agents[agent] is use.state and use.state.pairs[tool] is use.rate and use.tool == tool
+        assert use.sequences == det.sequences.relevant(tool)
+
+
 stream = st.lists(
     st.tuples(
         st.integers(0, 4),
@@ -125,6 +135,7 @@ def _run(calls: list[tuple[int, str, float, str]], config: GuardianConfig) -> No
         event = _event(i, at, f"agent-{agent}", tool, kind)
         assert seen_fast(fast.process_event(event)) == seen_ref(ref.process_event(event)), f"event {i}"
         assert _state(fast) == _state(ref), f"after event {i}"
+        _assert_uses_index_memory(fast)
     fast.flush()
     ref.flush()
     assert _state(fast) == _state(ref)
@@ -171,3 +182,104 @@ def test_same_quotient_is_exactly_the_floats_of_one_quotient(n: int, width: floa
     assert int(lo / width) == n and int(math.nextafter(hi, -math.inf) / width) == n
     assert int(hi / width) == n + 1
     assert lo == 0 or int(math.nextafter(lo, -math.inf) / width) == n - 1
+
+
+# -- the behaviours the fast path carries, through a real AgentSecurity ---------------------------------
+
+POLICY = """{"version": "1.0.0", "generated_at": "2026-01-01T00:00:00.000Z", "expires_at": "2099-01-01T00:00:00.000Z",
+ "rules": [{"id": "ALLOW_ALL", "match": {"tool_name": "*", "environment": "*"}, "outcome": "ALLOW"}],
+ "defaults": {"outcome": "DENY"}}"""
+
+
+class Counted:
+    """Counts the events a guardian leaves to the reference analysis."""
+
+    def __init__(self, g: GuardianAgent) -> None:
+        self.reference = 0
+        analysis = g._analyse.__self__  # type: ignore[attr-defined]
+        observe = analysis.observe_locked
+
+        def counted(*args: Any) -> Any:
+            self.reference += 1
+            return observe(*args)
+
+        analysis.observe_locked = counted
+
+
+def _security(config: GuardianConfig) -> tuple[AgentSecurity, GuardianAgent, FakeClock, Counted]:
+    clock = FakeClock(datetime(2026, 6, 1, 10, 0, tzinfo=UTC))
+    g = GuardianAgent(config)
+    store = MemoryStore(clock=clock)
+    security = AgentSecurity(policy_json=POLICY, autoload=False, plugins=[kill_switch(), g], clock=clock, store=store)
+    return security, g, clock, Counted(g)
+
+
+SEQUENCES = GuardianConfig(
+    mode="block",
+    suspicious_sequences=(("read_secrets", "http_request"), ("query_db", "send_email")),
+    sequence_window_s=600,
+    cooldown_s=300,
+    auto_kill_threshold=2,
+    first_use=False,
+    denial_burst_threshold=0,
+    baseline={"enabled": False, "interval_s": 86_400},
+)
+
+
+def test_sequences_dedup_hysteresis_and_the_kill_at_the_threshold_on_the_fast_path() -> None:
+    security, g, clock, counted = _security(SEQUENCES)
+
+    def call(tool: str, step: float = 1.0) -> Any:
+        clock.advance(step)
+        return security.check_tool_call(tool_name=tool, agent_id="bot", environment="prod")
+
+    for tool in ("read_secrets", "http_request", "query_db", "send_email", "noop"):
+        call(tool)  # every tool known: from here on the usual call is taken on the fast path
+    assert [i.type.value for i in g.incidents()] == ["suspicious_sequence", "suspicious_sequence", "auto_kill"]
+    assert g.is_killed("bot") and not call("noop").allowed
+    g.revive("bot")
+    before = counted.reference
+    call("read_secrets", 1000)
+    call("http_request")  # quiet for longer than the cooldown: closed, and a new one opens
+    call("read_secrets")
+    call("http_request")  # within the cooldown: the same incident, one more repeat
+    assert counted.reference - before <= 1  # the completing calls went through the fast path
+    assert [i.type.value for i in g.incidents()][3:] == ["suspicious_sequence"]
+    [open_incident] = g.open_incidents("bot")
+    assert open_incident.subject == "read_secrets > http_request" and not g.is_killed("bot")
+    closed = [e.data for e in security.get_audit_log() if e.kind == "guardian.incident_closed"]
+    assert {c["subject"] for c in closed} >= {"read_secrets > http_request"}
+    call("query_db")
+    call("send_email")  # the second incident since the revival: killed again
+    assert g.is_killed("bot") and not call("noop").allowed
+
+
+def test_state_reaches_the_store_at_its_cadence_from_the_fast_path() -> None:
+    config = CONFIG.with_overrides(
+        allowed_hours=None,
+        frequency_threshold=0,
+        volume_threshold=0,
+        sync_interval_s=30,
+        window_s=3600,
+        baseline={"interval_s": 3600},
+    )
+    security, g, clock, counted = _security(config)
+    store = g.store
+
+    def stored() -> int:
+        state = store.get("guardian:state:bot")
+        return 0 if state is None else sum(state["tools"]["t"][1])
+
+    def call(step: float) -> None:
+        clock.advance(step)
+        security.check_tool_call(tool_name="t", agent_id="bot", environment="prod")
+
+    call(0)
+    assert stored() == 1  # a new agent and tool: at once
+    for _ in range(5):
+        call(1)
+    assert stored() == 1 and counted.reference == 1  # counted on the fast path, not written yet
+    call(26)  # 30 s after the first unwritten change (t=1): written, this call included
+    assert stored() == 7
+    security.shutdown()
+    assert stored() == 7
