@@ -4,8 +4,8 @@ check); ``tests/guardian/test_speedups.py`` holds it equal to its reference on r
 
 * :class:`InlineAnalysis` is the guardian's analysis of one audit event (``GuardianAgent._observe_event``,
   the reference) with the usual call taken in one pass: a ``decision`` event that is not a denial, of an
-  agent and tool already in memory, in the current baseline interval of both rates and not in an earlier
-  bucket, below every threshold and learned limit, within the allowed hours. Every other event (and every
+  agent and tool already in memory, not in an earlier bucket than either rate's newest, below every
+  threshold and learned limit, within the allowed hours. Every other event (and every
   call it is unsure of) goes to the reference before anything is changed. The bucket, the baseline
   interval and the allowed-hours answer of the newest timestamp are kept with the range of timestamps
   they hold for, so that a call in that range needs no division and no look-up of the hours.
@@ -53,6 +53,7 @@ class InlineAnalysis:
     """``analyse(event)`` is ``guardian._observe_event(event)`` (see the module documentation)."""
 
     __slots__ = (
+        "baseline",
         "baseline_on",
         "book",
         "bucket",
@@ -87,6 +88,7 @@ class InlineAnalysis:
         self.uses = detectors.uses
         self.bucket_s = detectors.bucket_s
         self.interval_s = detectors.interval_s
+        self.baseline = cfg.baseline
         self.baseline_on = detectors.baseline_on
         self.frequency_cap = cfg.frequency_threshold or _INF
         """A call is checked against the frequency threshold once the window may hold this many."""
@@ -152,9 +154,15 @@ class InlineAnalysis:
                     volume.total -= volume.counts[slot]
                     volume.counts[slot] = 0
                     volume.stamps[slot] = bucket
+            # likewise a later baseline interval starts first; a call of an earlier one is counted in the
+            # current one, as Rate.tick counts it
+            interval = self.interval
+            if interval > pair.interval:
+                pair.roll(interval, self.baseline)
+            if interval > volume.interval:
+                volume.roll(interval, self.baseline)
             if not (
-                self.interval == pair.interval == volume.interval
-                and pair.total < self.frequency_cap
+                pair.total < self.frequency_cap
                 and volume.total < self.volume_cap
                 and not (self.baseline_on and (pair.count + 1 > pair.limit or volume.count + 1 > volume.limit))
             ):
