@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent_security.core import Decision, MemoryStore, Outcome, Reason, hookimpl
 from agent_security.core.normalize import canonical_agent_id
+from agent_security.guardian._speedups import InlineAnalysis
 from agent_security.guardian.backlog import Backlog
 from agent_security.guardian.config import GuardianConfig
 from agent_security.guardian.detect import Detectors, Finding
@@ -108,9 +109,11 @@ class GuardianAgent:
         self._book = IncidentBook(cfg.cooldown_s, cfg.max_incidents, cfg.max_evidence, max_open=4 * cfg.max_agents)
         self._kill_rank = SEVERITY_RANK[cfg.kill_min_severity]
         self._sweep_s = min(cfg.sync_interval_s, SWEEP_INTERVAL_S)
-        self._next_sweep = float("-inf")
+        self.next_sweep = float("-inf")
+        """When (event time) open incidents are next checked for the end of their cooldown."""
+        self._analyse = InlineAnalysis(self, self._detectors, self._book, self._lock).analyse
         self._backlog = (
-            Backlog(self._observe_event, self._act, cfg.queue_size) if cfg.analysis == "background" else None
+            Backlog(self._analyse, self._act, cfg.queue_size) if cfg.analysis == "background" else None
         )
 
     # -- wiring ---------------------------------------------------------------------------------------
@@ -140,7 +143,7 @@ class GuardianAgent:
     def agent_security_audit_event(self, event: AuditEvent) -> None:
         backlog = self._backlog
         if backlog is None:
-            work = self._observe_event(event)
+            work = self._analyse(event)
             if work is not None:
                 self._act(work)
         elif event.kind in _ANALYSED:
@@ -161,7 +164,7 @@ class GuardianAgent:
 
     def process_event(self, event: AuditEvent) -> list[Incident]:
         """Analyse one audit event now; return the incidents it opened (an ``auto_kill`` one last)."""
-        work = self._observe_event(event)
+        work = self._analyse(event)
         if work is None:
             return []
         return self._act(work)
@@ -181,23 +184,32 @@ class GuardianAgent:
             return None
         ts = event.timestamp.timestamp()
         with self._lock:
-            detectors, book = self._detectors, self._book
-            found = detectors.observe(event, agent, call, ts)
-            work: _Work | None = None
-            if detectors.invalid:
-                work = _Work(agent, invalid=detectors.invalid)
-                detectors.invalid = []
-            if found is not None:
-                work = self._open(found, agent, event, ts, work)
-            if ts >= detectors.next_due:
-                detectors.save_due(ts)
-            if ts >= self._next_sweep:
-                book.sweep(ts)
-                self._next_sweep = ts + self._sweep_s
-            if book.closed:
-                work = work or _Work(agent)
-                work.closed = book.take_closed()
-            return work
+            return self._observe_locked(event, agent, call, ts)
+
+    def _observe_locked(self, event: AuditEvent, agent: str, call: bool, ts: float) -> _Work | None:
+        """Analyse ``event`` (of ``agent``, at epoch second ``ts``; ``call``: a ``decision`` event). Holds the lock."""
+        found = self._detectors.observe(event, agent, call, ts)
+        return self._follow_up(found, agent, event, ts)
+
+    def _follow_up(self, found: list[Finding] | None, agent: str, event: AuditEvent, ts: float) -> _Work | None:
+        """What an analysed event leads to: incidents for its findings, states written when due, incidents
+        closed once quiet. Holds the lock."""
+        detectors, book = self._detectors, self._book
+        work: _Work | None = None
+        if detectors.invalid:
+            work = _Work(agent, invalid=detectors.invalid)
+            detectors.invalid = []
+        if found is not None:
+            work = self._open(found, agent, event, ts, work)
+        if ts >= detectors.next_due:
+            detectors.save_due(ts)
+        if ts >= self.next_sweep:
+            book.sweep(ts)
+            self.next_sweep = ts + self._sweep_s
+        if book.closed:
+            work = work or _Work(agent)
+            work.closed = book.take_closed()
+        return work
 
     def _revived(self, agent: str | None) -> None:
         """The kill switch revived ``agent`` (``None``: every agent), by whatever means: its incidents are
@@ -405,7 +417,7 @@ class GuardianAgent:
         with self._lock:
             self._detectors.clear()
             self._book.clear()
-            self._next_sweep = float("-inf")
+            self.next_sweep = float("-inf")
             self._store.delete_prefix(PREFIX)
 
     def __repr__(self) -> str:

@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 from agent_security.core import Outcome
 from agent_security.guardian.config import GuardianConfig
 from agent_security.guardian.incidents import AnomalyType
-from agent_security.guardian.state import AgentState, Tracked, state_key
+from agent_security.guardian.state import AgentState, ToolUse, Tracked, state_key
 from agent_security.guardian.stats import BUCKETS, HourGate, SequenceSet
 
 if TYPE_CHECKING:
     from agent_security.core import AuditEvent, Store
 
-__all__ = ["KILL_CODES", "MAX_SYNC_WRITES", "Detectors", "Finding"]
+__all__ = ["KILL_CODES", "MAX_SYNC_WRITES", "Detectors", "Finding", "sequence_finding"]
 
 KILL_CODES = frozenset({"AGENT_KILL_SWITCH", "GLOBAL_KILL_SWITCH", "GUARDIAN_REVIEW"})
 """Denials of calls already stopped: not analysed again."""
@@ -45,22 +45,23 @@ class Detectors:
         self.config = cfg
         self.store = store
         self.agents: dict[str, AgentState] = {}
+        self.uses: dict[tuple[str, str], ToolUse] = {}
+        """The uses of a tool by an agent in :attr:`agents`, by ``(agent, tool)``: what a call works on, found
+        with one lookup."""
         self.invalid: list[tuple[str, str]] = []
         """Agents whose stored state could not be read (they started afresh), for the guardian to report."""
         self.sequences = SequenceSet(cfg.suspicious_sequences)
         self.hours = HourGate(cfg.allowed_hours, cfg.timezone) if cfg.allowed_hours is not None else None
-        self._bucket_s = cfg.window_s / BUCKETS
+        self.bucket_s = cfg.window_s / BUCKETS
         self._burst_bucket_s = cfg.denial_burst_window_s / BUCKETS
         self._base = cfg.baseline
-        self._base_on = cfg.baseline.enabled
-        self._interval_s = cfg.baseline.interval_s
+        self.baseline_on = cfg.baseline.enabled
+        self.interval_s = cfg.baseline.interval_s
         self._frequency = cfg.frequency_threshold
         self._volume = cfg.volume_threshold
         self._burst = cfg.denial_burst_threshold
         self._first_use_after = cfg.first_use_after_s if cfg.first_use else None
         self._sequence_window = cfg.sequence_window_s
-        self._by_tool = self.sequences.by_tool
-        self._wild = self.sequences.wild
         self._sync_s = cfg.sync_interval_s
         self.unsaved: deque[tuple[float, AgentState]] = deque()
         """``(changed, state)`` of the states with changes the store does not have, in the order they were
@@ -74,28 +75,23 @@ class Detectors:
         denied = event.outcome is _DENY
         if denied and any(r.code in KILL_CODES for r in event.reasons):
             return None  # already stopped: the kill switch's denials are in the trail
-        st = self.agents.get(agent)
-        if st is None:
-            st = self._load(agent, ts)
         found: list[Finding] | None = None
         eid = event.event_id
         if call:
             tool = event.tool_name or ""
-            pair = st.pairs.get(tool)
-            if pair is None:
-                pair = st.add_tool(tool, self.config.max_evidence, self.config.max_tools_per_agent)
-                self._changed(st, _NOW)
-                after = self._first_use_after
-                if after is not None and ts - st.since >= after:
-                    found = [_first_use(agent, tool, st.since, eid)]
-            bucket = int(ts / self._bucket_s)
-            interval = int(ts / self._interval_s)
+            use = self.uses.get((agent, tool))
+            if use is None:
+                use, found = self._first_call(agent, tool, ts, eid)
+            st = use.state
+            bucket = int(ts / self.bucket_s)
+            interval = int(ts / self.interval_s)
             base = self._base
+            pair = use.rate
             pair.recent.append(eid)
             n = pair.tick(bucket, interval, base)
             threshold = self._frequency
             if (threshold and n > threshold and pair.exact() > threshold) or (
-                pair.count > pair.limit and self._base_on
+                pair.count > pair.limit and self.baseline_on
             ):
                 found = found or []
                 found.append(self._spike(AnomalyType.FREQUENCY_SPIKE, agent, tool, pair, threshold))
@@ -104,15 +100,16 @@ class Detectors:
             n = volume.tick(bucket, interval, base)
             threshold = self._volume
             if (threshold and n > threshold and volume.exact() > threshold) or (
-                volume.count > volume.limit and self._base_on
+                volume.count > volume.limit and self.baseline_on
             ):
                 found = found or []
                 found.append(self._spike(AnomalyType.VOLUME_SPIKE, agent, "", volume, threshold))
-            relevant = self._by_tool.get(tool, self._wild)
-            if relevant:
-                for s, (start, ids) in st.seq.advance(self.sequences, relevant, tool, ts, eid, self._sequence_window):
+            if use.sequences:
+                for s, (start, ids) in st.seq.advance(
+                    self.sequences, use.sequences, tool, ts, eid, self._sequence_window
+                ):
                     found = found or []
-                    found.append(_sequence(agent, self.sequences.sequences[s], ts - start, ids))
+                    found.append(sequence_finding(agent, self.sequences.sequences[s], ts - start, ids))
             gate = self.hours
             if gate is not None:
                 if not gate.lo <= ts < gate.hi:
@@ -120,6 +117,8 @@ class Detectors:
                 if not gate.inside:
                     found = found or []
                     found.append(self._off_hours(agent, gate.hour, eid))
+        else:
+            st = self.agents.get(agent) or self._load(agent, ts)
         if denied and self._burst:
             burst = st.denials
             burst.recent.append(eid)
@@ -128,14 +127,32 @@ class Detectors:
                 found = found or []
                 found.append(self._denials(agent, burst))
         if st.changed is None:
-            self._changed(st, ts)
+            self.changed(st, ts)
         return found
+
+    def _first_call(self, agent: str, tool: str, ts: float, eid: str) -> tuple[ToolUse, list[Finding] | None]:
+        """The agent's use of ``tool``, not in :attr:`uses` yet: its state loaded when the agent is not in
+        memory, the tool added when the agent has not used it (a first use once past its learning period)."""
+        st = self.agents.get(agent) or self._load(agent, ts)
+        found: list[Finding] | None = None
+        pair = st.pairs.get(tool)
+        if pair is None:
+            cfg = self.config
+            if len(st.pairs) >= cfg.max_tools_per_agent:
+                self.uses.pop((agent, st.oldest_tool()), None)
+            pair = st.add_tool(tool, cfg.max_evidence, cfg.max_tools_per_agent)
+            self.changed(st, _NOW)
+            after = self._first_use_after
+            if after is not None and ts - st.since >= after:
+                found = [_first_use(agent, tool, st.since, eid)]
+        use = self.uses[(agent, tool)] = ToolUse(st, tool, pair, self.sequences.relevant(tool))
+        return use, found
 
     # -- findings (built only for an anomaly) ------------------------------------------------------------
     def _spike(self, typ: AnomalyType, agent: str, tool: str, rate: Tracked, threshold: int) -> Finding:
         n = rate.exact()
         learned = rate.limit != float("inf")
-        spike = learned and rate.count > rate.limit and self._base_on
+        spike = learned and rate.count > rate.limit and self.baseline_on
         what = f'calls to "{tool}"' if tool else "calls"
         description = (
             f'Agent "{agent}" made {n} {what} in {self.config.window_s:g}s (threshold: {threshold or "-"}; '
@@ -191,13 +208,15 @@ class Detectors:
             if old.changed is not None:
                 self._save(old)
             del agents[old.agent_id]
+            for tool in old.pairs:
+                self.uses.pop((old.agent_id, tool), None)
         if st is None:
             st = AgentState(agent, ts, cfg.max_evidence)
-            self._changed(st, _NOW)
+            self.changed(st, _NOW)
         agents[agent] = st
         return st
 
-    def _changed(self, st: AgentState, ts: float) -> None:
+    def changed(self, st: AgentState, ts: float) -> None:
         """``st`` changed at ``ts`` (``_NOW``: a change other processes should see at once: a new agent, a
         tool new to it)."""
         if ts == _NOW:
@@ -243,6 +262,7 @@ class Detectors:
 
     def clear(self) -> None:
         self.agents.clear()
+        self.uses.clear()
         self.invalid.clear()
         self.unsaved.clear()
         self.next_due = float("inf")
@@ -253,7 +273,7 @@ def _first_use(agent: str, tool: str, since: float, eid: str) -> Finding:
     return (AnomalyType.FIRST_USE, tool, "low", description, {"agent_since": since}, (eid,))
 
 
-def _sequence(agent: str, steps: tuple[str, ...], seconds: float, ids: tuple[str, ...]) -> Finding:
+def sequence_finding(agent: str, steps: tuple[str, ...], seconds: float, ids: tuple[str, ...]) -> Finding:
     description = f'Agent "{agent}" executed suspicious tool sequence: [{" → ".join(steps)}]'
     details = {"pattern": list(steps), "seconds": round(seconds, 3)}
     return (AnomalyType.SUSPICIOUS_SEQUENCE, " > ".join(steps), "high", description, details, ids)

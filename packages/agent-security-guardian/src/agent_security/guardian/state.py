@@ -34,7 +34,7 @@ from urllib.parse import quote
 
 from agent_security.guardian.stats import Rate, SequenceProgress, SequenceSet
 
-__all__ = ["STATE_VERSION", "AgentState", "Tracked", "key", "state_key"]
+__all__ = ["STATE_VERSION", "AgentState", "ToolUse", "Tracked", "key", "state_key"]
 
 STATE_VERSION = 1
 PREFIX = "guardian:"
@@ -91,9 +91,13 @@ class AgentState:
 
     def add_tool(self, tool: str, evidence: int, max_tools: int) -> Tracked:
         if len(self.pairs) >= max_tools:
-            del self.pairs[next(iter(self.pairs))]  # the tool first seen longest ago
+            del self.pairs[self.oldest_tool()]
         pair = self.pairs[tool] = Tracked(evidence)
         return pair
+
+    def oldest_tool(self) -> str:
+        """The tool first seen longest ago (the one :meth:`add_tool` drops when the agent has ``max_tools``)."""
+        return next(iter(self.pairs))
 
     def dump(self, sequences: SequenceSet) -> dict[str, Any]:
         return {
@@ -120,3 +124,17 @@ class AgentState:
         if [tuple(s) for s in data.get("sequences", ())] == list(sequences.sequences):
             state.seq = SequenceProgress.load(data.get("progress"), sequences)
         return state
+
+
+class ToolUse:
+    """One agent's use of one tool, as a call of it needs it: the agent's state, the tool's rate in it, and
+    the sequences a call of the tool can advance (:meth:`SequenceSet.relevant
+    <agent_security.guardian.stats.SequenceSet.relevant>`)."""
+
+    __slots__ = ("rate", "sequences", "state", "tool")
+
+    def __init__(self, state: AgentState, tool: str, rate: Tracked, sequences: tuple[int, ...]) -> None:
+        self.state = state
+        self.tool = tool
+        self.rate = rate
+        self.sequences = sequences

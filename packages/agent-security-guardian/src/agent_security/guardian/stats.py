@@ -74,7 +74,7 @@ class Rate:
         counts[slot] += 1
         self.total += 1
         if interval > self.interval:  # likewise, an earlier interval is counted in the current one
-            self._roll(interval, cfg)
+            self.roll(interval, cfg)
         self.count += 1
         return self.total
 
@@ -88,7 +88,9 @@ class Rate:
                 counts[slot] = 0
         return self.total
 
-    def _roll(self, interval: int, cfg: BaselineConfig) -> None:
+    def roll(self, interval: int, cfg: BaselineConfig) -> None:
+        """Start interval ``interval`` (a later one than the current): the intervals it ends are folded into
+        the baseline."""
         if self.interval >= 0:
             self._fold(self.count, cfg)
             gap = interval - self.interval - 1
