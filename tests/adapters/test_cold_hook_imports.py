@@ -31,6 +31,8 @@ NOT_NEEDED = (
     "httpx",
     "rich",
     "agent_security.containment.tickets",
+    "importlib.metadata",
+    "email",
 )
 NOT_BUILT = (
     "agent_security.containment.profiles:SandboxProfile",
