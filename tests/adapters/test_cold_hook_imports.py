@@ -33,6 +33,7 @@ NOT_NEEDED = (
     "agent_security.containment.tickets",
     "importlib.metadata",
     "email",
+    "html",
 )
 NOT_BUILT = (
     "agent_security.containment.profiles:SandboxProfile",
