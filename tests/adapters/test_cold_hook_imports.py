@@ -31,8 +31,6 @@ NOT_NEEDED = (
     "httpx",
     "rich",
     "agent_security.containment.tickets",
-    "importlib.metadata",
-    "email",
     "html",
 )
 NOT_BUILT = (
