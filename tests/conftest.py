@@ -52,7 +52,7 @@ def fake_entry_points(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyp
 
     def install(*specs: tuple[str, str, object]) -> None:
         eps = [_FakeEntryPoint(*spec) for spec in specs]
-        monkeypatch.setattr(plugins.metadata, "entry_points", lambda group=None: list(eps))
+        monkeypatch.setattr(plugins, "_group_entry_points", lambda: list(eps))
 
     return install
 

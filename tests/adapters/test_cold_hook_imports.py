@@ -31,6 +31,7 @@ NOT_NEEDED = (
     "httpx",
     "rich",
     "agent_security.containment.tickets",
+    "html",
 )
 NOT_BUILT = (
     "agent_security.containment.profiles:SandboxProfile",

@@ -61,7 +61,7 @@ def test_same_distribution_name_with_another_target_is_refused(monkeypatch: pyte
         _Ep("egress", "agent-security-egress", "agent_security.egress.plugin", Genuine),
         _Ep("egress", "agent-security-egress", "a_shadow.plugin", Shadow),
     ]
-    monkeypatch.setattr(plugins.metadata, "entry_points", lambda group=None: list(eps))
+    monkeypatch.setattr(plugins, "_group_entry_points", lambda: list(eps))
     with pytest.raises(PluginLoadError):
         plugins.load_entry_points(new_plugin_manager())
 
@@ -77,7 +77,7 @@ def test_same_install_seen_twice_is_still_tolerated(monkeypatch: pytest.MonkeyPa
         _Ep("egress", "agent-security-egress", "agent_security.egress.plugin", Genuine),
         _Ep("egress", "agent-security-egress", "agent_security.egress.plugin", Genuine),
     ]
-    monkeypatch.setattr(plugins.metadata, "entry_points", lambda group=None: list(eps))
+    monkeypatch.setattr(plugins, "_group_entry_points", lambda: list(eps))
     records = plugins.load_entry_points(new_plugin_manager())
     assert [r.status for r in records] == ["loaded", "disabled"]
 

@@ -22,12 +22,12 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import Any
 
 import pluggy
 from pydantic import BaseModel
 
+from agent_security.core import entry_points
 from agent_security.core.config import FAMILY, env_flag
 from agent_security.core.errors import ConfigurationError, PluginContractError, PluginLoadError
 from agent_security.core.hookspecs import CHECK_HOOKS, PROJECT_NAME
@@ -131,6 +131,9 @@ def _norm(dist: object) -> str | None:
 def _dist_of(ep: Any) -> tuple[str | None, str]:
     """(name, version) of the distribution that declares ``ep``; hostile or broken metadata gives
     ``None`` / ``"?"`` rather than an exception (it must not stop discovery of everything else)."""
+    if isinstance(ep, entry_points.FoundEntryPoint):
+        name, version = ep.dist_name, ep.version
+        return name, (version if version is not None else "?")
     try:
         dist = ep.dist
         if dist is None:
@@ -139,6 +142,17 @@ def _dist_of(ep: Any) -> tuple[str | None, str]:
     except Exception:
         return None, "?"
     return (name if isinstance(name, str) else None), (version if isinstance(version, str) else "?")
+
+
+def _group_entry_points() -> list[Any]:
+    """The group's entry points: read directly (:mod:`agent_security.core.entry_points`) where that gives
+    what :mod:`importlib.metadata` gives, else from it."""
+    found = entry_points.find(ENTRY_POINT_GROUP)
+    if found is not None:
+        return list(found)
+    from importlib import metadata
+
+    return list(metadata.entry_points(group=ENTRY_POINT_GROUP))
 
 
 def disabled_from_env() -> set[str]:
@@ -183,7 +197,7 @@ def load_entry_points(
         allowed.add(norm)
     blocked = set(disabled) | disabled_from_env()
     seen: dict[str, tuple[str, str]] = {}  # plugin name -> (distribution, entry-point target)
-    eps = sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: (e.name, e.value))
+    eps = sorted(_group_entry_points(), key=lambda e: (e.name, e.value))
     for ep in eps:
         dist_name, version = _dist_of(ep)
         dist = dist_name if dist_name is not None else "<unknown>"

@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
-import html
 import re
 import urllib.parse
 import zlib
@@ -79,6 +78,8 @@ def _escape_value(m: re.Match[bytes]) -> bytes:
         return b"@" if m.group(1).lower() == b"at" else b"."
     groups = m.groups()
     if not groups:  # an HTML character reference
+        import html  # its entity table is imported the first time a value holds one
+
         return html.unescape(m.group(0).decode("ascii")).encode("utf-8", "surrogatepass")
     if len(groups) == 1:  # %XX
         return bytes([int(groups[0], 16)])

@@ -13,7 +13,7 @@ comes from the registry, never from the caller::
 
 from __future__ import annotations
 
-from importlib import metadata
+from typing import Any
 
 from agent_security.identity.attestation import (
     Attestation,
@@ -40,7 +40,17 @@ from agent_security.identity.registry import AgentRecord, AgentRegistry
 from agent_security.identity.tools import ToolRecord, ToolRegistry, compute_hash
 from agent_security.identity.trust import TrustEvaluator, TrustResult
 
-__version__ = metadata.version("agent-security-identity")
+
+def __getattr__(name: str) -> Any:
+    # read on first use: importlib.metadata costs every process that loads the plugin milliseconds
+    if name == "__version__":
+        from importlib import metadata
+
+        version = metadata.version("agent-security-identity")
+        globals()["__version__"] = version
+        return version
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "AgentRecord",

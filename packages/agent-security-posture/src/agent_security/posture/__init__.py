@@ -6,12 +6,9 @@ Public names are imported on first use, so that loading the plugin (every ``Agen
 
 from __future__ import annotations
 
-from importlib import metadata
-
-__version__ = metadata.version("agent-security-posture")
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    __version__: str
     from agent_security.posture.activity import TrailSummary, summarize
     from agent_security.posture.compliance import ComplianceFacts, ComplianceMapper, ComplianceReport
     from agent_security.posture.forward import Forwarder, ForwardError
@@ -71,4 +68,4 @@ _LAZY: dict[str, str] = {
 
 from agent_security.core.lazy import lazy_exports  # noqa: E402
 
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, distribution="agent-security-posture")

@@ -20,6 +20,8 @@ def start_daemon(paths: DaemonPaths, config_path: str | None) -> bool:
     if config_path is not None:
         command += ["--config", str(Path(config_path).absolute())]
     try:
+        from agent_security.adapters.hooks.inprocess import child_environ
+
         make_private_dir(paths.directory)
         log = os.open(paths.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
         try:
@@ -30,6 +32,7 @@ def start_daemon(paths: DaemonPaths, config_path: str | None) -> bool:
                 stderr=log,
                 start_new_session=True,
                 close_fds=True,
+                env=child_environ(),
             )
         finally:
             os.close(log)

@@ -7,9 +7,42 @@ audit trail that cannot be flushed or any other failure is :meth:`HookAnswer.fai
 
 from __future__ import annotations
 
+import os
+
 from agent_security.adapters.hooks.answer import HookAnswer
 
-__all__ = ["answer_in_process"]
+__all__ = ["PYDANTIC_PLUGINS_ENV", "answer_in_process", "child_environ", "skip_pydantic_plugin_search"]
+
+PYDANTIC_PLUGINS_ENV = "PYDANTIC_DISABLE_PLUGINS"
+_set_here = False
+
+
+def skip_pydantic_plugin_search() -> None:
+    """Spare pydantic its search for plugins when no installed distribution declares one.
+
+    pydantic looks for plugins (entry-point group ``pydantic``) with :mod:`importlib.metadata` when it
+    builds its first validator, which costs a hook call about 15 ms (importing ``importlib.metadata`` and
+    ``email``, reading every distribution's metadata). When :mod:`agent_security.core.entry_points` finds
+    that group empty, ``PYDANTIC_DISABLE_PLUGINS=__all__`` tells pydantic the same thing: it loads no
+    plugin, as it would have. When the variable is already set, or the group cannot be read exactly, or
+    it declares a plugin, nothing changes."""
+    global _set_here
+    if PYDANTIC_PLUGINS_ENV in os.environ:
+        return
+    from agent_security.core.entry_points import declares
+
+    if declares("pydantic") is False:
+        os.environ[PYDANTIC_PLUGINS_ENV] = "__all__"
+        _set_here = True
+
+
+def child_environ() -> dict[str, str]:
+    """This process's environment for a child process, without what :func:`skip_pydantic_plugin_search`
+    set (the child looks for pydantic plugins itself)."""
+    env = dict(os.environ)
+    if _set_here:
+        env.pop(PYDANTIC_PLUGINS_ENV, None)
+    return env
 
 
 def _describe(exc: BaseException) -> str:
@@ -29,6 +62,7 @@ def answer_in_process(
     if host not in HOSTS:
         return HookAnswer.fail_closed(f"unknown host {host!r} (known: {', '.join(sorted(HOSTS))})")
     try:
+        skip_pydantic_plugin_search()
         pipeline = build_pipeline(config_path, policy_path)
     except Exception as exc:
         return HookAnswer.fail_closed(f"agent-security cannot start ({_describe(exc)})")

@@ -156,14 +156,43 @@ def compile_pass(alternatives: Sequence[tuple[str, AnchorGroup]], *, check: bool
         groups.append(group)
     try:
         rx = re2.compile("|".join(f"(?:{a})" for a in anchors), options)
-        which = re2.Set.FullMatchSet(options)
-        for a in anchors:
-            which.Add(a)
-        which.Compile()
-        captured = re2.compile("|".join(f"({a})" for a in anchors), options)
+        resolver = _Resolver(anchors, options)
+        if check:
+            resolver.compiled()  # a custom anchor's failure is a configuration error, found at start
+    except ConfigurationError:
+        raise
     except Exception as exc:
         raise ConfigurationError(f"cannot compile the combined classifier pattern: {exc}") from None
-    return CombinedPass(_searcher(rx, which, captured, len(anchors)), tuple(groups), _spanner(rx))
+    return CombinedPass(_searcher(rx, resolver, len(anchors)), tuple(groups), _spanner(rx))
+
+
+class _Resolver:
+    """What tells which alternative matched (an RE2 set of the anchors, and the alternation with capturing
+    groups), compiled when the first match needs it: a value that matches no anchor (most values; a hook's
+    fresh process checks one call) never pays for them."""
+
+    def __init__(self, anchors: list[str], options: Any) -> None:
+        self._anchors, self._options = anchors, options
+        self._lock = threading.Lock()
+        self._compiled: tuple[Any, Any] | None = None
+
+    def compiled(self) -> tuple[Any, Any]:
+        """``(which, captured)``; raises :class:`ConfigurationError` when they cannot be compiled."""
+        got = self._compiled
+        if got is not None:
+            return got
+        with self._lock:
+            if self._compiled is None:
+                try:
+                    which = re2.Set.FullMatchSet(self._options)
+                    for a in self._anchors:
+                        which.Add(a)
+                    which.Compile()
+                    captured = re2.compile("|".join(f"({a})" for a in self._anchors), self._options)
+                except Exception as exc:
+                    raise ConfigurationError(f"cannot compile the combined classifier pattern: {exc}") from None
+                self._compiled = (which, captured)
+            return self._compiled
 
 
 def _spanner(rx: Any) -> Callable[[bytes, int, int], tuple[int, int] | None]:
@@ -186,12 +215,12 @@ def _spanner(rx: Any) -> Callable[[bytes, int, int], tuple[int, int] | None]:
     return slow
 
 
-def _searcher(rx: Any, which: Any, captured: Any, n: int) -> _Search:
+def _searcher(rx: Any, resolver: _Resolver, n: int) -> _Search:
     regexp = getattr(rx, "_regexp", None)
     anchor = getattr(getattr(getattr(re2, "_re2", None), "RE2", None), "Anchor", None)
-    set_match = getattr(getattr(which, "_set", None), "Match", None)
 
     short: dict[bytes, int] = {}
+    resolved: list[Any] = []  # the set's Match and the capturing pattern, once the first match needs them
 
     def group_of(data: bytes, s: int, e: int) -> int:
         """The alternative that matched ``data[s:e]``: from the set, else (an assertion at the span's edge
@@ -205,7 +234,11 @@ def _searcher(rx: Any, which: Any, captured: Any, n: int) -> _Search:
             known = short.get(piece)
             if known is not None:
                 return known
-        found = set_match(piece) if set_match is not None else which.Match(piece)
+        if not resolved:
+            which, captured = resolver.compiled()
+            set_match = getattr(getattr(which, "_set", None), "Match", None)
+            resolved[:] = [set_match if set_match is not None else which.Match, captured]  # one store: atomic
+        found = resolved[0](piece)
         if found:
             group = int(min(found)) + 1
             if e - s <= _SHORT:
@@ -213,7 +246,7 @@ def _searcher(rx: Any, which: Any, captured: Any, n: int) -> _Search:
                     short.clear()
                 short[piece] = group
             return group
-        m = captured.match(data, s, e)
+        m = resolved[1].match(data, s, e)
         return int(m.lastindex) if m is not None and m.lastindex else 1
 
     if regexp is not None and anchor is not None and hasattr(regexp, "Match"):
