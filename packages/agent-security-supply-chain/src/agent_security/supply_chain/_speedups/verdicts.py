@@ -9,11 +9,11 @@ verdict is handed back only after each question has been asked again and got the
 made or moved since is seen as on the first check. Lines are remembered under a keyed digest (no command
 text is kept), at most :data:`MAX_LINES` of them.
 
-Asking again is cheaper for the usual answer, a path that went through no symlink (the answer is the
-path as its text alone gives it): ``os.path.realpath`` gives that same path back exactly when none of its
-leading components that exist is a symlink, which one ``lstat`` per component tells (a component that does
-not exist, or is no directory, has nothing below it; the walk stops there). Any symlink on the way, or an
-answer that went through one, is asked again in full.
+The usual answer, a path that went through no symlink (the answer is the path as its text alone gives
+it), is asked again with one ``lstat`` per component: ``os.path.realpath`` gives that same path back exactly
+when none of its leading components that exist is a symlink (a component that does not exist, or is no
+directory, has nothing below it; the walk stops there). Any symlink on the way, or an answer that went
+through one, is asked again in full.
 """
 
 from __future__ import annotations
