@@ -252,6 +252,31 @@ def test_identify_phase_replaces_claims_and_audits_the_mismatch() -> None:
     assert changes["roles"]["claimed"] == ["admin"]
 
 
+@pytest.mark.parametrize(
+    "update", [{"trust_level": "basic"}, {"environment": "prod"}, {"agent_id": "registered-a"}, {}]
+)
+def test_an_identity_replacement_binds_approvals_to_the_agent_it_leaves(update: dict[str, Any]) -> None:
+    """The request hash follows what an identify plugin changed: the agent's id or environment give a new
+    hash (an approval is bound to who acts, where), other fields keep it."""
+
+    class Registry:
+        name = "identity"
+
+        @hookimpl
+        def agent_security_identify(self, request: ActionRequest) -> PluginResult:
+            return PluginResult(agent=request.agent.model_copy(update=update))
+
+    def approve(request: ActionRequest, decision: Decision) -> Approval:
+        return Approval(approved=True, request_hash=request_hash(request), resolver="alice")
+
+    security = make(by_tool({}, rule(Outcome.REQUIRE_APPROVAL)), plugins=[Registry()], on_approval_required=approve)
+    fields: dict[str, Any] = {"tool_name": "t", "agent_id": "a", "environment": "dev", "tool_args": {"x": 1}}
+    result = security.check_tool_call(**fields)
+    assert result.allowed and result.request_hash == request_hash(result.request)
+    claimed = security.build_request(**fields)
+    assert (result.request_hash == request_hash(claimed)) is not bool({"environment", "agent_id"} & update.keys())
+
+
 def test_after_decision_may_tighten_but_not_relax() -> None:
     class Override:
         name = "override"

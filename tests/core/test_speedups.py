@@ -452,3 +452,16 @@ def test_freeze_plain_leaves_what_it_does_not_take_to_the_general_walk() -> None
     with pytest.raises(InputTooLarge, match="deeper"):
         freeze_json(deep)
     assert freeze_plain({"a": [1, (2, {"b": None})]}, _BOUNDS) == {"a": [1, [2, {"b": None}]]}
+
+
+def test_freeze_plain_counts_and_bounds_the_strings_it_copies_as_members() -> None:
+    """A string member of a mapping (copied without a call of its own) is held to the same bounds as any
+    other string: its length, and its characters towards the total."""
+    from agent_security.core._speedups.freeze import NOT_PLAIN, Bounds, freeze_plain
+
+    bounds = Bounds(depth=4, items=10, string=3, chars=7, int_bits=64)
+    assert freeze_plain({"a": "abc", "b": None, "c": True}, bounds) == {"a": "abc", "b": None, "c": True}
+    assert freeze_plain({"a": "abcd"}, bounds) is NOT_PLAIN
+    assert freeze_plain({"a": "abc", "b": "ab"}, bounds) == {"a": "abc", "b": "ab"}  # 7 characters, keys too
+    assert freeze_plain({"a": "abc", "b": "abc"}, bounds) is NOT_PLAIN  # 8 characters
+    assert freeze_plain({"a": {"b": "abcd"}}, bounds) is NOT_PLAIN

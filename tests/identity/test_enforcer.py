@@ -244,3 +244,20 @@ def test_an_identity_already_as_registered_is_not_replaced(policy_path: Path) ->
         "registered": "untrusted",
         "by": "identity-enforcer",
     }
+
+
+def test_a_lookalike_registered_after_a_check_is_seen_on_the_next_one(policy_path: Path) -> None:
+    """The enforcer remembers its conclusion for an unregistered agent; registering an agent that id
+    looks like, or the agent itself, or a tool, is seen by the very next check of the same caller."""
+    security, agents, _events = make(policy_path, require_registration=False)
+    enforcer = security.get_plugin("identity-enforcer")
+    lookalike = "\u0430gent-7"
+    request = security.build_request(**READ, agent_id=lookalike)
+    assert enforcer.agent_security_identify(request, None) is enforcer.agent_security_identify(request, None)
+    assert security.check_tool_call(**READ, agent_id=lookalike).allowed
+    agents.register(agent_id="agent-7", environment="prod")
+    assert security.check_tool_call(**READ, agent_id=lookalike).final_decision.codes == ("IDENTITY_MISMATCH",)
+    assert security.check_tool_call(**READ, agent_id="stranger").allowed
+    agents.register(agent_id="stranger", environment="prod", trust_level="basic")
+    result = security.check_tool_call(**READ, agent_id="stranger")
+    assert result.request.agent.verified and result.request.agent.trust_level == "basic"

@@ -76,6 +76,22 @@ def test_cache_is_refreshed_through_the_version_key_only() -> None:
     assert a.lookup("bot") is not None
 
 
+def test_the_snapshot_is_the_same_object_while_the_records_are_the_same() -> None:
+    """The enforcer reuses its conclusions while the registries hand back the same snapshot: reading a
+    store again (one nobody wrote a version to is read on every refresh) keeps it when nothing changed,
+    and any change gives a new one, seen by every registry on the store."""
+    store = MemoryStore()
+    a, b = AgentRegistry(store=store, refresh_s=0), ToolRegistry(store=store, refresh_s=0)
+    first, tools = a.snapshot(), b.snapshot()
+    assert a.snapshot() is first and b.snapshot() is tools
+    AgentRegistry(store=store, refresh_s=0).register(agent_id="bot")
+    second = a.snapshot()
+    assert second is not first and "bot" in second
+    assert a.snapshot() is second and b.snapshot() is tools
+    b.register(tool_name="search")
+    assert b.snapshot() is not tools
+
+
 def test_files_round_trip_in_yaml_and_json(tmp_path: Path) -> None:
     reg, tools = AgentRegistry(), ToolRegistry()
     reg.register(agent_id="a", trust_level="privileged", roles=["x"], environment="prod")

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent_security.supply_chain import DEFAULT_RULES, CommandGovernor
+from agent_security.supply_chain._speedups import verdicts
 from agent_security.supply_chain.commands import calls
 
 
@@ -52,6 +53,122 @@ def test_a_cd_through_a_symlink_made_later_is_seen(tmp_path: Path) -> None:
     work.symlink_to("/etc")
     assert _sensitive(gov, command)
     assert gov.check(command) == CommandGovernor(gov.rules).check(command)
+
+
+def test_a_verdict_over_paths_without_symlinks_is_reused_on_lstat_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The usual verdict (its paths went through no symlink) is checked again with one ``lstat`` per
+    component, not a full resolution; a path that went through a symlink is resolved again in full."""
+    gov = CommandGovernor([{"pattern": "ls *", "action": "allow"}], default_action="block")
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "via").symlink_to(tmp_path / "logs")
+    direct, linked = f"ls -la {tmp_path}/logs/app/missing", f"ls -la {tmp_path}/via"
+    first = gov.check(direct), gov.check(linked)
+    asked: list[Any] = []
+    real_ask = verdicts._ask
+
+    def ask(question: Any) -> Any:
+        asked.append(question)
+        return real_ask(question)
+
+    monkeypatch.setattr(verdicts, "_ask", ask)
+    assert gov.check(direct) is first[0]
+    assert asked == []
+    assert gov.check(linked) is first[1]
+    assert [q[0] for q in asked] == [f"{tmp_path}/via"]
+
+
+@pytest.mark.parametrize("component", ["top", "top/mid", "top/mid/leaf", "top/mid/leaf/file"])
+@pytest.mark.parametrize("existed", [True, False])
+def test_a_symlink_made_at_any_component_after_a_verdict_is_seen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, component: str, existed: bool
+) -> None:
+    """Whichever component of a path (existing or not when the verdict was reached) becomes a symlink
+    to a credential location, the next check sees it as a first check would."""
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_rsa").write_text("key")
+    monkeypatch.setenv("HOME", str(home))
+    target = tmp_path / "top" / "mid" / "leaf" / "file"
+    replaced = tmp_path / component
+    if existed:
+        target.parent.mkdir(parents=True)
+        target.write_text("x")
+    else:
+        replaced.parent.mkdir(parents=True, exist_ok=True)
+    gov = CommandGovernor([{"pattern": "cat *", "action": "allow"}], default_action="block")
+    command = f"cat {target}"
+    assert not _sensitive(gov, command)
+    assert gov.check(command) is gov.check(command)  # remembered
+    if replaced.is_dir():
+        for inner in sorted(replaced.rglob("*"), reverse=True):
+            inner.unlink() if not inner.is_dir() else inner.rmdir()
+        replaced.rmdir()
+    elif replaced.exists():
+        replaced.unlink()
+    pointed = home / ".ssh" if target != replaced else home / ".ssh" / "id_rsa"
+    if target != replaced:  # the rest of the path below the link must name the key
+        rest = target.relative_to(replaced)
+        (home / ".ssh" / rest).parent.mkdir(parents=True, exist_ok=True)
+        pointed = home / ".ssh"
+    replaced.symlink_to(pointed)
+    assert gov.check(command) == CommandGovernor(gov.rules, default_action="block").check(command)
+    assert _sensitive(gov, command) == _sensitive(CommandGovernor(gov.rules), command)
+
+
+_KINDS = st.sampled_from(["missing", "dir", "file", "link-dir", "link-file", "link-missing", "link-loop"])
+
+
+def _build(base: Path, kinds: list[str]) -> Path:
+    """``base/tree/c0/c1/c2`` with each component of the kind given, made as long as the components above
+    are directories (below a symlink, the path goes on in ``elsewhere``, made once)."""
+    elsewhere = base / "elsewhere"
+    elsewhere.mkdir(exist_ok=True)
+    (elsewhere / "c1").mkdir(exist_ok=True)
+    (elsewhere / "f").write_text("x")
+    path = base / "tree"
+    path.mkdir()
+    for i, kind in enumerate(kinds):
+        path = path / f"c{i}"
+        if any(k != "dir" for k in kinds[:i]):
+            continue
+        if kind == "dir":
+            path.mkdir()
+        elif kind == "file":
+            path.write_text("x")
+        elif kind == "link-dir":
+            path.symlink_to(elsewhere)
+        elif kind == "link-file":
+            path.symlink_to(elsewhere / "f")
+        elif kind == "link-missing":
+            path.symlink_to(base / "nowhere")
+        elif kind == "link-loop":
+            path.symlink_to(path)
+    return path
+
+
+def _clear(base: Path) -> None:
+    import shutil
+
+    shutil.rmtree(base / "tree")
+
+
+@given(before=st.lists(_KINDS, min_size=3, max_size=3), after=st.lists(_KINDS, min_size=3, max_size=3))
+@settings(max_examples=200, deadline=None)
+def test_the_lstat_check_agrees_with_resolving_again(
+    tmp_path_factory: pytest.TempPathFactory, before: list[str], after: list[str]
+) -> None:
+    """Whatever the components were when a path was resolved and whatever they became, the quick check
+    of a noted answer says what resolving the path again says: the answer holds or it does not."""
+    base = tmp_path_factory.mktemp("tree")
+    path = _build(base, before)
+    question = (str(path), None, "/root")
+    answer = verdicts._ask(question)
+    note = (question, answer, verdicts._components_if_direct(question, answer))
+    _clear(base)
+    _build(base, after)
+    assert verdicts._holds(note) == (verdicts._ask(question) == answer)
 
 
 def test_home_is_part_of_what_a_verdict_depends_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

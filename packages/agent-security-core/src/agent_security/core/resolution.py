@@ -12,7 +12,7 @@ from agent_security.core._ids import random_id
 from agent_security.core._speedups import canonical_json_bytes
 from agent_security.core.models import ActionRequest, Outcome
 
-__all__ = ["GATES", "Approval", "Gate", "Resolution", "hashed_fields", "request_hash"]
+__all__ = ["GATES", "Approval", "Gate", "Resolution", "hashed_fields", "hashes_alike", "request_hash"]
 
 
 def request_hash(request: ActionRequest) -> str:
@@ -40,6 +40,14 @@ def hashed_fields(request: ActionRequest) -> dict[str, Any]:
         "tool_name": action.tool_name,
         "user_input": context.user_input,
     }
+
+
+def hashes_alike(old: ActionRequest, new: ActionRequest) -> bool:
+    """Whether ``new`` has the :func:`hashed_fields` of ``old`` (so the same hash). A request that kept
+    ``old``'s action and context (frozen: the same objects) can differ only by its agent's fields."""
+    if new.action is old.action and new.context is old.context:
+        return new.agent.agent_id == old.agent.agent_id and new.agent.environment == old.agent.environment
+    return hashed_fields(old) == hashed_fields(new)
 
 
 class Resolution(BaseModel):

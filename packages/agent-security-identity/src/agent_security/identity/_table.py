@@ -6,7 +6,8 @@ the in-process snapshot, a dict (O(1)). The snapshot is rebuilt from the store w
 key (``identity:<kind>:version``, a fresh random value after every write) differs from the one it was
 built at. The version key is read at most once per ``refresh_s`` seconds (monotonic clock; ``0``: on
 every lookup), so a change made by another process is seen within ``refresh_s``; a change made through
-this object is seen at once.
+this object is seen at once. A reload that finds the same records keeps the snapshot it had: the same
+snapshot object means the same records (:meth:`StoredTable.snapshot`).
 
 A store error while refreshing propagates (:class:`~agent_security.core.errors.StoreError`): the
 enforcer turns it into a DENY ``STORE_UNAVAILABLE``.
@@ -116,7 +117,9 @@ class StoredTable(Generic[R]):
                 except (ValueError, TypeError):
                     continue  # a record another writer spoiled is not a registration
                 records[self.key_of(record)] = record
-            if self._on_reload is not None:
+            if records == self._snapshot:
+                records = self._snapshot  # the same records (a store without a version is read again)
+            elif self._on_reload is not None:
                 self._on_reload(records)
             self._snapshot, self._version, self._checked_at = records, version, now
 

@@ -31,6 +31,7 @@ A store failure is DENY ``STORE_UNAVAILABLE``.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -82,6 +83,9 @@ class _Outcome:
     """The verified delegation chain (delegators, root first) the request carries from now on."""
     request_chain: tuple[str, ...] = ()
     """The delegation chain the request came with."""
+    agents: Mapping[str, AgentRecord] | None = None
+    tools: Mapping[str, ToolRecord] | None = None
+    """The registries' records it was concluded from (see :meth:`AgentRegistry.snapshot`)."""
 
     @functools.cached_property
     def result(self) -> PluginResult:
@@ -172,24 +176,29 @@ class IdentityEnforcer:
 
     def _identify(self, request: ActionRequest, ctx: Any) -> PluginResult | None:
         agent, action = request.agent, request.action
-        record = self.agents.get_canonical(agent.agent_id)  # the request model canonicalised it
-        tool_record = self.tools.get(action.tool_name)
+        agents, tools = self.agents.snapshot(), self.tools.snapshot()
         attestation_token, delegation_tokens = _tokens(request)
         if attestation_token is None and not delegation_tokens and not request.context.delegation_chain:
+            # concluded anew when the caller's claims or either registry changed (a lookalike of the
+            # caller's id registered since counts as much as its own record)
             key = (id(agent), action.tool_name, id(action.tool_identity))
             memo = self._memo.get(key)
             if (
                 memo is None
                 or memo.claimed is not agent
-                or memo.record is not record
-                or memo.tool_record is not tool_record
                 or memo.claimed_tool is not action.tool_identity
+                or memo.agents is not agents
+                or memo.tools is not tools
             ):
-                memo = self._conclude(request, record, tool_record, None, None)
+                record = agents.get(agent.agent_id)  # the request model canonicalised it
+                memo = self._conclude(request, record, self.tools.get(action.tool_name), None, None)
+                memo = dataclasses.replace(memo, agents=agents, tools=tools)
                 if len(self._memo) >= _MAX_MEMO:
                     self._memo.clear()
                 self._memo[key] = memo
             return self._apply(request, ctx, memo)
+        record = agents.get(agent.agent_id)
+        tool_record = self.tools.get(action.tool_name)
         try:
             attestation = (
                 self.verifier.verify_attestation(attestation_token, agent_id=agent.agent_id, now=_now(ctx))
@@ -511,7 +520,7 @@ def _tokens(request: ActionRequest) -> tuple[str | None, list[Any]]:
     attestation: str | None = None
     delegation: list[Any] = []
     ident = request.context.extra.get("identity") if request.context.extra else None
-    if isinstance(ident, Mapping):
+    if ident is not None and isinstance(ident, Mapping):
         value = ident.get("attestation")
         if value is not None:
             attestation = value if isinstance(value, str) else repr(type(value))

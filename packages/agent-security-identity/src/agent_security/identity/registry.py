@@ -217,6 +217,11 @@ class AgentRegistry:
         """The record of ``agent_id`` (any spelling of it), revoked or not; ``None`` when unknown."""
         return self._table.get(canonical_agent_id(agent_id))
 
+    def snapshot(self) -> Mapping[str, AgentRecord]:
+        """The current records by canonical id: one mapping, replaced (never changed) when the registry
+        changes, so that the same mapping means the same records and lookalikes. Do not mutate."""
+        return self._table.snapshot()
+
     def get_canonical(self, agent_id: str) -> AgentRecord | None:
         """:meth:`get` for an id already in canonical form (an ``AgentInfo.agent_id``)."""
         return self._table.snapshot().get(agent_id)

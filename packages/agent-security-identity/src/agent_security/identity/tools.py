@@ -146,6 +146,11 @@ class ToolRegistry:
         except ValidationError:
             return None
 
+    def snapshot(self) -> Mapping[str, ToolRecord]:
+        """The current records by normalised name: one mapping, replaced (never changed) when the
+        registry changes, so that the same mapping means the same records. Do not mutate."""
+        return self._table.snapshot()
+
     def get(self, tool_name: str) -> ToolRecord | None:
         """The record (revoked or not) of ``tool_name``; ``None`` when unknown."""
         return self._table.get(normalize_name(tool_name))

@@ -70,11 +70,19 @@ def _walk(v: Any, depth: int, bounds: Bounds, totals: list[int]) -> Any:
         if totals[0] > bounds.items:
             raise _NotPlain
         out: dict[str, Any] = {}
+        longest = bounds.string
         for key, child in v.items():
-            if type(key) is not str or len(key) > bounds.string:
+            if type(key) is not str or len(key) > longest:
                 raise _NotPlain
             totals[1] += len(key)
-            out[key] = _walk(child, depth + 1, bounds, totals)
+            # a string, None or a bool member is copied here, without a call of its own (most are)
+            if type(child) is str and len(child) <= longest:
+                totals[1] += len(child)
+                out[key] = child
+            elif child is None or type(child) is bool:
+                out[key] = child
+            else:
+                out[key] = _walk(child, depth + 1, bounds, totals)
         return out
     if kind is list or kind is tuple:
         totals[0] += len(v)

@@ -35,7 +35,7 @@ from agent_security.core.pipeline.events import merge_denial
 from agent_security.core.pipeline.hooks import Impl, PluginFailure
 from agent_security.core.pipeline.request import revalidated, with_identity
 from agent_security.core.pipeline.runtime import Runtime
-from agent_security.core.resolution import Resolution, hashed_fields, request_hash
+from agent_security.core.resolution import Resolution, hashes_alike, request_hash
 
 __all__ = ["CheckState", "after_decision", "evaluate", "guards", "notify", "plugin_error", "wait_for", "waits"]
 
@@ -193,7 +193,7 @@ def _replace(
         new = revalidated(state.request, replacement)
         # the hash binds approvals to what was asked; equal fields (the old ones were hashed) hash alike,
         # anything else (NaN, an int too wide...) must be hashable to be decided
-        rhash = state.rhash if hashed_fields(state.request) == hashed_fields(new) else request_hash(new)
+        rhash = state.rhash if hashes_alike(state.request, new) else request_hash(new)
     except ValidationError as exc:
         return f"returned an invalid request ({exc.errors()[0]['loc']})"
     except (TypeError, ValueError, RecursionError) as exc:
