@@ -112,9 +112,7 @@ class GuardianAgent:
         self.next_sweep = float("-inf")
         """When (event time) open incidents are next checked for the end of their cooldown."""
         self._analyse = InlineAnalysis(self, self._detectors, self._book, self._lock).analyse
-        self._backlog = (
-            Backlog(self._analyse, self._act, cfg.queue_size) if cfg.analysis == "background" else None
-        )
+        self._backlog = Backlog(self._analyse, self._act, cfg.queue_size) if cfg.analysis == "background" else None
 
     # -- wiring ---------------------------------------------------------------------------------------
     @property
