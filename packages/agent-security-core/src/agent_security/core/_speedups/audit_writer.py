@@ -145,7 +145,9 @@ def _expression(annotation: Any, ns: _Namespace) -> str:
         and issubclass(annotation, enum.Enum)
         and all(type(m.value) is str for m in annotation)
     ):
-        return f"(_enc({{v}}.value) if type({{v}}) is {ns.add(annotation)} else _bad())"
+        # a member of a str-based enumeration is its value's text already
+        value = "{v}" if issubclass(annotation, str) else "{v}.value"
+        return f"(_enc({value}) if type({{v}}) is {ns.add(annotation)} else _bad())"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return f"{ns.add(_model(annotation))}({{v}})"
     if (origin is tuple and len(args) == 2 and args[1] is Ellipsis) or (origin is list and len(args) == 1):
