@@ -29,6 +29,7 @@ from typing import Any
 
 from agent_security.egress._speedups.flat import scan_flat
 from agent_security.egress._speedups.prefilter import CombinedPass, Passes, Prefilter
+from agent_security.egress._speedups.records import new_finding
 from agent_security.egress.classifiers import (
     DEFAULT_CLASSIFIERS,
     Classifier,
@@ -218,7 +219,8 @@ class Scanner:
         if not text:
             return
         report = budget.report
-        norm, omap = normalize(text)
+        ascii_text = text.isascii()
+        norm, omap = (text, None) if ascii_text else normalize(text)
         data = norm.encode("utf-8", "surrogatepass")
         if budget.scanned + len(data) > budget.limits.max_total_bytes:
             report.hit("max_total_bytes")
@@ -231,7 +233,7 @@ class Scanner:
         if not hits:
             return
         hits = resolve(hits)
-        ascii_text = norm.isascii()
+        ascii_text = ascii_text or norm.isascii()
         bpos = cpos = 0  # byte -> character offsets, advanced incrementally (hits are sorted by start)
         for h in hits:
             if h.confidence < self.min_confidence:
@@ -246,18 +248,9 @@ class Scanner:
                 bpos = h.start
                 ns = cpos
                 ne = ns + len(data[h.start : h.end].decode("utf-8", "replace"))
-            span = omap.span(ns, ne) if omap.segments else (ns, ne)
+            span = omap.span(ns, ne) if omap is not None and omap.segments else (ns, ne)
             report.findings.append(
-                Finding(
-                    h.kind,
-                    h.classification,
-                    path,
-                    span,
-                    round(h.confidence, 3),
-                    h.masked,
-                    h.decoding,
-                    h.classifier,
-                )
+                new_finding(h.kind, h.classification, path, span, h.confidence, h.masked, h.decoding, h.classifier)
             )
 
     def _key_context_hits(self, data: bytes, nkey: str, layer: int) -> list[Hit]:

@@ -10,11 +10,13 @@ is scanned). A property test holds the findings equal to the general walk's.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from agent_security.egress.pieces import MAX_JOINED, MAX_PIECE, scan_pieces
+from agent_security.egress.pieces import MAX_JOINED, MAX_PIECE, MIN_CHARS, scan_pieces
 from agent_security.egress.redaction import number_text
 
 if TYPE_CHECKING:
@@ -58,6 +60,8 @@ def scan_flat(scanner: Scanner, value: dict[Any, Any], budget: _Budget) -> bool:
     if 1 + len(value) > limits.max_nodes or limits.max_depth < 1:
         return False
     budget.nodes += 1 + len(value)
+    if _scan_joined(scanner, value, plan, budget):
+        return True
     prefilter = scanner._prefilter
     general = prefilter.custom is not None
     contextual = scanner._key_context
@@ -77,6 +81,96 @@ def scan_flat(scanner: Scanner, value: dict[Any, Any], budget: _Budget) -> bool:
         scanner._scan_string(v, path, k, budget, first)
     if len(plan) >= 2:
         scan_pieces(scanner, value, "$", budget)
+    return True
+
+
+def _scan_joined(
+    scanner: Scanner, value: dict[Any, Any], plan: list[tuple[str, str, str, str]], budget: _Budget
+) -> bool:
+    """:func:`scan_flat` for values that are all ASCII under keys of the default pass: one search over the
+    values joined with :data:`_SEP` (and, when :func:`~agent_security.egress.pieces.scan_pieces` would look
+    at them, the joined short strings) finds the first match of each value and whether a match spans two
+    pieces; only the values with a match, and the pieces when one spans two, are scanned as
+    :func:`scan_flat` scans them. ``False`` (nothing done) when the join cannot stand in for the values.
+
+    A match in the join that ends inside its value is the match the value alone gives: an anchor cannot tell
+    the separator from the end of the text (no ``^`` / ``$``, a test holds them to it), so every match of the
+    value alone is one in the join, and the join adds only matches that run into the separator; on such a
+    match the join is not used."""
+    prefilter = scanner._prefilter
+    if prefilter.custom is not None or not plan:
+        return False
+    default = prefilter.default
+    contextual = scanner._key_context
+    for _, _, _, nkey in plan:
+        if nkey in contextual or prefilter.passes_for(nkey) is not default:
+            return False
+    units = [v for _, v, _, _ in plan]
+    n = len(units)
+    pieces = [v for v in units if len(v) <= MAX_PIECE]
+    joined = "".join(pieces) if len(pieces) >= 2 else ""
+    if MIN_CHARS <= len(joined) <= MAX_JOINED:
+        units.append(joined)
+    whole = _SEP.join(units)
+    if not whole.isascii() or budget.scanned + len(whole) > budget.limits.max_total_bytes:
+        return False
+    data = whole.encode()
+    size = len(data)
+    starts = []
+    pos = 0
+    for u in units:
+        starts.append(pos)
+        pos += len(u) + 1
+    outer = default.outer
+    span = outer.span
+    firsts: list[tuple[int, int, int] | None] = [None] * n
+    m = span(data, 0, size)
+    while m is not None:
+        s, e = m
+        i = bisect.bisect_right(starts, s) - 1
+        if i >= n:
+            break  # in the joined pieces
+        a = starts[i]
+        if e > a + len(units[i]) or s >= a + len(units[i]):
+            return False  # on or across a separator
+        firsts[i] = (s - a, e - a, outer.group(data, s, e))
+        m = span(data, starts[i + 1], size) if i + 1 < len(units) else None
+    crossing = False
+    if len(units) > n:
+        crossing = _crosses(span, data, starts[n], m, [len(p) for p in pieces[:-1]])
+    for (k, v, path, _), first in zip(plan, firsts, strict=True):
+        if first is None and budget.scanned + len(v) <= budget.limits.max_total_bytes:
+            budget.scanned += len(v)
+            budget.layers += 1
+        else:
+            scanner._scan_string(v, path, k, budget, first)
+    if crossing:
+        scan_pieces(scanner, value, "$", budget)
+    return True
+
+
+def _crosses(
+    span: Callable[[bytes, int, int], tuple[int, int] | None],
+    data: bytes,
+    start: int,
+    m: tuple[int, int] | None,
+    lengths: list[int],
+) -> bool:
+    """Whether a match in ``data[start:]`` (the joined pieces, of ``lengths`` but the last; ``m``: the first
+    match, already found) spans two pieces, as the pieces scan decides it."""
+    bounds = []
+    pos = start
+    for n in lengths:
+        pos += n
+        bounds.append(pos)
+    for _ in range(64):
+        if m is None:
+            return False
+        s, e = m
+        i = bisect.bisect_right(bounds, s)
+        if i < len(bounds) and bounds[i] < e:
+            return True
+        m = span(data, s + 1, len(data))
     return True
 
 

@@ -124,6 +124,8 @@ class CombinedPass:
     groups: tuple[AnchorGroup, ...]
     span: Callable[[bytes, int, int], tuple[int, int] | None]
     """The leftmost match's span only (no alternative looked up)."""
+    group: Callable[[bytes, int, int], int]
+    """The alternative that matched ``data[s:e]`` (a span :attr:`span` returned)."""
 
 
 def check_anchor(anchor: str) -> None:
@@ -163,7 +165,8 @@ def compile_pass(alternatives: Sequence[tuple[str, AnchorGroup]], *, check: bool
         captured = re2.compile("|".join(f"({a})" for a in anchors), options)
     except Exception as exc:
         raise ConfigurationError(f"cannot compile the combined classifier pattern: {exc}") from None
-    return CombinedPass(_searcher(rx, which, captured, len(anchors)), tuple(groups), _spanner(rx))
+    group_of = _grouper(which, captured, len(anchors))
+    return CombinedPass(_searcher(rx, group_of), tuple(groups), _spanner(rx), group_of)
 
 
 def _spanner(rx: Any) -> Callable[[bytes, int, int], tuple[int, int] | None]:
@@ -186,9 +189,7 @@ def _spanner(rx: Any) -> Callable[[bytes, int, int], tuple[int, int] | None]:
     return slow
 
 
-def _searcher(rx: Any, which: Any, captured: Any, n: int) -> _Search:
-    regexp = getattr(rx, "_regexp", None)
-    anchor = getattr(getattr(getattr(re2, "_re2", None), "RE2", None), "Anchor", None)
+def _grouper(which: Any, captured: Any, n: int) -> Callable[[bytes, int, int], int]:
     set_match = getattr(getattr(which, "_set", None), "Match", None)
 
     short: dict[bytes, int] = {}
@@ -215,6 +216,13 @@ def _searcher(rx: Any, which: Any, captured: Any, n: int) -> _Search:
             return group
         m = captured.match(data, s, e)
         return int(m.lastindex) if m is not None and m.lastindex else 1
+
+    return group_of
+
+
+def _searcher(rx: Any, group_of: Callable[[bytes, int, int], int]) -> _Search:
+    regexp = getattr(rx, "_regexp", None)
+    anchor = getattr(getattr(getattr(re2, "_re2", None), "RE2", None), "Anchor", None)
 
     if regexp is not None and anchor is not None and hasattr(regexp, "Match"):
         unanchored = anchor.UNANCHORED

@@ -131,8 +131,11 @@ def score(
     win = view.data[max(0, start - window) : start].lower()
     if win and context and _words(context).search(win):
         c += 0.15
-    if keys and view.key and any(k in view.key for k in keys):
-        c += 0.2
+    if keys and view.key:
+        for k in keys:
+            if k in view.key:
+                c += 0.2
+                break
     if win and negative and _words(negative).search(win):
         c -= 0.3
     return max(0.0, min(1.0, c))
