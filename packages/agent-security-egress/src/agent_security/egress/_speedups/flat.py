@@ -39,34 +39,69 @@ def _key_info(key: str) -> tuple[str, str] | None:
     return "$." + key, _norm_key(key)
 
 
+_NOT_FLAT = ("", "", False)
+
+
+def _shape(scanner: Scanner, keys: tuple[Any, ...]) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
+    """The paths and normalised keys of ``keys``, and whether their values can be searched joined (no key
+    is context for a detector or selects a pass of its own); :data:`_NOT_FLAT` when a key is not a short
+    identifier. Remembered per tuple of keys (the values' types are checked on every call)."""
+    shapes = scanner._prefilter.shapes
+    got = shapes.get(keys)
+    if got is None:
+        got = _NOT_FLAT
+        infos = [_key_info(k) if type(k) is str else None for k in keys]
+        if None not in infos:
+            prefilter = scanner._prefilter
+            contextual = scanner._key_context
+            joinable = prefilter.custom is None and all(
+                not contextual[info[1]] and prefilter.passes_for(info[1]) is prefilter.default
+                for info in infos
+                if info is not None
+            )
+            got = (
+                tuple(info[0] for info in infos if info is not None),
+                tuple(info[1] for info in infos if info is not None),
+                joinable,
+            )
+        if len(shapes) >= 4096:
+            shapes.clear()
+        shapes[keys] = got
+    return got
+
+
 def scan_flat(scanner: Scanner, value: dict[Any, Any], budget: _Budget) -> bool:
     """Scan ``value`` (an exact ``dict``) into ``budget``'s report; ``False`` (nothing scanned) when it is
     not a flat dict of short identifier keys and ``str`` / ``bool`` / ``None`` values."""
     if len(value) > _MAX_ITEMS:
         return False
-    plan: list[tuple[str, str, str, str]] = []
-    for k, v in value.items():
+    keys = tuple(value)
+    paths, nkeys, joinable = scanner._prefilter.shapes.get(keys) or _shape(scanner, keys)
+    if not paths and keys:
+        return False
+    texts: list[str] = []
+    where: list[int] = []
+    for i, (k, v) in enumerate(value.items()):
         if type(k) is not str:
-            return False
-        info = _key_info(k)
-        if info is None:
             return False
         if type(v) is str:
             if v:
-                plan.append((k, v, *info))
+                texts.append(v)
+                where.append(i)
         elif v is not None and type(v) is not bool:
             return False
     limits = budget.limits
     if 1 + len(value) > limits.max_nodes or limits.max_depth < 1:
         return False
     budget.nodes += 1 + len(value)
-    if _scan_joined(scanner, value, plan, budget):
+    if joinable and texts and _scan_joined(scanner, value, keys, paths, texts, where, budget):
         return True
     prefilter = scanner._prefilter
     general = prefilter.custom is not None
     contextual = scanner._key_context
-    for k, v, path, nkey in plan:
-        if general or nkey in contextual or not v.isascii():
+    for v, i in zip(texts, where, strict=True):
+        k, path, nkey = keys[i], paths[i], nkeys[i]
+        if general or contextual[nkey] or not v.isascii():
             scanner._scan_string(v, path, k, budget)
             continue
         data = v.encode()
@@ -79,13 +114,19 @@ def scan_flat(scanner: Scanner, value: dict[Any, Any], budget: _Budget) -> bool:
             budget.layers += 1
             continue
         scanner._scan_string(v, path, k, budget, first)
-    if len(plan) >= 2:
+    if len(texts) >= 2:
         scan_pieces(scanner, value, "$", budget)
     return True
 
 
 def _scan_joined(
-    scanner: Scanner, value: dict[Any, Any], plan: list[tuple[str, str, str, str]], budget: _Budget
+    scanner: Scanner,
+    value: dict[Any, Any],
+    keys: tuple[str, ...],
+    paths: tuple[str, ...],
+    texts: list[str],
+    where: list[int],
+    budget: _Budget,
 ) -> bool:
     """:func:`scan_flat` for values that are all ASCII under keys of the default pass: one search over the
     values joined with :data:`_SEP` (and, when :func:`~agent_security.egress.pieces.scan_pieces` would look
@@ -97,53 +138,45 @@ def _scan_joined(
     the separator from the end of the text (no ``^`` / ``$``, a test holds them to it), so every match of the
     value alone is one in the join, and the join adds only matches that run into the separator; on such a
     match the join is not used."""
-    prefilter = scanner._prefilter
-    if prefilter.custom is not None or not plan:
-        return False
-    default = prefilter.default
-    contextual = scanner._key_context
-    for _, _, _, nkey in plan:
-        if nkey in contextual or prefilter.passes_for(nkey) is not default:
-            return False
-    units = [v for _, v, _, _ in plan]
-    n = len(units)
-    pieces = [v for v in units if len(v) <= MAX_PIECE]
+    n = len(texts)
+    pieces = texts if max(map(len, texts)) <= MAX_PIECE else [v for v in texts if len(v) <= MAX_PIECE]
     joined = "".join(pieces) if len(pieces) >= 2 else ""
     if MIN_CHARS <= len(joined) <= MAX_JOINED:
-        units.append(joined)
-    whole = _SEP.join(units)
-    if not whole.isascii() or budget.scanned + len(whole) > budget.limits.max_total_bytes:
+        whole = _SEP.join([*texts, joined])
+    else:
+        joined = ""
+        whole = _SEP.join(texts)
+    limits = budget.limits
+    if not whole.isascii() or budget.scanned + len(whole) > limits.max_total_bytes:
         return False
     data = whole.encode()
     size = len(data)
-    starts = []
-    pos = 0
-    for u in units:
-        starts.append(pos)
-        pos += len(u) + 1
-    outer = default.outer
+    outer = scanner._prefilter.default.outer
     span = outer.span
     firsts: list[tuple[int, int, int] | None] = [None] * n
     m = span(data, 0, size)
     while m is not None:
         s, e = m
-        i = bisect.bisect_right(starts, s) - 1
+        i = data.count(_SEP_BYTE, 0, s)
         if i >= n:
             break  # in the joined pieces
-        a = starts[i]
-        if e > a + len(units[i]) or s >= a + len(units[i]):
+        end = data.find(_SEP_BYTE, s)
+        if end < 0:
+            end = size
+        if e > end or s >= end:
             return False  # on or across a separator
-        firsts[i] = (s - a, e - a, outer.group(data, s, e))
-        m = span(data, starts[i + 1], size) if i + 1 < len(units) else None
-    crossing = False
-    if len(units) > n:
-        crossing = _crosses(span, data, starts[n], m, [len(p) for p in pieces[:-1]])
-    for (k, v, path, _), first in zip(plan, firsts, strict=True):
-        if first is None and budget.scanned + len(v) <= budget.limits.max_total_bytes:
+        start = data.rfind(_SEP_BYTE, 0, s) + 1
+        firsts[i] = (s - start, e - start, outer.group(data, s, e))
+        m = span(data, end + 1, size) if end < size else None
+    crossing = bool(joined) and _crosses(span, data, size - len(joined), m, pieces)
+    for i, first in enumerate(firsts):
+        v = texts[i]
+        if first is None and budget.scanned + len(v) <= limits.max_total_bytes:
             budget.scanned += len(v)
             budget.layers += 1
         else:
-            scanner._scan_string(v, path, k, budget, first)
+            j = where[i]
+            scanner._scan_string(v, paths[j], keys[j], budget, first)
     if crossing:
         scan_pieces(scanner, value, "$", budget)
     return True
@@ -154,14 +187,16 @@ def _crosses(
     data: bytes,
     start: int,
     m: tuple[int, int] | None,
-    lengths: list[int],
+    pieces: list[str],
 ) -> bool:
-    """Whether a match in ``data[start:]`` (the joined pieces, of ``lengths`` but the last; ``m``: the first
-    match, already found) spans two pieces, as the pieces scan decides it."""
+    """Whether a match in ``data[start:]`` (the joined ``pieces``; ``m``: its first match, already found)
+    spans two pieces, as the pieces scan decides it."""
+    if m is None:
+        return False
     bounds = []
     pos = start
-    for n in lengths:
-        pos += n
+    for p in pieces[:-1]:
+        pos += len(p)
         bounds.append(pos)
     for _ in range(64):
         if m is None:
@@ -178,6 +213,7 @@ _SEP = "\x00"
 """Joins the units of :func:`nothing_to_find`: a byte no word character is, so ``\\b`` sees the same edges
 inside the join as at the ends of each unit (no built-in anchor asserts ``^`` or ``$``; a test holds them
 to it)."""
+_SEP_BYTE = _SEP.encode()
 
 
 def nothing_to_find(scanner: Scanner, args: Any, text: str | None = None) -> bool:
@@ -204,7 +240,7 @@ def nothing_to_find(scanner: Scanner, args: Any, text: str | None = None) -> boo
         if type(k) is not str:
             return False
         info = _key_info(k)
-        if info is None or info[1] in contextual or prefilter.passes_for(info[1]) is not default:
+        if info is None or contextual[info[1]] or prefilter.passes_for(info[1]) is not default:
             return False
         kind = type(v)
         if kind is str:

@@ -255,6 +255,10 @@ class Prefilter:
         self._keyed = [c for c in self._builtin if c.keyed_anchor and c.keys]
         self._lock = threading.Lock()
         self._passes: dict[tuple[int, ...], Passes] = {}
+        self.passes = _PassesByKey(self)
+        """``passes[nkey]``: :meth:`passes_for` remembered per key."""
+        self.shapes: dict[tuple[Any, ...], tuple[tuple[str, ...], tuple[str, ...], bool]] = {}
+        """What :mod:`.flat` knows of the keys of a flat argument, per tuple of keys."""
         self._by_key: dict[str, tuple[int, ...]] = {}
         gated: dict[str, AnchorGroup] = {}
         for c in self._builtin:
@@ -301,4 +305,17 @@ class Prefilter:
                 if got is None:
                     got = self._build(active)
                     self._passes[active] = got
+        return got
+
+
+class _PassesByKey(dict[str | None, Passes]):
+    def __init__(self, prefilter: Prefilter) -> None:
+        super().__init__()
+        self._prefilter = prefilter
+
+    def __missing__(self, nkey: str | None) -> Passes:
+        got = self._prefilter.passes_for(nkey)
+        if len(self) >= 4096:
+            self.clear()
+        self[nkey] = got
         return got

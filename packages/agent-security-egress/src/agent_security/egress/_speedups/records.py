@@ -1,8 +1,11 @@
 """:func:`new_finding`: a :class:`~agent_security.egress.findings.Finding` built without the frozen
 dataclass's ``__init__`` (which sets each field through ``object.__setattr__``), part of the egress speed code
-(:mod:`agent_security.egress._speedups`). The fields are set through the class's slot descriptors, the
-confidence rounded to three places (remembered per value: detectors produce a handful of distinct scores).
-A test holds the result equal to ``Finding(...)``.
+(:mod:`agent_security.egress._speedups`).
+
+The fields are stored on an instance of a plain class with the same slots (plain attribute stores), which then
+becomes a ``Finding`` (``__class__`` assignment: the layouts are the same); the confidence is rounded to three
+places, remembered per value (detectors produce a handful of distinct scores). A test holds the result equal
+to ``Finding(...)`` and as frozen.
 """
 
 from __future__ import annotations
@@ -11,15 +14,11 @@ from agent_security.egress.findings import Classification, Finding
 
 __all__ = ["new_finding"]
 
-_new = object.__new__
-_kind = Finding.kind.__set__  # type: ignore[attr-defined]
-_classification = Finding.classification.__set__  # type: ignore[attr-defined]
-_path = Finding.path.__set__  # type: ignore[attr-defined]
-_span = Finding.span.__set__  # type: ignore[attr-defined]
-_confidence = Finding.confidence.__set__  # type: ignore[attr-defined]
-_masked = Finding.masked.__set__  # type: ignore[attr-defined]
-_decoding = Finding.decoding.__set__  # type: ignore[attr-defined]
-_classifier = Finding.classifier.__set__  # type: ignore[attr-defined]
+
+class _Fields:
+    __slots__ = Finding.__slots__
+
+
 _rounded: dict[float, float] = {}
 
 
@@ -40,13 +39,14 @@ def new_finding(
         if len(_rounded) >= 4096:
             _rounded.clear()
         _rounded[confidence] = rounded
-    f: Finding = _new(Finding)
-    _kind(f, kind)
-    _classification(f, classification)
-    _path(f, path)
-    _span(f, span)
-    _confidence(f, rounded)
-    _masked(f, masked)
-    _decoding(f, decoding)
-    _classifier(f, classifier)
-    return f
+    f = _Fields()
+    f.kind = kind  # type: ignore[attr-defined]
+    f.classification = classification  # type: ignore[attr-defined]
+    f.path = path  # type: ignore[attr-defined]
+    f.span = span  # type: ignore[attr-defined]
+    f.confidence = rounded  # type: ignore[attr-defined]
+    f.masked = masked  # type: ignore[attr-defined]
+    f.decoding = decoding  # type: ignore[attr-defined]
+    f.classifier = classifier  # type: ignore[attr-defined]
+    f.__class__ = Finding  # type: ignore[assignment]
+    return f  # type: ignore[return-value]
