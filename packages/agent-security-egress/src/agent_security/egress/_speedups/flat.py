@@ -72,29 +72,40 @@ def _shape(scanner: Scanner, keys: tuple[Any, ...]) -> tuple[tuple[str, ...], tu
 
 def scan_flat(scanner: Scanner, value: dict[Any, Any], budget: _Budget) -> bool:
     """Scan ``value`` (an exact ``dict``) into ``budget``'s report; ``False`` (nothing scanned) when it is
-    not a flat dict of short identifier keys and ``str`` / ``bool`` / ``None`` values."""
+    not a flat dict of short identifier keys and ``str`` / number / ``bool`` / ``None`` values."""
     if len(value) > _MAX_ITEMS:
         return False
     keys = tuple(value)
     paths, nkeys, joinable = scanner._prefilter.shapes.get(keys) or _shape(scanner, keys)
     if not paths and keys:
         return False
+    limits = budget.limits
     texts: list[str] = []
     where: list[int] = []
+    pieces: list[str] = []
     for i, (k, v) in enumerate(value.items()):
         if type(k) is not str:
             return False
-        if type(v) is str:
+        kind = type(v)
+        if kind is str:
             if v:
                 texts.append(v)
                 where.append(i)
-        elif v is not None and type(v) is not bool:
+                if len(v) <= MAX_PIECE:
+                    pieces.append(v)
+        elif kind is int or kind is float:
+            digits = number_text(v)
+            if digits is None or len(digits) > limits.max_int_digits:
+                return False
+            if digits:
+                texts.append(digits)
+                where.append(i)
+        elif v is not None and kind is not bool:
             return False
-    limits = budget.limits
     if 1 + len(value) > limits.max_nodes or limits.max_depth < 1:
         return False
     budget.nodes += 1 + len(value)
-    if joinable and texts and _scan_joined(scanner, value, keys, paths, texts, where, budget):
+    if joinable and texts and _scan_joined(scanner, value, keys, paths, texts, where, pieces, budget):
         return True
     prefilter = scanner._prefilter
     general = prefilter.custom is not None
@@ -114,7 +125,7 @@ def scan_flat(scanner: Scanner, value: dict[Any, Any], budget: _Budget) -> bool:
             budget.layers += 1
             continue
         scanner._scan_string(v, path, k, budget, first)
-    if len(texts) >= 2:
+    if len(pieces) >= 2:
         scan_pieces(scanner, value, "$", budget)
     return True
 
@@ -126,11 +137,12 @@ def _scan_joined(
     paths: tuple[str, ...],
     texts: list[str],
     where: list[int],
+    pieces: list[str],
     budget: _Budget,
 ) -> bool:
     """:func:`scan_flat` for values that are all ASCII under keys of the default pass: one search over the
     values joined with :data:`_SEP` (and, when :func:`~agent_security.egress.pieces.scan_pieces` would look
-    at them, the joined short strings) finds the first match of each value and whether a match spans two
+    at them, the joined ``pieces``) finds the first match of each value and whether a match spans two
     pieces; only the values with a match, and the pieces when one spans two, are scanned as
     :func:`scan_flat` scans them. ``False`` (nothing done) when the join cannot stand in for the values.
 
@@ -139,7 +151,6 @@ def _scan_joined(
     value alone is one in the join, and the join adds only matches that run into the separator; on such a
     match the join is not used."""
     n = len(texts)
-    pieces = texts if max(map(len, texts)) <= MAX_PIECE else [v for v in texts if len(v) <= MAX_PIECE]
     joined = "".join(pieces) if len(pieces) >= 2 else ""
     if MIN_CHARS <= len(joined) <= MAX_JOINED:
         whole = _SEP.join([*texts, joined])
@@ -226,21 +237,18 @@ def nothing_to_find(scanner: Scanner, args: Any, text: str | None = None) -> boo
     short strings :func:`~agent_security.egress.pieces.scan_pieces` would look at: an anchor that matches
     in a unit alone, or across two pieces, matches in the join too, so no match there means no detector
     and no decoder would wake anywhere."""
-    prefilter = scanner._prefilter
-    if prefilter.custom is not None or type(args) is not dict or len(args) > _MAX_ITEMS:
+    if type(args) is not dict or len(args) > _MAX_ITEMS:
         return False
     limits = scanner.limits
     if 1 + len(args) > limits.max_nodes or limits.max_depth < 1:
         return False
-    default = prefilter.default
-    contextual = scanner._key_context
+    keys = tuple(args)
+    if not (scanner._prefilter.shapes.get(keys) or _shape(scanner, keys))[2]:
+        return False  # a key that is not flat, is context for a detector or has a pass of its own
     units: list[str] = []
     pieces: list[str] = []
     for k, v in args.items():
         if type(k) is not str:
-            return False
-        info = _key_info(k)
-        if info is None or contextual[info[1]] or prefilter.passes_for(info[1]) is not default:
             return False
         kind = type(v)
         if kind is str:
@@ -270,4 +278,4 @@ def nothing_to_find(scanner: Scanner, args: Any, text: str | None = None) -> boo
     if not whole.isascii() or len(whole) > limits.max_total_bytes:
         return False
     data = whole.encode()
-    return default.outer.span(data, 0, len(data)) is None
+    return scanner._prefilter.default.outer.span(data, 0, len(data)) is None
