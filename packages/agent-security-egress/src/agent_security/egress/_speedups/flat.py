@@ -70,6 +70,11 @@ def _shape(scanner: Scanner, keys: tuple[Any, ...]) -> tuple[tuple[str, ...], tu
     return got
 
 
+def _stops_walk(limits_hit: list[str]) -> bool:
+    """Whether the general walk visits no further value after these limits."""
+    return "max_total_bytes" in limits_hit or "max_nodes" in limits_hit
+
+
 def scan_flat(scanner: Scanner, value: dict[Any, Any], budget: _Budget) -> bool:
     """Scan ``value`` (an exact ``dict``) into ``budget``'s report; ``False`` (nothing scanned) when it is
     not a flat dict of short identifier keys and ``str`` / number / ``bool`` / ``None`` values."""
@@ -110,7 +115,10 @@ def scan_flat(scanner: Scanner, value: dict[Any, Any], budget: _Budget) -> bool:
     prefilter = scanner._prefilter
     general = prefilter.custom is not None
     contextual = scanner._key_context
+    report = budget.report
     for v, i in zip(texts, where, strict=True):
+        if not report.complete and _stops_walk(report.limits_hit):
+            break
         k, path, nkey = keys[i], paths[i], nkeys[i]
         if general or contextual[nkey] or not v.isascii():
             scanner._scan_string(v, path, k, budget)
@@ -160,6 +168,8 @@ def _scan_joined(
     limits = budget.limits
     if not whole.isascii() or budget.scanned + len(whole) > limits.max_total_bytes:
         return False
+    if whole.count(_SEP) != n - (not joined):
+        return False  # a value holds the separator itself
     data = whole.encode()
     size = len(data)
     outer = scanner._prefilter.default.outer
@@ -180,7 +190,10 @@ def _scan_joined(
         firsts[i] = (s - start, e - start, outer.group(data, s, e))
         m = span(data, end + 1, size) if end < size else None
     crossing = bool(joined) and _crosses(span, data, size - len(joined), m, pieces)
+    report = budget.report
     for i, first in enumerate(firsts):
+        if not report.complete and _stops_walk(report.limits_hit):
+            break
         v = texts[i]
         if first is None and budget.scanned + len(v) <= limits.max_total_bytes:
             budget.scanned += len(v)
