@@ -39,10 +39,11 @@ def _key_info(key: str) -> tuple[str, str] | None:
     return "$." + key, _norm_key(key)
 
 
-_NOT_FLAT = ("", "", False)
+_Shape = tuple[tuple[str, ...], tuple[str, ...], bool]
+_NOT_FLAT: _Shape = ((), (), False)
 
 
-def _shape(scanner: Scanner, keys: tuple[Any, ...]) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
+def _shape(scanner: Scanner, keys: tuple[Any, ...]) -> _Shape:
     """The paths and normalised keys of ``keys``, and whether their values can be searched joined (no key
     is context for a detector or selects a pass of its own); :data:`_NOT_FLAT` when a key is not a short
     identifier. Remembered per tuple of keys (the values' types are checked on every call)."""

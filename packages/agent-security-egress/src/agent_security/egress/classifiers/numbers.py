@@ -364,6 +364,4 @@ IBAN = Classifier(
 )
 
 
-EMAIL = Classifier(
-    "email", "email", _PII, r"[A-Za-z0-9._%+\-]@[A-Za-z0-9]", _detect_email, 50, "Email address", True
-)
+EMAIL = Classifier("email", "email", _PII, r"[A-Za-z0-9._%+\-]@[A-Za-z0-9]", _detect_email, 50, "Email address", True)
