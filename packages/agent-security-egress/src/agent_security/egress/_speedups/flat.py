@@ -27,6 +27,8 @@ __all__ = ["nothing_to_find", "scan_flat"]
 
 _FLAT_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,13}")
 _MAX_ITEMS = 64
+_MAX_REMEMBERED = 4096
+"""Longest text whose gate search the scan after it reuses (see ``Prefilter.last_gate``)."""
 
 
 @functools.lru_cache(maxsize=4096)
@@ -176,7 +178,9 @@ def _scan_joined(
     outer = scanner._prefilter.default.outer
     span = outer.span
     firsts: list[tuple[int, int, int] | None] = [None] * n
-    m = span(data, 0, size)
+    gated, m = scanner._prefilter.last_gate
+    if gated != data:
+        m = span(data, 0, size)
     while m is not None:
         s, e = m
         i = data.count(_SEP_BYTE, 0, s)
@@ -292,4 +296,8 @@ def nothing_to_find(scanner: Scanner, args: Any, text: str | None = None) -> boo
     if not whole.isascii() or len(whole) > limits.max_total_bytes:
         return False
     data = whole.encode()
-    return scanner._prefilter.default.outer.span(data, 0, len(data)) is None
+    prefilter = scanner._prefilter
+    m = prefilter.default.outer.span(data, 0, len(data))
+    if m is not None and len(data) <= _MAX_REMEMBERED:
+        prefilter.last_gate = (data, m)
+    return m is None

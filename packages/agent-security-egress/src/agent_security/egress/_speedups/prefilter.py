@@ -259,6 +259,9 @@ class Prefilter:
         """``passes[nkey]``: :meth:`passes_for` remembered per key."""
         self.shapes: dict[tuple[Any, ...], tuple[tuple[str, ...], tuple[str, ...], bool]] = {}
         """What :mod:`.flat` knows of the keys of a flat argument, per tuple of keys."""
+        self.last_gate: tuple[bytes, tuple[int, int] | None] = (b"", None)
+        """The last short text the enforcer's gate searched with the default pass, and its first match: the
+        same text is the first search of the scan that follows a gate that found something."""
         self._by_key: dict[str, tuple[int, ...]] = {}
         gated: dict[str, AnchorGroup] = {}
         for c in self._builtin:
