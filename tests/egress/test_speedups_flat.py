@@ -215,3 +215,22 @@ def test_new_finding_is_the_finding(
     assert dataclasses.replace(built, path="$.x") == dataclasses.replace(plain, path="$.x")
     with pytest.raises(dataclasses.FrozenInstanceError):
         built.kind = "other"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a": "x@y " * 30, "b": "p@q " * 30},  # more than 64 matches in the joined fields, none across two
+        {"a": "x@y " * 40 + "team@comp", "b": "any.example ok"},  # a split address after 64 matches
+        {"a": "x@y " * 10 + "team@comp", "b": "any.example ok"},  # a split address after a few matches
+        {"a": "4111 1111", "b": " 1111 1111", "c": "team@company.example", "d": 4111111111111111},
+        {"a": "team@company.example", "b": "x", "c": "", "d": None, "e": True, "f": 3},
+    ],
+)
+def test_joined_search_on_dense_and_split_fields(value: dict[str, Any]) -> None:
+    fast = SCANNER.scan(value)
+    slow = _general(SCANNER, value)
+    assert fast.findings == slow.findings
+    assert (fast.complete, fast.bytes_scanned) == (slow.complete, slow.bytes_scanned)
+    if not nothing_to_find(SCANNER, value):
+        assert SCANNER.scan(value).findings == slow.findings
