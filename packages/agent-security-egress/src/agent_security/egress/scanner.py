@@ -29,6 +29,7 @@ from typing import Any
 
 from agent_security.egress._speedups.flat import scan_flat
 from agent_security.egress._speedups.prefilter import CombinedPass, Passes, Prefilter
+from agent_security.egress._speedups.records import new_finding
 from agent_security.egress.classifiers import (
     DEFAULT_CLASSIFIERS,
     Classifier,
@@ -90,23 +91,15 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _SHORT_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,13}")
 
 
-class _KeyContext:
+class _KeyContext(dict[str, bool]):
     """Whether a normalised key is context for a whole-leaf check (a secret-like key, an AWS secret key
-    name), memoised: ``nkey in ctx``."""
+    name), memoised: ``ctx[nkey]``."""
 
-    __slots__ = ("_memo", "_scanner")
-
-    def __init__(self, scanner: Scanner) -> None:
-        self._scanner = scanner
-        self._memo: dict[str, bool] = {}
-
-    def __contains__(self, nkey: str) -> bool:
-        got = self._memo.get(nkey)
-        if got is None:
-            got = secret_key_type(nkey) is not None or "secretaccesskey" in nkey or "awssecret" in nkey
-            if len(self._memo) >= 4096:
-                self._memo.clear()
-            self._memo[nkey] = got
+    def __missing__(self, nkey: str) -> bool:
+        got = secret_key_type(nkey) is not None or "secretaccesskey" in nkey or "awssecret" in nkey
+        if len(self) >= 4096:
+            self.clear()
+        self[nkey] = got
         return got
 
 
@@ -126,7 +119,7 @@ class Scanner:
         kinds = [c.kind for c in self.classifiers]
         self.kinds = tuple(dict.fromkeys(kinds))
         self._prefilter = Prefilter(self.classifiers)
-        self._key_context = _KeyContext(self)
+        self._key_context = _KeyContext()
         self._generic_kinds = {c.kind for c in self.classifiers if c.kind == "generic_secret"}
         self._classification = {c.kind: c.classification for c in self.classifiers}
 
@@ -218,7 +211,8 @@ class Scanner:
         if not text:
             return
         report = budget.report
-        norm, omap = normalize(text)
+        ascii_text = text.isascii()
+        norm, omap = (text, None) if ascii_text else normalize(text)
         data = norm.encode("utf-8", "surrogatepass")
         if budget.scanned + len(data) > budget.limits.max_total_bytes:
             report.hit("max_total_bytes")
@@ -226,12 +220,13 @@ class Scanner:
         nkey = _norm_key(key) if key is not None else None
         top = budget.layers + 1
         hits = self._scan_layer(data, nkey, 0, budget, first)
-        if nkey is not None and nkey in self._key_context:
+        if nkey is not None and self._key_context[nkey]:
             hits.extend(self._key_context_hits(data, nkey, top))
         if not hits:
             return
-        hits = resolve(hits)
-        ascii_text = norm.isascii()
+        if len(hits) > 1:
+            hits = resolve(hits)
+        ascii_text = ascii_text or norm.isascii()
         bpos = cpos = 0  # byte -> character offsets, advanced incrementally (hits are sorted by start)
         for h in hits:
             if h.confidence < self.min_confidence:
@@ -246,18 +241,9 @@ class Scanner:
                 bpos = h.start
                 ns = cpos
                 ne = ns + len(data[h.start : h.end].decode("utf-8", "replace"))
-            span = omap.span(ns, ne) if omap.segments else (ns, ne)
+            span = omap.span(ns, ne) if omap is not None and omap.segments else (ns, ne)
             report.findings.append(
-                Finding(
-                    h.kind,
-                    h.classification,
-                    path,
-                    span,
-                    round(h.confidence, 3),
-                    h.masked,
-                    h.decoding,
-                    h.classifier,
-                )
+                new_finding(h.kind, h.classification, path, span, h.confidence, h.masked, h.decoding, h.classifier)
             )
 
     def _key_context_hits(self, data: bytes, nkey: str, layer: int) -> list[Hit]:
@@ -312,7 +298,7 @@ class Scanner:
     ) -> list[Hit]:
         budget.scanned += len(data)
         budget.layers += 1
-        passes = self._prefilter.passes_for(key)
+        passes = self._prefilter.passes[key]
         custom = self._prefilter.custom
         if first is None:
             first = passes.outer.search(data, 0, len(data))

@@ -10,11 +10,13 @@ is scanned). A property test holds the findings equal to the general walk's.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from agent_security.egress.pieces import MAX_JOINED, MAX_PIECE, scan_pieces
+from agent_security.egress.pieces import MAX_JOINED, MAX_PIECE, MIN_CHARS, scan_pieces
 from agent_security.egress.redaction import number_text
 
 if TYPE_CHECKING:
@@ -25,6 +27,8 @@ __all__ = ["nothing_to_find", "scan_flat"]
 
 _FLAT_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,13}")
 _MAX_ITEMS = 64
+_MAX_REMEMBERED = 4096
+"""Longest text whose gate search the scan after it reuses (see ``Prefilter.last_gate``)."""
 
 
 @functools.lru_cache(maxsize=4096)
@@ -37,32 +41,89 @@ def _key_info(key: str) -> tuple[str, str] | None:
     return "$." + key, _norm_key(key)
 
 
+_Shape = tuple[tuple[str, ...], tuple[str, ...], bool]
+_NOT_FLAT: _Shape = ((), (), False)
+
+
+def _shape(scanner: Scanner, keys: tuple[Any, ...]) -> _Shape:
+    """The paths and normalised keys of ``keys``, and whether their values can be searched joined (no key
+    is context for a detector or selects a pass of its own); :data:`_NOT_FLAT` when a key is not a short
+    identifier. Remembered per tuple of keys (the values' types are checked on every call)."""
+    shapes = scanner._prefilter.shapes
+    got = shapes.get(keys)
+    if got is None:
+        got = _NOT_FLAT
+        infos = [_key_info(k) if type(k) is str else None for k in keys]
+        if None not in infos:
+            prefilter = scanner._prefilter
+            contextual = scanner._key_context
+            joinable = prefilter.custom is None and all(
+                not contextual[info[1]] and prefilter.passes_for(info[1]) is prefilter.default
+                for info in infos
+                if info is not None
+            )
+            got = (
+                tuple(info[0] for info in infos if info is not None),
+                tuple(info[1] for info in infos if info is not None),
+                joinable,
+            )
+        if len(shapes) >= 4096:
+            shapes.clear()
+        shapes[keys] = got
+    return got
+
+
+def _stops_walk(limits_hit: list[str]) -> bool:
+    """Whether the general walk visits no further value after these limits."""
+    return "max_total_bytes" in limits_hit or "max_nodes" in limits_hit
+
+
 def scan_flat(scanner: Scanner, value: dict[Any, Any], budget: _Budget) -> bool:
     """Scan ``value`` (an exact ``dict``) into ``budget``'s report; ``False`` (nothing scanned) when it is
-    not a flat dict of short identifier keys and ``str`` / ``bool`` / ``None`` values."""
+    not a flat dict of short identifier keys and ``str`` / number / ``bool`` / ``None`` values."""
     if len(value) > _MAX_ITEMS:
         return False
-    plan: list[tuple[str, str, str, str]] = []
-    for k, v in value.items():
+    keys = tuple(value)
+    paths, nkeys, joinable = scanner._prefilter.shapes.get(keys) or _shape(scanner, keys)
+    if not paths and keys:
+        return False
+    limits = budget.limits
+    texts: list[str] = []
+    where: list[int] = []
+    pieces: list[str] = []
+    for i, (k, v) in enumerate(value.items()):
         if type(k) is not str:
             return False
-        info = _key_info(k)
-        if info is None:
-            return False
-        if type(v) is str:
+        kind = type(v)
+        if kind is str:
             if v:
-                plan.append((k, v, *info))
-        elif v is not None and type(v) is not bool:
+                texts.append(v)
+                where.append(i)
+                if len(v) <= MAX_PIECE:
+                    pieces.append(v)
+        elif kind is int or kind is float:
+            digits = number_text(v)
+            if digits is None or len(digits) > limits.max_int_digits:
+                return False
+            if digits:
+                texts.append(digits)
+                where.append(i)
+        elif v is not None and kind is not bool:
             return False
-    limits = budget.limits
     if 1 + len(value) > limits.max_nodes or limits.max_depth < 1:
         return False
     budget.nodes += 1 + len(value)
+    if joinable and texts and _scan_joined(scanner, value, keys, paths, texts, where, pieces, budget):
+        return True
     prefilter = scanner._prefilter
     general = prefilter.custom is not None
     contextual = scanner._key_context
-    for k, v, path, nkey in plan:
-        if general or nkey in contextual or not v.isascii():
+    report = budget.report
+    for v, i in zip(texts, where, strict=True):
+        if not report.complete and _stops_walk(report.limits_hit):
+            break
+        k, path, nkey = keys[i], paths[i], nkeys[i]
+        if general or contextual[nkey] or not v.isascii():
             scanner._scan_string(v, path, k, budget)
             continue
         data = v.encode()
@@ -75,8 +136,105 @@ def scan_flat(scanner: Scanner, value: dict[Any, Any], budget: _Budget) -> bool:
             budget.layers += 1
             continue
         scanner._scan_string(v, path, k, budget, first)
-    if len(plan) >= 2:
+    if len(pieces) >= 2:
         scan_pieces(scanner, value, "$", budget)
+    return True
+
+
+def _scan_joined(
+    scanner: Scanner,
+    value: dict[Any, Any],
+    keys: tuple[str, ...],
+    paths: tuple[str, ...],
+    texts: list[str],
+    where: list[int],
+    pieces: list[str],
+    budget: _Budget,
+) -> bool:
+    """:func:`scan_flat` for values that are all ASCII under keys of the default pass: one search over the
+    values joined with :data:`_SEP` (and, when :func:`~agent_security.egress.pieces.scan_pieces` would look
+    at them, the joined ``pieces``) finds the first match of each value and whether a match spans two
+    pieces; only the values with a match, and the pieces when one spans two, are scanned as
+    :func:`scan_flat` scans them. ``False`` (nothing done) when the join cannot stand in for the values.
+
+    A match in the join that ends inside its value is the match the value alone gives: an anchor cannot tell
+    the separator from the end of the text (no ``^`` / ``$``, a test holds them to it), so every match of the
+    value alone is one in the join, and the join adds only matches that run into the separator; on such a
+    match the join is not used."""
+    n = len(texts)
+    joined = "".join(pieces) if len(pieces) >= 2 else ""
+    if MIN_CHARS <= len(joined) <= MAX_JOINED:
+        whole = _SEP.join([*texts, joined])
+    else:
+        joined = ""
+        whole = _SEP.join(texts)
+    limits = budget.limits
+    if not whole.isascii() or budget.scanned + len(whole) > limits.max_total_bytes:
+        return False
+    if whole.count(_SEP) != n - (not joined):
+        return False  # a value holds the separator itself
+    data = whole.encode()
+    size = len(data)
+    outer = scanner._prefilter.default.outer
+    span = outer.span
+    firsts: list[tuple[int, int, int] | None] = [None] * n
+    gated, m = scanner._prefilter.last_gate
+    if gated != data:
+        m = span(data, 0, size)
+    while m is not None:
+        s, e = m
+        i = data.count(_SEP_BYTE, 0, s)
+        if i >= n:
+            break  # in the joined pieces
+        end = data.find(_SEP_BYTE, s)
+        if end < 0:
+            end = size
+        if e > end or s >= end:
+            return False  # on or across a separator
+        start = data.rfind(_SEP_BYTE, 0, s) + 1
+        firsts[i] = (s - start, e - start, outer.group(data, s, e))
+        m = span(data, end + 1, size) if end < size else None
+    crossing = bool(joined) and _crosses(span, data, size - len(joined), m, pieces)
+    report = budget.report
+    for i, first in enumerate(firsts):
+        if not report.complete and _stops_walk(report.limits_hit):
+            break
+        v = texts[i]
+        if first is None and budget.scanned + len(v) <= limits.max_total_bytes:
+            budget.scanned += len(v)
+            budget.layers += 1
+        else:
+            j = where[i]
+            scanner._scan_string(v, paths[j], keys[j], budget, first)
+    if crossing:
+        scan_pieces(scanner, value, "$", budget)
+    return True
+
+
+def _crosses(
+    span: Callable[[bytes, int, int], tuple[int, int] | None],
+    data: bytes,
+    start: int,
+    m: tuple[int, int] | None,
+    pieces: list[str],
+) -> bool:
+    """Whether a match in ``data[start:]`` (the joined ``pieces``; ``m``: its first match, already found)
+    spans two pieces, as the pieces scan decides it."""
+    if m is None:
+        return False
+    bounds = []
+    pos = start
+    for p in pieces[:-1]:
+        pos += len(p)
+        bounds.append(pos)
+    for _ in range(64):
+        if m is None:
+            return False
+        s, e = m
+        i = bisect.bisect_right(bounds, s)
+        if i < len(bounds) and bounds[i] < e:
+            return True
+        m = span(data, s + 1, len(data))
     return True
 
 
@@ -84,6 +242,7 @@ _SEP = "\x00"
 """Joins the units of :func:`nothing_to_find`: a byte no word character is, so ``\\b`` sees the same edges
 inside the join as at the ends of each unit (no built-in anchor asserts ``^`` or ``$``; a test holds them
 to it)."""
+_SEP_BYTE = _SEP.encode()
 
 
 def nothing_to_find(scanner: Scanner, args: Any, text: str | None = None) -> bool:
@@ -96,21 +255,18 @@ def nothing_to_find(scanner: Scanner, args: Any, text: str | None = None) -> boo
     short strings :func:`~agent_security.egress.pieces.scan_pieces` would look at: an anchor that matches
     in a unit alone, or across two pieces, matches in the join too, so no match there means no detector
     and no decoder would wake anywhere."""
-    prefilter = scanner._prefilter
-    if prefilter.custom is not None or type(args) is not dict or len(args) > _MAX_ITEMS:
+    if type(args) is not dict or len(args) > _MAX_ITEMS:
         return False
     limits = scanner.limits
     if 1 + len(args) > limits.max_nodes or limits.max_depth < 1:
         return False
-    default = prefilter.default
-    contextual = scanner._key_context
+    keys = tuple(args)
+    if not (scanner._prefilter.shapes.get(keys) or _shape(scanner, keys))[2]:
+        return False  # a key that is not flat, is context for a detector or has a pass of its own
     units: list[str] = []
     pieces: list[str] = []
     for k, v in args.items():
         if type(k) is not str:
-            return False
-        info = _key_info(k)
-        if info is None or info[1] in contextual or prefilter.passes_for(info[1]) is not default:
             return False
         kind = type(v)
         if kind is str:
@@ -140,4 +296,8 @@ def nothing_to_find(scanner: Scanner, args: Any, text: str | None = None) -> boo
     if not whole.isascii() or len(whole) > limits.max_total_bytes:
         return False
     data = whole.encode()
-    return default.outer.span(data, 0, len(data)) is None
+    prefilter = scanner._prefilter
+    m = prefilter.default.outer.span(data, 0, len(data))
+    if m is not None and len(data) <= _MAX_REMEMBERED:
+        prefilter.last_gate = (data, m)
+    return m is None

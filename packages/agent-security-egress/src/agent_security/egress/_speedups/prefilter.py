@@ -124,6 +124,8 @@ class CombinedPass:
     groups: tuple[AnchorGroup, ...]
     span: Callable[[bytes, int, int], tuple[int, int] | None]
     """The leftmost match's span only (no alternative looked up)."""
+    group: Callable[[bytes, int, int], int]
+    """The alternative that matched ``data[s:e]`` (a span :attr:`span` returned)."""
 
 
 def check_anchor(anchor: str) -> None:
@@ -163,7 +165,8 @@ def compile_pass(alternatives: Sequence[tuple[str, AnchorGroup]], *, check: bool
         raise
     except Exception as exc:
         raise ConfigurationError(f"cannot compile the combined classifier pattern: {exc}") from None
-    return CombinedPass(_searcher(rx, resolver, len(anchors)), tuple(groups), _spanner(rx))
+    group_of = _grouper(resolver, len(anchors))
+    return CombinedPass(_searcher(rx, group_of), tuple(groups), _spanner(rx), group_of)
 
 
 class _Resolver:
@@ -215,10 +218,7 @@ def _spanner(rx: Any) -> Callable[[bytes, int, int], tuple[int, int] | None]:
     return slow
 
 
-def _searcher(rx: Any, resolver: _Resolver, n: int) -> _Search:
-    regexp = getattr(rx, "_regexp", None)
-    anchor = getattr(getattr(getattr(re2, "_re2", None), "RE2", None), "Anchor", None)
-
+def _grouper(resolver: _Resolver, n: int) -> Callable[[bytes, int, int], int]:
     short: dict[bytes, int] = {}
     resolved: list[Any] = []  # the set's Match and the capturing pattern, once the first match needs them
 
@@ -248,6 +248,13 @@ def _searcher(rx: Any, resolver: _Resolver, n: int) -> _Search:
             return group
         m = resolved[1].match(data, s, e)
         return int(m.lastindex) if m is not None and m.lastindex else 1
+
+    return group_of
+
+
+def _searcher(rx: Any, group_of: Callable[[bytes, int, int], int]) -> _Search:
+    regexp = getattr(rx, "_regexp", None)
+    anchor = getattr(getattr(getattr(re2, "_re2", None), "RE2", None), "Anchor", None)
 
     if regexp is not None and anchor is not None and hasattr(regexp, "Match"):
         unanchored = anchor.UNANCHORED
@@ -280,6 +287,13 @@ class Prefilter:
         self._keyed = [c for c in self._builtin if c.keyed_anchor and c.keys]
         self._lock = threading.Lock()
         self._passes: dict[tuple[int, ...], Passes] = {}
+        self.passes = _PassesByKey(self)
+        """``passes[nkey]``: :meth:`passes_for` remembered per key."""
+        self.shapes: dict[tuple[Any, ...], tuple[tuple[str, ...], tuple[str, ...], bool]] = {}
+        """What :mod:`.flat` knows of the keys of a flat argument, per tuple of keys."""
+        self.last_gate: tuple[bytes, tuple[int, int] | None] = (b"", None)
+        """The last short text the enforcer's gate searched with the default pass, and its first match: the
+        same text is the first search of the scan that follows a gate that found something."""
         self._by_key: dict[str, tuple[int, ...]] = {}
         gated: dict[str, AnchorGroup] = {}
         for c in self._builtin:
@@ -326,4 +340,17 @@ class Prefilter:
                 if got is None:
                     got = self._build(active)
                     self._passes[active] = got
+        return got
+
+
+class _PassesByKey(dict[str | None, Passes]):
+    def __init__(self, prefilter: Prefilter) -> None:
+        super().__init__()
+        self._prefilter = prefilter
+
+    def __missing__(self, nkey: str | None) -> Passes:
+        got = self._prefilter.passes_for(nkey)
+        if len(self) >= 4096:
+            self.clear()
+        self[nkey] = got
         return got

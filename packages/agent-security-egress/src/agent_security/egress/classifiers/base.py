@@ -128,14 +128,17 @@ def score(
     """``base`` raised by context words in the ``window`` bytes before ``start`` and by a matching JSON
     key name, lowered by negative words."""
     c = base
-    win = view.data[max(0, start - window) : start].lower()
+    win = view.data[start - window if start > window else 0 : start].lower() if start else b""
     if win and context and _words(context).search(win):
         c += 0.15
-    if keys and view.key and any(k in view.key for k in keys):
-        c += 0.2
+    if keys and view.key:
+        for k in keys:
+            if k in view.key:
+                c += 0.2
+                break
     if win and negative and _words(negative).search(win):
         c -= 0.3
-    return max(0.0, min(1.0, c))
+    return 0.0 if c < 0.0 else 1.0 if c > 1.0 else c
 
 
 def alnum_at(data: bytes, i: int) -> bool:

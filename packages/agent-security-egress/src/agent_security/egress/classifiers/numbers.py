@@ -239,25 +239,11 @@ def _iban_len(cc: bytes) -> int | None:
     return IBAN_LENGTHS.get(cc.decode("ascii", "replace"))
 
 
-_LOCAL_REV = compile_on_use(rb"[A-Za-z0-9._%+\-]{1,64}")  # matched on the reversed window: linear
-_HOST_RUN = compile_on_use(rb"[A-Za-z0-9.\-]{1,255}")
-
-
-def _domain(data: bytes, start: int) -> tuple[int, bytes] | None:
-    """The end and top-level label of the longest domain (two to nine labels, an alphabetic top-level
-    label of 2-24 letters) at ``start``, without backtracking over the labels."""
-    m = _HOST_RUN.match(data, start)
-    if m is None:
-        return None
-    labels = m.group(0).split(b".")
-    for k in range(min(len(labels), 9), 1, -1):
-        tld = labels[k - 1]
-        if not (2 <= len(tld) <= 24 and tld.isalpha()):
-            continue
-        head = labels[: k - 1]
-        if all(lb and len(lb) <= 63 and lb[:1] != b"-" and lb[-1:] != b"-" for lb in head):
-            return start + len(b".".join(labels[:k])), tld
-    return None
+_LOCAL_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-"
+_LABEL = rb"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
+_DOMAIN = compile_on_use(rb"(?:" + _LABEL + rb"\.){1,8}([A-Za-z]{2,24})(?![A-Za-z0-9\-])")
+"""A domain: two to nine labels and an alphabetic top-level label (group 1), the longest such at the start
+of the host name (matched within its first 255 characters), ending where the host name or a label ends."""
 
 
 _FILE_TLDS = {
@@ -305,26 +291,23 @@ _EMAIL_CTX = (b"email", b"e-mail", b"mail", b"contact")
 
 def _detect_email(view: LayerView, s: int, e: int) -> Iterable[Hit]:
     data = view.data
-    lm = _LOCAL_REV.match(data[max(0, s - 64) : s][::-1])
-    if lm is None:
-        return
-    ls = s - lm.end()
-    local = data[ls:s]
-    while local[:1] in (b".", b"-", b"+"):
-        local, ls = local[1:], ls + 1
-    if not local or local.endswith(b"."):
-        return
+    at = s + 1  # the anchor starts one character before the "@"
+    window = data[at - 64 if at > 64 else 0 : at]
+    local = window[len(window.rstrip(_LOCAL_CHARS)) :].lstrip(b".-+")
+    if not local or local[-1:] == b".":
+        return ()
+    ls = at - len(local)
     if ls > 0 and data[ls - 1] in b":/\\" and data[max(0, ls - 7) : ls].lower() != b"mailto:":
-        return  # credentials in a URL: password_in_url's business
-    dom = _domain(data, s + 1)
-    if dom is None or dom[1].lower() in _FILE_TLDS:
-        return
-    dend = dom[0]
+        return ()  # credentials in a URL: password_in_url's business
+    domain = _DOMAIN.match(data, at + 1, at + 256)
+    if domain is None or domain.group(1).lower() in _FILE_TLDS:
+        return ()
+    dend = domain.end()
     if local == b"git" and data[dend : dend + 1] == b":":  # git@host:org/repo
-        return
+        return ()
     conf = score(view, ls, 0.85, _EMAIL_CTX, ("email", "mail"), (b"lorem",))
-    masked = s_(local[:1]) + "***@" + s_(data[s + 1 : dend])
-    yield Hit("email", Classification.PII, ls, dend, conf, masked, 50, "email")
+    masked = (local[:1] + b"***@" + data[at + 1 : dend]).decode()
+    return (Hit("email", Classification.PII, ls, dend, conf, masked, 50, "email"),)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -381,10 +364,4 @@ IBAN = Classifier(
 )
 
 
-def _detect_email_at(view: LayerView, s: int, e: int) -> Iterable[Hit]:
-    return _detect_email(view, s + 1, e)  # the anchor starts one character before the "@"
-
-
-EMAIL = Classifier(
-    "email", "email", _PII, r"[A-Za-z0-9._%+\-]@[A-Za-z0-9]", _detect_email_at, 50, "Email address", True
-)
+EMAIL = Classifier("email", "email", _PII, r"[A-Za-z0-9._%+\-]@[A-Za-z0-9]", _detect_email, 50, "Email address", True)
