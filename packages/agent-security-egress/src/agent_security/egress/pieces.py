@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from agent_security.egress.decoding import mostly_text
@@ -68,16 +68,25 @@ def scan_pieces(scanner: Scanner, node: Mapping[Any, Any] | Sequence[Any], path:
 def _crosses(scanner: Scanner, data: bytes, bounds: list[int]) -> bool:
     """Whether a prefilter match in ``data`` spans a boundary between two pieces."""
     span = scanner._prefilter.default.outer.span
-    pos = 0
+    return match_crosses(span, data, bounds, span(data, 0, len(data)))
+
+
+def match_crosses(
+    span: Callable[[bytes, int, int], tuple[int, int] | None],
+    data: bytes,
+    bounds: list[int],
+    m: tuple[int, int] | None,
+) -> bool:
+    """Whether ``m`` (the first match of ``span`` in ``data``) or a later match spans one of the ``bounds``
+    between two pieces; past 64 matches the answer is yes (the scan then decides)."""
     for _ in range(64):
-        m = span(data, pos, len(data))
         if m is None:
             return False
         s, e = m
         i = bisect.bisect_right(bounds, s)
         if i < len(bounds) and bounds[i] < e:
             return True
-        pos = s + 1
+        m = span(data, s + 1, len(data))
     return True  # many matches: let the scan decide
 
 

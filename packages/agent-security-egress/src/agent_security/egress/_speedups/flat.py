@@ -10,17 +10,18 @@ is scanned). A property test holds the findings equal to the general walk's.
 
 from __future__ import annotations
 
-import bisect
 import functools
+import itertools
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from agent_security.egress.pieces import MAX_JOINED, MAX_PIECE, MIN_CHARS, scan_pieces
+from agent_security.egress.pieces import MAX_JOINED, MAX_PIECE, MIN_CHARS, match_crosses, scan_pieces
 from agent_security.egress.redaction import number_text
 
 if TYPE_CHECKING:
     from agent_security.egress.limits import Budget as _Budget
+    from agent_security.egress.limits import ScanLimits
     from agent_security.egress.scanner import Scanner
 
 __all__ = ["nothing_to_find", "scan_flat"]
@@ -73,6 +74,35 @@ def _shape(scanner: Scanner, keys: tuple[Any, ...]) -> _Shape:
     return got
 
 
+def _flat_values(value: dict[Any, Any], limits: ScanLimits) -> tuple[list[str], list[int], list[str]] | None:
+    """The texts of a flat dict's values (its non-empty strings, the digits of its numbers) with the
+    position of each among the values, and the strings :func:`scan_pieces` would join; ``None`` when a
+    key is not a ``str`` or a value is not a string, number, ``bool`` or ``None``."""
+    texts: list[str] = []
+    where: list[int] = []
+    pieces: list[str] = []
+    for i, (k, v) in enumerate(value.items()):
+        if type(k) is not str:
+            return None
+        kind = type(v)
+        if kind is str:
+            if v:
+                texts.append(v)
+                where.append(i)
+                if len(v) <= MAX_PIECE:
+                    pieces.append(v)
+        elif kind is int or kind is float:
+            digits = number_text(v)
+            if digits is None or len(digits) > limits.max_int_digits:
+                return None
+            if digits:
+                texts.append(digits)
+                where.append(i)
+        elif v is not None and kind is not bool:
+            return None
+    return texts, where, pieces
+
+
 def _stops_walk(limits_hit: list[str]) -> bool:
     """Whether the general walk visits no further value after these limits."""
     return "max_total_bytes" in limits_hit or "max_nodes" in limits_hit
@@ -88,28 +118,10 @@ def scan_flat(scanner: Scanner, value: dict[Any, Any], budget: _Budget) -> bool:
     if not paths and keys:
         return False
     limits = budget.limits
-    texts: list[str] = []
-    where: list[int] = []
-    pieces: list[str] = []
-    for i, (k, v) in enumerate(value.items()):
-        if type(k) is not str:
-            return False
-        kind = type(v)
-        if kind is str:
-            if v:
-                texts.append(v)
-                where.append(i)
-                if len(v) <= MAX_PIECE:
-                    pieces.append(v)
-        elif kind is int or kind is float:
-            digits = number_text(v)
-            if digits is None or len(digits) > limits.max_int_digits:
-                return False
-            if digits:
-                texts.append(digits)
-                where.append(i)
-        elif v is not None and kind is not bool:
-            return False
+    found = _flat_values(value, limits)
+    if found is None:
+        return False
+    texts, where, pieces = found
     if 1 + len(value) > limits.max_nodes or limits.max_depth < 1:
         return False
     budget.nodes += 1 + len(value)
@@ -222,20 +234,8 @@ def _crosses(
     spans two pieces, as the pieces scan decides it."""
     if m is None:
         return False
-    bounds = []
-    pos = start
-    for p in pieces[:-1]:
-        pos += len(p)
-        bounds.append(pos)
-    for _ in range(64):
-        if m is None:
-            return False
-        s, e = m
-        i = bisect.bisect_right(bounds, s)
-        if i < len(bounds) and bounds[i] < e:
-            return True
-        m = span(data, s + 1, len(data))
-    return True
+    bounds = list(itertools.accumulate((len(p) for p in pieces[:-1]), initial=start))[1:]
+    return match_crosses(span, data, bounds, m)
 
 
 _SEP = "\x00"
@@ -263,25 +263,10 @@ def nothing_to_find(scanner: Scanner, args: Any, text: str | None = None) -> boo
     keys = tuple(args)
     if not (scanner._prefilter.shapes.get(keys) or _shape(scanner, keys))[2]:
         return False  # a key that is not flat, is context for a detector or has a pass of its own
-    units: list[str] = []
-    pieces: list[str] = []
-    for k, v in args.items():
-        if type(k) is not str:
-            return False
-        kind = type(v)
-        if kind is str:
-            if v:
-                units.append(v)
-                if len(v) <= MAX_PIECE:
-                    pieces.append(v)
-        elif kind is int or kind is float:
-            digits = number_text(v)
-            if digits is None or len(digits) > limits.max_int_digits:
-                return False
-            if digits:
-                units.append(digits)
-        elif v is not None and kind is not bool:
-            return False
+    found = _flat_values(args, limits)
+    if found is None:
+        return False
+    units, _, pieces = found
     if text:
         if type(text) is not str:
             return False
