@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from agent_security.core import Outcome
 from agent_security.guardian.detect import Detectors, Finding, sequence_finding
 from agent_security.guardian.incidents import IncidentBook
-from agent_security.guardian.stats import BUCKETS
+from agent_security.guardian.stats import BUCKETS, Rate
 
 if TYPE_CHECKING:
     import threading
@@ -47,6 +47,21 @@ def same_quotient(n: int, width: float) -> tuple[float, float]:
     while int(hi / width) <= n:
         hi = math.nextafter(hi, _INF)
     return lo, hi
+
+
+def _take_slot(window: Rate, bucket: int, slot: int) -> bool:
+    """Start ``bucket`` in ``window`` as :meth:`Rate.tick` does before it counts: its slot taken, and
+    emptied when it held an older bucket. ``False``, with nothing changed, when the window is already past
+    ``bucket`` (a late event: the reference analysis counts it)."""
+    if window.last != bucket:
+        if window.last > bucket:
+            return False
+        window.last = bucket
+        if window.stamps[slot] != bucket:
+            window.total -= window.counts[slot]
+            window.counts[slot] = 0
+            window.stamps[slot] = bucket
+    return True
 
 
 class InlineAnalysis:
@@ -138,22 +153,8 @@ class InlineAnalysis:
             volume = st.volume
             # a newer bucket first takes its slot, as Rate.tick does before it counts (the reference,
             # if it is called below, then finds the slot taken)
-            if pair.last != bucket:
-                if pair.last > bucket:
-                    return self.observe_locked(event, agent, True, ts)
-                pair.last = bucket
-                if pair.stamps[slot] != bucket:
-                    pair.total -= pair.counts[slot]
-                    pair.counts[slot] = 0
-                    pair.stamps[slot] = bucket
-            if volume.last != bucket:
-                if volume.last > bucket:
-                    return self.observe_locked(event, agent, True, ts)
-                volume.last = bucket
-                if volume.stamps[slot] != bucket:
-                    volume.total -= volume.counts[slot]
-                    volume.counts[slot] = 0
-                    volume.stamps[slot] = bucket
+            if not _take_slot(pair, bucket, slot) or not _take_slot(volume, bucket, slot):
+                return self.observe_locked(event, agent, True, ts)
             # likewise a later baseline interval starts first; a call of an earlier one is counted in the
             # current one, as Rate.tick counts it
             interval = self.interval
