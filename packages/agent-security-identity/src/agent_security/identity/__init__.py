@@ -13,8 +13,7 @@ comes from the registry, never from the caller::
 
 from __future__ import annotations
 
-from typing import Any
-
+from agent_security.core.lazy import lazy_exports
 from agent_security.identity.attestation import (
     Attestation,
     Issuer,
@@ -39,18 +38,6 @@ from agent_security.identity.errors import (
 from agent_security.identity.registry import AgentRecord, AgentRegistry
 from agent_security.identity.tools import ToolRecord, ToolRegistry, compute_hash
 from agent_security.identity.trust import TrustEvaluator, TrustResult
-
-
-def __getattr__(name: str) -> Any:
-    # read on first use: importlib.metadata costs every process that loads the plugin milliseconds
-    if name == "__version__":
-        from importlib import metadata
-
-        version = metadata.version("agent-security-identity")
-        globals()["__version__"] = version
-        return version
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
 
 __all__ = [
     "AgentRecord",
@@ -84,3 +71,5 @@ __all__ = [
     "public_key_pem",
     "verify_chain",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, {}, distribution="agent-security-identity")
