@@ -38,6 +38,7 @@ from agent_security.core.audit._sinkbase import (
 from agent_security.core.audit.chain import format_timestamp
 from agent_security.core.hookspecs import hookimpl
 from agent_security.core.models import SCHEMA_VERSION, AuditEvent
+from agent_security.core.sqlite_wal import use_wal
 
 __all__ = ["INDEXED_COLUMNS", "SQLITE_STORE_SCHEMA", "SqliteAuditSink", "columns", "read_sqlite_rows"]
 
@@ -184,8 +185,8 @@ class SqliteAuditSink(Closing):
         )
         conn = self._conn
         try:
-            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
+            mode = use_wal(conn, lock_timeout_s)
+            if mode != "wal":
                 raise OSError(f"{self.path}: cannot enable WAL mode (got {mode!r})")
             conn.execute(f"PRAGMA synchronous={synchronous}")
             conn.executescript(_DDL)

@@ -42,6 +42,7 @@ from typing import Any
 
 from agent_security.core.clock import SYSTEM_CLOCK
 from agent_security.core.errors import StoreError, StoreUnavailable
+from agent_security.core.sqlite_wal import use_wal
 from agent_security.core.store.base import AdmissionVerdict, CounterLimit, Store, Subscriber, TimeSource, WindowLimit
 from agent_security.core.store.windows import Window
 
@@ -119,8 +120,8 @@ class SqliteStore(Store):
             raise StoreUnavailable(f"cannot open the SQLite store {str(self.path)!r}: {exc}") from exc
         try:
             self._conn.execute(f"PRAGMA busy_timeout = {int(self.timeout_s * 1000)}")
-            mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
+            mode = use_wal(self._conn, self.timeout_s)
+            if mode != "wal":
                 raise StoreUnavailable(f"the SQLite store {str(self.path)!r} cannot use WAL mode ({mode})")
             self._conn.execute("PRAGMA synchronous = NORMAL")
             with self._tx() as c:
